@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Both set up .venv on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 0.0.0.0
+PORT ?= 8000
+
+.PHONY: run test lint bench install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --workers $${WORKERS:-1}
+
+test: install-dev
+	@scripts/ensure_redis.sh
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy app
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy app
+
+bench: install-dev
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

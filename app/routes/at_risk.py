@@ -1,0 +1,34 @@
+"""POST /api/v1/smart-shelf/at-risk."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from app.routes.dependencies import SettingsDep, check_row_limit
+from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskRequest, AtRiskResponse
+from app.services.at_risk import find_at_risk
+from app.utils.openapi import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["at-risk"])
+
+
+@router.post(
+    "/at-risk",
+    response_model=AtRiskResponse,
+    summary="Products at risk: low stock, near expiry, slow moving, unsellable before expiry",
+    description=(
+        "Scores every inventory item from its stock, expiry date and recent sales, and returns the "
+        "flagged ones sorted by risk score (0..1) with the reasons, the numbers behind them and one "
+        "recommended action (restock, discount, bundle, clearance, remove or monitor) with a discount "
+        "range, a timing and a reasoning sentence. Products that are fine are not listed; "
+        "`meta.total_products` counts all. Send `as_of` to fix 'today'."
+    ),
+    responses=ERROR_RESPONSES,
+)
+def post_at_risk(
+    request: Annotated[AtRiskRequest, Body(openapi_examples={"shop": {"value": AT_RISK_EXAMPLE}})],
+    settings: SettingsDep,
+) -> AtRiskResponse:
+    """Flag products at risk."""
+    check_row_limit(settings, inventory=request.inventory, sales=request.sales)
+    return find_at_risk(request, settings)

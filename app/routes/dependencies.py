@@ -1,0 +1,21 @@
+"""Dependencies shared by the resource routers."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.config import Settings, get_settings
+from app.utils.errors import PayloadTooLargeError
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def check_row_limit(settings: Settings, **collections: list[object]) -> None:
+    """413 when the request's rows together exceed MAX_PAYLOAD_ROWS."""
+    rows = sum(len(rows) for rows in collections.values())
+    if rows > settings.max_payload_rows:
+        counts = ", ".join(f"{name}={len(rows)}" for name, rows in collections.items())
+        raise PayloadTooLargeError(
+            f"{rows} rows ({counts}) exceed MAX_PAYLOAD_ROWS={settings.max_payload_rows}; "
+            "split the request"
+        )

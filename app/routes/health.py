@@ -1,0 +1,30 @@
+"""GET /health (liveness) and GET /health/ready (readiness)."""
+
+from fastapi import APIRouter, Request, Response
+
+from app import __version__
+from app.routes.dependencies import SettingsDep
+from app.services.readiness import ReadinessReport, check_readiness
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("", summary="Liveness: the process answers")
+def get_health() -> dict[str, str]:
+    """Liveness probe."""
+    return {"status": "ok", "version": __version__}
+
+
+@router.get(
+    "/ready",
+    response_model=ReadinessReport,
+    summary="Readiness: model store, Redis and broker",
+    description="200 when ready or degraded (Redis down, answering from the in-process path); "
+    "503 when the model store is unusable.",
+)
+async def get_ready(request: Request, response: Response, settings: SettingsDep) -> ReadinessReport:
+    """Readiness probe."""
+    report = await check_readiness(settings, request.app.state.redis)
+    if report.status == "unavailable":
+        response.status_code = 503
+    return report

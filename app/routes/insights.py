@@ -1,0 +1,33 @@
+"""POST /api/v1/smart-shelf/insights."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from app.routes.dependencies import SettingsDep, check_row_limit
+from app.schemas.insights import INSIGHTS_EXAMPLE, InsightsRequest, InsightsResponse
+from app.services.insights import summarise_sales
+from app.utils.openapi import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"])
+
+
+@router.post(
+    "/insights",
+    response_model=InsightsResponse,
+    summary="Sales series, top products with trends, seasonality and recommendations",
+    description=(
+        "Aggregates net units and revenue by day, ISO week or month over `range` (every period "
+        "listed, empty ones as 0) with 7- and 30-period trailing moving averages; ranks the "
+        "`top_k` products by units with a least-squares trend; finds the peak weekday and month; "
+        "and writes recommendations from those numbers."
+    ),
+    responses=ERROR_RESPONSES,
+)
+def post_insights(
+    request: Annotated[InsightsRequest, Body(openapi_examples={"shop": {"value": INSIGHTS_EXAMPLE}})],
+    settings: SettingsDep,
+) -> InsightsResponse:
+    """Summarise sales."""
+    check_row_limit(settings, sales=request.sales)
+    return summarise_sales(request)

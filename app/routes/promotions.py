@@ -1,0 +1,35 @@
+"""POST /api/v1/smart-shelf/promotions."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from app.routes.dependencies import SettingsDep, check_row_limit
+from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest, PromotionsResponse
+from app.services.promotions import plan_promotions
+from app.utils.openapi import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["promotions"])
+
+
+@router.post(
+    "/promotions",
+    response_model=PromotionsResponse,
+    summary="Pair items that must clear before expiry with calendar events",
+    description=(
+        "For each item, ranks the calendar events between `as_of` and its expiry by audience fit "
+        "and timing, and suggests a discount (within `discount_max_pct` and the margin floor when "
+        "`cost` is known), a start and end date, the expected days to clear at the discounted rate "
+        "(base rate from `sales` or `avg_daily_sales`, lifted by PROMOTION_ELASTICITY_MULTIPLIER % "
+        "per discount point), the projected lift, a confidence and a promo copy line. Items with no "
+        "usable event are listed in `unmatched` with the reason."
+    ),
+    responses=ERROR_RESPONSES,
+)
+def post_promotions(
+    request: Annotated[PromotionsRequest, Body(openapi_examples={"shop": {"value": PROMOTIONS_EXAMPLE}})],
+    settings: SettingsDep,
+) -> PromotionsResponse:
+    """Plan promotions."""
+    check_row_limit(settings, items=request.items, calendar_events=request.calendar_events, sales=request.sales)
+    return plan_promotions(request, settings)

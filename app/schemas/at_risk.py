@@ -1,0 +1,108 @@
+"""POST /at-risk: request and response models (the public contract)."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import (
+    DataWarning,
+    IsoDate,
+    NonNegative,
+    ProductId,
+    SaleRow,
+    ShopId,
+    StrictModel,
+)
+
+RiskReason = Literal["low_stock", "near_expiry", "expired", "slow_moving", "unsellable_before_expiry"]
+ActionType = Literal["restock", "discount", "bundle", "clearance", "remove", "monitor"]
+
+
+class InventoryItem(StrictModel):
+    product_id: ProductId
+    sku: str = Field(default="", max_length=128)
+    name: str = Field(default="", max_length=512)
+    quantity: NonNegative = Field(description="Units on hand.")
+    expiry_date: IsoDate | None = Field(default=None, description="Last day the stock may be sold.")
+    price: NonNegative = Field(description="Shelf price per unit.")
+    cost: NonNegative | None = Field(default=None, description="Unit cost, when known.")
+
+
+class Thresholds(StrictModel):
+    low_stock: NonNegative = Field(default=10, description="Flag when quantity <= this.")
+    expiry_days: int = Field(default=7, ge=0, le=3650, description="Flag expiry within this many days.")
+    slow_moving_window: int = Field(default=30, ge=1, le=730, description="Days of sales to average.")
+    slow_moving_threshold: NonNegative = Field(
+        default=0.5, description="Flag when average daily sales over the window is below this."
+    )
+
+
+class AtRiskRequest(StrictModel):
+    shop_id: ShopId
+    inventory: list[InventoryItem]
+    sales: list[SaleRow] = Field(default_factory=list)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    as_of: date | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
+
+
+class RecommendedAction(BaseModel):
+    action_type: ActionType
+    discount_range: tuple[float, float] | None = Field(
+        description="Suggested discount in percent (low, high); null when no discount is advised."
+    )
+    promotion_timing: str
+    reasoning: str
+
+
+class AtRiskItem(BaseModel):
+    product_id: str
+    sku: str
+    name: str
+    reasons: list[RiskReason]
+    score: float = Field(ge=0, le=1)
+    current_quantity: float
+    days_to_expiry: int | None
+    avg_daily_sales: float
+    days_of_supply: float | None = Field(description="quantity / avg_daily_sales; null when nothing sells.")
+    expected_unsold_units: float | None = Field(
+        description="Units left at expiry at the current sales rate; null without an expiry date."
+    )
+    recommended_action: RecommendedAction
+
+
+class AtRiskMeta(BaseModel):
+    shop_id: str
+    total_products: int
+    flagged_count: int
+    as_of: date
+
+
+class AtRiskResponse(BaseModel):
+    at_risk: list[AtRiskItem]
+    meta: AtRiskMeta
+    warnings: list[DataWarning] = Field(default_factory=list)
+
+
+AT_RISK_EXAMPLE = {
+    "shop_id": "shop_123",
+    "as_of": "2025-11-15",
+    "inventory": [
+        {"product_id": "p001", "sku": "SKU001", "name": "Fresh Milk", "quantity": 5,
+         "expiry_date": "2025-11-20T00:00:00Z", "price": 3.99, "cost": 2.10},
+        {"product_id": "p002", "sku": "SKU002", "name": "Greek Yogurt", "quantity": 60,
+         "expiry_date": "2025-11-19", "price": 1.49, "cost": 0.70},
+        {"product_id": "p003", "sku": "SKU003", "name": "Sparkling Water", "quantity": 80,
+         "price": 0.99, "cost": 0.35},
+    ],
+    "sales": [
+        {"product_id": "p001", "date": "2025-11-10", "qty": 2.0, "revenue": 7.98},
+        {"product_id": "p001", "date": "2025-11-12", "qty": 3.0, "revenue": 11.97},
+        {"product_id": "p001", "date": "2025-11-14", "qty": 4.0, "revenue": 15.96},
+        {"product_id": "p002", "date": "2025-11-13", "qty": 3.0, "revenue": 4.47},
+        {"product_id": "p002", "date": "2025-11-14", "qty": 2.0, "revenue": 2.98},
+        {"product_id": "p003", "date": "2025-11-01", "qty": 4.0, "revenue": 3.96},
+    ],
+    "thresholds": {"low_stock": 10, "expiry_days": 7, "slow_moving_window": 30,
+                   "slow_moving_threshold": 0.5},
+}

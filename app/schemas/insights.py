@@ -1,0 +1,85 @@
+"""POST /insights: request and response models (the public contract)."""
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import DataWarning, SaleRow, ShopId, StrictModel
+
+Granularity = Literal["daily", "weekly", "monthly"]
+
+
+class DateRange(StrictModel):
+    start: dt.date
+    end: dt.date
+
+
+class InsightsRequest(StrictModel):
+    shop_id: ShopId
+    sales: list[SaleRow]
+    range: DateRange | None = Field(default=None, description="Inclusive; default: first to last sale.")
+    granularity: Granularity = "daily"
+    top_k: int = Field(default=10, ge=1, le=1000)
+
+
+class SeriesPoint(BaseModel):
+    date: dt.date = Field(description="First day of the period (Monday for ISO weeks).")
+    total_sales: float = Field(description="Net units sold in the period.")
+    total_revenue: float
+    moving_avg_7: float = Field(description="Mean total_sales of this and the 6 previous periods.")
+    moving_avg_30: float = Field(description="Mean total_sales of this and the 29 previous periods.")
+
+
+class TopItem(BaseModel):
+    product_id: str
+    total_qty: float
+    total_revenue: float
+    share_of_units: float = Field(description="Share of all units in the range, 0..1.")
+    trend: Literal["increasing", "decreasing", "stable"]
+    trend_slope: float = Field(description="Least-squares slope in units per period.")
+    change_pct: float = Field(description="Fitted change over the range as % of the period mean.")
+
+
+class Seasonality(BaseModel):
+    peak_day: str
+    peak_month: str
+    weekday_index: dict[str, float] = Field(
+        description="Mean daily units per weekday / overall mean daily units (1.0 = average)."
+    )
+    months_observed: int
+
+
+class InsightsMeta(BaseModel):
+    shop_id: str
+    start: dt.date
+    end: dt.date
+    granularity: Granularity
+    periods: int
+    total_products: int
+
+
+class InsightsResponse(BaseModel):
+    series: list[SeriesPoint]
+    top_items: list[TopItem]
+    seasonality: Seasonality
+    recommendations: list[str]
+    meta: InsightsMeta
+    warnings: list[DataWarning] = Field(default_factory=list)
+
+
+INSIGHTS_EXAMPLE = {
+    "shop_id": "shop_123",
+    "sales": [
+        {"product_id": "p001", "date": "2025-11-01", "qty": 10, "revenue": 50.0},
+        {"product_id": "p001", "date": "2025-11-02", "qty": 12, "revenue": 60.0},
+        {"product_id": "p001", "date": "2025-11-08", "qty": 15, "revenue": 75.0},
+        {"product_id": "p001", "date": "2025-11-09", "qty": 18, "revenue": 90.0},
+        {"product_id": "p002", "date": "2025-11-03", "qty": 6, "revenue": 12.0},
+        {"product_id": "p002", "date": "2025-11-10", "qty": 4, "revenue": 8.0},
+        {"product_id": "p002", "date": "2025-11-14", "qty": 2, "revenue": 4.0},
+    ],
+    "range": {"start": "2025-11-01", "end": "2025-11-15"},
+    "granularity": "daily",
+    "top_k": 10,
+}

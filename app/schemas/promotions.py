@@ -1,0 +1,116 @@
+"""POST /promotions: request and response models (the public contract)."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import DataWarning, IsoDate, NonNegative, ProductId, SaleRow, ShopId, StrictModel
+
+
+class PromotionItem(StrictModel):
+    product_id: ProductId
+    name: str = Field(default="", max_length=512)
+    expiry_date: IsoDate = Field(description="Last day the stock may be sold.")
+    quantity: NonNegative = Field(description="Units to clear.")
+    price: NonNegative
+    cost: NonNegative | None = None
+    categories: list[str] = Field(default_factory=list, max_length=50)
+    avg_daily_sales: NonNegative | None = Field(
+        default=None, description="Base sales rate in units/day; default: from `sales` (last 28 days)."
+    )
+
+
+class CalendarEvent(StrictModel):
+    id: str = Field(min_length=1, max_length=128)
+    date: IsoDate
+    title: str = Field(default="", max_length=256)
+    audience: str = Field(default="", max_length=128, description="e.g. families, students, seniors, all")
+
+
+class Preferences(StrictModel):
+    discount_max_pct: float | None = Field(
+        default=None, gt=0, le=90, description="Largest discount; default DEFAULT_MAX_DISCOUNT_PCT."
+    )
+    min_margin_pct: float = Field(
+        default=10.0, ge=0, lt=100, description="Keep (price - cost) / price at or above this when cost is known."
+    )
+    max_events_per_item: int = Field(default=1, ge=1, le=10, description="Best events listed per item.")
+    lead_days: int = Field(default=2, ge=0, le=30, description="Start the promotion this many days before the event.")
+
+
+class PromotionsRequest(StrictModel):
+    shop_id: ShopId
+    items: list[PromotionItem]
+    calendar_events: list[CalendarEvent] = Field(default_factory=list)
+    preferences: Preferences = Field(default_factory=Preferences)
+    sales: list[SaleRow] = Field(default_factory=list, description="Recent sales, for each item's base rate.")
+    as_of: date | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
+
+
+class Promotion(BaseModel):
+    event_id: str
+    event_title: str
+    event_date: date
+    product_id: str
+    product_name: str
+    rank: int = Field(description="1 = best event for this product.")
+    suggested_discount_pct: float
+    promo_copy: str
+    start_date: date
+    end_date: date
+    expected_clear_days: int | None = Field(description="Days to sell the quantity at the discounted rate.")
+    projected_sales_lift: float = Field(description="Expected % increase in unit sales.")
+    audience_fit: float = Field(ge=0, le=1)
+    confidence: Literal["high", "medium", "low"]
+    reasoning: str
+
+
+class UnmatchedItem(BaseModel):
+    product_id: str
+    product_name: str
+    reason: str
+
+
+class PromotionsMeta(BaseModel):
+    shop_id: str
+    promotions_generated: int
+    items_received: int
+    items_unmatched: int
+    as_of: date
+
+
+class PromotionsResponse(BaseModel):
+    promotions: list[Promotion]
+    unmatched: list[UnmatchedItem] = Field(description="Items with no usable event, and why.")
+    meta: PromotionsMeta
+    warnings: list[DataWarning] = Field(default_factory=list)
+
+
+PROMOTIONS_EXAMPLE = {
+    "shop_id": "shop_123",
+    "as_of": "2025-11-15",
+    "items": [
+        {"product_id": "p001", "name": "Fresh Berries", "expiry_date": "2025-11-20", "quantity": 30,
+         "price": 5.99, "cost": 2.50, "categories": ["produce", "fresh"]},
+        {"product_id": "p002", "name": "Energy Drink", "expiry_date": "2025-11-25T00:00:00Z",
+         "quantity": 48, "price": 2.49, "cost": 1.20, "categories": ["beverages"]},
+    ],
+    "calendar_events": [
+        {"id": "evt_001", "date": "2025-11-18", "title": "Weekend Sale", "audience": "families"},
+        {"id": "evt_002", "date": "2025-11-21", "title": "Exam Week", "audience": "students"},
+    ],
+    "sales": [
+        {"product_id": "p001", "date": "2025-11-08", "qty": 4},
+        {"product_id": "p001", "date": "2025-11-09", "qty": 5},
+        {"product_id": "p001", "date": "2025-11-10", "qty": 3},
+        {"product_id": "p001", "date": "2025-11-11", "qty": 4},
+        {"product_id": "p001", "date": "2025-11-12", "qty": 5},
+        {"product_id": "p001", "date": "2025-11-13", "qty": 4},
+        {"product_id": "p001", "date": "2025-11-14", "qty": 3},
+        {"product_id": "p002", "date": "2025-11-01", "qty": 2},
+        {"product_id": "p002", "date": "2025-11-07", "qty": 3},
+        {"product_id": "p002", "date": "2025-11-14", "qty": 4},
+    ],
+    "preferences": {"discount_max_pct": 40.0, "min_margin_pct": 10.0},
+}

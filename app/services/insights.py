@@ -1,0 +1,232 @@
+"""Sales insights: period series with moving averages, top products with trends, seasonality,
+and recommendations computed from those numbers.
+
+Rules:
+- Periods are days, ISO weeks (labelled by their Monday) or calendar months; every period of
+  the range is listed, empty ones as 0. Totals are net units (returns subtract).
+- Moving averages are trailing means over 7 and 30 periods; sales up to 29 periods before the
+  range start warm them up (those rows count nowhere else; reported in `warnings`).
+- Trend of a product: least-squares line through its per-period units in the range.
+  change_pct = slope * (periods - 1) / mean per period * 100. "increasing"/"decreasing" when
+  |change_pct| >= 10 and the slope's t-statistic is >= 2 in size (3+ periods), else "stable".
+- Seasonality: mean daily units per weekday and per calendar month over the range.
+"""
+
+import calendar
+
+import numpy as np
+import pandas as pd
+
+from app.schemas.common import DataWarning
+from app.schemas.insights import (
+    Granularity,
+    InsightsMeta,
+    InsightsRequest,
+    InsightsResponse,
+    Seasonality,
+    SeriesPoint,
+    TopItem,
+)
+from app.utils.dates import day_number, from_day_number, iso_days
+from app.utils.errors import SmartShelfError
+from app.utils.sales_frame import SalesColumns, clean_sales
+
+WARMUP_PERIODS = 29
+TREND_MIN_CHANGE_PCT = 10.0
+TREND_MIN_T = 2.0
+PERIOD_WORD = {"daily": "day", "weekly": "week", "monthly": "month"}
+WEEKDAYS = list(calendar.day_name)  # Monday first
+
+
+def period_of(days: np.ndarray, granularity: Granularity) -> np.ndarray:
+    """Period number of each day: days since epoch, Mondays' day number // 7, or months since epoch."""
+    if granularity == "daily":
+        return days
+    if granularity == "weekly":
+        return (days + 3) // 7  # 1970-01-01 was a Thursday: +3 makes weeks start on Monday
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def period_start(periods: np.ndarray, granularity: Granularity) -> np.ndarray:
+    """First day number of each period."""
+    if granularity == "daily":
+        return periods
+    if granularity == "weekly":
+        return periods * 7 - 3
+    return periods.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _range_days(request: InsightsRequest, sales: SalesColumns) -> tuple[int, int]:
+    if request.range is not None:
+        if request.range.start > request.range.end:
+            raise SmartShelfError(
+                f"start {request.range.start} is after end {request.range.end}", field="range"
+            )
+        return day_number(request.range.start), day_number(request.range.end)
+    if sales.size == 0:
+        raise SmartShelfError("no sales rows and no range: nothing to summarise", field="sales")
+    return int(sales.day.min()), int(sales.day.max())
+
+
+def _trends(units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of units[k, periods]: slope, change_pct, and trend label."""
+    periods = units.shape[1]
+    x = np.arange(periods, dtype=np.float64) - (periods - 1) / 2
+    sxx = float((x**2).sum())
+    mean = units.mean(axis=1)
+    if periods < 3:
+        zeros = np.zeros(units.shape[0])
+        return zeros, zeros, np.full(units.shape[0], "stable")
+    slope = (units - mean[:, None]) @ x / sxx
+    residual = units - mean[:, None] - slope[:, None] * x
+    se = np.sqrt((residual**2).sum(axis=1) / (periods - 2) / sxx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(mean > 0, slope * (periods - 1) / mean * 100, 0.0)
+        t_stat = np.where(se > 0, np.abs(slope) / se, np.where(slope != 0, np.inf, 0.0))
+    strong = (np.abs(change) >= TREND_MIN_CHANGE_PCT) & (t_stat >= TREND_MIN_T)
+    label = np.where(strong & (slope > 0), "increasing", np.where(strong & (slope < 0), "decreasing", "stable"))
+    return slope, change, label
+
+
+def _seasonality(sales: SalesColumns, start: int, end: int) -> Seasonality:
+    n_days = end - start + 1
+    inside = (sales.day >= start) & (sales.day <= end)
+    daily = np.bincount(sales.day[inside] - start, weights=sales.qty[inside], minlength=n_days)
+    days = np.arange(start, end + 1)
+    weekday = (days + 3) % 7
+    weekday_units = np.bincount(weekday, weights=daily, minlength=7)
+    weekday_count = np.bincount(weekday, minlength=7)
+    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+    month_units = np.bincount(month, weights=daily, minlength=12)
+    month_count = np.bincount(month, minlength=12)
+    overall = daily.mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weekday_mean = np.where(weekday_count > 0, weekday_units / weekday_count, -np.inf)
+        month_mean = np.where(month_count > 0, month_units / month_count, -np.inf)
+    index = {
+        WEEKDAYS[d]: round(float(weekday_mean[d] / overall), 3) if overall > 0 else 0.0
+        for d in range(7)
+        if weekday_count[d] > 0
+    }
+    return Seasonality(
+        peak_day=WEEKDAYS[int(np.argmax(weekday_mean))] if overall > 0 else "none",
+        peak_month=calendar.month_name[int(np.argmax(month_mean)) + 1] if overall > 0 else "none",
+        weekday_index=index,
+        months_observed=int((month_count > 0).sum()),
+    )
+
+
+def summarise_sales(request: InsightsRequest) -> InsightsResponse:
+    """Series, top items, seasonality and recommendations for the request's range."""
+    sales, warnings = clean_sales(request.sales)
+    start, end = _range_days(request, sales)
+    granularity = request.granularity
+    first_period = int(period_of(np.array([start]), granularity)[0])
+    last_period = int(period_of(np.array([end]), granularity)[0])
+    # warm-up periods start no earlier than the first sale, so missing history is not read as zeros
+    first_sold = (
+        int(period_of(np.array([sales.day.min()]), granularity)[0]) if sales.size else first_period
+    )
+    grid_first = min(first_period, max(first_period - WARMUP_PERIODS, first_sold))
+    n_grid = last_period - grid_first + 1
+    period = period_of(sales.day, granularity) - grid_first
+    offset = first_period - grid_first
+    in_range = (sales.day >= start) & (sales.day <= end)
+    warmup = (period >= 0) & (period < offset)
+
+    outside = int((~in_range).sum())
+    if outside:
+        warnings.append(DataWarning(
+            code="outside_range",
+            message=f"{outside} sales rows fell outside the range and were not counted in totals "
+            f"({int(warmup.sum())} of them, in the {WARMUP_PERIODS} periods before the start, "
+            "only warm up the moving averages).",
+            count=outside,
+        ))
+    missing_revenue = np.isnan(sales.revenue) & in_range
+    if missing_revenue.any():
+        count = int(missing_revenue.sum())
+        warnings.append(DataWarning(
+            code="missing_revenue",
+            message=f"{count} sales rows in the range had no revenue; they count as 0 revenue.",
+            count=count,
+        ))
+    revenue = np.nan_to_num(sales.revenue, nan=0.0)
+
+    counted = warmup | in_range
+    grid_units = np.bincount(period[counted], weights=sales.qty[counted], minlength=n_grid)
+    range_revenue = np.bincount(period[in_range], weights=revenue[in_range], minlength=n_grid)
+    rolling = pd.Series(grid_units)
+    ma7 = rolling.rolling(7, min_periods=1).mean().to_numpy()
+    ma30 = rolling.rolling(30, min_periods=1).mean().to_numpy()
+    keep = slice(offset, n_grid)
+    labels = iso_days(period_start(np.arange(grid_first, last_period + 1)[keep], granularity))
+    series = [
+        SeriesPoint(date=label, total_sales=round(float(u), 4), total_revenue=round(float(r), 2),
+                    moving_avg_7=round(float(a), 4), moving_avg_30=round(float(b), 4))
+        for label, u, r, a, b in zip(labels, grid_units[keep], range_revenue[keep], ma7[keep], ma30[keep])
+    ]
+
+    n_products = len(sales.product_ids)
+    product_units = np.bincount(sales.product[in_range], weights=sales.qty[in_range], minlength=n_products)
+    product_revenue = np.bincount(sales.product[in_range], weights=revenue[in_range], minlength=n_products)
+    sold = np.flatnonzero(np.bincount(sales.product[in_range], minlength=n_products) > 0)
+    ranked = sold[np.lexsort((sales.product_ids[sold].astype(str), -product_units[sold]))][: request.top_k]
+    n_periods = last_period - first_period + 1
+    matrix = np.zeros((len(ranked), n_periods))
+    if len(ranked):
+        slot = np.full(n_products, -1)
+        slot[ranked] = np.arange(len(ranked))
+        take = in_range & (slot[sales.product] >= 0)
+        np.add.at(matrix, (slot[sales.product[take]], period[take] - offset), sales.qty[take])
+    slope, change, trend = _trends(matrix)
+    total_units = float(product_units[sold].sum())
+    top_items = [
+        TopItem(product_id=str(sales.product_ids[p]), total_qty=round(float(product_units[p]), 4),
+                total_revenue=round(float(product_revenue[p]), 2),
+                share_of_units=round(float(product_units[p]) / total_units, 4) if total_units > 0 else 0.0,
+                trend=trend[k], trend_slope=round(float(slope[k]), 4), change_pct=round(float(change[k]), 1))
+        for k, p in enumerate(ranked)
+    ]
+    seasonality = _seasonality(sales, start, end)
+    _, total_change, total_trend = _trends(grid_units[keep][None, :])
+    return InsightsResponse(
+        series=series,
+        top_items=top_items,
+        seasonality=seasonality,
+        recommendations=_recommendations(top_items, seasonality, granularity, str(total_trend[0]),
+                                         float(total_change[0]), len(sold)),
+        meta=InsightsMeta(shop_id=request.shop_id, start=from_day_number(start), end=from_day_number(end),
+                          granularity=granularity, periods=n_periods, total_products=len(sold)),
+        warnings=warnings,
+    )
+
+
+def _recommendations(top_items: list[TopItem], seasonality: Seasonality, granularity: Granularity,
+                     total_trend: str, total_change: float, n_products: int) -> list[str]:
+    word = PERIOD_WORD[granularity]
+    advice: list[str] = []
+    if total_trend != "stable":
+        direction = "grew" if total_trend == "increasing" else "fell"
+        advice.append(f"Total unit sales {direction} {abs(total_change):.0f}% across the range "
+                      f"(least-squares trend over {word}s).")
+    for item in top_items:
+        if item.trend == "increasing":
+            advice.append(f"High demand detected for product {item.product_id}: units rising {item.change_pct:+.0f}% "
+                          f"over the range ({item.trend_slope:+.2f} per {word}). Consider increasing stock levels.")
+        elif item.trend == "decreasing":
+            advice.append(f"Demand for product {item.product_id} is falling ({item.change_pct:+.0f}% over the range, "
+                          f"{item.trend_slope:+.2f} per {word}). Reduce the next order or promote it before stock ages.")
+    if seasonality.weekday_index and len(seasonality.weekday_index) == 7:
+        peak = max(seasonality.weekday_index.items(), key=lambda kv: kv[1])
+        if peak[1] >= 1.15:
+            advice.append(f"{peak[0]} sells {(peak[1] - 1) * 100:.0f}% above an average day: "
+                          f"restock and staff before {peak[0]}.")
+    if n_products >= 5 and len(top_items) >= 3:
+        share = sum(item.share_of_units for item in top_items[:3])
+        if share >= 0.5:
+            names = ", ".join(item.product_id for item in top_items[:3])
+            advice.append(f"Three products ({names}) make {share * 100:.0f}% of units: keep them in stock first.")
+    if not advice:
+        advice.append("Sales are steady: no product shows a significant trend in this range.")
+    return advice

@@ -1,0 +1,37 @@
+"""Day numbers: dates as int64 days since 1970-01-01, so date maths is integer maths."""
+
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+
+import numpy as np
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def day_number(value: date) -> int:
+    """Days since 1970-01-01 of the calendar date written in `value` (a datetime keeps its own date)."""
+    return value.toordinal() - _EPOCH_ORDINAL
+
+
+def day_numbers(values: Iterable[date], count: int) -> np.ndarray:
+    """Vector form of `day_number` -> int64 array of length `count`."""
+    # datetime subclasses date, so date.toordinal reads the written date of both.
+    return np.fromiter(map(date.toordinal, values), np.int64, count) - _EPOCH_ORDINAL
+
+
+def from_day_number(day: int) -> date:
+    return date.fromordinal(int(day) + _EPOCH_ORDINAL)
+
+
+def as_date(value: date) -> date:
+    """The calendar date written in a date or datetime."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def today_utc() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def iso_days(days: np.ndarray) -> list[str]:
+    """int64 day numbers -> ISO date strings."""
+    return np.datetime_as_string(days.astype("datetime64[D]"), unit="D").tolist()

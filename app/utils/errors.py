@@ -1,0 +1,105 @@
+"""Domain errors and the one place that turns errors into the JSON error body.
+
+Services raise `SmartShelfError` subclasses (never HTTPException); `install_error_handlers`
+maps them, request-validation errors and unexpected exceptions to
+`{"error", "message", "detail": [{"field", "msg", "type"}], "request_id"}`.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.utils.request_context import current_request_id
+
+log = structlog.get_logger(__name__)
+
+
+class SmartShelfError(Exception):
+    """Well-formed input that cannot be answered (HTTP 400)."""
+
+    status_code = 400
+    error = "unusable_input"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class PayloadTooLargeError(SmartShelfError):
+    """The request carries more rows than MAX_PAYLOAD_ROWS (HTTP 413)."""
+
+    status_code = 413
+    error = "payload_too_large"
+
+
+class NotFoundError(SmartShelfError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+    status_code = 404
+    error = "not_found"
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """`("body", "inventory", 0, "quantity")` -> `"inventory[0].quantity"`."""
+    path = ""
+    for part in loc:
+        if part == "body" and not path:
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def error_body(error: str, message: str, detail: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"error": error, "message": message, "detail": detail, "request_id": current_request_id()}
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SmartShelfError)
+    detail = [{"field": exc.field, "msg": exc.message, "type": exc.error}] if exc.field else []
+    message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+    return JSONResponse(error_body(exc.error, message, detail), status_code=exc.status_code)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {"field": field_path(err["loc"]), "loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
+    first = detail[0] if detail else {"field": "body", "msg": "invalid request"}
+    more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
+    message = f"{first['field']}: {first['msg']}{more}"
+    return JSONResponse(error_body("validation_error", message, detail), status_code=422)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = str(exc.detail)
+    return JSONResponse(
+        error_body("http_error", message, []), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", error_type=type(exc).__name__)
+    return JSONResponse(
+        error_body("internal_error", "internal error; quote the request_id when reporting it", []),
+        status_code=500,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the JSON error handlers on `app`."""
+    app.add_exception_handler(SmartShelfError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,25 @@
+"""OpenAPI documentation of the JSON error body, shared by every router."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = Field(description="Path of the offending field, e.g. `inventory[0].quantity`.")
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="validation_error, unusable_input, payload_too_large, not_found, ...")
+    message: str = Field(description="One sentence naming the field and the problem.")
+    detail: list[ErrorDetail]
+    request_id: str | None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Well-formed but unusable input."},
+    413: {"model": ErrorBody, "description": "More rows than MAX_PAYLOAD_ROWS or a body over the byte limit."},
+    422: {"model": ErrorBody, "description": "Schema error; `detail` names each field."},
+}

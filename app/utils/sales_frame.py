@@ -1,0 +1,183 @@
+"""Sales rows -> columnar arrays, with the data-quality rules every endpoint shares.
+
+Rules (each reported as a `DataWarning` when it fires; none drops data silently):
+- `duplicate_rows`: rows identical in product, date, qty and revenue are one row sent twice;
+  the copies are removed. Distinct rows for the same product and date are separate sales and
+  are summed.
+- `returns_netted`: a negative qty is a return; it is netted against the product's sales of that
+  day. Totals stay net; demand estimates (`daily_net_units`) count a negative day as zero.
+- `future_sales`: rows dated after `as_of` are not used (they have not happened yet).
+- `unknown_products`: rows whose product is not in the request's inventory/items are not used.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+
+import numpy as np
+import pandas as pd
+
+from app.schemas.common import DataWarning, SaleRow
+from app.utils.dates import day_numbers
+
+_MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class SalesColumns:
+    """Sales as parallel arrays; `product` indexes `product_ids`."""
+
+    product_ids: np.ndarray  # object[n_products]
+    product: np.ndarray  # int64[n_rows]
+    day: np.ndarray  # int64[n_rows], days since 1970-01-01
+    qty: np.ndarray  # float64[n_rows]
+    revenue: np.ndarray  # float64[n_rows], NaN where not sent
+
+    def take(self, mask: np.ndarray) -> "SalesColumns":
+        return SalesColumns(
+            self.product_ids, self.product[mask], self.day[mask], self.qty[mask], self.revenue[mask]
+        )
+
+    @property
+    def size(self) -> int:
+        return int(self.qty.shape[0])
+
+
+def sales_columns(rows: Sequence[SaleRow], product_ids: Sequence[str] | None = None) -> SalesColumns:
+    """Columns of `rows`.
+
+    With `product_ids` (the request's own products), code i < len(product_ids) is
+    `product_ids[i]`, and products sold but not in that list get the codes after it.
+    """
+    n = len(rows)
+    ids = np.fromiter(map(itemgetter("product_id"), rows), dtype=object, count=n)
+    codes, uniques = pd.factorize(ids)
+    if product_ids is not None:
+        known = np.asarray(product_ids, dtype=object)
+        lookup = pd.Index(known).get_indexer(uniques)
+        unknown = lookup < 0
+        lookup[unknown] = len(known) + np.arange(int(unknown.sum()))
+        codes = lookup[codes]
+        uniques = np.concatenate([known, uniques[unknown]])
+    revenue = np.array([row.get("revenue") for row in rows], dtype=np.float64) if n else np.empty(0)
+    return SalesColumns(
+        product_ids=np.asarray(uniques, dtype=object),
+        product=codes.astype(np.int64, copy=False),
+        day=day_numbers(map(itemgetter("date"), rows), n),
+        qty=np.fromiter(map(itemgetter("qty"), rows), np.float64, n),
+        revenue=revenue,
+    )
+
+
+def _listed(product_ids: np.ndarray, codes: np.ndarray) -> list[str]:
+    return [str(p) for p in product_ids[np.unique(codes)[:_MAX_LISTED]]]
+
+
+def drop_duplicate_rows(sales: SalesColumns) -> tuple[SalesColumns, DataWarning | None]:
+    """Remove rows identical in every field to an earlier row."""
+    if sales.size < 2:
+        return sales, None
+    revenue_key = np.where(np.isnan(sales.revenue), -np.inf, sales.revenue)
+    order = np.lexsort((revenue_key, sales.qty, sales.day, sales.product))
+    same = (
+        (np.diff(sales.product[order]) == 0)
+        & (np.diff(sales.day[order]) == 0)
+        & (np.diff(sales.qty[order]) == 0)
+        & (revenue_key[order][1:] == revenue_key[order][:-1])
+    )
+    if not same.any():
+        return sales, None
+    duplicate = np.zeros(sales.size, dtype=bool)
+    duplicate[order[1:][same]] = True
+    count = int(duplicate.sum())
+    warning = DataWarning(
+        code="duplicate_rows",
+        message=f"{count} sales rows repeated an earlier row exactly (same product, date, qty, revenue) "
+        "and were counted once.",
+        count=count,
+        product_ids=_listed(sales.product_ids, sales.product[duplicate]),
+    )
+    return sales.take(~duplicate), warning
+
+
+def returns_warning(sales: SalesColumns) -> DataWarning | None:
+    returns = sales.qty < 0
+    count = int(returns.sum())
+    if not count:
+        return None
+    return DataWarning(
+        code="returns_netted",
+        message=f"{count} sales rows had negative qty; they were treated as returns and netted "
+        "against the same product's sales of that day.",
+        count=count,
+        product_ids=_listed(sales.product_ids, sales.product[returns]),
+    )
+
+
+def drop_future_rows(sales: SalesColumns, as_of_day: int) -> tuple[SalesColumns, DataWarning | None]:
+    future = sales.day > as_of_day
+    count = int(future.sum())
+    if not count:
+        return sales, None
+    warning = DataWarning(
+        code="future_sales",
+        message=f"{count} sales rows were dated after as_of and were not used.",
+        count=count,
+        product_ids=_listed(sales.product_ids, sales.product[future]),
+    )
+    return sales.take(~future), warning
+
+
+def drop_unknown_products(
+    sales: SalesColumns, n_known: int, source: str
+) -> tuple[SalesColumns, DataWarning | None]:
+    """Remove rows for products outside the request's own `source` list (codes >= n_known)."""
+    unknown = sales.product >= n_known
+    count = int(unknown.sum())
+    if not count:
+        return sales, None
+    warning = DataWarning(
+        code="unknown_products",
+        message=f"{count} sales rows were for products not in {source} and were not used.",
+        count=count,
+        product_ids=_listed(sales.product_ids, sales.product[unknown]),
+    )
+    return sales.take(~unknown), warning
+
+
+def daily_net_units(sales: SalesColumns, n_products: int, first_day: int, n_days: int) -> np.ndarray:
+    """Net units per product and day -> float64[n_products, n_days], negative days clipped to 0.
+
+    Rows outside [first_day, first_day + n_days) are ignored.
+    """
+    offset = sales.day - first_day
+    inside = (offset >= 0) & (offset < n_days) & (sales.product < n_products)
+    flat = sales.product[inside] * n_days + offset[inside]
+    grid = np.bincount(flat, weights=sales.qty[inside], minlength=n_products * n_days)
+    return np.clip(grid.reshape(n_products, n_days), 0.0, None)
+
+
+def clean_sales(
+    rows: Sequence[SaleRow],
+    product_ids: Sequence[str] | None = None,
+    as_of_day: int | None = None,
+    source: str = "",
+) -> tuple[SalesColumns, list[DataWarning]]:
+    """Apply every rule in this module's docstring.
+
+    With `product_ids`, codes index that list and other products' rows are dropped (reported);
+    without, every product sold gets its own code.
+    """
+    sales = sales_columns(rows, product_ids)
+    warnings: list[DataWarning] = []
+    sales, warning = drop_duplicate_rows(sales)
+    warnings += [warning] if warning else []
+    if product_ids is not None:
+        sales, warning = drop_unknown_products(sales, len(product_ids), source)
+        warnings += [warning] if warning else []
+    if as_of_day is not None:
+        sales, warning = drop_future_rows(sales, as_of_day)
+        warnings += [warning] if warning else []
+    warning = returns_warning(sales)
+    warnings += [warning] if warning else []
+    return sales, warnings
