@@ -1,5 +1,6 @@
 """Dependencies shared by the resource routers."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends
@@ -10,7 +11,7 @@ from app.utils.errors import PayloadTooLargeError
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def check_row_limit(settings: Settings, **collections: list[object]) -> None:
+def check_row_limit(settings: Settings, **collections: Sequence[object]) -> None:
     """413 when the request's rows together exceed MAX_PAYLOAD_ROWS."""
     rows = sum(len(rows) for rows in collections.values())
     if rows > settings.max_payload_rows:

@@ -1,10 +1,10 @@
 """Types shared by every endpoint's request and response models."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 IsoDate = Annotated[
     date | datetime,

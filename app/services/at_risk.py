@@ -40,18 +40,16 @@ W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW = 0.8, 0.9, 0.8, 0.5
 MIN_DISCOUNT_PCT = 5.0
 
 
-def check_unique_products(product_ids: Sequence[str], collection: str) -> None:
-    """Raise a 400 naming the first repeated product_id in `collection`."""
+def check_unique(values: Sequence[str], collection: str, key: str = "product_id") -> None:
+    """Raise a 400 naming the first repeated `key` in `collection` (one row per product or event)."""
     seen: dict[str, int] = {}
-    for index, product_id in enumerate(product_ids):
-        if product_id in seen:
+    for index, value in enumerate(values):
+        if value in seen:
             raise SmartShelfError(
-                f"duplicate product_id {product_id!r} (first at {collection}[{seen[product_id]}]); "
-                "send one row per product",
-                field=f"{collection}[{index}].product_id",
+                f"duplicate {key} {value!r} (first at {collection}[{seen[value]}]); send one row each",
+                field=f"{collection}[{index}].{key}",
             )
-        seen[product_id] = index
-    return None
+        seen[value] = index
 
 
 def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarray:
@@ -69,7 +67,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
     inventory = request.inventory
     thresholds = request.thresholds
     product_ids = [item.product_id for item in inventory]
-    check_unique_products(product_ids, "inventory")
+    check_unique(product_ids, "inventory")
     n = len(inventory)
 
     sales, warnings = clean_sales(request.sales, product_ids, as_of_day, "inventory")

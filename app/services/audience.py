@@ -65,9 +65,9 @@ def audience_fit(
         items[i, [vocabulary[w] for w in words]] = 1.0
     event_words = [_event_tokens(title, audience) for title, audience in events]
     event_matrix = np.zeros((len(events), len(vocabulary)))
-    for j, words in enumerate(event_words):
-        if words:
-            event_matrix[j, [vocabulary[w] for w in words if w in vocabulary]] = 1.0
+    for j, covered in enumerate(event_words):
+        if covered:
+            event_matrix[j, [vocabulary[w] for w in covered if w in vocabulary]] = 1.0
     n_tokens = items.sum(axis=1, keepdims=True)
     share = (items @ event_matrix.T) / np.maximum(n_tokens, 1.0)
     fit = 0.25 + 0.75 * share

@@ -164,7 +164,7 @@ def summarise_sales(request: InsightsRequest) -> InsightsResponse:
     series = [
         SeriesPoint(date=label, total_sales=round(float(u), 4), total_revenue=round(float(r), 2),
                     moving_avg_7=round(float(a), 4), moving_avg_30=round(float(b), 4))
-        for label, u, r, a, b in zip(labels, grid_units[keep], range_revenue[keep], ma7[keep], ma30[keep])
+        for label, u, r, a, b in zip(labels, grid_units[keep], range_revenue[keep], ma7[keep], ma30[keep], strict=True)
     ]
 
     n_products = len(sales.product_ids)
@@ -215,8 +215,9 @@ def _recommendations(top_items: list[TopItem], seasonality: Seasonality, granula
             advice.append(f"High demand detected for product {item.product_id}: units rising {item.change_pct:+.0f}% "
                           f"over the range ({item.trend_slope:+.2f} per {word}). Consider increasing stock levels.")
         elif item.trend == "decreasing":
-            advice.append(f"Demand for product {item.product_id} is falling ({item.change_pct:+.0f}% over the range, "
-                          f"{item.trend_slope:+.2f} per {word}). Reduce the next order or promote it before stock ages.")
+            advice.append(f"Demand for product {item.product_id} is falling ({item.change_pct:+.0f}% over the "
+                          f"range, {item.trend_slope:+.2f} per {word}). Reduce the next order or promote it "
+                          "before stock ages.")
     if seasonality.weekday_index and len(seasonality.weekday_index) == 7:
         peak = max(seasonality.weekday_index.items(), key=lambda kv: kv[1])
         if peak[1] >= 1.15:

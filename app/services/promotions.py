@@ -28,7 +28,7 @@ from app.schemas.promotions import (
     PromotionsResponse,
     UnmatchedItem,
 )
-from app.services.at_risk import check_unique_products
+from app.services.at_risk import check_unique
 from app.services.audience import audience_fit
 from app.services.pricing import discount_to_clear, lift_pct, margin_cap
 from app.utils.dates import as_date, day_number, from_day_number, today_utc
@@ -62,8 +62,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings) -> Promotion
     as_of = request.as_of or today_utc()
     as_of_day = day_number(as_of)
     items, events, prefs = request.items, request.calendar_events, request.preferences
-    check_unique_products([item.product_id for item in items], "items")
-    check_unique_products([event.id for event in events], "calendar_events")
+    check_unique([item.product_id for item in items], "items")
+    check_unique([event.id for event in events], "calendar_events", key="id")
     elasticity = settings.promotion_elasticity_multiplier
     max_discount = prefs.discount_max_pct or settings.default_max_discount_pct
 
@@ -106,10 +106,13 @@ def plan_promotions(request: PromotionsRequest, settings: Settings) -> Promotion
     )
 
     promotions = [
-        _promotion(items[i], events[j], int(r) + 1, float(discount[k]), int(start[k]), int(end[k]),
-                   None if np.isnan(clear_days[k]) else int(clear_days[k]), float(lift_pct(discount[k], elasticity)),
-                   float(pair_fit[k]), str(confidence[k]), float(v[k]), int(expiry[i] - as_of_day), bool(clears[k]))
-        for k, (i, j, r) in enumerate(zip(chosen_i, chosen_j, chosen_rank))
+        _promotion(
+            items[i], events[j], rank=int(r) + 1, discount=float(discount[k]), start=int(start[k]),
+            end=int(end[k]), clear_days=None if np.isnan(clear_days[k]) else int(clear_days[k]),
+            lift=float(lift_pct(discount[k], elasticity)), fit=float(pair_fit[k]), confidence=str(confidence[k]),
+            rate=float(v[k]), days_to_expiry=int(expiry[i] - as_of_day), clears=bool(clears[k]),
+        )
+        for k, (i, j, r) in enumerate(zip(chosen_i, chosen_j, chosen_rank, strict=True))
     ]
     promotions.sort(key=lambda p: (p.end_date, p.product_id, p.rank))
     matched = set(chosen_i.tolist())
@@ -129,7 +132,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings) -> Promotion
     )
 
 
-def _promotion(item: PromotionItem, event: CalendarEvent, rank: int, discount: float, start: int, end: int,
+def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount: float, start: int, end: int,
                clear_days: int | None, lift: float, fit: float, confidence: str, rate: float,
                days_to_expiry: int, clears: bool) -> Promotion:
     title = event.title or event.id
@@ -155,7 +158,7 @@ def _promotion(item: PromotionItem, event: CalendarEvent, rank: int, discount: f
         expected_clear_days=clear_days,
         projected_sales_lift=round(lift, 1),
         audience_fit=round(fit, 3),
-        confidence=confidence,  # type: ignore[arg-type]
+        confidence=confidence,
         reasoning=(f"Pair {name} with {title}: {item.quantity:g} units expire in {days_to_expiry} days; "
                    f"audience fit {fit:.2f}; {outlook}."),
     )

@@ -1,7 +1,7 @@
 """Day numbers: dates as int64 days since 1970-01-01, so date maths is integer maths."""
 
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 
@@ -29,7 +29,7 @@ def as_date(value: date) -> date:
 
 
 def today_utc() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def iso_days(days: np.ndarray) -> list[str]:
