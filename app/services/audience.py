@@ -8,6 +8,7 @@ audience of everyone).
 """
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -40,6 +41,11 @@ def _singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=4096)
+def _category_tokens(categories: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(tokens(categories))
+
+
 def tokens(texts: Iterable[str]) -> set[str]:
     """Lower-cased words of `texts` in singular form (families -> family, drinks -> drink)."""
     return {_singular(w) for text in texts for w in _WORD.findall(text.lower())}
@@ -58,7 +64,7 @@ def audience_fit(
     item_categories: Sequence[Sequence[str]], events: Sequence[tuple[str, str]]
 ) -> np.ndarray:
     """fit[i, j] of item i's categories with event j = (title, audience) -> float64[n_items, n_events]."""
-    item_tokens = [tokens(categories) for categories in item_categories]
+    item_tokens = [_category_tokens(tuple(categories)) for categories in item_categories]
     vocabulary = {w: k for k, w in enumerate(sorted(set().union(*item_tokens)))} if item_tokens else {}
     items = np.zeros((len(item_tokens), len(vocabulary)))
     for i, words in enumerate(item_tokens):

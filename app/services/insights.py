@@ -27,7 +27,7 @@ from app.schemas.insights import (
     SeriesPoint,
     TopItem,
 )
-from app.utils.dates import day_number, from_day_number, iso_days
+from app.utils.dates import dates_of, day_number, from_day_number
 from app.utils.errors import SmartShelfError
 from app.utils.sales_frame import SalesColumns, clean_sales
 
@@ -118,7 +118,7 @@ def _seasonality(sales: SalesColumns, start: int, end: int) -> Seasonality:
 
 def summarise_sales(request: InsightsRequest) -> InsightsResponse:
     """Series, top items, seasonality and recommendations for the request's range."""
-    sales, warnings = clean_sales(request.sales)
+    sales, warnings = clean_sales(request.sales, with_revenue=True)
     start, end = _range_days(request, sales)
     granularity = request.granularity
     first_period = int(period_of(np.array([start]), granularity)[0])
@@ -143,6 +143,7 @@ def summarise_sales(request: InsightsRequest) -> InsightsResponse:
             "only warm up the moving averages).",
             count=outside,
         ))
+    assert sales.revenue is not None
     missing_revenue = np.isnan(sales.revenue) & in_range
     if missing_revenue.any():
         count = int(missing_revenue.sum())
@@ -160,7 +161,7 @@ def summarise_sales(request: InsightsRequest) -> InsightsResponse:
     ma7 = rolling.rolling(7, min_periods=1).mean().to_numpy()
     ma30 = rolling.rolling(30, min_periods=1).mean().to_numpy()
     keep = slice(offset, n_grid)
-    labels = iso_days(period_start(np.arange(grid_first, last_period + 1)[keep], granularity))
+    labels = dates_of(period_start(np.arange(grid_first, last_period + 1)[keep], granularity))
     series = [
         SeriesPoint(date=label, total_sales=round(float(u), 4), total_revenue=round(float(r), 2),
                     moving_avg_7=round(float(a), 4), moving_avg_30=round(float(b), 4))

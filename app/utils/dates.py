@@ -32,6 +32,6 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-def iso_days(days: np.ndarray) -> list[str]:
-    """int64 day numbers -> ISO date strings."""
-    return np.datetime_as_string(days.astype("datetime64[D]"), unit="D").tolist()
+def dates_of(days: np.ndarray) -> list[date]:
+    """int64 day numbers -> datetime.date objects."""
+    return days.astype("datetime64[D]").astype(object).tolist()

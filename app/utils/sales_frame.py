@@ -10,7 +10,8 @@ Rules (each reported as a `DataWarning` when it fires; none drops data silently)
 - `unknown_products`: rows whose product is not in the request's inventory/items are not used.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from collections import defaultdict
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -25,47 +26,54 @@ _MAX_LISTED = 20
 
 @dataclass(frozen=True)
 class SalesColumns:
-    """Sales as parallel arrays; `product` indexes `product_ids`."""
+    """Sales as parallel arrays; `product` indexes `product_ids`, `row` indexes the request's rows."""
 
     product_ids: np.ndarray  # object[n_products]
     product: np.ndarray  # int64[n_rows]
     day: np.ndarray  # int64[n_rows], days since 1970-01-01
     qty: np.ndarray  # float64[n_rows]
-    revenue: np.ndarray  # float64[n_rows], NaN where not sent
+    row: np.ndarray  # int64[n_rows], position in the request's sales list
+    revenue: np.ndarray | None  # float64[n_rows], NaN where not sent; None when not asked for
 
     def take(self, mask: np.ndarray) -> "SalesColumns":
-        return SalesColumns(
-            self.product_ids, self.product[mask], self.day[mask], self.qty[mask], self.revenue[mask]
-        )
+        revenue = None if self.revenue is None else self.revenue[mask]
+        return SalesColumns(self.product_ids, self.product[mask], self.day[mask], self.qty[mask], self.row[mask],
+                            revenue)
 
     @property
     def size(self) -> int:
         return int(self.qty.shape[0])
 
 
-def sales_columns(rows: Sequence[SaleRow], product_ids: Sequence[str] | None = None) -> SalesColumns:
+def _revenues(rows: Sequence[SaleRow], positions: Iterable[int] | None = None) -> np.ndarray:
+    """Revenue of `rows` (or of the rows at `positions`), NaN where absent."""
+    chosen = rows if positions is None else [rows[i] for i in positions]
+    return np.array([row.get("revenue") for row in chosen], dtype=np.float64).reshape(-1)
+
+
+def sales_columns(
+    rows: Sequence[SaleRow], product_ids: Sequence[str] | None = None, with_revenue: bool = False
+) -> SalesColumns:
     """Columns of `rows`.
 
     With `product_ids` (the request's own products), code i < len(product_ids) is
     `product_ids[i]`, and products sold but not in that list get the codes after it.
+    Revenue is read only `with_revenue` (it costs as much as a column of its own).
     """
     n = len(rows)
-    ids = np.fromiter(map(itemgetter("product_id"), rows), dtype=object, count=n)
-    codes, uniques = pd.factorize(ids)
-    if product_ids is not None:
-        known = np.asarray(product_ids, dtype=object)
-        lookup = pd.Index(known).get_indexer(uniques)
-        unknown = lookup < 0
-        lookup[unknown] = len(known) + np.arange(int(unknown.sum()))
-        codes = lookup[codes]
-        uniques = np.concatenate([known, uniques[unknown]])
-    revenue = np.array([row.get("revenue") for row in rows], dtype=np.float64) if n else np.empty(0)
+    # one pass: known products keep their index, each new product gets the next code
+    codes: defaultdict[str, int] = defaultdict()
+    codes.update((product_id, index) for index, product_id in enumerate(product_ids or ()))
+    codes.default_factory = codes.__len__
+    product = np.fromiter(map(codes.__getitem__, map(itemgetter("product_id"), rows)), np.int64, n)
+    uniques = list(codes)
     return SalesColumns(
         product_ids=np.asarray(uniques, dtype=object),
-        product=codes.astype(np.int64, copy=False),
+        product=product,
         day=day_numbers(map(itemgetter("date"), rows), n),
         qty=np.fromiter(map(itemgetter("qty"), rows), np.float64, n),
-        revenue=revenue,
+        row=np.arange(n, dtype=np.int64),
+        revenue=_revenues(rows) if with_revenue else None,
     )
 
 
@@ -73,22 +81,35 @@ def _listed(product_ids: np.ndarray, codes: np.ndarray) -> list[str]:
     return [str(p) for p in product_ids[np.unique(codes)[:_MAX_LISTED]]]
 
 
-def drop_duplicate_rows(sales: SalesColumns) -> tuple[SalesColumns, DataWarning | None]:
-    """Remove rows identical in every field to an earlier row."""
+def drop_duplicate_rows(
+    rows: Sequence[SaleRow], sales: SalesColumns
+) -> tuple[SalesColumns, DataWarning | None]:
+    """Remove rows identical in every field to an earlier row.
+
+    Most payloads have one row per product and day, so rows are first keyed by (product, day)
+    with a hash check; only rows sharing a key are compared on qty and revenue.
+    """
     if sales.size < 2:
         return sales, None
-    revenue_key = np.where(np.isnan(sales.revenue), -np.inf, sales.revenue)
-    order = np.lexsort((revenue_key, sales.qty, sales.day, sales.product))
+    key = sales.product * (int(sales.day.max()) - int(sales.day.min()) + 1) + (sales.day - sales.day.min())
+    shared = pd.Index(key).duplicated(keep=False)
+    if not shared.any():
+        return sales, None
+    candidates = np.flatnonzero(shared)
+    revenue = (_revenues(rows, sales.row[candidates]) if sales.revenue is None
+               else sales.revenue[candidates])
+    revenue_key = np.where(np.isnan(revenue), -np.inf, revenue)
+    qty = sales.qty[candidates]
+    order = np.lexsort((revenue_key, qty, key[candidates]))
     same = (
-        (np.diff(sales.product[order]) == 0)
-        & (np.diff(sales.day[order]) == 0)
-        & (np.diff(sales.qty[order]) == 0)
+        (np.diff(key[candidates][order]) == 0)
+        & (np.diff(qty[order]) == 0)
         & (revenue_key[order][1:] == revenue_key[order][:-1])
     )
     if not same.any():
         return sales, None
     duplicate = np.zeros(sales.size, dtype=bool)
-    duplicate[order[1:][same]] = True
+    duplicate[candidates[order[1:][same]]] = True
     count = int(duplicate.sum())
     warning = DataWarning(
         code="duplicate_rows",
@@ -162,15 +183,16 @@ def clean_sales(
     product_ids: Sequence[str] | None = None,
     as_of_day: int | None = None,
     source: str = "",
+    with_revenue: bool = False,
 ) -> tuple[SalesColumns, list[DataWarning]]:
     """Apply every rule in this module's docstring.
 
     With `product_ids`, codes index that list and other products' rows are dropped (reported);
     without, every product sold gets its own code.
     """
-    sales = sales_columns(rows, product_ids)
+    sales = sales_columns(rows, product_ids, with_revenue)
     warnings: list[DataWarning] = []
-    sales, warning = drop_duplicate_rows(sales)
+    sales, warning = drop_duplicate_rows(rows, sales)
     warnings += [warning] if warning else []
     if product_ids is not None:
         sales, warning = drop_unknown_products(sales, len(product_ids), source)

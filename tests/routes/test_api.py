@@ -7,12 +7,13 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from app.schemas.at_risk import AT_RISK_EXAMPLE
-from app.schemas.insights import INSIGHTS_EXAMPLE
-from app.schemas.promotions import PROMOTIONS_EXAMPLE
+from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskResponse
+from app.schemas.insights import INSIGHTS_EXAMPLE, InsightsResponse
+from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsResponse
 
 PREFIX = "/api/v1/smart-shelf"
 EXAMPLES = {"at-risk": AT_RISK_EXAMPLE, "promotions": PROMOTIONS_EXAMPLE, "insights": INSIGHTS_EXAMPLE}
+RESPONSES = {"at-risk": AtRiskResponse, "promotions": PromotionsResponse, "insights": InsightsResponse}
 
 
 @pytest.mark.parametrize("path", EXAMPLES)
@@ -23,6 +24,7 @@ def test_every_swagger_example_is_published_and_works_as_is(client, path):
     example = operation["requestBody"]["content"]["application/json"]["examples"]["shop"]["value"]
     response = client.post(f"{PREFIX}/{path}", json=example)
     assert response.status_code == 200, response.text
+    RESPONSES[path].model_validate(response.json(), strict=False)  # the answer obeys its own schema
 
 
 def test_at_risk_contract_fields(client):

@@ -1,0 +1,182 @@
+"""Service-time and end-to-end HTTP benchmarks of at-risk, insights and promotions.
+
+Service time = validated request model -> response model, in process. End to end = a real
+uvicorn server on 127.0.0.1, the JSON body posted with httpx. The split shows how much of the
+end-to-end time is JSON parsing + validation and response serialisation. Each endpoint is also
+timed against the conventional pandas implementation (bench/references.py) on the same rows.
+"""
+
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from app.config import Settings
+from app.schemas.at_risk import AtRiskRequest
+from app.schemas.insights import InsightsRequest
+from app.schemas.promotions import PromotionsRequest
+from app.services.at_risk import find_at_risk
+from app.services.insights import summarise_sales
+from app.services.promotions import plan_promotions
+from bench import references
+from bench.data import daily_panel, sales_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = Settings(_env_file=None, max_payload_rows=10_000_000)  # type: ignore[call-arg]
+AUDIENCES = ["families", "students", "seniors", "everyone", "athletes"]
+CATEGORIES = [["produce", "fresh"], ["dairy"], ["beverages", "energy"], ["snacks"], ["bakery"], ["health"]]
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
+    """Median and p95 wall time in ms of `repeat` calls (after one warm-up call)."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {"median_ms": round(statistics.median(samples), 3),
+            "p95_ms": round(samples[min(len(samples) - 1, int(0.95 * len(samples)))], 3)}
+
+
+def at_risk_payload(n_products: int, days: int) -> dict:
+    units, dates = daily_panel(n_products, days)
+    rng = np.random.default_rng(0)
+    rate = units.mean(axis=1)
+    as_of = dates[-1].date()
+    inventory = [
+        {"product_id": f"p{k:06d}", "sku": f"SKU{k:06d}", "name": f"Product {k}",
+         "quantity": float(round(rate[k] * rng.uniform(0.1, 20))),
+         "expiry_date": (as_of + timedelta(days=int(rng.integers(0, 40)))).isoformat() if k % 2 else None,
+         "price": 2.5, "cost": 1.2}
+        for k in range(n_products)
+    ]
+    return {"shop_id": "bench", "inventory": inventory, "sales": sales_rows(units, dates), "as_of": as_of.isoformat()}
+
+
+def insights_payload(n_rows: int) -> dict:
+    days = 90
+    n_products = max(1, n_rows // days)
+    units, dates = daily_panel(n_products, days)
+    return {"shop_id": "bench", "sales": sales_rows(units, dates), "granularity": "daily", "top_k": 10,
+            "range": {"start": dates[0].date().isoformat(), "end": dates[-1].date().isoformat()}}
+
+
+def promotions_payload(n_items: int, n_events: int) -> dict:
+    as_of = date(2017, 12, 1)
+    rng = np.random.default_rng(1)
+    items = [{"product_id": f"p{k:06d}", "name": f"Item {k}", "quantity": float(rng.integers(5, 200)),
+              "expiry_date": (as_of + timedelta(days=int(rng.integers(1, 30)))).isoformat(), "price": 4.0,
+              "cost": 2.0, "categories": CATEGORIES[k % len(CATEGORIES)], "avg_daily_sales": float(rng.uniform(0.5, 8))}
+             for k in range(n_items)]
+    events = [{"id": f"e{j}", "date": (as_of + timedelta(days=int(j % 28))).isoformat(), "title": f"Event {j}",
+               "audience": AUDIENCES[j % len(AUDIENCES)]} for j in range(n_events)]
+    return {"shop_id": "bench", "items": items, "calendar_events": events, "as_of": as_of.isoformat()}
+
+
+ENDPOINTS: dict[str, tuple[type, Callable[[Any], Any]]] = {
+    "at-risk": (AtRiskRequest, lambda r: find_at_risk(r, SETTINGS)),
+    "insights": (InsightsRequest, summarise_sales),
+    "promotions": (PromotionsRequest, lambda r: plan_promotions(r, SETTINGS)),
+}
+
+
+def reference(path: str, payload: dict) -> Callable[[], Any]:
+    if path == "at-risk":
+        return lambda: references.at_risk_pandas(payload["inventory"], payload["sales"], payload["as_of"])
+    if path == "insights":
+        return lambda: references.insights_pandas(payload["sales"], payload["range"]["start"], payload["range"]["end"])
+    return lambda: references.promotions_pandas(payload["items"], payload["calendar_events"], payload["as_of"])
+
+
+def in_process(path: str, payload: dict, repeat: int) -> dict:
+    model, service = ENDPOINTS[path]
+    body = json.dumps(payload).encode()
+    request = model.model_validate(payload)
+    response = service(request)
+    service_time = timed(lambda: service(request), repeat)
+    parse = timed(lambda: model.model_validate(json.loads(body)), max(3, repeat // 4))
+    serialise = timed(lambda: response.model_dump_json(), max(3, repeat // 4))
+    ref = timed(reference(path, payload), max(3, repeat // 4))
+    return {"service": service_time, "parse_validate": parse, "serialise": serialise, "pandas_reference": ref,
+            "speedup_vs_pandas": round(ref["median_ms"] / service_time["median_ms"], 2),
+            "body_mb": round(len(body) / 1e6, 2)}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def end_to_end(payloads: dict[str, dict], repeat: int) -> dict[str, dict]:
+    """Median/p95 of POSTs to a real uvicorn server on loopback."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env={"MAX_PAYLOAD_ROWS": "10000000", "LOG_LEVEL": "WARNING", "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            for _ in range(100):
+                try:
+                    client.get("/health")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            results = {}
+            for path, payload in payloads.items():
+                body = json.dumps(payload).encode()
+                headers = {"content-type": "application/json"}
+
+                def post(path: str = path, body: bytes = body) -> None:
+                    response = client.post(f"/api/v1/smart-shelf/{path}", content=body, headers=headers)
+                    response.raise_for_status()
+
+                results[path] = timed(post, repeat)
+            return results
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def run(progress: Callable[[str], None] = print) -> dict:
+    progress("service speed: building payloads from store-item data")
+    standard = {"at-risk": at_risk_payload(1000, 90), "insights": insights_payload(10_000),
+                "promotions": promotions_payload(1000, 50)}
+    results: dict[str, Any] = {"standard": {}, "scaling": {}}
+    for path, payload in standard.items():
+        progress(f"service speed: {path} (standard payload)")
+        results["standard"][path] = in_process(path, payload, repeat=30)
+    progress("service speed: end to end over HTTP")
+    for path, timing in end_to_end(standard, repeat=20).items():
+        results["standard"][path]["http"] = timing
+    curves = {
+        "at-risk": [(n, lambda n=n: at_risk_payload(n, 10)) for n in (1_000, 10_000, 100_000)],
+        "insights": [(n, lambda n=n: insights_payload(n)) for n in (10_000, 100_000, 1_000_000)],
+        "promotions": [(n, lambda n=n: promotions_payload(n, 50)) for n in (1_000, 10_000, 100_000)],
+    }
+    for path, points in curves.items():
+        results["scaling"][path] = []
+        for size, build in points:
+            progress(f"service speed: {path} scaling, size {size}")
+            payload = build()
+            model, service = ENDPOINTS[path]
+            request = model.model_validate(payload)
+            rows = sum(len(v) for v in payload.values() if isinstance(v, list))
+            timing = timed(lambda: service(request), 3)
+            results["scaling"][path].append({"size": size, "rows": rows, **timing,
+                                             "us_per_row": round(timing["median_ms"] * 1000 / rows, 3)})
+    return results
