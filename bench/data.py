@@ -39,7 +39,8 @@ def sales_rows(units: np.ndarray, dates: pd.DatetimeIndex, every: int = 1) -> li
     """Contract sales rows for every `every`-th day of each product (zero days left out, as POS exports do)."""
     iso = dates.strftime("%Y-%m-%d").tolist()
     return [
-        {"product_id": f"p{k:06d}", "date": iso[d], "qty": float(units[k, d]), "revenue": round(float(units[k, d]) * 2.5, 2)}
+        {"product_id": f"p{k:06d}", "date": iso[d], "qty": float(units[k, d]),
+         "revenue": round(float(units[k, d]) * 2.5, 2)}
         for k in range(units.shape[0])
         for d in range(0, units.shape[1], every)
         if units[k, d] != 0

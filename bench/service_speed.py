@@ -14,10 +14,11 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import numpy as np
 
 from app.config import Settings
@@ -139,10 +140,10 @@ def end_to_end(payloads: dict[str, dict], repeat: int) -> dict[str, dict]:
             results = {}
             for path, payload in payloads.items():
                 body = json.dumps(payload).encode()
-                headers = {"content-type": "application/json"}
 
                 def post(path: str = path, body: bytes = body) -> None:
-                    response = client.post(f"/api/v1/smart-shelf/{path}", content=body, headers=headers)
+                    response = client.post(f"/api/v1/smart-shelf/{path}", content=body,
+                                           headers={"content-type": "application/json"})
                     response.raise_for_status()
 
                 results[path] = timed(post, repeat)
@@ -176,7 +177,7 @@ def run(progress: Callable[[str], None] = print) -> dict:
             model, service = ENDPOINTS[path]
             request = model.model_validate(payload)
             rows = sum(len(v) for v in payload.values() if isinstance(v, list))
-            timing = timed(lambda: service(request), 3)
+            timing = timed(partial(service, request), 3)
             results["scaling"][path].append({"size": size, "rows": rows, **timing,
                                              "us_per_row": round(timing["median_ms"] * 1000 / rows, 3)})
     return results

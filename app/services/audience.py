@@ -8,8 +8,8 @@ audience of everyone).
 """
 
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 

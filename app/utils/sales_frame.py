@@ -10,8 +10,8 @@ Rules (each reported as a `DataWarning` when it fires; none drops data silently)
 - `unknown_products`: rows whose product is not in the request's inventory/items are not used.
 """
 
-from collections.abc import Iterable, Sequence
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
