@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --workers $${WORKERS:-1}
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --workers $${WORKERS:-1}
 
 test: install-dev
 	@scripts/ensure_redis.sh

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Body
 from app.routes.dependencies import SettingsDep, check_row_limit
 from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskRequest, AtRiskResponse
 from app.services.at_risk import find_at_risk
+from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/smart-shelf", tags=["at-risk"])
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["at-risk"], route_class=FastJSONRoute)
 
 
 @router.post(

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Body
 from app.routes.dependencies import SettingsDep, check_row_limit
 from app.schemas.insights import INSIGHTS_EXAMPLE, InsightsRequest, InsightsResponse
 from app.services.insights import summarise_sales
+from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"])
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"], route_class=FastJSONRoute)
 
 
 @router.post(

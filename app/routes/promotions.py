@@ -7,9 +7,10 @@ from fastapi import APIRouter, Body
 from app.routes.dependencies import SettingsDep, check_row_limit
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest, PromotionsResponse
 from app.services.promotions import plan_promotions
+from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/smart-shelf", tags=["promotions"])
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["promotions"], route_class=FastJSONRoute)
 
 
 @router.post(
