@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from app import __version__
 from app.config import Settings, get_settings
-from app.routes import at_risk, health, insights, promotions
+from app.routes import at_risk, forecast, health, insights, promotions
 from app.utils.errors import install_error_handlers
 from app.utils.logging import RequestContextMiddleware, configure_logging
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.redis = None
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (health, at_risk, promotions, insights):
+    for module in (health, at_risk, forecast, promotions, insights):
         app.include_router(module.router)
     install_error_handlers(app)
     if settings.cors_origins:

@@ -1,0 +1,94 @@
+"""POST /forecast: request and response models (the public contract)."""
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import DataWarning, IsoDate, ProductId, SaleRow, ShopId, StrictModel
+
+ModelName = Literal["auto", "seasonal_naive", "moving_average", "linear", "holt_winters", "intermittent", "boosted"]
+Frequency = Literal["auto", "daily", "weekly"]
+
+
+class ForecastEvent(StrictModel):
+    id: str = Field(default="", max_length=128)
+    date: IsoDate
+    title: str = Field(default="", max_length=256)
+
+
+class ForecastRequest(StrictModel):
+    shop_id: ShopId
+    product_id: ProductId | None = Field(default=None, description="One product to forecast.")
+    product_ids: list[ProductId] | None = Field(
+        default=None, max_length=100_000, description="Several products; with neither field, every product in `sales`."
+    )
+    sales: list[SaleRow] = Field(min_length=1)
+    periods: int = Field(default=14, ge=1, le=365, description="Periods ahead (days or weeks).")
+    model: ModelName = Field(default="auto", description="`auto` picks per product by backtest.")
+    confidence_interval: float = Field(default=0.95, ge=0.5, le=0.995, description="Interval coverage, e.g. 0.8.")
+    frequency: Frequency = Field(default="auto", description="`auto`: weekly when every date falls on one weekday.")
+    calendar_events: list[ForecastEvent] = Field(
+        default_factory=list, description="Known past and future events (holidays, promotions)."
+    )
+    as_of: dt.date | None = Field(default=None, description="Ignore sales after this date.")
+
+
+class Prediction(BaseModel):
+    date: dt.date
+    predicted_qty: float
+    lower_ci: float
+    upper_ci: float
+
+
+class BacktestScore(BaseModel):
+    mase: float | None = Field(description="Mean absolute error / in-sample seasonal naive error.")
+    rmse: float | None
+    bias: float | None = Field(description="Mean of forecast - actual; positive = over-forecast.")
+    mape: float | None = Field(description="In %, over periods with sales; null when none.")
+    smape: float | None
+
+
+class ProductForecast(BaseModel):
+    product_id: str
+    predictions: list[Prediction]
+    method: str = Field(description="Chosen family, or `a+b` for the mean of two families.")
+    model_version: str = Field(description="method, code version and a fingerprint of the history and parameters.")
+    trained_at: str = Field(description="UTC ISO-8601.")
+    rmse: float | None = Field(description="Backtest RMSE of the chosen method.")
+    mase: float | None = Field(description="Backtest MASE of the chosen method.")
+    backtest: dict[str, BacktestScore] = Field(description="Backtest scores of every candidate.")
+    drivers: list[str] = Field(description="What drives this forecast, in plain words.")
+    history_periods: int
+    warnings: list[DataWarning] = Field(default_factory=list)
+
+
+class ForecastMeta(BaseModel):
+    shop_id: str
+    total_products: int
+    periods: int
+    frequency: Literal["daily", "weekly"]
+    confidence_interval: float
+    model: str
+    backtest_origins: int
+    backtest_horizon: int
+
+
+class ForecastResponse(BaseModel):
+    forecasts: list[ProductForecast]
+    meta: ForecastMeta
+    warnings: list[DataWarning] = Field(default_factory=list)
+
+
+FORECAST_EXAMPLE = {
+    "shop_id": "shop_123",
+    "product_id": "p001",
+    "sales": [
+        {"product_id": "p001", "date": (dt.date(2025, 8, 1) + dt.timedelta(days=k)).isoformat(),
+         "qty": float([12, 10, 11, 13, 18, 24, 21][k % 7] + (k // 30))}
+        for k in range(105)
+    ],
+    "periods": 14,
+    "model": "auto",
+    "confidence_interval": 0.95,
+}

@@ -1,0 +1,199 @@
+"""Forecasts per product: auto-selected by backtest, with calibrated intervals and drivers.
+
+Per-product rules (reported in that product's `warnings`):
+- under 14 observed periods: moving average, no backtest (`short_history`);
+- under 90 days (13 weeks) of history: accuracy is limited (`limited_history`);
+- never sold in its history: zero forecast (`all_zero`);
+- a named `model` that cannot forecast the product (too little history): moving average
+  (`model_fallback`).
+"""
+
+import hashlib
+from datetime import UTC, datetime
+
+import numpy as np
+
+from app import __version__
+from app.models.intervals import apply_bands, error_bands, normal_bands
+from app.models.panel import Panel
+from app.models.registry import FAMILIES
+from app.models.selection import ENSEMBLE_SEPARATOR, Selection, select_and_forecast
+from app.schemas.common import DataWarning
+from app.schemas.forecast import (
+    BacktestScore,
+    ForecastMeta,
+    ForecastRequest,
+    ForecastResponse,
+    Prediction,
+    ProductForecast,
+)
+from app.services.forecast_panel import build_panel
+from app.utils.dates import dates_of, day_number
+from app.utils.errors import SmartShelfError
+from app.utils.sales_frame import clean_sales
+
+MIN_PERIODS = 14
+LIMITED = {1: 90, 7: 13}
+AUTO_FAMILIES = ["moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent", "boosted"]
+WEEKDAYS = ["Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays"]
+
+
+def requested_products(request: ForecastRequest, sold: list[str]) -> list[str]:
+    """The products to answer for, in request order; 400 for one without sales."""
+    if request.product_id is None and request.product_ids is None:
+        return sold
+    wanted = ([request.product_id] if request.product_id else []) + list(request.product_ids or [])
+    known = set(sold)
+    for index, product_id in enumerate(wanted):
+        if product_id not in known:
+            field = "product_id" if request.product_id and index == 0 else (
+                f"product_ids[{index - (1 if request.product_id else 0)}]")
+            raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`", field=field)
+    return list(dict.fromkeys(wanted))
+
+
+def forecast_products(request: ForecastRequest) -> ForecastResponse:
+    """Forecast the requested products from the request's own history."""
+    as_of_day = day_number(request.as_of) if request.as_of else None
+    sales, warnings = clean_sales(request.sales, as_of_day=as_of_day, with_revenue=True)
+    if sales.size == 0:
+        raise SmartShelfError("no sales rows left to learn from (all were after as_of)", field="sales")
+    events = {day_number(event.date) for event in request.calendar_events}
+    panel, panel_warnings = build_panel(sales, request.frequency, events)
+    warnings += panel_warnings
+    wanted = requested_products(request, panel.product_ids)
+
+    families: list[str] = AUTO_FAMILIES if request.model == "auto" else [request.model]
+    selection = select_and_forecast(panel, request.periods, families)
+    forecast, methods = _apply_rules(panel, selection, request)
+    bands = error_bands(selection.backtest_actual, selection.backtest_forecast, selection.scale,
+                        request.periods, request.confidence_interval)
+    if bands is None:
+        bands = normal_bands(request.periods, request.confidence_interval)
+        warnings.append(DataWarning(
+            code="intervals_uncalibrated", count=panel.n_products,
+            message="history too short for a backtest: intervals are +-z x sqrt(step) x half the forecast, "
+            "not calibrated on this data.",
+        ))
+    lower, upper = apply_bands(forecast, selection.scale, bands)
+    index = {product_id: i for i, product_id in enumerate(panel.product_ids)}
+    dates = dates_of(panel.days(panel.n_periods, request.periods))
+    trained_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    rows = [index[p] for p in wanted]
+    return ForecastResponse(
+        forecasts=[_product(panel, selection, i, methods[i], forecast, lower, upper, dates, trained_at, request)
+                   for i in rows],
+        meta=ForecastMeta(
+            shop_id=request.shop_id, total_products=len(rows), periods=request.periods,
+            frequency="daily" if panel.step == 1 else "weekly", confidence_interval=request.confidence_interval,
+            model=request.model, backtest_origins=len(selection.origins), backtest_horizon=selection.backtest_horizon,
+        ),
+        warnings=warnings,
+    )
+
+
+def _apply_rules(panel: Panel, selection: Selection, request: ForecastRequest) -> tuple[np.ndarray, list[str]]:
+    """The short-history, all-zero and fallback rules on top of the selection."""
+    forecast = selection.forecast.copy()
+    methods = list(selection.method)
+    observed = panel.observed
+    total = np.where(panel.observed_mask(), panel.values, 0.0).sum(axis=1)
+    recent = FAMILIES["moving_average"]().fit(panel).predict(1)[:, 0]
+    fallback = (observed < MIN_PERIODS) | ~np.isfinite(forecast).all(axis=1)
+    forecast[fallback] = recent[fallback, None]
+    for i in np.flatnonzero(fallback):
+        methods[i] = "moving_average"
+    zero = total <= 0
+    forecast[zero] = 0.0
+    for i in np.flatnonzero(zero):
+        methods[i] = "zero"
+    return np.maximum(forecast, 0.0), methods
+
+
+def _product_warnings(panel: Panel, i: int, method: str, request: ForecastRequest) -> list[DataWarning]:
+    observed = int(panel.observed[i])
+    unit = "days" if panel.step == 1 else "weeks"
+    warnings = []
+    if method == "zero":
+        warnings.append(DataWarning(code="all_zero", count=observed,
+                                    message="no sales in its history: the forecast is zero."))
+    elif observed < MIN_PERIODS:
+        warnings.append(DataWarning(code="short_history", count=observed,
+                                    message=f"only {observed} {unit} of history: moving average, no backtest."))
+    elif request.model != "auto" and method != request.model:
+        warnings.append(DataWarning(code="model_fallback", count=observed,
+                                    message=f"{request.model} needs more history than {observed} {unit}; "
+                                    "used a moving average."))
+    if observed < LIMITED[panel.step] and method != "zero":
+        warnings.append(DataWarning(code="limited_history", count=observed,
+                                    message=f"{observed} {unit} of history (under {LIMITED[panel.step]}): "
+                                    "accuracy is limited, and yearly patterns cannot be learned."))
+    return warnings
+
+
+def _weekday_pattern(panel: Panel, i: int) -> str | None:
+    """'weekday pattern: Saturdays +38%, Mondays -22%' from the last 8 weeks (daily data)."""
+    if panel.step != 1 or panel.observed[i] < 28:
+        return None
+    first = max(int(panel.start[i]), panel.n_periods - 56)
+    values = panel.values[i, first:]
+    weekday = (panel.first_day + np.arange(first, panel.n_periods) + 3) % 7
+    mean = values.mean()
+    if mean <= 0:
+        return None
+    by_day = np.bincount(weekday, weights=values, minlength=7) / np.maximum(np.bincount(weekday, minlength=7), 1)
+    ratio = by_day / mean - 1
+    high, low = int(np.argmax(ratio)), int(np.argmin(ratio))
+    if ratio[high] < 0.1 and ratio[low] > -0.1:
+        return "weekday pattern: flat (no day differs by 10% or more)"
+    return f"weekday pattern: {WEEKDAYS[high]} {ratio[high] * 100:+.0f}%, {WEEKDAYS[low]} {ratio[low] * 100:+.0f}%"
+
+
+def _trend(panel: Panel, i: int) -> str | None:
+    window = 90 if panel.step == 1 else 13
+    first = max(int(panel.start[i]), panel.n_periods - window)
+    values = panel.values[i, first:]
+    if values.size < 8 or values.mean() <= 0:
+        return None
+    slope = np.polyfit(np.arange(values.size), values, 1)[0]
+    per = 30 if panel.step == 1 else 4
+    return f"trend: {slope * per / values.mean() * 100:+.1f}% per {'month' if panel.step == 1 else '4 weeks'} " \
+           f"over the last {values.size} {'days' if panel.step == 1 else 'weeks'}"
+
+
+def _number(value: float) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), 4)
+
+
+def _product(panel: Panel, selection: Selection, i: int, method: str, forecast: np.ndarray, lower: np.ndarray,
+             upper: np.ndarray, dates: list, trained_at: str, request: ForecastRequest) -> ProductForecast:
+    parts = method.split(ENSEMBLE_SEPARATOR)
+    drivers = [d for p in parts if p in selection.models for d in selection.models[p].drivers(i)]
+    drivers += [d for d in (_weekday_pattern(panel, i), _trend(panel, i)) if d]
+    scores = {family: BacktestScore(**{k: _number(v[i]) for k, v in s.items()})
+              for family, s in selection.scores.items()}
+    chosen = scores.get(method)
+    if ENSEMBLE_SEPARATOR in method and selection.backtested[i]:
+        actual, predicted = selection.backtest_actual[i], selection.backtest_forecast[i]
+        valid = np.isfinite(actual) & np.isfinite(predicted)
+        rmse = float(np.sqrt(np.mean((actual[valid] - predicted[valid]) ** 2))) if valid.any() else np.nan
+        mase = float(np.mean(np.abs(actual[valid] - predicted[valid])) / selection.scale[i]) if valid.any() else np.nan
+        chosen = BacktestScore(mase=_number(mase), rmse=_number(rmse), bias=None, mape=None, smape=None)
+    fingerprint = hashlib.sha256()
+    fingerprint.update(panel.values[i, panel.start[i]:].tobytes())
+    fingerprint.update(f"{method}|{request.periods}|{panel.step}|{panel.first_day + panel.start[i]}".encode())
+    return ProductForecast(
+        product_id=panel.product_ids[i],
+        predictions=[Prediction(date=d, predicted_qty=round(float(f), 3), lower_ci=round(float(lo), 3),
+                                upper_ci=round(float(hi), 3))
+                     for d, f, lo, hi in zip(dates, forecast[i], lower[i], upper[i], strict=True)],
+        method=method,
+        model_version=f"{method}-{__version__}-{fingerprint.hexdigest()[:12]}",
+        trained_at=trained_at,
+        rmse=chosen.rmse if chosen else None,
+        mase=chosen.mase if chosen else None,
+        backtest=scores,
+        drivers=drivers,
+        history_periods=int(panel.observed[i]),
+        warnings=_product_warnings(panel, i, method, request),
+    )

@@ -1,0 +1,72 @@
+"""Request sales -> a regular `Panel`, with the forecasting data-quality rules.
+
+Rules (reported as warnings):
+- frequency: `auto` means weekly when every sales date falls on the same weekday (and there are
+  at least two dates), else daily. Weekly periods are the 7 days starting on that weekday.
+- gaps: a period inside a product's history with no sales row is a period with zero sales
+  (`gaps_filled`).
+- returns: negative rows are netted into their period; a period whose net is negative counts
+  as zero demand (`negative_periods_clipped`).
+- a product's history starts at its first sales row and ends at the latest date in the request.
+"""
+
+import numpy as np
+
+from app.models.panel import Panel
+from app.schemas.common import DataWarning
+from app.schemas.forecast import Frequency
+from app.utils.sales_frame import SalesColumns
+
+
+def infer_step(days: np.ndarray, frequency: Frequency) -> int:
+    if frequency != "auto":
+        return 1 if frequency == "daily" else 7
+    distinct = np.unique(days)
+    return 7 if distinct.size >= 2 and np.unique(distinct % 7).size == 1 else 1
+
+
+def build_panel(sales: SalesColumns, frequency: Frequency, event_days: set[int]) -> tuple[Panel, list[DataWarning]]:
+    """One row per product in `sales`, columns from the first to the last period of the request."""
+    step = infer_step(sales.day, frequency)
+    first_day = int(sales.day.min())
+    column = (sales.day - first_day) // step
+    n_products, n_periods = len(sales.product_ids), int(column.max()) + 1
+    flat = sales.product * n_periods + column
+    net = np.bincount(flat, weights=sales.qty, minlength=n_products * n_periods).reshape(n_products, n_periods)
+    has_row = np.bincount(flat, minlength=n_products * n_periods).reshape(n_products, n_periods) > 0
+    start = np.full(n_products, n_periods, dtype=np.int64)
+    np.minimum.at(start, sales.product, column)
+    inside = np.arange(n_periods)[None, :] >= start[:, None]
+    warnings: list[DataWarning] = []
+    unit = "days" if step == 1 else "weeks"
+    gaps = inside & ~has_row
+    if gaps.any():
+        warnings.append(DataWarning(
+            code="gaps_filled", count=int(gaps.sum()),
+            message=f"{int(gaps.sum())} {unit} inside products' histories had no sales row and were counted as "
+            "zero sales.",
+        ))
+    negative = net < 0
+    if negative.any():
+        warnings.append(DataWarning(
+            code="negative_periods_clipped", count=int(negative.sum()),
+            message=f"{int(negative.sum())} {unit} had more returns than sales; they count as zero demand.",
+            product_ids=[str(p) for p in sales.product_ids[np.flatnonzero(negative.any(axis=1))[:20]]],
+        ))
+    price = None
+    if sales.revenue is not None and np.isfinite(sales.revenue).any():
+        sold = np.isfinite(sales.revenue) & (sales.qty > 0)
+        revenue = np.bincount(flat[sold], weights=sales.revenue[sold], minlength=n_products * n_periods)
+        units = np.bincount(flat[sold], weights=sales.qty[sold], minlength=n_products * n_periods)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            price = np.where(units > 0, revenue / units, np.nan).reshape(n_products, n_periods)
+    panel = Panel(
+        product_ids=[str(p) for p in sales.product_ids],
+        values=np.maximum(net, 0.0),
+        start=start,
+        first_day=first_day,
+        step=step,
+        event_days=frozenset(event_days),
+        price=price,
+    )
+    return panel, warnings
