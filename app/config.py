@@ -18,6 +18,16 @@ class Settings(BaseSettings):
     )
     model_dir: str = Field(default="./models", description="Disk model store directory.")
     model_cache_days: int = Field(default=7, ge=1, description="Model staleness threshold in days.")
+    model_signing_key: str | None = Field(
+        default=None,
+        description="HMAC key of model artifacts; unset = a random key per process (artifacts of earlier "
+        "processes are then retrained). Set the same key on every replica and worker.",
+    )
+    model_keep_versions: int = Field(default=3, ge=1, description="Artifacts kept per product by the clean-up.")
+    model_max_age_days: float = Field(default=30, gt=0, description="Artifacts older than this are deleted.")
+    drift_margin: float = Field(
+        default=0.5, ge=0, description="Drift when realized MASE > backtest MASE x (1 + this)."
+    )
     max_payload_rows: int = Field(default=100_000, ge=1, description="Max records per request.")
     max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, description="Max request body size.")
     default_max_discount_pct: float = Field(default=40.0, gt=0, le=100)

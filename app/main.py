@@ -1,17 +1,18 @@
 """App factory: routers, middleware, lifespan and error handlers. Run with
 `uvicorn app.main:create_app --factory`."""
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from redis.asyncio import Redis
 
 from app import __version__
 from app.config import Settings, get_settings
 from app.routes import at_risk, forecast, health, insights, promotions
+from app.utils.cache import make_cache
 from app.utils.errors import install_error_handlers
 from app.utils.logging import RequestContextMiddleware, configure_logging
 
@@ -29,19 +30,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.redis = (
-            Redis.from_url(settings.redis_url, socket_timeout=0.05, socket_connect_timeout=0.05)
-            if settings.redis_url
-            else None
-        )
-        structlog.get_logger(__name__).info(
-            "started", version=__version__, redis="configured" if settings.redis_url else "embedded"
-        )
+        log = structlog.get_logger(__name__)
+        app.state.cache = make_cache(settings.redis_url)
+        app.state.signing_key = settings.model_signing_key or secrets.token_hex(32)
+        if not settings.model_signing_key:
+            log.warning("model_signing_key_unset", effect="random per-process key; stored models of other "
+                        "processes will be retrained")
+        log.info("started", version=__version__, cache=app.state.cache.backend)
         try:
             yield
         finally:
-            if app.state.redis is not None:
-                await app.state.redis.aclose()
+            app.state.cache.close()
 
     app = FastAPI(
         title="SmartShelf ML Service",
@@ -50,7 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         debug=settings.debug,
     )
-    app.state.redis = None
     app.dependency_overrides[get_settings] = lambda: settings
     for module in (health, at_risk, forecast, promotions, insights):
         app.include_router(module.router)

@@ -1,12 +1,12 @@
 """`make bench`: every benchmark, results saved to bench/results and written into the README.
 
-Usage: python -m bench.run [service_speed ...]   (default: all)
+Usage: python -m bench.run [service_speed|accuracy ...]   (default: all)
 """
 
 import sys
 import time
 
-from bench import report, service_speed
+from bench import accuracy, forecast_latency, report, service_speed
 
 SPEED_TARGETS_MS = {"at-risk": 10.0, "insights": 20.0, "promotions": 10.0}
 
@@ -21,7 +21,15 @@ def run_service_speed() -> None:
     report.update_readme("service_speed", report.service_speed_markdown(results, SPEED_TARGETS_MS))
 
 
-BENCHMARKS = {"service_speed": run_service_speed}
+def run_accuracy() -> None:
+    latency = forecast_latency.run(progress)
+    report.save("forecast_latency", latency)
+    results = accuracy.run(progress)
+    report.save("accuracy", results)
+    report.update_readme("accuracy", report.accuracy_markdown(results, latency))
+
+
+BENCHMARKS = {"service_speed": run_service_speed, "accuracy": run_accuracy}
 
 
 def main(names: list[str]) -> None:

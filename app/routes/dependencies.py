@@ -3,12 +3,28 @@
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from app.config import Settings, get_settings
+from app.utils.cache import Cache
 from app.utils.errors import PayloadTooLargeError
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_cache(request: Request) -> Cache:
+    """The result cache the lifespan created (Redis or in-process)."""
+    cache: Cache = request.app.state.cache
+    return cache
+
+
+def get_signing_key(request: Request) -> str:
+    key: str = request.app.state.signing_key
+    return key
+
+
+CacheDep = Annotated[Cache, Depends(get_cache)]
+SigningKeyDep = Annotated[str, Depends(get_signing_key)]
 
 
 def check_row_limit(settings: Settings, **collections: Sequence[object]) -> None:

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from app.routes.dependencies import SettingsDep, check_row_limit
-from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest, ForecastResponse
-from app.services.forecast import forecast_products
+from app.routes.dependencies import CacheDep, SettingsDep, SigningKeyDep, check_row_limit
+from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest, ForecastResponse, ProductForecast
+from app.services.forecast_cache import cached_forecast, latest_forecast, shop_accuracy
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 
@@ -23,15 +23,43 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["forecast"], route_class=
         "naive, moving average, linear, Holt-Winters, intermittent TSB, global boosted trees) or "
         "pair of families with the lowest MASE in a rolling-origin backtest on its own history; "
         "intervals come from the backtest's out-of-sample errors. Each forecast lists the candidates' "
-        "backtest scores, its drivers in plain words and the data rules applied."
+        "backtest scores, its drivers in plain words and the data rules applied. The same request "
+        "again is answered from the cache (`meta.cache`: hit); a product whose earlier forecast "
+        "now has actual sales carries `realized_accuracy`."
     ),
     responses=ERROR_RESPONSES,
 )
 def post_forecast(
     request: Annotated[ForecastRequest, Body(openapi_examples={"product": {"value": FORECAST_EXAMPLE}})],
     settings: SettingsDep,
+    cache: CacheDep,
+    signing_key: SigningKeyDep,
 ) -> ForecastResponse:
     """Forecast demand."""
     check_row_limit(settings, sales=request.sales, calendar_events=request.calendar_events,
                     product_ids=request.product_ids or [])
-    return forecast_products(request)
+    return cached_forecast(request, settings, cache, signing_key)
+
+
+@router.get(
+    "/forecast/{shop_id}/{product_id}",
+    response_model=ProductForecast,
+    summary="The latest stored forecast of a product, without training",
+    description="Reads the newest forecast made for this shop and product (cache, then disk). 404 when none.",
+    responses=ERROR_RESPONSES,
+)
+def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep) -> ProductForecast:
+    """Latest stored forecast."""
+    return latest_forecast(shop_id, product_id, settings, cache)
+
+
+@router.get(
+    "/accuracy/{shop_id}",
+    summary="Realized accuracy per product and model family",
+    description="How past forecasts did once their dates had actual sales in later requests "
+    "(MAE, MAPE, bias, interval coverage, MASE vs the backtest's promise, drift). 404 when none yet.",
+    responses=ERROR_RESPONSES,
+)
+def get_accuracy(shop_id: str, settings: SettingsDep) -> dict:
+    """Realized accuracy summary."""
+    return shop_accuracy(shop_id, settings)

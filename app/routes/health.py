@@ -24,7 +24,7 @@ def get_health() -> dict[str, str]:
 )
 async def get_ready(request: Request, response: Response, settings: SettingsDep) -> ReadinessReport:
     """Readiness probe."""
-    report = await check_readiness(settings, request.app.state.redis)
+    report = await check_readiness(settings, request.app.state.cache)
     if report.status == "unavailable":
         response.status_code = 503
     return report

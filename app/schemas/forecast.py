@@ -49,6 +49,21 @@ class BacktestScore(BaseModel):
     smape: float | None
 
 
+class RealizedAccuracy(BaseModel):
+    """How the last stored forecast for this product did against the sales sent since."""
+
+    model_version: str
+    method: str
+    periods: int = Field(description="Forecast periods that now have actual sales in the request.")
+    mae: float
+    mape: float | None = Field(description="In %, over periods with sales; null when none.")
+    bias: float = Field(description="Mean of forecast - actual.")
+    coverage: float = Field(description="Share of actuals inside the stored interval, 0..1.")
+    mase: float = Field(description="MAE / the product's seasonal naive scale.")
+    expected_mase: float | None = Field(description="The backtest MASE the stored forecast promised.")
+    drift: bool = Field(description="mase > expected_mase x (1 + DRIFT_MARGIN): the model was retrained.")
+
+
 class ProductForecast(BaseModel):
     product_id: str
     predictions: list[Prediction]
@@ -60,6 +75,7 @@ class ProductForecast(BaseModel):
     backtest: dict[str, BacktestScore] = Field(description="Backtest scores of every candidate.")
     drivers: list[str] = Field(description="What drives this forecast, in plain words.")
     history_periods: int
+    realized_accuracy: RealizedAccuracy | None = None
     warnings: list[DataWarning] = Field(default_factory=list)
 
 
@@ -72,6 +88,9 @@ class ForecastMeta(BaseModel):
     model: str
     backtest_origins: int
     backtest_horizon: int
+    cache: Literal["hit", "disk", "miss", "off"] = Field(
+        default="off", description="hit: from the cache; disk: stored model re-predicted; miss: trained now."
+    )
 
 
 class ForecastResponse(BaseModel):

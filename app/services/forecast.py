@@ -9,6 +9,7 @@ Per-product rules (reported in that product's `warnings`):
 """
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -52,20 +53,40 @@ def requested_products(request: ForecastRequest, sold: list[str]) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def forecast_products(request: ForecastRequest) -> ForecastResponse:
-    """Forecast the requested products from the request's own history."""
+@dataclass
+class Trained:
+    """A request's fitted forecast: what the disk store keeps and `respond` turns into an answer."""
+
+    panel: Panel
+    selection: Selection
+    wanted: list[str]
+    trained_at: str
+
+
+def prepare(request: ForecastRequest) -> tuple[Panel, list[str], list[DataWarning]]:
+    """The request's panel, the products to answer for, and the data-rule warnings."""
     as_of_day = day_number(request.as_of) if request.as_of else None
     sales, warnings = clean_sales(request.sales, as_of_day=as_of_day, with_revenue=True)
     if sales.size == 0:
         raise SmartShelfError("no sales rows left to learn from (all were after as_of)", field="sales")
     events = {day_number(event.date) for event in request.calendar_events}
     panel, panel_warnings = build_panel(sales, request.frequency, events)
-    warnings += panel_warnings
-    wanted = requested_products(request, panel.product_ids)
+    return panel, requested_products(request, panel.product_ids), warnings + panel_warnings
 
+
+def train(request: ForecastRequest, panel: Panel, wanted: list[str]) -> Trained:
+    """Backtest, select and fit (the expensive part)."""
     families: list[str] = AUTO_FAMILIES if request.model == "auto" else [request.model]
     selection = select_and_forecast(panel, request.periods, families)
-    forecast, methods = _apply_rules(panel, selection, request)
+    trained_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return Trained(panel, selection, wanted, trained_at)
+
+
+def respond(trained: Trained, request: ForecastRequest, warnings: list[DataWarning]) -> ForecastResponse:
+    """Forecasts with rules, intervals and drivers, from fitted models (cheap)."""
+    panel, selection = trained.panel, trained.selection
+    warnings = list(warnings)
+    forecast, methods = _apply_rules(panel, selection.predict(request.periods), selection.method)
     bands = error_bands(selection.backtest_actual, selection.backtest_forecast, selection.scale,
                         request.periods, request.confidence_interval)
     if bands is None:
@@ -78,11 +99,10 @@ def forecast_products(request: ForecastRequest) -> ForecastResponse:
     lower, upper = apply_bands(forecast, selection.scale, bands)
     index = {product_id: i for i, product_id in enumerate(panel.product_ids)}
     dates = dates_of(panel.days(panel.n_periods, request.periods))
-    trained_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    rows = [index[p] for p in wanted]
+    rows = [index[p] for p in trained.wanted]
     return ForecastResponse(
-        forecasts=[_product(panel, selection, i, methods[i], forecast, lower, upper, dates, trained_at, request)
-                   for i in rows],
+        forecasts=[_product(panel, selection, i, methods[i], forecast, lower, upper, dates, trained.trained_at,
+                            request) for i in rows],
         meta=ForecastMeta(
             shop_id=request.shop_id, total_products=len(rows), periods=request.periods,
             frequency="daily" if panel.step == 1 else "weekly", confidence_interval=request.confidence_interval,
@@ -92,10 +112,16 @@ def forecast_products(request: ForecastRequest) -> ForecastResponse:
     )
 
 
-def _apply_rules(panel: Panel, selection: Selection, request: ForecastRequest) -> tuple[np.ndarray, list[str]]:
+def forecast_products(request: ForecastRequest) -> ForecastResponse:
+    """Forecast the requested products from the request's own history (no cache)."""
+    panel, wanted, warnings = prepare(request)
+    return respond(train(request, panel, wanted), request, warnings)
+
+
+def _apply_rules(panel: Panel, forecast: np.ndarray, chosen: list[str]) -> tuple[np.ndarray, list[str]]:
     """The short-history, all-zero and fallback rules on top of the selection."""
-    forecast = selection.forecast.copy()
-    methods = list(selection.method)
+    forecast = forecast.copy()
+    methods = list(chosen)
     observed = panel.observed
     total = np.where(panel.observed_mask(), panel.values, 0.0).sum(axis=1)
     recent = FAMILIES["moving_average"]().fit(panel).predict(1)[:, 0]

@@ -2,12 +2,13 @@
 
 import os
 import tempfile
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel
-from redis.asyncio import Redis
+from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
+from app.utils.cache import Cache
 
 CheckStatus = Literal["ok", "embedded", "down"]
 
@@ -29,22 +30,21 @@ def _model_store_writable(model_dir: str) -> str | None:
     return None
 
 
-async def check_readiness(settings: Settings, redis: Redis | Any | None) -> ReadinessReport:
+async def check_readiness(settings: Settings, cache: Cache) -> ReadinessReport:
     """Model store down -> unavailable; Redis down -> degraded (the embedded path still answers)."""
     checks: dict[str, CheckStatus] = {}
     reasons: list[str] = []
     store_problem = _model_store_writable(settings.model_dir)
     checks["model_store"] = "down" if store_problem else "ok"
     reasons += [store_problem] if store_problem else []
-    if redis is None:
+    if cache.backend == "memory":
         checks["redis"] = checks["broker"] = "embedded"
+    elif await run_in_threadpool(lambda: cache.available):
+        checks["redis"] = checks["broker"] = "ok"
     else:
-        try:
-            await redis.ping()
-            checks["redis"] = checks["broker"] = "ok"
-        except Exception as exc:  # any failure means "not reachable now"; reported, not raised
-            checks["redis"] = checks["broker"] = "down"
-            reasons.append(f"redis unreachable ({type(exc).__name__}); serving from the in-process path")
+        checks["redis"] = checks["broker"] = "down"
+        reasons.append(f"redis unreachable ({getattr(cache, 'last_error', None)}); answering without the shared "
+                       "cache (disk store and training)")
     status: Literal["ready", "degraded", "unavailable"] = (
         "unavailable" if store_problem else "degraded" if reasons else "ready"
     )

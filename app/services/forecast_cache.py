@@ -1,0 +1,252 @@
+"""Forecasts through the two-level store: the result cache, then the signed disk artifact, then training.
+
+Keys cannot collide across tenants: a product's result key digests the shop, the product, the
+model, horizon, interval level, frequency, code version, calendar events and the exact history
+sent. The same request twice is a hit with the identical forecast; any change to the history is
+a miss and a new model_version. Results live MODEL_CACHE_DAYS in the cache; artifacts older than
+that are not reused. Concurrent identical misses train once (single flight).
+
+Accuracy monitoring: before answering, each product's latest stored forecast is scored against
+the actual sales this request carries for its dates (`realized_accuracy`); when its MASE exceeds
+the backtest's by DRIFT_MARGIN the product is flagged `drift_detected` (and retrained, as its
+history is new). Realized scores are kept per shop for GET /accuracy/{shop_id}.
+"""
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import structlog
+
+from app import __version__
+from app.config import Settings
+from app.models import store
+from app.models.metrics import seasonal_scale
+from app.models.panel import Panel
+from app.schemas.common import DataWarning
+from app.schemas.forecast import (
+    ForecastMeta,
+    ForecastRequest,
+    ForecastResponse,
+    ProductForecast,
+    RealizedAccuracy,
+)
+from app.services.forecast import Trained, prepare, respond, train
+from app.utils.cache import Cache
+from app.utils.dates import day_number
+from app.utils.errors import NotFoundError
+
+log = structlog.get_logger(__name__)
+
+
+def _digest(*parts: Any) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else str(part).encode())
+        digest.update(b"\x1f")
+    return digest.hexdigest()[:32]
+
+
+def result_key(request: ForecastRequest, panel: Panel, row: int) -> str:
+    history = panel.values[row, panel.start[row]:]
+    first_day = panel.first_day + int(panel.start[row]) * panel.step
+    events = sorted(day_number(e.date) for e in request.calendar_events)
+    return "ss:fc:" + _digest(request.shop_id, panel.product_ids[row], request.model, request.periods,
+                              request.confidence_interval, panel.step, first_day, __version__, events,
+                              history.tobytes())
+
+
+def latest_key(shop_id: str, product_id: str) -> str:
+    return "ss:latest:" + _digest(shop_id, product_id)
+
+
+def _latest_path(settings: Settings, shop_id: str, product_id: str) -> Path:
+    return store.shop_dir(settings.model_dir, shop_id) / "latest" / f"{_digest(product_id)}.json"
+
+
+def _accuracy_path(settings: Settings, shop_id: str) -> Path:
+    return store.shop_dir(settings.model_dir, shop_id) / "accuracy.json"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def latest_forecast(shop_id: str, product_id: str, settings: Settings, cache: Cache) -> ProductForecast:
+    """The newest stored forecast of a product, without training; 404 when there is none."""
+    cached = cache.get_many([latest_key(shop_id, product_id)])[0]
+    if cached is not None:
+        return ProductForecast.model_validate_json(cached)
+    on_disk = _read_json(_latest_path(settings, shop_id, product_id))
+    if on_disk is None:
+        raise NotFoundError(f"no stored forecast for product {product_id!r} of shop {shop_id!r}; "
+                            "POST /forecast first", field="product_id")
+    return ProductForecast.model_validate(on_disk)
+
+
+def _realized(previous: ProductForecast, panel: Panel, row: int, scale: float,
+              margin: float) -> RealizedAccuracy | None:
+    days = np.array([day_number(p.date) for p in previous.predictions])
+    column = (days - panel.first_day) // panel.step
+    inside = (column >= panel.start[row]) & (column < panel.n_periods) & ((days - panel.first_day) % panel.step == 0)
+    if not inside.any():
+        return None
+    actual = panel.values[row, column[inside]]
+    predicted = np.array([p.predicted_qty for p in previous.predictions])[inside]
+    lower = np.array([p.lower_ci for p in previous.predictions])[inside]
+    upper = np.array([p.upper_ci for p in previous.predictions])[inside]
+    mae = float(np.mean(np.abs(actual - predicted)))
+    sold = actual > 0
+    mape = float(np.mean(np.abs(actual[sold] - predicted[sold]) / actual[sold]) * 100) if sold.any() else None
+    realized_mase = mae / scale if scale > 0 else 0.0
+    expected = previous.mase
+    return RealizedAccuracy(
+        model_version=previous.model_version, method=previous.method, periods=int(inside.sum()),
+        mae=round(mae, 4),
+        mape=None if mape is None else round(mape, 2),
+        bias=round(float(np.mean(predicted - actual)), 4),
+        coverage=round(float(np.mean((actual >= lower) & (actual <= upper))), 4),
+        mase=round(realized_mase, 4), expected_mase=expected,
+        drift=expected is not None and realized_mase > expected * (1 + margin),
+    )
+
+
+def _monitor(response: ForecastResponse, previous: list[ProductForecast | None], panel: Panel,
+             settings: Settings, shop_id: str) -> None:
+    """Attach realized accuracy of the previous forecasts; record it for the shop's summary."""
+    index = {p: i for i, p in enumerate(panel.product_ids)}
+    rows = np.array([index[f.product_id] for f in response.forecasts])
+    scales: np.ndarray = (seasonal_scale(panel.values[rows], panel.start[rows], panel.season_length)
+                          if len(rows) else np.zeros(0))
+    log_entries: dict[str, Any] = {}
+    for forecast, stored, scale in zip(response.forecasts, previous, scales, strict=True):
+        if stored is None or stored.model_version == forecast.model_version:
+            continue
+        realized = _realized(stored, panel, index[forecast.product_id], float(scale), settings.drift_margin)
+        if realized is None:
+            continue
+        forecast.realized_accuracy = realized
+        log_entries[forecast.product_id] = realized.model_dump()
+        if realized.drift:
+            forecast.warnings.append(DataWarning(
+                code="drift_detected", count=realized.periods,
+                message=f"the last forecast ({realized.method}) missed by MASE {realized.mase:.2f} against the "
+                f"{realized.expected_mase:.2f} its backtest promised; retrained on the new history."))
+    if log_entries:
+        path = _accuracy_path(settings, shop_id)
+        summary = _read_json(path) or {}
+        summary.update(log_entries)
+        _write_or_log(path, summary)
+
+
+def _write_or_log(path: Path, payload: Any) -> None:
+    """Persist JSON; a full or read-only disk is logged, never turned into a failed answer."""
+    try:
+        store.write_json(path, payload)
+    except OSError as exc:
+        log.error("store_write_failed", file=path.name, error=exc.strerror)
+
+
+def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, signing_key: str) -> ForecastResponse:
+    """Forecast through cache -> disk -> training; see the module docstring."""
+    panel, wanted, warnings = prepare(request)
+    index = {p: i for i, p in enumerate(panel.product_ids)}
+    keys = [result_key(request, panel, index[p]) for p in wanted]
+    latest = [latest_key(request.shop_id, p) for p in wanted]
+    previous_raw = cache.get_many(latest)
+    previous = [ProductForecast.model_validate_json(raw) if raw is not None else _disk_latest(settings, request, p)
+                for raw, p in zip(previous_raw, wanted, strict=True)]
+    response = _from_cache(cache, keys, request, panel, warnings)
+    if response is None:
+        artifact_id = _digest(*keys)
+        with cache.single_flight(f"ss:flight:{artifact_id}"):
+            response = _from_cache(cache, keys, request, panel, warnings)
+            if response is None:
+                response = _from_disk_or_training(request, settings, panel, wanted, warnings, artifact_id, signing_key)
+                ttl = settings.model_cache_days * 86400
+                entries = {k: f.model_dump_json().encode() for k, f in zip(keys, response.forecasts, strict=True)}
+                cache.set_many({**entries, **{lk: f.model_dump_json().encode()
+                                              for lk, f in zip(latest, response.forecasts, strict=True)}}, ttl)
+                for forecast in response.forecasts:
+                    _write_or_log(_latest_path(settings, request.shop_id, forecast.product_id),
+                                  forecast.model_dump(mode="json"))
+    _monitor(response, previous, panel, settings, request.shop_id)
+    return response
+
+
+def _disk_latest(settings: Settings, request: ForecastRequest, product_id: str) -> ProductForecast | None:
+    raw = _read_json(_latest_path(settings, request.shop_id, product_id))
+    return ProductForecast.model_validate(raw) if raw is not None else None
+
+
+def _from_cache(cache: Cache, keys: list[str], request: ForecastRequest, panel: Panel,
+                warnings: list[DataWarning]) -> ForecastResponse | None:
+    hits = cache.get_many(keys)
+    if any(hit is None for hit in hits):
+        return None
+    forecasts = [ProductForecast.model_validate_json(hit) for hit in hits if hit is not None]
+    return _response(forecasts, request, panel, warnings, "hit")
+
+
+def _response(forecasts: list[ProductForecast], request: ForecastRequest, panel: Panel,
+              warnings: list[DataWarning], cache_state: Literal["hit", "disk", "miss", "off"]) -> ForecastResponse:
+    return ForecastResponse(
+        forecasts=forecasts,
+        meta=ForecastMeta(shop_id=request.shop_id, total_products=len(forecasts), periods=request.periods,
+                          frequency="daily" if panel.step == 1 else "weekly",
+                          confidence_interval=request.confidence_interval, model=request.model,
+                          backtest_origins=0, backtest_horizon=0, cache=cache_state),
+        warnings=warnings,
+    )
+
+
+def _from_disk_or_training(request: ForecastRequest, settings: Settings, panel: Panel, wanted: list[str],
+                           warnings: list[DataWarning], artifact_id: str, signing_key: str) -> ForecastResponse:
+    fresh_seconds = settings.model_cache_days * 86400
+    try:
+        trained, meta = store.load(settings.model_dir, request.shop_id, artifact_id, signing_key)
+        if time.time() - float(meta.get("saved_at", 0)) > fresh_seconds:
+            raise store.ArtifactRejected(f"older than MODEL_CACHE_DAYS={settings.model_cache_days}")
+        if not isinstance(trained, Trained):
+            raise store.ArtifactRejected("not a forecast artifact")
+        response = respond(trained, request, warnings)
+        response.meta.cache = "disk"
+        return response
+    except store.ArtifactRejected as rejected:
+        if not str(rejected).startswith("missing"):
+            log.warning("artifact_rejected", artifact_id=artifact_id, reason=str(rejected))
+    trained = train(request, panel, wanted)
+    response = respond(trained, request, warnings)
+    response.meta.cache = "miss"
+    try:
+        store.save(settings.model_dir, request.shop_id, artifact_id, trained,
+                   {"product_ids": wanted, "model": request.model, "periods": request.periods,
+                    "methods": sorted(set(trained.selection.method)), "trained_at": trained.trained_at,
+                    "model_versions": {f.product_id: f.model_version for f in response.forecasts}}, signing_key)
+    except OSError as exc:  # a full or read-only disk must not fail the answer; reported in logs
+        log.error("artifact_not_saved", artifact_id=artifact_id, error=exc.strerror)
+    return response
+
+
+def shop_accuracy(shop_id: str, settings: Settings) -> dict[str, Any]:
+    """Realized accuracy per product and per model family for GET /accuracy/{shop_id}."""
+    records: dict[str, dict[str, Any]] = _read_json(_accuracy_path(settings, shop_id)) or {}
+    if not records:
+        raise NotFoundError(f"no realized accuracy yet for shop {shop_id!r}: it appears once a forecast's dates "
+                            "have actual sales in a later request", field="shop_id")
+    by_family: dict[str, list[dict[str, Any]]] = {}
+    for record in records.values():
+        by_family.setdefault(record["method"], []).append(record)
+    families = {
+        family: {"products": len(rows), "mean_mase": round(float(np.mean([r["mase"] for r in rows])), 4),
+                 "mean_coverage": round(float(np.mean([r["coverage"] for r in rows])), 4),
+                 "drifting": sum(bool(r["drift"]) for r in rows)}
+        for family, rows in sorted(by_family.items())
+    }
+    return {"shop_id": shop_id, "products": records, "families": families}
