@@ -79,7 +79,7 @@ def accuracy_markdown(results: dict, latency: dict | None) -> str:
                   f"= {target:.3f}: {verdict}. Methods chosen: {ours.get('methods')}. Request validation "
                   f"took a further {ours.get('validate_seconds')} s.", ""]
     if latency:
-        lines.append(f"One product, 730 days, 30 periods, `auto`, nothing cached: median {latency['median_ms']:.0f} ms "
-                     f"(p95 {latency['p95_ms']:.0f} ms; first call in a fresh process {latency['first_call_ms']:.0f} ms, "
-                     f"imports included; chose `{latency['method']}`).")
+        lines.append(f"One product, 730 days, 30 periods, `auto`, nothing cached: median "
+                     f"{latency['median_ms']:.0f} ms (p95 {latency['p95_ms']:.0f} ms; first call in a fresh process "
+                     f"{latency['first_call_ms']:.0f} ms, imports included; chose `{latency['method']}`).")
     return "\n".join(lines)
