@@ -1,0 +1,125 @@
+"""Per-product model choice by a rolling-origin backtest, then the final forecast.
+
+Origins are the columns T - k * h for k = 1..3 (h = the backtest horizon: the requested
+horizon, shortened so that each origin keeps `MIN_TRAIN` periods of history). Every forecast
+at an origin is made from data before it. Families are ranked per product by MASE over all
+origins; the mean of the best two is a candidate too and wins when its MASE is lower.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.models import metrics
+from app.models.base import Forecaster
+from app.models.panel import Panel
+from app.models.registry import make
+
+ORIGINS = 3
+MIN_TRAIN = {1: 28, 7: 12}
+ENSEMBLE_SEPARATOR = "+"
+
+
+@dataclass
+class Selection:
+    """What the backtest found and what the chosen models forecast."""
+
+    forecast: np.ndarray  # float64[n, horizon], NaN where no candidate applies
+    method: list[str]  # per product: a family, or "a+b" for the mean of two
+    scores: dict[str, dict[str, np.ndarray]]  # family -> metric -> float64[n]
+    backtest_actual: np.ndarray  # float64[n, origins, backtest_horizon], NaN where not evaluated
+    backtest_forecast: np.ndarray  # float64[n, origins, backtest_horizon] of the chosen method
+    scale: np.ndarray  # float64[n]
+    origins: list[int]
+    backtest_horizon: int
+    backtested: np.ndarray  # bool[n]: the backtest scored at least one family for the product
+    families: list[str] = field(default_factory=list)
+    weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # [n, families], rows sum to 1
+    models: dict[str, Forecaster] = field(default_factory=dict)
+
+    def predict(self, horizon: int) -> np.ndarray:
+        """Forecasts [n, horizon] of the chosen (fitted) models, weighted per product."""
+        forecast = np.zeros((self.weights.shape[0], horizon))
+        for family, model in self.models.items():
+            weight = self.weights[:, self.families.index(family)][:, None]
+            forecast = forecast + np.where(weight > 0, weight * model.predict(horizon), 0.0)
+        return forecast
+
+
+def backtest_plan(panel: Panel, horizon: int) -> tuple[list[int], int]:
+    """Origins (latest first) and the backtest horizon; no origins when history is too short."""
+    longest = int(panel.observed.max()) if panel.n_products else 0
+    usable = longest - MIN_TRAIN[panel.step]
+    if usable < 1:
+        return [], 0
+    step = min(horizon, max(1, usable // ORIGINS))
+    count = min(ORIGINS, usable // step)
+    return [panel.n_periods - k * step for k in range(1, count + 1)], step
+
+
+def _actuals(panel: Panel, origins: list[int], steps: int) -> np.ndarray:
+    """[n, origins, steps] actual values after each origin, NaN where the product had too little history."""
+    columns = np.array(origins)[:, None] + np.arange(steps)[None, :]
+    actual = panel.values[:, columns]
+    enough = (np.array(origins)[None, :] - panel.start[:, None]) >= MIN_TRAIN[panel.step]
+    return np.where(enough[:, :, None], actual, np.nan)
+
+
+def _score(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
+    n = actual.shape[0]
+    a, f = actual.reshape(n, -1), forecast.reshape(n, -1)
+    valid = np.isfinite(a) & np.isfinite(f)
+    a, f = np.where(valid, a, np.nan), np.where(valid, f, np.nan)
+    return {"mase": metrics.mase(a, f, scale), "rmse": metrics.rmse(a, f), "bias": metrics.bias(a, f),
+            "mape": metrics.mape(a, f), "smape": metrics.smape(a, f)}
+
+
+def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_state: int = 0) -> Selection:
+    """Backtest `families`, pick per product, fit the chosen ones on all data, forecast `horizon`.
+
+    Products the backtest could not score (too little history at every origin) get the first
+    family of `families`; `Selection.backtested` says which.
+    """
+    n = panel.n_products
+    rows = np.arange(n)
+    origins, steps = backtest_plan(panel, horizon)
+    first_origin = min(origins) if origins else panel.n_periods
+    scale = metrics.seasonal_scale(panel.values[:, :first_origin], np.minimum(panel.start, first_origin),
+                                   panel.season_length)
+    scores: dict[str, dict[str, np.ndarray]] = {}
+    best = second = np.zeros(n, dtype=np.int64)
+    use_pair = np.zeros(n, dtype=bool)
+    actual = chosen = np.full((n, len(origins), steps), np.nan)
+    backtested = np.zeros(n, dtype=bool)
+    if origins:
+        actual = _actuals(panel, origins, steps)
+        stacked = np.stack([make(f, steps, random_state).forecast_origins(panel, origins, steps) for f in families],
+                           axis=1)  # [n, families, origins, steps]
+        for k, family in enumerate(families):
+            scores[family] = _score(actual, stacked[:, k], scale)
+        ranking = np.stack([np.nan_to_num(scores[f]["mase"], nan=np.inf) for f in families], axis=1)
+        order = np.argsort(ranking, axis=1, kind="stable")
+        backtested = np.isfinite(ranking[rows, order[:, 0]])
+        best = np.where(backtested, order[:, 0], 0)
+        if len(families) > 1:
+            second = order[:, 1]
+            paired = (stacked[rows, best] + stacked[rows, second]) / 2
+            paired_mase = np.nan_to_num(_score(actual, paired, scale)["mase"], nan=np.inf)
+            use_pair = backtested & (paired_mase < ranking[rows, best])
+        chosen = np.where(use_pair[:, None, None], (stacked[rows, best] + stacked[rows, second]) / 2,
+                          stacked[rows, best])
+        actual = np.where(backtested[:, None, None], actual, np.nan)
+    weights = np.zeros((n, len(families)))
+    np.add.at(weights, (rows, best), np.where(use_pair, 0.5, 1.0))
+    np.add.at(weights, (rows, second), np.where(use_pair, 0.5, 0.0))
+    needed = [f for k, f in enumerate(families) if weights[:, k].any()]
+    method = [families[b] + (ENSEMBLE_SEPARATOR + families[s] if pair else "")
+              for b, s, pair in zip(best, second, use_pair, strict=True)]
+    selection = Selection(
+        forecast=np.zeros((n, horizon)), method=method, scores=scores, backtest_actual=actual,
+        backtest_forecast=chosen, scale=scale, origins=origins, backtest_horizon=steps, backtested=backtested,
+        families=families, weights=weights,
+        models={family: make(family, horizon, random_state).fit(panel) for family in needed},
+    )
+    selection.forecast = selection.predict(horizon)
+    return selection

@@ -1,0 +1,131 @@
+"""Each family on a signal it should get right, leakage checks, and the one-pass backtests."""
+
+import numpy as np
+import pytest
+
+from app.models.boosted import GlobalBoosted, boosted_features
+from app.models.holt_winters import HoltWinters
+from app.models.intermittent import IntermittentTSB
+from app.models.intervals import apply_bands, error_bands
+from app.models.linear import LinearLags, lag_features
+from app.models.naive import MovingAverage, SeasonalNaive
+from app.models.panel import Panel
+
+WEEK = np.array([10.0, 12, 11, 13, 18, 25, 22])
+
+
+def panel(values, start=None, step: int = 1, first_day: int = 19000) -> Panel:
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    start = np.zeros(values.shape[0], dtype=np.int64) if start is None else np.asarray(start)
+    return Panel([f"p{i}" for i in range(values.shape[0])], values, start, first_day, step)
+
+
+def weekly_pattern(weeks: int) -> np.ndarray:
+    return np.tile(WEEK, weeks)
+
+
+def test_seasonal_naive_repeats_a_pure_weekly_pattern():
+    forecast = SeasonalNaive().fit(panel(weekly_pattern(10))).predict(14)
+    np.testing.assert_allclose(forecast[0], np.tile(WEEK, 2))
+
+
+def test_moving_average_of_the_last_window():
+    values = np.concatenate([np.full(30, 100.0), np.full(28, 4.0)])
+    np.testing.assert_allclose(MovingAverage().fit(panel(values)).predict(5), 4.0)
+
+
+def test_linear_follows_a_linear_trend():
+    values = 5 + 0.5 * np.arange(200)
+    forecast = LinearLags().fit(panel(values)).predict(10)[0]
+    np.testing.assert_allclose(forecast, 5 + 0.5 * np.arange(200, 210), rtol=0.02)
+
+
+def test_holt_winters_learns_pattern_and_trend():
+    values = weekly_pattern(40) + 0.1 * np.arange(280)
+    forecast = HoltWinters().fit(panel(values)).predict(14)[0]
+    expected = np.tile(WEEK, 2) + 0.1 * np.arange(280, 294)
+    assert np.mean(np.abs(forecast - expected)) < 1.0
+
+
+def test_intermittent_forecasts_rate_times_size():
+    rng = np.random.default_rng(0)
+    values = np.where(rng.random(400) < 0.3, 5.0, 0.0)
+    forecast = IntermittentTSB().fit(panel(values)).predict(7)[0]
+    assert forecast == pytest.approx(np.full(7, 1.5), abs=0.5)
+    assert np.ptp(forecast) == 0
+
+
+def test_boosted_learns_a_shared_weekday_shape_across_products():
+    rng = np.random.default_rng(1)
+    sizes = rng.uniform(1, 20, 40)
+    values = rng.poisson(sizes[:, None] * np.tile(WEEK / WEEK.mean(), 120)[None, :]).astype(float)
+    model = GlobalBoosted(horizon=14).fit(panel(values[:, :-14]))
+    forecast = model.predict(14)
+    truth = sizes[:, None] * np.tile(WEEK / WEEK.mean(), 2)
+    assert np.mean(np.abs(forecast - truth) / truth.mean(axis=1, keepdims=True)) < 0.12
+    assert model.drivers(0)[0].startswith("one model across 40 products")
+
+
+def test_no_lag_feature_reads_its_own_day_or_later():
+    rng = np.random.default_rng(2)
+    values = rng.poisson(10, (3, 120)).astype(float)
+    columns = np.arange(60, 120)
+    before = lag_features(values, columns, step=1)
+    for t in (60, 90, 119):
+        perturbed = values.copy()
+        perturbed[:, t:] += 1000
+        after = lag_features(perturbed, columns, step=1)
+        np.testing.assert_array_equal(before[:, columns <= t], after[:, columns <= t])
+
+
+@pytest.mark.parametrize("lead", [1, 14, 60])
+def test_no_boosted_feature_reads_within_the_lead(lead):
+    rng = np.random.default_rng(3)
+    values = rng.poisson(10, (3, 800)).astype(float)
+    p = panel(values)
+    columns = np.arange(700, 800)
+    before, level, _ = boosted_features(p, values, columns, lead, 364)
+    t = 750
+    perturbed = values.copy()
+    perturbed[:, t - lead + 1:] += 1000
+    after, level_after, _ = boosted_features(p, perturbed, columns, lead, 364)
+    rows = np.tile(columns <= t, 3)
+    np.testing.assert_array_equal(before[rows], after[rows])
+    np.testing.assert_array_equal(level[rows], level_after[rows])
+
+
+@pytest.mark.parametrize("family", [HoltWinters, IntermittentTSB])
+def test_one_pass_backtest_equals_refitting_before_the_origin(family):
+    rng = np.random.default_rng(4)
+    values = rng.poisson(weekly_pattern(60), (4, 420)).astype(float)
+    p = panel(values, start=[0, 10, 100, 300])
+    origin = 380
+    one_pass = family().forecast_origins(p, [origin], 20)[:, 0, :]
+    refit = family().fit(p.head(origin)).predict(20)
+    np.testing.assert_allclose(one_pass, refit, equal_nan=True)
+
+
+def test_backtests_never_see_data_after_their_origin():
+    rng = np.random.default_rng(5)
+    values = rng.poisson(weekly_pattern(80), (5, 560)).astype(float)
+    p = panel(values)
+    for family in (LinearLags(), HoltWinters(), IntermittentTSB(), GlobalBoosted(horizon=28)):
+        before = family.clone().forecast_origins(p, [500, 472], 28)
+        perturbed = values.copy()
+        perturbed[:, 500:] *= 3
+        after = family.clone().forecast_origins(panel(perturbed), [500, 472], 28)
+        np.testing.assert_allclose(before, after, err_msg=type(family).__name__)
+
+
+def test_intervals_are_ordered_non_negative_and_widen():
+    rng = np.random.default_rng(6)
+    actual = rng.poisson(5, (20, 3, 14)).astype(float)
+    forecast = np.full_like(actual, 5.0)
+    bands = error_bands(actual, forecast, np.ones(20), horizon=30, coverage=0.9)
+    assert bands is not None
+    point = np.full((20, 30), 5.0)
+    lower, upper = apply_bands(point, np.ones(20), bands)
+    assert (lower >= 0).all() and (lower <= point).all() and (point <= upper).all()
+    width = upper - lower
+    assert (np.diff(width, axis=1) >= -1e-12).all()
+    assert width[0, -1] > width[0, 0]
