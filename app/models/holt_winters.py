@@ -119,7 +119,7 @@ class HoltWinters(Forecaster):
         return out
 
     def drivers(self, row: int) -> list[str]:
-        alpha, beta, gamma, phi = GRID[self.best_[row]]
+        alpha, _, gamma, phi = GRID[self.best_[row]]
         trend = self.state_["trend"][row, self.best_[row]]
         return [f"exponential smoothing: level weight {alpha:g}, season weight {gamma:g}, "
                 f"trend {trend:+.2f} per period damped by {phi:g}"]

@@ -38,7 +38,7 @@ def error_bands(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, hor
     evaluated; None when fewer than 10 errors exist.
     """
     errors = (actual - forecast) / _normaliser(forecast, scale)
-    n, origins, steps = errors.shape
+    steps = errors.shape[2]
     per_step = [errors[:, :, j][np.isfinite(errors[:, :, j])] for j in range(steps)]
     if sum(e.size for e in per_step) < 10:
         return None

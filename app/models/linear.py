@@ -14,6 +14,7 @@ import numpy as np
 from app.models.base import Forecaster
 from app.models.panel import Panel
 
+
 @dataclass(frozen=True)
 class LagSpec:
     lags: tuple[int, ...]
