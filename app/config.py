@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     promotion_elasticity_multiplier: float = Field(
         default=2.0, gt=0, description="Demand uplift in % per 1 % of discount."
     )
+    ordering_cost: float = Field(default=25.0, ge=0, description="Default cost of placing one order.")
+    holding_cost_rate: float = Field(default=0.25, gt=0, description="Default yearly holding cost / unit cost.")
     backend_api_url: str | None = None
     backend_webhook_secret: str | None = None
     log_format: Literal["json", "console"] = "console"

@@ -1,0 +1,36 @@
+"""POST /api/v1/smart-shelf/reorder."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from app.routes.dependencies import CacheDep, SettingsDep, SigningKeyDep, check_row_limit
+from app.schemas.reorder import REORDER_EXAMPLE, ReorderRequest, ReorderResponse
+from app.services.reorder import recommend_orders
+from app.utils.fast_json import FastJSONRoute
+from app.utils.openapi import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["reorder"], route_class=FastJSONRoute)
+
+
+@router.post(
+    "/reorder",
+    response_model=ReorderResponse,
+    summary="When to reorder and how much: reorder point, safety stock, EOQ, stockout date, ABC/XYZ",
+    description=(
+        "Forecasts each product's demand over its lead time (cached forecasts are reused), sets the "
+        "safety stock for `service_level` from the forecast's backtest error, and recommends an order "
+        "(EOQ lots rounded to minimum order and pack size) when on hand + on order is at or below the "
+        "reorder point. Sorted by urgency, then revenue at risk; `abc_classes` filters the answer."
+    ),
+    responses=ERROR_RESPONSES,
+)
+def post_reorder(
+    request: Annotated[ReorderRequest, Body(openapi_examples={"shop": {"value": REORDER_EXAMPLE}})],
+    settings: SettingsDep,
+    cache: CacheDep,
+    signing_key: SigningKeyDep,
+) -> ReorderResponse:
+    """Recommend orders."""
+    check_row_limit(settings, inventory=request.inventory, sales=request.sales)
+    return recommend_orders(request, settings, cache, signing_key)

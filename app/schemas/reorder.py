@@ -1,0 +1,102 @@
+"""POST /reorder: request and response models."""
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import DataWarning, NonNegative, ProductId, SaleRow, ShopId, StrictModel
+
+AbcClass = Literal["A", "B", "C"]
+XyzClass = Literal["X", "Y", "Z"]
+
+
+class ReorderItem(StrictModel):
+    product_id: ProductId
+    name: str = Field(default="", max_length=512)
+    quantity: NonNegative = Field(description="Units on hand.")
+    on_order: NonNegative = Field(default=0, description="Units ordered and not yet received.")
+    price: NonNegative
+    cost: NonNegative = Field(description="Unit cost (holding cost and value tied up).")
+    lead_time_days: int = Field(default=7, ge=0, le=365)
+    supplier: str | None = Field(default=None, max_length=256)
+    min_order_qty: NonNegative = Field(default=0)
+    pack_size: float = Field(default=1, gt=0)
+    shelf_life_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Perishables: never order more than sells in this many days."
+    )
+
+
+class AbcThresholds(StrictModel):
+    a: float = Field(default=0.80, gt=0, lt=1, description="Cumulative revenue share of class A.")
+    b: float = Field(default=0.95, gt=0, lt=1, description="Cumulative revenue share of classes A and B.")
+
+
+class ReorderRequest(StrictModel):
+    shop_id: ShopId
+    inventory: list[ReorderItem]
+    sales: list[SaleRow] = Field(min_length=1)
+    service_level: float = Field(default=0.95, ge=0.5, le=0.999, description="Target cycle service level.")
+    ordering_cost: float | None = Field(default=None, ge=0, description="Cost per order; default ORDERING_COST.")
+    holding_cost_rate: float | None = Field(
+        default=None, gt=0, le=5, description="Yearly holding cost as a share of unit cost; default HOLDING_COST_RATE."
+    )
+    review_days: int = Field(default=1, ge=1, le=90, description="Days between stock reviews.")
+    abc_thresholds: AbcThresholds = Field(default_factory=AbcThresholds)
+    abc_classes: list[AbcClass] | None = Field(default=None, description="Only return these ABC classes.")
+    as_of: dt.date | None = Field(default=None, description="Ignore sales after this date.")
+
+
+class ReorderRecommendation(BaseModel):
+    product_id: str
+    name: str
+    supplier: str | None
+    abc_class: AbcClass
+    xyz_class: XyzClass
+    urgency: Literal["critical", "high", "medium", "low"]
+    current_quantity: float
+    inventory_position: float = Field(description="On hand + on order.")
+    lead_time_days: int
+    expected_lead_time_demand: float
+    safety_stock: float
+    reorder_point: float
+    eoq: float
+    recommended_order_qty: float = Field(description="0 when the position is above the reorder point.")
+    days_of_supply: float | None
+    predicted_stockout_date: dt.date | None = Field(description="When on-hand stock runs out at the forecast.")
+    revenue_at_risk: float = Field(description="Forecast revenue lost before an order placed now arrives.")
+    forecast_method: str
+    reasoning: str
+
+
+class ReorderMeta(BaseModel):
+    shop_id: str
+    total_products: int
+    to_order: int
+    service_level: float
+    forecast_cache: str
+
+
+class ReorderResponse(BaseModel):
+    recommendations: list[ReorderRecommendation]
+    meta: ReorderMeta
+    warnings: list[DataWarning] = Field(default_factory=list)
+
+
+REORDER_EXAMPLE = {
+    "shop_id": "shop_123",
+    "inventory": [
+        {"product_id": "p001", "name": "Fresh Milk", "quantity": 18, "price": 3.99, "cost": 2.10,
+         "lead_time_days": 3, "supplier": "Dairy Co", "min_order_qty": 24, "pack_size": 12, "shelf_life_days": 10},
+        {"product_id": "p002", "name": "Coffee Beans", "quantity": 140, "price": 12.5, "cost": 7.0,
+         "lead_time_days": 10, "supplier": "Roasters Ltd", "pack_size": 6},
+    ],
+    "sales": [
+        {"product_id": pid, "date": (dt.date(2025, 9, 1) + dt.timedelta(days=k)).isoformat(),
+         "qty": float(base + (k * 7919) % 11 - 5 + 4 * (k % 7 == 5)),
+         "revenue": round((base + (k * 7919) % 11 - 5 + 4 * (k % 7 == 5)) * price, 2)}
+        for pid, base, price in (("p001", 10, 3.99), ("p002", 6, 12.5))
+        for k in range(75)
+    ],
+    "service_level": 0.95,
+}

@@ -1,0 +1,37 @@
+"""Textbook inventory formulas (continuous review, normal lead-time demand), vectorised.
+
+- EOQ = sqrt(2 D S / H): D annual demand (units), S cost per order, H holding cost per unit-year.
+- Lead-time demand: mean mu_L = sum of the daily forecasts over the lead time L; standard
+  deviation sigma_L = sigma_daily x sqrt(L) (independent daily forecast errors).
+- Safety stock = z(service level) x sigma_L, z the standard normal quantile: the probability of
+  no stockout in a replenishment cycle (cycle service level).
+- Reorder point = mu_L + safety stock.
+stockpyl's `economic_order_quantity` and `r_q_eoqss_approximation` implement the same
+equations; tests compare the two on a grid.
+"""
+
+from statistics import NormalDist
+
+import numpy as np
+
+
+def eoq(annual_demand: np.ndarray, ordering_cost: float, holding_cost_per_unit_year: np.ndarray) -> np.ndarray:
+    """Economic order quantity; 0 where there is no demand or no holding cost."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quantity = np.sqrt(2 * annual_demand * ordering_cost / holding_cost_per_unit_year)
+    return np.where((annual_demand > 0) & (holding_cost_per_unit_year > 0), quantity, 0.0)
+
+
+def z_score(service_level: float) -> float:
+    return NormalDist().inv_cdf(service_level)
+
+
+def safety_stock(daily_sd: np.ndarray, lead_time_days: np.ndarray, service_level: float) -> np.ndarray:
+    return z_score(service_level) * daily_sd * np.sqrt(lead_time_days)
+
+
+def round_order(quantity: np.ndarray, minimum: np.ndarray, pack: np.ndarray) -> np.ndarray:
+    """Up to at least `minimum`, then up to a whole number of packs; 0 stays 0."""
+    raised = np.maximum(quantity, minimum)
+    packs = np.ceil(raised / np.maximum(pack, 1e-9) - 1e-9)
+    return np.where(quantity > 0, packs * pack, 0.0)
