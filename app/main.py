@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
-from app.routes import at_risk, forecast, health, insights, promotions, reorder
+from app.routes import anomalies, at_risk, forecast, health, insights, promotions, reorder
 from app.utils.cache import make_cache
 from app.utils.errors import install_error_handlers
 from app.utils.logging import RequestContextMiddleware, configure_logging
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         debug=settings.debug,
     )
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (health, at_risk, forecast, reorder, promotions, insights):
+    for module in (health, at_risk, forecast, reorder, anomalies, promotions, insights):
         app.include_router(module.router)
     install_error_handlers(app)
     if settings.cors_origins:

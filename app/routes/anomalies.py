@@ -1,0 +1,35 @@
+"""POST /api/v1/smart-shelf/anomalies."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from app.routes.dependencies import SettingsDep, check_row_limit
+from app.schemas.anomalies import ANOMALIES_EXAMPLE, AnomaliesRequest, AnomaliesResponse
+from app.services.anomalies import find_anomalies
+from app.utils.fast_json import FastJSONRoute
+from app.utils.openapi import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class=FastJSONRoute)
+
+
+@router.post(
+    "/anomalies",
+    response_model=AnomaliesResponse,
+    summary="Sales spikes and drops, impossible stock, large adjustments, unusual products",
+    description=(
+        "Robust z-scores of daily sales against each product's weekday-adjusted 28-day median; "
+        "running stock from opening stock and movements (negative stock, adjustments over a share of "
+        "stock); and an isolation forest over products' sales profiles. Each anomaly has the observed "
+        "value, the expected range, a score, the method and a description. Deterministic."
+    ),
+    responses=ERROR_RESPONSES,
+)
+def post_anomalies(
+    request: Annotated[AnomaliesRequest, Body(openapi_examples={"shop": {"value": ANOMALIES_EXAMPLE}})],
+    settings: SettingsDep,
+) -> AnomaliesResponse:
+    """Find anomalies."""
+    check_row_limit(settings, sales=request.sales, stock_movements=request.stock_movements,
+                    opening_stock=request.opening_stock)
+    return find_anomalies(request)

@@ -1,0 +1,169 @@
+"""Anomalies in sales and stock movements.
+
+- robust_z (spike / drop): each product's daily net units, divided by its weekday factor (mean by
+  weekday / overall mean), against the median of the previous 28 days; scale = max(1.4826 x the
+  28-day median absolute deviation, sqrt(median)) (the square root is the Poisson noise floor
+  for counts). |z| >= `z_threshold` is an anomaly; needs 14 days of history before the day.
+- stock_rule: running stock (opening + receipts - sales + adjustments) below zero is
+  `negative_stock`; an adjustment larger than `adjustment_threshold_pct` of the stock before it
+  is `large_adjustment`.
+- isolation_forest: products whose sales profile (level, variability, share of zero days, trend,
+  weekday amplitude, largest |z|) is an outlier among the request's products (8 or more),
+  scikit-learn's IsolationForest with random_state 0 (deterministic).
+"""
+
+import numpy as np
+import pandas as pd
+
+from app.schemas.anomalies import AnomaliesMeta, AnomaliesRequest, AnomaliesResponse, Anomaly
+from app.schemas.common import DataWarning
+from app.utils.dates import day_number, from_day_number
+from app.utils.sales_frame import clean_sales
+
+WINDOW = 28
+MIN_HISTORY = 14
+MIN_PRODUCTS_FOR_FOREST = 8
+
+
+def _daily(request: AnomaliesRequest) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[DataWarning]]:
+    """Products, net units [n, days] (negative days as 0), first observed column, first day, warnings."""
+    sales, warnings = clean_sales(request.sales)
+    first = int(sales.day.min())
+    n_days = int(sales.day.max()) - first + 1
+    n = len(sales.product_ids)
+    grid = np.bincount(sales.product * n_days + (sales.day - first), weights=sales.qty,
+                       minlength=n * n_days).reshape(n, n_days)
+    start = np.full(n, n_days)
+    np.minimum.at(start, sales.product, sales.day - first)
+    return sales.product_ids, np.maximum(grid, 0.0), start, first, warnings
+
+
+def robust_scores(units: np.ndarray, start: np.ndarray, first_day: int) -> tuple[np.ndarray, ...]:
+    """Robust z [n, T] of each day, with the deseasonalised baseline, scale and weekday factor behind it."""
+    n, length = units.shape
+    weekday = (first_day + np.arange(length) + 3) % 7
+    observed = np.arange(length)[None, :] >= start[:, None]
+    totals = np.zeros((n, 7))
+    counts = np.zeros((n, 7))
+    np.add.at(totals.T, weekday, np.where(observed, units, 0.0).T)
+    np.add.at(counts.T, weekday, observed.T.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        by_day = totals / counts
+        overall = np.where(observed, units, 0.0).sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
+        factor = np.clip(np.nan_to_num(by_day / overall[:, None], nan=1.0), 0.2, 5.0)
+    factor = np.where(np.isfinite(factor), factor, 1.0)[:, weekday]  # [n, T]
+    adjusted = pd.DataFrame((units / factor).T)  # T x n: rolling runs down columns in C
+    masked = adjusted.where(observed.T)
+    baseline = masked.shift(1).rolling(WINDOW, min_periods=MIN_HISTORY).median()
+    deviation = (masked - baseline).abs().shift(1).rolling(WINDOW, min_periods=MIN_HISTORY).median()
+    base = baseline.to_numpy().T
+    scale = np.maximum(1.4826 * deviation.to_numpy().T, np.sqrt(np.maximum(base, 1.0)))
+    z = (adjusted.to_numpy().T - base) / scale
+    return np.where(observed, z, np.nan), base, scale, factor
+
+
+def find_anomalies(request: AnomaliesRequest) -> AnomaliesResponse:
+    """Sales spikes and drops, stock-rule breaks and outlier products, strongest first."""
+    anomalies: list[Anomaly] = []
+    warnings: list[DataWarning] = []
+    products: set[str] = set()
+    days = 0
+    threshold = request.z_threshold
+    if request.sales:
+        product_ids, units, start, first_day, warnings = _daily(request)
+        products.update(str(p) for p in product_ids)
+        days = units.shape[1]
+        z, base, scale, factor = robust_scores(units, start, first_day)
+        hits = np.argwhere(np.abs(np.nan_to_num(z)) >= threshold)
+        for i, t in hits:
+            low = max(0.0, (base[i, t] - threshold * scale[i, t]) * factor[i, t])
+            high = (base[i, t] + threshold * scale[i, t]) * factor[i, t]
+            kind = "spike" if z[i, t] > 0 else "drop"
+            anomalies.append(Anomaly(
+                product_id=str(product_ids[i]), date=from_day_number(first_day + t), type=kind,
+                observed=float(units[i, t]), expected_low=round(low, 2), expected_high=round(high, 2),
+                score=round(float(z[i, t]), 2), method="robust_z",
+                description=f"{units[i, t]:g} units sold, expected {low:.1f}-{high:.1f} for that weekday "
+                f"from the previous {WINDOW} days (robust z {z[i, t]:+.1f})."))
+        anomalies += _forest(product_ids, units, start, z)
+    anomalies += _stock_rules(request, products)
+    rank = {"stock_rule": 0, "robust_z": 1, "isolation_forest": 2}
+    anomalies.sort(key=lambda a: (rank[a.method], -abs(a.score), a.product_id, a.date or from_day_number(0)))
+    return AnomaliesResponse(anomalies=anomalies, warnings=warnings,
+                             meta=AnomaliesMeta(shop_id=request.shop_id, products=len(products), sales_days=days,
+                                                anomalies=len(anomalies)))
+
+
+def _forest(product_ids: np.ndarray, units: np.ndarray, start: np.ndarray, z: np.ndarray) -> list[Anomaly]:
+    n = units.shape[0]
+    if n < MIN_PRODUCTS_FOR_FOREST:
+        return []
+    from sklearn.ensemble import IsolationForest
+
+    observed = np.arange(units.shape[1])[None, :] >= start[:, None]
+    values = np.where(observed, units, np.nan)
+    mean = np.nanmean(values, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variability = np.nanstd(values, axis=1) / np.where(mean > 0, mean, 1.0)
+    zero_share = np.nansum(values == 0, axis=1) / np.maximum(observed.sum(axis=1), 1)
+    half = units.shape[1] // 2
+    recent, early = np.nanmean(values[:, half:], axis=1), np.nanmean(values[:, :half], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        trend = np.nan_to_num(np.log((recent + 1) / (early + 1)))
+    peak = np.nan_to_num(np.nanmax(np.abs(z), axis=1, initial=0.0))
+    names = ["mean daily units (log)", "variability", "share of zero days", "trend (log ratio)", "largest |z|"]
+    features = np.column_stack([np.log1p(np.nan_to_num(mean)), np.nan_to_num(variability), zero_share, trend, peak])
+    forest = IsolationForest(n_estimators=200, contamination="auto", random_state=0).fit(features)
+    outlier = forest.predict(features) == -1
+    score = -forest.score_samples(features)
+    median = np.median(features, axis=0)
+    spread = np.maximum(np.median(np.abs(features - median), axis=0), 1e-9)
+    out = []
+    for i in np.flatnonzero(outlier):
+        strangest = np.argsort(-np.abs(features[i] - median) / spread)[:2]
+        reason = ", ".join(f"{names[k]} {features[i, k]:.2f} (typical {median[k]:.2f})" for k in strangest)
+        out.append(Anomaly(product_id=str(product_ids[i]), date=None, type="unusual_product",
+                           observed=round(float(mean[i]), 3), expected_low=None, expected_high=None,
+                           score=round(float(score[i]), 3), method="isolation_forest",
+                           description=f"sales profile unlike the other {n - 1} products: {reason}."))
+    return out
+
+
+def _stock_rules(request: AnomaliesRequest, products: set[str]) -> list[Anomaly]:
+    if not request.stock_movements:
+        return []
+    frame = pd.DataFrame({
+        "product_id": [m.product_id for m in request.stock_movements],
+        "day": [day_number(m.date) for m in request.stock_movements],
+        "type": [m.type for m in request.stock_movements],
+        "qty": [m.qty for m in request.stock_movements],
+        "order": np.arange(len(request.stock_movements)),
+    })
+    products.update(frame["product_id"])
+    opening = {o.product_id: o.quantity for o in request.opening_stock}
+    sign = frame["type"].map({"receipt": 1.0, "sale": -1.0, "adjustment": 1.0})
+    frame["delta"] = np.where(frame["type"] == "adjustment", frame["qty"], sign * frame["qty"].abs())
+    frame = frame.sort_values(["product_id", "day", "order"], kind="stable")
+    frame["after"] = frame.groupby("product_id")["delta"].cumsum() + frame["product_id"].map(opening).fillna(0.0)
+    frame["before"] = frame["after"] - frame["delta"]
+    anomalies = []
+    negative = frame[(frame["after"] < 0) & (frame["before"] >= 0)]
+    for row in negative.itertuples():
+        anomalies.append(Anomaly(
+            product_id=str(row.product_id), date=from_day_number(int(row.day)), type="negative_stock",
+            observed=float(row.after), expected_low=0.0, expected_high=None, score=round(float(-row.after), 2),
+            method="stock_rule", description=f"stock fell to {row.after:g} after a {row.type} of {row.qty:g}: "
+            "more units left than were there (a missed receipt, a double-counted sale or a counting error)."))
+    limit = request.adjustment_threshold_pct / 100
+    adjustments = frame[(frame["type"] == "adjustment")]
+    large = adjustments[adjustments["qty"].abs() > limit * adjustments["before"].clip(lower=1.0)]
+    for row in large.itertuples():
+        share = abs(row.qty) / max(row.before, 1.0) * 100
+        anomalies.append(Anomaly(
+            product_id=str(row.product_id), date=from_day_number(int(row.day)), type="large_adjustment",
+            observed=float(row.qty), expected_low=-limit * max(row.before, 1.0),
+            expected_high=limit * max(row.before, 1.0),
+            score=round(share / 100, 2), method="stock_rule",
+            description=f"adjustment of {row.qty:+g} units is {share:.0f}% of the {row.before:g} in stock before it "
+            f"(threshold {request.adjustment_threshold_pct:g}%)."))
+    return anomalies
