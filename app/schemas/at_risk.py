@@ -15,7 +15,7 @@ from app.schemas.common import (
     StrictModel,
 )
 
-RiskReason = Literal["low_stock", "near_expiry", "expired", "slow_moving", "unsellable_before_expiry"]
+RiskReason = Literal["low_stock", "stockout_risk", "near_expiry", "expired", "slow_moving", "unsellable_before_expiry"]
 ActionType = Literal["restock", "discount", "bundle", "clearance", "remove", "monitor"]
 
 
@@ -27,6 +27,9 @@ class InventoryItem(StrictModel):
     expiry_date: IsoDate | None = Field(default=None, description="Last day the stock may be sold.")
     price: NonNegative = Field(description="Shelf price per unit.")
     cost: NonNegative | None = Field(default=None, description="Unit cost, when known.")
+    lead_time_days: int | None = Field(
+        default=None, ge=0, le=365, description="Supplier lead time; stockout_risk looks this far ahead (at least 7)."
+    )
 
 
 class Thresholds(StrictModel):
@@ -68,6 +71,9 @@ class AtRiskItem(BaseModel):
     expected_unsold_units: float | None = Field(
         description="Units left at expiry at the current sales rate; null without an expiry date."
     )
+    stockout_date: date | None = Field(description="When stock runs out at the current rate; null if nothing sells.")
+    value_tied_up: float | None = Field(description="quantity x cost; null without cost.")
+    turnover_rate: float | None = Field(description="Yearly sales / stock on hand at the current rate.")
     recommended_action: RecommendedAction
 
 
@@ -78,8 +84,18 @@ class AtRiskMeta(BaseModel):
     as_of: date
 
 
+class SlowMover(BaseModel):
+    product_id: str
+    value_tied_up: float | None
+    turnover_rate: float
+    days_of_supply: float | None
+
+
 class AtRiskResponse(BaseModel):
     at_risk: list[AtRiskItem]
+    slow_movers: list[SlowMover] = Field(
+        default_factory=list, description="Slow movers by value tied up (quantity x cost), largest first."
+    )
     meta: AtRiskMeta
     warnings: list[DataWarning] = Field(default_factory=list)
 

@@ -148,22 +148,25 @@ def _stock_rules(request: AnomaliesRequest, products: set[str]) -> list[Anomaly]
     frame["before"] = frame["after"] - frame["delta"]
     anomalies = []
     negative = frame[(frame["after"] < 0) & (frame["before"] >= 0)]
-    for row in negative.itertuples():
+    for product_id, day, kind, qty, after in zip(negative["product_id"].tolist(), negative["day"].tolist(),
+                                                 negative["type"].tolist(), negative["qty"].tolist(),
+                                                 negative["after"].tolist(), strict=True):
         anomalies.append(Anomaly(
-            product_id=str(row.product_id), date=from_day_number(int(row.day)), type="negative_stock",
-            observed=float(row.after), expected_low=0.0, expected_high=None, score=round(float(-row.after), 2),
-            method="stock_rule", description=f"stock fell to {row.after:g} after a {row.type} of {row.qty:g}: "
+            product_id=str(product_id), date=from_day_number(int(day)), type="negative_stock",
+            observed=float(after), expected_low=0.0, expected_high=None, score=round(-float(after), 2),
+            method="stock_rule", description=f"stock fell to {after:g} after a {kind} of {qty:g}: "
             "more units left than were there (a missed receipt, a double-counted sale or a counting error)."))
     limit = request.adjustment_threshold_pct / 100
-    adjustments = frame[(frame["type"] == "adjustment")]
+    adjustments = frame[frame["type"] == "adjustment"]
     large = adjustments[adjustments["qty"].abs() > limit * adjustments["before"].clip(lower=1.0)]
-    for row in large.itertuples():
-        share = abs(row.qty) / max(row.before, 1.0) * 100
+    for product_id, day, qty, before in zip(large["product_id"].tolist(), large["day"].tolist(),
+                                            large["qty"].tolist(), large["before"].tolist(), strict=True):
+        stock = max(float(before), 1.0)
+        share = abs(float(qty)) / stock * 100
         anomalies.append(Anomaly(
-            product_id=str(row.product_id), date=from_day_number(int(row.day)), type="large_adjustment",
-            observed=float(row.qty), expected_low=-limit * max(row.before, 1.0),
-            expected_high=limit * max(row.before, 1.0),
+            product_id=str(product_id), date=from_day_number(int(day)), type="large_adjustment",
+            observed=float(qty), expected_low=-limit * stock, expected_high=limit * stock,
             score=round(share / 100, 2), method="stock_rule",
-            description=f"adjustment of {row.qty:+g} units is {share:.0f}% of the {row.before:g} in stock before it "
+            description=f"adjustment of {qty:+g} units is {share:.0f}% of the {before:g} in stock before it "
             f"(threshold {request.adjustment_threshold_pct:g}%)."))
     return anomalies

@@ -8,17 +8,21 @@ Signals per product (all as of `as_of`, v = average daily net units over the las
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and v < slow_moving_threshold
 - unsellable_before_expiry: quantity > v * days_to_expiry (units left when it expires)
+- stockout_risk:           v > 0 and quantity / v <= max(7, lead_time_days): runs out within
+                           a week or before a new delivery could arrive
 
 Score (noisy-OR of signal strengths s in [0, 1], weights w):
-    score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)
+    score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)(1 - 0.7 s_stockout)
     s_low    = 1 - quantity / (low_stock + 1)                 when low_stock
     s_expiry = 1 - days_to_expiry / (expiry_days + 1)        when near_expiry
     s_unsold = expected_unsold_units / quantity
     s_slow   = 1 - v / slow_moving_threshold                  when slow_moving
+    s_stockout = 1 - days_of_supply / (horizon + 1)            when stockout_risk
 An expired product scores 1.
 """
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import numpy as np
 
@@ -30,13 +34,15 @@ from app.schemas.at_risk import (
     AtRiskResponse,
     InventoryItem,
     RecommendedAction,
+    SlowMover,
 )
 from app.services.pricing import discount_to_clear
 from app.utils.dates import day_number, today_utc
 from app.utils.errors import SmartShelfError
 from app.utils.sales_frame import clean_sales, daily_net_units
 
-W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW = 0.8, 0.9, 0.8, 0.5
+W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
+STOCKOUT_DAYS = 7
 MIN_DISCOUNT_PCT = 5.0
 
 
@@ -90,17 +96,24 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
     unsellable = has_stock & (unsold > 0)
     unsold = np.where(expired, quantity, unsold)
 
+    lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
+                     for item in inventory], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        supply = np.where(velocity > 0, quantity / velocity, np.inf)
+    stockout = has_stock & ~expired & (supply <= lead)
+    cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
+
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
     s_expiry = np.where(near_expiry, 1 - to_expiry / (thresholds.expiry_days + 1), 0.0)
     s_unsold = np.where(unsellable, unsold / np.where(has_stock, quantity, 1.0), 0.0)
     threshold = max(thresholds.slow_moving_threshold, 1e-12)
     s_slow = np.where(slow, 1 - velocity / threshold, 0.0)
+    s_stockout = np.where(stockout, 1 - np.minimum(supply, lead) / (lead + 1), 0.0)
     score = 1 - (1 - W_LOW * s_low) * (1 - W_EXPIRY * s_expiry) * (1 - W_UNSOLD * s_unsold) * (
-        1 - W_SLOW * s_slow
-    )
+        1 - W_SLOW * s_slow) * (1 - W_STOCKOUT * s_stockout)
     score = np.where(expired, 1.0, np.clip(score, 0.0, 1.0))
 
-    flagged_mask = low_stock | near_expiry | expired | slow | unsellable
+    flagged_mask = low_stock | near_expiry | expired | slow | unsellable | stockout
     flagged = np.flatnonzero(flagged_mask)
     flagged = flagged[np.lexsort((np.asarray(product_ids, dtype=object)[flagged], -score[flagged]))]
 
@@ -118,6 +131,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
                 for reason, on in (
                     ("expired", expired[i]),
                     ("low_stock", low_stock[i]),
+                    ("stockout_risk", stockout[i]),
                     ("near_expiry", near_expiry[i]),
                     ("unsellable_before_expiry", unsellable[i]),
                     ("slow_moving", slow[i]),
@@ -130,6 +144,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
             avg_daily_sales=round(float(velocity[i]), 4),
             days_of_supply=round(float(quantity[i] / velocity[i]), 1) if velocity[i] > 0 else None,
             expected_unsold_units=None if np.isnan(unsold[i]) else round(float(unsold[i]), 2),
+            stockout_date=as_of + timedelta(days=int(supply[i])) if np.isfinite(supply[i]) else None,
+            value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
+            turnover_rate=round(float(velocity[i] * 365 / quantity[i]), 2) if quantity[i] > 0 else None,
             recommended_action=_action(
                 quantity=float(quantity[i]),
                 velocity=float(velocity[i]),
@@ -139,7 +156,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
                 expired=bool(expired[i]),
                 near_expiry=bool(near_expiry[i]),
                 slow=bool(slow[i]),
-                low_stock=bool(low_stock[i]),
+                low_stock=bool(low_stock[i] or stockout[i]),
                 thresholds_low_stock=thresholds.low_stock,
                 slow_threshold=thresholds.slow_moving_threshold,
                 window=window,
@@ -148,8 +165,18 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
         )
         for i in flagged
     ]
+    slow_ids = np.flatnonzero(slow)
+    tied_up = np.nan_to_num(quantity[slow_ids] * cost[slow_ids], nan=-1.0)
+    slow_movers = [
+        SlowMover(product_id=inventory[i].product_id,
+                  value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
+                  turnover_rate=round(float(velocity[i] * 365 / quantity[i]), 2),
+                  days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None)
+        for i in slow_ids[np.lexsort((np.asarray(product_ids, dtype=object)[slow_ids], -tied_up))]
+    ]
     return AtRiskResponse(
         at_risk=items,
+        slow_movers=slow_movers,
         meta=AtRiskMeta(shop_id=request.shop_id, total_products=n, flagged_count=len(items), as_of=as_of),
         warnings=warnings,
     )

@@ -45,14 +45,15 @@ def test_healthy_products_are_not_listed_but_counted():
 
 def test_low_stock_is_restock_with_days_of_supply():
     entry = by_id(run([item("a", 4)], daily_sales("a", 2, 30)))["a"]
-    assert entry.reasons == ["low_stock"]
+    assert entry.reasons == ["low_stock", "stockout_risk"]
     assert entry.avg_daily_sales == pytest.approx(2.0)
     assert entry.days_of_supply == pytest.approx(2.0)
     assert entry.recommended_action.action_type == "restock"
     assert entry.recommended_action.discount_range is None
     assert "4 units left" in entry.recommended_action.reasoning
-    # s_low = 1 - 4/11, score = 0.8 * s_low
-    assert entry.score == pytest.approx(0.8 * (1 - 4 / 11), abs=1e-4)
+    assert entry.stockout_date == AS_OF + timedelta(days=2)
+    # s_low = 1 - 4/11; s_stockout = 1 - 2/8 (2 days of supply, 7-day horizon)
+    assert entry.score == pytest.approx(1 - (1 - 0.8 * (1 - 4 / 11)) * (1 - 0.7 * (1 - 2 / 8)), abs=1e-4)
 
 
 def test_days_without_sales_count_as_zero_in_slow_moving_average():
@@ -98,10 +99,29 @@ def test_elasticity_setting_changes_the_discount():
 
 
 def test_near_expiry_on_track_is_monitored_not_discounted():
-    entry = by_id(run([item("a", 12, "2025-11-20")], daily_sales("a", 5, 30)))["a"]
-    assert entry.reasons == ["near_expiry"]
+    thresholds = {"expiry_days": 14}
+    entry = by_id(run([item("a", 50, "2025-11-27")], daily_sales("a", 5, 30), thresholds=thresholds))["a"]
+    assert entry.reasons == ["near_expiry"]  # 10 days of supply, expires in 12
     assert entry.expected_unsold_units == 0
     assert entry.recommended_action.action_type == "monitor"
+    unsold = by_id(run([item("a", 20, "2025-11-20")], daily_sales("a", 5, 30)))["a"]
+    assert unsold.expected_unsold_units == 0
+    assert unsold.reasons == ["stockout_risk", "near_expiry"]
+    assert unsold.recommended_action.action_type == "restock"  # sells out in 4 days, before it expires
+
+
+def test_stockout_risk_looks_as_far_ahead_as_the_lead_time():
+    near = by_id(run([item("a", 40, lead_time_days=14)], daily_sales("a", 4, 30)))["a"]
+    assert "stockout_risk" in near.reasons and near.stockout_date == AS_OF + timedelta(days=10)
+    assert run([item("a", 40)], daily_sales("a", 4, 30)).at_risk == []  # 10 days > the 7-day default
+
+
+def test_slow_movers_are_ranked_by_value_tied_up():
+    inventory = [item("cheap", 100, cost=0.5), item("dear", 20, cost=40.0), item("fast", 100, cost=9.0)]
+    response = run(inventory, daily_sales("fast", 5, 30) + daily_sales("dear", 0.1, 30))
+    assert [s.product_id for s in response.slow_movers] == ["dear", "cheap"]
+    dear = response.slow_movers[0]
+    assert dear.value_tied_up == 800.0 and dear.turnover_rate == pytest.approx(0.1 * 365 / 20, abs=0.01)
 
 
 def test_expired_stock_scores_one_and_is_removed():
