@@ -1,12 +1,12 @@
 """`make bench`: every benchmark, results saved to bench/results and written into the README.
 
-Usage: python -m bench.run [service_speed|accuracy ...]   (default: all)
+Usage: python -m bench.run [service_speed|accuracy|inventory ...]   (default: all)
 """
 
 import sys
 import time
 
-from bench import accuracy, forecast_latency, report, service_speed
+from bench import accuracy, forecast_latency, inventory, report, service_speed
 
 SPEED_TARGETS_MS = {"at-risk": 10.0, "insights": 20.0, "promotions": 10.0}
 
@@ -29,7 +29,13 @@ def run_accuracy() -> None:
     report.update_readme("accuracy", report.accuracy_markdown(results, latency))
 
 
-BENCHMARKS = {"service_speed": run_service_speed, "accuracy": run_accuracy}
+def run_inventory() -> None:
+    results = inventory.run(progress)
+    report.save("inventory", results)
+    report.update_readme("inventory", report.inventory_markdown(results))
+
+
+BENCHMARKS = {"service_speed": run_service_speed, "accuracy": run_accuracy, "inventory": run_inventory}
 
 
 def main(names: list[str]) -> None:

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class
     response_model=AnomaliesResponse,
     summary="Sales spikes and drops, impossible stock, large adjustments, unusual products",
     description=(
-        "Robust z-scores of daily sales against each product's weekday-adjusted 28-day median; "
+        "Robust z-scores of daily sales against each product's weekday-adjusted median of the 29 days around them; "
         "running stock from opening stock and movements (negative stock, adjustments over a share of "
         "stock); and an isolation forest over products' sales profiles. Each anomaly has the observed "
         "value, the expected range, a score, the method and a description. Deterministic."

@@ -72,6 +72,9 @@ class ProductForecast(BaseModel):
     trained_at: str = Field(description="UTC ISO-8601.")
     rmse: float | None = Field(description="Backtest RMSE of the chosen method.")
     mase: float | None = Field(description="Backtest MASE of the chosen method.")
+    short_term_rmse: float | None = Field(
+        default=None, description="Backtest RMSE of the chosen method over its first 7 periods (safety stock uses it)."
+    )
     backtest: dict[str, BacktestScore] = Field(description="Backtest scores of every candidate.")
     drivers: list[str] = Field(description="What drives this forecast, in plain words.")
     history_periods: int

@@ -1,9 +1,10 @@
 """Anomalies in sales and stock movements.
 
 - robust_z (spike / drop): each product's daily net units, divided by its weekday factor (mean by
-  weekday / overall mean), against the median of the previous 28 days; scale = max(1.4826 x the
-  28-day median absolute deviation, sqrt(median)) (the square root is the Poisson noise floor
-  for counts). |z| >= `z_threshold` is an anomaly; needs 14 days of history before the day.
+  weekday / overall mean), against the median of the 29 days centred on it (the days after count
+  too: this looks back at recorded history); scale = max(1.4826 x the median absolute deviation
+  over the same days, sqrt(median)) (the square root is the Poisson noise floor for counts).
+  |z| >= `z_threshold` is an anomaly; needs 14 observed days in the window.
 - stock_rule: running stock (opening + receipts - sales + adjustments) below zero is
   `negative_stock`; an adjustment larger than `adjustment_threshold_pct` of the stock before it
   is `large_adjustment`.
@@ -20,7 +21,7 @@ from app.schemas.common import DataWarning
 from app.utils.dates import day_number, from_day_number
 from app.utils.sales_frame import clean_sales
 
-WINDOW = 28
+WINDOW = 29
 MIN_HISTORY = 14
 MIN_PRODUCTS_FOR_FOREST = 8
 
@@ -54,8 +55,8 @@ def robust_scores(units: np.ndarray, start: np.ndarray, first_day: int) -> tuple
     factor = np.where(np.isfinite(factor), factor, 1.0)[:, weekday]  # [n, T]
     adjusted = pd.DataFrame((units / factor).T)  # T x n: rolling runs down columns in C
     masked = adjusted.where(observed.T)
-    baseline = masked.shift(1).rolling(WINDOW, min_periods=MIN_HISTORY).median()
-    deviation = (masked - baseline).abs().shift(1).rolling(WINDOW, min_periods=MIN_HISTORY).median()
+    baseline = masked.rolling(WINDOW, center=True, min_periods=MIN_HISTORY).median()
+    deviation = (masked - baseline).abs().rolling(WINDOW, center=True, min_periods=MIN_HISTORY).median()
     base = baseline.to_numpy().T
     scale = np.maximum(1.4826 * deviation.to_numpy().T, np.sqrt(np.maximum(base, 1.0)))
     z = (adjusted.to_numpy().T - base) / scale
@@ -84,7 +85,7 @@ def find_anomalies(request: AnomaliesRequest) -> AnomaliesResponse:
                 observed=float(units[i, t]), expected_low=round(low, 2), expected_high=round(high, 2),
                 score=round(float(z[i, t]), 2), method="robust_z",
                 description=f"{units[i, t]:g} units sold, expected {low:.1f}-{high:.1f} for that weekday "
-                f"from the previous {WINDOW} days (robust z {z[i, t]:+.1f})."))
+                f"from the {WINDOW} days around it (robust z {z[i, t]:+.1f})."))
         anomalies += _forest(product_ids, units, start, z)
     anomalies += _stock_rules(request, products)
     rank = {"stock_rule": 0, "robust_z": 1, "isolation_forest": 2}

@@ -205,6 +205,12 @@ def _product(panel: Panel, selection: Selection, i: int, method: str, forecast: 
         rmse = float(np.sqrt(np.mean((actual[valid] - predicted[valid]) ** 2))) if valid.any() else np.nan
         mase = float(np.mean(np.abs(actual[valid] - predicted[valid])) / selection.scale[i]) if valid.any() else np.nan
         chosen = BacktestScore(mase=_number(mase), rmse=_number(rmse), bias=None, mape=None, smape=None)
+    short_term = None
+    if selection.backtested[i] and method in selection.method[i]:
+        actual = selection.backtest_actual[i, :, :7]
+        predicted = selection.backtest_forecast[i, :, :7]
+        valid = np.isfinite(actual) & np.isfinite(predicted)
+        short_term = _number(float(np.sqrt(np.mean((actual[valid] - predicted[valid]) ** 2)))) if valid.any() else None
     fingerprint = hashlib.sha256()
     fingerprint.update(panel.values[i, panel.start[i]:].tobytes())
     fingerprint.update(f"{method}|{request.periods}|{panel.step}|{panel.first_day + panel.start[i]}".encode())
@@ -218,6 +224,7 @@ def _product(panel: Panel, selection: Selection, i: int, method: str, forecast: 
         trained_at=trained_at,
         rmse=chosen.rmse if chosen else None,
         mase=chosen.mase if chosen else None,
+        short_term_rmse=short_term,
         backtest=scores,
         drivers=drivers,
         history_periods=int(panel.observed[i]),

@@ -159,10 +159,13 @@ def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, 
     index = {p: i for i, p in enumerate(panel.product_ids)}
     keys = [result_key(request, panel, index[p]) for p in wanted]
     latest = [latest_key(request.shop_id, p) for p in wanted]
-    previous_raw = cache.get_many(latest)
-    previous = [ProductForecast.model_validate_json(raw) if raw is not None else _disk_latest(settings, request, p)
-                for raw, p in zip(previous_raw, wanted, strict=True)]
-    response = _from_cache(cache, keys, request, panel, warnings)
+    fetched = cache.get_many(keys + latest)
+    hits, previous_raw = fetched[: len(keys)], fetched[len(keys):]
+    # the latest forecast only matters when it is not this very answer (a repeat has nothing to score)
+    previous = [None if raw is not None and raw == hit else
+                ProductForecast.model_validate_json(raw) if raw is not None else _disk_latest(settings, request, p)
+                for raw, hit, p in zip(previous_raw, hits, wanted, strict=True)]
+    response = _response_from(hits, request, panel, warnings)
     if response is None:
         artifact_id = _digest(*keys)
         with cache.single_flight(f"ss:flight:{artifact_id}"):
@@ -187,7 +190,11 @@ def _disk_latest(settings: Settings, request: ForecastRequest, product_id: str) 
 
 def _from_cache(cache: Cache, keys: list[str], request: ForecastRequest, panel: Panel,
                 warnings: list[DataWarning]) -> ForecastResponse | None:
-    hits = cache.get_many(keys)
+    return _response_from(cache.get_many(keys), request, panel, warnings)
+
+
+def _response_from(hits: list[bytes | None], request: ForecastRequest, panel: Panel,
+                   warnings: list[DataWarning]) -> ForecastResponse | None:
     if any(hit is None for hit in hits):
         return None
     forecasts = [ProductForecast.model_validate_json(hit) for hit in hits if hit is not None]

@@ -5,7 +5,8 @@ always lifts the position to the reorder point).
 
 Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses
 its forecasts): mu_L = forecast units over the protection interval (lead time + review days - 1),
-sigma_daily = the chosen model's backtest RMSE (or the sd of the last 28 days when it has none).
+sigma_daily = the chosen model's backtest RMSE over its first 7 days (or the sd of the last 28
+days when it has none).
 Formulas in `inventory_math`. An order is recommended when on hand + on order <= reorder point:
 enough EOQ lots to lift the position above the reorder point, rounded up to the minimum order
 and whole packs.
@@ -78,17 +79,21 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     methods = ["none"] * n
     cache_state = "off"
     if sold.any():
-        answer = cached_forecast(ForecastRequest(
-            shop_id=request.shop_id, product_ids=[p for p, s in zip(product_ids, sold, strict=True) if s],
-            sales=request.sales, periods=horizon, model="auto", confidence_interval=request.service_level,
-            frequency="daily", as_of=request.as_of), settings, cache, signing_key)
+        # model_construct: every field below is already validated (the sales are the request's own
+        # SaleRows); validating 100k rows again would cost more than the whole cached answer
+        forecast_request = ForecastRequest.model_construct(
+            shop_id=request.shop_id, product_id=None,
+            product_ids=[p for p, s in zip(product_ids, sold, strict=True) if s], sales=request.sales,
+            periods=horizon, model="auto", confidence_interval=request.service_level, frequency="daily",
+            calendar_events=[], as_of=request.as_of)
+        answer = cached_forecast(forecast_request, settings, cache, signing_key)
         cache_state = answer.meta.cache
         warnings += answer.warnings
         index = {p: i for i, p in enumerate(product_ids)}
         for product in answer.forecasts:
             i = index[product.product_id]
             forecast[i] = [p.predicted_qty for p in product.predictions]
-            daily_sd[i] = product.rmse if product.rmse is not None else np.nan
+            daily_sd[i] = product.short_term_rmse if product.short_term_rmse is not None else np.nan
             methods[i] = product.method
     history = daily_net_units(sales, n, last_day - 363, 364)
     recent_sd = history[:, -28:].std(axis=1)
