@@ -36,7 +36,7 @@ lint: install-dev
 	$(BIN)/mypy app
 
 bench: install-dev
-	$(BIN)/pip install -q -r requirements-bench.txt
+	$(BIN)/pip install -q --no-deps -r requirements-bench.txt
 	$(BIN)/python -m bench.run
 
 clean:

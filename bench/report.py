@@ -107,3 +107,12 @@ def inventory_markdown(results: dict) -> str:
               f"included, {speed['reorder_cold_ms'] / 1000:.1f} s); anomalies over {speed['anomaly_rows']:,} sales "
               f"rows {speed['anomalies']['median_ms'] / 1000:.2f} s median (target 2 s)."]
     return "\n".join(lines)
+
+
+def cache_markdown(results: dict) -> str:
+    http, disk = results["http"], results["disk_load_predict"]
+    return (f"One product, 730 days, 30 periods. Over HTTP (uvicorn + Redis on loopback): first request "
+            f"(miss, trains) {http['miss_ms']:.0f} ms; cached hits p50 {http['hit_p50_ms']:.1f} ms, p99 "
+            f"{http['hit_p99_ms']:.1f} ms (targets 5 / 20 ms); read path `GET /forecast/{{shop}}/{{product}}` "
+            f"median {http['read_path']['median_ms']:.1f} ms. Disk artifact verify + load + predict (Redis empty): "
+            f"median {disk['median_ms']:.1f} ms, p95 {disk['p95_ms']:.1f} ms (target 20 ms).")

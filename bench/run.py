@@ -1,12 +1,12 @@
 """`make bench`: every benchmark, results saved to bench/results and written into the README.
 
-Usage: python -m bench.run [service_speed|accuracy|inventory ...]   (default: all)
+Usage: python -m bench.run [service_speed|accuracy|inventory|cache_latency ...]   (default: all)
 """
 
 import sys
 import time
 
-from bench import accuracy, forecast_latency, inventory, report, service_speed
+from bench import accuracy, cache_latency, forecast_latency, inventory, report, service_speed
 
 SPEED_TARGETS_MS = {"at-risk": 10.0, "insights": 20.0, "promotions": 10.0}
 
@@ -35,7 +35,14 @@ def run_inventory() -> None:
     report.update_readme("inventory", report.inventory_markdown(results))
 
 
-BENCHMARKS = {"service_speed": run_service_speed, "accuracy": run_accuracy, "inventory": run_inventory}
+def run_cache_latency() -> None:
+    results = cache_latency.run(progress)
+    report.save("cache_latency", results)
+    report.update_readme("cache_latency", report.cache_markdown(results))
+
+
+BENCHMARKS = {"service_speed": run_service_speed, "accuracy": run_accuracy, "inventory": run_inventory,
+              "cache_latency": run_cache_latency}
 
 
 def main(names: list[str]) -> None:

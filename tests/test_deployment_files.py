@@ -1,5 +1,6 @@
 """The deployment files are valid: compose config, .env.example covering every setting."""
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,3 +29,9 @@ def test_docker_compose_config_is_accepted():
     assert result.returncode == 0, result.stderr
     services = subprocess.run([*command[:-1], "--services"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert set(services.stdout.split()) == {"api", "worker", "beat", "redis"}
+
+
+def test_readme_example_files_match_the_swagger_examples():
+    from app.schemas.reorder import REORDER_EXAMPLE
+
+    assert json.loads((ROOT / "examples" / "reorder.json").read_text()) == REORDER_EXAMPLE

@@ -59,6 +59,11 @@ def result_key(request: ForecastRequest, panel: Panel, row: int) -> str:
                               history.tobytes())
 
 
+def artifact_id(result_keys: list[str]) -> str:
+    """The disk artifact of a request: one per set of product result keys."""
+    return _digest(*result_keys)
+
+
 def latest_key(shop_id: str, product_id: str) -> str:
     return "ss:latest:" + _digest(shop_id, product_id)
 
@@ -167,11 +172,11 @@ def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, 
                 for raw, hit, p in zip(previous_raw, hits, wanted, strict=True)]
     response = _response_from(hits, request, panel, warnings)
     if response is None:
-        artifact_id = _digest(*keys)
-        with cache.single_flight(f"ss:flight:{artifact_id}"):
+        artifact = artifact_id(keys)
+        with cache.single_flight(f"ss:flight:{artifact}"):
             response = _from_cache(cache, keys, request, panel, warnings)
             if response is None:
-                response = _from_disk_or_training(request, settings, panel, wanted, warnings, artifact_id, signing_key)
+                response = _from_disk_or_training(request, settings, panel, wanted, warnings, artifact, signing_key)
                 ttl = settings.model_cache_days * 86400
                 entries = {k: f.model_dump_json().encode() for k, f in zip(keys, response.forecasts, strict=True)}
                 cache.set_many({**entries, **{lk: f.model_dump_json().encode()

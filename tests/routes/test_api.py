@@ -7,21 +7,26 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from app.schemas.anomalies import ANOMALIES_EXAMPLE, AnomaliesResponse
 from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskResponse
+from app.schemas.forecast import FORECAST_EXAMPLE, ForecastResponse
 from app.schemas.insights import INSIGHTS_EXAMPLE, InsightsResponse
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsResponse
+from app.schemas.reorder import REORDER_EXAMPLE, ReorderResponse
 
 PREFIX = "/api/v1/smart-shelf"
 EXAMPLES = {"at-risk": AT_RISK_EXAMPLE, "promotions": PROMOTIONS_EXAMPLE, "insights": INSIGHTS_EXAMPLE}
-RESPONSES = {"at-risk": AtRiskResponse, "promotions": PromotionsResponse, "insights": InsightsResponse}
+RESPONSES = {"at-risk": AtRiskResponse, "promotions": PromotionsResponse, "insights": InsightsResponse,
+             "forecast": ForecastResponse, "reorder": ReorderResponse, "anomalies": AnomaliesResponse}
+ALL_EXAMPLES = {**EXAMPLES, "forecast": FORECAST_EXAMPLE, "reorder": REORDER_EXAMPLE, "anomalies": ANOMALIES_EXAMPLE}
 
 
-@pytest.mark.parametrize("path", EXAMPLES)
+@pytest.mark.parametrize("path", ALL_EXAMPLES)
 def test_every_swagger_example_is_published_and_works_as_is(client, path):
     spec = client.get("/openapi.json").json()
     operation = spec["paths"][f"{PREFIX}/{path}"]["post"]
     assert operation["summary"] and operation["description"]
-    example = operation["requestBody"]["content"]["application/json"]["examples"]["shop"]["value"]
+    [example] = [e["value"] for e in operation["requestBody"]["content"]["application/json"]["examples"].values()]
     response = client.post(f"{PREFIX}/{path}", json=example)
     assert response.status_code == 200, response.text
     RESPONSES[path].model_validate(response.json(), strict=False)  # the answer obeys its own schema
