@@ -3,7 +3,8 @@ anomaly detection against injected anomalies, and reorder/anomaly speed.
 
 Reorder simulation (500 series, 90 held-out days of real demand, lead time 7 days, lost sales):
 SmartShelf's policy uses the engine's forecast made on 2017-10-02 (time-varying reorder point =
-forecast demand over the next 7 days + z x the 7-day backtest RMSE x sqrt(7), EOQ lots with ordering cost
+forecast demand over the lead time + the mean review undershoot + z x sqrt(7 x the 7-day backtest
+RMSE^2 + the undershoot variance), EOQ lots with ordering cost
 25 and holding 25 %/year of a unit cost of 1). The baseline is a plain 28-day moving average with
 its standard deviation, its z searched until it achieves the same cycle service level; the
 comparison is the average stock each needs. A cycle is an order's lead time; it fails when any
@@ -22,7 +23,7 @@ from app.schemas.forecast import ForecastRequest
 from app.schemas.reorder import ReorderRequest
 from app.services.anomalies import find_anomalies
 from app.services.forecast import forecast_products
-from app.services.inventory_math import eoq, z_score
+from app.services.inventory_math import eoq, undershoot, z_score
 from app.services.reorder import recommend_orders
 from app.utils.cache import MemoryCache
 from bench.data import daily_panel, sales_rows, store_item
@@ -36,7 +37,7 @@ def simulate(demand: np.ndarray, reorder_point: np.ndarray, lot: np.ndarray) -> 
     """Lost-sales (r, Q) simulation; demand and reorder_point [n, days], lot [n]."""
     n, days = demand.shape
     on_hand = reorder_point[:, 0] + lot
-    pipeline = np.zeros((n, days + LEAD + 1))
+    pipeline = np.zeros((n, days + LEAD + 2))
     sold = lost_total = stock_sum = 0.0
     cycles = failures = 0
     open_cycles: list[tuple[np.ndarray, int]] = []
@@ -52,13 +53,13 @@ def simulate(demand: np.ndarray, reorder_point: np.ndarray, lot: np.ndarray) -> 
         position = on_hand + pipeline[:, t + 1:].sum(axis=1)
         orders = position <= reorder_point[:, t]
         lots = np.where(orders, (np.floor((reorder_point[:, t] - position) / lot) + 1) * lot, 0.0)
-        pipeline[:, t + LEAD] += lots
+        pipeline[:, t + LEAD + 1] += lots  # ordered at the end of day t, on the shelf for day t + LEAD + 1
         open_cycles.append((orders, t))
     for orders, t in open_cycles:
-        if t + LEAD > days:
+        if t + LEAD >= days:
             continue
         cycles += int(orders.sum())
-        failures += int((orders & short[:, t:t + LEAD].any(axis=1)).sum())
+        failures += int((orders & short[:, t + 1:t + LEAD + 1].any(axis=1)).sum())  # the LEAD days it covers
     return {"cycle_service_level": 1 - failures / max(cycles, 1), "fill_rate": sold / (sold + lost_total),
             "average_stock": stock_sum / (n * days), "orders": cycles}
 
@@ -76,11 +77,16 @@ def reorder_simulation(progress: Callable[[str], None]) -> dict:
     out = {}
     for level in LEVELS:
         answer = forecast_products(ForecastRequest.model_validate(
-            {"shop_id": "sim", "sales": rows, "periods": 90 + LEAD, "confidence_interval": level}))
+            {"shop_id": "sim", "sales": rows, "periods": 90 + LEAD + 1, "confidence_interval": level}))
         forecast = np.array([[p.predicted_qty for p in f.predictions] for f in answer.forecasts])
+        forecast = np.concatenate([forecast, forecast[:, -1:]], axis=1)  # one more day for the last window
         rmse = np.array([f.short_term_rmse or 0.0 for f in answer.forecasts])
-        window = np.lib.stride_tricks.sliding_window_view(forecast, LEAD, axis=1)[:, :90].sum(axis=2)
-        ours_rop = window + (z_score(level) * rmse * np.sqrt(LEAD))[:, None]
+        # as the service: at the end of day t the reorder point covers days t+1 .. t+LEAD (forecast
+        # column 0 is holdout day 0) plus the daily review's undershoot
+        window = np.lib.stride_tricks.sliding_window_view(forecast, LEAD, axis=1)[:, 1:91].sum(axis=2)
+        short_mean, short_var = undershoot(forecast.mean(axis=1), 1)
+        sigma = np.sqrt(rmse**2 * LEAD + short_var)
+        ours_rop = window + (short_mean + z_score(level) * sigma)[:, None]
         lot = np.maximum(eoq(forecast.mean(axis=1) * 365, 25.0, np.full(len(ids), 0.25)), 1.0)
         ours = simulate(future, ours_rop, lot)
         recent = history[:, -28:]

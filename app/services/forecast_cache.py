@@ -125,6 +125,8 @@ def _realized(previous: ProductForecast, panel: Panel, row: int, scale: float,
 def _monitor(response: ForecastResponse, previous: list[ProductForecast | None], panel: Panel,
              settings: Settings, shop_id: str) -> None:
     """Attach realized accuracy of the previous forecasts; record it for the shop's summary."""
+    if all(stored is None for stored in previous):
+        return
     index = {p: i for i, p in enumerate(panel.product_ids)}
     rows = np.array([index[f.product_id] for f in response.forecasts])
     scales: np.ndarray = (seasonal_scale(panel.values[rows], panel.start[rows], panel.season_length)

@@ -6,6 +6,9 @@
 - Safety stock = z(service level) x sigma_L, z the standard normal quantile: the probability of
   no stockout in a replenishment cycle (cycle service level).
 - Reorder point = mu_L + safety stock.
+- Review undershoot: stock is checked once per review period, so when an order is triggered
+  the position is already below the reorder point by a uniform share of one review period's
+  demand d_R: on average d_R / 2 (added to mu_L) with variance d_R^2 / 12 (added to sigma_L^2).
 stockpyl's `economic_order_quantity` and `r_q_eoqss_approximation` implement the same
 equations; tests compare the two on a grid.
 """
@@ -28,6 +31,12 @@ def z_score(service_level: float) -> float:
 
 def safety_stock(daily_sd: np.ndarray, lead_time_days: np.ndarray, service_level: float) -> np.ndarray:
     return z_score(service_level) * daily_sd * np.sqrt(lead_time_days)
+
+
+def undershoot(daily_rate: np.ndarray, review_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of how far below the reorder point the position is when an order triggers."""
+    demand = daily_rate * review_days
+    return demand / 2, demand**2 / 12
 
 
 def round_order(quantity: np.ndarray, minimum: np.ndarray, pack: np.ndarray) -> np.ndarray:

@@ -4,7 +4,8 @@ Perishables (`shelf_life_days`): the order is capped at what sells within the sh
 always lifts the position to the reorder point).
 
 Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses
-its forecasts): mu_L = forecast units over the protection interval (lead time + review days - 1),
+its forecasts): mu_L = forecast units over the protection interval (lead time + review days - 1)
+plus the mean review undershoot,
 sigma_daily = the chosen model's backtest RMSE over its first 7 days (or the sd of the last 28
 days when it has none).
 Formulas in `inventory_math`. An order is recommended when on hand + on order <= reorder point:
@@ -30,7 +31,7 @@ from app.schemas.reorder import (
 )
 from app.services.at_risk import check_unique
 from app.services.forecast_cache import cached_forecast
-from app.services.inventory_math import eoq, round_order, safety_stock, z_score
+from app.services.inventory_math import eoq, round_order, safety_stock, undershoot, z_score
 from app.utils.cache import Cache
 from app.utils.dates import day_number, from_day_number
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -100,10 +101,12 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     daily_sd = np.where(np.isfinite(daily_sd) & (daily_sd > 0), daily_sd, recent_sd)
 
     cumulative = np.cumsum(forecast, axis=1)
-    lead_demand = cumulative[np.arange(n), np.minimum(protection, horizon) - 1]
-    safety = safety_stock(daily_sd, protection, request.service_level)
-    reorder_point = lead_demand + safety
     daily_rate = forecast.mean(axis=1)
+    short_mean, short_var = undershoot(daily_rate, request.review_days)
+    lead_demand = cumulative[np.arange(n), np.minimum(protection, horizon) - 1] + short_mean
+    effective_sd = np.sqrt(daily_sd**2 + short_var / protection)  # sigma_L^2 + undershoot variance
+    safety = safety_stock(effective_sd, protection, request.service_level)
+    reorder_point = lead_demand + safety
     cost = np.array([item.cost for item in items])
     price = np.array([item.price for item in items])
     ordering_cost = settings.ordering_cost if request.ordering_cost is None else request.ordering_cost
