@@ -1,3 +1,4 @@
+
 """Forecast latency through the two-level store: a cached answer over HTTP (a real uvicorn server
 with Redis on 127.0.0.1), and the disk path (load the signed artifact + predict) in process.
 
@@ -6,13 +7,10 @@ Payload: one product, 730 days of real daily sales, 30 periods.
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 
-import httpx2 as httpx
 import redis
 
 from app.config import Settings
@@ -22,7 +20,8 @@ from app.services.forecast import prepare, respond
 from app.services.forecast_cache import artifact_id, cached_forecast, result_key
 from app.utils.cache import MemoryCache
 from bench.data import daily_panel, sales_rows
-from bench.service_speed import ROOT, _free_port, timed
+from bench.server import serving
+from bench.service_speed import timed
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -33,37 +32,21 @@ def _payload() -> dict:
 
 
 def http_hits(payload: dict, model_dir: str, repeat: int = 300) -> dict:
-    port = _free_port()
-    env = {"PATH": "/usr/bin:/bin", "REDIS_URL": REDIS_URL, "MODEL_DIR": model_dir, "MODEL_SIGNING_KEY": "bench",
-           "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
-                               "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     body = json.dumps(payload).encode()
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            for _ in range(100):
-                try:
-                    client.get("/health")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+    headers = {"content-type": "application/json"}
+    env = {"REDIS_URL": REDIS_URL, "MODEL_DIR": model_dir, "MODEL_SIGNING_KEY": "bench"}
+    with serving(env) as client:
+        started = time.perf_counter()
+        miss = client.post("/api/v1/smart-shelf/forecast", content=body, headers=headers)
+        miss_ms = (time.perf_counter() - started) * 1000
+        assert miss.json()["meta"]["cache"] == "miss"
+        samples = []
+        for _ in range(repeat):
             started = time.perf_counter()
-            miss = client.post("/api/v1/smart-shelf/forecast", content=body,
-                               headers={"content-type": "application/json"})
-            miss_ms = (time.perf_counter() - started) * 1000
-            assert miss.json()["meta"]["cache"] == "miss"
-            samples = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                hit = client.post("/api/v1/smart-shelf/forecast", content=body,
-                                  headers={"content-type": "application/json"})
-                samples.append((time.perf_counter() - started) * 1000)
-            assert hit.json()["meta"]["cache"] == "hit"
-            read = timed(lambda: client.get("/api/v1/smart-shelf/forecast/bench/p000000").raise_for_status(), 100)
-    finally:
-        server.terminate()
-        server.wait(10)
+            hit = client.post("/api/v1/smart-shelf/forecast", content=body, headers=headers)
+            samples.append((time.perf_counter() - started) * 1000)
+        assert hit.json()["meta"]["cache"] == "hit"
+        read = timed(lambda: client.get("/api/v1/smart-shelf/forecast/bench/p000000").raise_for_status(), 100)
     samples.sort()
     return {"miss_ms": round(miss_ms, 1), "hit_p50_ms": round(samples[len(samples) // 2], 2),
             "hit_p99_ms": round(samples[int(len(samples) * 0.99) - 1], 2), "read_path": read}

@@ -5,6 +5,7 @@ Usage: python -m bench.run [service_speed|accuracy|inventory|cache_latency ...] 
 
 import sys
 import time
+from collections.abc import Callable
 
 from bench import accuracy, cache_latency, forecast_latency, inventory, report, service_speed
 
@@ -15,40 +16,28 @@ def progress(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def run_service_speed() -> None:
-    results = service_speed.run(progress)
-    report.save("service_speed", results)
-    report.update_readme("service_speed", report.service_speed_markdown(results, SPEED_TARGETS_MS))
+def run_accuracy_and_latency(progress: Callable[[str], None]) -> dict:
+    return {"latency": forecast_latency.run(progress), **accuracy.run(progress)}
 
 
-def run_accuracy() -> None:
-    latency = forecast_latency.run(progress)
-    report.save("forecast_latency", latency)
-    results = accuracy.run(progress)
-    report.save("accuracy", results)
-    report.update_readme("accuracy", report.accuracy_markdown(results, latency))
-
-
-def run_inventory() -> None:
-    results = inventory.run(progress)
-    report.save("inventory", results)
-    report.update_readme("inventory", report.inventory_markdown(results))
-
-
-def run_cache_latency() -> None:
-    results = cache_latency.run(progress)
-    report.save("cache_latency", results)
-    report.update_readme("cache_latency", report.cache_markdown(results))
-
-
-BENCHMARKS = {"service_speed": run_service_speed, "accuracy": run_accuracy, "inventory": run_inventory,
-              "cache_latency": run_cache_latency}
+# name -> (what runs it, how its README block is written)
+BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[dict], str]]] = {
+    "service_speed": (service_speed.run,
+                      lambda r: report.service_speed_markdown(r, SPEED_TARGETS_MS)),
+    "accuracy": (run_accuracy_and_latency,
+                 lambda r: report.accuracy_markdown({k: v for k, v in r.items() if k != "latency"}, r["latency"])),
+    "inventory": (inventory.run, report.inventory_markdown),
+    "cache_latency": (cache_latency.run, report.cache_markdown),
+}
 
 
 def main(names: list[str]) -> None:
     for name in names or list(BENCHMARKS):
         progress(f"{name}: start")
-        BENCHMARKS[name]()
+        run, markdown = BENCHMARKS[name]
+        results = run(progress)
+        report.save(name, results)
+        report.update_readme(name, markdown(results))
         progress(f"{name}: done")
 
 

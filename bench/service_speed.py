@@ -8,18 +8,13 @@ timed against the conventional pandas implementation (bench/references.py) on th
 """
 
 import json
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 import numpy as np
 import pydantic_core
 
@@ -32,8 +27,8 @@ from app.services.insights import summarise_sales
 from app.services.promotions import plan_promotions
 from bench import references
 from bench.data import daily_panel, sales_rows
+from bench.server import serving
 
-ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = Settings(_env_file=None, max_payload_rows=10_000_000)  # type: ignore[call-arg]
 AUDIENCES = ["families", "students", "seniors", "everyone", "athletes"]
 CATEGORIES = [["produce", "fresh"], ["dairy"], ["beverages", "energy"], ["snacks"], ["bakery"], ["health"]]
@@ -116,43 +111,20 @@ def in_process(path: str, payload: dict, repeat: int) -> dict:
             "body_mb": round(len(body) / 1e6, 2)}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def end_to_end(payloads: dict[str, dict], repeat: int) -> dict[str, dict]:
     """Median/p95 of POSTs to a real uvicorn server on loopback."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env={"MAX_PAYLOAD_ROWS": "10000000", "LOG_LEVEL": "WARNING", "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            for _ in range(100):
-                try:
-                    client.get("/health")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            results = {}
-            for path, payload in payloads.items():
-                body = json.dumps(payload).encode()
+    results = {}
+    with serving({"MAX_PAYLOAD_ROWS": "10000000"}) as client:
+        for path, payload in payloads.items():
+            body = json.dumps(payload).encode()
 
-                def post(path: str = path, body: bytes = body) -> None:
-                    response = client.post(f"/api/v1/smart-shelf/{path}", content=body,
-                                           headers={"content-type": "application/json"})
-                    response.raise_for_status()
+            def post(path: str = path, body: bytes = body) -> None:
+                response = client.post(f"/api/v1/smart-shelf/{path}", content=body,
+                                       headers={"content-type": "application/json"})
+                response.raise_for_status()
 
-                results[path] = timed(post, repeat)
-            return results
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+            results[path] = timed(post, repeat)
+    return results
 
 
 def run(progress: Callable[[str], None] = print) -> dict:
