@@ -126,7 +126,7 @@ def anomaly_recall(progress: Callable[[str], None]) -> dict:
             injected.add((f"p{k:06d}", dates[position].date()))
     progress("inventory: anomaly detection on 100 series with 400 injected anomalies")
     out = {}
-    for threshold in (3.0, 3.5, 4.0):
+    for threshold in (3.0, 3.25, 3.5, 4.0):
         response = find_anomalies(AnomaliesRequest.model_validate(
             {"shop_id": "b", "sales": sales_rows(values, dates), "z_threshold": threshold}))
         found = {(a.product_id, a.date) for a in response.anomalies if a.method == "robust_z"}

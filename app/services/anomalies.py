@@ -3,7 +3,8 @@
 - robust_z (spike / drop): each product's daily net units, divided by its weekday factor (mean by
   weekday / overall mean), against the median of the 29 days centred on it (the days after count
   too: this looks back at recorded history); scale = max(1.4826 x the median absolute deviation
-  over the same days, sqrt(median)) (the square root is the Poisson noise floor for counts).
+  over the 57 days around it, sqrt(median / weekday factor)) (the square root is the Poisson
+  noise floor for counts).
   |z| >= `z_threshold` is an anomaly; needs 14 observed days in the window.
 - stock_rule: running stock (opening + receipts - sales + adjustments) below zero is
   `negative_stock`; an adjustment larger than `adjustment_threshold_pct` of the stock before it
@@ -56,9 +57,10 @@ def robust_scores(units: np.ndarray, start: np.ndarray, first_day: int) -> tuple
     adjusted = pd.DataFrame((units / factor).T)  # T x n: rolling runs down columns in C
     masked = adjusted.where(observed.T)
     baseline = masked.rolling(WINDOW, center=True, min_periods=MIN_HISTORY).median()
-    deviation = (masked - baseline).abs().rolling(WINDOW, center=True, min_periods=MIN_HISTORY).median()
+    # the spread needs more days than the level to settle: twice the window
+    deviation = (masked - baseline).abs().rolling(2 * WINDOW - 1, center=True, min_periods=MIN_HISTORY).median()
     base = baseline.to_numpy().T
-    scale = np.maximum(1.4826 * deviation.to_numpy().T, np.sqrt(np.maximum(base, 1.0)))
+    scale = np.maximum(1.4826 * deviation.to_numpy().T, np.sqrt(np.maximum(base, 1.0) / factor))
     z = (adjusted.to_numpy().T - base) / scale
     return np.where(observed, z, np.nan), base, scale, factor
 
