@@ -89,7 +89,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
             calendar_events=[], as_of=request.as_of)
         answer = cached_forecast(forecast_request, settings, cache, signing_key)
         cache_state = answer.meta.cache
-        warnings += answer.warnings
+        seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once
+        warnings += [w for w in answer.warnings if w.code not in seen]
         index = {p: i for i, p in enumerate(product_ids)}
         for product in answer.forecasts:
             i = index[product.product_id]

@@ -106,3 +106,10 @@ def test_repeated_reorder_reuses_cached_forecasts(client):
     again = client.post(f"{PREFIX}/reorder", json=REORDER_EXAMPLE).json()
     assert (answer["meta"]["forecast_cache"], again["meta"]["forecast_cache"]) == ("miss", "hit")
     assert answer["recommendations"] == again["recommendations"]
+
+
+def test_each_data_rule_is_reported_once(client):
+    sales = _sales("a", 10)
+    body = {"shop_id": "s", "sales": [*sales, sales[0]], "inventory": [_item("a", 20)]}
+    codes = [w["code"] for w in client.post(f"{PREFIX}/reorder", json=body).json()["warnings"]]
+    assert codes.count("duplicate_rows") == 1
