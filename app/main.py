@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import __version__
 from app.config import Settings, get_settings
 from app.routes import anomalies, at_risk, forecast, health, insights, promotions, reorder
+from app.utils.body_limit import BodyLimitMiddleware
 from app.utils.cache import make_cache
 from app.utils.errors import install_error_handlers
 from app.utils.logging import RequestContextMiddleware, configure_logging
@@ -61,5 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -20,7 +20,6 @@ class NotFittedError(RuntimeError):
 
 class Forecaster:
     family: ClassVar[str]
-    description: ClassVar[str]
 
     def get_params(self) -> dict[str, Any]:
         """The `__init__` arguments, read back from the attributes of the same name."""

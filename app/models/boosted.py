@@ -104,7 +104,6 @@ class GlobalBoosted(Forecaster):
     """One XGBoost model (Poisson loss, level as base margin) shared by all products."""
 
     family = "boosted"
-    description = "gradient-boosted trees shared across products"
 
     def __init__(self, horizon: int = 30, random_state: int = 0, n_jobs: int = 2) -> None:
         self.horizon = horizon

@@ -85,7 +85,6 @@ class HoltWinters(Forecaster):
     """Additive damped-trend Holt-Winters with grid-estimated smoothing parameters."""
 
     family = "holt_winters"
-    description = "exponential smoothing with damped trend and weekly season"
 
     def fit(self, panel: Panel) -> Self:
         self.panel_ = panel

@@ -57,7 +57,6 @@ class IntermittentTSB(Forecaster):
     """TSB forecast for products that sell on some periods only."""
 
     family = "intermittent"
-    description = "sale probability x sale size (TSB)"
 
     def fit(self, panel: Panel) -> Self:
         origin = panel.n_periods

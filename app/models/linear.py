@@ -51,7 +51,6 @@ class LinearLags(Forecaster):
     """Per-product ridge regression on leakage-safe lag features, recursive multi-step."""
 
     family = "linear"
-    description = "regression on recent lags and trend"
 
     def fit(self, panel: Panel) -> Self:
         spec = SPEC[panel.step]

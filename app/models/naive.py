@@ -12,7 +12,6 @@ class SeasonalNaive(Forecaster):
     """Repeats the last season (7 days or 52 weeks); the mean where history is shorter."""
 
     family = "seasonal_naive"
-    description = "repeats the last season"
 
     def fit(self, panel: Panel) -> Self:
         m = panel.season_length
@@ -39,7 +38,6 @@ class MovingAverage(Forecaster):
     """Flat forecast at the mean of the last `window` periods (28 days or 8 weeks by default)."""
 
     family = "moving_average"
-    description = "mean of the recent periods"
 
     def __init__(self, window: int | None = None) -> None:
         self.window = window

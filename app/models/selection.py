@@ -18,6 +18,7 @@ from app.models.registry import make
 ORIGINS = 3
 MIN_TRAIN = {1: 28, 7: 12}
 ENSEMBLE_SEPARATOR = "+"
+SHORT_TERM = 7  # periods of the short-term error that safety stock needs
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Selection:
     forecast: np.ndarray  # float64[n, horizon], NaN where no candidate applies
     method: list[str]  # per product: a family, or "a+b" for the mean of two
     scores: dict[str, dict[str, np.ndarray]]  # family -> metric -> float64[n]
+    chosen_scores: dict[str, np.ndarray]  # metric -> float64[n] of the chosen method (family or pair)
+    short_term_rmse: np.ndarray  # float64[n]: chosen method's RMSE over the first SHORT_TERM backtest steps
     backtest_actual: np.ndarray  # float64[n, origins, backtest_horizon], NaN where not evaluated
     backtest_forecast: np.ndarray  # float64[n, origins, backtest_horizon] of the chosen method
     scale: np.ndarray  # float64[n]
@@ -106,8 +109,9 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
             paired = (stacked[rows, best] + stacked[rows, second]) / 2
             paired_mase = np.nan_to_num(_score(actual, paired, scale)["mase"], nan=np.inf)
             use_pair = backtested & (paired_mase < ranking[rows, best])
-        chosen = np.where(use_pair[:, None, None], (stacked[rows, best] + stacked[rows, second]) / 2,
-                          stacked[rows, best])
+            chosen = np.where(use_pair[:, None, None], paired, stacked[rows, best])
+        else:
+            chosen = stacked[rows, best]
         actual = np.where(backtested[:, None, None], actual, np.nan)
     weights = np.zeros((n, len(families)))
     np.add.at(weights, (rows, best), np.where(use_pair, 0.5, 1.0))
@@ -115,8 +119,12 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
     needed = [f for k, f in enumerate(families) if weights[:, k].any()]
     method = [families[b] + (ENSEMBLE_SEPARATOR + families[s] if pair else "")
               for b, s, pair in zip(best, second, use_pair, strict=True)]
+    short = slice(0, min(SHORT_TERM, steps))
     selection = Selection(
-        forecast=np.zeros((n, horizon)), method=method, scores=scores, backtest_actual=actual,
+        forecast=np.zeros((n, horizon)), method=method, scores=scores,
+        chosen_scores=_score(actual, chosen, scale),
+        short_term_rmse=metrics.rmse(actual[:, :, short].reshape(n, -1), chosen[:, :, short].reshape(n, -1)),
+        backtest_actual=actual,
         backtest_forecast=chosen, scale=scale, origins=origins, backtest_horizon=steps, backtested=backtested,
         families=families, weights=weights,
         models={family: make(family, horizon, random_state).fit(panel) for family in needed},

@@ -198,19 +198,11 @@ def _product(panel: Panel, selection: Selection, i: int, method: str, forecast: 
     drivers += [d for d in (_weekday_pattern(panel, i), _trend(panel, i)) if d]
     scores = {family: BacktestScore(**{k: _number(v[i]) for k, v in s.items()})
               for family, s in selection.scores.items()}
-    chosen = scores.get(method)
-    if ENSEMBLE_SEPARATOR in method and selection.backtested[i]:
-        actual, predicted = selection.backtest_actual[i], selection.backtest_forecast[i]
-        valid = np.isfinite(actual) & np.isfinite(predicted)
-        rmse = float(np.sqrt(np.mean((actual[valid] - predicted[valid]) ** 2))) if valid.any() else np.nan
-        mase = float(np.mean(np.abs(actual[valid] - predicted[valid])) / selection.scale[i]) if valid.any() else np.nan
-        chosen = BacktestScore(mase=_number(mase), rmse=_number(rmse), bias=None, mape=None, smape=None)
-    short_term = None
-    if selection.backtested[i] and method in selection.method[i]:
-        actual = selection.backtest_actual[i, :, :7]
-        predicted = selection.backtest_forecast[i, :, :7]
-        valid = np.isfinite(actual) & np.isfinite(predicted)
-        short_term = _number(float(np.sqrt(np.mean((actual[valid] - predicted[valid]) ** 2)))) if valid.any() else None
+    # the selection's own choice (family or pair) has scores; a fallback keeps its family's, if backtested
+    own = selection.backtested[i] and method == selection.method[i]
+    chosen = BacktestScore(**{k: _number(v[i]) for k, v in selection.chosen_scores.items()}) if own \
+        else scores.get(method)
+    short_term = _number(selection.short_term_rmse[i]) if own else None
     fingerprint = hashlib.sha256()
     fingerprint.update(panel.values[i, panel.start[i]:].tobytes())
     fingerprint.update(f"{method}|{request.periods}|{panel.step}|{panel.first_day + panel.start[i]}".encode())

@@ -108,6 +108,27 @@ def test_rows_over_max_payload_rows_are_413(tmp_path):
     assert "9 rows (inventory=3, sales=6) exceed MAX_PAYLOAD_ROWS=8" in response.json()["message"]
 
 
+def test_body_over_max_body_bytes_is_413_json(tmp_path):
+    settings = Settings(_env_file=None, model_dir=str(tmp_path), max_body_bytes=2048)  # type: ignore[call-arg]
+    body = json.loads(json.dumps(AT_RISK_EXAMPLE))
+    body["sales"] = body["sales"] * 40  # about 3 KB
+    with TestClient(create_app(settings)) as small:
+        response = small.post(f"{PREFIX}/at-risk", json=body)
+        fits = small.post(f"{PREFIX}/at-risk", json=AT_RISK_EXAMPLE)
+    assert response.status_code == 413
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+    assert fits.status_code == 200
+
+
+def test_streamed_body_is_refused_at_the_limit(tmp_path):
+    settings = Settings(_env_file=None, model_dir=str(tmp_path), max_body_bytes=2048)  # type: ignore[call-arg]
+    chunks = (b" " * 1024 for _ in range(100))  # no Content-Length: counted as it arrives
+    with TestClient(create_app(settings)) as small:
+        response = small.post(f"{PREFIX}/at-risk", content=chunks, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert "MAX_BODY_BYTES=2048" in response.json()["message"]
+
+
 def test_request_id_is_echoed_or_created(client):
     sent = client.get("/health", headers={"X-Request-ID": "abc-123"})
     assert sent.headers["x-request-id"] == "abc-123"
