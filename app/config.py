@@ -2,8 +2,10 @@
 
 from functools import lru_cache
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from celery.schedules import crontab
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,13 +39,52 @@ class Settings(BaseSettings):
     )
     ordering_cost: float = Field(default=25.0, ge=0, description="Default cost of placing one order.")
     holding_cost_rate: float = Field(default=0.25, gt=0, description="Default yearly holding cost / unit cost.")
-    backend_api_url: str | None = None
-    backend_webhook_secret: str | None = None
+    backend_api_url: str | None = Field(
+        default=None, description="Base URL of the calling backend: shops and sales are pulled from it, "
+        "forecast batches pushed to it (see the README's backend contract).")
+    backend_webhook_secret: str | None = Field(
+        default=None, description="HMAC-SHA256 key signing every push to the backend.")
+    backend_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of one backend call.")
+    backend_max_attempts: int = Field(default=6, ge=1, description="Attempts per backend call before it fails.")
+    backend_retry_base_seconds: float = Field(
+        default=1.0, ge=0, description="First retry delay; doubles per attempt, with full jitter.")
+    backend_retry_max_seconds: float = Field(default=60.0, ge=0, description="Cap of one retry delay.")
+    batch_chunk_size: int = Field(default=250, ge=1, description="Products per batch task.")
+    batch_max_rows: int = Field(default=2_000_000, ge=1, description="Max sales rows of one on-demand batch.")
+    batch_history_days: int = Field(default=730, ge=28, description="Days of sales the nightly jobs pull.")
+    job_ttl_days: float = Field(default=7, gt=0, description="How long job states and results are kept.")
+    schedule_timezone: str = Field(default="UTC", description="Time zone of the beat schedule.")
+    retrain_cron: str = Field(default="0 2 * * *", description="Cron of retrain_models (min hour dom month dow).")
+    batch_cron: str = Field(default="0 3 * * *", description="Cron of daily_forecast_batch.")
+    cleanup_cron: str = Field(default="0 4 * * sun", description="Cron of cleanup_old_models.")
+    task_visibility_timeout: int = Field(
+        default=3600, ge=1, description="Seconds before a task of a vanished worker is given to another worker.")
     log_format: Literal["json", "console"] = "console"
     log_level: str = "INFO"
     workers: int = Field(default=1, ge=1)
     debug: bool = False
     cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("retrain_cron", "batch_cron", "cleanup_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != 5:
+            raise ValueError("a cron line has 5 fields: minute hour day-of-month month day-of-week")
+        try:
+            crontab(*fields[:2], day_of_week=fields[4], day_of_month=fields[2], month_of_year=fields[3])
+        except ValueError as exc:
+            raise ValueError(f"not a valid cron line: {exc}") from exc
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from exc
+        return value
 
 
 @lru_cache

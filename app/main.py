@@ -11,7 +11,10 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
-from app.routes import anomalies, at_risk, forecast, health, insights, promotions, reorder
+from app.routes import anomalies, at_risk, audit, forecast, health, insights, jobs, promotions, reorder
+from app.services.job_store import make_job_store
+from app.tasks.celery_app import create_celery_app
+from app.tasks.dispatch import CeleryRunner, LocalRunner, Runner
 from app.utils.body_limit import BodyLimitMiddleware
 from app.utils.cache import make_cache
 from app.utils.errors import install_error_handlers
@@ -34,13 +37,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log = structlog.get_logger(__name__)
         app.state.cache = make_cache(settings.redis_url)
         app.state.signing_key = settings.model_signing_key or secrets.token_hex(32)
+        app.state.jobs = make_job_store(settings.redis_url, settings.job_ttl_days)
+        runner: Runner = CeleryRunner(create_celery_app(settings)) if settings.redis_url else LocalRunner()
+        app.state.runner = runner
         if not settings.model_signing_key:
             log.warning("model_signing_key_unset", effect="random per-process key; stored models of other "
                         "processes will be retrained")
-        log.info("started", version=__version__, cache=app.state.cache.backend)
+        log.info("started", version=__version__, cache=app.state.cache.backend, batch_runner=runner.backend)
         try:
             yield
         finally:
+            runner.close()
             app.state.cache.close()
 
     app = FastAPI(
@@ -51,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         debug=settings.debug,
     )
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (health, at_risk, forecast, reorder, anomalies, promotions, insights):
+    for module in (health, at_risk, forecast, jobs, reorder, anomalies, promotions, insights, audit):
         app.include_router(module.router)
     install_error_handlers(app)
     if settings.cors_origins:

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.config import Settings, get_settings
+from app.tasks.batch import Context
 from app.utils.cache import Cache
 from app.utils.errors import PayloadTooLargeError
 
@@ -25,6 +26,15 @@ def get_signing_key(request: Request) -> str:
 
 CacheDep = Annotated[Cache, Depends(get_cache)]
 SigningKeyDep = Annotated[str, Depends(get_signing_key)]
+
+
+def get_context(request: Request, settings: SettingsDep) -> Context:
+    """What batch work needs: settings, cache, job store and signing key of this process."""
+    state = request.app.state
+    return Context(settings, state.cache, state.jobs, state.signing_key)
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
 
 
 def check_row_limit(settings: Settings, **collections: Sequence[object]) -> None:

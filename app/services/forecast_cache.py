@@ -34,6 +34,7 @@ from app.schemas.forecast import (
     ProductForecast,
     RealizedAccuracy,
 )
+from app.services import audit
 from app.services.forecast import Trained, prepare, respond, train
 from app.utils.cache import Cache
 from app.utils.dates import day_number
@@ -245,6 +246,9 @@ def _from_disk_or_training(request: ForecastRequest, settings: Settings, panel: 
                     "model_versions": {f.product_id: f.model_version for f in response.forecasts}}, signing_key)
     except OSError as exc:  # a full or read-only disk must not fail the answer; reported in logs
         log.error("artifact_not_saved", artifact_id=artifact_id, error=exc.strerror)
+    audit.append(settings.model_dir, "model_trained", {
+        "shop_id": request.shop_id, "artifact_id": artifact_id, "trained_at": trained.trained_at,
+        "model_versions": {f.product_id: f.model_version for f in response.forecasts}})
     return response
 
 

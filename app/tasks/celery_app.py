@@ -1,13 +1,37 @@
 """The Celery application: `celery -A app.tasks.celery_app worker` / `... beat`.
 
-Broker and result backend come from REDIS_URL. This module is a process entry point (like
-`uvicorn app.main:create_app`), so it builds the app from the environment when imported.
-Scheduled and batch tasks register here as they are added (see the README's roadmap).
+Broker and result backend come from REDIS_URL; the beat schedule (`retrain_models`,
+`daily_forecast_batch`, `cleanup_old_models`) from the *_CRON settings in SCHEDULE_TIMEZONE.
+Tasks are acknowledged late and requeued when their worker dies, and every task is safe to run
+twice (see `app.tasks.batch`). This module is a process entry point, so it builds the app from
+the environment when imported.
 """
 
 from celery import Celery
+from celery.schedules import crontab
 
 from app.config import Settings, get_settings
+
+CHUNK_TASK = "smartshelf.forecast_chunk"
+FINISH_TASK = "smartshelf.finish_job"
+RETRAIN_TASK = "smartshelf.retrain_models"
+BATCH_TASK = "smartshelf.daily_forecast_batch"
+CLEANUP_TASK = "smartshelf.cleanup_old_models"
+
+
+def cron(line: str) -> crontab:
+    """`minute hour day-of-month month day-of-week` -> a Celery crontab."""
+    minute, hour, day_of_month, month, day_of_week = line.split()
+    return crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month,
+                   day_of_week=day_of_week)
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
+    return {
+        "retrain-models": {"task": RETRAIN_TASK, "schedule": cron(settings.retrain_cron)},
+        "daily-forecast-batch": {"task": BATCH_TASK, "schedule": cron(settings.batch_cron)},
+        "cleanup-old-models": {"task": CLEANUP_TASK, "schedule": cron(settings.cleanup_cron)},
+    }
 
 
 def create_celery_app(settings: Settings | None = None) -> Celery:
@@ -17,6 +41,7 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
         "smartshelf",
         broker=settings.redis_url or "memory://",
         backend=settings.redis_url or "cache+memory://",
+        include=["app.tasks.scheduled"],
     )
     app.conf.update(
         task_serializer="json",
@@ -25,8 +50,19 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
         task_acks_late=True,  # a worker killed mid-task leaves the task for another worker
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        timezone="UTC",
+        # a task whose worker vanished is handed out again after the visibility timeout; sweep
+        # for such tasks often enough to notice within a fraction of it
+        broker_transport_options={
+            "visibility_timeout": settings.task_visibility_timeout,
+            "unacked_restore_interval": min(10, max(1, settings.task_visibility_timeout // 5)),
+            "unacked_restore_throttle": 1,
+        },
+        result_expires=int(settings.job_ttl_days * 86400),
+        timezone=settings.schedule_timezone,
+        enable_utc=True,
+        beat_schedule=beat_schedule(settings),
         broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
     )
     return app
 

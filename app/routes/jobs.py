@@ -1,0 +1,71 @@
+"""POST /api/v1/smart-shelf/forecast/batch and GET /api/v1/jobs[/{job_id}]."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
+
+from app.routes.dependencies import ContextDep
+from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
+from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
+from app.services.jobs import read_job, submit_forecast_batch
+from app.utils.fast_json import FastJSONRoute
+from app.utils.openapi import ERROR_RESPONSES
+
+router = APIRouter(tags=["jobs"], route_class=FastJSONRoute)
+
+
+@router.post(
+    "/api/v1/smart-shelf/forecast/batch",
+    response_model=JobAccepted,
+    status_code=202,
+    summary="Forecast many products in the background; answers 202 with a job id",
+    description=(
+        "The payload of POST /forecast, with up to BATCH_MAX_ROWS sales rows. The products are split "
+        "into chunks of BATCH_CHUNK_SIZE that Celery workers share (or, with no broker, a background "
+        "thread of this process). Poll `status_url` for progress; the forecasts are in the job once "
+        "it has finished. Unknown products are refused at once (400), before any work starts."
+    ),
+    responses=ERROR_RESPONSES,
+)
+def post_forecast_batch(
+    request: Annotated[ForecastRequest, Body(openapi_examples={"product": {"value": FORECAST_EXAMPLE}})],
+    ctx: ContextDep,
+    http: Request,
+) -> JobAccepted:
+    """Start a forecast batch."""
+    runner = http.app.state.runner
+    return submit_forecast_batch(request, ctx, runner, runner.backend)
+
+
+@router.get(
+    "/api/v1/jobs/{job_id}",
+    response_model=JobStatus,
+    response_model_exclude_none=False,
+    summary="A batch job's state, progress, errors and (once finished) results",
+    description=(
+        "`state`: queued, running, succeeded, completed_with_errors or failed. `progress.done` counts "
+        "products whose chunk has finished. `errors` name the stage (pull, forecast, push), the "
+        "products and the backend attempts made. 404 for an unknown job or one older than JOB_TTL_DAYS."
+    ),
+    responses=ERROR_RESPONSES,
+)
+def get_job(job_id: str, ctx: ContextDep,
+            results: Annotated[bool, Query(description="Include the forecasts once finished.")] = True) -> JobStatus:
+    """Read a job."""
+    return read_job(job_id, ctx, results)
+
+
+@router.get(
+    "/api/v1/jobs",
+    response_model=list[JobSummary],
+    summary="Jobs kept (newest first): on-demand batches and each scheduled run per shop",
+)
+def list_jobs(ctx: ContextDep,
+              kind: Annotated[str | None, Query(description="e.g. daily_forecast_batch")] = None,
+              shop_id: str | None = None,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[JobSummary]:
+    """List jobs."""
+    found = [JobSummary(job_id=job_id, kind=s["kind"], shop_id=s.get("shop_id"), created_at=s["created"])
+             for job_id, s in ctx.jobs.recent()
+             if (kind is None or s["kind"] == kind) and (shop_id is None or s.get("shop_id") == shop_id)]
+    return found[:limit]

@@ -1,0 +1,50 @@
+"""Batch jobs as the API serves them: submit an on-demand batch, read a job's state."""
+
+from typing import Any
+
+from app.schemas.forecast import ForecastRequest
+from app.schemas.jobs import JobAccepted, JobProgress, JobState, JobStatus
+from app.tasks.batch import Context, plan_request_job
+from app.tasks.dispatch import Runner
+from app.utils.errors import NotFoundError, PayloadTooLargeError
+
+
+def submit_forecast_batch(request: ForecastRequest, ctx: Context, runner: Runner, runner_name: str) -> JobAccepted:
+    """Split the request into chunks, store their input, start the job; 413 over BATCH_MAX_ROWS."""
+    rows = len(request.sales) + len(request.calendar_events)
+    if rows > ctx.settings.batch_max_rows:
+        raise PayloadTooLargeError(f"{rows} rows exceed BATCH_MAX_ROWS={ctx.settings.batch_max_rows}; "
+                                   "split the batch")
+    job_id, meta, inputs, specs = plan_request_job(request, ctx.settings)
+    ctx.jobs.create(job_id, meta, inputs)
+    runner.submit(job_id, specs, ctx)
+    return JobAccepted(job_id=job_id, state="queued", status_url=f"/api/v1/jobs/{job_id}",
+                       total_products=meta["total"], chunks=meta["chunks"], runner=runner_name)
+
+
+def read_job(job_id: str, ctx: Context, with_results: bool) -> JobStatus:
+    """A job's state, progress and errors, plus its forecasts once finished; 404 when unknown."""
+    state = ctx.jobs.state(job_id)
+    if state is None:
+        raise NotFoundError(f"no job {job_id!r} (unknown, or older than JOB_TTL_DAYS)", field="job_id")
+    forecasts = ctx.jobs.results(job_id) if with_results and state["finished"] else None
+    return job_status(job_id, state, forecasts)
+
+
+def job_status(job_id: str, state: dict[str, Any], forecasts: list[Any] | None) -> JobStatus:
+    """The API view of a job store record."""
+    meta, done, finished = state["meta"], state["done"], state["finished"]
+    chunk_products = meta["chunk_products"]
+    errors = [error for _, chunk in sorted(done.items()) for error in chunk["errors"]]
+    if meta.get("error"):
+        errors.insert(0, {"stage": "shops", "message": meta["error"], "product_ids": [], "attempts": None})
+    warnings = [w for _, chunk in sorted(done.items()) for w in chunk.get("warnings", [])]
+    current: JobState = (finished["state"] if finished else "running" if done or state["started"] else "queued")
+    return JobStatus(
+        job_id=job_id, kind=meta["kind"], shop_id=meta.get("shop_id"), state=current,
+        created_at=meta["created_at"], finished_at=finished["finished_at"] if finished else None,
+        batch_date=meta.get("batch_date"),
+        progress=JobProgress(done=sum(chunk_products[i] for i in done if i < len(chunk_products)),
+                             total=meta["total"], chunks_done=len(done), chunks_total=meta["chunks"]),
+        errors=errors, warnings=warnings, forecasts=forecasts,
+    )

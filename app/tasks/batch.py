@@ -1,0 +1,230 @@
+"""Batch jobs as plain functions: plan a job into chunks of products, run one chunk, finish.
+
+The same functions run inside Celery tasks (`app.tasks.scheduled`) and in the API's in-process
+runner (`app.tasks.dispatch`), so both paths behave alike. A chunk either comes from an
+on-demand request (its input stored with the job) or is pulled from the calling backend; it
+is forecast through the cache and model store, pushed to the backend when the job says so,
+and recorded once in the job store. Everything a chunk does is safe to repeat: a chunk found
+done is skipped, and a push repeated after a worker died carries the same Idempotency-Key.
+"""
+
+import hashlib
+import json
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pydantic_core
+import structlog
+from pydantic import ValidationError
+
+from app.config import Settings
+from app.schemas.forecast import ForecastRequest
+from app.services import audit
+from app.services.forecast_cache import cached_forecast
+from app.services.job_store import JobStore
+from app.tasks.backend_client import BackendClient, BackendError, idempotency_key
+from app.utils.cache import Cache
+from app.utils.errors import SmartShelfError
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Context:
+    """What a chunk needs: settings, the result cache, the job store and the model signing key."""
+
+    settings: Settings
+    cache: Cache
+    jobs: JobStore
+    signing_key: str
+
+    def backend(self) -> BackendClient:
+        return BackendClient(self.settings)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _meta(kind: str, shop_id: str, products: list[list[str]], **extra: Any) -> dict[str, Any]:
+    return {"kind": kind, "shop_id": shop_id, "created_at": _now(), "chunks": len(products),
+            "total": sum(len(chunk) for chunk in products), "chunk_products": [len(c) for c in products], **extra}
+
+
+def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str, dict[str, Any], list[bytes],
+                                                                             list[dict[str, Any]]]:
+    """An on-demand batch: job id, meta, each chunk's stored input, and the chunk specs."""
+    rows_by_product: dict[str, list[Any]] = {}
+    for row in request.sales:
+        rows_by_product.setdefault(row["product_id"], []).append(row)
+    wanted = ([request.product_id] if request.product_id else []) + list(request.product_ids or [])
+    for index, product_id in enumerate(wanted):
+        if product_id not in rows_by_product:
+            field = "product_id" if request.product_id and index == 0 else (
+                f"product_ids[{index - (1 if request.product_id else 0)}]")
+            raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`", field=field)
+    products = list(dict.fromkeys(wanted)) if wanted else list(rows_by_product)
+    chunks = _chunks(products, settings.batch_chunk_size)
+    job_id = uuid.uuid4().hex
+    common = request.model_dump(mode="json", exclude={"sales", "product_id", "product_ids"})
+    inputs = [pydantic_core.to_json({**common, "product_ids": chunk,
+                                     "sales": [row for p in chunk for row in rows_by_product[p]]})
+              for chunk in chunks]
+    meta = _meta("forecast_batch", request.shop_id, chunks, push=False)
+    specs = [{"job_id": job_id, "index": i, "source": "request", "push": False} for i in range(len(chunks))]
+    return job_id, meta, inputs, specs
+
+
+def plan_shop_job(kind: str, shop: dict[str, Any], batch_date: date, settings: Settings,
+                  push: bool) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """A scheduled job for one shop of the backend's list: job id, meta and chunk specs.
+
+    The id is stable for the kind, shop and date, so a schedule that fires twice is one job.
+    """
+    shop_id = str(shop["shop_id"])
+    products = sorted(dict.fromkeys(str(p) for p in shop.get("product_ids") or []))
+    chunks = _chunks(products, settings.batch_chunk_size)
+    job_id = f"{kind}-{batch_date.isoformat()}-{hashlib.sha256(shop_id.encode()).hexdigest()[:12]}"
+    as_of = batch_date - timedelta(days=1)
+    options = {"periods": shop.get("periods", 14), "confidence_interval": shop.get("confidence_interval", 0.95),
+               "model": shop.get("model", "auto"), "frequency": shop.get("frequency", "auto")}
+    meta = _meta(kind, shop_id, chunks, push=push, batch_date=batch_date.isoformat())
+    specs = [{"job_id": job_id, "index": i, "chunks": len(chunks), "source": "backend", "push": push,
+              "shop_id": shop_id, "product_ids": chunk, "batch_date": batch_date.isoformat(),
+              "since": (as_of - timedelta(days=settings.batch_history_days - 1)).isoformat(),
+              "as_of": as_of.isoformat(), "options": options} for i, chunk in enumerate(chunks)]
+    return job_id, meta, specs
+
+
+def _error(stage: str, message: str, product_ids: list[str], attempts: int | None = None) -> dict[str, Any]:
+    return {"stage": stage, "message": message, "product_ids": product_ids, "attempts": attempts}
+
+
+def _pulled_request(spec: dict[str, Any], ctx: Context) -> tuple[ForecastRequest | None, list[dict[str, Any]]]:
+    """Pull the chunk's sales from the backend; products it has no sales for become errors."""
+    backend = ctx.backend()
+    try:
+        payload = backend.sales(spec["shop_id"], spec["product_ids"], spec["since"], spec["as_of"])
+    finally:
+        backend.close()
+    sold = {str(row.get("product_id")) for row in payload.get("sales", []) if isinstance(row, dict)}
+    present = [p for p in spec["product_ids"] if p in sold]
+    errors = [] if len(present) == len(spec["product_ids"]) else [_error(
+        "pull", "the backend sent no sales for these products", [p for p in spec["product_ids"] if p not in sold])]
+    if not present:
+        return None, errors
+    request = ForecastRequest.model_validate({
+        "shop_id": spec["shop_id"], "product_ids": present, "sales": payload["sales"],
+        "calendar_events": payload.get("calendar_events", []), "as_of": spec["as_of"], **spec["options"]})
+    return request, errors
+
+
+def _chunk_request(spec: dict[str, Any], ctx: Context) -> tuple[ForecastRequest | None, list[dict[str, Any]]]:
+    if spec["source"] == "backend":
+        return _pulled_request(spec, ctx)
+    raw = ctx.jobs.chunk_input(spec["job_id"], spec["index"])
+    if raw is None:
+        raise SmartShelfError("the chunk's input expired from the job store (JOB_TTL_DAYS)")
+    return ForecastRequest.model_validate_json(raw), []
+
+
+def _products(spec: dict[str, Any], ctx: Context) -> list[str]:
+    if "product_ids" in spec:
+        return list(spec["product_ids"])
+    raw = ctx.jobs.chunk_input(spec["job_id"], spec["index"])
+    return list(json.loads(raw)["product_ids"]) if raw else []
+
+
+def run_chunk(spec: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Forecast one chunk (pull, forecast, push) and record it once; never raises for bad data."""
+    job_id, index = spec["job_id"], spec["index"]
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    if not ctx.jobs.start_chunk(job_id, index, worker):
+        return {"job_id": job_id, "index": index, "skipped": "already done"}
+    started = time.monotonic()
+    forecasts: list[Any] = []
+    warnings: list[Any] = []
+    errors: list[dict[str, Any]] = []
+    try:
+        request, errors = _chunk_request(spec, ctx)
+        if request is not None:
+            response = cached_forecast(request, ctx.settings, ctx.cache, ctx.signing_key)
+            forecasts = [f.model_dump(mode="json") for f in response.forecasts]
+            warnings = [w.model_dump(mode="json") for w in response.warnings]
+    except BackendError as exc:
+        errors.append(_error("pull", str(exc), _products(spec, ctx), exc.attempts))
+    except (SmartShelfError, ValidationError) as exc:
+        errors.append(_error("forecast", str(exc), _products(spec, ctx)))
+    except Exception as exc:  # a bug in one chunk must not stop the batch; logged with its traceback
+        log.exception("chunk_crashed", job_id=job_id, index=index)
+        errors.append(_error("forecast", f"internal error: {type(exc).__name__}", _products(spec, ctx)))
+    if spec.get("push") and forecasts:
+        errors += _push(spec, ctx, forecasts, warnings, errors)
+    summary = {"products": len(_products(spec, ctx)), "forecasts": len(forecasts), "errors": errors,
+               "warnings": warnings, "worker": worker, "seconds": round(time.monotonic() - started, 3)}
+    recorded = ctx.jobs.finish_chunk(job_id, index, summary, forecasts)
+    log.info("chunk_done", job_id=job_id, index=index, forecasts=len(forecasts), errors=len(errors),
+             seconds=summary["seconds"], recorded=recorded)
+    return {"job_id": job_id, "index": index, "forecasts": len(forecasts), "errors": len(errors)}
+
+
+def _push(spec: dict[str, Any], ctx: Context, forecasts: list[Any], warnings: list[Any],
+          errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Push the chunk to the backend; an undeliverable chunk becomes an error of its own."""
+    key = idempotency_key(spec["shop_id"], spec["batch_date"], spec["index"], spec["chunks"])
+    body = json.dumps({
+        "job_id": spec["job_id"], "shop_id": spec["shop_id"], "batch_date": spec["batch_date"],
+        "chunk": spec["index"], "chunks": spec["chunks"], "generated_at": _now(),
+        "forecasts": forecasts, "warnings": warnings, "errors": errors,
+    }, separators=(",", ":")).encode()
+    backend = ctx.backend()
+    try:
+        status = backend.push(body, key)
+    except BackendError as exc:
+        log.error("batch_push_failed", job_id=spec["job_id"], key=key, attempts=exc.attempts, error=str(exc))
+        return [_error("push", str(exc), [f["product_id"] for f in forecasts], exc.attempts)]
+    finally:
+        backend.close()
+    audit.append(ctx.settings.model_dir, "batch_pushed", {
+        "job_id": spec["job_id"], "shop_id": spec["shop_id"], "batch_date": spec["batch_date"],
+        "chunk": spec["index"], "idempotency_key": key, "status": status,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+        "model_versions": {f["product_id"]: f["model_version"] for f in forecasts}})
+    return []
+
+
+def finish_job(job_id: str, ctx: Context) -> dict[str, Any]:
+    """The final step: the job's outcome, recorded once and logged."""
+    state = ctx.jobs.state(job_id)
+    if state is None:
+        raise SmartShelfError(f"unknown job {job_id!r}")
+    meta, done = state["meta"], state["done"]
+    errors = [error for chunk in done.values() for error in chunk["errors"]]
+    failed_products = len({p for error in errors for p in error["product_ids"]})
+    forecasts = sum(chunk["forecasts"] for chunk in done.values())
+    missing = meta["chunks"] - len(done)
+    outcome = ("failed" if forecasts == 0 and meta["total"] > 0 else
+               "completed_with_errors" if errors or missing else "succeeded")
+    report = {"state": outcome, "finished_at": _now(), "forecasts": forecasts, "failed_products": failed_products,
+              "missing_chunks": missing}
+    if ctx.jobs.finish(job_id, report):
+        log.info("job_finished", job_id=job_id, kind=meta["kind"], **report)
+    return report
+
+
+def record_failed_job(ctx: Context, job_id: str, kind: str, message: str, **extra: Any) -> None:
+    """A scheduled run that could not even plan (e.g. the shop list did not come): visible as a job."""
+    meta = {"kind": kind, "shop_id": None, "created_at": _now(), "chunks": 0, "total": 0, "chunk_products": [],
+            "error": message, **extra}
+    ctx.jobs.create(job_id, meta)
+    ctx.jobs.finish(job_id, {"state": "failed", "finished_at": _now(), "forecasts": 0, "failed_products": 0,
+                             "missing_chunks": 0, "error": message})

@@ -1,0 +1,103 @@
+"""The Celery tasks: chunk and finish steps of every batch, and the three scheduled jobs.
+
+- `retrain_models` (02:00): for each shop the backend lists, pull yesterday's history and
+  train (results land in the cache and the model store; nothing is pushed);
+- `daily_forecast_batch` (03:00): the same pull, forecast (a cache hit when 02:00 trained on the
+  same data) and a signed, idempotent push of each chunk to the backend;
+- `cleanup_old_models` (Sundays 04:00): keep MODEL_KEEP_VERSIONS artifacts per product and
+  delete those older than MODEL_MAX_AGE_DAYS.
+Each shop's run is a job (GET /api/v1/jobs/{job_id}) fanned out as a chord of chunk tasks.
+"""
+
+import secrets
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from app.config import get_settings
+from app.models import store
+from app.services.job_store import make_job_store
+from app.tasks.backend_client import BackendError
+from app.tasks.batch import Context, finish_job, plan_shop_job, record_failed_job, run_chunk
+from app.tasks.celery_app import (
+    BATCH_TASK,
+    CHUNK_TASK,
+    CLEANUP_TASK,
+    FINISH_TASK,
+    RETRAIN_TASK,
+    celery_app,
+)
+from app.tasks.dispatch import CeleryRunner
+from app.utils.cache import make_cache
+from app.utils.logging import configure_logging
+
+log = structlog.get_logger(__name__)
+
+
+@lru_cache
+def worker_context() -> Context:
+    """This worker process's settings, cache, job store and signing key (built once)."""
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if not settings.model_signing_key:
+        log.warning("model_signing_key_unset", effect="this worker cannot reuse other processes' artifacts")
+    return Context(settings, make_cache(settings.redis_url), make_job_store(settings.redis_url, settings.job_ttl_days),
+                   settings.model_signing_key or secrets.token_hex(32))
+
+
+@celery_app.task(name=CHUNK_TASK)
+def forecast_chunk(spec: dict[str, Any]) -> dict[str, Any]:
+    return run_chunk(spec, worker_context())
+
+
+@celery_app.task(name=FINISH_TASK)
+def finish(job_id: str) -> dict[str, Any]:
+    return finish_job(job_id, worker_context())
+
+
+def _shop_jobs(kind: str, push: bool) -> list[str]:
+    """Plan and start one job per shop the backend lists; returns the job ids."""
+    ctx = worker_context()
+    batch_date = datetime.now(ZoneInfo(ctx.settings.schedule_timezone)).date()
+    backend = ctx.backend()
+    try:
+        shops = backend.shops()
+    except BackendError as exc:
+        job_id = f"{kind}-{batch_date.isoformat()}"
+        record_failed_job(ctx, job_id, kind, f"could not list shops: {exc}", batch_date=batch_date.isoformat())
+        log.error("schedule_failed", kind=kind, job_id=job_id, error=str(exc))
+        return [job_id]
+    finally:
+        backend.close()
+    runner = CeleryRunner(celery_app)
+    job_ids = []
+    for shop in shops:
+        job_id, meta, specs = plan_shop_job(kind, shop, batch_date, ctx.settings, push)
+        created = ctx.jobs.create(job_id, meta)
+        state = ctx.jobs.state(job_id)
+        if created or (state is not None and state["finished"] is None):
+            runner.submit(job_id, specs, ctx)
+        job_ids.append(job_id)
+    log.info("schedule_started", kind=kind, shops=len(shops), jobs=job_ids)
+    return job_ids
+
+
+@celery_app.task(name=RETRAIN_TASK)
+def retrain_models() -> list[str]:
+    return _shop_jobs("retrain_models", push=False)
+
+
+@celery_app.task(name=BATCH_TASK)
+def daily_forecast_batch() -> list[str]:
+    return _shop_jobs("daily_forecast_batch", push=True)
+
+
+@celery_app.task(name=CLEANUP_TASK)
+def cleanup_old_models() -> dict[str, Any]:
+    settings = worker_context().settings
+    report = store.cleanup(settings.model_dir, settings.model_keep_versions, settings.model_max_age_days)
+    log.info("models_cleaned", removed=len(report["removed"]), kept=report["kept"])
+    return report
