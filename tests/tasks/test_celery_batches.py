@@ -1,0 +1,203 @@
+"""Scheduled batches end to end: real Celery workers on the real Redis, a real HTTP backend.
+
+The stand-in backend (tests/support/backend.py) serves re-dated store-item sales, checks every
+push's signature, de-duplicates by Idempotency-Key and fails the first pushes on purpose.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from celery.schedules import crontab
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.services import audit
+from app.services.job_store import make_job_store
+from app.tasks.celery_app import BATCH_TASK, CLEANUP_TASK, RETRAIN_TASK, beat_schedule, create_celery_app
+from tests.support.backend import BackendState, Fault, running_backend
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+SECRET = "webhook-secret"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def backend_state(store_item: pd.DataFrame, items: int, days: int) -> BackendState:
+    """Store 1's first `items` items, the last `days` days, re-dated to end yesterday (UTC)."""
+    frame = store_item[(store_item["store"] == 1) & (store_item["item"] <= items)]
+    frame = frame[frame["date"] > frame["date"].max() - pd.Timedelta(days=days)]
+    shift = pd.Timestamp(datetime.now(UTC).date() - timedelta(days=1)) - frame["date"].max()
+    sales: dict[tuple[str, str], list[dict]] = {}
+    for item, day, qty in zip(frame["item"], frame["date"] + shift, frame["sales"], strict=True):
+        sales.setdefault(("shop_1", f"p{item}"), []).append(
+            {"product_id": f"p{item}", "date": day.strftime("%Y-%m-%d"), "qty": float(qty)})
+    shops = [{"shop_id": "shop_1", "product_ids": sorted({p for _, p in sales}), "periods": 7}]
+    return BackendState(shops=shops, sales=sales, secret=SECRET)
+
+
+class Workers:
+    """Celery worker subprocesses (one process group each), started like `celery -A ... worker`."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs, self.procs = env, logs, []
+
+    def start(self, name: str, **env: str) -> subprocess.Popen:
+        log = self.logs / f"{name}.log"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app.tasks.celery_app", "worker", "--concurrency=1",
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h"],
+            cwd=ROOT, env={**self.env, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(proc)
+        deadline = time.monotonic() + 30
+        while "ready." not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+        return proc
+
+    @staticmethod
+    def kill(proc: subprocess.Popen) -> None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.kill(proc)
+
+
+@pytest.fixture
+def scheduled(tmp_path, redis_url, store_item):
+    """(backend state, workers, settings, API client) for a 12-product shop in chunks of 3."""
+    state = backend_state(store_item, items=12, days=400)
+    with running_backend(state) as url:
+        env = {**os.environ, "REDIS_URL": redis_url, "MODEL_DIR": str(tmp_path / "models"),
+               "MODEL_SIGNING_KEY": "test-key", "BACKEND_API_URL": url, "BACKEND_WEBHOOK_SECRET": SECRET,
+               "BATCH_CHUNK_SIZE": "3", "BACKEND_RETRY_BASE_SECONDS": "0.05", "BACKEND_MAX_ATTEMPTS": "4",
+               "TASK_VISIBILITY_TIMEOUT": "120", "LOG_FORMAT": "json"}
+        settings = Settings(_env_file=None, redis_url=redis_url, model_dir=env["MODEL_DIR"],  # type: ignore[call-arg]
+                            model_signing_key="test-key")
+        workers = Workers(env, tmp_path)
+        try:
+            with TestClient(create_app(settings)) as api:
+                yield state, workers, settings, api
+        finally:
+            workers.stop_all()
+
+
+def run_schedule(settings: Settings, task: str) -> str:
+    """Fire a scheduled task as beat would; returns the shop's job id."""
+    result = create_celery_app(settings).send_task(task)
+    job_ids = result.get(timeout=60)
+    assert len(job_ids) == 1
+    return job_ids[0]
+
+
+def follow(api: TestClient, job_id: str, timeout: float = 120) -> tuple[dict, list[int]]:
+    progress, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.get(f"/api/v1/jobs/{job_id}").json()
+        progress.append(job["progress"]["done"])
+        if job["finished_at"]:
+            return job, progress
+        time.sleep(0.05)
+    raise AssertionError(f"not finished: {job}")
+
+
+def delivered_products(state: BackendState) -> list[str]:
+    return [f["product_id"] for body in state.accepted.values() for f in body["forecasts"]]
+
+
+def test_daily_batch_fans_out_retries_pushes_and_delivers_each_chunk_once(scheduled):
+    state, workers, settings, api = scheduled
+    state.push_faults += [Fault(times=2, status=503), Fault(times=1, status=429, retry_after="0.2")]
+    workers.start("a")
+    workers.start("b")
+    job_id = run_schedule(settings, BATCH_TASK)
+    job, progress = follow(api, job_id)
+    assert job["state"] == "succeeded", job["errors"]
+    assert job["kind"] == "daily_forecast_batch" and job["progress"]["total"] == 12
+    assert progress[0] < 12 and progress[-1] == 12 and progress == sorted(progress)
+    assert len(state.accepted) == 4 and sorted(delivered_products(state)) == sorted(state.shops[0]["product_ids"])
+    assert sum(state.attempts.values()) == 4 + 3 and state.duplicates == 0 and state.bad_signatures == 0
+    assert len(job["forecasts"]) == 12 and all(len(f["predictions"]) == 7 for f in job["forecasts"])
+    verified = api.get("/api/v1/audit/verify").json()
+    kinds = [r["kind"] for r in map(__import__("json").loads, audit.audit_path(settings.model_dir).open())]
+    assert verified["ok"] and kinds.count("batch_pushed") == 4 and kinds.count("model_trained") == 4
+
+
+def test_retrain_then_batch_reuses_the_trained_models(scheduled):
+    state, workers, settings, api = scheduled
+    workers.start("a")
+    retrain, _ = follow(api, run_schedule(settings, RETRAIN_TASK))
+    assert retrain["state"] == "succeeded" and state.accepted == {}  # retraining pushes nothing
+    batch, _ = follow(api, run_schedule(settings, BATCH_TASK))
+    assert batch["state"] == "succeeded" and len(state.accepted) == 4
+    kinds = [r["kind"] for r in map(__import__("json").loads, audit.audit_path(settings.model_dir).open())]
+    assert kinds.count("model_trained") == 4  # 03:00 answered from what 02:00 trained
+
+
+def test_a_backend_that_keeps_failing_is_a_recorded_failure(scheduled):
+    state, workers, settings, api = scheduled
+    state.push_faults.append(Fault(times=1000, status=500))
+    workers.start("a")
+    job, _ = follow(api, run_schedule(settings, BATCH_TASK))
+    assert job["state"] == "completed_with_errors" and state.accepted == {}
+    assert [e["stage"] for e in job["errors"]] == ["push"] * 4
+    assert all(e["attempts"] == 4 and "HTTP 500" in e["message"] for e in job["errors"])
+    assert len(job["forecasts"]) == 12  # computed, kept in the job, just not delivered
+
+
+def test_unreachable_shop_list_is_a_failed_job(scheduled):
+    state, workers, settings, api = scheduled
+    state.shop_faults.append(Fault(times=1000, status=503))
+    workers.start("a")
+    job_id = run_schedule(settings, BATCH_TASK)
+    job = api.get(f"/api/v1/jobs/{job_id}").json()
+    assert job["state"] == "failed" and job["errors"][0]["stage"] == "shops"
+
+
+def test_worker_killed_mid_batch_leaves_work_another_worker_finishes(scheduled):
+    state, workers, settings, api = scheduled
+    first = workers.start("a")
+    job_id = run_schedule(settings, BATCH_TASK)
+    store = make_job_store(settings.redis_url, 1)  # read directly: which chunks run, which are done
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until worker a is inside a chunk, then kill it
+        current = store.state(job_id)
+        running = [i for i in current["started"] if i not in current["done"]] if current else []
+        if current and current["done"] and running:
+            break
+        time.sleep(0.01)
+    assert running, "worker a was never caught inside a chunk"
+    workers.kill(first)
+    assert not set(running) & set(store.state(job_id)["done"])  # its chunk was left unfinished
+    workers.start("b", TASK_VISIBILITY_TIMEOUT="5")  # hands out a's unacknowledged chunk after 5 s
+    job, _ = follow(api, job_id)
+    assert job["state"] == "succeeded" and job["progress"]["chunks_done"] == 4
+    assert len(state.accepted) == 4  # each chunk applied once; a repeated push is answered 409
+    assert sorted(delivered_products(state)) == sorted(state.shops[0]["product_ids"])
+
+
+def test_beat_schedule_times_and_timezone_come_from_settings():
+    settings = Settings(_env_file=None, schedule_timezone="Europe/Berlin",  # type: ignore[call-arg]
+                        batch_cron="30 5 * * mon-fri")
+    schedule = beat_schedule(settings)
+    assert {name: entry["task"] for name, entry in schedule.items()} == {
+        "retrain-models": RETRAIN_TASK, "daily-forecast-batch": BATCH_TASK, "cleanup-old-models": CLEANUP_TASK}
+    assert schedule["retrain-models"]["schedule"] == crontab(minute="0", hour="2")
+    assert schedule["daily-forecast-batch"]["schedule"] == crontab(minute="30", hour="5", day_of_week="mon-fri")
+    assert schedule["cleanup-old-models"]["schedule"] == crontab(minute="0", hour="4", day_of_week="sun")
+    app = create_celery_app(settings)
+    assert app.conf.timezone == "Europe/Berlin" and app.conf.beat_schedule == schedule
+    assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
