@@ -116,3 +116,17 @@ def cache_markdown(results: dict) -> str:
             f"{http['hit_p99_ms']:.1f} ms (targets 5 / 20 ms); read path `GET /forecast/{{shop}}/{{product}}` "
             f"median {http['read_path']['median_ms']:.1f} ms. Disk artifact verify + load + predict (Redis empty): "
             f"median {disk['median_ms']:.1f} ms, p95 {disk['p95_ms']:.1f} ms (target 20 ms).")
+
+
+def batch_markdown(results: dict) -> str:
+    one, two = results["one"], results["two"]
+    lines = [f"{results['products']:,} products x {results['days']} days of real daily sales, chunks of "
+             f"{results['chunk_size']}, cold start (every product trained), pulled from and pushed to a stand-in "
+             f"backend on 127.0.0.1; {results['cores']} cores.", "",
+             "| worker processes | wall time | products/s | peak RSS per process |", "|---|---|---|---|"]
+    for run in (one, two):
+        peaks = ", ".join(f"{mb} MB" for mb in run["peak_rss_mb_per_process"])
+        lines.append(f"| {run['processes']} | {run['seconds']:.1f} s | {run['products_per_s']:.0f} | {peaks} |")
+    met = "met" if results["speedup"] >= 1.7 else f"**missed by {1.7 - results['speedup']:.2f}**"
+    lines += ["", f"Speed-up from the second process: {results['speedup']:.2f}x (target >= 1.7x: {met})."]
+    return "\n".join(lines)

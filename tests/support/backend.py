@@ -33,7 +33,7 @@ class Fault:
 @dataclass
 class BackendState:
     shops: list[dict[str, Any]]
-    sales: dict[tuple[str, str], list[dict[str, Any]]]  # (shop_id, product_id) -> rows
+    sales: dict[tuple[str, str], list[dict[str, Any]]]  # (shop_id, product_id) -> rows in date order
     secret: str
     push_faults: list[Fault] = field(default_factory=list)
     shop_faults: list[Fault] = field(default_factory=list)
@@ -43,6 +43,20 @@ class BackendState:
     bad_signatures: int = 0
     sales_queries: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _encoded: dict[tuple[str, str], tuple[str, str, bytes]] = field(default_factory=dict)
+
+    def sales_json(self, shop_id: str, product_id: str, since: str, until: str) -> bytes:
+        """The product's rows in [since, until] as JSON array items (whole histories encoded once)."""
+        rows = self.sales.get((shop_id, product_id), [])
+        if not rows:
+            return b""
+        key = (shop_id, product_id)
+        if key not in self._encoded:
+            self._encoded[key] = (rows[0]["date"], rows[-1]["date"], json.dumps(rows)[1:-1].encode())
+        first, last, encoded = self._encoded[key]
+        if since <= first and last <= until:
+            return encoded
+        return json.dumps([r for r in rows if since <= r["date"] <= until])[1:-1].encode()
 
     def take_fault(self, faults: list[Fault]) -> Fault | None:
         with self.lock:
@@ -62,7 +76,9 @@ def _handler(state: BackendState) -> type[BaseHTTPRequestHandler]:
             return None
 
         def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-            body = json.dumps(payload).encode()
+            self._send_raw(status, json.dumps(payload).encode(), headers)
+
+        def _send_raw(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -96,10 +112,9 @@ def _handler(state: BackendState) -> type[BaseHTTPRequestHandler]:
                 query = json.loads(body)
                 with state.lock:
                     state.sales_queries += 1
-                rows = [row for product_id in query["product_ids"]
-                        for row in state.sales.get((query["shop_id"], product_id), [])
-                        if query["since"] <= row["date"] <= query["until"]]
-                self._send(200, {"sales": rows, "calendar_events": []})
+                parts = [state.sales_json(query["shop_id"], p, query["since"], query["until"])
+                         for p in query["product_ids"]]
+                self._send_raw(200, b'{"sales":[' + b",".join(p for p in parts if p) + b'],"calendar_events":[]}')
             elif self.path == "/smart-shelf/forecast-batches":
                 self._push(body)
             else:
