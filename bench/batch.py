@@ -6,7 +6,8 @@ Products are 5,000 real store-item series windows (bench.data.daily_panel), re-d
 yesterday. Each run starts cold (empty Redis database, empty model directory), so every product
 is trained. Measured: wall time from firing `daily_forecast_batch` to the job's final step,
 products per second, peak resident memory of each worker process (VmHWM), and the speed-up of
-the second process.
+the second process, two ways: at equal threads per process (1 and 1: what each added worker
+on its own core brings) and against one process given every core (xgboost threads).
 """
 
 import os
@@ -54,13 +55,17 @@ def _pool_children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def one_run(state: BackendState, url: str, processes: int, progress: Callable[[str], None]) -> dict:
+def one_run(state: BackendState, url: str, processes: int, threads: str | None,
+            progress: Callable[[str], None]) -> dict:
     redis.Redis.from_url(REDIS_URL).flushdb()
     state.accepted.clear()
     with tempfile.TemporaryDirectory() as model_dir:
         env = {**os.environ, "REDIS_URL": REDIS_URL, "MODEL_DIR": model_dir, "MODEL_SIGNING_KEY": "bench",
                "BACKEND_API_URL": url, "BACKEND_WEBHOOK_SECRET": "bench", "BATCH_CHUNK_SIZE": str(CHUNK),
                "LOG_LEVEL": "WARNING"}
+        env.pop("OMP_NUM_THREADS", None)
+        if threads:
+            env["OMP_NUM_THREADS"] = threads
         log = open(Path(model_dir) / "worker.log", "w")  # noqa: SIM115 - closed below, after the worker
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "app.tasks.celery_app", "worker", f"--concurrency={processes}",
@@ -91,7 +96,8 @@ def one_run(state: BackendState, url: str, processes: int, progress: Callable[[s
             log.close()
     delivered = sum(len(body["forecasts"]) for body in state.accepted.values())
     assert report["state"] == "succeeded" and delivered == PRODUCTS, (report, delivered)
-    return {"processes": processes, "seconds": round(seconds, 1), "products_per_s": round(PRODUCTS / seconds, 1),
+    return {"processes": processes, "threads": threads or f"cores/{processes}", "seconds": round(seconds, 1),
+            "products_per_s": round(PRODUCTS / seconds, 1),
             "peak_rss_mb_per_process": sorted(round(v) for v in peaks.values()), "delivered": delivered,
             "chunks_pushed": len(state.accepted)}
 
@@ -101,8 +107,11 @@ def run(progress: Callable[[str], None]) -> dict:
     state = backend_state()
     runs = {}
     with running_backend(state) as url:
-        for processes in (1, 2):
-            runs[processes] = one_run(state, url, processes, progress)
-            progress(f"batch x{processes}: {runs[processes]['seconds']} s")
-    return {"products": PRODUCTS, "days": DAYS, "chunk_size": CHUNK, "cores": os.cpu_count(),
-            "one": runs[1], "two": runs[2], "speedup": round(runs[1]["seconds"] / runs[2]["seconds"], 2)}
+        for name, processes, threads in (("one_single_thread", 1, "1"), ("one_all_cores", 1, None),
+                                         ("two", 2, None)):
+            runs[name] = one_run(state, url, processes, threads, progress)
+            progress(f"batch {name}: {runs[name]['seconds']} s")
+    two = runs["two"]["seconds"]
+    return {"products": PRODUCTS, "days": DAYS, "chunk_size": CHUNK, "cores": os.cpu_count(), "runs": runs,
+            "speedup_equal_threads": round(runs["one_single_thread"]["seconds"] / two, 2),
+            "speedup_vs_all_cores": round(runs["one_all_cores"]["seconds"] / two, 2)}

@@ -105,10 +105,9 @@ class GlobalBoosted(Forecaster):
 
     family = "boosted"
 
-    def __init__(self, horizon: int = 30, random_state: int = 0, n_jobs: int = 2) -> None:
+    def __init__(self, horizon: int = 30, random_state: int = 0) -> None:
         self.horizon = horizon
         self.random_state = random_state
-        self.n_jobs = n_jobs
 
     def _window(self, panel: Panel) -> int:
         long = LONG_WINDOW[panel.step]
@@ -134,7 +133,8 @@ class GlobalBoosted(Forecaster):
             return self
         deep = rows > 50_000
         params = {"objective": "count:poisson", "eta": 0.1, "max_depth": 7 if deep else 4, "subsample": 0.8,
-                  "tree_method": "hist", "max_bin": 64, "seed": self.random_state, "nthread": self.n_jobs}
+                  "tree_method": "hist", "max_bin": 64, "seed": self.random_state}
+        # threads: OpenMP's default, i.e. every core, or OMP_NUM_THREADS (Celery workers share the cores)
         train = xgb.QuantileDMatrix(features[usable], target[usable], max_bin=64,
                                     base_margin=np.log(np.maximum(level[usable], MIN_LEVEL)))
         self.model_ = xgb.train(params, train, num_boost_round=int(np.clip(rows / 1500, 40, 200)))

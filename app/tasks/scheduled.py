@@ -9,6 +9,7 @@
 Each shop's run is a job (GET /api/v1/jobs/{job_id}) fanned out as a chord of chunk tasks.
 """
 
+import os
 import secrets
 from datetime import datetime
 from functools import lru_cache
@@ -16,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
+from celery.signals import worker_init, worker_process_init
+from threadpoolctl import threadpool_limits
 
 from app.config import get_settings
 from app.models import store
@@ -35,6 +38,20 @@ from app.utils.cache import make_cache
 from app.utils.logging import configure_logging
 
 log = structlog.get_logger(__name__)
+
+
+@worker_init.connect
+def _share_cores(sender: Any, **_: Any) -> None:
+    """Give each pool process cores / concurrency threads (xgboost via OpenMP, BLAS), unless
+    OMP_NUM_THREADS is set: OpenMP threads spin while waiting, so N processes each running as many
+    threads as there are cores are several times slower than one (measured in bench/batch.py)."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, int(getattr(sender, "concurrency", 1) or 1)))
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+
+@worker_process_init.connect
+def _limit_blas_threads(**_: Any) -> None:
+    threadpool_limits(limits=int(os.environ.get("OMP_NUM_THREADS", "1")))
 
 
 @lru_cache
