@@ -86,7 +86,7 @@ def scheduled(tmp_path, redis_url, store_item):
                "BATCH_CHUNK_SIZE": "3", "BACKEND_RETRY_BASE_SECONDS": "0.05", "BACKEND_MAX_ATTEMPTS": "4",
                "TASK_VISIBILITY_TIMEOUT": "120", "LOG_FORMAT": "json"}
         settings = Settings(_env_file=None, redis_url=redis_url, model_dir=env["MODEL_DIR"],  # type: ignore[call-arg]
-                            model_signing_key="test-key")
+                            model_signing_key="test-key", batch_chunk_size=3)
         workers = Workers(env, tmp_path)
         try:
             with TestClient(create_app(settings)) as api:
@@ -201,3 +201,15 @@ def test_beat_schedule_times_and_timezone_come_from_settings():
     app = create_celery_app(settings)
     assert app.conf.timezone == "Europe/Berlin" and app.conf.beat_schedule == schedule
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
+
+
+def test_on_demand_batch_runs_on_the_celery_workers(scheduled):
+    state, workers, _, api = scheduled
+    workers.start("a")
+    rows = [row for (_, product), product_rows in state.sales.items() if product in {"p1", "p2", "p3", "p4"}
+            for row in product_rows]
+    accepted = api.post("/api/v1/smart-shelf/forecast/batch", json={"shop_id": "shop_1", "sales": rows, "periods": 5})
+    assert accepted.status_code == 202 and accepted.json()["runner"] == "celery" and accepted.json()["chunks"] == 2
+    job, progress = follow(api, accepted.json()["job_id"])
+    assert job["state"] == "succeeded" and progress[-1] == 4 and state.accepted == {}  # nothing pushed
+    assert sorted(f["product_id"] for f in job["forecasts"]) == ["p1", "p2", "p3", "p4"]
