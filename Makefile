@@ -27,6 +27,7 @@ run: install
 
 test: install-dev
 	@scripts/ensure_redis.sh
+	@scripts/ensure_chromium.sh
 	$(BIN)/ruff check app tests bench
 	$(BIN)/mypy app
 	$(BIN)/python -m pytest

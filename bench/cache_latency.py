@@ -20,8 +20,8 @@ from app.services.forecast import prepare, respond
 from app.services.forecast_cache import artifact_id, cached_forecast, result_key
 from app.utils.cache import MemoryCache
 from bench.data import daily_panel, sales_rows
-from bench.server import serving
 from bench.service_speed import timed
+from tests.support.server import serving
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 

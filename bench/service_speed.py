@@ -27,7 +27,7 @@ from app.services.insights import summarise_sales
 from app.services.promotions import plan_promotions
 from bench import references
 from bench.data import daily_panel, sales_rows
-from bench.server import serving
+from tests.support.server import serving
 
 SETTINGS = Settings(_env_file=None, max_payload_rows=10_000_000)  # type: ignore[call-arg]
 AUDIENCES = ["families", "students", "seniors", "everyone", "athletes"]

@@ -1,4 +1,4 @@
-"""A real uvicorn server of the app on a free loopback port, for end-to-end benchmarks."""
+"""A real uvicorn server of the app on a free loopback port (end-to-end tests and benchmarks)."""
 
 import socket
 import subprocess
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
