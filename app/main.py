@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
-from app.routes import anomalies, at_risk, audit, forecast, health, insights, jobs, promotions, reorder
+from app.routes import anomalies, at_risk, audit, forecast, health, insights, jobs, metrics, promotions, reorder
 from app.routes.docs import install_docs
 from app.services.job_store import make_job_store
 from app.tasks.celery_app import create_celery_app
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_docs(app)
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (health, at_risk, forecast, jobs, reorder, anomalies, promotions, insights, audit):
+    for module in (health, metrics, at_risk, forecast, jobs, reorder, anomalies, promotions, insights, audit):
         app.include_router(module.router)
     install_error_handlers(app)
     if settings.cors_origins:

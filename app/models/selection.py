@@ -6,7 +6,10 @@ at an origin is made from data before it. Families are ranked per product by MAS
 origins; the mean of the best two is a candidate too and wins when its MASE is lower.
 """
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -14,6 +17,8 @@ from app.models import metrics
 from app.models.base import Forecaster
 from app.models.panel import Panel
 from app.models.registry import make
+
+T = TypeVar("T")
 
 ORIGINS = 3
 MIN_TRAIN = {1: 28, 7: 12}
@@ -39,6 +44,7 @@ class Selection:
     families: list[str] = field(default_factory=list)
     weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # [n, families], rows sum to 1
     models: dict[str, Forecaster] = field(default_factory=dict)
+    train_seconds: dict[str, float] = field(default_factory=dict)  # family -> backtest + fit time
 
     def predict(self, horizon: int) -> np.ndarray:
         """Forecasts [n, horizon] of the chosen (fitted) models, weighted per product."""
@@ -77,6 +83,15 @@ def _score(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> dict[
             "mape": metrics.mape(a, f), "smape": metrics.smape(a, f)}
 
 
+def _timed(seconds: dict[str, float], family: str, work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)`, adding its duration to `seconds[family]`."""
+    started = time.perf_counter()
+    try:
+        return work(*args)
+    finally:
+        seconds[family] = seconds.get(family, 0.0) + time.perf_counter() - started
+
+
 def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_state: int = 0) -> Selection:
     """Backtest `families`, pick per product, fit the chosen ones on all data, forecast `horizon`.
 
@@ -90,14 +105,15 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
     scale = metrics.seasonal_scale(panel.values[:, :first_origin], np.minimum(panel.start, first_origin),
                                    panel.season_length)
     scores: dict[str, dict[str, np.ndarray]] = {}
+    seconds: dict[str, float] = {}
     best = second = np.zeros(n, dtype=np.int64)
     use_pair = np.zeros(n, dtype=bool)
     actual = chosen = np.full((n, len(origins), steps), np.nan)
     backtested = np.zeros(n, dtype=bool)
     if origins:
         actual = _actuals(panel, origins, steps)
-        stacked = np.stack([make(f, steps, random_state).forecast_origins(panel, origins, steps) for f in families],
-                           axis=1)  # [n, families, origins, steps]
+        stacked = np.stack([_timed(seconds, f, make(f, steps, random_state).forecast_origins, panel, origins, steps)
+                            for f in families], axis=1)  # [n, families, origins, steps]
         for k, family in enumerate(families):
             scores[family] = _score(actual, stacked[:, k], scale)
         ranking = np.stack([np.nan_to_num(scores[f]["mase"], nan=np.inf) for f in families], axis=1)
@@ -127,7 +143,8 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
         backtest_actual=actual,
         backtest_forecast=chosen, scale=scale, origins=origins, backtest_horizon=steps, backtested=backtested,
         families=families, weights=weights,
-        models={family: make(family, horizon, random_state).fit(panel) for family in needed},
+        models={family: _timed(seconds, family, make(family, horizon, random_state).fit, panel) for family in needed},
+        train_seconds=seconds,
     )
     selection.forecast = selection.predict(horizon)
     return selection

@@ -31,6 +31,7 @@ from app.schemas.forecast import (
 from app.services.forecast_panel import build_panel
 from app.utils.dates import dates_of, day_number
 from app.utils.errors import SmartShelfError
+from app.utils.metrics import observe_training
 from app.utils.sales_frame import clean_sales
 
 MIN_PERIODS = 14
@@ -78,6 +79,7 @@ def train(request: ForecastRequest, panel: Panel, wanted: list[str]) -> Trained:
     """Backtest, select and fit (the expensive part)."""
     families: list[str] = AUTO_FAMILIES if request.model == "auto" else [request.model]
     selection = select_and_forecast(panel, request.periods, families)
+    observe_training(selection.train_seconds)
     trained_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return Trained(panel, selection, wanted, trained_at)
 

@@ -39,6 +39,7 @@ from app.services.forecast import Trained, prepare, respond, train
 from app.utils.cache import Cache
 from app.utils.dates import day_number
 from app.utils.errors import NotFoundError
+from app.utils.metrics import FORECAST_CACHE
 
 log = structlog.get_logger(__name__)
 
@@ -188,6 +189,7 @@ def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, 
                     _write_or_log(_latest_path(settings, request.shop_id, forecast.product_id),
                                   forecast.model_dump(mode="json"))
     _monitor(response, previous, panel, settings, request.shop_id)
+    FORECAST_CACHE.labels(response.meta.cache).inc()
     return response
 
 

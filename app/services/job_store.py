@@ -186,6 +186,18 @@ class JobStore:
         return [item for _, value in sorted(stored.items(), key=lambda kv: int(kv[0]))
                 for item in json.loads(value)]
 
+    def state_counts(self) -> dict[str, int]:
+        """How many kept jobs are in each state (for /metrics)."""
+        counts: dict[str, int] = {}
+        for job_id, _ in self.recent():
+            fields = self._hashes.hgetall(f"ss:job:{job_id}")
+            if "meta" not in fields:
+                continue
+            state = (json.loads(fields["finished"])["state"] if "finished" in fields else
+                     "running" if any(name.startswith(("done:", "started:")) for name in fields) else "queued")
+            counts[state] = counts.get(state, 0) + 1
+        return counts
+
     def recent(self) -> list[tuple[str, dict[str, Any]]]:
         """(job id, summary) of the jobs still kept, newest first."""
         entries = [(k, json.loads(v)) for k, v in self._hashes.hgetall(INDEX).items()]

@@ -12,6 +12,7 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.utils.metrics import observe_request
 from app.utils.request_context import set_request_id
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -74,6 +75,9 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            route = scope.get("route")
+            observe_request(getattr(route, "path", "unmatched"), scope["method"], status,
+                            time.perf_counter() - started)
             log.info(
                 "request",
                 method=scope["method"],

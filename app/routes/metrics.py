@@ -1,0 +1,24 @@
+"""GET /metrics: Prometheus text format."""
+
+from collections import Counter
+
+from fastapi import APIRouter, Request, Response
+
+from app.services.job_store import JobStoreUnavailable
+from app.utils.metrics import exposition
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/metrics", summary="Prometheus metrics of this process", response_class=Response,
+            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format 0.0.4."}})
+def get_metrics(request: Request) -> Response:
+    """Request counts and latency per route, cache outcomes, training time per family, jobs, Redis."""
+    state = request.app.state
+    try:
+        jobs = Counter(state.jobs.state_counts())
+    except JobStoreUnavailable:
+        jobs = Counter()
+    redis_up = state.cache.available if state.cache.backend == "redis" else None
+    body, content_type = exposition(jobs, redis_up)
+    return Response(body, media_type=content_type)
