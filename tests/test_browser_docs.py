@@ -98,3 +98,19 @@ def test_redoc_renders_offline(browser, service):
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "redoc.png"))
     assert [r for r in foreign_resources(browser, service) if "cdn.redoc.ly" not in r] == []
+
+
+def test_forecast_plot_opens_in_the_browser(browser, service):
+    import httpx2
+    from selenium.webdriver.common.by import By
+
+    from app.schemas.forecast import FORECAST_EXAMPLE
+
+    forecast = httpx2.post(f"{service}/api/v1/smart-shelf/forecast", json=FORECAST_EXAMPLE, timeout=60).json()
+    product = forecast["forecasts"][0]["product_id"]
+    browser.get(f"{service}/api/v1/smart-shelf/forecast/{FORECAST_EXAMPLE['shop_id']}/{product}/plot")
+    svg = browser.find_element(By.TAG_NAME, "svg")
+    assert svg.size["width"] == 900 and len(browser.find_elements(By.TAG_NAME, "polyline")) == 2
+    assert forecast["forecasts"][0]["method"] in browser.title
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "forecast-plot.png"))

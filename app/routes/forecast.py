@@ -2,11 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request, Response
 
 from app.routes.dependencies import CacheDep, SettingsDep, SigningKeyDep, check_row_limit
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest, ForecastResponse, ProductForecast
-from app.services.forecast_cache import cached_forecast, latest_forecast, shop_accuracy
+from app.services.csv_tables import forecast_csv
+from app.services.forecast_cache import cached_forecast, forecast_history, latest_forecast, shop_accuracy
+from app.services.plot import forecast_svg
+from app.utils.csv_export import CSV_RESPONSE, wants_csv
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 
@@ -25,32 +28,57 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["forecast"], route_class=
         "intervals come from the backtest's out-of-sample errors. Each forecast lists the candidates' "
         "backtest scores, its drivers in plain words and the data rules applied. The same request "
         "again is answered from the cache (`meta.cache`: hit); a product whose earlier forecast "
-        "now has actual sales carries `realized_accuracy`."
+        "now has actual sales carries `realized_accuracy`. With `Accept: text/csv` the answer is one "
+        "row per product and period."
     ),
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, **CSV_RESPONSE},
 )
 def post_forecast(
     request: Annotated[ForecastRequest, Body(openapi_examples={"product": {"value": FORECAST_EXAMPLE}})],
     settings: SettingsDep,
     cache: CacheDep,
     signing_key: SigningKeyDep,
-) -> ForecastResponse:
+    http: Request,
+) -> ForecastResponse | Response:
     """Forecast demand."""
     check_row_limit(settings, sales=request.sales, calendar_events=request.calendar_events,
                     product_ids=request.product_ids or [])
-    return cached_forecast(request, settings, cache, signing_key)
+    response = cached_forecast(request, settings, cache, signing_key)
+    if wants_csv(http):
+        return forecast_csv(response.forecasts, f"forecast-{request.shop_id}.csv", response.warnings)
+    return response
 
 
 @router.get(
     "/forecast/{shop_id}/{product_id}",
     response_model=ProductForecast,
     summary="The latest stored forecast of a product, without training",
-    description="Reads the newest forecast made for this shop and product (cache, then disk). 404 when none.",
-    responses=ERROR_RESPONSES,
+    description="Reads the newest forecast made for this shop and product (cache, then disk). 404 when none. "
+    "`Accept: text/csv` gives one row per period.",
+    responses={**ERROR_RESPONSES, **CSV_RESPONSE},
 )
-def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep) -> ProductForecast:
+def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep,
+                        http: Request) -> ProductForecast | Response:
     """Latest stored forecast."""
-    return latest_forecast(shop_id, product_id, settings, cache)
+    forecast = latest_forecast(shop_id, product_id, settings, cache)
+    if wants_csv(http):
+        return forecast_csv([forecast], f"forecast-{shop_id}-{product_id}.csv")
+    return forecast
+
+
+@router.get(
+    "/forecast/{shop_id}/{product_id}/plot",
+    summary="A picture of the latest stored forecast (SVG): history, forecast, interval band, method",
+    description="Draws the newest stored forecast of the product with the recent history it was made from. "
+    "Open it in a browser or put it in a report. 404 when no forecast is stored.",
+    response_class=Response,
+    responses={**ERROR_RESPONSES, 200: {"content": {"image/svg+xml": {}}, "description": "An SVG image."}},
+)
+def get_forecast_plot(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep) -> Response:
+    """Forecast plot."""
+    forecast = latest_forecast(shop_id, product_id, settings, cache)
+    svg = forecast_svg(forecast, forecast_history(shop_id, product_id, settings))
+    return Response(svg, media_type="image/svg+xml")
 
 
 @router.get(

@@ -2,11 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request, Response
 
 from app.routes.dependencies import CacheDep, SettingsDep, SigningKeyDep, check_row_limit
 from app.schemas.reorder import REORDER_EXAMPLE, ReorderRequest, ReorderResponse
+from app.services.csv_tables import reorder_csv
 from app.services.reorder import recommend_orders
+from app.utils.csv_export import CSV_RESPONSE, wants_csv
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 
@@ -21,16 +23,19 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["reorder"], route_class=F
         "Forecasts each product's demand over its lead time (cached forecasts are reused), sets the "
         "safety stock for `service_level` from the forecast's backtest error, and recommends an order "
         "(EOQ lots rounded to minimum order and pack size) when on hand + on order is at or below the "
-        "reorder point. Sorted by urgency, then revenue at risk; `abc_classes` filters the answer."
+        "reorder point. Sorted by urgency, then revenue at risk; `abc_classes` filters the answer. "
+        "`Accept: text/csv` gives one row per product."
     ),
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, **CSV_RESPONSE},
 )
 def post_reorder(
     request: Annotated[ReorderRequest, Body(openapi_examples={"shop": {"value": REORDER_EXAMPLE}})],
     settings: SettingsDep,
     cache: CacheDep,
     signing_key: SigningKeyDep,
-) -> ReorderResponse:
+    http: Request,
+) -> ReorderResponse | Response:
     """Recommend orders."""
     check_row_limit(settings, inventory=request.inventory, sales=request.sales)
-    return recommend_orders(request, settings, cache, signing_key)
+    response = recommend_orders(request, settings, cache, signing_key)
+    return reorder_csv(response, f"reorder-{request.shop_id}.csv") if wants_csv(http) else response

@@ -37,7 +37,7 @@ from app.schemas.forecast import (
 from app.services import audit
 from app.services.forecast import Trained, prepare, respond, train
 from app.utils.cache import Cache
-from app.utils.dates import day_number
+from app.utils.dates import dates_of, day_number
 from app.utils.errors import NotFoundError
 from app.utils.metrics import FORECAST_CACHE
 
@@ -72,6 +72,24 @@ def latest_key(shop_id: str, product_id: str) -> str:
 
 def _latest_path(settings: Settings, shop_id: str, product_id: str) -> Path:
     return store.shop_dir(settings.model_dir, shop_id) / "latest" / f"{_digest(product_id)}.json"
+
+
+def _history_path(settings: Settings, shop_id: str, product_id: str) -> Path:
+    return _latest_path(settings, shop_id, product_id).with_suffix(".history.json")
+
+
+def _history_tail(panel: Panel, row: int, periods: int) -> dict[str, list[Any]]:
+    """The recent history a forecast was made from (for plots): 4x the horizon, at least 8 weeks."""
+    length = min(int(panel.observed[row]), max(4 * periods, 56 // panel.step))
+    first = panel.n_periods - length
+    return {"dates": [d.isoformat() for d in dates_of(panel.days(first, length))],
+            "qty": [float(v) for v in panel.values[row, first:]]}
+
+
+def forecast_history(shop_id: str, product_id: str, settings: Settings) -> dict[str, list[Any]] | None:
+    """The history tail stored with the latest forecast, or None."""
+    stored: dict[str, list[Any]] | None = _read_json(_history_path(settings, shop_id, product_id))
+    return stored
 
 
 def _accuracy_path(settings: Settings, shop_id: str) -> Path:
@@ -188,6 +206,8 @@ def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, 
                 for forecast in response.forecasts:
                     _write_or_log(_latest_path(settings, request.shop_id, forecast.product_id),
                                   forecast.model_dump(mode="json"))
+                    _write_or_log(_history_path(settings, request.shop_id, forecast.product_id),
+                                  _history_tail(panel, index[forecast.product_id], request.periods))
     _monitor(response, previous, panel, settings, request.shop_id)
     FORECAST_CACHE.labels(response.meta.cache).inc()
     return response
