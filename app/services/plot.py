@@ -62,7 +62,8 @@ def forecast_svg(forecast: ProductForecast, history: dict[str, list[Any]] | None
     labelled = [dates[0], future[0].date, dates[-1]] if past_dates else [future[0].date, dates[-1]]
     for day in dict.fromkeys(labelled):
         anchor = "start" if day == dates[0] else "end" if day == dates[-1] else "middle"
-        parts.append(f'<text x="{x(day):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="{anchor}">{day.isoformat()}</text>')
+        parts.append(f'<text x="{x(day):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="{anchor}">'
+                     f"{day.isoformat()}</text>")
     parts.append(f'<polygon points="{band}" fill="#9ecae1" fill-opacity="0.5" stroke="none">'
                  "<title>prediction interval</title></polygon>")
     if past:
