@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench client install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,17 +28,22 @@ run: install
 test: install-dev
 	@scripts/ensure_redis.sh
 	@scripts/ensure_chromium.sh
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench scripts examples
 	$(BIN)/mypy app
 	$(BIN)/python -m pytest
 
 lint: install-dev
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench scripts examples
 	$(BIN)/mypy app
 
 bench: install-dev
 	$(BIN)/pip install -q --no-deps -r requirements-bench.txt
 	$(BIN)/python -m bench.run
+
+# After an API change: refresh clients/typescript/openapi.json and the generated types (commit both)
+client: install-dev
+	$(BIN)/python -m scripts.export_openapi
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,170 @@
+/**
+ * Typed client of the SmartShelf ML service over `fetch` (Node >= 20 or a browser).
+ *
+ * Types come from `src/schema.ts`, generated from the service's OpenAPI document by
+ * `make client` (openapi-typescript); do not edit that file by hand.
+ */
+import type { components, paths } from "./schema.js";
+
+export type Schemas = components["schemas"];
+export type ForecastRequest = Schemas["ForecastRequest"];
+export type JobStatus = Schemas["JobStatus"];
+
+type JsonBody<P extends keyof paths, M extends "post"> = paths[P][M] extends {
+  requestBody: { content: { "application/json": infer B } };
+}
+  ? B
+  : never;
+/** A non-2xx answer: `status` and the service's JSON error body (`error`, `message`, `detail`). */
+export class SmartShelfError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Schemas["ErrorBody"] | string,
+  ) {
+    super(typeof body === "string" ? `HTTP ${status}: ${body.slice(0, 200)}` : `HTTP ${status}: ${body.message}`);
+    this.name = "SmartShelfError";
+  }
+}
+
+export interface ClientOptions {
+  /** Extra headers on every call, e.g. an API key. */
+  headers?: Record<string, string>;
+  /** Milliseconds before a call is aborted (default 60 000). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+const API = "/api/v1/smart-shelf";
+
+export class SmartShelfClient {
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+  private readonly fetcher: typeof fetch;
+
+  constructor(baseUrl: string, options: ClientOptions = {}) {
+    this.base = baseUrl.replace(/\/+$/, "");
+    this.headers = options.headers ?? {};
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.fetcher = options.fetch ?? fetch;
+  }
+
+  private async call(method: "GET" | "POST", path: string, body?: unknown, accept = "application/json"): Promise<Response> {
+    const response = await this.fetcher(`${this.base}${path}`, {
+      method,
+      headers: { accept, ...(body === undefined ? {} : { "content-type": "application/json" }), ...this.headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (!response.ok) {
+      const text = await response.text();
+      let parsed: Schemas["ErrorBody"] | string = text;
+      try {
+        parsed = JSON.parse(text) as Schemas["ErrorBody"];
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new SmartShelfError(response.status, parsed);
+    }
+    return response;
+  }
+
+  private async json<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    return (await (await this.call(method, path, body)).json()) as T;
+  }
+
+  private async text(method: "GET" | "POST", path: string, body: unknown, accept: string): Promise<string> {
+    return (await this.call(method, path, body, accept)).text();
+  }
+
+  health(): Promise<{ status: string; version: string }> {
+    return this.json("GET", "/health");
+  }
+
+  ready(): Promise<Schemas["ReadinessReport"]> {
+    return this.json("GET", "/health/ready");
+  }
+
+  atRisk(body: JsonBody<"/api/v1/smart-shelf/at-risk", "post">): Promise<Schemas["AtRiskResponse"]> {
+    return this.json("POST", `${API}/at-risk`, body);
+  }
+
+  forecast(body: ForecastRequest): Promise<Schemas["ForecastResponse"]> {
+    return this.json("POST", `${API}/forecast`, body);
+  }
+
+  /** The same forecast as CSV: one row per product and period, with a header row. */
+  forecastCsv(body: ForecastRequest): Promise<string> {
+    return this.text("POST", `${API}/forecast`, body, "text/csv");
+  }
+
+  latestForecast(shopId: string, productId: string): Promise<Schemas["ProductForecast"]> {
+    return this.json("GET", `${API}/forecast/${encodeURIComponent(shopId)}/${encodeURIComponent(productId)}`);
+  }
+
+  /** SVG picture of the latest stored forecast (history, forecast, interval band, method). */
+  forecastPlot(shopId: string, productId: string): Promise<string> {
+    return this.text("GET", `${API}/forecast/${encodeURIComponent(shopId)}/${encodeURIComponent(productId)}/plot`,
+      undefined, "image/svg+xml");
+  }
+
+  accuracy(shopId: string): Promise<Record<string, unknown>> {
+    return this.json("GET", `${API}/accuracy/${encodeURIComponent(shopId)}`);
+  }
+
+  reorder(body: JsonBody<"/api/v1/smart-shelf/reorder", "post">): Promise<Schemas["ReorderResponse"]> {
+    return this.json("POST", `${API}/reorder`, body);
+  }
+
+  reorderCsv(body: JsonBody<"/api/v1/smart-shelf/reorder", "post">): Promise<string> {
+    return this.text("POST", `${API}/reorder`, body, "text/csv");
+  }
+
+  anomalies(body: JsonBody<"/api/v1/smart-shelf/anomalies", "post">): Promise<Schemas["AnomaliesResponse"]> {
+    return this.json("POST", `${API}/anomalies`, body);
+  }
+
+  promotions(body: JsonBody<"/api/v1/smart-shelf/promotions", "post">): Promise<Schemas["PromotionsResponse"]> {
+    return this.json("POST", `${API}/promotions`, body);
+  }
+
+  insights(body: JsonBody<"/api/v1/smart-shelf/insights", "post">): Promise<Schemas["InsightsResponse"]> {
+    return this.json("POST", `${API}/insights`, body);
+  }
+
+  /** Start a background forecast of many products; poll it with `job` or `waitForJob`. */
+  startForecastBatch(body: ForecastRequest): Promise<Schemas["JobAccepted"]> {
+    return this.json("POST", `${API}/forecast/batch`, body);
+  }
+
+  job(jobId: string, results = true): Promise<JobStatus> {
+    return this.json("GET", `/api/v1/jobs/${encodeURIComponent(jobId)}?results=${results}`);
+  }
+
+  jobs(query: { kind?: string; shop_id?: string; limit?: number } = {}): Promise<Schemas["JobSummary"][]> {
+    const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+    return this.json("GET", `/api/v1/jobs${search.size ? `?${search}` : ""}`);
+  }
+
+  /** Poll a job until it has finished; `onProgress` sees every state read. */
+  async waitForJob(jobId: string, options: { intervalMs?: number; timeoutMs?: number; onProgress?: (job: JobStatus) => void } = {}): Promise<JobStatus> {
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    for (;;) {
+      const job = await this.job(jobId, false);
+      options.onProgress?.(job);
+      if (job.finished_at) return this.job(jobId, true);
+      if (Date.now() > deadline) throw new Error(`job ${jobId} not finished after ${options.timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
+    }
+  }
+
+  verifyAudit(): Promise<Schemas["AuditReport"]> {
+    return this.json("GET", "/api/v1/audit/verify");
+  }
+
+  metrics(): Promise<string> {
+    return this.text("GET", "/metrics", undefined, "text/plain");
+  }
+}
+
+export type { components, paths };

@@ -1,0 +1,108 @@
+/**
+ * Contract test: the typed client against a live SmartShelf service (SMARTSHELF_URL), every
+ * endpoint called with the realistic payloads of examples/payloads (real store-item sales),
+ * checking the fields a backend reads. `make test` starts the service and runs this.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { test } from "node:test";
+
+import { SmartShelfClient, SmartShelfError, type ForecastRequest } from "../src/client.js";
+
+const base = process.env.SMARTSHELF_URL;
+if (!base) throw new Error("set SMARTSHELF_URL to a running service, e.g. http://127.0.0.1:8000");
+const client = new SmartShelfClient(base);
+const payloads = resolve(process.cwd(), "../../examples/payloads"); // npm runs this in clients/typescript
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const payload = <T = any>(name: string): T => JSON.parse(readFileSync(resolve(payloads, `${name}.json`), "utf8")) as T;
+
+test("health and readiness", async () => {
+  assert.equal((await client.health()).status, "ok");
+  assert.ok(["ready", "degraded"].includes((await client.ready()).status));
+});
+
+test("at-risk: scored products with one action each", async () => {
+  const answer = await client.atRisk(payload("at-risk"));
+  assert.ok(answer.at_risk.length > 0);
+  for (const item of answer.at_risk) {
+    assert.ok(item.score >= 0 && item.score <= 1);
+    assert.ok(item.reasons.length > 0);
+    assert.equal(typeof item.recommended_action.action_type, "string");
+    assert.equal(typeof item.recommended_action.reasoning, "string");
+  }
+  assert.equal(answer.meta.total_products, 8);
+});
+
+test("forecast, latest, CSV and plot", async () => {
+  const request = payload<ForecastRequest>("forecast");
+  const answer = await client.forecast(request);
+  assert.deepEqual(answer.forecasts.map((f) => f.product_id), ["p1", "p2", "p3"]);
+  for (const forecast of answer.forecasts) {
+    assert.equal(forecast.predictions.length, 14);
+    for (const p of forecast.predictions) assert.ok(p.lower_ci <= p.predicted_qty && p.predicted_qty <= p.upper_ci && p.lower_ci >= 0);
+    assert.ok(forecast.model_version.length > 0 && forecast.drivers.length > 0);
+  }
+  const latest = await client.latestForecast("store_2", "p1");
+  assert.equal(latest.model_version, answer.forecasts[0].model_version);
+  const csv = (await client.forecastCsv(request)).trim().split("\n");
+  assert.equal(csv[0], "product_id,date,predicted_qty,lower_ci,upper_ci,method,model_version");
+  assert.equal(csv.length, 1 + 3 * 14);
+  const svg = await client.forecastPlot("store_2", "p1");
+  assert.ok(svg.startsWith("<svg") && svg.includes(latest.method));
+});
+
+test("accuracy: 404 with a JSON error until later sales arrive", async () => {
+  await assert.rejects(client.accuracy("store_without_history"), (error: unknown) => {
+    assert.ok(error instanceof SmartShelfError && error.status === 404);
+    assert.equal(typeof error.body === "string" ? "" : error.body.error, "not_found");
+    return true;
+  });
+});
+
+test("reorder, also as CSV", async () => {
+  const request = payload("reorder");
+  const answer = await client.reorder(request);
+  assert.equal(answer.recommendations.length, 8);
+  for (const r of answer.recommendations) {
+    assert.ok(r.reorder_point >= r.safety_stock && r.recommended_order_qty >= 0);
+    assert.ok(["critical", "high", "medium", "low"].includes(r.urgency));
+  }
+  const csv = (await client.reorderCsv(request)).trim().split("\n");
+  assert.equal(csv.length, 1 + answer.recommendations.length);
+  assert.ok(csv[0].startsWith("product_id,"));
+});
+
+test("anomalies, promotions, insights", async () => {
+  const anomalies = await client.anomalies(payload("anomalies"));
+  for (const a of anomalies.anomalies) assert.ok(a.product_id && a.type && a.description);
+  const promotions = await client.promotions(payload("promotions"));
+  assert.equal(promotions.promotions.length + promotions.unmatched.length > 0, true);
+  for (const p of promotions.promotions) assert.ok(p.suggested_discount_pct >= 0 && p.suggested_discount_pct <= 40);
+  const insights = await client.insights(payload("insights"));
+  assert.ok(insights.series.length > 0 && insights.top_items.length === 5);
+});
+
+test("batch job: 202, progress to total, forecasts", async () => {
+  const accepted = await client.startForecastBatch(payload<ForecastRequest>("forecast-batch"));
+  assert.equal(accepted.total_products, 8);
+  const seen: number[] = [];
+  const job = await client.waitForJob(accepted.job_id, { intervalMs: 100, onProgress: (j) => seen.push(j.progress.done) });
+  assert.equal(job.state, "succeeded");
+  assert.equal(seen.at(-1), 8);
+  assert.equal(job.forecasts?.length, 8);
+  assert.ok((await client.jobs({ kind: "forecast_batch" })).some((j) => j.job_id === accepted.job_id));
+});
+
+test("validation errors name the field", async () => {
+  await assert.rejects(client.forecast({ shop_id: "s", sales: [] } as unknown as ForecastRequest), (error: unknown) => {
+    assert.ok(error instanceof SmartShelfError && error.status === 422);
+    assert.equal(typeof error.body === "string" ? "" : error.body.detail[0].field, "sales");
+    return true;
+  });
+});
+
+test("audit and metrics", async () => {
+  assert.equal((await client.verifyAudit()).ok, true);
+  assert.match(await client.metrics(), /smartshelf_requests_total/);
+});
