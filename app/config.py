@@ -5,8 +5,16 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from celery.schedules import crontab
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiKeyConfig(BaseModel):
+    """One API key as configured: its SHA-256 (never the key) and the shops it may use."""
+
+    name: str = Field(min_length=1, max_length=64, description="Shown in logs and rate-limit counters.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="python -m scripts.hash_api_key prints it.")
+    shops: list[str] = Field(default_factory=lambda: ["*"], min_length=1, description='Shop ids, or ["*"].')
 
 
 class Settings(BaseSettings):
@@ -59,6 +67,10 @@ class Settings(BaseSettings):
     cleanup_cron: str = Field(default="0 4 * * sun", description="Cron of cleanup_old_models.")
     task_visibility_timeout: int = Field(
         default=3600, ge=1, description="Seconds before a task of a vanished worker is given to another worker.")
+    api_keys: list[ApiKeyConfig] = Field(
+        default_factory=list, description="JSON list of {name, sha256, shops}; empty = open service.")
+    rate_limit_per_minute: int = Field(default=1200, ge=0, description="Requests per minute per key; 0 = off.")
+    docs_enabled: bool = Field(default=True, description="Serve /docs, /redoc and /openapi.json.")
     log_format: Literal["json", "console"] = "console"
     log_level: str = "INFO"
     workers: int = Field(default=1, ge=1)

@@ -16,10 +16,12 @@ from app.routes.docs import install_docs
 from app.services.job_store import make_job_store
 from app.tasks.celery_app import create_celery_app
 from app.tasks.dispatch import CeleryRunner, LocalRunner, Runner
+from app.utils.access import AccessMiddleware, Principal
 from app.utils.body_limit import BodyLimitMiddleware
 from app.utils.cache import make_cache
 from app.utils.errors import install_error_handlers
 from app.utils.logging import RequestContextMiddleware, configure_logging
+from app.utils.rate_limit import RateLimiter
 
 DESCRIPTION = """
 Decisions for small and mid-size retailers, from the data sent in each request:
@@ -44,7 +46,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not settings.model_signing_key:
             log.warning("model_signing_key_unset", effect="random per-process key; stored models of other "
                         "processes will be retrained")
-        log.info("started", version=__version__, cache=app.state.cache.backend, batch_runner=runner.backend)
+        if not settings.api_keys:
+            log.warning("access_open", effect="no API_KEYS configured: every caller may use every shop")
+        log.info("started", version=__version__, cache=app.state.cache.backend, batch_runner=runner.backend,
+                 api_keys=[key.name for key in settings.api_keys], rate_limit_per_minute=settings.rate_limit_per_minute)
         try:
             yield
         finally:
@@ -59,8 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         debug=settings.debug,
         docs_url=None,
         redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
-    install_docs(app)
+    if settings.docs_enabled:
+        install_docs(app)
     app.dependency_overrides[get_settings] = lambda: settings
     for module in (health, metrics, at_risk, forecast, jobs, reorder, anomalies, promotions, insights, audit):
         app.include_router(module.router)
@@ -74,5 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    keys = {key.sha256: Principal(key.name, frozenset(key.shops)) for key in settings.api_keys}
+    app.add_middleware(AccessMiddleware, keys=keys, limiter=RateLimiter(settings.rate_limit_per_minute,
+                                                                         settings.redis_url))
     app.add_middleware(RequestContextMiddleware)
     return app

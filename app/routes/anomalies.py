@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from app.routes.dependencies import SettingsDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.anomalies import ANOMALIES_EXAMPLE, AnomaliesRequest, AnomaliesResponse
 from app.services.anomalies import find_anomalies
 from app.utils.fast_json import FastJSONRoute
@@ -28,8 +28,10 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class
 def post_anomalies(
     request: Annotated[AnomaliesRequest, Body(openapi_examples={"shop": {"value": ANOMALIES_EXAMPLE}})],
     settings: SettingsDep,
+    guard: ShopGuardDep,
 ) -> AnomaliesResponse:
     """Find anomalies."""
+    guard(request.shop_id)
     check_row_limit(settings, sales=request.sales, stock_movements=request.stock_movements,
                     opening_stock=request.opening_stock)
     return find_anomalies(request)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from app.routes.dependencies import SettingsDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskRequest, AtRiskResponse
 from app.services.at_risk import find_at_risk
 from app.utils.fast_json import FastJSONRoute
@@ -29,7 +29,9 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["at-risk"], route_class=F
 def post_at_risk(
     request: Annotated[AtRiskRequest, Body(openapi_examples={"shop": {"value": AT_RISK_EXAMPLE}})],
     settings: SettingsDep,
+    guard: ShopGuardDep,
 ) -> AtRiskResponse:
     """Flag products at risk."""
+    guard(request.shop_id)
     check_row_limit(settings, inventory=request.inventory, sales=request.sales)
     return find_at_risk(request, settings)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.routes.dependencies import SettingsDep
+from app.routes.dependencies import SettingsDep, ShopGuardDep
 from app.schemas.jobs import AuditReport
 from app.services import audit
 
@@ -19,6 +19,7 @@ router = APIRouter(tags=["audit"])
         "broken link (a record changed, removed, inserted or truncated), or `ok` with the last hash."
     ),
 )
-def verify_audit(settings: SettingsDep) -> AuditReport:
+def verify_audit(settings: SettingsDep, guard: ShopGuardDep) -> AuditReport:
     """Verify the audit chain."""
+    guard.require_all_shops()
     return AuditReport.model_validate(audit.verify(settings.model_dir))

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 
 from app.config import Settings, get_settings
 from app.tasks.batch import Context
+from app.utils.access import ForbiddenError, Principal
 from app.utils.cache import Cache
 from app.utils.errors import PayloadTooLargeError
 
@@ -46,3 +47,25 @@ def check_row_limit(settings: Settings, **collections: Sequence[object]) -> None
             f"{rows} rows ({counts}) exceed MAX_PAYLOAD_ROWS={settings.max_payload_rows}; "
             "split the request"
         )
+
+
+class ShopGuard:
+    """Refuses (403) a shop the request's API key may not use; lets everything through when open."""
+
+    def __init__(self, principal: Principal | None) -> None:
+        self.principal = principal
+
+    def __call__(self, shop_id: str | None, field: str = "shop_id") -> None:
+        if self.principal is not None and not self.principal.allows(shop_id):
+            raise ForbiddenError(f"API key {self.principal.name!r} may not use shop {shop_id!r}", field=field)
+
+    def require_all_shops(self) -> None:
+        if self.principal is not None and not self.principal.all_shops:
+            raise ForbiddenError(f"API key {self.principal.name!r} is limited to some shops; this needs every shop")
+
+
+def get_shop_guard(request: Request) -> ShopGuard:
+    return ShopGuard(getattr(request.state, "principal", None))
+
+
+ShopGuardDep = Annotated[ShopGuard, Depends(get_shop_guard)]

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
 
-from app.routes.dependencies import CacheDep, SettingsDep, SigningKeyDep, check_row_limit
+from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest, ForecastResponse, ProductForecast
 from app.services.csv_tables import forecast_csv
 from app.services.forecast_cache import cached_forecast, forecast_history, latest_forecast, shop_accuracy
@@ -36,11 +36,13 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["forecast"], route_class=
 def post_forecast(
     request: Annotated[ForecastRequest, Body(openapi_examples={"product": {"value": FORECAST_EXAMPLE}})],
     settings: SettingsDep,
+    guard: ShopGuardDep,
     cache: CacheDep,
     signing_key: SigningKeyDep,
     http: Request,
 ) -> ForecastResponse | Response:
     """Forecast demand."""
+    guard(request.shop_id)
     check_row_limit(settings, sales=request.sales, calendar_events=request.calendar_events,
                     product_ids=request.product_ids or [])
     response = cached_forecast(request, settings, cache, signing_key)
@@ -57,9 +59,10 @@ def post_forecast(
     "`Accept: text/csv` gives one row per period.",
     responses={**ERROR_RESPONSES, **CSV_RESPONSE},
 )
-def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep,
+def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep, guard: ShopGuardDep,
                         http: Request) -> ProductForecast | Response:
     """Latest stored forecast."""
+    guard(shop_id)
     forecast = latest_forecast(shop_id, product_id, settings, cache)
     if wants_csv(http):
         return forecast_csv([forecast], f"forecast-{shop_id}-{product_id}.csv")
@@ -74,8 +77,10 @@ def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, ca
     response_class=Response,
     responses={**ERROR_RESPONSES, 200: {"content": {"image/svg+xml": {}}, "description": "An SVG image."}},
 )
-def get_forecast_plot(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep) -> Response:
+def get_forecast_plot(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep,
+                      guard: ShopGuardDep) -> Response:
     """Forecast plot."""
+    guard(shop_id)
     forecast = latest_forecast(shop_id, product_id, settings, cache)
     svg = forecast_svg(forecast, forecast_history(shop_id, product_id, settings))
     return Response(svg, media_type="image/svg+xml")
@@ -88,6 +93,7 @@ def get_forecast_plot(shop_id: str, product_id: str, settings: SettingsDep, cach
     "(MAE, MAPE, bias, interval coverage, MASE vs the backtest's promise, drift). 404 when none yet.",
     responses=ERROR_RESPONSES,
 )
-def get_accuracy(shop_id: str, settings: SettingsDep) -> dict:
+def get_accuracy(shop_id: str, settings: SettingsDep, guard: ShopGuardDep) -> dict:
     """Realized accuracy summary."""
+    guard(shop_id)
     return shop_accuracy(shop_id, settings)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from app.routes.dependencies import SettingsDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.insights import INSIGHTS_EXAMPLE, InsightsRequest, InsightsResponse
 from app.services.insights import summarise_sales
 from app.utils.fast_json import FastJSONRoute
@@ -28,7 +28,9 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"], route_class=
 def post_insights(
     request: Annotated[InsightsRequest, Body(openapi_examples={"shop": {"value": INSIGHTS_EXAMPLE}})],
     settings: SettingsDep,
+    guard: ShopGuardDep,
 ) -> InsightsResponse:
     """Summarise sales."""
+    guard(request.shop_id)
     check_row_limit(settings, sales=request.sales)
     return summarise_sales(request)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
-from app.routes.dependencies import ContextDep
+from app.routes.dependencies import ContextDep, ShopGuardDep
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
 from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
 from app.services.jobs import read_job, submit_forecast_batch
@@ -30,9 +30,11 @@ router = APIRouter(tags=["jobs"], route_class=FastJSONRoute)
 def post_forecast_batch(
     request: Annotated[ForecastRequest, Body(openapi_examples={"product": {"value": FORECAST_EXAMPLE}})],
     ctx: ContextDep,
+    guard: ShopGuardDep,
     http: Request,
 ) -> JobAccepted:
     """Start a forecast batch."""
+    guard(request.shop_id)
     runner = http.app.state.runner
     return submit_forecast_batch(request, ctx, runner, runner.backend)
 
@@ -49,10 +51,10 @@ def post_forecast_batch(
     ),
     responses=ERROR_RESPONSES,
 )
-def get_job(job_id: str, ctx: ContextDep,
+def get_job(job_id: str, ctx: ContextDep, guard: ShopGuardDep,
             results: Annotated[bool, Query(description="Include the forecasts once finished.")] = True) -> JobStatus:
     """Read a job."""
-    return read_job(job_id, ctx, results)
+    return read_job(job_id, ctx, results, guard)
 
 
 @router.get(
@@ -60,12 +62,13 @@ def get_job(job_id: str, ctx: ContextDep,
     response_model=list[JobSummary],
     summary="Jobs kept (newest first): on-demand batches and each scheduled run per shop",
 )
-def list_jobs(ctx: ContextDep,
+def list_jobs(ctx: ContextDep, guard: ShopGuardDep,
               kind: Annotated[str | None, Query(description="e.g. daily_forecast_batch")] = None,
               shop_id: str | None = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[JobSummary]:
     """List jobs."""
     found = [JobSummary(job_id=job_id, kind=s["kind"], shop_id=s.get("shop_id"), created_at=s["created"])
              for job_id, s in ctx.jobs.recent()
-             if (kind is None or s["kind"] == kind) and (shop_id is None or s.get("shop_id") == shop_id)]
+             if (guard.principal is None or guard.principal.allows(s.get("shop_id")))
+             and (kind is None or s["kind"] == kind) and (shop_id is None or s.get("shop_id") == shop_id)]
     return found[:limit]

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from app.routes.dependencies import SettingsDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest, PromotionsResponse
 from app.services.promotions import plan_promotions
 from app.utils.fast_json import FastJSONRoute
@@ -30,7 +30,9 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["promotions"], route_clas
 def post_promotions(
     request: Annotated[PromotionsRequest, Body(openapi_examples={"shop": {"value": PROMOTIONS_EXAMPLE}})],
     settings: SettingsDep,
+    guard: ShopGuardDep,
 ) -> PromotionsResponse:
     """Plan promotions."""
+    guard(request.shop_id)
     check_row_limit(settings, items=request.items, calendar_events=request.calendar_events, sales=request.sales)
     return plan_promotions(request, settings)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
 
-from app.routes.dependencies import CacheDep, SettingsDep, SigningKeyDep, check_row_limit
+from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
 from app.schemas.reorder import REORDER_EXAMPLE, ReorderRequest, ReorderResponse
 from app.services.csv_tables import reorder_csv
 from app.services.reorder import recommend_orders
@@ -31,11 +31,13 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["reorder"], route_class=F
 def post_reorder(
     request: Annotated[ReorderRequest, Body(openapi_examples={"shop": {"value": REORDER_EXAMPLE}})],
     settings: SettingsDep,
+    guard: ShopGuardDep,
     cache: CacheDep,
     signing_key: SigningKeyDep,
     http: Request,
 ) -> ReorderResponse | Response:
     """Recommend orders."""
+    guard(request.shop_id)
     check_row_limit(settings, inventory=request.inventory, sales=request.sales)
     response = recommend_orders(request, settings, cache, signing_key)
     return reorder_csv(response, f"reorder-{request.shop_id}.csv") if wants_csv(http) else response

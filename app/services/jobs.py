@@ -1,5 +1,6 @@
 """Batch jobs as the API serves them: submit an on-demand batch, read a job's state."""
 
+from collections.abc import Callable
 from typing import Any
 
 from app.schemas.forecast import ForecastRequest
@@ -22,11 +23,13 @@ def submit_forecast_batch(request: ForecastRequest, ctx: Context, runner: Runner
                        total_products=meta["total"], chunks=meta["chunks"], runner=runner_name)
 
 
-def read_job(job_id: str, ctx: Context, with_results: bool) -> JobStatus:
-    """A job's state, progress and errors, plus its forecasts once finished; 404 when unknown."""
+def read_job(job_id: str, ctx: Context, with_results: bool, guard: Callable[..., None]) -> JobStatus:
+    """A job's state, progress and errors, plus its forecasts once finished; 404 when unknown,
+    403 (from `guard`) when the caller's API key may not use the job's shop."""
     state = ctx.jobs.state(job_id)
     if state is None:
         raise NotFoundError(f"no job {job_id!r} (unknown, or older than JOB_TTL_DAYS)", field="job_id")
+    guard(state["meta"].get("shop_id"), field="job_id")
     forecasts = ctx.jobs.results(job_id) if with_results and state["finished"] else None
     return job_status(job_id, state, forecasts)
 
