@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.routes.dependencies import SettingsDep, ShopGuardDep
 from app.schemas.jobs import AuditReport
 from app.services import audit
+from app.utils.openapi import ERROR_RESPONSES
 
 router = APIRouter(tags=["audit"])
 
@@ -18,6 +19,7 @@ router = APIRouter(tags=["audit"])
         "record carrying the SHA-256 of the one before. This walks the chain and reports the first "
         "broken link (a record changed, removed, inserted or truncated), or `ok` with the last hash."
     ),
+    responses=ERROR_RESPONSES,
 )
 def verify_audit(settings: SettingsDep, guard: ShopGuardDep) -> AuditReport:
     """Verify the audit chain."""

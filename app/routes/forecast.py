@@ -11,7 +11,7 @@ from app.services.forecast_cache import cached_forecast, forecast_history, lates
 from app.services.plot import forecast_svg
 from app.utils.csv_export import CSV_RESPONSE, wants_csv
 from app.utils.fast_json import FastJSONRoute
-from app.utils.openapi import ERROR_RESPONSES
+from app.utils.openapi import ERROR_RESPONSES, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1/smart-shelf", tags=["forecast"], route_class=FastJSONRoute)
 
@@ -57,7 +57,7 @@ def post_forecast(
     summary="The latest stored forecast of a product, without training",
     description="Reads the newest forecast made for this shop and product (cache, then disk). 404 when none. "
     "`Accept: text/csv` gives one row per period.",
-    responses={**ERROR_RESPONSES, **CSV_RESPONSE},
+    responses={**ERROR_RESPONSES, **NOT_FOUND, **CSV_RESPONSE},
 )
 def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep, guard: ShopGuardDep,
                         http: Request) -> ProductForecast | Response:
@@ -75,7 +75,7 @@ def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, ca
     description="Draws the newest stored forecast of the product with the recent history it was made from. "
     "Open it in a browser or put it in a report. 404 when no forecast is stored.",
     response_class=Response,
-    responses={**ERROR_RESPONSES, 200: {"content": {"image/svg+xml": {}}, "description": "An SVG image."}},
+    responses={**ERROR_RESPONSES, **NOT_FOUND, 200: {"content": {"image/svg+xml": {}}, "description": "An SVG image."}},
 )
 def get_forecast_plot(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep,
                       guard: ShopGuardDep) -> Response:
@@ -91,7 +91,7 @@ def get_forecast_plot(shop_id: str, product_id: str, settings: SettingsDep, cach
     summary="Realized accuracy per product and model family",
     description="How past forecasts did once their dates had actual sales in later requests "
     "(MAE, MAPE, bias, interval coverage, MASE vs the backtest's promise, drift). 404 when none yet.",
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, **NOT_FOUND},
 )
 def get_accuracy(shop_id: str, settings: SettingsDep, guard: ShopGuardDep) -> dict:
     """Realized accuracy summary."""

@@ -9,7 +9,7 @@ from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
 from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
 from app.services.jobs import read_job, submit_forecast_batch
 from app.utils.fast_json import FastJSONRoute
-from app.utils.openapi import ERROR_RESPONSES
+from app.utils.openapi import ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
 
 router = APIRouter(tags=["jobs"], route_class=FastJSONRoute)
 
@@ -25,7 +25,7 @@ router = APIRouter(tags=["jobs"], route_class=FastJSONRoute)
         "thread of this process). Poll `status_url` for progress; the forecasts are in the job once "
         "it has finished. Unknown products are refused at once (400), before any work starts."
     ),
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, **JOB_STORE_DOWN},
 )
 def post_forecast_batch(
     request: Annotated[ForecastRequest, Body(openapi_examples={"product": {"value": FORECAST_EXAMPLE}})],
@@ -49,7 +49,7 @@ def post_forecast_batch(
         "products whose chunk has finished. `errors` name the stage (pull, forecast, push), the "
         "products and the backend attempts made. 404 for an unknown job or one older than JOB_TTL_DAYS."
     ),
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, **NOT_FOUND, **JOB_STORE_DOWN},
 )
 def get_job(job_id: str, ctx: ContextDep, guard: ShopGuardDep,
             results: Annotated[bool, Query(description="Include the forecasts once finished.")] = True) -> JobStatus:
@@ -61,6 +61,7 @@ def get_job(job_id: str, ctx: ContextDep, guard: ShopGuardDep,
     "/api/v1/jobs",
     response_model=list[JobSummary],
     summary="Jobs kept (newest first): on-demand batches and each scheduled run per shop",
+    responses={**ERROR_RESPONSES, **JOB_STORE_DOWN},
 )
 def list_jobs(ctx: ContextDep, guard: ShopGuardDep,
               kind: Annotated[str | None, Query(description="e.g. daily_forecast_batch")] = None,

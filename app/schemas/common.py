@@ -17,8 +17,10 @@ IsoDate = Annotated[
 ]
 ShopId = Annotated[str, Field(min_length=1, max_length=128, examples=["shop_123"])]
 ProductId = Annotated[str, Field(min_length=1, max_length=128, examples=["p001"])]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# Bounded so that sums and products of request numbers stay finite in float64 (1e12 units or
+# currency units per row is far beyond any shop); NaN and Infinity are not JSON numbers anyway.
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
+NonNegative = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 
 
 class SaleRow(TypedDict):
@@ -28,7 +30,7 @@ class SaleRow(TypedDict):
     them into dicts is about five times cheaper than into model instances.
     """
 
-    __pydantic_config__ = ConfigDict(coerce_numbers_to_str=True)  # type: ignore[misc]
+    __pydantic_config__ = ConfigDict(coerce_numbers_to_str=True, extra="forbid")  # type: ignore[misc]
 
     product_id: ProductId
     date: IsoDate

@@ -34,7 +34,7 @@ class AbcThresholds(StrictModel):
 
 class ReorderRequest(StrictModel):
     shop_id: ShopId
-    inventory: list[ReorderItem]
+    inventory: list[ReorderItem] = Field(min_length=1)
     sales: list[SaleRow] = Field(min_length=1)
     service_level: float = Field(default=0.95, ge=0.5, le=0.999, description="Target cycle service level.")
     ordering_cost: float | None = Field(default=None, ge=0, description="Cost per order; default ORDERING_COST.")

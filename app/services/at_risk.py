@@ -22,7 +22,6 @@ An expired product scores 1.
 """
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 import numpy as np
 
@@ -37,7 +36,7 @@ from app.schemas.at_risk import (
     SlowMover,
 )
 from app.services.pricing import discount_to_clear
-from app.utils.dates import day_number, today_utc
+from app.utils.dates import date_after, day_number, today_utc
 from app.utils.errors import SmartShelfError
 from app.utils.sales_frame import clean_sales, daily_net_units
 
@@ -144,7 +143,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
             avg_daily_sales=round(float(velocity[i]), 4),
             days_of_supply=round(float(quantity[i] / velocity[i]), 1) if velocity[i] > 0 else None,
             expected_unsold_units=None if np.isnan(unsold[i]) else round(float(unsold[i]), 2),
-            stockout_date=as_of + timedelta(days=int(supply[i])) if np.isfinite(supply[i]) else None,
+            stockout_date=date_after(day_number(as_of), float(np.floor(supply[i]))),
             value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
             turnover_rate=round(float(velocity[i] * 365 / quantity[i]), 2) if quantity[i] > 0 else None,
             recommended_action=_action(

@@ -19,10 +19,11 @@ import numpy as np
 
 
 def eoq(annual_demand: np.ndarray, ordering_cost: float, holding_cost_per_unit_year: np.ndarray) -> np.ndarray:
-    """Economic order quantity; 0 where there is no demand or no holding cost."""
-    with np.errstate(invalid="ignore", divide="ignore"):
+    """Economic order quantity; 0 where there is no demand or no holding cost (or one too small to
+    give a finite quantity): the order is then sized by the reorder point alone."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         quantity = np.sqrt(2 * annual_demand * ordering_cost / holding_cost_per_unit_year)
-    return np.where((annual_demand > 0) & (holding_cost_per_unit_year > 0), quantity, 0.0)
+    return np.where((annual_demand > 0) & (holding_cost_per_unit_year > 0) & np.isfinite(quantity), quantity, 0.0)
 
 
 def z_score(service_level: float) -> float:

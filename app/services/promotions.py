@@ -172,7 +172,8 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_
     if item.quantity <= 0:
         return "quantity is 0: nothing to clear"
     if cap < STEP_PCT:
-        return (f"no discount room: price {item.price:g} and cost {item.cost:g} with a {min_margin:g}% "
+        cost = f" and cost {item.cost:g}" if item.cost is not None else ""
+        return (f"no discount room: price {item.price:g}{cost} with a {min_margin:g}% "
                 f"minimum margin allow less than {STEP_PCT:g}% off")
     upcoming = event_day[event_day >= as_of_day]
     if upcoming.size == 0:

@@ -33,7 +33,7 @@ from app.services.at_risk import check_unique
 from app.services.forecast_cache import cached_forecast
 from app.services.inventory_math import eoq, round_order, safety_stock, undershoot, z_score
 from app.utils.cache import Cache
-from app.utils.dates import day_number, from_day_number
+from app.utils.dates import date_after, day_number, from_day_number
 from app.utils.sales_frame import clean_sales, daily_net_units
 
 WEEKS_FOR_XYZ = 13
@@ -121,7 +121,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     raw_order = np.where(below & (daily_rate > 0), lots * lot_size, 0.0)
     shelf_life = np.array([np.nan if i.shelf_life_days is None else i.shelf_life_days for i in items])
     shelf_cap = np.maximum(daily_rate * np.nan_to_num(shelf_life), reorder_point - position)
-    raw_order = np.where(np.isnan(shelf_life), raw_order, np.minimum(raw_order, shelf_cap))
+    capped = ~np.isnan(shelf_life) & (shelf_cap < raw_order)
+    raw_order = np.where(capped, shelf_cap, raw_order)
     order = round_order(raw_order, np.array([i.min_order_qty for i in items]), np.array([i.pack_size for i in items]))
 
     runs_out = cumulative >= on_hand[:, None]
@@ -151,13 +152,12 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
             reorder_point=round(float(reorder_point[i]), 2), eoq=round(float(lot[i]), 2),
             recommended_order_qty=float(order[i]),
             days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None,
-            predicted_stockout_date=from_day_number(last_day + int(np.ceil(days_left[i])))
-            if np.isfinite(days_left[i]) else None,
+            predicted_stockout_date=date_after(last_day, float(days_left[i])),
             revenue_at_risk=round(float(revenue_at_risk[i]), 2), forecast_method=methods[i],
             reasoning=_reasoning(items[i].name or items[i].product_id, float(order[i]), float(raw_order[i]),
                                  float(on_hand[i]), float(position[i]), float(reorder_point[i]),
                                  float(lead_demand[i]), float(safety[i]), int(protection[i]), float(lot[i]),
-                                 request.service_level, z, days_left[i], bool(sold[i])),
+                                 request.service_level, z, days_left[i], bool(sold[i]), bool(capped[i])),
         )
         for i in order_of if keep[i]
     ]
@@ -171,14 +171,14 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
 
 def _reasoning(name: str, order: float, raw: float, on_hand: float, position: float, reorder_point: float,
                lead_demand: float, safety: float, days: int, lot: float, level: float, z: float,
-               days_left: float, has_sales: bool) -> str:
+               days_left: float, has_sales: bool, capped: bool) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
     cover = f"{days_left:.0f} days" if np.isfinite(days_left) else "indefinitely"
     basis = (f"reorder point {reorder_point:.1f} = forecast demand {lead_demand:.1f} over {days} days "
              f"+ safety stock {safety:.1f} (z {z:.2f} for {level:.0%} service)")
     if order > 0:
-        return (f"Order {order:g} units of {name} now (EOQ {lot:.0f}; {raw:.0f} after the shelf-life cap, "
-                f"before minimum/pack rounding): "
+        sizing = f"capped at {raw:.0f} by the shelf life" if capped else f"{raw:.0f} in EOQ lots"
+        return (f"Order {order:g} units of {name} now (EOQ {lot:.0f}; {sizing}, before minimum/pack rounding): "
                 f"position {position:g} is at or below the {basis}; {on_hand:g} on hand last about {cover}.")
     return f"No order yet for {name}: position {position:g} is above the {basis}; stock lasts about {cover}."

@@ -35,3 +35,13 @@ def today_utc() -> date:
 def dates_of(days: np.ndarray) -> list[date]:
     """int64 day numbers -> datetime.date objects."""
     return days.astype("datetime64[D]").astype(object).tolist()
+
+
+HORIZON_DAYS = 3653  # ten years: a predicted date further out than this is reported as null
+
+
+def date_after(day: int, days_ahead: float) -> date | None:
+    """The date `days_ahead` (rounded up) after day number `day`; None when not finite or past ten years."""
+    if not np.isfinite(days_ahead) or days_ahead > HORIZON_DAYS:
+        return None
+    return from_day_number(day + int(np.ceil(days_ahead)))

@@ -20,6 +20,14 @@ class ErrorBody(BaseModel):
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Well-formed but unusable input."},
+    401: {"model": ErrorBody, "description": "API keys are configured and none or an unknown one was sent."},
+    403: {"model": ErrorBody, "description": "The API key may not use this shop."},
+    429: {"model": ErrorBody, "description": "Over RATE_LIMIT_PER_MINUTE for this key; see `Retry-After`."},
     413: {"model": ErrorBody, "description": "More rows than MAX_PAYLOAD_ROWS or a body over the byte limit."},
     422: {"model": ErrorBody, "description": "Schema error; `detail` names each field."},
+}
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "Nothing stored for this id."}}
+JOB_STORE_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": "The job store (Redis) does not answer; retry shortly."},
 }

@@ -8,6 +8,8 @@ Rules (each reported as a `DataWarning` when it fires; none drops data silently)
   day. Totals stay net; demand estimates (`daily_net_units`) count a negative day as zero.
 - `future_sales`: rows dated after `as_of` are not used (they have not happened yet).
 - `unknown_products`: rows whose product is not in the request's inventory/items are not used.
+- `old_sales`: rows more than MAX_HISTORY_DAYS (10 years) before the latest sale are not used; no
+  decision here looks further back, and a century-wide date range must not cost a century of days.
 """
 
 from collections import defaultdict
@@ -22,6 +24,7 @@ from app.schemas.common import DataWarning, SaleRow
 from app.utils.dates import day_numbers
 
 _MAX_LISTED = 20
+MAX_HISTORY_DAYS = 3653
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,23 @@ def drop_future_rows(sales: SalesColumns, as_of_day: int) -> tuple[SalesColumns,
     return sales.take(~future), warning
 
 
+def drop_old_rows(sales: SalesColumns) -> tuple[SalesColumns, DataWarning | None]:
+    if sales.size == 0:
+        return sales, None
+    old = sales.day < int(sales.day.max()) - MAX_HISTORY_DAYS + 1
+    count = int(old.sum())
+    if not count:
+        return sales, None
+    warning = DataWarning(
+        code="old_sales",
+        message=f"{count} sales rows were more than {MAX_HISTORY_DAYS} days (10 years) older than the latest "
+        "sale and were not used.",
+        count=count,
+        product_ids=_listed(sales.product_ids, sales.product[old]),
+    )
+    return sales.take(~old), warning
+
+
 def drop_unknown_products(
     sales: SalesColumns, n_known: int, source: str
 ) -> tuple[SalesColumns, DataWarning | None]:
@@ -200,6 +220,8 @@ def clean_sales(
     if as_of_day is not None:
         sales, warning = drop_future_rows(sales, as_of_day)
         warnings += [warning] if warning else []
+    sales, warning = drop_old_rows(sales)
+    warnings += [warning] if warning else []
     warning = returns_warning(sales)
     warnings += [warning] if warning else []
     return sales, warnings
