@@ -135,3 +135,25 @@ def batch_markdown(results: dict) -> str:
     lines += ["", f"Speed-up from the second process at equal threads per process: {equal:.2f}x (target >= 1.7x: "
               f"{verdict(equal)}). Against one process allowed every core: {shared:.2f}x ({verdict(shared)})."]
     return "\n".join(lines)
+
+
+def load_markdown(results: dict) -> str:
+    lines = [f"Closed loop, {results['concurrency']} requests in flight, mix " +
+             ", ".join(f"{name} {share:.0%}" for name, share in results["mix"].items()) +
+             f"; one uvicorn worker with Redis, client on the same {results['cores']}-core machine.", "",
+             "| phase | endpoint | requests | errors | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|"]
+    for phase in ("load", "soak", "fault"):
+        if phase not in results:
+            continue
+        for name, e in results[phase]["endpoints"].items():
+            lines.append(f"| {phase} | {name} | {e['requests']} | {e['errors']} | {e['p50_ms']} | {e['p95_ms']} | "
+                         f"{e['p99_ms']} |")
+    load, soak = results["load"], results["soak"]
+    lines += ["", f"Load (60 s): {load['requests_per_s']} requests/s, {load['errors']} errors. Soak (5 min): "
+              f"{soak['requests_per_s']} requests/s, {soak['errors']} errors, server RSS {soak['rss_start_mb']} -> "
+              f"{soak['rss_end_mb']} MB ({soak['rss_growth_pct']:+.1f} %, target < +10 %)."]
+    if "fault" in results:
+        fault = results["fault"]
+        lines.append(f"Fault (30 s, Redis stopped at 10 s, started at 20 s): {fault['requests_per_s']} requests/s, "
+                     f"{fault['errors']} errors.")
+    return "\n".join(lines)

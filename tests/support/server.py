@@ -22,6 +22,13 @@ def free_port() -> int:
 @contextmanager
 def serving(env: dict[str, str]) -> Iterator[httpx.Client]:
     """Start the app with `env` (plus PATH), yield a client once /health answers, stop it after."""
+    with serving_process(env) as (client, _):
+        yield client
+
+
+@contextmanager
+def serving_process(env: dict[str, str]) -> Iterator[tuple[httpx.Client, int]]:
+    """As `serving`, also yielding the server's process id (to read its memory)."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
@@ -36,7 +43,7 @@ def serving(env: dict[str, str]) -> Iterator[httpx.Client]:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            yield client
+            yield client, server.pid
     finally:
         server.terminate()
         server.wait(timeout=10)

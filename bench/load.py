@@ -1,0 +1,163 @@
+"""Load, soak and a Redis fault under load, against a real uvicorn server on 127.0.0.1.
+
+An asyncio client (httpx2) keeps CONCURRENCY requests in flight, each picking from a mix:
+at-risk 40 %, cached forecast 30 % (the same body: a cache hit), insights 20 %, cold forecast
+10 % (a new shop each time, so it trains). Payloads are examples/payloads (real store-item
+sales; the cold forecast uses one of its products). Rate limits are off (RATE_LIMIT_PER_MINUTE=0)
+so the measured rate is the service's capacity. Phases:
+1. load: 60 s flat out; requests/s and p50/p95/p99 per endpoint; every non-2xx is an error;
+2. soak: 5 minutes of the same; the server's resident memory after warm-up and at the end;
+3. fault: 30 s with Redis stopped at 10 s and started again at 20 s (a redis-server of its own on
+   a free port); the service must keep answering (the documented degradation: cache misses).
+"""
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx2 as httpx
+
+from tests.support.server import free_port, serving_process
+
+PAYLOADS = Path(__file__).resolve().parents[1] / "examples" / "payloads"
+CONCURRENCY = 16
+MIX = [("at-risk", 0.4), ("forecast (cached)", 0.3), ("insights", 0.2), ("forecast (cold)", 0.1)]
+
+
+def _payloads() -> dict[str, dict]:
+    load = {name: json.loads((PAYLOADS / f"{name}.json").read_text()) for name in ("at-risk", "forecast", "insights")}
+    forecast = load["forecast"]
+    cold_sales = [row for row in forecast["sales"] if row["product_id"] == "p1"]
+    return {"at-risk": load["at-risk"], "forecast (cached)": forecast, "insights": load["insights"],
+            "forecast (cold)": {"shop_id": "cold", "sales": cold_sales, "periods": 14}}
+
+
+PATHS = {"at-risk": "at-risk", "forecast (cached)": "forecast", "insights": "insights", "forecast (cold)": "forecast"}
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _drive(base: str, seconds: float, payloads: dict[str, dict], seed: int) -> dict[str, list]:
+    """Closed loop: CONCURRENCY workers, each sending the next request as soon as one returns."""
+    rng = random.Random(seed)
+    names, weights = zip(*MIX, strict=True)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    errors: dict[str, list[str]] = {name: [] for name in names}
+    deadline = time.perf_counter() + seconds
+    counter = 0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal counter
+        while time.perf_counter() < deadline:
+            name = rng.choices(names, weights)[0]
+            body = payloads[name]
+            if name == "forecast (cold)":
+                counter += 1
+                body = {**body, "shop_id": f"cold-{seed}-{counter}"}
+            started = time.perf_counter()
+            try:
+                response = await client.post(f"/api/v1/smart-shelf/{PATHS[name]}", json=body)
+                if response.status_code >= 300:
+                    errors[name].append(f"HTTP {response.status_code}")
+            except httpx.HTTPError as exc:
+                errors[name].append(type(exc).__name__)
+            samples[name].append((time.perf_counter() - started) * 1000)
+
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
+    return {"samples": samples, "errors": errors}  # type: ignore[dict-item]
+
+
+def _quantile(ordered: list[float], q: float) -> float | None:
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else None
+
+
+def _summary(run: dict, seconds: float) -> dict:
+    out: dict = {"endpoints": {}}
+    total = 0
+    for name, values in run["samples"].items():
+        ordered = sorted(values)
+        total += len(ordered)
+        out["endpoints"][name] = {"requests": len(ordered), "errors": len(run["errors"][name]),
+                                  "error_kinds": sorted(set(run["errors"][name]))[:5],
+                                  **{f"p{q}_ms": _quantile(ordered, q / 100) for q in (50, 95, 99)}}
+    out["requests"] = total
+    out["requests_per_s"] = round(total / seconds, 1)
+    out["errors"] = sum(e["errors"] for e in out["endpoints"].values())
+    return out
+
+
+def _redis_server(port: int, workdir: str) -> subprocess.Popen:
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
+    for _ in range(50):
+        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip():
+            break
+        time.sleep(0.1)
+    return server
+
+
+def run(progress: Callable[[str], None], load_seconds: float = 60, soak_seconds: float = 300,
+        fault_seconds: float = 30) -> dict:
+    payloads = _payloads()
+    results: dict = {"concurrency": CONCURRENCY, "mix": dict(MIX), "cores": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as work:
+        port = free_port()
+        redis = _redis_server(port, work) if shutil.which("redis-server") else None
+        env = {"MODEL_DIR": f"{work}/models", "MODEL_SIGNING_KEY": "bench", "RATE_LIMIT_PER_MINUTE": "0",
+               **({"REDIS_URL": f"redis://127.0.0.1:{port}/0"} if redis else {})}
+        with serving_process(env) as (client, pid):
+            base = str(client.base_url).rstrip("/")
+            asyncio.run(_drive(base, 5, payloads, seed=0))  # warm-up: imports, caches, first models
+            progress(f"load: {load_seconds:.0f} s at concurrency {CONCURRENCY}")
+            results["load"] = _summary(asyncio.run(_drive(base, load_seconds, payloads, seed=1)), load_seconds)
+            progress(f"load: {results['load']['requests_per_s']} req/s, {results['load']['errors']} errors")
+            rss_start = _rss_mb(pid)
+            progress(f"soak: {soak_seconds:.0f} s, RSS at start {rss_start:.0f} MB")
+            soak = _summary(asyncio.run(_drive(base, soak_seconds, payloads, seed=2)), soak_seconds)
+            rss_end = _rss_mb(pid)
+            results["soak"] = {**soak, "rss_start_mb": round(rss_start), "rss_end_mb": round(rss_end),
+                               "rss_growth_pct": round((rss_end / rss_start - 1) * 100, 1)}
+            progress(f"soak: RSS {rss_start:.0f} -> {rss_end:.0f} MB, {soak['errors']} errors")
+            if redis:
+                results["fault"] = _fault(base, payloads, fault_seconds, redis, port, work, progress)
+                redis = results["fault"].pop("_server")
+        if redis:
+            redis.terminate()
+            redis.wait(10)
+    return results
+
+
+def _fault(base: str, payloads: dict, seconds: float, redis: subprocess.Popen, port: int, work: str,
+           progress: Callable[[str], None]) -> dict:
+    """Load while Redis is stopped a third of the way in and started again at two thirds."""
+    state: dict = {}
+
+    def operator() -> None:
+        time.sleep(seconds / 3)
+        redis.kill()
+        redis.wait()
+        progress("fault: Redis stopped")
+        time.sleep(seconds / 3)
+        state["server"] = _redis_server(port, work)
+        progress("fault: Redis started again")
+
+    async def both() -> dict:
+        return (await asyncio.gather(_drive(base, seconds, payloads, seed=3), asyncio.to_thread(operator)))[0]
+
+    summary = _summary(asyncio.run(both()), seconds)
+    progress(f"fault: {summary['errors']} errors")
+    return {**summary, "_server": state.get("server")}
