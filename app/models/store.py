@@ -3,8 +3,9 @@
 Layout: MODEL_DIR/<shop digest>/<artifact id>/{model.joblib, meta.json, model.sig}.
 `model.sig` is HMAC-SHA256(MODEL_SIGNING_KEY, model bytes + meta bytes). An artifact is
 unpickled only after its signature verifies and its recorded library versions equal the running
-ones; otherwise `ArtifactRejected` says why and the caller retrains. Every file is written to
-a temporary name and renamed into place, so a crash never leaves half an artifact.
+ones; otherwise `ArtifactRejected` says why and the caller retrains. An artifact's files are
+written into a temporary folder that is renamed into place, so a crash or a full disk never
+leaves half an artifact.
 """
 
 import hashlib
@@ -74,9 +75,18 @@ def save(model_dir: str, shop_id: str, artifact_id: str, obj: Any, meta: dict[st
     model = buffer.getvalue()
     full_meta = {**meta, "artifact_id": artifact_id, "libraries": library_versions(), "saved_at": time.time()}
     meta_bytes = json.dumps(full_meta, sort_keys=True).encode()
-    _write_atomic(folder / "model.joblib", model)
-    _write_atomic(folder / "meta.json", meta_bytes)
-    _write_atomic(folder / "model.sig", _signature(signing_key, model, meta_bytes).encode())
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{artifact_id}."))
+    try:  # the three files appear together, by one rename of their folder, or not at all
+        _write_atomic(staging / "model.joblib", model)
+        _write_atomic(staging / "meta.json", meta_bytes)
+        _write_atomic(staging / "model.sig", _signature(signing_key, model, meta_bytes).encode())
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return StoredArtifact(folder, full_meta)
 
 
@@ -108,6 +118,10 @@ def cleanup(model_dir: str, keep_per_product: int, max_age_days: float, now: flo
     if not root.exists():
         return {"removed": removed, "kept": 0}
     for shop in (p for p in root.iterdir() if p.is_dir()):
+        for staging in (p for p in shop.iterdir() if p.is_dir() and p.name.startswith(".")):
+            if now - staging.stat().st_mtime > 3600:  # left by a process that died while saving
+                shutil.rmtree(staging, ignore_errors=True)
+                removed.append(str(staging))
         artifacts = []
         for folder in (p for p in shop.iterdir() if p.is_dir() and (p / "meta.json").exists()):
             try:

@@ -241,3 +241,35 @@ def test_unwritable_model_dir_still_answers_and_leaves_no_partial_artifact(tmp_p
     assert response.status_code == 200 and response.json()["meta"]["cache"] == "miss"
     assert "artifact_not_saved" in capsys.readouterr().out
     assert not list(tmp_path.rglob("model.joblib")) and not list(tmp_path.rglob(".model.joblib*"))
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 256 KiB tmpfs filled to within 1 KiB: every artifact write runs out of space (needs root)."""
+    mount_point = tmp_path / "full"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        free = shutil.disk_usage(mount_point).free
+        (mount_point / "filler").write_bytes(b"\0" * (free - 1024))
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_full_model_dir_still_answers_logs_it_and_leaves_no_partial_artifact(full_disk, redis_url, capsys):
+    config = Settings(_env_file=None, model_dir=str(full_disk / "models"), redis_url=redis_url,  # type: ignore[call-arg]
+                      model_signing_key="k")
+    with TestClient(create_app(config)) as client:
+        response = client.post(f"{PREFIX}/forecast", json=body(days=200))
+    assert response.status_code == 200 and response.json()["meta"]["cache"] == "miss"
+    out = capsys.readouterr().out
+    assert "artifact_not_saved" in out and "No space left on device" in out
+    parts = {"model.joblib", "meta.json", "model.sig"}
+    for folder in (p for p in full_disk.rglob("*") if p.is_dir()):
+        present = {f.name for f in folder.iterdir()} & parts
+        assert present in (set(), parts), folder  # an artifact is complete or absent
+    assert not list(full_disk.rglob(".*"))  # no temporary file or staging folder left behind
