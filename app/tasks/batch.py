@@ -80,7 +80,8 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
                                      "sales": [row for p in chunk for row in rows_by_product[p]]})
               for chunk in chunks]
     meta = _meta("forecast_batch", request.shop_id, chunks, push=False)
-    specs = [{"job_id": job_id, "index": i, "source": "request", "push": False} for i in range(len(chunks))]
+    specs = [{"job_id": job_id, "index": i, "source": "request", "push": False, "product_ids": chunk}
+             for i, chunk in enumerate(chunks)]
     return job_id, meta, inputs, specs
 
 
@@ -137,13 +138,6 @@ def _chunk_request(spec: dict[str, Any], ctx: Context) -> tuple[ForecastRequest 
     return ForecastRequest.model_validate_json(raw), []
 
 
-def _products(spec: dict[str, Any], ctx: Context) -> list[str]:
-    if "product_ids" in spec:
-        return list(spec["product_ids"])
-    raw = ctx.jobs.chunk_input(spec["job_id"], spec["index"])
-    return list(json.loads(raw)["product_ids"]) if raw else []
-
-
 def run_chunk(spec: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Forecast one chunk (pull, forecast, push) and record it once; never raises for bad data."""
     job_id, index = spec["job_id"], spec["index"]
@@ -161,15 +155,15 @@ def run_chunk(spec: dict[str, Any], ctx: Context) -> dict[str, Any]:
             forecasts = [f.model_dump(mode="json") for f in response.forecasts]
             warnings = [w.model_dump(mode="json") for w in response.warnings]
     except BackendError as exc:
-        errors.append(_error("pull", str(exc), _products(spec, ctx), exc.attempts))
+        errors.append(_error("pull", str(exc), spec["product_ids"], exc.attempts))
     except (SmartShelfError, ValidationError) as exc:
-        errors.append(_error("forecast", str(exc), _products(spec, ctx)))
+        errors.append(_error("forecast", str(exc), spec["product_ids"]))
     except Exception as exc:  # a bug in one chunk must not stop the batch; logged with its traceback
         log.exception("chunk_crashed", job_id=job_id, index=index)
-        errors.append(_error("forecast", f"internal error: {type(exc).__name__}", _products(spec, ctx)))
+        errors.append(_error("forecast", f"internal error: {type(exc).__name__}", spec["product_ids"]))
     if spec.get("push") and forecasts:
         errors += _push(spec, ctx, forecasts, warnings, errors)
-    summary = {"products": len(_products(spec, ctx)), "forecasts": len(forecasts), "errors": errors,
+    summary = {"products": len(spec["product_ids"]), "forecasts": len(forecasts), "errors": errors,
                "warnings": warnings, "worker": worker, "seconds": round(time.monotonic() - started, 3)}
     recorded = ctx.jobs.finish_chunk(job_id, index, summary, forecasts)
     log.info("chunk_done", job_id=job_id, index=index, forecasts=len(forecasts), errors=len(errors),
