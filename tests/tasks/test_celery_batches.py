@@ -172,12 +172,16 @@ def test_worker_killed_mid_batch_leaves_work_another_worker_finishes(scheduled):
     first = workers.start("a")
     job_id = run_schedule(settings, BATCH_TASK)
     store = make_job_store(settings.redis_url, 1)  # read directly: which chunks run, which are done
+    running: list[int] = []
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait until worker a is inside a chunk, then kill it
+    while not running and time.monotonic() < deadline:  # freeze worker a inside a chunk, then kill it
         current = store.state(job_id)
-        running = [i for i in current["started"] if i not in current["done"]] if current else []
-        if current and current["done"] and running:
-            break
+        if current and current["done"] and set(current["started"]) - set(current["done"]):
+            os.killpg(first.pid, signal.SIGSTOP)  # frozen: nothing it does can race the check below
+            current = store.state(job_id)
+            running = sorted(set(current["started"]) - set(current["done"]))
+            if not running:
+                os.killpg(first.pid, signal.SIGCONT)
         time.sleep(0.01)
     assert running, "worker a was never caught inside a chunk"
     workers.kill(first)
