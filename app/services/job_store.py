@@ -43,11 +43,12 @@ class MemoryHashes:
         self._lock = threading.Lock()
 
     def _hash(self, key: str, ttl: float | None = None) -> dict[str, bytes]:
+        """The live fields of `key` (an expired hash is dropped); with `ttl`, created or kept alive."""
         now = time.monotonic()
-        expires, fields = self._data.get(key, (now + (ttl or 0), {}))
-        if expires < now and ttl is None:
+        expires, fields = self._data.get(key, (now, {}))
+        if expires < now:
             self._data.pop(key, None)
-            return {}
+            expires, fields = now, {}
         if ttl is not None:
             self._data[key] = (max(expires, now + ttl), fields)
         return fields
