@@ -139,3 +139,15 @@ def test_logs_name_the_key_but_never_the_key_or_the_payload(tmp_path, capsys):
     assert not [name for name in names if name in out]
     assert "shop-123-backend" in out
     assert all(json.loads(line) for line in out.splitlines() if line.startswith("{"))
+
+
+def test_cors_preflight_passes_without_a_key(tmp_path):
+    settings = keyed_settings(tmp_path, cors_origins=["https://backoffice.example.com"])
+    with TestClient(create_app(settings)) as client:
+        preflight = client.options(f"{API}/at-risk", headers={
+            "Origin": "https://backoffice.example.com", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-api-key,content-type"})
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://backoffice.example.com"
+        assert client.post(f"{API}/at-risk", json=AT_RISK_EXAMPLE,
+                           headers={"Origin": "https://backoffice.example.com"}).status_code == 401

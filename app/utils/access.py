@@ -95,7 +95,7 @@ class AccessMiddleware:
                 message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
-        if path.startswith(OPEN_PATHS):
+        if path.startswith(OPEN_PATHS) or scope["method"] == "OPTIONS":  # CORS preflights carry no key
             await self.app(scope, receive, send_with_headers)
             return
         refusal = self._check(scope)
