@@ -217,3 +217,25 @@ def test_on_demand_batch_runs_on_the_celery_workers(scheduled):
     job, progress = follow(api, accepted.json()["job_id"])
     assert job["state"] == "succeeded" and progress[-1] == 4 and state.accepted == {}  # nothing pushed
     assert sorted(f["product_id"] for f in job["forecasts"]) == ["p1", "p2", "p3", "p4"]
+
+
+def test_beat_starts_with_the_configured_schedule(tmp_path, redis_url):
+    env = {**os.environ, "REDIS_URL": redis_url, "BATCH_CRON": "15 6 * * mon-fri", "SCHEDULE_TIMEZONE": "Europe/Paris"}
+    beat = subprocess.Popen([sys.executable, "-m", "celery", "-A", "app.tasks.celery_app", "beat", "--loglevel=DEBUG",
+                             "-s", str(tmp_path / "beat-schedule")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    try:
+        assert beat.stdout is not None
+        for line in beat.stdout:  # beat runs until stopped: read until it has printed its schedule
+            lines.append(line)
+            if "beat: Waking up" in line:
+                break
+    finally:
+        os.killpg(beat.pid, signal.SIGTERM)
+        beat.wait(10)
+    output = "".join(lines)
+    assert "beat: Starting..." in output
+    assert "smartshelf.daily_forecast_batch() <crontab: 15 6 * * mon-fri" in output
+    assert "smartshelf.retrain_models() <crontab: 0 2 * * *" in output
+    assert "smartshelf.cleanup_old_models() <crontab: 0 4 * * sun" in output
