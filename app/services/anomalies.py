@@ -14,6 +14,8 @@
   scikit-learn's IsolationForest with random_state 0 (deterministic).
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -105,14 +107,15 @@ def _forest(product_ids: np.ndarray, units: np.ndarray, start: np.ndarray, z: np
 
     observed = np.arange(units.shape[1])[None, :] >= start[:, None]
     values = np.where(observed, units, np.nan)
-    mean = np.nanmean(values, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        # a product without sales in a half (or with one day) has NaN statistics there, set to 0 below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=1)
         variability = np.nanstd(values, axis=1) / np.where(mean > 0, mean, 1.0)
-    zero_share = np.nansum(values == 0, axis=1) / np.maximum(observed.sum(axis=1), 1)
-    half = units.shape[1] // 2
-    recent, early = np.nanmean(values[:, half:], axis=1), np.nanmean(values[:, :half], axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+        half = units.shape[1] // 2
+        recent, early = np.nanmean(values[:, half:], axis=1), np.nanmean(values[:, :half], axis=1)
         trend = np.nan_to_num(np.log((recent + 1) / (early + 1)))
+    zero_share = np.nansum(values == 0, axis=1) / np.maximum(observed.sum(axis=1), 1)
     peak = np.nan_to_num(np.nanmax(np.abs(z), axis=1, initial=0.0))
     names = ["mean daily units (log)", "variability", "share of zero days", "trend (log ratio)", "largest |z|"]
     features = np.column_stack([np.log1p(np.nan_to_num(mean)), np.nan_to_num(variability), zero_share, trend, peak])

@@ -28,7 +28,7 @@ def margin_cap(price: np.ndarray, cost: np.ndarray, min_margin_pct: float) -> np
     NaN cost (unknown) -> no cap (100). Negative result -> 0 (even full price misses the floor).
     """
     floor_price = cost / (1.0 - min_margin_pct / 100.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cap = (1.0 - floor_price / price) * 100.0
     cap = np.where(price > 0, cap, 0.0)
     return np.where(np.isnan(cost), 100.0, np.clip(cap, 0.0, 100.0))
