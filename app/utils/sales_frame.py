@@ -138,52 +138,33 @@ def returns_warning(sales: SalesColumns) -> DataWarning | None:
     )
 
 
-def drop_future_rows(sales: SalesColumns, as_of_day: int) -> tuple[SalesColumns, DataWarning | None]:
-    future = sales.day > as_of_day
-    count = int(future.sum())
+def _drop(sales: SalesColumns, rows: np.ndarray, code: str, message: str) -> tuple[SalesColumns, DataWarning | None]:
+    """Remove the `rows` mask, reported as `code`; `message` follows the row count."""
+    count = int(rows.sum())
     if not count:
         return sales, None
-    warning = DataWarning(
-        code="future_sales",
-        message=f"{count} sales rows were dated after as_of and were not used.",
-        count=count,
-        product_ids=_listed(sales.product_ids, sales.product[future]),
-    )
-    return sales.take(~future), warning
+    warning = DataWarning(code=code, message=f"{count} sales rows {message}", count=count,
+                          product_ids=_listed(sales.product_ids, sales.product[rows]))
+    return sales.take(~rows), warning
+
+
+def drop_future_rows(sales: SalesColumns, as_of_day: int) -> tuple[SalesColumns, DataWarning | None]:
+    return _drop(sales, sales.day > as_of_day, "future_sales", "were dated after as_of and were not used.")
 
 
 def drop_old_rows(sales: SalesColumns) -> tuple[SalesColumns, DataWarning | None]:
     if sales.size == 0:
         return sales, None
-    old = sales.day < int(sales.day.max()) - MAX_HISTORY_DAYS + 1
-    count = int(old.sum())
-    if not count:
-        return sales, None
-    warning = DataWarning(
-        code="old_sales",
-        message=f"{count} sales rows were more than {MAX_HISTORY_DAYS} days (10 years) older than the latest "
-        "sale and were not used.",
-        count=count,
-        product_ids=_listed(sales.product_ids, sales.product[old]),
-    )
-    return sales.take(~old), warning
+    return _drop(sales, sales.day < int(sales.day.max()) - MAX_HISTORY_DAYS + 1, "old_sales",
+                 f"were more than {MAX_HISTORY_DAYS} days (10 years) older than the latest sale and were not used.")
 
 
 def drop_unknown_products(
     sales: SalesColumns, n_known: int, source: str
 ) -> tuple[SalesColumns, DataWarning | None]:
     """Remove rows for products outside the request's own `source` list (codes >= n_known)."""
-    unknown = sales.product >= n_known
-    count = int(unknown.sum())
-    if not count:
-        return sales, None
-    warning = DataWarning(
-        code="unknown_products",
-        message=f"{count} sales rows were for products not in {source} and were not used.",
-        count=count,
-        product_ids=_listed(sales.product_ids, sales.product[unknown]),
-    )
-    return sales.take(~unknown), warning
+    return _drop(sales, sales.product >= n_known, "unknown_products",
+                 f"were for products not in {source} and were not used.")
 
 
 def daily_net_units(sales: SalesColumns, n_products: int, first_day: int, n_days: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from app.services import audit
 from app.services.job_store import make_job_store
 from app.tasks.celery_app import BATCH_TASK, CLEANUP_TASK, RETRAIN_TASK, beat_schedule, create_celery_app
 from tests.support.backend import BackendState, Fault, running_backend
+from tests.support.jobs import follow
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 SECRET = "webhook-secret"
@@ -101,17 +102,6 @@ def run_schedule(settings: Settings, task: str) -> str:
     job_ids = result.get(timeout=60)
     assert len(job_ids) == 1
     return job_ids[0]
-
-
-def follow(api: TestClient, job_id: str, timeout: float = 120) -> tuple[dict, list[int]]:
-    progress, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = api.get(f"/api/v1/jobs/{job_id}").json()
-        progress.append(job["progress"]["done"])
-        if job["finished_at"]:
-            return job, progress
-        time.sleep(0.05)
-    raise AssertionError(f"not finished: {job}")
 
 
 def delivered_products(state: BackendState) -> list[str]:

@@ -1,29 +1,17 @@
 """POST /forecast/batch and GET /jobs with the in-process runner (embedded default, no broker)."""
 
-import time
-
+import pandas as pd
 import pytest
 
 from tests.conftest import sales_rows
+from tests.support.jobs import follow
 
 PREFIX = "/api/v1/smart-shelf"
 
 
 def store_rows(store_item, items: range, days: int = 200) -> list[dict]:
     frame = store_item[(store_item["store"] == 1) & store_item["item"].isin(items)]
-    return sales_rows(frame[frame["date"] > frame["date"].max() - __import__("pandas").Timedelta(days=days)])
-
-
-def wait_finished(client, job_id: str, timeout: float = 60.0) -> tuple[dict, list[int]]:
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}").json()
-        seen.append(job["progress"]["done"])
-        if job["finished_at"]:
-            return job, seen
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s: {job}")
+    return sales_rows(frame[frame["date"] > frame["date"].max() - pd.Timedelta(days=days)])
 
 
 @pytest.mark.slow
@@ -34,7 +22,7 @@ def test_batch_runs_in_process_and_matches_the_forecast_endpoint(client, setting
     assert accepted.status_code == 202, accepted.text
     body = accepted.json()
     assert body["runner"] == "in-process" and body["total_products"] == 5 and body["chunks"] == 3
-    job, seen = wait_finished(client, body["job_id"])
+    job, seen = follow(client, body["job_id"])
     assert job["state"] == "succeeded" and job["errors"] == []
     assert job["progress"] == {"done": 5, "total": 5, "chunks_done": 3, "chunks_total": 3}
     assert seen == sorted(seen) and seen[-1] == 5
@@ -77,7 +65,7 @@ def test_a_product_that_cannot_be_forecast_is_an_error_not_a_lost_product(client
     late = [{"product_id": "b", "date": "2025-03-01", "qty": 3}]  # after as_of: nothing left to learn from
     body = client.post(f"{PREFIX}/forecast/batch", json={"shop_id": "s", "sales": good + late,
                                                          "as_of": "2025-02-01"}).json()
-    job, _ = wait_finished(client, body["job_id"])
+    job, _ = follow(client, body["job_id"])
     assert job["state"] == "completed_with_errors"
     assert [e["product_ids"] for e in job["errors"]] == [["b"]] and job["errors"][0]["stage"] == "forecast"
     assert [f["product_id"] for f in job["forecasts"]] == ["a"]
