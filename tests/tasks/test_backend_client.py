@@ -1,5 +1,6 @@
 """The backend client against a real HTTP server on 127.0.0.1: signatures, retries, give-ups."""
 
+import hmac
 import time
 
 import pytest
@@ -98,7 +99,7 @@ def test_pull_shops_and_sales(backend):
 
 
 def test_signature_and_retry_after_formats():
-    assert sign("k", b"body") == "sha256=" + __import__("hmac").new(b"k", b"body", "sha256").hexdigest()
+    assert sign("k", b"body") == "sha256=" + hmac.new(b"k", b"body", "sha256").hexdigest()
     assert retry_after_seconds("7") == 7.0 and retry_after_seconds(None) is None
     assert retry_after_seconds("soon") is None
     assert 0 <= retry_after_seconds(time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 5))) <= 5

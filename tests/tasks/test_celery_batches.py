@@ -4,6 +4,7 @@ The stand-in backend (tests/support/backend.py) serves re-dated store-item sales
 push's signature, de-duplicates by Idempotency-Key and fails the first pushes on purpose.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -104,6 +105,10 @@ def run_schedule(settings: Settings, task: str) -> str:
     return job_ids[0]
 
 
+def audit_kinds(settings: Settings) -> list[str]:
+    return [json.loads(line)["kind"] for line in audit.audit_path(settings.model_dir).open()]
+
+
 def delivered_products(state: BackendState) -> list[str]:
     return [f["product_id"] for body in state.accepted.values() for f in body["forecasts"]]
 
@@ -122,7 +127,7 @@ def test_daily_batch_fans_out_retries_pushes_and_delivers_each_chunk_once(schedu
     assert sum(state.attempts.values()) == 4 + 3 and state.duplicates == 0 and state.bad_signatures == 0
     assert len(job["forecasts"]) == 12 and all(len(f["predictions"]) == 7 for f in job["forecasts"])
     verified = api.get("/api/v1/audit/verify").json()
-    kinds = [r["kind"] for r in map(__import__("json").loads, audit.audit_path(settings.model_dir).open())]
+    kinds = audit_kinds(settings)
     assert verified["ok"] and kinds.count("batch_pushed") == 4 and kinds.count("model_trained") == 4
 
 
@@ -133,7 +138,7 @@ def test_retrain_then_batch_reuses_the_trained_models(scheduled):
     assert retrain["state"] == "succeeded" and state.accepted == {}  # retraining pushes nothing
     batch, _ = follow(api, run_schedule(settings, BATCH_TASK))
     assert batch["state"] == "succeeded" and len(state.accepted) == 4
-    kinds = [r["kind"] for r in map(__import__("json").loads, audit.audit_path(settings.model_dir).open())]
+    kinds = audit_kinds(settings)
     assert kinds.count("model_trained") == 4  # 03:00 answered from what 02:00 trained
 
 
