@@ -37,3 +37,18 @@ def test_memory_jobs_expire_and_do_not_come_back_on_a_write():
     assert store.state("j") is None
     store.finish("j", {"state": "succeeded"})  # a late write creates no half job
     assert store.state("j") is None
+
+
+def test_job_api_answers_503_while_the_job_store_is_down(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+    from app.schemas.forecast import FORECAST_EXAMPLE
+
+    settings = Settings(_env_file=None, model_dir=str(tmp_path), redis_url="redis://127.0.0.1:9/0")  # type: ignore[call-arg]
+    with TestClient(create_app(settings)) as client:
+        accepted = client.post("/api/v1/smart-shelf/forecast/batch", json=FORECAST_EXAMPLE)
+        status = client.get("/api/v1/jobs/anything")
+    for response in (accepted, status):
+        assert response.status_code == 503 and response.json()["error"] == "job_store_unavailable"
