@@ -74,10 +74,6 @@ def _latest_path(settings: Settings, shop_id: str, product_id: str) -> Path:
     return store.shop_dir(settings.model_dir, shop_id) / "latest" / f"{_digest(product_id)}.json"
 
 
-def _history_path(settings: Settings, shop_id: str, product_id: str) -> Path:
-    return _latest_path(settings, shop_id, product_id).with_suffix(".history.json")
-
-
 def _history_tail(panel: Panel, row: int, periods: int) -> dict[str, list[Any]]:
     """The recent history a forecast was made from (for plots): 4x the horizon, at least 8 weeks."""
     length = min(int(panel.observed[row]), max(4 * periods, 56 // panel.step))
@@ -87,9 +83,10 @@ def _history_tail(panel: Panel, row: int, periods: int) -> dict[str, list[Any]]:
 
 
 def forecast_history(shop_id: str, product_id: str, settings: Settings) -> dict[str, list[Any]] | None:
-    """The history tail stored with the latest forecast, or None."""
-    stored: dict[str, list[Any]] | None = _read_json(_history_path(settings, shop_id, product_id))
-    return stored
+    """The history tail stored in the latest forecast's file (beside the forecast), or None."""
+    stored = _read_json(_latest_path(settings, shop_id, product_id)) or {}
+    history: dict[str, list[Any]] | None = stored.get("history")
+    return history
 
 
 def _accuracy_path(settings: Settings, shop_id: str) -> Path:
@@ -205,9 +202,8 @@ def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, 
                                               for lk, f in zip(latest, response.forecasts, strict=True)}}, ttl)
                 for forecast in response.forecasts:
                     _write_or_log(_latest_path(settings, request.shop_id, forecast.product_id),
-                                  forecast.model_dump(mode="json"))
-                    _write_or_log(_history_path(settings, request.shop_id, forecast.product_id),
-                                  _history_tail(panel, index[forecast.product_id], request.periods))
+                                  {**forecast.model_dump(mode="json"),  # the model ignores `history` on reading
+                                   "history": _history_tail(panel, index[forecast.product_id], request.periods)})
     _monitor(response, previous, panel, settings, request.shop_id)
     FORECAST_CACHE.labels(response.meta.cache).inc()
     return response

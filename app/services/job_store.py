@@ -191,18 +191,22 @@ class JobStore:
         """How many kept jobs are in each state (for /metrics)."""
         counts: dict[str, int] = {}
         for job_id, _ in self.recent():
-            fields = self._hashes.hgetall(f"ss:job:{job_id}")
-            if "meta" not in fields:
-                continue
-            state = (json.loads(fields["finished"])["state"] if "finished" in fields else
-                     "running" if any(name.startswith(("done:", "started:")) for name in fields) else "queued")
-            counts[state] = counts.get(state, 0) + 1
+            state = self.state(job_id)
+            if state is not None:
+                counts[job_state(state)] = counts.get(job_state(state), 0) + 1
         return counts
 
     def recent(self) -> list[tuple[str, dict[str, Any]]]:
         """(job id, summary) of the jobs still kept, newest first."""
         entries = [(k, json.loads(v)) for k, v in self._hashes.hgetall(INDEX).items()]
         return sorted(entries, key=lambda kv: kv[1]["created"], reverse=True)
+
+
+def job_state(state: dict[str, Any]) -> str:
+    """queued, running, or the finish report's outcome, from a `JobStore.state` record."""
+    if state["finished"]:
+        return str(state["finished"]["state"])
+    return "running" if state["done"] or state["started"] else "queued"
 
 
 def make_job_store(redis_url: str | None, ttl_days: float) -> JobStore:

@@ -1,10 +1,11 @@
 """Batch jobs as the API serves them: submit an on-demand batch, read a job's state."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from app.schemas.forecast import ForecastRequest
 from app.schemas.jobs import JobAccepted, JobProgress, JobState, JobStatus
+from app.services.job_store import job_state
 from app.tasks.batch import Context, plan_request_job
 from app.tasks.dispatch import Runner
 from app.utils.errors import NotFoundError, PayloadTooLargeError
@@ -42,9 +43,8 @@ def job_status(job_id: str, state: dict[str, Any], forecasts: list[Any] | None) 
     if meta.get("error"):
         errors.insert(0, {"stage": "shops", "message": meta["error"], "product_ids": [], "attempts": None})
     warnings = [w for _, chunk in sorted(done.items()) for w in chunk.get("warnings", [])]
-    current: JobState = (finished["state"] if finished else "running" if done or state["started"] else "queued")
     return JobStatus(
-        job_id=job_id, kind=meta["kind"], shop_id=meta.get("shop_id"), state=current,
+        job_id=job_id, kind=meta["kind"], shop_id=meta.get("shop_id"), state=cast(JobState, job_state(state)),
         created_at=meta["created_at"], finished_at=finished["finished_at"] if finished else None,
         batch_date=meta.get("batch_date"),
         progress=JobProgress(done=sum(chunk_products[i] for i in done if i < len(chunk_products)),

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.schemas.forecast import ForecastRequest
 from app.services import audit
+from app.services.forecast import requested_products
 from app.services.forecast_cache import cached_forecast
 from app.services.job_store import JobStore
 from app.tasks.backend_client import BackendClient, BackendError, idempotency_key
@@ -66,14 +67,7 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     rows_by_product: dict[str, list[Any]] = {}
     for row in request.sales:
         rows_by_product.setdefault(row["product_id"], []).append(row)
-    wanted = ([request.product_id] if request.product_id else []) + list(request.product_ids or [])
-    for index, product_id in enumerate(wanted):
-        if product_id not in rows_by_product:
-            field = "product_id" if request.product_id and index == 0 else (
-                f"product_ids[{index - (1 if request.product_id else 0)}]")
-            raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`", field=field)
-    products = list(dict.fromkeys(wanted)) if wanted else list(rows_by_product)
-    chunks = _chunks(products, settings.batch_chunk_size)
+    chunks = _chunks(requested_products(request, list(rows_by_product)), settings.batch_chunk_size)
     job_id = uuid.uuid4().hex
     common = request.model_dump(mode="json", exclude={"sales", "product_id", "product_ids"})
     inputs = [pydantic_core.to_json({**common, "product_ids": chunk,

@@ -93,9 +93,8 @@ def _shop_jobs(kind: str, push: bool) -> list[str]:
     job_ids = []
     for shop in shops:
         job_id, meta, specs = plan_shop_job(kind, shop, batch_date, ctx.settings, push)
-        created = ctx.jobs.create(job_id, meta)
-        state = ctx.jobs.state(job_id)
-        if created or (state is not None and state["finished"] is None):
+        # a job that exists but never finished (its dispatch may have died) is sent again: chunks are idempotent
+        if ctx.jobs.create(job_id, meta) or not (ctx.jobs.state(job_id) or {}).get("finished"):
             runner.submit(job_id, specs, ctx)
         job_ids.append(job_id)
     log.info("schedule_started", kind=kind, shops=len(shops), jobs=job_ids)
