@@ -38,8 +38,12 @@ class Settings(BaseSettings):
     drift_margin: float = Field(
         default=0.5, ge=0, description="Drift when realized MASE > backtest MASE x (1 + this)."
     )
-    max_payload_rows: int = Field(default=100_000, ge=1, description="Max records per request.")
+    max_payload_rows: int = Field(
+        default=100_000, ge=1, description="Max values per request: sales rows, series cells and CSV lines alike, "
+        "plus other rows (inventory, events).")
     max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, description="Max request body size.")
+    max_csv_bytes: int = Field(default=256 * 1024 * 1024, ge=1024,
+                               description="Max size of an uploaded sales CSV after gzip decompression.")
     default_max_discount_pct: float = Field(default=40.0, gt=0, le=100)
     default_min_margin_pct: float = Field(default=10.0, ge=0, lt=100)
     promotion_elasticity_multiplier: float = Field(
@@ -58,7 +62,7 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="First retry delay; doubles per attempt, with full jitter.")
     backend_retry_max_seconds: float = Field(default=60.0, ge=0, description="Cap of one retry delay.")
     batch_chunk_size: int = Field(default=250, ge=1, description="Products per batch task.")
-    batch_max_rows: int = Field(default=2_000_000, ge=1, description="Max sales rows of one on-demand batch.")
+    batch_max_rows: int = Field(default=2_000_000, ge=1, description="Max values of one on-demand batch.")
     batch_history_days: int = Field(default=730, ge=28, description="Days of sales the nightly jobs pull.")
     job_ttl_days: float = Field(default=7, gt=0, description="How long job states and results are kept.")
     schedule_timezone: str = Field(default="UTC", description="Time zone of the beat schedule.")

@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    app.state.settings = settings
     if settings.docs_enabled:
         install_docs(app)
     app.dependency_overrides[get_settings] = lambda: settings

@@ -32,6 +32,6 @@ def post_anomalies(
 ) -> AnomaliesResponse:
     """Find anomalies."""
     guard(request.shop_id)
-    check_row_limit(settings, sales=request.sales, stock_movements=request.stock_movements,
+    check_row_limit(settings, request, stock_movements=request.stock_movements,
                     opening_stock=request.opening_stock)
     return find_anomalies(request)

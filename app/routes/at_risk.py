@@ -33,5 +33,5 @@ def post_at_risk(
 ) -> AtRiskResponse:
     """Flag products at risk."""
     guard(request.shop_id)
-    check_row_limit(settings, inventory=request.inventory, sales=request.sales)
+    check_row_limit(settings, request, inventory=request.inventory)
     return find_at_risk(request, settings)

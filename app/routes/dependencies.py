@@ -4,8 +4,10 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 
 from app.config import Settings, get_settings
+from app.schemas.sales import SalesPayload
 from app.tasks.batch import Context
 from app.utils.access import ForbiddenError, Principal
 from app.utils.cache import Cache
@@ -38,15 +40,25 @@ def get_context(request: Request, settings: SettingsDep) -> Context:
 ContextDep = Annotated[Context, Depends(get_context)]
 
 
-def check_row_limit(settings: Settings, **collections: Sequence[object]) -> None:
-    """413 when the request's rows together exceed MAX_PAYLOAD_ROWS."""
-    rows = sum(len(rows) for rows in collections.values())
-    if rows > settings.max_payload_rows:
-        counts = ", ".join(f"{name}={len(rows)}" for name, rows in collections.items())
-        raise PayloadTooLargeError(
-            f"{rows} rows ({counts}) exceed MAX_PAYLOAD_ROWS={settings.max_payload_rows}; "
-            "split the request"
-        )
+def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, require_sales: bool = False,
+                    limit: int | None = None, limit_name: str = "MAX_PAYLOAD_ROWS",
+                    **collections: Sequence[object]) -> None:
+    """413 when the request's values together exceed `limit` (MAX_PAYLOAD_ROWS by default).
+
+    Sales count by value, whatever their form: a row, a series cell (null or not) and an uploaded
+    CSV line are one value each. With `require_sales`, a request without any sales is a 422.
+    """
+    limit = settings.max_payload_rows if limit is None else limit
+    counts = {name: len(rows) for name, rows in collections.items()}
+    if payload is not None:
+        counts["sales"] = payload.sales_values()
+        if require_sales and not counts["sales"]:
+            raise RequestValidationError([{"type": "missing", "loc": ("body", "sales"), "input": None,
+                                           "msg": "no sales: send `sales` rows, `series` or a CSV file"}])
+    total = sum(counts.values())
+    if total > limit:
+        listed = ", ".join(f"{name}={count}" for name, count in counts.items())
+        raise PayloadTooLargeError(f"{total} values ({listed}) exceed {limit_name}={limit}; split the request")
 
 
 class ShopGuard:

@@ -32,5 +32,5 @@ def post_insights(
 ) -> InsightsResponse:
     """Summarise sales."""
     guard(request.shop_id)
-    check_row_limit(settings, sales=request.sales)
+    check_row_limit(settings, request)
     return summarise_sales(request)

@@ -4,14 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
-from app.routes.dependencies import ContextDep, ShopGuardDep
+from app.routes.dependencies import ContextDep, ShopGuardDep, check_row_limit
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
 from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
 from app.services.jobs import read_job, submit_forecast_batch
-from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
+from app.utils.sales_upload import SalesRoute, uploaded_sales
 
-router = APIRouter(tags=["jobs"], route_class=FastJSONRoute)
+router = APIRouter(tags=["jobs"], route_class=SalesRoute)
 
 
 @router.post(
@@ -35,6 +35,9 @@ def post_forecast_batch(
 ) -> JobAccepted:
     """Start a forecast batch."""
     guard(request.shop_id)
+    request.attach_upload(uploaded_sales(http))
+    check_row_limit(ctx.settings, request, require_sales=True, limit=ctx.settings.batch_max_rows,
+                    limit_name="BATCH_MAX_ROWS", calendar_events=request.calendar_events)
     runner = http.app.state.runner
     return submit_forecast_batch(request, ctx, runner, runner.backend)
 

@@ -34,5 +34,5 @@ def post_promotions(
 ) -> PromotionsResponse:
     """Plan promotions."""
     guard(request.shop_id)
-    check_row_limit(settings, items=request.items, calendar_events=request.calendar_events, sales=request.sales)
+    check_row_limit(settings, request, items=request.items, calendar_events=request.calendar_events)
     return plan_promotions(request, settings)

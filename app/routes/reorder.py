@@ -38,6 +38,6 @@ def post_reorder(
 ) -> ReorderResponse | Response:
     """Recommend orders."""
     guard(request.shop_id)
-    check_row_limit(settings, inventory=request.inventory, sales=request.sales)
+    check_row_limit(settings, request, require_sales=True, inventory=request.inventory)
     response = recommend_orders(request, settings, cache, signing_key)
     return reorder_csv(response, f"reorder-{request.shop_id}.csv") if wants_csv(http) else response

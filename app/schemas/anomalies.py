@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, FiniteFloat, IsoDate, NonNegative, ProductId, SaleRow, ShopId, StrictModel
+from app.schemas.common import DataWarning, FiniteFloat, IsoDate, NonNegative, ProductId, ShopId, StrictModel
+from app.schemas.sales import SalesPayload
 
 AnomalyType = Literal["spike", "drop", "negative_stock", "large_adjustment", "unusual_product"]
 
@@ -22,9 +23,8 @@ class OpeningStock(StrictModel):
     quantity: NonNegative
 
 
-class AnomaliesRequest(StrictModel):
+class AnomaliesRequest(SalesPayload):
     shop_id: ShopId
-    sales: list[SaleRow] = Field(default_factory=list)
     stock_movements: list[StockMovement] = Field(default_factory=list)
     opening_stock: list[OpeningStock] = Field(default_factory=list, description="Stock before the first movement.")
     z_threshold: float = Field(default=3.5, ge=2, le=10, description="Robust z-score that counts as an anomaly.")

@@ -10,10 +10,10 @@ from app.schemas.common import (
     IsoDate,
     NonNegative,
     ProductId,
-    SaleRow,
     ShopId,
     StrictModel,
 )
+from app.schemas.sales import SalesPayload
 
 RiskReason = Literal["low_stock", "stockout_risk", "near_expiry", "expired", "slow_moving", "unsellable_before_expiry"]
 ActionType = Literal["restock", "discount", "bundle", "clearance", "remove", "monitor"]
@@ -41,10 +41,9 @@ class Thresholds(StrictModel):
     )
 
 
-class AtRiskRequest(StrictModel):
+class AtRiskRequest(SalesPayload):
     shop_id: ShopId
     inventory: list[InventoryItem]
-    sales: list[SaleRow] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     as_of: date | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
 

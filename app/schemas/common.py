@@ -19,8 +19,9 @@ ShopId = Annotated[str, Field(min_length=1, max_length=128, examples=["shop_123"
 ProductId = Annotated[str, Field(min_length=1, max_length=128, examples=["p001"])]
 # Bounded so that sums and products of request numbers stay finite in float64 (1e12 units or
 # currency units per row is far beyond any shop); NaN and Infinity are not JSON numbers anyway.
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
-NonNegative = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+FINITE_BOUND = 1e12
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False, ge=-FINITE_BOUND, le=FINITE_BOUND)]
+NonNegative = Annotated[float, Field(ge=0, le=FINITE_BOUND, allow_inf_nan=False)]
 
 
 class SaleRow(TypedDict):

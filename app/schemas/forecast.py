@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, IsoDate, ProductId, SaleRow, ShopId, StrictModel
+from app.schemas.common import DataWarning, IsoDate, ProductId, ShopId, StrictModel
+from app.schemas.sales import SalesPayload
 
 ModelName = Literal["auto", "seasonal_naive", "moving_average", "linear", "holt_winters", "intermittent", "boosted"]
 Frequency = Literal["auto", "daily", "weekly"]
@@ -17,13 +18,12 @@ class ForecastEvent(StrictModel):
     title: str = Field(default="", max_length=256)
 
 
-class ForecastRequest(StrictModel):
+class ForecastRequest(SalesPayload):
     shop_id: ShopId
     product_id: ProductId | None = Field(default=None, description="One product to forecast.")
     product_ids: list[ProductId] | None = Field(
         default=None, max_length=100_000, description="Several products; with neither field, every product in `sales`."
     )
-    sales: list[SaleRow] = Field(min_length=1)
     periods: int = Field(default=14, ge=1, le=365, description="Periods ahead (days or weeks).")
     model: ModelName = Field(default="auto", description="`auto` picks per product by backtest.")
     confidence_interval: float = Field(default=0.95, ge=0.5, le=0.995, description="Interval coverage, e.g. 0.8.")

@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, SaleRow, ShopId, StrictModel
+from app.schemas.common import DataWarning, ShopId, StrictModel
+from app.schemas.sales import SalesPayload
 
 Granularity = Literal["daily", "weekly", "monthly"]
 
@@ -15,9 +16,8 @@ class DateRange(StrictModel):
     end: dt.date
 
 
-class InsightsRequest(StrictModel):
+class InsightsRequest(SalesPayload):
     shop_id: ShopId
-    sales: list[SaleRow]
     range: DateRange | None = Field(default=None, description="Inclusive; default: first to last sale.")
     granularity: Granularity = "daily"
     top_k: int = Field(default=10, ge=1, le=1000)

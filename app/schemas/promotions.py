@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, IsoDate, NonNegative, ProductId, SaleRow, ShopId, StrictModel
+from app.schemas.common import DataWarning, IsoDate, NonNegative, ProductId, ShopId, StrictModel
+from app.schemas.sales import SalesPayload
 
 
 class PromotionItem(StrictModel):
@@ -39,12 +40,11 @@ class Preferences(StrictModel):
     lead_days: int = Field(default=2, ge=0, le=30, description="Start the promotion this many days before the event.")
 
 
-class PromotionsRequest(StrictModel):
+class PromotionsRequest(SalesPayload):
     shop_id: ShopId
     items: list[PromotionItem]
     calendar_events: list[CalendarEvent] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
-    sales: list[SaleRow] = Field(default_factory=list, description="Recent sales, for each item's base rate.")
     as_of: date | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
 
 

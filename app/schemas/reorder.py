@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, NonNegative, ProductId, SaleRow, ShopId, StrictModel
+from app.schemas.common import DataWarning, NonNegative, ProductId, ShopId, StrictModel
+from app.schemas.sales import SalesPayload
 
 AbcClass = Literal["A", "B", "C"]
 XyzClass = Literal["X", "Y", "Z"]
@@ -32,10 +33,9 @@ class AbcThresholds(StrictModel):
     b: float = Field(default=0.95, gt=0, lt=1, description="Cumulative revenue share of classes A and B.")
 
 
-class ReorderRequest(StrictModel):
+class ReorderRequest(SalesPayload):
     shop_id: ShopId
     inventory: list[ReorderItem] = Field(min_length=1)
-    sales: list[SaleRow] = Field(min_length=1)
     service_level: float = Field(default=0.95, ge=0.5, le=0.999, description="Target cycle service level.")
     ordering_cost: float | None = Field(default=None, ge=0, description="Cost per order; default ORDERING_COST.")
     holding_cost_rate: float | None = Field(

@@ -31,7 +31,7 @@ MIN_PRODUCTS_FOR_FOREST = 8
 
 def _daily(request: AnomaliesRequest) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[DataWarning]]:
     """Products, net units [n, days] (negative days as 0), first observed column, first day, warnings."""
-    sales, warnings = clean_sales(request.sales)
+    sales, warnings = clean_sales(request)
     first = int(sales.day.min())
     n_days = int(sales.day.max()) - first + 1
     n = len(sales.product_ids)

@@ -75,7 +75,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
     check_unique(product_ids, "inventory")
     n = len(inventory)
 
-    sales, warnings = clean_sales(request.sales, product_ids, as_of_day, "inventory")
+    sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory")
     window = thresholds.slow_moving_window
     units = daily_net_units(sales, n, as_of_day - window + 1, window)
     velocity = units.sum(axis=1) / window

@@ -67,7 +67,7 @@ class Trained:
 def prepare(request: ForecastRequest) -> tuple[Panel, list[str], list[DataWarning]]:
     """The request's panel, the products to answer for, and the data-rule warnings."""
     as_of_day = day_number(request.as_of) if request.as_of else None
-    sales, warnings = clean_sales(request.sales, as_of_day=as_of_day, with_revenue=True)
+    sales, warnings = clean_sales(request, as_of_day=as_of_day, with_revenue=True)
     if sales.size == 0:
         raise SmartShelfError("no sales rows left to learn from (all were after as_of)", field="sales")
     events = {day_number(event.date) for event in request.calendar_events}

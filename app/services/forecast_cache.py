@@ -270,6 +270,32 @@ def _from_disk_or_training(request: ForecastRequest, settings: Settings, panel: 
     return response
 
 
+def body_key(body: bytes) -> str:
+    """Cache key of a whole forecast request by its raw bytes (and the code version)."""
+    return "ss:body:" + _digest(__version__, body)
+
+
+def answer_by_body(cache: Cache, key: str) -> tuple[str, bytes] | None:
+    """(shop_id, JSON answer) stored for exactly these request bytes, without decoding the request."""
+    stored = cache.get_many([key])[0]
+    if stored is None:
+        return None
+    shop_id, _, answer = stored.partition(b"\n")
+    FORECAST_CACHE.labels("hit").inc()
+    return shop_id.decode(), answer
+
+
+def remember_answer(cache: Cache, key: str, response: ForecastResponse, settings: Settings) -> None:
+    """Keep the JSON answer under the request's byte key, as the hit it will be next time.
+
+    A request repeated byte for byte is then answered before its JSON is even decoded. The shop id
+    is stored with it so the caller's API key is still checked against the shop.
+    """
+    answer = response.model_copy(update={"meta": response.meta.model_copy(update={"cache": "hit"})})
+    cache.set_many({key: response.meta.shop_id.encode() + b"\n" + answer.model_dump_json().encode()},
+                   settings.model_cache_days * 86400)
+
+
 def shop_accuracy(shop_id: str, settings: Settings) -> dict[str, Any]:
     """Realized accuracy per product and per model family for GET /accuracy/{shop_id}."""
     records: dict[str, dict[str, Any]] = _read_json(_accuracy_path(settings, shop_id)) or {}

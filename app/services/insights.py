@@ -118,7 +118,7 @@ def _seasonality(sales: SalesColumns, start: int, end: int) -> Seasonality:
 
 def summarise_sales(request: InsightsRequest) -> InsightsResponse:
     """Series, top items, seasonality and recommendations for the request's range."""
-    sales, warnings = clean_sales(request.sales, with_revenue=True)
+    sales, warnings = clean_sales(request, with_revenue=True)
     start, end = _range_days(request, sales)
     granularity = request.granularity
     first_period = int(period_of(np.array([start]), granularity)[0])

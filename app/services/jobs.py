@@ -8,15 +8,11 @@ from app.schemas.jobs import JobAccepted, JobProgress, JobState, JobStatus
 from app.services.job_store import job_state
 from app.tasks.batch import Context, plan_request_job
 from app.tasks.dispatch import Runner
-from app.utils.errors import NotFoundError, PayloadTooLargeError
+from app.utils.errors import NotFoundError
 
 
 def submit_forecast_batch(request: ForecastRequest, ctx: Context, runner: Runner, runner_name: str) -> JobAccepted:
-    """Split the request into chunks, store their input, start the job; 413 over BATCH_MAX_ROWS."""
-    rows = len(request.sales) + len(request.calendar_events)
-    if rows > ctx.settings.batch_max_rows:
-        raise PayloadTooLargeError(f"{rows} rows exceed BATCH_MAX_ROWS={ctx.settings.batch_max_rows}; "
-                                   "split the batch")
+    """Split the request into chunks, store their input, start the job."""
     job_id, meta, inputs, specs = plan_request_job(request, ctx.settings)
     ctx.jobs.create(job_id, meta, inputs)
     runner.submit(job_id, specs, ctx)

@@ -44,7 +44,7 @@ def _base_rates(request: PromotionsRequest, as_of_day: int) -> tuple[np.ndarray,
     """Units/day per item (NaN when unknown) and the warnings of the sales rules."""
     items = request.items
     product_ids = [item.product_id for item in items]
-    sales, warnings = clean_sales(request.sales, product_ids, as_of_day, "items")
+    sales, warnings = clean_sales(request, product_ids, as_of_day, "items")
     first_day = as_of_day - RATE_WINDOW_DAYS + 1
     units = daily_net_units(sales, len(items), first_day, RATE_WINDOW_DAYS)
     in_window = (sales.day >= first_day) & (sales.product < len(items))

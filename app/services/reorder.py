@@ -69,7 +69,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     n = len(items)
     lead = np.array([item.lead_time_days for item in items], dtype=np.int64)
     protection = np.maximum(lead + request.review_days - 1, 1)
-    sales, warnings = clean_sales(request.sales, product_ids,
+    sales, warnings = clean_sales(request, product_ids,
                                   day_number(request.as_of) if request.as_of else None, "inventory", with_revenue=True)
     sold = np.bincount(sales.product, minlength=len(sales.product_ids))[:n] > 0
     last_day = int(sales.day.max()) if sales.size else day_number(request.as_of or from_day_number(0))
@@ -81,12 +81,12 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     cache_state = "off"
     if sold.any():
         # model_construct: every field below is already validated (the sales are the request's own
-        # SaleRows); validating 100k rows again would cost more than the whole cached answer
+        # sales); validating 100k values again would cost more than the whole cached answer
         forecast_request = ForecastRequest.model_construct(
             shop_id=request.shop_id, product_id=None,
-            product_ids=[p for p, s in zip(product_ids, sold, strict=True) if s], sales=request.sales,
+            product_ids=[p for p, s in zip(product_ids, sold, strict=True) if s],
             periods=horizon, model="auto", confidence_interval=request.service_level, frequency="daily",
-            calendar_events=[], as_of=request.as_of)
+            calendar_events=[], as_of=request.as_of).share_sales(request)
         answer = cached_forecast(forecast_request, settings, cache, signing_key)
         cache_state = answer.meta.cache
         seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once

@@ -29,8 +29,11 @@ from app.services.forecast import requested_products
 from app.services.forecast_cache import cached_forecast
 from app.services.job_store import JobStore
 from app.tasks.backend_client import BackendClient, BackendError, idempotency_key
+from app.utils import sales_blocks
 from app.utils.cache import Cache
 from app.utils.errors import SmartShelfError
+from app.utils.sales_blocks import block_of, first_seen
+from app.utils.sales_frame import sales_columns
 
 log = structlog.get_logger(__name__)
 
@@ -63,15 +66,16 @@ def _meta(kind: str, shop_id: str, products: list[list[str]], **extra: Any) -> d
 
 def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str, dict[str, Any], list[bytes],
                                                                              list[dict[str, Any]]]:
-    """An on-demand batch: job id, meta, each chunk's stored input, and the chunk specs."""
-    rows_by_product: dict[str, list[Any]] = {}
-    for row in request.sales:
-        rows_by_product.setdefault(row["product_id"], []).append(row)
-    chunks = _chunks(requested_products(request, list(rows_by_product)), settings.batch_chunk_size)
+    """An on-demand batch: job id, meta, each chunk's stored input, and the chunk specs.
+
+    Whatever form the sales came in (rows, series, CSV), a chunk stores its products' values as
+    columns (`app/utils/sales_blocks.py`); the data-quality rules run when the chunk runs.
+    """
+    sales, _ = sales_columns(request, with_revenue=True)
+    chunks = _chunks(requested_products(request, first_seen(sales)), settings.batch_chunk_size)
     job_id = uuid.uuid4().hex
-    common = request.model_dump(mode="json", exclude={"sales", "product_id", "product_ids"})
-    inputs = [pydantic_core.to_json({**common, "product_ids": chunk,
-                                     "sales": [row for p in chunk for row in rows_by_product[p]]})
+    common = request.model_dump(mode="json", exclude={"sales", "series", "product_id", "product_ids"})
+    inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk}), block_of(sales, chunk))
               for chunk in chunks]
     meta = _meta("forecast_batch", request.shop_id, chunks, push=False)
     specs = [{"job_id": job_id, "index": i, "source": "request", "push": False, "product_ids": chunk}
@@ -129,7 +133,8 @@ def _chunk_request(spec: dict[str, Any], ctx: Context) -> tuple[ForecastRequest 
     raw = ctx.jobs.chunk_input(spec["job_id"], spec["index"])
     if raw is None:
         raise SmartShelfError("the chunk's input expired from the job store (JOB_TTL_DAYS)")
-    return ForecastRequest.model_validate_json(raw), []
+    options, block = sales_blocks.decode(raw)
+    return ForecastRequest.model_validate_json(options).attach_upload(block), []
 
 
 def run_chunk(spec: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""Sales rows -> columnar arrays, with the data-quality rules every endpoint shares.
+"""Sales as sent (rows, series, uploaded CSV) -> columnar arrays, with the data-quality rules
+every endpoint shares. A series cell or CSV line is one row here: the rules below do not know
+which form a value came in, so every form gives the same answer.
 
 Rules (each reported as a `DataWarning` when it fires; none drops data silently):
 - `duplicate_rows`: rows identical in product, date, qty and revenue are one row sent twice;
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from app.schemas.common import DataWarning, SaleRow
+from app.schemas.sales import SalesPayload
 from app.utils.dates import day_numbers
 
 _MAX_LISTED = 20
@@ -29,13 +32,14 @@ MAX_HISTORY_DAYS = 3653
 
 @dataclass(frozen=True)
 class SalesColumns:
-    """Sales as parallel arrays; `product` indexes `product_ids`, `row` indexes the request's rows."""
+    """Sales as parallel arrays; `product` indexes `product_ids`, `row` indexes the request's values
+    (its sales rows first, then its series cells and uploaded lines)."""
 
     product_ids: np.ndarray  # object[n_products]
     product: np.ndarray  # int64[n_rows]
     day: np.ndarray  # int64[n_rows], days since 1970-01-01
     qty: np.ndarray  # float64[n_rows]
-    row: np.ndarray  # int64[n_rows], position in the request's sales list
+    row: np.ndarray  # int64[n_rows], position among the request's values
     revenue: np.ndarray | None  # float64[n_rows], NaN where not sent; None when not asked for
 
     def take(self, mask: np.ndarray) -> "SalesColumns":
@@ -48,45 +52,99 @@ class SalesColumns:
         return int(self.qty.shape[0])
 
 
-def _revenues(rows: Sequence[SaleRow], positions: Iterable[int] | None = None) -> np.ndarray:
-    """Revenue of `rows` (or of the rows at `positions`), NaN where absent."""
-    chosen = rows if positions is None else [rows[i] for i in positions]
-    return np.array([row.get("revenue") for row in chosen], dtype=np.float64).reshape(-1)
+@dataclass(frozen=True)
+class _Source:
+    """Where a request's values came from, to read revenue lazily: rows are dicts (reading their
+    revenue costs as much as a column of its own), series cells and CSV lines are arrays already."""
+
+    rows: Sequence[SaleRow]
+    tail_revenue: np.ndarray  # float64, revenue of the values after the rows
+
+    def revenue(self, positions: np.ndarray | None = None) -> np.ndarray:
+        n_rows = len(self.rows)
+        if positions is None:
+            return np.concatenate([_row_revenue(self.rows, range(n_rows)), self.tail_revenue])
+        in_rows = positions < n_rows
+        revenue = np.empty(positions.shape[0], dtype=np.float64)
+        revenue[in_rows] = _row_revenue(self.rows, positions[in_rows])
+        revenue[~in_rows] = self.tail_revenue[positions[~in_rows] - n_rows]
+        return revenue
 
 
-def sales_columns(
-    rows: Sequence[SaleRow], product_ids: Sequence[str] | None = None, with_revenue: bool = False
-) -> SalesColumns:
-    """Columns of `rows`.
+def _row_revenue(rows: Sequence[SaleRow], positions: Iterable[int]) -> np.ndarray:
+    """Revenue of the rows at `positions`, NaN where absent."""
+    return np.array([rows[i].get("revenue") for i in positions], dtype=np.float64).reshape(-1)
+
+
+def _series_block(payload: SalesPayload, codes: defaultdict[str, int]) -> tuple[np.ndarray, ...]:
+    """Product, day, qty and revenue of every non-null series cell (a null is no record)."""
+    if not payload.series:
+        empty = np.zeros(0)
+        return empty.astype(np.int64), empty.astype(np.int64), empty, empty
+    values = payload.series_values
+    lengths = np.array([v.qty.size for v in values], dtype=np.int64)
+    step = payload.series_step()
+    starts = day_numbers((s["start"] for s in payload.series), len(values))
+    offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    # a series with no value (all null) sends nothing: its product gets no code
+    sent = [bool((~np.isnan(v.qty)).any()) for v in values]
+    series_codes = (codes[s["product_id"]] if has_values else -1 for s, has_values in zip(payload.series, sent,
+                                                                                            strict=True))
+    product = np.repeat(np.fromiter(series_codes, np.int64, len(values)), lengths)
+    day = np.repeat(starts, lengths) + step * offsets
+    qty = np.concatenate([v.qty for v in values])
+    revenue = np.concatenate([v.revenue if v.revenue is not None else np.full(v.qty.size, np.nan) for v in values])
+    kept = ~np.isnan(qty)
+    return product[kept], day[kept], qty[kept], revenue[kept]
+
+
+def sales_columns(payload: SalesPayload, product_ids: Sequence[str] | None = None,
+                  with_revenue: bool = False) -> tuple[SalesColumns, _Source]:
+    """Columns of every value the request carries: rows, then series cells, then uploaded lines.
 
     With `product_ids` (the request's own products), code i < len(product_ids) is
-    `product_ids[i]`, and products sold but not in that list get the codes after it.
-    Revenue is read only `with_revenue` (it costs as much as a column of its own).
+    `product_ids[i]`, and products sold but not in that list get the codes after it, in order of
+    first appearance. Revenue is read only `with_revenue`.
     """
+    rows = payload.sales
     n = len(rows)
     # one pass: known products keep their index, each new product gets the next code
     codes: defaultdict[str, int] = defaultdict()
     codes.update((product_id, index) for index, product_id in enumerate(product_ids or ()))
     codes.default_factory = codes.__len__
-    product = np.fromiter(map(codes.__getitem__, map(itemgetter("product_id"), rows)), np.int64, n)
-    uniques = list(codes)
-    return SalesColumns(
-        product_ids=np.asarray(uniques, dtype=object),
-        product=product,
-        day=day_numbers(map(itemgetter("date"), rows), n),
-        qty=np.fromiter(map(itemgetter("qty"), rows), np.float64, n),
-        row=np.arange(n, dtype=np.int64),
-        revenue=_revenues(rows) if with_revenue else None,
+    product = [np.fromiter(map(codes.__getitem__, map(itemgetter("product_id"), rows)), np.int64, n)]
+    day = [day_numbers(map(itemgetter("date"), rows), n)]
+    qty = [np.fromiter(map(itemgetter("qty"), rows), np.float64, n)]
+    series_product, series_day, series_qty, series_revenue = _series_block(payload, codes)
+    product.append(series_product)
+    day.append(series_day)
+    qty.append(series_qty)
+    tail_revenue = [series_revenue]
+    upload = payload.upload
+    if upload is not None:
+        upload_codes = np.fromiter(map(codes.__getitem__, upload.product_ids), np.int64, len(upload.product_ids))
+        product.append(upload_codes[upload.product])
+        day.append(upload.day)
+        qty.append(upload.qty)
+        tail_revenue.append(upload.revenue)
+    source = _Source(rows, np.concatenate(tail_revenue))
+    total = n + source.tail_revenue.size
+    columns = SalesColumns(
+        product_ids=np.asarray(list(codes), dtype=object),
+        product=np.concatenate(product),
+        day=np.concatenate(day),
+        qty=np.concatenate(qty),
+        row=np.arange(total, dtype=np.int64),
+        revenue=source.revenue() if with_revenue else None,
     )
+    return columns, source
 
 
 def _listed(product_ids: np.ndarray, codes: np.ndarray) -> list[str]:
     return [str(p) for p in product_ids[np.unique(codes)[:_MAX_LISTED]]]
 
 
-def drop_duplicate_rows(
-    rows: Sequence[SaleRow], sales: SalesColumns
-) -> tuple[SalesColumns, DataWarning | None]:
+def drop_duplicate_rows(source: _Source, sales: SalesColumns) -> tuple[SalesColumns, DataWarning | None]:
     """Remove rows identical in every field to an earlier row.
 
     Most payloads have one row per product and day, so rows are first keyed by (product, day)
@@ -99,8 +157,7 @@ def drop_duplicate_rows(
     if not shared.any():
         return sales, None
     candidates = np.flatnonzero(shared)
-    revenue = (_revenues(rows, sales.row[candidates]) if sales.revenue is None
-               else sales.revenue[candidates])
+    revenue = source.revenue(sales.row[candidates]) if sales.revenue is None else sales.revenue[candidates]
     revenue_key = np.where(np.isnan(revenue), -np.inf, revenue)
     qty = sales.qty[candidates]
     order = np.lexsort((revenue_key, qty, key[candidates]))
@@ -180,7 +237,7 @@ def daily_net_units(sales: SalesColumns, n_products: int, first_day: int, n_days
 
 
 def clean_sales(
-    rows: Sequence[SaleRow],
+    payload: SalesPayload,
     product_ids: Sequence[str] | None = None,
     as_of_day: int | None = None,
     source: str = "",
@@ -191,9 +248,9 @@ def clean_sales(
     With `product_ids`, codes index that list and other products' rows are dropped (reported);
     without, every product sold gets its own code.
     """
-    sales = sales_columns(rows, product_ids, with_revenue)
+    sales, origin = sales_columns(payload, product_ids, with_revenue)
     warnings: list[DataWarning] = []
-    sales, warning = drop_duplicate_rows(rows, sales)
+    sales, warning = drop_duplicate_rows(origin, sales)
     warnings += [warning] if warning else []
     if product_ids is not None:
         sales, warning = drop_unknown_products(sales, len(product_ids), source)

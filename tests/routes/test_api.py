@@ -105,7 +105,7 @@ def test_rows_over_max_payload_rows_are_413(tmp_path):
     with TestClient(create_app(settings)) as small:
         response = small.post(f"{PREFIX}/at-risk", json=AT_RISK_EXAMPLE)  # 3 inventory + 6 sales
     assert response.status_code == 413
-    assert "9 rows (inventory=3, sales=6) exceed MAX_PAYLOAD_ROWS=8" in response.json()["message"]
+    assert "9 values (inventory=3, sales=6) exceed MAX_PAYLOAD_ROWS=8" in response.json()["message"]
 
 
 def test_body_over_max_body_bytes_is_413_json(tmp_path):

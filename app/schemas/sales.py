@@ -1,0 +1,169 @@
+"""Sales as the caller sends them: rows, series, or (on some endpoints) an uploaded CSV.
+
+Every request that carries sales inherits `SalesPayload`: `sales` (one JSON object per product and
+date) and `series` (one array of values per product from a start date) may be sent together, and
+a CSV upload is attached by the route as a `SalesBlock`. Whatever the form, the service sees the
+same thing: one value per product and date, under the same data-quality rules
+(`app/utils/sales_frame.py`).
+
+Series values are checked here with numpy rather than element by element by pydantic: a
+catalogue of 1.6 million values validates in tens of milliseconds instead of hundreds.
+"""
+
+from dataclasses import dataclass
+from typing import Any, NotRequired, Self
+
+import numpy as np
+from pydantic import ConfigDict, Field, PrivateAttr, SkipValidation, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from typing_extensions import TypedDict
+
+from app.schemas.common import FINITE_BOUND, IsoDate, ProductId, SaleRow, StrictModel
+
+MAX_SERIES_VALUES = 3653  # ten years of days: older sales are not used anyway (`old_sales`)
+
+
+class SaleSeries(TypedDict):
+    """A product's sales as one value per period (day, or week when `frequency` is weekly) from `start`.
+
+    `null` means no record for that period, exactly like a missing sales row.
+    """
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    product_id: ProductId
+    start: IsoDate
+    qty: SkipValidation[list[float | None]]
+    revenue: NotRequired[SkipValidation[list[float | None]] | None]
+
+
+@dataclass(frozen=True)
+class SeriesValues:
+    """A validated series' values as float64 arrays; NaN = no record."""
+
+    qty: np.ndarray
+    revenue: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class SalesBlock:
+    """Sales that arrived as columns (CSV lines), one entry per line.
+
+    `product` indexes `product_ids`; `day` is days since 1970-01-01; `revenue` is NaN where the
+    line had none. `values` counts the lines, for the request limits.
+    """
+
+    product_ids: list[str]
+    product: np.ndarray  # int64
+    day: np.ndarray  # int64
+    qty: np.ndarray  # float64
+    revenue: np.ndarray  # float64
+
+    @property
+    def values(self) -> int:
+        return int(self.qty.shape[0])
+
+
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+Loc = tuple[str | int, ...]
+
+
+def _invalid(loc: Loc, message: str, value: Any) -> ValidationError:
+    """A validation error at `loc` (e.g. `("series", 3, "qty", 17)`): FastAPI answers 422 naming that field."""
+    error = PydanticCustomError("series_value", message)
+    return ValidationError.from_exception_data("series", [InitErrorDetails(type=error, loc=loc, input=value)])
+
+
+def series_array(values: Any, loc: Loc) -> np.ndarray:
+    """`values` (a JSON list of numbers and nulls) -> float64 array, NaN for null.
+
+    Raises a ValidationError at `loc` and the position of the first bad value.
+    """
+    if not isinstance(values, list):
+        raise _invalid(loc, "must be a list of numbers or nulls", values)
+    if len(values) > MAX_SERIES_VALUES:
+        raise _invalid(loc, f"{len(values)} values; at most {MAX_SERIES_VALUES} per series (ten years of days): "
+                       "send fewer years", len(values))
+    if not set(map(type, values)) <= _NUMBER_TYPES:  # bool is not int here: true/false are not numbers
+        bad = next(i for i, v in enumerate(values) if type(v) not in _NUMBER_TYPES)
+        raise _invalid((*loc, bad), f"{values[bad]!r} is not a number or null", values[bad])
+    array = np.array(values, dtype=np.float64)  # None -> NaN
+    nulls = values.count(None)
+    if nulls != int(np.isnan(array).sum()):  # a NaN literal: not JSON, though lenient parsers read it
+        bad = next(i for i, v in enumerate(values) if v is not None and v != v)
+        raise _invalid((*loc, bad), "NaN is not a number; send null for a period without a record", None)
+    outside = np.abs(array) > FINITE_BOUND
+    if outside.any():
+        bad = int(np.argmax(outside))
+        raise _invalid((*loc, bad), f"{values[bad]!r} is outside -1e12..1e12", values[bad])
+    return array
+
+
+def _series_values(index: int, series: SaleSeries) -> SeriesValues:
+    qty = series_array(series["qty"], ("series", index, "qty"))
+    revenue = series.get("revenue")
+    if revenue is None:
+        return SeriesValues(qty, None)
+    revenue_array = series_array(revenue, ("series", index, "revenue"))
+    if revenue_array.shape != qty.shape:
+        raise _invalid(("series", index, "revenue"), f"{revenue_array.size} values but qty has {qty.size}; "
+                       "send one revenue per qty value", revenue_array.size)
+    orphan = np.isnan(qty) & ~np.isnan(revenue_array)
+    if orphan.any():
+        bad = int(np.argmax(orphan))
+        raise _invalid(("series", index, "revenue", bad), "revenue for a period whose qty is null", revenue[bad])
+    return SeriesValues(qty, revenue_array)
+
+
+class SalesPayload(StrictModel):
+    """The sales fields every sales-carrying request shares."""
+
+    sales: list[SaleRow] = Field(
+        default_factory=list,
+        description="Sales rows, one object per product and date (negative qty = returns). May be combined "
+        "with `series`.",
+    )
+    series: list[SaleSeries] = Field(
+        default_factory=list, max_length=100_000,
+        description="Sales as one array per product: `qty[i]` is the sales of period i counted from `start` "
+        "(days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same "
+        "length. About 10x smaller and faster than rows for a whole catalogue.",
+    )
+    _series_values: list[SeriesValues] = PrivateAttr(default_factory=list)
+    _upload: SalesBlock | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _validate_series(self) -> Self:
+        self._series_values = [_series_values(i, s) for i, s in enumerate(self.series)]
+        return self
+
+    @property
+    def series_values(self) -> list[SeriesValues]:
+        return self._series_values
+
+    @property
+    def upload(self) -> SalesBlock | None:
+        """Sales from an uploaded file, attached by the route."""
+        return self._upload
+
+    def attach_upload(self, block: SalesBlock | None) -> Self:
+        self._upload = block
+        return self
+
+    def series_step(self) -> int:
+        """Days between two values of a series: 7 when the request says its data is weekly."""
+        return 7 if getattr(self, "frequency", None) == "weekly" else 1
+
+    def sales_values(self) -> int:
+        """Sales values sent, counted alike for rows, series cells (nulls included) and CSV lines."""
+        cells = sum(len(s["qty"]) for s in self.series)
+        return len(self.sales) + cells + (self._upload.values if self._upload else 0)
+
+    def has_sales(self) -> bool:
+        return self.sales_values() > 0
+
+    def share_sales(self, other: "SalesPayload") -> Self:
+        """Carry `other`'s validated sales (for a request built from another, e.g. reorder's forecast)."""
+        self.sales, self.series = other.sales, other.series
+        self._series_values, self._upload = other._series_values, other._upload
+        return self

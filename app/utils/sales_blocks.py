@@ -1,0 +1,49 @@
+"""Sales blocks (columns of sales values) cut by product and stored as bytes, for batch chunks.
+
+A batch's input is stored with its job, one entry per chunk of products, and read back by
+whichever worker runs the chunk. Columns are stored as numpy's `.npz` (no pickle: loading never
+runs code) next to the chunk's request options as JSON; this is about half the size of the same
+values as JSON rows and loads without parsing a row.
+"""
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+
+from app.schemas.sales import SalesBlock
+from app.utils.sales_frame import SalesColumns
+
+
+def first_seen(sales: SalesColumns) -> list[str]:
+    """Products with at least one value, in order of their first value."""
+    codes, first = np.unique(sales.product, return_index=True)
+    return [str(sales.product_ids[code]) for code in codes[np.argsort(first, kind="stable")]]
+
+
+def block_of(sales: SalesColumns, product_ids: Sequence[str]) -> SalesBlock:
+    """The values of `product_ids` (in the order they were sent), as a block coded by that list."""
+    assert sales.revenue is not None, "blocks carry revenue: build the columns with_revenue"
+    code_of = {str(name): code for code, name in enumerate(sales.product_ids)}
+    local = np.full(len(sales.product_ids), -1, dtype=np.int64)
+    local[[code_of[p] for p in product_ids]] = np.arange(len(product_ids))
+    kept = local[sales.product] >= 0
+    return SalesBlock(list(product_ids), local[sales.product[kept]], sales.day[kept], sales.qty[kept],
+                      sales.revenue[kept])
+
+
+def encode(options: bytes, block: SalesBlock) -> bytes:
+    """A chunk's stored input: its request options (JSON bytes) and its sales block."""
+    buffer = io.BytesIO()
+    np.savez(buffer, options=np.frombuffer(options, dtype=np.uint8), product_ids=np.array(block.product_ids, dtype=str),
+             product=block.product.astype(np.int32), day=block.day.astype(np.int32), qty=block.qty,
+             revenue=block.revenue)
+    return buffer.getvalue()
+
+
+def decode(raw: bytes) -> tuple[bytes, SalesBlock]:
+    """The inverse of `encode`; refuses anything that would need unpickling."""
+    with np.load(io.BytesIO(raw), allow_pickle=False) as stored:
+        block = SalesBlock([str(p) for p in stored["product_ids"]], stored["product"].astype(np.int64),
+                           stored["day"].astype(np.int64), stored["qty"], stored["revenue"])
+        return stored["options"].tobytes(), block

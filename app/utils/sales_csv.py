@@ -1,0 +1,169 @@
+"""An uploaded sales CSV -> a `SalesBlock`, with errors that name the line and column.
+
+The file has a header `product_id,date,qty[,revenue]` (any order) and one line per sales row,
+exactly like a JSON sales row: the same product and date may appear on several lines (summed,
+or counted once when identical). It may be gzip-compressed (detected from its first bytes).
+pandas' C reader does the parsing; product ids and dates are read as categories, so each
+distinct date is parsed once however many lines carry it.
+
+Errors are `CsvError` (HTTP 422) such as `sales.csv line 1204, column qty: "abc" is not a number`.
+Lines count from 1 at the header, as an editor shows them.
+"""
+
+import io
+import re
+import zlib
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from app.schemas.sales import SalesBlock
+from app.utils.dates import day_number
+from app.utils.errors import SmartShelfError
+
+REQUIRED = ("product_id", "date", "qty")
+OPTIONAL = ("revenue",)
+MAX_ID_LENGTH = 128
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+class CsvError(SmartShelfError):
+    """An uploaded CSV that cannot be read (HTTP 422), naming the line and column."""
+
+    status_code = 422
+    error = "invalid_csv"
+
+
+class UploadTooLargeError(SmartShelfError):
+    status_code = 413
+    error = "payload_too_large"
+
+
+def _gunzip(data: bytes, name: str, max_bytes: int) -> bytes:
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        text = inflater.decompress(data, max_bytes + 1)
+    except zlib.error as exc:
+        raise CsvError(f"{name}: not a valid gzip file ({exc})", field="sales") from exc
+    if len(text) > max_bytes or inflater.unconsumed_tail:
+        raise UploadTooLargeError(f"{name} is over MAX_CSV_BYTES={max_bytes} bytes uncompressed; split the upload",
+                                  field="sales")
+    return text
+
+
+def _day(text: str) -> int:
+    """An ISO date, or an ISO datetime with a zone (its written date counts), as a day number."""
+    if _DATE.fullmatch(text):
+        return day_number(date.fromisoformat(text))
+    value = datetime.fromisoformat(text) if _DATE.match(text) else None
+    if value is None or value.tzinfo is None:
+        raise ValueError(text)
+    return day_number(value)
+
+
+def _header(text: bytes, name: str) -> list[str]:
+    first = text.split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip().strip("\r")
+    columns = [column.strip() for column in first.split(",")]
+    missing = [column for column in REQUIRED if column not in columns]
+    unknown = [column for column in columns if column not in REQUIRED + OPTIONAL]
+    if missing or unknown or len(set(columns)) != len(columns):
+        raise CsvError(f"{name} line 1: the header must name the columns product_id,date,qty and optionally "
+                       f"revenue, each once; found {first!r}", field="sales")
+    return columns
+
+
+def _numbers(text: bytes, column: str, name: str, required: bool) -> np.ndarray:
+    """Re-read one column as text to find its first bad value (only called when parsing failed)."""
+    raw = pd.read_csv(io.BytesIO(text), usecols=[column], dtype=str, keep_default_na=False,
+                      skip_blank_lines=False)[column]
+    stripped = raw.str.strip()
+    numbers = pd.to_numeric(stripped.where(stripped != ""), errors="coerce")
+    bad = numbers.isna() & ((stripped != "") | required)
+    if bad.any():
+        line = int(np.argmax(bad.to_numpy())) + 2
+        value = raw.iloc[line - 2]
+        problem = "is empty" if not value.strip() else f"{value!r} is not a number"
+        raise CsvError(f"{name} line {line}, column {column}: {problem}", field="sales")
+    return numbers.to_numpy(dtype=np.float64)
+
+
+def _check_numbers(values: np.ndarray, column: str, name: str, required: bool) -> None:
+    bad = ~np.isfinite(values) if required else np.isinf(values)
+    bad |= np.abs(np.nan_to_num(values)) > 1e12
+    if bad.any():
+        line = int(np.argmax(bad)) + 2
+        problem = "is empty" if np.isnan(values[line - 2]) else f"{values[line - 2]!r} is not a finite number " \
+                  "within -1e12..1e12"
+        raise CsvError(f"{name} line {line}, column {column}: {problem}", field="sales")
+
+
+def read_sales_csv(data: bytes, name: str, max_bytes: int) -> SalesBlock:
+    """Parse an uploaded sales CSV (plain or gzip) into a block, or raise `CsvError` / 413."""
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, name, max_bytes)
+    elif len(data) > max_bytes:
+        raise UploadTooLargeError(f"{name} is over MAX_CSV_BYTES={max_bytes} bytes; split the upload",
+                                  field="sales")
+    if not data.strip():
+        raise CsvError(f"{name} is empty: send a header line product_id,date,qty[,revenue] and one line per sale",
+                       field="sales")
+    columns = _header(data, name)
+    dtypes = {"product_id": "category", "date": "category", "qty": "float64", "revenue": "float64"}
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype={c: dtypes[c] for c in columns}, skip_blank_lines=False,
+                            encoding="utf-8-sig", skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        found = _FIELDS.search(str(exc))
+        if found is None:
+            raise CsvError(f"{name}: {exc}", field="sales") from exc
+        expected, line, saw = found.groups()
+        raise CsvError(f"{name} line {line}: {saw} fields, but the header has {expected}", field="sales") from exc
+    except ValueError:  # a value that is not a number: find which line
+        frame = pd.read_csv(io.BytesIO(data), dtype={c: dtypes[c] for c in columns if c in ("product_id", "date")},
+                            usecols=["product_id", "date"], skip_blank_lines=False, encoding="utf-8-sig")
+        for column in ("qty", "revenue"):
+            if column in columns:
+                frame[column] = _numbers(data, column, name, column == "qty")
+    blank = frame.isna().all(axis=1).to_numpy()
+    return _block(frame, blank, name)
+
+
+def _block(frame: pd.DataFrame, blank: np.ndarray, name: str) -> SalesBlock:
+    """Columns of the non-blank lines; every value checked, errors naming the line."""
+    product = frame["product_id"].cat
+    missing_id = (product.codes.to_numpy() < 0) & ~blank
+    if missing_id.any():
+        raise CsvError(f"{name} line {int(np.argmax(missing_id)) + 2}, column product_id: is empty", field="sales")
+    long_ids = [i for i, p in enumerate(product.categories) if len(str(p)) > MAX_ID_LENGTH]
+    if long_ids:
+        line = int(np.argmax(product.codes.to_numpy() == long_ids[0])) + 2
+        raise CsvError(f"{name} line {line}, column product_id: longer than {MAX_ID_LENGTH} characters",
+                       field="sales")
+    dates = frame["date"].cat
+    date_codes = dates.codes.to_numpy()
+    day_of_code = np.empty(len(dates.categories), dtype=np.int64)
+    for code, text in enumerate(dates.categories):
+        try:
+            day_of_code[code] = _day(str(text).strip())
+        except ValueError:
+            line = int(np.argmax(date_codes == code)) + 2
+            raise CsvError(f"{name} line {line}, column date: {str(text)!r} is not an ISO date (2025-11-20) or a "
+                           "datetime with a zone", field="sales") from None
+    if ((date_codes < 0) & ~blank).any():
+        raise CsvError(f"{name} line {int(np.argmax((date_codes < 0) & ~blank)) + 2}, column date: is empty",
+                       field="sales")
+    kept = ~blank
+    qty = frame["qty"].to_numpy(dtype=np.float64)
+    _check_numbers(np.where(kept, qty, 0.0), "qty", name, required=True)
+    revenue = frame["revenue"].to_numpy(dtype=np.float64) if "revenue" in frame else np.full(len(frame), np.nan)
+    _check_numbers(revenue, "revenue", name, required=False)
+    codes = product.codes.to_numpy().astype(np.int64)[kept]
+    # products in order of their first line, as rows would have them
+    seen, first = np.unique(codes, return_index=True)
+    order = seen[np.argsort(first, kind="stable")]
+    local = np.empty(len(product.categories), dtype=np.int64)
+    local[order] = np.arange(order.size)
+    return SalesBlock([str(product.categories[c]) for c in order], local[codes], day_of_code[date_codes[kept]],
+                      qty[kept], revenue[kept])

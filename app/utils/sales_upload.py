@@ -1,0 +1,76 @@
+"""CSV upload: a `multipart/form-data` request becomes the JSON request plus a sales block.
+
+The form has a `request` part (the endpoint's JSON body without its sales; a text field or a
+JSON file) and a `sales` file part (CSV, optionally gzip, see `app/utils/sales_csv.py`). The
+route hands FastAPI the `request` JSON to validate as usual and keeps the parsed CSV on
+`request.state.sales_upload`; the handler attaches it to the validated model with
+`uploaded_sales(http)`. JSON bodies pass through untouched.
+"""
+
+from typing import Any
+
+import pydantic_core
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.schemas.sales import SalesBlock
+from app.utils.fast_json import FastJSONRequest, FastJSONRoute, mark
+from app.utils.sales_csv import read_sales_csv
+
+
+def _missing(part: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "missing", "loc": ("body", part), "msg": message, "input": None}])
+
+
+async def multipart_as_json(request: Request, max_csv_bytes: int, max_part_bytes: int) -> FastJSONRequest:
+    """The form's `request` part as a JSON request, with its `sales` CSV parsed onto `state.sales_upload`."""
+    form = await request.form(max_files=2, max_fields=2, max_part_size=max_part_bytes)
+    try:
+        options = form.get("request")
+        sales = form.get("sales")
+        if options is None:
+            raise _missing("request", "a CSV upload needs a `request` part: the JSON body without its sales")
+        if not isinstance(sales, UploadFile):
+            raise _missing("sales", "a CSV upload needs a `sales` file part (CSV with a header "
+                                    "product_id,date,qty[,revenue], optionally gzip)")
+        raw = await options.read() if isinstance(options, UploadFile) else options.encode()
+        try:
+            body: Any = pydantic_core.from_json(raw)
+        except ValueError as exc:
+            raise RequestValidationError([{"type": "json_invalid", "loc": ("body", "request"), "input": None,
+                                           "msg": f"the `request` part is not JSON: {exc}"}]) from exc
+        name = sales.filename or "sales.csv"
+        block: SalesBlock = await run_in_threadpool(read_sales_csv, await sales.read(), name, max_csv_bytes)
+    finally:
+        await form.close()
+    scope = dict(request.scope)
+    scope["headers"] = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"] + [
+        (b"content-type", b"application/json")]
+    scope["state"] = {**request.scope.get("state", {}), "sales_upload": block}
+    as_json = FastJSONRequest(scope, request.receive)
+    as_json._body = b"{}"  # FastAPI reads a body only when one was sent
+    as_json._json = body
+    mark("parsed")
+    return as_json
+
+
+def is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("multipart/form-data")
+
+
+def uploaded_sales(request: Request) -> SalesBlock | None:
+    """The CSV parsed from this request's `sales` part, if it came as an upload."""
+    block: SalesBlock | None = getattr(request.state, "sales_upload", None)
+    return block
+
+
+class SalesRoute(FastJSONRoute):
+    """Routes whose sales may also come as a CSV upload (multipart/form-data)."""
+
+    async def prepare(self, request: Request) -> Request:
+        if is_multipart(request):
+            settings = request.app.state.settings
+            return await multipart_as_json(request, settings.max_csv_bytes, settings.max_body_bytes)
+        return await super().prepare(request)
