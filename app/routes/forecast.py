@@ -33,8 +33,7 @@ class ForecastRoute(SalesRoute):
     """POST /forecast: a request repeated byte for byte is answered from the cache before it is decoded."""
 
     async def shortcut(self, request: Request) -> Response | None:
-        if "POST" not in (self.methods or ()) or wants_csv(request) or \
-                not request.headers.get("content-type", "").startswith("application/json"):
+        if "POST" not in (self.methods or ()) or wants_csv(request) or uploaded_sales(request) is not None:
             return None
         key = body_key(await request.body())
         request.state.body_key = key

@@ -74,7 +74,7 @@ def find_anomalies(request: AnomaliesRequest) -> AnomaliesResponse:
     products: set[str] = set()
     days = 0
     threshold = request.z_threshold
-    if request.sales:
+    if request.has_sales():
         product_ids, units, start, first_day, warnings = _daily(request)
         products.update(str(p) for p in product_ids)
         days = units.shape[1]

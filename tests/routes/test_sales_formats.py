@@ -1,0 +1,307 @@
+"""Sales as rows, as series and as a CSV upload: the same answers, the same rules, precise errors.
+
+The payloads are the committed real-data examples (store-item sales, `examples/payloads/`), so
+every endpoint is checked on real demand.
+"""
+
+import copy
+import gzip
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import ApiKeyConfig, Settings
+from app.main import create_app
+from app.utils.access import hash_key
+from tests.support.jobs import follow
+
+PREFIX = "/api/v1/smart-shelf"
+PAYLOADS = Path(__file__).resolve().parents[2] / "examples" / "payloads"
+ENDPOINTS = ["at-risk", "forecast", "reorder", "anomalies", "insights", "promotions"]
+
+
+def payload(name: str) -> dict[str, Any]:
+    return json.loads((PAYLOADS / f"{name}.json").read_text())
+
+
+def to_series(rows: list[dict[str, Any]], step: int = 1) -> list[dict[str, Any]]:
+    """Rows (one per product and date) -> series in order of each product's first row."""
+    by_product: dict[str, dict[int, dict[str, Any]]] = {}
+    for row in rows:
+        by_product.setdefault(row["product_id"], {})[date.fromisoformat(row["date"][:10]).toordinal()] = row
+    series = []
+    for product_id, days in by_product.items():
+        first, last = min(days), max(days)
+        cells = [days.get(day) for day in range(first, last + 1, step)]
+        entry: dict[str, Any] = {"product_id": product_id, "start": date.fromordinal(first).isoformat(),
+                                 "qty": [c["qty"] if c else None for c in cells]}
+        if any("revenue" in c for c in cells if c):
+            entry["revenue"] = [c.get("revenue") if c else None for c in cells]
+        series.append(entry)
+    return series
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
+    with_revenue = any("revenue" in row for row in rows)
+    lines = ["product_id,date,qty" + (",revenue" if with_revenue else "")]
+    lines += [f"{r['product_id']},{r['date']},{r['qty']}" + (f",{r.get('revenue', '')}" if with_revenue else "")
+              for r in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def as_series(body: dict[str, Any]) -> dict[str, Any]:
+    converted = {k: v for k, v in body.items() if k != "sales"}
+    converted["series"] = to_series(body["sales"])
+    return converted
+
+
+def upload(api: TestClient, path: str, body: dict[str, Any], csv: bytes, name: str = "sales.csv") -> Any:
+    request = json.dumps({k: v for k, v in body.items() if k != "sales"})
+    return api.post(path, data={"request": request}, files={"sales": (name, csv, "text/csv")})
+
+
+def comparable(answer: Any) -> Any:
+    """An answer without what legitimately differs between two computations (training time)."""
+    if isinstance(answer, dict):
+        return {k: comparable(v) for k, v in answer.items()
+                if k not in ("trained_at", "created_at", "finished_at", "job_id", "status_url")}
+    if isinstance(answer, list):
+        return [comparable(v) for v in answer]
+    return answer
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Any]:
+    """A new app per call (own model store and cache), so no answer comes from another's cache."""
+    clients: list[TestClient] = []
+
+    def make(**overrides: Any) -> TestClient:
+        settings = Settings(model_dir=str(tmp_path / f"models{len(clients)}"), _env_file=None, **overrides)
+        api = TestClient(create_app(settings), raise_server_exceptions=False)
+        api.__enter__()
+        clients.append(api)
+        return api
+
+    yield make
+    for api in clients:
+        api.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_rows_and_series_give_the_same_answer_on_real_data(fresh, endpoint):
+    body = payload(endpoint)
+    by_rows = fresh().post(f"{PREFIX}/{endpoint}", json=body)
+    by_series = fresh().post(f"{PREFIX}/{endpoint}", json=as_series(body))
+    assert by_rows.status_code == 200, by_rows.text
+    assert by_series.status_code == 200, by_series.text
+    assert comparable(by_series.json()) == comparable(by_rows.json())
+
+
+def test_forecast_from_a_csv_upload_equals_rows_plain_and_gzip(fresh):
+    body = payload("forecast")
+    by_rows = fresh().post(f"{PREFIX}/forecast", json=body).json()
+    plain = upload(fresh(), f"{PREFIX}/forecast", body, to_csv(body["sales"]))
+    zipped = upload(fresh(), f"{PREFIX}/forecast", body, gzip.compress(to_csv(body["sales"])), "sales.csv.gz")
+    assert plain.status_code == 200, plain.text
+    assert zipped.status_code == 200, zipped.text
+    assert comparable(plain.json()) == comparable(by_rows) == comparable(zipped.json())
+
+
+def test_rows_and_series_mixed_in_one_request_equal_rows_alone(fresh):
+    body = payload("forecast")
+    half = {row["product_id"] for row in body["sales"]} - {"p1"}
+    mixed = {**body, "sales": [r for r in body["sales"] if r["product_id"] == "p1"],
+             "series": to_series([r for r in body["sales"] if r["product_id"] in half])}
+    assert comparable(fresh().post(f"{PREFIX}/forecast", json=mixed).json()) == \
+        comparable(fresh().post(f"{PREFIX}/forecast", json=body).json())
+
+
+def test_batch_from_series_and_from_csv_equals_batch_from_rows(fresh):
+    body = payload("forecast-batch")
+    answers = []
+    for send in (lambda api: api.post(f"{PREFIX}/forecast/batch", json=body),
+                 lambda api: api.post(f"{PREFIX}/forecast/batch", json=as_series(body)),
+                 lambda api: upload(api, f"{PREFIX}/forecast/batch", body, gzip.compress(to_csv(body["sales"])))):
+        api = fresh(batch_chunk_size=3)
+        accepted = send(api)
+        assert accepted.status_code == 202, accepted.text
+        job, _ = follow(api, accepted.json()["job_id"])
+        assert job["state"] == "succeeded", job["errors"]
+        answers.append(comparable(job))
+    assert answers[0]["progress"] == {"done": 8, "total": 8, "chunks_done": 3, "chunks_total": 3}
+    assert answers[1] == answers[0] == answers[2]
+
+
+def test_weekly_series_follow_the_request_frequency(fresh):
+    start = date(2025, 1, 3)
+    rows = [{"product_id": "w1", "date": (start + timedelta(weeks=k)).isoformat(), "qty": float(10 + k % 4)}
+            for k in range(30)]
+    base = {"shop_id": "s", "periods": 4, "frequency": "weekly"}
+    by_rows = fresh().post(f"{PREFIX}/forecast", json={**base, "sales": rows}).json()
+    by_series = fresh().post(f"{PREFIX}/forecast", json={**base, "series": to_series(rows, step=7)}).json()
+    assert by_series["meta"]["frequency"] == "weekly"
+    assert comparable(by_series) == comparable(by_rows)
+
+
+def test_a_row_repeating_a_series_cell_is_a_duplicate_and_counted_once(client):
+    series = [{"product_id": "p1", "start": "2025-11-01", "qty": [2, None, 3], "revenue": [4.0, None, 6.0]}]
+    body = {"shop_id": "s", "series": series, "sales": [{"product_id": "p1", "date": "2025-11-03", "qty": 3,
+                                                         "revenue": 6.0}],
+            "range": {"start": "2025-11-01", "end": "2025-11-03"}, "granularity": "daily"}
+    answer = client.post(f"{PREFIX}/insights", json=body).json()
+    assert [p["total_sales"] for p in answer["series"]] == [2.0, 0.0, 3.0]
+    assert [w["code"] for w in answer["warnings"]] == ["duplicate_rows"]
+
+
+def test_null_cells_are_gaps_like_missing_rows(client):
+    series = [{"product_id": "p1", "start": "2025-10-01", "qty": [5.0] * 10 + [None] * 3 + [4.0] * 10}]
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "series": series, "periods": 3}).json()
+    gaps = [w for w in answer["warnings"] if w["code"] == "gaps_filled"]
+    assert gaps and gaps[0]["count"] == 3
+
+
+def _series_body(**change: Any) -> dict[str, Any]:
+    series = {"product_id": "p1", "start": "2025-11-01", "qty": [1, 2, 3], "revenue": [1.0, 2.0, 3.0], **change}
+    return {"shop_id": "s", "series": [series], "periods": 3}
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"revenue": [1.0, 2.0]}, "series[0].revenue", "2 values but qty has 3"),
+    ({"start": "2025-13-01"}, "series[0].start.date", "month value is outside"),
+    ({"qty": [1, "abc", 3]}, "series[0].qty[1]", "'abc' is not a number"),
+    ({"qty": [1, True, 3]}, "series[0].qty[1]", "True is not a number"),
+    ({"qty": [1, 2e13, 3]}, "series[0].qty[1]", "outside"),
+    ({"qty": "123"}, "series[0].qty", "must be a list"),
+    ({"qty": [1] * 3654, "revenue": None}, "series[0].qty", "at most 3653"),
+    ({"revenue": [1.0, None, 3.0], "qty": [1, 2, None]}, "series[0].revenue[2]", "qty is null"),
+    ({"product_id": ""}, "series[0].product_id", "at least 1"),
+])
+def test_malformed_series_are_422_naming_the_cell(client, change, field, words):
+    response = client.post(f"{PREFIX}/forecast", json=_series_body(**change))
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"][0]
+    assert detail["field"] == field and words in detail["msg"], detail
+
+
+def test_a_nan_literal_in_a_series_is_422(client):
+    raw = json.dumps(_series_body()).replace('"qty": [1, 2, 3]', '"qty": [1, NaN, 3]')
+    response = client.post(f"{PREFIX}/forecast", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "series[0].qty[1]"
+
+
+def test_a_forecast_without_any_sales_is_422_naming_sales(client):
+    response = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "periods": 3})
+    assert response.status_code == 422 and response.json()["detail"][0]["field"] == "sales"
+
+
+GOOD_CSV = b"product_id,date,qty\np1,2025-11-01,3\np1,2025-11-02,4\n"
+
+
+@pytest.mark.parametrize(("csv", "words"), [
+    (b"", "sales.csv is empty"),
+    (b"p1,2025-11-01,3\n", "sales.csv line 1: the header must name"),
+    (b"product_id,date,qty,colour\np1,2025-11-01,3,red\n", "sales.csv line 1: the header must name"),
+    (GOOD_CSV + b"p1,2025-11-03,abc\n", 'sales.csv line 4, column qty: \'abc\' is not a number'),
+    (GOOD_CSV + b"p1,03/11/2025,2\n", "sales.csv line 4, column date: '03/11/2025' is not an ISO date"),
+    (GOOD_CSV + b"p1,2025-11-03,2,9\n", "sales.csv line 4: 4 fields, but the header has 3"),
+    (GOOD_CSV + b"p1,2025-11-03\n", "sales.csv line 4, column qty: is empty"),
+    (GOOD_CSV + b",2025-11-03,1\n", "sales.csv line 4, column product_id: is empty"),
+    (b"product_id,date,qty,revenue\np1,2025-11-01,3,x\n", "sales.csv line 2, column revenue: 'x' is not a number"),
+    (b"\x1f\x8bnot really gzip", "not a valid gzip file"),
+])
+def test_malformed_csv_is_422_naming_line_and_column(client, csv, words):
+    response = upload(client, f"{PREFIX}/forecast", {"shop_id": "s", "periods": 3}, csv)
+    assert response.status_code == 422, response.text
+    assert words in response.json()["message"], response.json()["message"]
+
+
+def test_a_csv_upload_without_its_parts_is_422_naming_the_part(client):
+    only_csv = client.post(f"{PREFIX}/forecast", files={"sales": ("sales.csv", GOOD_CSV, "text/csv")})
+    assert only_csv.status_code == 422 and only_csv.json()["detail"][0]["field"] == "request"
+    only_request = client.post(f"{PREFIX}/forecast", files={"request": (None, '{"shop_id": "s"}')})
+    assert only_request.status_code == 422 and only_request.json()["detail"][0]["field"] == "sales"
+    bad_json = upload(client, f"{PREFIX}/forecast", {}, GOOD_CSV)
+    assert bad_json.status_code == 422 and bad_json.json()["detail"][0]["field"] == "shop_id"
+
+
+def test_a_gzip_bomb_is_refused_at_max_csv_bytes(fresh):
+    api = fresh(max_csv_bytes=4096)
+    bomb = gzip.compress(b"product_id,date,qty\n" + b"p1,2025-11-01,1\n" * 10_000)
+    response = upload(api, f"{PREFIX}/forecast", {"shop_id": "s"}, bomb)
+    assert response.status_code == 413 and "MAX_CSV_BYTES=4096" in response.json()["message"]
+
+
+@pytest.mark.parametrize("form", ["rows", "series", "csv"])
+def test_limits_count_values_whatever_their_form(fresh, form):
+    api = fresh(max_payload_rows=40)
+    rows = [{"product_id": "p1", "date": (date(2025, 1, 1) + timedelta(days=k)).isoformat(), "qty": 1.0}
+            for k in range(41)]
+
+    def send(sent: list[dict[str, Any]]) -> Any:
+        body = {"shop_id": "s", "periods": 2}
+        if form == "rows":
+            return api.post(f"{PREFIX}/forecast", json={**body, "sales": sent})
+        if form == "series":
+            return api.post(f"{PREFIX}/forecast", json={**body, "series": to_series(sent)})
+        return upload(api, f"{PREFIX}/forecast", body, to_csv(sent))
+
+    assert send(rows[:40]).status_code == 200
+    over = send(rows)
+    assert over.status_code == 413
+    assert "41 values (calendar_events=0, product_ids=0, sales=41) exceed MAX_PAYLOAD_ROWS=40" in \
+        over.json()["message"]
+
+
+def test_a_series_null_counts_as_a_value_for_the_limit(fresh):
+    api = fresh(max_payload_rows=10)
+    series = [{"product_id": "p1", "start": "2025-01-01", "qty": [1.0] * 5 + [None] * 6}]
+    assert api.post(f"{PREFIX}/insights", json={"shop_id": "s", "series": series}).status_code == 413
+
+
+def test_a_repeated_forecast_is_answered_from_its_bytes(client):
+    body = json.dumps(payload("forecast")).encode()
+    headers = {"content-type": "application/json"}
+    first = client.post(f"{PREFIX}/forecast", content=body, headers=headers)
+    second = client.post(f"{PREFIX}/forecast", content=body, headers=headers)
+    assert first.json()["meta"]["cache"] == "miss" and second.json()["meta"]["cache"] == "hit"
+    assert second.json()["forecasts"] == first.json()["forecasts"]
+    timing = dict(part.split(";dur=") for part in second.headers["server-timing"].split(", "))
+    assert set(timing) == {"parse", "validate", "handler", "total"}
+    assert float(timing["handler"]) == 0.0  # no handler ran: the request was never decoded
+    changed = client.post(f"{PREFIX}/forecast", content=body.replace(b'"periods": 14', b'"periods": 13'),
+                          headers=headers)
+    assert changed.json()["meta"]["periods"] == 13
+
+
+def test_a_cached_answer_still_checks_the_api_key_against_the_shop(tmp_path):
+    own, other = "key-of-store-2", "key-of-store-9"
+    keys = [ApiKeyConfig(name="store-2", sha256=hash_key(own), shops=["store_2"]),
+            ApiKeyConfig(name="store-9", sha256=hash_key(other), shops=["store_9"])]
+    settings = Settings(model_dir=str(tmp_path / "m"), api_keys=keys, _env_file=None)
+    body = json.dumps(payload("forecast")).encode()
+    with TestClient(create_app(settings)) as api:
+        for key, status in ((own, 200), (own, 200), (other, 403)):
+            response = api.post(f"{PREFIX}/forecast", content=body,
+                                headers={"content-type": "application/json", "x-api-key": key})
+            assert response.status_code == status, response.text
+
+
+def test_csv_uploads_are_never_served_another_uploads_answer(client):
+    first = upload(client, f"{PREFIX}/forecast", {"shop_id": "s", "periods": 2}, GOOD_CSV).json()
+    longer = upload(client, f"{PREFIX}/forecast", {"shop_id": "s", "periods": 2}, GOOD_CSV + b"p1,2025-11-03,9\n")
+    assert first["forecasts"][0]["history_periods"] == 2 and longer.json()["forecasts"][0]["history_periods"] == 3
+
+
+def test_a_different_request_is_not_served_the_cached_bytes(client):
+    body = payload("forecast")
+    first = client.post(f"{PREFIX}/forecast", json=body).json()
+    other = copy.deepcopy(body)
+    other["sales"][-1]["qty"] += 5
+    second = client.post(f"{PREFIX}/forecast", json=other).json()
+    assert second["meta"]["cache"] == "miss" and second["forecasts"] != first["forecasts"]
