@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body
 
 from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.anomalies import ANOMALIES_EXAMPLE, AnomaliesRequest, AnomaliesResponse
+from app.schemas.sales import sales_examples
 from app.services.anomalies import find_anomalies
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class
     responses=ERROR_RESPONSES,
 )
 def post_anomalies(
-    request: Annotated[AnomaliesRequest, Body(openapi_examples={"shop": {"value": ANOMALIES_EXAMPLE}})],
+    request: Annotated[AnomaliesRequest, Body(openapi_examples=sales_examples(ANOMALIES_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
 ) -> AnomaliesResponse:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body
 
 from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskRequest, AtRiskResponse
+from app.schemas.sales import sales_examples
 from app.services.at_risk import find_at_risk
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["at-risk"], route_class=F
     responses=ERROR_RESPONSES,
 )
 def post_at_risk(
-    request: Annotated[AtRiskRequest, Body(openapi_examples={"shop": {"value": AT_RISK_EXAMPLE}})],
+    request: Annotated[AtRiskRequest, Body(openapi_examples=sales_examples(AT_RISK_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
 ) -> AtRiskResponse:

@@ -13,6 +13,7 @@ from app.routes.dependencies import (
     get_shop_guard,
 )
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest, ForecastResponse, ProductForecast
+from app.schemas.sales import sales_examples
 from app.services.csv_tables import forecast_csv
 from app.services.forecast_cache import (
     answer_by_body,
@@ -66,7 +67,7 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["forecast"], route_class=
     responses={**ERROR_RESPONSES, **CSV_RESPONSE},
 )
 def post_forecast(
-    request: Annotated[ForecastRequest, Body(openapi_examples={"product": {"value": FORECAST_EXAMPLE}})],
+    request: Annotated[ForecastRequest, Body(openapi_examples=sales_examples(FORECAST_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
     cache: CacheDep,

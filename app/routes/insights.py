@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body
 
 from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.insights import INSIGHTS_EXAMPLE, InsightsRequest, InsightsResponse
+from app.schemas.sales import sales_examples
 from app.services.insights import summarise_sales
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"], route_class=
     responses=ERROR_RESPONSES,
 )
 def post_insights(
-    request: Annotated[InsightsRequest, Body(openapi_examples={"shop": {"value": INSIGHTS_EXAMPLE}})],
+    request: Annotated[InsightsRequest, Body(openapi_examples=sales_examples(INSIGHTS_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
 ) -> InsightsResponse:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Query, Request
 from app.routes.dependencies import ContextDep, ShopGuardDep, check_row_limit
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
 from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
+from app.schemas.sales import sales_examples
 from app.services.jobs import read_job, submit_forecast_batch
 from app.utils.openapi import ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
 from app.utils.sales_upload import SalesRoute, uploaded_sales
@@ -28,7 +29,7 @@ router = APIRouter(tags=["jobs"], route_class=SalesRoute)
     responses={**ERROR_RESPONSES, **JOB_STORE_DOWN},
 )
 def post_forecast_batch(
-    request: Annotated[ForecastRequest, Body(openapi_examples={"product": {"value": FORECAST_EXAMPLE}})],
+    request: Annotated[ForecastRequest, Body(openapi_examples=sales_examples(FORECAST_EXAMPLE))],
     ctx: ContextDep,
     guard: ShopGuardDep,
     http: Request,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body
 
 from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest, PromotionsResponse
+from app.schemas.sales import sales_examples
 from app.services.promotions import plan_promotions
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["promotions"], route_clas
     responses=ERROR_RESPONSES,
 )
 def post_promotions(
-    request: Annotated[PromotionsRequest, Body(openapi_examples={"shop": {"value": PROMOTIONS_EXAMPLE}})],
+    request: Annotated[PromotionsRequest, Body(openapi_examples=sales_examples(PROMOTIONS_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
 ) -> PromotionsResponse:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Request, Response
 
 from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
 from app.schemas.reorder import REORDER_EXAMPLE, ReorderRequest, ReorderResponse
+from app.schemas.sales import sales_examples
 from app.services.csv_tables import reorder_csv
 from app.services.reorder import recommend_orders
 from app.utils.csv_export import CSV_RESPONSE, wants_csv
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["reorder"], route_class=F
     responses={**ERROR_RESPONSES, **CSV_RESPONSE},
 )
 def post_reorder(
-    request: Annotated[ReorderRequest, Body(openapi_examples={"shop": {"value": REORDER_EXAMPLE}})],
+    request: Annotated[ReorderRequest, Body(openapi_examples=sales_examples(REORDER_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
     cache: CacheDep,

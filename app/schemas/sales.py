@@ -11,6 +11,7 @@ catalogue of 1.6 million values validates in tens of milliseconds instead of hun
 """
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, NotRequired, Self
 
 import numpy as np
@@ -167,3 +168,26 @@ class SalesPayload(StrictModel):
         self.sales, self.series = other.sales, other.series
         self._series_values, self._upload = other._series_values, other._upload
         return self
+
+
+def rows_to_series(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Example rows (one per product and day) as series, products in order of their first row."""
+    by_product: dict[str, dict[int, dict[str, Any]]] = {}
+    for row in rows:
+        by_product.setdefault(row["product_id"], {})[date.fromisoformat(str(row["date"])[:10]).toordinal()] = row
+    series = []
+    for product_id, days in by_product.items():
+        cells = [days.get(day) for day in range(min(days), max(days) + 1)]
+        entry: dict[str, Any] = {"product_id": product_id, "start": date.fromordinal(min(days)).isoformat(),
+                                 "qty": [cell["qty"] if cell else None for cell in cells]}
+        if any("revenue" in cell for cell in cells if cell):
+            entry["revenue"] = [cell.get("revenue") if cell else None for cell in cells]
+        series.append(entry)
+    return series
+
+
+def sales_examples(example: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Swagger examples of an endpoint: its sales as rows, and the same sales as series."""
+    as_series = {**{k: v for k, v in example.items() if k != "sales"}, "series": rows_to_series(example["sales"])}
+    return {"rows": {"summary": "sales as rows", "value": example},
+            "series": {"summary": "the same sales as series (compact: one array per product)", "value": as_series}}
