@@ -1,4 +1,8 @@
-"""Shared fixtures: settings, the ASGI client, a real Redis, and real retail data."""
+"""Shared fixtures: settings, the ASGI client, a real Redis, and slices of real retail data.
+
+The slices live in tests/fixtures/ (README.md there: source, selection rule, sha256), so a clone of the
+repository alone runs every data test; the full sets in ../shared/data are for benchmarks only.
+"""
 
 import os
 import socket
@@ -12,8 +16,10 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-STORE_ITEM = SHARED_DATA / "store-item" / "train.csv.gz"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+STORE_ITEM = FIXTURES / "store_item.csv.gz"
+WALMART_WEEKLY = FIXTURES / "walmart_weekly.csv.gz"
+M5 = FIXTURES / "m5_tx3_foods3"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", int(os.environ.get("REDIS_TEST_PORT", "6379"))
 REDIS_TEST_DB = 13  # the suite flushes only this database
 
@@ -57,10 +63,34 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def store_item() -> pd.DataFrame:
-    """The real Kaggle store-item daily sales (date, store, item, sales); skip when absent."""
-    if not STORE_ITEM.exists():
-        pytest.skip(f"{STORE_ITEM} not present")
+    """Real Kaggle store-item daily sales (date, store, item, sales): stores 1..4 x items 1..12, all dates,
+    and stores 1..2 x all 50 items from 2017-01-01."""
     return pd.read_csv(STORE_ITEM, parse_dates=["date"])
+
+
+@pytest.fixture(scope="session")
+def walmart_weekly() -> pd.DataFrame:
+    """Real Walmart weekly department sales (Store, Dept, Date, Weekly_Sales, IsHoliday), stores 1..2;
+    Date stays a YYYY-MM-DD string, as in the file."""
+    return pd.read_csv(WALMART_WEEKLY)
+
+
+@pytest.fixture(scope="session")
+def m5_sales() -> pd.DataFrame:
+    """Real M5 daily unit sales of 30 TX_3 FOODS_3 items, wide: id, d_1 .. d_1941."""
+    return pd.read_csv(M5 / "sales.csv.gz")
+
+
+@pytest.fixture(scope="session")
+def m5_calendar() -> pd.DataFrame:
+    """The whole M5 calendar (d, date, wm_yr_wk, events, snap_TX, ...), 2011-01-29 .. 2016-06-19."""
+    return pd.read_csv(M5 / "calendar.csv.gz", parse_dates=["date"])
+
+
+@pytest.fixture(scope="session")
+def m5_prices() -> pd.DataFrame:
+    """Weekly sell prices (store_id, item_id, wm_yr_wk, sell_price) of the 30 items in `m5_sales`."""
+    return pd.read_csv(M5 / "sell_prices.csv.gz")
 
 
 def sales_rows(frame: pd.DataFrame, product_column: str = "item") -> list[dict]:

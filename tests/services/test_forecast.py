@@ -3,14 +3,13 @@
 from datetime import date, timedelta
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from app.models import metrics
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
 from app.services.forecast import forecast_products
 from app.utils.errors import SmartShelfError
-from tests.conftest import SHARED_DATA, sales_rows
+from tests.conftest import sales_rows
 
 
 def run(sales: list[dict], **body):
@@ -118,11 +117,8 @@ def test_product_selection_and_unknown_product():
 
 
 @pytest.mark.slow
-def test_weekly_walmart_series_are_inferred_weekly():
-    path = SHARED_DATA / "walmart-weekly" / "train.csv.gz"
-    if not path.exists():
-        pytest.skip("walmart data not present")
-    frame = pd.read_csv(path)
+def test_weekly_walmart_series_are_inferred_weekly(walmart_weekly):
+    frame = walmart_weekly
     chosen = frame[(frame.Store == 1) & (frame.Dept.isin([1, 2, 3]))]
     rows = [{"product_id": f"d{d}", "date": day, "qty": float(q)}
             for d, day, q in zip(chosen.Dept, chosen.Date, chosen.Weekly_Sales, strict=True)]
