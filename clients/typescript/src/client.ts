@@ -6,6 +6,8 @@
  */
 import type { components, paths } from "./schema.js";
 
+export { fromSeries, toSeries, type SaleRow, type SaleSeries, type SeriesOptions } from "./series.js";
+
 export type Schemas = components["schemas"];
 export type ForecastRequest = Schemas["ForecastRequest"];
 export type JobStatus = Schemas["JobStatus"];
