@@ -26,7 +26,7 @@ from app.services.forecast_cache import (
 )
 from app.services.plot import forecast_svg
 from app.utils.csv_export import CSV_RESPONSE, wants_csv
-from app.utils.openapi import ERROR_RESPONSES, NOT_FOUND
+from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, NOT_FOUND
 from app.utils.sales_upload import SalesRoute, uploaded_sales
 
 
@@ -62,9 +62,13 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["forecast"], route_class=
         "backtest scores, its drivers in plain words and the data rules applied. The same request "
         "again is answered from the cache (`meta.cache`: hit); a product whose earlier forecast "
         "now has actual sales carries `realized_accuracy`. With `Accept: text/csv` the answer is one "
-        "row per product and period."
+        "row per product and period. Sales come as `sales` rows, as `series` (one array per product, "
+        "the compact form for a catalogue) or as a CSV upload (`multipart/form-data`: a `request` part "
+        "with this JSON without sales, and a `sales` file, optionally gzip). A request repeated byte "
+        "for byte is answered from the cache without being decoded."
     ),
     responses={**ERROR_RESPONSES, **CSV_RESPONSE},
+    openapi_extra=CSV_UPLOAD,
 )
 def post_forecast(
     request: Annotated[ForecastRequest, Body(openapi_examples=sales_examples(FORECAST_EXAMPLE))],

@@ -9,7 +9,7 @@ from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
 from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
 from app.schemas.sales import sales_examples
 from app.services.jobs import read_job, submit_forecast_batch
-from app.utils.openapi import ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
+from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
 from app.utils.sales_upload import SalesRoute, uploaded_sales
 
 router = APIRouter(tags=["jobs"], route_class=SalesRoute)
@@ -21,12 +21,14 @@ router = APIRouter(tags=["jobs"], route_class=SalesRoute)
     status_code=202,
     summary="Forecast many products in the background; answers 202 with a job id",
     description=(
-        "The payload of POST /forecast, with up to BATCH_MAX_ROWS sales rows. The products are split "
+        "The payload of POST /forecast (rows, series or a CSV upload), with up to BATCH_MAX_ROWS "
+        "sales values. The products are split "
         "into chunks of BATCH_CHUNK_SIZE that Celery workers share (or, with no broker, a background "
         "thread of this process). Poll `status_url` for progress; the forecasts are in the job once "
         "it has finished. Unknown products are refused at once (400), before any work starts."
     ),
     responses={**ERROR_RESPONSES, **JOB_STORE_DOWN},
+    openapi_extra=CSV_UPLOAD,
 )
 def post_forecast_batch(
     request: Annotated[ForecastRequest, Body(openapi_examples=sales_examples(FORECAST_EXAMPLE))],

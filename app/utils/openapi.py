@@ -31,3 +31,13 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "descrip
 JOB_STORE_DOWN: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The job store (Redis) does not answer; retry shortly."},
 }
+
+CSV_UPLOAD: dict[str, Any] = {"requestBody": {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["request", "sales"],
+    "properties": {
+        "request": {"type": "string", "description": "The JSON body of this endpoint without its sales.",
+                    "example": '{"shop_id": "shop_123", "periods": 14}'},
+        "sales": {"type": "string", "format": "binary",
+                  "description": "CSV with a header product_id,date,qty[,revenue], one line per sales row; "
+                  "may be gzip-compressed (e.g. sales.csv.gz). Errors name the line and column."},
+    }}}}}}

@@ -135,7 +135,7 @@ export interface paths {
         put?: never;
         /**
          * Demand forecasts per product with intervals, chosen by backtest
-         * @description Forecasts `periods` days (or weeks) for one product (`product_id`), a list (`product_ids`) or every product in `sales`. With `model: auto` each product gets the family (seasonal naive, moving average, linear, Holt-Winters, intermittent TSB, global boosted trees) or pair of families with the lowest MASE in a rolling-origin backtest on its own history; intervals come from the backtest's out-of-sample errors. Each forecast lists the candidates' backtest scores, its drivers in plain words and the data rules applied. The same request again is answered from the cache (`meta.cache`: hit); a product whose earlier forecast now has actual sales carries `realized_accuracy`. With `Accept: text/csv` the answer is one row per product and period.
+         * @description Forecasts `periods` days (or weeks) for one product (`product_id`), a list (`product_ids`) or every product in `sales`. With `model: auto` each product gets the family (seasonal naive, moving average, linear, Holt-Winters, intermittent TSB, global boosted trees) or pair of families with the lowest MASE in a rolling-origin backtest on its own history; intervals come from the backtest's out-of-sample errors. Each forecast lists the candidates' backtest scores, its drivers in plain words and the data rules applied. The same request again is answered from the cache (`meta.cache`: hit); a product whose earlier forecast now has actual sales carries `realized_accuracy`. With `Accept: text/csv` the answer is one row per product and period. Sales come as `sales` rows, as `series` (one array per product, the compact form for a catalogue) or as a CSV upload (`multipart/form-data`: a `request` part with this JSON without sales, and a `sales` file, optionally gzip). A request repeated byte for byte is answered from the cache without being decoded.
          */
         post: operations["post_forecast_api_v1_smart_shelf_forecast_post"];
         delete?: never;
@@ -155,7 +155,7 @@ export interface paths {
         put?: never;
         /**
          * Forecast many products in the background; answers 202 with a job id
-         * @description The payload of POST /forecast, with up to BATCH_MAX_ROWS sales rows. The products are split into chunks of BATCH_CHUNK_SIZE that Celery workers share (or, with no broker, a background thread of this process). Poll `status_url` for progress; the forecasts are in the job once it has finished. Unknown products are refused at once (400), before any work starts.
+         * @description The payload of POST /forecast (rows, series or a CSV upload), with up to BATCH_MAX_ROWS sales values. The products are split into chunks of BATCH_CHUNK_SIZE that Celery workers share (or, with no broker, a background thread of this process). Poll `status_url` for progress; the forecasts are in the job once it has finished. Unknown products are refused at once (400), before any work starts.
          */
         post: operations["post_forecast_batch_api_v1_smart_shelf_forecast_batch_post"];
         delete?: never;
@@ -367,8 +367,16 @@ export interface components {
              * @description Stock before the first movement.
              */
             opening_stock?: components["schemas"]["OpeningStock"][];
-            /** Sales */
+            /**
+             * Sales
+             * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
+             */
             sales?: components["schemas"]["SaleRow"][];
+            /**
+             * Series
+             * @description Sales as one array per product: `qty[i]` is the sales of period i counted from `start` (days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same length. About 10x smaller and faster than rows for a whole catalogue.
+             */
+            series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
              * @example shop_123
@@ -489,8 +497,16 @@ export interface components {
             as_of?: string | null;
             /** Inventory */
             inventory: components["schemas"]["InventoryItem"][];
-            /** Sales */
+            /**
+             * Sales
+             * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
+             */
             sales?: components["schemas"]["SaleRow"][];
+            /**
+             * Series
+             * @description Sales as one array per product: `qty[i]` is the sales of period i counted from `start` (days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same length. About 10x smaller and faster than rows for a whole catalogue.
+             */
+            series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
              * @example shop_123
@@ -747,8 +763,16 @@ export interface components {
              * @description Several products; with neither field, every product in `sales`.
              */
             product_ids?: string[] | null;
-            /** Sales */
-            sales: components["schemas"]["SaleRow"][];
+            /**
+             * Sales
+             * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
+             */
+            sales?: components["schemas"]["SaleRow"][];
+            /**
+             * Series
+             * @description Sales as one array per product: `qty[i]` is the sales of period i counted from `start` (days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same length. About 10x smaller and faster than rows for a whole catalogue.
+             */
+            series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
              * @example shop_123
@@ -797,8 +821,16 @@ export interface components {
             granularity: "daily" | "weekly" | "monthly";
             /** @description Inclusive; default: first to last sale. */
             range?: components["schemas"]["DateRange"] | null;
-            /** Sales */
-            sales: components["schemas"]["SaleRow"][];
+            /**
+             * Sales
+             * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
+             */
+            sales?: components["schemas"]["SaleRow"][];
+            /**
+             * Series
+             * @description Sales as one array per product: `qty[i]` is the sales of period i counted from `start` (days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same length. About 10x smaller and faster than rows for a whole catalogue.
+             */
+            series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
              * @example shop_123
@@ -1197,9 +1229,14 @@ export interface components {
             preferences?: components["schemas"]["Preferences"];
             /**
              * Sales
-             * @description Recent sales, for each item's base rate.
+             * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
              */
             sales?: components["schemas"]["SaleRow"][];
+            /**
+             * Series
+             * @description Sales as one array per product: `qty[i]` is the sales of period i counted from `start` (days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same length. About 10x smaller and faster than rows for a whole catalogue.
+             */
+            series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
              * @example shop_123
@@ -1459,8 +1496,16 @@ export interface components {
              * @default 1
              */
             review_days: number;
-            /** Sales */
-            sales: components["schemas"]["SaleRow"][];
+            /**
+             * Sales
+             * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
+             */
+            sales?: components["schemas"]["SaleRow"][];
+            /**
+             * Series
+             * @description Sales as one array per product: `qty[i]` is the sales of period i counted from `start` (days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same length. About 10x smaller and faster than rows for a whole catalogue.
+             */
+            series?: components["schemas"]["SaleSeries"][];
             /**
              * Service Level
              * @description Target cycle service level.
@@ -1503,6 +1548,28 @@ export interface components {
             qty: number;
             /** Revenue */
             revenue?: number | null;
+        };
+        /**
+         * SaleSeries
+         * @description A product's sales as one value per period (day, or week when `frequency` is weekly) from `start`.
+         *
+         *     `null` means no record for that period, exactly like a missing sales row.
+         */
+        SaleSeries: {
+            /**
+             * Product Id
+             * @example p001
+             */
+            product_id: string;
+            /** Qty */
+            qty: (number | null)[];
+            /** Revenue */
+            revenue?: (number | null)[] | null;
+            /**
+             * Start
+             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             */
+            start: string;
         };
         /** Seasonality */
         Seasonality: {
@@ -2166,6 +2233,18 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ForecastRequest"];
+                "multipart/form-data": {
+                    /**
+                     * @description The JSON body of this endpoint without its sales.
+                     * @example {"shop_id": "shop_123", "periods": 14}
+                     */
+                    request: string;
+                    /**
+                     * Format: binary
+                     * @description CSV with a header product_id,date,qty[,revenue], one line per sales row; may be gzip-compressed (e.g. sales.csv.gz). Errors name the line and column.
+                     */
+                    sales: string;
+                };
             };
         };
         responses: {
@@ -2245,6 +2324,18 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ForecastRequest"];
+                "multipart/form-data": {
+                    /**
+                     * @description The JSON body of this endpoint without its sales.
+                     * @example {"shop_id": "shop_123", "periods": 14}
+                     */
+                    request: string;
+                    /**
+                     * Format: binary
+                     * @description CSV with a header product_id,date,qty[,revenue], one line per sales row; may be gzip-compressed (e.g. sales.csv.gz). Errors name the line and column.
+                     */
+                    sales: string;
+                };
             };
         };
         responses: {

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
 
-import { SmartShelfClient, SmartShelfError, type ForecastRequest } from "../src/client.js";
+import { SmartShelfClient, SmartShelfError, toSeries, type ForecastRequest } from "../src/client.js";
 
 const base = process.env.SMARTSHELF_URL;
 if (!base) throw new Error("set SMARTSHELF_URL to a running service, e.g. http://127.0.0.1:8000");
@@ -32,6 +32,16 @@ test("at-risk: scored products with one action each", async () => {
     assert.equal(typeof item.recommended_action.reasoning, "string");
   }
   assert.equal(answer.meta.total_products, 8);
+});
+
+test("series: the same at-risk and insights answers as rows", async () => {
+  for (const [name, call] of [["at-risk", client.atRisk.bind(client)], ["insights", client.insights.bind(client)]] as const) {
+    const rows = payload(name);
+    const { sales, ...rest } = rows;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const [byRows, bySeries] = await Promise.all([call(rows), call({ ...rest, series: toSeries(sales) } as any)]);
+    assert.deepEqual(bySeries, byRows, name);
+  }
 });
 
 test("forecast, latest, CSV and plot", async () => {
