@@ -45,7 +45,7 @@ class AtRiskRequest(SalesPayload):
     shop_id: ShopId
     inventory: list[InventoryItem]
     thresholds: Thresholds = Field(default_factory=Thresholds)
-    as_of: date | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
+    as_of: IsoDate | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
 
 
 class RecommendedAction(BaseModel):

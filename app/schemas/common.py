@@ -1,22 +1,38 @@
 """Types shared by every endpoint's request and response models."""
 
+import re
 from datetime import date, datetime
-from typing import Annotated, NotRequired
+from typing import Annotated, Any, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from typing_extensions import TypedDict
 
-IsoDate = Annotated[
-    date | datetime,
-    Field(
-        description=(
-            "ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); "
-            "a datetime counts as the calendar date written in it."
-        )
-    ),
-]
-ShopId = Annotated[str, Field(min_length=1, max_length=128, examples=["shop_123"])]
-ProductId = Annotated[str, Field(min_length=1, max_length=128, examples=["p001"])]
+# An ISO date, or an RFC 3339 datetime with a zone; the calendar date written in it counts. Nothing
+# else: "20251120" or 0 would otherwise be read as Unix seconds (1970), and a naive datetime has no date.
+ISO_DATE_PATTERN = (r"^\d{4}-\d{2}-\d{2}(?:[Tt](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?"
+                    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$")
+_ISO_DATE = re.compile(ISO_DATE_PATTERN)
+DATE_DESCRIPTION = ("ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); "
+                    "a datetime counts as the calendar date written in it.")
+DATE_SCHEMA = WithJsonSchema({"anyOf": [{"type": "string", "format": "date"},
+                                        {"type": "string", "format": "date-time"}], "description": DATE_DESCRIPTION})
+
+
+def _written_date(value: Any) -> date:
+    """The calendar date written in an ISO date or zoned datetime string (date objects pass through)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO date (2025-11-20) or an ISO datetime with a zone (2025-11-20T00:00:00Z)")
+    return date.fromisoformat(value[:10])
+
+
+IsoDate = Annotated[date, BeforeValidator(_written_date), DATE_SCHEMA]
+# ids may arrive as JSON numbers (a POS's item number): they are read as their text
+ShopId = Annotated[str, Field(min_length=1, max_length=128, examples=["shop_123"], strict=False)]
+ProductId = Annotated[str, Field(min_length=1, max_length=128, examples=["p001"], strict=False)]
 # Bounded so that sums and products of request numbers stay finite in float64 (1e12 units or
 # currency units per row is far beyond any shop); NaN and Infinity are not JSON numbers anyway.
 FINITE_BOUND = 1e12
@@ -31,18 +47,20 @@ class SaleRow(TypedDict):
     them into dicts is about five times cheaper than into model instances.
     """
 
-    __pydantic_config__ = ConfigDict(coerce_numbers_to_str=True, extra="forbid")  # type: ignore[misc]
+    __pydantic_config__ = ConfigDict(coerce_numbers_to_str=True, extra="forbid", strict=True)  # type: ignore[misc]
 
     product_id: ProductId
-    date: IsoDate
+    # checked by pattern here (in Rust) and turned into days by numpy, a column at a time
+    date: Annotated[str, Field(pattern=ISO_DATE_PATTERN), DATE_SCHEMA]
     qty: FiniteFloat
     revenue: NotRequired[FiniteFloat | None]
 
 
 class StrictModel(BaseModel):
-    """Request models reject unknown fields, so a misspelt field is an error, not ignored."""
+    """Request models reject unknown fields, so a misspelt field is an error, not ignored, and read
+    numbers strictly: "5" is not a number and true is not 1 (ids excepted, see ProductId)."""
 
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, strict=True)
 
 
 class DataWarning(BaseModel):

@@ -31,7 +31,7 @@ class ForecastRequest(SalesPayload):
     calendar_events: list[ForecastEvent] = Field(
         default_factory=list, description="Known past and future events (holidays, promotions)."
     )
-    as_of: dt.date | None = Field(default=None, description="Ignore sales after this date.")
+    as_of: IsoDate | None = Field(default=None, description="Ignore sales after this date.")
 
 
 class Prediction(BaseModel):

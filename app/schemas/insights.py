@@ -5,15 +5,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, ShopId, StrictModel
+from app.schemas.common import DataWarning, IsoDate, ShopId, StrictModel
 from app.schemas.sales import SalesPayload
 
 Granularity = Literal["daily", "weekly", "monthly"]
 
 
 class DateRange(StrictModel):
-    start: dt.date
-    end: dt.date
+    start: IsoDate
+    end: IsoDate
 
 
 class InsightsRequest(SalesPayload):

@@ -45,7 +45,7 @@ class PromotionsRequest(SalesPayload):
     items: list[PromotionItem]
     calendar_events: list[CalendarEvent] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
-    as_of: date | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
+    as_of: IsoDate | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
 
 
 class Promotion(BaseModel):

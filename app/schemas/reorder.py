@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, NonNegative, ProductId, ShopId, StrictModel
+from app.schemas.common import DataWarning, IsoDate, NonNegative, ProductId, ShopId, StrictModel
 from app.schemas.sales import SalesPayload
 
 AbcClass = Literal["A", "B", "C"]
@@ -44,7 +44,7 @@ class ReorderRequest(SalesPayload):
     review_days: int = Field(default=1, ge=1, le=90, description="Days between stock reviews.")
     abc_thresholds: AbcThresholds = Field(default_factory=AbcThresholds)
     abc_classes: list[AbcClass] | None = Field(default=None, description="Only return these ABC classes.")
-    as_of: dt.date | None = Field(default=None, description="Ignore sales after this date.")
+    as_of: IsoDate | None = Field(default=None, description="Ignore sales after this date.")
 
 
 class ReorderRecommendation(BaseModel):

@@ -30,7 +30,7 @@ class SaleSeries(TypedDict):
     `null` means no record for that period, exactly like a missing sales row.
     """
 
-    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=True, coerce_numbers_to_str=True)  # type: ignore[misc]
 
     product_id: ProductId
     start: IsoDate

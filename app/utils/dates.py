@@ -1,6 +1,6 @@
 """Day numbers: dates as int64 days since 1970-01-01, so date maths is integer maths."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -17,6 +17,23 @@ def day_numbers(values: Iterable[date], count: int) -> np.ndarray:
     """Vector form of `day_number` -> int64 array of length `count`."""
     # datetime subclasses date, so date.toordinal reads the written date of both.
     return np.fromiter(map(date.toordinal, values), np.int64, count) - _EPOCH_ORDINAL
+
+
+def iso_day_numbers(values: Sequence[str]) -> np.ndarray:
+    """Day numbers of ISO date strings (a datetime's first ten characters: its written date).
+
+    Parsed by numpy a column at a time. Raises `ValueError` naming the index of the first string
+    that is not a real date (e.g. 2025-02-30); the format itself was checked by the schema.
+    """
+    try:
+        return np.array(values, dtype="U10").astype("datetime64[D]").astype(np.int64)
+    except ValueError:
+        for index, value in enumerate(values):
+            try:
+                date.fromisoformat(value[:10])
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a date: {exc}", index) from None
+        raise
 
 
 def from_day_number(day: int) -> date:

@@ -31,6 +31,13 @@ class SmartShelfError(Exception):
         self.field = field
 
 
+class InvalidInputError(SmartShelfError):
+    """A value the schema could not check on its own, e.g. a date that does not exist (HTTP 422)."""
+
+    status_code = 422
+    error = "validation_error"
+
+
 class PayloadTooLargeError(SmartShelfError):
     """The request carries more rows than MAX_PAYLOAD_ROWS (HTTP 413)."""
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from app.schemas.sales import SalesBlock
 from app.utils.dates import day_number
-from app.utils.errors import SmartShelfError
+from app.utils.errors import InvalidInputError, SmartShelfError
 
 REQUIRED = ("product_id", "date", "qty")
 OPTIONAL = ("revenue",)
@@ -29,10 +29,9 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-class CsvError(SmartShelfError):
+class CsvError(InvalidInputError):
     """An uploaded CSV that cannot be read (HTTP 422), naming the line and column."""
 
-    status_code = 422
     error = "invalid_csv"
 
 

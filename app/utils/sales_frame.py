@@ -24,7 +24,8 @@ import pandas as pd
 
 from app.schemas.common import DataWarning, SaleRow
 from app.schemas.sales import SalesPayload
-from app.utils.dates import day_numbers
+from app.utils.dates import day_numbers, iso_day_numbers
+from app.utils.errors import InvalidInputError
 
 _MAX_LISTED = 20
 MAX_HISTORY_DAYS = 3653
@@ -113,7 +114,11 @@ def sales_columns(payload: SalesPayload, product_ids: Sequence[str] | None = Non
     codes.update((product_id, index) for index, product_id in enumerate(product_ids or ()))
     codes.default_factory = codes.__len__
     product = [np.fromiter(map(codes.__getitem__, map(itemgetter("product_id"), rows)), np.int64, n)]
-    day = [day_numbers(map(itemgetter("date"), rows), n)]
+    try:
+        day = [iso_day_numbers([row["date"] for row in rows])]
+    except ValueError as exc:
+        message, index = exc.args
+        raise InvalidInputError(message, field=f"sales[{index}].date") from None
     qty = [np.fromiter(map(itemgetter("qty"), rows), np.float64, n)]
     series_product, series_day, series_qty, series_revenue = _series_block(payload, codes)
     product.append(series_product)

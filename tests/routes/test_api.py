@@ -175,3 +175,38 @@ def test_cors_origins_are_configurable(tmp_path):
         response = cors.options(f"{PREFIX}/at-risk", headers={
             "Origin": "https://backoffice.example", "Access-Control-Request-Method": "POST"})
     assert response.headers["access-control-allow-origin"] == "https://backoffice.example"
+
+
+@pytest.mark.parametrize(("path", "body", "field", "words"), [
+    ("at-risk", {"shop_id": "s", "inventory": [{"product_id": "p1", "quantity": 3, "price": 2.0,
+                                                "expiry_date": "20251120"}]},
+     "inventory[0].expiry_date", "must be an ISO date"),
+    ("at-risk", {"shop_id": "s", "as_of": 0, "inventory": []}, "as_of", "must be an ISO date"),
+    ("at-risk", {"shop_id": "s", "inventory": [{"product_id": "p1", "quantity": 3, "price": 2.0,
+                                                "expiry_date": "2025-11-20T10:00:00"}]},
+     "inventory[0].expiry_date", "with a zone"),
+    ("at-risk", {"shop_id": "s", "inventory": [{"product_id": "p1", "quantity": True, "price": 2.0}]},
+     "inventory[0].quantity", "valid number"),
+    ("forecast", {"shop_id": "s", "periods": "7", "sales": [{"product_id": "p", "date": "2025-11-01", "qty": 1}]},
+     "periods", "valid integer"),
+    ("forecast", {"shop_id": "s", "sales": [{"product_id": "p", "date": "2025-11-01", "qty": "1"}]},
+     "sales[0].qty", "valid number"),
+    ("forecast", {"shop_id": "s", "sales": [{"product_id": "p", "date": "2025-11-01", "qty": 1},
+                                            {"product_id": "p", "date": "2025-02-30", "qty": 1}]},
+     "sales[1].date", "'2025-02-30' is not a date"),
+    ("forecast", {"shop_id": "s", "sales": [{"product_id": "p", "date": "20251101", "qty": 1}]},
+     "sales[0].date", "should match pattern"),
+])
+def test_lax_values_are_422_not_guessed(client, path, body, field, words):
+    """A date written another way is not read as Unix seconds, and text or true/false are not numbers."""
+    response = client.post(f"{PREFIX}/{path}", json=body)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"][0]
+    assert detail["field"] == field and words in detail["msg"], detail
+
+
+def test_ids_may_still_be_sent_as_numbers(client):
+    body = {"shop_id": 42, "sales": [{"product_id": 1001, "date": "2025-11-01T08:30:00+02:00", "qty": 3}]}
+    answer = client.post(f"{PREFIX}/forecast", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["forecasts"][0]["product_id"] == "1001"

@@ -172,7 +172,10 @@ def _series_body(**change: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("change", "field", "words"), [
     ({"revenue": [1.0, 2.0]}, "series[0].revenue", "2 values but qty has 3"),
-    ({"start": "2025-13-01"}, "series[0].start.date", "month value is outside"),
+    ({"start": "2025-13-01"}, "series[0].start", "month must be in 1..12"),
+    ({"start": "20251101"}, "series[0].start", "must be an ISO date"),
+    ({"start": 0}, "series[0].start", "must be an ISO date"),
+    ({"start": "2025-11-01T10:00:00"}, "series[0].start", "with a zone"),
     ({"qty": [1, "abc", 3]}, "series[0].qty[1]", "'abc' is not a number"),
     ({"qty": [1, True, 3]}, "series[0].qty[1]", "True is not a number"),
     ({"qty": [1, 2e13, 3]}, "series[0].qty[1]", "outside"),
