@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         default=100_000, ge=1, description="Max values per request: sales rows, series cells and CSV lines alike, "
         "plus other rows (inventory, events).")
     max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, description="Max request body size.")
+    max_grid_cells: int = Field(
+        default=5_000_000, ge=1000, description="Work budget: products x days of any dense grid a request builds.")
+    max_train_cells: int = Field(
+        default=1_000_000, ge=1000, description="Work budget: products x periods of history one forecast request "
+        "trains on (batch: per chunk).")
+    max_answer_values: int = Field(
+        default=500_000, ge=1000, description="Work budget: values in one answer (forecast products x periods, "
+        "insights periods).")
+    max_pairs: int = Field(default=2_000_000, ge=1000, description="Work budget: promotion items x calendar events.")
     max_csv_bytes: int = Field(default=256 * 1024 * 1024, ge=1024,
                                description="Max size of an uploaded sales CSV after gzip decompression.")
     default_max_discount_pct: float = Field(default=40.0, gt=0, le=100)

@@ -21,6 +21,7 @@ from app.services.forecast_cache import artifact_id, cached_forecast, result_key
 from app.utils.cache import MemoryCache
 from bench.data import daily_panel, sales_rows
 from bench.service_speed import timed
+from tests.support.budget import BUDGET
 from tests.support.server import serving
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -56,7 +57,7 @@ def disk_load_predict(payload: dict, model_dir: str) -> dict:
     settings = Settings(_env_file=None, model_dir=model_dir, model_signing_key="bench")  # type: ignore[call-arg]
     request = ForecastRequest.model_validate(payload)
     cached_forecast(request, settings, MemoryCache(), "bench")  # trains and writes the artifact
-    panel, _, warnings = prepare(request)
+    panel, _, warnings = prepare(request, BUDGET)
     artifact = artifact_id([result_key(request, panel, 0)])
 
     def load_and_predict() -> None:

@@ -11,6 +11,7 @@ from app.schemas.forecast import ForecastRequest
 from app.services.forecast import forecast_products
 from bench.data import daily_panel, sales_rows
 from bench.service_speed import timed
+from tests.support.budget import BUDGET
 
 
 def run(progress: Callable[[str], None] = print) -> dict:
@@ -19,7 +20,7 @@ def run(progress: Callable[[str], None] = print) -> dict:
     request = ForecastRequest.model_validate(
         {"shop_id": "bench", "sales": sales_rows(units, dates), "periods": 30, "model": "auto"})
     started = time.perf_counter()
-    first = forecast_products(request)
+    first = forecast_products(request, BUDGET)
     first_ms = (time.perf_counter() - started) * 1000
-    timing = timed(lambda: forecast_products(request), 15)
+    timing = timed(lambda: forecast_products(request, BUDGET), 15)
     return {"first_call_ms": round(first_ms, 1), **timing, "method": first.forecasts[0].method}

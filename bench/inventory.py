@@ -28,6 +28,7 @@ from app.services.reorder import recommend_orders
 from app.utils.cache import MemoryCache
 from bench.data import daily_panel, sales_rows, store_item
 from bench.service_speed import timed
+from tests.support.budget import BUDGET
 
 LEAD = 7
 LEVELS = (0.90, 0.95, 0.99)
@@ -77,7 +78,7 @@ def reorder_simulation(progress: Callable[[str], None]) -> dict:
     out = {}
     for level in LEVELS:
         answer = forecast_products(ForecastRequest.model_validate(
-            {"shop_id": "sim", "sales": rows, "periods": 90 + LEAD + 1, "confidence_interval": level}))
+            {"shop_id": "sim", "sales": rows, "periods": 90 + LEAD + 1, "confidence_interval": level}), BUDGET)
         forecast = np.array([[p.predicted_qty for p in f.predictions] for f in answer.forecasts])
         forecast = np.concatenate([forecast, forecast[:, -1:]], axis=1)  # one more day for the last window
         rmse = np.array([f.short_term_rmse or 0.0 for f in answer.forecasts])
@@ -128,7 +129,7 @@ def anomaly_recall(progress: Callable[[str], None]) -> dict:
     out = {}
     for threshold in (3.0, 3.25, 3.5, 4.0):
         response = find_anomalies(AnomaliesRequest.model_validate(
-            {"shop_id": "b", "sales": sales_rows(values, dates), "z_threshold": threshold}))
+            {"shop_id": "b", "sales": sales_rows(values, dates), "z_threshold": threshold}), BUDGET)
         found = {(a.product_id, a.date) for a in response.anomalies if a.method == "robust_z"}
         hits = len(found & injected)
         out[f"{threshold:g}"] = {"injected": len(injected), "flagged": len(found),
@@ -153,7 +154,7 @@ def speed(progress: Callable[[str], None]) -> dict:
     progress("inventory: anomalies speed, 1,000,000 sales rows")
     big_units, big_dates = daily_panel(2740, 365)
     anomaly_request = AnomaliesRequest.model_validate({"shop_id": "b", "sales": sales_rows(big_units, big_dates)})
-    anomalies = timed(lambda: find_anomalies(anomaly_request), 3)
+    anomalies = timed(lambda: find_anomalies(anomaly_request, BUDGET), 3)
     return {"reorder_cold_ms": round(cold, 1), "reorder_cached": cached,
             "anomaly_rows": len(anomaly_request.sales), "anomalies": anomalies}
 

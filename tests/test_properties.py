@@ -21,6 +21,7 @@ from app.services.at_risk import find_at_risk
 from app.services.forecast import forecast_products
 from app.services.insights import summarise_sales
 from app.services.promotions import plan_promotions
+from tests.support.budget import BUDGET
 
 AS_OF = date(2025, 6, 30)
 SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -67,12 +68,13 @@ def test_at_risk_scores_in_unit_interval_and_independent_of_row_order(shop, data
 def test_forecast_intervals_are_ordered_non_negative_and_row_order_free(shop, periods, level, data):
     _, sales = shop
     body = {"shop_id": "s", "sales": sales, "periods": periods, "confidence_interval": level}
-    answer = forecast_products(ForecastRequest.model_validate(body))
+    answer = forecast_products(ForecastRequest.model_validate(body), BUDGET)
     for forecast in answer.forecasts:
         assert len(forecast.predictions) == periods
         for p in forecast.predictions:
             assert 0 <= p.lower_ci <= p.predicted_qty <= p.upper_ci
-    shuffled = forecast_products(ForecastRequest.model_validate({**body, "sales": data.draw(st.permutations(sales))}))
+    shuffled = forecast_products(ForecastRequest.model_validate(
+        {**body, "sales": data.draw(st.permutations(sales))}), BUDGET)
     by_product = {f.product_id: f for f in shuffled.forecasts}
     for a in answer.forecasts:
         b = by_product[a.product_id]
@@ -111,11 +113,12 @@ def test_promotion_discounts_respect_the_limit_and_the_margin(shop, max_discount
 def test_insights_totals_sum_back_to_the_input_in_any_row_order(shop, granularity, data):
     _, sales = shop
     body = {"shop_id": "s", "sales": sales, "granularity": granularity, "top_k": 1000}
-    answer = summarise_sales(InsightsRequest.model_validate(body))
+    answer = summarise_sales(InsightsRequest.model_validate(body), BUDGET)
     total_units = sum(row["qty"] for row in sales)
     total_revenue = sum(row.get("revenue", 0.0) for row in sales)
     assert abs(sum(p.total_sales for p in answer.series) - total_units) <= 1e-6 * max(1, total_units)
     assert abs(sum(p.total_revenue for p in answer.series) - total_revenue) <= 1e-6 * max(1, total_revenue)
     assert abs(sum(t.total_qty for t in answer.top_items) - total_units) <= 1e-6 * max(1, total_units)
-    shuffled = summarise_sales(InsightsRequest.model_validate({**body, "sales": data.draw(st.permutations(sales))}))
+    shuffled = summarise_sales(InsightsRequest.model_validate(
+        {**body, "sales": data.draw(st.permutations(sales))}), BUDGET)
     assert [p.total_sales for p in shuffled.series] == [p.total_sales for p in answer.series]

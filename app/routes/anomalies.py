@@ -10,6 +10,7 @@ from app.schemas.sales import sales_examples
 from app.services.anomalies import find_anomalies
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
+from app.utils.work_budget import WorkBudget
 
 router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class=FastJSONRoute)
 
@@ -35,4 +36,4 @@ def post_anomalies(
     guard(request.shop_id)
     check_row_limit(settings, request, stock_movements=request.stock_movements,
                     opening_stock=request.opening_stock)
-    return find_anomalies(request)
+    return find_anomalies(request, WorkBudget(settings))

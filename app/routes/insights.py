@@ -10,6 +10,7 @@ from app.schemas.sales import sales_examples
 from app.services.insights import summarise_sales
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
+from app.utils.work_budget import WorkBudget
 
 router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"], route_class=FastJSONRoute)
 
@@ -34,4 +35,4 @@ def post_insights(
     """Summarise sales."""
     guard(request.shop_id)
     check_row_limit(settings, request)
-    return summarise_sales(request)
+    return summarise_sales(request, WorkBudget(settings))

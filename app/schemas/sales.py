@@ -12,6 +12,7 @@ catalogue of 1.6 million values validates in tens of milliseconds instead of hun
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from typing import Any, NotRequired, Self
 
 import numpy as np
@@ -40,10 +41,21 @@ class SaleSeries(TypedDict):
 
 @dataclass(frozen=True)
 class SeriesValues:
-    """A validated series' values as float64 arrays; NaN = no record."""
+    """Every series' values, concatenated: series i holds `qty[offsets[i]:offsets[i + 1]]`.
+
+    float64 arrays, NaN = no record; `revenue` is NaN wherever a series sent none.
+    """
 
     qty: np.ndarray
-    revenue: np.ndarray | None
+    revenue: np.ndarray
+    offsets: np.ndarray  # int64[n_series + 1]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+NO_SERIES = SeriesValues(np.zeros(0), np.zeros(0), np.zeros(1, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -75,45 +87,72 @@ def _invalid(loc: Loc, message: str, value: Any) -> ValidationError:
     return ValidationError.from_exception_data("series", [InitErrorDetails(type=error, loc=loc, input=value)])
 
 
-def series_array(values: Any, loc: Loc) -> np.ndarray:
-    """`values` (a JSON list of numbers and nulls) -> float64 array, NaN for null.
+def _where(offsets: np.ndarray, flat_index: int) -> tuple[int, int]:
+    """(series index, position in it) of a value of the concatenation."""
+    series = int(np.searchsorted(offsets, flat_index, side="right")) - 1
+    return series, flat_index - int(offsets[series])
 
-    Raises a ValidationError at `loc` and the position of the first bad value.
+
+def _values(lists: list[Any], field: str, offsets: np.ndarray) -> np.ndarray:
+    """The concatenated JSON lists as float64 (NaN for null), checked in one pass over all series.
+
+    A per-series check costs ~15 us of fixed overhead, more than the values of a short series;
+    one pass over the concatenation costs ~30 ns per value. Errors name the first bad cell.
     """
-    if not isinstance(values, list):
-        raise _invalid(loc, "must be a list of numbers or nulls", values)
-    if len(values) > MAX_SERIES_VALUES:
-        raise _invalid(loc, f"{len(values)} values; at most {MAX_SERIES_VALUES} per series (ten years of days): "
-                       "send fewer years", len(values))
-    if not set(map(type, values)) <= _NUMBER_TYPES:  # bool is not int here: true/false are not numbers
-        bad = next(i for i, v in enumerate(values) if type(v) not in _NUMBER_TYPES)
-        raise _invalid((*loc, bad), f"{values[bad]!r} is not a number or null", values[bad])
-    array = np.array(values, dtype=np.float64)  # None -> NaN
-    nulls = values.count(None)
-    if nulls != int(np.isnan(array).sum()):  # a NaN literal: not JSON, though lenient parsers read it
-        bad = next(i for i, v in enumerate(values) if v is not None and v != v)
-        raise _invalid((*loc, bad), "NaN is not a number; send null for a period without a record", None)
+    flat = list(chain.from_iterable(lists))
+    if not set(map(type, flat)) <= _NUMBER_TYPES:  # bool is not int here: true/false are not numbers
+        bad = next(i for i, v in enumerate(flat) if type(v) not in _NUMBER_TYPES)
+        series, position = _where(offsets, bad)
+        raise _invalid(("series", series, field, position), f"{flat[bad]!r} is not a number or null", flat[bad])
+    array = np.array(flat, dtype=np.float64)  # None -> NaN
+    if flat.count(None) != int(np.isnan(array).sum()):  # a NaN literal: not JSON, though lenient parsers read it
+        bad = next(i for i, v in enumerate(flat) if v is not None and v != v)
+        series, position = _where(offsets, bad)
+        raise _invalid(("series", series, field, position), "NaN is not a number; send null for a period without "
+                       "a record", None)
     outside = np.abs(array) > FINITE_BOUND
     if outside.any():
         bad = int(np.argmax(outside))
-        raise _invalid((*loc, bad), f"{values[bad]!r} is outside -1e12..1e12", values[bad])
+        series, position = _where(offsets, bad)
+        raise _invalid(("series", series, field, position), f"{flat[bad]!r} is outside -1e12..1e12", flat[bad])
     return array
 
 
-def _series_values(index: int, series: SaleSeries) -> SeriesValues:
-    qty = series_array(series["qty"], ("series", index, "qty"))
-    revenue = series.get("revenue")
-    if revenue is None:
-        return SeriesValues(qty, None)
-    revenue_array = series_array(revenue, ("series", index, "revenue"))
-    if revenue_array.shape != qty.shape:
-        raise _invalid(("series", index, "revenue"), f"{revenue_array.size} values but qty has {qty.size}; "
-                       "send one revenue per qty value", revenue_array.size)
-    orphan = np.isnan(qty) & ~np.isnan(revenue_array)
+def _check_lists(series: list[SaleSeries], field: str) -> list[Any]:
+    lists = []
+    for index, entry in enumerate(series):
+        values = entry.get(field)
+        if values is None and field == "revenue":
+            values = [None] * len(entry["qty"])
+        elif not isinstance(values, list):
+            raise _invalid(("series", index, field), "must be a list of numbers or nulls", values)
+        elif len(values) > MAX_SERIES_VALUES:
+            raise _invalid(("series", index, field), f"{len(values)} values; at most {MAX_SERIES_VALUES} per series "
+                           "(ten years of days): send fewer years", len(values))
+        elif field == "revenue" and len(values) != len(entry["qty"]):
+            raise _invalid(("series", index, field), f"{len(values)} values but qty has {len(entry['qty'])}; send "
+                           "one revenue per qty value", len(values))
+        lists.append(values)
+    return lists
+
+
+def series_values(series: list[SaleSeries]) -> SeriesValues:
+    """Check every series' qty and revenue and concatenate them; a ValidationError names the bad cell."""
+    if not series:
+        return NO_SERIES
+    qty_lists = _check_lists(series, "qty")
+    offsets = np.zeros(len(series) + 1, dtype=np.int64)
+    np.cumsum([len(values) for values in qty_lists], out=offsets[1:])
+    qty = _values(qty_lists, "qty", offsets)
+    if all(entry.get("revenue") is None for entry in series):
+        return SeriesValues(qty, np.full(qty.size, np.nan), offsets)
+    revenue = _values(_check_lists(series, "revenue"), "revenue", offsets)
+    orphan = np.isnan(qty) & ~np.isnan(revenue)
     if orphan.any():
-        bad = int(np.argmax(orphan))
-        raise _invalid(("series", index, "revenue", bad), "revenue for a period whose qty is null", revenue[bad])
-    return SeriesValues(qty, revenue_array)
+        index, position = _where(offsets, int(np.argmax(orphan)))
+        raise _invalid(("series", index, "revenue", position), "revenue for a period whose qty is null",
+                       float(revenue[int(np.argmax(orphan))]))
+    return SeriesValues(qty, revenue, offsets)
 
 
 class SalesPayload(StrictModel):
@@ -130,16 +169,16 @@ class SalesPayload(StrictModel):
         "(days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same "
         "length. About 10x smaller and faster than rows for a whole catalogue.",
     )
-    _series_values: list[SeriesValues] = PrivateAttr(default_factory=list)
+    _series_values: SeriesValues = PrivateAttr(default=NO_SERIES)
     _upload: SalesBlock | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _validate_series(self) -> Self:
-        self._series_values = [_series_values(i, s) for i, s in enumerate(self.series)]
+        self._series_values = series_values(self.series)
         return self
 
     @property
-    def series_values(self) -> list[SeriesValues]:
+    def series_values(self) -> SeriesValues:
         return self._series_values
 
     @property
@@ -157,7 +196,7 @@ class SalesPayload(StrictModel):
 
     def sales_values(self) -> int:
         """Sales values sent, counted alike for rows, series cells (nulls included) and CSV lines."""
-        cells = sum(len(s["qty"]) for s in self.series)
+        cells = int(self._series_values.offsets[-1])
         return len(self.sales) + cells + (self._upload.values if self._upload else 0)
 
     def has_sales(self) -> bool:

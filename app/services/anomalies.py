@@ -23,18 +23,22 @@ from app.schemas.anomalies import AnomaliesMeta, AnomaliesRequest, AnomaliesResp
 from app.schemas.common import DataWarning
 from app.utils.dates import day_number, from_day_number
 from app.utils.sales_frame import clean_sales
+from app.utils.work_budget import WorkBudget
 
 WINDOW = 29
 MIN_HISTORY = 14
 MIN_PRODUCTS_FOR_FOREST = 8
 
 
-def _daily(request: AnomaliesRequest) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[DataWarning]]:
+def _daily(request: AnomaliesRequest,
+           budget: WorkBudget) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[DataWarning]]:
     """Products, net units [n, days] (negative days as 0), first observed column, first day, warnings."""
     sales, warnings = clean_sales(request)
     first = int(sales.day.min())
     n_days = int(sales.day.max()) - first + 1
     n = len(sales.product_ids)
+    budget.check("grid", {"products": n, "days": n_days},
+                 "send fewer products per request, or a shorter stretch of sales")
     grid = np.bincount(sales.product * n_days + (sales.day - first), weights=sales.qty,
                        minlength=n * n_days).reshape(n, n_days)
     start = np.full(n, n_days)
@@ -67,7 +71,7 @@ def robust_scores(units: np.ndarray, start: np.ndarray, first_day: int) -> tuple
     return np.where(observed, z, np.nan), base, scale, factor
 
 
-def find_anomalies(request: AnomaliesRequest) -> AnomaliesResponse:
+def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesResponse:
     """Sales spikes and drops, stock-rule breaks and outlier products, strongest first."""
     anomalies: list[Anomaly] = []
     warnings: list[DataWarning] = []
@@ -75,7 +79,7 @@ def find_anomalies(request: AnomaliesRequest) -> AnomaliesResponse:
     days = 0
     threshold = request.z_threshold
     if request.has_sales():
-        product_ids, units, start, first_day, warnings = _daily(request)
+        product_ids, units, start, first_day, warnings = _daily(request, budget)
         products.update(str(p) for p in product_ids)
         days = units.shape[1]
         z, base, scale, factor = robust_scores(units, start, first_day)

@@ -39,6 +39,7 @@ from app.services.pricing import discount_to_clear
 from app.utils.dates import date_after, day_number, today_utc
 from app.utils.errors import SmartShelfError
 from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.work_budget import WorkBudget
 
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
 STOCKOUT_DAYS = 7
@@ -77,6 +78,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
 
     sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory")
     window = thresholds.slow_moving_window
+    WorkBudget(settings).check("grid", {"products": n, "days": window},
+                               "send fewer inventory rows per request, or a shorter slow_moving_window")
     units = daily_net_units(sales, n, as_of_day - window + 1, window)
     velocity = units.sum(axis=1) / window
 

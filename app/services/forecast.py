@@ -28,11 +28,12 @@ from app.schemas.forecast import (
     Prediction,
     ProductForecast,
 )
-from app.services.forecast_panel import build_panel
-from app.utils.dates import dates_of, day_number
+from app.services.forecast_panel import build_panel, infer_step
+from app.utils.dates import LAST_DAY, dates_of, day_number, from_day_number
 from app.utils.errors import SmartShelfError
 from app.utils.metrics import observe_training
-from app.utils.sales_frame import clean_sales
+from app.utils.sales_frame import clean_sales, first_seen
+from app.utils.work_budget import WorkBudget
 
 MIN_PERIODS = 14
 LIMITED = {1: 90, 7: 13}
@@ -64,15 +65,30 @@ class Trained:
     trained_at: str
 
 
-def prepare(request: ForecastRequest) -> tuple[Panel, list[str], list[DataWarning]]:
-    """The request's panel, the products to answer for, and the data-rule warnings."""
+def prepare(request: ForecastRequest, budget: WorkBudget) -> tuple[Panel, list[str], list[DataWarning]]:
+    """The request's panel, the products to answer for, and the data-rule warnings.
+
+    The panel's size, the answer's and the last forecast date are checked before the panel is built.
+    """
     as_of_day = day_number(request.as_of) if request.as_of else None
     sales, warnings = clean_sales(request, as_of_day=as_of_day, with_revenue=True)
     if sales.size == 0:
         raise SmartShelfError("no sales rows left to learn from (all were after as_of)", field="sales")
+    step = infer_step(sales.day, request.frequency)
+    first, last = int(sales.day.min()), int(sales.day.max())
+    periods = (last - first) // step + 1
+    budget.check("train", {"products": len(sales.product_ids), "periods of history": periods},
+                 "split the products over several requests, send less history, or use POST /forecast/batch")
+    answered = len(sales.product_ids) if request.product_id is None and request.product_ids is None else (
+        len(request.product_ids or []) + (request.product_id is not None))
+    budget.check("answer", {"products": answered, "periods ahead": request.periods},
+                 "ask for fewer products or periods per request, or use POST /forecast/batch")
+    if last - first - (last - first) % step + request.periods * step > LAST_DAY - first:
+        raise SmartShelfError(f"{request.periods} periods after the last sale ({from_day_number(last)}) run past "
+                              "9999-12-31", field="periods")
     events = {day_number(event.date) for event in request.calendar_events}
     panel, panel_warnings = build_panel(sales, request.frequency, events)
-    return panel, requested_products(request, panel.product_ids), warnings + panel_warnings
+    return panel, requested_products(request, first_seen(sales)), warnings + panel_warnings
 
 
 def train(request: ForecastRequest, panel: Panel, wanted: list[str]) -> Trained:
@@ -114,9 +130,9 @@ def respond(trained: Trained, request: ForecastRequest, warnings: list[DataWarni
     )
 
 
-def forecast_products(request: ForecastRequest) -> ForecastResponse:
+def forecast_products(request: ForecastRequest, budget: WorkBudget) -> ForecastResponse:
     """Forecast the requested products from the request's own history (no cache)."""
-    panel, wanted, warnings = prepare(request)
+    panel, wanted, warnings = prepare(request, budget)
     return respond(train(request, panel, wanted), request, warnings)
 
 

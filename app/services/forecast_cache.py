@@ -40,6 +40,7 @@ from app.utils.cache import Cache
 from app.utils.dates import dates_of, day_number
 from app.utils.errors import NotFoundError
 from app.utils.metrics import FORECAST_CACHE
+from app.utils.work_budget import WorkBudget
 
 log = structlog.get_logger(__name__)
 
@@ -179,7 +180,7 @@ def _write_or_log(path: Path, payload: Any) -> None:
 
 def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, signing_key: str) -> ForecastResponse:
     """Forecast through cache -> disk -> training; see the module docstring."""
-    panel, wanted, warnings = prepare(request)
+    panel, wanted, warnings = prepare(request, WorkBudget(settings))
     index = {p: i for i, p in enumerate(panel.product_ids)}
     keys = [result_key(request, panel, index[p]) for p in wanted]
     latest = [latest_key(request.shop_id, p) for p in wanted]

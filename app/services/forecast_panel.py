@@ -15,7 +15,7 @@ import numpy as np
 from app.models.panel import Panel
 from app.schemas.common import DataWarning
 from app.schemas.forecast import Frequency
-from app.utils.sales_frame import SalesColumns
+from app.utils.sales_frame import SalesColumns, sorted_by_product
 
 
 def infer_step(days: np.ndarray, frequency: Frequency) -> int:
@@ -26,7 +26,12 @@ def infer_step(days: np.ndarray, frequency: Frequency) -> int:
 
 
 def build_panel(sales: SalesColumns, frequency: Frequency, event_days: set[int]) -> tuple[Panel, list[DataWarning]]:
-    """One row per product in `sales`, columns from the first to the last period of the request."""
+    """One row per product in `sales`, in product id order, columns from the first to the last period.
+
+    Rows are sorted by product id so that the order in which a caller lists its sales changes
+    nothing: the global model sees its training rows (and subsamples them) in the same order.
+    """
+    sales = sorted_by_product(sales)
     step = infer_step(sales.day, frequency)
     first_day = int(sales.day.min())
     column = (sales.day - first_day) // step

@@ -30,6 +30,7 @@ from app.schemas.insights import (
 from app.utils.dates import dates_of, day_number, from_day_number
 from app.utils.errors import SmartShelfError
 from app.utils.sales_frame import SalesColumns, clean_sales
+from app.utils.work_budget import WorkBudget
 
 WARMUP_PERIODS = 29
 TREND_MIN_CHANGE_PCT = 10.0
@@ -116,13 +117,18 @@ def _seasonality(sales: SalesColumns, start: int, end: int) -> Seasonality:
     )
 
 
-def summarise_sales(request: InsightsRequest) -> InsightsResponse:
+def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsResponse:
     """Series, top items, seasonality and recommendations for the request's range."""
     sales, warnings = clean_sales(request, with_revenue=True)
     start, end = _range_days(request, sales)
     granularity = request.granularity
     first_period = int(period_of(np.array([start]), granularity)[0])
     last_period = int(period_of(np.array([end]), granularity)[0])
+    hint = "shorten the range or choose a coarser granularity"
+    budget.check("answer", {f"{granularity} periods": last_period - first_period + 1}, hint)
+    budget.check("grid", {"days": end - start + 1}, hint)
+    budget.check("grid", {"top products": request.top_k, "periods": last_period - first_period + WARMUP_PERIODS + 1},
+                 hint + ", or a smaller top_k")
     # warm-up periods start no earlier than the first sale, so missing history is not read as zeros
     first_sold = (
         int(period_of(np.array([sales.day.min()]), granularity)[0]) if sales.size else first_period

@@ -33,6 +33,7 @@ from app.services.audience import audience_fit
 from app.services.pricing import discount_to_clear, lift_pct, margin_cap
 from app.utils.dates import as_date, day_number, from_day_number, today_utc
 from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.work_budget import WorkBudget
 
 RATE_WINDOW_DAYS = 28
 MIN_RATE_DAYS = 7
@@ -64,6 +65,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings) -> Promotion
     items, events, prefs = request.items, request.calendar_events, request.preferences
     check_unique([item.product_id for item in items], "items")
     check_unique([event.id for event in events], "calendar_events", key="id")
+    WorkBudget(settings).check("pairs", {"items": len(items), "events": len(events)},
+                               "send fewer items or only the events before the items' expiry dates")
     elasticity = settings.promotion_elasticity_multiplier
     max_discount = prefs.discount_max_pct or settings.default_max_discount_pct
 

@@ -35,6 +35,7 @@ from app.services.inventory_math import eoq, round_order, safety_stock, undersho
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number, from_day_number
 from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.work_budget import WorkBudget
 
 WEEKS_FOR_XYZ = 13
 
@@ -67,6 +68,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     product_ids = [item.product_id for item in items]
     check_unique(product_ids, "inventory")
     n = len(items)
+    WorkBudget(settings).check("grid", {"products": n, "days": 365 + 364},
+                               "send fewer inventory rows per request")
     lead = np.array([item.lead_time_days for item in items], dtype=np.int64)
     protection = np.maximum(lead + request.review_days - 1, 1)
     sales, warnings = clean_sales(request, product_ids,

@@ -27,13 +27,15 @@ from app.schemas.forecast import ForecastRequest
 from app.services import audit
 from app.services.forecast import requested_products
 from app.services.forecast_cache import cached_forecast
+from app.services.forecast_panel import infer_step
 from app.services.job_store import JobStore
 from app.tasks.backend_client import BackendClient, BackendError, idempotency_key
 from app.utils import sales_blocks
 from app.utils.cache import Cache
 from app.utils.errors import SmartShelfError
-from app.utils.sales_blocks import block_of, first_seen
-from app.utils.sales_frame import sales_columns
+from app.utils.sales_blocks import block_of
+from app.utils.sales_frame import SalesColumns, first_seen, sales_columns
+from app.utils.work_budget import WorkBudget, WorkBudgetExceeded
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +74,9 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     columns (`app/utils/sales_blocks.py`); the data-quality rules run when the chunk runs.
     """
     sales, _ = sales_columns(request, with_revenue=True)
-    chunks = _chunks(requested_products(request, first_seen(sales)), settings.batch_chunk_size)
+    products = requested_products(request, first_seen(sales))
+    _check_budget(request, sales, len(products), settings)
+    chunks = _chunks(products, settings.batch_chunk_size)
     job_id = uuid.uuid4().hex
     common = request.model_dump(mode="json", exclude={"sales", "series", "product_id", "product_ids"})
     inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk}), block_of(sales, chunk))
@@ -81,6 +85,20 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     specs = [{"job_id": job_id, "index": i, "source": "request", "push": False, "product_ids": chunk}
              for i, chunk in enumerate(chunks)]
     return job_id, meta, inputs, specs
+
+
+def _check_budget(request: ForecastRequest, sales: SalesColumns, n_products: int, settings: Settings) -> None:
+    """A chunk trains within MAX_TRAIN_CELLS, and the whole answer stays within BATCH_MAX_ROWS values."""
+    if sales.size == 0:
+        return
+    periods = (int(sales.day.max()) - int(sales.day.min())) // infer_step(sales.day, request.frequency) + 1
+    budget = WorkBudget(settings)
+    budget.check("train", {"products per chunk": min(n_products, settings.batch_chunk_size),
+                           "periods of history": periods}, "lower BATCH_CHUNK_SIZE or send less history")
+    if n_products * request.periods > settings.batch_max_rows:
+        raise WorkBudgetExceeded(f"this batch would answer {n_products * request.periods:,} values ({n_products:,} "
+                                 f"products x {request.periods} periods), over BATCH_MAX_ROWS="
+                                 f"{settings.batch_max_rows:,}; split it or ask for fewer periods")
 
 
 def plan_shop_job(kind: str, shop: dict[str, Any], batch_date: date, settings: Settings,

@@ -55,10 +55,13 @@ def dates_of(days: np.ndarray) -> list[date]:
 
 
 HORIZON_DAYS = 3653  # ten years: a predicted date further out than this is reported as null
+LAST_DAY = day_number(date.max)  # 9999-12-31, the last date a response can carry
 
 
 def date_after(day: int, days_ahead: float) -> date | None:
-    """The date `days_ahead` (rounded up) after day number `day`; None when not finite or past ten years."""
+    """The date `days_ahead` (rounded up) after day number `day`; None when not finite, past ten
+    years, or past 9999-12-31."""
     if not np.isfinite(days_ahead) or days_ahead > HORIZON_DAYS:
         return None
-    return from_day_number(day + int(np.ceil(days_ahead)))
+    target = day + int(np.ceil(days_ahead))
+    return from_day_number(target) if target <= LAST_DAY else None

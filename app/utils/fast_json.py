@@ -55,6 +55,7 @@ def _timed(call: Callable[..., Any]) -> Callable[..., Any]:
                 return await call(*args, **kwargs)
             finally:
                 mark("handler_done")
+        timed_async._timed = True  # type: ignore[attr-defined]
         return timed_async
 
     @wraps(call)
@@ -64,6 +65,7 @@ def _timed(call: Callable[..., Any]) -> Callable[..., Any]:
             return call(*args, **kwargs)
         finally:
             mark("handler_done")
+    timed._timed = True  # type: ignore[attr-defined]
     return timed
 
 
@@ -78,9 +80,14 @@ def server_timing(marks: dict[str, float]) -> str:
 
 
 class FastJSONRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # the endpoint itself is wrapped: FastAPI copies routes (and their dependants) when routers
+        # are included, and every copy must carry the marks
+        if not getattr(endpoint, "_timed", False):
+            endpoint = _timed(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        if self.dependant.call is not None:
-            self.dependant.call = _timed(self.dependant.call)
         handler = super().get_route_handler()
 
         async def fast_json_handler(request: Request) -> Response:

@@ -15,12 +15,6 @@ from app.schemas.sales import SalesBlock
 from app.utils.sales_frame import SalesColumns
 
 
-def first_seen(sales: SalesColumns) -> list[str]:
-    """Products with at least one value, in order of their first value."""
-    codes, first = np.unique(sales.product, return_index=True)
-    return [str(sales.product_ids[code]) for code in codes[np.argsort(first, kind="stable")]]
-
-
 def block_of(sales: SalesColumns, product_ids: Sequence[str]) -> SalesBlock:
     """The values of `product_ids` (in the order they were sent), as a block coded by that list."""
     assert sales.revenue is not None, "blocks carry revenue: build the columns with_revenue"

@@ -79,24 +79,22 @@ def _row_revenue(rows: Sequence[SaleRow], positions: Iterable[int]) -> np.ndarra
 
 def _series_block(payload: SalesPayload, codes: defaultdict[str, int]) -> tuple[np.ndarray, ...]:
     """Product, day, qty and revenue of every non-null series cell (a null is no record)."""
+    values = payload.series_values
+    lengths = values.lengths
     if not payload.series:
         empty = np.zeros(0)
         return empty.astype(np.int64), empty.astype(np.int64), empty, empty
-    values = payload.series_values
-    lengths = np.array([v.qty.size for v in values], dtype=np.int64)
-    step = payload.series_step()
-    starts = day_numbers((s["start"] for s in payload.series), len(values))
-    offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    starts = day_numbers((s["start"] for s in payload.series), len(payload.series))
+    series = np.repeat(np.arange(len(payload.series)), lengths)
+    position = np.arange(values.qty.size, dtype=np.int64) - values.offsets[series]
+    kept = ~np.isnan(values.qty)
     # a series with no value (all null) sends nothing: its product gets no code
-    sent = [bool((~np.isnan(v.qty)).any()) for v in values]
+    sent = np.bincount(series[kept], minlength=len(payload.series)) > 0
     series_codes = (codes[s["product_id"]] if has_values else -1 for s, has_values in zip(payload.series, sent,
                                                                                             strict=True))
-    product = np.repeat(np.fromiter(series_codes, np.int64, len(values)), lengths)
-    day = np.repeat(starts, lengths) + step * offsets
-    qty = np.concatenate([v.qty for v in values])
-    revenue = np.concatenate([v.revenue if v.revenue is not None else np.full(v.qty.size, np.nan) for v in values])
-    kept = ~np.isnan(qty)
-    return product[kept], day[kept], qty[kept], revenue[kept]
+    product = np.fromiter(series_codes, np.int64, len(payload.series))[series]
+    day = starts[series] + payload.series_step() * position
+    return product[kept], day[kept], values.qty[kept], values.revenue[kept]
 
 
 def sales_columns(payload: SalesPayload, product_ids: Sequence[str] | None = None,
@@ -143,6 +141,20 @@ def sales_columns(payload: SalesPayload, product_ids: Sequence[str] | None = Non
         revenue=source.revenue() if with_revenue else None,
     )
     return columns, source
+
+
+def sorted_by_product(sales: SalesColumns) -> SalesColumns:
+    """The same columns with product codes renumbered in product id order."""
+    order = np.argsort(sales.product_ids.astype(str), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return SalesColumns(sales.product_ids[order], rank[sales.product], sales.day, sales.qty, sales.row, sales.revenue)
+
+
+def first_seen(sales: SalesColumns) -> list[str]:
+    """Products with at least one value, in order of their first value."""
+    codes, first = np.unique(sales.product, return_index=True)
+    return [str(sales.product_ids[code]) for code in codes[np.argsort(first, kind="stable")]]
 
 
 def _listed(product_ids: np.ndarray, codes: np.ndarray) -> list[str]:

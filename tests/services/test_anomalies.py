@@ -6,10 +6,11 @@ import pytest
 from app.schemas.anomalies import ANOMALIES_EXAMPLE, AnomaliesRequest
 from app.services.anomalies import find_anomalies
 from tests.conftest import sales_rows
+from tests.support.budget import BUDGET
 
 
 def run(**body):
-    return find_anomalies(AnomaliesRequest.model_validate({"shop_id": "s", **body}))
+    return find_anomalies(AnomaliesRequest.model_validate({"shop_id": "s", **body}), BUDGET)
 
 
 @pytest.mark.slow
@@ -31,7 +32,7 @@ def test_injected_spikes_and_drops_on_real_series_are_found(store_item):
 
 
 def test_spike_has_expected_range_and_description():
-    response = find_anomalies(AnomaliesRequest.model_validate(ANOMALIES_EXAMPLE))
+    response = find_anomalies(AnomaliesRequest.model_validate(ANOMALIES_EXAMPLE), BUDGET)
     spike = next(a for a in response.anomalies if a.type == "spike")
     assert spike.date.isoformat() == "2025-10-21" and spike.observed == 60
     assert spike.expected_low <= 14 <= spike.expected_high < 60
@@ -39,7 +40,7 @@ def test_spike_has_expected_range_and_description():
 
 
 def test_stock_rules_flag_negative_stock_and_large_adjustments():
-    response = find_anomalies(AnomaliesRequest.model_validate(ANOMALIES_EXAMPLE))
+    response = find_anomalies(AnomaliesRequest.model_validate(ANOMALIES_EXAMPLE), BUDGET)
     kinds = {(a.type, a.date.isoformat()) for a in response.anomalies if a.method == "stock_rule"}
     assert kinds == {("negative_stock", "2025-10-05"), ("large_adjustment", "2025-10-03")}
     small = run(opening_stock=[{"product_id": "a", "quantity": 100}],

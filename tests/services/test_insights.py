@@ -10,6 +10,7 @@ from app.schemas.insights import InsightsRequest
 from app.services.insights import summarise_sales
 from app.utils.errors import SmartShelfError
 from tests.conftest import sales_rows
+from tests.support.budget import BUDGET
 
 START = date(2025, 9, 1)  # a Monday
 
@@ -25,7 +26,7 @@ def rows(product_id: str, values: list[float], start: date = START, revenue_per_
 
 
 def run(sales: list, **body):
-    return summarise_sales(InsightsRequest.model_validate({"shop_id": "s", "sales": sales, **body}))
+    return summarise_sales(InsightsRequest.model_validate({"shop_id": "s", "sales": sales, **body}), BUDGET)
 
 
 def test_daily_series_lists_every_day_with_zeros_and_sums_back():
