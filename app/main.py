@@ -1,9 +1,10 @@
 """App factory: routers, middleware, lifespan and error handlers. Run with
-`uvicorn app.main:create_app --factory`."""
+`uvicorn app.main:create_app --factory`, or `uvicorn app.main:app`."""
 
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 
 import structlog
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from app.utils.access import AccessMiddleware, Principal
 from app.utils.body_limit import BodyLimitMiddleware
 from app.utils.cache import make_cache
 from app.utils.errors import install_error_handlers
+from app.utils.header_limit import HeaderLimitMiddleware
 from app.utils.logging import RequestContextMiddleware, configure_logging
 from app.utils.rate_limit import RateLimiter
 
@@ -81,9 +83,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # the last added runs first: request id and access log, header size, API key and rate limit, body limits
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       timeout_seconds=settings.body_timeout_seconds)
     keys = {key.sha256: Principal(key.name, frozenset(key.shops)) for key in settings.api_keys}
     app.add_middleware(AccessMiddleware, keys=keys, limiter=RateLimiter(settings.rate_limit_per_minute,
                                                                          settings.redis_url))
+    app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+@lru_cache(maxsize=1)
+def _environment_app() -> FastAPI:
+    return create_app()
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app.main:app`, the conventional uvicorn target: built from the environment on first access.
+
+    A module attribute would build the app, and read the environment, whenever anything imports
+    this module (tests, workers, scripts); this builds it only for the server that asks for it.
+    """
+    if name == "app":
+        return _environment_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

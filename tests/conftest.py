@@ -9,12 +9,14 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2 as httpx
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from tests.support.server import serving
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STORE_ITEM = FIXTURES / "store_item.csv.gz"
@@ -42,6 +44,14 @@ def settings(tmp_path: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A real uvicorn server of the app, for what only the wire shows (stalled bodies, header blocks,
+    header values as sent); BODY_TIMEOUT_SECONDS=1 so a stalled body is refused quickly."""
+    with serving({"MODEL_DIR": str(tmp_path_factory.mktemp("live-models")), "BODY_TIMEOUT_SECONDS": "1"}) as api:
+        yield api
 
 
 @pytest.fixture

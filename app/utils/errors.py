@@ -91,9 +91,8 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = str(exc.detail)
-    return JSONResponse(
-        error_body("http_error", message, []), status_code=exc.status_code, headers=exc.headers
-    )
+    error = getattr(exc, "error", "http_error")  # refusals raised by middleware carry their own code
+    return JSONResponse(error_body(error, message, []), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:

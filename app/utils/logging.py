@@ -1,6 +1,11 @@
 """structlog set-up and the request-id / access-log ASGI middleware.
 
-Logs carry ids, counts and timings only: never product names or payload contents.
+Logs carry ids, counts and timings only: never product names or payload contents. Ids and paths
+come from callers, so one event must stay one line whatever they hold: `/forecast/s1/p%0b...` is
+a path with a vertical tab, which `str.splitlines` and many log shippers take for a line break,
+and an escape sequence (ESC [1A) moves a terminal's cursor. JSON lines escape every control
+character by construction; the console format shows a text value holding one as its Python repr
+(quoted, each control character escaped), never raw.
 """
 
 import logging
@@ -8,6 +13,8 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +24,32 @@ from app.utils.request_context import set_request_id
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 log = structlog.get_logger("smartshelf.access")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class _Escaped:
+    """A text value the console renderer shows by its repr: quoted, every control character escaped."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return repr(self.text)
+
+
+def escape_control_characters(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor (console format): no control character of a text value reaches the line.
+
+    The console renderer quotes text only when it holds a space, `=`, a quote, a tab or CR/LF, so a
+    vertical tab, U+2028 or an escape sequence would otherwise be written as is. `exception`, our
+    own traceback, stays multi-line.
+    """
+    for key, value in event_dict.items():
+        if isinstance(value, str) and key != "exception" and _CONTROL.search(value):
+            event_dict[key] = repr(value)[1:-1] if key == "event" else _Escaped(value)
+    return event_dict
 
 
 def configure_logging(log_format: str, log_level: str) -> None:
@@ -24,10 +57,10 @@ def configure_logging(log_format: str, log_level: str) -> None:
     level = logging.getLevelName(log_level.upper())
     if not isinstance(level, int):
         level = logging.INFO
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
+    renderers: list[structlog.types.Processor] = (
+        [structlog.processors.JSONRenderer()]
         if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else [escape_control_characters, structlog.dev.ConsoleRenderer(colors=False)]
     )
     structlog.configure(
         processors=[
@@ -35,7 +68,7 @@ def configure_logging(log_format: str, log_level: str) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            renderer,
+            *renderers,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),

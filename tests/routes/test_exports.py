@@ -1,9 +1,12 @@
-"""CSV answers (Accept: text/csv) for forecast and reorder, and the forecast plot (SVG)."""
+"""CSV answers (Accept: text/csv) for forecast and reorder, safe to open and to name from any id, and
+the forecast plot (SVG)."""
 
 import csv
 import io
+import json
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from app.schemas.reorder import REORDER_EXAMPLE
 
@@ -57,3 +60,51 @@ def test_plot_draws_history_forecast_band_and_names_the_method(client):
     assert len(titles["forecast"].get("points").split()) == 7
     assert len(titles["history"].get("points").split()) == 56  # the last 8 weeks (4 x 7 periods < 56 days)
     assert client.get(f"{PREFIX}/forecast/s1/unknown/plot").status_code == 404
+
+
+HOSTILE_SHOP = "shöp\r\nX-Evil: 1"
+SAFE_DISPOSITION = ("attachment; filename=\"forecast-sh_p__X-Evil__1.csv\"; "
+                    "filename*=UTF-8''forecast-sh%C3%B6p__X-Evil%3A%201.csv")
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_a_quote(client):
+    products = ("=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)", "\tp", "p1")
+    rows = read_csv(client.post(f"{PREFIX}/forecast", json={**forecast_body(products), "periods": 1},
+                                headers={"Accept": "text/csv"}))
+    assert sorted(r["product_id"] for r in rows) == sorted(["'=cmd|' /C calc'!A0", "'+1+1", "'-2", "'@SUM(A1)",
+                                                           "'\tp", "p1"])
+    assert all(float(r["predicted_qty"]) >= 0 for r in rows)  # numbers stay numbers
+    json_ids = [f["product_id"] for f in client.post(f"{PREFIX}/forecast", json=forecast_body(products)).json()
+                ["forecasts"]]
+    assert "=cmd|' /C calc'!A0" in json_ids  # the JSON answer keeps the id exactly as sent
+
+    reorder = json.loads(json.dumps(REORDER_EXAMPLE))
+    reorder["inventory"][0]["name"] = '=HYPERLINK("http://evil.example","click")'
+    reorder["inventory"][0]["supplier"] = "@Dairy Co"
+    rows = read_csv(client.post(f"{PREFIX}/reorder", json=reorder, headers={"Accept": "text/csv"}))
+    first = next(r for r in rows if r["product_id"] == reorder["inventory"][0]["product_id"])
+    assert first["name"] == "'" + reorder["inventory"][0]["name"] and first["supplier"] == "'@Dairy Co"
+
+
+def test_csv_file_names_from_hostile_ids_are_ascii_with_the_exact_name_in_filename_star(client):
+    posted = client.post(f"{PREFIX}/forecast", json={**forecast_body(), "shop_id": HOSTILE_SHOP},
+                         headers={"Accept": "text/csv"})
+    assert posted.status_code == 200 and posted.headers["content-disposition"] == SAFE_DISPOSITION
+    shop_path = quote(HOSTILE_SHOP, safe="")
+    latest = client.get(f"{PREFIX}/forecast/{shop_path}/a", headers={"Accept": "text/csv"})
+    assert latest.status_code == 200
+    assert latest.headers["content-disposition"] == SAFE_DISPOSITION.replace(".csv", "-a.csv")
+    cjk = client.post(f"{PREFIX}/forecast", json={**forecast_body(), "shop_id": "店"}, headers={"Accept": "text/csv"})
+    assert cjk.status_code == 200  # not Latin-1: a 500 when the name went into the header as is
+    assert cjk.headers["content-disposition"] == "attachment; filename=\"forecast-_.csv\"; " \
+                                                 "filename*=UTF-8''forecast-%E5%BA%97.csv"
+
+
+def test_a_real_server_sends_the_csv_of_a_hostile_shop_id_with_one_safe_header(live_api):
+    posted = live_api.post(f"{PREFIX}/forecast", json={**forecast_body(), "shop_id": HOSTILE_SHOP},
+                           headers={"Accept": "text/csv"})  # was: the connection dropped, the log said 200
+    assert posted.status_code == 200 and "x-evil" not in posted.headers
+    assert posted.headers["content-disposition"] == SAFE_DISPOSITION
+    latest = live_api.get(f"{PREFIX}/forecast/{quote(HOSTILE_SHOP, safe='')}/a", headers={"Accept": "text/csv"})
+    assert latest.status_code == 200 and "x-evil" not in latest.headers
+    assert [row["product_id"] for row in read_csv(latest)] == ["a"] * 7

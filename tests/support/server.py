@@ -4,13 +4,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+FACTORY = ("app.main:create_app", "--factory")
 
 
 def free_port() -> int:
@@ -20,18 +21,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str]) -> Iterator[httpx.Client]:
-    """Start the app with `env` (plus PATH), yield a client once /health answers, stop it after."""
-    with serving_process(env) as (client, _):
+def serving(env: dict[str, str], target: Sequence[str] = FACTORY) -> Iterator[httpx.Client]:
+    """Start the app with `env` (plus PATH), yield a client once /health answers, stop it after.
+
+    `target`: uvicorn's app argument(s), the factory by default, or e.g. `("app.main:app",)`.
+    """
+    with serving_process(env, target) as (client, _):
         yield client
 
 
 @contextmanager
-def serving_process(env: dict[str, str]) -> Iterator[tuple[httpx.Client, int]]:
+def serving_process(env: dict[str, str], target: Sequence[str] = FACTORY) -> Iterator[tuple[httpx.Client, int]]:
     """As `serving`, also yielding the server's process id (to read its memory)."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env={"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", **env}, stdout=subprocess.DEVNULL,
     )
@@ -47,3 +51,21 @@ def serving_process(env: dict[str, str]) -> Iterator[tuple[httpx.Client, int]]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def raw_exchange(client: httpx.Client, request: bytes, timeout: float = 20) -> tuple[int, dict[str, str], bytes]:
+    """Send `request` as raw bytes to the server behind `client`; read until the server closes.
+
+    For what an HTTP client will not send: a body shorter than its Content-Length, a huge header.
+    Returns the status, the headers (lower-case names) and the body.
+    """
+    url = client.base_url
+    with socket.create_connection((url.host, url.port), timeout=timeout) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body

@@ -1,0 +1,27 @@
+"""`uvicorn app.main:app`, the conventional command, serves the app; importing app.main does not build it."""
+
+import subprocess
+import sys
+
+from tests.support.server import ROOT, serving
+
+
+def test_uvicorn_app_main_app_serves_the_api(tmp_path):
+    with serving({"MODEL_DIR": str(tmp_path / "models")}, target=("app.main:app",)) as api:
+        health = api.get("/health")
+        openapi = api.get("/openapi.json")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert openapi.json()["info"]["title"] == "SmartShelf ML Service"
+
+
+def test_importing_app_main_builds_no_app_until_app_is_asked_for():
+    probe = """
+import app.main
+assert app.main._environment_app.cache_info().currsize == 0, "app built at import"
+assert app.main.app is app.main.app
+print(type(app.main.app).__name__, app.main.app.state.settings.max_header_bytes, hasattr(app.main, "application"))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "MAX_HEADER_BYTES": "2048", "MODEL_DIR": "/nonexistent"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["FastAPI", "2048", "False"]
