@@ -25,3 +25,18 @@ print(type(app.main.app).__name__, app.main.app.state.settings.max_header_bytes,
                             env={"PATH": "/usr/bin:/bin", "MAX_HEADER_BYTES": "2048", "MODEL_DIR": "/nonexistent"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["FastAPI", "2048", "False"]
+
+
+def test_importing_the_app_and_the_celery_module_reads_no_setting():
+    """A bad setting fails when the app or the Celery app is built, not when a module is imported."""
+    probe = """
+import app.main, app.tasks.celery_app, app.tasks.dispatch
+try:
+    app.tasks.celery_app.celery_app
+except Exception as exc:
+    print("built:", type(exc).__name__)
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "MAX_HEADER_BYTES": "not-a-number"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "built: ValidationError"

@@ -3,9 +3,11 @@
 Broker and result backend come from REDIS_URL; the beat schedule (`retrain_models`,
 `daily_forecast_batch`, `cleanup_old_models`) from the *_CRON settings in SCHEDULE_TIMEZONE.
 Tasks are acknowledged late and requeued when their worker dies, and every task is safe to run
-twice (see `app.tasks.batch`). This module is a process entry point, so it builds the app from
-the environment when imported.
+twice (see `app.tasks.batch`). The app is built from the environment when a worker or beat first
+asks for it, never at import.
 """
+
+from functools import lru_cache
 
 from celery import Celery
 from celery.schedules import crontab
@@ -67,4 +69,14 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
     return app
 
 
-celery_app = create_celery_app()
+@lru_cache(maxsize=1)
+def default_celery_app() -> Celery:
+    """The worker's and beat's app, built from the environment on first use (not at import)."""
+    return create_celery_app()
+
+
+def __getattr__(name: str) -> Celery:
+    # `celery -A app.tasks.celery_app` looks up `app`; the tasks module imports `celery_app`
+    if name in ("app", "celery_app"):
+        return default_celery_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
