@@ -1,9 +1,9 @@
 """POST /anomalies: request and response models."""
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.schemas.common import DataWarning, FiniteFloat, IsoDate, NonNegative, ProductId, ShopId, StrictModel
 from app.schemas.sales import SalesPayload
@@ -16,6 +16,13 @@ class StockMovement(StrictModel):
     date: IsoDate
     type: Literal["receipt", "sale", "adjustment"]
     qty: FiniteFloat = Field(description="receipt and sale: units (>= 0); adjustment: signed units.")
+
+    @model_validator(mode="after")
+    def _sign(self) -> Self:
+        if self.type != "adjustment" and self.qty < 0:
+            raise ValueError(f"a {self.type} moves {-self.qty:g} units in its own direction: send qty >= 0, or "
+                             "a negative quantity as an adjustment")
+        return self
 
 
 class OpeningStock(StrictModel):

@@ -9,27 +9,14 @@ from app.schemas.common import (
     DataWarning,
     IsoDate,
     NonNegative,
-    ProductId,
     ShopId,
     StrictModel,
 )
+from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesPayload
 
 RiskReason = Literal["low_stock", "stockout_risk", "near_expiry", "expired", "slow_moving", "unsellable_before_expiry"]
 ActionType = Literal["restock", "discount", "bundle", "clearance", "remove", "monitor"]
-
-
-class InventoryItem(StrictModel):
-    product_id: ProductId
-    sku: str = Field(default="", max_length=128)
-    name: str = Field(default="", max_length=512)
-    quantity: NonNegative = Field(description="Units on hand.")
-    expiry_date: IsoDate | None = Field(default=None, description="Last day the stock may be sold.")
-    price: NonNegative = Field(description="Shelf price per unit.")
-    cost: NonNegative | None = Field(default=None, description="Unit cost, when known.")
-    lead_time_days: int | None = Field(
-        default=None, ge=0, le=365, description="Supplier lead time; stockout_risk looks this far ahead (at least 7)."
-    )
 
 
 class Thresholds(StrictModel):

@@ -5,21 +5,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, IsoDate, NonNegative, ProductId, ShopId, StrictModel
+from app.schemas.common import DataWarning, IsoDate, NonNegative, ShopId, StrictModel
+from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesPayload
 
 
-class PromotionItem(StrictModel):
-    product_id: ProductId
-    name: str = Field(default="", max_length=512)
+class PromotionItem(InventoryItem):
     expiry_date: IsoDate = Field(description="Last day the stock may be sold.")
     quantity: NonNegative = Field(description="Units to clear.")
-    price: NonNegative
-    cost: NonNegative | None = None
-    categories: list[str] = Field(default_factory=list, max_length=50)
-    avg_daily_sales: NonNegative | None = Field(
-        default=None, description="Base sales rate in units/day; default: from `sales` (last 28 days)."
-    )
 
 
 class CalendarEvent(StrictModel):

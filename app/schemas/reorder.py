@@ -5,27 +5,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, IsoDate, NonNegative, ProductId, ShopId, StrictModel
+from app.schemas.common import DataWarning, IsoDate, NonNegative, ShopId, StrictModel
+from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesPayload
 
 AbcClass = Literal["A", "B", "C"]
 XyzClass = Literal["X", "Y", "Z"]
 
 
-class ReorderItem(StrictModel):
-    product_id: ProductId
-    name: str = Field(default="", max_length=512)
-    quantity: NonNegative = Field(description="Units on hand.")
-    on_order: NonNegative = Field(default=0, description="Units ordered and not yet received.")
-    price: NonNegative
+class ReorderItem(InventoryItem):
     cost: NonNegative = Field(description="Unit cost (holding cost and value tied up).")
     lead_time_days: int = Field(default=7, ge=0, le=365)
-    supplier: str | None = Field(default=None, max_length=256)
-    min_order_qty: NonNegative = Field(default=0)
-    pack_size: float = Field(default=1, gt=0)
-    shelf_life_days: int | None = Field(
-        default=None, ge=1, le=3650, description="Perishables: never order more than sells in this many days."
-    )
 
 
 class AbcThresholds(StrictModel):
@@ -37,7 +27,8 @@ class ReorderRequest(SalesPayload):
     shop_id: ShopId
     inventory: list[ReorderItem] = Field(min_length=1)
     service_level: float = Field(default=0.95, ge=0.5, le=0.999, description="Target cycle service level.")
-    ordering_cost: float | None = Field(default=None, ge=0, description="Cost per order; default ORDERING_COST.")
+    ordering_cost: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False,
+                                        description="Cost per order; default ORDERING_COST.")
     holding_cost_rate: float | None = Field(
         default=None, gt=0, le=5, description="Yearly holding cost as a share of unit cost; default HOLDING_COST_RATE."
     )

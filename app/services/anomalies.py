@@ -152,7 +152,7 @@ def _stock_rules(request: AnomaliesRequest, products: set[str]) -> list[Anomaly]
     products.update(frame["product_id"])
     opening = {o.product_id: o.quantity for o in request.opening_stock}
     sign = frame["type"].map({"receipt": 1.0, "sale": -1.0, "adjustment": 1.0})
-    frame["delta"] = np.where(frame["type"] == "adjustment", frame["qty"], sign * frame["qty"].abs())
+    frame["delta"] = sign * frame["qty"]  # receipts and sales are >= 0 (schema); adjustments signed
     frame = frame.sort_values(["product_id", "day", "order"], kind="stable")
     frame["after"] = frame.groupby("product_id")["delta"].cumsum() + frame["product_id"].map(opening).fillna(0.0)
     frame["before"] = frame["after"] - frame["delta"]

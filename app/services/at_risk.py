@@ -35,7 +35,7 @@ from app.schemas.at_risk import (
     RecommendedAction,
     SlowMover,
 )
-from app.services.pricing import discount_to_clear
+from app.services.pricing import discount_to_clear, margin_cap
 from app.utils.dates import date_after, day_number, today_utc
 from app.utils.errors import SmartShelfError
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -119,7 +119,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
     flagged = np.flatnonzero(flagged_mask)
     flagged = flagged[np.lexsort((np.asarray(product_ids, dtype=object)[flagged], -score[flagged]))]
 
-    max_discount = settings.default_max_discount_pct
+    # never below cost: the deepest discount keeps the discounted price at or above the unit cost
+    price = np.array([item.price for item in inventory], dtype=np.float64)
+    above_cost = np.floor(margin_cap(price, cost, 0.0) * 10) / 10
+    max_discount = np.minimum(settings.default_max_discount_pct, above_cost)
     needed = discount_to_clear(
         quantity, velocity, np.nan_to_num(to_expiry, nan=0.0), settings.promotion_elasticity_multiplier
     )
@@ -162,7 +165,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
                 thresholds_low_stock=thresholds.low_stock,
                 slow_threshold=thresholds.slow_moving_threshold,
                 window=window,
-                max_discount=max_discount,
+                max_discount=float(max_discount[i]),
+                cost_capped=bool(above_cost[i] < settings.default_max_discount_pct),
             ),
         )
         for i in flagged
@@ -203,6 +207,7 @@ def _action(
     slow_threshold: float,
     window: int,
     max_discount: float,
+    cost_capped: bool,
 ) -> RecommendedAction:
     """The one action for a flagged product, in priority order: remove, markdown, bundle, restock."""
     rate = f"selling {velocity:.2f}/day over the last {window} days"
@@ -213,6 +218,15 @@ def _action(
             promotion_timing="now",
             reasoning=f"Expired {-(to_expiry or 0)} days ago with {_units(quantity)} units on hand: "
             "take them off sale and record the write-off.",
+        )
+    if to_expiry is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
+        return RecommendedAction(
+            action_type="bundle",
+            discount_range=None,
+            promotion_timing=f"within {to_expiry} days" if to_expiry else "today",
+            reasoning=f"At risk: about {_units(round(unsold, 1))} of {_units(quantity)} units would be left at expiry, "
+            f"{rate}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them with a fast "
+            "seller or feature them instead.",
         )
     if to_expiry is not None and unsold > 0:
         days = f"{to_expiry} days until expiry" if to_expiry else "expires today"
@@ -227,7 +241,7 @@ def _action(
             f"a {needed_discount:.0f}% markdown should clear them"
             if np.isfinite(needed_discount) and needed_discount <= max_discount
             else f"even {max_discount:.0f}% off is unlikely to clear them all"
-        )
+        ) + (f" (discounts stop at {max_discount:g}%, where the price meets the unit cost)" if cost_capped else "")
         return RecommendedAction(
             action_type="clearance" if deep else "discount",
             discount_range=(low, high),

@@ -19,10 +19,14 @@ import numpy as np
 
 
 def eoq(annual_demand: np.ndarray, ordering_cost: float, holding_cost_per_unit_year: np.ndarray) -> np.ndarray:
-    """Economic order quantity; 0 where there is no demand or no holding cost (or one too small to
-    give a finite quantity): the order is then sized by the reorder point alone."""
+    """Economic order quantity, at most one year of demand; 0 where there is no demand or no
+    holding cost: the order is then sized by the reorder point alone.
+
+    The cap keeps a near-zero unit cost (which makes the formula's lot explode) from ordering
+    years of stock at once: no small retailer stocks more than a year of a product in one order.
+    """
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        quantity = np.sqrt(2 * annual_demand * ordering_cost / holding_cost_per_unit_year)
+        quantity = np.minimum(np.sqrt(2 * annual_demand * ordering_cost / holding_cost_per_unit_year), annual_demand)
     return np.where((annual_demand > 0) & (holding_cost_per_unit_year > 0) & np.isfinite(quantity), quantity, 0.0)
 
 
@@ -43,5 +47,5 @@ def undershoot(daily_rate: np.ndarray, review_days: int) -> tuple[np.ndarray, np
 def round_order(quantity: np.ndarray, minimum: np.ndarray, pack: np.ndarray) -> np.ndarray:
     """Up to at least `minimum`, then up to a whole number of packs; 0 stays 0."""
     raised = np.maximum(quantity, minimum)
-    packs = np.ceil(raised / np.maximum(pack, 1e-9) - 1e-9)
+    packs = np.ceil(raised / pack - 1e-9)  # pack >= 0.001 (schema)
     return np.where(quantity > 0, packs * pack, 0.0)

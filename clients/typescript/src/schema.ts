@@ -494,7 +494,7 @@ export interface components {
              * As Of
              * @description 'Today' for this answer; default: current UTC date.
              */
-            as_of?: string | null;
+            as_of?: (string) | null;
             /** Inventory */
             inventory: components["schemas"]["InventoryItem"][];
             /**
@@ -630,12 +630,12 @@ export interface components {
         DateRange: {
             /**
              * End
-             * Format: date
+             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
              */
             end: string;
             /**
              * Start
-             * Format: date
+             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
              */
             start: string;
         };
@@ -721,7 +721,7 @@ export interface components {
              * As Of
              * @description Ignore sales after this date.
              */
-            as_of?: string | null;
+            as_of?: (string) | null;
             /**
              * Calendar Events
              * @description Known past and future events (holidays, promotions).
@@ -858,6 +858,13 @@ export interface components {
         /** InventoryItem */
         InventoryItem: {
             /**
+             * Avg Daily Sales
+             * @description Promotions: base sales rate in units/day; default: from `sales` (last 28 days).
+             */
+            avg_daily_sales?: number | null;
+            /** Categories */
+            categories?: string[];
+            /**
              * Cost
              * @description Unit cost, when known.
              */
@@ -869,14 +876,30 @@ export interface components {
             expiry_date?: (string) | null;
             /**
              * Lead Time Days
-             * @description Supplier lead time; stockout_risk looks this far ahead (at least 7).
+             * @description Supplier lead time in days (at-risk: stockout_risk looks this far ahead, at least 7; reorder: default 7).
              */
             lead_time_days?: number | null;
+            /**
+             * Min Order Qty
+             * @default 0
+             */
+            min_order_qty: number;
             /**
              * Name
              * @default
              */
             name: string;
+            /**
+             * On Order
+             * @description Units ordered and not yet received.
+             * @default 0
+             */
+            on_order: number;
+            /**
+             * Pack Size
+             * @default 1
+             */
+            pack_size: number;
             /**
              * Price
              * @description Shelf price per unit.
@@ -893,10 +916,17 @@ export interface components {
              */
             quantity: number;
             /**
+             * Shelf Life Days
+             * @description Perishables: never order more than sells in this many days.
+             */
+            shelf_life_days?: number | null;
+            /**
              * Sku
              * @default
              */
             sku: string;
+            /** Supplier */
+            supplier?: string | null;
         };
         /** JobAccepted */
         JobAccepted: {
@@ -1169,12 +1199,15 @@ export interface components {
         PromotionItem: {
             /**
              * Avg Daily Sales
-             * @description Base sales rate in units/day; default: from `sales` (last 28 days).
+             * @description Promotions: base sales rate in units/day; default: from `sales` (last 28 days).
              */
             avg_daily_sales?: number | null;
             /** Categories */
             categories?: string[];
-            /** Cost */
+            /**
+             * Cost
+             * @description Unit cost, when known.
+             */
             cost?: number | null;
             /**
              * Expiry Date
@@ -1182,11 +1215,35 @@ export interface components {
              */
             expiry_date: string;
             /**
+             * Lead Time Days
+             * @description Supplier lead time in days (at-risk: stockout_risk looks this far ahead, at least 7; reorder: default 7).
+             */
+            lead_time_days?: number | null;
+            /**
+             * Min Order Qty
+             * @default 0
+             */
+            min_order_qty: number;
+            /**
              * Name
              * @default
              */
             name: string;
-            /** Price */
+            /**
+             * On Order
+             * @description Units ordered and not yet received.
+             * @default 0
+             */
+            on_order: number;
+            /**
+             * Pack Size
+             * @default 1
+             */
+            pack_size: number;
+            /**
+             * Price
+             * @description Shelf price per unit.
+             */
             price: number;
             /**
              * Product Id
@@ -1198,6 +1255,18 @@ export interface components {
              * @description Units to clear.
              */
             quantity: number;
+            /**
+             * Shelf Life Days
+             * @description Perishables: never order more than sells in this many days.
+             */
+            shelf_life_days?: number | null;
+            /**
+             * Sku
+             * @default
+             */
+            sku: string;
+            /** Supplier */
+            supplier?: string | null;
         };
         /** PromotionsMeta */
         PromotionsMeta: {
@@ -1221,7 +1290,7 @@ export interface components {
              * As Of
              * @description 'Today' for this answer; default: current UTC date.
              */
-            as_of?: string | null;
+            as_of?: (string) | null;
             /** Calendar Events */
             calendar_events?: components["schemas"]["CalendarEvent"][];
             /** Items */
@@ -1340,10 +1409,22 @@ export interface components {
         /** ReorderItem */
         ReorderItem: {
             /**
+             * Avg Daily Sales
+             * @description Promotions: base sales rate in units/day; default: from `sales` (last 28 days).
+             */
+            avg_daily_sales?: number | null;
+            /** Categories */
+            categories?: string[];
+            /**
              * Cost
              * @description Unit cost (holding cost and value tied up).
              */
             cost: number;
+            /**
+             * Expiry Date
+             * @description Last day the stock may be sold.
+             */
+            expiry_date?: (string) | null;
             /**
              * Lead Time Days
              * @default 7
@@ -1370,7 +1451,10 @@ export interface components {
              * @default 1
              */
             pack_size: number;
-            /** Price */
+            /**
+             * Price
+             * @description Shelf price per unit.
+             */
             price: number;
             /**
              * Product Id
@@ -1387,6 +1471,11 @@ export interface components {
              * @description Perishables: never order more than sells in this many days.
              */
             shelf_life_days?: number | null;
+            /**
+             * Sku
+             * @default
+             */
+            sku: string;
             /** Supplier */
             supplier?: string | null;
         };
@@ -1477,7 +1566,7 @@ export interface components {
              * As Of
              * @description Ignore sales after this date.
              */
-            as_of?: string | null;
+            as_of?: (string) | null;
             /**
              * Holding Cost Rate
              * @description Yearly holding cost as a share of unit cost; default HOLDING_COST_RATE.
