@@ -157,3 +157,99 @@ def load_markdown(results: dict) -> str:
         lines.append(f"Fault (30 s, Redis stopped at 10 s, started at 20 s): {fault['requests_per_s']} requests/s, "
                      f"{fault['errors']} errors.")
     return "\n".join(lines)
+
+
+def _verdict(value: float, target: float, at_most: bool = True) -> str:
+    """"met", or "missed by 1.7x" (how far off, as a factor)."""
+    if (value <= target) if at_most else (value >= target):
+        return "met"
+    factor = value / target if at_most else target / value
+    return f"missed by {factor:.2f}x" if factor < 1.1 else f"missed by {factor:.1f}x"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.2f} MB"
+
+
+FORMAT_NAMES = {"rows": "rows", "series": "series (with revenue)", "series_json": "series JSON (integer qty)",
+                "csv_gzip_upload": "CSV upload, gzip", "csv_plain_upload": "CSV upload, plain",
+                "rows_json": "rows JSON"}
+
+
+def _at_risk_lines(r: dict, targets: dict) -> list[str]:
+    lines = [f"**At-risk, {r['products']:,} products x {r['days']} days of real store-item sales** "
+             f"({r['repeat']} requests of each form, interleaved):", "",
+             "| form | body | end to end median (p95) | parse + validate (Server-Timing) | share of end to end | "
+             "server total − parse |", "|---|---|---|---|---|---|"]
+    for form in ("rows", "series"):
+        f = r[form]
+        lines.append(f"| {FORMAT_NAMES[form]} | {_mb(f['body_bytes'])} | {f['http']['median_ms']:.1f} ms "
+                     f"({f['http']['p95_ms']:.1f}) | {f['parse_validate_ms']:.1f} ms | "
+                     f"{f['parse_validate_share_pct']:.1f} % | {f['after_parse_ms']:.1f} ms |")
+    share = r["series"]["parse_validate_share_pct"]
+    parse_only = "" if r["series"]["validate_handler_split"] else ", parse only"
+    lines += ["", f"Rows / series end to end: {r['rows_over_series']:.2f}x (target >= {targets['at_risk_ratio']:g}x: "
+              f"{_verdict(r['rows_over_series'], targets['at_risk_ratio'], at_most=False)}). Series parse + validate "
+              f"share: {share:.1f} % (target <= {targets['series_share_pct']:g} %: "
+              f"{_verdict(share, targets['series_share_pct'])}{parse_only}). Same `at_risk` list from both forms: "
+              f"{'yes' if r['at_risk_equal'] else '**no**'} ({r['flagged']} flagged; whole answers "
+              f"{'equal' if r['answers_equal'] else 'different'})."]
+    return lines
+
+
+def _catalogue_row(form: str, f: dict, targets: dict) -> str:
+    if "not_sent" in f:
+        return f"| {FORMAT_NAMES[form]} | {_mb(f['body_bytes'])} | not sent: {f['not_sent']} | | | | | |"
+    parse_only = "" if f["validate_handler_split"] else " (parse only)"
+    target = targets["catalogue_series_ms"] if form == "series_json" else targets["catalogue_csv_ms"]
+    body = _mb(f["body_bytes"]) + (f" ({_mb(f['unzipped_bytes'])} unzipped)" if "unzipped_bytes" in f else "")
+    floors = "; ".join(f"{name} {t['median_ms']:.0f} ms" for name, t in f["floors"].items())
+    ratios = "; ".join(f"{t['server_over_floor']:.2f}x" for t in f["floors"].values())
+    return (f"| {FORMAT_NAMES[form]} | {body} | {f['parse_validate_ms']:.0f} ms | <= {target:g} ms, "
+            f"{_verdict(f['parse_validate_ms'], target)}{parse_only} | {floors} | {ratios} | "
+            f"{f['after_parse_ms']:.0f} ms | {f['http_202']['median_ms']:.0f} ms |")
+
+
+def _catalogue_lines(r: dict, targets: dict) -> list[str]:
+    lines = [f"**A whole catalogue to `POST /forecast/batch`**: M5 TX_3 FOODS_3, {r['items']} items x "
+             f"{r['days']:,} days ({r['values']:,} values, zeros included), periods {r['periods']} "
+             f"({r['repeat']} requests of each form, order rotated, each job waited for):", "",
+             "| form | body | parse + validate (Server-Timing) | target | floor in the benchmark process | "
+             "server / floor | server total − parse | 202 end to end |", "|---|---|---|---|---|---|---|---|"]
+    lines += [_catalogue_row(form, f, targets) for form, f in r["forms"].items()]
+    sent = [f for f in r["forms"].values() if "job_states" in f]
+    first, later = r["job_seconds_in_order"][0], sorted(r["job_seconds_in_order"][1:])
+    states = sorted({state for f in sent for state in f["job_states"]})
+    others = f"{later[0]:.1f} s" if later[0] == later[-1] else f"{later[0]:.1f}–{later[-1]:.1f} s"
+    lines += ["", f"MAX_BODY_BYTES = {r['max_body_bytes']:,} bytes. Jobs: the first (every product trained) "
+              f"{first:.1f} s, the others (answers cached) {others}; states: "
+              f"{', '.join(states)}. Forecasts of the first job of each form equal: "
+              f"{'yes' if r['job_answers_equal'] else '**no**'}."]
+    return lines
+
+
+def payload_formats_markdown(results: dict) -> str:
+    targets = results["targets"]
+    c = results["cached_forecast"]
+    lines = [f"Through HTTP to one uvicorn server per part on 127.0.0.1 (default settings, temporary MODEL_DIR; "
+             f"at-risk and batch with REDIS_URL unset, i.e. the embedded cache and batch jobs in a thread of the "
+             f"server; the cached forecast with Redis). Compact JSON bodies, except the cached forecast, which sends "
+             f"bench/cache_latency.py's bytes. {results['cores']} cores; medians.", ""]
+    lines += [*_at_risk_lines(results["at_risk"], targets), ""]
+    lines += [*_catalogue_lines(results["catalogue"], targets), ""]
+    lines += [f"**Cached identical forecast** (one product, 730 days, 30 periods; Redis; one keep-alive client): "
+              f"first request (miss, trains) {c['miss_ms']:.0f} ms, then {c['repeat']} identical requests: p50 "
+              f"{c['hit_p50_ms']:.2f} ms (target <= {targets['hit_p50_ms']:g} ms: "
+              f"{_verdict(c['hit_p50_ms'], targets['hit_p50_ms'])}), p99 {c['hit_p99_ms']:.2f} ms (target <= "
+              f"{targets['hit_p99_ms']:g} ms: {_verdict(c['hit_p99_ms'], targets['hit_p99_ms'])}); inside the app "
+              f"(Server-Timing total) median {c['server_total_median_ms']:.2f} ms."]
+    timed = [results["at_risk"]["rows"], results["at_risk"]["series"],
+             *(f for f in results["catalogue"]["forms"].values() if "parse_ms" in f)]
+    if not any(f["validate_handler_split"] for f in timed):
+        lines += ["", "Server-Timing gave `validate;dur=0` and `handler;dur=0` on every answer above, so the "
+                  "parse + validate columns hold parsing only (reading and decoding the body; for uploads the form "
+                  "and the CSV) and validation is inside `server total − parse`, with the handler's work and the "
+                  "answer's serialisation. The handler's start and end marks are lost: FastAPI 0.165's "
+                  "`include_router` builds each route's handler from its own copy of the dependant, so the timing "
+                  "wrapper `FastJSONRoute` puts on `self.dependant.call` never runs."]
+    return "\n".join(lines)

@@ -1,13 +1,24 @@
 """`make bench`: every benchmark, results saved to bench/results and written into the README.
 
-Usage: python -m bench.run [service_speed|accuracy|inventory|cache_latency|batch|load ...]   (default: all)
+Usage: python -m bench.run [service_speed|accuracy|inventory|cache_latency|payload_formats|batch|load ...]
+(default: all)
 """
 
 import sys
 import time
 from collections.abc import Callable
 
-from bench import accuracy, batch, cache_latency, forecast_latency, inventory, load, report, service_speed
+from bench import (
+    accuracy,
+    batch,
+    cache_latency,
+    forecast_latency,
+    inventory,
+    load,
+    payload_formats,
+    report,
+    service_speed,
+)
 
 SPEED_TARGETS_MS = {"at-risk": 10.0, "insights": 20.0, "promotions": 10.0}
 
@@ -28,6 +39,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[d
                  lambda r: report.accuracy_markdown({k: v for k, v in r.items() if k != "latency"}, r["latency"])),
     "inventory": (inventory.run, report.inventory_markdown),
     "cache_latency": (cache_latency.run, report.cache_markdown),
+    "payload_formats": (payload_formats.run, report.payload_formats_markdown),
     "batch": (batch.run, report.batch_markdown),
     "load": (load.run, report.load_markdown),
 }
