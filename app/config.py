@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest wait for the next part of a request body (408 after it).")
     max_header_bytes: int = Field(default=16384, ge=1024, description="Max size of a request's headers (431 above).")
+    memory_cache_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024 * 1024, description="Embedded default: bytes of cached answers kept "
+        "in process (least recently used dropped first).")
+    memory_jobs_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024 * 1024, description="Embedded default: bytes of batch inputs, results "
+        "and states kept in process (least recently written jobs dropped first).")
     max_csv_bytes: int = Field(default=256 * 1024 * 1024, ge=1024,
                                description="Max size of an uploaded sales CSV after gzip decompression.")
     default_max_discount_pct: float = Field(default=40.0, gt=0, le=100)

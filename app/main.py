@@ -14,6 +14,7 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.routes import anomalies, at_risk, audit, forecast, health, insights, jobs, metrics, promotions, reorder
 from app.routes.docs import install_docs
+from app.services.housekeeping import Housekeeper
 from app.services.job_store import make_job_store
 from app.tasks.celery_app import create_celery_app
 from app.tasks.dispatch import CeleryRunner, LocalRunner, Runner
@@ -40,9 +41,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log = structlog.get_logger(__name__)
-        app.state.cache = make_cache(settings.redis_url)
+        app.state.cache = make_cache(settings.redis_url, settings.memory_cache_bytes)
         app.state.signing_key = settings.model_signing_key or secrets.token_hex(32)
-        app.state.jobs = make_job_store(settings.redis_url, settings.job_ttl_days)
+        app.state.jobs = make_job_store(settings.redis_url, settings.job_ttl_days, settings.memory_jobs_bytes)
+        # without a broker there is no beat: the API process cleans the model store itself
+        housekeeper = None if settings.redis_url else Housekeeper(settings)
+        if housekeeper:
+            housekeeper.start()
+        app.state.housekeeper = housekeeper
         runner: Runner = CeleryRunner(create_celery_app(settings)) if settings.redis_url else LocalRunner()
         app.state.runner = runner
         if not settings.model_signing_key:
@@ -56,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             runner.close()
+            if housekeeper:
+                housekeeper.stop()
             app.state.cache.close()
 
     app = FastAPI(

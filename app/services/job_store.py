@@ -11,6 +11,7 @@ after a worker died counts once. Everything expires after JOB_TTL_DAYS.
 import json
 import threading
 import time
+from collections import OrderedDict
 from typing import Any, Protocol
 
 import redis
@@ -36,33 +37,59 @@ class Hashes(Protocol):
 
 
 class MemoryHashes:
-    """Dict-of-dicts with per-key expiry, for one process."""
+    """Dict-of-dicts with per-key expiry and a size bound, for one process.
 
-    def __init__(self) -> None:
-        self._data: dict[str, tuple[float, dict[str, bytes]]] = {}
+    Over `max_bytes` of stored values, the hashes written least recently are dropped first (the
+    oldest finished jobs' results and states); expired hashes are swept on every write, so memory
+    comes back without a reader having to touch them.
+    """
+
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self._data: OrderedDict[str, tuple[float, dict[str, bytes]]] = OrderedDict()
         self._lock = threading.Lock()
+        self._max_bytes = max_bytes
+        self._bytes = 0
+
+    @property
+    def stored_bytes(self) -> int:
+        return self._bytes
+
+    def _drop(self, key: str) -> None:
+        _, fields = self._data.pop(key)
+        self._bytes -= sum(map(len, fields.values()))
 
     def _hash(self, key: str, ttl: float | None = None) -> dict[str, bytes]:
         """The live fields of `key` (an expired hash is dropped); with `ttl`, created or kept alive."""
         now = time.monotonic()
         expires, fields = self._data.get(key, (now, {}))
         if expires < now:
-            self._data.pop(key, None)
+            if key in self._data:
+                self._drop(key)
             expires, fields = now, {}
         if ttl is not None:
             self._data[key] = (max(expires, now + ttl), fields)
+            self._data.move_to_end(key)  # eviction drops the hashes written least recently
         return fields
+
+    def _store(self, key: str, field: str, value: bytes, ttl: float) -> None:
+        fields = self._hash(key, ttl)
+        self._bytes += len(value) - len(fields.get(field, b""))
+        fields[field] = value
+        now = time.monotonic()
+        for stale in [k for k, (expires, _) in self._data.items() if expires < now]:
+            self._drop(stale)
+        while self._bytes > self._max_bytes and len(self._data) > 1:
+            self._drop(next(iter(self._data)))  # `key` was just moved to the end: it goes last
 
     def hset(self, key: str, field: str, value: bytes, ttl: float) -> None:
         with self._lock:
-            self._hash(key, ttl)[field] = value
+            self._store(key, field, value, ttl)
 
     def hsetnx(self, key: str, field: str, value: bytes, ttl: float) -> bool:
         with self._lock:
-            fields = self._hash(key, ttl)
-            if field in fields:
+            if field in self._hash(key, ttl):
                 return False
-            fields[field] = value
+            self._store(key, field, value, ttl)
             return True
 
     def hget(self, key: str, field: str) -> bytes | None:
@@ -75,8 +102,9 @@ class MemoryHashes:
 
     def hdel(self, key: str, fields: list[str]) -> None:
         with self._lock:
+            stored = self._hash(key)
             for field in fields:
-                self._hash(key).pop(field, None)
+                self._bytes -= len(stored.pop(field, b""))
 
 
 class RedisHashes:
@@ -164,7 +192,9 @@ class JobStore:
         """Record a chunk's outcome once; False when another run recorded it first."""
         key = f"ss:job:{job_id}"
         self._hashes.hset(f"{key}:results", str(index), _dumps(forecasts), self.ttl)
-        return self._hashes.hsetnx(key, f"done:{index}", _dumps(summary), self.ttl)
+        recorded = self._hashes.hsetnx(key, f"done:{index}", _dumps(summary), self.ttl)
+        self._hashes.hdel(f"{key}:input", [str(index)])  # a done chunk is never run again: its input can go
+        return recorded
 
     def finish(self, job_id: str, report: dict[str, Any]) -> bool:
         """Mark the job finished (True only the first time)."""
@@ -209,6 +239,7 @@ def job_state(state: dict[str, Any]) -> str:
     return "running" if state["done"] or state["started"] else "queued"
 
 
-def make_job_store(redis_url: str | None, ttl_days: float) -> JobStore:
-    hashes: Hashes = RedisHashes(redis_url) if redis_url else MemoryHashes()
+def make_job_store(redis_url: str | None, ttl_days: float, memory_bytes: int = 256 * 1024 * 1024) -> JobStore:
+    """Jobs in Redis, or in this process (at most `memory_bytes` of inputs, results and states)."""
+    hashes: Hashes = RedisHashes(redis_url) if redis_url else MemoryHashes(memory_bytes)
     return JobStore(hashes, ttl_days * 86400)

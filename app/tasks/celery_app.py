@@ -10,22 +10,15 @@ asks for it, never at import.
 from functools import lru_cache
 
 from celery import Celery
-from celery.schedules import crontab
 
 from app.config import Settings, get_settings
+from app.utils.schedule import cron
 
 CHUNK_TASK = "smartshelf.forecast_chunk"
 FINISH_TASK = "smartshelf.finish_job"
 RETRAIN_TASK = "smartshelf.retrain_models"
 BATCH_TASK = "smartshelf.daily_forecast_batch"
 CLEANUP_TASK = "smartshelf.cleanup_old_models"
-
-
-def cron(line: str) -> crontab:
-    """`minute hour day-of-month month day-of-week` -> a Celery crontab."""
-    minute, hour, day_of_month, month, day_of_week = line.split()
-    return crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month,
-                   day_of_week=day_of_week)
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:

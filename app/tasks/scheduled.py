@@ -21,7 +21,7 @@ from celery.signals import worker_init, worker_process_init
 from threadpoolctl import threadpool_limits
 
 from app.config import get_settings
-from app.models import store
+from app.services.housekeeping import clean_models
 from app.services.job_store import make_job_store
 from app.tasks.backend_client import BackendError
 from app.tasks.batch import Context, finish_job, plan_shop_job, record_failed_job, run_chunk
@@ -113,7 +113,4 @@ def daily_forecast_batch() -> list[str]:
 
 @celery_app.task(name=CLEANUP_TASK)
 def cleanup_old_models() -> dict[str, Any]:
-    settings = worker_context().settings
-    report = store.cleanup(settings.model_dir, settings.model_keep_versions, settings.model_max_age_days)
-    log.info("models_cleaned", removed=len(report["removed"]), kept=report["kept"])
-    return report
+    return clean_models(worker_context().settings)

@@ -21,13 +21,15 @@ LOCK_SECONDS = 60.0
 
 
 class MemoryCache:
-    """LRU with TTL for the embedded default (one process)."""
+    """LRU with TTL for the embedded default (one process), bounded in entries and in bytes."""
 
     backend = "memory"
 
-    def __init__(self, max_items: int = 10_000) -> None:
+    def __init__(self, max_items: int = 10_000, max_bytes: int = 256 * 1024 * 1024) -> None:
         self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._max_items = max_items
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
 
@@ -42,7 +44,7 @@ class MemoryCache:
             for key in keys:
                 item = self._items.get(key)
                 if item is None or item[0] < now:
-                    self._items.pop(key, None)
+                    self._pop(key)
                     out.append(None)
                 else:
                     self._items.move_to_end(key)
@@ -53,10 +55,20 @@ class MemoryCache:
         expires = time.monotonic() + ttl_seconds
         with self._guard:
             for key, value in items.items():
+                self._pop(key)
                 self._items[key] = (expires, value)
-                self._items.move_to_end(key)
-            while len(self._items) > self._max_items:
-                self._items.popitem(last=False)
+                self._bytes += len(value)
+            while self._items and (len(self._items) > self._max_items or self._bytes > self._max_bytes):
+                self._pop(next(iter(self._items)))
+
+    @property
+    def stored_bytes(self) -> int:
+        return self._bytes
+
+    def _pop(self, key: str) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._bytes -= len(item[1])
 
     @contextmanager
     def single_flight(self, key: str) -> Iterator[None]:
@@ -157,5 +169,6 @@ class RedisCache:
 Cache = MemoryCache | RedisCache
 
 
-def make_cache(redis_url: str | None) -> Cache:
-    return RedisCache(redis_url) if redis_url else MemoryCache()
+def make_cache(redis_url: str | None, memory_bytes: int = 256 * 1024 * 1024) -> Cache:
+    """Redis, or an in-process LRU of at most `memory_bytes`."""
+    return RedisCache(redis_url) if redis_url else MemoryCache(max_bytes=memory_bytes)
