@@ -35,7 +35,7 @@ def test_the_memory_job_store_drops_the_least_recently_written_jobs_past_its_byt
     hashes = jobs._hashes
     assert isinstance(hashes, MemoryHashes) and hashes.stored_bytes <= 50_000
     assert jobs.state("job19") is not None and jobs.state("job0") is None
-    assert [job_id for job_id, _ in jobs.recent()][0] == "job19"  # the index is written last: it stays
+    assert next(job_id for job_id, _ in jobs.recent()) == "job19"  # the index is written last: it stays
 
 
 def test_a_finished_chunk_drops_its_stored_input():
