@@ -8,7 +8,12 @@ so the measured rate is the service's capacity. Phases:
 1. load: 60 s flat out; requests/s and p50/p95/p99 per endpoint; every non-2xx is an error;
 2. soak: 5 minutes of the same; the server's resident memory after warm-up and at the end;
 3. fault: 30 s with Redis stopped at 10 s and started again at 20 s (a redis-server of its own on
-   a free port); the service must keep answering (the documented degradation: cache misses).
+   a free port); the service must keep answering (the documented degradation: cache misses);
+4. abuse: 30 s of the same mix while one more client sends, one after another, the small requests
+   that ask for enormous work (issue #16's table: a 9,000-year insights range, 100,000 products x
+   365 periods, 10,000 items x 10,000 events, 10,000 products over ten years, 2,000 such anomaly
+   rows); each must be refused quickly (413/400), normal requests must keep their p99 and not fail,
+   and the server's memory must come back.
 """
 
 import asyncio
@@ -110,8 +115,54 @@ def _redis_server(port: int, workdir: str) -> subprocess.Popen:
     return server
 
 
+def _abusive() -> dict[str, tuple[str, dict]]:
+    """Issue #16's requests: small bodies asking for enormous work (path, body)."""
+    def spread(k: int) -> str:
+        return f"{2016 + k % 10}-{1 + k % 12:02d}-{1 + k % 28:02d}"
+
+    return {
+        "insights 0001..9999": ("insights", {"shop_id": "abuse", "sales": [{"product_id": "p", "date": "2025-01-01",
+                                                                            "qty": 1}],
+                                             "range": {"start": "0001-01-01", "end": "9999-12-31"}}),
+        "forecast 100k products x 365": ("forecast", {"shop_id": "abuse", "periods": 365, "sales": [
+            {"product_id": f"p{k}", "date": "2025-01-01", "qty": 1} for k in range(99_999)]}),
+        "promotions 10k x 10k": ("promotions", {"shop_id": "abuse", "as_of": "2025-01-01", "items": [
+            {"product_id": f"p{k}", "quantity": 1, "price": 1, "expiry_date": "2025-03-01"} for k in range(10_000)],
+            "calendar_events": [{"id": f"e{k}", "date": "2025-02-01"} for k in range(10_000)]}),
+        "forecast 10k products over 10 years": ("forecast", {"shop_id": "abuse", "sales": [
+            {"product_id": f"p{k}", "date": spread(k), "qty": 1} for k in range(10_000)]}),
+        "anomalies 2k rows over 10 years": ("anomalies", {"shop_id": "abuse", "sales": [
+            {"product_id": f"p{k}", "date": spread(k) if k % 2 else "2016-01-01", "qty": 1} for k in range(2_000)]}),
+    }
+
+
+async def _abuse(base: str, seconds: float, payloads: dict[str, dict]) -> tuple[dict, dict]:
+    """The normal mix for `seconds`, with one more client cycling through the abusive requests."""
+    abusive = {name: json.dumps(body).encode() for name, (_, body) in _abusive().items()}
+    paths = {name: path for name, (path, _) in _abusive().items()}
+    outcomes: dict[str, list[tuple[int, float]]] = {name: [] for name in abusive}
+    deadline = time.perf_counter() + seconds
+
+    async def abuser() -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+            while time.perf_counter() < deadline:
+                for name, body in abusive.items():
+                    started = time.perf_counter()
+                    response = await client.post(f"/api/v1/smart-shelf/{paths[name]}", content=body,
+                                                 headers={"content-type": "application/json"})
+                    outcomes[name].append((response.status_code, (time.perf_counter() - started) * 1000))
+
+    normal, _ = await asyncio.gather(_drive(base, seconds, payloads, seed=4), abuser())
+    abuse = {name: {"requests": len(seen), "statuses": sorted({status for status, _ in seen}),
+                    "median_ms": round(sorted(ms for _, ms in seen)[len(seen) // 2], 1) if seen else None,
+                    "max_ms": round(max((ms for _, ms in seen), default=0.0), 1),
+                    "body_kb": round(len(abusive[name]) / 1024, 1)}
+             for name, seen in outcomes.items()}
+    return normal, abuse
+
+
 def run(progress: Callable[[str], None], load_seconds: float = 60, soak_seconds: float = 300,
-        fault_seconds: float = 30) -> dict:
+        fault_seconds: float = 30, abuse_seconds: float = 30) -> dict:
     payloads = _payloads()
     results: dict = {"concurrency": CONCURRENCY, "mix": dict(MIX), "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as work:
@@ -132,6 +183,13 @@ def run(progress: Callable[[str], None], load_seconds: float = 60, soak_seconds:
             results["soak"] = {**soak, "rss_start_mb": round(rss_start), "rss_end_mb": round(rss_end),
                                "rss_growth_pct": round((rss_end / rss_start - 1) * 100, 1)}
             progress(f"soak: RSS {rss_start:.0f} -> {rss_end:.0f} MB, {soak['errors']} errors")
+            rss_before = _rss_mb(pid)
+            progress(f"abuse: {abuse_seconds:.0f} s of the mix plus issue #16's requests")
+            normal, abuse = asyncio.run(_abuse(base, abuse_seconds, payloads))
+            results["abuse"] = {**_summary(normal, abuse_seconds), "abusive": abuse,
+                                "rss_before_mb": round(rss_before), "rss_after_mb": round(_rss_mb(pid))}
+            progress(f"abuse: {results['abuse']['errors']} normal errors, RSS {rss_before:.0f} -> "
+                     f"{results['abuse']['rss_after_mb']} MB")
             if redis:
                 results["fault"] = _fault(base, payloads, fault_seconds, redis, port, work, progress)
                 redis = results["fault"].pop("_server")

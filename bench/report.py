@@ -142,7 +142,7 @@ def load_markdown(results: dict) -> str:
              ", ".join(f"{name} {share:.0%}" for name, share in results["mix"].items()) +
              f"; one uvicorn worker with Redis, client on the same {results['cores']}-core machine.", "",
              "| phase | endpoint | requests | errors | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|"]
-    for phase in ("load", "soak", "fault"):
+    for phase in ("load", "soak", "fault", "abuse"):
         if phase not in results:
             continue
         for name, e in results[phase]["endpoints"].items():
@@ -156,6 +156,15 @@ def load_markdown(results: dict) -> str:
         fault = results["fault"]
         lines.append(f"Fault (30 s, Redis stopped at 10 s, started at 20 s): {fault['requests_per_s']} requests/s, "
                      f"{fault['errors']} errors.")
+    if "abuse" in results:
+        abuse = results["abuse"]
+        lines += ["", f"Abuse (30 s of the mix, one more client cycling through issue #16's requests): "
+                  f"{abuse['requests_per_s']} requests/s, {abuse['errors']} errors among the normal requests; "
+                  f"server RSS {abuse['rss_before_mb']} -> {abuse['rss_after_mb']} MB.", "",
+                  "| abusive request | body KB | sent | answers | median ms | max ms |", "|---|---|---|---|---|---|"]
+        for name, a in abuse["abusive"].items():
+            lines.append(f"| {name} | {a['body_kb']} | {a['requests']} | {', '.join(map(str, a['statuses']))} | "
+                         f"{a['median_ms']} | {a['max_ms']} |")
     return "\n".join(lines)
 
 

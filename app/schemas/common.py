@@ -31,8 +31,12 @@ def _written_date(value: Any) -> date:
 
 IsoDate = Annotated[date, BeforeValidator(_written_date), DATE_SCHEMA]
 # ids may arrive as JSON numbers (a POS's item number): they are read as their text
-ShopId = Annotated[str, Field(min_length=1, max_length=128, examples=["shop_123"], strict=False)]
-ProductId = Annotated[str, Field(min_length=1, max_length=128, examples=["p001"], strict=False)]
+_ID_SCHEMA = {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "number"}],
+              "description": "Text, or a number (read as its text)."}
+ShopId = Annotated[str, Field(min_length=1, max_length=128, strict=False),
+                   WithJsonSchema({**_ID_SCHEMA, "examples": ["shop_123"]})]
+ProductId = Annotated[str, Field(min_length=1, max_length=128, strict=False),
+                      WithJsonSchema({**_ID_SCHEMA, "examples": ["p001"]})]
 # Bounded so that sums and products of request numbers stay finite in float64 (1e12 units or
 # currency units per row is far beyond any shop); NaN and Infinity are not JSON numbers anyway.
 FINITE_BOUND = 1e12

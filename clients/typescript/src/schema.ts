@@ -379,9 +379,10 @@ export interface components {
             series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
+             * @description Text, or a number (read as its text).
              * @example shop_123
              */
-            shop_id: string;
+            shop_id: string | number;
             /** Stock Movements */
             stock_movements?: components["schemas"]["StockMovement"][];
             /**
@@ -509,9 +510,10 @@ export interface components {
             series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
+             * @description Text, or a number (read as its text).
              * @example shop_123
              */
-            shop_id: string;
+            shop_id: string | number;
             thresholds?: components["schemas"]["Thresholds"];
         };
         /** AtRiskResponse */
@@ -757,12 +759,12 @@ export interface components {
              * Product Id
              * @description One product to forecast.
              */
-            product_id?: string | null;
+            product_id?: (string | number) | null;
             /**
              * Product Ids
              * @description Several products; with neither field, every product in `sales`.
              */
-            product_ids?: string[] | null;
+            product_ids?: (string | number)[] | null;
             /**
              * Sales
              * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
@@ -775,9 +777,10 @@ export interface components {
             series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
+             * @description Text, or a number (read as its text).
              * @example shop_123
              */
-            shop_id: string;
+            shop_id: string | number;
         };
         /** ForecastResponse */
         ForecastResponse: {
@@ -833,9 +836,10 @@ export interface components {
             series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
+             * @description Text, or a number (read as its text).
              * @example shop_123
              */
-            shop_id: string;
+            shop_id: string | number;
             /**
              * Top K
              * @default 10
@@ -907,9 +911,10 @@ export interface components {
             price: number;
             /**
              * Product Id
+             * @description Text, or a number (read as its text).
              * @example p001
              */
-            product_id: string;
+            product_id: string | number;
             /**
              * Quantity
              * @description Units on hand.
@@ -1041,9 +1046,10 @@ export interface components {
         OpeningStock: {
             /**
              * Product Id
+             * @description Text, or a number (read as its text).
              * @example p001
              */
-            product_id: string;
+            product_id: string | number;
             /** Quantity */
             quantity: number;
         };
@@ -1247,9 +1253,10 @@ export interface components {
             price: number;
             /**
              * Product Id
+             * @description Text, or a number (read as its text).
              * @example p001
              */
-            product_id: string;
+            product_id: string | number;
             /**
              * Quantity
              * @description Units to clear.
@@ -1308,9 +1315,10 @@ export interface components {
             series?: components["schemas"]["SaleSeries"][];
             /**
              * Shop Id
+             * @description Text, or a number (read as its text).
              * @example shop_123
              */
-            shop_id: string;
+            shop_id: string | number;
         };
         /** PromotionsResponse */
         PromotionsResponse: {
@@ -1458,9 +1466,10 @@ export interface components {
             price: number;
             /**
              * Product Id
+             * @description Text, or a number (read as its text).
              * @example p001
              */
-            product_id: string;
+            product_id: string | number;
             /**
              * Quantity
              * @description Units on hand.
@@ -1603,9 +1612,10 @@ export interface components {
             service_level: number;
             /**
              * Shop Id
+             * @description Text, or a number (read as its text).
              * @example shop_123
              */
-            shop_id: string;
+            shop_id: string | number;
         };
         /** ReorderResponse */
         ReorderResponse: {
@@ -1630,9 +1640,10 @@ export interface components {
             date: string;
             /**
              * Product Id
+             * @description Text, or a number (read as its text).
              * @example p001
              */
-            product_id: string;
+            product_id: string | number;
             /** Qty */
             qty: number;
             /** Revenue */
@@ -1647,9 +1658,10 @@ export interface components {
         SaleSeries: {
             /**
              * Product Id
+             * @description Text, or a number (read as its text).
              * @example p001
              */
-            product_id: string;
+            product_id: string | number;
             /** Qty */
             qty: (number | null)[];
             /** Revenue */
@@ -1722,9 +1734,10 @@ export interface components {
             date: string;
             /**
              * Product Id
+             * @description Text, or a number (read as its text).
              * @example p001
              */
-            product_id: string;
+            product_id: string | number;
             /**
              * Qty
              * @description receipt and sale: units (>= 0); adjustment: signed units.
