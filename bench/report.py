@@ -168,6 +168,15 @@ def load_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def batch_memory_markdown(results: dict) -> str:
+    after = results["rss_after_mb"]
+    growth = results["growth_after_first_mb"]
+    return (f"Embedded default (no broker), three on-demand batches of {results['rows_per_batch']:,} sales rows "
+            f"one after another: server RSS {results['rss_start_mb']} MB at start, "
+            f"{' -> '.join(str(m) for m in after)} MB after each batch; {growth:+d} MB after the first "
+            f"(imports and warm-up), target within 100 MB: {'met' if growth <= 100 else 'missed'}.")
+
+
 def _verdict(value: float, target: float, at_most: bool = True) -> str:
     """"met", or "missed by 1.7x" (how far off, as a factor)."""
     if (value <= target) if at_most else (value >= target):

@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, results saved to bench/results and written into the README.
 
-Usage: python -m bench.run [service_speed|accuracy|inventory|cache_latency|payload_formats|batch|load ...]
+Usage: python -m bench.run [service_speed|accuracy|inventory|cache_latency|payload_formats|batch|load|
+                            batch_memory ...]
 (default: all)
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from bench import (
     accuracy,
     batch,
+    batch_memory,
     cache_latency,
     forecast_latency,
     inventory,
@@ -42,6 +44,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[d
     "payload_formats": (payload_formats.run, report.payload_formats_markdown),
     "batch": (batch.run, report.batch_markdown),
     "load": (load.run, report.load_markdown),
+    "batch_memory": (batch_memory.run, report.batch_memory_markdown),
 }
 
 
