@@ -13,6 +13,24 @@ echo "== at-risk";              post at-risk at-risk | show
 echo "== forecast";             post forecast forecast | show
 echo "== forecast as CSV";      curl -sS --fail-with-body -H 'accept: text/csv' -H 'content-type: application/json' \
                                   --data @"$P/forecast.json" "$API/forecast" | head -4
+echo "== forecast, sales as series (the same answer)"
+python3 - "$P/forecast.json" > /tmp/smartshelf-series.json <<'PY'
+import json, sys
+from datetime import date
+body = json.load(open(sys.argv[1]))
+series = {}
+for row in body.pop("sales"):
+    series.setdefault(row["product_id"], {})[date.fromisoformat(row["date"]).toordinal()] = row["qty"]
+body["series"] = [{"product_id": p, "start": date.fromordinal(min(days)).isoformat(),
+                   "qty": [days.get(d) for d in range(min(days), max(days) + 1)]} for p, days in series.items()]
+print(json.dumps(body))
+PY
+curl -sS --fail-with-body -H 'content-type: application/json' --data @/tmp/smartshelf-series.json "$API/forecast" | show 300
+echo "== forecast, sales as a gzip CSV upload"
+python3 -c "import json,sys; b=json.load(open(sys.argv[1])); print('product_id,date,qty'); [print(f\"{r['product_id']},{r['date']},{r['qty']}\") for r in b['sales']]" \
+  "$P/forecast.json" | gzip > /tmp/smartshelf-sales.csv.gz
+curl -sS --fail-with-body "$API/forecast" -F 'request={"shop_id": "store_2", "product_ids": ["p1", "p2", "p3"], "periods": 14, "confidence_interval": 0.9}' \
+  -F 'sales=@/tmp/smartshelf-sales.csv.gz' | show 300
 echo "== latest forecast";      curl -sS --fail-with-body "$API/forecast/store_2/p1" | show 300
 echo "== plot (SVG)";           curl -sS --fail-with-body -o /tmp/smartshelf-plot.svg "$API/forecast/store_2/p1/plot" \
                                   && echo "saved /tmp/smartshelf-plot.svg"
