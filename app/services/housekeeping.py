@@ -36,7 +36,8 @@ class Housekeeper:
         self.settings = settings
         zone = ZoneInfo(settings.schedule_timezone)
         self.clock = clock or (lambda: datetime.now(zone))
-        self.schedule = cron(settings.cleanup_cron, settings.schedule_timezone)
+        self.schedule = cron(settings.cleanup_cron)
+        self.schedule.nowfun = self.clock  # read in SCHEDULE_TIMEZONE, like beat
         self.last_run = self.clock()
         self.runs = 0
         self._stop = threading.Event()

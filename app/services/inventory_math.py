@@ -17,16 +17,20 @@ from statistics import NormalDist
 
 import numpy as np
 
+EOQ_MAX_YEARS = 10
+
 
 def eoq(annual_demand: np.ndarray, ordering_cost: float, holding_cost_per_unit_year: np.ndarray) -> np.ndarray:
-    """Economic order quantity, at most one year of demand; 0 where there is no demand or no
+    """Economic order quantity, at most ten years of demand; 0 where there is no demand or no
     holding cost: the order is then sized by the reorder point alone.
 
-    The cap keeps a near-zero unit cost (which makes the formula's lot explode) from ordering
-    years of stock at once: no small retailer stocks more than a year of a product in one order.
+    The textbook lot can rightly exceed a year of demand (a slow seller with a costly order), so
+    the cap only stops a near-zero unit cost, which makes the formula explode, from ordering
+    centuries of stock.
     """
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        quantity = np.minimum(np.sqrt(2 * annual_demand * ordering_cost / holding_cost_per_unit_year), annual_demand)
+        quantity = np.minimum(np.sqrt(2 * annual_demand * ordering_cost / holding_cost_per_unit_year),
+                              EOQ_MAX_YEARS * annual_demand)
     return np.where((annual_demand > 0) & (holding_cost_per_unit_year > 0) & np.isfinite(quantity), quantity, 0.0)
 
 

@@ -70,7 +70,6 @@ def test_the_housekeeper_cleans_the_model_store_when_cleanup_cron_falls_due(tmp_
     stale = _old_artifact(tmp_path, "a1", days_old=60)
     now = [datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("UTC"))]  # a Saturday
     keeper = Housekeeper(settings, clock=lambda: now[0])
-    keeper.schedule.nowfun = lambda: now[0]
     assert keeper.tick() > 0 and keeper.runs == 0 and stale.exists()
     now[0] += timedelta(hours=16, minutes=1)  # Sunday 04:01
     keeper.tick()
