@@ -15,6 +15,7 @@ history is new). Realized scores are kept per shop for GET /accuracy/{shop_id}.
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -178,8 +179,10 @@ def _write_or_log(path: Path, payload: Any) -> None:
         log.error("store_write_failed", file=path.name, error=exc.strerror)
 
 
-def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, signing_key: str) -> ForecastResponse:
-    """Forecast through cache -> disk -> training; see the module docstring."""
+def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, signing_key: str,
+                    clock: Callable[[], float] = time.time) -> ForecastResponse:
+    """Forecast through cache -> disk -> training; see the module docstring. `clock` (seconds since the
+    epoch) dates a stored artifact's age."""
     panel, wanted, warnings = prepare(request, WorkBudget(settings))
     index = {p: i for i, p in enumerate(panel.product_ids)}
     keys = [result_key(request, panel, index[p]) for p in wanted]
@@ -196,7 +199,8 @@ def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, 
         with cache.single_flight(f"ss:flight:{artifact}"):
             response = _from_cache(cache, keys, request, panel, warnings)
             if response is None:
-                response = _from_disk_or_training(request, settings, panel, wanted, warnings, artifact, signing_key)
+                response = _from_disk_or_training(request, settings, panel, wanted, warnings, artifact, signing_key,
+                                                  clock)
                 ttl = settings.model_cache_days * 86400
                 entries = {k: f.model_dump_json().encode() for k, f in zip(keys, response.forecasts, strict=True)}
                 cache.set_many({**entries, **{lk: f.model_dump_json().encode()
@@ -241,11 +245,12 @@ def _response(forecasts: list[ProductForecast], request: ForecastRequest, panel:
 
 
 def _from_disk_or_training(request: ForecastRequest, settings: Settings, panel: Panel, wanted: list[str],
-                           warnings: list[DataWarning], artifact_id: str, signing_key: str) -> ForecastResponse:
+                           warnings: list[DataWarning], artifact_id: str, signing_key: str,
+                           clock: Callable[[], float] = time.time) -> ForecastResponse:
     fresh_seconds = settings.model_cache_days * 86400
     try:
         trained, meta = store.load(settings.model_dir, request.shop_id, artifact_id, signing_key)
-        if time.time() - float(meta.get("saved_at", 0)) > fresh_seconds:
+        if clock() - float(meta.get("saved_at", 0)) > fresh_seconds:
             raise store.ArtifactRejected(f"older than MODEL_CACHE_DAYS={settings.model_cache_days}")
         if not isinstance(trained, Trained):
             raise store.ArtifactRejected("not a forecast artifact")

@@ -9,7 +9,7 @@ import pytest
 
 from app.config import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_env_example_lists_every_setting():

@@ -11,7 +11,7 @@ import pytest
 from scripts.export_openapi import openapi_json
 from tests.support.server import serving
 
-CLIENT = Path(__file__).resolve().parents[1] / "clients" / "typescript"
+CLIENT = Path(__file__).resolve().parents[2] / "clients" / "typescript"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""These test the service as a whole: deployment files, the served app, docs, TS client, fuzzing, properties."""

@@ -1,0 +1,104 @@
+"""clean_sales: the data-quality rules every endpoint shares, and one answer whatever form the sales came in."""
+
+from datetime import date, timedelta
+
+import numpy as np
+
+from app.schemas.sales import SalesBlock, SalesPayload
+from app.utils.sales_frame import MAX_HISTORY_DAYS, clean_sales, daily_net_units
+
+EPOCH = date(1970, 1, 1)
+AS_OF = date(2025, 3, 10)
+
+
+def day(d: date) -> int:
+    return (d - EPOCH).days
+
+
+def row(product: str, d: date, qty: float, revenue: float | None = None) -> dict:
+    return {"product_id": product, "date": d.isoformat(), "qty": qty, **({} if revenue is None else
+                                                                           {"revenue": revenue})}
+
+
+def payload(sales: list[dict] | None = None, series: list[dict] | None = None) -> SalesPayload:
+    return SalesPayload.model_validate({"sales": sales or [], "series": series or []})
+
+
+def codes(warnings) -> dict[str, tuple[int, list[str]]]:
+    return {w.code: (w.count, w.product_ids) for w in warnings}
+
+
+def as_set(sales) -> list[tuple]:
+    revenue = sales.revenue if sales.revenue is not None else np.full(sales.size, np.nan)
+    return sorted((str(sales.product_ids[p]), int(d), float(q), None if np.isnan(r) else float(r))
+                  for p, d, q, r in zip(sales.product, sales.day, sales.qty, revenue, strict=True))
+
+
+def test_a_row_sent_twice_counts_once_and_is_reported():
+    d = AS_OF - timedelta(days=1)
+    sales, warnings = clean_sales(payload([row("a", d, 3, 6.0), row("a", d, 3, 6.0), row("a", d, 3, 9.0),
+                                           row("a", d, 2), row("b", d, 3, 6.0)]), with_revenue=True)
+    assert codes(warnings) == {"duplicate_rows": (1, ["a"])}
+    assert "counted once" in warnings[0].message
+    # a different revenue or qty on the same day is another sale, kept and summed
+    assert as_set(sales) == [("a", day(d), 2.0, None), ("a", day(d), 3.0, 6.0), ("a", day(d), 3.0, 9.0),
+                             ("b", day(d), 3.0, 6.0)]
+    assert daily_net_units(sales, 2, day(d), 1).tolist() == [[8.0], [3.0]]
+
+
+def test_returns_are_netted_against_the_days_sales_and_a_negative_day_counts_as_zero():
+    d1, d2 = AS_OF - timedelta(days=2), AS_OF - timedelta(days=1)
+    sales, warnings = clean_sales(payload([row("a", d1, 5), row("a", d1, -2), row("a", d2, -4)]))
+    assert codes(warnings) == {"returns_netted": (2, ["a"])}
+    assert float(sales.qty.sum()) == -1.0  # totals stay net
+    assert daily_net_units(sales, 1, day(d1), 2).tolist() == [[3.0, 0.0]]
+
+
+def test_future_rows_are_dropped_with_a_warning():
+    sales, warnings = clean_sales(payload([row("a", AS_OF, 1), row("a", AS_OF + timedelta(days=1), 7),
+                                           row("b", AS_OF + timedelta(days=30), 2)]), as_of_day=day(AS_OF))
+    assert codes(warnings) == {"future_sales": (2, ["a", "b"])}
+    assert as_set(sales) == [("a", day(AS_OF), 1.0, None)]
+
+
+def test_rows_more_than_ten_years_before_the_latest_are_dropped_with_a_warning():
+    kept = AS_OF - timedelta(days=MAX_HISTORY_DAYS - 1)  # 3652 days before: still inside
+    dropped = AS_OF - timedelta(days=MAX_HISTORY_DAYS)
+    sales, warnings = clean_sales(payload([row("a", AS_OF, 1), row("a", kept, 2), row("b", dropped, 3)]))
+    assert codes(warnings) == {"old_sales": (1, ["b"])}
+    assert "10 years" in warnings[0].message
+    assert as_set(sales) == [("a", day(kept), 2.0, None), ("a", day(AS_OF), 1.0, None)]
+
+
+def test_unknown_products_are_dropped_and_named():
+    sales, warnings = clean_sales(payload([row("a", AS_OF, 1), row("x", AS_OF, 2), row("y", AS_OF, 3),
+                                           row("b", AS_OF, 4)]), product_ids=["a", "b"], source="inventory")
+    assert codes(warnings) == {"unknown_products": (2, ["x", "y"])}
+    assert warnings[0].message == "2 sales rows were for products not in inventory and were not used."
+    assert sales.product_ids[:2].tolist() == ["a", "b"]  # codes index the request's own list
+    assert sorted(zip(sales.product.tolist(), sales.qty.tolist(), strict=True)) == [(0, 1.0), (1, 4.0)]
+
+
+def test_rows_series_and_an_uploaded_block_give_the_same_columns_as_rows_alone():
+    start = AS_OF - timedelta(days=4)
+    a = [row("a", start + timedelta(days=k), q, r) for k, (q, r) in enumerate([(1, 2.0), (2, 4.0), (-1, -2.0)])]
+    b = [row("b", start + timedelta(days=k), q) for k, q in ((0, 5), (2, 6), (4, 7))]
+    c = [row("c", start, 8, 16.0), row("c", start, 8, 16.0), row("c", AS_OF + timedelta(days=1), 9, 18.0)]
+    d = [row("d", start, 1)]  # not in the request's products
+    rows_alone = payload(a + b + c + d)
+
+    series_b = {"product_id": "b", "start": start.isoformat(), "qty": [5, None, 6, None, 7]}
+    block = SalesBlock(product_ids=["d", "c"], product=np.array([1, 1, 1, 0]),
+                       day=np.array([day(start), day(start), day(AS_OF) + 1, day(start)]),
+                       qty=np.array([8.0, 8.0, 9.0, 1.0]), revenue=np.array([16.0, 16.0, 18.0, np.nan]))
+    mixed = payload(a, [series_b]).attach_upload(block)
+
+    options = {"product_ids": ["a", "b", "c"], "as_of_day": day(AS_OF), "source": "items", "with_revenue": True}
+    expected, expected_warnings = clean_sales(rows_alone, **options)
+    got, got_warnings = clean_sales(mixed, **options)
+    assert as_set(got) == as_set(expected)
+    assert len(as_set(got)) == 3 + 3 + 1  # c's copy, c's future row and d are gone
+    assert [w.model_dump() for w in got_warnings] == [w.model_dump() for w in expected_warnings]
+    assert codes(got_warnings) == {"duplicate_rows": (1, ["c"]), "unknown_products": (1, ["d"]),
+                                   "future_sales": (1, ["c"]), "returns_netted": (1, ["a"])}
+    np.testing.assert_array_equal(daily_net_units(got, 3, day(start), 5), daily_net_units(expected, 3, day(start), 5))
