@@ -28,12 +28,12 @@ from app.schemas.promotions import (
     PromotionsResponse,
     UnmatchedItem,
 )
-from app.services.at_risk import check_unique
 from app.services.audience import audience_fit
 from app.services.pricing import discount_to_clear, lift_pct, margin_cap
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number, today_utc
 from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
 RATE_WINDOW_DAYS = 28
