@@ -95,7 +95,6 @@ class Settings(BaseSettings):
     docs_enabled: bool = Field(default=True, description="Serve /docs, /redoc and /openapi.json.")
     log_format: Literal["json", "console"] = "console"
     log_level: str = "INFO"
-    workers: int = Field(default=1, ge=1)
     debug: bool = False
     cors_origins: list[str] = Field(default_factory=list)
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from app.models.base import Forecaster
 from app.models.panel import Panel
-from app.utils.dates import dates_of
+from app.utils.arrays import prefix_sums
+from app.utils.dates import dates_of, weekday
 from app.utils.optional import xgboost
 
 SEASON_LAGS = {1: (364, 357, 371), 7: (52, 51, 53)}
@@ -45,7 +46,7 @@ def boosted_features(panel: Panel, values: np.ndarray, columns: np.ndarray, lead
     """
     n = values.shape[0]
     step = panel.step
-    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(values, axis=1)], axis=1)
+    cumulative = prefix_sums(values)
     anchor = columns - lead
     level = _level(cumulative, panel.start, anchor, window)
     safe_level = np.maximum(np.nan_to_num(level, nan=MIN_LEVEL), MIN_LEVEL)
@@ -56,7 +57,7 @@ def boosted_features(panel: Panel, values: np.ndarray, columns: np.ndarray, lead
     day_of_year = (dates - year_start).astype(np.int64) + 1
     calendar: dict[str, np.ndarray] = {"month": month}
     if step == 1:
-        calendar["day of week"] = (days + 3) % 7
+        calendar["day of week"] = weekday(days)
         calendar["day of year"] = day_of_year
         calendar["day of month"] = (dates - dates.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
     else:

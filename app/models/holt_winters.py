@@ -87,7 +87,6 @@ class HoltWinters(Forecaster):
     family = "holt_winters"
 
     def fit(self, panel: Panel) -> Self:
-        self.panel_ = panel
         m = panel.season_length
         origin = panel.n_periods
         window_start = max(0, origin - HISTORY_SEASONS[m] * m)

@@ -13,6 +13,7 @@ import numpy as np
 
 from app.models.base import Forecaster
 from app.models.panel import Panel
+from app.utils.arrays import prefix_sums
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def lag_features(values: np.ndarray, columns: np.ndarray, step: int, offset: int
     """
     spec = SPEC[step]
     n = values.shape[0]
-    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(values, axis=1)], axis=1)
+    cumulative = prefix_sums(values)
     window = spec.window
     lags = [values[:, np.maximum(columns - lag, 0)] for lag in spec.lags]
     recent = (cumulative[:, columns] - cumulative[:, np.maximum(columns - window, 0)]) / window

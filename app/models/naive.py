@@ -6,6 +6,7 @@ import numpy as np
 
 from app.models.base import Forecaster
 from app.models.panel import Panel
+from app.utils.arrays import prefix_sums
 
 
 class SeasonalNaive(Forecaster):
@@ -46,7 +47,7 @@ class MovingAverage(Forecaster):
         window = self.window or (28 if panel.step == 1 else 8)
         length = panel.n_periods
         first = np.maximum(panel.start, length - window)
-        cumulative = np.concatenate([np.zeros((panel.n_products, 1)), np.cumsum(panel.values, axis=1)], axis=1)
+        cumulative = prefix_sums(panel.values)
         rows = np.arange(panel.n_products)
         count = length - first
         total = cumulative[rows, length] - cumulative[rows, first]

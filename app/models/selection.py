@@ -1,4 +1,4 @@
-"""Per-product model choice by a rolling-origin backtest, then the final forecast.
+"""Per-product model choice by a rolling-origin backtest; the chosen models fitted on all data.
 
 Origins are the columns T - k * h for k = 1..3 (h = the backtest horizon: the requested
 horizon, shortened so that each origin keeps `MIN_TRAIN` periods of history). Every forecast
@@ -28,9 +28,8 @@ SHORT_TERM = 7  # periods of the short-term error that safety stock needs
 
 @dataclass
 class Selection:
-    """What the backtest found and what the chosen models forecast."""
+    """What the backtest found, and the chosen models fitted on all data (`predict` forecasts)."""
 
-    forecast: np.ndarray  # float64[n, horizon], NaN where no candidate applies
     method: list[str]  # per product: a family, or "a+b" for the mean of two
     scores: dict[str, dict[str, np.ndarray]]  # family -> metric -> float64[n]
     chosen_scores: dict[str, np.ndarray]  # metric -> float64[n] of the chosen method (family or pair)
@@ -93,7 +92,7 @@ def _timed(seconds: dict[str, float], family: str, work: Callable[..., T], *args
 
 
 def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_state: int = 0) -> Selection:
-    """Backtest `families`, pick per product, fit the chosen ones on all data, forecast `horizon`.
+    """Backtest `families` for `horizon`, pick per product, fit the chosen ones on all data.
 
     Products the backtest could not score (too little history at every origin) get the first
     family of `families`; `Selection.backtested` says which.
@@ -136,8 +135,8 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
     method = [families[b] + (ENSEMBLE_SEPARATOR + families[s] if pair else "")
               for b, s, pair in zip(best, second, use_pair, strict=True)]
     short = slice(0, min(SHORT_TERM, steps))
-    selection = Selection(
-        forecast=np.zeros((n, horizon)), method=method, scores=scores,
+    return Selection(
+        method=method, scores=scores,
         chosen_scores=_score(actual, chosen, scale),
         short_term_rmse=metrics.rmse(actual[:, :, short].reshape(n, -1), chosen[:, :, short].reshape(n, -1)),
         backtest_actual=actual,
@@ -146,5 +145,3 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
         models={family: _timed(seconds, family, make(family, horizon, random_state).fit, panel) for family in needed},
         train_seconds=seconds,
     )
-    selection.forecast = selection.predict(horizon)
-    return selection

@@ -21,8 +21,9 @@ import pandas as pd
 
 from app.schemas.anomalies import AnomaliesMeta, AnomaliesRequest, AnomaliesResponse, Anomaly
 from app.schemas.common import DataWarning
-from app.utils.dates import day_number, from_day_number
-from app.utils.sales_frame import clean_sales
+from app.utils.arrays import first_column
+from app.utils.dates import day_number, from_day_number, weekday
+from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.work_budget import WorkBudget
 
 WINDOW = 29
@@ -39,27 +40,24 @@ def _daily(request: AnomaliesRequest,
     n = len(sales.product_ids)
     budget.check("grid", {"products": n, "days": n_days},
                  "send fewer products per request, or a shorter stretch of sales")
-    grid = np.bincount(sales.product * n_days + (sales.day - first), weights=sales.qty,
-                       minlength=n * n_days).reshape(n, n_days)
-    start = np.full(n, n_days)
-    np.minimum.at(start, sales.product, sales.day - first)
-    return sales.product_ids, np.maximum(grid, 0.0), start, first, warnings
+    start = first_column(sales.product, sales.day - first, n, n_days)
+    return sales.product_ids, daily_net_units(sales, n, first, n_days), start, first, warnings
 
 
 def robust_scores(units: np.ndarray, start: np.ndarray, first_day: int) -> tuple[np.ndarray, ...]:
     """Robust z [n, T] of each day, with the deseasonalised baseline, scale and weekday factor behind it."""
     n, length = units.shape
-    weekday = (first_day + np.arange(length) + 3) % 7
+    day_of_week = weekday(first_day + np.arange(length))
     observed = np.arange(length)[None, :] >= start[:, None]
     totals = np.zeros((n, 7))
     counts = np.zeros((n, 7))
-    np.add.at(totals.T, weekday, np.where(observed, units, 0.0).T)
-    np.add.at(counts.T, weekday, observed.T.astype(float))
+    np.add.at(totals.T, day_of_week, np.where(observed, units, 0.0).T)
+    np.add.at(counts.T, day_of_week, observed.T.astype(float))
     with np.errstate(invalid="ignore", divide="ignore"):
         by_day = totals / counts
         overall = np.where(observed, units, 0.0).sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
         factor = np.clip(np.nan_to_num(by_day / overall[:, None], nan=1.0), 0.2, 5.0)
-    factor = np.where(np.isfinite(factor), factor, 1.0)[:, weekday]  # [n, T]
+    factor = np.where(np.isfinite(factor), factor, 1.0)[:, day_of_week]  # [n, T]
     adjusted = pd.DataFrame((units / factor).T)  # T x n: rolling runs down columns in C
     masked = adjusted.where(observed.T)
     baseline = masked.rolling(WINDOW, center=True, min_periods=MIN_HISTORY).median()

@@ -37,25 +37,13 @@ from app.schemas.at_risk import (
 )
 from app.services.pricing import discount_to_clear, margin_cap
 from app.utils.dates import date_after, day_number, today_utc
-from app.utils.errors import SmartShelfError
 from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
 STOCKOUT_DAYS = 7
 MIN_DISCOUNT_PCT = 5.0
-
-
-def check_unique(values: Sequence[str], collection: str, key: str = "product_id") -> None:
-    """Raise a 400 naming the first repeated `key` in `collection` (one row per product or event)."""
-    seen: dict[str, int] = {}
-    for index, value in enumerate(values):
-        if value in seen:
-            raise SmartShelfError(
-                f"duplicate {key} {value!r} (first at {collection}[{seen[value]}]); send one row each",
-                field=f"{collection}[{index}].{key}",
-            )
-        seen[value] = index
 
 
 def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarray:

@@ -12,11 +12,12 @@ import fcntl
 import hashlib
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
+
+from app.utils.dates import utc_now_iso
 
 log = structlog.get_logger(__name__)
 GENESIS = "0" * 64
@@ -56,7 +57,7 @@ def append(model_dir: str, kind: str, data: dict[str, Any]) -> dict[str, Any] | 
             last = _last_record(handle)
             record: dict[str, Any] = {
                 "seq": (last["seq"] + 1) if last else 0,
-                "at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "at": utc_now_iso("milliseconds"),
                 "kind": kind, "data": data, "prev": last["hash"] if last else GENESIS,
             }
             record["hash"] = _digest(record)

@@ -10,7 +10,6 @@ Per-product rules (reported in that product's `warnings`):
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from app.schemas.forecast import (
     ProductForecast,
 )
 from app.services.forecast_panel import build_panel, infer_step
-from app.utils.dates import LAST_DAY, dates_of, day_number, from_day_number
+from app.utils.dates import LAST_DAY, dates_of, day_number, from_day_number, utc_now_iso, weekday
 from app.utils.errors import SmartShelfError
 from app.utils.metrics import observe_training
 from app.utils.sales_frame import clean_sales, first_seen
@@ -96,7 +95,7 @@ def train(request: ForecastRequest, panel: Panel, wanted: list[str]) -> Trained:
     families: list[str] = AUTO_FAMILIES if request.model == "auto" else [request.model]
     selection = select_and_forecast(panel, request.periods, families)
     observe_training(selection.train_seconds)
-    trained_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    trained_at = utc_now_iso()
     return Trained(panel, selection, wanted, trained_at)
 
 
@@ -181,11 +180,12 @@ def _weekday_pattern(panel: Panel, i: int) -> str | None:
         return None
     first = max(int(panel.start[i]), panel.n_periods - 56)
     values = panel.values[i, first:]
-    weekday = (panel.first_day + np.arange(first, panel.n_periods) + 3) % 7
+    day_of_week = weekday(panel.first_day + np.arange(first, panel.n_periods))
     mean = values.mean()
     if mean <= 0:
         return None
-    by_day = np.bincount(weekday, weights=values, minlength=7) / np.maximum(np.bincount(weekday, minlength=7), 1)
+    days_seen = np.maximum(np.bincount(day_of_week, minlength=7), 1)
+    by_day = np.bincount(day_of_week, weights=values, minlength=7) / days_seen
     ratio = by_day / mean - 1
     high, low = int(np.argmax(ratio)), int(np.argmin(ratio))
     if ratio[high] < 0.1 and ratio[low] > -0.1:

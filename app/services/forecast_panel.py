@@ -15,6 +15,7 @@ import numpy as np
 from app.models.panel import Panel
 from app.schemas.common import DataWarning
 from app.schemas.forecast import Frequency
+from app.utils.arrays import first_column, grid_sums
 from app.utils.sales_frame import SalesColumns, sorted_by_product
 
 
@@ -36,11 +37,9 @@ def build_panel(sales: SalesColumns, frequency: Frequency, event_days: set[int])
     first_day = int(sales.day.min())
     column = (sales.day - first_day) // step
     n_products, n_periods = len(sales.product_ids), int(column.max()) + 1
-    flat = sales.product * n_periods + column
-    net = np.bincount(flat, weights=sales.qty, minlength=n_products * n_periods).reshape(n_products, n_periods)
-    has_row = np.bincount(flat, minlength=n_products * n_periods).reshape(n_products, n_periods) > 0
-    start = np.full(n_products, n_periods, dtype=np.int64)
-    np.minimum.at(start, sales.product, column)
+    net = grid_sums(sales.product, column, n_products, n_periods, sales.qty)
+    has_row = grid_sums(sales.product, column, n_products, n_periods) > 0
+    start = first_column(sales.product, column, n_products, n_periods)
     inside = np.arange(n_periods)[None, :] >= start[:, None]
     warnings: list[DataWarning] = []
     unit = "days" if step == 1 else "weeks"
@@ -61,10 +60,10 @@ def build_panel(sales: SalesColumns, frequency: Frequency, event_days: set[int])
     price = None
     if sales.revenue is not None and np.isfinite(sales.revenue).any():
         sold = np.isfinite(sales.revenue) & (sales.qty > 0)
-        revenue = np.bincount(flat[sold], weights=sales.revenue[sold], minlength=n_products * n_periods)
-        units = np.bincount(flat[sold], weights=sales.qty[sold], minlength=n_products * n_periods)
+        revenue = grid_sums(sales.product[sold], column[sold], n_products, n_periods, sales.revenue[sold])
+        units = grid_sums(sales.product[sold], column[sold], n_products, n_periods, sales.qty[sold])
         with np.errstate(invalid="ignore", divide="ignore"):
-            price = np.where(units > 0, revenue / units, np.nan).reshape(n_products, n_periods)
+            price = np.where(units > 0, revenue / units, np.nan)
     panel = Panel(
         product_ids=[str(p) for p in sales.product_ids],
         values=np.maximum(net, 0.0),

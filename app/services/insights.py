@@ -27,7 +27,7 @@ from app.schemas.insights import (
     SeriesPoint,
     TopItem,
 )
-from app.utils.dates import dates_of, day_number, from_day_number
+from app.utils.dates import dates_of, day_number, from_day_number, weekday
 from app.utils.errors import SmartShelfError
 from app.utils.sales_frame import SalesColumns, clean_sales
 from app.utils.work_budget import WorkBudget
@@ -94,9 +94,9 @@ def _seasonality(sales: SalesColumns, start: int, end: int) -> Seasonality:
     inside = (sales.day >= start) & (sales.day <= end)
     daily = np.bincount(sales.day[inside] - start, weights=sales.qty[inside], minlength=n_days)
     days = np.arange(start, end + 1)
-    weekday = (days + 3) % 7
-    weekday_units = np.bincount(weekday, weights=daily, minlength=7)
-    weekday_count = np.bincount(weekday, minlength=7)
+    day_of_week = weekday(days)
+    weekday_units = np.bincount(day_of_week, weights=daily, minlength=7)
+    weekday_count = np.bincount(day_of_week, minlength=7)
     month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
     month_units = np.bincount(month, weights=daily, minlength=12)
     month_count = np.bincount(month, minlength=12)

@@ -28,11 +28,12 @@ from app.schemas.promotions import (
     PromotionsResponse,
     UnmatchedItem,
 )
-from app.services.at_risk import check_unique
 from app.services.audience import audience_fit
 from app.services.pricing import discount_to_clear, lift_pct, margin_cap
+from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number, today_utc
 from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
 RATE_WINDOW_DAYS = 28
@@ -49,8 +50,7 @@ def _base_rates(request: PromotionsRequest, as_of_day: int) -> tuple[np.ndarray,
     first_day = as_of_day - RATE_WINDOW_DAYS + 1
     units = daily_net_units(sales, len(items), first_day, RATE_WINDOW_DAYS)
     in_window = (sales.day >= first_day) & (sales.product < len(items))
-    first_sale = np.full(len(items), as_of_day + 1, dtype=np.int64)
-    np.minimum.at(first_sale, sales.product[in_window], sales.day[in_window])
+    first_sale = first_column(sales.product[in_window], sales.day[in_window], len(items), as_of_day + 1)
     sold = first_sale <= as_of_day
     days = np.maximum(as_of_day - first_sale + 1, MIN_RATE_DAYS)
     from_sales = np.where(sold, units.sum(axis=1) / days, np.nan)

@@ -29,12 +29,12 @@ from app.schemas.reorder import (
     ReorderRequest,
     ReorderResponse,
 )
-from app.services.at_risk import check_unique
 from app.services.forecast_cache import cached_forecast
 from app.services.inventory_math import eoq, round_order, safety_stock, undershoot, z_score
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number, from_day_number
 from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
 WEEKS_FOR_XYZ = 13

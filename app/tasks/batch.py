@@ -15,7 +15,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pydantic_core
@@ -32,6 +32,7 @@ from app.services.job_store import JobStore
 from app.tasks.backend_client import BackendClient, BackendError, idempotency_key
 from app.utils import sales_blocks
 from app.utils.cache import Cache
+from app.utils.dates import utc_now_iso
 from app.utils.errors import SmartShelfError
 from app.utils.sales_blocks import block_of
 from app.utils.sales_frame import SalesColumns, first_seen, sales_columns
@@ -53,16 +54,12 @@ class Context:
         return BackendClient(self.settings)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 def _meta(kind: str, shop_id: str, products: list[list[str]], **extra: Any) -> dict[str, Any]:
-    return {"kind": kind, "shop_id": shop_id, "created_at": _now(), "chunks": len(products),
+    return {"kind": kind, "shop_id": shop_id, "created_at": utc_now_iso(), "chunks": len(products),
             "total": sum(len(chunk) for chunk in products), "chunk_products": [len(c) for c in products], **extra}
 
 
@@ -194,7 +191,7 @@ def _push(spec: dict[str, Any], ctx: Context, forecasts: list[Any], warnings: li
     key = idempotency_key(spec["shop_id"], spec["batch_date"], spec["index"], spec["chunks"])
     body = json.dumps({
         "job_id": spec["job_id"], "shop_id": spec["shop_id"], "batch_date": spec["batch_date"],
-        "chunk": spec["index"], "chunks": spec["chunks"], "generated_at": _now(),
+        "chunk": spec["index"], "chunks": spec["chunks"], "generated_at": utc_now_iso(),
         "forecasts": forecasts, "warnings": warnings, "errors": errors,
     }, separators=(",", ":")).encode()
     backend = ctx.backend()
@@ -225,8 +222,8 @@ def finish_job(job_id: str, ctx: Context) -> dict[str, Any]:
     missing = meta["chunks"] - len(done)
     outcome = ("failed" if forecasts == 0 and meta["total"] > 0 else
                "completed_with_errors" if errors or missing else "succeeded")
-    report = {"state": outcome, "finished_at": _now(), "forecasts": forecasts, "failed_products": failed_products,
-              "missing_chunks": missing}
+    report = {"state": outcome, "finished_at": utc_now_iso(), "forecasts": forecasts,
+              "failed_products": failed_products, "missing_chunks": missing}
     if ctx.jobs.finish(job_id, report):
         log.info("job_finished", job_id=job_id, kind=meta["kind"], **report)
     return report
@@ -234,8 +231,8 @@ def finish_job(job_id: str, ctx: Context) -> dict[str, Any]:
 
 def record_failed_job(ctx: Context, job_id: str, kind: str, message: str, **extra: Any) -> None:
     """A scheduled run that could not even plan (e.g. the shop list did not come): visible as a job."""
-    meta = {"kind": kind, "shop_id": None, "created_at": _now(), "chunks": 0, "total": 0, "chunk_products": [],
+    meta = {"kind": kind, "shop_id": None, "created_at": utc_now_iso(), "chunks": 0, "total": 0, "chunk_products": [],
             "error": message, **extra}
     ctx.jobs.create(job_id, meta)
-    ctx.jobs.finish(job_id, {"state": "failed", "finished_at": _now(), "forecasts": 0, "failed_products": 0,
+    ctx.jobs.finish(job_id, {"state": "failed", "finished_at": utc_now_iso(), "forecasts": 0, "failed_products": 0,
                              "missing_chunks": 0, "error": message})

@@ -49,6 +49,18 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
+def utc_now_iso(timespec: str = "seconds") -> str:
+    """The current UTC time as ISO 8601 with a `Z`, e.g. 2025-09-01T12:00:00Z (`timespec` as in
+    `datetime.isoformat`: "seconds", "milliseconds", ...)."""
+    return datetime.now(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def weekday(days: np.ndarray) -> np.ndarray:
+    """Day of the week of day numbers [k] -> int64[k], Monday 0 ... Sunday 6 (day 0, 1970-01-01,
+    was a Thursday)."""
+    return (days + 3) % 7
+
+
 def dates_of(days: np.ndarray) -> list[date]:
     """int64 day numbers -> datetime.date objects."""
     return days.astype("datetime64[D]").astype(object).tolist()

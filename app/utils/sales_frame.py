@@ -24,6 +24,7 @@ import pandas as pd
 
 from app.schemas.common import DataWarning, SaleRow
 from app.schemas.sales import SalesPayload
+from app.utils.arrays import grid_sums
 from app.utils.dates import day_numbers, iso_day_numbers
 from app.utils.errors import InvalidInputError
 
@@ -248,9 +249,8 @@ def daily_net_units(sales: SalesColumns, n_products: int, first_day: int, n_days
     """
     offset = sales.day - first_day
     inside = (offset >= 0) & (offset < n_days) & (sales.product < n_products)
-    flat = sales.product[inside] * n_days + offset[inside]
-    grid = np.bincount(flat, weights=sales.qty[inside], minlength=n_products * n_days)
-    return np.clip(grid.reshape(n_products, n_days), 0.0, None)
+    grid = grid_sums(sales.product[inside], offset[inside], n_products, n_days, sales.qty[inside])
+    return np.clip(grid, 0.0, None)
 
 
 def clean_sales(

@@ -1,0 +1,37 @@
+"""Small array helpers shared by the services and the models (pure functions, no state).
+
+Shapes: `n` rows (products), `T` columns (days or periods). Row codes index 0..n-1; column
+codes index 0..T-1.
+"""
+
+import numpy as np
+
+
+def grid_sums(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int,
+              weights: np.ndarray | None = None) -> np.ndarray:
+    """Sum of `weights` (or the count of entries when None) per (row, column) cell -> [n_rows, n_columns].
+
+    `rows` and `columns` are int arrays of the same length k (with `weights` float64[k]); every
+    code must lie inside the grid. The result is float64 with weights, int64 counts without.
+    """
+    flat = rows * n_columns + columns
+    return np.bincount(flat, weights=weights, minlength=n_rows * n_columns).reshape(n_rows, n_columns)
+
+
+def first_column(rows: np.ndarray, columns: np.ndarray, n_rows: int, missing: int) -> np.ndarray:
+    """Smallest column per row -> int64[n_rows]; `missing` for a row with no entry.
+
+    `rows` and `columns` are int arrays of the same length k, e.g. each sales row's product code
+    and its day (or period) number.
+    """
+    first = np.full(n_rows, missing, dtype=np.int64)
+    np.minimum.at(first, rows, columns)
+    return first
+
+
+def prefix_sums(values: np.ndarray) -> np.ndarray:
+    """Running totals along the columns with a leading zero: [n, T] -> float64[n, T + 1].
+
+    out[:, b] - out[:, a] is the sum of values[:, a:b].
+    """
+    return np.concatenate([np.zeros((values.shape[0], 1)), np.cumsum(values, axis=1)], axis=1)
