@@ -43,7 +43,7 @@ def test_a_pure_weekly_pattern_picks_seasonal_naive_over_moving_average():
                                                                          / WEEK.mean())  # 0.314
     assert selection.chosen_scores["mase"][0] == pytest.approx(0.0, abs=1e-12)
     np.testing.assert_allclose(selection.weights, [[0.0, 1.0]])
-    np.testing.assert_allclose(selection.forecast[0], np.tile(WEEK, 2))  # 84 periods: next is the week's day 0
+    np.testing.assert_allclose(selection.predict(14)[0], np.tile(WEEK, 2))  # 84 periods: next is the week's day 0
     assert selection.backtested.tolist() == [True]
 
 
@@ -69,7 +69,7 @@ def test_the_mean_of_the_best_two_wins_only_when_its_mase_is_lower():
     np.testing.assert_allclose(selection.weights[0], [0.5, 0.5])
     assert selection.chosen_scores["mase"][0] == pytest.approx(pair[0])
     fitted = {f: make(f, 14).fit(data).predict(14) for f in families}
-    np.testing.assert_allclose(selection.forecast[0], (fitted[families[0]][0] + fitted[families[1]][0]) / 2)
+    np.testing.assert_allclose(selection.predict(14)[0], (fitted[families[0]][0] + fitted[families[1]][0]) / 2)
     # product 1: seasonal naive is exact, the pair is not lower, so the single family stays
     assert pair[1] > single["seasonal_naive"][1]
     assert selection.method[1] == "seasonal_naive"
