@@ -101,6 +101,12 @@ def _forward_fill(values: np.ndarray) -> np.ndarray:
     return np.where(finite.any(axis=1)[:, None], filled, np.nan)
 
 
+def _gain_shares(gain: dict[str, float], names: list[str]) -> list[tuple[str, float]]:
+    """(feature name, share of total gain) from XGBoost's {"f<k>": gain}, largest first."""
+    total = sum(gain.values()) or 1.0
+    return sorted(((names[int(k[1:])], v / total) for k, v in gain.items()), key=lambda kv: -kv[1])
+
+
 class GlobalBoosted(Forecaster):
     """One XGBoost model (Poisson loss, level as base margin) shared by all products."""
 
@@ -110,15 +116,16 @@ class GlobalBoosted(Forecaster):
         self.horizon = horizon
         self.random_state = random_state
 
-    def _window(self, panel: Panel) -> int:
-        long = LONG_WINDOW[panel.step]
-        enough = int(panel.observed.max()) >= self.horizon + long + TRAIN_PERIODS[panel.step] // 4
-        return long if enough else SHORT_WINDOW[panel.step]
-
     def fit(self, panel: Panel) -> Self:
+        return self._fit(panel, max(self.horizon, 1))
+
+    def _fit(self, panel: Panel, lead: int) -> Self:
+        """Fit for forecasts up to `lead` periods ahead (at least the `horizon` parameter)."""
         xgb = xgboost()
-        self.lead_ = max(self.horizon, 1)
-        self.window_ = self._window(panel)
+        self.lead_ = lead
+        long = LONG_WINDOW[panel.step]
+        enough = int(panel.observed.max()) >= lead + long + TRAIN_PERIODS[panel.step] // 4
+        self.window_ = long if enough else SHORT_WINDOW[panel.step]
         length = panel.n_periods
         columns = np.arange(max(0, length - TRAIN_PERIODS[panel.step]), length)
         features, level, self.feature_names_ = boosted_features(panel, panel.values, columns, self.lead_, self.window_)
@@ -129,7 +136,7 @@ class GlobalBoosted(Forecaster):
         self.panel_ = panel
         self.fitted_ = True
         self.model_: Any = None
-        self.importances_: list[tuple[str, float]] | None = None
+        self.importances_: list[tuple[str, float]] = []
         if rows < 50:
             return self
         deep = rows > 50_000
@@ -139,6 +146,7 @@ class GlobalBoosted(Forecaster):
         train = xgb.QuantileDMatrix(features[usable], target[usable], max_bin=64,
                                     base_margin=np.log(np.maximum(level[usable], MIN_LEVEL)))
         self.model_ = xgb.train(params, train, num_boost_round=int(np.clip(rows / 1500, 40, 200)))
+        self.importances_ = _gain_shares(self.model_.get_score(importance_type="gain"), self.feature_names_)
         return self
 
     def predict(self, horizon: int) -> np.ndarray:
@@ -151,11 +159,10 @@ class GlobalBoosted(Forecaster):
         It has seen no data after any origin, so the backtest stays honest (if a little
         pessimistic for the later origins) at a quarter of the training cost of refitting.
         """
-        self.horizon = max(self.horizon, horizon)
-        self.fit(panel.head(min(origins)))
+        model = self.clone()._fit(panel.head(min(origins)), max(self.horizon, horizon, 1))
         out = np.full((panel.n_products, len(origins), horizon), np.nan)
         for k, origin in enumerate(origins):
-            out[:, k, :] = self._predict_from(panel.head(origin), horizon)
+            out[:, k, :] = model._predict_from(panel.head(origin), horizon)
         return out
 
     def _predict_from(self, panel: Panel, horizon: int) -> np.ndarray:
@@ -173,20 +180,8 @@ class GlobalBoosted(Forecaster):
         has_level = np.isfinite(level).reshape(n, horizon)
         return np.where(has_level, predicted, np.nan)
 
-    def importances(self) -> list[tuple[str, float]]:
-        """Features by share of total gain, largest first (computed once per fit)."""
-        if self.model_ is None:
-            return []
-        if self.importances_ is not None:
-            return self.importances_
-        gain = self.model_.get_score(importance_type="gain")
-        total = sum(gain.values()) or 1.0
-        scored = [(self.feature_names_[int(k[1:])], v / total) for k, v in gain.items()]
-        ranked = sorted(scored, key=lambda kv: -kv[1])
-        self.importances_ = ranked
-        return ranked
-
     def drivers(self, row: int) -> list[str]:
-        top = self.importances()[:3]
+        self.check_fitted()
+        top = self.importances_[:3]
         shared = ", ".join(f"{name} ({share * 100:.0f}%)" for name, share in top)
         return [f"one model across {self.panel_.n_products} products; strongest signals: {shared}"] if top else []

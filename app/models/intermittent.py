@@ -14,13 +14,16 @@ import numpy as np
 from app.models.base import Forecaster
 from app.models.panel import Panel
 
-GRID = np.array(list(itertools.product((0.05, 0.1, 0.2, 0.3), (0.05, 0.1, 0.2, 0.3))))  # (alpha_p, alpha_z)
+ALPHAS_P = (0.05, 0.1, 0.2, 0.3)  # smoothing weights of the probability of a sale
+ALPHAS_Z = (0.05, 0.1, 0.2, 0.3)  # smoothing weights of the size of a sale
 INIT_PERIODS = 28
 HISTORY_PERIODS = 365
 
 
-def _filter(values: np.ndarray, start: np.ndarray, record: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """p, z [r, n, combos] and cumulative SSE [r, n, combos] at each `record` column."""
+def _filter(values: np.ndarray, start: np.ndarray, record: list[int],
+            grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """p, z [r, n, combos] and cumulative SSE [r, n, combos] at each `record` column, for every
+    (alpha_p, alpha_z) row of `grid` [combos, 2]."""
     n, length = values.shape
     rows = np.arange(n)
     init = np.clip(start[:, None] + np.arange(INIT_PERIODS)[None, :], 0, max(length - 1, 0))
@@ -29,8 +32,8 @@ def _filter(values: np.ndarray, start: np.ndarray, record: list[int]) -> tuple[n
     sold = (first > 0) & inside
     p0 = sold.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
     z0 = np.where(sold, first, 0.0).sum(axis=1) / np.maximum(sold.sum(axis=1), 1)
-    combos = GRID.shape[0]
-    alpha_p, alpha_z = GRID[:, 0][None, :], GRID[:, 1][None, :]
+    combos = grid.shape[0]
+    alpha_p, alpha_z = grid[:, 0][None, :], grid[:, 1][None, :]
     p = np.repeat(p0[:, None], combos, axis=1)
     z = np.repeat(z0[:, None], combos, axis=1)
     sse = np.zeros((n, combos))
@@ -58,9 +61,16 @@ class IntermittentTSB(Forecaster):
 
     family = "intermittent"
 
+    def __init__(self, alphas_p: tuple[float, ...] = ALPHAS_P, alphas_z: tuple[float, ...] = ALPHAS_Z) -> None:
+        self.alphas_p = alphas_p
+        self.alphas_z = alphas_z
+
+    def _grid(self) -> np.ndarray:
+        return np.array(list(itertools.product(self.alphas_p, self.alphas_z)), dtype=np.float64)
+
     def fit(self, panel: Panel) -> Self:
         origin = panel.n_periods
-        p, z, sse = _filter(panel.values, np.maximum(panel.start, origin - HISTORY_PERIODS), [origin])
+        p, z, sse = _filter(panel.values, np.maximum(panel.start, origin - HISTORY_PERIODS), [origin], self._grid())
         self.best_ = sse[0].argmin(axis=1)
         rows = np.arange(panel.n_products)
         self.probability_ = p[0][rows, self.best_]
@@ -73,7 +83,8 @@ class IntermittentTSB(Forecaster):
         return np.repeat((self.probability_ * self.size_)[:, None], horizon, axis=1)
 
     def forecast_origins(self, panel: Panel, origins: list[int], horizon: int) -> np.ndarray:
-        p, z, sse = _filter(panel.values, np.maximum(panel.start, min(origins) - HISTORY_PERIODS), origins)
+        p, z, sse = _filter(panel.values, np.maximum(panel.start, min(origins) - HISTORY_PERIODS), origins,
+                            self._grid())
         rows = np.arange(panel.n_products)
         best = sse.argmin(axis=2)  # [r, n]
         rate = p[np.arange(len(origins))[:, None], rows[None, :], best] * z[

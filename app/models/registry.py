@@ -1,4 +1,8 @@
-"""The model families by name, as requests and responses spell them."""
+"""The model families by name, as requests and responses spell them.
+
+Every family is built the same way: `make` offers `horizon` and `random_state` to each, and a
+family receives those its `__init__` declares (the rest keep their defaults).
+"""
 
 from app.models.base import Forecaster
 from app.models.boosted import GlobalBoosted
@@ -15,4 +19,5 @@ FAMILIES: dict[str, type[Forecaster]] = {
 def make(family: str, horizon: int, random_state: int = 0) -> Forecaster:
     """A new, unfitted forecaster of `family` for forecasts up to `horizon` periods."""
     cls = FAMILIES[family]
-    return cls(horizon=horizon, random_state=random_state) if cls is GlobalBoosted else cls()
+    offered = {"horizon": horizon, "random_state": random_state}
+    return cls(**{name: value for name, value in offered.items() if name in cls.param_names()})
