@@ -2,12 +2,15 @@
 
 Columns are periods `first_day + c * step` (step 1 = daily, 7 = weekly). Every row ends at the
 panel's last column; `start[i]` is row i's first observed column, and values before it are 0
-and never read as history.
+and never read as history. `build_panel` is the one place a panel is made from sales columns.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from app.utils.arrays import first_column, grid_sums
+from app.utils.sales_frame import SalesColumns, sorted_by_product
 
 SEASON_LENGTH = {1: 7, 7: 52}
 
@@ -58,3 +61,62 @@ class Panel:
     def observed_mask(self) -> np.ndarray:
         """bool[n, T]: True where the column is inside the product's history."""
         return np.arange(self.n_periods)[None, :] >= self.start[:, None]
+
+
+def infer_step(days: np.ndarray, frequency: str) -> int:
+    """1 (daily) or 7 (weekly): `auto` means weekly when every date falls on the same weekday
+    (and there are at least two dates); `daily`/`weekly` as named."""
+    if frequency != "auto":
+        return 1 if frequency == "daily" else 7
+    distinct = np.unique(days)
+    return 7 if distinct.size >= 2 and np.unique(distinct % 7).size == 1 else 1
+
+
+@dataclass(frozen=True)
+class PanelRepairs:
+    """What `build_panel` had to repair, for the caller's warnings."""
+
+    gaps: int  # periods inside a product's history without a sales row, counted as zero sales
+    negative: int  # periods whose net units were negative, counted as zero demand
+    negative_products: list[str]  # up to 20 products with such a period, in product order
+
+
+def build_panel(sales: SalesColumns, frequency: str, event_days: set[int]) -> tuple[Panel, PanelRepairs]:
+    """One row per product in `sales`, in product id order, columns from the first to the last period.
+
+    Rules: a period inside a product's history with no sales row has zero sales; returns are
+    netted into their period and a negative net is zero demand; a product's history starts at
+    its first sales row and ends at the latest date of `sales`. Rows are sorted by product id so
+    that the order in which a caller lists its sales changes nothing: the global model sees its
+    training rows (and subsamples them) in the same order.
+    """
+    sales = sorted_by_product(sales)
+    step = infer_step(sales.day, frequency)
+    first_day = int(sales.day.min())
+    column = (sales.day - first_day) // step
+    n_products, n_periods = len(sales.product_ids), int(column.max()) + 1
+    net = grid_sums(sales.product, column, n_products, n_periods, sales.qty)
+    has_row = grid_sums(sales.product, column, n_products, n_periods) > 0
+    start = first_column(sales.product, column, n_products, n_periods)
+    inside = np.arange(n_periods)[None, :] >= start[:, None]
+    negative = net < 0
+    price = None
+    if sales.revenue is not None and np.isfinite(sales.revenue).any():
+        sold = np.isfinite(sales.revenue) & (sales.qty > 0)
+        revenue = grid_sums(sales.product[sold], column[sold], n_products, n_periods, sales.revenue[sold])
+        units = grid_sums(sales.product[sold], column[sold], n_products, n_periods, sales.qty[sold])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            price = np.where(units > 0, revenue / units, np.nan)
+    panel = Panel(
+        product_ids=[str(p) for p in sales.product_ids],
+        values=np.maximum(net, 0.0),
+        start=start,
+        first_day=first_day,
+        step=step,
+        event_days=frozenset(event_days),
+        price=price,
+    )
+    repairs = PanelRepairs(
+        gaps=int((inside & ~has_row).sum()), negative=int(negative.sum()),
+        negative_products=[str(p) for p in sales.product_ids[np.flatnonzero(negative.any(axis=1))[:20]]])
+    return panel, repairs

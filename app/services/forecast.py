@@ -14,10 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app import __version__
-from app.models.intervals import apply_bands, error_bands, normal_bands
-from app.models.panel import Panel
-from app.models.registry import FAMILIES
-from app.models.selection import ENSEMBLE_SEPARATOR, Selection, select_and_forecast
+from app.models.auto import AUTO_FAMILIES, MIN_PERIODS, AutoForecaster
+from app.models.panel import Panel, build_panel, infer_step
 from app.schemas.common import DataWarning
 from app.schemas.forecast import (
     BacktestScore,
@@ -27,16 +25,14 @@ from app.schemas.forecast import (
     Prediction,
     ProductForecast,
 )
-from app.services.forecast_panel import build_panel, infer_step
+from app.services.forecast_panel import repair_warnings
 from app.utils.dates import LAST_DAY, dates_of, day_number, from_day_number, utc_now_iso, weekday
 from app.utils.errors import SmartShelfError
 from app.utils.metrics import observe_training
 from app.utils.sales_frame import clean_sales, first_seen
 from app.utils.work_budget import WorkBudget
 
-MIN_PERIODS = 14
 LIMITED = {1: 90, 7: 13}
-AUTO_FAMILIES = ["moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent", "boosted"]
 WEEKDAYS = ["Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays"]
 
 
@@ -59,7 +55,7 @@ class Trained:
     """A request's fitted forecast: what the disk store keeps and `respond` turns into an answer."""
 
     panel: Panel
-    selection: Selection
+    model: AutoForecaster
     wanted: list[str]
     trained_at: str
 
@@ -86,40 +82,38 @@ def prepare(request: ForecastRequest, budget: WorkBudget) -> tuple[Panel, list[s
         raise SmartShelfError(f"{request.periods} periods after the last sale ({from_day_number(last)}) run past "
                               "9999-12-31", field="periods")
     events = {day_number(event.date) for event in request.calendar_events}
-    panel, panel_warnings = build_panel(sales, request.frequency, events)
-    return panel, requested_products(request, first_seen(sales)), warnings + panel_warnings
+    panel, repairs = build_panel(sales, request.frequency, events)
+    return panel, requested_products(request, first_seen(sales)), warnings + repair_warnings(repairs, panel.step)
 
 
 def train(request: ForecastRequest, panel: Panel, wanted: list[str]) -> Trained:
     """Backtest, select and fit (the expensive part)."""
-    families: list[str] = AUTO_FAMILIES if request.model == "auto" else [request.model]
-    selection = select_and_forecast(panel, request.periods, families)
-    observe_training(selection.train_seconds)
+    families = AUTO_FAMILIES if request.model == "auto" else (request.model,)
+    model = AutoForecaster(families=families, horizon=request.periods).fit(panel)
+    observe_training(model.selection_.train_seconds)
     trained_at = utc_now_iso()
-    return Trained(panel, selection, wanted, trained_at)
+    return Trained(panel, model, wanted, trained_at)
 
 
 def respond(trained: Trained, request: ForecastRequest, warnings: list[DataWarning]) -> ForecastResponse:
     """Forecasts with rules, intervals and drivers, from fitted models (cheap)."""
-    panel, selection = trained.panel, trained.selection
+    panel, model = trained.panel, trained.model
+    selection = model.selection_
     warnings = list(warnings)
-    forecast, methods = _apply_rules(panel, selection.predict(request.periods), selection.method)
-    bands = error_bands(selection.backtest_actual, selection.backtest_forecast, selection.scale,
-                        request.periods, request.confidence_interval)
-    if bands is None:
-        bands = normal_bands(request.periods, request.confidence_interval)
+    forecast = model.predict(request.periods)
+    lower, upper, calibrated = model.intervals(forecast, request.confidence_interval)
+    if not calibrated:
         warnings.append(DataWarning(
             code="intervals_uncalibrated", count=panel.n_products,
             message="history too short for a backtest: intervals are +-z x sqrt(step) x half the forecast, "
             "not calibrated on this data.",
         ))
-    lower, upper = apply_bands(forecast, selection.scale, bands)
     index = {product_id: i for i, product_id in enumerate(panel.product_ids)}
     dates = dates_of(panel.days(panel.n_periods, request.periods))
     rows = [index[p] for p in trained.wanted]
     return ForecastResponse(
-        forecasts=[_product(panel, selection, i, methods[i], forecast, lower, upper, dates, trained.trained_at,
-                            request) for i in rows],
+        forecasts=[_product(panel, model, i, forecast, lower, upper, dates, trained.trained_at, request)
+                   for i in rows],
         meta=ForecastMeta(
             shop_id=request.shop_id, total_products=len(rows), periods=request.periods,
             frequency="daily" if panel.step == 1 else "weekly", confidence_interval=request.confidence_interval,
@@ -133,24 +127,6 @@ def forecast_products(request: ForecastRequest, budget: WorkBudget) -> ForecastR
     """Forecast the requested products from the request's own history (no cache)."""
     panel, wanted, warnings = prepare(request, budget)
     return respond(train(request, panel, wanted), request, warnings)
-
-
-def _apply_rules(panel: Panel, forecast: np.ndarray, chosen: list[str]) -> tuple[np.ndarray, list[str]]:
-    """The short-history, all-zero and fallback rules on top of the selection."""
-    forecast = forecast.copy()
-    methods = list(chosen)
-    observed = panel.observed
-    total = np.where(panel.observed_mask(), panel.values, 0.0).sum(axis=1)
-    recent = FAMILIES["moving_average"]().fit(panel).predict(1)[:, 0]
-    fallback = (observed < MIN_PERIODS) | ~np.isfinite(forecast).all(axis=1)
-    forecast[fallback] = recent[fallback, None]
-    for i in np.flatnonzero(fallback):
-        methods[i] = "moving_average"
-    zero = total <= 0
-    forecast[zero] = 0.0
-    for i in np.flatnonzero(zero):
-        methods[i] = "zero"
-    return np.maximum(forecast, 0.0), methods
 
 
 def _product_warnings(panel: Panel, i: int, method: str, request: ForecastRequest) -> list[DataWarning]:
@@ -209,10 +185,10 @@ def _number(value: float) -> float | None:
     return None if not np.isfinite(value) else round(float(value), 4)
 
 
-def _product(panel: Panel, selection: Selection, i: int, method: str, forecast: np.ndarray, lower: np.ndarray,
+def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, lower: np.ndarray,
              upper: np.ndarray, dates: list, trained_at: str, request: ForecastRequest) -> ProductForecast:
-    parts = method.split(ENSEMBLE_SEPARATOR)
-    drivers = [d for p in parts if p in selection.models for d in selection.models[p].drivers(i)]
+    selection, method = model.selection_, model.method_[i]
+    drivers = model.drivers(i)
     drivers += [d for d in (_weekday_pattern(panel, i), _trend(panel, i)) if d]
     scores = {family: BacktestScore(**{k: _number(v[i]) for k, v in s.items()})
               for family, s in selection.scores.items()}

@@ -25,6 +25,7 @@ import structlog
 from app import __version__
 from app.config import Settings
 from app.models import store
+from app.models.auto import AutoForecaster
 from app.models.metrics import seasonal_scale
 from app.models.panel import Panel
 from app.schemas.common import DataWarning
@@ -252,8 +253,8 @@ def _from_disk_or_training(request: ForecastRequest, settings: Settings, panel: 
         trained, meta = store.load(settings.model_dir, request.shop_id, artifact_id, signing_key)
         if clock() - float(meta.get("saved_at", 0)) > fresh_seconds:
             raise store.ArtifactRejected(f"older than MODEL_CACHE_DAYS={settings.model_cache_days}")
-        if not isinstance(trained, Trained):
-            raise store.ArtifactRejected("not a forecast artifact")
+        if not isinstance(trained, Trained) or not isinstance(getattr(trained, "model", None), AutoForecaster):
+            raise store.ArtifactRejected("not a forecast artifact (or one of an earlier layout)")
         response = respond(trained, request, warnings)
         response.meta.cache = "disk"
         return response
@@ -266,7 +267,7 @@ def _from_disk_or_training(request: ForecastRequest, settings: Settings, panel: 
     try:
         store.save(settings.model_dir, request.shop_id, artifact_id, trained,
                    {"product_ids": wanted, "model": request.model, "periods": request.periods,
-                    "methods": sorted(set(trained.selection.method)), "trained_at": trained.trained_at,
+                    "methods": sorted(set(trained.model.selection_.method)), "trained_at": trained.trained_at,
                     "model_versions": {f.product_id: f.model_version for f in response.forecasts}}, signing_key)
     except OSError as exc:  # a full or read-only disk must not fail the answer; reported in logs
         log.error("artifact_not_saved", artifact_id=artifact_id, error=exc.strerror)

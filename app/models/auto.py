@@ -1,0 +1,93 @@
+"""`AutoForecaster`: the backtest selection and the fallback rules as one fitted estimator.
+
+`fit(panel)` runs the rolling-origin selection of `app.models.selection` over `families`, then
+the per-product rules, in this order:
+- under `min_periods` observed periods, or no finite forecast from the chosen method: the
+  moving average of the recent periods (`method_` "moving_average");
+- never sold in its history: a zero forecast (`method_` "zero").
+`predict(horizon)` forecasts with those rules; `intervals` gives the conformal bounds from the
+backtest's errors. It is what the model store saves and loads.
+"""
+
+from typing import Self
+
+import numpy as np
+
+from app.models.base import Forecaster
+from app.models.intervals import apply_bands, error_bands, normal_bands
+from app.models.naive import MovingAverage
+from app.models.panel import Panel
+from app.models.selection import ENSEMBLE_SEPARATOR, Selection, select_and_forecast
+
+AUTO_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent", "boosted")
+MIN_PERIODS = 14
+FALLBACK = "moving_average"
+ZERO = "zero"
+
+
+def _rule_masks(panel: Panel, forecast: np.ndarray, min_periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """bool[n] rows falling back to the moving average, bool[n] rows that never sold."""
+    total = np.where(panel.observed_mask(), panel.values, 0.0).sum(axis=1)
+    fallback = (panel.observed < min_periods) | ~np.isfinite(forecast).all(axis=1)
+    return fallback, total <= 0
+
+
+def _apply_rules(forecast: np.ndarray, fallback: np.ndarray, zero: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """The forecast [n, h] with fallback rows at their recent `level` [n], zero rows at 0, never negative."""
+    out = np.where(fallback[:, None], level[:, None], forecast)
+    out = np.where(zero[:, None], 0.0, out)
+    return np.maximum(out, 0.0)
+
+
+class AutoForecaster(Forecaster):
+    """Per product, the family (or pair of families) that backtests best, with the fallback rules."""
+
+    family = "auto"
+
+    def __init__(self, families: tuple[str, ...] = AUTO_FAMILIES, horizon: int = 30, random_state: int = 0,
+                 min_periods: int = MIN_PERIODS) -> None:
+        self.families = families
+        self.horizon = horizon
+        self.random_state = random_state
+        self.min_periods = min_periods
+
+    def fit(self, panel: Panel) -> Self:
+        """Backtest, select and fit on all of `panel`; sets `method_` (per product) and `selection_`."""
+        self.selection_: Selection = select_and_forecast(panel, self.horizon, list(self.families), self.random_state)
+        self.fallback_level_ = MovingAverage().fit(panel).predict(1)[:, 0]
+        chosen = self.selection_.predict(self.horizon)
+        self.fallback_, self.zero_ = _rule_masks(panel, chosen, self.min_periods)
+        self.method_ = [ZERO if zero else FALLBACK if fallback else method for method, fallback, zero
+                        in zip(self.selection_.method, self.fallback_, self.zero_, strict=True)]
+        self.forecast_ = _apply_rules(chosen, self.fallback_, self.zero_, self.fallback_level_)  # [n, horizon]
+        self.n_products_ = panel.n_products
+        self.fitted_ = True
+        return self
+
+    def predict(self, horizon: int) -> np.ndarray:
+        """float64[n, horizon] >= 0, the rules applied (a row whose chosen method gives a
+        non-finite value at this horizon falls back too)."""
+        self.check_fitted()
+        if horizon == self.horizon:
+            return self.forecast_.copy()
+        chosen = self.selection_.predict(horizon)
+        fallback = self.fallback_ | ~np.isfinite(chosen).all(axis=1)
+        return _apply_rules(chosen, fallback, self.zero_, self.fallback_level_)
+
+    def intervals(self, forecast: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Lower and upper bounds [n, h] around `forecast` [n, h], and whether they are calibrated
+        (split-conformal on the backtest errors) or the uncalibrated normal fallback."""
+        self.check_fitted()
+        selection, horizon = self.selection_, forecast.shape[1]
+        bands = error_bands(selection.backtest_actual, selection.backtest_forecast, selection.scale, horizon,
+                            coverage)
+        calibrated = bands is not None
+        lower, upper = apply_bands(forecast, selection.scale, bands or normal_bands(horizon, coverage))
+        return lower, upper, calibrated
+
+    def drivers(self, row: int) -> list[str]:
+        """The explanations of the fitted families behind row `row`'s method."""
+        self.check_fitted()
+        models = self.selection_.models
+        return [d for part in self.method_[row].split(ENSEMBLE_SEPARATOR) if part in models
+                for d in models[part].drivers(row)]

@@ -1,0 +1,79 @@
+"""AutoForecaster: selection and fallback rules fitted, stored and re-predicted as one estimator."""
+
+import numpy as np
+from sklearn.base import clone
+
+from app.models import store
+from app.models.auto import AutoForecaster
+from app.models.panel import Panel, build_panel
+from app.models.selection import select_and_forecast
+from app.utils.sales_frame import SalesColumns
+
+WEEK = np.array([10.0, 12, 11, 13, 18, 25, 22])
+
+
+def _panel() -> Panel:
+    rng = np.random.default_rng(7)
+    values = rng.poisson(np.tile(WEEK, 20), (4, 140)).astype(float)
+    values[2] = 0.0  # never sold
+    start = np.array([0, 130, 0, 70])  # row 1: 10 periods of history
+    values[1, :130] = 0.0
+    return Panel([f"p{i}" for i in range(4)], values, start, 19000, 1)
+
+
+def test_fit_applies_the_fallback_rules_per_product():
+    p = _panel()
+    model = AutoForecaster(families=("seasonal_naive", "holt_winters"), horizon=14)
+    assert model.fit(p) is model
+    assert model.method_[1] == "moving_average"  # short history
+    assert model.method_[2] == "zero"
+    assert model.method_[0] in {"seasonal_naive", "holt_winters", "seasonal_naive+holt_winters"}
+    forecast = model.predict(14)
+    np.testing.assert_allclose(forecast[1], p.values[1, 130:].mean())
+    np.testing.assert_array_equal(forecast[2], 0.0)
+    selection = select_and_forecast(p, 14, ["seasonal_naive", "holt_winters"])
+    np.testing.assert_allclose(forecast[[0, 3]], np.maximum(selection.predict(14)[[0, 3]], 0.0))
+
+
+def test_a_non_finite_forecast_falls_back_to_the_moving_average():
+    p = _panel()
+    recent = Panel(p.product_ids, p.values[:, -25:], np.array([0, 15, 0, 0]), 19115, 1)
+    model = AutoForecaster(families=("linear",), horizon=7).fit(recent)  # 25 days: too few for the lag regression
+    assert model.method_ == ["moving_average", "moving_average", "zero", "moving_average"]
+    np.testing.assert_allclose(model.predict(9)[0], recent.values[0].mean())
+
+
+def test_parameters_do_not_change_and_clone_is_unfitted():
+    model = AutoForecaster(horizon=14, random_state=2)
+    before = model.get_params()
+    model.fit(_panel())
+    assert model.get_params() == before
+    assert not hasattr(clone(model), "method_")
+
+
+def test_intervals_contain_the_forecast():
+    model = AutoForecaster(families=("seasonal_naive", "moving_average"), horizon=14).fit(_panel())
+    forecast = model.predict(14)
+    lower, upper, calibrated = model.intervals(forecast, 0.9)
+    assert calibrated
+    assert (lower >= 0).all() and (lower <= forecast).all() and (forecast <= upper).all()
+
+
+def test_the_stored_estimator_predicts_the_same(tmp_path):
+    model = AutoForecaster(families=("linear", "boosted"), horizon=10).fit(_panel())
+    store.save(str(tmp_path), "shop", "artifact", model, {}, "key")
+    loaded, _ = store.load(str(tmp_path), "shop", "artifact", "key")
+    assert loaded.method_ == model.method_
+    np.testing.assert_array_equal(loaded.predict(10), model.predict(10))
+    np.testing.assert_array_equal(loaded.predict(5), model.predict(5))
+
+
+def test_build_panel_fills_gaps_and_clips_returns():
+    sales = SalesColumns(product_ids=np.array(["b", "a"], dtype=object), product=np.array([0, 0, 0, 1, 1]),
+                         day=np.array([100, 103, 103, 101, 103]), qty=np.array([2.0, 1.0, -4.0, 5.0, 6.0]),
+                         row=np.arange(5), revenue=None)
+    panel, repairs = build_panel(sales, "daily", set())
+    assert panel.product_ids == ["a", "b"]
+    np.testing.assert_array_equal(panel.values, [[0, 5, 0, 6], [2, 0, 0, 0]])
+    np.testing.assert_array_equal(panel.start, [1, 0])
+    assert (repairs.gaps, repairs.negative, repairs.negative_products) == (3, 1, ["b"])
