@@ -26,6 +26,7 @@ from app.schemas.forecast import (
     ProductForecast,
 )
 from app.services.forecast_panel import repair_warnings
+from app.utils.arrays import least_squares_slopes
 from app.utils.dates import LAST_DAY, dates_of, day_number, from_day_number, utc_now_iso, weekday
 from app.utils.errors import SmartShelfError
 from app.utils.metrics import observe_training
@@ -111,8 +112,9 @@ def respond(trained: Trained, request: ForecastRequest, warnings: list[DataWarni
     index = {product_id: i for i, product_id in enumerate(panel.product_ids)}
     dates = dates_of(panel.days(panel.n_periods, request.periods))
     rows = [index[p] for p in trained.wanted]
+    trends = _trends(panel)
     return ForecastResponse(
-        forecasts=[_product(panel, model, i, forecast, lower, upper, dates, trained.trained_at, request)
+        forecasts=[_product(panel, model, i, forecast, lower, upper, dates, trained.trained_at, request, trends)
                    for i in rows],
         meta=ForecastMeta(
             shop_id=request.shop_id, total_products=len(rows), periods=request.periods,
@@ -169,16 +171,19 @@ def _weekday_pattern(panel: Panel, i: int) -> str | None:
     return f"weekday pattern: {WEEKDAYS[high]} {ratio[high] * 100:+.0f}%, {WEEKDAYS[low]} {ratio[low] * 100:+.0f}%"
 
 
-def _trend(panel: Panel, i: int) -> str | None:
+def _trends(panel: Panel) -> list[str | None]:
+    """Per product: 'trend: +4.2% per month over the last 90 days', the least-squares slope of its last
+    90 days (13 weeks) relative to their mean; None under 8 periods or without sales. All rows at once."""
     window = 90 if panel.step == 1 else 13
-    first = max(int(panel.start[i]), panel.n_periods - window)
-    values = panel.values[i, first:]
-    if values.size < 8 or values.mean() <= 0:
-        return None
-    slope = np.polyfit(np.arange(values.size), values, 1)[0]
-    per = 30 if panel.step == 1 else 4
-    return f"trend: {slope * per / values.mean() * 100:+.1f}% per {'month' if panel.step == 1 else '4 weeks'} " \
-           f"over the last {values.size} {'days' if panel.step == 1 else 'weeks'}"
+    tail_start = max(0, panel.n_periods - window)
+    tail = panel.values[:, tail_start:]
+    first = np.maximum(panel.start, tail_start) - tail_start  # first observed column inside the tail
+    length = tail.shape[1] - first
+    mean = np.where(np.arange(tail.shape[1])[None, :] >= first[:, None], tail, 0.0).sum(axis=1) / np.maximum(length, 1)
+    slope = least_squares_slopes(tail, first)
+    per, unit, word = (30, "month", "days") if panel.step == 1 else (4, "4 weeks", "weeks")
+    return [f"trend: {s * per / m * 100:+.1f}% per {unit} over the last {k} {word}" if k >= 8 and m > 0 else None
+            for s, m, k in zip(slope, mean, length, strict=True)]
 
 
 def _number(value: float) -> float | None:
@@ -186,10 +191,11 @@ def _number(value: float) -> float | None:
 
 
 def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, lower: np.ndarray,
-             upper: np.ndarray, dates: list, trained_at: str, request: ForecastRequest) -> ProductForecast:
+             upper: np.ndarray, dates: list, trained_at: str, request: ForecastRequest,
+             trends: list[str | None]) -> ProductForecast:
     selection, method = model.selection_, model.method_[i]
     drivers = model.drivers(i)
-    drivers += [d for d in (_weekday_pattern(panel, i), _trend(panel, i)) if d]
+    drivers += [d for d in (_weekday_pattern(panel, i), trends[i]) if d]
     scores = {family: BacktestScore(**{k: _number(v[i]) for k, v in s.items()})
               for family, s in selection.scores.items()}
     # the selection's own choice (family or pair) has scores; a fallback keeps its family's, if backtested

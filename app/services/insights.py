@@ -27,6 +27,7 @@ from app.schemas.insights import (
     SeriesPoint,
     TopItem,
 )
+from app.utils.arrays import least_squares_slopes
 from app.utils.dates import dates_of, day_number, from_day_number, weekday
 from app.utils.errors import SmartShelfError
 from app.utils.sales_frame import SalesColumns, clean_sales
@@ -78,7 +79,7 @@ def _trends(units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if periods < 3:
         zeros = np.zeros(units.shape[0])
         return zeros, zeros, np.full(units.shape[0], "stable")
-    slope = (units - mean[:, None]) @ x / sxx
+    slope = least_squares_slopes(units)
     residual = units - mean[:, None] - slope[:, None] * x
     se = np.sqrt((residual**2).sum(axis=1) / (periods - 2) / sxx)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -35,3 +35,22 @@ def prefix_sums(values: np.ndarray) -> np.ndarray:
     out[:, b] - out[:, a] is the sum of values[:, a:b].
     """
     return np.concatenate([np.zeros((values.shape[0], 1)), np.cumsum(values, axis=1)], axis=1)
+
+
+def least_squares_slopes(values: np.ndarray, first: np.ndarray | None = None) -> np.ndarray:
+    """Ordinary least-squares slope of each row against its column index -> float64[n].
+
+    `values` is [n, T]; row i is fitted over columns first[i] .. T - 1 (every column when `first`
+    is None). Units: `values` units per column. NaN for a row with fewer than 2 columns.
+    """
+    n, length = values.shape
+    start = np.zeros(n, dtype=np.int64) if first is None else np.asarray(first)
+    columns = np.arange(length, dtype=np.float64)[None, :]
+    inside = columns >= start[:, None]
+    count = length - start
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(inside, values, 0.0).sum(axis=1) / count
+        x = np.where(inside, columns - (start[:, None] + length - 1) / 2, 0.0)
+        sxx = (x**2).sum(axis=1)
+        slope = ((values - mean[:, None]) * x).sum(axis=1) / sxx
+    return np.where(count >= 2, slope, np.nan)

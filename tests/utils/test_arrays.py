@@ -1,0 +1,29 @@
+"""The shared least-squares slope: every row at once, each over its own tail of columns."""
+
+import numpy as np
+
+from app.models.panel import Panel
+from app.services.forecast import _trends
+from app.utils.arrays import least_squares_slopes
+
+
+def test_slopes_equal_a_per_row_polyfit_over_each_rows_columns():
+    rng = np.random.default_rng(3)
+    values = rng.poisson(10, (30, 90)).astype(float) + np.arange(90) * rng.normal(0, 0.3, (30, 1))
+    first = rng.integers(0, 88, 30)
+    expected = [np.polyfit(np.arange(90 - f), values[i, f:], 1)[0] for i, f in enumerate(first)]
+    np.testing.assert_allclose(least_squares_slopes(values, first), expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(least_squares_slopes(values), np.polyfit(np.arange(90), values.T, 1)[0])
+
+
+def test_a_row_with_one_column_has_no_slope():
+    assert np.isnan(least_squares_slopes(np.ones((1, 5)), np.array([4])))[0]
+
+
+def test_trend_drivers_in_percent_of_the_mean_per_month():
+    values = np.zeros((3, 120))
+    values[0] = 100 + np.arange(120)  # +1 a day; last 90 days average 174.5
+    values[1, 115:] = 5.0  # 5 days of history: too short
+    start = np.array([0, 115, 0])  # row 2 never sold
+    trends = _trends(Panel(["a", "b", "c"], values, start, 19000, 1))
+    assert trends == [f"trend: {30 / 174.5 * 100:+.1f}% per month over the last 90 days", None, None]
