@@ -112,10 +112,10 @@ def respond(trained: Trained, request: ForecastRequest, warnings: list[DataWarni
     index = {product_id: i for i, product_id in enumerate(panel.product_ids)}
     dates = dates_of(panel.days(panel.n_periods, request.periods))
     rows = [index[p] for p in trained.wanted]
-    trends = _trends(panel)
+    weekday_patterns, trends = _weekday_patterns(panel), _trends(panel)
     return ForecastResponse(
-        forecasts=[_product(panel, model, i, forecast, lower, upper, dates, trained.trained_at, request, trends)
-                   for i in rows],
+        forecasts=[_product(panel, model, i, forecast, lower, upper, dates, trained.trained_at, request,
+                            weekday_patterns, trends) for i in rows],
         meta=ForecastMeta(
             shop_id=request.shop_id, total_products=len(rows), periods=request.periods,
             frequency="daily" if panel.step == 1 else "weekly", confidence_interval=request.confidence_interval,
@@ -152,23 +152,28 @@ def _product_warnings(panel: Panel, i: int, method: str, request: ForecastReques
     return warnings
 
 
-def _weekday_pattern(panel: Panel, i: int) -> str | None:
-    """'weekday pattern: Saturdays +38%, Mondays -22%' from the last 8 weeks (daily data)."""
-    if panel.step != 1 or panel.observed[i] < 28:
-        return None
-    first = max(int(panel.start[i]), panel.n_periods - 56)
-    values = panel.values[i, first:]
-    day_of_week = weekday(panel.first_day + np.arange(first, panel.n_periods))
-    mean = values.mean()
-    if mean <= 0:
-        return None
-    days_seen = np.maximum(np.bincount(day_of_week, minlength=7), 1)
-    by_day = np.bincount(day_of_week, weights=values, minlength=7) / days_seen
-    ratio = by_day / mean - 1
-    high, low = int(np.argmax(ratio)), int(np.argmin(ratio))
-    if ratio[high] < 0.1 and ratio[low] > -0.1:
-        return "weekday pattern: flat (no day differs by 10% or more)"
-    return f"weekday pattern: {WEEKDAYS[high]} {ratio[high] * 100:+.0f}%, {WEEKDAYS[low]} {ratio[low] * 100:+.0f}%"
+def _weekday_patterns(panel: Panel) -> list[str | None]:
+    """Per product: 'weekday pattern: Saturdays +38%, Mondays -22%' from its last 8 weeks (daily data,
+    at least 28 days of history, some sales); None otherwise. All rows at once."""
+    if panel.step != 1:
+        return [None] * panel.n_products
+    tail_start = max(0, panel.n_periods - 56)
+    tail = panel.values[:, tail_start:]
+    inside = np.arange(tail.shape[1])[None, :] >= (np.maximum(panel.start, tail_start) - tail_start)[:, None]
+    on_day = np.eye(7)[weekday(panel.first_day + np.arange(tail_start, panel.n_periods))]  # [columns, 7]
+    observed_tail = np.where(inside, tail, 0.0)
+    mean = observed_tail.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (observed_tail @ on_day) / np.maximum(inside @ on_day, 1) / mean[:, None] - 1  # [n, 7]
+    patterns: list[str | None] = []
+    for row, high, low in zip(ratio, np.argmax(ratio, axis=1), np.argmin(ratio, axis=1), strict=True):
+        if row[high] < 0.1 and row[low] > -0.1:
+            patterns.append("weekday pattern: flat (no day differs by 10% or more)")
+        else:
+            patterns.append(f"weekday pattern: {WEEKDAYS[high]} {row[high] * 100:+.0f}%, "
+                            f"{WEEKDAYS[low]} {row[low] * 100:+.0f}%")
+    usable = (panel.observed >= 28) & (mean > 0)
+    return [pattern if ok else None for pattern, ok in zip(patterns, usable, strict=True)]
 
 
 def _trends(panel: Panel) -> list[str | None]:
@@ -192,10 +197,10 @@ def _number(value: float) -> float | None:
 
 def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, lower: np.ndarray,
              upper: np.ndarray, dates: list, trained_at: str, request: ForecastRequest,
-             trends: list[str | None]) -> ProductForecast:
+             weekday_patterns: list[str | None], trends: list[str | None]) -> ProductForecast:
     selection, method = model.selection_, model.method_[i]
     drivers = model.drivers(i)
-    drivers += [d for d in (_weekday_pattern(panel, i), trends[i]) if d]
+    drivers += [d for d in (weekday_patterns[i], trends[i]) if d]
     scores = {family: BacktestScore(**{k: _number(v[i]) for k, v in s.items()})
               for family, s in selection.scores.items()}
     # the selection's own choice (family or pair) has scores; a fallback keeps its family's, if backtested

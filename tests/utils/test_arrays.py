@@ -1,10 +1,11 @@
-"""The shared least-squares slope: every row at once, each over its own tail of columns."""
+"""Drivers for every product at once: the shared least-squares slope, trends and weekday patterns."""
 
 import numpy as np
 
 from app.models.panel import Panel
-from app.services.forecast import _trends
+from app.services.forecast import WEEKDAYS, _trends, _weekday_patterns
 from app.utils.arrays import least_squares_slopes
+from app.utils.dates import weekday
 
 
 def test_slopes_equal_a_per_row_polyfit_over_each_rows_columns():
@@ -27,3 +28,19 @@ def test_trend_drivers_in_percent_of_the_mean_per_month():
     start = np.array([0, 115, 0])  # row 2 never sold
     trends = _trends(Panel(["a", "b", "c"], values, start, 19000, 1))
     assert trends == [f"trend: {30 / 174.5 * 100:+.1f}% per month over the last 90 days", None, None]
+
+
+def test_weekday_patterns_of_every_product_at_once():
+    week = np.array([10.0, 12, 11, 13, 18, 25, 21])
+    values = np.zeros((4, 70))
+    values[0] = np.tile(week, 10)
+    values[1] = 5.0
+    values[2, 50:] = np.tile(week, 3)[:20]  # 20 days: too short
+    start = np.array([0, 0, 50, 0])  # row 3 never sold
+    patterns = _weekday_patterns(Panel(list("abcd"), values, start, 19000, 1))
+    days = weekday(19000 + np.arange(7))
+    ratio = week / week.mean() - 1
+    high, low = days[np.argmax(ratio)], days[np.argmin(ratio)]
+    assert patterns == [f"weekday pattern: {WEEKDAYS[high]} {ratio.max() * 100:+.0f}%, "
+                        f"{WEEKDAYS[low]} {ratio.min() * 100:+.0f}%",
+                        "weekday pattern: flat (no day differs by 10% or more)", None, None]
