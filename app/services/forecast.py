@@ -1,6 +1,6 @@
 """Forecasts per product: auto-selected by backtest, with calibrated intervals and drivers.
 
-Per-product rules (reported in that product's `warnings`):
+Per-product rules (applied by `AutoForecaster`, app/models/auto.py; reported in that product's `warnings`):
 - under 14 observed periods: moving average, no backtest (`short_history`);
 - under 90 days (13 weeks) of history: accuracy is limited (`limited_history`);
 - never sold in its history: zero forecast (`all_zero`);
