@@ -4,7 +4,7 @@
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import structlog
 from fastapi import FastAPI
@@ -14,10 +14,12 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.routes import anomalies, at_risk, audit, forecast, health, insights, jobs, metrics, promotions, reorder
 from app.routes.docs import install_docs
+from app.services.batch_runner import LocalRunner, Runner
 from app.services.housekeeping import Housekeeper
 from app.services.job_store import make_job_store
+from app.tasks.backend_client import BackendClient
 from app.tasks.celery_app import create_celery_app
-from app.tasks.dispatch import CeleryRunner, LocalRunner, Runner
+from app.tasks.dispatch import CeleryRunner
 from app.utils.access import AccessMiddleware, Principal
 from app.utils.body_limit import BodyLimitMiddleware
 from app.utils.cache import make_cache
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.cache = make_cache(settings.redis_url, settings.memory_cache_bytes)
         app.state.signing_key = settings.model_signing_key or secrets.token_hex(32)
         app.state.jobs = make_job_store(settings.redis_url, settings.job_ttl_days, settings.memory_jobs_bytes)
+        app.state.backend = partial(BackendClient, settings)  # batch services reach the backend through it
         # without a broker there is no beat: the API process cleans the model store itself
         housekeeper = None if settings.redis_url else Housekeeper(settings)
         if housekeeper:

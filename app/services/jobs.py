@@ -5,9 +5,9 @@ from typing import Any, cast
 
 from app.schemas.forecast import ForecastRequest
 from app.schemas.jobs import JobAccepted, JobProgress, JobState, JobStatus
+from app.services.batch_jobs import Context, plan_request_job
+from app.services.batch_runner import Runner
 from app.services.job_store import job_state
-from app.tasks.batch import Context, plan_request_job
-from app.tasks.dispatch import Runner
 from app.utils.errors import NotFoundError
 
 

@@ -7,12 +7,13 @@
 - `cleanup_old_models` (Sundays 04:00): keep MODEL_KEEP_VERSIONS artifacts per product and
   delete those older than MODEL_MAX_AGE_DAYS.
 Each shop's run is a job (GET /api/v1/jobs/{job_id}) fanned out as a chord of chunk tasks.
+The tasks only wrap `app.services.batch_jobs`, giving it this worker's context and the backend client.
 """
 
 import os
 import secrets
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,10 +22,11 @@ from celery.signals import worker_init, worker_process_init
 from threadpoolctl import threadpool_limits
 
 from app.config import get_settings
+from app.services.backend_contract import BackendError
+from app.services.batch_jobs import Context, finish_job, plan_shop_job, record_failed_job, run_chunk
 from app.services.housekeeping import clean_models
 from app.services.job_store import make_job_store
-from app.tasks.backend_client import BackendError
-from app.tasks.batch import Context, finish_job, plan_shop_job, record_failed_job, run_chunk
+from app.tasks.backend_client import BackendClient
 from app.tasks.celery_app import (
     BATCH_TASK,
     CHUNK_TASK,
@@ -62,7 +64,7 @@ def worker_context() -> Context:
     if not settings.model_signing_key:
         log.warning("model_signing_key_unset", effect="this worker cannot reuse other processes' artifacts")
     return Context(settings, make_cache(settings.redis_url), make_job_store(settings.redis_url, settings.job_ttl_days),
-                   settings.model_signing_key or secrets.token_hex(32))
+                   settings.model_signing_key or secrets.token_hex(32), partial(BackendClient, settings))
 
 
 @celery_app.task(name=CHUNK_TASK)

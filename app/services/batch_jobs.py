@@ -1,11 +1,13 @@
 """Batch jobs as plain functions: plan a job into chunks of products, run one chunk, finish.
 
 The same functions run inside Celery tasks (`app.tasks.scheduled`) and in the API's in-process
-runner (`app.tasks.dispatch`), so both paths behave alike. A chunk either comes from an
+runner (`app.services.batch_runner`), so both paths behave alike. A chunk either comes from an
 on-demand request (its input stored with the job) or is pulled from the calling backend; it
 is forecast through the cache and model store, pushed to the backend when the job says so,
 and recorded once in the job store. Everything a chunk does is safe to repeat: a chunk found
 done is skipped, and a push repeated after a worker died carries the same Idempotency-Key.
+The backend is reached through `Context.backend`, a factory the caller injects (the API and the
+workers pass `app.tasks.backend_client.BackendClient`), so this module never imports `app.tasks`.
 """
 
 import hashlib
@@ -14,6 +16,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -25,11 +28,11 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.schemas.forecast import ForecastRequest
 from app.services import audit
+from app.services.backend_contract import Backend, BackendError, idempotency_key
 from app.services.forecast import requested_products
 from app.services.forecast_cache import cached_forecast
 from app.services.forecast_panel import infer_step
 from app.services.job_store import JobStore
-from app.tasks.backend_client import BackendClient, BackendError, idempotency_key
 from app.utils import sales_blocks
 from app.utils.cache import Cache
 from app.utils.dates import utc_now_iso
@@ -43,15 +46,14 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class Context:
-    """What a chunk needs: settings, the result cache, the job store and the model signing key."""
+    """What a chunk needs: settings, the result cache, the job store, the model signing key, and
+    `backend()`, which opens a client of the calling backend (closed by the caller after use)."""
 
     settings: Settings
     cache: Cache
     jobs: JobStore
     signing_key: str
-
-    def backend(self) -> BackendClient:
-        return BackendClient(self.settings)
+    backend: Callable[[], Backend]
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
