@@ -108,10 +108,10 @@ class MemoryHashes:
 
 
 class RedisHashes:
-    """The same on Redis; every failure becomes JobStoreUnavailable."""
+    """The same on Redis, through the process's shared client; every failure becomes JobStoreUnavailable."""
 
-    def __init__(self, url: str) -> None:
-        self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
 
     def _call(self, name: str, *args: Any) -> Any:
         try:
@@ -239,7 +239,9 @@ def job_state(state: dict[str, Any]) -> str:
     return "running" if state["done"] or state["started"] else "queued"
 
 
-def make_job_store(redis_url: str | None, ttl_days: float, memory_bytes: int = 256 * 1024 * 1024) -> JobStore:
-    """Jobs in Redis, or in this process (at most `memory_bytes` of inputs, results and states)."""
-    hashes: Hashes = RedisHashes(redis_url) if redis_url else MemoryHashes(memory_bytes)
+def make_job_store(redis_client: redis.Redis | None, ttl_days: float,
+                   memory_bytes: int = 256 * 1024 * 1024) -> JobStore:
+    """Jobs in Redis (the process's shared client), or in this process (at most `memory_bytes` of
+    inputs, results and states)."""
+    hashes: Hashes = RedisHashes(redis_client) if redis_client is not None else MemoryHashes(memory_bytes)
     return JobStore(hashes, ttl_days * 86400)

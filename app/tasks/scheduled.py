@@ -36,6 +36,7 @@ from app.tasks.celery_app import (
     celery_app,
 )
 from app.tasks.dispatch import CeleryRunner
+from app.utils import redis_pool
 from app.utils.cache import make_cache
 from app.utils.logging import configure_logging
 
@@ -58,12 +59,14 @@ def _limit_blas_threads(**_: Any) -> None:
 
 @lru_cache
 def worker_context() -> Context:
-    """This worker process's settings, cache, job store and signing key (built once)."""
+    """This worker process's settings, cache, job store (sharing one Redis pool), signing key and
+    backend client factory (built once per process, after the fork)."""
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     if not settings.model_signing_key:
         log.warning("model_signing_key_unset", effect="this worker cannot reuse other processes' artifacts")
-    return Context(settings, make_cache(settings.redis_url), make_job_store(settings.redis_url, settings.job_ttl_days),
+    redis_client = redis_pool.connect(settings.redis_url)
+    return Context(settings, make_cache(redis_client), make_job_store(redis_client, settings.job_ttl_days),
                    settings.model_signing_key or secrets.token_hex(32), partial(BackendClient, settings))
 
 
