@@ -5,12 +5,14 @@ final step, so POST /forecast/batch and GET /jobs work the same as with Celery w
 REDIS_URL set the API uses `app.tasks.dispatch.CeleryRunner` instead; both satisfy `Runner`.
 """
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
 from app.services.batch_jobs import Context, finish_job, run_chunk
+from app.services.job_records import ChunkSpec
 
 log = structlog.get_logger(__name__)
 
@@ -20,7 +22,7 @@ class Runner(Protocol):
 
     backend: str
 
-    def submit(self, job_id: str, specs: list[dict[str, Any]], ctx: Context) -> None: ...
+    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None: ...
     def close(self) -> None: ...
 
 
@@ -32,11 +34,11 @@ class LocalRunner:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smartshelf-batch")
 
-    def submit(self, job_id: str, specs: list[dict[str, Any]], ctx: Context) -> None:
+    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None:
         self._pool.submit(self._run, job_id, specs, ctx)
 
     @staticmethod
-    def _run(job_id: str, specs: list[dict[str, Any]], ctx: Context) -> None:
+    def _run(job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None:
         try:
             for spec in specs:
                 run_chunk(spec, ctx)

@@ -5,12 +5,13 @@ chord; no task waits on another with `.get()`), so every worker shares the batch
 broker the API runs the same steps in a thread instead (`app.services.batch_runner.LocalRunner`).
 """
 
-from typing import Any
+from collections.abc import Sequence
 
 import structlog
 from celery import Celery, chord, group
 
 from app.services.batch_jobs import Context
+from app.services.job_records import ChunkSpec
 from app.tasks.celery_app import CHUNK_TASK, FINISH_TASK
 
 log = structlog.get_logger(__name__)
@@ -24,7 +25,7 @@ class CeleryRunner:
     def __init__(self, celery: Celery) -> None:
         self.celery = celery
 
-    def submit(self, job_id: str, specs: list[dict[str, Any]], ctx: Context) -> None:
+    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None:
         finish = self.celery.signature(FINISH_TASK, args=(job_id,), immutable=True)
         if not specs:
             finish.apply_async()

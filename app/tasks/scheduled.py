@@ -25,6 +25,7 @@ from app.config import get_settings
 from app.services.backend_contract import BackendError
 from app.services.batch_jobs import Context, finish_job, plan_shop_job, record_failed_job, run_chunk
 from app.services.housekeeping import clean_models
+from app.services.job_records import ChunkOutcome, ChunkSpec, FinishReport
 from app.services.job_store import make_job_store
 from app.tasks.backend_client import BackendClient
 from app.tasks.celery_app import (
@@ -71,12 +72,12 @@ def worker_context() -> Context:
 
 
 @celery_app.task(name=CHUNK_TASK)
-def forecast_chunk(spec: dict[str, Any]) -> dict[str, Any]:
+def forecast_chunk(spec: ChunkSpec) -> ChunkOutcome:
     return run_chunk(spec, worker_context())
 
 
 @celery_app.task(name=FINISH_TASK)
-def finish(job_id: str) -> dict[str, Any]:
+def finish(job_id: str) -> FinishReport:
     return finish_job(job_id, worker_context())
 
 
@@ -99,7 +100,7 @@ def _shop_jobs(kind: str, push: bool) -> list[str]:
     for shop in shops:
         job_id, meta, specs = plan_shop_job(kind, shop, batch_date, ctx.settings, push)
         # a job that exists but never finished (its dispatch may have died) is sent again: chunks are idempotent
-        if ctx.jobs.create(job_id, meta) or not (ctx.jobs.state(job_id) or {}).get("finished"):
+        if ctx.jobs.create(job_id, meta) or (state := ctx.jobs.state(job_id)) is None or not state["finished"]:
             runner.submit(job_id, specs, ctx)
         job_ids.append(job_id)
     log.info("schedule_started", kind=kind, shops=len(shops), jobs=job_ids)
