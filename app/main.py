@@ -4,7 +4,7 @@
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import structlog
 from fastapi import FastAPI
@@ -14,10 +14,13 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.routes import anomalies, at_risk, audit, forecast, health, insights, jobs, metrics, promotions, reorder
 from app.routes.docs import install_docs
+from app.services.batch_runner import LocalRunner, Runner
 from app.services.housekeeping import Housekeeper
 from app.services.job_store import make_job_store
+from app.tasks.backend_client import BackendClient
 from app.tasks.celery_app import create_celery_app
-from app.tasks.dispatch import CeleryRunner, LocalRunner, Runner
+from app.tasks.dispatch import CeleryRunner
+from app.utils import redis_pool
 from app.utils.access import AccessMiddleware, Principal
 from app.utils.body_limit import BodyLimitMiddleware
 from app.utils.cache import make_cache
@@ -37,13 +40,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app; `settings` defaults to the environment's."""
     settings = settings or get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    limiter = RateLimiter(settings.rate_limit_per_minute)  # counts in Redis once the lifespan attaches it
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log = structlog.get_logger(__name__)
-        app.state.cache = make_cache(settings.redis_url, settings.memory_cache_bytes)
+        # one Redis pool for the process: cache, job store and rate limiter share it; closed below
+        app.state.redis = redis_client = redis_pool.connect(settings.redis_url)
+        app.state.cache = make_cache(redis_client, settings.memory_cache_bytes)
         app.state.signing_key = settings.model_signing_key or secrets.token_hex(32)
-        app.state.jobs = make_job_store(settings.redis_url, settings.job_ttl_days, settings.memory_jobs_bytes)
+        app.state.jobs = make_job_store(redis_client, settings.job_ttl_days, settings.memory_jobs_bytes)
+        limiter.attach(redis_client)
+        app.state.backend = partial(BackendClient, settings)  # batch services reach the backend through it
         # without a broker there is no beat: the API process cleans the model store itself
         housekeeper = None if settings.redis_url else Housekeeper(settings)
         if housekeeper:
@@ -65,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if housekeeper:
                 housekeeper.stop()
             app.state.cache.close()
+            limiter.detach()
+            redis_pool.disconnect(redis_client)
 
     app = FastAPI(
         title="SmartShelf ML Service",
@@ -77,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
+    app.state.rate_limiter = limiter
     if settings.docs_enabled:
         install_docs(app)
     app.dependency_overrides[get_settings] = lambda: settings
@@ -95,8 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        timeout_seconds=settings.body_timeout_seconds)
     keys = {key.sha256: Principal(key.name, frozenset(key.shops)) for key in settings.api_keys}
-    app.add_middleware(AccessMiddleware, keys=keys, limiter=RateLimiter(settings.rate_limit_per_minute,
-                                                                         settings.redis_url))
+    app.add_middleware(AccessMiddleware, keys=keys, limiter=limiter)
     app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -26,6 +26,7 @@ import redis
 from app.config import Settings
 from app.services.job_store import make_job_store
 from app.tasks.celery_app import BATCH_TASK, create_celery_app
+from app.utils import redis_pool
 from bench.data import daily_panel
 from tests.support.backend import BackendState, running_backend
 
@@ -75,7 +76,7 @@ def one_run(state: BackendState, url: str, processes: int, threads: str | None,
             while "ready." not in (Path(model_dir) / "worker.log").read_text():
                 time.sleep(0.1)
             settings = Settings(_env_file=None, redis_url=REDIS_URL, model_dir=model_dir)  # type: ignore[call-arg]
-            jobs = make_job_store(REDIS_URL, 1)
+            jobs = make_job_store(redis_pool.connect(REDIS_URL), 1)
             started = time.perf_counter()
             job_id = create_celery_app(settings).send_task(BATCH_TASK).get(timeout=120)[0]
             peaks: dict[int, float] = {}

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 
 from app.config import Settings, get_settings
 from app.schemas.sales import SalesPayload
-from app.tasks.batch import Context
+from app.services.batch_jobs import Context
 from app.utils.access import ForbiddenError, Principal
 from app.utils.cache import Cache
 from app.utils.errors import PayloadTooLargeError
@@ -32,9 +32,9 @@ SigningKeyDep = Annotated[str, Depends(get_signing_key)]
 
 
 def get_context(request: Request, settings: SettingsDep) -> Context:
-    """What batch work needs: settings, cache, job store and signing key of this process."""
+    """What batch work needs: settings, cache, job store, signing key and backend client of this process."""
     state = request.app.state
-    return Context(settings, state.cache, state.jobs, state.signing_key)
+    return Context(settings, state.cache, state.jobs, state.signing_key, state.backend)
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

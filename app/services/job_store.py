@@ -5,7 +5,8 @@ A job is one hash, `ss:job:<id>`: `meta` (kind, shop, chunks, totals), `started:
 `done:<i>` per chunk, `finished` once the final step ran. Each chunk's forecasts sit in
 `ss:job:<id>:results` and, for on-demand jobs, its input in `ss:job:<id>:input:<i>`.
 Recording a chunk is idempotent (`done:<i>` is written once, with HSETNX), so a chunk run twice
-after a worker died counts once. Everything expires after JOB_TTL_DAYS.
+after a worker died counts once. Everything expires after JOB_TTL_DAYS. The records' shapes are
+in `app.services.job_records`.
 """
 
 import json
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 import redis
 
+from app.services.job_records import ChunkSummary, FinishReport, JobIndexEntry, JobMeta, JobRecord
 from app.utils.errors import SmartShelfError
 
 INDEX = "ss:jobs"
@@ -108,10 +110,10 @@ class MemoryHashes:
 
 
 class RedisHashes:
-    """The same on Redis; every failure becomes JobStoreUnavailable."""
+    """The same on Redis, through the process's shared client; every failure becomes JobStoreUnavailable."""
 
-    def __init__(self, url: str) -> None:
-        self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
 
     def _call(self, name: str, *args: Any) -> Any:
         try:
@@ -159,7 +161,7 @@ class JobStore:
         self._hashes = hashes
         self.ttl = ttl_seconds
 
-    def create(self, job_id: str, meta: dict[str, Any], inputs: list[bytes] | None = None) -> bool:
+    def create(self, job_id: str, meta: JobMeta, inputs: list[bytes] | None = None) -> bool:
         """Register a job (False when it already exists: a repeated schedule is the same job)."""
         key = f"ss:job:{job_id}"
         for index, payload in enumerate(inputs or []):
@@ -169,12 +171,12 @@ class JobStore:
             self._index(job_id, meta)
         return created
 
-    def _index(self, job_id: str, meta: dict[str, Any]) -> None:
+    def _index(self, job_id: str, meta: JobMeta) -> None:
         now = time.time()
         entries = self._hashes.hgetall(INDEX)
         stale = [k for k, v in entries.items() if json.loads(v)["created"] < now - self.ttl]
         self._hashes.hdel(INDEX, stale)
-        summary = {"created": now, "kind": meta["kind"], "shop_id": meta.get("shop_id")}
+        summary: JobIndexEntry = {"created": now, "kind": meta["kind"], "shop_id": meta.get("shop_id")}
         self._hashes.hset(INDEX, job_id, _dumps(summary), self.ttl)
 
     def chunk_input(self, job_id: str, index: int) -> bytes | None:
@@ -188,7 +190,7 @@ class JobStore:
         self._hashes.hset(key, f"started:{index}", _dumps({"worker": worker, "at": time.time()}), self.ttl)
         return True
 
-    def finish_chunk(self, job_id: str, index: int, summary: dict[str, Any], forecasts: list[Any]) -> bool:
+    def finish_chunk(self, job_id: str, index: int, summary: ChunkSummary, forecasts: list[Any]) -> bool:
         """Record a chunk's outcome once; False when another run recorded it first."""
         key = f"ss:job:{job_id}"
         self._hashes.hset(f"{key}:results", str(index), _dumps(forecasts), self.ttl)
@@ -196,19 +198,20 @@ class JobStore:
         self._hashes.hdel(f"{key}:input", [str(index)])  # a done chunk is never run again: its input can go
         return recorded
 
-    def finish(self, job_id: str, report: dict[str, Any]) -> bool:
+    def finish(self, job_id: str, report: FinishReport) -> bool:
         """Mark the job finished (True only the first time)."""
         return self._hashes.hsetnx(f"ss:job:{job_id}", "finished", _dumps(report), self.ttl)
 
-    def state(self, job_id: str) -> dict[str, Any] | None:
+    def state(self, job_id: str) -> JobRecord | None:
         """Meta, progress, errors and the finish report, without results (None when unknown)."""
         fields = self._hashes.hgetall(f"ss:job:{job_id}")
         if "meta" not in fields:
             return None
-        meta = json.loads(fields["meta"])
-        done = {int(name[5:]): json.loads(value) for name, value in fields.items() if name.startswith("done:")}
+        meta: JobMeta = json.loads(fields["meta"])
+        done: dict[int, ChunkSummary] = {int(name[5:]): json.loads(value) for name, value in fields.items()
+                                         if name.startswith("done:")}
         started = {int(name[8:]) for name in fields if name.startswith("started:")}
-        finished = json.loads(fields["finished"]) if "finished" in fields else None
+        finished: FinishReport | None = json.loads(fields["finished"]) if "finished" in fields else None
         return {"meta": meta, "done": done, "started": started, "finished": finished}
 
     def results(self, job_id: str) -> list[Any]:
@@ -226,20 +229,22 @@ class JobStore:
                 counts[job_state(state)] = counts.get(job_state(state), 0) + 1
         return counts
 
-    def recent(self) -> list[tuple[str, dict[str, Any]]]:
+    def recent(self) -> list[tuple[str, JobIndexEntry]]:
         """(job id, summary) of the jobs still kept, newest first."""
-        entries = [(k, json.loads(v)) for k, v in self._hashes.hgetall(INDEX).items()]
+        entries: list[tuple[str, JobIndexEntry]] = [(k, json.loads(v)) for k, v in self._hashes.hgetall(INDEX).items()]
         return sorted(entries, key=lambda kv: kv[1]["created"], reverse=True)
 
 
-def job_state(state: dict[str, Any]) -> str:
+def job_state(state: JobRecord) -> str:
     """queued, running, or the finish report's outcome, from a `JobStore.state` record."""
     if state["finished"]:
-        return str(state["finished"]["state"])
+        return state["finished"]["state"]
     return "running" if state["done"] or state["started"] else "queued"
 
 
-def make_job_store(redis_url: str | None, ttl_days: float, memory_bytes: int = 256 * 1024 * 1024) -> JobStore:
-    """Jobs in Redis, or in this process (at most `memory_bytes` of inputs, results and states)."""
-    hashes: Hashes = RedisHashes(redis_url) if redis_url else MemoryHashes(memory_bytes)
+def make_job_store(redis_client: redis.Redis | None, ttl_days: float,
+                   memory_bytes: int = 256 * 1024 * 1024) -> JobStore:
+    """Jobs in Redis (the process's shared client), or in this process (at most `memory_bytes` of
+    inputs, results and states)."""
+    hashes: Hashes = RedisHashes(redis_client) if redis_client is not None else MemoryHashes(memory_bytes)
     return JobStore(hashes, ttl_days * 86400)

@@ -5,9 +5,10 @@ from typing import Any, cast
 
 from app.schemas.forecast import ForecastRequest
 from app.schemas.jobs import JobAccepted, JobProgress, JobState, JobStatus
+from app.services.batch_jobs import Context, plan_request_job
+from app.services.batch_runner import Runner
+from app.services.job_records import ChunkError, JobRecord
 from app.services.job_store import job_state
-from app.tasks.batch import Context, plan_request_job
-from app.tasks.dispatch import Runner
 from app.utils.errors import NotFoundError
 
 
@@ -31,13 +32,13 @@ def read_job(job_id: str, ctx: Context, with_results: bool, guard: Callable[...,
     return job_status(job_id, state, forecasts)
 
 
-def job_status(job_id: str, state: dict[str, Any], forecasts: list[Any] | None) -> JobStatus:
+def job_status(job_id: str, state: JobRecord, forecasts: list[Any] | None) -> JobStatus:
     """The API view of a job store record."""
     meta, done, finished = state["meta"], state["done"], state["finished"]
     chunk_products = meta["chunk_products"]
-    errors = [error for _, chunk in sorted(done.items()) for error in chunk["errors"]]
-    if meta.get("error"):
-        errors.insert(0, {"stage": "shops", "message": meta["error"], "product_ids": [], "attempts": None})
+    errors: list[ChunkError] = [error for _, chunk in sorted(done.items()) for error in chunk["errors"]]
+    if failure := meta.get("error"):
+        errors.insert(0, {"stage": "shops", "message": failure, "product_ids": [], "attempts": None})
     warnings = [w for _, chunk in sorted(done.items()) for w in chunk.get("warnings", [])]
     return JobStatus(
         job_id=job_id, kind=meta["kind"], shop_id=meta.get("shop_id"), state=cast(JobState, job_state(state)),

@@ -9,6 +9,7 @@
 Every call retries network errors, timeouts, 5xx and 429 (honouring `Retry-After`) with
 exponential backoff and full jitter, up to BACKEND_MAX_ATTEMPTS; any other 4xx fails at once,
 as repeating it cannot help. A repeated push key answered 409 counts as delivered.
+`BackendClient` implements `app.services.backend_contract.Backend`; failures raise its `BackendError`.
 """
 
 import hashlib
@@ -23,29 +24,15 @@ import httpx2 as httpx
 import structlog
 
 from app.config import Settings
+from app.services.backend_contract import BackendError
 
 log = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "X-SmartShelf-Signature"
 
 
-class BackendError(Exception):
-    """A backend call that failed for good; `attempts` says how many were made."""
-
-    def __init__(self, message: str, attempts: int, status: int | None = None) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-        self.status = status
-
-
 def sign(secret: str, body: bytes) -> str:
     """The signature header's value: `sha256=` + hex HMAC-SHA256(secret, body)."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def idempotency_key(shop_id: str, batch_date: str, chunk: int, chunks: int) -> str:
-    """Stable for a shop, date and chunk: the same push repeated carries the same key."""
-    digest = hashlib.sha256(f"{shop_id}\x1f{batch_date}".encode()).hexdigest()[:24]
-    return f"ss-{batch_date}-{digest}-{chunk}-of-{chunks}"
 
 
 def retry_after_seconds(value: str | None) -> float | None:

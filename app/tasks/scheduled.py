@@ -7,12 +7,13 @@
 - `cleanup_old_models` (Sundays 04:00): keep MODEL_KEEP_VERSIONS artifacts per product and
   delete those older than MODEL_MAX_AGE_DAYS.
 Each shop's run is a job (GET /api/v1/jobs/{job_id}) fanned out as a chord of chunk tasks.
+The tasks only wrap `app.services.batch_jobs`, giving it this worker's context and the backend client.
 """
 
 import os
 import secrets
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,10 +22,12 @@ from celery.signals import worker_init, worker_process_init
 from threadpoolctl import threadpool_limits
 
 from app.config import get_settings
+from app.services.backend_contract import BackendError
+from app.services.batch_jobs import Context, finish_job, plan_shop_job, record_failed_job, run_chunk
 from app.services.housekeeping import clean_models
+from app.services.job_records import ChunkOutcome, ChunkSpec, FinishReport
 from app.services.job_store import make_job_store
-from app.tasks.backend_client import BackendError
-from app.tasks.batch import Context, finish_job, plan_shop_job, record_failed_job, run_chunk
+from app.tasks.backend_client import BackendClient
 from app.tasks.celery_app import (
     BATCH_TASK,
     CHUNK_TASK,
@@ -34,6 +37,7 @@ from app.tasks.celery_app import (
     celery_app,
 )
 from app.tasks.dispatch import CeleryRunner
+from app.utils import redis_pool
 from app.utils.cache import make_cache
 from app.utils.logging import configure_logging
 
@@ -56,22 +60,24 @@ def _limit_blas_threads(**_: Any) -> None:
 
 @lru_cache
 def worker_context() -> Context:
-    """This worker process's settings, cache, job store and signing key (built once)."""
+    """This worker process's settings, cache, job store (sharing one Redis pool), signing key and
+    backend client factory (built once per process, after the fork)."""
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     if not settings.model_signing_key:
         log.warning("model_signing_key_unset", effect="this worker cannot reuse other processes' artifacts")
-    return Context(settings, make_cache(settings.redis_url), make_job_store(settings.redis_url, settings.job_ttl_days),
-                   settings.model_signing_key or secrets.token_hex(32))
+    redis_client = redis_pool.connect(settings.redis_url)
+    return Context(settings, make_cache(redis_client), make_job_store(redis_client, settings.job_ttl_days),
+                   settings.model_signing_key or secrets.token_hex(32), partial(BackendClient, settings))
 
 
 @celery_app.task(name=CHUNK_TASK)
-def forecast_chunk(spec: dict[str, Any]) -> dict[str, Any]:
+def forecast_chunk(spec: ChunkSpec) -> ChunkOutcome:
     return run_chunk(spec, worker_context())
 
 
 @celery_app.task(name=FINISH_TASK)
-def finish(job_id: str) -> dict[str, Any]:
+def finish(job_id: str) -> FinishReport:
     return finish_job(job_id, worker_context())
 
 
@@ -94,7 +100,7 @@ def _shop_jobs(kind: str, push: bool) -> list[str]:
     for shop in shops:
         job_id, meta, specs = plan_shop_job(kind, shop, batch_date, ctx.settings, push)
         # a job that exists but never finished (its dispatch may have died) is sent again: chunks are idempotent
-        if ctx.jobs.create(job_id, meta) or not (ctx.jobs.state(job_id) or {}).get("finished"):
+        if ctx.jobs.create(job_id, meta) or (state := ctx.jobs.state(job_id)) is None or not state["finished"]:
             runner.submit(job_id, specs, ctx)
         job_ids.append(job_id)
     log.info("schedule_started", kind=kind, shops=len(shops), jobs=job_ids)

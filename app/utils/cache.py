@@ -1,8 +1,9 @@
 """The shared result cache: Redis when REDIS_URL is set, an in-process LRU otherwise.
 
-Redis calls use short timeouts; any Redis error marks it down for `RETRY_SECONDS` and the call
-answers as a miss (reads) or a no-op (writes), so a dead Redis costs one short timeout, not a
-stalled request, and Redis is used again once it answers, with no restart. Values are bytes
+Redis calls use the short timeouts of the process's shared pool (`app.utils.redis_pool`); any
+Redis error marks it down for `RETRY_SECONDS` and the call answers as a miss (reads) or a no-op
+(writes), so a dead Redis costs one short timeout, not a stalled request, and Redis is used again
+once it answers, with no restart. Values are bytes
 (JSON written by us); nothing read from the cache is ever unpickled.
 """
 
@@ -83,13 +84,14 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Redis-backed cache shared by API replicas and workers, degrading to misses when down."""
+    """Redis-backed cache shared by API replicas and workers, degrading to misses when down.
+
+    `client` is the process's shared client (its pool is closed by whoever built it)."""
 
     backend = "redis"
 
-    def __init__(self, url: str, timeout_seconds: float = 0.05) -> None:
-        self._client = redis.Redis.from_url(url, socket_timeout=timeout_seconds,
-                                            socket_connect_timeout=timeout_seconds)
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
         self._down_until = 0.0
         self.last_error: str | None = None
 
@@ -163,12 +165,12 @@ class RedisCache:
                     self._mark_down(exc)
 
     def close(self) -> None:
-        self._client.close()
+        return None  # the shared pool is disconnected by the lifespan (or worker) that built it
 
 
 Cache = MemoryCache | RedisCache
 
 
-def make_cache(redis_url: str | None, memory_bytes: int = 256 * 1024 * 1024) -> Cache:
-    """Redis, or an in-process LRU of at most `memory_bytes`."""
-    return RedisCache(redis_url) if redis_url else MemoryCache(max_bytes=memory_bytes)
+def make_cache(redis_client: redis.Redis | None, memory_bytes: int = 256 * 1024 * 1024) -> Cache:
+    """Redis through the process's shared client, or an in-process LRU of at most `memory_bytes`."""
+    return RedisCache(redis_client) if redis_client is not None else MemoryCache(max_bytes=memory_bytes)

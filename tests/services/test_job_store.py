@@ -5,13 +5,16 @@ import time
 import pytest
 
 from app.services.job_store import JobStore, MemoryHashes, RedisHashes
+from app.utils import redis_pool
 
 
 @pytest.fixture(params=["memory", "redis"])
 def store(request):
     if request.param == "memory":
         return JobStore(MemoryHashes(), ttl_seconds=60)
-    return JobStore(RedisHashes(request.getfixturevalue("redis_url")), ttl_seconds=60)
+    client = redis_pool.connect(request.getfixturevalue("redis_url"))
+    assert client is not None
+    return JobStore(RedisHashes(client), ttl_seconds=60)
 
 
 def test_a_chunk_is_recorded_once_and_a_done_chunk_is_not_started_again(store):

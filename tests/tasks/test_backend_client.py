@@ -6,7 +6,8 @@ import time
 import pytest
 
 from app.config import Settings
-from app.tasks.backend_client import BackendClient, BackendError, idempotency_key, retry_after_seconds, sign
+from app.services.backend_contract import BackendError, idempotency_key
+from app.tasks.backend_client import BackendClient, retry_after_seconds, sign
 from tests.support.backend import BackendState, Fault, running_backend
 
 SECRET = "webhook-secret"

@@ -23,6 +23,7 @@ from app.main import create_app
 from app.services import audit
 from app.services.job_store import make_job_store
 from app.tasks.celery_app import BATCH_TASK, CLEANUP_TASK, RETRAIN_TASK, beat_schedule, create_celery_app
+from app.utils import redis_pool
 from tests.support.backend import BackendState, Fault, running_backend
 from tests.support.jobs import follow
 
@@ -166,7 +167,7 @@ def test_worker_killed_mid_batch_leaves_work_another_worker_finishes(scheduled):
     state, workers, settings, api = scheduled
     first = workers.start("a")
     job_id = run_schedule(settings, BATCH_TASK)
-    store = make_job_store(settings.redis_url, 1)  # read directly: which chunks run, which are done
+    store = make_job_store(redis_pool.connect(settings.redis_url), 1)  # read directly: which chunks run, which are done
     running: list[int] = []
     deadline = time.monotonic() + 60
     while not running and time.monotonic() < deadline:  # freeze worker a inside a chunk, then kill it

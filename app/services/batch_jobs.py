@@ -1,11 +1,13 @@
 """Batch jobs as plain functions: plan a job into chunks of products, run one chunk, finish.
 
 The same functions run inside Celery tasks (`app.tasks.scheduled`) and in the API's in-process
-runner (`app.tasks.dispatch`), so both paths behave alike. A chunk either comes from an
+runner (`app.services.batch_runner`), so both paths behave alike. A chunk either comes from an
 on-demand request (its input stored with the job) or is pulled from the calling backend; it
 is forecast through the cache and model store, pushed to the backend when the job says so,
 and recorded once in the job store. Everything a chunk does is safe to repeat: a chunk found
 done is skipped, and a push repeated after a worker died carries the same Idempotency-Key.
+The backend is reached through `Context.backend`, a factory the caller injects (the API and the
+workers pass `app.tasks.backend_client.BackendClient`), so this module never imports `app.tasks`.
 """
 
 import hashlib
@@ -14,6 +16,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -25,11 +28,22 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.schemas.forecast import ForecastRequest
 from app.services import audit
+from app.services.backend_contract import Backend, BackendError, idempotency_key
 from app.services.forecast import requested_products
 from app.services.forecast_cache import cached_forecast
 from app.services.forecast_panel import infer_step
+from app.services.job_records import (
+    BackendChunkSpec,
+    ChunkError,
+    ChunkOutcome,
+    ChunkSpec,
+    ChunkSummary,
+    FinishReport,
+    ForecastOptions,
+    JobMeta,
+    RequestChunkSpec,
+)
 from app.services.job_store import JobStore
-from app.tasks.backend_client import BackendClient, BackendError, idempotency_key
 from app.utils import sales_blocks
 from app.utils.cache import Cache
 from app.utils.dates import utc_now_iso
@@ -43,28 +57,31 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class Context:
-    """What a chunk needs: settings, the result cache, the job store and the model signing key."""
+    """What a chunk needs: settings, the result cache, the job store, the model signing key, and
+    `backend()`, which opens a client of the calling backend (closed by the caller after use)."""
 
     settings: Settings
     cache: Cache
     jobs: JobStore
     signing_key: str
-
-    def backend(self) -> BackendClient:
-        return BackendClient(self.settings)
+    backend: Callable[[], Backend]
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-def _meta(kind: str, shop_id: str, products: list[list[str]], **extra: Any) -> dict[str, Any]:
-    return {"kind": kind, "shop_id": shop_id, "created_at": utc_now_iso(), "chunks": len(products),
-            "total": sum(len(chunk) for chunk in products), "chunk_products": [len(c) for c in products], **extra}
+def _meta(kind: str, shop_id: str, products: list[list[str]], push: bool, batch_date: str | None = None) -> JobMeta:
+    meta: JobMeta = {"kind": kind, "shop_id": shop_id, "created_at": utc_now_iso(), "chunks": len(products),
+                     "total": sum(len(chunk) for chunk in products), "chunk_products": [len(c) for c in products],
+                     "push": push}
+    if batch_date is not None:
+        meta["batch_date"] = batch_date
+    return meta
 
 
-def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str, dict[str, Any], list[bytes],
-                                                                             list[dict[str, Any]]]:
+def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str, JobMeta, list[bytes],
+                                                                             list[RequestChunkSpec]]:
     """An on-demand batch: job id, meta, each chunk's stored input, and the chunk specs.
 
     Whatever form the sales came in (rows, series, CSV), a chunk stores its products' values as
@@ -79,8 +96,8 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk}), block_of(sales, chunk))
               for chunk in chunks]
     meta = _meta("forecast_batch", request.shop_id, chunks, push=False)
-    specs = [{"job_id": job_id, "index": i, "source": "request", "push": False, "product_ids": chunk}
-             for i, chunk in enumerate(chunks)]
+    specs: list[RequestChunkSpec] = [{"job_id": job_id, "index": i, "source": "request", "push": False,
+                                      "product_ids": chunk} for i, chunk in enumerate(chunks)]
     return job_id, meta, inputs, specs
 
 
@@ -99,7 +116,7 @@ def _check_budget(request: ForecastRequest, sales: SalesColumns, n_products: int
 
 
 def plan_shop_job(kind: str, shop: dict[str, Any], batch_date: date, settings: Settings,
-                  push: bool) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+                  push: bool) -> tuple[str, JobMeta, list[BackendChunkSpec]]:
     """A scheduled job for one shop of the backend's list: job id, meta and chunk specs.
 
     The id is stable for the kind, shop and date, so a schedule that fires twice is one job.
@@ -109,21 +126,23 @@ def plan_shop_job(kind: str, shop: dict[str, Any], batch_date: date, settings: S
     chunks = _chunks(products, settings.batch_chunk_size)
     job_id = f"{kind}-{batch_date.isoformat()}-{hashlib.sha256(shop_id.encode()).hexdigest()[:12]}"
     as_of = batch_date - timedelta(days=1)
-    options = {"periods": shop.get("periods", 14), "confidence_interval": shop.get("confidence_interval", 0.95),
-               "model": shop.get("model", "auto"), "frequency": shop.get("frequency", "auto")}
+    options: ForecastOptions = {"periods": shop.get("periods", 14),
+                                "confidence_interval": shop.get("confidence_interval", 0.95),
+                                "model": shop.get("model", "auto"), "frequency": shop.get("frequency", "auto")}
     meta = _meta(kind, shop_id, chunks, push=push, batch_date=batch_date.isoformat())
-    specs = [{"job_id": job_id, "index": i, "chunks": len(chunks), "source": "backend", "push": push,
+    specs: list[BackendChunkSpec] = [{"job_id": job_id, "index": i, "chunks": len(chunks), "source": "backend",
+                                      "push": push,
               "shop_id": shop_id, "product_ids": chunk, "batch_date": batch_date.isoformat(),
               "since": (as_of - timedelta(days=settings.batch_history_days - 1)).isoformat(),
               "as_of": as_of.isoformat(), "options": options} for i, chunk in enumerate(chunks)]
     return job_id, meta, specs
 
 
-def _error(stage: str, message: str, product_ids: list[str], attempts: int | None = None) -> dict[str, Any]:
+def _error(stage: str, message: str, product_ids: list[str], attempts: int | None = None) -> ChunkError:
     return {"stage": stage, "message": message, "product_ids": product_ids, "attempts": attempts}
 
 
-def _pulled_request(spec: dict[str, Any], ctx: Context) -> tuple[ForecastRequest | None, list[dict[str, Any]]]:
+def _pulled_request(spec: BackendChunkSpec, ctx: Context) -> tuple[ForecastRequest | None, list[ChunkError]]:
     """Pull the chunk's sales from the backend; products it has no sales for become errors."""
     backend = ctx.backend()
     try:
@@ -142,7 +161,7 @@ def _pulled_request(spec: dict[str, Any], ctx: Context) -> tuple[ForecastRequest
     return request, errors
 
 
-def _chunk_request(spec: dict[str, Any], ctx: Context) -> tuple[ForecastRequest | None, list[dict[str, Any]]]:
+def _chunk_request(spec: ChunkSpec, ctx: Context) -> tuple[ForecastRequest | None, list[ChunkError]]:
     if spec["source"] == "backend":
         return _pulled_request(spec, ctx)
     raw = ctx.jobs.chunk_input(spec["job_id"], spec["index"])
@@ -152,7 +171,7 @@ def _chunk_request(spec: dict[str, Any], ctx: Context) -> tuple[ForecastRequest 
     return ForecastRequest.model_validate_json(options).attach_upload(block), []
 
 
-def run_chunk(spec: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def run_chunk(spec: ChunkSpec, ctx: Context) -> ChunkOutcome:
     """Forecast one chunk (pull, forecast, push) and record it once; never raises for bad data."""
     job_id, index = spec["job_id"], spec["index"]
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -161,7 +180,7 @@ def run_chunk(spec: dict[str, Any], ctx: Context) -> dict[str, Any]:
     started = time.monotonic()
     forecasts: list[Any] = []
     warnings: list[Any] = []
-    errors: list[dict[str, Any]] = []
+    errors: list[ChunkError] = []
     try:
         request, errors = _chunk_request(spec, ctx)
         if request is not None:
@@ -175,9 +194,9 @@ def run_chunk(spec: dict[str, Any], ctx: Context) -> dict[str, Any]:
     except Exception as exc:  # a bug in one chunk must not stop the batch; logged with its traceback
         log.exception("chunk_crashed", job_id=job_id, index=index)
         errors.append(_error("forecast", f"internal error: {type(exc).__name__}", spec["product_ids"]))
-    if spec.get("push") and forecasts:
+    if spec["source"] == "backend" and spec["push"] and forecasts:  # on-demand chunks are never pushed
         errors += _push(spec, ctx, forecasts, warnings, errors)
-    summary = {"products": len(spec["product_ids"]), "forecasts": len(forecasts), "errors": errors,
+    summary: ChunkSummary = {"products": len(spec["product_ids"]), "forecasts": len(forecasts), "errors": errors,
                "warnings": warnings, "worker": worker, "seconds": round(time.monotonic() - started, 3)}
     recorded = ctx.jobs.finish_chunk(job_id, index, summary, forecasts)
     log.info("chunk_done", job_id=job_id, index=index, forecasts=len(forecasts), errors=len(errors),
@@ -185,8 +204,8 @@ def run_chunk(spec: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"job_id": job_id, "index": index, "forecasts": len(forecasts), "errors": len(errors)}
 
 
-def _push(spec: dict[str, Any], ctx: Context, forecasts: list[Any], warnings: list[Any],
-          errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _push(spec: BackendChunkSpec, ctx: Context, forecasts: list[Any], warnings: list[Any],
+          errors: list[ChunkError]) -> list[ChunkError]:
     """Push the chunk to the backend; an undeliverable chunk becomes an error of its own."""
     key = idempotency_key(spec["shop_id"], spec["batch_date"], spec["index"], spec["chunks"])
     body = json.dumps({
@@ -210,7 +229,7 @@ def _push(spec: dict[str, Any], ctx: Context, forecasts: list[Any], warnings: li
     return []
 
 
-def finish_job(job_id: str, ctx: Context) -> dict[str, Any]:
+def finish_job(job_id: str, ctx: Context) -> FinishReport:
     """The final step: the job's outcome, recorded once and logged."""
     state = ctx.jobs.state(job_id)
     if state is None:
@@ -222,17 +241,17 @@ def finish_job(job_id: str, ctx: Context) -> dict[str, Any]:
     missing = meta["chunks"] - len(done)
     outcome = ("failed" if forecasts == 0 and meta["total"] > 0 else
                "completed_with_errors" if errors or missing else "succeeded")
-    report = {"state": outcome, "finished_at": utc_now_iso(), "forecasts": forecasts,
+    report: FinishReport = {"state": outcome, "finished_at": utc_now_iso(), "forecasts": forecasts,
               "failed_products": failed_products, "missing_chunks": missing}
     if ctx.jobs.finish(job_id, report):
         log.info("job_finished", job_id=job_id, kind=meta["kind"], **report)
     return report
 
 
-def record_failed_job(ctx: Context, job_id: str, kind: str, message: str, **extra: Any) -> None:
+def record_failed_job(ctx: Context, job_id: str, kind: str, message: str, batch_date: str) -> None:
     """A scheduled run that could not even plan (e.g. the shop list did not come): visible as a job."""
-    meta = {"kind": kind, "shop_id": None, "created_at": utc_now_iso(), "chunks": 0, "total": 0, "chunk_products": [],
-            "error": message, **extra}
+    meta: JobMeta = {"kind": kind, "shop_id": None, "created_at": utc_now_iso(), "chunks": 0, "total": 0,
+                     "chunk_products": [], "error": message, "batch_date": batch_date}
     ctx.jobs.create(job_id, meta)
     ctx.jobs.finish(job_id, {"state": "failed", "finished_at": utc_now_iso(), "forecasts": 0, "failed_products": 0,
                              "missing_chunks": 0, "error": message})

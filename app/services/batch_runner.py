@@ -1,0 +1,50 @@
+"""Running a planned job in the API process, when there is no broker (the embedded default).
+
+One background thread runs the chunk functions of `app.services.batch_jobs` in order, then the
+final step, so POST /forecast/batch and GET /jobs work the same as with Celery workers. With
+REDIS_URL set the API uses `app.tasks.dispatch.CeleryRunner` instead; both satisfy `Runner`.
+"""
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+import structlog
+
+from app.services.batch_jobs import Context, finish_job, run_chunk
+from app.services.job_records import ChunkSpec
+
+log = structlog.get_logger(__name__)
+
+
+class Runner(Protocol):
+    """Starts a planned job's chunks and then its final step; `backend` names where they run."""
+
+    backend: str
+
+    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None: ...
+    def close(self) -> None: ...
+
+
+class LocalRunner:
+    """One background thread: chunks in order, then the final step (embedded default)."""
+
+    backend = "in-process"
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smartshelf-batch")
+
+    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None:
+        self._pool.submit(self._run, job_id, specs, ctx)
+
+    @staticmethod
+    def _run(job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None:
+        try:
+            for spec in specs:
+                run_chunk(spec, ctx)
+            finish_job(job_id, ctx)
+        except Exception:  # the thread has no caller to tell; the job stays visible as unfinished
+            log.exception("local_job_crashed", job_id=job_id)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
