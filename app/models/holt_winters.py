@@ -78,7 +78,8 @@ def _filter(values: np.ndarray, start: np.ndarray, m: int, record: list[int],
     return out
 
 
-def _forecast(level, trend, season, best, origin: int, horizon: int, m: int, grid: np.ndarray) -> np.ndarray:
+def _forecast(level: np.ndarray, trend: np.ndarray, season: np.ndarray, best: np.ndarray, origin: int, horizon: int,
+              m: int, grid: np.ndarray) -> np.ndarray:
     """Forecasts [n, horizon] from the states at `origin` with grid point `best[i]` per row."""
     rows = np.arange(level.shape[0])
     phi = grid[best, 3][:, None]

@@ -1,6 +1,6 @@
 """POST /api/v1/smart-shelf/forecast."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
@@ -133,7 +133,7 @@ def get_forecast_plot(shop_id: str, product_id: str, settings: SettingsDep, cach
     "(MAE, MAPE, bias, interval coverage, MASE vs the backtest's promise, drift). 404 when none yet.",
     responses={**ERROR_RESPONSES, **NOT_FOUND},
 )
-def get_accuracy(shop_id: str, settings: SettingsDep, guard: ShopGuardDep) -> dict:
+def get_accuracy(shop_id: str, settings: SettingsDep, guard: ShopGuardDep) -> dict[str, Any]:
     """Realized accuracy summary."""
     guard(shop_id)
     return shop_accuracy(shop_id, settings)

@@ -31,10 +31,10 @@ from app.schemas.at_risk import (
     AtRiskMeta,
     AtRiskRequest,
     AtRiskResponse,
-    InventoryItem,
     RecommendedAction,
     SlowMover,
 )
+from app.schemas.inventory import InventoryItem
 from app.services.pricing import discount_to_clear, margin_cap
 from app.utils.dates import date_after, day_number, today_utc
 from app.utils.sales_frame import clean_sales, daily_net_units

@@ -10,6 +10,7 @@ Per-product rules (applied by `AutoForecaster`, app/models/auto.py; reported in 
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -196,7 +197,7 @@ def _number(value: float) -> float | None:
 
 
 def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, lower: np.ndarray,
-             upper: np.ndarray, dates: list, trained_at: str, request: ForecastRequest,
+             upper: np.ndarray, dates: list[date], trained_at: str, request: ForecastRequest,
              weekday_patterns: list[str | None], trends: list[str | None]) -> ProductForecast:
     selection, method = model.selection_, model.method_[i]
     drivers = model.drivers(i)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from app.config import Settings
+from app.schemas.common import DataWarning
 from app.schemas.promotions import (
     CalendarEvent,
     Promotion,
@@ -42,7 +43,7 @@ STEP_PCT = 5.0
 W_FIT, W_TIMING = 0.6, 0.4
 
 
-def _base_rates(request: PromotionsRequest, as_of_day: int) -> tuple[np.ndarray, list]:
+def _base_rates(request: PromotionsRequest, as_of_day: int) -> tuple[np.ndarray, list[DataWarning]]:
     """Units/day per item (NaN when unknown) and the warnings of the sales rules."""
     items = request.items
     product_ids = [item.product_id for item in items]
