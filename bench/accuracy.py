@@ -46,7 +46,7 @@ def walmart_holdout() -> Holdout:
 
 def _smartshelf(holdout: Holdout) -> dict:
     from app.schemas.forecast import ForecastRequest
-    from app.services.forecast import forecast_products
+    from app.services.forecast import forecast_products, spec_of
     from app.utils.optional import xgboost
     from tests.support.budget import BUDGET
 
@@ -61,7 +61,7 @@ def _smartshelf(holdout: Holdout) -> dict:
         started = time.perf_counter()
         request = ForecastRequest.model_validate(body)
         validated = time.perf_counter()
-        response = forecast_products(request, BUDGET)
+        response = forecast_products(spec_of(request), BUDGET)
         finished = time.perf_counter()
         frame = pd.DataFrame([(f.product_id, p.date, p.predicted_qty, p.lower_ci, p.upper_ci)
                               for f in response.forecasts for p in f.predictions],

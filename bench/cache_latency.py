@@ -16,7 +16,7 @@ import redis
 from app.config import Settings
 from app.models import store
 from app.schemas.forecast import ForecastRequest
-from app.services.forecast import prepare, respond
+from app.services.forecast import prepare, respond, spec_of
 from app.services.forecast_cache import artifact_id, cached_forecast, result_key
 from app.utils.cache import MemoryCache
 from bench.data import daily_panel, sales_rows
@@ -55,7 +55,7 @@ def http_hits(payload: dict, model_dir: str, repeat: int = 300) -> dict:
 
 def disk_load_predict(payload: dict, model_dir: str) -> dict:
     settings = Settings(_env_file=None, model_dir=model_dir, model_signing_key="bench")  # type: ignore[call-arg]
-    request = ForecastRequest.model_validate(payload)
+    request = spec_of(ForecastRequest.model_validate(payload))
     cached_forecast(request, settings, MemoryCache(), "bench")  # trains and writes the artifact
     panel, _, warnings = prepare(request, BUDGET)
     artifact = artifact_id([result_key(request, panel, 0)])

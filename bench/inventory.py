@@ -22,7 +22,7 @@ from app.schemas.anomalies import AnomaliesRequest
 from app.schemas.forecast import ForecastRequest
 from app.schemas.reorder import ReorderRequest
 from app.services.anomalies import find_anomalies
-from app.services.forecast import forecast_products
+from app.services.forecast import forecast_products, spec_of
 from app.services.inventory_math import eoq, undershoot, z_score
 from app.services.reorder import recommend_orders
 from app.utils.cache import MemoryCache
@@ -77,8 +77,8 @@ def reorder_simulation(progress: Callable[[str], None]) -> dict:
     progress("inventory: forecasting 500 series for the reorder simulation")
     out = {}
     for level in LEVELS:
-        answer = forecast_products(ForecastRequest.model_validate(
-            {"shop_id": "sim", "sales": rows, "periods": 90 + LEAD + 1, "confidence_interval": level}), BUDGET)
+        answer = forecast_products(spec_of(ForecastRequest.model_validate(
+            {"shop_id": "sim", "sales": rows, "periods": 90 + LEAD + 1, "confidence_interval": level})), BUDGET)
         forecast = np.array([[p.predicted_qty for p in f.predictions] for f in answer.forecasts])
         forecast = np.concatenate([forecast, forecast[:, -1:]], axis=1)  # one more day for the last window
         rmse = np.array([f.short_term_rmse or 0.0 for f in answer.forecasts])

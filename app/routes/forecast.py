@@ -15,6 +15,7 @@ from app.routes.dependencies import (
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest, ForecastResponse, ProductForecast
 from app.schemas.sales import sales_examples
 from app.services.csv_tables import forecast_csv
+from app.services.forecast import spec_of
 from app.services.forecast_cache import (
     answer_by_body,
     body_key,
@@ -83,7 +84,7 @@ def post_forecast(
     request.attach_upload(uploaded_sales(http))
     check_row_limit(settings, request, require_sales=True, calendar_events=request.calendar_events,
                     product_ids=request.product_ids or [])
-    response = cached_forecast(request, settings, cache, signing_key)
+    response = cached_forecast(spec_of(request), settings, cache, signing_key)
     if wants_csv(http):
         return forecast_csv(response.forecasts, f"forecast-{request.shop_id}.csv", response.warnings)
     if key := getattr(http.state, "body_key", None):

@@ -204,12 +204,6 @@ class SalesPayload(StrictModel):
     def has_sales(self) -> bool:
         return self.sales_values() > 0
 
-    def share_sales(self, other: "SalesPayload") -> Self:
-        """Carry `other`'s validated sales (for a request built from another, e.g. reorder's forecast)."""
-        self.sales, self.series = other.sales, other.series
-        self._series_values, self._upload = other._series_values, other._upload
-        return self
-
 
 def rows_to_series(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Example rows (one per product and day) as series, products in order of their first row."""

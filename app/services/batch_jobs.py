@@ -29,7 +29,7 @@ from app.config import Settings
 from app.schemas.forecast import ForecastRequest
 from app.services import audit
 from app.services.backend_contract import Backend, BackendError, idempotency_key
-from app.services.forecast import requested_products
+from app.services.forecast import requested_products, spec_of
 from app.services.forecast_cache import cached_forecast
 from app.services.forecast_panel import infer_step
 from app.services.job_records import (
@@ -88,7 +88,7 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     columns (`app/utils/sales_blocks.py`); the data-quality rules run when the chunk runs.
     """
     sales, _ = sales_columns(request, with_revenue=True)
-    products = requested_products(request, first_seen(sales))
+    products = requested_products(spec_of(request), first_seen(sales))
     _check_budget(request, sales, len(products), settings)
     chunks = _chunks(products, settings.batch_chunk_size)
     job_id = uuid.uuid4().hex
@@ -184,7 +184,7 @@ def run_chunk(spec: ChunkSpec, ctx: Context) -> ChunkOutcome:
     try:
         request, errors = _chunk_request(spec, ctx)
         if request is not None:
-            response = cached_forecast(request, ctx.settings, ctx.cache, ctx.signing_key)
+            response = cached_forecast(spec_of(request), ctx.settings, ctx.cache, ctx.signing_key)
             forecasts = [f.model_dump(mode="json") for f in response.forecasts]
             warnings = [w.model_dump(mode="json") for w in response.warnings]
     except BackendError as exc:

@@ -23,9 +23,12 @@ from app.schemas.forecast import (
     ForecastMeta,
     ForecastRequest,
     ForecastResponse,
+    Frequency,
+    ModelName,
     Prediction,
     ProductForecast,
 )
+from app.schemas.sales import SalesPayload
 from app.services.forecast_panel import repair_warnings
 from app.utils.arrays import least_squares_slopes
 from app.utils.dates import LAST_DAY, dates_of, day_number, from_day_number, utc_now_iso, weekday
@@ -38,18 +41,51 @@ LIMITED = {1: 90, 7: 13}
 WEEKDAYS = ["Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays"]
 
 
-def requested_products(request: ForecastRequest, sold: list[str]) -> list[str]:
-    """The products to answer for, in request order; 400 for one without sales."""
-    if request.product_id is None and request.product_ids is None:
-        return sold
+@dataclass(frozen=True)
+class ForecastSpec:
+    """What the forecast pipeline needs, as plain values: its internal entry point.
+
+    HTTP requests become one through `spec_of`; services that forecast for their own purposes
+    (reorder) build one directly from their already validated sales. `product_ids` None means
+    every product sold; `product_id_first` says the first of them came as `product_id` (it names
+    the field in a 400). `event_days` are days since 1970-01-01, sorted, as sent (the result
+    keys digest them so). The sales' series step follows the payload (`SalesPayload.series_step`).
+    """
+
+    shop_id: str
+    sales: SalesPayload
+    product_ids: tuple[str, ...] | None = None
+    periods: int = 14
+    model: ModelName = "auto"
+    confidence_interval: float = 0.95
+    frequency: Frequency = "auto"
+    event_days: tuple[int, ...] = ()
+    as_of_day: int | None = None
+    product_id_first: bool = False
+
+
+def spec_of(request: ForecastRequest) -> ForecastSpec:
+    """The forecast a validated request asks for (its sales are the request's own)."""
+    named = request.product_id is not None or request.product_ids is not None
     wanted = ([request.product_id] if request.product_id else []) + list(request.product_ids or [])
+    return ForecastSpec(
+        shop_id=request.shop_id, sales=request, product_ids=tuple(wanted) if named else None,
+        periods=request.periods, model=request.model, confidence_interval=request.confidence_interval,
+        frequency=request.frequency, event_days=tuple(sorted(day_number(e.date) for e in request.calendar_events)),
+        as_of_day=day_number(request.as_of) if request.as_of else None, product_id_first=bool(request.product_id))
+
+
+def requested_products(spec: ForecastSpec, sold: list[str]) -> list[str]:
+    """The products to answer for, in request order; 400 for one without sales."""
+    if spec.product_ids is None:
+        return sold
     known = set(sold)
-    for index, product_id in enumerate(wanted):
+    for index, product_id in enumerate(spec.product_ids):
         if product_id not in known:
-            field = "product_id" if request.product_id and index == 0 else (
-                f"product_ids[{index - (1 if request.product_id else 0)}]")
+            field = "product_id" if spec.product_id_first and index == 0 else (
+                f"product_ids[{index - (1 if spec.product_id_first else 0)}]")
             raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`", field=field)
-    return list(dict.fromkeys(wanted))
+    return list(dict.fromkeys(spec.product_ids))
 
 
 @dataclass
@@ -62,48 +98,45 @@ class Trained:
     trained_at: str
 
 
-def prepare(request: ForecastRequest, budget: WorkBudget) -> tuple[Panel, list[str], list[DataWarning]]:
-    """The request's panel, the products to answer for, and the data-rule warnings.
+def prepare(spec: ForecastSpec, budget: WorkBudget) -> tuple[Panel, list[str], list[DataWarning]]:
+    """The spec's panel, the products to answer for, and the data-rule warnings.
 
     The panel's size, the answer's and the last forecast date are checked before the panel is built.
     """
-    as_of_day = day_number(request.as_of) if request.as_of else None
-    sales, warnings = clean_sales(request, as_of_day=as_of_day, with_revenue=True)
+    sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
     if sales.size == 0:
         raise SmartShelfError("no sales rows left to learn from (all were after as_of)", field="sales")
-    step = infer_step(sales.day, request.frequency)
+    step = infer_step(sales.day, spec.frequency)
     first, last = int(sales.day.min()), int(sales.day.max())
     periods = (last - first) // step + 1
     budget.check("train", {"products": len(sales.product_ids), "periods of history": periods},
                  "split the products over several requests, send less history, or use POST /forecast/batch")
-    answered = len(sales.product_ids) if request.product_id is None and request.product_ids is None else (
-        len(request.product_ids or []) + (request.product_id is not None))
-    budget.check("answer", {"products": answered, "periods ahead": request.periods},
+    answered = len(sales.product_ids) if spec.product_ids is None else len(spec.product_ids)
+    budget.check("answer", {"products": answered, "periods ahead": spec.periods},
                  "ask for fewer products or periods per request, or use POST /forecast/batch")
-    if last - first - (last - first) % step + request.periods * step > LAST_DAY - first:
-        raise SmartShelfError(f"{request.periods} periods after the last sale ({from_day_number(last)}) run past "
+    if last - first - (last - first) % step + spec.periods * step > LAST_DAY - first:
+        raise SmartShelfError(f"{spec.periods} periods after the last sale ({from_day_number(last)}) run past "
                               "9999-12-31", field="periods")
-    events = {day_number(event.date) for event in request.calendar_events}
-    panel, repairs = build_panel(sales, request.frequency, events)
-    return panel, requested_products(request, first_seen(sales)), warnings + repair_warnings(repairs, panel.step)
+    panel, repairs = build_panel(sales, spec.frequency, set(spec.event_days))
+    return panel, requested_products(spec, first_seen(sales)), warnings + repair_warnings(repairs, panel.step)
 
 
-def train(request: ForecastRequest, panel: Panel, wanted: list[str]) -> Trained:
+def train(spec: ForecastSpec, panel: Panel, wanted: list[str]) -> Trained:
     """Backtest, select and fit (the expensive part)."""
-    families = AUTO_FAMILIES if request.model == "auto" else (request.model,)
-    model = AutoForecaster(families=families, horizon=request.periods).fit(panel)
+    families = AUTO_FAMILIES if spec.model == "auto" else (spec.model,)
+    model = AutoForecaster(families=families, horizon=spec.periods).fit(panel)
     observe_training(model.selection_.train_seconds)
     trained_at = utc_now_iso()
     return Trained(panel, model, wanted, trained_at)
 
 
-def respond(trained: Trained, request: ForecastRequest, warnings: list[DataWarning]) -> ForecastResponse:
+def respond(trained: Trained, spec: ForecastSpec, warnings: list[DataWarning]) -> ForecastResponse:
     """Forecasts with rules, intervals and drivers, from fitted models (cheap)."""
     panel, model = trained.panel, trained.model
     selection = model.selection_
     warnings = list(warnings)
-    forecast = model.predict(request.periods)
-    lower, upper, calibrated = model.intervals(forecast, request.confidence_interval)
+    forecast = model.predict(spec.periods)
+    lower, upper, calibrated = model.intervals(forecast, spec.confidence_interval)
     if not calibrated:
         warnings.append(DataWarning(
             code="intervals_uncalibrated", count=panel.n_products,
@@ -111,28 +144,28 @@ def respond(trained: Trained, request: ForecastRequest, warnings: list[DataWarni
             "not calibrated on this data.",
         ))
     index = {product_id: i for i, product_id in enumerate(panel.product_ids)}
-    dates = dates_of(panel.days(panel.n_periods, request.periods))
+    dates = dates_of(panel.days(panel.n_periods, spec.periods))
     rows = [index[p] for p in trained.wanted]
     weekday_patterns, trends = _weekday_patterns(panel), _trends(panel)
     return ForecastResponse(
-        forecasts=[_product(panel, model, i, forecast, lower, upper, dates, trained.trained_at, request,
+        forecasts=[_product(panel, model, i, forecast, lower, upper, dates, trained.trained_at, spec,
                             weekday_patterns, trends) for i in rows],
         meta=ForecastMeta(
-            shop_id=request.shop_id, total_products=len(rows), periods=request.periods,
-            frequency="daily" if panel.step == 1 else "weekly", confidence_interval=request.confidence_interval,
-            model=request.model, backtest_origins=len(selection.origins), backtest_horizon=selection.backtest_horizon,
+            shop_id=spec.shop_id, total_products=len(rows), periods=spec.periods,
+            frequency="daily" if panel.step == 1 else "weekly", confidence_interval=spec.confidence_interval,
+            model=spec.model, backtest_origins=len(selection.origins), backtest_horizon=selection.backtest_horizon,
         ),
         warnings=warnings,
     )
 
 
-def forecast_products(request: ForecastRequest, budget: WorkBudget) -> ForecastResponse:
-    """Forecast the requested products from the request's own history (no cache)."""
-    panel, wanted, warnings = prepare(request, budget)
-    return respond(train(request, panel, wanted), request, warnings)
+def forecast_products(spec: ForecastSpec, budget: WorkBudget) -> ForecastResponse:
+    """Forecast the requested products from the spec's own history (no cache)."""
+    panel, wanted, warnings = prepare(spec, budget)
+    return respond(train(spec, panel, wanted), spec, warnings)
 
 
-def _product_warnings(panel: Panel, i: int, method: str, request: ForecastRequest) -> list[DataWarning]:
+def _product_warnings(panel: Panel, i: int, method: str, spec: ForecastSpec) -> list[DataWarning]:
     observed = int(panel.observed[i])
     unit = "days" if panel.step == 1 else "weeks"
     warnings = []
@@ -142,9 +175,9 @@ def _product_warnings(panel: Panel, i: int, method: str, request: ForecastReques
     elif observed < MIN_PERIODS:
         warnings.append(DataWarning(code="short_history", count=observed,
                                     message=f"only {observed} {unit} of history: moving average, no backtest."))
-    elif request.model != "auto" and method != request.model:
+    elif spec.model != "auto" and method != spec.model:
         warnings.append(DataWarning(code="model_fallback", count=observed,
-                                    message=f"{request.model} needs more history than {observed} {unit}; "
+                                    message=f"{spec.model} needs more history than {observed} {unit}; "
                                     "used a moving average."))
     if observed < LIMITED[panel.step] and method != "zero":
         warnings.append(DataWarning(code="limited_history", count=observed,
@@ -197,7 +230,7 @@ def _number(value: float) -> float | None:
 
 
 def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, lower: np.ndarray,
-             upper: np.ndarray, dates: list[date], trained_at: str, request: ForecastRequest,
+             upper: np.ndarray, dates: list[date], trained_at: str, spec: ForecastSpec,
              weekday_patterns: list[str | None], trends: list[str | None]) -> ProductForecast:
     selection, method = model.selection_, model.method_[i]
     drivers = model.drivers(i)
@@ -211,7 +244,7 @@ def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, 
     short_term = _number(selection.short_term_rmse[i]) if own else None
     fingerprint = hashlib.sha256()
     fingerprint.update(panel.values[i, panel.start[i]:].tobytes())
-    fingerprint.update(f"{method}|{request.periods}|{panel.step}|{panel.first_day + panel.start[i]}".encode())
+    fingerprint.update(f"{method}|{spec.periods}|{panel.step}|{panel.first_day + panel.start[i]}".encode())
     return ProductForecast(
         product_id=panel.product_ids[i],
         predictions=[Prediction(date=d, predicted_qty=round(float(f), 3), lower_ci=round(float(lo), 3),
@@ -226,5 +259,5 @@ def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, 
         backtest=scores,
         drivers=drivers,
         history_periods=int(panel.observed[i]),
-        warnings=_product_warnings(panel, i, method, request),
+        warnings=_product_warnings(panel, i, method, spec),
     )

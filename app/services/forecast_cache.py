@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,13 +32,12 @@ from app.models.panel import Panel
 from app.schemas.common import DataWarning
 from app.schemas.forecast import (
     ForecastMeta,
-    ForecastRequest,
     ForecastResponse,
     ProductForecast,
     RealizedAccuracy,
 )
 from app.services import audit
-from app.services.forecast import Trained, prepare, respond, train
+from app.services.forecast import ForecastSpec, Trained, prepare, respond, train
 from app.utils.cache import Cache
 from app.utils.dates import dates_of, day_number
 from app.utils.errors import NotFoundError
@@ -55,12 +55,12 @@ def _digest(*parts: Any) -> str:
     return digest.hexdigest()[:32]
 
 
-def result_key(request: ForecastRequest, panel: Panel, row: int) -> str:
+def result_key(spec: ForecastSpec, panel: Panel, row: int) -> str:
     history = panel.values[row, panel.start[row]:]
     first_day = panel.first_day + int(panel.start[row]) * panel.step
-    events = sorted(day_number(e.date) for e in request.calendar_events)
-    return "ss:fc:" + _digest(request.shop_id, panel.product_ids[row], request.model, request.periods,
-                              request.confidence_interval, panel.step, first_day, __version__, events,
+    events = list(spec.event_days)  # sorted day numbers, digested as the list they always were
+    return "ss:fc:" + _digest(spec.shop_id, panel.product_ids[row], spec.model, spec.periods,
+                              spec.confidence_interval, panel.step, first_day, __version__, events,
                               history.tobytes())
 
 
@@ -180,99 +180,129 @@ def _write_or_log(path: Path, payload: Any) -> None:
         log.error("store_write_failed", file=path.name, error=exc.strerror)
 
 
-def cached_forecast(request: ForecastRequest, settings: Settings, cache: Cache, signing_key: str,
+def cached_forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: str,
                     clock: Callable[[], float] = time.time) -> ForecastResponse:
     """Forecast through cache -> disk -> training; see the module docstring. `clock` (seconds since the
     epoch) dates a stored artifact's age."""
-    panel, wanted, warnings = prepare(request, WorkBudget(settings))
+    panel, wanted, warnings = prepare(spec, WorkBudget(settings))
     index = {p: i for i, p in enumerate(panel.product_ids)}
-    keys = [result_key(request, panel, index[p]) for p in wanted]
-    latest = [latest_key(request.shop_id, p) for p in wanted]
+    keys = [result_key(spec, panel, index[p]) for p in wanted]
+    latest = [latest_key(spec.shop_id, p) for p in wanted]
     fetched = cache.get_many(keys + latest)
     hits, previous_raw = fetched[: len(keys)], fetched[len(keys):]
     # the latest forecast only matters when it is not this very answer (a repeat has nothing to score)
     previous = [None if raw is not None and raw == hit else
-                ProductForecast.model_validate_json(raw) if raw is not None else _disk_latest(settings, request, p)
+                ProductForecast.model_validate_json(raw) if raw is not None else _disk_latest(settings, spec, p)
                 for raw, hit, p in zip(previous_raw, hits, wanted, strict=True)]
-    response = _response_from(hits, request, panel, warnings)
+    response = _response_from(hits, spec, panel, warnings)
     if response is None:
         artifact = artifact_id(keys)
         with cache.single_flight(f"ss:flight:{artifact}"):
-            response = _from_cache(cache, keys, request, panel, warnings)
+            response = _from_cache(cache, keys, spec, panel, warnings)
             if response is None:
-                response = _from_disk_or_training(request, settings, panel, wanted, warnings, artifact, signing_key,
+                response = _from_disk_or_training(spec, settings, panel, wanted, warnings, artifact, signing_key,
                                                   clock)
                 ttl = settings.model_cache_days * 86400
                 entries = {k: f.model_dump_json().encode() for k, f in zip(keys, response.forecasts, strict=True)}
                 cache.set_many({**entries, **{lk: f.model_dump_json().encode()
                                               for lk, f in zip(latest, response.forecasts, strict=True)}}, ttl)
                 for forecast in response.forecasts:
-                    _write_or_log(_latest_path(settings, request.shop_id, forecast.product_id),
+                    _write_or_log(_latest_path(settings, spec.shop_id, forecast.product_id),
                                   {**forecast.model_dump(mode="json"),  # the model ignores `history` on reading
-                                   "history": _history_tail(panel, index[forecast.product_id], request.periods)})
-    _monitor(response, previous, panel, settings, request.shop_id)
+                                   "history": _history_tail(panel, index[forecast.product_id], spec.periods)})
+    _monitor(response, previous, panel, settings, spec.shop_id)
     FORECAST_CACHE.labels(response.meta.cache).inc()
     return response
 
 
-def _disk_latest(settings: Settings, request: ForecastRequest, product_id: str) -> ProductForecast | None:
-    raw = _read_json(_latest_path(settings, request.shop_id, product_id))
+@dataclass(frozen=True)
+class ForecastArrays:
+    """A cached forecast as numbers, for services that compute with it (reorder), not serve it.
+
+    Row i is `product_ids[i]`, in the spec's product order. The values are the answer's own
+    (`predicted_qty` rounded as in its JSON), so a hit, a stored model and a fresh training give
+    the same numbers.
+    """
+
+    product_ids: list[str]
+    forecast: np.ndarray  # float64[n, periods], predicted_qty
+    short_term_rmse: np.ndarray  # float64[n], NaN where the chosen method has none
+    methods: list[str]
+    cache: Literal["hit", "disk", "miss", "off"]
+    warnings: list[DataWarning]
+
+
+def forecast_arrays(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: str,
+                    clock: Callable[[], float] = time.time) -> ForecastArrays:
+    """`cached_forecast` as arrays: the same keys, cached entries, monitoring and answer."""
+    response = cached_forecast(spec, settings, cache, signing_key, clock)
+    forecasts = response.forecasts
+    n = len(forecasts)
+    values = np.fromiter((p.predicted_qty for f in forecasts for p in f.predictions), np.float64, n * spec.periods)
+    rmse = np.fromiter((np.nan if f.short_term_rmse is None else f.short_term_rmse for f in forecasts), np.float64, n)
+    return ForecastArrays(product_ids=[f.product_id for f in forecasts], forecast=values.reshape(n, spec.periods),
+                          short_term_rmse=rmse, methods=[f.method for f in forecasts], cache=response.meta.cache,
+                          warnings=response.warnings)
+
+
+def _disk_latest(settings: Settings, spec: ForecastSpec, product_id: str) -> ProductForecast | None:
+    raw = _read_json(_latest_path(settings, spec.shop_id, product_id))
     return ProductForecast.model_validate(raw) if raw is not None else None
 
 
-def _from_cache(cache: Cache, keys: list[str], request: ForecastRequest, panel: Panel,
+def _from_cache(cache: Cache, keys: list[str], spec: ForecastSpec, panel: Panel,
                 warnings: list[DataWarning]) -> ForecastResponse | None:
-    return _response_from(cache.get_many(keys), request, panel, warnings)
+    return _response_from(cache.get_many(keys), spec, panel, warnings)
 
 
-def _response_from(hits: list[bytes | None], request: ForecastRequest, panel: Panel,
+def _response_from(hits: list[bytes | None], spec: ForecastSpec, panel: Panel,
                    warnings: list[DataWarning]) -> ForecastResponse | None:
     if any(hit is None for hit in hits):
         return None
     forecasts = [ProductForecast.model_validate_json(hit) for hit in hits if hit is not None]
-    return _response(forecasts, request, panel, warnings, "hit")
+    return _response(forecasts, spec, panel, warnings, "hit")
 
 
-def _response(forecasts: list[ProductForecast], request: ForecastRequest, panel: Panel,
+def _response(forecasts: list[ProductForecast], spec: ForecastSpec, panel: Panel,
               warnings: list[DataWarning], cache_state: Literal["hit", "disk", "miss", "off"]) -> ForecastResponse:
     return ForecastResponse(
         forecasts=forecasts,
-        meta=ForecastMeta(shop_id=request.shop_id, total_products=len(forecasts), periods=request.periods,
+        meta=ForecastMeta(shop_id=spec.shop_id, total_products=len(forecasts), periods=spec.periods,
                           frequency="daily" if panel.step == 1 else "weekly",
-                          confidence_interval=request.confidence_interval, model=request.model,
+                          confidence_interval=spec.confidence_interval, model=spec.model,
                           backtest_origins=0, backtest_horizon=0, cache=cache_state),
         warnings=warnings,
     )
 
 
-def _from_disk_or_training(request: ForecastRequest, settings: Settings, panel: Panel, wanted: list[str],
+def _from_disk_or_training(spec: ForecastSpec, settings: Settings, panel: Panel, wanted: list[str],
                            warnings: list[DataWarning], artifact_id: str, signing_key: str,
                            clock: Callable[[], float] = time.time) -> ForecastResponse:
     fresh_seconds = settings.model_cache_days * 86400
     try:
-        trained, meta = store.load(settings.model_dir, request.shop_id, artifact_id, signing_key)
+        trained, meta = store.load(settings.model_dir, spec.shop_id, artifact_id, signing_key)
         if clock() - float(meta.get("saved_at", 0)) > fresh_seconds:
             raise store.ArtifactRejected(f"older than MODEL_CACHE_DAYS={settings.model_cache_days}")
         if not isinstance(trained, Trained) or not isinstance(getattr(trained, "model", None), AutoForecaster):
             raise store.ArtifactRejected("not a forecast artifact (or one of an earlier layout)")
-        response = respond(trained, request, warnings)
+        response = respond(trained, spec, warnings)
         response.meta.cache = "disk"
         return response
     except store.ArtifactRejected as rejected:
         if not str(rejected).startswith("missing"):
             log.warning("artifact_rejected", artifact_id=artifact_id, reason=str(rejected))
-    trained = train(request, panel, wanted)
-    response = respond(trained, request, warnings)
+    trained = train(spec, panel, wanted)
+    response = respond(trained, spec, warnings)
     response.meta.cache = "miss"
     try:
-        store.save(settings.model_dir, request.shop_id, artifact_id, trained,
-                   {"product_ids": wanted, "model": request.model, "periods": request.periods,
+        store.save(settings.model_dir, spec.shop_id, artifact_id, trained,
+                   {"product_ids": wanted, "model": spec.model, "periods": spec.periods,
                     "methods": sorted(set(trained.model.selection_.method)), "trained_at": trained.trained_at,
                     "model_versions": {f.product_id: f.model_version for f in response.forecasts}}, signing_key)
     except OSError as exc:  # a full or read-only disk must not fail the answer; reported in logs
         log.error("artifact_not_saved", artifact_id=artifact_id, error=exc.strerror)
     audit.append(settings.model_dir, "model_trained", {
-        "shop_id": request.shop_id, "artifact_id": artifact_id, "trained_at": trained.trained_at,
+        "shop_id": spec.shop_id, "artifact_id": artifact_id, "trained_at": trained.trained_at,
         "model_versions": {f.product_id: f.model_version for f in response.forecasts}})
     return response
 

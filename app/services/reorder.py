@@ -22,14 +22,14 @@ variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
 import numpy as np
 
 from app.config import Settings
-from app.schemas.forecast import ForecastRequest
 from app.schemas.reorder import (
     ReorderMeta,
     ReorderRecommendation,
     ReorderRequest,
     ReorderResponse,
 )
-from app.services.forecast_cache import cached_forecast
+from app.services.forecast import ForecastSpec
+from app.services.forecast_cache import forecast_arrays
 from app.services.inventory_math import eoq, round_order, safety_stock, undershoot, z_score
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number, from_day_number
@@ -72,8 +72,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                                "send fewer inventory rows per request")
     lead = np.array([item.lead_time_days for item in items], dtype=np.int64)
     protection = np.maximum(lead + request.review_days - 1, 1)
-    sales, warnings = clean_sales(request, product_ids,
-                                  day_number(request.as_of) if request.as_of else None, "inventory", with_revenue=True)
+    as_of_day = day_number(request.as_of) if request.as_of else None
+    sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory", with_revenue=True)
     sold = np.bincount(sales.product, minlength=len(sales.product_ids))[:n] > 0
     last_day = int(sales.day.max()) if sales.size else day_number(request.as_of or from_day_number(0))
     horizon = int(min(365, max(protection.max(), 28)))
@@ -83,23 +83,21 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     methods = ["none"] * n
     cache_state = "off"
     if sold.any():
-        # model_construct: every field below is already validated (the sales are the request's own
-        # sales); validating 100k values again would cost more than the whole cached answer
-        forecast_request = ForecastRequest.model_construct(
-            shop_id=request.shop_id, product_id=None,
-            product_ids=[p for p, s in zip(product_ids, sold, strict=True) if s],
-            periods=horizon, model="auto", confidence_interval=request.service_level, frequency="daily",
-            calendar_events=[], as_of=request.as_of).share_sales(request)
-        answer = cached_forecast(forecast_request, settings, cache, signing_key)
-        cache_state = answer.meta.cache
+        # the same cache keys as POST /forecast of these products, horizon and level: a hit either way
+        spec = ForecastSpec(shop_id=request.shop_id, sales=request,
+                            product_ids=tuple(p for p, s in zip(product_ids, sold, strict=True) if s),
+                            periods=horizon, model="auto", confidence_interval=request.service_level,
+                            frequency="daily", as_of_day=as_of_day)
+        answer = forecast_arrays(spec, settings, cache, signing_key)
+        cache_state = answer.cache
         seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once
         warnings += [w for w in answer.warnings if w.code not in seen]
         index = {p: i for i, p in enumerate(product_ids)}
-        for product in answer.forecasts:
-            i = index[product.product_id]
-            forecast[i] = [p.predicted_qty for p in product.predictions]
-            daily_sd[i] = product.short_term_rmse if product.short_term_rmse is not None else np.nan
-            methods[i] = product.method
+        rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
+        forecast[rows] = answer.forecast
+        daily_sd[rows] = answer.short_term_rmse
+        for row, method in zip(rows, answer.methods, strict=True):
+            methods[row] = method
     history = daily_net_units(sales, n, last_day - 363, 364)
     recent_sd = history[:, -28:].std(axis=1)
     daily_sd = np.where(np.isfinite(daily_sd) & (daily_sd > 0), daily_sd, recent_sd)

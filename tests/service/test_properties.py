@@ -18,7 +18,7 @@ from app.schemas.forecast import ForecastRequest
 from app.schemas.insights import InsightsRequest
 from app.schemas.promotions import PromotionsRequest
 from app.services.at_risk import find_at_risk
-from app.services.forecast import forecast_products
+from app.services.forecast import forecast_products, spec_of
 from app.services.insights import summarise_sales
 from app.services.promotions import plan_promotions
 from tests.support.budget import BUDGET
@@ -68,13 +68,13 @@ def test_at_risk_scores_in_unit_interval_and_independent_of_row_order(shop, data
 def test_forecast_intervals_are_ordered_non_negative_and_row_order_free(shop, periods, level, data):
     _, sales = shop
     body = {"shop_id": "s", "sales": sales, "periods": periods, "confidence_interval": level}
-    answer = forecast_products(ForecastRequest.model_validate(body), BUDGET)
+    answer = forecast_products(spec_of(ForecastRequest.model_validate(body)), BUDGET)
     for forecast in answer.forecasts:
         assert len(forecast.predictions) == periods
         for p in forecast.predictions:
             assert 0 <= p.lower_ci <= p.predicted_qty <= p.upper_ci
-    shuffled = forecast_products(ForecastRequest.model_validate(
-        {**body, "sales": data.draw(st.permutations(sales))}), BUDGET)
+    shuffled = forecast_products(spec_of(ForecastRequest.model_validate(
+        {**body, "sales": data.draw(st.permutations(sales))})), BUDGET)
     by_product = {f.product_id: f for f in shuffled.forecasts}
     for a in answer.forecasts:
         b = by_product[a.product_id]

@@ -7,14 +7,14 @@ import pytest
 
 from app.models import metrics
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
-from app.services.forecast import forecast_products
+from app.services.forecast import forecast_products, spec_of
 from app.utils.errors import SmartShelfError
 from tests.conftest import sales_rows
 from tests.support.budget import BUDGET
 
 
 def run(sales: list[dict], **body):
-    return forecast_products(ForecastRequest.model_validate({"shop_id": "s", "sales": sales, **body}), BUDGET)
+    return forecast_products(spec_of(ForecastRequest.model_validate({"shop_id": "s", "sales": sales, **body})), BUDGET)
 
 
 def daily(product_id: str, values, start: date = date(2025, 1, 1)) -> list[dict]:
@@ -45,7 +45,7 @@ def test_auto_beats_seasonal_naive_on_real_store_item_series(store_item):
 
 
 def test_every_forecast_has_ordered_non_negative_intervals_and_dates():
-    response = forecast_products(ForecastRequest.model_validate(FORECAST_EXAMPLE), BUDGET)
+    response = forecast_products(spec_of(ForecastRequest.model_validate(FORECAST_EXAMPLE)), BUDGET)
     forecast = response.forecasts[0]
     assert len(forecast.predictions) == 14
     assert forecast.predictions[0].date == date(2025, 11, 14)  # the day after the last sale
@@ -57,8 +57,8 @@ def test_every_forecast_has_ordered_non_negative_intervals_and_dates():
 
 
 def test_same_request_same_answer():
-    first = forecast_products(ForecastRequest.model_validate(FORECAST_EXAMPLE), BUDGET).forecasts[0]
-    second = forecast_products(ForecastRequest.model_validate(FORECAST_EXAMPLE), BUDGET).forecasts[0]
+    first = forecast_products(spec_of(ForecastRequest.model_validate(FORECAST_EXAMPLE)), BUDGET).forecasts[0]
+    second = forecast_products(spec_of(ForecastRequest.model_validate(FORECAST_EXAMPLE)), BUDGET).forecasts[0]
     assert first.predictions == second.predictions
     assert first.model_version == second.model_version and first.method == second.method
 
@@ -66,8 +66,8 @@ def test_same_request_same_answer():
 def test_model_version_changes_with_the_history():
     changed = dict(FORECAST_EXAMPLE, sales=[*FORECAST_EXAMPLE["sales"][:-1], {
         "product_id": "p001", "date": FORECAST_EXAMPLE["sales"][-1]["date"], "qty": 99.0}])
-    a = forecast_products(ForecastRequest.model_validate(FORECAST_EXAMPLE), BUDGET).forecasts[0]
-    b = forecast_products(ForecastRequest.model_validate(changed), BUDGET).forecasts[0]
+    a = forecast_products(spec_of(ForecastRequest.model_validate(FORECAST_EXAMPLE)), BUDGET).forecasts[0]
+    b = forecast_products(spec_of(ForecastRequest.model_validate(changed)), BUDGET).forecasts[0]
     assert a.model_version != b.model_version
 
 

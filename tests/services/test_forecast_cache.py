@@ -19,6 +19,7 @@ from app.main import create_app
 from app.models import store
 from app.schemas.forecast import ForecastRequest
 from app.services import forecast_cache
+from app.services.forecast import spec_of
 from app.utils.cache import make_cache
 
 PREFIX = "/api/v1/smart-shelf"
@@ -104,7 +105,7 @@ def test_tampered_artifact_is_refused_and_retrained(client, redis_url, tmp_path,
 
 def test_artifact_older_than_model_cache_days_is_retrained(tmp_path):
     settings = Settings(_env_file=None, model_dir=str(tmp_path / "models"), model_cache_days=7)  # type: ignore[call-arg]
-    request = ForecastRequest.model_validate(body())
+    request = spec_of(ForecastRequest.model_validate(body()))
     saved_at = time.time()
     first = forecast_cache.cached_forecast(request, settings, make_cache(None), "test-key", clock=lambda: saved_at)
     assert first.meta.cache == "miss"
@@ -278,3 +279,19 @@ def test_full_model_dir_still_answers_logs_it_and_leaves_no_partial_artifact(ful
         present = {f.name for f in folder.iterdir()} & parts
         assert present in (set(), parts), folder  # an artifact is complete or absent
     assert not list(full_disk.rglob(".*"))  # no temporary file or staging folder left behind
+
+
+def test_forecast_arrays_are_the_cached_answer_as_numbers(tmp_path):
+    settings = Settings(_env_file=None, model_dir=str(tmp_path / "models"))  # type: ignore[call-arg]
+    cache = make_cache(None)
+    spec = spec_of(ForecastRequest.model_validate(body()))
+    answer = forecast_cache.cached_forecast(spec, settings, cache, "test-key")
+    arrays = forecast_cache.forecast_arrays(spec, settings, cache, "test-key")
+    assert (answer.meta.cache, arrays.cache) == ("miss", "hit")
+    assert arrays.product_ids == [f.product_id for f in answer.forecasts]
+    assert arrays.methods == [f.method for f in answer.forecasts]
+    assert arrays.forecast.shape == (len(answer.forecasts), spec.periods)
+    np.testing.assert_array_equal(arrays.forecast, [[p.predicted_qty for p in f.predictions]
+                                                    for f in answer.forecasts])
+    np.testing.assert_array_equal(arrays.short_term_rmse, [np.nan if f.short_term_rmse is None else
+                                                           f.short_term_rmse for f in answer.forecasts])

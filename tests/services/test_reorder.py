@@ -108,6 +108,22 @@ def test_repeated_reorder_reuses_cached_forecasts(client):
     assert answer["recommendations"] == again["recommendations"]
 
 
+def test_reorder_after_a_forecast_of_the_same_history_is_a_cache_hit(client):
+    body = {**REORDER_EXAMPLE, "shop_id": "reorder_after_forecast"}
+    sold = {row["product_id"] for row in body["sales"]}
+    products = [item["product_id"] for item in body["inventory"] if item["product_id"] in sold]
+    protection = max(max(item.get("lead_time_days", 7) + body.get("review_days", 1) - 1, 1)
+                     for item in body["inventory"])
+    forecast = client.post(f"{PREFIX}/forecast", json={
+        "shop_id": body["shop_id"], "sales": body["sales"], "product_ids": products, "frequency": "daily",
+        "periods": min(365, max(protection, 28)), "confidence_interval": body["service_level"]})
+    assert forecast.status_code == 200 and forecast.json()["meta"]["cache"] == "miss"
+    answer = client.post(f"{PREFIX}/reorder", json=body).json()
+    assert answer["meta"]["forecast_cache"] == "hit"
+    methods = {f["product_id"]: f["method"] for f in forecast.json()["forecasts"]}
+    assert {r["product_id"]: r["forecast_method"] for r in answer["recommendations"]} == methods
+
+
 def test_each_data_rule_is_reported_once(client):
     sales = _sales("a", 10)
     body = {"shop_id": "s", "sales": [*sales, sales[0]], "inventory": [_item("a", 20)]}
