@@ -10,9 +10,9 @@ from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
 from app.schemas.sales import sales_examples
 from app.services.jobs import read_job, submit_forecast_batch
 from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
-from app.utils.sales_upload import SalesRoute, uploaded_sales
+from app.utils.sales_upload import BatchSalesRoute, uploaded_sales
 
-router = APIRouter(tags=["jobs"], route_class=SalesRoute)
+router = APIRouter(tags=["jobs"], route_class=BatchSalesRoute)
 
 
 @router.post(

@@ -98,12 +98,21 @@ def _check_numbers(values: np.ndarray, column: str, name: str, required: bool) -
         raise CsvError(f"{name} line {line}, column {column}: {problem}", field="sales")
 
 
-def read_sales_csv(data: bytes, name: str, max_bytes: int) -> SalesBlock:
-    """Parse an uploaded sales CSV (plain or gzip) into a block, or raise `CsvError` / 413."""
+def read_sales_csv(data: bytes, name: str, max_bytes: int, max_lines: tuple[int, str]) -> SalesBlock:
+    """Parse an uploaded sales CSV (plain or gzip) into a block, or raise `CsvError` / 413.
+
+    `max_lines` is (the most data lines the endpoint takes, the setting's name): counted on the
+    bytes before the reader starts, so an oversize file costs a byte count, not a parse.
+    """
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, name, max_bytes)
     elif len(data) > max_bytes:
         raise UploadTooLargeError(f"{name} is over MAX_CSV_BYTES={max_bytes} bytes; split the upload",
+                                  field="sales")
+    limit, setting = max_lines
+    lines = data.count(b"\n") + (not data.endswith(b"\n")) - 1  # less the header
+    if lines > limit:
+        raise UploadTooLargeError(f"{name} has {lines} lines, over {setting}={limit}; split the upload",
                                   field="sales")
     if not data.strip():
         raise CsvError(f"{name} is empty: send a header line product_id,date,qty[,revenue] and one line per sale",

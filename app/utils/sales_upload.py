@@ -24,7 +24,8 @@ def _missing(part: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"type": "missing", "loc": ("body", part), "msg": message, "input": None}])
 
 
-async def multipart_as_json(request: Request, max_csv_bytes: int, max_part_bytes: int) -> FastJSONRequest:
+async def multipart_as_json(request: Request, max_csv_bytes: int, max_part_bytes: int,
+                            max_lines: tuple[int, str]) -> FastJSONRequest:
     """The form's `request` part as a JSON request, with its `sales` CSV parsed onto `state.sales_upload`."""
     form = await request.form(max_files=2, max_fields=2, max_part_size=max_part_bytes)
     try:
@@ -42,7 +43,8 @@ async def multipart_as_json(request: Request, max_csv_bytes: int, max_part_bytes
             raise RequestValidationError([{"type": "json_invalid", "loc": ("body", "request"), "input": None,
                                            "msg": f"the `request` part is not JSON: {exc}"}]) from exc
         name = sales.filename or "sales.csv"
-        block: SalesBlock = await run_in_threadpool(read_sales_csv, await sales.read(), name, max_csv_bytes)
+        block: SalesBlock = await run_in_threadpool(read_sales_csv, await sales.read(), name, max_csv_bytes,
+                                                    max_lines)
     finally:
         await form.close()
     scope = dict(request.scope)
@@ -67,10 +69,20 @@ def uploaded_sales(request: Request) -> SalesBlock | None:
 
 
 class SalesRoute(FastJSONRoute):
-    """Routes whose sales may also come as a CSV upload (multipart/form-data)."""
+    """Routes whose sales may also come as a CSV upload (multipart/form-data), at most
+    MAX_PAYLOAD_ROWS lines (`line_limit` names the setting)."""
+
+    line_limit = "max_payload_rows"
 
     async def prepare(self, request: Request) -> Request:
         if is_multipart(request):
             settings = request.app.state.settings
-            return await multipart_as_json(request, settings.max_csv_bytes, settings.max_body_bytes)
+            max_lines = (getattr(settings, self.line_limit), self.line_limit.upper())
+            return await multipart_as_json(request, settings.max_csv_bytes, settings.max_body_bytes, max_lines)
         return await super().prepare(request)
+
+
+class BatchSalesRoute(SalesRoute):
+    """Batch routes: uploads of up to BATCH_MAX_ROWS lines."""
+
+    line_limit = "batch_max_rows"

@@ -257,8 +257,21 @@ def test_limits_count_values_whatever_their_form(fresh, form):
     assert send(rows[:40]).status_code == 200
     over = send(rows)
     assert over.status_code == 413
-    assert "41 values (calendar_events=0, product_ids=0, sales=41) exceed MAX_PAYLOAD_ROWS=40" in \
-        over.json()["message"]
+    words = ("41 lines, over MAX_PAYLOAD_ROWS=40" if form == "csv"  # counted before the CSV is parsed
+             else "41 values (calendar_events=0, product_ids=0, sales=41) exceed MAX_PAYLOAD_ROWS=40")
+    assert words in over.json()["message"]
+
+
+def test_an_upload_over_the_line_limit_is_refused_before_it_is_parsed(fresh):
+    api = fresh(max_payload_rows=40, batch_max_rows=60)
+    lines = b"".join(b"p1,2025-01-%02d,1\n" % (1 + k % 28) for k in range(50))
+    forecast = upload(api, f"{PREFIX}/forecast", {"shop_id": "s"}, b"product_id,date,qty\n" + lines)
+    assert forecast.status_code == 413 and "50 lines, over MAX_PAYLOAD_ROWS=40" in forecast.json()["message"]
+    batch = upload(api, f"{PREFIX}/forecast/batch", {"shop_id": "s"}, b"product_id,date,qty\n" + lines)
+    assert batch.status_code == 202, batch.text  # the batch limit is BATCH_MAX_ROWS
+    more = b"".join(b"p2,2025-01-%02d,1\n" % (1 + k % 28) for k in range(11))
+    refused = upload(api, f"{PREFIX}/forecast/batch", {"shop_id": "s"}, b"product_id,date,qty\n" + lines + more)
+    assert refused.status_code == 413 and "61 lines, over BATCH_MAX_ROWS=60" in refused.json()["message"]
 
 
 def test_a_series_null_counts_as_a_value_for_the_limit(fresh):
