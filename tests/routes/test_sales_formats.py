@@ -224,6 +224,25 @@ def test_malformed_csv_is_422_naming_line_and_column(client, csv, words):
     assert words in response.json()["message"], response.json()["message"]
 
 
+def test_csv_ids_stay_text_and_odd_headers_are_read(client):
+    """'00042' is not 42, 'NA' is an id, and quoted or spaced header names are names."""
+    csv = (b'"product_id" , "date", qty\n00042,2025-11-01,3\nNA,2025-11-01,1\n042,2025-11-02,5\n')
+    answer = upload(client, f"{PREFIX}/forecast", {"shop_id": "s", "periods": 1}, csv)
+    assert answer.status_code == 200, answer.text
+    assert [f["product_id"] for f in answer.json()["forecasts"]] == ["00042", "NA", "042"]
+    bad = upload(client, f"{PREFIX}/forecast", {"shop_id": "s"}, b"product_id , date ,qty\np1,2025-11-01,x\n")
+    assert bad.status_code == 422 and "line 2, column qty: 'x' is not a number" in bad.json()["message"]
+
+
+def test_a_gzip_file_cut_short_is_422_and_concatenated_members_are_all_read(client):
+    whole = gzip.compress(GOOD_CSV)
+    cut = upload(client, f"{PREFIX}/forecast", {"shop_id": "s"}, whole[:-12])
+    assert cut.status_code == 422 and "cut short" in cut.json()["message"]
+    two = gzip.compress(GOOD_CSV) + gzip.compress(b"p2,2025-11-01,7\np2,2025-11-02,8\n")
+    answer = upload(client, f"{PREFIX}/forecast", {"shop_id": "s", "periods": 1}, two)
+    assert answer.status_code == 200 and [f["product_id"] for f in answer.json()["forecasts"]] == ["p1", "p2"]
+
+
 def test_a_csv_upload_without_its_parts_is_422_naming_the_part(client):
     only_csv = client.post(f"{PREFIX}/forecast", files={"sales": ("sales.csv", GOOD_CSV, "text/csv")})
     assert only_csv.status_code == 422 and only_csv.json()["detail"][0]["field"] == "request"
