@@ -26,12 +26,12 @@ import structlog
 from pydantic import ValidationError
 
 from app.config import Settings
+from app.models.panel import infer_step
 from app.schemas.forecast import ForecastRequest
 from app.services import audit
 from app.services.backend_contract import Backend, BackendError, idempotency_key
 from app.services.forecast import requested_products, spec_of
 from app.services.forecast_cache import cached_forecast
-from app.services.forecast_panel import infer_step
 from app.services.job_records import (
     BackendChunkSpec,
     ChunkError,
@@ -49,7 +49,7 @@ from app.utils.cache import Cache
 from app.utils.dates import utc_now_iso
 from app.utils.errors import SmartShelfError
 from app.utils.sales_blocks import block_of
-from app.utils.sales_frame import SalesColumns, first_seen, sales_columns
+from app.utils.sales_frame import SalesColumns, drop_old_rows, first_seen, sales_columns
 from app.utils.work_budget import WorkBudget, WorkBudgetExceeded
 
 log = structlog.get_logger(__name__)
@@ -105,6 +105,7 @@ def _check_budget(request: ForecastRequest, sales: SalesColumns, n_products: int
     """A chunk trains within MAX_TRAIN_CELLS, and the whole answer stays within BATCH_MAX_ROWS values."""
     if sales.size == 0:
         return
+    sales, _ = drop_old_rows(sales)  # as each chunk will: a stray row from decades ago sizes nothing
     periods = (int(sales.day.max()) - int(sales.day.min())) // infer_step(sales.day, request.frequency) + 1
     budget = WorkBudget(settings)
     budget.check("train", {"products per chunk": min(n_products, settings.batch_chunk_size),

@@ -8,10 +8,8 @@
   as zero demand (`negative_periods_clipped`).
 """
 
-from app.models.panel import PanelRepairs, infer_step
+from app.models.panel import PanelRepairs
 from app.schemas.common import DataWarning
-
-__all__ = ["infer_step", "repair_warnings"]  # infer_step: app/tasks/batch.py sizes a batch with it
 
 
 def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:

@@ -38,12 +38,18 @@ class Hashes(Protocol):
     def hdel(self, key: str, fields: list[str]) -> None: ...
 
 
+def _evictable(key: str) -> bool:
+    """Inputs of chunks not yet run and the job index are never dropped to make room: a queued job
+    must still find its input, and the job list must list every kept job."""
+    return key != INDEX and not key.endswith(":input")
+
+
 class MemoryHashes:
     """Dict-of-dicts with per-key expiry and a size bound, for one process.
 
     Over `max_bytes` of stored values, the hashes written least recently are dropped first (the
-    oldest finished jobs' results and states); expired hashes are swept on every write, so memory
-    comes back without a reader having to touch them.
+    oldest jobs' results and states; never a chunk input still to run, nor the index); expired
+    hashes are swept on every write, so memory comes back without a reader having to touch them.
     """
 
     def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
@@ -80,8 +86,11 @@ class MemoryHashes:
         now = time.monotonic()
         for stale in [k for k, (expires, _) in self._data.items() if expires < now]:
             self._drop(stale)
-        while self._bytes > self._max_bytes and len(self._data) > 1:
-            self._drop(next(iter(self._data)))  # `key` was just moved to the end: it goes last
+        while self._bytes > self._max_bytes:
+            victim = next((k for k in self._data if k != key and _evictable(k)), None)
+            if victim is None:
+                break
+            self._drop(victim)
 
     def hset(self, key: str, field: str, value: bytes, ttl: float) -> None:
         with self._lock:

@@ -32,7 +32,7 @@ class MemoryCache:
         self._max_bytes = max_bytes
         self._bytes = 0
         self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}  # key -> (lock, callers holding or waiting)
 
     @property
     def available(self) -> bool:
@@ -73,11 +73,21 @@ class MemoryCache:
 
     @contextmanager
     def single_flight(self, key: str) -> Iterator[None]:
-        """Only one caller at a time runs the block for `key`; the others wait for it."""
+        """Only one caller at a time runs the block for `key`; the others wait for it. A key's lock
+        lives only while someone holds or waits for it, so locks do not pile up."""
         with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            yield
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users > 1:
+                    self._locks[key] = (lock, users - 1)
+                else:
+                    del self._locks[key]
 
     def close(self) -> None:
         return None

@@ -76,3 +76,11 @@ def test_at_risk_near_9999_reports_no_stockout_date_instead_of_failing(client):
     response = client.post(f"{PREFIX}/at-risk", json=body)
     assert response.status_code == 200, response.text
     assert response.json()["at_risk"][0]["stockout_date"] is None
+
+
+def test_a_stray_row_from_decades_ago_does_not_size_a_batch(client, settings):
+    settings.batch_chunk_size = 300
+    sales = [{"product_id": f"p{k}", "date": _day(k % 400), "qty": 1} for k in range(3000)]
+    sales.append({"product_id": "p1", "date": "1996-01-01", "qty": 1})  # dropped as old_sales by every chunk
+    response = client.post(f"{PREFIX}/forecast/batch", json={"shop_id": "s", "sales": sales})
+    assert response.status_code == 202, response.text

@@ -87,3 +87,22 @@ def test_the_embedded_default_runs_a_housekeeper_and_redis_mode_does_not(tmp_pat
     shared = Settings(model_dir=str(tmp_path / "b"), redis_url=redis_url, _env_file=None)  # type: ignore[call-arg]
     with TestClient(create_app(shared)) as api:
         assert api.app.state.housekeeper is None  # type: ignore[attr-defined]
+
+
+def test_a_queued_jobs_input_and_the_job_index_are_never_evicted():
+    jobs = JobStore(MemoryHashes(max_bytes=20_000), ttl_seconds=3600)
+    meta = {"kind": "forecast_batch", "shop_id": "s", "chunks": 1, "total": 1, "chunk_products": [1]}
+    jobs.create("queued", meta, inputs=[b"q" * 8000])
+    for k in range(10):
+        jobs.create(f"done{k}", meta)
+        jobs.finish_chunk(f"done{k}", 0, {"errors": []}, [{"predictions": ["x" * 3000]}])
+    assert jobs.chunk_input("queued", 0) == b"q" * 8000
+    assert {job_id for job_id, _ in jobs.recent()} >= {"queued", "done9"}
+
+
+def test_single_flight_locks_do_not_pile_up():
+    cache = MemoryCache()
+    for k in range(100):
+        with cache.single_flight(f"artifact-{k}"):
+            pass
+    assert cache._locks == {}
