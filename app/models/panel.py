@@ -81,6 +81,12 @@ class PanelRepairs:
     negative_products: list[str]  # up to 20 products with such a period, in product order
 
 
+def history_periods(days: np.ndarray, frequency: str) -> tuple[int, int]:
+    """(step, periods from the first to the last day): the panel's width, known before it is built."""
+    step = infer_step(days, frequency)
+    return step, (int(days.max()) - int(days.min())) // step + 1
+
+
 def build_panel(sales: SalesColumns, frequency: str, event_days: set[int]) -> tuple[Panel, PanelRepairs]:
     """One row per product in `sales`, in product id order, columns from the first to the last period.
 

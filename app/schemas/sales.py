@@ -205,14 +205,15 @@ class SalesPayload(StrictModel):
         return self.sales_values() > 0
 
 
-def rows_to_series(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Example rows (one per product and day) as series, products in order of their first row."""
+def rows_to_series(rows: list[dict[str, Any]], step: int = 1) -> list[dict[str, Any]]:
+    """Rows (one per product and period) as series, products in order of their first row; `step`
+    days between values (7 for weekly data). Swagger's series examples and the tests use it."""
     by_product: dict[str, dict[int, dict[str, Any]]] = {}
     for row in rows:
         by_product.setdefault(row["product_id"], {})[date.fromisoformat(str(row["date"])[:10]).toordinal()] = row
     series = []
     for product_id, days in by_product.items():
-        cells = [days.get(day) for day in range(min(days), max(days) + 1)]
+        cells = [days.get(day) for day in range(min(days), max(days) + 1, step)]
         entry: dict[str, Any] = {"product_id": product_id, "start": date.fromordinal(min(days)).isoformat(),
                                  "qty": [cell["qty"] if cell else None for cell in cells]}
         if any("revenue" in cell for cell in cells if cell):

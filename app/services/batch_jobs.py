@@ -26,7 +26,7 @@ import structlog
 from pydantic import ValidationError
 
 from app.config import Settings
-from app.models.panel import infer_step
+from app.models.panel import history_periods
 from app.schemas.forecast import ForecastRequest
 from app.services import audit
 from app.services.backend_contract import Backend, BackendError, idempotency_key
@@ -106,7 +106,7 @@ def _check_budget(request: ForecastRequest, sales: SalesColumns, n_products: int
     if sales.size == 0:
         return
     sales, _ = drop_old_rows(sales)  # as each chunk will: a stray row from decades ago sizes nothing
-    periods = (int(sales.day.max()) - int(sales.day.min())) // infer_step(sales.day, request.frequency) + 1
+    _, periods = history_periods(sales.day, request.frequency)
     budget = WorkBudget(settings)
     budget.check("train", {"products per chunk": min(n_products, settings.batch_chunk_size),
                            "periods of history": periods}, "lower BATCH_CHUNK_SIZE or send less history")

@@ -16,7 +16,7 @@ import numpy as np
 
 from app import __version__
 from app.models.auto import AUTO_FAMILIES, MIN_PERIODS, AutoForecaster
-from app.models.panel import Panel, build_panel, infer_step
+from app.models.panel import Panel, build_panel, history_periods
 from app.schemas.common import DataWarning
 from app.schemas.forecast import (
     BacktestScore,
@@ -106,9 +106,8 @@ def prepare(spec: ForecastSpec, budget: WorkBudget) -> tuple[Panel, list[str], l
     sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
     if sales.size == 0:
         raise SmartShelfError("no sales rows left to learn from (all were after as_of)", field="sales")
-    step = infer_step(sales.day, spec.frequency)
+    step, periods = history_periods(sales.day, spec.frequency)
     first, last = int(sales.day.min()), int(sales.day.max())
-    periods = (last - first) // step + 1
     budget.check("train", {"products": len(sales.product_ids), "periods of history": periods},
                  "split the products over several requests, send less history, or use POST /forecast/batch")
     answered = len(sales.product_ids) if spec.product_ids is None else len(spec.product_ids)
@@ -117,7 +116,7 @@ def prepare(spec: ForecastSpec, budget: WorkBudget) -> tuple[Panel, list[str], l
     if last - first - (last - first) % step + spec.periods * step > LAST_DAY - first:
         raise SmartShelfError(f"{spec.periods} periods after the last sale ({from_day_number(last)}) run past "
                               "9999-12-31", field="periods")
-    panel, repairs = build_panel(sales, spec.frequency, set(spec.event_days))
+    panel, repairs = build_panel(sales, "daily" if step == 1 else "weekly", set(spec.event_days))
     return panel, requested_products(spec, first_seen(sales)), warnings + repair_warnings(repairs, panel.step)
 
 

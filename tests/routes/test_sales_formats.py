@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.config import ApiKeyConfig, Settings
 from app.main import create_app
+from app.schemas.sales import rows_to_series
 from app.utils.access import hash_key
 from tests.support.jobs import follow
 
@@ -29,23 +30,6 @@ def payload(name: str) -> dict[str, Any]:
     return json.loads((PAYLOADS / f"{name}.json").read_text())
 
 
-def to_series(rows: list[dict[str, Any]], step: int = 1) -> list[dict[str, Any]]:
-    """Rows (one per product and date) -> series in order of each product's first row."""
-    by_product: dict[str, dict[int, dict[str, Any]]] = {}
-    for row in rows:
-        by_product.setdefault(row["product_id"], {})[date.fromisoformat(row["date"][:10]).toordinal()] = row
-    series = []
-    for product_id, days in by_product.items():
-        first, last = min(days), max(days)
-        cells = [days.get(day) for day in range(first, last + 1, step)]
-        entry: dict[str, Any] = {"product_id": product_id, "start": date.fromordinal(first).isoformat(),
-                                 "qty": [c["qty"] if c else None for c in cells]}
-        if any("revenue" in c for c in cells if c):
-            entry["revenue"] = [c.get("revenue") if c else None for c in cells]
-        series.append(entry)
-    return series
-
-
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
     with_revenue = any("revenue" in row for row in rows)
     lines = ["product_id,date,qty" + (",revenue" if with_revenue else "")]
@@ -56,7 +40,7 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
 
 def as_series(body: dict[str, Any]) -> dict[str, Any]:
     converted = {k: v for k, v in body.items() if k != "sales"}
-    converted["series"] = to_series(body["sales"])
+    converted["series"] = rows_to_series(body["sales"])
     return converted
 
 
@@ -116,7 +100,7 @@ def test_rows_and_series_mixed_in_one_request_equal_rows_alone(fresh):
     body = payload("forecast")
     half = {row["product_id"] for row in body["sales"]} - {"p1"}
     mixed = {**body, "sales": [r for r in body["sales"] if r["product_id"] == "p1"],
-             "series": to_series([r for r in body["sales"] if r["product_id"] in half])}
+             "series": rows_to_series([r for r in body["sales"] if r["product_id"] in half])}
     assert comparable(fresh().post(f"{PREFIX}/forecast", json=mixed).json()) == \
         comparable(fresh().post(f"{PREFIX}/forecast", json=body).json())
 
@@ -143,7 +127,7 @@ def test_weekly_series_follow_the_request_frequency(fresh):
             for k in range(30)]
     base = {"shop_id": "s", "periods": 4, "frequency": "weekly"}
     by_rows = fresh().post(f"{PREFIX}/forecast", json={**base, "sales": rows}).json()
-    by_series = fresh().post(f"{PREFIX}/forecast", json={**base, "series": to_series(rows, step=7)}).json()
+    by_series = fresh().post(f"{PREFIX}/forecast", json={**base, "series": rows_to_series(rows, step=7)}).json()
     assert by_series["meta"]["frequency"] == "weekly"
     assert comparable(by_series) == comparable(by_rows)
 
@@ -270,7 +254,7 @@ def test_limits_count_values_whatever_their_form(fresh, form):
         if form == "rows":
             return api.post(f"{PREFIX}/forecast", json={**body, "sales": sent})
         if form == "series":
-            return api.post(f"{PREFIX}/forecast", json={**body, "series": to_series(sent)})
+            return api.post(f"{PREFIX}/forecast", json={**body, "series": rows_to_series(sent)})
         return upload(api, f"{PREFIX}/forecast", body, to_csv(sent))
 
     assert send(rows[:40]).status_code == 200
