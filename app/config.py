@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         description="HMAC key of model artifacts; unset = a random key per process (artifacts of earlier "
         "processes are then retrained). Set the same key on every replica and worker.",
     )
+    shop_model_max_age_days: int = Field(
+        default=7, ge=0, description="A shop model serves requests whose history ends at most this many days after "
+        "(or before) its training data; otherwise the per-request models answer, with a warning.")
+    shop_model_max_cells: int = Field(
+        default=3_000_000, ge=1000, description="Work budget of training a shop model: products x periods of "
+        "history (823 x 1,913 trains in about a minute on 2 cores).")
     model_keep_versions: int = Field(default=3, ge=1, description="Artifacts kept per product by the clean-up.")
     model_max_age_days: float = Field(default=30, gt=0, description="Artifacts older than this are deleted.")
     drift_margin: float = Field(

@@ -12,7 +12,19 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
-from app.routes import anomalies, at_risk, audit, forecast, health, insights, jobs, metrics, promotions, reorder
+from app.routes import (
+    anomalies,
+    at_risk,
+    audit,
+    forecast,
+    health,
+    insights,
+    jobs,
+    metrics,
+    promotions,
+    reorder,
+    shop_models,
+)
 from app.routes.docs import install_docs
 from app.services.batch_runner import LocalRunner, Runner
 from app.services.housekeeping import Housekeeper
@@ -91,7 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.docs_enabled:
         install_docs(app)
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (health, metrics, at_risk, forecast, jobs, reorder, anomalies, promotions, insights, audit):
+    for module in (health, metrics, at_risk, forecast, shop_models, jobs, reorder, anomalies, promotions, insights,
+                   audit):
         app.include_router(module.router)
     install_error_handlers(app)
     if settings.cors_origins:

@@ -62,3 +62,22 @@ def mape(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         terms = np.where(actual > 0, np.abs(actual - predicted) / actual, np.nan)
     return _nanmean(terms) * 100
+
+
+def squared_scale(values: np.ndarray, begin: np.ndarray) -> np.ndarray:
+    """RMSSE denominator as M5 counts it: mean squared one-period change from each row's `begin`
+    (its first sale) on; 1 where that is 0 or undefined."""
+    columns = np.arange(values.shape[1])[None, 1:]
+    inside = columns > begin[:, None]
+    changes = np.where(inside, np.diff(values, axis=1) ** 2, 0.0)
+    count = inside.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = changes.sum(axis=1) / count
+    return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+
+
+def interval_score(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, coverage: float) -> np.ndarray:
+    """M4's interval score per row, unscaled: mean of (u - l) + 2/a (l - y)+ + 2/a (y - u)+, a = 1 - coverage."""
+    alpha = 1 - coverage
+    score = (upper - lower) + 2 / alpha * np.maximum(lower - actual, 0) + 2 / alpha * np.maximum(actual - upper, 0)
+    return _nanmean(score)

@@ -58,6 +58,18 @@ class Panel:
             None if self.price is None else self.price[:, :columns],
         )
 
+    def take(self, rows: np.ndarray) -> "Panel":
+        """The panel of the given rows only (same columns)."""
+        return Panel(
+            [self.product_ids[r] for r in rows],
+            self.values[rows],
+            self.start[rows],
+            self.first_day,
+            self.step,
+            self.event_days,
+            None if self.price is None else self.price[rows],
+        )
+
     def observed_mask(self) -> np.ndarray:
         """bool[n, T]: True where the column is inside the product's history."""
         return np.arange(self.n_periods)[None, :] >= self.start[:, None]

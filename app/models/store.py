@@ -1,6 +1,7 @@
 """The disk model store: signed, atomically written joblib artifacts under MODEL_DIR.
 
-Layout: MODEL_DIR/<shop digest>/<artifact id>/{model.joblib, meta.json, model.sig}.
+Layout: MODEL_DIR/<shop digest>/<artifact id>/{model.joblib, meta.json, model.sig}; a shop model's
+artifact id is `shop-model-<frequency>` (the clean-up leaves those to be replaced by training).
 `model.sig` is HMAC-SHA256(MODEL_SIGNING_KEY, model bytes + meta bytes). An artifact is
 unpickled only after its signature verifies and its recorded library versions equal the running
 ones; otherwise `ArtifactRejected` says why and the caller retrains. An artifact's files are
@@ -25,6 +26,9 @@ import joblib
 import numpy as np
 
 from app import __version__
+
+
+SHOP_MODEL_PREFIX = "shop-model-"  # a shop's model (one per frequency): replaced by training, never cleaned up
 
 
 class ArtifactRejected(Exception):
@@ -123,7 +127,8 @@ def cleanup(model_dir: str, keep_per_product: int, max_age_days: float, now: flo
                 shutil.rmtree(staging, ignore_errors=True)
                 removed.append(str(staging))
         artifacts = []
-        for folder in (p for p in shop.iterdir() if p.is_dir() and (p / "meta.json").exists()):
+        for folder in (p for p in shop.iterdir() if p.is_dir() and (p / "meta.json").exists()
+                       and not p.name.startswith(SHOP_MODEL_PREFIX)):
             try:
                 meta = json.loads((folder / "meta.json").read_bytes())
             except (OSError, ValueError):

@@ -82,6 +82,14 @@ class ProductForecast(BaseModel):
     warnings: list[DataWarning] = Field(default_factory=list)
 
 
+class ShopModelRef(BaseModel):
+    """Names the shop model that served a forecast (GET /models/{shop_id} shows its card)."""
+
+    model_version: str
+    trained_at: str
+    training_last_date: str
+
+
 class ForecastMeta(BaseModel):
     shop_id: str
     total_products: int
@@ -94,6 +102,9 @@ class ForecastMeta(BaseModel):
     cache: Literal["hit", "disk", "miss", "off"] = Field(
         default="off", description="hit: from the cache; disk: stored model re-predicted; miss: trained now."
     )
+    shop_model: ShopModelRef | None = Field(
+        default=None, description="The shop model that served these forecasts; null when models were fitted on this "
+        "request's products (then a `shop_model_unused` warning says why).")
 
 
 class ForecastResponse(BaseModel):

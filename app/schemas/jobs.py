@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from app.schemas.common import DataWarning
 from app.schemas.forecast import ProductForecast
+from app.schemas.shop_models import ModelCard
 
 JobState = Literal["queued", "running", "succeeded", "completed_with_errors", "failed"]
 
@@ -27,16 +28,25 @@ class JobProgress(BaseModel):
 
 
 class JobError(BaseModel):
-    stage: Literal["pull", "forecast", "push", "shops"] = Field(
-        description="pull: sales from the backend; forecast: the data or the model; push: delivery to the backend.")
+    stage: Literal["pull", "train", "forecast", "push", "shops"] = Field(
+        description="pull: sales from the backend; train: the shop model's training; forecast: the data or the "
+        "model; push: delivery to the backend.")
     message: str
     product_ids: list[str]
     attempts: int | None = Field(description="Backend calls made before giving up; null when not a backend call.")
 
 
+class ShopModelTraining(BaseModel):
+    state: Literal["running", "succeeded", "failed"]
+    started_at: str
+    finished_at: str | None
+    message: str | None = Field(description="Why the training failed (the forecasts then use per-request models).")
+    card: ModelCard | None = Field(description="The trained model's card (as GET /models/{shop_id}).")
+
+
 class JobStatus(BaseModel):
     job_id: str
-    kind: Literal["forecast_batch", "retrain_models", "daily_forecast_batch"]
+    kind: Literal["forecast_batch", "retrain_models", "daily_forecast_batch", "shop_model_train"]
     shop_id: str | None
     state: JobState
     created_at: str
@@ -47,6 +57,9 @@ class JobStatus(BaseModel):
     warnings: list[DataWarning] = Field(default_factory=list, description="Data rules applied, per chunk.")
     forecasts: list[ProductForecast] | None = Field(
         default=None, description="Once finished, every product's forecast (omitted with `results=false`).")
+    shop_model: ShopModelTraining | None = Field(
+        default=None, description="The job's shop-model training (POST /models/train, on-demand batches, the nightly "
+        "retrain), run before its forecasts; null for jobs without one.")
 
 
 class JobSummary(BaseModel):

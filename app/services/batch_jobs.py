@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.models.panel import history_periods
 from app.schemas.forecast import ForecastRequest
+from app.schemas.shop_models import TrainRequest
 from app.services import audit
 from app.services.backend_contract import Backend, BackendError, idempotency_key
 from app.services.forecast import requested_products, spec_of
@@ -42,8 +43,11 @@ from app.services.job_records import (
     ForecastOptions,
     JobMeta,
     RequestChunkSpec,
+    TrainingRecord,
+    TrainSpec,
 )
 from app.services.job_store import JobStore
+from app.services.shop_models import check_training, train_shop_model, train_spec
 from app.utils import sales_blocks
 from app.utils.cache import Cache
 from app.utils.dates import utc_now_iso
@@ -53,6 +57,8 @@ from app.utils.sales_frame import SalesColumns, drop_old_rows, first_seen, sales
 from app.utils.work_budget import WorkBudget, WorkBudgetExceeded
 
 log = structlog.get_logger(__name__)
+
+SHOP_MODEL_PERIODS = 28  # a batch's or the nightly shop model serves at least 28 periods ahead
 
 
 @dataclass
@@ -101,6 +107,27 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     return job_id, meta, inputs, specs
 
 
+def batch_training(job_id: str, shop_id: str, chunks: int) -> TrainSpec:
+    """An on-demand batch first trains the shop model on all its products (every chunk's input)."""
+    return {"job_id": job_id, "shop_id": shop_id, "inputs": [str(i) for i in range(chunks)], "drop_inputs": False,
+            "min_periods": SHOP_MODEL_PERIODS}
+
+
+def plan_training_job(request: TrainRequest, settings: Settings) -> tuple[str, JobMeta, list[bytes], TrainSpec]:
+    """POST /models/train: a job whose only step trains the shop model from the stored request."""
+    sales, _ = sales_columns(request, with_revenue=True)
+    kept, _ = drop_old_rows(sales)  # as the training will
+    check_training(kept.day, len(kept.product_ids), request.frequency, request.periods, settings)
+    job_id = uuid.uuid4().hex
+    products = first_seen(sales)
+    options = request.model_dump(mode="json", exclude={"sales", "series"})
+    meta = _meta("shop_model_train", request.shop_id, [], push=False)
+    meta["total"] = len(products)
+    train: TrainSpec = {"job_id": job_id, "shop_id": request.shop_id, "inputs": ["0"], "drop_inputs": True,
+                        "min_periods": 1}
+    return job_id, meta, [sales_blocks.encode(pydantic_core.to_json(options), block_of(sales, products))], train
+
+
 def _check_budget(request: ForecastRequest, sales: SalesColumns, n_products: int, settings: Settings) -> None:
     """A chunk trains within MAX_TRAIN_CELLS, and the whole answer stays within BATCH_MAX_ROWS values."""
     if sales.size == 0:
@@ -117,8 +144,9 @@ def _check_budget(request: ForecastRequest, sales: SalesColumns, n_products: int
 
 
 def plan_shop_job(kind: str, shop: dict[str, Any], batch_date: date, settings: Settings,
-                  push: bool) -> tuple[str, JobMeta, list[BackendChunkSpec]]:
-    """A scheduled job for one shop of the backend's list: job id, meta and chunk specs.
+                  push: bool) -> tuple[str, JobMeta, list[BackendChunkSpec], TrainSpec | None]:
+    """A scheduled job for one shop of the backend's list: job id, meta, chunk specs and, for the
+    nightly retrain, the shop-model training that runs before the chunks.
 
     The id is stable for the kind, shop and date, so a schedule that fires twice is one job.
     """
@@ -136,7 +164,54 @@ def plan_shop_job(kind: str, shop: dict[str, Any], batch_date: date, settings: S
               "shop_id": shop_id, "product_ids": chunk, "batch_date": batch_date.isoformat(),
               "since": (as_of - timedelta(days=settings.batch_history_days - 1)).isoformat(),
               "as_of": as_of.isoformat(), "options": options} for i, chunk in enumerate(chunks)]
-    return job_id, meta, specs
+    training = shop_training(specs[0], products) if kind == "retrain_models" and specs else None
+    return job_id, meta, specs, training
+
+
+def shop_training(spec: BackendChunkSpec, products: list[str]) -> TrainSpec:
+    """The nightly retrain first trains the shop model on every product the backend listed (one pull)."""
+    return {"job_id": spec["job_id"], "shop_id": spec["shop_id"], "inputs": [], "drop_inputs": False,
+            "pull": {**spec, "index": -1, "product_ids": products}, "min_periods": SHOP_MODEL_PERIODS}
+
+
+def _training_request(spec: TrainSpec, ctx: Context) -> TrainRequest:
+    """The stored inputs joined (or the pulled sales) as one training request."""
+    if "pull" in spec:
+        pulled, _ = _pulled_request(spec["pull"], ctx)
+        if pulled is None:
+            raise SmartShelfError("the backend sent no sales for the shop's products")
+        fields = pulled.model_dump(mode="json", include={"shop_id", "frequency", "calendar_events", "as_of"})
+        periods = int(spec["pull"]["options"]["periods"])
+        return TrainRequest.model_validate({**fields, "sales": pulled.model_dump(mode="json")["sales"],
+                                            "periods": max(periods, spec["min_periods"])})
+    raws = [ctx.jobs.chunk_input(spec["job_id"], name) for name in spec["inputs"]]
+    if not raws or any(raw is None for raw in raws):
+        raise SmartShelfError("the training input expired from the job store (JOB_TTL_DAYS)")
+    decoded = [sales_blocks.decode(raw) for raw in raws if raw is not None]
+    options = json.loads(decoded[0][0])
+    periods = max(int(options.get("periods", 28)), spec["min_periods"])
+    fields = {k: options[k] for k in ("shop_id", "frequency", "calendar_events", "as_of") if k in options}
+    request = TrainRequest.model_validate({**fields, "periods": periods})
+    return request.attach_upload(sales_blocks.join([block for _, block in decoded]))
+
+
+def run_training(spec: TrainSpec, ctx: Context) -> TrainingRecord:
+    """Train the job's shop model and record the outcome; never raises (the chunks run after it either way)."""
+    record: TrainingRecord = {"state": "running", "started_at": utc_now_iso()}
+    ctx.jobs.record_training(spec["job_id"], record)
+    try:
+        card, warnings = train_shop_model(train_spec(_training_request(spec, ctx)), ctx.settings, ctx.signing_key)
+        record = {**record, "state": "succeeded", "card": card.model_dump(mode="json"),
+                  "warnings": [w.model_dump(mode="json") for w in warnings]}
+    except (SmartShelfError, ValidationError, BackendError) as exc:
+        record = {**record, "state": "failed", "message": str(exc)}
+    except Exception as exc:  # a bug must not stop the batch behind it; logged with its traceback
+        log.exception("training_crashed", job_id=spec["job_id"])
+        record = {**record, "state": "failed", "message": f"internal error: {type(exc).__name__}"}
+    record["finished_at"] = utc_now_iso()
+    ctx.jobs.record_training(spec["job_id"], record, spec["inputs"] if spec["drop_inputs"] else None)
+    log.info("training_done", job_id=spec["job_id"], state=record["state"], message=record.get("message"))
+    return record
 
 
 def _error(stage: str, message: str, product_ids: list[str], attempts: int | None = None) -> ChunkError:
@@ -240,8 +315,12 @@ def finish_job(job_id: str, ctx: Context) -> FinishReport:
     failed_products = len({p for error in errors for p in error["product_ids"]})
     forecasts = sum(chunk["forecasts"] for chunk in done.values())
     missing = meta["chunks"] - len(done)
-    outcome = ("failed" if forecasts == 0 and meta["total"] > 0 else
-               "completed_with_errors" if errors or missing else "succeeded")
+    training = state["training"]
+    if meta["kind"] == "shop_model_train":
+        outcome = "succeeded" if training and training["state"] == "succeeded" else "failed"
+    else:
+        outcome = ("failed" if forecasts == 0 and meta["total"] > 0 else
+                   "completed_with_errors" if errors or missing else "succeeded")
     report: FinishReport = {"state": outcome, "finished_at": utc_now_iso(), "forecasts": forecasts,
               "failed_products": failed_products, "missing_chunks": missing}
     if ctx.jobs.finish(job_id, report):

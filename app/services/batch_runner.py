@@ -1,6 +1,7 @@
 """Running a planned job in the API process, when there is no broker (the embedded default).
 
-One background thread runs the chunk functions of `app.services.batch_jobs` in order, then the
+One background thread runs a job's shop-model training (if any), then the chunk functions of
+`app.services.batch_jobs` in order, then the
 final step, so POST /forecast/batch and GET /jobs work the same as with Celery workers. With
 REDIS_URL set the API uses `app.tasks.dispatch.CeleryRunner` instead; both satisfy `Runner`.
 """
@@ -11,8 +12,8 @@ from typing import Protocol
 
 import structlog
 
-from app.services.batch_jobs import Context, finish_job, run_chunk
-from app.services.job_records import ChunkSpec
+from app.services.batch_jobs import Context, finish_job, run_chunk, run_training
+from app.services.job_records import ChunkSpec, TrainSpec
 
 log = structlog.get_logger(__name__)
 
@@ -22,7 +23,8 @@ class Runner(Protocol):
 
     backend: str
 
-    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None: ...
+    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context,
+               training: TrainSpec | None = None) -> None: ...
     def close(self) -> None: ...
 
 
@@ -34,12 +36,14 @@ class LocalRunner:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smartshelf-batch")
 
-    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None:
-        self._pool.submit(self._run, job_id, specs, ctx)
+    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context, training: TrainSpec | None = None) -> None:
+        self._pool.submit(self._run, job_id, specs, ctx, training)
 
     @staticmethod
-    def _run(job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None:
+    def _run(job_id: str, specs: Sequence[ChunkSpec], ctx: Context, training: TrainSpec | None) -> None:
         try:
+            if training is not None:
+                run_training(training, ctx)
             for spec in specs:
                 run_chunk(spec, ctx)
             finish_job(job_id, ctx)

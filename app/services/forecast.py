@@ -145,10 +145,10 @@ def respond(trained: Trained, spec: ForecastSpec, warnings: list[DataWarning]) -
     index = {product_id: i for i, product_id in enumerate(panel.product_ids)}
     dates = dates_of(panel.days(panel.n_periods, spec.periods))
     rows = [index[p] for p in trained.wanted]
-    weekday_patterns, trends = _weekday_patterns(panel), _trends(panel)
+    patterns, trend_words = weekday_patterns(panel), trends(panel)
     return ForecastResponse(
         forecasts=[_product(panel, model, i, forecast, lower, upper, dates, trained.trained_at, spec,
-                            weekday_patterns, trends) for i in rows],
+                            patterns, trend_words) for i in rows],
         meta=ForecastMeta(
             shop_id=spec.shop_id, total_products=len(rows), periods=spec.periods,
             frequency="daily" if panel.step == 1 else "weekly", confidence_interval=spec.confidence_interval,
@@ -164,7 +164,7 @@ def forecast_products(spec: ForecastSpec, budget: WorkBudget) -> ForecastRespons
     return respond(train(spec, panel, wanted), spec, warnings)
 
 
-def _product_warnings(panel: Panel, i: int, method: str, spec: ForecastSpec) -> list[DataWarning]:
+def product_warnings(panel: Panel, i: int, method: str, spec: ForecastSpec) -> list[DataWarning]:
     observed = int(panel.observed[i])
     unit = "days" if panel.step == 1 else "weeks"
     warnings = []
@@ -185,7 +185,7 @@ def _product_warnings(panel: Panel, i: int, method: str, spec: ForecastSpec) -> 
     return warnings
 
 
-def _weekday_patterns(panel: Panel) -> list[str | None]:
+def weekday_patterns(panel: Panel) -> list[str | None]:
     """Per product: 'weekday pattern: Saturdays +38%, Mondays -22%' from its last 8 weeks (daily data,
     at least 28 days of history, some sales); None otherwise. All rows at once."""
     if panel.step != 1:
@@ -209,7 +209,7 @@ def _weekday_patterns(panel: Panel) -> list[str | None]:
     return [pattern if ok else None for pattern, ok in zip(patterns, usable, strict=True)]
 
 
-def _trends(panel: Panel) -> list[str | None]:
+def trends(panel: Panel) -> list[str | None]:
     """Per product: 'trend: +4.2% per month over the last 90 days', the least-squares slope of its last
     90 days (13 weeks) relative to their mean; None under 8 periods or without sales. All rows at once."""
     window = 90 if panel.step == 1 else 13
@@ -230,10 +230,10 @@ def _number(value: float) -> float | None:
 
 def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, lower: np.ndarray,
              upper: np.ndarray, dates: list[date], trained_at: str, spec: ForecastSpec,
-             weekday_patterns: list[str | None], trends: list[str | None]) -> ProductForecast:
+             patterns: list[str | None], trend_words: list[str | None]) -> ProductForecast:
     selection, method = model.selection_, model.method_[i]
     drivers = model.drivers(i)
-    drivers += [d for d in (weekday_patterns[i], trends[i]) if d]
+    drivers += [d for d in (patterns[i], trend_words[i]) if d]
     scores = {family: BacktestScore(**{k: _number(v[i]) for k, v in s.items()})
               for family, s in selection.scores.items()}
     # the selection's own choice (family or pair) has scores; a fallback keeps its family's, if backtested
@@ -258,5 +258,5 @@ def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, 
         backtest=scores,
         drivers=drivers,
         history_periods=int(panel.observed[i]),
-        warnings=_product_warnings(panel, i, method, spec),
+        warnings=product_warnings(panel, i, method, spec),
     )

@@ -38,6 +38,7 @@ from app.schemas.forecast import (
 )
 from app.services import audit
 from app.services.forecast import ForecastSpec, Trained, prepare, respond, train
+from app.services.shop_forecast import shop_answer
 from app.utils.cache import Cache
 from app.utils.dates import dates_of, day_number
 from app.utils.errors import NotFoundError
@@ -186,8 +187,18 @@ def cached_forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signin
     epoch) dates a stored artifact's age."""
     panel, wanted, warnings = prepare(spec, WorkBudget(settings))
     index = {p: i for i, p in enumerate(panel.product_ids)}
-    keys = [result_key(spec, panel, index[p]) for p in wanted]
     latest = [latest_key(spec.shop_id, p) for p in wanted]
+    if spec.model == "auto":
+        served = shop_answer(spec, panel, wanted, warnings, settings, signing_key)
+        if isinstance(served, ForecastResponse):
+            previous = [None if raw is None else ProductForecast.model_validate_json(raw)
+                        for raw in cache.get_many(latest)]
+            _remember_latest(served, spec, panel, settings, cache, latest)
+            _monitor(served, previous, panel, settings, spec.shop_id)
+            FORECAST_CACHE.labels("shop_model").inc()
+            return served
+        warnings = [*warnings, served]
+    keys = [result_key(spec, panel, index[p]) for p in wanted]
     fetched = cache.get_many(keys + latest)
     hits, previous_raw = fetched[: len(keys)], fetched[len(keys):]
     # the latest forecast only matters when it is not this very answer (a repeat has nothing to score)
@@ -202,17 +213,24 @@ def cached_forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signin
             if response is None:
                 response = _from_disk_or_training(spec, settings, panel, wanted, warnings, artifact, signing_key,
                                                   clock)
-                ttl = settings.model_cache_days * 86400
                 entries = {k: f.model_dump_json().encode() for k, f in zip(keys, response.forecasts, strict=True)}
-                cache.set_many({**entries, **{lk: f.model_dump_json().encode()
-                                              for lk, f in zip(latest, response.forecasts, strict=True)}}, ttl)
-                for forecast in response.forecasts:
-                    _write_or_log(_latest_path(settings, spec.shop_id, forecast.product_id),
-                                  {**forecast.model_dump(mode="json"),  # the model ignores `history` on reading
-                                   "history": _history_tail(panel, index[forecast.product_id], spec.periods)})
+                cache.set_many(entries, settings.model_cache_days * 86400)
+                _remember_latest(response, spec, panel, settings, cache, latest)
     _monitor(response, previous, panel, settings, spec.shop_id)
     FORECAST_CACHE.labels(response.meta.cache).inc()
     return response
+
+
+def _remember_latest(response: ForecastResponse, spec: ForecastSpec, panel: Panel, settings: Settings, cache: Cache,
+                     latest: list[str]) -> None:
+    """Keep each product's forecast as its latest (cache and disk, with the history tail for plots)."""
+    index = {p: i for i, p in enumerate(panel.product_ids)}
+    cache.set_many({key: f.model_dump_json().encode() for key, f in zip(latest, response.forecasts, strict=True)},
+                   settings.model_cache_days * 86400)
+    for forecast in response.forecasts:
+        _write_or_log(_latest_path(settings, spec.shop_id, forecast.product_id),
+                      {**forecast.model_dump(mode="json"),  # the model ignores `history` on reading
+                       "history": _history_tail(panel, index[forecast.product_id], spec.periods)})
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,29 @@ class BackendChunkSpec(TypedDict):
 ChunkSpec = RequestChunkSpec | BackendChunkSpec
 
 
+class TrainSpec(TypedDict):
+    """A job's shop-model training, run before its chunks: from stored inputs (the request's own,
+    or every chunk's of a batch) or pulled from the backend (`pull`, every product of the shop)."""
+
+    job_id: str
+    shop_id: str
+    inputs: list[str]  # job store input names to read and join
+    drop_inputs: bool  # True when the inputs are the training's own (deleted once it is done)
+    pull: NotRequired[BackendChunkSpec]
+    min_periods: int  # the horizon trained for is at least this (a batch's model serves later requests too)
+
+
+class TrainingRecord(TypedDict):
+    """The training step's state in the job store: running, then succeeded (with the card) or failed."""
+
+    state: str
+    started_at: str
+    finished_at: NotRequired[str]
+    message: NotRequired[str]
+    card: NotRequired[dict[str, Any]]
+    warnings: NotRequired[list[Any]]
+
+
 class JobMeta(TypedDict):
     """Written once when the job is created."""
 
@@ -94,6 +117,7 @@ class JobRecord(TypedDict):
     done: dict[int, ChunkSummary]
     started: set[int]
     finished: FinishReport | None
+    training: TrainingRecord | None
 
 
 class JobIndexEntry(TypedDict):

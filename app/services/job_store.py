@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import redis
 
-from app.services.job_records import ChunkSummary, FinishReport, JobIndexEntry, JobMeta, JobRecord
+from app.services.job_records import ChunkSummary, FinishReport, JobIndexEntry, JobMeta, JobRecord, TrainingRecord
 from app.utils.errors import SmartShelfError
 
 INDEX = "ss:jobs"
@@ -188,8 +188,14 @@ class JobStore:
         summary: JobIndexEntry = {"created": now, "kind": meta["kind"], "shop_id": meta.get("shop_id")}
         self._hashes.hset(INDEX, job_id, _dumps(summary), self.ttl)
 
-    def chunk_input(self, job_id: str, index: int) -> bytes | None:
+    def chunk_input(self, job_id: str, index: int | str) -> bytes | None:
         return self._hashes.hget(f"ss:job:{job_id}:input", str(index))
+
+    def record_training(self, job_id: str, record: TrainingRecord, drop_inputs: list[str] | None = None) -> None:
+        """The job's shop-model training state (running, then its outcome), dropping `drop_inputs`."""
+        self._hashes.hset(f"ss:job:{job_id}", "training", _dumps(record), self.ttl)
+        if drop_inputs:
+            self._hashes.hdel(f"ss:job:{job_id}:input", drop_inputs)
 
     def start_chunk(self, job_id: str, index: int, worker: str) -> bool:
         """Mark a chunk as started; False when it is already done (nothing to do again)."""
@@ -221,7 +227,8 @@ class JobStore:
                                          if name.startswith("done:")}
         started = {int(name[8:]) for name in fields if name.startswith("started:")}
         finished: FinishReport | None = json.loads(fields["finished"]) if "finished" in fields else None
-        return {"meta": meta, "done": done, "started": started, "finished": finished}
+        training: TrainingRecord | None = json.loads(fields["training"]) if "training" in fields else None
+        return {"meta": meta, "done": done, "started": started, "finished": finished, "training": training}
 
     def results(self, job_id: str) -> list[Any]:
         """Every recorded chunk's forecasts, in chunk order."""
@@ -248,7 +255,7 @@ def job_state(state: JobRecord) -> str:
     """queued, running, or the finish report's outcome, from a `JobStore.state` record."""
     if state["finished"]:
         return state["finished"]["state"]
-    return "running" if state["done"] or state["started"] else "queued"
+    return "running" if state["done"] or state["started"] or state["training"] else "queued"
 
 
 def make_job_store(redis_client: redis.Redis | None, ttl_days: float,

@@ -16,6 +16,7 @@ from app.utils.schedule import cron
 
 CHUNK_TASK = "smartshelf.forecast_chunk"
 FINISH_TASK = "smartshelf.finish_job"
+TRAIN_TASK = "smartshelf.train_shop_model"
 RETRAIN_TASK = "smartshelf.retrain_models"
 BATCH_TASK = "smartshelf.daily_forecast_batch"
 CLEANUP_TASK = "smartshelf.cleanup_old_models"

@@ -1,6 +1,7 @@
 """Start a planned job as a Celery chord (the API's runner when REDIS_URL is set).
 
-The chunks go out as a Celery group and a final `finish_job` step runs once all are done (a
+A job's shop-model training, when it has one, runs first (a chain). The chunks go out as a
+Celery group and a final `finish_job` step runs once all are done (a
 chord; no task waits on another with `.get()`), so every worker shares the batch. Without a
 broker the API runs the same steps in a thread instead (`app.services.batch_runner.LocalRunner`).
 """
@@ -8,11 +9,11 @@ broker the API runs the same steps in a thread instead (`app.services.batch_runn
 from collections.abc import Sequence
 
 import structlog
-from celery import Celery, chord, group
+from celery import Celery, Signature, chain, chord, group
 
 from app.services.batch_jobs import Context
-from app.services.job_records import ChunkSpec
-from app.tasks.celery_app import CHUNK_TASK, FINISH_TASK
+from app.services.job_records import ChunkSpec, TrainSpec
+from app.tasks.celery_app import CHUNK_TASK, FINISH_TASK, TRAIN_TASK
 
 log = structlog.get_logger(__name__)
 
@@ -25,13 +26,14 @@ class CeleryRunner:
     def __init__(self, celery: Celery) -> None:
         self.celery = celery
 
-    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context) -> None:
+    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context, training: TrainSpec | None = None) -> None:
         finish = self.celery.signature(FINISH_TASK, args=(job_id,), immutable=True)
-        if not specs:
-            finish.apply_async()
-            return
-        chord(group(self.celery.signature(CHUNK_TASK, args=(spec,)) for spec in specs))(finish)
-        log.info("job_dispatched", job_id=job_id, chunks=len(specs))
+        steps: Signature = (chord(group(self.celery.signature(CHUNK_TASK, args=(spec,), immutable=True)
+                                        for spec in specs), finish) if specs else finish)
+        if training is not None:  # the shop model first, then the chunks forecast with it
+            steps = chain(self.celery.signature(TRAIN_TASK, args=(training,), immutable=True), steps)
+        steps.apply_async()
+        log.info("job_dispatched", job_id=job_id, chunks=len(specs), training=training is not None)
 
     def close(self) -> None:
         return None

@@ -1,7 +1,8 @@
 """The Celery tasks: chunk and finish steps of every batch, and the three scheduled jobs.
 
-- `retrain_models` (02:00): for each shop the backend lists, pull yesterday's history and
-  train (results land in the cache and the model store; nothing is pushed);
+- `retrain_models` (02:00): for each shop the backend lists, pull its whole catalogue and train
+  the shop model, then forecast every product with it (results land in the cache and the model
+  store; nothing is pushed);
 - `daily_forecast_batch` (03:00): the same pull, forecast (a cache hit when 02:00 trained on the
   same data) and a signed, idempotent push of each chunk to the backend;
 - `cleanup_old_models` (Sundays 04:00): keep MODEL_KEEP_VERSIONS artifacts per product and
@@ -23,9 +24,16 @@ from threadpoolctl import threadpool_limits
 
 from app.config import get_settings
 from app.services.backend_contract import BackendError
-from app.services.batch_jobs import Context, finish_job, plan_shop_job, record_failed_job, run_chunk
+from app.services.batch_jobs import (
+    Context,
+    finish_job,
+    plan_shop_job,
+    record_failed_job,
+    run_chunk,
+    run_training,
+)
 from app.services.housekeeping import clean_models
-from app.services.job_records import ChunkOutcome, ChunkSpec, FinishReport
+from app.services.job_records import ChunkOutcome, ChunkSpec, FinishReport, TrainingRecord, TrainSpec
 from app.services.job_store import make_job_store
 from app.tasks.backend_client import BackendClient
 from app.tasks.celery_app import (
@@ -34,6 +42,7 @@ from app.tasks.celery_app import (
     CLEANUP_TASK,
     FINISH_TASK,
     RETRAIN_TASK,
+    TRAIN_TASK,
     celery_app,
 )
 from app.tasks.dispatch import CeleryRunner
@@ -76,6 +85,11 @@ def forecast_chunk(spec: ChunkSpec) -> ChunkOutcome:
     return run_chunk(spec, worker_context())
 
 
+@celery_app.task(name=TRAIN_TASK)
+def train_shop(spec: TrainSpec) -> TrainingRecord:
+    return run_training(spec, worker_context())
+
+
 @celery_app.task(name=FINISH_TASK)
 def finish(job_id: str) -> FinishReport:
     return finish_job(job_id, worker_context())
@@ -98,10 +112,10 @@ def _shop_jobs(kind: str, push: bool) -> list[str]:
     runner = CeleryRunner(celery_app)
     job_ids = []
     for shop in shops:
-        job_id, meta, specs = plan_shop_job(kind, shop, batch_date, ctx.settings, push)
+        job_id, meta, specs, training = plan_shop_job(kind, shop, batch_date, ctx.settings, push)
         # a job that exists but never finished (its dispatch may have died) is sent again: chunks are idempotent
         if ctx.jobs.create(job_id, meta) or (state := ctx.jobs.state(job_id)) is None or not state["finished"]:
-            runner.submit(job_id, specs, ctx)
+            runner.submit(job_id, specs, ctx, training)
         job_ids.append(job_id)
     log.info("schedule_started", kind=kind, shops=len(shops), jobs=job_ids)
     return job_ids

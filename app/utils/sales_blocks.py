@@ -41,3 +41,12 @@ def decode(raw: bytes) -> tuple[bytes, SalesBlock]:
         block = SalesBlock([str(p) for p in stored["product_ids"]], stored["product"].astype(np.int64),
                            stored["day"].astype(np.int64), stored["qty"], stored["revenue"])
         return stored["options"].tobytes(), block
+
+
+def join(blocks: Sequence[SalesBlock]) -> SalesBlock:
+    """Blocks of different products as one (product codes shifted to index the joined list)."""
+    offsets = np.cumsum([0] + [len(b.product_ids) for b in blocks])
+    return SalesBlock([p for b in blocks for p in b.product_ids],
+                      np.concatenate([b.product + offset for b, offset in zip(blocks, offsets, strict=False)]),
+                      np.concatenate([b.day for b in blocks]), np.concatenate([b.qty for b in blocks]),
+                      np.concatenate([b.revenue for b in blocks]))

@@ -26,6 +26,7 @@ class BudgetSettings(Protocol):
     max_train_cells: int
     max_answer_values: int
     max_pairs: int
+    shop_model_max_cells: int
 
 
 LIMITS = {
@@ -33,6 +34,7 @@ LIMITS = {
     "train": ("max_train_cells", "MAX_TRAIN_CELLS"),
     "answer": ("max_answer_values", "MAX_ANSWER_VALUES"),
     "pairs": ("max_pairs", "MAX_PAIRS"),
+    "shop_model": ("shop_model_max_cells", "SHOP_MODEL_MAX_CELLS"),
 }
 
 

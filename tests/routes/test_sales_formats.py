@@ -53,7 +53,8 @@ def comparable(answer: Any) -> Any:
     """An answer without what legitimately differs between two computations (training time)."""
     if isinstance(answer, dict):
         return {k: comparable(v) for k, v in answer.items()
-                if k not in ("trained_at", "created_at", "finished_at", "job_id", "status_url")}
+                if k not in ("trained_at", "created_at", "finished_at", "started_at", "training_seconds", "job_id",
+                             "status_url")}
     if isinstance(answer, list):
         return [comparable(v) for v in answer]
     return answer

@@ -137,10 +137,19 @@ def test_retrain_then_batch_reuses_the_trained_models(scheduled):
     workers.start("a")
     retrain, _ = follow(api, run_schedule(settings, RETRAIN_TASK))
     assert retrain["state"] == "succeeded" and state.accepted == {}  # retraining pushes nothing
+    assert retrain["shop_model"]["state"] == "succeeded" and retrain["shop_model"]["card"]["products"] == 12
+    card = api.get("/api/v1/smart-shelf/models/shop_1").json()
+    assert card["model_version"] == retrain["shop_model"]["card"]["model_version"]
     batch, _ = follow(api, run_schedule(settings, BATCH_TASK))
     assert batch["state"] == "succeeded" and len(state.accepted) == 4
+    pushed = [f for body in state.accepted.values() for f in body["forecasts"]]
+    assert len(pushed) == 12 and {f["method"] for f in pushed} <= {"shop_model", "zero"} | {
+        f"shop_model+{family}" for family in ("moving_average", "seasonal_naive", "linear", "holt_winters",
+                                              "intermittent")} | {"moving_average", "seasonal_naive", "linear",
+                                                                  "holt_winters", "intermittent"}
     kinds = audit_kinds(settings)
-    assert kinds.count("model_trained") == 4  # 03:00 answered from what 02:00 trained
+    # 02:00 trained the shop model once; its forecasts and 03:00's came from it, no per-request training
+    assert kinds.count("shop_model_trained") == 1 and kinds.count("model_trained") == 0
 
 
 def test_a_backend_that_keeps_failing_is_a_recorded_failure(scheduled):
@@ -213,6 +222,9 @@ def test_on_demand_batch_runs_on_the_celery_workers(scheduled):
     job, progress = follow(api, accepted.json()["job_id"])
     assert job["state"] == "succeeded" and progress[-1] == 4 and state.accepted == {}  # nothing pushed
     assert sorted(f["product_id"] for f in job["forecasts"]) == ["p1", "p2", "p3", "p4"]
+    assert job["shop_model"]["state"] == "succeeded"  # trained first, across the batch's products
+    assert all(f["method"] != "zero" for f in job["forecasts"]) and job["forecasts"][0]["drivers"][0].startswith(
+        "shop model")
 
 
 def test_beat_starts_with_the_configured_schedule(tmp_path, redis_url):

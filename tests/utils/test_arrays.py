@@ -3,7 +3,7 @@
 import numpy as np
 
 from app.models.panel import Panel
-from app.services.forecast import WEEKDAYS, _trends, _weekday_patterns
+from app.services.forecast import WEEKDAYS, trends, weekday_patterns
 from app.utils.arrays import least_squares_slopes
 from app.utils.dates import weekday
 
@@ -26,7 +26,7 @@ def test_trend_drivers_in_percent_of_the_mean_per_month():
     values[0] = 100 + np.arange(120)  # +1 a day; last 90 days average 174.5
     values[1, 115:] = 5.0  # 5 days of history: too short
     start = np.array([0, 115, 0])  # row 2 never sold
-    trends = _trends(Panel(["a", "b", "c"], values, start, 19000, 1))
+    trends = trends(Panel(["a", "b", "c"], values, start, 19000, 1))
     assert trends == [f"trend: {30 / 174.5 * 100:+.1f}% per month over the last 90 days", None, None]
 
 
@@ -37,7 +37,7 @@ def test_weekday_patterns_of_every_product_at_once():
     values[1] = 5.0
     values[2, 50:] = np.tile(week, 3)[:20]  # 20 days: too short
     start = np.array([0, 0, 50, 0])  # row 3 never sold
-    patterns = _weekday_patterns(Panel(list("abcd"), values, start, 19000, 1))
+    patterns = weekday_patterns(Panel(list("abcd"), values, start, 19000, 1))
     days = weekday(19000 + np.arange(7))
     ratio = week / week.mean() - 1
     high, low = days[np.argmax(ratio)], days[np.argmin(ratio)]

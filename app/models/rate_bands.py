@@ -1,0 +1,85 @@
+"""Prediction intervals from out-of-sample errors, per horizon step and per sales-rate band.
+
+A product selling 0.3 a day and one selling 300 do not share an error distribution, so the
+errors of a backtest are pooled per band of sales rate (quintiles of the products' recent
+level) and per bucket of horizon steps. Within a band an error is scaled by the square root of
+its forecast (at least the band's typical rate): count-like demand spreads with the square root
+of its level, so products of slightly different size still pool. Each (band, bucket) keeps a
+grid of quantiles, so any interval level is read off without the errors; bounds widen (never
+narrow) with the horizon, and grow with sqrt(step) past the backtested one.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GRID = np.linspace(0.0, 1.0, 401)
+BANDS = 5
+MIN_PRODUCTS = 10
+MIN_BAND_PRODUCTS = 20
+BUCKETS = 4
+
+
+def _unit(forecast: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.maximum(np.nan_to_num(forecast, nan=0.0), floor))
+
+
+@dataclass(frozen=True)
+class RateBands:
+    """Quantile grids of scaled errors per sales-rate band and horizon bucket."""
+
+    edges: np.ndarray  # float64[bands - 1], rate boundaries
+    floors: np.ndarray  # float64[bands], the band's median rate (the smallest error unit)
+    bucket_of_step: np.ndarray  # int64[steps]
+    quantiles: np.ndarray  # float64[bands, buckets, len(GRID)]
+
+    @property
+    def steps(self) -> int:
+        return int(self.bucket_of_step.size)
+
+    def band(self, rate: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.edges, rate, side="right")
+
+    def bounds(self, forecast: np.ndarray, rate: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds [n, h] around `forecast` [n, h] for products of recent `rate` [n]."""
+        horizon = forecast.shape[1]
+        band = self.band(rate)
+        tail = (1 - coverage) / 2
+        low = np.array([[np.interp(tail, GRID, q) for q in grids] for grids in self.quantiles])  # [bands, buckets]
+        high = np.array([[np.interp(1 - tail, GRID, q) for q in grids] for grids in self.quantiles])
+        low = np.minimum.accumulate(np.minimum(low, 0.0), axis=1)
+        high = np.maximum.accumulate(np.maximum(high, 0.0), axis=1)
+        step = np.arange(horizon)
+        bucket = self.bucket_of_step[np.minimum(step, self.steps - 1)]
+        growth = np.sqrt(np.maximum(step + 1, self.steps) / self.steps)
+        unit = _unit(forecast, self.floors[band][:, None])
+        lower = forecast + low[band][:, bucket] * growth * unit
+        upper = forecast + high[band][:, bucket] * growth * unit
+        return np.clip(np.minimum(lower, forecast), 0.0, None), np.maximum(upper, forecast)
+
+
+def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> RateBands | None:
+    """Bands from backtest `actual` and `forecast` [n, steps] (NaN = not evaluated) of products whose
+    rate before the backtest was `rate` [n]; None with fewer than MIN_PRODUCTS scored products. Each
+    band holds at least MIN_BAND_PRODUCTS products (one band below that)."""
+    scored = np.isfinite(actual).any(axis=1) & np.isfinite(forecast).any(axis=1) & np.isfinite(rate)
+    if scored.sum() < MIN_PRODUCTS:
+        return None
+    count = int(max(1, min(BANDS, scored.sum() // MIN_BAND_PRODUCTS)))
+    edges = np.unique(np.quantile(rate[scored], np.arange(1, count) / count)) if count > 1 else np.zeros(0)
+    band = np.searchsorted(edges, rate, side="right")
+    floors = np.array([np.median(rate[scored & (band == b)]) if (scored & (band == b)).any() else 1.0
+                       for b in range(edges.size + 1)])
+    floors = np.maximum(floors, 1e-3)
+    steps = actual.shape[1]
+    buckets = min(BUCKETS, steps)
+    bucket_of_step = np.minimum(np.arange(steps) * buckets // steps, buckets - 1)
+    errors = (actual - forecast) / _unit(forecast, floors[band][:, None])
+    quantiles = np.zeros((edges.size + 1, buckets, GRID.size))
+    everything = errors[np.isfinite(errors)]
+    for b in range(edges.size + 1):
+        for k in range(buckets):
+            cell = errors[(band == b) & scored][:, bucket_of_step == k]
+            cell = cell[np.isfinite(cell)]
+            quantiles[b, k] = np.quantile(cell if cell.size >= 20 else everything, GRID)
+    return RateBands(edges, floors, bucket_of_step, quantiles)

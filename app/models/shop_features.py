@@ -1,0 +1,176 @@
+"""What the shop model knows about a target period, read only from data before its anchor.
+
+A feature row is (product row r, target column t, anchor column a < t): every sales feature
+reads columns <= a of row r, and the calendar ones read only the target's date and the
+caller's event days (known ahead). `lead` = t - a, so one model serves every horizon step: a
+near step sees the latest week, a far one only what was known that many periods earlier.
+
+Levels are relative to the product's own `base` (its mean over the last 8 weeks before the
+anchor, at least a tenth of its yearly mean), which the model takes as its base margin: the
+trees learn multiplicative shapes shared by products of any size. A product's history starts at
+its first sale (release trimming): the zeros before a launch are not demand.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.utils.arrays import prefix_sums
+from app.utils.dates import dates_of, weekday
+
+WINDOWS = {1: (7, 28, 91, 182, 364), 7: (2, 4, 13, 26, 52)}
+BASE_WINDOW = {1: 56, 7: 8}
+YEAR = {1: 364, 7: 52}
+SPREAD_WINDOW = {1: 28, 7: 8}
+MIN_BASE = 1e-3
+EVENT_REACH = {1: 14, 7: 4}
+
+
+@dataclass(frozen=True)
+class History:
+    """A panel's sales as the features read them: running sums, release-trimmed starts."""
+
+    values: np.ndarray  # float64[n, T]
+    start: np.ndarray  # int64[n]: first record
+    begin: np.ndarray  # int64[n]: first column that counts (first sale, or first record if none)
+    first_day: int
+    step: int
+    event_days: np.ndarray  # int64[k] sorted day numbers
+    price: np.ndarray | None  # float64[n, T] unit price, NaN where unknown
+
+    @classmethod
+    def of(cls, values: np.ndarray, start: np.ndarray, first_day: int, step: int, event_days: frozenset[int],
+           price: np.ndarray | None) -> "History":
+        sold = values > 0
+        first_sale = np.where(sold.any(axis=1), sold.argmax(axis=1), values.shape[1])
+        begin = np.where(first_sale < values.shape[1], np.maximum(start, first_sale), start)
+        return cls(values, start.astype(np.int64), begin.astype(np.int64), first_day, step, np.array(sorted(event_days), dtype=np.int64),
+                   price)
+
+
+def _window_mean(cumulative: np.ndarray, first: np.ndarray, rows: np.ndarray, anchors: np.ndarray,
+                 window: int) -> np.ndarray:
+    """Mean of row r over columns (a - window, a] from column `first` on -> float64[k]; NaN when empty."""
+    hi = anchors + 1
+    lo = np.maximum(hi - window, first)
+    count = hi - lo
+    total = cumulative[rows, np.clip(hi, 0, None)] - cumulative[rows, np.clip(lo, 0, None)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _strided_mean(values: np.ndarray, first: np.ndarray, rows: np.ndarray, last: np.ndarray, stride: int,
+                  count: int) -> np.ndarray:
+    """Mean of row r at columns last, last - stride, ... (`count` of them, from column `first` on); NaN if none."""
+    taken = np.zeros(rows.size)
+    seen = np.zeros(rows.size)
+    for k in range(count):
+        column = last - k * stride
+        inside = column >= first
+        taken += np.where(inside, values[rows, np.clip(column, 0, None)], 0.0)
+        seen += inside
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(seen > 0, taken / np.maximum(seen, 1), np.nan)
+
+
+def _last_sale(values: np.ndarray) -> np.ndarray:
+    """int64[n, T]: the latest column <= c with a sale, -1 before the first."""
+    index = np.where(values > 0, np.arange(values.shape[1])[None, :], -1)
+    return np.maximum.accumulate(index, axis=1)
+
+
+def _event_distances(days: np.ndarray, events: np.ndarray, reach: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Periods from each day to the next event (0 on it) and since the last one, capped at `reach`."""
+    if events.size == 0:
+        return np.full(days.size, float(reach)), np.full(days.size, float(reach))
+    ahead_index = np.searchsorted(events, days, side="left")
+    ahead = np.where(ahead_index < events.size, events[np.minimum(ahead_index, events.size - 1)] - days, 10**9)
+    behind_index = np.searchsorted(events, days, side="right") - 1
+    behind = np.where(behind_index >= 0, days - events[np.maximum(behind_index, 0)], 10**9)
+    if step == 7:  # a weekly period holds an event when one falls in its 7 days
+        ahead = np.where(ahead < 7, 0, ahead - 6)
+    return np.minimum(ahead // step, reach).astype(np.float64), np.minimum(behind // step, reach).astype(np.float64)
+
+
+def feature_rows(history: History, rows: np.ndarray, targets: np.ndarray, anchors: np.ndarray, events: bool,
+                 prices: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Features float32[k, f], base level float64[k] and the feature names for k (row, target, anchor) triples.
+
+    `events` and `prices` fix the columns (a model predicts with the columns it was trained on):
+    with `events` but no event days, the distances are all "far"; with `prices` but no price, NaN.
+    """
+    values, step = history.values, history.step
+    # a product's history counts from its first sale; at an anchor before it (none known yet), from its first record
+    begin = np.where(history.begin[rows] <= anchors, history.begin[rows], history.start[rows])
+    cumulative = prefix_sums(values)
+    squares = prefix_sums(values**2)
+    zeros = prefix_sums((values == 0).astype(np.float64))
+    lead = targets - anchors
+    year_mean = _window_mean(cumulative, begin, rows, anchors, YEAR[step])
+    recent = _window_mean(cumulative, begin, rows, anchors, BASE_WINDOW[step])
+    base = np.maximum(np.fmax(recent, 0.1 * np.nan_to_num(year_mean)), MIN_BASE)
+    base = np.where(np.isfinite(base), base, MIN_BASE)
+    columns: dict[str, np.ndarray] = {"periods ahead": lead.astype(np.float64)}
+    for window in WINDOWS[step]:
+        columns[f"level over {window} {'days' if step == 1 else 'weeks'}"] = (
+            _window_mean(cumulative, begin, rows, anchors, window) / base)
+    spread = SPREAD_WINDOW[step]
+    mean_square = _window_mean(squares, begin, rows, anchors, spread)
+    mean = _window_mean(cumulative, begin, rows, anchors, spread)
+    columns["spread (recent)"] = np.sqrt(np.maximum(mean_square - mean**2, 0.0)) / base
+    columns["share of periods without sales"] = _window_mean(zeros, begin, rows, anchors, spread)
+    last_sale = _last_sale(values)[rows, anchors]
+    since = np.where(last_sale >= begin, anchors - last_sale, anchors - begin + 1)
+    columns["periods since last sale"] = np.minimum(since, YEAR[step]).astype(np.float64)
+    columns["sales size (log)"] = np.log1p(np.nan_to_num(year_mean))
+    columns["history length"] = np.minimum(anchors - begin + 1, 3 * YEAR[step]).astype(np.float64)
+    days = history.first_day + targets * step
+    if step == 1:
+        same_day = targets - 7 * np.ceil(lead / 7).astype(np.int64)  # the latest same weekday <= anchor
+        columns["same weekday, last 4 weeks"] = _strided_mean(values, begin, rows, same_day, 7, 4) / base
+        columns["same weekday, last year"] = (_strided_mean(values, begin, rows, same_day, 7, 52)
+                                              / np.maximum(year_mean, MIN_BASE))
+    year_ago = targets - YEAR[step]
+    reach = 7 if step == 1 else 1
+    known = year_ago + reach <= anchors
+    columns["same time last year"] = np.where(
+        known, _window_mean(cumulative, begin, rows, np.where(known, year_ago + reach, anchors), 2 * reach + 1), np.nan
+    ) / base
+    dates = np.array(dates_of(np.array([days.min(), days.max()])), dtype="datetime64[D]")
+    calendar = np.arange(dates[0], dates[1] + 1, dtype="datetime64[D]")
+    offset = days - int(dates[0].astype(np.int64))
+    month = (calendar.astype("datetime64[M]").astype(np.int64) % 12 + 1)[offset]
+    day_of_year = ((calendar - calendar.astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64) + 1)[offset]
+    columns["month"] = month.astype(np.float64)
+    if step == 1:
+        columns["day of week"] = weekday(days).astype(np.float64)
+        columns["day of month"] = ((calendar - calendar.astype("datetime64[M]").astype("datetime64[D]"))
+                                   .astype(np.int64) + 1)[offset].astype(np.float64)
+        columns["day of year"] = day_of_year.astype(np.float64)
+    else:
+        columns["week of year"] = ((day_of_year - 1) // 7 + 1).astype(np.float64)
+    if events:
+        to_event, from_event = _event_distances(days, history.event_days, EVENT_REACH[step], step)
+        columns["periods to next event"] = to_event
+        columns["periods since last event"] = from_event
+    if prices and history.price is None:
+        columns["price vs usual"] = np.full(rows.size, np.nan)
+    elif prices and history.price is not None:
+        price = history.price
+        finite = np.isfinite(price)
+        filled = np.where(finite, price, 0.0)
+        price_sum = prefix_sums(filled)
+        price_count = prefix_sums(finite.astype(np.float64))
+        hi, lo = anchors + 1, np.maximum(anchors + 1 - YEAR[step], 0)
+        counted = price_count[rows, hi] - price_count[rows, lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            usual = np.where(counted > 0, (price_sum[rows, hi] - price_sum[rows, lo]) / np.maximum(counted, 1), np.nan)
+        last_index = np.maximum.accumulate(np.where(finite, np.arange(price.shape[1])[None, :], -1), axis=1)
+        last_known = last_index[rows, anchors]
+        last_price = np.where(last_known >= 0, price[rows, np.maximum(last_known, 0)], np.nan)
+        columns["price vs usual"] = last_price / usual
+    names = list(columns)
+    features = np.empty((rows.size, len(names)), dtype=np.float32)
+    for k, name in enumerate(names):
+        features[:, k] = columns[name]
+    return features, base, names

@@ -1,0 +1,283 @@
+"""The shop model: one gradient-boosted model per shop and frequency, across its whole catalogue.
+
+`fit(panel)` does three things:
+1. a held-out backtest: trees fitted on all but the last `horizon` periods forecast those periods
+   for every product, beside the local families (`LOCAL_FAMILIES`) forecasting from the same
+   origin. Per product, the method kept is the one with the lowest MASE on that window (the
+   trees, a local family, or the mean of the trees and the best local family); the trees win
+   ties and keep the product unless another method is clearly better (`SWITCH_MARGIN`), as a
+   single window is a noisy judge;
+2. the intervals, from the kept methods' errors on that window, per horizon bucket and sales-rate
+   band (`app.models.rate_bands`), and the model card's scores (coverage measured with bands
+   learned on the other half of the products, so it is out of sample too);
+3. the trees refitted on every period, which is what serves the forecasts.
+
+`forecast(panel, horizon)` forecasts any products from their own history in `panel` (seen at
+training or not) with those trees; products whose kept method is a local family are fitted on
+their request history with it. Nothing is trained per request but those cheap local fits.
+
+The trees: XGBoost with a Tweedie loss (log link) and each row's base level as the base margin;
+training rows are (product, target period, anchor) with one lead per target period drawn from
+1..horizon, targets in the last two years (three for weekly), no row before a product's first sale.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import numpy as np
+
+from app.models import metrics
+from app.models.panel import Panel
+from app.models.rate_bands import fit_bands
+from app.models.registry import make
+from app.models.selection import ENSEMBLE_SEPARATOR, SHORT_TERM
+from app.models.shop_features import BASE_WINDOW, History, feature_rows
+from app.utils.optional import xgboost
+
+SHOP = "shop_model"
+ZERO = "zero"
+LOCAL_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent")
+TRAIN_PERIODS = {1: 730, 7: 156}
+MAX_TRAIN_ROWS = 1_200_000
+SWITCH_MARGIN = 0.5  # another method is kept only with under half the trees' MASE: one window is a noisy judge
+MIN_ORIGIN = {1: 56, 7: 16}
+ROUNDS = 150
+PARAMS: dict[str, Any] = {"objective": "reg:tweedie", "tweedie_variance_power": 1.1, "eta": 0.1, "max_depth": 7,
+                          "min_child_weight": 10, "subsample": 0.7, "colsample_bytree": 0.8, "lambda": 1.0,
+                          "tree_method": "hist", "max_bin": 64}
+
+
+def _history(panel: Panel) -> History:
+    return History.of(panel.values, panel.start, panel.first_day, panel.step, panel.event_days, panel.price)
+
+
+def _training_rows(history: History, horizon: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """(rows, targets, anchors) of the training set: one random lead per (product, target period)."""
+    n, length = history.values.shape
+    first = max(1, length - TRAIN_PERIODS[history.step])
+    rows = np.repeat(np.arange(n), length - first)
+    targets = np.tile(np.arange(first, length), n)
+    anchors = targets - rng.integers(1, horizon + 1, size=targets.size)
+    keep = anchors >= history.begin[rows]
+    rows, targets, anchors = rows[keep], targets[keep], anchors[keep]
+    if rows.size > MAX_TRAIN_ROWS:
+        chosen = np.sort(rng.choice(rows.size, MAX_TRAIN_ROWS, replace=False))
+        rows, targets, anchors = rows[chosen], targets[chosen], anchors[chosen]
+    return rows, targets, anchors
+
+
+@dataclass
+class Trees:
+    """A fitted booster and the columns it reads."""
+
+    booster: Any
+    names: list[str]
+    events: bool
+    prices: bool
+    importances: list[tuple[str, float]] = field(default_factory=list)
+
+    def forecast(self, history: History, horizon: int) -> np.ndarray:
+        """float64[n, horizon] after the history's last column."""
+        n, length = history.values.shape
+        rows = np.repeat(np.arange(n), horizon)
+        targets = np.tile(np.arange(length, length + horizon), n)
+        features, base, _ = feature_rows(history, rows, targets, np.full(rows.size, length - 1), self.events,
+                                         self.prices)
+        dmatrix = xgboost().DMatrix(features, base_margin=np.log(base), feature_names=self.names)
+        return np.asarray(self.booster.predict(dmatrix), dtype=np.float64).reshape(n, horizon)
+
+
+def fit_trees(history: History, horizon: int, random_state: int) -> Trees | None:
+    """Trees for leads 1..horizon on `history`; None with under 200 usable training rows."""
+    xgb = xgboost()
+    events, prices = history.event_days.size > 0, history.price is not None
+    rows, targets, anchors = _training_rows(history, horizon, np.random.default_rng(random_state))
+    if rows.size < 200:
+        return None
+    features, base, names = feature_rows(history, rows, targets, anchors, events, prices)
+    target = history.values[rows, targets]
+    train = xgb.QuantileDMatrix(features, target, base_margin=np.log(base), feature_names=names,
+                                max_bin=PARAMS["max_bin"])
+    rounds = int(np.clip(rows.size / 2000, 60, ROUNDS))
+    booster = xgb.train({**PARAMS, "seed": random_state}, train, num_boost_round=rounds)
+    gain = booster.get_score(importance_type="gain")
+    total = sum(gain.values()) or 1.0
+    importances = sorted(((name, value / total) for name, value in gain.items()), key=lambda kv: -kv[1])
+    return Trees(booster, names, events, prices, importances)
+
+
+def recent_rate(panel: Panel) -> np.ndarray:
+    """float64[n]: each product's mean over its last BASE_WINDOW periods (its sales-rate band)."""
+    window = BASE_WINDOW[panel.step]
+    lo = np.maximum(panel.n_periods - window, panel.start)
+    total = np.array([panel.values[i, lo[i]:].sum() for i in range(panel.n_products)])
+    return total / np.maximum(panel.n_periods - lo, 1)
+
+
+def _local_forecasts(panel: Panel, families: list[str], horizon: int) -> dict[str, np.ndarray]:
+    """Each local family fitted on `panel` -> {family: [n, horizon]}, NaN where it cannot forecast."""
+    return {family: make(family, horizon).fit(panel).predict(horizon) for family in families}
+
+
+def _scores(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, squared: np.ndarray) -> dict[str, np.ndarray]:
+    return {"mase": metrics.mase(actual, forecast, scale), "rmsse": np.sqrt(
+        metrics._nanmean((actual - forecast) ** 2) / squared), "rmse": metrics.rmse(actual, forecast),
+        "bias": metrics.bias(actual, forecast), "smape": metrics.smape(actual, forecast),
+        "mape": metrics.mape(actual, forecast)}
+
+
+@dataclass
+class HeldOut:
+    """The backtest on the last `horizon` periods before training on all of them."""
+
+    origin_day: int  # first day of the held-out window
+    horizon: int
+    scores: dict[str, dict[str, np.ndarray]]  # candidate -> metric -> float64[n] (NaN = not scored)
+    weights: np.ndarray | None  # float64[n]: revenue over the window before the origin, sums to 1
+    scored: np.ndarray  # bool[n]
+    short_term_rmse: np.ndarray  # float64[n]: the kept method's RMSE over the window's first SHORT_TERM periods
+    forecasts: dict[str, np.ndarray]  # candidate -> float64[n, horizon], each made before the window
+    coverage: dict[str, dict[str, float]]  # candidate -> {"80": share, "95": share} (out of sample)
+    msis: dict[str, float]  # candidate -> mean scaled interval score at 95%
+
+
+class ShopModel:
+    """One XGBoost model across a shop's products, with per-product method choice and banded intervals."""
+
+    def __init__(self, horizon: int = 28, random_state: int = 0) -> None:
+        self.horizon = horizon
+        self.random_state = random_state
+
+    def fit(self, panel: Panel) -> Self:
+        horizon = self.horizon
+        origin = panel.n_periods - horizon
+        if origin < MIN_ORIGIN[panel.step]:
+            raise ValueError(f"a shop model needs at least {MIN_ORIGIN[panel.step] + horizon} periods of history "
+                             f"for a {horizon}-period horizon")
+        self.step_ = panel.step
+        self.product_ids_ = list(panel.product_ids)
+        self.index_ = {product_id: i for i, product_id in enumerate(panel.product_ids)}
+        self.last_day_ = int(panel.first_day + (panel.n_periods - 1) * panel.step)
+        self.first_day_ = int(panel.first_day)
+        head = panel.head(origin)
+        trees = fit_trees(_history(head), horizon, self.random_state)
+        if trees is None:
+            raise ValueError("too little history to train a shop model (under 200 product-periods after first sales)")
+        candidates = {SHOP: trees.forecast(_history(head), horizon),
+                      **_local_forecasts(head, list(LOCAL_FAMILIES), horizon)}
+        actual = panel.values[:, origin:]
+        history_begin = _history(head).begin
+        scored = (origin - history_begin) >= MIN_ORIGIN[panel.step] // 2
+        actual = np.where(scored[:, None], actual, np.nan)
+        scale = metrics.seasonal_scale(head.values, head.start, panel.season_length)
+        squared = metrics.squared_scale(head.values, history_begin)
+        mase = {name: np.nan_to_num(metrics.mase(actual, f, scale), nan=np.inf) for name, f in candidates.items()}
+        local = np.stack([mase[f] for f in LOCAL_FAMILIES], axis=1)
+        best_local = np.argmin(local, axis=1)
+        rows = np.arange(panel.n_products)
+        local_stack = np.stack([candidates[f] for f in LOCAL_FAMILIES], axis=1)
+        paired = (candidates[SHOP] + local_stack[rows, best_local]) / 2
+        paired_mase = np.nan_to_num(metrics.mase(actual, paired, scale), nan=np.inf)
+        best_local_mase = local[rows, best_local]
+        switch_pair = paired_mase < SWITCH_MARGIN * mase[SHOP]
+        switch_local = (best_local_mase < SWITCH_MARGIN * mase[SHOP]) & (best_local_mase < paired_mase)
+        methods = np.where(switch_local, np.array(LOCAL_FAMILIES)[best_local],
+                           np.where(switch_pair, np.char.add(SHOP + ENSEMBLE_SEPARATOR,
+                                                             np.array(LOCAL_FAMILIES)[best_local]), SHOP))
+        methods = np.where(scored, methods, SHOP)
+        chosen = np.where(switch_local[:, None], local_stack[rows, best_local],
+                          np.where(switch_pair[:, None], paired, candidates[SHOP]))
+        chosen = np.where(scored[:, None], chosen, candidates[SHOP])
+        self.method_ = {pid: str(m) for pid, m in zip(panel.product_ids, methods, strict=True)}
+        rate = recent_rate(head)
+        self.bands_ = fit_bands(actual, chosen, rate)
+        weights = _revenue_weights(head, horizon)
+        outcomes = {"auto": chosen, SHOP: candidates[SHOP], "seasonal_naive": candidates["seasonal_naive"],
+                    "moving_average": candidates["moving_average"]}
+        self.held_out_ = HeldOut(
+            origin_day=int(panel.first_day + origin * panel.step), horizon=horizon,
+            scores={name: _scores(actual, f, scale, squared) for name, f in
+                    {**outcomes, **{k: v for k, v in candidates.items() if k not in outcomes}}.items()},
+            weights=weights, scored=scored,
+            short_term_rmse=metrics.rmse(actual[:, :SHORT_TERM], chosen[:, :SHORT_TERM]), forecasts=candidates,
+            coverage={name: _cross_coverage(actual, f, rate) for name, f in outcomes.items()},
+            msis={name: _msis(actual, f, rate, scale) for name, f in outcomes.items()},
+        )
+        final = fit_trees(_history(panel), horizon, self.random_state)
+        self.trees_ = final if final is not None else trees
+        self.fitted_ = True
+        return self
+
+    @property
+    def importances(self) -> list[tuple[str, float]]:
+        return self.trees_.importances
+
+    def forecast(self, panel: Panel, horizon: int) -> tuple[np.ndarray, list[str]]:
+        """Forecasts float64[n, horizon] >= 0 of `panel`'s products from their own history, and the
+        method of each (products unseen at training get the trees; a product never sold, zero)."""
+        if horizon > self.horizon:
+            raise ValueError(f"trained for horizons up to {self.horizon}, asked for {horizon}")
+        trees = self.trees_.forecast(_history(panel), horizon)
+        methods = [self.method_.get(pid, SHOP) for pid in panel.product_ids]
+        out = trees.copy()
+        families = sorted({part for m in methods for part in m.split(ENSEMBLE_SEPARATOR)} - {SHOP})
+        for family in families:
+            rows = np.array([i for i, m in enumerate(methods) if family in m.split(ENSEMBLE_SEPARATOR)])
+            local = make(family, horizon).fit(panel.take(rows)).predict(horizon)
+            local = np.where(np.isfinite(local), local, trees[rows])
+            paired = np.array([ENSEMBLE_SEPARATOR in methods[r] for r in rows])
+            out[rows] = np.where(paired[:, None], (trees[rows] + local) / 2, local)
+        never_sold = np.asarray(~(panel.values > 0).any(axis=1))
+        out[never_sold] = 0.0
+        methods = [ZERO if zero else method for method, zero in zip(methods, never_sold.tolist(), strict=True)]
+        return np.maximum(out, 0.0), methods
+
+    def intervals(self, forecast: np.ndarray, panel: Panel, coverage: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """Bounds [n, h] for `panel`'s products; None when the backtest had too few products for bands."""
+        if self.bands_ is None:
+            return None
+        return self.bands_.bounds(forecast, recent_rate(panel), coverage)
+
+
+def _revenue_weights(head: Panel, horizon: int) -> np.ndarray | None:
+    """Each product's share of revenue over the `horizon` periods before the origin (M5's weights)."""
+    if head.price is None:
+        return None
+    window = slice(max(0, head.n_periods - horizon), head.n_periods)
+    revenue = np.nansum(head.values[:, window] * np.nan_to_num(head.price[:, window]), axis=1)
+    total = revenue.sum()
+    return revenue / total if total > 0 else None
+
+
+def _cross_coverage(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> dict[str, float]:
+    """Share of held-out actuals inside the 80 and 95% bounds, each half of the products bounded with
+    bands learned on the other half."""
+    halves = np.arange(actual.shape[0]) % 2
+    result: dict[str, float] = {}
+    for level in (0.8, 0.95):
+        inside, counted = 0, 0
+        for half in (0, 1):
+            learn, judge = halves != half, halves == half
+            bands = fit_bands(actual[learn], forecast[learn], rate[learn])
+            if bands is None:
+                continue
+            lower, upper = bands.bounds(forecast[judge], rate[judge], level)
+            seen = np.isfinite(actual[judge])
+            inside += int(((actual[judge] >= lower) & (actual[judge] <= upper) & seen).sum())
+            counted += int(seen.sum())
+        result[f"{round(level * 100)}"] = inside / counted if counted else float("nan")
+    return result
+
+
+def _msis(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray, scale: np.ndarray) -> float:
+    """Mean scaled interval score at 95% with cross-fitted bands (as `_cross_coverage`)."""
+    halves = np.arange(actual.shape[0]) % 2
+    scores = np.full(actual.shape[0], np.nan)
+    for half in (0, 1):
+        learn, judge = halves != half, halves == half
+        bands = fit_bands(actual[learn], forecast[learn], rate[learn])
+        if bands is None:
+            continue
+        lower, upper = bands.bounds(forecast[judge], rate[judge], 0.95)
+        scores[judge] = metrics.interval_score(actual[judge], lower, upper, 0.95) / scale[judge]
+    return float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")

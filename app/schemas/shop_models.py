@@ -1,0 +1,73 @@
+"""POST /models/train and GET /models/{shop_id}: the shop model's request and its model card."""
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import IsoDate, ShopId
+from app.schemas.forecast import ForecastEvent, Frequency
+from app.schemas.sales import SalesPayload
+
+
+class TrainRequest(SalesPayload):
+    shop_id: ShopId
+    periods: int = Field(default=28, ge=1, le=365,
+                         description="The longest horizon the model must serve (days or weeks); the last `periods` "
+                         "of history are held out to score it.")
+    frequency: Frequency = Field(default="auto", description="`auto`: weekly when every date falls on one weekday.")
+    calendar_events: list[ForecastEvent] = Field(
+        default_factory=list, description="Known past and future events (holidays, promotions).")
+    as_of: IsoDate | None = Field(default=None, description="Ignore sales after this date.")
+
+
+class FeatureImportance(BaseModel):
+    name: str
+    importance: float = Field(description="Share of the trees' total gain, 0..1.")
+
+
+class HeldOutScore(BaseModel):
+    mase: float | None = Field(description="Mean over products of MAE / in-sample seasonal naive MAE.")
+    rmsse: float | None = Field(description="Mean over products of RMSE / in-sample one-period-change RMS.")
+    wrmsse: float | None = Field(description="RMSSE weighted by each product's revenue over the `periods` before "
+                                 "the window (M5's weighting); null without revenue.")
+    coverage_80: float | None = Field(description="Share of actuals inside the 80% bounds, 0..1; each half of the "
+                                      "products bounded with errors of the other half.")
+    coverage_95: float | None
+    msis: float | None = Field(description="Mean scaled interval score at 95% (M4), lower is better.")
+
+
+class HeldOut(BaseModel):
+    first_date: str
+    last_date: str
+    periods: int
+    products_scored: int
+    scores: dict[str, HeldOutScore] = Field(
+        description="`shop_model`: the trees alone; `auto`: the method kept per product (chosen on this very "
+        "window, so a little optimistic); and the seasonal naive and moving average on the same window.")
+
+
+class ModelCard(BaseModel):
+    shop_id: str
+    model_version: str
+    trained_at: str
+    frequency: str
+    horizon: int = Field(description="The longest horizon served, in periods.")
+    training_first_date: str
+    training_last_date: str
+    products: int
+    training_seconds: float
+    features: list[FeatureImportance]
+    methods_kept: dict[str, int] = Field(description="Products per method `auto` keeps (held-out MASE).")
+    held_out: HeldOut
+
+
+
+TRAIN_EXAMPLE = {
+    "shop_id": "shop_123",
+    "sales": [
+        {"product_id": product, "date": (dt.date(2025, 8, 1) + dt.timedelta(days=k)).isoformat(),
+         "qty": float(base + [2, 0, 1, 3, 6, 9, 7][k % 7] + (k % 30) // 10)}
+        for product, base in (("p001", 10), ("p002", 4), ("p003", 20)) for k in range(120)
+    ],
+    "periods": 28,
+}

@@ -1,0 +1,133 @@
+"""Forecasts served by the shop's model: no training per request, the same quality for one product
+as for the whole catalogue.
+
+`shop_answer` answers a forecast spec with the shop's model when one fits it: same frequency,
+`periods` within the model's horizon, and the request's history ending within
+SHOP_MODEL_MAX_AGE_DAYS of the model's training data. Otherwise it says why, and the caller
+(`app.services.forecast_cache`) answers with today's per-request models and that warning.
+"""
+
+import hashlib
+from datetime import date
+
+import numpy as np
+
+from app import __version__
+from app.config import Settings
+from app.models.panel import Panel
+from app.models.selection import ENSEMBLE_SEPARATOR
+from app.models.shop_model import SHOP, ShopModel
+from app.schemas.common import DataWarning
+from app.schemas.forecast import (
+    BacktestScore,
+    ForecastMeta,
+    ForecastResponse,
+    Prediction,
+    ProductForecast,
+    ShopModelRef,
+)
+from app.schemas.shop_models import ModelCard
+from app.services.forecast import ForecastSpec, product_warnings, trends, weekday_patterns
+from app.services.shop_models import FREQUENCIES, loaded_model
+from app.utils.dates import dates_of, from_day_number
+
+SCORED = ("mase", "rmse", "bias", "mape", "smape")
+
+
+def _unfit(model: ShopModel, card: ModelCard, panel: Panel, spec: ForecastSpec, settings: Settings) -> str | None:
+    """Why the model cannot serve this request, or None when it can."""
+    if spec.periods > model.horizon:
+        return (f"asks for {spec.periods} periods and the shop model ({card.model_version}) serves up to "
+                f"{model.horizon}; train it with a longer `periods`")
+    last_day = panel.first_day + (panel.n_periods - 1) * panel.step
+    apart = last_day - model.last_day_
+    if abs(apart) > settings.shop_model_max_age_days:
+        return (f"the history ends {from_day_number(last_day)}, {abs(apart)} days "
+                f"{'after' if apart > 0 else 'before'} the shop model's training data "
+                f"({card.training_last_date}; SHOP_MODEL_MAX_AGE_DAYS={settings.shop_model_max_age_days})")
+    return None
+
+
+def shop_answer(spec: ForecastSpec, panel: Panel, wanted: list[str], warnings: list[DataWarning], settings: Settings,
+                signing_key: str) -> ForecastResponse | DataWarning:
+    """The answer from the shop model, or the `shop_model_unused` warning saying why there is none."""
+    loaded = loaded_model(spec.shop_id, panel.step, settings, signing_key)
+    if loaded is None:
+        reason = (f"shop {spec.shop_id!r} has no usable {FREQUENCIES[panel.step]} shop model "
+                  "(POST /api/v1/smart-shelf/models/train)")
+    else:
+        model, card = loaded
+        unfit = _unfit(model, card, panel, spec, settings)
+        if unfit is None:
+            return _respond(model, card, panel, wanted, spec, warnings)
+        reason = unfit
+    return DataWarning(code="shop_model_unused", count=len(wanted),
+                       message=f"{reason}: forecast with models fitted on this request's products only.")
+
+
+def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str], spec: ForecastSpec,
+             warnings: list[DataWarning]) -> ForecastResponse:
+    index = {product_id: i for i, product_id in enumerate(panel.product_ids)}
+    rows = np.array([index[p] for p in wanted], dtype=np.int64)
+    asked = panel.take(rows)
+    forecast, methods = model.forecast(asked, spec.periods)
+    lower, upper = model.intervals(forecast, asked, spec.confidence_interval) or (forecast, forecast)
+    dates = dates_of(asked.days(asked.n_periods, spec.periods))
+    patterns, trend_words = weekday_patterns(asked), trends(asked)
+    top = ", ".join(f"{name} ({share * 100:.0f}%)" for name, share in model.importances[:3])
+    shared = f"shop model {card.model_version} across {card.products} products; strongest signals: {top}"
+    reference = ShopModelRef(model_version=card.model_version, trained_at=card.trained_at,
+                             training_last_date=card.training_last_date)
+    forecasts = []
+    for k in range(asked.n_products):
+        own = shared if SHOP in methods[k].split(ENSEMBLE_SEPARATOR) else (
+            f"{methods[k]} (fitted on this request): on the shop model's held-out window its error was under half "
+            "the shop model's")
+        drivers = [own] + [d for d in (patterns[k], trend_words[k]) if d]
+        forecasts.append(_product(model, card, asked, k, methods[k], forecast[k], lower[k], upper[k], dates, spec,
+                                  drivers))
+    return ForecastResponse(
+        forecasts=forecasts,
+        meta=ForecastMeta(shop_id=spec.shop_id, total_products=len(forecasts), periods=spec.periods,
+                          frequency=card.frequency, confidence_interval=spec.confidence_interval, model=spec.model,
+                          backtest_origins=1, backtest_horizon=model.horizon, shop_model=reference),
+        warnings=warnings,
+    )
+
+
+def _number(value: float) -> float | None:
+    return round(float(value), 4) if np.isfinite(value) else None
+
+
+def _product(model: ShopModel, card: ModelCard, panel: Panel, k: int, method: str, forecast: np.ndarray,
+             lower: np.ndarray, upper: np.ndarray, dates: list[date], spec: ForecastSpec,
+             drivers: list[str]) -> ProductForecast:
+    product_id = panel.product_ids[k]
+    seen = model.index_.get(product_id)
+    held = model.held_out_
+    scores: dict[str, BacktestScore] = {}
+    chosen = None
+    if seen is not None and held.scored[seen]:
+        scores = {name: BacktestScore(**{m: _number(values[m][seen]) for m in SCORED})
+                  for name, values in held.scores.items() if name != "auto"}
+        chosen = BacktestScore(**{m: _number(held.scores["auto"][m][seen]) for m in SCORED})
+    fingerprint = hashlib.sha256(panel.values[k, panel.start[k]:].tobytes())
+    fingerprint.update(f"{card.model_version}|{spec.periods}|{panel.first_day + panel.start[k] * panel.step}|"
+                       f"{__version__}".encode())
+    warnings = product_warnings(panel, k, method, spec)
+    if seen is None:
+        warnings.append(DataWarning(code="new_to_shop_model", count=int(panel.observed[k]),
+                                    message="not in the shop model's training data: forecast by the shop model from "
+                                    "its own history, with no held-out score of its own."))
+    return ProductForecast(
+        product_id=product_id,
+        predictions=[Prediction(date=d, predicted_qty=round(float(f), 3), lower_ci=round(float(lo), 3),
+                                upper_ci=round(float(hi), 3))
+                     for d, f, lo, hi in zip(dates, forecast, lower, upper, strict=True)],
+        method=method, model_version=f"{method}-{__version__}-{fingerprint.hexdigest()[:12]}",
+        trained_at=card.trained_at, rmse=chosen.rmse if chosen else None, mase=chosen.mase if chosen else None,
+        short_term_rmse=_number(held.short_term_rmse[seen]) if seen is not None and method != "zero" else None,
+        backtest=scores, drivers=drivers if method != "zero" else [], history_periods=int(panel.observed[k]),
+        warnings=warnings,
+    )
+

@@ -1,0 +1,89 @@
+"""The shop model on real M5 slow movers: no feature reads the future, the backtest is out of sample,
+a product's forecast does not depend on the other products of a request, intervals are banded."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.models.panel import Panel
+from app.models.shop_features import History, feature_rows
+from app.models.shop_model import SHOP, ShopModel
+from app.utils.dates import day_number
+
+HORIZON = 28
+
+
+def m5_panel(m5_sales: pd.DataFrame, days: int = 500, events: frozenset[int] = frozenset()) -> Panel:
+    units = m5_sales[[f"d_{k}" for k in range(1914 - days, 1914)]].to_numpy(float)
+    first_day = day_number(date(2011, 1, 29)) + 1913 - days
+    return Panel([str(i) for i in m5_sales["id"]], units, np.zeros(len(units), dtype=np.int64), first_day, 1, events)
+
+
+@pytest.fixture(scope="module")
+def fitted(m5_sales: pd.DataFrame) -> tuple[Panel, ShopModel]:
+    panel = m5_panel(m5_sales)
+    return panel, ShopModel(horizon=HORIZON).fit(panel)
+
+
+def test_no_feature_reads_past_its_anchor(m5_sales: pd.DataFrame) -> None:
+    panel = m5_panel(m5_sales, events=frozenset({day_number(date(2015, 12, 25))}))
+    history = History.of(panel.values, panel.start, panel.first_day, 1, panel.event_days, None)
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, panel.n_products, 500)
+    anchors = rng.integers(400, 850, panel.n_products)[rows]  # one anchor per product
+    targets = anchors + rng.integers(1, HORIZON + 1, 500)
+    features, base, names = feature_rows(history, rows, targets, anchors, True, False)
+    changed = panel.values.copy()
+    for row, anchor in set(zip(rows.tolist(), anchors.tolist(), strict=True)):
+        changed[row, anchor + 1:] += rng.integers(1, 50, panel.n_periods - anchor - 1)
+    later = History.of(changed, panel.start, panel.first_day, 1, panel.event_days, None)
+    features_after, base_after, _ = feature_rows(later, rows, targets, anchors, True, False)
+    # each triple's own product was perturbed after its anchor: nothing it reads may change
+    np.testing.assert_array_equal(np.nan_to_num(features, nan=-1), np.nan_to_num(features_after, nan=-1))
+    np.testing.assert_array_equal(base, base_after)
+    assert "periods ahead" in names and "periods to next event" in names
+
+
+def test_held_out_window_changes_scores_not_backtest_forecasts(m5_sales: pd.DataFrame,
+                                                               fitted: tuple[Panel, ShopModel]) -> None:
+    panel, model = fitted
+    values = panel.values.copy()
+    values[:, -HORIZON:] = values[:, -HORIZON:] * 3 + 1
+    other = ShopModel(horizon=HORIZON).fit(Panel(panel.product_ids, values, panel.start, panel.first_day, 1))
+    for name, forecast in model.held_out_.forecasts.items():
+        np.testing.assert_allclose(forecast, other.held_out_.forecasts[name], err_msg=name)
+    assert not np.allclose(model.held_out_.scores[SHOP]["mase"], other.held_out_.scores[SHOP]["mase"])
+
+
+def test_one_product_forecast_equals_its_row_in_the_catalogue(fitted: tuple[Panel, ShopModel]) -> None:
+    panel, model = fitted
+    everything, methods = model.forecast(panel, HORIZON)
+    for row in (0, 7, 29):
+        alone, method = model.forecast(panel.take(np.array([row])), HORIZON)
+        np.testing.assert_allclose(alone[0], everything[row])
+        assert method == [methods[row]]
+
+
+def test_unseen_product_and_never_sold_product(fitted: tuple[Panel, ShopModel]) -> None:
+    panel, model = fitted
+    renamed = Panel(["new-1", "new-2"], np.vstack([panel.values[3], np.zeros(panel.n_periods)]),
+                    np.zeros(2, dtype=np.int64), panel.first_day, 1)
+    forecast, methods = model.forecast(renamed, 14)
+    assert methods == [SHOP, "zero"]
+    assert forecast[0].sum() > 0 and not forecast[1].any()
+
+
+def test_intervals_widen_with_the_sales_rate_and_hold_on_the_held_out_window(fitted: tuple[Panel, ShopModel]) -> None:
+    panel, model = fitted
+    forecast, _ = model.forecast(panel, HORIZON)
+    lower, upper = model.intervals(forecast, panel, 0.95) or (forecast, forecast)
+    assert (lower <= forecast).all() and (forecast <= upper).all() and (lower >= 0).all()
+    width = (upper - lower).mean(axis=1)
+    rate = panel.values[:, -56:].mean(axis=1)
+    assert np.corrcoef(width, rate)[0, 1] > 0.5  # slow movers get narrow bands, busy products wide ones
+    coverage = model.held_out_.coverage[SHOP]
+    assert 0.85 <= coverage["95"] <= 1.0 and 0.6 <= coverage["80"] <= 0.95
+    with pytest.raises(ValueError, match="horizons up to 28"):
+        model.forecast(panel, HORIZON + 1)
