@@ -44,7 +44,8 @@ class History:
         sold = values > 0
         first_sale = np.where(sold.any(axis=1), sold.argmax(axis=1), values.shape[1])
         begin = np.where(first_sale < values.shape[1], np.maximum(start, first_sale), start)
-        return cls(values, start.astype(np.int64), begin.astype(np.int64), first_day, step, np.array(sorted(event_days), dtype=np.int64),
+        return cls(values, start.astype(np.int64), begin.astype(np.int64), first_day, step,
+                   np.array(sorted(event_days), dtype=np.int64),
                    price)
 
 

@@ -27,7 +27,6 @@ import numpy as np
 
 from app import __version__
 
-
 SHOP_MODEL_PREFIX = "shop-model-"  # a shop's model (one per frequency): replaced by training, never cleaned up
 
 

@@ -1,17 +1,21 @@
 """Dependencies shared by the resource routers."""
 
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 
 from app.config import Settings, get_settings
+from app.schemas.forecast import ForecastRequest
+from app.schemas.jobs import JobAccepted
 from app.schemas.sales import SalesPayload
+from app.schemas.shop_models import TrainRequest
 from app.services.batch_jobs import Context
 from app.utils.access import ForbiddenError, Principal
 from app.utils.cache import Cache
 from app.utils.errors import PayloadTooLargeError
+from app.utils.sales_upload import uploaded_sales
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -81,3 +85,18 @@ def get_shop_guard(request: Request) -> ShopGuard:
 
 
 ShopGuardDep = Annotated[ShopGuard, Depends(get_shop_guard)]
+
+
+P = TypeVar("P", ForecastRequest, TrainRequest)
+
+
+def start_job(payload: P, ctx: Context, guard: "ShopGuard", http: Request,
+              submit: Callable[[P, Context, Any, str], JobAccepted]) -> JobAccepted:
+    """A background job's intake: the shop's key, the uploaded CSV if any, BATCH_MAX_ROWS, then `submit`
+    on the app's runner (Celery workers with REDIS_URL, a thread of this process otherwise)."""
+    guard(payload.shop_id)
+    payload.attach_upload(uploaded_sales(http))
+    check_row_limit(ctx.settings, payload, require_sales=True, limit=ctx.settings.batch_max_rows,
+                    limit_name="BATCH_MAX_ROWS", calendar_events=payload.calendar_events)
+    runner = http.app.state.runner
+    return submit(payload, ctx, runner, runner.backend)

@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
-from app.routes.dependencies import ContextDep, ShopGuardDep, check_row_limit
+from app.routes.dependencies import ContextDep, ShopGuardDep, start_job
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
 from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
 from app.schemas.sales import sales_examples
 from app.services.jobs import read_job, submit_forecast_batch
 from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
-from app.utils.sales_upload import BatchSalesRoute, uploaded_sales
+from app.utils.sales_upload import BatchSalesRoute
 
 router = APIRouter(tags=["jobs"], route_class=BatchSalesRoute)
 
@@ -37,12 +37,7 @@ def post_forecast_batch(
     http: Request,
 ) -> JobAccepted:
     """Start a forecast batch."""
-    guard(request.shop_id)
-    request.attach_upload(uploaded_sales(http))
-    check_row_limit(ctx.settings, request, require_sales=True, limit=ctx.settings.batch_max_rows,
-                    limit_name="BATCH_MAX_ROWS", calendar_events=request.calendar_events)
-    runner = http.app.state.runner
-    return submit_forecast_batch(request, ctx, runner, runner.backend)
+    return start_job(request, ctx, guard, http, submit_forecast_batch)
 
 
 @router.get(

@@ -4,14 +4,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 
-from app.routes.dependencies import ContextDep, ShopGuardDep, check_row_limit
+from app.routes.dependencies import ContextDep, ShopGuardDep, start_job
 from app.schemas.jobs import JobAccepted
 from app.schemas.sales import sales_examples
 from app.schemas.shop_models import TRAIN_EXAMPLE, ModelCard, TrainRequest
 from app.services.jobs import submit_training
 from app.services.shop_models import read_card
 from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
-from app.utils.sales_upload import BatchSalesRoute, uploaded_sales
+from app.utils.sales_upload import BatchSalesRoute
 
 router = APIRouter(prefix="/api/v1/smart-shelf", tags=["shop models"], route_class=BatchSalesRoute)
 
@@ -40,12 +40,7 @@ def post_train(
     http: Request,
 ) -> JobAccepted:
     """Train the shop model."""
-    guard(request.shop_id)
-    request.attach_upload(uploaded_sales(http))
-    check_row_limit(ctx.settings, request, require_sales=True, limit=ctx.settings.batch_max_rows,
-                    limit_name="BATCH_MAX_ROWS", calendar_events=request.calendar_events)
-    runner = http.app.state.runner
-    return submit_training(request, ctx, runner, runner.backend)
+    return start_job(request, ctx, guard, http, submit_training)
 
 
 @router.get(

@@ -3,8 +3,9 @@
 One model per shop and frequency, at MODEL_DIR/<shop digest>/shop-model-<frequency>/ as a
 signed artifact (`app.models.store`) whose meta holds the model card; a training replaces it, and
 the clean-up of per-request artifacts never touches it. Each process keeps the verified models
-it has loaded (`MAX_LOADED`, least recently used out) and loads one again only when its signature
-file changed, so serving a forecast costs a small file read, not an unpickling.
+it has loaded (`MAX_LOADED`, least recently used out) and loads (and verifies) one again whenever
+its signature or model file changed, so serving a forecast costs a stat and a small read, not an
+unpickling.
 """
 
 import hashlib
@@ -147,8 +148,9 @@ def train_shop_model(spec: ForecastSpec, settings: Settings, signing_key: str) -
 def loaded_model(shop_id: str, step: int, settings: Settings, signing_key: str) -> tuple[ShopModel, ModelCard] | None:
     """The shop's verified model of this frequency, or None (none stored, or refused: then logged)."""
     folder = store.shop_dir(settings.model_dir, shop_id) / artifact_id(step)
-    try:
-        signature = (folder / "model.sig").read_bytes()
+    try:  # the signature and the model file's size and time: any write to the artifact loads it again
+        stat = (folder / "model.joblib").stat()
+        signature = (folder / "model.sig").read_bytes() + f"|{stat.st_size}|{stat.st_mtime_ns}".encode()
     except OSError:
         return None
     key = (settings.model_dir, shop_id, artifact_id(step))

@@ -11,8 +11,8 @@ def test_a_shop_is_planned_into_json_chunk_specs_of_a_fixed_shape(tmp_path):
     settings = Settings(_env_file=None, model_dir=str(tmp_path), batch_chunk_size=2,  # type: ignore[call-arg]
                         batch_history_days=28)
     shop = {"shop_id": "shop_1", "product_ids": ["p3", "p1", "p2", "p1"], "periods": 7}
-    job_id, meta, specs = plan_shop_job("daily_forecast_batch", shop, date(2025, 11, 20), settings, push=True)
-    assert job_id.startswith("daily_forecast_batch-2025-11-20-")
+    job_id, meta, specs, training = plan_shop_job("daily_forecast_batch", shop, date(2025, 11, 20), settings, push=True)
+    assert job_id.startswith("daily_forecast_batch-2025-11-20-") and training is None  # only the retrain trains
     assert json.loads(json.dumps(specs)) == specs  # travels to the workers as JSON, unchanged
     assert specs[1] == {
         "job_id": job_id, "index": 1, "chunks": 2, "source": "backend", "push": True, "shop_id": "shop_1",

@@ -13,6 +13,7 @@ from app.schemas.forecast import FORECAST_EXAMPLE
 from app.schemas.insights import INSIGHTS_EXAMPLE
 from app.schemas.promotions import PROMOTIONS_EXAMPLE
 from app.schemas.reorder import REORDER_EXAMPLE
+from app.schemas.shop_models import TRAIN_EXAMPLE
 from app.utils.access import hash_key
 
 SHOP_KEY, ALL_KEY = "key-for-shop-123", "key-for-everything"
@@ -20,9 +21,9 @@ API = "/api/v1/smart-shelf"
 BODIES = {f"{API}/at-risk": AT_RISK_EXAMPLE, f"{API}/forecast": FORECAST_EXAMPLE,
           f"{API}/forecast/batch": FORECAST_EXAMPLE, f"{API}/reorder": REORDER_EXAMPLE,
           f"{API}/anomalies": ANOMALIES_EXAMPLE, f"{API}/promotions": PROMOTIONS_EXAMPLE,
-          f"{API}/insights": INSIGHTS_EXAMPLE}
+          f"{API}/insights": INSIGHTS_EXAMPLE, f"{API}/models/train": TRAIN_EXAMPLE}
 PATHS = {f"{API}/forecast/{{shop_id}}/{{product_id}}", f"{API}/forecast/{{shop_id}}/{{product_id}}/plot",
-         f"{API}/accuracy/{{shop_id}}"}
+         f"{API}/accuracy/{{shop_id}}", f"{API}/models/{{shop_id}}"}
 
 
 def keyed_settings(tmp_path, **extra) -> Settings:

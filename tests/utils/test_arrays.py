@@ -26,8 +26,8 @@ def test_trend_drivers_in_percent_of_the_mean_per_month():
     values[0] = 100 + np.arange(120)  # +1 a day; last 90 days average 174.5
     values[1, 115:] = 5.0  # 5 days of history: too short
     start = np.array([0, 115, 0])  # row 2 never sold
-    trends = trends(Panel(["a", "b", "c"], values, start, 19000, 1))
-    assert trends == [f"trend: {30 / 174.5 * 100:+.1f}% per month over the last 90 days", None, None]
+    words = trends(Panel(["a", "b", "c"], values, start, 19000, 1))
+    assert words == [f"trend: {30 / 174.5 * 100:+.1f}% per month over the last 90 days", None, None]
 
 
 def test_weekday_patterns_of_every_product_at_once():

@@ -10,7 +10,8 @@ def test_every_operation_lists_the_error_answers_it_can_return(client):
     posts = [key for key, operation in operations.items() if "requestBody" in operation]
     assert sorted(path for _, path in posts) == [
         "/api/v1/smart-shelf/anomalies", "/api/v1/smart-shelf/at-risk", "/api/v1/smart-shelf/forecast",
-        "/api/v1/smart-shelf/forecast/batch", "/api/v1/smart-shelf/insights", "/api/v1/smart-shelf/promotions",
+        "/api/v1/smart-shelf/forecast/batch", "/api/v1/smart-shelf/insights", "/api/v1/smart-shelf/models/train",
+        "/api/v1/smart-shelf/promotions",
         "/api/v1/smart-shelf/reorder"]
     for key in posts:
         assert set(operations[key]["responses"]) >= BODY_REFUSALS, key

@@ -224,6 +224,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/smart-shelf/models/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train the shop's model across its whole catalogue; answers 202 with a job id
+         * @description One gradient-boosted model per shop and frequency, trained on every product sent (rows, series or a CSV upload, up to BATCH_MAX_ROWS values and SHOP_MODEL_MAX_CELLS products x periods). The last `periods` are held out first to score it beside the local families and to calibrate its intervals; then it is refitted on everything and stored, signed. From then on every POST /forecast of the shop (one product or many) is served by it while the request's history ends within SHOP_MODEL_MAX_AGE_DAYS of its training data. Poll `status_url`: `shop_model` shows the training's state and, once done, the model card.
+         */
+        post: operations["post_train_api_v1_smart_shelf_models_train_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/smart-shelf/models/{shop_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shop model's card: version, training window, features, held-out accuracy
+         * @description What the shop's model is and how it did on the held-out last window (MASE, RMSSE, WRMSSE with revenue weights, 80/95% coverage, MSIS) beside the seasonal naive and moving average on the same window. `frequency` picks the daily or weekly model; without it, the newest. 404 when the shop has none.
+         */
+        get: operations["get_model_card_api_v1_smart_shelf_models__shop_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/smart-shelf/promotions": {
         parameters: {
             query?: never;
@@ -670,6 +710,16 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** FeatureImportance */
+        FeatureImportance: {
+            /**
+             * Importance
+             * @description Share of the trees' total gain, 0..1.
+             */
+            importance: number;
+            /** Name */
+            name: string;
+        };
         /** ForecastEvent */
         ForecastEvent: {
             /**
@@ -714,6 +764,8 @@ export interface components {
             periods: number;
             /** Shop Id */
             shop_id: string;
+            /** @description The shop model that served these forecasts; null when models were fitted on this request's products (then a `shop_model_unused` warning says why). */
+            shop_model?: components["schemas"]["ShopModelRef"] | null;
             /** Total Products */
             total_products: number;
         };
@@ -789,6 +841,54 @@ export interface components {
             meta: components["schemas"]["ForecastMeta"];
             /** Warnings */
             warnings?: components["schemas"]["DataWarning"][];
+        };
+        /** HeldOut */
+        HeldOut: {
+            /** First Date */
+            first_date: string;
+            /** Last Date */
+            last_date: string;
+            /** Periods */
+            periods: number;
+            /** Products Scored */
+            products_scored: number;
+            /**
+             * Scores
+             * @description `shop_model`: the trees alone; `auto`: the method kept per product (chosen on this very window, so a little optimistic); and the seasonal naive and moving average on the same window.
+             */
+            scores: {
+                [key: string]: components["schemas"]["HeldOutScore"];
+            };
+        };
+        /** HeldOutScore */
+        HeldOutScore: {
+            /**
+             * Coverage 80
+             * @description Share of actuals inside the 80% bounds, 0..1; each half of the products bounded with errors of the other half.
+             */
+            coverage_80: number | null;
+            /** Coverage 95 */
+            coverage_95: number | null;
+            /**
+             * Mase
+             * @description Mean over products of MAE / in-sample seasonal naive MAE.
+             */
+            mase: number | null;
+            /**
+             * Msis
+             * @description Mean scaled interval score at 95% (M4), lower is better.
+             */
+            msis: number | null;
+            /**
+             * Rmsse
+             * @description Mean over products of RMSE / in-sample one-period-change RMS.
+             */
+            rmsse: number | null;
+            /**
+             * Wrmsse
+             * @description RMSSE weighted by each product's revenue over the `periods` before the window (M5's weighting); null without revenue.
+             */
+            wrmsse: number | null;
         };
         /** InsightsMeta */
         InsightsMeta: {
@@ -970,10 +1070,10 @@ export interface components {
             product_ids: string[];
             /**
              * Stage
-             * @description pull: sales from the backend; forecast: the data or the model; push: delivery to the backend.
+             * @description pull: sales from the backend; train: the shop model's training; forecast: the data or the model; push: delivery to the backend.
              * @enum {string}
              */
-            stage: "pull" | "forecast" | "push" | "shops";
+            stage: "pull" | "train" | "forecast" | "push" | "shops";
         };
         /** JobProgress */
         JobProgress: {
@@ -1013,10 +1113,12 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "forecast_batch" | "retrain_models" | "daily_forecast_batch";
+            kind: "forecast_batch" | "retrain_models" | "daily_forecast_batch" | "shop_model_train";
             progress: components["schemas"]["JobProgress"];
             /** Shop Id */
             shop_id: string | null;
+            /** @description The job's shop-model training (POST /models/train, on-demand batches, the nightly retrain), run before its forecasts; null for jobs without one. */
+            shop_model?: components["schemas"]["ShopModelTraining"] | null;
             /**
              * State
              * @enum {string}
@@ -1041,6 +1143,40 @@ export interface components {
             kind: string;
             /** Shop Id */
             shop_id: string | null;
+        };
+        /** ModelCard */
+        ModelCard: {
+            /** Features */
+            features: components["schemas"]["FeatureImportance"][];
+            /** Frequency */
+            frequency: string;
+            held_out: components["schemas"]["HeldOut"];
+            /**
+             * Horizon
+             * @description The longest horizon served, in periods.
+             */
+            horizon: number;
+            /**
+             * Methods Kept
+             * @description Products per method `auto` keeps (held-out MASE).
+             */
+            methods_kept: {
+                [key: string]: number;
+            };
+            /** Model Version */
+            model_version: string;
+            /** Products */
+            products: number;
+            /** Shop Id */
+            shop_id: string;
+            /** Trained At */
+            trained_at: string;
+            /** Training First Date */
+            training_first_date: string;
+            /** Training Last Date */
+            training_last_date: string;
+            /** Training Seconds */
+            training_seconds: number;
         };
         /** OpeningStock */
         OpeningStock: {
@@ -1714,6 +1850,37 @@ export interface components {
              */
             total_sales: number;
         };
+        /**
+         * ShopModelRef
+         * @description Names the shop model that served a forecast (GET /models/{shop_id} shows its card).
+         */
+        ShopModelRef: {
+            /** Model Version */
+            model_version: string;
+            /** Trained At */
+            trained_at: string;
+            /** Training Last Date */
+            training_last_date: string;
+        };
+        /** ShopModelTraining */
+        ShopModelTraining: {
+            /** @description The trained model's card (as GET /models/{shop_id}). */
+            card: components["schemas"]["ModelCard"] | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Message
+             * @description Why the training failed (the forecasts then use per-request models).
+             */
+            message: string | null;
+            /** Started At */
+            started_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "succeeded" | "failed";
+        };
         /** SlowMover */
         SlowMover: {
             /** Days Of Supply */
@@ -1804,6 +1971,48 @@ export interface components {
              * @description Least-squares slope in units per period.
              */
             trend_slope: number;
+        };
+        /** TrainRequest */
+        TrainRequest: {
+            /**
+             * As Of
+             * @description Ignore sales after this date.
+             */
+            as_of?: (string) | null;
+            /**
+             * Calendar Events
+             * @description Known past and future events (holidays, promotions).
+             */
+            calendar_events?: components["schemas"]["ForecastEvent"][];
+            /**
+             * Frequency
+             * @description `auto`: weekly when every date falls on one weekday.
+             * @default auto
+             * @enum {string}
+             */
+            frequency: "auto" | "daily" | "weekly";
+            /**
+             * Periods
+             * @description The longest horizon the model must serve (days or weeks); the last `periods` of history are held out to score it.
+             * @default 28
+             */
+            periods: number;
+            /**
+             * Sales
+             * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
+             */
+            sales?: components["schemas"]["SaleRow"][];
+            /**
+             * Series
+             * @description Sales as one array per product: `qty[i]` is the sales of period i counted from `start` (days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same length. About 10x smaller and faster than rows for a whole catalogue.
+             */
+            series?: components["schemas"]["SaleSeries"][];
+            /**
+             * Shop Id
+             * @description Text, or a number (read as its text).
+             * @example shop_123
+             */
+            shop_id: string | number;
         };
         /** UnmatchedItem */
         UnmatchedItem: {
@@ -3000,6 +3209,246 @@ export interface operations {
             };
             /** @description The API key may not use this shop. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body stopped arriving for BODY_TIMEOUT_SECONDS (`request_timeout`); the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description More rows than MAX_PAYLOAD_ROWS or a body over the byte limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body that is neither JSON (`application/json`, `*+json`) nor `multipart/form-data` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Schema error; `detail` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over RATE_LIMIT_PER_MINUTE for this key; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request headers over MAX_HEADER_BYTES (`headers_too_large`). */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_train_api_v1_smart_shelf_models_train_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainRequest"];
+                "multipart/form-data": {
+                    /**
+                     * @description The JSON body of this endpoint without its sales.
+                     * @example {"shop_id": "shop_123", "periods": 14}
+                     */
+                    request: string;
+                    /**
+                     * Format: binary
+                     * @description CSV with a header product_id,date,qty[,revenue], one line per sales row; may be gzip-compressed (e.g. sales.csv.gz). Errors name the line and column.
+                     */
+                    sales: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobAccepted"];
+                };
+            };
+            /** @description Well-formed but unusable input. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description API keys are configured and none or an unknown one was sent. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key may not use this shop. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body stopped arriving for BODY_TIMEOUT_SECONDS (`request_timeout`); the connection is closed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description More rows than MAX_PAYLOAD_ROWS or a body over the byte limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body that is neither JSON (`application/json`, `*+json`) nor `multipart/form-data` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Schema error; `detail` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over RATE_LIMIT_PER_MINUTE for this key; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request headers over MAX_HEADER_BYTES (`headers_too_large`). */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The job store (Redis) does not answer; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_model_card_api_v1_smart_shelf_models__shop_id__get: {
+        parameters: {
+            query?: {
+                frequency?: ("daily" | "weekly") | null;
+            };
+            header?: never;
+            path: {
+                shop_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelCard"];
+                };
+            };
+            /** @description Well-formed but unusable input. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description API keys are configured and none or an unknown one was sent. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key may not use this shop. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing stored for this id. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
