@@ -64,6 +64,11 @@ def mape(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return _nanmean(terms) * 100
 
 
+def rmsse(actual: np.ndarray, predicted: np.ndarray, squared: np.ndarray) -> np.ndarray:
+    """Root mean squared error over the row's `squared` scale (see `squared_scale`)."""
+    return np.sqrt(_nanmean((actual - predicted) ** 2) / squared)
+
+
 def squared_scale(values: np.ndarray, begin: np.ndarray) -> np.ndarray:
     """RMSSE denominator as M5 counts it: mean squared one-period change from each row's `begin`
     (its first sale) on; 1 where that is 0 or undefined."""

@@ -108,10 +108,9 @@ def fit_trees(history: History, horizon: int, random_state: int) -> Trees | None
 
 def recent_rate(panel: Panel) -> np.ndarray:
     """float64[n]: each product's mean over its last BASE_WINDOW periods (its sales-rate band)."""
-    window = BASE_WINDOW[panel.step]
-    lo = np.maximum(panel.n_periods - window, panel.start)
-    total = np.array([panel.values[i, lo[i]:].sum() for i in range(panel.n_products)])
-    return total / np.maximum(panel.n_periods - lo, 1)
+    lo = np.maximum(panel.n_periods - BASE_WINDOW[panel.step], panel.start)
+    tail = np.where(np.arange(panel.n_periods)[None, :] >= lo[:, None], panel.values, 0.0)
+    return tail.sum(axis=1) / np.maximum(panel.n_periods - lo, 1)
 
 
 def _local_forecasts(panel: Panel, families: list[str], horizon: int) -> dict[str, np.ndarray]:
@@ -120,8 +119,8 @@ def _local_forecasts(panel: Panel, families: list[str], horizon: int) -> dict[st
 
 
 def _scores(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, squared: np.ndarray) -> dict[str, np.ndarray]:
-    return {"mase": metrics.mase(actual, forecast, scale), "rmsse": np.sqrt(
-        metrics._nanmean((actual - forecast) ** 2) / squared), "rmse": metrics.rmse(actual, forecast),
+    return {"mase": metrics.mase(actual, forecast, scale), "rmsse": metrics.rmsse(actual, forecast, squared),
+            "rmse": metrics.rmse(actual, forecast),
         "bias": metrics.bias(actual, forecast), "smape": metrics.smape(actual, forecast),
         "mape": metrics.mape(actual, forecast)}
 
@@ -137,8 +136,7 @@ class HeldOut:
     scored: np.ndarray  # bool[n]
     short_term_rmse: np.ndarray  # float64[n]: the kept method's RMSE over the window's first SHORT_TERM periods
     forecasts: dict[str, np.ndarray]  # candidate -> float64[n, horizon], each made before the window
-    coverage: dict[str, dict[str, float]]  # candidate -> {"80": share, "95": share} (out of sample)
-    msis: dict[str, float]  # candidate -> mean scaled interval score at 95%
+    intervals: dict[str, dict[str, float]]  # candidate -> {"coverage_80", "coverage_95", "msis"} (out of sample)
 
 
 class ShopModel:
@@ -160,13 +158,14 @@ class ShopModel:
         self.last_day_ = int(panel.first_day + (panel.n_periods - 1) * panel.step)
         self.first_day_ = int(panel.first_day)
         head = panel.head(origin)
-        trees = fit_trees(_history(head), horizon, self.random_state)
+        head_history = _history(head)
+        trees = fit_trees(head_history, horizon, self.random_state)
         if trees is None:
             raise ValueError("too little history to train a shop model (under 200 product-periods after first sales)")
-        candidates = {SHOP: trees.forecast(_history(head), horizon),
+        candidates = {SHOP: trees.forecast(head_history, horizon),
                       **_local_forecasts(head, list(LOCAL_FAMILIES), horizon)}
         actual = panel.values[:, origin:]
-        history_begin = _history(head).begin
+        history_begin = head_history.begin
         scored = (origin - history_begin) >= MIN_ORIGIN[panel.step] // 2
         actual = np.where(scored[:, None], actual, np.nan)
         scale = metrics.seasonal_scale(head.values, head.start, panel.season_length)
@@ -200,8 +199,7 @@ class ShopModel:
                     {**outcomes, **{k: v for k, v in candidates.items() if k not in outcomes}}.items()},
             weights=weights, scored=scored,
             short_term_rmse=metrics.rmse(actual[:, :SHORT_TERM], chosen[:, :SHORT_TERM]), forecasts=candidates,
-            coverage={name: _cross_coverage(actual, f, rate) for name, f in outcomes.items()},
-            msis={name: _msis(actual, f, rate, scale) for name, f in outcomes.items()},
+            intervals={name: _cross_fitted(actual, f, rate, scale) for name, f in outcomes.items()},
         )
         final = fit_trees(_history(panel), horizon, self.random_state)
         self.trees_ = final if final is not None else trees
@@ -249,35 +247,26 @@ def _revenue_weights(head: Panel, horizon: int) -> np.ndarray | None:
     return revenue / total if total > 0 else None
 
 
-def _cross_coverage(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> dict[str, float]:
-    """Share of held-out actuals inside the 80 and 95% bounds, each half of the products bounded with
-    bands learned on the other half."""
+def _cross_fitted(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
+                  scale: np.ndarray) -> dict[str, float]:
+    """Coverage of the 80 and 95% bounds and the mean scaled interval score at 95% on the held-out
+    window, each half of the products bounded with bands learned on the other half (out of sample)."""
     halves = np.arange(actual.shape[0]) % 2
-    result: dict[str, float] = {}
-    for level in (0.8, 0.95):
-        inside, counted = 0, 0
-        for half in (0, 1):
-            learn, judge = halves != half, halves == half
-            bands = fit_bands(actual[learn], forecast[learn], rate[learn])
-            if bands is None:
-                continue
-            lower, upper = bands.bounds(forecast[judge], rate[judge], level)
-            seen = np.isfinite(actual[judge])
-            inside += int(((actual[judge] >= lower) & (actual[judge] <= upper) & seen).sum())
-            counted += int(seen.sum())
-        result[f"{round(level * 100)}"] = inside / counted if counted else float("nan")
-    return result
-
-
-def _msis(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray, scale: np.ndarray) -> float:
-    """Mean scaled interval score at 95% with cross-fitted bands (as `_cross_coverage`)."""
-    halves = np.arange(actual.shape[0]) % 2
-    scores = np.full(actual.shape[0], np.nan)
+    inside = {0.8: 0, 0.95: 0}
+    counted = 0
+    msis = np.full(actual.shape[0], np.nan)
     for half in (0, 1):
         learn, judge = halves != half, halves == half
         bands = fit_bands(actual[learn], forecast[learn], rate[learn])
         if bands is None:
             continue
-        lower, upper = bands.bounds(forecast[judge], rate[judge], 0.95)
-        scores[judge] = metrics.interval_score(actual[judge], lower, upper, 0.95) / scale[judge]
-    return float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
+        seen = np.isfinite(actual[judge])
+        counted += int(seen.sum())
+        for level in inside:
+            lower, upper = bands.bounds(forecast[judge], rate[judge], level)
+            inside[level] += int(((actual[judge] >= lower) & (actual[judge] <= upper) & seen).sum())
+            if level == 0.95:
+                msis[judge] = metrics.interval_score(actual[judge], lower, upper, 0.95) / scale[judge]
+    return {"coverage_80": inside[0.8] / counted if counted else float("nan"),
+            "coverage_95": inside[0.95] / counted if counted else float("nan"),
+            "msis": float(np.nanmean(msis)) if np.isfinite(msis).any() else float("nan")}

@@ -17,7 +17,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from app.schemas.forecast import ForecastRequest
 from app.schemas.shop_models import TrainRequest
 from app.services import audit
 from app.services.backend_contract import Backend, BackendError, idempotency_key
-from app.services.forecast import requested_products, spec_of
+from app.services.forecast import ForecastSpec, requested_products, spec_of
 from app.services.forecast_cache import cached_forecast
 from app.services.job_records import (
     BackendChunkSpec,
@@ -174,16 +174,13 @@ def shop_training(spec: BackendChunkSpec, products: list[str]) -> TrainSpec:
             "pull": {**spec, "index": -1, "product_ids": products}, "min_periods": SHOP_MODEL_PERIODS}
 
 
-def _training_request(spec: TrainSpec, ctx: Context) -> TrainRequest:
-    """The stored inputs joined (or the pulled sales) as one training request."""
+def _training_spec(spec: TrainSpec, ctx: Context) -> ForecastSpec:
+    """What the training learns from: the pulled sales, or the stored inputs joined."""
     if "pull" in spec:
         pulled, _ = _pulled_request(spec["pull"], ctx)
         if pulled is None:
             raise SmartShelfError("the backend sent no sales for the shop's products")
-        fields = pulled.model_dump(mode="json", include={"shop_id", "frequency", "calendar_events", "as_of"})
-        periods = int(spec["pull"]["options"]["periods"])
-        return TrainRequest.model_validate({**fields, "sales": pulled.model_dump(mode="json")["sales"],
-                                            "periods": max(periods, spec["min_periods"])})
+        return replace(spec_of(pulled), product_ids=None, periods=max(pulled.periods, spec["min_periods"]))
     raws = [ctx.jobs.chunk_input(spec["job_id"], name) for name in spec["inputs"]]
     if not raws or any(raw is None for raw in raws):
         raise SmartShelfError("the training input expired from the job store (JOB_TTL_DAYS)")
@@ -192,7 +189,7 @@ def _training_request(spec: TrainSpec, ctx: Context) -> TrainRequest:
     periods = max(int(options.get("periods", 28)), spec["min_periods"])
     fields = {k: options[k] for k in ("shop_id", "frequency", "calendar_events", "as_of") if k in options}
     request = TrainRequest.model_validate({**fields, "periods": periods})
-    return request.attach_upload(sales_blocks.join([block for _, block in decoded]))
+    return train_spec(request.attach_upload(sales_blocks.join([block for _, block in decoded])))
 
 
 def run_training(spec: TrainSpec, ctx: Context) -> TrainingRecord:
@@ -200,7 +197,7 @@ def run_training(spec: TrainSpec, ctx: Context) -> TrainingRecord:
     record: TrainingRecord = {"state": "running", "started_at": utc_now_iso()}
     ctx.jobs.record_training(spec["job_id"], record)
     try:
-        card, warnings = train_shop_model(train_spec(_training_request(spec, ctx)), ctx.settings, ctx.signing_key)
+        card, warnings = train_shop_model(_training_spec(spec, ctx), ctx.settings, ctx.signing_key)
         record = {**record, "state": "succeeded", "card": card.model_dump(mode="json"),
                   "warnings": [w.model_dump(mode="json") for w in warnings]}
     except (SmartShelfError, ValidationError, BackendError) as exc:

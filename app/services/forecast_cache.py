@@ -1,4 +1,5 @@
 """Forecasts through the two-level store: the result cache, then the signed disk artifact, then training.
+A shop with a shop model that fits the request is answered by it first (`app.services.shop_forecast`).
 
 Keys cannot collide across tenants: a product's result key digests the shop, the product, the
 model, horizon, interval level, frequency, code version, calendar events and the exact history
@@ -191,9 +192,9 @@ def cached_forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signin
     if spec.model == "auto":
         served = shop_answer(spec, panel, wanted, warnings, settings, signing_key)
         if isinstance(served, ForecastResponse):
-            previous = [None if raw is None else ProductForecast.model_validate_json(raw)
-                        for raw in cache.get_many(latest)]
-            _remember_latest(served, spec, panel, settings, cache, latest)
+            stored = cache.get_many(latest)
+            previous = _previous(stored, [None] * len(wanted), settings, spec, wanted)
+            _remember_latest(served, spec, panel, settings, cache, latest, stored)
             _monitor(served, previous, panel, settings, spec.shop_id)
             FORECAST_CACHE.labels("shop_model").inc()
             return served
@@ -202,9 +203,7 @@ def cached_forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signin
     fetched = cache.get_many(keys + latest)
     hits, previous_raw = fetched[: len(keys)], fetched[len(keys):]
     # the latest forecast only matters when it is not this very answer (a repeat has nothing to score)
-    previous = [None if raw is not None and raw == hit else
-                ProductForecast.model_validate_json(raw) if raw is not None else _disk_latest(settings, spec, p)
-                for raw, hit, p in zip(previous_raw, hits, wanted, strict=True)]
+    previous = _previous(previous_raw, hits, settings, spec, wanted)
     response = _response_from(hits, spec, panel, warnings)
     if response is None:
         artifact = artifact_id(keys)
@@ -215,19 +214,33 @@ def cached_forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signin
                                                   clock)
                 entries = {k: f.model_dump_json().encode() for k, f in zip(keys, response.forecasts, strict=True)}
                 cache.set_many(entries, settings.model_cache_days * 86400)
-                _remember_latest(response, spec, panel, settings, cache, latest)
+                _remember_latest(response, spec, panel, settings, cache, latest, previous_raw)
     _monitor(response, previous, panel, settings, spec.shop_id)
     FORECAST_CACHE.labels(response.meta.cache).inc()
     return response
 
 
+def _previous(stored: list[bytes | None], hits: list[bytes | None], settings: Settings, spec: ForecastSpec,
+              wanted: list[str]) -> list[ProductForecast | None]:
+    """Each product's latest stored forecast (cache, else disk), None when it is this very answer (a
+    repeat has nothing to score)."""
+    return [None if raw is not None and raw == hit else
+            ProductForecast.model_validate_json(raw) if raw is not None else _disk_latest(settings, spec, p)
+            for raw, hit, p in zip(stored, hits, wanted, strict=True)]
+
+
 def _remember_latest(response: ForecastResponse, spec: ForecastSpec, panel: Panel, settings: Settings, cache: Cache,
-                     latest: list[str]) -> None:
-    """Keep each product's forecast as its latest (cache and disk, with the history tail for plots)."""
+                     latest: list[str], stored: list[bytes | None]) -> None:
+    """Keep each product's forecast as its latest (cache and disk, with the history tail for plots);
+    one already stored as is (`stored`: the cached latest) is not written again."""
     index = {p: i for i, p in enumerate(panel.product_ids)}
-    cache.set_many({key: f.model_dump_json().encode() for key, f in zip(latest, response.forecasts, strict=True)},
-                   settings.model_cache_days * 86400)
-    for forecast in response.forecasts:
+    answers = {key: f.model_dump_json().encode() for key, f in zip(latest, response.forecasts, strict=True)}
+    changed = [(key, f) for (key, answer), f, old in zip(answers.items(), response.forecasts, stored, strict=True)
+               if answer != old]
+    if not changed:
+        return
+    cache.set_many({key: answers[key] for key, _ in changed}, settings.model_cache_days * 86400)
+    for _, forecast in changed:
         _write_or_log(_latest_path(settings, spec.shop_id, forecast.product_id),
                       {**forecast.model_dump(mode="json"),  # the model ignores `history` on reading
                        "history": _history_tail(panel, index[forecast.product_id], spec.periods)})

@@ -12,7 +12,6 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
 
 import numpy as np
 import structlog
@@ -88,11 +87,10 @@ def _score(model: ShopModel, name: str) -> HeldOutScore:
     if held.weights is not None:
         rmsse = np.nan_to_num(scores["rmsse"])
         weighted = round(float((held.weights * rmsse).sum() / max(held.weights[held.scored].sum(), 1e-12)), 4)
-    coverage = held.coverage.get(name, {})
-    msis = held.msis.get(name)
+    intervals = held.intervals.get(name, {})
     return HeldOutScore(mase=mean(scores["mase"]), rmsse=mean(scores["rmsse"]), wrmsse=weighted,
-                        coverage_80=_rounded(coverage.get("80")), coverage_95=_rounded(coverage.get("95")),
-                        msis=_rounded(msis))
+                        coverage_80=_rounded(intervals.get("coverage_80")),
+                        coverage_95=_rounded(intervals.get("coverage_95")), msis=_rounded(intervals.get("msis")))
 
 
 def _rounded(value: float | None) -> float | None:
@@ -185,8 +183,3 @@ def read_card(shop_id: str, settings: Settings, signing_key: str, frequency: str
                             "POST /api/v1/smart-shelf/models/train first", field="shop_id")
     return max(cards, key=lambda card: card.trained_at)
 
-
-def describe(settings: Settings) -> dict[str, Any]:
-    """What this process holds (for logs and tests)."""
-    with _lock:
-        return {"loaded": len(_loaded), "model_dir": settings.model_dir}

@@ -47,6 +47,6 @@ def join(blocks: Sequence[SalesBlock]) -> SalesBlock:
     """Blocks of different products as one (product codes shifted to index the joined list)."""
     offsets = np.cumsum([0] + [len(b.product_ids) for b in blocks])
     return SalesBlock([p for b in blocks for p in b.product_ids],
-                      np.concatenate([b.product + offset for b, offset in zip(blocks, offsets, strict=False)]),
+                      np.concatenate([b.product + offset for b, offset in zip(blocks, offsets[:-1], strict=True)]),
                       np.concatenate([b.day for b in blocks]), np.concatenate([b.qty for b in blocks]),
                       np.concatenate([b.revenue for b in blocks]))
