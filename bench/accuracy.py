@@ -1,94 +1,160 @@
-"""Forecast accuracy and speed against statsforecast and mlforecast, in one run, on real data.
+"""Forecast accuracy through HTTP, beside statsforecast and mlforecast in the same run, on real data.
 
-Holdouts (../shared/data/README.md): store-item, train to 2017-10-02 and forecast 90 days;
-walmart-weekly, the last 13 weeks of every complete store-department series. Each engine runs
-in its own process so its wall time and peak memory (max RSS) are its own. SmartShelf runs
-through its public service function (`forecast_products`, validated request in, response out),
-once per interval level (the point forecasts are identical; the time is the first run's).
+Holdouts (bench/accuracy_data.py, ../shared/data/README.md): store-item (90 days), walmart-weekly
+(13 weeks), m5-tx3-foods3 (28 days). SmartShelf is measured the way a backend calls it: a real
+uvicorn server with the default settings (no Redis, the embedded default), then
+1. `POST /models/train` with the whole training catalogue as series (revenue too where the data has
+   prices, and the data's event dates), waited for on the jobs API;
+2. `POST /forecast` one product per request for every product, each request carrying that product's
+   history, once asking for the 80 % and once for the 95 % interval (the point forecast is the same).
+A 429 is honoured by waiting its Retry-After, as a caller would (the default limit is 1,200 requests a
+minute); waits are reported, not counted in the request times. Each reference runs in a process of its
+own so its wall time and peak memory (max RSS) are its own; SmartShelf's peak is the server's.
 """
 
+import json
 import multiprocessing as mp
 import resource
+import statistics
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import numpy as np
 import pandas as pd
 
-from bench.data import SHARED_DATA, store_item
+from bench.accuracy_data import HOLDOUTS, Holdout, from_first_sale
+from bench.payload_formats import PREFIX, compact, percentile, server_env, server_timing, wait_for_job
+from bench.scoring import score
+from tests.support.server import serving_process
 
-Holdout = dict[str, Any]  # train (unique_id, ds, y), test, freq, season, horizon, events
-
-
-def store_item_holdout() -> Holdout:
-    frame = store_item().rename(columns={"date": "ds", "sales": "y"})
-    frame["unique_id"] = "s" + frame["store"].astype(str) + "_i" + frame["item"].astype(str)
-    frame = frame[["unique_id", "ds", "y"]].astype({"y": float})
-    cut = pd.Timestamp("2017-10-02")
-    return {"name": "store-item (500 daily series, 90 days)", "train": frame[frame.ds <= cut],
-            "test": frame[frame.ds > cut], "freq": "D", "season": 7, "horizon": 90, "events": []}
+LEVELS = (80, 95)
+SMARTSHELF = "SmartShelf shop model"
 
 
-def walmart_holdout() -> Holdout:
-    raw = pd.read_csv(SHARED_DATA / "walmart-weekly" / "train.csv.gz", parse_dates=["Date"])
-    raw["unique_id"] = "st" + raw["Store"].astype(str) + "_d" + raw["Dept"].astype(str)
-    weeks = raw["Date"].nunique()
-    complete = raw.groupby("unique_id")["Date"].transform("size") == weeks
-    frame = raw[complete].rename(columns={"Date": "ds", "Weekly_Sales": "y"})[["unique_id", "ds", "y"]]
-    cut = frame["ds"].sort_values().unique()[-14]
-    holidays = pd.read_csv(SHARED_DATA / "walmart-weekly" / "features.csv.gz", parse_dates=["Date"])
-    events = sorted({d.date().isoformat() for d in holidays.loc[holidays["IsHoliday"], "Date"]})
-    return {"name": f"walmart-weekly ({frame.unique_id.nunique()} complete series, 13 weeks)",
-            "train": frame[frame.ds <= cut], "test": frame[frame.ds > cut], "freq": "W-FRI", "season": 52,
-            "horizon": 13, "events": events}
+# --- SmartShelf, through HTTP -----------------------------------------------------------------------
+
+def _series(holdout: Holdout) -> dict[str, dict]:
+    """The training catalogue as the contract's series, one per product (qty, and revenue when known)."""
+    train = holdout.train.sort_values(["unique_id", "ds"])
+    if holdout.revenue is not None:
+        train = train.merge(holdout.revenue, on=["unique_id", "ds"], how="left")
+    series: dict[str, dict] = {}
+    for product, group in train.groupby("unique_id", sort=False):
+        entry = {"product_id": str(product), "start": group["ds"].iloc[0].date().isoformat(),
+                 "qty": [int(v) if float(v).is_integer() else float(v) for v in group["y"]]}
+        if holdout.revenue is not None:
+            entry["revenue"] = [None if np.isnan(v) else float(v) for v in group["revenue"]]
+        series[entry["product_id"]] = entry
+    return series
 
 
-def _smartshelf(holdout: Holdout) -> dict:
-    from app.schemas.forecast import ForecastRequest
-    from app.services.forecast import forecast_products, spec_of
-    from app.utils.optional import xgboost
-    from tests.support.budget import BUDGET
+def _post(client: httpx.Client, path: str, body: bytes, waits: list[float]) -> httpx.Response:
+    while True:
+        response = client.post(f"{PREFIX}/{path}", content=body, headers={"content-type": "application/json"})
+        if response.status_code != 429:
+            return response
+        pause = float(response.headers.get("retry-after", "1"))
+        waits.append(pause)
+        time.sleep(pause)
 
-    xgboost()  # a running service has imported it; the references import theirs before their timers too
-    train = holdout["train"]
-    rows = [{"product_id": u, "date": d, "qty": y} for u, d, y in
-            zip(train.unique_id, train.ds.dt.strftime("%Y-%m-%d"), train.y, strict=True)]
-    out: dict = {}
-    for level in (0.8, 0.95):
-        body = {"shop_id": "bench", "sales": rows, "periods": holdout["horizon"], "confidence_interval": level,
-                "calendar_events": [{"date": d} for d in holdout["events"]]}
+
+def _vm_peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def smartshelf(holdout: Holdout, progress: Callable[[str], None]) -> dict:
+    series = _series(holdout)
+    common = {"shop_id": "bench", "periods": holdout.horizon, "calendar_events": [{"date": d} for d in holdout.events],
+              **({"frequency": "weekly"} if holdout.weekly else {})}
+    waits: list[float] = []
+    rows: list[tuple] = []
+    http_ms: list[float] = []
+    service_ms: list[float] = []
+    methods: Counter = Counter()
+    warnings: Counter = Counter()
+    served_by_model = 0
+    with tempfile.TemporaryDirectory() as model_dir, serving_process(server_env(model_dir)) as (client, pid):
+        client.timeout = httpx.Timeout(300)
         started = time.perf_counter()
-        request = ForecastRequest.model_validate(body)
-        validated = time.perf_counter()
-        response = forecast_products(spec_of(request), BUDGET)
-        finished = time.perf_counter()
-        frame = pd.DataFrame([(f.product_id, p.date, p.predicted_qty, p.lower_ci, p.upper_ci)
-                              for f in response.forecasts for p in f.predictions],
-                             columns=["unique_id", "ds", "yhat", f"lo{int(level * 100)}", f"hi{int(level * 100)}"])
-        frame["ds"] = pd.to_datetime(frame["ds"])
-        if not out:
-            out = {"pred": frame, "seconds": finished - validated, "validate_seconds": validated - started,
-                   "methods": pd.Series([f.method for f in response.forecasts]).value_counts().head(6).to_dict()}
-        else:
-            out["pred"] = out["pred"].merge(frame.drop(columns="yhat"), on=["unique_id", "ds"])
-    return out
+        body = compact({**common, "series": list(series.values())})
+        accepted = _post(client, "models/train", body, waits)
+        if accepted.status_code != 202:
+            raise SystemExit(f"training refused: {accepted.status_code} {accepted.text[:500]}")
+        job_id = accepted.json()["job_id"]
+        state, _ = wait_for_job(client, job_id)
+        train_seconds = time.perf_counter() - started
+        if state != "succeeded":
+            raise SystemExit(f"training job {state}: {client.get(f'/api/v1/jobs/{job_id}').text[:2000]}")
+        card = client.get(f"{PREFIX}/models/bench",
+                          params={"frequency": "weekly" if holdout.weekly else "daily"}).json()
+        progress(f"accuracy: {holdout.key}: trained in {train_seconds:.1f} s, {len(series)} products; forecasting")
+        started = time.perf_counter()
+        for product, entry in series.items():
+            for level in LEVELS:
+                request = compact({**common, "series": [entry], "confidence_interval": level / 100})
+                sent = time.perf_counter()
+                response = _post(client, "forecast", request, waits)
+                http_ms.append((time.perf_counter() - sent) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"{product}: {response.status_code} {response.text[:500]}")
+                service_ms.append(server_timing(response)["total"])
+                answer = response.json()
+                forecast = answer["forecasts"][0]
+                warnings.update(w["code"] for w in answer.get("warnings", []))
+                if level == LEVELS[0]:
+                    methods[forecast["method"]] += 1
+                    served_by_model += answer["meta"].get("shop_model") is not None
+                rows += [(product, p["date"], level, p["predicted_qty"], p["lower_ci"], p["upper_ci"])
+                         for p in forecast["predictions"]]
+        forecast_seconds = time.perf_counter() - started - sum(waits)
+        peak_mb = _vm_peak_mb(pid)
+    frame = pd.DataFrame(rows, columns=["unique_id", "ds", "level", "yhat", "lo", "hi"])
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    pred = frame[frame.level == LEVELS[0]][["unique_id", "ds", "yhat"]]
+    for level in LEVELS:
+        bounds = frame[frame.level == level][["unique_id", "ds", "lo", "hi"]]
+        pred = pred.merge(bounds.rename(columns={"lo": f"lo{level}", "hi": f"hi{level}"}), on=["unique_id", "ds"])
+    return {"pred": pred, "seconds": train_seconds + forecast_seconds, "peak_mb": peak_mb,
+            "train_seconds": round(train_seconds, 1), "forecast_seconds": round(forecast_seconds, 1),
+            "requests": len(http_ms), "rate_limit_wait_seconds": round(sum(waits), 1),
+            "http_ms": {"p50": round(statistics.median(http_ms), 1), "p95": round(percentile(http_ms, 0.95), 1)},
+            "service_ms": {"p50": round(statistics.median(service_ms), 1),
+                           "p95": round(percentile(service_ms, 0.95), 1)},
+            "served_by_shop_model": served_by_model, "methods": dict(methods.most_common(6)),
+            "warnings": dict(warnings), "card_held_out": card["held_out"]["scores"],
+            "card_training_seconds": card["training_seconds"]}
+
+
+# --- references, each in a process of its own ---------------------------------------------------------
+
+def _reference_train(holdout: Holdout) -> pd.DataFrame:
+    return from_first_sale(holdout.train) if holdout.from_first_sale else holdout.train
 
 
 def _statsforecast(holdout: Holdout, model: str) -> dict:
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, SeasonalNaive
+    from statsforecast.models import TSB, AutoETS, SeasonalNaive, WindowAverage
 
-    m = holdout["season"]
-    engine = StatsForecast(models=[SeasonalNaive(m) if model == "naive" else AutoETS(season_length=m)],
-                           freq=holdout["freq"], n_jobs=2)
+    m = holdout.season
+    built = {"naive": lambda: SeasonalNaive(m), "ets": lambda: AutoETS(season_length=m),
+             "tsb": lambda: TSB(alpha_d=0.1, alpha_p=0.1), "window": lambda: WindowAverage(28)}[model]()
+    intervals = model in ("naive", "ets")
+    engine = StatsForecast(models=[built], freq=holdout.freq, n_jobs=2)
     started = time.perf_counter()
-    pred = engine.forecast(df=holdout["train"], h=holdout["horizon"], level=[80, 95])
+    pred = engine.forecast(df=_reference_train(holdout), h=holdout.horizon, **({"level": list(LEVELS)}
+                                                                               if intervals else {}))
     seconds = time.perf_counter() - started
     name = next(c for c in pred.columns if c not in ("unique_id", "ds") and "-lo-" not in c and "-hi-" not in c)
-    pred = pred.rename(columns={name: "yhat", f"{name}-lo-80": "lo80", f"{name}-hi-80": "hi80",
-                                f"{name}-lo-95": "lo95", f"{name}-hi-95": "hi95"})
-    return {"pred": pred, "seconds": seconds}
+    renames = {name: "yhat"} | {f"{name}-{side}-{level}": f"{side}{level}" for side in ("lo", "hi") for level in LEVELS}
+    return {"pred": pred.rename(columns=renames), "seconds": seconds}
 
 
 def _mlforecast(holdout: Holdout) -> dict:
@@ -96,87 +162,67 @@ def _mlforecast(holdout: Holdout) -> dict:
     from mlforecast import MLForecast
     from mlforecast.lag_transforms import RollingMean
 
-    daily = holdout["freq"] == "D"
+    daily = not holdout.weekly
     lags = [1, 7, 14, 28] if daily else [1, 2, 4, 52]
     windows = [7, 28] if daily else [4, 13]
+    objective = {"objective": "tweedie"} if holdout.intermittent else {}
     engine = MLForecast(
-        models={"lgbm": lgb.LGBMRegressor(verbosity=-1, random_state=0, n_jobs=2)}, freq=holdout["freq"], lags=lags,
-        lag_transforms={1: [RollingMean(window_size=w) for w in windows]},
+        models={"lgbm": lgb.LGBMRegressor(verbosity=-1, random_state=0, n_jobs=2, **objective)}, freq=holdout.freq,
+        lags=lags, lag_transforms={lag: [RollingMean(window_size=w) for w in windows] for lag in lags[:2]},
         date_features=["dayofweek", "month", "day"] if daily else ["week", "month"],
     )
     started = time.perf_counter()
-    engine.fit(holdout["train"])
-    pred = engine.predict(holdout["horizon"]).rename(columns={"lgbm": "yhat"})
+    engine.fit(_reference_train(holdout))
+    pred = engine.predict(holdout.horizon).rename(columns={"lgbm": "yhat"})
     return {"pred": pred, "seconds": time.perf_counter() - started}
 
 
-ENGINES: dict[str, Callable[[Holdout], dict]] = {
-    "SmartShelf auto": _smartshelf,
+REFERENCES: dict[str, Callable[[Holdout], dict]] = {
     "statsforecast SeasonalNaive": lambda h: _statsforecast(h, "naive"),
     "statsforecast AutoETS": lambda h: _statsforecast(h, "ets"),
+    "statsforecast TSB(0.1, 0.1)": lambda h: _statsforecast(h, "tsb"),
+    "statsforecast WindowAverage(28)": lambda h: _statsforecast(h, "window"),
     "mlforecast LightGBM": _mlforecast,
 }
 
 
-def _child(engine: str, holdout_name: str, queue: Any) -> None:
-    holdout = store_item_holdout() if holdout_name == "store-item" else walmart_holdout()
-    result = ENGINES[engine](holdout)
+def _child(engine: str, key: str, queue: Any) -> None:
+    result = REFERENCES[engine](HOLDOUTS[key]())
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put(result)
 
 
-def run_engine(engine: str, holdout_name: str) -> dict:
+def run_reference(engine: str, key: str) -> dict:
     context = mp.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=_child, args=(engine, holdout_name, queue))
+    process = context.Process(target=_child, args=(engine, key, queue))
     process.start()
     result = queue.get()
     process.join()
     return result
 
 
-def score(holdout: Holdout, pred: pd.DataFrame) -> dict[str, float]:
-    """Mean over series of MASE and RMSSE (scaled by in-sample seasonal naive), sMAPE, coverage."""
-    season = holdout["season"]
-    train = holdout["train"].sort_values(["unique_id", "ds"])
-    grouped = train.groupby("unique_id")["y"]
-    mae_scale = grouped.apply(lambda y: np.mean(np.abs(y.to_numpy()[season:] - y.to_numpy()[:-season])))
-    mse_scale = grouped.apply(lambda y: np.mean((y.to_numpy()[season:] - y.to_numpy()[:-season]) ** 2))
-    joined = holdout["test"].merge(pred, on=["unique_id", "ds"], how="left")
-    missing = int(joined["yhat"].isna().sum())
-    joined["yhat"] = joined["yhat"].fillna(0.0)
-    error = joined["y"] - joined["yhat"]
-    per_series = pd.DataFrame({"unique_id": joined.unique_id, "abs": error.abs(), "sq": error**2,
-                               "smape": np.where((joined.y.abs() + joined.yhat.abs()) > 0,
-                                                 2 * error.abs() / (joined.y.abs() + joined.yhat.abs()), 0.0)})
-    agg = per_series.groupby("unique_id").mean()
-    result = {
-        "mase": float((agg["abs"] / mae_scale.reindex(agg.index).replace(0, np.nan)).mean()),
-        "rmsse": float(np.sqrt(agg["sq"] / mse_scale.reindex(agg.index).replace(0, np.nan)).mean()),
-        "smape": float(agg["smape"].mean() * 100),
-        "missing_predictions": missing,
-    }
-    for level in (80, 95):
-        if f"lo{level}" in joined:
-            inside = (joined["y"] >= joined[f"lo{level}"]) & (joined["y"] <= joined[f"hi{level}"])
-            result[f"coverage_{level}"] = float(inside.mean() * 100)
-    return result
+def _rounded(values: dict) -> dict:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
 
 
-def run(progress: Callable[[str], None] = print) -> dict:
+def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = None) -> dict:
     results: dict[str, dict] = {}
-    for holdout_name, build in (("store-item", store_item_holdout), ("walmart-weekly", walmart_holdout)):
-        holdout = build()
-        results[holdout_name] = {"name": holdout["name"], "engines": {}}
-        for engine in ENGINES:
-            progress(f"accuracy: {holdout_name}: {engine}")
-            outcome = run_engine(engine, holdout_name)
-            scores = score(holdout, outcome["pred"])
-            entry = {"seconds": round(outcome["seconds"], 2), "peak_mb": round(outcome["peak_mb"]),
-                     **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}}
-            if "validate_seconds" in outcome:
-                entry["validate_seconds"] = round(outcome["validate_seconds"], 2)
-                entry["methods"] = outcome["methods"]
-            results[holdout_name]["engines"][engine] = entry
-            progress(f"accuracy: {holdout_name}: {engine}: {entry}")
+    for key in holdouts or list(HOLDOUTS):
+        holdout = HOLDOUTS[key]()
+        engines: dict[str, dict] = {}
+        progress(f"accuracy: {key}: {SMARTSHELF}")
+        outcome = smartshelf(holdout, progress)
+        pred = outcome.pop("pred")
+        engines[SMARTSHELF] = _rounded({**score(holdout, pred), "seconds": round(outcome.pop("seconds"), 1),
+                                        "peak_mb": round(outcome.pop("peak_mb")), **outcome})
+        progress(f"accuracy: {key}: {SMARTSHELF}: {json.dumps(engines[SMARTSHELF])[:600]}")
+        for engine in REFERENCES:
+            progress(f"accuracy: {key}: {engine}")
+            outcome = run_reference(engine, key)
+            engines[engine] = _rounded({**score(holdout, outcome["pred"]), "seconds": round(outcome["seconds"], 1),
+                                        "peak_mb": round(outcome["peak_mb"])})
+            progress(f"accuracy: {key}: {engine}: {engines[engine]}")
+        results[key] = {"name": holdout.name, "season": holdout.season, "horizon": holdout.horizon,
+                        "engines": engines}
     return results

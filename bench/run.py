@@ -14,7 +14,6 @@ from bench import (
     batch,
     batch_memory,
     cache_latency,
-    forecast_latency,
     inventory,
     load,
     payload_formats,
@@ -29,16 +28,11 @@ def progress(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def run_accuracy_and_latency(progress: Callable[[str], None]) -> dict:
-    return {"latency": forecast_latency.run(progress), **accuracy.run(progress)}
-
-
 # name -> (what runs it, how its README block is written)
 BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[dict], str]]] = {
     "service_speed": (service_speed.run,
                       lambda r: report.service_speed_markdown(r, SPEED_TARGETS_MS)),
-    "accuracy": (run_accuracy_and_latency,
-                 lambda r: report.accuracy_markdown({k: v for k, v in r.items() if k != "latency"}, r["latency"])),
+    "accuracy": (accuracy.run, report.accuracy_markdown),
     "inventory": (inventory.run, report.inventory_markdown),
     "cache_latency": (cache_latency.run, report.cache_markdown),
     "payload_formats": (payload_formats.run, report.payload_formats_markdown),

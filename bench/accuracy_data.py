@@ -1,0 +1,92 @@
+"""The three standard holdouts of ../shared/data/README.md, as long frames (unique_id, ds, y).
+
+Never tuned on: the splits are the README's, the events and prices are the data's own.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bench.data import SHARED_DATA, store_item
+
+M5 = SHARED_DATA / "m5-tx3-foods3"
+M5_TRAIN_END = pd.Timestamp("2016-04-24")  # d_1913
+
+
+@dataclass(frozen=True)
+class Holdout:
+    key: str
+    name: str
+    train: pd.DataFrame  # unique_id, ds, y (every period, zeros included)
+    test: pd.DataFrame
+    freq: str  # pandas frequency, for the references
+    season: int
+    horizon: int
+    events: list[str]  # ISO dates of the data's events, past and ahead
+    revenue: pd.DataFrame | None = None  # unique_id, ds, revenue over the training days (M5)
+    weights: pd.Series | None = None  # unique_id -> WRMSSE weight (M5: dollar sales of the last 28 training days)
+    from_first_sale: bool = False  # scales (and the references' training) start at each product's first sale
+    intermittent: bool = False  # LightGBM reference with a Tweedie loss
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def weekly(self) -> bool:
+        return self.freq.startswith("W")
+
+
+def store_item_holdout() -> Holdout:
+    frame = store_item().rename(columns={"date": "ds", "sales": "y"})
+    frame["unique_id"] = "s" + frame["store"].astype(str) + "_i" + frame["item"].astype(str)
+    frame = frame[["unique_id", "ds", "y"]].astype({"y": float})
+    cut = pd.Timestamp("2017-10-02")
+    return Holdout("store-item", "store-item (500 daily series, train to 2017-10-02, 90 days)",
+                   frame[frame.ds <= cut], frame[frame.ds > cut], "D", 7, 90, [])
+
+
+def walmart_holdout() -> Holdout:
+    raw = pd.read_csv(SHARED_DATA / "walmart-weekly" / "train.csv.gz", parse_dates=["Date"])
+    raw["unique_id"] = "st" + raw["Store"].astype(str) + "_d" + raw["Dept"].astype(str)
+    weeks = raw["Date"].nunique()
+    complete = raw.groupby("unique_id")["Date"].transform("size") == weeks
+    frame = raw[complete].rename(columns={"Date": "ds", "Weekly_Sales": "y"})[["unique_id", "ds", "y"]]
+    cut = frame["ds"].sort_values().unique()[-14]
+    holidays = pd.read_csv(SHARED_DATA / "walmart-weekly" / "features.csv.gz", parse_dates=["Date"])
+    events = sorted({d.date().isoformat() for d in holidays.loc[holidays["IsHoliday"], "Date"]})
+    return Holdout("walmart-weekly", f"walmart-weekly ({frame.unique_id.nunique()} complete store-department "
+                   "series, last 13 weeks)", frame[frame.ds <= cut], frame[frame.ds > cut], "W-FRI", 52, 13, events)
+
+
+def m5_holdout() -> Holdout:
+    wide = pd.read_csv(M5 / "sales.csv.gz")
+    calendar = pd.read_csv(M5 / "calendar.csv.gz", parse_dates=["date"])
+    ids = wide["id"].str.removesuffix("_TX_3_validation")
+    days = calendar.set_index("d").loc[wide.columns[1:], "date"].to_numpy()
+    units = wide.drop(columns="id").to_numpy(dtype=float)
+    frame = pd.DataFrame({"unique_id": np.repeat(ids.to_numpy(), len(days)), "ds": np.tile(days, len(ids)),
+                          "y": units.ravel()})
+    prices = pd.read_csv(M5 / "sell_prices.csv.gz").rename(columns={"item_id": "unique_id"})
+    weeks = calendar[["date", "wm_yr_wk"]].rename(columns={"date": "ds"})
+    priced = frame.merge(weeks, on="ds").merge(prices[["unique_id", "wm_yr_wk", "sell_price"]],
+                         on=["unique_id", "wm_yr_wk"], how="left")
+    priced["revenue"] = (priced["y"] * priced["sell_price"]).round(2)
+    train_mask = frame.ds <= M5_TRAIN_END
+    train, test = frame[train_mask], frame[~train_mask]
+    revenue = priced.loc[priced.ds <= M5_TRAIN_END, ["unique_id", "ds", "revenue"]]
+    last28 = revenue[revenue.ds > M5_TRAIN_END - pd.Timedelta(days=28)]
+    dollars = last28.groupby("unique_id")["revenue"].sum()
+    named = calendar[calendar["event_name_1"].notna() | calendar["event_name_2"].notna()]
+    horizon_end = test.ds.max()
+    events = sorted(d.date().isoformat() for d in named["date"] if d <= horizon_end)
+    return Holdout("m5-tx3-foods3", "m5-tx3-foods3 (823 items of one supermarket department, train to "
+                   "2016-04-24, 28 days)", train, test, "D", 7, 28, events,
+                   revenue=revenue, weights=dollars / dollars.sum(), from_first_sale=True, intermittent=True)
+
+
+HOLDOUTS = {"store-item": store_item_holdout, "walmart-weekly": walmart_holdout, "m5-tx3-foods3": m5_holdout}
+
+
+def from_first_sale(train: pd.DataFrame) -> pd.DataFrame:
+    """Each product's rows from its first non-zero sale on (M5's release trimming)."""
+    started = train["y"].ne(0).groupby(train["unique_id"]).cummax()
+    return train[started]
