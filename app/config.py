@@ -86,7 +86,8 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="First retry delay; doubles per attempt, with full jitter.")
     backend_retry_max_seconds: float = Field(default=60.0, ge=0, description="Cap of one retry delay.")
     batch_chunk_size: int = Field(default=250, ge=1, description="Products per batch task.")
-    batch_max_rows: int = Field(default=2_000_000, ge=1, description="Max values of one on-demand batch.")
+    batch_max_rows: int = Field(default=4_000_000, ge=1, description="Max values of one on-demand batch or "
+                                "shop-model training (sales, prices, promotions; a batch answer as many).")
     batch_history_days: int = Field(default=730, ge=28, description="Days of sales the nightly jobs pull.")
     job_ttl_days: float = Field(default=7, gt=0, description="How long job states and results are kept.")
     schedule_timezone: str = Field(default="UTC", description="Time zone of the beat schedule.")

@@ -34,6 +34,7 @@ from tests.support.server import serving_process
 
 LEVELS = (80, 95)
 SMARTSHELF = "SmartShelf shop model"
+SMARTSHELF_DRIVERS = "SmartShelf shop model + drivers"
 
 
 # --- SmartShelf, through HTTP -----------------------------------------------------------------------
@@ -70,9 +71,13 @@ def _vm_peak_mb(pid: int) -> float:
     return 0.0
 
 
-def smartshelf(holdout: Holdout, progress: Callable[[str], None]) -> dict:
+def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: bool = False) -> dict:
+    """Train the shop model over HTTP, then one /forecast per product and level; with `drivers`, every
+    request also carries the holdout's prices (the horizon's as planned prices) and typed events."""
     series = _series(holdout)
-    common = {"shop_id": "bench", "periods": holdout.horizon, "calendar_events": [{"date": d} for d in holdout.events],
+    events = holdout.typed_events if drivers and holdout.typed_events else [{"date": d} for d in holdout.events]
+    prices = (holdout.prices or {}) if drivers else {}
+    common = {"shop_id": "bench", "periods": holdout.horizon, "calendar_events": events,
               **({"frequency": "weekly"} if holdout.weekly else {})}
     waits: list[float] = []
     rows: list[tuple] = []
@@ -84,7 +89,8 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None]) -> dict:
     with tempfile.TemporaryDirectory() as model_dir, serving_process(server_env(model_dir)) as (client, pid):
         client.timeout = httpx.Timeout(300)
         started = time.perf_counter()
-        body = compact({**common, "series": list(series.values())})
+        body = compact({**common, "series": list(series.values()),
+                        **({"prices": list(prices.values())} if prices else {})})
         accepted = _post(client, "models/train", body, waits)
         if accepted.status_code != 202:
             raise SystemExit(f"training refused: {accepted.status_code} {accepted.text[:500]}")
@@ -99,7 +105,8 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None]) -> dict:
         started = time.perf_counter()
         for product, entry in series.items():
             for level in LEVELS:
-                request = compact({**common, "series": [entry], "confidence_interval": level / 100})
+                own_price = {"prices": [prices[product]]} if product in prices else {}
+                request = compact({**common, "series": [entry], "confidence_interval": level / 100, **own_price})
                 sent = time.perf_counter()
                 response = _post(client, "forecast", request, waits)
                 http_ms.append((time.perf_counter() - sent) * 1000)
@@ -207,16 +214,19 @@ def _rounded(values: dict) -> dict:
 
 
 def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = None) -> dict:
+    """Every holdout (or the named ones); the shop model also with drivers where the holdout has them."""
     results: dict[str, dict] = {}
     for key in holdouts or list(HOLDOUTS):
         holdout = HOLDOUTS[key]()
         engines: dict[str, dict] = {}
-        progress(f"accuracy: {key}: {SMARTSHELF}")
-        outcome = smartshelf(holdout, progress)
-        pred = outcome.pop("pred")
-        engines[SMARTSHELF] = _rounded({**score(holdout, pred), "seconds": round(outcome.pop("seconds"), 1),
-                                        "peak_mb": round(outcome.pop("peak_mb")), **outcome})
-        progress(f"accuracy: {key}: {SMARTSHELF}: {json.dumps(engines[SMARTSHELF])[:600]}")
+        variants = [(SMARTSHELF, False)] + ([(SMARTSHELF_DRIVERS, True)] if holdout.typed_events else [])
+        for name, drivers in variants:
+            progress(f"accuracy: {key}: {name}")
+            outcome = smartshelf(holdout, progress, drivers)
+            pred = outcome.pop("pred")
+            engines[name] = _rounded({**score(holdout, pred), "seconds": round(outcome.pop("seconds"), 1),
+                                      "peak_mb": round(outcome.pop("peak_mb")), **outcome})
+            progress(f"accuracy: {key}: {name}: {json.dumps(engines[name])[:600]}")
         for engine in REFERENCES:
             progress(f"accuracy: {key}: {engine}")
             outcome = run_reference(engine, key)

@@ -28,6 +28,8 @@ class Holdout:
     weights: pd.Series | None = None  # unique_id -> WRMSSE weight (M5: dollar sales of the last 28 training days)
     from_first_sale: bool = False  # scales (and the references' training) start at each product's first sale
     intermittent: bool = False  # LightGBM reference with a Tweedie loss
+    prices: dict[str, dict] | None = None  # product -> price series (past and the horizon's planned prices)
+    typed_events: list[dict] | None = None  # calendar_events with their types (benefit days included)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -75,12 +77,32 @@ def m5_holdout() -> Holdout:
     revenue = priced.loc[priced.ds <= M5_TRAIN_END, ["unique_id", "ds", "revenue"]]
     last28 = revenue[revenue.ds > M5_TRAIN_END - pd.Timedelta(days=28)]
     dollars = last28.groupby("unique_id")["revenue"].sum()
-    named = calendar[calendar["event_name_1"].notna() | calendar["event_name_2"].notna()]
     horizon_end = test.ds.max()
-    events = sorted(d.date().isoformat() for d in named["date"] if d <= horizon_end)
+    known = calendar[calendar["date"] <= horizon_end]
+    named = known[known["event_name_1"].notna() | known["event_name_2"].notna()]
+    events = sorted(d.date().isoformat() for d in named["date"])
+    typed = [{"date": row.date.date().isoformat(), "title": str(getattr(row, f"event_name_{k}")),
+              "type": str(getattr(row, f"event_type_{k}")).lower()}
+             for row in known.itertuples() for k in (1, 2) if isinstance(getattr(row, f"event_name_{k}"), str)]
+    typed += [{"date": d.date().isoformat(), "type": "benefit_day", "title": "SNAP"}
+              for d in known.loc[known["snap_TX"] == 1, "date"]]
     return Holdout("m5-tx3-foods3", "m5-tx3-foods3 (823 items of one supermarket department, train to "
                    "2016-04-24, 28 days)", train, test, "D", 7, 28, events,
-                   revenue=revenue, weights=dollars / dollars.sum(), from_first_sale=True, intermittent=True)
+                   revenue=revenue, weights=dollars / dollars.sum(), from_first_sale=True, intermittent=True,
+                   prices=_price_series(priced), typed_events=typed)
+
+
+def _price_series(priced: pd.DataFrame) -> dict[str, dict]:
+    """Each item's daily selling price from its first priced day to the end of the horizon (planned prices)."""
+    series = {}
+    for product, group in priced.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=False):
+        known = group[group["sell_price"].notna()]
+        if known.empty:
+            continue
+        tail = group[group["ds"] >= known["ds"].iloc[0]]
+        series[str(product)] = {"product_id": str(product), "start": tail["ds"].iloc[0].date().isoformat(),
+                                "price": [None if np.isnan(v) else float(v) for v in tail["sell_price"]]}
+    return series
 
 
 HOLDOUTS = {"store-item": store_item_holdout, "walmart-weekly": walmart_holdout, "m5-tx3-foods3": m5_holdout}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.models.drivers import Drivers
 from app.utils.arrays import first_column, grid_sums
 from app.utils.sales_frame import SalesColumns, sorted_by_product
 
@@ -24,6 +25,7 @@ class Panel:
     step: int  # 1 = daily, 7 = weekly
     event_days: frozenset[int] = field(default_factory=frozenset)  # days with a caller's calendar event
     price: np.ndarray | None = None  # float64[n, T] unit price, NaN where unknown
+    drivers: Drivers | None = None  # the caller's known-ahead prices, promotions and typed events
 
     @property
     def n_products(self) -> int:
@@ -56,6 +58,7 @@ class Panel:
             self.step,
             self.event_days,
             None if self.price is None else self.price[:, :columns],
+            self.drivers,  # known ahead: a backtest origin knows the plan as a forecast does
         )
 
     def take(self, rows: np.ndarray) -> "Panel":
@@ -68,6 +71,7 @@ class Panel:
             self.step,
             self.event_days,
             None if self.price is None else self.price[rows],
+            None if self.drivers is None else self.drivers.take(rows),
         )
 
     def observed_mask(self) -> np.ndarray:

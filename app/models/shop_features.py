@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.models.drivers import BENEFIT_DAY, Drivers
 from app.utils.arrays import prefix_sums
 from app.utils.dates import dates_of, weekday
 
@@ -36,17 +37,35 @@ class History:
     first_day: int
     step: int
     event_days: np.ndarray  # int64[k] sorted day numbers
-    price: np.ndarray | None  # float64[n, T] unit price, NaN where unknown
+    price: np.ndarray | None  # float64[n, T] unit price from revenue / qty, NaN where unknown
+    drivers: Drivers | None = None  # the caller's known-ahead prices, promotions and typed events
 
     @classmethod
     def of(cls, values: np.ndarray, start: np.ndarray, first_day: int, step: int, event_days: frozenset[int],
-           price: np.ndarray | None) -> "History":
+           price: np.ndarray | None, drivers: Drivers | None = None) -> "History":
         sold = values > 0
         first_sale = np.where(sold.any(axis=1), sold.argmax(axis=1), values.shape[1])
         begin = np.where(first_sale < values.shape[1], np.maximum(start, first_sale), start)
         return cls(values, start.astype(np.int64), begin.astype(np.int64), first_day, step,
-                   np.array(sorted(event_days), dtype=np.int64),
-                   price)
+                   np.array(sorted(event_days), dtype=np.int64), price, drivers)
+
+    def columns(self) -> "Columns":
+        """The feature columns this history can fill: a model is trained (and then predicts) with them."""
+        drivers = self.drivers
+        return Columns(events=self.event_days.size > 0,
+                       prices=self.price is not None or (drivers is not None and drivers.price is not None),
+                       promotions=drivers is not None and drivers.promotion is not None,
+                       kinds=tuple(drivers.typed_days) if drivers is not None else ())
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which optional feature groups a model reads (fixed at training)."""
+
+    events: bool
+    prices: bool
+    promotions: bool = False
+    kinds: tuple[str, ...] = ()  # event types, each with its own days to / since (benefit days: a flag)
 
 
 def _window_mean(cumulative: np.ndarray, first: np.ndarray, rows: np.ndarray, anchors: np.ndarray,
@@ -93,12 +112,55 @@ def _event_distances(days: np.ndarray, events: np.ndarray, reach: int, step: int
     return np.minimum(ahead // step, reach).astype(np.float64), np.minimum(behind // step, reach).astype(np.float64)
 
 
-def feature_rows(history: History, rows: np.ndarray, targets: np.ndarray, anchors: np.ndarray, events: bool,
-                 prices: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _price_features(history: History, rows: np.ndarray, targets: np.ndarray,
+                    anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(price at the target / usual price, price at the target / price a week before) -> two float64[k].
+
+    A price the caller sent is known ahead and read at any date; one derived from revenue only up to
+    the anchor (later dates take the last such price). The usual price is the mean over the year
+    up to the anchor.
+    """
+    n, length = history.values.shape
+    caller = history.drivers.price if history.drivers is not None else None
+    known = history.price if history.price is not None else np.full((n, length), np.nan)
+    if caller is not None:
+        known = np.where(np.isfinite(caller[:, :length]), caller[:, :length], known)
+    finite = np.isfinite(known)
+    price_sum, price_count = prefix_sums(np.where(finite, known, 0.0)), prefix_sums(finite.astype(np.float64))
+    hi, lo = anchors + 1, np.maximum(anchors + 1 - YEAR[history.step], 0)
+    counted = price_count[rows, hi] - price_count[rows, lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usual = np.where(counted > 0, (price_sum[rows, hi] - price_sum[rows, lo]) / np.maximum(counted, 1), np.nan)
+    last_index = np.maximum.accumulate(np.where(finite, np.arange(length)[None, :], -1), axis=1)
+
+    def price_at(columns: np.ndarray) -> np.ndarray:
+        seen = last_index[rows, np.clip(np.minimum(columns, anchors), 0, None)]
+        past = np.where((seen >= 0) & (columns >= 0), known[rows, np.maximum(seen, 0)], np.nan)
+        if caller is None or history.drivers is None:
+            return past
+        planned = history.drivers.at(caller, rows, columns)
+        return np.where(np.isfinite(planned), planned, past)
+
+    at_target = price_at(targets)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return at_target / usual, at_target / price_at(targets - (7 if history.step == 1 else 1))
+
+
+def _on_days(days: np.ndarray, marked: np.ndarray, step: int) -> np.ndarray:
+    """Share of each period's days that are marked (daily: 0 or 1)."""
+    if marked.size == 0:
+        return np.zeros(days.size)
+    count = np.searchsorted(marked, days + step, side="left") - np.searchsorted(marked, days, side="left")
+    return count / step
+
+
+def feature_rows(history: History, rows: np.ndarray, targets: np.ndarray, anchors: np.ndarray,
+                 wanted: Columns) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Features float32[k, f], base level float64[k] and the feature names for k (row, target, anchor) triples.
 
-    `events` and `prices` fix the columns (a model predicts with the columns it was trained on):
-    with `events` but no event days, the distances are all "far"; with `prices` but no price, NaN.
+    `wanted` fixes the columns (a model predicts with the columns it was trained on): with events
+    but no event days, the distances are all "far"; with prices but no price, NaN; with
+    promotions but none sent, no promotion.
     """
     values, step = history.values, history.step
     # a product's history counts from its first sale; at an anchor before it (none known yet), from its first record
@@ -150,26 +212,26 @@ def feature_rows(history: History, rows: np.ndarray, targets: np.ndarray, anchor
         columns["day of year"] = day_of_year.astype(np.float64)
     else:
         columns["week of year"] = ((day_of_year - 1) // 7 + 1).astype(np.float64)
-    if events:
+    if wanted.events:
         to_event, from_event = _event_distances(days, history.event_days, EVENT_REACH[step], step)
         columns["periods to next event"] = to_event
         columns["periods since last event"] = from_event
-    if prices and history.price is None:
-        columns["price vs usual"] = np.full(rows.size, np.nan)
-    elif prices and history.price is not None:
-        price = history.price
-        finite = np.isfinite(price)
-        filled = np.where(finite, price, 0.0)
-        price_sum = prefix_sums(filled)
-        price_count = prefix_sums(finite.astype(np.float64))
-        hi, lo = anchors + 1, np.maximum(anchors + 1 - YEAR[step], 0)
-        counted = price_count[rows, hi] - price_count[rows, lo]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            usual = np.where(counted > 0, (price_sum[rows, hi] - price_sum[rows, lo]) / np.maximum(counted, 1), np.nan)
-        last_index = np.maximum.accumulate(np.where(finite, np.arange(price.shape[1])[None, :], -1), axis=1)
-        last_known = last_index[rows, anchors]
-        last_price = np.where(last_known >= 0, price[rows, np.maximum(last_known, 0)], np.nan)
-        columns["price vs usual"] = last_price / usual
+    if wanted.prices:
+        columns["price vs usual"], columns["price vs last week"] = _price_features(history, rows, targets, anchors)
+    drivers = history.drivers
+    if wanted.promotions:
+        depth = (drivers.at(drivers.promotion, rows, targets) if drivers is not None and drivers.promotion is not None
+                 else np.zeros(rows.size))
+        depth = np.nan_to_num(depth)
+        columns["on promotion"] = (depth > 0).astype(np.float64)
+        columns["promotion depth"] = depth
+    for kind in wanted.kinds:
+        marked = drivers.typed_days.get(kind, np.zeros(0, np.int64)) if drivers is not None else np.zeros(0, np.int64)
+        if kind == BENEFIT_DAY:
+            columns["benefit day"] = _on_days(days, marked, step)
+        else:
+            columns[f"periods to next {kind}"], columns[f"periods since last {kind}"] = _event_distances(
+                days, marked, EVENT_REACH[step], step)
     names = list(columns)
     features = np.empty((rows.size, len(names)), dtype=np.float32)
     for k, name in enumerate(names):

@@ -31,7 +31,7 @@ from app.models.panel import Panel
 from app.models.rate_bands import fit_bands
 from app.models.registry import make
 from app.models.selection import ENSEMBLE_SEPARATOR, SHORT_TERM
-from app.models.shop_features import BASE_WINDOW, History, feature_rows
+from app.models.shop_features import BASE_WINDOW, Columns, History, feature_rows
 from app.utils.optional import xgboost
 
 SHOP = "shop_model"
@@ -48,7 +48,8 @@ PARAMS: dict[str, Any] = {"objective": "reg:tweedie", "tweedie_variance_power": 
 
 
 def _history(panel: Panel) -> History:
-    return History.of(panel.values, panel.start, panel.first_day, panel.step, panel.event_days, panel.price)
+    return History.of(panel.values, panel.start, panel.first_day, panel.step, panel.event_days, panel.price,
+                      panel.drivers)
 
 
 def _training_rows(history: History, horizon: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -72,8 +73,7 @@ class Trees:
 
     booster: Any
     names: list[str]
-    events: bool
-    prices: bool
+    columns: Columns
     importances: list[tuple[str, float]] = field(default_factory=list)
 
     def forecast(self, history: History, horizon: int) -> np.ndarray:
@@ -81,8 +81,7 @@ class Trees:
         n, length = history.values.shape
         rows = np.repeat(np.arange(n), horizon)
         targets = np.tile(np.arange(length, length + horizon), n)
-        features, base, _ = feature_rows(history, rows, targets, np.full(rows.size, length - 1), self.events,
-                                         self.prices)
+        features, base, _ = feature_rows(history, rows, targets, np.full(rows.size, length - 1), self.columns)
         dmatrix = xgboost().DMatrix(features, base_margin=np.log(base), feature_names=self.names)
         return np.asarray(self.booster.predict(dmatrix), dtype=np.float64).reshape(n, horizon)
 
@@ -90,11 +89,11 @@ class Trees:
 def fit_trees(history: History, horizon: int, random_state: int) -> Trees | None:
     """Trees for leads 1..horizon on `history`; None with under 200 usable training rows."""
     xgb = xgboost()
-    events, prices = history.event_days.size > 0, history.price is not None
+    columns = history.columns()
     rows, targets, anchors = _training_rows(history, horizon, np.random.default_rng(random_state))
     if rows.size < 200:
         return None
-    features, base, names = feature_rows(history, rows, targets, anchors, events, prices)
+    features, base, names = feature_rows(history, rows, targets, anchors, columns)
     target = history.values[rows, targets]
     train = xgb.QuantileDMatrix(features, target, base_margin=np.log(base), feature_names=names,
                                 max_bin=PARAMS["max_bin"])
@@ -103,7 +102,7 @@ def fit_trees(history: History, horizon: int, random_state: int) -> Trees | None
     gain = booster.get_score(importance_type="gain")
     total = sum(gain.values()) or 1.0
     importances = sorted(((name, value / total) for name, value in gain.items()), key=lambda kv: -kv[1])
-    return Trees(booster, names, events, prices, importances)
+    return Trees(booster, names, columns, importances)
 
 
 def recent_rate(panel: Panel) -> np.ndarray:

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 
 from app.config import Settings, get_settings
+from app.schemas.drivers import DriversPayload
 from app.schemas.forecast import ForecastRequest
 from app.schemas.jobs import JobAccepted
 from app.schemas.sales import SalesPayload
@@ -50,7 +51,8 @@ def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, 
     """413 when the request's values together exceed `limit` (MAX_PAYLOAD_ROWS by default).
 
     Sales count by value, whatever their form: a row, a series cell (null or not) and an uploaded
-    CSV line are one value each. With `require_sales`, a request without any sales is a 422.
+    CSV line are one value each; so do prices (a row or a series cell) and promotions. With
+    `require_sales`, a request without any sales is a 422.
     """
     limit = settings.max_payload_rows if limit is None else limit
     counts = {name: len(rows) for name, rows in collections.items()}
@@ -59,6 +61,8 @@ def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, 
         if require_sales and not counts["sales"]:
             raise RequestValidationError([{"type": "missing", "loc": ("body", "sales"), "input": None,
                                            "msg": "no sales: send `sales` rows, `series` or a CSV file"}])
+        if isinstance(payload, DriversPayload) and (drivers := payload.driver_values()):
+            counts["prices and promotions"] = drivers
     total = sum(counts.values())
     if total > limit:
         listed = ", ".join(f"{name}={count}" for name, count in counts.items())

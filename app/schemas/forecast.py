@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.schemas.common import DataWarning, IsoDate, ProductId, ShopId, StrictModel
+from app.schemas.drivers import DriversPayload
 from app.schemas.sales import SalesPayload
 
 ModelName = Literal["auto", "seasonal_naive", "moving_average", "linear", "holt_winters", "intermittent", "boosted"]
@@ -16,9 +17,14 @@ class ForecastEvent(StrictModel):
     id: str = Field(default="", max_length=128)
     date: IsoDate
     title: str = Field(default="", max_length=256)
+    type: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="`holiday`, `sporting`, `cultural`, `religious`, `national`, `benefit_day` (e.g. the days "
+        "food-benefit payments arrive), `promotion`, or free text (grouped as `other`). Typed events give the "
+        "shop model one signal per type; benefit days are not counted as events in the days to/since an event.")
 
 
-class ForecastRequest(SalesPayload):
+class ForecastRequest(SalesPayload, DriversPayload):
     shop_id: ShopId
     product_id: ProductId | None = Field(default=None, description="One product to forecast.")
     product_ids: list[ProductId] | None = Field(

@@ -93,46 +93,55 @@ def _where(offsets: np.ndarray, flat_index: int) -> tuple[int, int]:
     return series, flat_index - int(offsets[series])
 
 
-def _values(lists: list[Any], field: str, offsets: np.ndarray) -> np.ndarray:
+def _values(lists: list[Any], field: str, offsets: np.ndarray, root: str = "series",
+            indices: list[int] | None = None) -> np.ndarray:
     """The concatenated JSON lists as float64 (NaN for null), checked in one pass over all series.
 
     A per-series check costs ~15 us of fixed overhead, more than the values of a short series;
-    one pass over the concatenation costs ~30 ns per value. Errors name the first bad cell.
+    one pass over the concatenation costs ~30 ns per value. Errors name the first bad cell, as
+    `root[i].field[j]`, i being `indices[series]` when the lists are some of the entries of `root`.
     """
+
+    def where(flat_index: int) -> tuple[int, int]:
+        series, position = _where(offsets, flat_index)
+        return (indices[series] if indices is not None else series), position
+
     flat = list(chain.from_iterable(lists))
     types = set(map(type, flat))
     if not types <= _NUMBER_TYPES:  # bool is not int here: true/false are not numbers
         bad = next(i for i, v in enumerate(flat) if type(v) not in _NUMBER_TYPES)
-        series, position = _where(offsets, bad)
-        raise _invalid(("series", series, field, position), f"{flat[bad]!r} is not a number or null", flat[bad])
+        series, position = where(bad)
+        raise _invalid((root, series, field, position), f"{flat[bad]!r} is not a number or null", flat[bad])
     array = np.array(flat, dtype=np.float64)  # None -> NaN
     # a NaN literal (not JSON, though lenient parsers read it) is a float; only nulls may become NaN
     if float in types and flat.count(None) != int(np.isnan(array).sum()):
         bad = next(i for i, v in enumerate(flat) if v is not None and v != v)
-        series, position = _where(offsets, bad)
-        raise _invalid(("series", series, field, position), "NaN is not a number; send null for a period without "
+        series, position = where(bad)
+        raise _invalid((root, series, field, position), "NaN is not a number; send null for a period without "
                        "a record", None)
     outside = np.abs(array) > FINITE_BOUND
     if outside.any():
         bad = int(np.argmax(outside))
-        series, position = _where(offsets, bad)
-        raise _invalid(("series", series, field, position), f"{flat[bad]!r} is outside -1e12..1e12", flat[bad])
+        series, position = where(bad)
+        raise _invalid((root, series, field, position), f"{flat[bad]!r} is outside -1e12..1e12", flat[bad])
     return array
 
 
-def _check_lists(series: list[SaleSeries], field: str) -> list[Any]:
+def _check_lists(series: list[Any], field: str, root: str = "series", indices: list[int] | None = None,
+                 limit: int = MAX_SERIES_VALUES) -> list[Any]:
     lists = []
-    for index, entry in enumerate(series):
+    for position, entry in enumerate(series):
+        index = indices[position] if indices is not None else position
         values = entry.get(field)
         if values is None and field == "revenue":
             values = [None] * len(entry["qty"])
         elif not isinstance(values, list):
-            raise _invalid(("series", index, field), "must be a list of numbers or nulls", values)
-        elif len(values) > MAX_SERIES_VALUES:
-            raise _invalid(("series", index, field), f"{len(values)} values; at most {MAX_SERIES_VALUES} per series "
+            raise _invalid((root, index, field), "must be a list of numbers or nulls", values)
+        elif len(values) > limit:
+            raise _invalid((root, index, field), f"{len(values)} values; at most {limit} per series "
                            "(ten years of days): send fewer years", len(values))
         elif field == "revenue" and len(values) != len(entry["qty"]):
-            raise _invalid(("series", index, field), f"{len(values)} values but qty has {len(entry['qty'])}; send "
+            raise _invalid((root, index, field), f"{len(values)} values but qty has {len(entry['qty'])}; send "
                            "one revenue per qty value", len(values))
         lists.append(values)
     return lists

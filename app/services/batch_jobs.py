@@ -98,8 +98,10 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     _check_budget(request, sales, len(products), settings)
     chunks = _chunks(products, settings.batch_chunk_size)
     job_id = uuid.uuid4().hex
-    common = request.model_dump(mode="json", exclude={"sales", "series", "product_id", "product_ids"})
-    inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk}), block_of(sales, chunk))
+    common = request.model_dump(mode="json", exclude={"sales", "series", "product_id", "product_ids", "prices",
+                                                      "promotions"})
+    inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk,
+                                                         **request.drivers_of(chunk)}), block_of(sales, chunk))
               for chunk in chunks]
     meta = _meta("forecast_batch", request.shop_id, chunks, push=False)
     specs: list[RequestChunkSpec] = [{"job_id": job_id, "index": i, "source": "request", "push": False,
@@ -185,10 +187,12 @@ def _training_spec(spec: TrainSpec, ctx: Context) -> ForecastSpec:
     if not raws or any(raw is None for raw in raws):
         raise SmartShelfError("the training input expired from the job store (JOB_TTL_DAYS)")
     decoded = [sales_blocks.decode(raw) for raw in raws if raw is not None]
-    options = json.loads(decoded[0][0])
+    every = [json.loads(options) for options, _ in decoded]
+    options = every[0]
     periods = max(int(options.get("periods", 28)), spec["min_periods"])
     fields = {k: options[k] for k in ("shop_id", "frequency", "calendar_events", "as_of") if k in options}
-    request = TrainRequest.model_validate({**fields, "periods": periods})
+    drivers = {k: [entry for chunk in every for entry in chunk.get(k, [])] for k in ("prices", "promotions")}
+    request = TrainRequest.model_validate({**fields, **drivers, "periods": periods})
     return train_spec(request.attach_upload(sales_blocks.join([block for _, block in decoded])))
 
 

@@ -16,10 +16,12 @@ import numpy as np
 
 from app import __version__
 from app.models.auto import AUTO_FAMILIES, MIN_PERIODS, AutoForecaster
+from app.models.drivers import BENEFIT_DAY, event_type
 from app.models.panel import Panel, build_panel, history_periods
 from app.schemas.common import DataWarning
 from app.schemas.forecast import (
     BacktestScore,
+    ForecastEvent,
     ForecastMeta,
     ForecastRequest,
     ForecastResponse,
@@ -29,6 +31,7 @@ from app.schemas.forecast import (
     ProductForecast,
 )
 from app.schemas.sales import SalesPayload
+from app.services.drivers import attach_drivers
 from app.services.forecast_panel import repair_warnings
 from app.utils.arrays import least_squares_slopes
 from app.utils.dates import LAST_DAY, dates_of, day_number, from_day_number, utc_now_iso, weekday
@@ -60,6 +63,7 @@ class ForecastSpec:
     confidence_interval: float = 0.95
     frequency: Frequency = "auto"
     event_days: tuple[int, ...] = ()
+    event_types: tuple[tuple[int, str], ...] = ()  # (day, type) of the typed events, benefit days included
     as_of_day: int | None = None
     product_id_first: bool = False
 
@@ -68,11 +72,19 @@ def spec_of(request: ForecastRequest) -> ForecastSpec:
     """The forecast a validated request asks for (its sales are the request's own)."""
     named = request.product_id is not None or request.product_ids is not None
     wanted = ([request.product_id] if request.product_id else []) + list(request.product_ids or [])
+    event_days, event_types = event_fields(request.calendar_events)
     return ForecastSpec(
         shop_id=request.shop_id, sales=request, product_ids=tuple(wanted) if named else None,
         periods=request.periods, model=request.model, confidence_interval=request.confidence_interval,
-        frequency=request.frequency, event_days=tuple(sorted(day_number(e.date) for e in request.calendar_events)),
+        frequency=request.frequency, event_days=event_days, event_types=event_types,
         as_of_day=day_number(request.as_of) if request.as_of else None, product_id_first=bool(request.product_id))
+
+
+def event_fields(events: list[ForecastEvent]) -> tuple[tuple[int, ...], tuple[tuple[int, str], ...]]:
+    """A spec's `event_days` (every event but benefit days, which come too often to mark "an event is near")
+    and `event_types` (the typed events)."""
+    return (tuple(sorted(day_number(e.date) for e in events if event_type(e.type) != BENEFIT_DAY)),
+            tuple(sorted((day_number(e.date), e.type) for e in events if e.type)))
 
 
 def requested_products(spec: ForecastSpec, sold: list[str]) -> list[str]:
@@ -117,7 +129,8 @@ def prepare(spec: ForecastSpec, budget: WorkBudget) -> tuple[Panel, list[str], l
         raise SmartShelfError(f"{spec.periods} periods after the last sale ({from_day_number(last)}) run past "
                               "9999-12-31", field="periods")
     panel, repairs = build_panel(sales, "daily" if step == 1 else "weekly", set(spec.event_days))
-    return panel, requested_products(spec, first_seen(sales)), warnings + repair_warnings(repairs, panel.step)
+    panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods)
+    return panel, requested_products(spec, first_seen(sales)), warnings + repair_warnings(repairs, panel.step) + unused
 
 
 def train(spec: ForecastSpec, panel: Panel, wanted: list[str]) -> Trained:

@@ -38,6 +38,7 @@ from app.schemas.forecast import (
     RealizedAccuracy,
 )
 from app.services import audit
+from app.services.drivers import drivers_digest
 from app.services.forecast import ForecastSpec, Trained, prepare, respond, train
 from app.services.shop_forecast import shop_answer
 from app.utils.cache import Cache
@@ -63,7 +64,8 @@ def result_key(spec: ForecastSpec, panel: Panel, row: int) -> str:
     events = list(spec.event_days)  # sorted day numbers, digested as the list they always were
     return "ss:fc:" + _digest(spec.shop_id, panel.product_ids[row], spec.model, spec.periods,
                               spec.confidence_interval, panel.step, first_day, __version__, events,
-                              history.tobytes())
+                              history.tobytes(), *([spec.event_types, drivers_digest(panel, row)] if panel.drivers
+                                                   else []))
 
 
 def artifact_id(result_keys: list[str]) -> str:

@@ -24,7 +24,8 @@ from app.models.shop_model import MIN_ORIGIN, SHOP, ShopModel
 from app.schemas.common import DataWarning
 from app.schemas.shop_models import FeatureImportance, HeldOut, HeldOutScore, ModelCard, TrainRequest
 from app.services import audit
-from app.services.forecast import ForecastSpec
+from app.services.drivers import attach_drivers, drivers_digest
+from app.services.forecast import ForecastSpec, event_fields
 from app.services.forecast_panel import repair_warnings
 from app.utils.dates import day_number, from_day_number, utc_now_iso
 from app.utils.errors import NotFoundError, SmartShelfError
@@ -45,8 +46,9 @@ def artifact_id(step: int) -> str:
 
 def train_spec(request: TrainRequest) -> ForecastSpec:
     """The training a validated request asks for, as the forecast pipeline's spec."""
+    event_days, event_types = event_fields(request.calendar_events)
     return ForecastSpec(shop_id=request.shop_id, sales=request, periods=request.periods, frequency=request.frequency,
-                        event_days=tuple(sorted(day_number(e.date) for e in request.calendar_events)),
+                        event_days=event_days, event_types=event_types,
                         as_of_day=day_number(request.as_of) if request.as_of else None)
 
 
@@ -72,7 +74,8 @@ def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, list[
     sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
     step = check_training(sales.day, len(sales.product_ids), spec.frequency, spec.periods, settings)
     panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days))
-    return panel, warnings + repair_warnings(repairs, panel.step)
+    panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods)
+    return panel, warnings + repair_warnings(repairs, panel.step) + unused
 
 
 def _score(model: ShopModel, name: str) -> HeldOutScore:
@@ -130,6 +133,7 @@ def train_shop_model(spec: ForecastSpec, settings: Settings, signing_key: str) -
     seconds = time.perf_counter() - started
     digest = hashlib.sha256(panel.values.tobytes())
     digest.update(f"{panel.first_day}|{panel.step}|{spec.periods}|{spec.event_days}|{__version__}".encode())
+    digest.update(drivers_digest(panel))
     trained_at = utc_now_iso()
     version = f"{SHOP}-{FREQUENCIES[panel.step]}-{digest.hexdigest()[:12]}"
     card = model_card(model, spec.shop_id, version, trained_at, seconds)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.models.drivers import Drivers
 from app.models.panel import Panel
 from app.models.shop_features import History, feature_rows
 from app.models.shop_model import SHOP, ShopModel
@@ -28,22 +29,40 @@ def fitted(m5_sales: pd.DataFrame) -> tuple[Panel, ShopModel]:
 
 
 def test_no_feature_reads_past_its_anchor(m5_sales: pd.DataFrame) -> None:
+    """Sales and revenue-derived prices after the anchor change no feature; the caller's drivers
+    (planned prices, promotions, typed events) are known ahead and may be read on any date."""
     panel = m5_panel(m5_sales, events=frozenset({day_number(date(2015, 12, 25))}))
-    history = History.of(panel.values, panel.start, panel.first_day, 1, panel.event_days, None)
     rng = np.random.default_rng(1)
+    price = np.where(panel.values > 0, rng.uniform(1, 3, panel.values.shape), np.nan)
+    width = panel.n_periods + HORIZON
+    planned = np.where(rng.random((panel.n_products, width)) < 0.3, rng.uniform(1, 3, (panel.n_products, width)),
+                       np.nan)
+    drivers = Drivers(planned, np.where(rng.random((panel.n_products, width)) < 0.05, 0.2, 0.0),
+                      {"benefit_day": panel.first_day + np.arange(0, width, 30), "sporting": panel.first_day +
+                       np.arange(3, width, 90)})
+    history = History.of(panel.values, panel.start, panel.first_day, 1, panel.event_days, price, drivers)
     rows = rng.integers(0, panel.n_products, 500)
     anchors = rng.integers(150, 450, panel.n_products)[rows]  # one anchor per product
     targets = anchors + rng.integers(1, HORIZON + 1, 500)
-    features, base, names = feature_rows(history, rows, targets, anchors, True, False)
-    changed = panel.values.copy()
+    features, base, names = feature_rows(history, rows, targets, anchors, history.columns())
+    changed, changed_price = panel.values.copy(), price.copy()
     for row, anchor in set(zip(rows.tolist(), anchors.tolist(), strict=True)):
         changed[row, anchor + 1:] += rng.integers(1, 50, panel.n_periods - anchor - 1)
-    later = History.of(changed, panel.start, panel.first_day, 1, panel.event_days, None)
-    features_after, base_after, _ = feature_rows(later, rows, targets, anchors, True, False)
+        changed_price[row, anchor + 1:] = rng.uniform(5, 9, panel.n_periods - anchor - 1)
+    later = History.of(changed, panel.start, panel.first_day, 1, panel.event_days, changed_price, drivers)
+    features_after, base_after, _ = feature_rows(later, rows, targets, anchors, later.columns())
     # each triple's own product was perturbed after its anchor: nothing it reads may change
     np.testing.assert_array_equal(np.nan_to_num(features, nan=-1), np.nan_to_num(features_after, nan=-1))
     np.testing.assert_array_equal(base, base_after)
-    assert "periods ahead" in names and "periods to next event" in names
+    for name in ("periods ahead", "periods to next event", "price vs usual", "price vs last week", "on promotion",
+                 "benefit day", "periods to next sporting"):
+        assert name in names
+    # a planned price is read at the target date: changing it moves the target's price feature
+    replanned = Drivers(np.where(np.isfinite(planned), planned * 2, 2.0), drivers.promotion, drivers.typed_days)
+    moved, _, _ = feature_rows(History.of(panel.values, panel.start, panel.first_day, 1, panel.event_days, price,
+                                          replanned), rows, targets, anchors, history.columns())
+    assert not np.allclose(np.nan_to_num(moved[:, names.index("price vs usual")]),
+                           np.nan_to_num(features[:, names.index("price vs usual")]))
 
 
 def test_held_out_window_changes_scores_not_backtest_forecasts(m5_sales: pd.DataFrame,

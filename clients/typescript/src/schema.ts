@@ -737,6 +737,11 @@ export interface components {
              * @default
              */
             title: string;
+            /**
+             * Type
+             * @description `holiday`, `sporting`, `cultural`, `religious`, `national`, `benefit_day` (e.g. the days food-benefit payments arrive), `promotion`, or free text (grouped as `other`). Typed events give the shop model one signal per type; benefit days are not counted as events in the days to/since an event.
+             */
+            type?: string | null;
         };
         /** ForecastMeta */
         ForecastMeta: {
@@ -808,6 +813,11 @@ export interface components {
              */
             periods: number;
             /**
+             * Prices
+             * @description Selling prices, past and planned: per product as a series (`start`, `price[i]` for period i, null = unknown, may run into the horizon) or as rows (`product_id`, `date`, `price`). Without them the price is `revenue / qty` where revenue is sent, known only up to the last sale.
+             */
+            prices?: (components["schemas"]["PriceSeries"] | components["schemas"]["PriceRow"])[];
+            /**
              * Product Id
              * @description One product to forecast.
              */
@@ -817,6 +827,11 @@ export interface components {
              * @description Several products; with neither field, every product in `sales`.
              */
             product_ids?: (string | number)[] | null;
+            /**
+             * Promotions
+             * @description Product promotions, past and planned (`start`..`end`, optional `discount_pct` and `kind`).
+             */
+            promotions?: components["schemas"]["Promotion-Input"][];
             /**
              * Sales
              * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
@@ -1229,6 +1244,45 @@ export interface components {
              */
             min_margin_pct: number;
         };
+        /**
+         * PriceRow
+         * @description A product's selling price on one date (past or planned).
+         */
+        PriceRow: {
+            /**
+             * Date
+             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             */
+            date: string;
+            /** Price */
+            price: number;
+            /**
+             * Product Id
+             * @description Text, or a number (read as its text).
+             * @example p001
+             */
+            product_id: string | number;
+        };
+        /**
+         * PriceSeries
+         * @description A product's selling price per period (day, or week when `frequency` is weekly) from `start`;
+         *     null = unknown. May run past the last sales date: the planned prices of the horizon.
+         */
+        PriceSeries: {
+            /** Price */
+            price: (number | null)[];
+            /**
+             * Product Id
+             * @description Text, or a number (read as its text).
+             * @example p001
+             */
+            product_id: string | number;
+            /**
+             * Start
+             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             */
+            start: string;
+        };
         /** ProductForecast */
         ProductForecast: {
             /**
@@ -1283,8 +1337,40 @@ export interface components {
             /** Warnings */
             warnings?: components["schemas"]["DataWarning"][];
         };
+        /**
+         * Promotion
+         * @description A product promotion, past or planned, from `start` to `end` (both included).
+         */
+        "Promotion-Input": {
+            /**
+             * Discount Pct
+             * @description Price cut in %, when the promotion is one.
+             */
+            discount_pct?: number | null;
+            /**
+             * End
+             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             */
+            end: string;
+            /**
+             * Kind
+             * @description `price_cut`, `display`, `feature` or `bundle`.
+             */
+            kind?: ("price_cut" | "display" | "feature" | "bundle") | null;
+            /**
+             * Product Id
+             * @description Text, or a number (read as its text).
+             * @example p001
+             */
+            product_id: string | number;
+            /**
+             * Start
+             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             */
+            start: string;
+        };
         /** Promotion */
-        Promotion: {
+        "Promotion-Output": {
             /** Audience Fit */
             audience_fit: number;
             /**
@@ -1460,7 +1546,7 @@ export interface components {
         PromotionsResponse: {
             meta: components["schemas"]["PromotionsMeta"];
             /** Promotions */
-            promotions: components["schemas"]["Promotion"][];
+            promotions: components["schemas"]["Promotion-Output"][];
             /**
              * Unmatched
              * @description Items with no usable event, and why.
@@ -1997,6 +2083,16 @@ export interface components {
              * @default 28
              */
             periods: number;
+            /**
+             * Prices
+             * @description Selling prices, past and planned: per product as a series (`start`, `price[i]` for period i, null = unknown, may run into the horizon) or as rows (`product_id`, `date`, `price`). Without them the price is `revenue / qty` where revenue is sent, known only up to the last sale.
+             */
+            prices?: (components["schemas"]["PriceSeries"] | components["schemas"]["PriceRow"])[];
+            /**
+             * Promotions
+             * @description Product promotions, past and planned (`start`..`end`, optional `discount_pct` and `kind`).
+             */
+            promotions?: components["schemas"]["Promotion-Input"][];
             /**
              * Sales
              * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.

@@ -1,0 +1,46 @@
+"""Known-ahead demand drivers laid on a panel's columns: caller prices, promotions, typed events.
+
+A `Drivers` covers a panel's columns from 0 to `width` (>= the history: the columns past it are
+the horizon's planned values). Everything in it was sent by the caller as known ahead (a price
+list, a promotion plan, a calendar), so a feature may read it at any target column; it is never
+cut by `Panel.head` (a backtest origin knows the plan just as a forecast does).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EVENT_TYPES = ("holiday", "sporting", "cultural", "religious", "national", "benefit_day", "promotion")
+OTHER = "other"
+BENEFIT_DAY = "benefit_day"
+
+
+def event_type(name: str | None) -> str | None:
+    """The event type as the model groups it: a known type, `other` for free text, None when unsent."""
+    if name is None:
+        return None
+    folded = name.strip().lower().replace(" ", "_").replace("-", "_")
+    return folded if folded in EVENT_TYPES else OTHER
+
+
+@dataclass(frozen=True)
+class Drivers:
+    price: np.ndarray | None  # float64[n, width]: the caller's selling price, NaN where not sent
+    promotion: np.ndarray | None  # float64[n, width]: 0 = none, else the discount fraction (0.001 without one)
+    typed_days: dict[str, np.ndarray]  # event type -> sorted int64 day numbers (benefit days among them)
+
+    @property
+    def width(self) -> int:
+        grids = [g for g in (self.price, self.promotion) if g is not None]
+        return grids[0].shape[1] if grids else 0
+
+    def take(self, rows: np.ndarray) -> "Drivers":
+        return Drivers(None if self.price is None else self.price[rows],
+                       None if self.promotion is None else self.promotion[rows], self.typed_days)
+
+    def at(self, grid: np.ndarray | None, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """grid[rows, columns], NaN past the grid's width (or without the grid)."""
+        if grid is None:
+            return np.full(rows.size, np.nan)
+        inside = (columns >= 0) & (columns < grid.shape[1])
+        return np.where(inside, grid[rows, np.clip(columns, 0, grid.shape[1] - 1)], np.nan)

@@ -1,0 +1,129 @@
+"""Drivers through the API: prices (series or rows, past and planned), promotions and typed events are
+validated, trained on, read for the horizon, and keyed in the cache; what cannot be used is a warning."""
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.support.jobs import follow
+from tests.support.synthetic import priced_shop
+
+PREFIX = "/api/v1/smart-shelf"
+DAYS, HORIZON = 420, 14
+START = dt.date(2024, 1, 1)
+LAST = START + dt.timedelta(days=DAYS - 1)
+
+
+def iso(k: int) -> str:
+    return (START + dt.timedelta(days=k)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory):
+    units, price = priced_shop(DAYS, HORIZON, products=40)
+    series = [{"product_id": f"p{k:02d}", "start": iso(0), "qty": units[k, :DAYS].tolist()} for k in range(40)]
+    prices = [{"product_id": f"p{k:02d}", "start": iso(0), "price": price[k].tolist()} for k in range(40)]
+    events = [{"date": iso(k), "type": "benefit_day"} for k in range(0, DAYS + HORIZON, 30)]
+    settings = Settings(model_dir=str(tmp_path_factory.mktemp("drivers")), model_signing_key="k" * 32,
+                        _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings), raise_server_exceptions=False) as api:
+        accepted = api.post(f"{PREFIX}/models/train", json={
+            "shop_id": "priced", "series": series, "prices": prices, "calendar_events": events, "periods": HORIZON})
+        assert accepted.status_code == 202, accepted.text
+        job, _ = follow(api, accepted.json()["job_id"])
+        assert job["state"] == "succeeded", job
+        yield api, series, price, events
+
+
+def forecast(api: TestClient, series: dict, prices: list[dict], events: list[dict] | None = None) -> dict:
+    response = api.post(f"{PREFIX}/forecast", json={"shop_id": "priced", "series": [series], "prices": prices,
+                                                    "calendar_events": events or [], "periods": HORIZON})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_card_lists_the_driver_features(shop) -> None:
+    api, _, _, _ = shop
+    names = {f["name"] for f in api.get(f"{PREFIX}/models/priced").json()["features"]}
+    assert {"price vs usual", "price vs last week", "benefit day"} <= names
+
+
+def test_a_planned_price_cut_lifts_the_forecast(shop) -> None:
+    api, series, price, events = shop
+    regular = float(price[3, :DAYS].max())
+    history = [{"product_id": "p03", "start": iso(0), "price": price[3, :DAYS].tolist()}]
+    planned = {factor: history + [{"product_id": "p03", "date": iso(DAYS + k), "price": round(regular * factor, 2)}
+                                  for k in range(HORIZON)] for factor in (1.0, 0.8)}
+    full = forecast(api, series[3], planned[1.0], events)
+    cut = forecast(api, series[3], planned[0.8], events)
+    assert full["meta"]["shop_model"] and cut["meta"]["shop_model"]
+    total = {name: sum(p["predicted_qty"] for p in answer["forecasts"][0]["predictions"])
+             for name, answer in (("full", full), ("cut", cut))}
+    assert 1.25 < total["cut"] / total["full"] < 1.9, total  # truth: 0.8 ** -2 = 1.56
+
+
+def test_prices_that_cannot_be_used_are_reported(shop) -> None:
+    api, series, price, _ = shop
+    answer = forecast(api, series[0], [{"product_id": "p00", "start": iso(0), "price": price[0, :DAYS].tolist()},
+                                       {"product_id": "nobody", "date": iso(5), "price": 2.0},
+                                       {"product_id": "p00", "date": (LAST + dt.timedelta(days=400)).isoformat(),
+                                        "price": 2.0}])
+    unused = [w for w in answer["warnings"] if w["code"] == "driver_unused"]
+    assert sorted(w["count"] for w in unused) == [1, 1] and answer["meta"]["shop_model"]
+
+
+@pytest.mark.parametrize(("prices", "promotions", "field"), [
+    ([{"product_id": "p00", "start": "2024-01-01", "price": [1.0, 0.0]}], [], ["body", "prices", 0, "price", 1]),
+    ([{"product_id": "p00", "start": "2024-01-01", "price": [1.0, "x"]}], [], ["body", "prices", 0, "price", 1]),
+    ([{"product_id": "p00", "date": "2024-01-01", "price": -2}], [], ["body", "prices", 0]),
+    ([], [{"product_id": "p00", "start": "2024-02-10", "end": "2024-02-01"}], ["body", "promotions", 0]),
+    ([], [{"product_id": "p00", "start": "2024-02-01", "end": "2024-02-10", "discount_pct": 120}],
+     ["body", "promotions", 0, "discount_pct"]),
+])
+def test_bad_drivers_are_422_naming_the_field(shop, prices, promotions, field) -> None:
+    api, series, _, _ = shop
+    response = api.post(f"{PREFIX}/forecast", json={"shop_id": "priced", "series": [series[0]], "prices": prices,
+                                                    "promotions": promotions})
+    assert response.status_code == 422, response.text
+    locations = [d["loc"][:len(field)] for d in response.json()["detail"]]
+    assert field in locations, locations
+
+
+def test_other_planned_prices_are_another_cache_entry(shop) -> None:
+    """Per-request path (a shop without a model): the same history with other planned prices is a miss."""
+    api, series, price, _ = shop
+    answers = [api.post(f"{PREFIX}/forecast", json={
+        "shop_id": "unmodelled", "series": [series[1]], "periods": HORIZON,
+        "prices": [{"product_id": "p01", "start": iso(0), "price": price[1, :DAYS].tolist() + [factor] * HORIZON}]})
+        for factor in (2.0, 2.0, 1.5)]
+    assert [a.json()["meta"]["cache"] for a in answers] == ["miss", "hit", "miss"]
+
+
+def test_sending_nothing_keeps_todays_answer(shop) -> None:
+    """No prices, promotions or typed events: the same forecast as a request without the driver fields."""
+    api, series, _, _ = shop
+    bare = api.post(f"{PREFIX}/forecast", json={"shop_id": "priced", "series": [series[5]], "periods": HORIZON})
+    empty = api.post(f"{PREFIX}/forecast", json={"shop_id": "priced", "series": [series[5]], "periods": HORIZON,
+                                                 "prices": [], "promotions": []})
+    assert bare.json()["forecasts"] == empty.json()["forecasts"]
+
+
+def test_a_batch_trains_on_every_chunks_prices_and_each_chunk_keeps_its_own(shop, tmp_path) -> None:
+    _, series, price, _ = shop
+    settings = Settings(model_dir=str(tmp_path), model_signing_key="k" * 32, batch_chunk_size=7,
+                        _env_file=None)  # type: ignore[call-arg]
+    prices = [{"product_id": s["product_id"], "start": iso(0), "price": price[k].tolist()}
+              for k, s in enumerate(series[:20])]
+    with TestClient(create_app(settings)) as batch_api:
+        accepted = batch_api.post(f"{PREFIX}/forecast/batch", json={
+            "shop_id": "batched", "series": series[:20], "prices": prices, "periods": HORIZON})
+        assert accepted.status_code == 202, accepted.text
+        job, _ = follow(batch_api, accepted.json()["job_id"])
+        card = batch_api.get(f"{PREFIX}/models/batched").json()
+    assert job["state"] == "succeeded" and job["shop_model"]["state"] == "succeeded", job
+    assert "price vs usual" in {f["name"] for f in card["features"]} and card["products"] == 20
+    assert not [w for w in job.get("warnings", []) if w["code"] == "driver_unused"]
+    assert len(job["forecasts"]) == 20
