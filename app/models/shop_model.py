@@ -27,6 +27,7 @@ from typing import Any, Self
 import numpy as np
 
 from app.models import metrics
+from app.models.elasticity import Elasticities, estimate, shrink
 from app.models.panel import Panel
 from app.models.rate_bands import fit_bands
 from app.models.registry import make
@@ -200,6 +201,7 @@ class ShopModel:
             short_term_rmse=metrics.rmse(actual[:, :SHORT_TERM], chosen[:, :SHORT_TERM]), forecasts=candidates,
             intervals={name: _cross_fitted(actual, f, rate, scale) for name, f in outcomes.items()},
         )
+        self.elasticity_ = price_elasticities(panel)
         final = fit_trees(_history(panel), horizon, self.random_state)
         self.trees_ = final if final is not None else trees
         self.fitted_ = True
@@ -229,11 +231,30 @@ class ShopModel:
         methods = [ZERO if zero else method for method, zero in zip(methods, never_sold.tolist(), strict=True)]
         return np.maximum(out, 0.0), methods
 
+    def elasticities(self, panel: Panel) -> Elasticities | None:
+        """`panel`'s products' own price elasticities pooled towards the shop's (None without prices)."""
+        if self.elasticity_ is None or not np.isfinite(self.elasticity_.shop):
+            return None
+        own = price_elasticities(panel, pool=False)
+        return None if own is None else shrink(own, self.elasticity_)
+
     def intervals(self, forecast: np.ndarray, panel: Panel, coverage: float) -> tuple[np.ndarray, np.ndarray] | None:
         """Bounds [n, h] for `panel`'s products; None when the backtest had too few products for bands."""
         if self.bands_ is None:
             return None
         return self.bands_.bounds(forecast, recent_rate(panel), coverage)
+
+
+def price_elasticities(panel: Panel, pool: bool = True) -> Elasticities | None:
+    """Elasticities from the panel's known prices (the caller's where sent, else revenue / qty), or None."""
+    price = panel.price
+    caller = panel.drivers.price if panel.drivers is not None else None
+    if caller is not None:
+        mine = caller[:, :panel.n_periods]
+        price = mine if price is None else np.where(np.isfinite(mine), mine, price)
+    if price is None:
+        return None
+    return estimate(panel.values, price, _history(panel).begin, panel.step, pool=pool)
 
 
 def _revenue_weights(head: Panel, horizon: int) -> np.ndarray | None:

@@ -47,6 +47,16 @@ class HeldOut(BaseModel):
         "window, so a little optimistic); and the seasonal naive and moving average on the same window.")
 
 
+class PriceElasticity(BaseModel):
+    shop: float = Field(description="The shop's pooled price elasticity (% change of units per 1% of price).")
+    low: float = Field(description="90% range of a product's elasticity in this shop (the spread between products "
+                       "plus the uncertainty of the shop's value).")
+    high: float
+    products_with_own_estimate: int = Field(description="Products whose own price changes say something; the "
+                                            "others take the shop's value.")
+    median: float = Field(description="Median over products of their pooled elasticities.")
+
+
 class ModelCard(BaseModel):
     shop_id: str
     model_version: str
@@ -60,6 +70,8 @@ class ModelCard(BaseModel):
     features: list[FeatureImportance]
     methods_kept: dict[str, int] = Field(description="Products per method `auto` keeps (held-out MASE).")
     held_out: HeldOut
+    price_elasticity: PriceElasticity | None = Field(
+        default=None, description="Learned from the shop's prices (sent, or revenue / qty); null without prices.")
 
 
 

@@ -7,6 +7,7 @@ SHOP_MODEL_MAX_AGE_DAYS of the model's training data. Otherwise it says why, and
 (`app.services.forecast_cache`) answers with today's per-request models and that warning.
 """
 
+import dataclasses
 import hashlib
 from datetime import date
 
@@ -74,6 +75,7 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     lower, upper = model.intervals(forecast, asked, spec.confidence_interval) or (forecast, forecast)
     dates = dates_of(asked.days(asked.n_periods, spec.periods))
     patterns, trend_words = weekday_patterns(asked), trends(asked)
+    price_words = _price_drivers(model, asked, spec.periods, forecast, methods)
     top = ", ".join(f"{name} ({share * 100:.0f}%)" for name, share in model.importances[:3])
     shared = f"shop model {card.model_version} across {card.products} products; strongest signals: {top}"
     reference = ShopModelRef(model_version=card.model_version, trained_at=card.trained_at,
@@ -83,7 +85,7 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
         own = shared if SHOP in methods[k].split(ENSEMBLE_SEPARATOR) else (
             f"{methods[k]} (fitted on this request): on the shop model's held-out window its error was under half "
             "the shop model's")
-        drivers = [own] + [d for d in (patterns[k], trend_words[k]) if d]
+        drivers = [own] + [d for d in (*price_words[k], patterns[k], trend_words[k]) if d]
         forecasts.append(_product(model, card, asked, k, methods[k], forecast[k], lower[k], upper[k], dates, spec,
                                   drivers))
     return ForecastResponse(
@@ -93,6 +95,42 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
                           backtest_origins=1, backtest_horizon=model.horizon, shop_model=reference),
         warnings=warnings,
     )
+
+
+def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.ndarray,
+                   methods: list[str]) -> list[list[str]]:
+    """Per product: its price elasticity in words, and what its planned prices did to the forecast
+    (the shop model's forecast with them vs with the last known price held)."""
+    words: list[list[str]] = [[] for _ in range(panel.n_products)]
+    found = model.elasticities(panel)
+    if found is not None:
+        for k in np.flatnonzero(np.isfinite(found.value)):
+            source = (f"{found.own_weight[k] * 100:.0f}% from its own price changes, the rest the shop's"
+                      if found.own_weight[k] > 0 else "the shop's: its own prices hardly moved")
+            words[k].append(f"price elasticity {found.value[k]:.1f} ({found.low[k]:.1f} to {found.high[k]:.1f}; "
+                            f"{source}): 10% off lifts units about {found.lift(int(k), 0.9) * 100:.0f}%")
+    drivers = panel.drivers
+    if drivers is None or drivers.price is None or drivers.price.shape[1] <= panel.n_periods:
+        return words
+    ahead = drivers.price[:, panel.n_periods:panel.n_periods + periods]
+    by_trees = np.array([SHOP in m.split(ENSEMBLE_SEPARATOR) for m in methods])
+    rows = np.flatnonzero(np.isfinite(ahead).any(axis=1) & by_trees)
+    if rows.size == 0:
+        return words
+    asked = panel.take(rows)
+    held = np.where(np.arange(drivers.price.shape[1])[None, :] < panel.n_periods, drivers.price[rows], np.nan)
+    unplanned = dataclasses.replace(asked, drivers=dataclasses.replace(drivers.take(rows), price=held))
+    without, _ = model.forecast(unplanned, periods)
+    known = held[:, :panel.n_periods]
+    for i, k in enumerate(rows):
+        seen = known[i][np.isfinite(known[i])]
+        if not seen.size or without[i].sum() <= 0:
+            continue
+        change = forecast[k].sum() / without[i].sum() - 1
+        planned = float(np.nanmean(ahead[k]))
+        words[k].append(f"planned price {planned:.2f} vs last {seen[-1]:.2f}: {change * 100:+.0f}% units over the "
+                        "horizon")
+    return words
 
 
 def _number(value: float) -> float | None:

@@ -12,6 +12,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from statistics import NormalDist
 
 import numpy as np
 import structlog
@@ -19,10 +20,18 @@ import structlog
 from app import __version__
 from app.config import Settings
 from app.models import store
+from app.models.elasticity import LEVEL
 from app.models.panel import Panel, build_panel, history_periods
 from app.models.shop_model import MIN_ORIGIN, SHOP, ShopModel
 from app.schemas.common import DataWarning
-from app.schemas.shop_models import FeatureImportance, HeldOut, HeldOutScore, ModelCard, TrainRequest
+from app.schemas.shop_models import (
+    FeatureImportance,
+    HeldOut,
+    HeldOutScore,
+    ModelCard,
+    PriceElasticity,
+    TrainRequest,
+)
 from app.services import audit
 from app.services.drivers import attach_drivers, drivers_digest
 from app.services.forecast import ForecastSpec, event_fields
@@ -119,7 +128,19 @@ def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, se
                          products_scored=int(held.scored.sum()),
                          scores={name: _score(model, name) for name in ("auto", SHOP, "seasonal_naive",
                                                                         "moving_average")}),
+        price_elasticity=_elasticity(model),
     )
+
+
+def _elasticity(model: ShopModel) -> PriceElasticity | None:
+    found = model.elasticity_
+    if found is None or not np.isfinite(found.shop):
+        return None
+    spread = NormalDist().inv_cdf(0.5 + LEVEL / 2) * float(np.sqrt(found.prior_variance))
+    return PriceElasticity(shop=round(found.shop, 3), low=round(found.shop - spread, 3),
+                           high=round(found.shop + spread, 3),
+                           products_with_own_estimate=int(np.isfinite(found.own).sum()),
+                           median=round(float(np.nanmedian(found.value)), 3))
 
 
 def train_shop_model(spec: ForecastSpec, settings: Settings, signing_key: str) -> tuple[ModelCard, list[DataWarning]]:

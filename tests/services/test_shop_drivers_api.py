@@ -47,8 +47,11 @@ def forecast(api: TestClient, series: dict, prices: list[dict], events: list[dic
 
 def test_the_card_lists_the_driver_features(shop) -> None:
     api, _, _, _ = shop
-    names = {f["name"] for f in api.get(f"{PREFIX}/models/priced").json()["features"]}
+    card = api.get(f"{PREFIX}/models/priced").json()
+    names = {f["name"] for f in card["features"]}
     assert {"price vs usual", "price vs last week", "benefit day"} <= names
+    elasticity = card["price_elasticity"]  # the synthetic shop's truth: -2
+    assert -2.3 < elasticity["shop"] < -1.7 and elasticity["products_with_own_estimate"] == 40
 
 
 def test_a_planned_price_cut_lifts_the_forecast(shop) -> None:
@@ -63,6 +66,10 @@ def test_a_planned_price_cut_lifts_the_forecast(shop) -> None:
     total = {name: sum(p["predicted_qty"] for p in answer["forecasts"][0]["predictions"])
              for name, answer in (("full", full), ("cut", cut))}
     assert 1.25 < total["cut"] / total["full"] < 1.9, total  # truth: 0.8 ** -2 = 1.56
+    words = cut["forecasts"][0]["drivers"]
+    assert any(w.startswith("price elasticity -2") and "10% off lifts units about 2" in w for w in words), words
+    planned = next(w for w in words if w.startswith("planned price"))
+    assert planned.startswith(f"planned price {round(regular * 0.8, 2):.2f} vs last ") and "% units" in planned
 
 
 def test_prices_that_cannot_be_used_are_reported(shop) -> None:

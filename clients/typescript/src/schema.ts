@@ -1180,6 +1180,8 @@ export interface components {
             };
             /** Model Version */
             model_version: string;
+            /** @description Learned from the shop's prices (sent, or revenue / qty); null without prices. */
+            price_elasticity?: components["schemas"]["PriceElasticity"] | null;
             /** Products */
             products: number;
             /** Shop Id */
@@ -1243,6 +1245,31 @@ export interface components {
              * @default 10
              */
             min_margin_pct: number;
+        };
+        /** PriceElasticity */
+        PriceElasticity: {
+            /** High */
+            high: number;
+            /**
+             * Low
+             * @description 90% range of a product's elasticity in this shop (the spread between products plus the uncertainty of the shop's value).
+             */
+            low: number;
+            /**
+             * Median
+             * @description Median over products of their pooled elasticities.
+             */
+            median: number;
+            /**
+             * Products With Own Estimate
+             * @description Products whose own price changes say something; the others take the shop's value.
+             */
+            products_with_own_estimate: number;
+            /**
+             * Shop
+             * @description The shop's pooled price elasticity (% change of units per 1% of price).
+             */
+            shop: number;
         };
         /**
          * PriceRow

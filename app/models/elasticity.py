@@ -1,0 +1,118 @@
+"""Price elasticity per product, learned from the shop's own sales and prices, pooled towards the shop.
+
+Per product, a log-log regression of units on price with fixed effects: each block of
+`BLOCK` periods has its own level (so slow drifts in demand, seasons and inflation are not read
+as price effects) and each weekday its own shape; what is left is how units move when the
+price moves within a block. Units enter as log(units + 0.5), which keeps zero days.
+
+A product whose price hardly varied has a wide (or no) estimate of its own; every estimate is
+shrunk towards the shop's (random-effects pooling, DerSimonian-Laird): the product's own
+estimate counts for much when it is precise, little when it is not. The answer carries the
+interval (`LEVEL`) and the share of the estimate that is the product's own.
+"""
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+BLOCK = {1: 28, 7: 8}
+LEVEL = 0.9
+MIN_MOVES = 2  # periods inside blocks whose price differs from the block's mean, for an own estimate
+BOUNDS = (-6.0, 1.0)  # a fitted elasticity outside these is an artefact, not a product
+
+
+@dataclass(frozen=True)
+class Elasticities:
+    value: np.ndarray  # float64[n]: pooled elasticity (d log units / d log price)
+    low: np.ndarray  # float64[n]: LEVEL interval
+    high: np.ndarray
+    own_weight: np.ndarray  # float64[n] in 0..1: how much of `value` is the product's own estimate
+    own: np.ndarray  # float64[n]: the product's own estimate, NaN when its prices cannot tell
+    own_variance: np.ndarray  # float64[n]: its variance, inf when none
+    shop: float  # the shop's pooled elasticity (NaN when no product could tell)
+    prior_variance: float  # spread of products around the shop's value, plus the shop value's own variance
+
+    def lift(self, k: int, price_ratio: float) -> float:
+        """Relative change of units for product k when its price is multiplied by `price_ratio`."""
+        return float(price_ratio ** self.value[k] - 1.0)
+
+
+def _demeaned(values: np.ndarray, mask: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """values minus their mean within (row, group), over the masked cells; 0 outside the mask."""
+    n = values.shape[0]
+    index = (np.arange(n)[:, None] * n_groups + groups[None, :]).ravel()
+    weight = mask.ravel().astype(np.float64)
+    sums = np.bincount(index, weights=np.where(mask, values, 0.0).ravel(), minlength=n * n_groups)
+    counts = np.bincount(index, weights=weight, minlength=n * n_groups)
+    means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+    return np.where(mask, values - means[index].reshape(values.shape), 0.0)
+
+
+def estimate(units: np.ndarray, price: np.ndarray, begin: np.ndarray, step: int, pool: bool = True) -> Elasticities:
+    """Elasticities of n products from units[n, T] and price[n, T] (NaN = unknown), each product's
+    history counting from column begin[n]; pooled towards their shop, or (`pool=False`) each
+    product's own estimate only, to `shrink` towards a shop estimated earlier."""
+    length = units.shape[1]
+    columns = np.arange(length)
+    mask = np.isfinite(price) & (price > 0) & (columns[None, :] >= begin[:, None])
+    x = np.log(np.where(mask, price, 1.0))
+    y = np.log(np.maximum(units, 0.0) + 0.5)
+    blocks = (length - 1 - columns) // BLOCK[step]  # aligned on the last period
+    n_blocks = int(blocks.max()) + 1
+    x_tilde = _demeaned(x, mask, blocks, n_blocks)
+    y_tilde = _demeaned(y, mask, blocks, n_blocks)
+    if step == 1:  # weekday shapes, after the block levels (one pass: a close approximation of both)
+        weekday = columns % 7
+        x_tilde = _demeaned(x_tilde, mask, weekday, 7)
+        y_tilde = _demeaned(y_tilde, mask, weekday, 7)
+    sxx = (x_tilde**2).sum(axis=1)
+    moves = (np.abs(x_tilde) > 1e-6).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta = (x_tilde * y_tilde).sum(axis=1) / sxx
+        used = mask.sum(axis=1)
+        dof = used - (n_blocks + (6 if step == 1 else 0)) - 1
+        residual = ((y_tilde - beta[:, None] * x_tilde) ** 2 * mask).sum(axis=1)
+        variance = residual / np.maximum(dof, 1) / sxx
+    own = (moves >= MIN_MOVES) & (dof > 0) & np.isfinite(beta) & np.isfinite(variance) & (variance > 0)
+    beta = np.where(own, np.clip(beta, *BOUNDS), np.nan)
+    variance = np.where(own, variance, np.inf)
+    if not pool:
+        return _combined(beta, variance, float("nan"), float("inf"))
+    return _pooled(beta, variance)
+
+
+def _pooled(beta: np.ndarray, variance: np.ndarray) -> Elasticities:
+    own = np.isfinite(beta)
+    if own.sum() == 0:
+        return _combined(beta, variance, float("nan"), float("inf"))
+    b, v = beta[own], variance[own]
+    w = 1 / v
+    fixed = float((w * b).sum() / w.sum())
+    q = float((w * (b - fixed) ** 2).sum())
+    tau2 = max(0.0, (q - (b.size - 1)) / (w.sum() - (w**2).sum() / w.sum())) if b.size > 1 else 0.0
+    w_random = 1 / (v + tau2)
+    shop = float((w_random * b).sum() / w_random.sum())
+    return _combined(beta, variance, shop, tau2 + 1 / float(w_random.sum()))
+
+
+def shrink(raw: Elasticities, prior: Elasticities) -> Elasticities:
+    """Products' own estimates (`estimate(..., pool=False)`) pooled towards a shop estimated before."""
+    return _combined(raw.own, raw.own_variance, prior.shop, prior.prior_variance)
+
+
+def _combined(beta: np.ndarray, variance: np.ndarray, shop: float, prior_variance: float) -> Elasticities:
+    """Each product's estimate and the shop's, weighted by their precision (the shop's alone when the
+    product has none, the product's alone without a shop)."""
+    z = NormalDist().inv_cdf(0.5 + LEVEL / 2)
+    own = np.isfinite(beta)
+    has_shop = np.isfinite(shop) and np.isfinite(prior_variance)
+    own_precision = np.where(own, 1 / variance, 0.0)
+    prior_precision = 1 / prior_variance if has_shop else 0.0
+    precision = own_precision + prior_precision
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = (np.where(own, beta, 0.0) * own_precision + (shop * prior_precision if has_shop else 0.0)) / precision
+        sd = np.sqrt(1 / precision)
+        own_weight = np.where(precision > 0, own_precision / precision, 0.0)
+    value = np.where(precision > 0, value, np.nan)
+    return Elasticities(value, value - z * sd, value + z * sd, own_weight, beta, variance, shop, prior_variance)
