@@ -124,6 +124,19 @@ def accuracy_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def elasticity_markdown(results: dict) -> str:
+    card = results["card"] or {}
+    target = 0.7 * results["median_abs_error_constant"]
+    return (f"M5 TX_3 FOODS_3, shop model trained to d_1801 with prices; {results['scored']} items whose price "
+            f"changed afterwards (median change {results['median_price_change'] * 100:+.1f}%, {results['price_cuts']} "
+            f"cuts; median actual lift {results['median_actual_lift'] * 100:+.1f}%). Median absolute error of the "
+            f"predicted lift: learned elasticity {results['median_abs_error_ours']:.3f}, constant rule (x"
+            f"{results['multiplier']:g}) {results['median_abs_error_constant']:.3f}: ratio {results['ratio']:.2f} "
+            f"(target <= 0.7: {_verdict(results['median_abs_error_ours'], target)}). The shop's elasticity "
+            f"{card.get('shop')} (products range {card.get('low')} to {card.get('high')}, "
+            f"{card.get('products_with_own_estimate')} products with an estimate of their own).")
+
+
 def inventory_markdown(results: dict) -> str:
     speed = results["speed"]
     lines = ["Reorder policy on the store-item holdout (500 series, 90 days of real demand, lead time 7, lost sales):",

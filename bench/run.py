@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, results saved to bench/results and written into the README.
 
-Usage: python -m bench.run [service_speed|accuracy|inventory|cache_latency|payload_formats|batch|load|
+Usage: python -m bench.run [service_speed|accuracy|elasticity|inventory|cache_latency|payload_formats|batch|load|
                             batch_memory ...]
 (default: all)
 """
@@ -14,6 +14,7 @@ from bench import (
     batch,
     batch_memory,
     cache_latency,
+    elasticity,
     inventory,
     load,
     payload_formats,
@@ -33,6 +34,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[d
     "service_speed": (service_speed.run,
                       lambda r: report.service_speed_markdown(r, SPEED_TARGETS_MS)),
     "accuracy": (accuracy.run, report.accuracy_markdown),
+    "elasticity": (elasticity.run, report.elasticity_markdown),
     "inventory": (inventory.run, report.inventory_markdown),
     "cache_latency": (cache_latency.run, report.cache_markdown),
     "payload_formats": (payload_formats.run, report.payload_formats_markdown),

@@ -70,6 +70,14 @@ class RealizedAccuracy(BaseModel):
     drift: bool = Field(description="mase > expected_mase x (1 + DRIFT_MARGIN): the model was retrained.")
 
 
+class PriceElasticityEstimate(BaseModel):
+    value: float = Field(description="% change of units per 1% change of price (e.g. -1.8).")
+    low: float = Field(description="90% interval.")
+    high: float
+    own_share: float = Field(description="0..1: how much of `value` comes from this product's own price changes "
+                             "(the rest is the shop's).")
+
+
 class ProductForecast(BaseModel):
     product_id: str
     predictions: list[Prediction]
@@ -85,6 +93,8 @@ class ProductForecast(BaseModel):
     drivers: list[str] = Field(description="What drives this forecast, in plain words.")
     history_periods: int
     realized_accuracy: RealizedAccuracy | None = None
+    price_elasticity: PriceElasticityEstimate | None = Field(
+        default=None, description="Shop-model forecasts with known prices: the product's price elasticity.")
     warnings: list[DataWarning] = Field(default_factory=list)
 
 

@@ -54,6 +54,11 @@ class Promotion(BaseModel):
     end_date: date
     expected_clear_days: int | None = Field(description="Days to sell the quantity at the discounted rate.")
     projected_sales_lift: float = Field(description="Expected % increase in unit sales.")
+    price_elasticity: float | None = Field(
+        default=None, description="The item's price elasticity when learned from the request's sales with revenue.")
+    elasticity_source: Literal["learned", "constant"] = Field(
+        default="constant", description="`learned`: the lift comes from `price_elasticity`; `constant`: from "
+        "PROMOTION_ELASTICITY_MULTIPLIER (no revenue sent, or the item's prices cannot tell).")
     audience_fit: float = Field(ge=0, le=1)
     confidence: Literal["high", "medium", "low"]
     reasoning: str

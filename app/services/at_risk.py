@@ -111,9 +111,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
     price = np.array([item.price for item in inventory], dtype=np.float64)
     above_cost = np.floor(margin_cap(price, cost, 0.0) * 10) / 10
     max_discount = np.minimum(settings.default_max_discount_pct, above_cost)
-    needed = discount_to_clear(
-        quantity, velocity, np.nan_to_num(to_expiry, nan=0.0), settings.promotion_elasticity_multiplier
-    )
+    constant = np.full(n, np.nan)  # at-risk keeps the constant rule for now: see the README (#15)
+    needed = discount_to_clear(quantity, velocity, np.nan_to_num(to_expiry, nan=0.0), constant,
+                               settings.promotion_elasticity_multiplier)
     items = [
         AtRiskItem(
             product_id=inventory[i].product_id,

@@ -1,24 +1,37 @@
 """Markdown maths shared by at-risk and promotions.
 
-Demand model: a discount of d % lifts unit sales by `elasticity * d` % (the
-PROMOTION_ELASTICITY_MULTIPLIER setting), linear and uncapped apart from the discount limits.
+Demand model, per item: with a learned price elasticity `beta` (d log units / d log price, from the
+item's own sales and prices, pooled towards the shop: `app.models.elasticity`), a discount of d %
+multiplies unit sales by (1 - d/100) ** beta; where the data cannot tell (`beta` NaN), a discount
+of d % lifts unit sales by `multiplier * d` % (the PROMOTION_ELASTICITY_MULTIPLIER setting), linear
+and uncapped apart from the discount limits.
 """
 
 import numpy as np
 
 
-def discount_to_clear(
-    quantity: np.ndarray, daily_units: np.ndarray, days: np.ndarray, elasticity: float
-) -> np.ndarray:
+def lift_pct(discount_pct: np.ndarray, beta: np.ndarray, multiplier: float) -> np.ndarray:
+    """Expected % increase in unit sales at `discount_pct`."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        learned = ((1.0 - np.asarray(discount_pct) / 100.0) ** beta - 1.0) * 100.0
+    return np.where(np.isfinite(beta), learned, np.asarray(discount_pct) * multiplier)
+
+
+def discount_to_clear(quantity: np.ndarray, daily_units: np.ndarray, days: np.ndarray, beta: np.ndarray,
+                      multiplier: float) -> np.ndarray:
     """Discount (%) that sells `quantity` within `days` at `daily_units` base demand.
 
-    Returns 0 where the base rate already clears the stock, +inf where nothing sells or no
-    days are left (no finite discount clears it under the model).
+    Returns 0 where the base rate already clears the stock, +inf where nothing sells, no days
+    are left, or (learned) the item's demand does not respond to price: no finite discount
+    clears it under the model.
     """
     capacity = daily_units * np.maximum(days, 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        needed_lift = quantity / capacity - 1.0
-    needed = np.where(capacity > 0, np.maximum(needed_lift, 0.0) * 100.0 / elasticity, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        needed_lift = np.maximum(quantity / capacity - 1.0, 0.0)
+        learned = np.where(beta < 0, (1.0 - (1.0 + needed_lift) ** (1.0 / beta)) * 100.0,
+                           np.where(needed_lift > 0, np.inf, 0.0))
+    needed = np.where(np.isfinite(beta), learned, needed_lift * 100.0 / multiplier)
+    needed = np.where(capacity > 0, needed, np.inf)
     return np.where(quantity <= 0, 0.0, needed)
 
 
@@ -32,8 +45,3 @@ def margin_cap(price: np.ndarray, cost: np.ndarray, min_margin_pct: float) -> np
         cap = (1.0 - floor_price / price) * 100.0
     cap = np.where(price > 0, cap, 0.0)
     return np.where(np.isnan(cost), 100.0, np.clip(cap, 0.0, 100.0))
-
-
-def lift_pct(discount_pct: np.ndarray, elasticity: float) -> np.ndarray:
-    """Expected % increase in unit sales at `discount_pct`."""
-    return discount_pct * elasticity

@@ -7,7 +7,9 @@ For item i and event j (eligible when as_of <= event date < expiry date):
 - base rate v: the item's `avg_daily_sales`, else its net units in `sales` over the last 28 days
   up to as_of, divided by the days since its first sale in that window (at least 7).
 - discount: the smallest multiple of 5 % that sells the quantity within the promotion at
-  v * (1 + elasticity * discount / 100), at least 5 %, at most `discount_max_pct` and the margin
+  v * (1 - discount / 100) ** elasticity with the item's elasticity learned from the request's
+  sales with revenue (`app.services.price_response`), else v * (1 + multiplier * discount / 100)
+  (PROMOTION_ELASTICITY_MULTIPLIER); at least 5 %, at most `discount_max_pct` and the margin
   floor (price after discount >= cost / (1 - min_margin_pct / 100)). Without a base rate: half
   the allowed maximum, rounded to 5 %, at low confidence.
 - confidence: high when the rate is known, the stock clears in time and the audience fits (>= 0.5);
@@ -30,6 +32,7 @@ from app.schemas.promotions import (
     UnmatchedItem,
 )
 from app.services.audience import audience_fit
+from app.services.price_response import CONSTANT, LEARNED, learned_elasticities
 from app.services.pricing import discount_to_clear, lift_pct, margin_cap
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number, today_utc
@@ -43,11 +46,14 @@ STEP_PCT = 5.0
 W_FIT, W_TIMING = 0.6, 0.4
 
 
-def _base_rates(request: PromotionsRequest, as_of_day: int) -> tuple[np.ndarray, list[DataWarning]]:
-    """Units/day per item (NaN when unknown) and the warnings of the sales rules."""
+def _base_rates(request: PromotionsRequest, as_of_day: int,
+                max_cells: int) -> tuple[np.ndarray, np.ndarray, list[DataWarning]]:
+    """Units/day per item (NaN when unknown), learned price elasticities (NaN: the constant rule) and
+    the warnings of the sales rules."""
     items = request.items
     product_ids = [item.product_id for item in items]
-    sales, warnings = clean_sales(request, product_ids, as_of_day, "items")
+    sales, warnings = clean_sales(request, product_ids, as_of_day, "items", with_revenue=True)
+    beta = learned_elasticities(sales, len(items), as_of_day, max_cells)
     first_day = as_of_day - RATE_WINDOW_DAYS + 1
     units = daily_net_units(sales, len(items), first_day, RATE_WINDOW_DAYS)
     in_window = (sales.day >= first_day) & (sales.product < len(items))
@@ -56,7 +62,7 @@ def _base_rates(request: PromotionsRequest, as_of_day: int) -> tuple[np.ndarray,
     days = np.maximum(as_of_day - first_sale + 1, MIN_RATE_DAYS)
     from_sales = np.where(sold, units.sum(axis=1) / days, np.nan)
     given = np.array([np.nan if item.avg_daily_sales is None else item.avg_daily_sales for item in items])
-    return np.where(np.isnan(given), from_sales, given), warnings
+    return np.where(np.isnan(given), from_sales, given), beta, warnings
 
 
 def plan_promotions(request: PromotionsRequest, settings: Settings) -> PromotionsResponse:
@@ -68,10 +74,10 @@ def plan_promotions(request: PromotionsRequest, settings: Settings) -> Promotion
     check_unique([event.id for event in events], "calendar_events", key="id")
     WorkBudget(settings).check("pairs", {"items": len(items), "events": len(events)},
                                "send fewer items or only the events before the items' expiry dates")
-    elasticity = settings.promotion_elasticity_multiplier
+    multiplier = settings.promotion_elasticity_multiplier
     max_discount = prefs.discount_max_pct or settings.default_max_discount_pct
 
-    rate, warnings = _base_rates(request, as_of_day)
+    rate, beta, warnings = _base_rates(request, as_of_day, settings.max_grid_cells)
     quantity = np.array([item.quantity for item in items], dtype=np.float64)
     price = np.array([item.price for item in items], dtype=np.float64)
     cost = np.array([np.nan if item.cost is None else item.cost for item in items], dtype=np.float64)
@@ -95,12 +101,14 @@ def plan_promotions(request: PromotionsRequest, settings: Settings) -> Promotion
     end = np.maximum(expiry[chosen_i] - 1, start)
     selling_days = end - start + 1
     q, v = quantity[chosen_i], rate[chosen_i]
-    needed = discount_to_clear(q, np.nan_to_num(v, nan=0.0), selling_days, elasticity)
+    b = beta[chosen_i]
+    needed = discount_to_clear(q, np.nan_to_num(v, nan=0.0), selling_days, b, multiplier)
     stepped = np.where(np.isfinite(needed), np.ceil(needed / STEP_PCT) * STEP_PCT, np.inf)
     known = ~np.isnan(v)
     unknown_default = np.maximum(np.round(cap[chosen_i] / 2 / STEP_PCT) * STEP_PCT, STEP_PCT)
     discount = np.where(known, np.clip(stepped, STEP_PCT, cap[chosen_i]), unknown_default)
-    boosted = np.nan_to_num(v, nan=0.0) * (1 + lift_pct(discount, elasticity) / 100)
+    lift = lift_pct(discount, b, multiplier)
+    boosted = np.nan_to_num(v, nan=0.0) * (1 + lift / 100)
     with np.errstate(divide="ignore", invalid="ignore"):
         clear_days = np.where(boosted > 0, np.ceil(q / boosted), np.nan)
     clears = clear_days <= selling_days
@@ -113,7 +121,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings) -> Promotion
         _promotion(
             items[i], events[j], rank=int(r) + 1, discount=float(discount[k]), start=int(start[k]),
             end=int(end[k]), clear_days=None if np.isnan(clear_days[k]) else int(clear_days[k]),
-            lift=float(lift_pct(discount[k], elasticity)), fit=float(pair_fit[k]), confidence=str(confidence[k]),
+            lift=float(lift[k]), fit=float(pair_fit[k]), confidence=str(confidence[k]),
+            elasticity=None if np.isnan(b[k]) else float(b[k]),
             rate=float(v[k]), days_to_expiry=int(expiry[i] - as_of_day), clears=bool(clears[k]),
         )
         for k, (i, j, r) in enumerate(zip(chosen_i, chosen_j, chosen_rank, strict=True))
@@ -138,7 +147,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings) -> Promotion
 
 def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount: float, start: int, end: int,
                clear_days: int | None, lift: float, fit: float, confidence: str, rate: float,
-               days_to_expiry: int, clears: bool) -> Promotion:
+               days_to_expiry: int, clears: bool, elasticity: float | None) -> Promotion:
     title = event.title or event.id
     name = item.name or item.product_id
     if math.isnan(rate):
@@ -163,8 +172,12 @@ def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount
         projected_sales_lift=round(lift, 1),
         audience_fit=round(fit, 3),
         confidence=confidence,
+        price_elasticity=None if elasticity is None else round(elasticity, 3),
+        elasticity_source=CONSTANT if elasticity is None else LEARNED,
         reasoning=(f"Pair {name} with {title}: {item.quantity:g} units expire in {days_to_expiry} days; "
-                   f"audience fit {fit:.2f}; {outlook}."),
+                   f"audience fit {fit:.2f}; {outlook}; "
+                   + (f"lift from its price elasticity {elasticity:.1f}, learned from its sales and prices."
+                      if elasticity is not None else "lift from the constant rule (its prices cannot tell).")),
     )
 
 

@@ -24,6 +24,7 @@ from app.schemas.forecast import (
     ForecastMeta,
     ForecastResponse,
     Prediction,
+    PriceElasticityEstimate,
     ProductForecast,
     ShopModelRef,
 )
@@ -75,7 +76,8 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     lower, upper = model.intervals(forecast, asked, spec.confidence_interval) or (forecast, forecast)
     dates = dates_of(asked.days(asked.n_periods, spec.periods))
     patterns, trend_words = weekday_patterns(asked), trends(asked)
-    price_words = _price_drivers(model, asked, spec.periods, forecast, methods)
+    elasticities = _elasticities(model, asked)
+    price_words = _price_drivers(model, asked, spec.periods, forecast, methods, elasticities)
     top = ", ".join(f"{name} ({share * 100:.0f}%)" for name, share in model.importances[:3])
     shared = f"shop model {card.model_version} across {card.products} products; strongest signals: {top}"
     reference = ShopModelRef(model_version=card.model_version, trained_at=card.trained_at,
@@ -87,7 +89,7 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
             "the shop model's")
         drivers = [own] + [d for d in (*price_words[k], patterns[k], trend_words[k]) if d]
         forecasts.append(_product(model, card, asked, k, methods[k], forecast[k], lower[k], upper[k], dates, spec,
-                                  drivers))
+                                  drivers, elasticities[k]))
     return ForecastResponse(
         forecasts=forecasts,
         meta=ForecastMeta(shop_id=spec.shop_id, total_products=len(forecasts), periods=spec.periods,
@@ -97,18 +99,29 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     )
 
 
-def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.ndarray,
-                   methods: list[str]) -> list[list[str]]:
+def _elasticities(model: ShopModel, panel: Panel) -> list[PriceElasticityEstimate | None]:
+    found = model.elasticities(panel)
+    estimates: list[PriceElasticityEstimate | None] = [None] * panel.n_products
+    if found is not None:
+        for k in np.flatnonzero(np.isfinite(found.value)):
+            estimates[k] = PriceElasticityEstimate(value=round(float(found.value[k]), 3),
+                                                   low=round(float(found.low[k]), 3),
+                                                   high=round(float(found.high[k]), 3),
+                                                   own_share=round(float(found.own_weight[k]), 3))
+    return estimates
+
+
+def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.ndarray, methods: list[str],
+                   elasticities: list[PriceElasticityEstimate | None]) -> list[list[str]]:
     """Per product: its price elasticity in words, and what its planned prices did to the forecast
     (the shop model's forecast with them vs with the last known price held)."""
     words: list[list[str]] = [[] for _ in range(panel.n_products)]
-    found = model.elasticities(panel)
-    if found is not None:
-        for k in np.flatnonzero(np.isfinite(found.value)):
-            source = (f"{found.own_weight[k] * 100:.0f}% from its own price changes, the rest the shop's"
-                      if found.own_weight[k] > 0 else "the shop's: its own prices hardly moved")
-            words[k].append(f"price elasticity {found.value[k]:.1f} ({found.low[k]:.1f} to {found.high[k]:.1f}; "
-                            f"{source}): 10% off lifts units about {found.lift(int(k), 0.9) * 100:.0f}%")
+    for k, found in enumerate(elasticities):
+        if found is not None:
+            source = (f"{found.own_share * 100:.0f}% from its own price changes, the rest the shop's"
+                      if found.own_share > 0 else "the shop's: its own prices hardly moved")
+            words[k].append(f"price elasticity {found.value:.1f} ({found.low:.1f} to {found.high:.1f}; {source}): "
+                            f"10% off lifts units about {(0.9 ** found.value - 1) * 100:.0f}%")
     drivers = panel.drivers
     if drivers is None or drivers.price is None or drivers.price.shape[1] <= panel.n_periods:
         return words
@@ -122,7 +135,7 @@ def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.nd
     unplanned = dataclasses.replace(asked, drivers=dataclasses.replace(drivers.take(rows), price=held))
     without, _ = model.forecast(unplanned, periods)
     known = held[:, :panel.n_periods]
-    for i, k in enumerate(rows):
+    for i, k in enumerate(rows.tolist()):
         seen = known[i][np.isfinite(known[i])]
         if not seen.size or without[i].sum() <= 0:
             continue
@@ -139,7 +152,7 @@ def _number(value: float) -> float | None:
 
 def _product(model: ShopModel, card: ModelCard, panel: Panel, k: int, method: str, forecast: np.ndarray,
              lower: np.ndarray, upper: np.ndarray, dates: list[date], spec: ForecastSpec,
-             drivers: list[str]) -> ProductForecast:
+             drivers: list[str], elasticity: PriceElasticityEstimate | None) -> ProductForecast:
     product_id = panel.product_ids[k]
     seen = model.index_.get(product_id)
     held = model.held_out_
@@ -166,6 +179,6 @@ def _product(model: ShopModel, card: ModelCard, panel: Panel, k: int, method: st
         trained_at=card.trained_at, rmse=chosen.rmse if chosen else None, mase=chosen.mase if chosen else None,
         short_term_rmse=_number(held.short_term_rmse[seen]) if seen is not None and method != "zero" else None,
         backtest=scores, drivers=drivers if method != "zero" else [], history_periods=int(panel.observed[k]),
-        warnings=warnings,
+        price_elasticity=elasticity, warnings=warnings,
     )
 

@@ -8,6 +8,7 @@ from app.config import Settings
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest
 from app.services.promotions import plan_promotions
 from app.utils.errors import SmartShelfError
+from tests.support.synthetic import priced_shop
 
 AS_OF = date(2025, 11, 15)
 SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -122,3 +123,37 @@ def test_swagger_example_pairs_berries_with_the_family_weekend():
     assert berries.event_id == "evt_001" and berries.audience_fit == 1.0
     assert berries.suggested_discount_pct <= 40.0
     assert response.meta.promotions_generated == len(response.promotions) == 2
+
+
+def priced_sales(elasticity: float, products: int = 30, days: int = 364) -> list[dict]:
+    """Sales rows with revenue of a synthetic shop whose units follow price ** elasticity, up to AS_OF."""
+    units, price = priced_shop(days, 0, products=products, elasticity=elasticity, seed=11)
+    first = AS_OF - timedelta(days=days - 1)
+    return [{"product_id": f"p{k}", "date": (first + timedelta(days=d)).isoformat(), "qty": float(units[k, d]),
+             "revenue": round(float(units[k, d] * price[k, d]), 2)}
+            for k in range(products) for d in range(days) if units[k, d] > 0]
+
+
+def test_the_lift_comes_from_the_items_learned_elasticity():
+    sales = priced_sales(-2.0)
+    items = [item(f"p{k}", 400, 20) for k in range(3)]
+    learned = run(items, [event("e", 3)], sales=sales)
+    for promotion in learned.promotions:
+        assert promotion.elasticity_source == "learned" and -2.4 < promotion.price_elasticity < -1.6
+        discount = promotion.suggested_discount_pct
+        expected = ((1 - discount / 100) ** promotion.price_elasticity - 1) * 100
+        assert promotion.projected_sales_lift == pytest.approx(expected, abs=0.1)
+        assert "learned from its sales and prices" in promotion.reasoning
+    # the same sales without revenue: the constant rule, and the answer says so
+    plain = run(items, [event("e", 3)], sales=[{k: v for k, v in row.items() if k != "revenue"} for row in sales])
+    assert {p.elasticity_source for p in plain.promotions} == {"constant"}
+    assert all(p.price_elasticity is None for p in plain.promotions)
+    assert all(p.projected_sales_lift == pytest.approx(p.suggested_discount_pct * 2.0) for p in plain.promotions)
+
+
+def test_a_steeper_learned_elasticity_needs_a_smaller_discount():
+    items = [item("p0", 400, 20)]
+    gentle = run(items, [event("e", 3)], sales=priced_sales(-1.0)).promotions[0]
+    steep = run(items, [event("e", 3)], sales=priced_sales(-3.0)).promotions[0]
+    assert steep.price_elasticity < gentle.price_elasticity
+    assert steep.suggested_discount_pct <= gentle.suggested_discount_pct

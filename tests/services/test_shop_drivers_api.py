@@ -66,6 +66,8 @@ def test_a_planned_price_cut_lifts_the_forecast(shop) -> None:
     total = {name: sum(p["predicted_qty"] for p in answer["forecasts"][0]["predictions"])
              for name, answer in (("full", full), ("cut", cut))}
     assert 1.25 < total["cut"] / total["full"] < 1.9, total  # truth: 0.8 ** -2 = 1.56
+    estimate = cut["forecasts"][0]["price_elasticity"]
+    assert estimate["low"] <= -2 <= estimate["high"] and 0 < estimate["own_share"] <= 1, estimate
     words = cut["forecasts"][0]["drivers"]
     assert any(w.startswith("price elasticity -2") and "10% off lifts units about 2" in w for w in words), words
     planned = next(w for w in words if w.startswith("planned price"))

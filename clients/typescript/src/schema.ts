@@ -1271,6 +1271,26 @@ export interface components {
              */
             shop: number;
         };
+        /** PriceElasticityEstimate */
+        PriceElasticityEstimate: {
+            /** High */
+            high: number;
+            /**
+             * Low
+             * @description 90% interval.
+             */
+            low: number;
+            /**
+             * Own Share
+             * @description 0..1: how much of `value` comes from this product's own price changes (the rest is the shop's).
+             */
+            own_share: number;
+            /**
+             * Value
+             * @description % change of units per 1% change of price (e.g. -1.8).
+             */
+            value: number;
+        };
         /**
          * PriceRow
          * @description A product's selling price on one date (past or planned).
@@ -1343,6 +1363,8 @@ export interface components {
             model_version: string;
             /** Predictions */
             predictions: components["schemas"]["Prediction"][];
+            /** @description Shop-model forecasts with known prices: the product's price elasticity. */
+            price_elasticity?: components["schemas"]["PriceElasticityEstimate"] | null;
             /** Product Id */
             product_id: string;
             realized_accuracy?: components["schemas"]["RealizedAccuracy"] | null;
@@ -1406,6 +1428,13 @@ export interface components {
              */
             confidence: "high" | "medium" | "low";
             /**
+             * Elasticity Source
+             * @description `learned`: the lift comes from `price_elasticity`; `constant`: from PROMOTION_ELASTICITY_MULTIPLIER (no revenue sent, or the item's prices cannot tell).
+             * @default constant
+             * @enum {string}
+             */
+            elasticity_source: "learned" | "constant";
+            /**
              * End Date
              * Format: date
              */
@@ -1424,6 +1453,11 @@ export interface components {
              * @description Days to sell the quantity at the discounted rate.
              */
             expected_clear_days: number | null;
+            /**
+             * Price Elasticity
+             * @description The item's price elasticity when learned from the request's sales with revenue.
+             */
+            price_elasticity?: number | null;
             /** Product Id */
             product_id: string;
             /** Product Name */
