@@ -7,7 +7,8 @@ daily selling price up to the cutoff; then, for every item whose price changed a
 first change, with the price steady over the 28 days before and after it and sales before it), one
 `POST /forecast` carrying its history to the cutoff reads its `price_elasticity` (learned before the
 change). Predicted lift = (new / old price) ** elasticity - 1; the constant rule's = -2 x the price
-change; the actual lift = mean units over the 28 days after the change / the 28 days before - 1.
+change; "as used" = the learned lift where the 90% interval is below zero, else the constant rule's
+(what /promotions does); the actual lift = mean units over the 28 days after the change / the 28 days before - 1.
 """
 
 import statistics
@@ -94,17 +95,22 @@ def run(progress: Callable[[str], None] = print) -> dict:
             estimate = answer.json()["forecasts"][0]["price_elasticity"]
             ratio = price[k, day] / price[k, day - 1]
             actual = units[k, day:day + WINDOW].mean() / units[k, day - WINDOW:day].mean() - 1
+            constant = -multiplier * (ratio - 1)
             ours = None if estimate is None else ratio ** estimate["value"] - 1
-            rows.append({"item": ids[k], "price_change": ratio - 1, "actual": actual, "ours": ours,
-                         "constant": -multiplier * (ratio - 1),
-                         "own_share": None if estimate is None else estimate["own_share"]})
+            # what /promotions does: the learned value only when clearly negative, else the constant rule
+            used = ours if estimate is not None and estimate["high"] < 0 else constant
+            rows.append({"item": ids[k], "price_change": ratio - 1, "actual": actual, "ours": ours, "used": used,
+                         "constant": constant, "own_share": None if estimate is None else estimate["own_share"]})
     scored = [r for r in rows if r["ours"] is not None]
     ours_error = statistics.median(abs(r["ours"] - r["actual"]) for r in scored)
     constant_error = statistics.median(abs(r["constant"] - r["actual"]) for r in scored)
+    used_error = statistics.median(abs(r["used"] - r["actual"]) for r in scored)
     cuts = [r for r in scored if r["price_change"] < 0]
     return {"items": len(rows), "scored": len(scored), "price_cuts": len(cuts),
             "median_abs_error_ours": round(ours_error, 4), "median_abs_error_constant": round(constant_error, 4),
             "ratio": round(ours_error / constant_error, 3), "multiplier": multiplier,
+            "median_abs_error_as_used": round(used_error, 4),
+            "learned_used": sum(r["used"] is not r["constant"] for r in scored),
             "median_actual_lift": round(statistics.median(r["actual"] for r in scored), 4),
             "median_price_change": round(statistics.median(r["price_change"] for r in scored), 4),
             "card": card.get("price_elasticity"), "rows": rows}

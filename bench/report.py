@@ -132,7 +132,9 @@ def elasticity_markdown(results: dict) -> str:
             f"cuts; median actual lift {results['median_actual_lift'] * 100:+.1f}%). Median absolute error of the "
             f"predicted lift: learned elasticity {results['median_abs_error_ours']:.3f}, constant rule (x"
             f"{results['multiplier']:g}) {results['median_abs_error_constant']:.3f}: ratio {results['ratio']:.2f} "
-            f"(target <= 0.7: {_verdict(results['median_abs_error_ours'], target)}). The shop's elasticity "
+            f"(target <= 0.7: {_verdict(results['median_abs_error_ours'], target)}); as /promotions uses it (learned "
+            f"only where clearly negative: {results['learned_used']} items) {results['median_abs_error_as_used']:.3f}. "
+            f"The shop's elasticity "
             f"{card.get('shop')} (products range {card.get('low')} to {card.get('high')}, "
             f"{card.get('products_with_own_estimate')} products with an estimate of their own).")
 

@@ -25,6 +25,7 @@ YEAR = {1: 364, 7: 52}
 SPREAD_WINDOW = {1: 28, 7: 8}
 MIN_BASE = 1e-3
 EVENT_REACH = {1: 14, 7: 4}
+GATHER_LIMIT = 200_000  # rows x steps gathered at once by _strided_mean
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _window_mean(cumulative: np.ndarray, first: np.ndarray, rows: np.ndarray, an
     hi = anchors + 1
     lo = np.maximum(hi - window, first)
     count = hi - lo
-    total = cumulative[rows, np.clip(hi, 0, None)] - cumulative[rows, np.clip(lo, 0, None)]
+    total = cumulative[rows, np.maximum(hi, 0)] - cumulative[rows, np.maximum(lo, 0)]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
@@ -82,13 +83,19 @@ def _window_mean(cumulative: np.ndarray, first: np.ndarray, rows: np.ndarray, an
 def _strided_mean(values: np.ndarray, first: np.ndarray, rows: np.ndarray, last: np.ndarray, stride: int,
                   count: int) -> np.ndarray:
     """Mean of row r at columns last, last - stride, ... (`count` of them, from column `first` on); NaN if none."""
-    taken = np.zeros(rows.size)
-    seen = np.zeros(rows.size)
-    for k in range(count):
-        column = last - k * stride
-        inside = column >= first
-        taken += np.where(inside, values[rows, np.clip(column, 0, None)], 0.0)
-        seen += inside
+    if rows.size * count <= GATHER_LIMIT:  # one gather (a request's rows): no per-step numpy calls
+        columns = last[:, None] - stride * np.arange(count)[None, :]
+        inside = columns >= first[:, None]
+        taken = np.where(inside, values[rows[:, None], np.maximum(columns, 0)], 0.0).sum(axis=1)
+        seen = inside.sum(axis=1)
+    else:  # training: step by step, without a [rows, count] array
+        taken = np.zeros(rows.size)
+        seen = np.zeros(rows.size)
+        for k in range(count):
+            column = last - k * stride
+            inside = column >= first
+            taken += np.where(inside, values[rows, np.maximum(column, 0)], 0.0)
+            seen += inside
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(seen > 0, taken / np.maximum(seen, 1), np.nan)
 

@@ -48,7 +48,7 @@ PARAMS: dict[str, Any] = {"objective": "reg:tweedie", "tweedie_variance_power": 
                           "tree_method": "hist", "max_bin": 64}
 
 
-def _history(panel: Panel) -> History:
+def shop_history(panel: Panel) -> History:
     return History.of(panel.values, panel.start, panel.first_day, panel.step, panel.event_days, panel.price,
                       panel.drivers)
 
@@ -83,8 +83,8 @@ class Trees:
         rows = np.repeat(np.arange(n), horizon)
         targets = np.tile(np.arange(length, length + horizon), n)
         features, base, _ = feature_rows(history, rows, targets, np.full(rows.size, length - 1), self.columns)
-        dmatrix = xgboost().DMatrix(features, base_margin=np.log(base), feature_names=self.names)
-        return np.asarray(self.booster.predict(dmatrix), dtype=np.float64).reshape(n, horizon)
+        predicted = self.booster.inplace_predict(features, base_margin=np.log(base))  # no DMatrix: a request is small
+        return np.asarray(predicted, dtype=np.float64).reshape(n, horizon)
 
 
 def fit_trees(history: History, horizon: int, random_state: int) -> Trees | None:
@@ -158,7 +158,7 @@ class ShopModel:
         self.last_day_ = int(panel.first_day + (panel.n_periods - 1) * panel.step)
         self.first_day_ = int(panel.first_day)
         head = panel.head(origin)
-        head_history = _history(head)
+        head_history = shop_history(head)
         trees = fit_trees(head_history, horizon, self.random_state)
         if trees is None:
             raise ValueError("too little history to train a shop model (under 200 product-periods after first sales)")
@@ -202,7 +202,7 @@ class ShopModel:
             intervals={name: _cross_fitted(actual, f, rate, scale) for name, f in outcomes.items()},
         )
         self.elasticity_ = price_elasticities(panel)
-        final = fit_trees(_history(panel), horizon, self.random_state)
+        final = fit_trees(shop_history(panel), horizon, self.random_state)
         self.trees_ = final if final is not None else trees
         self.fitted_ = True
         return self
@@ -216,7 +216,7 @@ class ShopModel:
         method of each (products unseen at training get the trees; a product never sold, zero)."""
         if horizon > self.horizon:
             raise ValueError(f"trained for horizons up to {self.horizon}, asked for {horizon}")
-        trees = self.trees_.forecast(_history(panel), horizon)
+        trees = self.trees_.forecast(shop_history(panel), horizon)
         methods = [self.method_.get(pid, SHOP) for pid in panel.product_ids]
         out = trees.copy()
         families = sorted({part for m in methods for part in m.split(ENSEMBLE_SEPARATOR)} - {SHOP})
@@ -254,7 +254,7 @@ def price_elasticities(panel: Panel, pool: bool = True) -> Elasticities | None:
         price = mine if price is None else np.where(np.isfinite(mine), mine, price)
     if price is None:
         return None
-    return estimate(panel.values, price, _history(panel).begin, panel.step, pool=pool)
+    return estimate(panel.values, price, shop_history(panel).begin, panel.step, pool=pool)
 
 
 def _revenue_weights(head: Panel, horizon: int) -> np.ndarray | None:

@@ -17,7 +17,7 @@ from app import __version__
 from app.config import Settings
 from app.models.panel import Panel
 from app.models.selection import ENSEMBLE_SEPARATOR
-from app.models.shop_model import SHOP, ShopModel
+from app.models.shop_model import SHOP, ShopModel, shop_history
 from app.schemas.common import DataWarning
 from app.schemas.forecast import (
     BacktestScore,
@@ -120,8 +120,12 @@ def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.nd
         if found is not None:
             source = (f"{found.own_share * 100:.0f}% from its own price changes, the rest the shop's"
                       if found.own_share > 0 else "the shop's: its own prices hardly moved")
-            words[k].append(f"price elasticity {found.value:.1f} ({found.low:.1f} to {found.high:.1f}; {source}): "
-                            f"10% off lifts units about {(0.9 ** found.value - 1) * 100:.0f}%")
+            if found.high < 0:
+                words[k].append(f"price elasticity {found.value:.1f} ({found.low:.1f} to {found.high:.1f}; {source}): "
+                                f"10% off lifts units about {(0.9 ** found.value - 1) * 100:.0f}%")
+            else:
+                words[k].append(f"no clear price effect in its sales (elasticity {found.value:.1f}, {found.low:.1f} to "
+                                f"{found.high:.1f}; {source})")
     drivers = panel.drivers
     if drivers is None or drivers.price is None or drivers.price.shape[1] <= panel.n_periods:
         return words
@@ -133,7 +137,7 @@ def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.nd
     asked = panel.take(rows)
     held = np.where(np.arange(drivers.price.shape[1])[None, :] < panel.n_periods, drivers.price[rows], np.nan)
     unplanned = dataclasses.replace(asked, drivers=dataclasses.replace(drivers.take(rows), price=held))
-    without, _ = model.forecast(unplanned, periods)
+    without = model.trees_.forecast(shop_history(unplanned), periods)  # these products are the trees' own
     known = held[:, :panel.n_periods]
     for i, k in enumerate(rows.tolist()):
         seen = known[i][np.isfinite(known[i])]
