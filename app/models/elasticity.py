@@ -38,15 +38,26 @@ class Elasticities:
         return float(price_ratio ** self.value[k] - 1.0)
 
 
-def _demeaned(values: np.ndarray, mask: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """values minus their mean within (row, group), over the masked cells; 0 outside the mask."""
-    n = values.shape[0]
-    index = (np.arange(n)[:, None] * n_groups + groups[None, :]).ravel()
-    weight = mask.ravel().astype(np.float64)
-    sums = np.bincount(index, weights=np.where(mask, values, 0.0).ravel(), minlength=n * n_groups)
-    counts = np.bincount(index, weights=weight, minlength=n * n_groups)
-    means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-    return np.where(mask, values - means[index].reshape(values.shape), 0.0)
+def _demeaned(values: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
+    """values minus their mean within each row's consecutive groups of `size` columns (aligned on the last
+    column), over the masked cells; 0 outside the mask."""
+    n, length = values.shape
+    pad = (-length) % size
+    shape = (n, (length + pad) // size, size)
+    padded = np.pad(np.where(mask, values, 0.0), ((0, 0), (pad, 0))).reshape(shape)
+    counts = np.pad(mask, ((0, 0), (pad, 0))).reshape(shape).sum(axis=2, keepdims=True)
+    means = np.divide(padded.sum(axis=2, keepdims=True), counts, out=np.zeros(counts.shape), where=counts > 0)
+    return np.where(mask, values - np.broadcast_to(means, shape).reshape(n, -1)[:, pad:], 0.0)
+
+
+def _weekday_demeaned(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """values minus each row's mean per weekday (column % 7), over the masked cells."""
+    n, length = values.shape
+    pad = (-length) % 7
+    grid = np.pad(np.where(mask, values, 0.0), ((0, 0), (0, pad))).reshape(n, -1, 7)
+    counts = np.pad(mask, ((0, 0), (0, pad))).reshape(n, -1, 7).sum(axis=1)
+    means = np.divide(grid.sum(axis=1), counts, out=np.zeros(counts.shape), where=counts > 0)
+    return np.where(mask, values - np.tile(means, (1, grid.shape[1]))[:, :length], 0.0)
 
 
 def estimate(units: np.ndarray, price: np.ndarray, begin: np.ndarray, step: int, pool: bool = True) -> Elasticities:
@@ -58,14 +69,12 @@ def estimate(units: np.ndarray, price: np.ndarray, begin: np.ndarray, step: int,
     mask = np.isfinite(price) & (price > 0) & (columns[None, :] >= begin[:, None])
     x = np.log(np.where(mask, price, 1.0))
     y = np.log(np.maximum(units, 0.0) + 0.5)
-    blocks = (length - 1 - columns) // BLOCK[step]  # aligned on the last period
-    n_blocks = int(blocks.max()) + 1
-    x_tilde = _demeaned(x, mask, blocks, n_blocks)
-    y_tilde = _demeaned(y, mask, blocks, n_blocks)
+    n_blocks = (length + BLOCK[step] - 1) // BLOCK[step]
+    x_tilde = _demeaned(x, mask, BLOCK[step])  # a level per block, aligned on the last period
+    y_tilde = _demeaned(y, mask, BLOCK[step])
     if step == 1:  # weekday shapes, after the block levels (one pass: a close approximation of both)
-        weekday = columns % 7
-        x_tilde = _demeaned(x_tilde, mask, weekday, 7)
-        y_tilde = _demeaned(y_tilde, mask, weekday, 7)
+        x_tilde = _weekday_demeaned(x_tilde, mask)
+        y_tilde = _weekday_demeaned(y_tilde, mask)
     sxx = (x_tilde**2).sum(axis=1)
     moves = (np.abs(x_tilde) > 1e-6).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -45,14 +45,17 @@ def shop_dir(model_dir: str, shop_id: str) -> Path:
     return Path(model_dir) / hashlib.sha256(shop_id.encode()).hexdigest()[:16]
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_atomic(path: Path, data: bytes, sync: bool = True) -> None:
+    """Write to a temporary name and rename into place (never a torn file); `sync` also flushes it to disk
+    first, so that it survives a crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+            if sync:
+                out.flush()
+                os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -148,5 +151,6 @@ def cleanup(model_dir: str, keep_per_product: int, max_age_days: float, now: flo
 
 
 def write_json(path: Path, payload: Any) -> None:
-    """Atomically write JSON written by us (latest forecasts, accuracy records)."""
-    _write_atomic(path, json.dumps(payload, sort_keys=True, default=str).encode())
+    """Atomically write JSON written by us (latest forecasts, accuracy records), without waiting for the
+    disk: a crash may lose the last such write, never tear it (artifacts, which must survive, are synced)."""
+    _write_atomic(path, json.dumps(payload, sort_keys=True, default=str).encode(), sync=False)

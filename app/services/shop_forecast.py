@@ -154,6 +154,18 @@ def _number(value: float) -> float | None:
     return round(float(value), 4) if np.isfinite(value) else None
 
 
+def _held_out_scores(model: ShopModel, seen: int) -> tuple[dict[str, BacktestScore], BacktestScore]:
+    """A trained product's held-out scores (every candidate's, and the kept method's), built once per
+    loaded model: they never change, and a request of many products would rebuild them each time."""
+    cache: dict[int, tuple[dict[str, BacktestScore], BacktestScore]] = model.__dict__.setdefault("_score_cache", {})
+    if seen not in cache:
+        held = model.held_out_
+        cache[seen] = ({name: BacktestScore(**{m: _number(values[m][seen]) for m in SCORED})
+                        for name, values in held.scores.items() if name != "auto"},
+                       BacktestScore(**{m: _number(held.scores["auto"][m][seen]) for m in SCORED}))
+    return cache[seen]
+
+
 def _product(model: ShopModel, card: ModelCard, panel: Panel, k: int, method: str, forecast: np.ndarray,
              lower: np.ndarray, upper: np.ndarray, dates: list[date], spec: ForecastSpec,
              drivers: list[str], elasticity: PriceElasticityEstimate | None) -> ProductForecast:
@@ -163,9 +175,7 @@ def _product(model: ShopModel, card: ModelCard, panel: Panel, k: int, method: st
     scores: dict[str, BacktestScore] = {}
     chosen = None
     if seen is not None and held.scored[seen]:
-        scores = {name: BacktestScore(**{m: _number(values[m][seen]) for m in SCORED})
-                  for name, values in held.scores.items() if name != "auto"}
-        chosen = BacktestScore(**{m: _number(held.scores["auto"][m][seen]) for m in SCORED})
+        scores, chosen = _held_out_scores(model, seen)
     fingerprint = hashlib.sha256(panel.values[k, panel.start[k]:].tobytes())
     fingerprint.update(f"{card.model_version}|{spec.periods}|{panel.first_day + panel.start[k] * panel.step}|"
                        f"{__version__}".encode())
