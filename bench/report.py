@@ -124,6 +124,21 @@ def accuracy_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def shop_latency_markdown(results: dict) -> str:
+    one, fifty = results["1_products"], results["50_products"]
+    return (f"M5 department ({results['products']} items x {results['days']} days) trained in "
+            f"{results['training_seconds']} s (target 60 s: {_verdict(results['training_seconds'], 60)}); server peak "
+            f"{results['server_peak_mb']} MB (target 2 GB: {_verdict(results['server_peak_mb'], 2048)}). One product "
+            f"per request ({one['requests']} requests, {one['body_kb']} KB each): service p50 "
+            f"{one['service_ms']['p50']} ms (target 30: {_verdict(one['service_ms']['p50'], 30)}), HTTP p50 "
+            f"{one['http_ms']['p50']} ms, p95 "
+            f"{one['http_ms']['p95']} ms (target 60: {_verdict(one['http_ms']['p50'], 60)}). 50 products per request "
+            f"({fifty['requests']} requests, {fifty['body_kb']} KB each): service p50 {fifty['service_ms']['p50']} ms "
+            f"(target 150: {_verdict(fifty['service_ms']['p50'], 150)}; parse {fifty['split_p50_ms']['parse']}, "
+            f"validate {fifty['split_p50_ms']['validate']}, handler {fifty['split_p50_ms']['handler']} ms), HTTP p50 "
+            f"{fifty['http_ms']['p50']} ms.")
+
+
 def elasticity_markdown(results: dict) -> str:
     card = results["card"] or {}
     target = 0.7 * results["median_abs_error_constant"]

@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, results saved to bench/results and written into the README.
 
-Usage: python -m bench.run [service_speed|accuracy|elasticity|inventory|cache_latency|payload_formats|batch|load|
-                            batch_memory ...]
+Usage: python -m bench.run [service_speed|accuracy|elasticity|shop_latency|inventory|cache_latency|
+                            payload_formats|batch|load|batch_memory ...]
 (default: all)
 """
 
@@ -20,6 +20,7 @@ from bench import (
     payload_formats,
     report,
     service_speed,
+    shop_latency,
 )
 
 SPEED_TARGETS_MS = {"at-risk": 10.0, "insights": 20.0, "promotions": 10.0}
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[d
                       lambda r: report.service_speed_markdown(r, SPEED_TARGETS_MS)),
     "accuracy": (accuracy.run, report.accuracy_markdown),
     "elasticity": (elasticity.run, report.elasticity_markdown),
+    "shop_latency": (shop_latency.run, report.shop_latency_markdown),
     "inventory": (inventory.run, report.inventory_markdown),
     "cache_latency": (cache_latency.run, report.cache_markdown),
     "payload_formats": (payload_formats.run, report.payload_formats_markdown),

@@ -20,6 +20,7 @@ BLOCK = {1: 28, 7: 8}
 LEVEL = 0.9
 MIN_MOVES = 2  # periods inside blocks whose price differs from the block's mean, for an own estimate
 BOUNDS = (-6.0, 1.0)  # a fitted elasticity outside these is an artefact, not a product
+Z = NormalDist().inv_cdf(0.5 + LEVEL / 2)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ class Elasticities:
     def lift(self, k: int, price_ratio: float) -> float:
         """Relative change of units for product k when its price is multiplied by `price_ratio`."""
         return float(price_ratio ** self.value[k] - 1.0)
+
+    def shop_range(self) -> tuple[float, float]:
+        """The LEVEL range of a product's elasticity in this shop (the spread between products plus the
+        uncertainty of the shop's value)."""
+        spread = Z * float(np.sqrt(self.prior_variance))
+        return self.shop - spread, self.shop + spread
 
 
 def _demeaned(values: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
@@ -113,7 +120,6 @@ def shrink(raw: Elasticities, prior: Elasticities) -> Elasticities:
 def _combined(beta: np.ndarray, variance: np.ndarray, shop: float, prior_variance: float) -> Elasticities:
     """Each product's estimate and the shop's, weighted by their precision (the shop's alone when the
     product has none, the product's alone without a shop)."""
-    z = NormalDist().inv_cdf(0.5 + LEVEL / 2)
     own = np.isfinite(beta)
     has_shop = np.isfinite(shop) and np.isfinite(prior_variance)
     own_precision = np.where(own, 1 / variance, 0.0)
@@ -124,4 +130,4 @@ def _combined(beta: np.ndarray, variance: np.ndarray, shop: float, prior_varianc
         sd = np.sqrt(1 / precision)
         own_weight = np.where(precision > 0, own_precision / precision, 0.0)
     value = np.where(precision > 0, value, np.nan)
-    return Elasticities(value, value - z * sd, value + z * sd, own_weight, beta, variance, shop, prior_variance)
+    return Elasticities(value, value - Z * sd, value + Z * sd, own_weight, beta, variance, shop, prior_variance)

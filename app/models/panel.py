@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.models.drivers import Drivers
-from app.utils.arrays import first_column, grid_sums
+from app.utils.arrays import first_column, grid_ratio, grid_sums
 from app.utils.sales_frame import SalesColumns, sorted_by_product
 
 SEASON_LENGTH = {1: 7, 7: 52}
@@ -125,10 +125,8 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int]) -> tu
     price = None
     if sales.revenue is not None and np.isfinite(sales.revenue).any():
         sold = np.isfinite(sales.revenue) & (sales.qty > 0)
-        revenue = grid_sums(sales.product[sold], column[sold], n_products, n_periods, sales.revenue[sold])
-        units = grid_sums(sales.product[sold], column[sold], n_products, n_periods, sales.qty[sold])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            price = np.where(units > 0, revenue / units, np.nan)
+        price = grid_ratio(sales.product[sold], column[sold], n_products, n_periods, sales.revenue[sold],
+                           sales.qty[sold])
     panel = Panel(
         product_ids=[str(p) for p in sales.product_ids],
         values=np.maximum(net, 0.0),

@@ -119,6 +119,15 @@ def _event_distances(days: np.ndarray, events: np.ndarray, reach: int, step: int
     return np.minimum(ahead // step, reach).astype(np.float64), np.minimum(behind // step, reach).astype(np.float64)
 
 
+def known_prices(price: np.ndarray | None, drivers: Drivers | None, length: int) -> np.ndarray | None:
+    """float64[n, length]: the caller's price where sent, else revenue / qty (NaN where neither); None
+    when there is no price at all."""
+    caller = drivers.price[:, :length] if drivers is not None and drivers.price is not None else None
+    if caller is None or price is None:
+        return price if caller is None else caller
+    return np.where(np.isfinite(caller), caller, price)
+
+
 def _price_features(history: History, rows: np.ndarray, targets: np.ndarray,
                     anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(price at the target / usual price, price at the target / price a week before) -> two float64[k].
@@ -129,9 +138,9 @@ def _price_features(history: History, rows: np.ndarray, targets: np.ndarray,
     """
     n, length = history.values.shape
     caller = history.drivers.price if history.drivers is not None else None
-    known = history.price if history.price is not None else np.full((n, length), np.nan)
-    if caller is not None:
-        known = np.where(np.isfinite(caller[:, :length]), caller[:, :length], known)
+    known = known_prices(history.price, history.drivers, length)
+    if known is None:
+        known = np.full((n, length), np.nan)
     finite = np.isfinite(known)
     price_sum, price_count = prefix_sums(np.where(finite, known, 0.0)), prefix_sums(finite.astype(np.float64))
     hi, lo = anchors + 1, np.maximum(anchors + 1 - YEAR[history.step], 0)

@@ -32,7 +32,7 @@ from app.models.panel import Panel
 from app.models.rate_bands import fit_bands
 from app.models.registry import make
 from app.models.selection import ENSEMBLE_SEPARATOR, SHORT_TERM
-from app.models.shop_features import BASE_WINDOW, Columns, History, feature_rows
+from app.models.shop_features import BASE_WINDOW, Columns, History, feature_rows, known_prices
 from app.utils.optional import xgboost
 
 SHOP = "shop_model"
@@ -247,11 +247,7 @@ class ShopModel:
 
 def price_elasticities(panel: Panel, pool: bool = True) -> Elasticities | None:
     """Elasticities from the panel's known prices (the caller's where sent, else revenue / qty), or None."""
-    price = panel.price
-    caller = panel.drivers.price if panel.drivers is not None else None
-    if caller is not None:
-        mine = caller[:, :panel.n_periods]
-        price = mine if price is None else np.where(np.isfinite(mine), mine, price)
+    price = known_prices(panel.price, panel.drivers, panel.n_periods)
     if price is None:
         return None
     return estimate(panel.values, price, shop_history(panel).begin, panel.step, pool=pool)

@@ -15,7 +15,7 @@ from app.models.drivers import Drivers, event_type
 from app.models.panel import Panel
 from app.schemas.common import DataWarning
 from app.schemas.drivers import DriversPayload
-from app.utils.arrays import grid_sums
+from app.utils.arrays import grid_ratio
 from app.utils.dates import day_number
 
 PROMOTION_MARK = 1e-3  # a promotion without a discount: on, with no depth
@@ -44,10 +44,7 @@ def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], p
         unused["no_sales"] += int((~known).sum())
         unused["outside"] += int((known & ~inside).sum())
         if inside.any():
-            total = grid_sums(rows[inside], columns[inside], panel.n_products, width, prices.price[inside])
-            count = grid_sums(rows[inside], columns[inside], panel.n_products, width)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                price_grid = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            price_grid = grid_ratio(rows[inside], columns[inside], panel.n_products, width, prices.price[inside])
     promotion_grid = None
     if promotions:
         promotion_grid = np.zeros((panel.n_products, width))

@@ -64,8 +64,8 @@ def result_key(spec: ForecastSpec, panel: Panel, row: int) -> str:
     events = list(spec.event_days)  # sorted day numbers, digested as the list they always were
     return "ss:fc:" + _digest(spec.shop_id, panel.product_ids[row], spec.model, spec.periods,
                               spec.confidence_interval, panel.step, first_day, __version__, events,
-                              history.tobytes(), *([spec.event_types, drivers_digest(panel, row)] if panel.drivers
-                                                   else []))
+                              history.tobytes(), *([spec.event_types, drivers_digest(panel, row)]
+                                                   if panel.drivers is not None else []))
 
 
 def artifact_id(result_keys: list[str]) -> str:

@@ -11,7 +11,7 @@ says which was used.
 import numpy as np
 
 from app.models.elasticity import estimate
-from app.utils.arrays import grid_sums
+from app.utils.arrays import grid_ratio
 from app.utils.sales_frame import SalesColumns, daily_net_units
 
 MAX_DAYS = 365
@@ -32,16 +32,10 @@ def learned_elasticities(sales: SalesColumns, n_items: int, as_of_day: int, max_
     offset = sales.day - first
     priced = ((offset >= 0) & (offset < days) & (sales.product < n_items) & (sales.qty > 0)
               & np.isfinite(sales.revenue) & (sales.revenue > 0))
-    revenue = grid_sums(sales.product[priced], offset[priced], n_items, days, sales.revenue[priced])
-    sold = grid_sums(sales.product[priced], offset[priced], n_items, days, sales.qty[priced])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        price = np.where(sold > 0, revenue / sold, np.nan)
+    price = grid_ratio(sales.product[priced], offset[priced], n_items, days, sales.revenue[priced],
+                       sales.qty[priced])
     started = units > 0
     begin = np.where(started.any(axis=1), started.argmax(axis=1), days)
     found = estimate(units, price, begin, 1)
     return np.where(found.high < 0, found.value, np.nan)
 
-
-def sources(beta: np.ndarray) -> np.ndarray:
-    """`learned` or `constant` per item."""
-    return np.where(np.isfinite(beta), LEARNED, CONSTANT)

@@ -29,6 +29,7 @@ from app.schemas.forecast import (
     ShopModelRef,
 )
 from app.schemas.shop_models import ModelCard
+from app.services.drivers import drivers_digest
 from app.services.forecast import ForecastSpec, product_warnings, trends, weekday_patterns
 from app.services.shop_models import FREQUENCIES, loaded_model
 from app.utils.dates import dates_of, from_day_number
@@ -179,6 +180,7 @@ def _product(model: ShopModel, card: ModelCard, panel: Panel, k: int, method: st
     fingerprint = hashlib.sha256(panel.values[k, panel.start[k]:].tobytes())
     fingerprint.update(f"{card.model_version}|{spec.periods}|{panel.first_day + panel.start[k] * panel.step}|"
                        f"{__version__}".encode())
+    fingerprint.update(drivers_digest(panel, k))  # planned prices and promotions change the forecast too
     warnings = product_warnings(panel, k, method, spec)
     if seen is None:
         warnings.append(DataWarning(code="new_to_shop_model", count=int(panel.observed[k]),

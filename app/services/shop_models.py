@@ -12,7 +12,6 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from statistics import NormalDist
 
 import numpy as np
 import structlog
@@ -20,7 +19,6 @@ import structlog
 from app import __version__
 from app.config import Settings
 from app.models import store
-from app.models.elasticity import LEVEL
 from app.models.panel import Panel, build_panel, history_periods
 from app.models.shop_model import MIN_ORIGIN, SHOP, ShopModel
 from app.schemas.common import DataWarning
@@ -136,9 +134,8 @@ def _elasticity(model: ShopModel) -> PriceElasticity | None:
     found = model.elasticity_
     if found is None or not np.isfinite(found.shop):
         return None
-    spread = NormalDist().inv_cdf(0.5 + LEVEL / 2) * float(np.sqrt(found.prior_variance))
-    return PriceElasticity(shop=round(found.shop, 3), low=round(found.shop - spread, 3),
-                           high=round(found.shop + spread, 3),
+    low, high = found.shop_range()
+    return PriceElasticity(shop=round(found.shop, 3), low=round(low, 3), high=round(high, 3),
                            products_with_own_estimate=int(np.isfinite(found.own).sum()),
                            median=round(float(np.nanmedian(found.value)), 3))
 

@@ -18,6 +18,16 @@ def grid_sums(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int
     return np.bincount(flat, weights=weights, minlength=n_rows * n_columns).reshape(n_rows, n_columns)
 
 
+def grid_ratio(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int, numerator: np.ndarray,
+               denominator: np.ndarray | None = None) -> np.ndarray:
+    """sum(numerator) / sum(denominator) per cell (a mean per cell when `denominator` is None) -> float64
+    [n_rows, n_columns], NaN where the cell has nothing: e.g. a unit price as revenue / units."""
+    total = grid_sums(rows, columns, n_rows, n_columns, numerator)
+    weight = grid_sums(rows, columns, n_rows, n_columns, denominator)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(weight > 0, total / np.where(weight > 0, weight, 1), np.nan)
+
+
 def first_column(rows: np.ndarray, columns: np.ndarray, n_rows: int, missing: int) -> np.ndarray:
     """Smallest column per row -> int64[n_rows]; `missing` for a row with no entry.
 
