@@ -71,12 +71,21 @@ def _vm_peak_mb(pid: int) -> float:
     return 0.0
 
 
-def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: bool = False) -> dict:
-    """Train the shop model over HTTP, then one /forecast per product and level; with `drivers`, every
-    request also carries the holdout's prices (the horizon's as planned prices) and typed events."""
+ALL_DRIVERS = frozenset({"prices", "events", "benefit_days", "promotions"})
+
+
+def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: frozenset[str] = frozenset(),
+               levels: tuple[int, ...] = LEVELS) -> dict:
+    """Train the shop model over HTTP, then one /forecast per product and level. `drivers` (of ALL_DRIVERS)
+    says what every request also carries: the holdout's prices (the horizon's as planned prices), its events
+    with their types (else their dates alone), its benefit days, its promotions."""
     series = _series(holdout)
-    events = holdout.typed_events if drivers and holdout.typed_events else [{"date": d} for d in holdout.events]
-    prices = (holdout.prices or {}) if drivers else {}
+    events = [e for e in holdout.typed_events or []
+              if ("benefit_days" if e["type"] == "benefit_day" else "events") in drivers]
+    if "events" not in drivers:
+        events += [{"date": d} for d in holdout.events]
+    prices = (holdout.prices or {}) if "prices" in drivers else {}
+    promotions = (holdout.promotions or {}) if "promotions" in drivers else {}
     common = {"shop_id": "bench", "periods": holdout.horizon, "calendar_events": events,
               **({"frequency": "weekly"} if holdout.weekly else {})}
     waits: list[float] = []
@@ -90,7 +99,8 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: bool 
         client.timeout = httpx.Timeout(300)
         started = time.perf_counter()
         body = compact({**common, "series": list(series.values()),
-                        **({"prices": list(prices.values())} if prices else {})})
+                        **({"prices": list(prices.values())} if prices else {}),
+                        **({"promotions": [p for spans in promotions.values() for p in spans]} if promotions else {})})
         accepted = _post(client, "models/train", body, waits)
         if accepted.status_code != 202:
             raise SystemExit(f"training refused: {accepted.status_code} {accepted.text[:500]}")
@@ -104,9 +114,10 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: bool 
         progress(f"accuracy: {holdout.key}: trained in {train_seconds:.1f} s, {len(series)} products; forecasting")
         started = time.perf_counter()
         for product, entry in series.items():
-            for level in LEVELS:
-                own_price = {"prices": [prices[product]]} if product in prices else {}
-                request = compact({**common, "series": [entry], "confidence_interval": level / 100, **own_price})
+            own = {**({"prices": [prices[product]]} if product in prices else {}),
+                   **({"promotions": promotions[product]} if product in promotions else {})}
+            for level in levels:
+                request = compact({**common, "series": [entry], "confidence_interval": level / 100, **own})
                 sent = time.perf_counter()
                 response = _post(client, "forecast", request, waits)
                 http_ms.append((time.perf_counter() - sent) * 1000)
@@ -116,7 +127,7 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: bool 
                 answer = response.json()
                 forecast = answer["forecasts"][0]
                 warnings.update(w["code"] for w in answer.get("warnings", []))
-                if level == LEVELS[0]:
+                if level == levels[0]:
                     methods[forecast["method"]] += 1
                     served_by_model += answer["meta"].get("shop_model") is not None
                 rows += [(product, p["date"], level, p["predicted_qty"], p["lower_ci"], p["upper_ci"])
@@ -125,8 +136,8 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: bool 
         peak_mb = _vm_peak_mb(pid)
     frame = pd.DataFrame(rows, columns=["unique_id", "ds", "level", "yhat", "lo", "hi"])
     frame["ds"] = pd.to_datetime(frame["ds"])
-    pred = frame[frame.level == LEVELS[0]][["unique_id", "ds", "yhat"]]
-    for level in LEVELS:
+    pred = frame[frame.level == levels[0]][["unique_id", "ds", "yhat"]]
+    for level in levels:
         bounds = frame[frame.level == level][["unique_id", "ds", "lo", "hi"]]
         pred = pred.merge(bounds.rename(columns={"lo": f"lo{level}", "hi": f"hi{level}"}), on=["unique_id", "ds"])
     return {"pred": pred, "seconds": train_seconds + forecast_seconds, "peak_mb": peak_mb,
@@ -219,7 +230,7 @@ def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = No
     for key in holdouts or list(HOLDOUTS):
         holdout = HOLDOUTS[key]()
         engines: dict[str, dict] = {}
-        variants = [(SMARTSHELF, False)] + ([(SMARTSHELF_DRIVERS, True)] if holdout.typed_events else [])
+        variants = [(SMARTSHELF, frozenset())] + ([(SMARTSHELF_DRIVERS, ALL_DRIVERS)] if holdout.typed_events else [])
         for name, drivers in variants:
             progress(f"accuracy: {key}: {name}")
             outcome = smartshelf(holdout, progress, drivers)

@@ -30,6 +30,7 @@ class Holdout:
     intermittent: bool = False  # LightGBM reference with a Tweedie loss
     prices: dict[str, dict] | None = None  # product -> price series (past and the horizon's planned prices)
     typed_events: list[dict] | None = None  # calendar_events with their types (benefit days included)
+    promotions: dict[str, list[dict]] | None = None  # product -> its promotions (past and the horizon's planned)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -53,10 +54,45 @@ def walmart_holdout() -> Holdout:
     complete = raw.groupby("unique_id")["Date"].transform("size") == weeks
     frame = raw[complete].rename(columns={"Date": "ds", "Weekly_Sales": "y"})[["unique_id", "ds", "y"]]
     cut = frame["ds"].sort_values().unique()[-14]
-    holidays = pd.read_csv(SHARED_DATA / "walmart-weekly" / "features.csv.gz", parse_dates=["Date"])
-    events = sorted({d.date().isoformat() for d in holidays.loc[holidays["IsHoliday"], "Date"]})
+    features = pd.read_csv(SHARED_DATA / "walmart-weekly" / "features.csv.gz", parse_dates=["Date"])
+    holidays = features.loc[features["IsHoliday"], "Date"].drop_duplicates().sort_values()
+    events = [d.date().isoformat() for d in holidays]
+    typed = [{"date": d.date().isoformat(), "title": WALMART_HOLIDAYS[d.month][0], "type": WALMART_HOLIDAYS[d.month][1]}
+             for d in holidays]
     return Holdout("walmart-weekly", f"walmart-weekly ({frame.unique_id.nunique()} complete store-department "
-                   "series, last 13 weeks)", frame[frame.ds <= cut], frame[frame.ds > cut], "W-FRI", 52, 13, events)
+                   "series, last 13 weeks)", frame[frame.ds <= cut], frame[frame.ds > cut], "W-FRI", 52, 13, events,
+                   typed_events=typed, promotions=_markdown_promotions(features, frame["unique_id"].unique(),
+                                                                           frame["ds"].max()))
+
+
+# IsHoliday weeks by month: Super Bowl, Labor Day, Thanksgiving, Christmas
+WALMART_HOLIDAYS = {2: ("Super Bowl", "sporting"), 9: ("Labor Day", "national"), 11: ("Thanksgiving", "holiday"),
+                    12: ("Christmas", "religious")}
+BIG_MARKDOWN = 1.5  # a store-week is a promotion when its markdowns exceed this x the store's median markdown week
+
+
+def _markdown_promotions(features: pd.DataFrame, products: np.ndarray, last: pd.Timestamp) -> dict[str, list[dict]]:
+    """Walmart's markdowns as promotions: MarkDown1..5 are anonymised dollar amounts per store and week,
+    present nearly every week from Nov 2011 on; a store's big markdown weeks (BIG_MARKDOWN x its median)
+    become a promotion of each of its departments (no discount depth: the data has none), consecutive weeks
+    merged into one promotion. features.csv runs past the sales: the horizon's markdowns are the plan (up to
+    `last`, the holdout's end)."""
+    features = features[features["Date"] <= last]
+    total = features.filter(like="MarkDown").fillna(0.0).sum(axis=1)
+    marked = features.assign(total=total)[total > 0]
+    big = marked[marked["total"] > BIG_MARKDOWN * marked.groupby("Store")["total"].transform("median")]
+    spans: dict[int, list[dict]] = {}
+    for store, weeks in big.groupby("Store")["Date"]:
+        dates = weeks.sort_values().reset_index(drop=True)
+        run_id = (dates.diff() != pd.Timedelta(days=7)).cumsum()
+        spans[int(store)] = [{"start": run.iloc[0].date().isoformat(), "end": run.iloc[-1].date().isoformat(),
+                              "kind": "price_cut"} for _, run in dates.groupby(run_id)]
+    out = {}
+    for product in products:
+        store = int(str(product).split("_")[0].removeprefix("st"))
+        if spans.get(store):
+            out[str(product)] = [{"product_id": str(product), **span} for span in spans[store]]
+    return out
 
 
 def m5_holdout() -> Holdout:

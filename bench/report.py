@@ -154,6 +154,30 @@ def elasticity_markdown(results: dict) -> str:
             f"{card.get('products_with_own_estimate')} products with an estimate of their own).")
 
 
+def drivers_markdown(results: dict) -> str:
+    lines = []
+    for key, holdout in results.items():
+        metric = holdout["metric"]
+        variants = holdout["variants"]
+        base = variants["no drivers"][metric]
+        lines += [f"**{holdout['name']}** ({metric.upper()}, 80% level for coverage)", "",
+                  f"| variant | {metric.upper()} | vs none | MASE | coverage 80 % | training s | service p50 ms |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, r in variants.items():
+            ours = "drivers" in r
+            gain = f"{(r[metric] / base - 1) * 100:+.1f}%" if ours else ""
+            lines.append(f"| {name} | {r[metric]:.3f} | {gain} | {r['mase']:.3f} | "
+                         f"{_fmt(r.get('coverage_80'), 1)} | {r.get('train_seconds', '')} | "
+                         f"{r.get('service_p50_ms', '')} |")
+        best = min(r[metric] for name, r in variants.items() if "drivers" not in r)
+        full = variants["all drivers"][metric]
+        target = (f"WRMSSE <= 0.92 x the best reference ({0.92 * best:.3f}): {_verdict(full, 0.92 * best)}; "
+                  f">= 3% better than without: {_verdict(full, 0.97 * base)}" if key == "m5-tx3-foods3" else
+                  f"MASE <= the shop model without them ({base:.3f}): {_verdict(full, base)}")
+        lines += ["", f"Targets (#15): {target}.", ""]
+    return "\n".join(lines)
+
+
 def inventory_markdown(results: dict) -> str:
     speed = results["speed"]
     lines = ["Reorder policy on the store-item holdout (500 series, 90 days of real demand, lead time 7, lost sales):",

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, results saved to bench/results and written into the README.
 
-Usage: python -m bench.run [service_speed|accuracy|elasticity|shop_latency|inventory|cache_latency|
+Usage: python -m bench.run [service_speed|accuracy|drivers|elasticity|shop_latency|inventory|cache_latency|
                             payload_formats|batch|load|batch_memory ...]
 (default: all)
 """
@@ -14,6 +14,7 @@ from bench import (
     batch,
     batch_memory,
     cache_latency,
+    drivers,
     elasticity,
     inventory,
     load,
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[d
     "service_speed": (service_speed.run,
                       lambda r: report.service_speed_markdown(r, SPEED_TARGETS_MS)),
     "accuracy": (accuracy.run, report.accuracy_markdown),
+    "drivers": (drivers.run, report.drivers_markdown),
     "elasticity": (elasticity.run, report.elasticity_markdown),
     "shop_latency": (shop_latency.run, report.shop_latency_markdown),
     "inventory": (inventory.run, report.inventory_markdown),

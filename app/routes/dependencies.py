@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 
 from app.config import Settings, get_settings
-from app.schemas.drivers import DriversPayload
+from app.schemas.drivers import PricesPayload
 from app.schemas.forecast import ForecastRequest
 from app.schemas.jobs import JobAccepted
 from app.schemas.sales import SalesPayload
@@ -61,7 +61,7 @@ def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, 
         if require_sales and not counts["sales"]:
             raise RequestValidationError([{"type": "missing", "loc": ("body", "sales"), "input": None,
                                            "msg": "no sales: send `sales` rows, `series` or a CSV file"}])
-        if isinstance(payload, DriversPayload) and (drivers := payload.driver_values()):
+        if isinstance(payload, PricesPayload) and (drivers := payload.driver_values()):
             counts["prices and promotions"] = drivers
     total = sum(counts.values())
     if total > limit:

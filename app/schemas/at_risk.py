@@ -12,6 +12,7 @@ from app.schemas.common import (
     ShopId,
     StrictModel,
 )
+from app.schemas.drivers import PricesPayload
 from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesPayload
 
@@ -28,7 +29,7 @@ class Thresholds(StrictModel):
     )
 
 
-class AtRiskRequest(SalesPayload):
+class AtRiskRequest(SalesPayload, PricesPayload):
     shop_id: ShopId
     inventory: list[InventoryItem]
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -42,6 +43,12 @@ class RecommendedAction(BaseModel):
     )
     promotion_timing: str
     reasoning: str
+    price_elasticity: float | None = Field(
+        default=None, description="The markdown's item price elasticity, when learned from the request's sales with "
+        "`prices` or revenue (null: the constant rule sized it, or no markdown is advised).")
+    elasticity_source: Literal["learned", "constant"] | None = Field(
+        default=None, description="What sized the markdown: `learned` (`price_elasticity`) or `constant` "
+        "(PROMOTION_ELASTICITY_MULTIPLIER); null when no markdown is advised.")
 
 
 class AtRiskItem(BaseModel):

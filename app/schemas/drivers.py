@@ -113,17 +113,15 @@ def price_table(entries: list[PriceSeries | PriceRow], step: int) -> PriceTable:
                       np.concatenate(prices).astype(np.float64))
 
 
-class DriversPayload(StrictModel):
-    """The driver fields of every request that forecasts (forecast, training)."""
+class PricesPayload(StrictModel):
+    """The `prices` field of every request that prices or forecasts (at-risk, promotions, and through
+    `DriversPayload` forecast, training, batch and reorder)."""
 
     prices: list[PriceSeries | PriceRow] = Field(
         default_factory=list, max_length=100_000,
         description="Selling prices, past and planned: per product as a series (`start`, `price[i]` for period i, "
         "null = unknown, may run into the horizon) or as rows (`product_id`, `date`, `price`). Without them the "
         "price is `revenue / qty` where revenue is sent, known only up to the last sale.")
-    promotions: list[Promotion] = Field(
-        default_factory=list, max_length=100_000,
-        description="Product promotions, past and planned (`start`..`end`, optional `discount_pct` and `kind`).")
     _prices: PriceTable = PrivateAttr(default=NO_PRICES)
 
     @model_validator(mode="after")
@@ -135,6 +133,18 @@ class DriversPayload(StrictModel):
     def price_table(self) -> PriceTable:
         return self._prices
 
+    def driver_values(self) -> int:
+        """Driver values sent, for the request limits: a price (row or series cell) or a promotion is one."""
+        return sum(len(e["price"]) if isinstance(e, dict) else 1 for e in self.prices)
+
+
+class DriversPayload(PricesPayload):
+    """The driver fields of every request that forecasts (forecast, training, batch, reorder)."""
+
+    promotions: list[Promotion] = Field(
+        default_factory=list, max_length=100_000,
+        description="Product promotions, past and planned (`start`..`end`, optional `discount_pct` and `kind`).")
+
     def drivers_of(self, products: list[str]) -> dict[str, list[Any]]:
         """The prices and promotions of `products`, as JSON values (a batch chunk stores its own)."""
         wanted = set(products)
@@ -143,6 +153,4 @@ class DriversPayload(StrictModel):
                 "promotions": [p.model_dump(mode="json") for p in self.promotions if str(p.product_id) in wanted]}
 
     def driver_values(self) -> int:
-        """Driver values sent, for the request limits: a price (row or series cell) or a promotion is one."""
-        return sum(len(e["price"]) if isinstance(e, dict) else 1 for e in self.prices) + len(self.promotions)
-
+        return super().driver_values() + len(self.promotions)

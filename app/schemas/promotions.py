@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.schemas.common import DataWarning, IsoDate, NonNegative, ShopId, StrictModel
+from app.schemas.drivers import PricesPayload
 from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesPayload
 
@@ -33,7 +34,7 @@ class Preferences(StrictModel):
     lead_days: int = Field(default=2, ge=0, le=30, description="Start the promotion this many days before the event.")
 
 
-class PromotionsRequest(SalesPayload):
+class PromotionsRequest(SalesPayload, PricesPayload):
     shop_id: ShopId
     items: list[PromotionItem]
     calendar_events: list[CalendarEvent] = Field(default_factory=list)

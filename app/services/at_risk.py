@@ -19,6 +19,11 @@ Score (noisy-OR of signal strengths s in [0, 1], weights w):
     s_slow   = 1 - v / slow_moving_threshold                  when slow_moving
     s_stockout = 1 - days_of_supply / (horizon + 1)            when stockout_risk
 An expired product scores 1.
+
+Markdowns: the discount that sells the stock before expiry (`app.services.pricing`), sized with the
+item's price elasticity learned from the request's sales with `prices` or revenue
+(`app.services.price_response`) where it is clearly negative, else the constant rule; the action
+says which.
 """
 
 from collections.abc import Sequence
@@ -35,6 +40,7 @@ from app.schemas.at_risk import (
     SlowMover,
 )
 from app.schemas.inventory import InventoryItem
+from app.services.price_response import CONSTANT, LEARNED, learned_elasticities
 from app.services.pricing import discount_to_clear, margin_cap
 from app.utils.dates import date_after, day_number, today_utc
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -64,7 +70,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
     check_unique(product_ids, "inventory")
     n = len(inventory)
 
-    sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory")
+    sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory", with_revenue=True)
     window = thresholds.slow_moving_window
     WorkBudget(settings).check("grid", {"products": n, "days": window},
                                "send fewer inventory rows per request, or a shorter slow_moving_window")
@@ -111,8 +117,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
     price = np.array([item.price for item in inventory], dtype=np.float64)
     above_cost = np.floor(margin_cap(price, cost, 0.0) * 10) / 10
     max_discount = np.minimum(settings.default_max_discount_pct, above_cost)
-    constant = np.full(n, np.nan)  # at-risk keeps the constant rule for now: see the README (#15)
-    needed = discount_to_clear(quantity, velocity, np.nan_to_num(to_expiry, nan=0.0), constant,
+    beta, unused = learned_elasticities(sales, product_ids, as_of_day, settings.max_grid_cells,
+                                        request.price_table)
+    warnings += unused
+    needed = discount_to_clear(quantity, velocity, np.nan_to_num(to_expiry, nan=0.0), beta,
                                settings.promotion_elasticity_multiplier)
     items = [
         AtRiskItem(
@@ -155,6 +163,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
                 window=window,
                 max_discount=float(max_discount[i]),
                 cost_capped=bool(above_cost[i] < settings.default_max_discount_pct),
+                elasticity=float(beta[i]),
             ),
         )
         for i in flagged
@@ -196,6 +205,7 @@ def _action(
     window: int,
     max_discount: float,
     cost_capped: bool,
+    elasticity: float,
 ) -> RecommendedAction:
     """The one action for a flagged product, in priority order: remove, markdown, bundle, restock."""
     rate = f"selling {velocity:.2f}/day over the last {window} days"
@@ -230,12 +240,17 @@ def _action(
             if np.isfinite(needed_discount) and needed_discount <= max_discount
             else f"even {max_discount:.0f}% off is unlikely to clear them all"
         ) + (f" (discounts stop at {max_discount:g}%, where the price meets the unit cost)" if cost_capped else "")
+        learned = bool(np.isfinite(elasticity))
         return RecommendedAction(
             action_type="clearance" if deep else "discount",
             discount_range=(low, high),
             promotion_timing=f"within {to_expiry} days" if to_expiry else "today",
             reasoning=f"{'Critical' if deep else 'At'} risk: {_units(quantity)} units in stock, {days}, "
-            f"{rate}: about {_units(round(unsold, 1))} units would be left at expiry; {clear_note}.",
+            f"{rate}: about {_units(round(unsold, 1))} units would be left at expiry; {clear_note}, "
+            + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
+               if learned else "by the constant rule (its prices cannot tell its own response)."),
+            price_elasticity=round(elasticity, 3) if learned else None,
+            elasticity_source=LEARNED if learned else CONSTANT,
         )
     if slow and not low_stock:
         supply = f"{quantity / velocity:.0f} days of supply" if velocity > 0 else "no sales at all"

@@ -1,16 +1,20 @@
-"""How each item's sales respond to its price, learned from the request's own sales with revenue.
+"""How each item's sales respond to its price, learned from the request's own sales and prices.
 
 At-risk and promotions size discounts with it (`app.services.pricing`): the elasticity of
-`app.models.elasticity`, learned over the last year of the request's sales (price = revenue / qty
-on each day with a sale), pooled across the request's items. An item keeps a learned value only
-when its 90% interval lies below zero (demand clearly falls as the price rises); otherwise, and
-when no revenue was sent, the constant PROMOTION_ELASTICITY_MULTIPLIER answers, and the answer
-says which was used.
+`app.models.elasticity`, learned over the last year of the request's sales, with each day's price
+the caller's `prices` where sent, else revenue / qty on the days with a sale, pooled across the
+request's items. An item keeps a learned value only when its 90% interval lies below zero (demand
+clearly falls as the price rises); otherwise, and without any price, the constant
+PROMOTION_ELASTICITY_MULTIPLIER answers, and the answer says which was used.
 """
+
+from collections.abc import Sequence
 
 import numpy as np
 
 from app.models.elasticity import estimate
+from app.schemas.common import DataWarning
+from app.schemas.drivers import PriceTable
 from app.utils.arrays import grid_ratio
 from app.utils.sales_frame import SalesColumns, daily_net_units
 
@@ -19,23 +23,45 @@ MIN_DAYS = 56  # under this much history per item (within the grid budget) nothi
 LEARNED, CONSTANT = "learned", "constant"
 
 
-def learned_elasticities(sales: SalesColumns, n_items: int, as_of_day: int, max_cells: int) -> np.ndarray:
-    """float64[n_items]: each item's learned elasticity, NaN where the constant rule must answer."""
+def learned_elasticities(sales: SalesColumns, product_ids: Sequence[str], as_of_day: int, max_cells: int,
+                         prices: PriceTable) -> tuple[np.ndarray, list[DataWarning]]:
+    """float64[n_items]: each item's learned elasticity, NaN where the constant rule must answer; and a
+    `driver_unused` warning for the caller's prices it could not read (other products, other dates)."""
+    n_items = len(product_ids)
     nothing = np.full(n_items, np.nan)
-    if sales.revenue is None or n_items == 0 or not np.isfinite(sales.revenue).any():
-        return nothing
+    has_revenue = sales.revenue is not None and bool(np.isfinite(sales.revenue).any())
+    if n_items == 0 or (not has_revenue and prices.size == 0) or sales.size == 0:
+        return nothing, _unused(prices.size)
     days = min(MAX_DAYS, max_cells // n_items, int(as_of_day - sales.day.min()) + 1)
     if days < MIN_DAYS:
-        return nothing
+        return nothing, _unused(prices.size)
     first = as_of_day - days + 1
     units = daily_net_units(sales, n_items, first, days)
-    offset = sales.day - first
-    priced = ((offset >= 0) & (offset < days) & (sales.product < n_items) & (sales.qty > 0)
-              & np.isfinite(sales.revenue) & (sales.revenue > 0))
-    price = grid_ratio(sales.product[priced], offset[priced], n_items, days, sales.revenue[priced],
-                       sales.qty[priced])
+    price = np.full((n_items, days), np.nan)
+    if sales.revenue is not None and has_revenue:
+        offset = sales.day - first
+        priced = ((offset >= 0) & (offset < days) & (sales.product < n_items) & (sales.qty > 0)
+                  & np.isfinite(sales.revenue) & (sales.revenue > 0))
+        price = grid_ratio(sales.product[priced], offset[priced], n_items, days, sales.revenue[priced],
+                           sales.qty[priced])
+    used = 0
+    if prices.size:
+        index = {product_id: row for row, product_id in enumerate(product_ids)}
+        rows = np.array([index.get(p, -1) for p in prices.product_ids], dtype=np.int64)[prices.product]
+        offset = prices.day - first
+        inside = (rows >= 0) & (offset >= 0) & (offset < days)
+        used = int(inside.sum())
+        caller = grid_ratio(rows[inside], offset[inside], n_items, days, prices.price[inside])
+        price = np.where(np.isfinite(caller), caller, price)
     started = units > 0
     begin = np.where(started.any(axis=1), started.argmax(axis=1), days)
     found = estimate(units, price, begin, 1)
-    return np.where(found.high < 0, found.value, np.nan)
+    return np.where(found.high < 0, found.value, np.nan), _unused(prices.size - used)
 
+
+def _unused(count: int) -> list[DataWarning]:
+    if not count:
+        return []
+    return [DataWarning(code="driver_unused", count=count,
+                        message=f"prices of other products, or dated outside the last {MAX_DAYS} days of sales up to "
+                        "as_of, were not used")]

@@ -8,7 +8,7 @@ For item i and event j (eligible when as_of <= event date < expiry date):
   up to as_of, divided by the days since its first sale in that window (at least 7).
 - discount: the smallest multiple of 5 % that sells the quantity within the promotion at
   v * (1 - discount / 100) ** elasticity with the item's elasticity learned from the request's
-  sales with revenue (`app.services.price_response`), else v * (1 + multiplier * discount / 100)
+  sales with its `prices` or revenue (`app.services.price_response`), else v * (1 + multiplier * discount / 100)
   (PROMOTION_ELASTICITY_MULTIPLIER); at least 5 %, at most `discount_max_pct` and the margin
   floor (price after discount >= cost / (1 - min_margin_pct / 100)). Without a base rate: half
   the allowed maximum, rounded to 5 %, at low confidence.
@@ -53,7 +53,8 @@ def _base_rates(request: PromotionsRequest, as_of_day: int,
     items = request.items
     product_ids = [item.product_id for item in items]
     sales, warnings = clean_sales(request, product_ids, as_of_day, "items", with_revenue=True)
-    beta = learned_elasticities(sales, len(items), as_of_day, max_cells)
+    beta, unused = learned_elasticities(sales, product_ids, as_of_day, max_cells, request.price_table)
+    warnings += unused
     first_day = as_of_day - RATE_WINDOW_DAYS + 1
     units = daily_net_units(sales, len(items), first_day, RATE_WINDOW_DAYS)
     in_window = (sales.day >= first_day) & (sales.product < len(items))

@@ -11,6 +11,7 @@ from app.schemas.at_risk import AtRiskRequest
 from app.services.at_risk import find_at_risk
 from app.utils.errors import SmartShelfError
 from tests.conftest import sales_rows
+from tests.support.synthetic import priced_shop
 
 AS_OF = date(2025, 11, 15)
 
@@ -212,3 +213,42 @@ def test_average_daily_sales_match_pandas_on_real_store_item_data(store_item):
     np.testing.assert_allclose([got[f"p{i}"] for i in expected.index], expected.to_numpy(), atol=1e-4)
     assert all(entry.reasons == ["near_expiry", "unsellable_before_expiry"] for entry in response.at_risk)
     assert response.warnings == []
+
+
+def priced_history(elasticity: float, products: int = 30, days: int = 364, with_revenue: bool = True):
+    """Sales (with revenue, or without it and the prices sent as series) of a synthetic shop whose units
+    follow price ** elasticity, up to AS_OF."""
+    units, price = priced_shop(days, 0, products=products, elasticity=elasticity, seed=11)
+    first = AS_OF - timedelta(days=days - 1)
+    sales = [{"product_id": f"p{k}", "date": (first + timedelta(days=d)).isoformat(), "qty": float(units[k, d]),
+              **({"revenue": round(float(units[k, d] * price[k, d]), 2)} if with_revenue else {})}
+             for k in range(products) for d in range(days) if units[k, d] > 0]
+    prices = [{"product_id": f"p{k}", "start": first.isoformat(), "price": price[k].tolist()} for k in range(products)]
+    return sales, prices, units
+
+
+def test_markdowns_are_sized_with_the_items_learned_elasticity():
+    sales, _, units = priced_history(-2.0)
+    rate = units[0, -30:].mean()
+    stock = {"p0": round(rate * 10 * 1.5)}  # 10 days to expiry, 50% more than sells at the current rate
+    inventory = [item("p0", stock["p0"], "2025-11-25")]
+    learned = by_id(run(inventory, sales))["p0"].recommended_action
+    assert learned.elasticity_source == "learned" and -2.5 < learned.price_elasticity < -1.5, learned
+    assert "learned from its sales and prices" in learned.reasoning
+    # lift 1.5 at elasticity -2 needs (1 - 1.5 ** -0.5) = 18% off; the constant rule (x2) 25%
+    plain = by_id(run(inventory, [{k: v for k, v in row.items() if k != "revenue"} for row in sales]))["p0"]
+    assert plain.recommended_action.elasticity_source == "constant"
+    assert plain.recommended_action.price_elasticity is None
+    assert learned.discount_range[0] < plain.recommended_action.discount_range[0]
+
+
+def test_prices_sent_apart_from_sales_teach_the_elasticity_and_others_are_reported():
+    sales, prices, units = priced_history(-2.0, with_revenue=False)
+    rate = units[0, -30:].mean()
+    strangers = [{"product_id": "nobody", "date": AS_OF.isoformat(), "price": 1.0}]
+    response = run([item("p0", round(rate * 15), "2025-11-25")], sales, prices=prices + strangers)
+    action = by_id(response)["p0"].recommended_action
+    assert action.elasticity_source == "learned" and -2.5 < action.price_elasticity < -1.5, action
+    unused = [w for w in response.warnings if w.code == "driver_unused"]
+    # the other 29 products' prices and the stranger's
+    assert len(unused) == 1 and unused[0].count == 29 * 364 + 1, unused

@@ -157,3 +157,15 @@ def test_a_steeper_learned_elasticity_needs_a_smaller_discount():
     steep = run(items, [event("e", 3)], sales=priced_sales(-3.0)).promotions[0]
     assert steep.price_elasticity < gentle.price_elasticity
     assert steep.suggested_discount_pct <= gentle.suggested_discount_pct
+
+
+def test_prices_sent_apart_from_sales_teach_the_elasticity():
+    units, price = priced_shop(364, 0, products=30, elasticity=-2.0, seed=11)
+    first = AS_OF - timedelta(days=363)
+    sales = [{"product_id": f"p{k}", "date": (first + timedelta(days=d)).isoformat(), "qty": float(units[k, d])}
+             for k in range(30) for d in range(364) if units[k, d] > 0]
+    prices = [{"product_id": f"p{k}", "start": first.isoformat(), "price": price[k].tolist()} for k in range(30)]
+    items = [item(f"p{k}", 400, 20) for k in range(30)]
+    answer = run(items, [event("e", 3)], sales=sales, prices=prices)
+    assert {p.elasticity_source for p in answer.promotions} == {"learned"}
+    assert not [w for w in answer.warnings if w.code == "driver_unused"]

@@ -12,7 +12,7 @@ from tests.support.jobs import follow
 from tests.support.synthetic import priced_shop
 
 PREFIX = "/api/v1/smart-shelf"
-DAYS, HORIZON = 420, 14
+DAYS, HORIZON = 420, 28
 START = dt.date(2024, 1, 1)
 LAST = START + dt.timedelta(days=DAYS - 1)
 
@@ -136,3 +136,23 @@ def test_a_batch_trains_on_every_chunks_prices_and_each_chunk_keeps_its_own(shop
     assert "price vs usual" in {f["name"] for f in card["features"]} and card["products"] == 20
     assert not [w for w in job.get("warnings", []) if w["code"] == "driver_unused"]
     assert len(job["forecasts"]) == 20
+
+
+def test_reorder_reads_planned_prices_through_the_shop_model(shop) -> None:
+    """/reorder forecasts its lead-time demand as /forecast does: a planned 20% cut orders more."""
+    api, series, price, _ = shop
+    regular = float(price[3, :DAYS].max())
+    history = [{"product_id": "p03", "start": iso(0), "price": price[3, :DAYS].tolist()}]
+    demand = {}
+    for factor in (1.0, 0.8):
+        planned = [{"product_id": "p03", "date": iso(DAYS + k), "price": round(regular * factor, 2)}
+                   for k in range(HORIZON)]
+        response = api.post(f"{PREFIX}/reorder", json={
+            "shop_id": "priced", "series": [series[3]], "prices": history + planned,
+            "inventory": [{"product_id": "p03", "name": "p03", "quantity": 0, "price": regular, "cost": 1.0,
+                           "lead_time_days": 14}]})
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert answer["recommendations"][0]["forecast_method"] == "shop_model", answer
+        demand[factor] = answer["recommendations"][0]["expected_lead_time_demand"]
+    assert 1.25 < demand[0.8] / demand[1.0] < 1.9, demand

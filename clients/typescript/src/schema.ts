@@ -539,6 +539,11 @@ export interface components {
             /** Inventory */
             inventory: components["schemas"]["InventoryItem"][];
             /**
+             * Prices
+             * @description Selling prices, past and planned: per product as a series (`start`, `price[i]` for period i, null = unknown, may run into the horizon) or as rows (`product_id`, `date`, `price`). Without them the price is `revenue / qty` where revenue is sent, known only up to the last sale.
+             */
+            prices?: (components["schemas"]["PriceSeries"] | components["schemas"]["PriceRow"])[];
+            /**
              * Sales
              * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
              */
@@ -1587,6 +1592,11 @@ export interface components {
             items: components["schemas"]["PromotionItem"][];
             preferences?: components["schemas"]["Preferences"];
             /**
+             * Prices
+             * @description Selling prices, past and planned: per product as a series (`start`, `price[i]` for period i, null = unknown, may run into the horizon) or as rows (`product_id`, `date`, `price`). Without them the price is `revenue / qty` where revenue is sent, known only up to the last sale.
+             */
+            prices?: (components["schemas"]["PriceSeries"] | components["schemas"]["PriceRow"])[];
+            /**
              * Sales
              * @description Sales rows, one object per product and date (negative qty = returns). May be combined with `series`.
              */
@@ -1692,6 +1702,16 @@ export interface components {
                 number,
                 number
             ] | null;
+            /**
+             * Elasticity Source
+             * @description What sized the markdown: `learned` (`price_elasticity`) or `constant` (PROMOTION_ELASTICITY_MULTIPLIER); null when no markdown is advised.
+             */
+            elasticity_source?: ("learned" | "constant") | null;
+            /**
+             * Price Elasticity
+             * @description The markdown's item price elasticity, when learned from the request's sales with `prices` or revenue (null: the constant rule sized it, or no markdown is advised).
+             */
+            price_elasticity?: number | null;
             /** Promotion Timing */
             promotion_timing: string;
             /** Reasoning */
@@ -1871,6 +1891,16 @@ export interface components {
              * @description Cost per order; default ORDERING_COST.
              */
             ordering_cost?: number | null;
+            /**
+             * Prices
+             * @description Selling prices, past and planned: per product as a series (`start`, `price[i]` for period i, null = unknown, may run into the horizon) or as rows (`product_id`, `date`, `price`). Without them the price is `revenue / qty` where revenue is sent, known only up to the last sale.
+             */
+            prices?: (components["schemas"]["PriceSeries"] | components["schemas"]["PriceRow"])[];
+            /**
+             * Promotions
+             * @description Product promotions, past and planned (`start`..`end`, optional `discount_pct` and `kind`).
+             */
+            promotions?: components["schemas"]["Promotion-Input"][];
             /**
              * Review Days
              * @description Days between stock reviews.
