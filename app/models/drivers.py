@@ -6,7 +6,7 @@ list, a promotion plan, a calendar), so a feature may read it at any target colu
 cut by `Panel.head` (a backtest origin knows the plan just as a forecast does).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,20 +23,48 @@ def event_type(name: str | None) -> str | None:
     return folded if folded in EVENT_TYPES else OTHER
 
 
+KEY_SPAN = 1 << 22  # a scoped event's key: row * KEY_SPAN + day + DAY_OFFSET (any ISO date fits)
+DAY_OFFSET = 1 << 20
+
+
+def scoped_keys(rows: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """int64 keys ordering (row, day) pairs row by row, then by day."""
+    return rows.astype(np.int64) * KEY_SPAN + days.astype(np.int64) + DAY_OFFSET
+
+
+NO_KEYS = np.zeros(0, np.int64)
+
+
 @dataclass(frozen=True)
 class Drivers:
     price: np.ndarray | None  # float64[n, width]: the caller's selling price, NaN where not sent
     promotion: np.ndarray | None  # float64[n, width]: 0 = none, else the discount fraction (0.001 without one)
     typed_days: dict[str, np.ndarray]  # event type -> sorted int64 day numbers (benefit days among them)
+    scoped: dict[str, np.ndarray] = field(default_factory=dict)  # type -> sorted `scoped_keys` of scoped events
+    category: np.ndarray | None = None  # object[n]: each row's category, None where not sent
 
     @property
     def width(self) -> int:
         grids = [g for g in (self.price, self.promotion) if g is not None]
         return grids[0].shape[1] if grids else 0
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The event types present, scoped or not."""
+        return tuple(sorted(set(self.typed_days) | set(self.scoped)))
+
     def take(self, rows: np.ndarray) -> "Drivers":
+        scoped = {}
+        for kind, keys in self.scoped.items():  # re-key the kept rows' events to their new row numbers
+            old_rows, days = keys // KEY_SPAN, keys % KEY_SPAN - DAY_OFFSET
+            new = np.full(int(max(rows.max(initial=-1), old_rows.max(initial=-1))) + 1, -1, np.int64)
+            new[rows] = np.arange(rows.size)
+            kept = new[old_rows] >= 0
+            scoped[kind] = np.sort(scoped_keys(new[old_rows[kept]], days[kept]))
         return Drivers(None if self.price is None else self.price[rows],
-                       None if self.promotion is None else self.promotion[rows], self.typed_days)
+                       None if self.promotion is None else self.promotion[rows], self.typed_days,
+                       {k: v for k, v in scoped.items() if v.size},
+                       None if self.category is None else self.category[rows])
 
     def at(self, grid: np.ndarray | None, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """grid[rows, columns], NaN past the grid's width (or without the grid)."""

@@ -6,12 +6,15 @@ as price effects) and each weekday its own shape; what is left is how units move
 price moves within a block. Units enter as log(units + 0.5), which keeps zero days.
 
 A product whose price hardly varied has a wide (or no) estimate of its own; every estimate is
-shrunk towards the shop's (random-effects pooling, DerSimonian-Laird): the product's own
-estimate counts for much when it is precise, little when it is not. The answer carries the
-interval (`LEVEL`) and the share of the estimate that is the product's own.
+shrunk towards its category's, where the caller named categories and at least `MIN_GROUP` of
+its products have an estimate of their own, else the shop's (random-effects pooling,
+DerSimonian-Laird, at both levels: a category's value is itself pulled towards the shop's by
+its precision). The product's own estimate counts for much when it is precise, little when it
+is not. The answer carries the interval (`LEVEL`) and the share of the estimate that is the
+product's own.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 
 import numpy as np
@@ -20,6 +23,7 @@ BLOCK = {1: 28, 7: 8}
 LEVEL = 0.9
 MIN_MOVES = 2  # periods inside blocks whose price differs from the block's mean, for an own estimate
 BOUNDS = (-6.0, 1.0)  # a fitted elasticity outside these is an artefact, not a product
+MIN_GROUP = 3  # products with an own estimate for a category to have a value of its own
 Z = NormalDist().inv_cdf(0.5 + LEVEL / 2)
 
 
@@ -33,6 +37,7 @@ class Elasticities:
     own_variance: np.ndarray  # float64[n]: its variance, inf when none
     shop: float  # the shop's pooled elasticity (NaN when no product could tell)
     prior_variance: float  # spread of products around the shop's value, plus the shop value's own variance
+    groups: dict[str, tuple[float, float]] = field(default_factory=dict)  # category -> (prior mean, variance)
 
     def lift(self, k: int, price_ratio: float) -> float:
         """Relative change of units for product k when its price is multiplied by `price_ratio`."""
@@ -67,10 +72,12 @@ def _weekday_demeaned(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(mask, values - np.tile(means, (1, grid.shape[1]))[:, :length], 0.0)
 
 
-def estimate(units: np.ndarray, price: np.ndarray, begin: np.ndarray, step: int, pool: bool = True) -> Elasticities:
+def estimate(units: np.ndarray, price: np.ndarray, begin: np.ndarray, step: int, pool: bool = True,
+             groups: np.ndarray | None = None) -> Elasticities:
     """Elasticities of n products from units[n, T] and price[n, T] (NaN = unknown), each product's
-    history counting from column begin[n]; pooled towards their shop, or (`pool=False`) each
-    product's own estimate only, to `shrink` towards a shop estimated earlier."""
+    history counting from column begin[n]; pooled towards their category (`groups`, object[n], None
+    = none) and shop, or (`pool=False`) each product's own estimate only, to `shrink` towards a shop
+    estimated earlier."""
     length = units.shape[1]
     columns = np.arange(length)
     mask = np.isfinite(price) & (price > 0) & (columns[None, :] >= begin[:, None])
@@ -95,39 +102,62 @@ def estimate(units: np.ndarray, price: np.ndarray, begin: np.ndarray, step: int,
     variance = np.where(own, variance, np.inf)
     if not pool:
         return _combined(beta, variance, float("nan"), float("inf"))
-    return _pooled(beta, variance)
+    return _pooled(beta, variance, groups)
 
 
-def _pooled(beta: np.ndarray, variance: np.ndarray) -> Elasticities:
-    own = np.isfinite(beta)
-    if own.sum() == 0:
-        return _combined(beta, variance, float("nan"), float("inf"))
-    b, v = beta[own], variance[own]
+def _random_effects(b: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
+    """DerSimonian-Laird: (pooled mean, its variance, spread tau^2 between the estimates)."""
     w = 1 / v
     fixed = float((w * b).sum() / w.sum())
     q = float((w * (b - fixed) ** 2).sum())
     tau2 = max(0.0, (q - (b.size - 1)) / (w.sum() - (w**2).sum() / w.sum())) if b.size > 1 else 0.0
     w_random = 1 / (v + tau2)
-    shop = float((w_random * b).sum() / w_random.sum())
-    return _combined(beta, variance, shop, tau2 + 1 / float(w_random.sum()))
+    return float((w_random * b).sum() / w_random.sum()), 1 / float(w_random.sum()), tau2
 
 
-def shrink(raw: Elasticities, prior: Elasticities) -> Elasticities:
-    """Products' own estimates (`estimate(..., pool=False)`) pooled towards a shop estimated before."""
-    return _combined(raw.own, raw.own_variance, prior.shop, prior.prior_variance)
+def _pooled(beta: np.ndarray, variance: np.ndarray, groups: np.ndarray | None) -> Elasticities:
+    own = np.isfinite(beta)
+    if own.sum() == 0:
+        return _combined(beta, variance, float("nan"), float("inf"))
+    shop, shop_variance, tau2 = _random_effects(beta[own], variance[own])
+    prior_variance = tau2 + shop_variance
+    priors: dict[str, tuple[float, float]] = {}
+    for name in sorted({g for g in (groups if groups is not None else []) if g is not None}):
+        members = own & (groups == name)
+        if members.sum() < MIN_GROUP:
+            continue
+        mean, mean_variance, spread = _random_effects(beta[members], variance[members])
+        # the category's value, pulled towards the shop's by how precisely the category is known
+        precision = 1 / mean_variance + 1 / prior_variance
+        priors[str(name)] = ((mean / mean_variance + shop / prior_variance) / precision, spread + 1 / precision)
+    return _combined(beta, variance, shop, prior_variance, priors, groups)
 
 
-def _combined(beta: np.ndarray, variance: np.ndarray, shop: float, prior_variance: float) -> Elasticities:
-    """Each product's estimate and the shop's, weighted by their precision (the shop's alone when the
-    product has none, the product's alone without a shop)."""
+def shrink(raw: Elasticities, prior: Elasticities, groups: np.ndarray | None = None) -> Elasticities:
+    """Products' own estimates (`estimate(..., pool=False)`) pooled towards their category (`groups`) and
+    shop as estimated before (`prior`)."""
+    return _combined(raw.own, raw.own_variance, prior.shop, prior.prior_variance, prior.groups, groups)
+
+
+def _combined(beta: np.ndarray, variance: np.ndarray, shop: float, prior_variance: float,
+              priors: dict[str, tuple[float, float]] | None = None, groups: np.ndarray | None = None) -> Elasticities:
+    """Each product's estimate and its prior's (its category's, else the shop's), weighted by their
+    precision (the prior's alone when the product has none, the product's alone without a shop)."""
+    priors = priors or {}
     own = np.isfinite(beta)
     has_shop = np.isfinite(shop) and np.isfinite(prior_variance)
+    mean = np.full(beta.shape, shop if has_shop else 0.0)
+    prior_precision = np.full(beta.shape, 1 / prior_variance if has_shop else 0.0)
+    if groups is not None and priors:
+        for name, (group_mean, group_variance) in priors.items():
+            members = groups == name
+            mean[members], prior_precision[members] = group_mean, 1 / group_variance
     own_precision = np.where(own, 1 / variance, 0.0)
-    prior_precision = 1 / prior_variance if has_shop else 0.0
     precision = own_precision + prior_precision
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = (np.where(own, beta, 0.0) * own_precision + (shop * prior_precision if has_shop else 0.0)) / precision
+        value = (np.where(own, beta, 0.0) * own_precision + mean * prior_precision) / precision
         sd = np.sqrt(1 / precision)
         own_weight = np.where(precision > 0, own_precision / precision, 0.0)
     value = np.where(precision > 0, value, np.nan)
-    return Elasticities(value, value - Z * sd, value + Z * sd, own_weight, beta, variance, shop, prior_variance)
+    return Elasticities(value, value - Z * sd, value + Z * sd, own_weight, beta, variance, shop, prior_variance,
+                        priors)

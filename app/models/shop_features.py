@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.models.drivers import BENEFIT_DAY, Drivers
+from app.models.drivers import BENEFIT_DAY, KEY_SPAN, NO_KEYS, Drivers, scoped_keys
 from app.utils.arrays import prefix_sums
 from app.utils.dates import dates_of, weekday
 
@@ -56,7 +56,7 @@ class History:
         return Columns(events=self.event_days.size > 0,
                        prices=self.price is not None or (drivers is not None and drivers.price is not None),
                        promotions=drivers is not None and drivers.promotion is not None,
-                       kinds=tuple(drivers.typed_days) if drivers is not None else ())
+                       kinds=drivers.kinds if drivers is not None else ())
 
 
 @dataclass(frozen=True)
@@ -106,14 +106,31 @@ def _last_sale(values: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(index, axis=1)
 
 
-def _event_distances(days: np.ndarray, events: np.ndarray, reach: int, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """Periods from each day to the next event (0 on it) and since the last one, capped at `reach`."""
+def _gaps(events: np.ndarray, points: np.ndarray, same: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each point to the next event at or after it and since the last one at or before it
+    (10**9 when none; with `same`, keys of another row's events do not count)."""
+    far = np.full(points.size, 10**9, dtype=np.int64)
     if events.size == 0:
+        return far, far
+    ahead_index = np.searchsorted(events, points, side="left")
+    next_event = events[np.minimum(ahead_index, events.size - 1)]
+    ahead_ok = (ahead_index < events.size) & (True if same is None else next_event // KEY_SPAN == same)
+    behind_index = np.searchsorted(events, points, side="right") - 1
+    last_event = events[np.maximum(behind_index, 0)]
+    behind_ok = (behind_index >= 0) & (True if same is None else last_event // KEY_SPAN == same)
+    return np.where(ahead_ok, next_event - points, far), np.where(behind_ok, points - last_event, far)
+
+
+def _event_distances(days: np.ndarray, events: np.ndarray, reach: int, step: int,
+                     rows: np.ndarray | None = None, keyed: np.ndarray = NO_KEYS) -> tuple[np.ndarray, np.ndarray]:
+    """Periods from each day to the next event (0 on it) and since the last one, capped at `reach`: the
+    events of every row, and (`keyed`, `scoped_keys` of `rows`) those of each day's own row."""
+    if events.size == 0 and keyed.size == 0:
         return np.full(days.size, float(reach)), np.full(days.size, float(reach))
-    ahead_index = np.searchsorted(events, days, side="left")
-    ahead = np.where(ahead_index < events.size, events[np.minimum(ahead_index, events.size - 1)] - days, 10**9)
-    behind_index = np.searchsorted(events, days, side="right") - 1
-    behind = np.where(behind_index >= 0, days - events[np.maximum(behind_index, 0)], 10**9)
+    ahead, behind = _gaps(events, days)
+    if keyed.size and rows is not None:
+        own_ahead, own_behind = _gaps(keyed, scoped_keys(rows, days), rows.astype(np.int64))
+        ahead, behind = np.minimum(ahead, own_ahead), np.minimum(behind, own_behind)
     if step == 7:  # a weekly period holds an event when one falls in its 7 days
         ahead = np.where(ahead < 7, 0, ahead - 6)
     return np.minimum(ahead // step, reach).astype(np.float64), np.minimum(behind // step, reach).astype(np.float64)
@@ -162,12 +179,17 @@ def _price_features(history: History, rows: np.ndarray, targets: np.ndarray,
         return at_target / usual, at_target / price_at(targets - (7 if history.step == 1 else 1))
 
 
-def _on_days(days: np.ndarray, marked: np.ndarray, step: int) -> np.ndarray:
-    """Share of each period's days that are marked (daily: 0 or 1)."""
-    if marked.size == 0:
-        return np.zeros(days.size)
-    count = np.searchsorted(marked, days + step, side="left") - np.searchsorted(marked, days, side="left")
-    return count / step
+def _on_days(days: np.ndarray, marked: np.ndarray, step: int, rows: np.ndarray | None = None,
+             keyed: np.ndarray = NO_KEYS) -> np.ndarray:
+    """Share of each period's days that are marked (daily: 0 or 1): for every row, or (`keyed`) for its own."""
+    count = np.zeros(days.size, dtype=np.int64)
+    if marked.size:
+        count = np.searchsorted(marked, days + step, side="left") - np.searchsorted(marked, days, side="left")
+    if keyed.size and rows is not None:
+        keys = scoped_keys(rows, days)
+        own = np.searchsorted(keyed, keys + step, side="left") - np.searchsorted(keyed, keys, side="left")
+        count = np.maximum(count, own)
+    return np.minimum(count, step) / step
 
 
 def feature_rows(history: History, rows: np.ndarray, targets: np.ndarray, anchors: np.ndarray,
@@ -242,12 +264,13 @@ def feature_rows(history: History, rows: np.ndarray, targets: np.ndarray, anchor
         columns["on promotion"] = (depth > 0).astype(np.float64)
         columns["promotion depth"] = depth
     for kind in wanted.kinds:
-        marked = drivers.typed_days.get(kind, np.zeros(0, np.int64)) if drivers is not None else np.zeros(0, np.int64)
+        marked = drivers.typed_days.get(kind, NO_KEYS) if drivers is not None else NO_KEYS
+        keyed = drivers.scoped.get(kind, NO_KEYS) if drivers is not None else NO_KEYS
         if kind == BENEFIT_DAY:
-            columns["benefit day"] = _on_days(days, marked, step)
+            columns["benefit day"] = _on_days(days, marked, step, rows, keyed)
         else:
             columns[f"periods to next {kind}"], columns[f"periods since last {kind}"] = _event_distances(
-                days, marked, EVENT_REACH[step], step)
+                days, marked, EVENT_REACH[step], step, rows, keyed)
     names = list(columns)
     features = np.empty((rows.size, len(names)), dtype=np.float32)
     for k, name in enumerate(names):

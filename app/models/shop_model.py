@@ -202,6 +202,9 @@ class ShopModel:
             intervals={name: _cross_fitted(actual, f, rate, scale) for name, f in outcomes.items()},
         )
         self.elasticity_ = price_elasticities(panel)
+        category = panel.drivers.category if panel.drivers is not None else None
+        self.categories_ = ({} if category is None else
+                            {p: c for p, c in zip(panel.product_ids, category.tolist(), strict=True) if c is not None})
         final = fit_trees(shop_history(panel), horizon, self.random_state)
         self.trees_ = final if final is not None else trees
         self.fitted_ = True
@@ -232,11 +235,18 @@ class ShopModel:
         return np.maximum(out, 0.0), methods
 
     def elasticities(self, panel: Panel) -> Elasticities | None:
-        """`panel`'s products' own price elasticities pooled towards the shop's (None without prices)."""
+        """`panel`'s products' own price elasticities pooled towards their category's (as the request names
+        it, else as training did) and the shop's (None without prices)."""
         if self.elasticity_ is None or not np.isfinite(self.elasticity_.shop):
             return None
         own = price_elasticities(panel, pool=False)
-        return None if own is None else shrink(own, self.elasticity_)
+        if own is None:
+            return None
+        sent = panel.drivers.category if panel.drivers is not None else None
+        known = getattr(self, "categories_", {})
+        groups = np.array([sent[k] if sent is not None and sent[k] is not None else known.get(p)
+                           for k, p in enumerate(panel.product_ids)], dtype=object)
+        return shrink(own, self.elasticity_, groups)
 
     def intervals(self, forecast: np.ndarray, panel: Panel, coverage: float) -> tuple[np.ndarray, np.ndarray] | None:
         """Bounds [n, h] for `panel`'s products; None when the backtest had too few products for bands."""
@@ -250,7 +260,8 @@ def price_elasticities(panel: Panel, pool: bool = True) -> Elasticities | None:
     price = known_prices(panel.price, panel.drivers, panel.n_periods)
     if price is None:
         return None
-    return estimate(panel.values, price, shop_history(panel).begin, panel.step, pool=pool)
+    groups = panel.drivers.category if panel.drivers is not None else None
+    return estimate(panel.values, price, shop_history(panel).begin, panel.step, pool=pool, groups=groups)
 
 
 def _revenue_weights(head: Panel, horizon: int) -> np.ndarray | None:

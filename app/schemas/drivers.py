@@ -138,19 +138,46 @@ class PricesPayload(StrictModel):
         return sum(len(e["price"]) if isinstance(e, dict) else 1 for e in self.prices)
 
 
+class ProductInfo(StrictModel):
+    """What the caller knows of a product beyond its sales: where it sits in the catalogue."""
+
+    product_id: ProductId
+    category: str | None = Field(default=None, min_length=1, max_length=128,
+                                 description="e.g. `dairy`: price elasticities are pooled within it, events may "
+                                 "be scoped to it.")
+    department: str | None = Field(default=None, min_length=1, max_length=128, description="e.g. `fresh food`.")
+
+
 class DriversPayload(PricesPayload):
     """The driver fields of every request that forecasts (forecast, training, batch, reorder)."""
 
     promotions: list[Promotion] = Field(
         default_factory=list, max_length=100_000,
         description="Product promotions, past and planned (`start`..`end`, optional `discount_pct` and `kind`).")
+    products: list[ProductInfo] = Field(
+        default_factory=list, max_length=100_000,
+        description="Products' `category` and `department` (pooling of price elasticities; event scopes).")
+
+    @model_validator(mode="after")
+    def _unique_products(self) -> Self:
+        seen: set[str] = set()
+        for i, info in enumerate(self.products):
+            if str(info.product_id) in seen:
+                raise _invalid(("products", i, "product_id"), "listed twice", info.product_id)
+            seen.add(str(info.product_id))
+        return self
+
+    def category_of(self) -> dict[str, str]:
+        """product_id -> category, for the products sent with one."""
+        return {str(p.product_id): p.category for p in self.products if p.category is not None}
 
     def drivers_of(self, products: list[str]) -> dict[str, list[Any]]:
         """The prices and promotions of `products`, as JSON values (a batch chunk stores its own)."""
         wanted = set(products)
         return {"prices": [e if isinstance(e, dict) else e.model_dump(mode="json") for e in self.prices
                            if str(e["product_id"] if isinstance(e, dict) else e.product_id) in wanted],
-                "promotions": [p.model_dump(mode="json") for p in self.promotions if str(p.product_id) in wanted]}
+                "promotions": [p.model_dump(mode="json") for p in self.promotions if str(p.product_id) in wanted],
+                "products": [p.model_dump(mode="json", exclude_none=True) for p in self.products]}
 
     def driver_values(self) -> int:
-        return super().driver_values() + len(self.promotions)
+        return super().driver_values() + len(self.promotions) + len(self.products)

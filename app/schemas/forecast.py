@@ -22,6 +22,17 @@ class ForecastEvent(StrictModel):
         description="`holiday`, `sporting`, `cultural`, `religious`, `national`, `benefit_day` (e.g. the days "
         "food-benefit payments arrive), `promotion`, or free text (grouped as `other`). Typed events give the "
         "shop model one signal per type; benefit days are not counted as events in the days to/since an event.")
+    product_ids: list[ProductId] | None = Field(
+        default=None, max_length=10_000,
+        description="Only these products feel the event (a product of `sales` or `products`); with `categories`, "
+        "the products in either. Unscoped events concern every product.")
+    categories: list[str] | None = Field(
+        default=None, max_length=1_000,
+        description="Only the products of these categories (as `products[].category` names them) feel the event.")
+
+    @property
+    def scoped(self) -> bool:
+        return self.product_ids is not None or self.categories is not None
 
 
 class ForecastRequest(SalesPayload, DriversPayload):

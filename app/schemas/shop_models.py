@@ -55,6 +55,9 @@ class PriceElasticity(BaseModel):
     products_with_own_estimate: int = Field(description="Products whose own price changes say something; the "
                                             "others take the shop's value.")
     median: float = Field(description="Median over products of their pooled elasticities.")
+    categories: dict[str, float] = Field(
+        default_factory=dict, description="Each category's pooled elasticity (categories named in `products` with "
+        "at least 3 products that have an estimate of their own); their products pool towards it.")
 
 
 class ModelCard(BaseModel):

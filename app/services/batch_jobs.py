@@ -16,7 +16,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from app.schemas.forecast import ForecastRequest
 from app.schemas.shop_models import TrainRequest
 from app.services import audit
 from app.services.backend_contract import Backend, BackendError, idempotency_key
+from app.services.drivers import check_event_scopes
 from app.services.forecast import ForecastSpec, requested_products, spec_of
 from app.services.forecast_cache import cached_forecast
 from app.services.job_records import (
@@ -96,17 +97,32 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     sales, _ = sales_columns(request, with_revenue=True)
     products = requested_products(spec_of(request), first_seen(sales))
     _check_budget(request, sales, len(products), settings)
+    outside = _scoped_elsewhere(request, sales.product_ids.tolist())
     chunks = _chunks(products, settings.batch_chunk_size)
     job_id = uuid.uuid4().hex
     common = request.model_dump(mode="json", exclude={"sales", "series", "product_id", "product_ids", "prices",
-                                                      "promotions"})
-    inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk,
-                                                         **request.drivers_of(chunk)}), block_of(sales, chunk))
+                                                      "promotions", "products"})
+
+    def drivers(chunk: list[str]) -> dict[str, list[Any]]:
+        own = request.drivers_of(chunk)
+        return {**own, "products": own["products"] + outside}
+
+    inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk, **drivers(chunk)}),
+                                  block_of(sales, chunk))
               for chunk in chunks]
     meta = _meta("forecast_batch", request.shop_id, chunks, push=False)
     specs: list[RequestChunkSpec] = [{"job_id": job_id, "index": i, "source": "request", "push": False,
                                       "product_ids": chunk} for i, chunk in enumerate(chunks)]
     return job_id, meta, inputs, specs
+
+
+def _scoped_elsewhere(request: ForecastRequest | TrainRequest, sold: Sequence[str]) -> list[dict[str, str]]:
+    """422 now for an event scope naming an unknown product or category (a job could only fail later); and
+    the scoped products known by their sales alone, which each chunk must know to accept the scopes."""
+    listed = {str(p.product_id) for p in request.products}
+    check_event_scopes(request.calendar_events, set(sold) | listed, set(request.category_of().values()))
+    named = {str(p) for event in request.calendar_events for p in event.product_ids or []}
+    return [{"product_id": p} for p in sorted(named - listed)]
 
 
 def batch_training(job_id: str, shop_id: str, chunks: int) -> TrainSpec:
@@ -120,6 +136,7 @@ def plan_training_job(request: TrainRequest, settings: Settings) -> tuple[str, J
     sales, _ = sales_columns(request, with_revenue=True)
     kept, _ = drop_old_rows(sales)  # as the training will
     check_training(kept.day, len(kept.product_ids), request.frequency, request.periods, settings)
+    _scoped_elsewhere(request, sales.product_ids.tolist())
     job_id = uuid.uuid4().hex
     products = first_seen(sales)
     options = request.model_dump(mode="json", exclude={"sales", "series"})
@@ -192,6 +209,7 @@ def _training_spec(spec: TrainSpec, ctx: Context) -> ForecastSpec:
     periods = max(int(options.get("periods", 28)), spec["min_periods"])
     fields = {k: options[k] for k in ("shop_id", "frequency", "calendar_events", "as_of") if k in options}
     drivers = {k: [entry for chunk in every for entry in chunk.get(k, [])] for k in ("prices", "promotions")}
+    drivers["products"] = options.get("products", [])  # every chunk carries the whole list
     request = TrainRequest.model_validate({**fields, **drivers, "periods": periods})
     return train_spec(request.attach_upload(sales_blocks.join([block for _, block in decoded])))
 

@@ -3,20 +3,25 @@
 `attach_drivers` gives the panel a `Drivers` covering its history and `periods` more columns
 (the horizon), or none when the request sent no driver (today's behaviour). Whatever it could
 not place is said in a `driver_unused` warning: prices or promotions of products without sales
-in the request, and dates before the history or past the horizon.
+in the request, and dates before the history or past the horizon, scoped events none of whose
+products sold here. An event with `product_ids` or `categories` counts only for those products
+(as its type, `other` without one); `products[].category` lands on the panel's rows (pooling).
 """
 
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 
-from app.models.drivers import Drivers, event_type
+from app.models.drivers import KEY_SPAN, OTHER, Drivers, event_type, scoped_keys
 from app.models.panel import Panel
 from app.schemas.common import DataWarning
 from app.schemas.drivers import DriversPayload
+from app.schemas.forecast import ForecastEvent
 from app.utils.arrays import grid_ratio
 from app.utils.dates import day_number
+from app.utils.errors import InvalidInputError
 
 PROMOTION_MARK = 1e-3  # a promotion without a discount: on, with no depth
 
@@ -25,13 +30,61 @@ def _columns(panel: Panel, days: np.ndarray) -> np.ndarray:
     return (days - panel.first_day) // panel.step
 
 
+def check_event_scopes(events: Sequence[ForecastEvent], known: set[str], categories: set[str]) -> None:
+    """422 naming the first scope entry that names a product outside `known` or a category outside
+    `categories` (the request's products and the categories of its `products`)."""
+    for i, event in enumerate(events):
+        for j, product_id in enumerate(event.product_ids or []):
+            if str(product_id) not in known:
+                raise InvalidInputError(f"product {product_id!r} is neither in the sales nor in `products`",
+                                        field=f"calendar_events[{i}].product_ids[{j}]")
+        for j, category in enumerate(event.categories or []):
+            if category not in categories:
+                raise InvalidInputError(f"category {category!r} is not the category of any of `products`",
+                                        field=f"calendar_events[{i}].categories[{j}]")
+
+
+def _scoped_events(events: Sequence[ForecastEvent], panel: Panel,
+                   category: np.ndarray | None) -> tuple[dict[str, np.ndarray], int]:
+    """Scoped events as per-type sorted `scoped_keys` of their rows in the panel, and how many concern no
+    product of the panel (a product listed in `products` without sales here)."""
+    index = {product_id: row for row, product_id in enumerate(panel.product_ids)}
+    keys: dict[str, list[np.ndarray]] = {}
+    missed = 0
+    for event in events:
+        if not event.scoped:
+            continue
+        rows = {index[p] for p in map(str, event.product_ids or []) if p in index}
+        if event.categories and category is not None:
+            rows |= set(np.flatnonzero(np.isin(category, list(event.categories))).tolist())
+        if not rows:
+            missed += 1
+            continue
+        picked = np.array(sorted(rows), dtype=np.int64)
+        kind = event_type(event.type) or OTHER
+        keys.setdefault(kind, []).append(scoped_keys(picked, np.full(picked.size, day_number(event.date))))
+    return {kind: np.unique(np.concatenate(parts)) for kind, parts in sorted(keys.items())}, missed
+
+
 def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], panel: Panel,
                    periods: int) -> tuple[Panel, list[DataWarning]]:
-    """`panel` with the request's drivers (or as it is without any) and what could not be used."""
+    """`panel` with the request's drivers (or as it is without any) and what could not be used.
+
+    A scope naming a product outside the request (neither sold here nor in `products`) or an unknown
+    category is a 422 (`check_event_scopes`)."""
     prices = payload.price_table if isinstance(payload, DriversPayload) else None
     promotions = payload.promotions if isinstance(payload, DriversPayload) else []
-    if (prices is None or prices.size == 0) and not promotions and not typed_events:
-        return panel, []
+    listed = payload.category_of() if isinstance(payload, DriversPayload) else {}
+    events: list[ForecastEvent] = list(getattr(payload, "calendar_events", None) or [])
+    if isinstance(payload, DriversPayload):
+        check_event_scopes(events, set(panel.product_ids) | {str(p.product_id) for p in payload.products},
+                           set(listed.values()))
+    category = (np.array([listed.get(p) for p in panel.product_ids], dtype=object)
+                if any(p in listed for p in panel.product_ids) else None)
+    scoped, missed = _scoped_events(events, panel, category)
+    if ((prices is None or prices.size == 0) and not promotions and not typed_events and not scoped
+            and category is None):
+        return panel, _missed(missed)
     width = panel.n_periods + periods
     index = {product_id: row for row, product_id in enumerate(panel.product_ids)}
     unused: dict[str, int] = {"no_sales": 0, "outside": 0}
@@ -66,8 +119,9 @@ def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], p
         if kind is not None:
             typed.setdefault(kind, []).append(day)
     drivers = Drivers(price_grid, promotion_grid,
-                      {kind: np.array(sorted(set(days)), dtype=np.int64) for kind, days in sorted(typed.items())})
-    warnings = []
+                      {kind: np.array(sorted(set(days)), dtype=np.int64) for kind, days in sorted(typed.items())},
+                      scoped, category)
+    warnings = _missed(missed)
     if unused["no_sales"]:
         warnings.append(DataWarning(code="driver_unused", count=unused["no_sales"],
                                     message="prices or promotions of products without sales in this request were "
@@ -77,6 +131,13 @@ def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], p
                                     message="prices or promotions dated before the history or after the horizon "
                                     "were not used"))
     return dataclasses.replace(panel, drivers=drivers), warnings
+
+
+def _missed(count: int) -> list[DataWarning]:
+    if not count:
+        return []
+    return [DataWarning(code="driver_unused", count=count,
+                        message="scoped calendar events whose products have no sales in this request were not used")]
 
 
 def drivers_digest(panel: Panel, row: int | None = None) -> bytes:
@@ -91,4 +152,9 @@ def drivers_digest(panel: Panel, row: int | None = None) -> bytes:
         digest.update(b"|")
     for kind, days in drivers.typed_days.items():
         digest.update(kind.encode() + days.tobytes())
+    for kind, keys in drivers.scoped.items():
+        own = keys if row is None else keys[keys // KEY_SPAN == row] % KEY_SPAN
+        digest.update(b"scoped " + kind.encode() + own.tobytes())
+    if drivers.category is not None:
+        digest.update(repr(drivers.category.tolist() if row is None else drivers.category[row]).encode())
     return digest.digest()

@@ -81,10 +81,11 @@ def spec_of(request: ForecastRequest) -> ForecastSpec:
 
 
 def event_fields(events: list[ForecastEvent]) -> tuple[tuple[int, ...], tuple[tuple[int, str], ...]]:
-    """A spec's `event_days` (every event but benefit days, which come too often to mark "an event is near")
-    and `event_types` (the typed events)."""
-    return (tuple(sorted(day_number(e.date) for e in events if event_type(e.type) != BENEFIT_DAY)),
-            tuple(sorted((day_number(e.date), e.type) for e in events if e.type)))
+    """A spec's `event_days` (every unscoped event but benefit days, which come too often to mark "an event
+    is near") and `event_types` (the typed unscoped events)."""
+    shared = [e for e in events if not e.scoped]  # scoped events reach only their products: app.services.drivers
+    return (tuple(sorted(day_number(e.date) for e in shared if event_type(e.type) != BENEFIT_DAY)),
+            tuple(sorted((day_number(e.date), e.type) for e in shared if e.type)))
 
 
 def requested_products(spec: ForecastSpec, sold: list[str]) -> list[str]:

@@ -137,7 +137,8 @@ def _elasticity(model: ShopModel) -> PriceElasticity | None:
     low, high = found.shop_range()
     return PriceElasticity(shop=round(found.shop, 3), low=round(low, 3), high=round(high, 3),
                            products_with_own_estimate=int(np.isfinite(found.own).sum()),
-                           median=round(float(np.nanmedian(found.value)), 3))
+                           median=round(float(np.nanmedian(found.value)), 3),
+                           categories={name: round(mean, 3) for name, (mean, _) in found.groups.items()})
 
 
 def train_shop_model(spec: ForecastSpec, settings: Settings, signing_key: str) -> tuple[ModelCard, list[DataWarning]]:

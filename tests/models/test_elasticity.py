@@ -48,3 +48,26 @@ def test_one_products_own_history_shrunk_towards_a_stored_shop_prior() -> None:
     assert alone.value[0] > -1.0  # its own clear data wins over the shop's -2
     short = shrink(estimate(units[:1, -30:], price[:1, -30:], np.zeros(1, dtype=np.int64), 1, pool=False), shop)
     assert short.own_weight[0] < alone.own_weight[0]
+
+
+def test_products_with_little_history_lean_on_their_category() -> None:
+    """Two categories (-1 and -3); products released 35 days ago can hardly tell their own elasticity:
+    pooled within their category they land near its value, pooled only within the shop near -2."""
+    truth = np.where(np.arange(60) < 30, -1.0, -3.0)
+    groups = np.where(np.arange(60) < 30, "bakery", "snacks").astype(object)
+    units, price = priced_shop(DAYS, 0, elasticity=truth, seed=8)
+    begin = np.where(np.arange(60) % 10 == 0, DAYS - 35, 0)  # six new products, three per category
+    new = begin > 0
+    by_category = estimate(units, price, begin, 1, groups=groups)
+    by_shop = estimate(units, price, begin, 1)
+    assert set(by_category.groups) == {"bakery", "snacks"}
+    assert abs(by_category.groups["bakery"][0] + 1) < 0.3 and abs(by_category.groups["snacks"][0] + 3) < 0.3
+    category_error = np.abs(by_category.value[new] - truth[new]).mean()
+    shop_error = np.abs(by_shop.value[new] - truth[new]).mean()
+    assert category_error < 0.5 < shop_error, (category_error, shop_error)
+    # served later from the stored priors, a product's category comes with the request
+    raw = estimate(units[new], price[new], begin[new], 1, pool=False)
+    served = shrink(raw, by_category, groups[new])
+    assert np.allclose(served.value, by_category.value[new])
+    unknown = shrink(raw, by_category)  # no category: the shop's prior
+    assert np.allclose(unknown.value, by_shop.value[new], atol=0.3)

@@ -728,6 +728,11 @@ export interface components {
         /** ForecastEvent */
         ForecastEvent: {
             /**
+             * Categories
+             * @description Only the products of these categories (as `products[].category` names them) feel the event.
+             */
+            categories?: string[] | null;
+            /**
              * Date
              * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
              */
@@ -737,6 +742,11 @@ export interface components {
              * @default
              */
             id: string;
+            /**
+             * Product Ids
+             * @description Only these products feel the event (a product of `sales` or `products`); with `categories`, the products in either. Unscoped events concern every product.
+             */
+            product_ids?: (string | number)[] | null;
             /**
              * Title
              * @default
@@ -832,6 +842,11 @@ export interface components {
              * @description Several products; with neither field, every product in `sales`.
              */
             product_ids?: (string | number)[] | null;
+            /**
+             * Products
+             * @description Products' `category` and `department` (pooling of price elasticities; event scopes).
+             */
+            products?: components["schemas"]["ProductInfo"][];
             /**
              * Promotions
              * @description Product promotions, past and planned (`start`..`end`, optional `discount_pct` and `kind`).
@@ -1253,6 +1268,13 @@ export interface components {
         };
         /** PriceElasticity */
         PriceElasticity: {
+            /**
+             * Categories
+             * @description Each category's pooled elasticity (categories named in `products` with at least 3 products that have an estimate of their own); their products pool towards it.
+             */
+            categories?: {
+                [key: string]: number;
+            };
             /** High */
             high: number;
             /**
@@ -1390,6 +1412,28 @@ export interface components {
             trained_at: string;
             /** Warnings */
             warnings?: components["schemas"]["DataWarning"][];
+        };
+        /**
+         * ProductInfo
+         * @description What the caller knows of a product beyond its sales: where it sits in the catalogue.
+         */
+        ProductInfo: {
+            /**
+             * Category
+             * @description e.g. `dairy`: price elasticities are pooled within it, events may be scoped to it.
+             */
+            category?: string | null;
+            /**
+             * Department
+             * @description e.g. `fresh food`.
+             */
+            department?: string | null;
+            /**
+             * Product Id
+             * @description Text, or a number (read as its text).
+             * @example p001
+             */
+            product_id: string | number;
         };
         /**
          * Promotion
@@ -1897,6 +1941,11 @@ export interface components {
              */
             prices?: (components["schemas"]["PriceSeries"] | components["schemas"]["PriceRow"])[];
             /**
+             * Products
+             * @description Products' `category` and `department` (pooling of price elasticities; event scopes).
+             */
+            products?: components["schemas"]["ProductInfo"][];
+            /**
              * Promotions
              * @description Product promotions, past and planned (`start`..`end`, optional `discount_pct` and `kind`).
              */
@@ -2179,6 +2228,11 @@ export interface components {
              * @description Selling prices, past and planned: per product as a series (`start`, `price[i]` for period i, null = unknown, may run into the horizon) or as rows (`product_id`, `date`, `price`). Without them the price is `revenue / qty` where revenue is sent, known only up to the last sale.
              */
             prices?: (components["schemas"]["PriceSeries"] | components["schemas"]["PriceRow"])[];
+            /**
+             * Products
+             * @description Products' `category` and `department` (pooling of price elasticities; event scopes).
+             */
+            products?: components["schemas"]["ProductInfo"][];
             /**
              * Promotions
              * @description Product promotions, past and planned (`start`..`end`, optional `discount_pct` and `kind`).
