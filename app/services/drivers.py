@@ -44,6 +44,16 @@ def check_event_scopes(events: Sequence[ForecastEvent], known: set[str], categor
                                         field=f"calendar_events[{i}].categories[{j}]")
 
 
+def event_rows(event: ForecastEvent, index: dict[str, int], category: np.ndarray | None) -> np.ndarray | None:
+    """The panel rows a scoped event reaches (sorted int64; `index`: product id -> row), None when unscoped."""
+    if not event.scoped:
+        return None
+    rows = {index[p] for p in map(str, event.product_ids or []) if p in index}
+    if event.categories and category is not None:
+        rows |= set(np.flatnonzero(np.isin(category, list(event.categories))).tolist())
+    return np.array(sorted(rows), dtype=np.int64)
+
+
 def _scoped_events(events: Sequence[ForecastEvent], panel: Panel,
                    category: np.ndarray | None) -> tuple[dict[str, np.ndarray], int]:
     """Scoped events as per-type sorted `scoped_keys` of their rows in the panel, and how many concern no
@@ -52,15 +62,12 @@ def _scoped_events(events: Sequence[ForecastEvent], panel: Panel,
     keys: dict[str, list[np.ndarray]] = {}
     missed = 0
     for event in events:
-        if not event.scoped:
+        picked = event_rows(event, index, category)
+        if picked is None:
             continue
-        rows = {index[p] for p in map(str, event.product_ids or []) if p in index}
-        if event.categories and category is not None:
-            rows |= set(np.flatnonzero(np.isin(category, list(event.categories))).tolist())
-        if not rows:
+        if not picked.size:
             missed += 1
             continue
-        picked = np.array(sorted(rows), dtype=np.int64)
         kind = event_type(event.type) or OTHER
         keys.setdefault(kind, []).append(scoped_keys(picked, np.full(picked.size, day_number(event.date))))
     return {kind: np.unique(np.concatenate(parts)) for kind, parts in sorted(keys.items())}, missed

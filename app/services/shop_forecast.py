@@ -30,6 +30,7 @@ from app.schemas.forecast import (
 )
 from app.schemas.shop_models import ModelCard
 from app.services.drivers import drivers_digest
+from app.services.event_effects import event_words
 from app.services.forecast import ForecastSpec, product_warnings, trends, weekday_patterns
 from app.services.shop_models import FREQUENCIES, loaded_model
 from app.utils.dates import dates_of, from_day_number
@@ -79,6 +80,8 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     patterns, trend_words = weekday_patterns(asked), trends(asked)
     elasticities = _elasticities(model, asked)
     price_words = _price_drivers(model, asked, spec.periods, forecast, methods, elasticities)
+    event_effects = event_words(model, asked, getattr(spec.sales, "calendar_events", None) or [], spec.periods,
+                                forecast, np.array([m == SHOP for m in methods], dtype=bool))
     top = ", ".join(f"{name} ({share * 100:.0f}%)" for name, share in model.importances[:3])
     shared = f"shop model {card.model_version} across {card.products} products; strongest signals: {top}"
     reference = ShopModelRef(model_version=card.model_version, trained_at=card.trained_at,
@@ -88,7 +91,7 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
         own = shared if SHOP in methods[k].split(ENSEMBLE_SEPARATOR) else (
             f"{methods[k]} (fitted on this request): on the shop model's held-out window its error was under half "
             "the shop model's")
-        drivers = [own] + [d for d in (*price_words[k], patterns[k], trend_words[k]) if d]
+        drivers = [own] + [d for d in (*event_effects[k], *price_words[k], patterns[k], trend_words[k]) if d]
         forecasts.append(_product(model, card, asked, k, methods[k], forecast[k], lower[k], upper[k], dates, spec,
                                   drivers, elasticities[k]))
     return ForecastResponse(

@@ -70,6 +70,14 @@ def test_a_scoped_event_lifts_only_the_products_in_its_scope(shop) -> None:
         on, off = (np.array([p["predicted_qty"] for p in a["forecasts"][0]["predictions"]]) for a in (answer, without))
         ratio = on[ahead[0]] / off[ahead[0]]
         assert (ratio > 1.8) if lifted else (abs(ratio - 1) < 0.1), (k, ratio)
+        # the drivers name the event and what it does, for the products it reaches only
+        said = [w for w in answer["forecasts"][0]["drivers"] if w.startswith("match (sporting) in ")]
+        if lifted:
+            when = iso(DAYS + ahead[0])
+            assert len(said) == 1 and f"in {ahead[0] + 1} days, {when}: +" in said[0], said
+            assert said[0].endswith("% units that day") and int(said[0].split(": +")[1].split("%")[0]) > 80, said
+        else:
+            assert not said, said
 
 
 @pytest.mark.parametrize(("event", "field"), [
