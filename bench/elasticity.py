@@ -9,6 +9,12 @@ first change, with the price steady over the 28 days before and after it and sal
 change). Predicted lift = (new / old price) ** elasticity - 1; the constant rule's = -2 x the price
 change; "as used" = the learned lift where the 90% interval is below zero, else the constant rule's
 (what /promotions does); the actual lift = mean units over the 28 days after the change / the 28 days before - 1.
+
+Two yardsticks from the data alone, beside them: the best single elasticity in hindsight (the one
+value for every item that fits these very changes best), and the noise floor: the median error an
+exact elasticity would still make, because 28 days of a slow mover's sales are a small Poisson
+sample (simulated at each item's rate before its change, with its change's lift at the best
+single elasticity).
 """
 
 import statistics
@@ -102,6 +108,7 @@ def run(progress: Callable[[str], None] = print) -> dict:
             rows.append({"item": ids[k], "price_change": ratio - 1, "actual": actual, "ours": ours, "used": used,
                          "constant": constant, "own_share": None if estimate is None else estimate["own_share"]})
     scored = [r for r in rows if r["ours"] is not None]
+    floor = _noise_floor(changes, units, price, scored)
     ours_error = statistics.median(abs(r["ours"] - r["actual"]) for r in scored)
     constant_error = statistics.median(abs(r["constant"] - r["actual"]) for r in scored)
     used_error = statistics.median(abs(r["used"] - r["actual"]) for r in scored)
@@ -113,4 +120,23 @@ def run(progress: Callable[[str], None] = print) -> dict:
             "learned_used": sum(r["used"] is not r["constant"] for r in scored),
             "median_actual_lift": round(statistics.median(r["actual"] for r in scored), 4),
             "median_price_change": round(statistics.median(r["price_change"] for r in scored), 4),
-            "card": card.get("price_elasticity"), "rows": rows}
+            "card": card.get("price_elasticity"), **floor, "rows": rows}
+
+
+def _noise_floor(changes: list[tuple[int, int]], units: np.ndarray, price: np.ndarray, scored: list[dict]) -> dict:
+    """The best single elasticity in hindsight and its median error; the median error of an exact elasticity
+    under Poisson sampling of the two 28-day windows."""
+    grid = np.round(np.arange(-4.0, 1.01, 0.1), 1)
+    errors = {b: statistics.median(abs((1 + r["price_change"]) ** b - 1 - r["actual"]) for r in scored) for b in grid}
+    best = float(min(errors, key=errors.__getitem__))
+    rng = np.random.default_rng(0)
+    floors = []
+    for k, day in changes:
+        rate = units[k, day - WINDOW:day].mean()
+        lift = (price[k, day] / price[k, day - 1]) ** best - 1
+        before = rng.poisson(rate, (2000, WINDOW)).mean(axis=1)
+        after = rng.poisson(rate * (1 + lift), (2000, WINDOW)).mean(axis=1)
+        seen = before > 0
+        floors.append(float(np.median(np.abs(after[seen] / before[seen] - 1 - lift))))
+    return {"best_single_elasticity": best, "median_abs_error_best_single": round(errors[best], 4),
+            "median_abs_error_exact_noise_floor": round(statistics.median(floors), 4)}

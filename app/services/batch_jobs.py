@@ -238,7 +238,8 @@ def _error(stage: str, message: str, product_ids: list[str], attempts: int | Non
 
 
 def _pulled_request(spec: BackendChunkSpec, ctx: Context) -> tuple[ForecastRequest | None, list[ChunkError]]:
-    """Pull the chunk's sales from the backend; products it has no sales for become errors."""
+    """Pull the chunk's sales (and the drivers the backend sends with them) from the backend; products it has
+    no sales for become errors."""
     backend = ctx.backend()
     try:
         payload = backend.sales(spec["shop_id"], spec["product_ids"], spec["since"], spec["as_of"])
@@ -250,9 +251,10 @@ def _pulled_request(spec: BackendChunkSpec, ctx: Context) -> tuple[ForecastReque
         "pull", "the backend sent no sales for these products", [p for p in spec["product_ids"] if p not in sold])]
     if not present:
         return None, errors
+    drivers = {name: payload[name] for name in ("prices", "promotions", "products") if name in payload}
     request = ForecastRequest.model_validate({
         "shop_id": spec["shop_id"], "product_ids": present, "sales": payload["sales"],
-        "calendar_events": payload.get("calendar_events", []), "as_of": spec["as_of"], **spec["options"]})
+        "calendar_events": payload.get("calendar_events", []), "as_of": spec["as_of"], **drivers, **spec["options"]})
     return request, errors
 
 

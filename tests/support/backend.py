@@ -42,6 +42,7 @@ class BackendState:
     duplicates: int = 0
     bad_signatures: int = 0
     sales_queries: int = 0
+    drivers: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # shop -> prices, products...
     lock: threading.Lock = field(default_factory=threading.Lock)
     _encoded: dict[tuple[str, str], tuple[str, str, bytes]] = field(default_factory=dict)
 
@@ -114,7 +115,13 @@ def _handler(state: BackendState) -> type[BaseHTTPRequestHandler]:
                     state.sales_queries += 1
                 parts = [state.sales_json(query["shop_id"], p, query["since"], query["until"])
                          for p in query["product_ids"]]
-                self._send_raw(200, b'{"sales":[' + b",".join(p for p in parts if p) + b'],"calendar_events":[]}')
+                wanted = set(query["product_ids"])
+                drivers = {name: [e for e in entries if e["product_id"] in wanted]
+                           for name, entries in state.drivers.get(query["shop_id"], {}).items()}
+                extra = b"".join(b',"' + name.encode() + b'":' + json.dumps(entries).encode()
+                                 for name, entries in drivers.items())
+                self._send_raw(200, b'{"sales":[' + b",".join(p for p in parts if p) + b'],"calendar_events":[]'
+                               + extra + b"}")
             elif self.path == "/smart-shelf/forecast-batches":
                 self._push(body)
             else:

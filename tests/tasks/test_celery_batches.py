@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -134,12 +134,22 @@ def test_daily_batch_fans_out_retries_pushes_and_delivers_each_chunk_once(schedu
 
 def test_retrain_then_batch_reuses_the_trained_models(scheduled):
     state, workers, settings, api = scheduled
+    # the backend sends each product's prices with its sales, p1's with a planned cut for the coming week
+    first = min(rows[0]["date"] for rows in state.sales.values())
+    days = (date.fromisoformat(max(rows[-1]["date"] for rows in state.sales.values()))
+            - date.fromisoformat(first)).days + 1
+    history = [1.7 if (day // 7) % 5 == 0 else 2.0 for day in range(days)]  # a cut every fifth week
+    state.drivers["shop_1"] = {
+        "prices": [{"product_id": p, "start": first, "price": history + ([1.6] * 7 if p == "p1" else [])}
+                   for p in state.shops[0]["product_ids"]],
+        "products": [{"product_id": p, "category": "all"} for p in state.shops[0]["product_ids"]]}
     workers.start("a")
     retrain, _ = follow(api, run_schedule(settings, RETRAIN_TASK))
     assert retrain["state"] == "succeeded" and state.accepted == {}  # retraining pushes nothing
     assert retrain["shop_model"]["state"] == "succeeded" and retrain["shop_model"]["card"]["products"] == 12
     card = api.get("/api/v1/smart-shelf/models/shop_1").json()
     assert card["model_version"] == retrain["shop_model"]["card"]["model_version"]
+    assert card["price_elasticity"] is not None  # learned from the pulled prices
     batch, _ = follow(api, run_schedule(settings, BATCH_TASK))
     assert batch["state"] == "succeeded" and len(state.accepted) == 4
     pushed = [f for body in state.accepted.values() for f in body["forecasts"]]
@@ -147,6 +157,8 @@ def test_retrain_then_batch_reuses_the_trained_models(scheduled):
         f"shop_model+{family}" for family in ("moving_average", "seasonal_naive", "linear", "holt_winters",
                                               "intermittent")} | {"moving_average", "seasonal_naive", "linear",
                                                                   "holt_winters", "intermittent"}
+    planned = next(f for f in pushed if f["product_id"] == "p1")
+    assert any(d.startswith("planned price 1.60 vs last ") for d in planned["drivers"]), planned
     kinds = audit_kinds(settings)
     # 02:00 trained the shop model once; its forecasts and 03:00's came from it, no per-request training
     assert kinds.count("shop_model_trained") == 1 and kinds.count("model_trained") == 0
