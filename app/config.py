@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     max_answer_values: int = Field(
         default=500_000, ge=1000, description="Work budget: values in one answer (forecast products x periods, "
         "insights periods).")
-    max_pairs: int = Field(default=2_000_000, ge=1000, description="Work budget: promotion items x calendar events.")
+    max_pairs: int = Field(default=2_000_000, ge=1000, description="Work budget: promotion items x calendar events; "
+                           "scoped calendar events x the products they reach.")
     body_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest wait for the next part of a request body (408 after it).")
     max_header_bytes: int = Field(default=16384, ge=1024, description="Max size of a request's headers (431 above).")

@@ -16,6 +16,7 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -97,7 +98,7 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     sales, _ = sales_columns(request, with_revenue=True)
     products = requested_products(spec_of(request), first_seen(sales))
     _check_budget(request, sales, len(products), settings)
-    outside = _scoped_elsewhere(request, sales.product_ids.tolist())
+    outside = _scoped_elsewhere(request, sales.product_ids.tolist(), settings)
     chunks = _chunks(products, settings.batch_chunk_size)
     job_id = uuid.uuid4().hex
     common = request.model_dump(mode="json", exclude={"sales", "series", "product_id", "product_ids", "prices",
@@ -116,11 +117,18 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     return job_id, meta, inputs, specs
 
 
-def _scoped_elsewhere(request: ForecastRequest | TrainRequest, sold: Sequence[str]) -> list[dict[str, str]]:
-    """422 now for an event scope naming an unknown product or category (a job could only fail later); and
-    the scoped products known by their sales alone, which each chunk must know to accept the scopes."""
+def _scoped_elsewhere(request: ForecastRequest | TrainRequest, sold: Sequence[str],
+                      settings: Settings) -> list[dict[str, str]]:
+    """422 now for an event scope naming an unknown product or category, 413 for too many scoped pairs (a
+    job could only fail later); and the scoped products known by their sales alone, which each chunk must
+    know to accept the scopes."""
     listed = {str(p.product_id) for p in request.products}
-    check_event_scopes(request.calendar_events, set(sold) | listed, set(request.category_of().values()))
+    categories = request.category_of()
+    check_event_scopes(request.calendar_events, set(sold) | listed, set(categories.values()))
+    sizes = Counter(categories.values())
+    pairs = sum(len(e.product_ids or []) + sum(sizes[c] for c in e.categories or []) for e in request.calendar_events)
+    WorkBudget(settings).check("pairs", {"scoped event-product pairs (at most)": pairs},
+                               "scope fewer events to whole categories, or send fewer products per request")
     named = {str(p) for event in request.calendar_events for p in event.product_ids or []}
     return [{"product_id": p} for p in sorted(named - listed)]
 
@@ -136,7 +144,7 @@ def plan_training_job(request: TrainRequest, settings: Settings) -> tuple[str, J
     sales, _ = sales_columns(request, with_revenue=True)
     kept, _ = drop_old_rows(sales)  # as the training will
     check_training(kept.day, len(kept.product_ids), request.frequency, request.periods, settings)
-    _scoped_elsewhere(request, sales.product_ids.tolist())
+    _scoped_elsewhere(request, sales.product_ids.tolist(), settings)
     job_id = uuid.uuid4().hex
     products = first_seen(sales)
     options = request.model_dump(mode="json", exclude={"sales", "series"})

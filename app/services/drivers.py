@@ -22,6 +22,7 @@ from app.schemas.forecast import ForecastEvent
 from app.utils.arrays import grid_ratio
 from app.utils.dates import day_number
 from app.utils.errors import InvalidInputError
+from app.utils.work_budget import WorkBudget
 
 PROMOTION_MARK = 1e-3  # a promotion without a discount: on, with no depth
 
@@ -54,17 +55,21 @@ def event_rows(event: ForecastEvent, index: dict[str, int], category: np.ndarray
     return np.array(sorted(rows), dtype=np.int64)
 
 
-def _scoped_events(events: Sequence[ForecastEvent], panel: Panel,
-                   category: np.ndarray | None) -> tuple[dict[str, np.ndarray], int]:
+def _scoped_events(events: Sequence[ForecastEvent], panel: Panel, category: np.ndarray | None,
+                   budget: WorkBudget) -> tuple[dict[str, np.ndarray], int]:
     """Scoped events as per-type sorted `scoped_keys` of their rows in the panel, and how many concern no
-    product of the panel (a product listed in `products` without sales here)."""
+    product of the panel (a product listed in `products` without sales here). The (event, product)
+    pairs count against MAX_PAIRS as they are found."""
     index = {product_id: row for row, product_id in enumerate(panel.product_ids)}
     keys: dict[str, list[np.ndarray]] = {}
-    missed = 0
+    missed = pairs = 0
     for event in events:
         picked = event_rows(event, index, category)
         if picked is None:
             continue
+        pairs += picked.size
+        budget.check("pairs", {"scoped event-product pairs": pairs},
+                     "scope fewer events to whole categories, or send fewer products per request")
         if not picked.size:
             missed += 1
             continue
@@ -73,8 +78,8 @@ def _scoped_events(events: Sequence[ForecastEvent], panel: Panel,
     return {kind: np.unique(np.concatenate(parts)) for kind, parts in sorted(keys.items())}, missed
 
 
-def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], panel: Panel,
-                   periods: int) -> tuple[Panel, list[DataWarning]]:
+def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], panel: Panel, periods: int,
+                   budget: WorkBudget) -> tuple[Panel, list[DataWarning]]:
     """`panel` with the request's drivers (or as it is without any) and what could not be used.
 
     A scope naming a product outside the request (neither sold here nor in `products`) or an unknown
@@ -88,7 +93,7 @@ def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], p
                            set(listed.values()))
     category = (np.array([listed.get(p) for p in panel.product_ids], dtype=object)
                 if any(p in listed for p in panel.product_ids) else None)
-    scoped, missed = _scoped_events(events, panel, category)
+    scoped, missed = _scoped_events(events, panel, category, budget)
     if ((prices is None or prices.size == 0) and not promotions and not typed_events and not scoped
             and category is None):
         return panel, _missed(missed)

@@ -130,7 +130,7 @@ def prepare(spec: ForecastSpec, budget: WorkBudget) -> tuple[Panel, list[str], l
         raise SmartShelfError(f"{spec.periods} periods after the last sale ({from_day_number(last)}) run past "
                               "9999-12-31", field="periods")
     panel, repairs = build_panel(sales, "daily" if step == 1 else "weekly", set(spec.event_days))
-    panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods)
+    panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, budget)
     return panel, requested_products(spec, first_seen(sales)), warnings + repair_warnings(repairs, panel.step) + unused
 
 

@@ -81,7 +81,7 @@ def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, list[
     sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
     step = check_training(sales.day, len(sales.product_ids), spec.frequency, spec.periods, settings)
     panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days))
-    panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods)
+    panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, WorkBudget(settings))
     return panel, warnings + repair_warnings(repairs, panel.step) + unused
 
 

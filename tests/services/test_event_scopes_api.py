@@ -138,3 +138,18 @@ def test_the_card_lists_category_elasticities_when_products_name_categories(tmp_
         assert job["state"] == "succeeded", job
         categories = api.get(f"{PREFIX}/models/cats").json()["price_elasticity"]["categories"]
     assert abs(categories["bread"] + 1) < 0.3 and abs(categories["crisps"] + 3) < 0.3, categories
+
+
+def test_scoped_pairs_count_against_the_work_budget(shop, tmp_path) -> None:
+    _, series, _ = shop
+    settings = Settings(model_dir=str(tmp_path), model_signing_key="k" * 32, max_pairs=1000,
+                        _env_file=None)  # type: ignore[call-arg]
+    events = [{"date": iso(k), "type": "sporting", "categories": ["grill"]} for k in range(101)]  # 101 x 10 grill
+    body = {"shop_id": "budget", "series": series, "products": PRODUCTS_INFO, "calendar_events": events,
+            "periods": HORIZON}
+    with TestClient(create_app(settings)) as api:
+        for path in ("forecast", "forecast/batch", "models/train"):
+            response = api.post(f"{PREFIX}/{path}", json=body)
+            assert response.status_code == 413, (path, response.text)
+            assert response.json()["error"] == "work_budget_exceeded" and "MAX_PAIRS" in response.json()["message"]
+        assert api.post(f"{PREFIX}/forecast", json={**body, "calendar_events": events[:100]}).status_code == 200
