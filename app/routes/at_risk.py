@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
 from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskRequest, AtRiskResponse
 from app.schemas.sales import sales_examples
 from app.services.at_risk import find_at_risk
+from app.services.price_response import shop_prior
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 
@@ -31,8 +32,9 @@ def post_at_risk(
     request: Annotated[AtRiskRequest, Body(openapi_examples=sales_examples(AT_RISK_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
+    signing_key: SigningKeyDep,
 ) -> AtRiskResponse:
     """Flag products at risk."""
     guard(request.shop_id)
     check_row_limit(settings, request, inventory=request.inventory)
-    return find_at_risk(request, settings)
+    return find_at_risk(request, settings, shop_prior(request.shop_id, settings, signing_key))

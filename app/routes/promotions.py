@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest, PromotionsResponse
 from app.schemas.sales import sales_examples
+from app.services.price_response import shop_prior
 from app.services.promotions import plan_promotions
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
@@ -32,8 +33,9 @@ def post_promotions(
     request: Annotated[PromotionsRequest, Body(openapi_examples=sales_examples(PROMOTIONS_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
+    signing_key: SigningKeyDep,
 ) -> PromotionsResponse:
     """Plan promotions."""
     guard(request.shop_id)
     check_row_limit(settings, request, items=request.items, calendar_events=request.calendar_events)
-    return plan_promotions(request, settings)
+    return plan_promotions(request, settings, shop_prior(request.shop_id, settings, signing_key))

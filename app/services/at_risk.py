@@ -40,7 +40,7 @@ from app.schemas.at_risk import (
     SlowMover,
 )
 from app.schemas.inventory import InventoryItem
-from app.services.price_response import CONSTANT, LEARNED, learned_elasticities
+from app.services.price_response import CONSTANT, LEARNED, ShopPrior, learned_elasticities
 from app.services.pricing import discount_to_clear, margin_cap
 from app.utils.dates import date_after, day_number, today_utc
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -60,8 +60,9 @@ def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarr
     )
 
 
-def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
-    """Score every inventory item and return the flagged ones, highest score first."""
+def find_at_risk(request: AtRiskRequest, settings: Settings, prior: ShopPrior | None = None) -> AtRiskResponse:
+    """Score every inventory item and return the flagged ones, highest score first; markdowns sized with
+    elasticities pooled towards the shop model's (`prior`) when the shop has one."""
     as_of = request.as_of or today_utc()
     as_of_day = day_number(as_of)
     inventory = request.inventory
@@ -118,7 +119,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings) -> AtRiskResponse:
     above_cost = np.floor(margin_cap(price, cost, 0.0) * 10) / 10
     max_discount = np.minimum(settings.default_max_discount_pct, above_cost)
     beta, unused = learned_elasticities(sales, product_ids, as_of_day, settings.max_grid_cells,
-                                        request.price_table)
+                                        request.price_table, prior)
     warnings += unused
     needed = discount_to_clear(quantity, velocity, np.nan_to_num(to_expiry, nan=0.0), beta,
                                settings.promotion_elasticity_multiplier)

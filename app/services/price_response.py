@@ -3,18 +3,24 @@
 At-risk and promotions size discounts with it (`app.services.pricing`): the elasticity of
 `app.models.elasticity`, learned over the last year of the request's sales, with each day's price
 the caller's `prices` where sent, else revenue / qty on the days with a sale, pooled across the
-request's items. An item keeps a learned value only when its 90% interval lies below zero (demand
-clearly falls as the price rises); otherwise, and without any price, the constant
-PROMOTION_ELASTICITY_MULTIPLIER answers, and the answer says which was used.
+request's items, or, when the shop has a trained shop model with an elasticity, towards what it
+learned from the whole catalogue (its category's value where it knows the item's category, else
+the shop's): a request of one item then needs its own prices only. An item keeps a learned value
+only when its 90% interval lies below zero (demand clearly falls as the price rises); otherwise,
+and without any price, the constant PROMOTION_ELASTICITY_MULTIPLIER answers, and the answer says
+which was used.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from app.models.elasticity import estimate
+from app.config import Settings
+from app.models.elasticity import Elasticities, estimate, shrink
 from app.schemas.common import DataWarning
 from app.schemas.drivers import PriceTable
+from app.services.shop_models import loaded_model
 from app.utils.arrays import grid_ratio
 from app.utils.sales_frame import SalesColumns, daily_net_units
 
@@ -23,10 +29,27 @@ MIN_DAYS = 56  # under this much history per item (within the grid budget) nothi
 LEARNED, CONSTANT = "learned", "constant"
 
 
+@dataclass(frozen=True)
+class ShopPrior:
+    """What the shop's model learned of its catalogue's price response."""
+
+    elasticities: Elasticities
+    categories: dict[str, str]  # product id -> category, as training was told
+
+
+def shop_prior(shop_id: str, settings: Settings, signing_key: str) -> ShopPrior | None:
+    """The shop's daily shop model's elasticities, or None (no model, or it learned no elasticity)."""
+    loaded = loaded_model(shop_id, 1, settings, signing_key)
+    if loaded is None or loaded[0].elasticity_ is None or not np.isfinite(loaded[0].elasticity_.shop):
+        return None
+    return ShopPrior(loaded[0].elasticity_, getattr(loaded[0], "categories_", {}))
+
+
 def learned_elasticities(sales: SalesColumns, product_ids: Sequence[str], as_of_day: int, max_cells: int,
-                         prices: PriceTable) -> tuple[np.ndarray, list[DataWarning]]:
+                         prices: PriceTable, prior: ShopPrior | None = None) -> tuple[np.ndarray, list[DataWarning]]:
     """float64[n_items]: each item's learned elasticity, NaN where the constant rule must answer; and a
-    `driver_unused` warning for the caller's prices it could not read (other products, other dates)."""
+    `driver_unused` warning for the caller's prices it could not read (other products, other dates).
+    With the shop's `prior`, each item pools towards it instead of towards the request's other items."""
     n_items = len(product_ids)
     nothing = np.full(n_items, np.nan)
     has_revenue = sales.revenue is not None and bool(np.isfinite(sales.revenue).any())
@@ -55,7 +78,11 @@ def learned_elasticities(sales: SalesColumns, product_ids: Sequence[str], as_of_
         price = np.where(np.isfinite(caller), caller, price)
     started = units > 0
     begin = np.where(started.any(axis=1), started.argmax(axis=1), days)
-    found = estimate(units, price, begin, 1)
+    if prior is None:
+        found = estimate(units, price, begin, 1)
+    else:
+        groups = np.array([prior.categories.get(p) for p in product_ids], dtype=object)
+        found = shrink(estimate(units, price, begin, 1, pool=False), prior.elasticities, groups)
     return np.where(found.high < 0, found.value, np.nan), _unused(prices.size - used)
 
 

@@ -32,7 +32,7 @@ from app.schemas.promotions import (
     UnmatchedItem,
 )
 from app.services.audience import audience_fit
-from app.services.price_response import CONSTANT, LEARNED, learned_elasticities
+from app.services.price_response import CONSTANT, LEARNED, ShopPrior, learned_elasticities
 from app.services.pricing import discount_to_clear, lift_pct, margin_cap
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number, today_utc
@@ -46,14 +46,14 @@ STEP_PCT = 5.0
 W_FIT, W_TIMING = 0.6, 0.4
 
 
-def _base_rates(request: PromotionsRequest, as_of_day: int,
-                max_cells: int) -> tuple[np.ndarray, np.ndarray, list[DataWarning]]:
+def _base_rates(request: PromotionsRequest, as_of_day: int, max_cells: int,
+                prior: ShopPrior | None) -> tuple[np.ndarray, np.ndarray, list[DataWarning]]:
     """Units/day per item (NaN when unknown), learned price elasticities (NaN: the constant rule) and
     the warnings of the sales rules."""
     items = request.items
     product_ids = [item.product_id for item in items]
     sales, warnings = clean_sales(request, product_ids, as_of_day, "items", with_revenue=True)
-    beta, unused = learned_elasticities(sales, product_ids, as_of_day, max_cells, request.price_table)
+    beta, unused = learned_elasticities(sales, product_ids, as_of_day, max_cells, request.price_table, prior)
     warnings += unused
     first_day = as_of_day - RATE_WINDOW_DAYS + 1
     units = daily_net_units(sales, len(items), first_day, RATE_WINDOW_DAYS)
@@ -66,8 +66,10 @@ def _base_rates(request: PromotionsRequest, as_of_day: int,
     return np.where(np.isnan(given), from_sales, given), beta, warnings
 
 
-def plan_promotions(request: PromotionsRequest, settings: Settings) -> PromotionsResponse:
-    """Best events per item with discount, timing, expected clear-out and confidence."""
+def plan_promotions(request: PromotionsRequest, settings: Settings,
+                    prior: ShopPrior | None = None) -> PromotionsResponse:
+    """Best events per item with discount, timing, expected clear-out and confidence; lifts from
+    elasticities pooled towards the shop model's (`prior`) when the shop has one."""
     as_of = request.as_of or today_utc()
     as_of_day = day_number(as_of)
     items, events, prefs = request.items, request.calendar_events, request.preferences
@@ -78,7 +80,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings) -> Promotion
     multiplier = settings.promotion_elasticity_multiplier
     max_discount = prefs.discount_max_pct or settings.default_max_discount_pct
 
-    rate, beta, warnings = _base_rates(request, as_of_day, settings.max_grid_cells)
+    rate, beta, warnings = _base_rates(request, as_of_day, settings.max_grid_cells, prior)
     quantity = np.array([item.quantity for item in items], dtype=np.float64)
     price = np.array([item.price for item in items], dtype=np.float64)
     cost = np.array([np.nan if item.cost is None else item.cost for item in items], dtype=np.float64)

@@ -156,3 +156,27 @@ def test_reorder_reads_planned_prices_through_the_shop_model(shop) -> None:
         assert answer["recommendations"][0]["forecast_method"] == "shop_model", answer
         demand[factor] = answer["recommendations"][0]["expected_lead_time_demand"]
     assert 1.25 < demand[0.8] / demand[1.0] < 1.9, demand
+
+
+def test_promotions_and_at_risk_lean_on_the_shop_models_elasticity(shop) -> None:
+    """One item whose price did not move in the 60 days sent: alone it cannot tell its elasticity (the
+    constant rule answers); its shop's model learned -2 across the catalogue, and that answers."""
+    api, series, _, _ = shop
+    qty = series[3]["qty"][-60:]
+    first = START + dt.timedelta(days=DAYS - 60)
+    body = {"series": [{"product_id": "p03", "start": first.isoformat(), "qty": qty}],
+            "prices": [{"product_id": "p03", "start": first.isoformat(), "price": [2.5] * 60}], "as_of": iso(DAYS - 1)}
+    item = {"product_id": "p03", "name": "p03", "quantity": 2000, "price": 2.5, "expiry_date": iso(DAYS + 19)}
+    events = [{"id": "e", "date": iso(DAYS + 3), "title": "Sale"}]
+    sources = {}
+    for shop_id in ("priced", "unmodelled"):
+        promotions = api.post(f"{PREFIX}/promotions", json={"shop_id": shop_id, "items": [item],
+                                                           "calendar_events": events, **body})
+        at_risk = api.post(f"{PREFIX}/at-risk", json={"shop_id": shop_id, "inventory": [item], **body})
+        assert promotions.status_code == at_risk.status_code == 200, (promotions.text, at_risk.text)
+        promotion = promotions.json()["promotions"][0]
+        action = at_risk.json()["at_risk"][0]["recommended_action"]
+        sources[shop_id] = (promotion["elasticity_source"], action["elasticity_source"])
+        if shop_id == "priced":
+            assert -2.3 < promotion["price_elasticity"] < -1.7 and -2.3 < action["price_elasticity"] < -1.7
+    assert sources == {"priced": ("learned", "learned"), "unmodelled": ("constant", "constant")}, sources
