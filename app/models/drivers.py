@@ -35,6 +35,16 @@ def scoped_keys(rows: np.ndarray, days: np.ndarray) -> np.ndarray:
 NO_KEYS = np.zeros(0, np.int64)
 
 
+def _rekeyed(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Sorted keys of the rows `rows` picks, re-keyed to their new positions (a row picked twice, twice)."""
+    lo = np.searchsorted(keys, rows.astype(np.int64) * KEY_SPAN)
+    hi = np.searchsorted(keys, (rows.astype(np.int64) + 1) * KEY_SPAN)
+    counts = hi - lo
+    position = np.repeat(np.arange(rows.size, dtype=np.int64), counts)
+    taken = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(int(counts.sum()))
+    return np.sort(position * KEY_SPAN + keys[taken] % KEY_SPAN) if taken.size else NO_KEYS
+
+
 @dataclass(frozen=True)
 class Drivers:
     price: np.ndarray | None  # float64[n, width]: the caller's selling price, NaN where not sent
@@ -54,13 +64,7 @@ class Drivers:
         return tuple(sorted(set(self.typed_days) | set(self.scoped)))
 
     def take(self, rows: np.ndarray) -> "Drivers":
-        scoped = {}
-        for kind, keys in self.scoped.items():  # re-key the kept rows' events to their new row numbers
-            old_rows, days = keys // KEY_SPAN, keys % KEY_SPAN - DAY_OFFSET
-            new = np.full(int(max(rows.max(initial=-1), old_rows.max(initial=-1))) + 1, -1, np.int64)
-            new[rows] = np.arange(rows.size)
-            kept = new[old_rows] >= 0
-            scoped[kind] = np.sort(scoped_keys(new[old_rows[kept]], days[kept]))
+        scoped = {kind: _rekeyed(keys, rows) for kind, keys in self.scoped.items()}
         return Drivers(None if self.price is None else self.price[rows],
                        None if self.promotion is None else self.promotion[rows], self.typed_days,
                        {k: v for k, v in scoped.items() if v.size},

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.models.drivers import BENEFIT_DAY, KEY_SPAN, NO_KEYS, Drivers, scoped_keys
+from app.models.drivers import BENEFIT_DAY, DAY_OFFSET, KEY_SPAN, NO_KEYS, Drivers, scoped_keys
 from app.utils.arrays import prefix_sums
 from app.utils.dates import dates_of, weekday
 
@@ -186,9 +186,9 @@ def _on_days(days: np.ndarray, marked: np.ndarray, step: int, rows: np.ndarray |
     if marked.size:
         count = np.searchsorted(marked, days + step, side="left") - np.searchsorted(marked, days, side="left")
     if keyed.size and rows is not None:
+        keyed = keyed[~np.isin(keyed % KEY_SPAN - DAY_OFFSET, marked)]  # a day marked for every row counts once
         keys = scoped_keys(rows, days)
-        own = np.searchsorted(keyed, keys + step, side="left") - np.searchsorted(keyed, keys, side="left")
-        count = np.maximum(count, own)
+        count = count + np.searchsorted(keyed, keys + step, side="left") - np.searchsorted(keyed, keys, side="left")
     return np.minimum(count, step) / step
 
 

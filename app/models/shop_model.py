@@ -6,7 +6,9 @@
    origin. Per product, the method kept is the one with the lowest MASE on that window (the
    trees, a local family, or the mean of the trees and the best local family); the trees win
    ties and keep the product unless another method is clearly better (`SWITCH_MARGIN`), as a
-   single window is a noisy judge;
+   single window is a noisy judge. When the caller sent drivers (prices, promotions, typed or
+   scoped events), trees are fitted on the same window without them too, and the drivers stay only
+   if the trees with them score better there (`DriverCheck`, on the model card);
 2. the intervals, from the kept methods' errors on that window, per horizon bucket and sales-rate
    band (`app.models.rate_bands`), and the model card's scores (coverage measured with bands
    learned on the other half of the products, so it is out of sample too);
@@ -21,6 +23,7 @@ training rows are (product, target period, anchor) with one lead per target peri
 1..horizon, targets in the last two years (three for weekly), no row before a product's first sale.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -125,6 +128,26 @@ def _scores(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, squared
         "mape": metrics.mape(actual, forecast)}
 
 
+@dataclass(frozen=True)
+class DriverCheck:
+    """The trees with and without the caller's drivers on the held-out window (lower is better)."""
+
+    metric: str  # "wrmsse" (revenue weights known) or "mase" (mean over the scored products)
+    with_drivers: float
+    without_drivers: float
+    used: bool
+
+
+def _held_out_error(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, squared: np.ndarray,
+                    weights: np.ndarray | None) -> float:
+    """The held-out window's WRMSSE (with revenue weights) or mean MASE over the scored products."""
+    if weights is not None:
+        rmsse = np.nan_to_num(metrics.rmsse(actual, forecast, squared))
+        return float((rmsse * weights).sum() / max(weights.sum(), 1e-12))
+    mase = metrics.mase(actual, forecast, scale)
+    return float(np.nanmean(mase)) if np.isfinite(mase).any() else float("inf")
+
+
 @dataclass
 class HeldOut:
     """The backtest on the last `horizon` periods before training on all of them."""
@@ -162,14 +185,27 @@ class ShopModel:
         trees = fit_trees(head_history, horizon, self.random_state)
         if trees is None:
             raise ValueError("too little history to train a shop model (under 200 product-periods after first sales)")
-        candidates = {SHOP: trees.forecast(head_history, horizon),
-                      **_local_forecasts(head, list(LOCAL_FAMILIES), horizon)}
         actual = panel.values[:, origin:]
         history_begin = head_history.begin
         scored = (origin - history_begin) >= MIN_ORIGIN[panel.step] // 2
         actual = np.where(scored[:, None], actual, np.nan)
         scale = metrics.seasonal_scale(head.values, head.start, panel.season_length)
         squared = metrics.squared_scale(head.values, history_begin)
+        weights = _revenue_weights(head, horizon)
+        trees_forecast = trees.forecast(head_history, horizon)
+        self.driver_check_ = None
+        if head.drivers is not None:  # the caller's drivers stay only if they help on the held-out window
+            plain_history = shop_history(dataclasses.replace(head, drivers=None))
+            plain = fit_trees(plain_history, horizon, self.random_state)
+            if plain is not None:
+                plain_forecast = plain.forecast(plain_history, horizon)
+                judged = {used: _held_out_error(actual, f, scale, squared, weights)
+                          for used, f in ((True, trees_forecast), (False, plain_forecast))}
+                self.driver_check_ = DriverCheck("wrmsse" if weights is not None else "mase", judged[True],
+                                                 judged[False], used=judged[True] < judged[False])
+                if not self.driver_check_.used:
+                    trees, trees_forecast = plain, plain_forecast
+        candidates = {SHOP: trees_forecast, **_local_forecasts(head, list(LOCAL_FAMILIES), horizon)}
         mase = {name: np.nan_to_num(metrics.mase(actual, f, scale), nan=np.inf) for name, f in candidates.items()}
         local = np.stack([mase[f] for f in LOCAL_FAMILIES], axis=1)
         best_local = np.argmin(local, axis=1)
@@ -190,7 +226,6 @@ class ShopModel:
         self.method_ = {pid: str(m) for pid, m in zip(panel.product_ids, methods, strict=True)}
         rate = recent_rate(head)
         self.bands_ = fit_bands(actual, chosen, rate)
-        weights = _revenue_weights(head, horizon)
         outcomes = {"auto": chosen, SHOP: candidates[SHOP], "seasonal_naive": candidates["seasonal_naive"],
                     "moving_average": candidates["moving_average"]}
         self.held_out_ = HeldOut(
@@ -205,7 +240,9 @@ class ShopModel:
         category = panel.drivers.category if panel.drivers is not None else None
         self.categories_ = ({} if category is None else
                             {p: c for p, c in zip(panel.product_ids, category.tolist(), strict=True) if c is not None})
-        final = fit_trees(shop_history(panel), horizon, self.random_state)
+        kept = panel if self.driver_check_ is None or self.driver_check_.used else dataclasses.replace(panel,
+                                                                                                      drivers=None)
+        final = fit_trees(shop_history(kept), horizon, self.random_state)
         self.trees_ = final if final is not None else trees
         self.fitted_ = True
         return self
@@ -219,7 +256,7 @@ class ShopModel:
         method of each (products unseen at training get the trees; a product never sold, zero)."""
         if horizon > self.horizon:
             raise ValueError(f"trained for horizons up to {self.horizon}, asked for {horizon}")
-        trees = self.trees_.forecast(shop_history(panel), horizon)
+        trees = self.trees_.forecast(self.tree_history(panel), horizon)
         methods = [self.method_.get(pid, SHOP) for pid in panel.product_ids]
         out = trees.copy()
         families = sorted({part for m in methods for part in m.split(ENSEMBLE_SEPARATOR)} - {SHOP})
@@ -233,6 +270,16 @@ class ShopModel:
         out[never_sold] = 0.0
         methods = [ZERO if zero else method for method, zero in zip(methods, never_sold.tolist(), strict=True)]
         return np.maximum(out, 0.0), methods
+
+    @property
+    def reads_drivers(self) -> bool:
+        """Whether the trees read the caller's drivers (False when the held-out check dropped them)."""
+        check = getattr(self, "driver_check_", None)
+        return check is None or check.used
+
+    def tree_history(self, panel: Panel) -> History:
+        """What the trees read of `panel`: its drivers only when they were kept at training."""
+        return shop_history(panel if self.reads_drivers else dataclasses.replace(panel, drivers=None))
 
     def elasticities(self, panel: Panel) -> Elasticities | None:
         """`panel`'s products' own price elasticities pooled towards their category's (as the request names

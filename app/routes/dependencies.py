@@ -51,7 +51,8 @@ def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, 
     """413 when the request's values together exceed `limit` (MAX_PAYLOAD_ROWS by default).
 
     Sales count by value, whatever their form: a row, a series cell (null or not) and an uploaded
-    CSV line are one value each; so do prices (a row or a series cell) and promotions. With
+    CSV line are one value each; so do prices (a row or a series cell), promotions, products and the
+    entries of event scopes. With
     `require_sales`, a request without any sales is a 422.
     """
     limit = settings.max_payload_rows if limit is None else limit
@@ -62,7 +63,11 @@ def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, 
             raise RequestValidationError([{"type": "missing", "loc": ("body", "sales"), "input": None,
                                            "msg": "no sales: send `sales` rows, `series` or a CSV file"}])
         if isinstance(payload, PricesPayload) and (drivers := payload.driver_values()):
-            counts["prices and promotions"] = drivers
+            counts["prices, promotions and products"] = drivers
+        scopes = sum(len(getattr(e, "product_ids", None) or []) + len(getattr(e, "categories", None) or [])
+                     for e in getattr(payload, "calendar_events", None) or [])
+        if scopes:
+            counts["event scope entries"] = scopes
     total = sum(counts.values())
     if total > limit:
         listed = ", ".join(f"{name}={count}" for name, count in counts.items())

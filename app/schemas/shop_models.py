@@ -60,6 +60,13 @@ class PriceElasticity(BaseModel):
         "at least 3 products that have an estimate of their own); their products pool towards it.")
 
 
+class DriversCheck(BaseModel):
+    metric: str = Field(description="`wrmsse` (revenue known) or `mase`, on the held-out window.")
+    with_drivers: float = Field(description="The trees trained with the caller's drivers.")
+    without_drivers: float = Field(description="The same trees without them.")
+    used: bool = Field(description="Whether the served model reads the drivers (only when they scored better).")
+
+
 class ModelCard(BaseModel):
     shop_id: str
     model_version: str
@@ -73,6 +80,9 @@ class ModelCard(BaseModel):
     features: list[FeatureImportance]
     methods_kept: dict[str, int] = Field(description="Products per method `auto` keeps (held-out MASE).")
     held_out: HeldOut
+    drivers: DriversCheck | None = Field(
+        default=None, description="When the training request sent drivers (prices, promotions, typed or scoped "
+        "events): the held-out score with and without them, and whether they were kept.")
     price_elasticity: PriceElasticity | None = Field(
         default=None, description="Learned from the shop's prices (sent, or revenue / qty); null without prices.")
 

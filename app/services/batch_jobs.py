@@ -59,6 +59,7 @@ from app.utils.sales_frame import SalesColumns, drop_old_rows, first_seen, sales
 from app.utils.work_budget import WorkBudget, WorkBudgetExceeded
 
 log = structlog.get_logger(__name__)
+SHARED = "shared_input"  # a chunk's stored options: the index of its job's shared input
 
 SHOP_MODEL_PERIODS = 28  # a batch's or the nightly shop model serves at least 28 periods ahead
 
@@ -101,20 +102,28 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     outside = _scoped_elsewhere(request, sales.product_ids.tolist(), settings)
     chunks = _chunks(products, settings.batch_chunk_size)
     job_id = uuid.uuid4().hex
+    # what every chunk shares (the calendar, the product list) is stored once, as the input after the chunks'
+    shared = request.model_dump(mode="json", include={"calendar_events", "products"})
+    shared["products"] += outside
     common = request.model_dump(mode="json", exclude={"sales", "series", "product_id", "product_ids", "prices",
-                                                      "promotions", "products"})
-
-    def drivers(chunk: list[str]) -> dict[str, list[Any]]:
-        own = request.drivers_of(chunk)
-        return {**own, "products": own["products"] + outside}
-
-    inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk, **drivers(chunk)}),
-                                  block_of(sales, chunk))
-              for chunk in chunks]
+                                                      "promotions", "products", "calendar_events"})
+    inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk, SHARED: len(chunks),
+                                                         **request.drivers_of(chunk)}), block_of(sales, chunk))
+              for chunk in chunks] + [pydantic_core.to_json(shared)]
     meta = _meta("forecast_batch", request.shop_id, chunks, push=False)
     specs: list[RequestChunkSpec] = [{"job_id": job_id, "index": i, "source": "request", "push": False,
                                       "product_ids": chunk} for i, chunk in enumerate(chunks)]
     return job_id, meta, inputs, specs
+
+
+def _with_shared(options: dict[str, Any], job_id: str, ctx: Context) -> dict[str, Any]:
+    """A chunk's stored options with what its job's chunks share (stored once) put back."""
+    if SHARED not in options:
+        return options
+    raw = ctx.jobs.chunk_input(job_id, options.pop(SHARED))
+    if raw is None:
+        raise SmartShelfError("the job's shared input expired from the job store (JOB_TTL_DAYS)")
+    return {**options, **json.loads(raw)}
 
 
 def _scoped_elsewhere(request: ForecastRequest | TrainRequest, sold: Sequence[str],
@@ -213,11 +222,11 @@ def _training_spec(spec: TrainSpec, ctx: Context) -> ForecastSpec:
         raise SmartShelfError("the training input expired from the job store (JOB_TTL_DAYS)")
     decoded = [sales_blocks.decode(raw) for raw in raws if raw is not None]
     every = [json.loads(options) for options, _ in decoded]
-    options = every[0]
+    options = _with_shared(every[0], spec["job_id"], ctx)
     periods = max(int(options.get("periods", 28)), spec["min_periods"])
     fields = {k: options[k] for k in ("shop_id", "frequency", "calendar_events", "as_of") if k in options}
     drivers = {k: [entry for chunk in every for entry in chunk.get(k, [])] for k in ("prices", "promotions")}
-    drivers["products"] = options.get("products", [])  # every chunk carries the whole list
+    drivers["products"] = options.get("products", [])  # shared by the chunks
     request = TrainRequest.model_validate({**fields, **drivers, "periods": periods})
     return train_spec(request.attach_upload(sales_blocks.join([block for _, block in decoded])))
 
@@ -260,6 +269,12 @@ def _pulled_request(spec: BackendChunkSpec, ctx: Context) -> tuple[ForecastReque
     if not present:
         return None, errors
     drivers = {name: payload[name] for name in ("prices", "promotions", "products") if name in payload}
+    # the backend's calendar may scope events to products of other chunks: they are known (the backend
+    # named them), reported `driver_unused` where no product of this chunk is reached
+    listed = {str(p.get("product_id")) for p in drivers.get("products", []) if isinstance(p, dict)}
+    named = {str(p) for e in payload.get("calendar_events", []) if isinstance(e, dict)
+             and isinstance(e.get("product_ids"), list) for p in e["product_ids"]}
+    drivers["products"] = [*drivers.get("products", []), *({"product_id": p} for p in sorted(named - listed))]
     request = ForecastRequest.model_validate({
         "shop_id": spec["shop_id"], "product_ids": present, "sales": payload["sales"],
         "calendar_events": payload.get("calendar_events", []), "as_of": spec["as_of"], **drivers, **spec["options"]})
@@ -273,7 +288,8 @@ def _chunk_request(spec: ChunkSpec, ctx: Context) -> tuple[ForecastRequest | Non
     if raw is None:
         raise SmartShelfError("the chunk's input expired from the job store (JOB_TTL_DAYS)")
     options, block = sales_blocks.decode(raw)
-    return ForecastRequest.model_validate_json(options).attach_upload(block), []
+    stored = _with_shared(json.loads(options), spec["job_id"], ctx)
+    return ForecastRequest.model_validate_json(pydantic_core.to_json(stored)).attach_upload(block), []
 
 
 def run_chunk(spec: ChunkSpec, ctx: Context) -> ChunkOutcome:

@@ -11,6 +11,7 @@ products sold here. An event with `product_ids` or `categories` counts only for 
 import dataclasses
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,26 +46,40 @@ def check_event_scopes(events: Sequence[ForecastEvent], known: set[str], categor
                                         field=f"calendar_events[{i}].categories[{j}]")
 
 
-def event_rows(event: ForecastEvent, index: dict[str, int], category: np.ndarray | None) -> np.ndarray | None:
-    """The panel rows a scoped event reaches (sorted int64; `index`: product id -> row), None when unscoped."""
-    if not event.scoped:
-        return None
-    rows = {index[p] for p in map(str, event.product_ids or []) if p in index}
-    if event.categories and category is not None:
-        rows |= set(np.flatnonzero(np.isin(category, list(event.categories))).tolist())
-    return np.array(sorted(rows), dtype=np.int64)
+@dataclass(frozen=True)
+class Scopes:
+    """A panel's rows by product id and by category, to resolve event scopes."""
+
+    index: dict[str, int]
+    by_category: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, product_ids: Sequence[str], category: np.ndarray | None) -> "Scopes":
+        by_category: dict[str, list[int]] = {}
+        for row, name in enumerate(category.tolist() if category is not None else []):
+            if name is not None:
+                by_category.setdefault(name, []).append(row)
+        return cls({product_id: row for row, product_id in enumerate(product_ids)}, by_category)
+
+    def rows(self, event: ForecastEvent) -> np.ndarray | None:
+        """The rows a scoped event reaches (sorted int64), None when unscoped."""
+        if not event.scoped:
+            return None
+        rows = {self.index[p] for p in map(str, event.product_ids or []) if p in self.index}
+        for name in event.categories or []:
+            rows.update(self.by_category.get(name, []))
+        return np.array(sorted(rows), dtype=np.int64)
 
 
-def _scoped_events(events: Sequence[ForecastEvent], panel: Panel, category: np.ndarray | None,
+def _scoped_events(events: Sequence[ForecastEvent], scopes: Scopes,
                    budget: WorkBudget) -> tuple[dict[str, np.ndarray], int]:
     """Scoped events as per-type sorted `scoped_keys` of their rows in the panel, and how many concern no
     product of the panel (a product listed in `products` without sales here). The (event, product)
     pairs count against MAX_PAIRS as they are found."""
-    index = {product_id: row for row, product_id in enumerate(panel.product_ids)}
     keys: dict[str, list[np.ndarray]] = {}
     missed = pairs = 0
     for event in events:
-        picked = event_rows(event, index, category)
+        picked = scopes.rows(event)
         if picked is None:
             continue
         pairs += picked.size
@@ -93,7 +108,7 @@ def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], p
                            set(listed.values()))
     category = (np.array([listed.get(p) for p in panel.product_ids], dtype=object)
                 if any(p in listed for p in panel.product_ids) else None)
-    scoped, missed = _scoped_events(events, panel, category, budget)
+    scoped, missed = _scoped_events(events, Scopes.of(panel.product_ids, category), budget)
     if ((prices is None or prices.size == 0) and not promotions and not typed_events and not scoped
             and category is None):
         return panel, _missed(missed)

@@ -201,6 +201,12 @@ def cached_forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signin
             FORECAST_CACHE.labels("shop_model").inc()
             return served
         warnings = [*warnings, served]
+    drivers = panel.drivers
+    if drivers is not None and (drivers.price is not None or drivers.promotion is not None or drivers.kinds):
+        warnings = [*warnings, DataWarning(
+            code="driver_unused", count=len(wanted),
+            message="the per-request models read event dates only: prices, promotions, event types and scopes are "
+            "read by the shop model (POST /api/v1/smart-shelf/models/train)")]
     keys = [result_key(spec, panel, index[p]) for p in wanted]
     fetched = cache.get_many(keys + latest)
     hits, previous_raw = fetched[: len(keys)], fetched[len(keys):]

@@ -90,5 +90,5 @@ def _unused(count: int) -> list[DataWarning]:
     if not count:
         return []
     return [DataWarning(code="driver_unused", count=count,
-                        message=f"prices of other products, or dated outside the last {MAX_DAYS} days of sales up to "
-                        "as_of, were not used")]
+                        message=f"prices of products not in this request, dated outside the sales it learns from (up "
+                        f"to {MAX_DAYS} days up to as_of), or sent with under {MIN_DAYS} days of sales, were not used")]

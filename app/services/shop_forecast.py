@@ -17,7 +17,7 @@ from app import __version__
 from app.config import Settings
 from app.models.panel import Panel
 from app.models.selection import ENSEMBLE_SEPARATOR
-from app.models.shop_model import SHOP, ShopModel, shop_history
+from app.models.shop_model import SHOP, ShopModel
 from app.schemas.common import DataWarning
 from app.schemas.forecast import (
     BacktestScore,
@@ -74,6 +74,8 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     index = {product_id: i for i, product_id in enumerate(panel.product_ids)}
     rows = np.array([index[p] for p in wanted], dtype=np.int64)
     asked = panel.take(rows)
+    unread = _unread_drivers(model, card, asked)
+    warnings = [*warnings, unread] if unread is not None else warnings
     forecast, methods = model.forecast(asked, spec.periods)
     lower, upper = model.intervals(forecast, asked, spec.confidence_interval) or (forecast, forecast)
     dates = dates_of(asked.days(asked.n_periods, spec.periods))
@@ -101,6 +103,30 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
                           backtest_origins=1, backtest_horizon=model.horizon, shop_model=reference),
         warnings=warnings,
     )
+
+
+def _unread_drivers(model: ShopModel, card: ModelCard, panel: Panel) -> DataWarning | None:
+    """What of the caller's drivers the shop model's trees do not read, as a `driver_unused` warning."""
+    drivers = panel.drivers
+    if drivers is None:
+        return None
+    check = getattr(model, "driver_check_", None)
+    if not model.reads_drivers and check is not None:
+        return DataWarning(code="driver_unused", count=panel.n_products,
+                           message=f"the shop model {card.model_version} does not read prices, promotions or event "
+                           f"types: on its held-out window its trees scored better without them ({check.metric} "
+                           f"{check.without_drivers:.3f} vs {check.with_drivers:.3f} with them); event dates still "
+                           "count")
+    columns = model.trees_.columns
+    sent = (("prices", drivers.price is not None, columns.prices),
+            ("promotions", drivers.promotion is not None, columns.promotions))
+    unread = ([name for name, given, read in sent if given and not read]
+              + [f"events of type {kind}" for kind in drivers.kinds if kind not in columns.kinds])
+    if not unread:
+        return None
+    return DataWarning(code="driver_unused", count=panel.n_products,
+                       message=f"the shop model {card.model_version} was trained without {', '.join(unread)}: "
+                       "train it with them (POST /api/v1/smart-shelf/models/train) for its forecasts to read them")
 
 
 def _elasticities(model: ShopModel, panel: Panel) -> list[PriceElasticityEstimate | None]:
@@ -141,7 +167,7 @@ def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.nd
     asked = panel.take(rows)
     held = np.where(np.arange(drivers.price.shape[1])[None, :] < panel.n_periods, drivers.price[rows], np.nan)
     unplanned = dataclasses.replace(asked, drivers=dataclasses.replace(drivers.take(rows), price=held))
-    without = model.trees_.forecast(shop_history(unplanned), periods)  # these products are the trees' own
+    without = model.trees_.forecast(model.tree_history(unplanned), periods)  # these products are the trees' own
     known = held[:, :panel.n_periods]
     for i, k in enumerate(rows.tolist()):
         seen = known[i][np.isfinite(known[i])]

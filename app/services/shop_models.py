@@ -23,6 +23,7 @@ from app.models.panel import Panel, build_panel, history_periods
 from app.models.shop_model import MIN_ORIGIN, SHOP, ShopModel
 from app.schemas.common import DataWarning
 from app.schemas.shop_models import (
+    DriversCheck,
     FeatureImportance,
     HeldOut,
     HeldOutScore,
@@ -126,8 +127,17 @@ def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, se
                          products_scored=int(held.scored.sum()),
                          scores={name: _score(model, name) for name in ("auto", SHOP, "seasonal_naive",
                                                                         "moving_average")}),
+        drivers=_driver_check(model),
         price_elasticity=_elasticity(model),
     )
+
+
+def _driver_check(model: ShopModel) -> DriversCheck | None:
+    check = getattr(model, "driver_check_", None)
+    if check is None:
+        return None
+    return DriversCheck(metric=check.metric, with_drivers=round(check.with_drivers, 4),
+                        without_drivers=round(check.without_drivers, 4), used=check.used)
 
 
 def _elasticity(model: ShopModel) -> PriceElasticity | None:

@@ -1,12 +1,14 @@
 """The shop model reads the caller's known-ahead drivers: planned prices move the forecast the way the
 shop's own price history says, promotions and benefit days are learned, and nothing sent changes nothing."""
 
+import copy
+
 import numpy as np
 import pytest
 
 from app.models.drivers import Drivers
 from app.models.panel import Panel
-from app.models.shop_model import ShopModel
+from app.models.shop_model import DriverCheck, ShopModel
 from tests.support.synthetic import priced_shop
 
 
@@ -64,3 +66,21 @@ def test_without_planned_prices_the_last_price_holds(trained) -> None:
     held, _ = model.forecast(Panel(panel.product_ids, panel.values, panel.start, panel.first_day, 1, frozenset(),
                                    None, Drivers(unplanned, None, {})), HORIZON)
     np.testing.assert_allclose(same, held)
+
+
+def test_drivers_that_help_on_the_held_out_window_are_kept(trained) -> None:
+    _, _, model = trained
+    check = model.driver_check_
+    assert check is not None and check.used and check.with_drivers < check.without_drivers, check
+    assert check.metric == "mase"  # no revenue: no weights
+
+
+def test_drivers_that_did_not_help_are_not_read(trained) -> None:
+    """A model whose held-out check dropped the drivers forecasts the same whatever prices are planned."""
+    panel, price, model = trained
+    dropped = copy.copy(model)
+    dropped.driver_check_ = DriverCheck("mase", 1.0, 0.9, used=False)
+    assert not dropped.reads_drivers
+    regular, _ = dropped.forecast(with_planned(panel, price, 1.0), HORIZON)
+    cut, _ = dropped.forecast(with_planned(panel, price, 0.8), HORIZON)
+    np.testing.assert_array_equal(regular, cut)

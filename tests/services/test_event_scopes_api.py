@@ -153,3 +153,16 @@ def test_scoped_pairs_count_against_the_work_budget(shop, tmp_path) -> None:
             assert response.status_code == 413, (path, response.text)
             assert response.json()["error"] == "work_budget_exceeded" and "MAX_PAIRS" in response.json()["message"]
         assert api.post(f"{PREFIX}/forecast", json={**body, "calendar_events": events[:100]}).status_code == 200
+
+
+def test_scope_entries_count_towards_the_request_values(shop, tmp_path) -> None:
+    _, series, _ = shop
+    sent = PRODUCTS * DAYS + len(PRODUCTS_INFO)  # sales values and products
+    settings = Settings(model_dir=str(tmp_path), model_signing_key="k" * 32, max_payload_rows=sent + 100,
+                        _env_file=None)  # type: ignore[call-arg]
+    event = {"date": iso(DAYS + 2), "type": "sporting", "product_ids": ["p00"] * 100}
+    with TestClient(create_app(settings)) as api:
+        body = {"shop_id": "rows", "series": series, "products": PRODUCTS_INFO, "periods": HORIZON}
+        assert api.post(f"{PREFIX}/forecast", json={**body, "calendar_events": [event]}).status_code == 413
+        fewer = {**event, "product_ids": ["p00"] * 99}  # 99 scope entries + 1 event = the limit
+        assert api.post(f"{PREFIX}/forecast", json={**body, "calendar_events": [fewer]}).status_code == 200

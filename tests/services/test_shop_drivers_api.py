@@ -180,3 +180,20 @@ def test_promotions_and_at_risk_lean_on_the_shop_models_elasticity(shop) -> None
         if shop_id == "priced":
             assert -2.3 < promotion["price_elasticity"] < -1.7 and -2.3 < action["price_elasticity"] < -1.7
     assert sources == {"priced": ("learned", "learned"), "unmodelled": ("constant", "constant")}, sources
+
+
+def test_the_per_request_path_says_it_does_not_read_the_drivers(shop) -> None:
+    api, series, price, _ = shop
+    answer = forecast_for(api, "unmodelled", series[2], [{"product_id": "p02", "start": iso(0),
+                                                          "price": price[2, :DAYS].tolist()}])
+    unused = [w for w in answer["warnings"] if w["code"] == "driver_unused"]
+    assert len(unused) == 1 and "per-request models read event dates only" in unused[0]["message"], answer["warnings"]
+    card = api.get(f"{PREFIX}/models/priced").json()
+    assert card["drivers"]["used"] and card["drivers"]["with_drivers"] < card["drivers"]["without_drivers"], card
+
+
+def forecast_for(api: TestClient, shop_id: str, series: dict, prices: list[dict]) -> dict:
+    response = api.post(f"{PREFIX}/forecast", json={"shop_id": shop_id, "series": [series], "prices": prices,
+                                                    "periods": HORIZON})
+    assert response.status_code == 200, response.text
+    return response.json()

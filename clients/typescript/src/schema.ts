@@ -686,6 +686,29 @@ export interface components {
              */
             start: string;
         };
+        /** DriversCheck */
+        DriversCheck: {
+            /**
+             * Metric
+             * @description `wrmsse` (revenue known) or `mase`, on the held-out window.
+             */
+            metric: string;
+            /**
+             * Used
+             * @description Whether the served model reads the drivers (only when they scored better).
+             */
+            used: boolean;
+            /**
+             * With Drivers
+             * @description The trees trained with the caller's drivers.
+             */
+            with_drivers: number;
+            /**
+             * Without Drivers
+             * @description The same trees without them.
+             */
+            without_drivers: number;
+        };
         /** ErrorBody */
         ErrorBody: {
             /** Detail */
@@ -1181,6 +1204,8 @@ export interface components {
         };
         /** ModelCard */
         ModelCard: {
+            /** @description When the training request sent drivers (prices, promotions, typed or scoped events): the held-out score with and without them, and whether they were kept. */
+            drivers?: components["schemas"]["DriversCheck"] | null;
             /** Features */
             features: components["schemas"]["FeatureImportance"][];
             /** Frequency */
