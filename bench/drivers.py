@@ -42,7 +42,8 @@ def run(progress: Callable[[str], None] = print) -> dict:
                           "rmsse": round(scores["rmsse"], 4),
                           **({"wrmsse": round(scores["wrmsse"], 4)} if "wrmsse" in scores else {}),
                           "coverage_80": round(scores["coverage_80"], 1), "train_seconds": outcome["train_seconds"],
-                          "service_p50_ms": outcome["service_ms"]["p50"], "warnings": outcome["warnings"]}
+                          "service_p50_ms": outcome["service_ms"]["p50"], "warnings": outcome["warnings"],
+                          "drivers_check": outcome["card_drivers"]}
             progress(f"drivers: {key}: {name}: {json.dumps(rows[name])}")
         for engine in DRIVER_REFERENCES:
             assert engine in REFERENCES

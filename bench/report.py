@@ -164,17 +164,21 @@ def drivers_markdown(results: dict) -> str:
     lines = []
     for key, holdout in results.items():
         metric = holdout["metric"]
+        other = "mase" if metric == "wrmsse" else "rmsse"
         variants = holdout["variants"]
         base = variants["no drivers"][metric]
         lines += [f"**{holdout['name']}** ({metric.upper()}, 80% level for coverage)", "",
-                  f"| variant | {metric.upper()} | vs none | MASE | coverage 80 % | training s | service p50 ms |",
-                  "|---|---|---|---|---|---|---|"]
+                  f"| variant | {metric.upper()} | vs none | {other.upper()} | coverage 80 % | drivers kept (held-out "
+                  "with / without) | training s | service p50 ms |",
+                  "|---|---|---|---|---|---|---|---|"]
         for name, r in variants.items():
             ours = "drivers" in r
+            check = r.get("drivers_check")
+            kept = (f"{'yes' if check['used'] else 'no'} ({check['with_drivers']:.3f} / {check['without_drivers']:.3f})"
+                    if check else "")
             gain = f"{(r[metric] / base - 1) * 100:+.1f}%" if ours else ""
-            lines.append(f"| {name} | {r[metric]:.3f} | {gain} | {r['mase']:.3f} | "
-                         f"{_fmt(r.get('coverage_80'), 1)} | {r.get('train_seconds', '')} | "
-                         f"{r.get('service_p50_ms', '')} |")
+            lines.append(f"| {name} | {r[metric]:.3f} | {gain} | {r[other]:.3f} | {_fmt(r.get('coverage_80'), 1)} | "
+                         f"{kept} | {r.get('train_seconds', '')} | {r.get('service_p50_ms', '')} |")
         best = min(r[metric] for name, r in variants.items() if "drivers" not in r)
         full = variants["all drivers"][metric]
         target = (f"WRMSSE <= 0.92 x the best reference ({0.92 * best:.3f}): {_verdict(full, 0.92 * best)}; "
