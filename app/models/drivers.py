@@ -51,7 +51,8 @@ class Drivers:
     promotion: np.ndarray | None  # float64[n, width]: 0 = none, else the discount fraction (0.001 without one)
     typed_days: dict[str, np.ndarray]  # event type -> sorted int64 day numbers (benefit days among them)
     scoped: dict[str, np.ndarray] = field(default_factory=dict)  # type -> sorted `scoped_keys` of scoped events
-    category: np.ndarray | None = None  # object[n]: each row's category, None where not sent
+    category: np.ndarray | None = None  # object[n]: each row's category, None where not sent (event scopes)
+    group: np.ndarray | None = None  # object[n]: the row's elasticity pooling group (category, else department)
 
     @property
     def width(self) -> int:
@@ -68,7 +69,8 @@ class Drivers:
         return Drivers(None if self.price is None else self.price[rows],
                        None if self.promotion is None else self.promotion[rows], self.typed_days,
                        {k: v for k, v in scoped.items() if v.size},
-                       None if self.category is None else self.category[rows])
+                       None if self.category is None else self.category[rows],
+                       None if self.group is None else self.group[rows])
 
     def at(self, grid: np.ndarray | None, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """grid[rows, columns], NaN past the grid's width (or without the grid)."""

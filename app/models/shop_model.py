@@ -237,9 +237,9 @@ class ShopModel:
             intervals={name: _cross_fitted(actual, f, rate, scale) for name, f in outcomes.items()},
         )
         self.elasticity_ = price_elasticities(panel)
-        category = panel.drivers.category if panel.drivers is not None else None
-        self.categories_ = ({} if category is None else
-                            {p: c for p, c in zip(panel.product_ids, category.tolist(), strict=True) if c is not None})
+        group = panel.drivers.group if panel.drivers is not None else None
+        self.categories_ = ({} if group is None else  # each product's pooling group (category, else department)
+                            {p: c for p, c in zip(panel.product_ids, group.tolist(), strict=True) if c is not None})
         kept = panel if self.driver_check_ is None or self.driver_check_.used else dataclasses.replace(panel,
                                                                                                       drivers=None)
         final = fit_trees(shop_history(kept), horizon, self.random_state)
@@ -289,7 +289,7 @@ class ShopModel:
         own = price_elasticities(panel, pool=False)
         if own is None:
             return None
-        sent = panel.drivers.category if panel.drivers is not None else None
+        sent = panel.drivers.group if panel.drivers is not None else None
         known = getattr(self, "categories_", {})
         groups = np.array([sent[k] if sent is not None and sent[k] is not None else known.get(p)
                            for k, p in enumerate(panel.product_ids)], dtype=object)
@@ -307,7 +307,7 @@ def price_elasticities(panel: Panel, pool: bool = True) -> Elasticities | None:
     price = known_prices(panel.price, panel.drivers, panel.n_periods)
     if price is None:
         return None
-    groups = panel.drivers.category if panel.drivers is not None else None
+    groups = panel.drivers.group if panel.drivers is not None else None
     return estimate(panel.values, price, shop_history(panel).begin, panel.step, pool=pool, groups=groups)
 
 

@@ -145,7 +145,9 @@ class ProductInfo(StrictModel):
     category: str | None = Field(default=None, min_length=1, max_length=128,
                                  description="e.g. `dairy`: price elasticities are pooled within it, events may "
                                  "be scoped to it.")
-    department: str | None = Field(default=None, min_length=1, max_length=128, description="e.g. `fresh food`.")
+    department: str | None = Field(default=None, min_length=1, max_length=128,
+                                   description="e.g. `fresh food`: without a category, price elasticities pool "
+                                   "within it.")
 
 
 class DriversPayload(PricesPayload):
@@ -170,6 +172,11 @@ class DriversPayload(PricesPayload):
     def category_of(self) -> dict[str, str]:
         """product_id -> category, for the products sent with one."""
         return {str(p.product_id): p.category for p in self.products if p.category is not None}
+
+    def pool_group_of(self) -> dict[str, str]:
+        """product_id -> the group its price elasticity pools within: its category, else its department."""
+        return {str(p.product_id): group for p in self.products
+                if (group := p.category or p.department) is not None}
 
     def drivers_of(self, products: list[str]) -> dict[str, list[Any]]:
         """The prices and promotions of `products`, as JSON values (a batch chunk stores its own)."""

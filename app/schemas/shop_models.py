@@ -56,8 +56,9 @@ class PriceElasticity(BaseModel):
                                             "others take the shop's value.")
     median: float = Field(description="Median over products of their pooled elasticities.")
     categories: dict[str, float] = Field(
-        default_factory=dict, description="Each category's pooled elasticity (categories named in `products` with "
-        "at least 3 products that have an estimate of their own); their products pool towards it.")
+        default_factory=dict, description="Each category's pooled elasticity (categories named in `products`, or "
+        "the department of products sent without a category, with at least 3 products that have an estimate of "
+        "their own); their products pool towards it.")
 
 
 class DriversCheck(BaseModel):

@@ -108,9 +108,12 @@ def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], p
                            set(listed.values()))
     category = (np.array([listed.get(p) for p in panel.product_ids], dtype=object)
                 if any(p in listed for p in panel.product_ids) else None)
+    grouped = payload.pool_group_of() if isinstance(payload, DriversPayload) else {}
+    group = (np.array([grouped.get(p) for p in panel.product_ids], dtype=object)
+             if any(p in grouped for p in panel.product_ids) else None)
     scoped, missed = _scoped_events(events, Scopes.of(panel.product_ids, category), budget)
     if ((prices is None or prices.size == 0) and not promotions and not typed_events and not scoped
-            and category is None):
+            and group is None):
         return panel, _missed(missed)
     width = panel.n_periods + periods
     index = {product_id: row for row, product_id in enumerate(panel.product_ids)}
@@ -147,7 +150,7 @@ def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], p
             typed.setdefault(kind, []).append(day)
     drivers = Drivers(price_grid, promotion_grid,
                       {kind: np.array(sorted(set(days)), dtype=np.int64) for kind, days in sorted(typed.items())},
-                      scoped, category)
+                      scoped, category, group)
     warnings = _missed(missed)
     if unused["no_sales"]:
         warnings.append(DataWarning(code="driver_unused", count=unused["no_sales"],
@@ -182,6 +185,7 @@ def drivers_digest(panel: Panel, row: int | None = None) -> bytes:
     for kind, keys in drivers.scoped.items():
         own = keys if row is None else keys[keys // KEY_SPAN == row] % KEY_SPAN
         digest.update(b"scoped " + kind.encode() + own.tobytes())
-    if drivers.category is not None:
-        digest.update(repr(drivers.category.tolist() if row is None else drivers.category[row]).encode())
+    for names in (drivers.category, drivers.group):
+        if names is not None:
+            digest.update(repr(names.tolist() if row is None else names[row]).encode())
     return digest.digest()

@@ -124,14 +124,16 @@ def test_a_batch_keeps_scopes_across_chunks(shop, tmp_path) -> None:
     assert len(job["forecasts"]) == PRODUCTS
 
 
-def test_the_card_lists_category_elasticities_when_products_name_categories(tmp_path) -> None:
+def test_the_card_lists_category_elasticities_when_products_name_categories_or_departments(tmp_path) -> None:
     truth = np.where(np.arange(40) < 20, -1.0, -3.0)
     units, price = priced_shop(DAYS, 0, products=40, elasticity=truth, seed=9)
     settings = Settings(model_dir=str(tmp_path), model_signing_key="k" * 32, _env_file=None)  # type: ignore[call-arg]
     body = {"shop_id": "cats", "periods": HORIZON,
             "series": [{"product_id": f"q{k}", "start": iso(0), "qty": units[k].tolist()} for k in range(40)],
             "prices": [{"product_id": f"q{k}", "start": iso(0), "price": price[k].tolist()} for k in range(40)],
-            "products": [{"product_id": f"q{k}", "category": "bread" if k < 20 else "crisps"} for k in range(40)]}
+            # the crisps are sent with a department only: they pool within it
+            "products": [{"product_id": f"q{k}", **({"category": "bread"} if k < 20 else {"department": "crisps"})}
+                         for k in range(40)]}
     with TestClient(create_app(settings)) as api:
         accepted = api.post(f"{PREFIX}/models/train", json=body)
         job, _ = follow(api, accepted.json()["job_id"])

@@ -1295,7 +1295,7 @@ export interface components {
         PriceElasticity: {
             /**
              * Categories
-             * @description Each category's pooled elasticity (categories named in `products` with at least 3 products that have an estimate of their own); their products pool towards it.
+             * @description Each category's pooled elasticity (categories named in `products`, or the department of products sent without a category, with at least 3 products that have an estimate of their own); their products pool towards it.
              */
             categories?: {
                 [key: string]: number;
@@ -1450,7 +1450,7 @@ export interface components {
             category?: string | null;
             /**
              * Department
-             * @description e.g. `fresh food`.
+             * @description e.g. `fresh food`: without a category, price elasticities pool within it.
              */
             department?: string | null;
             /**
