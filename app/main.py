@@ -27,6 +27,7 @@ from app.routes import (
 )
 from app.routes.docs import install_docs
 from app.services.batch_runner import LocalRunner, Runner
+from app.services.forecast_cache import LATEST_FILES
 from app.services.housekeeping import Housekeeper
 from app.services.job_store import make_job_store
 from app.tasks.backend_client import BackendClient
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             runner.close()
+            LATEST_FILES.flush()  # latest-forecast files still waiting to be written
             if housekeeper:
                 housekeeper.stop()
             app.state.cache.close()

@@ -34,7 +34,7 @@ from app.services import audit
 from app.services.backend_contract import Backend, BackendError, idempotency_key
 from app.services.drivers import check_event_scopes
 from app.services.forecast import ForecastSpec, requested_products, spec_of
-from app.services.forecast_cache import cached_forecast
+from app.services.forecast_cache import LATEST_FILES, cached_forecast
 from app.services.job_records import (
     BackendChunkSpec,
     ChunkError,
@@ -319,6 +319,7 @@ def run_chunk(spec: ChunkSpec, ctx: Context) -> ChunkOutcome:
         errors += _push(spec, ctx, forecasts, warnings, errors)
     summary: ChunkSummary = {"products": len(spec["product_ids"]), "forecasts": len(forecasts), "errors": errors,
                "warnings": warnings, "worker": worker, "seconds": round(time.monotonic() - started, 3)}
+    LATEST_FILES.flush()  # the chunk's latest-forecast files are on disk before it counts as done
     recorded = ctx.jobs.finish_chunk(job_id, index, summary, forecasts)
     log.info("chunk_done", job_id=job_id, index=index, forecasts=len(forecasts), errors=len(errors),
              seconds=summary["seconds"], recorded=recorded)

@@ -46,6 +46,7 @@ from app.utils.dates import dates_of, day_number
 from app.utils.errors import NotFoundError
 from app.utils.metrics import FORECAST_CACHE
 from app.utils.work_budget import WorkBudget
+from app.utils.write_behind import WriteBehind
 
 log = structlog.get_logger(__name__)
 
@@ -91,13 +92,23 @@ def _history_tail(panel: Panel, row: int, periods: int) -> dict[str, list[Any]]:
 
 def forecast_history(shop_id: str, product_id: str, settings: Settings) -> dict[str, list[Any]] | None:
     """The history tail stored in the latest forecast's file (beside the forecast), or None."""
-    stored = _read_json(_latest_path(settings, shop_id, product_id)) or {}
+    stored = _read_latest(_latest_path(settings, shop_id, product_id)) or {}
     history: dict[str, list[Any]] | None = stored.get("history")
     return history
 
 
 def _accuracy_path(settings: Settings, shop_id: str) -> Path:
     return store.shop_dir(settings.model_dir, shop_id) / "accuracy.json"
+
+
+# each product's latest forecast file is written behind the answer (`app.utils.write_behind`)
+LATEST_FILES = WriteBehind(store.write_json)
+
+
+def _read_latest(path: Path) -> Any:
+    """A latest-forecast file's payload: the one still waiting to be written, else the file's."""
+    pending = LATEST_FILES.pending(path)
+    return pending if pending is not None else _read_json(path)
 
 
 def _read_json(path: Path) -> Any:
@@ -112,7 +123,7 @@ def latest_forecast(shop_id: str, product_id: str, settings: Settings, cache: Ca
     cached = cache.get_many([latest_key(shop_id, product_id)])[0]
     if cached is not None:
         return ProductForecast.model_validate_json(cached)
-    on_disk = _read_json(_latest_path(settings, shop_id, product_id))
+    on_disk = _read_latest(_latest_path(settings, shop_id, product_id))
     if on_disk is None:
         raise NotFoundError(f"no stored forecast for product {product_id!r} of shop {shop_id!r}; "
                             "POST /forecast first", field="product_id")
@@ -249,9 +260,9 @@ def _remember_latest(response: ForecastResponse, spec: ForecastSpec, panel: Pane
         return
     cache.set_many({key: answers[key] for key, _ in changed}, settings.model_cache_days * 86400)
     for _, forecast in changed:
-        _write_or_log(_latest_path(settings, spec.shop_id, forecast.product_id),
-                      {**forecast.model_dump(mode="json"),  # the model ignores `history` on reading
-                       "history": _history_tail(panel, index[forecast.product_id], spec.periods)})
+        LATEST_FILES.write(_latest_path(settings, spec.shop_id, forecast.product_id),
+                           {**forecast.model_dump(mode="json"),  # the model ignores `history` on reading
+                            "history": _history_tail(panel, index[forecast.product_id], spec.periods)})
 
 
 @dataclass(frozen=True)
@@ -285,7 +296,7 @@ def forecast_arrays(spec: ForecastSpec, settings: Settings, cache: Cache, signin
 
 
 def _disk_latest(settings: Settings, spec: ForecastSpec, product_id: str) -> ProductForecast | None:
-    raw = _read_json(_latest_path(settings, spec.shop_id, product_id))
+    raw = _read_latest(_latest_path(settings, spec.shop_id, product_id))
     return ProductForecast.model_validate(raw) if raw is not None else None
 
 
