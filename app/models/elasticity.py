@@ -24,6 +24,7 @@ LEVEL = 0.9
 MIN_MOVES = 2  # periods inside blocks whose price differs from the block's mean, for an own estimate
 BOUNDS = (-6.0, 1.0)  # a fitted elasticity outside these is an artefact, not a product
 MIN_GROUP = 3  # products with an own estimate for a category to have a value of its own
+MIN_VARIANCE = 1e-8  # a perfect fit's variance, floored: precisions and their squares stay finite
 Z = NormalDist().inv_cdf(0.5 + LEVEL / 2)
 
 
@@ -99,7 +100,7 @@ def estimate(units: np.ndarray, price: np.ndarray, begin: np.ndarray, step: int,
         variance = residual / np.maximum(dof, 1) / sxx
     own = (moves >= MIN_MOVES) & (dof > 0) & np.isfinite(beta) & np.isfinite(variance) & (variance > 0)
     beta = np.where(own, np.clip(beta, *BOUNDS), np.nan)
-    variance = np.where(own, variance, np.inf)
+    variance = np.where(own, np.maximum(variance, MIN_VARIANCE), np.inf)
     if not pool:
         return _combined(beta, variance, float("nan"), float("inf"))
     return _pooled(beta, variance, groups)
