@@ -61,7 +61,7 @@ def event_words(model: ShopModel, panel: Panel, events: Sequence[ForecastEvent],
     first = panel.first_day + panel.n_periods * panel.step  # the horizon's first day
     waiting = by_trees.copy()  # products not named yet
     for column, found in _upcoming(events, panel, first, periods).items():
-        reached = [(day, name, waiting if rows is None else np.isin(np.arange(panel.n_products), rows) & waiting)
+        reached = [(day, name, waiting.copy() if rows is None else np.isin(np.arange(panel.n_products), rows) & waiting)
                    for day, name, rows in found]
         rows = np.flatnonzero(np.any([mask for _, _, mask in reached], axis=0))
         if rows.size == 0:

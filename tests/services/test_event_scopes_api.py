@@ -168,3 +168,13 @@ def test_scope_entries_count_towards_the_request_values(shop, tmp_path) -> None:
         assert api.post(f"{PREFIX}/forecast", json={**body, "calendar_events": [event]}).status_code == 413
         fewer = {**event, "product_ids": ["p00"] * 99}  # 99 scope entries + 1 event = the limit
         assert api.post(f"{PREFIX}/forecast", json={**body, "calendar_events": [fewer]}).status_code == 200
+
+
+def test_an_unscoped_event_is_named_for_every_product(shop) -> None:
+    api, series, events = shop
+    ahead = [int(d) - DAYS for d in match_days(DAYS + HORIZON) if d >= DAYS][0]
+    past = [e for e in events if e["date"] < iso(DAYS)]
+    final = {"date": iso(DAYS + ahead), "title": "cup final", "type": "sporting"}  # no scope: everyone
+    answer = forecast(api, series[0], [*past, final])
+    said = [w for w in answer["forecasts"][0]["drivers"] if w.startswith("cup final (sporting) in ")]
+    assert len(said) == 1 and ": +" in said[0], answer["forecasts"][0]["drivers"]
