@@ -172,7 +172,7 @@ def test_scope_entries_count_towards_the_request_values(shop, tmp_path) -> None:
 
 def test_an_unscoped_event_is_named_for_every_product(shop) -> None:
     api, series, events = shop
-    ahead = [int(d) - DAYS for d in match_days(DAYS + HORIZON) if d >= DAYS][0]
+    ahead = next(int(d) - DAYS for d in match_days(DAYS + HORIZON) if d >= DAYS)
     past = [e for e in events if e["date"] < iso(DAYS)]
     final = {"date": iso(DAYS + ahead), "title": "cup final", "type": "sporting"}  # no scope: everyone
     answer = forecast(api, series[0], [*past, final])
