@@ -14,7 +14,7 @@ from typing import Self
 import numpy as np
 
 from app.models.base import Forecaster
-from app.models.intervals import apply_bands, error_bands, normal_bands
+from app.models.intervals import apply_bands, cap_upper, error_bands, normal_bands
 from app.models.naive import MovingAverage
 from app.models.panel import Panel
 from app.models.selection import ENSEMBLE_SEPARATOR, Selection, select_and_forecast
@@ -61,6 +61,7 @@ class AutoForecaster(Forecaster):
                         in zip(self.selection_.method, self.fallback_, self.zero_, strict=True)]
         self.forecast_ = _apply_rules(chosen, self.fallback_, self.zero_, self.fallback_level_)  # [n, horizon]
         self.n_products_ = panel.n_products
+        self.peak_ = np.nanmax(np.where(np.isfinite(panel.values), panel.values, 0.0), axis=1, initial=0.0)
         self.fitted_ = True
         return self
 
@@ -83,7 +84,7 @@ class AutoForecaster(Forecaster):
                             coverage)
         calibrated = bands is not None
         lower, upper = apply_bands(forecast, selection.scale, bands or normal_bands(horizon, coverage))
-        return lower, upper, calibrated
+        return lower, cap_upper(upper, forecast, getattr(self, "peak_", None)), calibrated
 
     def drivers(self, row: int) -> list[str]:
         """The explanations of the fitted families behind row `row`'s method."""

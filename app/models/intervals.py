@@ -6,6 +6,11 @@ more units than a quiet Tuesday), so relative errors pool across products and se
 floor keeps near-zero forecasts of intermittent products from dividing by ~0. Buckets hold at least
 `MIN_ERRORS` errors; the bounds are conformal quantiles of each bucket, made to widen (never
 narrow) with the horizon, and grow with sqrt(step) past the backtested horizon.
+
+One guard on top: an upper bound never exceeds PEAK_CAP x the product's busiest period on record
+(or the forecast, if higher). A product whose backtest forecast was near zero (a long stock-out)
+and then sold again has huge relative errors, and one product's request has no other products'
+errors to pool with: without the guard its 95% bound was 300x its forecast.
 """
 
 import math
@@ -15,6 +20,7 @@ import numpy as np
 
 MIN_ERRORS = 60
 FLOOR = 0.1
+PEAK_CAP = 2.0
 
 
 def _normaliser(forecast: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -79,3 +85,11 @@ def apply_bands(forecast: np.ndarray, scale: np.ndarray, bands: tuple[np.ndarray
     lower = forecast + bands[0][None, :] * unit
     upper = forecast + bands[1][None, :] * unit
     return np.clip(np.minimum(lower, forecast), 0.0, None), np.maximum(upper, forecast)
+
+
+def cap_upper(upper: np.ndarray, forecast: np.ndarray, peak: np.ndarray | None) -> np.ndarray:
+    """Upper bounds [n, h] no higher than PEAK_CAP x each product's busiest period (`peak`, float64[n]) or its
+    forecast, whichever is higher; as they are without `peak`."""
+    if peak is None:
+        return upper
+    return np.minimum(upper, np.maximum(PEAK_CAP * peak[:, None], forecast))
