@@ -60,6 +60,11 @@ class Drivers:
         return grids[0].shape[1] if grids else 0
 
     @property
+    def read_by_trees(self) -> bool:
+        """Whether any of these drivers gives the trees a feature (categories alone pool elasticities only)."""
+        return self.price is not None or self.promotion is not None or bool(self.typed_days) or bool(self.scoped)
+
+    @property
     def kinds(self) -> tuple[str, ...]:
         """The event types present, scoped or not."""
         return tuple(sorted(set(self.typed_days) | set(self.scoped)))

@@ -31,6 +31,7 @@ import numpy as np
 
 from app.models import metrics
 from app.models.elasticity import Elasticities, estimate, shrink
+from app.models.intervals import cap_upper
 from app.models.panel import Panel
 from app.models.rate_bands import fit_bands
 from app.models.registry import make
@@ -194,7 +195,7 @@ class ShopModel:
         weights = _revenue_weights(head, horizon)
         trees_forecast = trees.forecast(head_history, horizon)
         self.driver_check_ = None
-        if head.drivers is not None:  # the caller's drivers stay only if they help on the held-out window
+        if head.drivers is not None and head.drivers.read_by_trees:  # drivers stay only if they help held out
             plain_history = shop_history(dataclasses.replace(head, drivers=None))
             plain = fit_trees(plain_history, horizon, self.random_state)
             if plain is not None:
@@ -299,7 +300,8 @@ class ShopModel:
         """Bounds [n, h] for `panel`'s products; None when the backtest had too few products for bands."""
         if self.bands_ is None:
             return None
-        return self.bands_.bounds(forecast, recent_rate(panel), coverage)
+        lower, upper = self.bands_.bounds(forecast, recent_rate(panel), coverage)
+        return lower, cap_upper(upper, forecast, np.max(panel.values, axis=1, initial=0.0))
 
 
 def price_elasticities(panel: Panel, pool: bool = True) -> Elasticities | None:

@@ -9,11 +9,11 @@ without them; "in N days" counts from the last period of history.
 """
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from app.models.drivers import BENEFIT_DAY, DAY_OFFSET, KEY_SPAN, event_type
+from app.models.drivers import BENEFIT_DAY, DAY_OFFSET, KEY_SPAN, OTHER, event_type
 from app.models.panel import Panel
 from app.models.shop_model import ShopModel
 from app.schemas.forecast import ForecastEvent
@@ -25,16 +25,16 @@ def _name(event: ForecastEvent) -> str:
     return (event.title or event.id or "an event") + (f" ({event.type})" if event.type else "")
 
 
-def _upcoming(events: Sequence[ForecastEvent], panel: Panel, first: int,
-              periods: int) -> dict[int, list[tuple[int, str, np.ndarray | None]]]:
-    """Horizon column -> (day, name, rows reached or None = all) of its events, benefit days left out."""
+def _upcoming(events: Sequence[ForecastEvent], panel: Panel, first: int, periods: int,
+              readable: Callable[[ForecastEvent], bool]) -> dict[int, list[tuple[int, str, np.ndarray | None]]]:
+    """Horizon column -> (day, name, rows reached or None = all) of its `readable` events."""
     category = panel.drivers.category if panel.drivers is not None else None
     scopes = Scopes.of(panel.product_ids, category)
     found: dict[int, list[tuple[int, str, np.ndarray | None]]] = {}
     for event in events:
         day = day_number(event.date)
         column = (day - first) // panel.step
-        if day - first >= 0 and column < periods and event_type(event.type) != BENEFIT_DAY:
+        if day - first >= 0 and column < periods and readable(event):
             found.setdefault(column, []).append((day, _name(event), scopes.rows(event)))
     return dict(sorted(found.items()))
 
@@ -60,7 +60,18 @@ def event_words(model: ShopModel, panel: Panel, events: Sequence[ForecastEvent],
     words: list[list[str]] = [[] for _ in range(panel.n_products)]
     first = panel.first_day + panel.n_periods * panel.step  # the horizon's first day
     waiting = by_trees.copy()  # products not named yet
-    for column, found in _upcoming(events, panel, first, periods).items():
+    columns = model.trees_.columns
+    by_type = model.reads_drivers  # a model that declined the drivers reads event dates only
+
+    def readable(event: ForecastEvent) -> bool:
+        kind = event_type(event.type)
+        if kind == BENEFIT_DAY:
+            return False
+        if event.scoped:  # scoped events reach the trees as their type (`other` without one)
+            return by_type and (kind or OTHER) in columns.kinds
+        return columns.events or (by_type and kind in columns.kinds)
+
+    for column, found in _upcoming(events, panel, first, periods, readable).items():
         reached = [(day, name, waiting.copy() if rows is None else np.isin(np.arange(panel.n_products), rows) & waiting)
                    for day, name, rows in found]
         rows = np.flatnonzero(np.any([mask for _, _, mask in reached], axis=0))

@@ -108,15 +108,15 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
 def _unread_drivers(model: ShopModel, card: ModelCard, panel: Panel) -> DataWarning | None:
     """What of the caller's drivers the shop model's trees do not read, as a `driver_unused` warning."""
     drivers = panel.drivers
-    if drivers is None:
+    if drivers is None or not drivers.read_by_trees:
         return None
     check = getattr(model, "driver_check_", None)
     if not model.reads_drivers and check is not None:
         return DataWarning(code="driver_unused", count=panel.n_products,
-                           message=f"the shop model {card.model_version} does not read prices, promotions or event "
-                           f"types: on its held-out window its trees scored better without them ({check.metric} "
-                           f"{check.without_drivers:.3f} vs {check.with_drivers:.3f} with them); event dates still "
-                           "count")
+                           message=f"the shop model {card.model_version} does not read the prices, promotions, event "
+                           f"types or event scopes sent: on its held-out window its trees scored better without them "
+                           f"({check.metric} {check.without_drivers:.3f} vs {check.with_drivers:.3f} with them); the "
+                           "dates of unscoped events and prices derived from revenue still count")
     columns = model.trees_.columns
     sent = (("prices", drivers.price is not None, columns.prices),
             ("promotions", drivers.promotion is not None, columns.promotions))
@@ -157,7 +157,8 @@ def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.nd
                 words[k].append(f"no clear price effect in its sales (elasticity {found.value:.1f}, {found.low:.1f} to "
                                 f"{found.high:.1f}; {source})")
     drivers = panel.drivers
-    if drivers is None or drivers.price is None or drivers.price.shape[1] <= panel.n_periods:
+    if (drivers is None or drivers.price is None or drivers.price.shape[1] <= panel.n_periods
+            or not model.reads_drivers):
         return words
     ahead = drivers.price[:, panel.n_periods:panel.n_periods + periods]
     by_trees = np.array([SHOP in m.split(ENSEMBLE_SEPARATOR) for m in methods])

@@ -178,3 +178,15 @@ def test_an_unscoped_event_is_named_for_every_product(shop) -> None:
     answer = forecast(api, series[0], [*past, final])
     said = [w for w in answer["forecasts"][0]["drivers"] if w.startswith("cup final (sporting) in ")]
     assert len(said) == 1 and ": +" in said[0], answer["forecasts"][0]["drivers"]
+
+
+def test_categories_alone_are_no_driver_to_check_or_warn_about(shop, tmp_path) -> None:
+    _, series, _ = shop
+    settings = Settings(model_dir=str(tmp_path), model_signing_key="k" * 32, _env_file=None)  # type: ignore[call-arg]
+    body = {"shop_id": "plain", "series": series, "products": PRODUCTS_INFO, "periods": HORIZON}
+    with TestClient(create_app(settings)) as api:
+        job, _ = follow(api, api.post(f"{PREFIX}/models/train", json=body).json()["job_id"])
+        assert job["state"] == "succeeded", job
+        assert api.get(f"{PREFIX}/models/plain").json()["drivers"] is None
+        answer = api.post(f"{PREFIX}/forecast", json={**body, "series": [series[0]]}).json()
+    assert answer["meta"]["shop_model"] and not [w for w in answer["warnings"] if w["code"] == "driver_unused"]

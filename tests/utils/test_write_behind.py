@@ -54,3 +54,12 @@ def test_a_failed_write_is_logged_not_raised(tmp_path: Path) -> None:
     files.write(blocker / "under-a-file.json", {"v": 1})  # a directory that cannot exist
     files.flush()
     assert files.pending(blocker / "under-a-file.json") is None
+
+
+def test_a_payload_that_cannot_be_written_does_not_stop_the_others(tmp_path: Path) -> None:
+    files = WriteBehind(write_json)
+    files.write(tmp_path / "bad.json", {"v": 1, 2: 3})  # keys json cannot sort (TypeError): logged, the thread lives
+    files.write(tmp_path / "good.json", {"v": 1})
+    files.flush()
+    assert json.loads((tmp_path / "good.json").read_text()) == {"v": 1}
+    assert files.pending(tmp_path / "bad.json") is None
