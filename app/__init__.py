@@ -1,3 +1,3 @@
 """SmartShelf ML service."""
 
-__version__ = "0.3.1"
+__version__ = "0.3.2"

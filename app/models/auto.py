@@ -84,7 +84,7 @@ class AutoForecaster(Forecaster):
                             coverage)
         calibrated = bands is not None
         lower, upper = apply_bands(forecast, selection.scale, bands or normal_bands(horizon, coverage))
-        return lower, cap_upper(upper, forecast, getattr(self, "peak_", None)), calibrated
+        return lower, cap_upper(upper, forecast, self.peak_), calibrated
 
     def drivers(self, row: int) -> list[str]:
         """The explanations of the fitted families behind row `row`'s method."""

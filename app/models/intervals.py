@@ -87,9 +87,7 @@ def apply_bands(forecast: np.ndarray, scale: np.ndarray, bands: tuple[np.ndarray
     return np.clip(np.minimum(lower, forecast), 0.0, None), np.maximum(upper, forecast)
 
 
-def cap_upper(upper: np.ndarray, forecast: np.ndarray, peak: np.ndarray | None) -> np.ndarray:
+def cap_upper(upper: np.ndarray, forecast: np.ndarray, peak: np.ndarray) -> np.ndarray:
     """Upper bounds [n, h] no higher than PEAK_CAP x each product's busiest period (`peak`, float64[n]) or its
-    forecast, whichever is higher; as they are without `peak`."""
-    if peak is None:
-        return upper
+    forecast, whichever is higher."""
     return np.minimum(upper, np.maximum(PEAK_CAP * peak[:, None], forecast))

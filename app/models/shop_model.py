@@ -239,8 +239,8 @@ class ShopModel:
         )
         self.elasticity_ = price_elasticities(panel)
         group = panel.drivers.group if panel.drivers is not None else None
-        self.categories_ = ({} if group is None else  # each product's pooling group (category, else department)
-                            {p: c for p, c in zip(panel.product_ids, group.tolist(), strict=True) if c is not None})
+        self.pool_groups_ = ({} if group is None else  # each product's pooling group (category, else department)
+                             {p: c for p, c in zip(panel.product_ids, group.tolist(), strict=True) if c is not None})
         kept = panel if self.driver_check_ is None or self.driver_check_.used else dataclasses.replace(panel,
                                                                                                       drivers=None)
         final = fit_trees(shop_history(kept), horizon, self.random_state)
@@ -275,8 +275,7 @@ class ShopModel:
     @property
     def reads_drivers(self) -> bool:
         """Whether the trees read the caller's drivers (False when the held-out check dropped them)."""
-        check = getattr(self, "driver_check_", None)
-        return check is None or check.used
+        return self.driver_check_ is None or self.driver_check_.used
 
     def tree_history(self, panel: Panel) -> History:
         """What the trees read of `panel`: its drivers only when they were kept at training."""
@@ -291,7 +290,7 @@ class ShopModel:
         if own is None:
             return None
         sent = panel.drivers.group if panel.drivers is not None else None
-        known = getattr(self, "categories_", {})
+        known = self.pool_groups_
         groups = np.array([sent[k] if sent is not None and sent[k] is not None else known.get(p)
                            for k, p in enumerate(panel.product_ids)], dtype=object)
         return shrink(own, self.elasticity_, groups)

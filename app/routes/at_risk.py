@@ -1,5 +1,6 @@
 """POST /api/v1/smart-shelf/at-risk."""
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Body
@@ -37,4 +38,4 @@ def post_at_risk(
     """Flag products at risk."""
     guard(request.shop_id)
     check_row_limit(settings, request, inventory=request.inventory)
-    return find_at_risk(request, settings, shop_prior(request.shop_id, settings, signing_key))
+    return find_at_risk(request, settings, partial(shop_prior, request.shop_id, settings, signing_key))

@@ -1,5 +1,6 @@
 """POST /api/v1/smart-shelf/promotions."""
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Body
@@ -38,4 +39,4 @@ def post_promotions(
     """Plan promotions."""
     guard(request.shop_id)
     check_row_limit(settings, request, items=request.items, calendar_events=request.calendar_events)
-    return plan_promotions(request, settings, shop_prior(request.shop_id, settings, signing_key))
+    return plan_promotions(request, settings, partial(shop_prior, request.shop_id, settings, signing_key))

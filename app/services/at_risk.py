@@ -40,7 +40,7 @@ from app.schemas.at_risk import (
     SlowMover,
 )
 from app.schemas.inventory import InventoryItem
-from app.services.price_response import CONSTANT, LEARNED, ShopPrior, learned_elasticities
+from app.services.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.pricing import discount_to_clear, margin_cap
 from app.utils.dates import date_after, day_number, today_utc
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -60,7 +60,7 @@ def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarr
     )
 
 
-def find_at_risk(request: AtRiskRequest, settings: Settings, prior: ShopPrior | None = None) -> AtRiskResponse:
+def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource | None = None) -> AtRiskResponse:
     """Score every inventory item and return the flagged ones, highest score first; markdowns sized with
     elasticities pooled towards the shop model's (`prior`) when the shop has one."""
     as_of = request.as_of or today_utc()

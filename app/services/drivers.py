@@ -111,12 +111,13 @@ def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], p
     grouped = payload.pool_group_of() if isinstance(payload, DriversPayload) else {}
     group = (np.array([grouped.get(p) for p in panel.product_ids], dtype=object)
              if any(p in grouped for p in panel.product_ids) else None)
-    scoped, missed = _scoped_events(events, Scopes.of(panel.product_ids, category), budget)
+    scopes = Scopes.of(panel.product_ids, category)
+    scoped, missed = _scoped_events(events, scopes, budget)
     if ((prices is None or prices.size == 0) and not promotions and not typed_events and not scoped
             and group is None):
         return panel, _missed(missed)
     width = panel.n_periods + periods
-    index = {product_id: row for row, product_id in enumerate(panel.product_ids)}
+    index = scopes.index
     unused: dict[str, int] = {"no_sales": 0, "outside": 0}
     price_grid = None
     if prices is not None and prices.size:
@@ -182,8 +183,9 @@ def drivers_digest(panel: Panel, row: int | None = None) -> bytes:
         digest.update(b"|")
     for kind, days in drivers.typed_days.items():
         digest.update(kind.encode() + days.tobytes())
-    for kind, keys in drivers.scoped.items():
-        own = keys if row is None else keys[keys // KEY_SPAN == row] % KEY_SPAN
+    for kind, keys in drivers.scoped.items():  # keys are sorted: a row's are one slice
+        own = keys if row is None else keys[np.searchsorted(keys, row * KEY_SPAN):
+                                            np.searchsorted(keys, (row + 1) * KEY_SPAN)] % KEY_SPAN
         digest.update(b"scoped " + kind.encode() + own.tobytes())
     for names in (drivers.category, drivers.group):
         if names is not None:

@@ -65,8 +65,7 @@ def result_key(spec: ForecastSpec, panel: Panel, row: int) -> str:
     events = list(spec.event_days)  # sorted day numbers, digested as the list they always were
     return "ss:fc:" + _digest(spec.shop_id, panel.product_ids[row], spec.model, spec.periods,
                               spec.confidence_interval, panel.step, first_day, __version__, events,
-                              history.tobytes(), *([spec.event_types, drivers_digest(panel, row)]
-                                                   if panel.drivers is not None else []))
+                              history.tobytes(), drivers_digest(panel, row))
 
 
 def artifact_id(result_keys: list[str]) -> str:
@@ -213,7 +212,7 @@ def cached_forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signin
             return served
         warnings = [*warnings, served]
     drivers = panel.drivers
-    if drivers is not None and (drivers.price is not None or drivers.promotion is not None or drivers.kinds):
+    if drivers is not None and drivers.read_by_trees:
         warnings = [*warnings, DataWarning(
             code="driver_unused", count=len(wanted),
             message="the per-request models read event dates only: prices, promotions, event types and scopes are "

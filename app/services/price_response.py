@@ -11,7 +11,7 @@ and without any price, the constant PROMOTION_ELASTICITY_MULTIPLIER answers, and
 which was used.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +34,7 @@ class ShopPrior:
     """What the shop's model learned of its catalogue's price response."""
 
     elasticities: Elasticities
-    categories: dict[str, str]  # product id -> category, as training was told
+    groups: dict[str, str]  # product id -> its pooling group (category, else department), as training was told
 
 
 def shop_prior(shop_id: str, settings: Settings, signing_key: str) -> ShopPrior | None:
@@ -42,14 +42,18 @@ def shop_prior(shop_id: str, settings: Settings, signing_key: str) -> ShopPrior 
     loaded = loaded_model(shop_id, 1, settings, signing_key)
     if loaded is None or loaded[0].elasticity_ is None or not np.isfinite(loaded[0].elasticity_.shop):
         return None
-    return ShopPrior(loaded[0].elasticity_, getattr(loaded[0], "categories_", {}))
+    return ShopPrior(loaded[0].elasticity_, loaded[0].pool_groups_)
+
+
+PriorSource = Callable[[], ShopPrior | None]  # the shop's prior, loaded only when there is something to learn
 
 
 def learned_elasticities(sales: SalesColumns, product_ids: Sequence[str], as_of_day: int, max_cells: int,
-                         prices: PriceTable, prior: ShopPrior | None = None) -> tuple[np.ndarray, list[DataWarning]]:
+                         prices: PriceTable, prior: PriorSource | None = None) -> tuple[np.ndarray, list[DataWarning]]:
     """float64[n_items]: each item's learned elasticity, NaN where the constant rule must answer; and a
     `driver_unused` warning for the caller's prices it could not read (other products, other dates).
-    With the shop's `prior`, each item pools towards it instead of towards the request's other items."""
+    With the shop's prior (`prior()`, asked only once prices are there to learn from), each item pools
+    towards it instead of towards the request's other items."""
     n_items = len(product_ids)
     nothing = np.full(n_items, np.nan)
     has_revenue = sales.revenue is not None and bool(np.isfinite(sales.revenue).any())
@@ -78,11 +82,12 @@ def learned_elasticities(sales: SalesColumns, product_ids: Sequence[str], as_of_
         price = np.where(np.isfinite(caller), caller, price)
     started = units > 0
     begin = np.where(started.any(axis=1), started.argmax(axis=1), days)
-    if prior is None:
+    shop = prior() if prior is not None else None
+    if shop is None:
         found = estimate(units, price, begin, 1)
     else:
-        groups = np.array([prior.categories.get(p) for p in product_ids], dtype=object)
-        found = shrink(estimate(units, price, begin, 1, pool=False), prior.elasticities, groups)
+        groups = np.array([shop.groups.get(p) for p in product_ids], dtype=object)
+        found = shrink(estimate(units, price, begin, 1, pool=False), shop.elasticities, groups)
     return np.where(found.high < 0, found.value, np.nan), _unused(prices.size - used)
 
 

@@ -32,7 +32,7 @@ from app.schemas.promotions import (
     UnmatchedItem,
 )
 from app.services.audience import audience_fit
-from app.services.price_response import CONSTANT, LEARNED, ShopPrior, learned_elasticities
+from app.services.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.pricing import discount_to_clear, lift_pct, margin_cap
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number, today_utc
@@ -47,7 +47,7 @@ W_FIT, W_TIMING = 0.6, 0.4
 
 
 def _base_rates(request: PromotionsRequest, as_of_day: int, max_cells: int,
-                prior: ShopPrior | None) -> tuple[np.ndarray, np.ndarray, list[DataWarning]]:
+                prior: PriorSource | None) -> tuple[np.ndarray, np.ndarray, list[DataWarning]]:
     """Units/day per item (NaN when unknown), learned price elasticities (NaN: the constant rule) and
     the warnings of the sales rules."""
     items = request.items
@@ -67,7 +67,7 @@ def _base_rates(request: PromotionsRequest, as_of_day: int, max_cells: int,
 
 
 def plan_promotions(request: PromotionsRequest, settings: Settings,
-                    prior: ShopPrior | None = None) -> PromotionsResponse:
+                    prior: PriorSource | None = None) -> PromotionsResponse:
     """Best events per item with discount, timing, expected clear-out and confidence; lifts from
     elasticities pooled towards the shop model's (`prior`) when the shop has one."""
     as_of = request.as_of or today_utc()

@@ -81,9 +81,10 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     dates = dates_of(asked.days(asked.n_periods, spec.periods))
     patterns, trend_words = weekday_patterns(asked), trends(asked)
     elasticities = _elasticities(model, asked)
-    price_words = _price_drivers(model, asked, spec.periods, forecast, methods, elasticities)
+    by_trees = np.array([m == SHOP for m in methods], dtype=bool)  # forecasts the trees alone made
+    price_words = _price_drivers(model, asked, spec.periods, forecast, by_trees, elasticities)
     event_effects = event_words(model, asked, getattr(spec.sales, "calendar_events", None) or [], spec.periods,
-                                forecast, np.array([m == SHOP for m in methods], dtype=bool))
+                                forecast, by_trees)
     top = ", ".join(f"{name} ({share * 100:.0f}%)" for name, share in model.importances[:3])
     shared = f"shop model {card.model_version} across {card.products} products; strongest signals: {top}"
     reference = ShopModelRef(model_version=card.model_version, trained_at=card.trained_at,
@@ -110,7 +111,7 @@ def _unread_drivers(model: ShopModel, card: ModelCard, panel: Panel) -> DataWarn
     drivers = panel.drivers
     if drivers is None or not drivers.read_by_trees:
         return None
-    check = getattr(model, "driver_check_", None)
+    check = model.driver_check_
     if not model.reads_drivers and check is not None:
         return DataWarning(code="driver_unused", count=panel.n_products,
                            message=f"the shop model {card.model_version} does not read the prices, promotions, event "
@@ -141,10 +142,10 @@ def _elasticities(model: ShopModel, panel: Panel) -> list[PriceElasticityEstimat
     return estimates
 
 
-def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.ndarray, methods: list[str],
+def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.ndarray, by_trees: np.ndarray,
                    elasticities: list[PriceElasticityEstimate | None]) -> list[list[str]]:
-    """Per product: its price elasticity in words, and what its planned prices did to the forecast
-    (the shop model's forecast with them vs with the last known price held)."""
+    """Per product: its price elasticity in words, and, where the trees alone forecast it (`by_trees`),
+    what its planned prices did to the forecast (with them vs with the last known price held)."""
     words: list[list[str]] = [[] for _ in range(panel.n_products)]
     for k, found in enumerate(elasticities):
         if found is not None:
@@ -161,7 +162,6 @@ def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.nd
             or not model.reads_drivers):
         return words
     ahead = drivers.price[:, panel.n_periods:panel.n_periods + periods]
-    by_trees = np.array([SHOP in m.split(ENSEMBLE_SEPARATOR) for m in methods])
     rows = np.flatnonzero(np.isfinite(ahead).any(axis=1) & by_trees)
     if rows.size == 0:
         return words

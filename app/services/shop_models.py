@@ -133,7 +133,7 @@ def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, se
 
 
 def _driver_check(model: ShopModel) -> DriversCheck | None:
-    check = getattr(model, "driver_check_", None)
+    check = model.driver_check_
     if check is None:
         return None
     return DriversCheck(metric=check.metric, with_drivers=round(check.with_drivers, 4),
