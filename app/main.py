@@ -26,10 +26,10 @@ from app.routes import (
     shop_models,
 )
 from app.routes.docs import install_docs
-from app.services.batch_runner import LocalRunner, Runner
-from app.services.forecast_cache import LATEST_FILES
-from app.services.housekeeping import Housekeeper
-from app.services.job_store import make_job_store
+from app.services.forecasting.latest import LATEST_FILES
+from app.services.jobs.batch_runner import LocalRunner, Runner
+from app.services.jobs.job_store import make_job_store
+from app.services.records.housekeeping import Housekeeper
 from app.tasks.backend_client import BackendClient
 from app.tasks.celery_app import create_celery_app
 from app.tasks.dispatch import CeleryRunner

@@ -24,7 +24,7 @@ import pandas as pd
 import redis
 
 from app.config import Settings
-from app.services.job_store import make_job_store
+from app.services.jobs.job_store import make_job_store
 from app.tasks.celery_app import BATCH_TASK, create_celery_app
 from app.utils import redis_pool
 from bench.data import daily_panel

@@ -16,8 +16,11 @@ import redis
 from app.config import Settings
 from app.models import store
 from app.schemas.forecast import ForecastRequest
-from app.services.forecast import prepare, respond, spec_of
-from app.services.forecast_cache import artifact_id, cached_forecast, result_key
+from app.services.forecasting.answer_cache import artifact_id, result_key
+from app.services.forecasting.history import history_panel, sales_columns
+from app.services.forecasting.local_models import respond
+from app.services.forecasting.pipeline import forecast
+from app.services.forecasting.spec import spec_of
 from app.utils.cache import MemoryCache
 from bench.data import daily_panel, sales_rows
 from bench.service_speed import timed
@@ -56,8 +59,10 @@ def http_hits(payload: dict, model_dir: str, repeat: int = 300) -> dict:
 def disk_load_predict(payload: dict, model_dir: str) -> dict:
     settings = Settings(_env_file=None, model_dir=model_dir, model_signing_key="bench")  # type: ignore[call-arg]
     request = spec_of(ForecastRequest.model_validate(payload))
-    cached_forecast(request, settings, MemoryCache(), "bench")  # trains and writes the artifact
-    panel, _, warnings = prepare(request, BUDGET)
+    forecast(request, settings, MemoryCache(), "bench")  # trains and writes the artifact
+    sales, warnings = sales_columns(request)
+    panel, _, repairs = history_panel(request, sales, BUDGET)
+    warnings += repairs
     artifact = artifact_id([result_key(request, panel, 0)])
 
     def load_and_predict() -> None:

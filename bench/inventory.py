@@ -21,10 +21,11 @@ from app.config import Settings
 from app.schemas.anomalies import AnomaliesRequest
 from app.schemas.forecast import ForecastRequest
 from app.schemas.reorder import ReorderRequest
-from app.services.anomalies import find_anomalies
-from app.services.forecast import forecast_products, spec_of
-from app.services.inventory_math import eoq, undershoot, z_score
-from app.services.reorder import recommend_orders
+from app.services.analytics.anomalies import find_anomalies
+from app.services.decisions.inventory_math import eoq, undershoot, z_score
+from app.services.decisions.reorder import recommend_orders
+from app.services.forecasting.local_models import forecast_products
+from app.services.forecasting.spec import spec_of
 from app.utils.cache import MemoryCache
 from bench.data import daily_panel, sales_rows, store_item
 from bench.service_speed import timed

@@ -22,9 +22,9 @@ from app.config import Settings
 from app.schemas.at_risk import AtRiskRequest
 from app.schemas.insights import InsightsRequest
 from app.schemas.promotions import PromotionsRequest
-from app.services.at_risk import find_at_risk
-from app.services.insights import summarise_sales
-from app.services.promotions import plan_promotions
+from app.services.analytics.insights import summarise_sales
+from app.services.decisions.at_risk import find_at_risk
+from app.services.decisions.promotions import plan_promotions
 from bench import references
 from bench.data import daily_panel, sales_rows
 from tests.support.server import serving

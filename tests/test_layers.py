@@ -1,4 +1,5 @@
-"""Imports flow one way (STYLE.md rule 1, issue #13): routes -> services -> models -> utils -> schemas/config.
+"""Imports flow one way (STYLE.md rule 1, issue #13): routes -> services -> models -> utils -> schemas/config;
+and inside `app/services`, each room (capability) imports only the rooms its docstring names (issue #22).
 
 Every module under app/ is parsed with `ast` (nothing is imported), so the rule holds for imports
 inside functions too. `tasks` wrap services for Celery; only `app.main` wires routes and tasks.
@@ -19,6 +20,15 @@ FORBIDDEN = {
                    "app.schemas"),
 }
 SCHEMAS_MAY_IMPORT = ("app.schemas", "app.config")
+# room of app/services -> the other rooms it may import (as each room's __init__ docstring says)
+ROOMS_MAY_IMPORT = {
+    "forecasting": {"records"},
+    "decisions": {"forecasting", "records"},
+    "analytics": {"forecasting", "records"},
+    "jobs": {"forecasting", "records"},
+    "records": set(),
+}
+SERVICES = APP / "services"
 
 
 def _module_name(path: Path) -> str:
@@ -54,7 +64,7 @@ def _graph() -> dict[str, set[str]]:
 
 def test_the_parser_sees_imports_of_every_form():
     graph = _graph()
-    assert "app.services.batch_jobs" in graph["app.tasks.scheduled"]
+    assert "app.services.jobs.batch_jobs" in graph["app.tasks.scheduled"]
     assert "app.routes.jobs" in graph["app.main"]  # `from app.routes import ..., jobs, ...`
     assert len(graph) > 80
 
@@ -71,4 +81,31 @@ def test_imports_flow_one_way():
                            if not any(_within(name, ok) for ok in SCHEMAS_MAY_IMPORT)]
         if not _within(module, "app.routes") and module != "app.main":
             violations += [f"{module} imports {name}" for name in sorted(imported) if _within(name, "app.routes")]
+    assert violations == []
+
+
+def test_every_service_module_lives_in_a_room_that_says_what_it_holds():
+    loose = sorted(p.name for p in SERVICES.glob("*.py") if p.name != "__init__.py")
+    assert loose == [], "put these in a room (a subpackage of app/services): " + ", ".join(loose)
+    rooms = {p.name for p in SERVICES.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert rooms == set(ROOMS_MAY_IMPORT)
+    for room in rooms:
+        doc = ast.get_docstring(ast.parse((SERVICES / room / "__init__.py").read_text())) or ""
+        allowed = ROOMS_MAY_IMPORT[room]
+        assert "May import" in doc, f"{room}/__init__.py says which rooms it may import"
+        assert all(f"`{other}`" in doc.split("May import")[1] for other in allowed), room
+
+
+def test_rooms_import_only_the_rooms_they_may():
+    violations = []
+    for module, imported in _graph().items():
+        parts = module.split(".")
+        if len(parts) < 3 or parts[:2] != ["app", "services"]:
+            continue
+        room = parts[2]
+        for name in sorted(imported):
+            other = name.split(".")
+            if len(other) >= 3 and other[:2] == ["app", "services"] and other[2] != room \
+                    and other[2] not in ROOMS_MAY_IMPORT[room]:
+                violations.append(f"{module} imports {name}")
     assert violations == []

@@ -154,3 +154,11 @@ def write_json(path: Path, payload: Any) -> None:
     """Atomically write JSON written by us (latest forecasts, accuracy records), without waiting for the
     disk: a crash may lose the last such write, never tear it (artifacts, which must survive, are synced)."""
     _write_atomic(path, json.dumps(payload, sort_keys=True, default=str).encode(), sync=False)
+
+
+def read_json(path: Path) -> Any:
+    """What `write_json` wrote, or None when the file is missing or unreadable."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None

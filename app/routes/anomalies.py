@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body
 from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.anomalies import ANOMALIES_EXAMPLE, AnomaliesRequest, AnomaliesResponse
 from app.schemas.sales import sales_examples
-from app.services.anomalies import find_anomalies
+from app.services.analytics.anomalies import find_anomalies
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 from app.utils.work_budget import WorkBudget

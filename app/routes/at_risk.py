@@ -8,8 +8,8 @@ from fastapi import APIRouter, Body
 from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
 from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskRequest, AtRiskResponse
 from app.schemas.sales import sales_examples
-from app.services.at_risk import find_at_risk
-from app.services.price_response import shop_prior
+from app.services.decisions.at_risk import find_at_risk
+from app.services.decisions.price_response import shop_prior
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from app.routes.dependencies import SettingsDep, ShopGuardDep
 from app.schemas.jobs import AuditReport
-from app.services import audit
+from app.services.records import audit
 from app.utils.openapi import ERROR_RESPONSES
 
 router = APIRouter(tags=["audit"])

@@ -12,7 +12,7 @@ from app.schemas.forecast import ForecastRequest
 from app.schemas.jobs import JobAccepted
 from app.schemas.sales import SalesPayload
 from app.schemas.shop_models import TrainRequest
-from app.services.batch_jobs import Context
+from app.services.jobs.batch_jobs import Context
 from app.utils.access import ForbiddenError, Principal
 from app.utils.cache import Cache
 from app.utils.errors import PayloadTooLargeError

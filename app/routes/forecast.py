@@ -14,19 +14,13 @@ from app.routes.dependencies import (
 )
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest, ForecastResponse, ProductForecast
 from app.schemas.sales import sales_examples
-from app.services.csv_tables import forecast_csv
-from app.services.forecast import spec_of
-from app.services.forecast_cache import (
-    answer_by_body,
-    body_key,
-    cached_forecast,
-    forecast_history,
-    latest_forecast,
-    remember_answer,
-    shop_accuracy,
-)
-from app.services.plot import forecast_svg
-from app.utils.csv_export import CSV_RESPONSE, wants_csv
+from app.services.analytics.plot import forecast_svg
+from app.services.forecasting.answer_cache import answer_by_body, body_key, remember_answer
+from app.services.forecasting.latest import forecast_history, latest_forecast
+from app.services.forecasting.monitoring import shop_accuracy
+from app.services.forecasting.pipeline import forecast
+from app.services.forecasting.spec import spec_of
+from app.utils.csv_export import CSV_RESPONSE, forecast_csv, wants_csv
 from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, NOT_FOUND
 from app.utils.sales_upload import SalesRoute, uploaded_sales
 
@@ -84,7 +78,7 @@ def post_forecast(
     request.attach_upload(uploaded_sales(http))
     check_row_limit(settings, request, require_sales=True, calendar_events=request.calendar_events,
                     product_ids=request.product_ids or [])
-    response = cached_forecast(spec_of(request), settings, cache, signing_key)
+    response = forecast(spec_of(request), settings, cache, signing_key)
     if wants_csv(http):
         return forecast_csv(response.forecasts, f"forecast-{request.shop_id}.csv", response.warnings)
     if key := getattr(http.state, "body_key", None):
@@ -104,10 +98,10 @@ def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, ca
                         http: Request) -> ProductForecast | Response:
     """Latest stored forecast."""
     guard(shop_id)
-    forecast = latest_forecast(shop_id, product_id, settings, cache)
+    stored = latest_forecast(shop_id, product_id, settings, cache)
     if wants_csv(http):
-        return forecast_csv([forecast], f"forecast-{shop_id}-{product_id}.csv")
-    return forecast
+        return forecast_csv([stored], f"forecast-{shop_id}-{product_id}.csv")
+    return stored
 
 
 @router.get(
@@ -122,8 +116,8 @@ def get_forecast_plot(shop_id: str, product_id: str, settings: SettingsDep, cach
                       guard: ShopGuardDep) -> Response:
     """Forecast plot."""
     guard(shop_id)
-    forecast = latest_forecast(shop_id, product_id, settings, cache)
-    svg = forecast_svg(forecast, forecast_history(shop_id, product_id, settings))
+    stored = latest_forecast(shop_id, product_id, settings, cache)
+    svg = forecast_svg(stored, forecast_history(shop_id, product_id, settings))
     return Response(svg, media_type="image/svg+xml")
 
 

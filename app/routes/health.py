@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from app import __version__
 from app.routes.dependencies import SettingsDep
-from app.services.readiness import ReadinessReport, check_readiness
+from app.services.records.readiness import ReadinessReport, check_readiness
 from app.utils.openapi import HEADERS_TOO_LARGE
 
 router = APIRouter(prefix="/health", tags=["health"])

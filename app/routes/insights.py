@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body
 from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
 from app.schemas.insights import INSIGHTS_EXAMPLE, InsightsRequest, InsightsResponse
 from app.schemas.sales import sales_examples
-from app.services.insights import summarise_sales
+from app.services.analytics.insights import summarise_sales
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 from app.utils.work_budget import WorkBudget

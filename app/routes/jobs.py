@@ -8,7 +8,7 @@ from app.routes.dependencies import ContextDep, ShopGuardDep, start_job
 from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
 from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
 from app.schemas.sales import sales_examples
-from app.services.jobs import read_job, submit_forecast_batch
+from app.services.jobs.intake import read_job, submit_forecast_batch
 from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
 from app.utils.sales_upload import BatchSalesRoute
 

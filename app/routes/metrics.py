@@ -4,7 +4,7 @@ from collections import Counter
 
 from fastapi import APIRouter, Request, Response
 
-from app.services.job_store import JobStoreUnavailable
+from app.services.jobs.job_store import JobStoreUnavailable
 from app.utils.metrics import exposition
 from app.utils.openapi import HEADERS_TOO_LARGE
 

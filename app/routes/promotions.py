@@ -8,8 +8,8 @@ from fastapi import APIRouter, Body
 from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest, PromotionsResponse
 from app.schemas.sales import sales_examples
-from app.services.price_response import shop_prior
-from app.services.promotions import plan_promotions
+from app.services.decisions.price_response import shop_prior
+from app.services.decisions.promotions import plan_promotions
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 

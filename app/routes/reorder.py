@@ -7,9 +7,8 @@ from fastapi import APIRouter, Body, Request, Response
 from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
 from app.schemas.reorder import REORDER_EXAMPLE, ReorderRequest, ReorderResponse
 from app.schemas.sales import sales_examples
-from app.services.csv_tables import reorder_csv
-from app.services.reorder import recommend_orders
-from app.utils.csv_export import CSV_RESPONSE, wants_csv
+from app.services.decisions.reorder import recommend_orders
+from app.utils.csv_export import CSV_RESPONSE, reorder_csv, wants_csv
 from app.utils.fast_json import FastJSONRoute
 from app.utils.openapi import ERROR_RESPONSES
 

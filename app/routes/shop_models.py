@@ -8,8 +8,8 @@ from app.routes.dependencies import ContextDep, ShopGuardDep, start_job
 from app.schemas.jobs import JobAccepted
 from app.schemas.sales import sales_examples
 from app.schemas.shop_models import TRAIN_EXAMPLE, ModelCard, TrainRequest
-from app.services.jobs import submit_training
-from app.services.shop_models import read_card
+from app.services.forecasting.shop_models import read_card
+from app.services.jobs.intake import submit_training
 from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
 from app.utils.sales_upload import BatchSalesRoute
 

@@ -9,7 +9,7 @@
 Every call retries network errors, timeouts, 5xx and 429 (honouring `Retry-After`) with
 exponential backoff and full jitter, up to BACKEND_MAX_ATTEMPTS; any other 4xx fails at once,
 as repeating it cannot help. A repeated push key answered 409 counts as delivered.
-`BackendClient` implements `app.services.backend_contract.Backend`; failures raise its `BackendError`.
+`BackendClient` implements `app.services.jobs.backend_contract.Backend`; failures raise its `BackendError`.
 """
 
 import hashlib
@@ -24,7 +24,7 @@ import httpx2 as httpx
 import structlog
 
 from app.config import Settings
-from app.services.backend_contract import BackendError
+from app.services.jobs.backend_contract import BackendError
 
 log = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "X-SmartShelf-Signature"

@@ -3,7 +3,7 @@
 Broker and result backend come from REDIS_URL; the beat schedule (`retrain_models`,
 `daily_forecast_batch`, `cleanup_old_models`) from the *_CRON settings in SCHEDULE_TIMEZONE.
 Tasks are acknowledged late and requeued when their worker dies, and every task is safe to run
-twice (see `app.services.batch_jobs`). The app is built from the environment when a worker or beat first
+twice (see `app.services.jobs.batch_jobs`). The app is built from the environment when a worker or beat first
 asks for it, never at import.
 """
 

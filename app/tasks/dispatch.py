@@ -3,7 +3,7 @@
 A job's shop-model training, when it has one, runs first (a chain). The chunks go out as a
 Celery group and a final `finish_job` step runs once all are done (a
 chord; no task waits on another with `.get()`), so every worker shares the batch. Without a
-broker the API runs the same steps in a thread instead (`app.services.batch_runner.LocalRunner`).
+broker the API runs the same steps in a thread instead (`app.services.jobs.batch_runner.LocalRunner`).
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import structlog
 from celery import Celery, Signature, chain, chord, group
 
-from app.services.batch_jobs import Context
-from app.services.job_records import ChunkSpec, TrainSpec
+from app.services.jobs.batch_jobs import Context
+from app.services.jobs.job_records import ChunkSpec, TrainSpec
 from app.tasks.celery_app import CHUNK_TASK, FINISH_TASK, TRAIN_TASK
 
 log = structlog.get_logger(__name__)

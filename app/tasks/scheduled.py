@@ -8,7 +8,7 @@
 - `cleanup_old_models` (Sundays 04:00): keep MODEL_KEEP_VERSIONS artifacts per product and
   delete those older than MODEL_MAX_AGE_DAYS.
 Each shop's run is a job (GET /api/v1/jobs/{job_id}) fanned out as a chord of chunk tasks.
-The tasks only wrap `app.services.batch_jobs`, giving it this worker's context and the backend client.
+The tasks only wrap `app.services.jobs.batch_jobs`, giving it this worker's context and the backend client.
 """
 
 import os
@@ -23,8 +23,8 @@ from celery.signals import worker_init, worker_process_init
 from threadpoolctl import threadpool_limits
 
 from app.config import get_settings
-from app.services.backend_contract import BackendError
-from app.services.batch_jobs import (
+from app.services.jobs.backend_contract import BackendError
+from app.services.jobs.batch_jobs import (
     Context,
     finish_job,
     plan_shop_job,
@@ -32,9 +32,9 @@ from app.services.batch_jobs import (
     run_chunk,
     run_training,
 )
-from app.services.housekeeping import clean_models
-from app.services.job_records import ChunkOutcome, ChunkSpec, FinishReport, TrainingRecord, TrainSpec
-from app.services.job_store import make_job_store
+from app.services.jobs.job_records import ChunkOutcome, ChunkSpec, FinishReport, TrainingRecord, TrainSpec
+from app.services.jobs.job_store import make_job_store
+from app.services.records.housekeeping import clean_models
 from app.tasks.backend_client import BackendClient
 from app.tasks.celery_app import (
     BATCH_TASK,

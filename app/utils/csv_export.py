@@ -22,6 +22,8 @@ from urllib.parse import quote
 from fastapi import Request, Response
 
 from app.schemas.common import DataWarning
+from app.schemas.forecast import ProductForecast
+from app.schemas.reorder import ReorderRecommendation, ReorderResponse
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}},
@@ -30,6 +32,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9._-]")
 _CONTROL_OR_PATH = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
+FORECAST_COLUMNS = ["product_id", "date", "predicted_qty", "lower_ci", "upper_ci", "method", "model_version"]
+REORDER_COLUMNS = [name for name in ReorderRecommendation.model_fields]
 
 
 def wants_csv(request: Request) -> bool:
@@ -66,3 +70,18 @@ def csv_response(columns: Sequence[str], rows: Iterable[Sequence[Any]], filename
     if warnings:
         headers["X-SmartShelf-Warnings"] = ",".join(sorted({w.code for w in warnings}))
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def forecast_csv(forecasts: Sequence[ProductForecast], filename: str,
+                 warnings: Sequence[DataWarning] = ()) -> Response:
+    """One row per product and period."""
+    rows = ([f.product_id, p.date.isoformat(), p.predicted_qty, p.lower_ci, p.upper_ci, f.method, f.model_version]
+            for f in forecasts for p in f.predictions)
+    return csv_response(FORECAST_COLUMNS, rows, filename, warnings)
+
+
+def reorder_csv(response: ReorderResponse, filename: str) -> Response:
+    """One row per recommendation, every field of the JSON answer as a column."""
+    rows = ([record[name] for name in REORDER_COLUMNS]
+            for record in (r.model_dump(mode="json") for r in response.recommendations))
+    return csv_response(REORDER_COLUMNS, rows, filename, response.warnings)

@@ -17,10 +17,11 @@ from app.schemas.at_risk import AtRiskRequest
 from app.schemas.forecast import ForecastRequest
 from app.schemas.insights import InsightsRequest
 from app.schemas.promotions import PromotionsRequest
-from app.services.at_risk import find_at_risk
-from app.services.forecast import forecast_products, spec_of
-from app.services.insights import summarise_sales
-from app.services.promotions import plan_promotions
+from app.services.analytics.insights import summarise_sales
+from app.services.decisions.at_risk import find_at_risk
+from app.services.decisions.promotions import plan_promotions
+from app.services.forecasting.local_models import forecast_products
+from app.services.forecasting.spec import spec_of
 from tests.support.budget import BUDGET
 
 AS_OF = date(2025, 6, 30)

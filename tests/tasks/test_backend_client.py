@@ -6,7 +6,7 @@ import time
 import pytest
 
 from app.config import Settings
-from app.services.backend_contract import BackendError, idempotency_key
+from app.services.jobs.backend_contract import BackendError, idempotency_key
 from app.tasks.backend_client import BackendClient, retry_after_seconds, sign
 from tests.support.backend import BackendState, Fault, running_backend
 

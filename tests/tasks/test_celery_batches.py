@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from app.services import audit
-from app.services.job_store import make_job_store
+from app.services.jobs.job_store import make_job_store
+from app.services.records import audit
 from app.tasks.celery_app import BATCH_TASK, CLEANUP_TASK, RETRAIN_TASK, beat_schedule, create_celery_app
 from app.utils import redis_pool
 from tests.support.backend import BackendState, Fault, running_backend

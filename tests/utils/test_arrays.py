@@ -3,7 +3,7 @@
 import numpy as np
 
 from app.models.panel import Panel
-from app.services.forecast import WEEKDAYS, trends, weekday_patterns
+from app.services.forecasting.explanations import WEEKDAYS, trends, weekday_patterns
 from app.utils.arrays import least_squares_slopes
 from app.utils.dates import weekday
 

@@ -1,0 +1,9 @@
+"""The shop's decisions: what to restock, reorder, discount and promote, from the stock and the sales.
+
+At-risk items and their actions (`at_risk.py`), reorder points and quantities (`reorder.py` with the
+inventory maths of `inventory_math.py`), event promotions (`promotions.py`, `audience.py`) and discount
+sizing from each item's learned price response (`pricing.py`, `price_response.py`).
+
+May import: `forecasting` (reorder forecasts its lead-time demand; the shop model's elasticity) and
+`records`. Never `analytics` or `jobs`.
+"""

@@ -1,0 +1,285 @@
+"""At-risk detection: which products need action now, why, and what to do.
+
+Signals per product (all as of `as_of`, v = average daily net units over the last
+`slow_moving_window` days up to and including `as_of`, days without sales counting as zero):
+
+- low_stock:               quantity <= low_stock
+- near_expiry:             0 <= days_to_expiry <= expiry_days
+- expired:                 days_to_expiry < 0 and quantity > 0
+- slow_moving:             quantity > 0 and v < slow_moving_threshold
+- unsellable_before_expiry: quantity > v * days_to_expiry (units left when it expires)
+- stockout_risk:           v > 0 and quantity / v <= max(7, lead_time_days): runs out within
+                           a week or before a new delivery could arrive
+
+Score (noisy-OR of signal strengths s in [0, 1], weights w):
+    score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)(1 - 0.7 s_stockout)
+    s_low    = 1 - quantity / (low_stock + 1)                 when low_stock
+    s_expiry = 1 - days_to_expiry / (expiry_days + 1)        when near_expiry
+    s_unsold = expected_unsold_units / quantity
+    s_slow   = 1 - v / slow_moving_threshold                  when slow_moving
+    s_stockout = 1 - days_of_supply / (horizon + 1)            when stockout_risk
+An expired product scores 1.
+
+Markdowns: the discount that sells the stock before expiry (`app.services.decisions.pricing`), sized with the
+item's price elasticity learned from the request's sales with `prices` or revenue
+(`app.services.decisions.price_response`) where it is clearly negative, else the constant rule; the action
+says which.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from app.config import Settings
+from app.schemas.at_risk import (
+    AtRiskItem,
+    AtRiskMeta,
+    AtRiskRequest,
+    AtRiskResponse,
+    RecommendedAction,
+    SlowMover,
+)
+from app.schemas.inventory import InventoryItem
+from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
+from app.services.decisions.pricing import discount_to_clear, margin_cap
+from app.utils.dates import date_after, day_number, today_utc
+from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.validation import check_unique
+from app.utils.work_budget import WorkBudget
+
+W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
+STOCKOUT_DAYS = 7
+MIN_DISCOUNT_PCT = 5.0
+
+
+def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarray:
+    """Days to expiry per item, NaN where no expiry date was sent."""
+    return np.array(
+        [np.nan if item.expiry_date is None else day_number(item.expiry_date) - as_of_day for item in inventory],
+        dtype=np.float64,
+    )
+
+
+def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource | None = None) -> AtRiskResponse:
+    """Score every inventory item and return the flagged ones, highest score first; markdowns sized with
+    elasticities pooled towards the shop model's (`prior`) when the shop has one."""
+    as_of = request.as_of or today_utc()
+    as_of_day = day_number(as_of)
+    inventory = request.inventory
+    thresholds = request.thresholds
+    product_ids = [item.product_id for item in inventory]
+    check_unique(product_ids, "inventory")
+    n = len(inventory)
+
+    sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory", with_revenue=True)
+    window = thresholds.slow_moving_window
+    WorkBudget(settings).check("grid", {"products": n, "days": window},
+                               "send fewer inventory rows per request, or a shorter slow_moving_window")
+    units = daily_net_units(sales, n, as_of_day - window + 1, window)
+    velocity = units.sum(axis=1) / window
+
+    quantity = np.fromiter((item.quantity for item in inventory), np.float64, n)
+    to_expiry = _expiry_days(inventory, as_of_day)
+    has_expiry = ~np.isnan(to_expiry)
+    has_stock = quantity > 0
+
+    low_stock = quantity <= thresholds.low_stock
+    expired = has_expiry & (to_expiry < 0) & has_stock
+    near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days)
+    slow = has_stock & (velocity < thresholds.slow_moving_threshold)
+    unsold = np.where(
+        has_expiry & ~expired, np.maximum(quantity - velocity * np.maximum(to_expiry, 0), 0.0), np.nan
+    )
+    unsellable = has_stock & (unsold > 0)
+    unsold = np.where(expired, quantity, unsold)
+
+    lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
+                     for item in inventory], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        supply = np.where(velocity > 0, quantity / velocity, np.inf)
+    stockout = has_stock & ~expired & (supply <= lead)
+    cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
+
+    s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
+    s_expiry = np.where(near_expiry, 1 - to_expiry / (thresholds.expiry_days + 1), 0.0)
+    s_unsold = np.where(unsellable, unsold / np.where(has_stock, quantity, 1.0), 0.0)
+    threshold = max(thresholds.slow_moving_threshold, 1e-12)
+    s_slow = np.where(slow, 1 - velocity / threshold, 0.0)
+    s_stockout = np.where(stockout, 1 - np.minimum(supply, lead) / (lead + 1), 0.0)
+    score = 1 - (1 - W_LOW * s_low) * (1 - W_EXPIRY * s_expiry) * (1 - W_UNSOLD * s_unsold) * (
+        1 - W_SLOW * s_slow) * (1 - W_STOCKOUT * s_stockout)
+    score = np.where(expired, 1.0, np.clip(score, 0.0, 1.0))
+
+    flagged_mask = low_stock | near_expiry | expired | slow | unsellable | stockout
+    flagged = np.flatnonzero(flagged_mask)
+    flagged = flagged[np.lexsort((np.asarray(product_ids, dtype=object)[flagged], -score[flagged]))]
+
+    # never below cost: the deepest discount keeps the discounted price at or above the unit cost
+    price = np.array([item.price for item in inventory], dtype=np.float64)
+    above_cost = np.floor(margin_cap(price, cost, 0.0) * 10) / 10
+    max_discount = np.minimum(settings.default_max_discount_pct, above_cost)
+    beta, unused = learned_elasticities(sales, product_ids, as_of_day, settings.max_grid_cells,
+                                        request.price_table, prior)
+    warnings += unused
+    needed = discount_to_clear(quantity, velocity, np.nan_to_num(to_expiry, nan=0.0), beta,
+                               settings.promotion_elasticity_multiplier)
+    items = [
+        AtRiskItem(
+            product_id=inventory[i].product_id,
+            sku=inventory[i].sku,
+            name=inventory[i].name,
+            reasons=[
+                reason
+                for reason, on in (
+                    ("expired", expired[i]),
+                    ("low_stock", low_stock[i]),
+                    ("stockout_risk", stockout[i]),
+                    ("near_expiry", near_expiry[i]),
+                    ("unsellable_before_expiry", unsellable[i]),
+                    ("slow_moving", slow[i]),
+                )
+                if on
+            ],
+            score=round(float(score[i]), 4),
+            current_quantity=float(quantity[i]),
+            days_to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
+            avg_daily_sales=round(float(velocity[i]), 4),
+            days_of_supply=round(float(quantity[i] / velocity[i]), 1) if velocity[i] > 0 else None,
+            expected_unsold_units=None if np.isnan(unsold[i]) else round(float(unsold[i]), 2),
+            stockout_date=date_after(day_number(as_of), float(np.floor(supply[i]))),
+            value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
+            turnover_rate=round(float(velocity[i] * 365 / quantity[i]), 2) if quantity[i] > 0 else None,
+            recommended_action=_action(
+                quantity=float(quantity[i]),
+                velocity=float(velocity[i]),
+                to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
+                unsold=0.0 if np.isnan(unsold[i]) else float(unsold[i]),
+                needed_discount=float(needed[i]),
+                expired=bool(expired[i]),
+                near_expiry=bool(near_expiry[i]),
+                slow=bool(slow[i]),
+                low_stock=bool(low_stock[i] or stockout[i]),
+                thresholds_low_stock=thresholds.low_stock,
+                slow_threshold=thresholds.slow_moving_threshold,
+                window=window,
+                max_discount=float(max_discount[i]),
+                cost_capped=bool(above_cost[i] < settings.default_max_discount_pct),
+                elasticity=float(beta[i]),
+            ),
+        )
+        for i in flagged
+    ]
+    slow_ids = np.flatnonzero(slow)
+    tied_up = np.nan_to_num(quantity[slow_ids] * cost[slow_ids], nan=-1.0)
+    slow_movers = [
+        SlowMover(product_id=inventory[i].product_id,
+                  value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
+                  turnover_rate=round(float(velocity[i] * 365 / quantity[i]), 2),
+                  days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None)
+        for i in slow_ids[np.lexsort((np.asarray(product_ids, dtype=object)[slow_ids], -tied_up))]
+    ]
+    return AtRiskResponse(
+        at_risk=items,
+        slow_movers=slow_movers,
+        meta=AtRiskMeta(shop_id=request.shop_id, total_products=n, flagged_count=len(items), as_of=as_of),
+        warnings=warnings,
+    )
+
+
+def _units(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def _action(
+    *,
+    quantity: float,
+    velocity: float,
+    to_expiry: int | None,
+    unsold: float,
+    needed_discount: float,
+    expired: bool,
+    near_expiry: bool,
+    slow: bool,
+    low_stock: bool,
+    thresholds_low_stock: float,
+    slow_threshold: float,
+    window: int,
+    max_discount: float,
+    cost_capped: bool,
+    elasticity: float,
+) -> RecommendedAction:
+    """The one action for a flagged product, in priority order: remove, markdown, bundle, restock."""
+    rate = f"selling {velocity:.2f}/day over the last {window} days"
+    if expired:
+        return RecommendedAction(
+            action_type="remove",
+            discount_range=None,
+            promotion_timing="now",
+            reasoning=f"Expired {-(to_expiry or 0)} days ago with {_units(quantity)} units on hand: "
+            "take them off sale and record the write-off.",
+        )
+    if to_expiry is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
+        return RecommendedAction(
+            action_type="bundle",
+            discount_range=None,
+            promotion_timing=f"within {to_expiry} days" if to_expiry else "today",
+            reasoning=f"At risk: about {_units(round(unsold, 1))} of {_units(quantity)} units would be left at expiry, "
+            f"{rate}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them with a fast "
+            "seller or feature them instead.",
+        )
+    if to_expiry is not None and unsold > 0:
+        days = f"{to_expiry} days until expiry" if to_expiry else "expires today"
+        if np.isfinite(needed_discount) and needed_discount <= max_discount:
+            low = max(MIN_DISCOUNT_PCT, float(np.ceil(needed_discount / 5) * 5))
+            high = min(max_discount, low + 10.0)
+            low = min(low, high)
+        else:
+            low, high = round(max_discount * 0.75, 1), max_discount
+        deep = to_expiry <= 2 or low >= 0.75 * max_discount
+        clear_note = (
+            f"a {needed_discount:.0f}% markdown should clear them"
+            if np.isfinite(needed_discount) and needed_discount <= max_discount
+            else f"even {max_discount:.0f}% off is unlikely to clear them all"
+        ) + (f" (discounts stop at {max_discount:g}%, where the price meets the unit cost)" if cost_capped else "")
+        learned = bool(np.isfinite(elasticity))
+        return RecommendedAction(
+            action_type="clearance" if deep else "discount",
+            discount_range=(low, high),
+            promotion_timing=f"within {to_expiry} days" if to_expiry else "today",
+            reasoning=f"{'Critical' if deep else 'At'} risk: {_units(quantity)} units in stock, {days}, "
+            f"{rate}: about {_units(round(unsold, 1))} units would be left at expiry; {clear_note}, "
+            + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
+               if learned else "by the constant rule (its prices cannot tell its own response)."),
+            price_elasticity=round(elasticity, 3) if learned else None,
+            elasticity_source=LEARNED if learned else CONSTANT,
+        )
+    if slow and not low_stock:
+        supply = f"{quantity / velocity:.0f} days of supply" if velocity > 0 else "no sales at all"
+        return RecommendedAction(
+            action_type="bundle",
+            discount_range=(MIN_DISCOUNT_PCT, 15.0),
+            promotion_timing="next promotion cycle",
+            reasoning=f"Slow mover: {_units(quantity)} units on hand, {rate} "
+            f"(threshold {slow_threshold:g}/day), {supply}: bundle it with a fast seller or feature it.",
+        )
+    if low_stock:
+        supply_days = quantity / velocity if velocity > 0 else None
+        timing = "today" if supply_days is None or supply_days <= 2 else f"within {int(supply_days) - 1} days"
+        if quantity <= 0:
+            timing = "today"
+        caution = " Sales are slow, so order a small quantity." if slow else ""
+        supply = f"about {supply_days:.1f} days of supply" if supply_days is not None else "no recent sales"
+        return RecommendedAction(
+            action_type="restock",
+            discount_range=None,
+            promotion_timing=timing,
+            reasoning=f"Low stock: {_units(quantity)} units left (threshold {thresholds_low_stock:g}), "
+            f"{rate}, {supply}.{caution}",
+        )
+    return RecommendedAction(
+        action_type="monitor",
+        discount_range=None,
+        promotion_timing=f"check again before expiry in {to_expiry} days",
+        reasoning=f"Near expiry in {to_expiry} days, but {rate} the {_units(quantity)} units "
+        "should sell out first; no markdown needed yet.",
+    )

@@ -1,0 +1,202 @@
+"""Promotion planning: pair each item that must clear before expiry with the best calendar event.
+
+For item i and event j (eligible when as_of <= event date < expiry date):
+- rank score = 0.6 * audience_fit + 0.4 * (1 - days to event / days to expiry): a good audience
+  and an early date (more selling time) win; ties go to the earlier event.
+- the promotion runs from `lead_days` before the event (not before as_of) to the day before expiry.
+- base rate v: the item's `avg_daily_sales`, else its net units in `sales` over the last 28 days
+  up to as_of, divided by the days since its first sale in that window (at least 7).
+- discount: the smallest multiple of 5 % that sells the quantity within the promotion at
+  v * (1 - discount / 100) ** elasticity with the item's elasticity learned from the request's
+  sales with its `prices` or revenue (`price_response.py`), else v * (1 + multiplier * discount / 100)
+  (PROMOTION_ELASTICITY_MULTIPLIER); at least 5 %, at most `discount_max_pct` and the margin
+  floor (price after discount >= cost / (1 - min_margin_pct / 100)). Without a base rate: half
+  the allowed maximum, rounded to 5 %, at low confidence.
+- confidence: high when the rate is known, the stock clears in time and the audience fits (>= 0.5);
+  low when the rate is unknown or the stock will not clear in time; medium otherwise.
+"""
+
+import math
+
+import numpy as np
+
+from app.config import Settings
+from app.schemas.common import DataWarning
+from app.schemas.promotions import (
+    CalendarEvent,
+    Promotion,
+    PromotionItem,
+    PromotionsMeta,
+    PromotionsRequest,
+    PromotionsResponse,
+    UnmatchedItem,
+)
+from app.services.decisions.audience import audience_fit
+from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
+from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap
+from app.utils.arrays import first_column
+from app.utils.dates import as_date, day_number, from_day_number, today_utc
+from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.validation import check_unique
+from app.utils.work_budget import WorkBudget
+
+RATE_WINDOW_DAYS = 28
+MIN_RATE_DAYS = 7
+STEP_PCT = 5.0
+W_FIT, W_TIMING = 0.6, 0.4
+
+
+def _base_rates(request: PromotionsRequest, as_of_day: int, max_cells: int,
+                prior: PriorSource | None) -> tuple[np.ndarray, np.ndarray, list[DataWarning]]:
+    """Units/day per item (NaN when unknown), learned price elasticities (NaN: the constant rule) and
+    the warnings of the sales rules."""
+    items = request.items
+    product_ids = [item.product_id for item in items]
+    sales, warnings = clean_sales(request, product_ids, as_of_day, "items", with_revenue=True)
+    beta, unused = learned_elasticities(sales, product_ids, as_of_day, max_cells, request.price_table, prior)
+    warnings += unused
+    first_day = as_of_day - RATE_WINDOW_DAYS + 1
+    units = daily_net_units(sales, len(items), first_day, RATE_WINDOW_DAYS)
+    in_window = (sales.day >= first_day) & (sales.product < len(items))
+    first_sale = first_column(sales.product[in_window], sales.day[in_window], len(items), as_of_day + 1)
+    sold = first_sale <= as_of_day
+    days = np.maximum(as_of_day - first_sale + 1, MIN_RATE_DAYS)
+    from_sales = np.where(sold, units.sum(axis=1) / days, np.nan)
+    given = np.array([np.nan if item.avg_daily_sales is None else item.avg_daily_sales for item in items])
+    return np.where(np.isnan(given), from_sales, given), beta, warnings
+
+
+def plan_promotions(request: PromotionsRequest, settings: Settings,
+                    prior: PriorSource | None = None) -> PromotionsResponse:
+    """Best events per item with discount, timing, expected clear-out and confidence; lifts from
+    elasticities pooled towards the shop model's (`prior`) when the shop has one."""
+    as_of = request.as_of or today_utc()
+    as_of_day = day_number(as_of)
+    items, events, prefs = request.items, request.calendar_events, request.preferences
+    check_unique([item.product_id for item in items], "items")
+    check_unique([event.id for event in events], "calendar_events", key="id")
+    WorkBudget(settings).check("pairs", {"items": len(items), "events": len(events)},
+                               "send fewer items or only the events before the items' expiry dates")
+    multiplier = settings.promotion_elasticity_multiplier
+    max_discount = prefs.discount_max_pct or settings.default_max_discount_pct
+
+    rate, beta, warnings = _base_rates(request, as_of_day, settings.max_grid_cells, prior)
+    quantity = np.array([item.quantity for item in items], dtype=np.float64)
+    price = np.array([item.price for item in items], dtype=np.float64)
+    cost = np.array([np.nan if item.cost is None else item.cost for item in items], dtype=np.float64)
+    expiry = np.array([day_number(item.expiry_date) for item in items], dtype=np.int64)
+    event_day = np.array([day_number(event.date) for event in events], dtype=np.int64)
+
+    cap = np.minimum(max_discount, margin_cap(price, cost, prefs.min_margin_pct))
+    cap = np.floor(cap / STEP_PCT) * STEP_PCT
+    eligible = (event_day[None, :] >= as_of_day) & (event_day[None, :] < expiry[:, None])
+    eligible &= ((quantity > 0) & (cap >= STEP_PCT))[:, None]
+    fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
+    horizon = np.maximum(expiry - as_of_day, 1)[:, None]
+    timing = 1.0 - (event_day[None, :] - as_of_day) / horizon
+    rank_score = np.where(eligible, W_FIT * fit + W_TIMING * timing, -np.inf)
+    order = np.lexsort((np.broadcast_to(event_day, rank_score.shape), -rank_score), axis=1)
+    top = order[:, : prefs.max_events_per_item]
+    chosen_i, chosen_rank = np.nonzero(np.take_along_axis(eligible, top, axis=1))
+    chosen_j = top[chosen_i, chosen_rank]
+
+    start = np.maximum(as_of_day, event_day[chosen_j] - prefs.lead_days)
+    end = np.maximum(expiry[chosen_i] - 1, start)
+    selling_days = end - start + 1
+    q, v = quantity[chosen_i], rate[chosen_i]
+    b = beta[chosen_i]
+    needed = discount_to_clear(q, np.nan_to_num(v, nan=0.0), selling_days, b, multiplier)
+    stepped = np.where(np.isfinite(needed), np.ceil(needed / STEP_PCT) * STEP_PCT, np.inf)
+    known = ~np.isnan(v)
+    unknown_default = np.maximum(np.round(cap[chosen_i] / 2 / STEP_PCT) * STEP_PCT, STEP_PCT)
+    discount = np.where(known, np.clip(stepped, STEP_PCT, cap[chosen_i]), unknown_default)
+    lift = lift_pct(discount, b, multiplier)
+    boosted = np.nan_to_num(v, nan=0.0) * (1 + lift / 100)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clear_days = np.where(boosted > 0, np.ceil(q / boosted), np.nan)
+    clears = clear_days <= selling_days
+    pair_fit = fit[chosen_i, chosen_j]
+    confidence = np.where(
+        ~known | ~clears, "low", np.where(pair_fit >= 0.5, "high", "medium")
+    )
+
+    promotions = [
+        _promotion(
+            items[i], events[j], rank=int(r) + 1, discount=float(discount[k]), start=int(start[k]),
+            end=int(end[k]), clear_days=None if np.isnan(clear_days[k]) else int(clear_days[k]),
+            lift=float(lift[k]), fit=float(pair_fit[k]), confidence=str(confidence[k]),
+            elasticity=None if np.isnan(b[k]) else float(b[k]),
+            rate=float(v[k]), days_to_expiry=int(expiry[i] - as_of_day), clears=bool(clears[k]),
+        )
+        for k, (i, j, r) in enumerate(zip(chosen_i, chosen_j, chosen_rank, strict=True))
+    ]
+    promotions.sort(key=lambda p: (p.end_date, p.product_id, p.rank))
+    matched = set(chosen_i.tolist())
+    unmatched = [
+        UnmatchedItem(product_id=item.product_id, product_name=item.name,
+                      reason=_unmatched_reason(item, int(expiry[i] - as_of_day), float(cap[i]), prefs.min_margin_pct,
+                                               event_day, as_of_day))
+        for i, item in enumerate(items)
+        if i not in matched
+    ]
+    return PromotionsResponse(
+        promotions=promotions,
+        unmatched=unmatched,
+        meta=PromotionsMeta(shop_id=request.shop_id, promotions_generated=len(promotions),
+                            items_received=len(items), items_unmatched=len(unmatched), as_of=as_of),
+        warnings=warnings,
+    )
+
+
+def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount: float, start: int, end: int,
+               clear_days: int | None, lift: float, fit: float, confidence: str, rate: float,
+               days_to_expiry: int, clears: bool, elasticity: float | None) -> Promotion:
+    title = event.title or event.id
+    name = item.name or item.product_id
+    if math.isnan(rate):
+        outlook = "no sales history, so the discount is half the allowed maximum"
+    elif clears:
+        outlook = f"at {rate:.2f}/day lifted {lift:.0f}% it should clear in about {clear_days} days"
+    else:
+        outlook = (f"even at {discount:.0f}% off ({rate:.2f}/day lifted {lift:.0f}%) about "
+                   f"{clear_days} days are needed, more than the {end - start + 1} left")
+    return Promotion(
+        event_id=event.id,
+        event_title=event.title,
+        event_date=as_date(event.date),
+        product_id=item.product_id,
+        product_name=item.name,
+        rank=rank,
+        suggested_discount_pct=discount,
+        promo_copy=f"{title} Special: {discount:.0f}% off {name}! Limited time offer.",
+        start_date=from_day_number(start),
+        end_date=from_day_number(end),
+        expected_clear_days=clear_days,
+        projected_sales_lift=round(lift, 1),
+        audience_fit=round(fit, 3),
+        confidence=confidence,
+        price_elasticity=None if elasticity is None else round(elasticity, 3),
+        elasticity_source=CONSTANT if elasticity is None else LEARNED,
+        reasoning=(f"Pair {name} with {title}: {item.quantity:g} units expire in {days_to_expiry} days; "
+                   f"audience fit {fit:.2f}; {outlook}; "
+                   + (f"lift from its price elasticity {elasticity:.1f}, learned from its sales and prices."
+                      if elasticity is not None else "lift from the constant rule (its prices cannot tell).")),
+    )
+
+
+def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_margin: float,
+                      event_day: np.ndarray, as_of_day: int) -> str:
+    if days_to_expiry <= 0:
+        return "expires today: no time left for a promotion" if days_to_expiry == 0 else (
+            f"expired {-days_to_expiry} days ago: remove it from sale")
+    if item.quantity <= 0:
+        return "quantity is 0: nothing to clear"
+    if cap < STEP_PCT:
+        cost = f" and cost {item.cost:g}" if item.cost is not None else ""
+        return (f"no discount room: price {item.price:g}{cost} with a {min_margin:g}% "
+                f"minimum margin allow less than {STEP_PCT:g}% off")
+    upcoming = event_day[event_day >= as_of_day]
+    if upcoming.size == 0:
+        return "no calendar event on or after as_of"
+    return (f"no calendar event before its expiry in {days_to_expiry} days "
+            f"(next event is {int(upcoming.min()) - as_of_day} days away)")

@@ -1,0 +1,185 @@
+"""Reorder recommendations: when to reorder, how much, and why, per product.
+
+Perishables (`shelf_life_days`): the order is capped at what sells within the shelf life (but
+always lifts the position to the reorder point).
+
+Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses
+its forecasts): mu_L = forecast units over the protection interval (lead time + review days - 1)
+plus the mean review undershoot,
+sigma_daily = the chosen model's backtest RMSE over its first 7 days (or the sd of the last 28
+days when it has none).
+Formulas in `inventory_math`. An order is recommended when on hand + on order <= reorder point:
+enough EOQ lots to lift the position above the reorder point, rounded up to the minimum order
+and whole packs.
+
+Urgency: critical = stock runs out within the lead time (an order now arrives too late);
+high = position at or below the reorder point; medium = within one lead time of demand above it;
+low otherwise. Sorted by days of stock left beyond the lead time, then revenue at risk.
+ABC: classes by cumulative share of revenue (A up to `a`, B up to `b`); XYZ: coefficient of
+variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
+"""
+
+import numpy as np
+
+from app.config import Settings
+from app.schemas.reorder import (
+    ReorderMeta,
+    ReorderRecommendation,
+    ReorderRequest,
+    ReorderResponse,
+)
+from app.services.decisions.inventory_math import eoq, round_order, safety_stock, undershoot, z_score
+from app.services.forecasting.pipeline import forecast_arrays
+from app.services.forecasting.spec import ForecastSpec
+from app.utils.cache import Cache
+from app.utils.dates import date_after, day_number, from_day_number
+from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.validation import check_unique
+from app.utils.work_budget import WorkBudget
+
+WEEKS_FOR_XYZ = 13
+
+
+def abc_classes(revenue: np.ndarray, a: float, b: float) -> np.ndarray:
+    """'A'/'B'/'C' by cumulative revenue share; the product that crosses a threshold is in the class below it."""
+    order = np.argsort(-revenue, kind="stable")
+    total = revenue.sum()
+    before = (np.cumsum(revenue[order]) - revenue[order]) / total if total > 0 else np.ones(len(revenue))
+    ranked = np.where(before < a, "A", np.where(before < b, "B", "C"))
+    out = np.empty(len(revenue), dtype="<U1")
+    out[order] = ranked
+    return out
+
+
+def xyz_classes(daily: np.ndarray) -> np.ndarray:
+    """'X'/'Y'/'Z' by the coefficient of variation of weekly units (daily: [n, days])."""
+    weeks = daily[:, -WEEKS_FOR_XYZ * 7:]
+    usable = weeks.shape[1] // 7 * 7
+    weekly = weeks[:, weeks.shape[1] - usable:].reshape(daily.shape[0], -1, 7).sum(axis=2)
+    mean = weekly.mean(axis=1) if weekly.size else np.zeros(daily.shape[0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = np.where(mean > 0, weekly.std(axis=1) / mean, np.inf)
+    return np.where(cv < 0.5, "X", np.where(cv < 1.0, "Y", "Z"))
+
+
+def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, signing_key: str) -> ReorderResponse:
+    """Reorder point, safety stock, EOQ and the order to place now, per inventory item."""
+    items = request.inventory
+    product_ids = [item.product_id for item in items]
+    check_unique(product_ids, "inventory")
+    n = len(items)
+    WorkBudget(settings).check("grid", {"products": n, "days": 365 + 364},
+                               "send fewer inventory rows per request")
+    lead = np.array([item.lead_time_days for item in items], dtype=np.int64)
+    protection = np.maximum(lead + request.review_days - 1, 1)
+    as_of_day = day_number(request.as_of) if request.as_of else None
+    sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory", with_revenue=True)
+    sold = np.bincount(sales.product, minlength=len(sales.product_ids))[:n] > 0
+    last_day = int(sales.day.max()) if sales.size else day_number(request.as_of or from_day_number(0))
+    horizon = int(min(365, max(protection.max(), 28)))
+
+    forecast = np.zeros((n, horizon))
+    daily_sd = np.zeros(n)
+    methods = ["none"] * n
+    cache_state = "off"
+    if sold.any():
+        # the same cache keys as POST /forecast of these products, horizon and level: a hit either way
+        spec = ForecastSpec(shop_id=request.shop_id, sales=request,
+                            product_ids=tuple(p for p, s in zip(product_ids, sold, strict=True) if s),
+                            periods=horizon, model="auto", confidence_interval=request.service_level,
+                            frequency="daily", as_of_day=as_of_day)
+        answer = forecast_arrays(spec, settings, cache, signing_key)
+        cache_state = answer.cache
+        seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once
+        warnings += [w for w in answer.warnings if w.code not in seen]
+        index = {p: i for i, p in enumerate(product_ids)}
+        rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
+        forecast[rows] = answer.forecast
+        daily_sd[rows] = answer.short_term_rmse
+        for row, method in zip(rows, answer.methods, strict=True):
+            methods[row] = method
+    history = daily_net_units(sales, n, last_day - 363, 364)
+    recent_sd = history[:, -28:].std(axis=1)
+    daily_sd = np.where(np.isfinite(daily_sd) & (daily_sd > 0), daily_sd, recent_sd)
+
+    cumulative = np.cumsum(forecast, axis=1)
+    daily_rate = forecast.mean(axis=1)
+    short_mean, short_var = undershoot(daily_rate, request.review_days)
+    lead_demand = cumulative[np.arange(n), np.minimum(protection, horizon) - 1] + short_mean
+    effective_sd = np.sqrt(daily_sd**2 + short_var / protection)  # sigma_L^2 + undershoot variance
+    safety = safety_stock(effective_sd, protection, request.service_level)
+    reorder_point = lead_demand + safety
+    cost = np.array([item.cost for item in items])
+    price = np.array([item.price for item in items])
+    ordering_cost = settings.ordering_cost if request.ordering_cost is None else request.ordering_cost
+    rate = settings.holding_cost_rate if request.holding_cost_rate is None else request.holding_cost_rate
+    lot = eoq(daily_rate * 365, ordering_cost, rate * cost)
+    on_hand = np.array([item.quantity for item in items])
+    position = on_hand + np.array([item.on_order for item in items])
+    below = position <= reorder_point
+    lot_size = np.maximum(lot, 1.0)
+    lots = np.floor((reorder_point - position) / lot_size) + 1
+    raw_order = np.where(below & (daily_rate > 0), lots * lot_size, 0.0)
+    shelf_life = np.array([np.nan if i.shelf_life_days is None else i.shelf_life_days for i in items])
+    shelf_cap = np.maximum(daily_rate * np.nan_to_num(shelf_life), reorder_point - position)
+    capped = ~np.isnan(shelf_life) & (shelf_cap < raw_order)
+    raw_order = np.where(capped, shelf_cap, raw_order)
+    order = round_order(raw_order, np.array([i.min_order_qty for i in items]), np.array([i.pack_size for i in items]))
+
+    runs_out = cumulative >= on_hand[:, None]
+    first = np.where(runs_out.any(axis=1), runs_out.argmax(axis=1), -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        days_left = np.where(first >= 0, first + 1.0, np.where(daily_rate > 0, on_hand / daily_rate, np.inf))
+        supply = np.where(daily_rate > 0, on_hand / daily_rate, np.inf)
+    lost_units = np.maximum(lead_demand - on_hand, 0.0)
+    revenue_at_risk = lost_units * price
+    urgency = np.where(days_left <= lead, "critical", np.where(below, "high", np.where(
+        position <= reorder_point + daily_rate * lead, "medium", "low")))
+
+    assert sales.revenue is not None
+    row_revenue = np.where(np.isnan(sales.revenue), sales.qty * price[sales.product], sales.revenue)
+    revenue = np.bincount(sales.product, weights=row_revenue, minlength=n)
+    abc = abc_classes(revenue, request.abc_thresholds.a, request.abc_thresholds.b)
+    xyz = xyz_classes(history)
+    keep = np.ones(n, dtype=bool) if request.abc_classes is None else np.isin(abc, request.abc_classes)
+    order_of = np.lexsort((-revenue_at_risk, np.where(np.isfinite(days_left), days_left - lead, 1e9)))
+    z = z_score(request.service_level)
+    recommendations = [
+        ReorderRecommendation(
+            product_id=items[i].product_id, name=items[i].name, supplier=items[i].supplier, abc_class=abc[i],
+            xyz_class=xyz[i], urgency=urgency[i], current_quantity=float(on_hand[i]),
+            inventory_position=float(position[i]), lead_time_days=int(lead[i]),
+            expected_lead_time_demand=round(float(lead_demand[i]), 2), safety_stock=round(float(safety[i]), 2),
+            reorder_point=round(float(reorder_point[i]), 2), eoq=round(float(lot[i]), 2),
+            recommended_order_qty=float(order[i]),
+            days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None,
+            predicted_stockout_date=date_after(last_day, float(days_left[i])),
+            revenue_at_risk=round(float(revenue_at_risk[i]), 2), forecast_method=methods[i],
+            reasoning=_reasoning(items[i].name or items[i].product_id, float(order[i]), float(raw_order[i]),
+                                 float(on_hand[i]), float(position[i]), float(reorder_point[i]),
+                                 float(lead_demand[i]), float(safety[i]), int(protection[i]), float(lot[i]),
+                                 request.service_level, z, days_left[i], bool(sold[i]), bool(capped[i])),
+        )
+        for i in order_of if keep[i]
+    ]
+    return ReorderResponse(
+        recommendations=recommendations,
+        meta=ReorderMeta(shop_id=request.shop_id, total_products=n, to_order=int((order > 0).sum()),
+                         service_level=request.service_level, forecast_cache=cache_state),
+        warnings=warnings,
+    )
+
+
+def _reasoning(name: str, order: float, raw: float, on_hand: float, position: float, reorder_point: float,
+               lead_demand: float, safety: float, days: int, lot: float, level: float, z: float,
+               days_left: float, has_sales: bool, capped: bool) -> str:
+    if not has_sales:
+        return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
+    cover = f"{days_left:.0f} days" if np.isfinite(days_left) else "indefinitely"
+    basis = (f"reorder point {reorder_point:.1f} = forecast demand {lead_demand:.1f} over {days} days "
+             f"+ safety stock {safety:.1f} (z {z:.2f} for {level:.0%} service)")
+    if order > 0:
+        sizing = f"capped at {raw:.0f} by the shelf life" if capped else f"{raw:.0f} in EOQ lots"
+        return (f"Order {order:g} units of {name} now (EOQ {lot:.0f}; {sizing}, before minimum/pack rounding): "
+                f"position {position:g} is at or below the {basis}; {on_hand:g} on hand last about {cover}.")
+    return f"No order yet for {name}: position {position:g} is above the {basis}; stock lasts about {cover}."

@@ -1,0 +1,73 @@
+"""A forecast's history: the spec's sales as columns (data rules), then the panel the models read.
+
+Two steps of the forecast path (`app.services.forecasting.pipeline`): `sales_columns` applies the sales
+rules of `app.utils.sales_frame` (reported in `warnings`); `history_panel` checks the work budget before
+anything is built, builds the products x periods panel (`app.models.panel`), lays the caller's drivers on
+it (`drivers.py`) and names the products to answer for. The panel's own data rules:
+
+- frequency: `auto` means weekly when every sales date falls on the same weekday (and there are
+  at least two dates), else daily. Weekly periods are the 7 days starting on that weekday.
+- gaps: a period inside a product's history with no sales row is a period with zero sales
+  (`gaps_filled`).
+- returns: negative rows are netted into their period; a period whose net is negative counts
+  as zero demand (`negative_periods_clipped`).
+"""
+
+from app.models.panel import Panel, PanelRepairs, build_panel, history_periods
+from app.schemas.common import DataWarning
+from app.services.forecasting.drivers import attach_drivers
+from app.services.forecasting.spec import ForecastSpec, requested_products
+from app.utils.dates import LAST_DAY, from_day_number
+from app.utils.errors import SmartShelfError
+from app.utils.sales_frame import SalesColumns, clean_sales, first_seen
+from app.utils.work_budget import WorkBudget
+
+
+def sales_columns(spec: ForecastSpec) -> tuple[SalesColumns, list[DataWarning]]:
+    """The spec's sales (rows, series and upload) as columns after the data rules, and their warnings;
+    400 when none is left (every row after `as_of`)."""
+    sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
+    if sales.size == 0:
+        raise SmartShelfError("no sales rows left to learn from (all were after as_of)", field="sales")
+    return sales, warnings
+
+
+def history_panel(spec: ForecastSpec, sales: SalesColumns,
+                  budget: WorkBudget) -> tuple[Panel, list[str], list[DataWarning]]:
+    """The panel (drivers laid on it), the products to answer for, and the panel's data-rule warnings.
+
+    The panel's size, the answer's and the last forecast date are checked before the panel is built.
+    """
+    step, periods = history_periods(sales.day, spec.frequency)
+    first, last = int(sales.day.min()), int(sales.day.max())
+    budget.check("train", {"products": len(sales.product_ids), "periods of history": periods},
+                 "split the products over several requests, send less history, or use POST /forecast/batch")
+    answered = len(sales.product_ids) if spec.product_ids is None else len(spec.product_ids)
+    budget.check("answer", {"products": answered, "periods ahead": spec.periods},
+                 "ask for fewer products or periods per request, or use POST /forecast/batch")
+    if last - first - (last - first) % step + spec.periods * step > LAST_DAY - first:
+        raise SmartShelfError(f"{spec.periods} periods after the last sale ({from_day_number(last)}) run past "
+                              "9999-12-31", field="periods")
+    panel, repairs = build_panel(sales, "daily" if step == 1 else "weekly", set(spec.event_days))
+    panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, budget)
+    return panel, requested_products(spec, first_seen(sales)), repair_warnings(repairs, panel.step) + unused
+
+
+
+def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:
+    """The `gaps_filled` and `negative_periods_clipped` warnings of a built panel."""
+    unit = "days" if step == 1 else "weeks"
+    warnings: list[DataWarning] = []
+    if repairs.gaps:
+        warnings.append(DataWarning(
+            code="gaps_filled", count=repairs.gaps,
+            message=f"{repairs.gaps} {unit} inside products' histories had no sales row and were counted as "
+            "zero sales.",
+        ))
+    if repairs.negative:
+        warnings.append(DataWarning(
+            code="negative_periods_clipped", count=repairs.negative,
+            message=f"{repairs.negative} {unit} had more returns than sales; they count as zero demand.",
+            product_ids=repairs.negative_products,
+        ))
+    return warnings

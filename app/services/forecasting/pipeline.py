@@ -1,0 +1,94 @@
+"""The forecast path, top to bottom: one function, `forecast`, names every step in order.
+
+    spec -> sales columns -> panel -> (shop model | local families) -> answer
+
+Each step is one call into the module that does it: `history.py` (the sales rules, the work budget, the
+panel and the caller's drivers), `shop_forecast.py` (the shop's trained model, when it fits the request),
+`local_models.py` (the families fitted on the request's own products). Around the local families sit the
+answer cache (`answer_cache.py`) and the signed disk store (`artifacts.py`); around the whole answer,
+each product's latest forecast (`latest.py`) and accuracy monitoring (`monitoring.py`). `POST /forecast`,
+batch chunks and `/reorder` (through `forecast_arrays`) all come through here.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from app.config import Settings
+from app.models.panel import Panel
+from app.schemas.common import DataWarning
+from app.schemas.forecast import ForecastResponse
+from app.services.forecasting import answer_cache, latest, monitoring
+from app.services.forecasting.artifacts import stored_or_trained
+from app.services.forecasting.history import history_panel, sales_columns
+from app.services.forecasting.local_models import unread_drivers
+from app.services.forecasting.shop_forecast import shop_answer
+from app.services.forecasting.spec import ForecastSpec
+from app.utils.cache import Cache
+from app.utils.metrics import FORECAST_CACHE
+from app.utils.work_budget import WorkBudget
+
+
+def forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: str,
+             clock: Callable[[], float] = time.time) -> ForecastResponse:
+    """Forecast the spec's products, every step in order. `clock` (seconds since the epoch) dates a stored
+    artifact's age."""
+    sales, warnings = sales_columns(spec)  # the sales rules, reported in `warnings`
+    panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings))  # budget first, then the panel
+    warnings += repairs
+    last = latest.last_answers(cache, settings, spec.shop_id, wanted)  # before this answer replaces them
+    response, source = _answer(spec, panel, wanted, warnings, settings, cache, signing_key, clock)
+    latest.remember(response, last, spec.shop_id, panel, spec.periods, settings, cache)
+    monitoring.attach_realized(response, last.forecasts, panel, settings, spec.shop_id)
+    FORECAST_CACHE.labels(source).inc()
+    return response
+
+
+def _answer(spec: ForecastSpec, panel: Panel, wanted: list[str], warnings: list[DataWarning], settings: Settings,
+            cache: Cache, signing_key: str, clock: Callable[[], float]) -> tuple[ForecastResponse, str]:
+    """The shop model's answer when it fits the request (`auto` only), else the local families' through the
+    answer cache and the disk store; and where it came from (the cache metric's label)."""
+    if spec.model == "auto":
+        served = shop_answer(spec, panel, wanted, warnings, settings, signing_key)
+        if isinstance(served, ForecastResponse):
+            return served, "shop_model"
+        warnings = [*warnings, served]  # shop_model_unused: why it could not answer
+    warnings = warnings + unread_drivers(panel, wanted)
+    index = {p: i for i, p in enumerate(panel.product_ids)}
+    keys = [answer_cache.result_key(spec, panel, index[p]) for p in wanted]
+    response = answer_cache.cached(cache, keys, spec, panel, warnings, settings, lambda: stored_or_trained(
+        spec, settings, panel, wanted, warnings, answer_cache.artifact_id(keys), signing_key, clock))
+    return response, response.meta.cache
+
+
+@dataclass(frozen=True)
+class ForecastArrays:
+    """A forecast as numbers, for services that compute with it (reorder), not serve it.
+
+    Row i is `product_ids[i]`, in the spec's product order. The values are the answer's own
+    (`predicted_qty` rounded as in its JSON), so a hit, a stored model and a fresh training give
+    the same numbers.
+    """
+
+    product_ids: list[str]
+    forecast: np.ndarray  # float64[n, periods], predicted_qty
+    short_term_rmse: np.ndarray  # float64[n], NaN where the chosen method has none
+    methods: list[str]
+    cache: Literal["hit", "disk", "miss", "off"]
+    warnings: list[DataWarning]
+
+
+def forecast_arrays(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: str,
+                    clock: Callable[[], float] = time.time) -> ForecastArrays:
+    """`forecast` as arrays: the same steps, keys, cached entries, monitoring and answer."""
+    response = forecast(spec, settings, cache, signing_key, clock)
+    forecasts = response.forecasts
+    n = len(forecasts)
+    values = np.fromiter((p.predicted_qty for f in forecasts for p in f.predictions), np.float64, n * spec.periods)
+    rmse = np.fromiter((np.nan if f.short_term_rmse is None else f.short_term_rmse for f in forecasts), np.float64, n)
+    return ForecastArrays(product_ids=[f.product_id for f in forecasts], forecast=values.reshape(n, spec.periods),
+                          short_term_rmse=rmse, methods=[f.method for f in forecasts], cache=response.meta.cache,
+                          warnings=response.warnings)

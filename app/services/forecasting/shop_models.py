@@ -1,0 +1,218 @@
+"""Shop models as the service keeps them: trained from a request or a job, stored signed, loaded once.
+
+One model per shop and frequency, at MODEL_DIR/<shop digest>/shop-model-<frequency>/ as a
+signed artifact (`app.models.store`) whose meta holds the model card; a training replaces it, and
+the clean-up of per-request artifacts never touches it. Each process keeps the verified models
+it has loaded (`MAX_LOADED`, least recently used out) and loads (and verifies) one again whenever
+its signature or model file changed, so serving a forecast costs a stat and a small read, not an
+unpickling.
+"""
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+
+import numpy as np
+import structlog
+
+from app import __version__
+from app.config import Settings
+from app.models import store
+from app.models.panel import Panel, build_panel, history_periods
+from app.models.shop_model import MIN_ORIGIN, SHOP, ShopModel
+from app.schemas.common import DataWarning
+from app.schemas.shop_models import (
+    DriversCheck,
+    FeatureImportance,
+    HeldOut,
+    HeldOutScore,
+    ModelCard,
+    PriceElasticity,
+    TrainRequest,
+)
+from app.services.forecasting.drivers import attach_drivers, drivers_digest
+from app.services.forecasting.history import repair_warnings
+from app.services.forecasting.spec import ForecastSpec, event_fields
+from app.services.records import audit
+from app.utils.dates import day_number, from_day_number, utc_now_iso
+from app.utils.errors import NotFoundError, SmartShelfError
+from app.utils.sales_frame import clean_sales
+from app.utils.work_budget import WorkBudget
+
+log = structlog.get_logger(__name__)
+
+MAX_LOADED = 16
+FREQUENCIES = {1: "daily", 7: "weekly"}
+_loaded: "OrderedDict[tuple[str, str, str], tuple[bytes, ShopModel, ModelCard]]" = OrderedDict()
+_lock = threading.Lock()
+
+
+def artifact_id(step: int) -> str:
+    return f"{store.SHOP_MODEL_PREFIX}{FREQUENCIES[step]}"
+
+
+def train_spec(request: TrainRequest) -> ForecastSpec:
+    """The training a validated request asks for, as the forecast pipeline's spec."""
+    event_days, event_types = event_fields(request.calendar_events)
+    return ForecastSpec(shop_id=request.shop_id, sales=request, periods=request.periods, frequency=request.frequency,
+                        event_days=event_days, event_types=event_types,
+                        as_of_day=day_number(request.as_of) if request.as_of else None)
+
+
+def check_training(days: np.ndarray, products: int, frequency: str, periods: int, settings: Settings) -> int:
+    """The step of a training on sales of these `days`: 413 over SHOP_MODEL_MAX_CELLS, 400 when the
+    history is too short to hold out `periods` and still learn."""
+    if days.size == 0:
+        raise SmartShelfError("no sales rows left to learn from", field="sales")
+    step, span = history_periods(days, frequency)
+    WorkBudget(settings).check("shop_model", {"products": products, "periods of history": span},
+                               "send less history (two years are plenty) or split the catalogue by department")
+    needed = MIN_ORIGIN[step] + periods
+    if span < needed:
+        unit = "days" if step == 1 else "weeks"
+        raise SmartShelfError(f"a shop model serving {periods} {unit} ahead needs at least {needed} {unit} of "
+                              f"history (the last {periods} are held out to score it); the sales span {span}",
+                              field="periods")
+    return step
+
+
+def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, list[DataWarning]]:
+    """The spec's whole catalogue as a panel, within SHOP_MODEL_MAX_CELLS and long enough for `periods`."""
+    sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
+    step = check_training(sales.day, len(sales.product_ids), spec.frequency, spec.periods, settings)
+    panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days))
+    panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, WorkBudget(settings))
+    return panel, warnings + repair_warnings(repairs, panel.step) + unused
+
+
+def _score(model: ShopModel, name: str) -> HeldOutScore:
+    held = model.held_out_
+    scores = held.scores[name]
+
+    def mean(values: np.ndarray) -> float | None:
+        finite = values[held.scored & np.isfinite(values)]
+        return round(float(finite.mean()), 4) if finite.size else None
+
+    weighted = None
+    if held.weights is not None:
+        rmsse = np.nan_to_num(scores["rmsse"])
+        weighted = round(float((held.weights * rmsse).sum() / max(held.weights[held.scored].sum(), 1e-12)), 4)
+    intervals = held.intervals.get(name, {})
+    return HeldOutScore(mase=mean(scores["mase"]), rmsse=mean(scores["rmsse"]), wrmsse=weighted,
+                        coverage_80=_rounded(intervals.get("coverage_80")),
+                        coverage_95=_rounded(intervals.get("coverage_95")), msis=_rounded(intervals.get("msis")))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 4)
+
+
+def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, seconds: float) -> ModelCard:
+    held = model.held_out_
+    step = model.step_
+    methods: dict[str, int] = {}
+    for method in model.method_.values():
+        methods[method] = methods.get(method, 0) + 1
+    last_held = held.origin_day + (held.horizon - 1) * step
+    return ModelCard(
+        shop_id=shop_id, model_version=version, trained_at=trained_at, frequency=FREQUENCIES[step],
+        horizon=model.horizon, training_first_date=from_day_number(model.first_day_).isoformat(),
+        training_last_date=from_day_number(model.last_day_).isoformat(), products=len(model.product_ids_),
+        training_seconds=round(seconds, 2),
+        features=[FeatureImportance(name=name, importance=round(share, 4)) for name, share in model.importances],
+        methods_kept=dict(sorted(methods.items(), key=lambda kv: -kv[1])),
+        held_out=HeldOut(first_date=from_day_number(held.origin_day).isoformat(),
+                         last_date=from_day_number(last_held).isoformat(), periods=held.horizon,
+                         products_scored=int(held.scored.sum()),
+                         scores={name: _score(model, name) for name in ("auto", SHOP, "seasonal_naive",
+                                                                        "moving_average")}),
+        drivers=_driver_check(model),
+        price_elasticity=_elasticity(model),
+    )
+
+
+def _driver_check(model: ShopModel) -> DriversCheck | None:
+    check = model.driver_check_
+    if check is None:
+        return None
+    return DriversCheck(metric=check.metric, with_drivers=round(check.with_drivers, 4),
+                        without_drivers=round(check.without_drivers, 4), used=check.used)
+
+
+def _elasticity(model: ShopModel) -> PriceElasticity | None:
+    found = model.elasticity_
+    if found is None or not np.isfinite(found.shop):
+        return None
+    low, high = found.shop_range()
+    return PriceElasticity(shop=round(found.shop, 3), low=round(low, 3), high=round(high, 3),
+                           products_with_own_estimate=int(np.isfinite(found.own).sum()),
+                           median=round(float(np.nanmedian(found.value)), 3),
+                           categories={name: round(mean, 3) for name, (mean, _) in found.groups.items()})
+
+
+def train_shop_model(spec: ForecastSpec, settings: Settings, signing_key: str) -> tuple[ModelCard, list[DataWarning]]:
+    """Train, store (signed) and return the card of the spec's shop model; the data rules' warnings."""
+    panel, warnings = training_panel(spec, settings)
+    started = time.perf_counter()
+    try:
+        model = ShopModel(horizon=spec.periods).fit(panel)
+    except ValueError as exc:  # too little usable history (e.g. products that hardly ever sold)
+        raise SmartShelfError(str(exc), field="sales") from exc
+    seconds = time.perf_counter() - started
+    digest = hashlib.sha256(panel.values.tobytes())
+    digest.update(f"{panel.first_day}|{panel.step}|{spec.periods}|{spec.event_days}|{__version__}".encode())
+    digest.update(drivers_digest(panel))
+    trained_at = utc_now_iso()
+    version = f"{SHOP}-{FREQUENCIES[panel.step]}-{digest.hexdigest()[:12]}"
+    card = model_card(model, spec.shop_id, version, trained_at, seconds)
+    store.save(settings.model_dir, spec.shop_id, artifact_id(panel.step), model,
+               {"card": card.model_dump(mode="json")}, signing_key)
+    audit.append(settings.model_dir, "shop_model_trained", {
+        "shop_id": spec.shop_id, "model_version": version, "trained_at": trained_at, "products": panel.n_products,
+        "seconds": round(seconds, 2)})
+    log.info("shop_model_trained", shop_id=spec.shop_id, model_version=version, products=panel.n_products,
+             seconds=round(seconds, 2))
+    return card, warnings
+
+
+def loaded_model(shop_id: str, step: int, settings: Settings, signing_key: str) -> tuple[ShopModel, ModelCard] | None:
+    """The shop's verified model of this frequency, or None (none stored, or refused: then logged)."""
+    folder = store.shop_dir(settings.model_dir, shop_id) / artifact_id(step)
+    try:  # the signature and the model file's size and time: any write to the artifact loads it again
+        stat = (folder / "model.joblib").stat()
+        signature = (folder / "model.sig").read_bytes() + f"|{stat.st_size}|{stat.st_mtime_ns}".encode()
+    except OSError:
+        return None
+    key = (settings.model_dir, shop_id, artifact_id(step))
+    with _lock:
+        found = _loaded.get(key)
+        if found is not None and found[0] == signature:
+            _loaded.move_to_end(key)
+            return found[1], found[2]
+    try:
+        model, meta = store.load(settings.model_dir, shop_id, artifact_id(step), signing_key)
+    except store.ArtifactRejected as rejected:
+        log.warning("shop_model_rejected", shop_id=shop_id, reason=str(rejected))
+        return None
+    if not isinstance(model, ShopModel):
+        log.warning("shop_model_rejected", shop_id=shop_id, reason="not a shop model")
+        return None
+    card = ModelCard.model_validate(meta["card"])
+    with _lock:
+        _loaded[key] = (signature, model, card)
+        _loaded.move_to_end(key)
+        while len(_loaded) > MAX_LOADED:
+            _loaded.popitem(last=False)
+    return model, card
+
+
+def read_card(shop_id: str, settings: Settings, signing_key: str, frequency: str | None) -> ModelCard:
+    """The card of the shop's model (the newest one when `frequency` is None); 404 when there is none."""
+    cards = [loaded[1] for step, name in FREQUENCIES.items() if frequency in (None, name)
+             if (loaded := loaded_model(shop_id, step, settings, signing_key)) is not None]
+    if not cards:
+        raise NotFoundError(f"shop {shop_id!r} has no {frequency + ' ' if frequency else ''}shop model; "
+                            "POST /api/v1/smart-shelf/models/train first", field="shop_id")
+    return max(cards, key=lambda card: card.trained_at)
+

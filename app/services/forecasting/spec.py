@@ -1,0 +1,70 @@
+"""A forecast's own input: the plain options and validated sales every forecasting path starts from.
+
+HTTP requests become a `ForecastSpec` through `spec_of`; services that forecast for their own purposes
+(reorder, batch chunks, shop-model training) build one directly from their already validated sales.
+"""
+
+from dataclasses import dataclass
+
+from app.models.drivers import BENEFIT_DAY, event_type
+from app.schemas.forecast import ForecastEvent, ForecastRequest, Frequency, ModelName
+from app.schemas.sales import SalesPayload
+from app.utils.dates import day_number
+from app.utils.errors import SmartShelfError
+
+
+@dataclass(frozen=True)
+class ForecastSpec:
+    """What the forecast pipeline needs, as plain values: its internal entry point.
+
+    HTTP requests become one through `spec_of`; services that forecast for their own purposes
+    (reorder) build one directly from their already validated sales. `product_ids` None means
+    every product sold; `product_id_first` says the first of them came as `product_id` (it names
+    the field in a 400). `event_days` are days since 1970-01-01, sorted, as sent (the result
+    keys digest them so). The sales' series step follows the payload (`SalesPayload.series_step`).
+    """
+
+    shop_id: str
+    sales: SalesPayload
+    product_ids: tuple[str, ...] | None = None
+    periods: int = 14
+    model: ModelName = "auto"
+    confidence_interval: float = 0.95
+    frequency: Frequency = "auto"
+    event_days: tuple[int, ...] = ()
+    event_types: tuple[tuple[int, str], ...] = ()  # (day, type) of the typed events, benefit days included
+    as_of_day: int | None = None
+    product_id_first: bool = False
+
+
+def spec_of(request: ForecastRequest) -> ForecastSpec:
+    """The forecast a validated request asks for (its sales are the request's own)."""
+    named = request.product_id is not None or request.product_ids is not None
+    wanted = ([request.product_id] if request.product_id else []) + list(request.product_ids or [])
+    event_days, event_types = event_fields(request.calendar_events)
+    return ForecastSpec(
+        shop_id=request.shop_id, sales=request, product_ids=tuple(wanted) if named else None,
+        periods=request.periods, model=request.model, confidence_interval=request.confidence_interval,
+        frequency=request.frequency, event_days=event_days, event_types=event_types,
+        as_of_day=day_number(request.as_of) if request.as_of else None, product_id_first=bool(request.product_id))
+
+
+def event_fields(events: list[ForecastEvent]) -> tuple[tuple[int, ...], tuple[tuple[int, str], ...]]:
+    """A spec's `event_days` (every unscoped event but benefit days, which come too often to mark "an event
+    is near") and `event_types` (the typed unscoped events)."""
+    shared = [e for e in events if not e.scoped]  # scoped events reach only their products (drivers.py)
+    return (tuple(sorted(day_number(e.date) for e in shared if event_type(e.type) != BENEFIT_DAY)),
+            tuple(sorted((day_number(e.date), e.type) for e in shared if e.type)))
+
+
+def requested_products(spec: ForecastSpec, sold: list[str]) -> list[str]:
+    """The products to answer for, in request order; 400 for one without sales."""
+    if spec.product_ids is None:
+        return sold
+    known = set(sold)
+    for index, product_id in enumerate(spec.product_ids):
+        if product_id not in known:
+            field = "product_id" if spec.product_id_first and index == 0 else (
+                f"product_ids[{index - (1 if spec.product_id_first else 0)}]")
+            raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`", field=field)
+    return list(dict.fromkeys(spec.product_ids))

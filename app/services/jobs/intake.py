@@ -1,0 +1,76 @@
+"""Jobs as the API serves them: submit an on-demand batch or a shop-model training, read a job's state."""
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from app.schemas.forecast import ForecastRequest
+from app.schemas.jobs import JobAccepted, JobProgress, JobState, JobStatus, ShopModelTraining
+from app.schemas.shop_models import TrainRequest
+from app.services.jobs.batch_jobs import Context, batch_training, plan_request_job, plan_training_job
+from app.services.jobs.batch_runner import Runner
+from app.services.jobs.job_records import ChunkError, JobRecord
+from app.services.jobs.job_store import job_state
+from app.utils.errors import NotFoundError
+
+
+def submit_forecast_batch(request: ForecastRequest, ctx: Context, runner: Runner, runner_name: str) -> JobAccepted:
+    """Split the request into chunks, store their input, start the job: the shop model is trained on
+    all the batch's products first (with `model: auto`), then the chunks forecast with it."""
+    job_id, meta, inputs, specs = plan_request_job(request, ctx.settings)
+    ctx.jobs.create(job_id, meta, inputs)
+    training = batch_training(job_id, request.shop_id, len(specs)) if request.model == "auto" else None
+    runner.submit(job_id, specs, ctx, training)
+    return JobAccepted(job_id=job_id, state="queued", status_url=f"/api/v1/jobs/{job_id}",
+                       total_products=meta["total"], chunks=meta["chunks"], runner=runner_name)
+
+
+def submit_training(request: TrainRequest, ctx: Context, runner: Runner, runner_name: str) -> JobAccepted:
+    """Store the training request and start its job (one step: train the shop model)."""
+    job_id, meta, inputs, training = plan_training_job(request, ctx.settings)
+    ctx.jobs.create(job_id, meta, inputs)
+    runner.submit(job_id, [], ctx, training)
+    return JobAccepted(job_id=job_id, state="queued", status_url=f"/api/v1/jobs/{job_id}",
+                       total_products=meta["total"], chunks=0, runner=runner_name)
+
+
+def read_job(job_id: str, ctx: Context, with_results: bool, guard: Callable[..., None]) -> JobStatus:
+    """A job's state, progress and errors, plus its forecasts once finished; 404 when unknown,
+    403 (from `guard`) when the caller's API key may not use the job's shop."""
+    state = ctx.jobs.state(job_id)
+    if state is None:
+        raise NotFoundError(f"no job {job_id!r} (unknown, or older than JOB_TTL_DAYS)", field="job_id")
+    guard(state["meta"].get("shop_id"), field="job_id")
+    forecasts = ctx.jobs.results(job_id) if with_results and state["finished"] else None
+    return job_status(job_id, state, forecasts)
+
+
+def job_status(job_id: str, state: JobRecord, forecasts: list[Any] | None) -> JobStatus:
+    """The API view of a job store record."""
+    meta, done, finished = state["meta"], state["done"], state["finished"]
+    chunk_products = meta["chunk_products"]
+    errors: list[ChunkError] = [error for _, chunk in sorted(done.items()) for error in chunk["errors"]]
+    if failure := meta.get("error"):
+        errors.insert(0, {"stage": "shops", "message": failure, "product_ids": [], "attempts": None})
+    warnings = [w for _, chunk in sorted(done.items()) for w in chunk.get("warnings", [])]
+    training = state["training"]
+    warnings = (training.get("warnings", []) if training else []) + warnings
+    if training and training["state"] == "failed":
+        if meta["kind"] == "shop_model_train":
+            errors.insert(0, {"stage": "train", "message": training.get("message", ""), "product_ids": [],
+                              "attempts": None})
+        else:  # the forecasts went ahead with per-request models, each saying so
+            warnings.insert(0, {"code": "shop_model_not_trained", "count": meta["total"], "product_ids": [],
+                                "message": f"the shop model could not be trained: {training.get('message', '')}"})
+    progress = sum(chunk_products[i] for i in done if i < len(chunk_products))
+    if meta["kind"] == "shop_model_train" and training and training["state"] != "running":
+        progress = meta["total"]
+    return JobStatus(
+        job_id=job_id, kind=meta["kind"], shop_id=meta.get("shop_id"), state=cast(JobState, job_state(state)),
+        created_at=meta["created_at"], finished_at=finished["finished_at"] if finished else None,
+        batch_date=meta.get("batch_date"),
+        progress=JobProgress(done=progress, total=meta["total"], chunks_done=len(done), chunks_total=meta["chunks"]),
+        errors=errors, warnings=warnings, forecasts=forecasts,
+        shop_model=None if training is None else ShopModelTraining(
+            state=training["state"], started_at=training["started_at"], finished_at=training.get("finished_at"),
+            message=training.get("message"), card=training.get("card")),
+    )

@@ -1,0 +1,129 @@
+"""Insights: aggregation, moving averages, trends, seasonality and recommendations."""
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.schemas.insights import InsightsRequest
+from app.services.analytics.insights import summarise_sales
+from app.utils.errors import SmartShelfError
+from tests.conftest import sales_rows
+from tests.support.budget import BUDGET
+
+START = date(2025, 9, 1)  # a Monday
+
+
+def rows(product_id: str, values: list[float], start: date = START, revenue_per_unit: float | None = 2.0) -> list:
+    out = []
+    for k, qty in enumerate(values):
+        row = {"product_id": product_id, "date": (start + timedelta(days=k)).isoformat(), "qty": qty}
+        if revenue_per_unit is not None:
+            row["revenue"] = qty * revenue_per_unit
+        out.append(row)
+    return out
+
+
+def run(sales: list, **body):
+    return summarise_sales(InsightsRequest.model_validate({"shop_id": "s", "sales": sales, **body}), BUDGET)
+
+
+def test_daily_series_lists_every_day_with_zeros_and_sums_back():
+    sales = [*rows("a", [5, 0, 3]), {"product_id": "b", "date": "2025-09-05", "qty": 4, "revenue": 8}]
+    response = run(sales, range={"start": "2025-09-01", "end": "2025-09-07"})
+    assert [p.date.isoformat() for p in response.series] == [f"2025-09-0{d}" for d in range(1, 8)]
+    assert [p.total_sales for p in response.series] == [5, 0, 3, 0, 4, 0, 0]
+    assert sum(p.total_revenue for p in response.series) == pytest.approx(24.0)
+
+
+def test_moving_averages_are_trailing_means_over_available_periods():
+    response = run(rows("a", [float(k) for k in range(1, 11)]))
+    ma7 = [p.moving_avg_7 for p in response.series]
+    assert ma7[0] == 1.0 and ma7[6] == pytest.approx(4.0) and ma7[9] == pytest.approx(np.mean(range(4, 11)))
+    assert response.series[9].moving_avg_30 == pytest.approx(5.5)
+
+
+def test_sales_before_the_range_warm_up_moving_averages_only():
+    sales = rows("a", [10.0] * 14)
+    response = run(sales, range={"start": "2025-09-08", "end": "2025-09-14"})
+    assert response.series[0].moving_avg_7 == 10.0  # uses the 6 days before the range
+    assert sum(p.total_sales for p in response.series) == 70
+    warning = next(w for w in response.warnings if w.code == "outside_range")
+    assert warning.count == 7
+
+
+def test_weekly_periods_are_iso_weeks_labelled_by_monday():
+    sales = rows("a", [1.0] * 21, start=date(2025, 9, 3))  # Wed 3rd .. Tue 23rd
+    response = run(sales, granularity="weekly")
+    assert [p.date.isoformat() for p in response.series] == ["2025-09-01", "2025-09-08", "2025-09-15", "2025-09-22"]
+    assert [p.total_sales for p in response.series] == [5, 7, 7, 2]
+
+
+def test_monthly_periods_sum_calendar_months():
+    sales = rows("a", [1.0] * 45, start=date(2025, 1, 20))
+    response = run(sales, granularity="monthly")
+    assert [(p.date.isoformat(), p.total_sales) for p in response.series] == [
+        ("2025-01-01", 12), ("2025-02-01", 28), ("2025-03-01", 5)]
+
+
+def test_top_items_by_units_with_trends():
+    grow = rows("grow", [float(k) for k in range(1, 29)])
+    fall = rows("fall", [float(40 - k) for k in range(28)])
+    flat = rows("flat", [3.0, 4.0] * 14)
+    response = run(grow + fall + flat, top_k=3)
+    items = {i.product_id: i for i in response.top_items}
+    assert [i.product_id for i in response.top_items] == ["fall", "grow", "flat"]
+    assert items["grow"].trend == "increasing" and items["grow"].trend_slope == pytest.approx(1.0)
+    assert items["fall"].trend == "decreasing" and items["fall"].trend_slope == pytest.approx(-1.0)
+    assert items["flat"].trend == "stable"
+    assert any("grow" in r and "increasing stock" in r for r in response.recommendations)
+    assert any("fall" in r and "falling" in r for r in response.recommendations)
+
+
+def test_top_k_limits_the_list():
+    sales = [r for k in range(5) for r in rows(f"p{k}", [float(k + 1)] * 3)]
+    response = run(sales, top_k=2)
+    assert [i.product_id for i in response.top_items] == ["p4", "p3"]
+    assert response.meta.total_products == 5
+
+
+def test_missing_revenue_counts_as_zero_and_is_reported():
+    response = run(rows("a", [1.0, 2.0], revenue_per_unit=None))
+    assert response.top_items[0].total_revenue == 0
+    assert next(w for w in response.warnings if w.code == "missing_revenue").count == 2
+
+
+def test_returns_reduce_totals():
+    sales = [*rows("a", [5.0, 5.0]), {"product_id": "a", "date": "2025-09-02", "qty": -2, "revenue": -4}]
+    response = run(sales)
+    assert [p.total_sales for p in response.series] == [5.0, 3.0]
+    assert any(w.code == "returns_netted" for w in response.warnings)
+
+
+def test_range_start_after_end_is_unusable():
+    with pytest.raises(SmartShelfError) as error:
+        run(rows("a", [1.0]), range={"start": "2025-09-10", "end": "2025-09-01"})
+    assert error.value.field == "range"
+
+
+def test_no_sales_and_no_range_is_unusable():
+    with pytest.raises(SmartShelfError):
+        run([])
+
+
+@pytest.mark.slow
+def test_real_store_item_weekday_peak_and_weekly_totals_match_pandas(store_item):
+    store = store_item[(store_item.store == 2) & (store_item.date >= "2017-01-02") & (store_item.date <= "2017-06-25")]
+    response = run(sales_rows(store), granularity="weekly", top_k=5)
+    daily = store.groupby("date").sales.sum()
+    weekday_mean = daily.groupby(daily.index.day_of_week).mean()
+    assert response.seasonality.peak_day == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                             "Saturday", "Sunday"][int(weekday_mean.idxmax())]
+    weekly = daily.groupby(daily.index.to_period("W-SUN")).sum()
+    np.testing.assert_allclose([p.total_sales for p in response.series], weekly.to_numpy())
+    top = store.groupby("item").sales.sum().sort_values(ascending=False).head(5)
+    assert [i.product_id for i in response.top_items] == [f"p{i}" for i in top.index]
+    assert response.seasonality.peak_month == "June"
+    assert sum(i.share_of_units for i in response.top_items) == pytest.approx(top.sum() / daily.sum(), abs=1e-3)
+    assert pd.Series([p.total_sales for p in response.series]).sum() == daily.sum()

@@ -1,0 +1,254 @@
+"""At-risk rules, scores, actions and warnings."""
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.config import Settings
+from app.schemas.at_risk import AtRiskRequest
+from app.services.decisions.at_risk import find_at_risk
+from app.utils.errors import SmartShelfError
+from tests.conftest import sales_rows
+from tests.support.synthetic import priced_shop
+
+AS_OF = date(2025, 11, 15)
+
+
+def item(product_id: str, quantity: float, expiry: str | None = None, price: float = 2.0, **extra) -> dict:
+    return {"product_id": product_id, "sku": product_id.upper(), "name": f"Product {product_id}",
+            "quantity": quantity, "expiry_date": expiry, "price": price, **extra}
+
+
+def daily_sales(product_id: str, per_day: float, days: int, end: date = AS_OF) -> list[dict]:
+    return [{"product_id": product_id, "date": (end - timedelta(days=k)).isoformat(), "qty": per_day}
+            for k in range(days)]
+
+
+def run(inventory: list[dict], sales: list[dict] | None = None, settings: Settings | None = None, **body):
+    request = AtRiskRequest.model_validate(
+        {"shop_id": "s1", "inventory": inventory, "sales": sales or [], "as_of": AS_OF.isoformat(), **body}
+    )
+    return find_at_risk(request, settings or Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+def by_id(response) -> dict:
+    return {entry.product_id: entry for entry in response.at_risk}
+
+
+def test_healthy_products_are_not_listed_but_counted():
+    response = run([item("ok", 50, "2026-01-30"), item("low", 3)],
+                   daily_sales("ok", 2, 30) + daily_sales("low", 2, 30))
+    assert [entry.product_id for entry in response.at_risk] == ["low"]
+    assert response.meta.total_products == 2 and response.meta.flagged_count == 1
+
+
+def test_low_stock_is_restock_with_days_of_supply():
+    entry = by_id(run([item("a", 4)], daily_sales("a", 2, 30)))["a"]
+    assert entry.reasons == ["low_stock", "stockout_risk"]
+    assert entry.avg_daily_sales == pytest.approx(2.0)
+    assert entry.days_of_supply == pytest.approx(2.0)
+    assert entry.recommended_action.action_type == "restock"
+    assert entry.recommended_action.discount_range is None
+    assert "4 units left" in entry.recommended_action.reasoning
+    assert entry.stockout_date == AS_OF + timedelta(days=2)
+    # s_low = 1 - 4/11; s_stockout = 1 - 2/8 (2 days of supply, 7-day horizon)
+    assert entry.score == pytest.approx(1 - (1 - 0.8 * (1 - 4 / 11)) * (1 - 0.7 * (1 - 2 / 8)), abs=1e-4)
+
+
+def test_days_without_sales_count_as_zero_in_slow_moving_average():
+    # 9 units sold on one day of a 30-day window: 0.3/day < 0.5 threshold
+    entry = by_id(run([item("a", 40)], [{"product_id": "a", "date": "2025-11-14", "qty": 9}]))["a"]
+    assert entry.reasons == ["slow_moving"]
+    assert entry.avg_daily_sales == pytest.approx(0.3)
+    assert entry.recommended_action.action_type == "bundle"
+    assert entry.score == pytest.approx(0.5 * (1 - 0.3 / 0.5), abs=1e-4)
+
+
+def test_window_includes_as_of_and_excludes_older_days():
+    sales = [{"product_id": "a", "date": "2025-11-15", "qty": 3},
+             {"product_id": "a", "date": "2025-10-17", "qty": 6},   # first day of the 30-day window
+             {"product_id": "a", "date": "2025-10-16", "qty": 100}]  # one day too old
+    entry = by_id(run([item("a", 5)], sales))["a"]
+    assert entry.avg_daily_sales == pytest.approx(9 / 30)
+
+
+def test_stock_that_will_not_sell_before_expiry_gets_a_markdown():
+    # 100 units, 2/day, 10 days left: 80 left at expiry; 100/(2*10) = 5x lift -> 200% at elasticity 2: too deep
+    entry = by_id(run([item("a", 100, "2025-11-25")], daily_sales("a", 2, 30)))["a"]
+    assert entry.reasons == ["unsellable_before_expiry"]
+    assert entry.expected_unsold_units == pytest.approx(80.0)
+    action = entry.recommended_action
+    assert action.action_type == "clearance"
+    assert action.discount_range == (30.0, 40.0)
+    assert "80 units would be left" in action.reasoning
+
+
+def test_moderate_excess_gets_a_discount_sized_to_clear_it():
+    # 24 units, 2/day, 10 days: lift 1.2 needed -> 20/2 = 10% at elasticity 2
+    entry = by_id(run([item("a", 24, "2025-11-25")], daily_sales("a", 2, 30)))["a"]
+    assert entry.recommended_action.action_type == "discount"
+    assert entry.recommended_action.discount_range == (10.0, 20.0)
+    assert "10% markdown should clear them" in entry.recommended_action.reasoning
+
+
+def test_elasticity_setting_changes_the_discount():
+    settings = Settings(_env_file=None, promotion_elasticity_multiplier=1.0)  # type: ignore[call-arg]
+    entry = by_id(run([item("a", 24, "2025-11-25")], daily_sales("a", 2, 30), settings=settings))["a"]
+    assert entry.recommended_action.discount_range == (20.0, 30.0)
+
+
+def test_near_expiry_on_track_is_monitored_not_discounted():
+    thresholds = {"expiry_days": 14}
+    entry = by_id(run([item("a", 50, "2025-11-27")], daily_sales("a", 5, 30), thresholds=thresholds))["a"]
+    assert entry.reasons == ["near_expiry"]  # 10 days of supply, expires in 12
+    assert entry.expected_unsold_units == 0
+    assert entry.recommended_action.action_type == "monitor"
+    unsold = by_id(run([item("a", 20, "2025-11-20")], daily_sales("a", 5, 30)))["a"]
+    assert unsold.expected_unsold_units == 0
+    assert unsold.reasons == ["stockout_risk", "near_expiry"]
+    assert unsold.recommended_action.action_type == "restock"  # sells out in 4 days, before it expires
+
+
+def test_stockout_risk_looks_as_far_ahead_as_the_lead_time():
+    near = by_id(run([item("a", 40, lead_time_days=14)], daily_sales("a", 4, 30)))["a"]
+    assert "stockout_risk" in near.reasons and near.stockout_date == AS_OF + timedelta(days=10)
+    assert run([item("a", 40)], daily_sales("a", 4, 30)).at_risk == []  # 10 days > the 7-day default
+
+
+def test_slow_movers_are_ranked_by_value_tied_up():
+    inventory = [item("cheap", 100, cost=0.5), item("dear", 20, cost=40.0), item("fast", 100, cost=9.0)]
+    response = run(inventory, daily_sales("fast", 5, 30) + daily_sales("dear", 0.1, 30))
+    assert [s.product_id for s in response.slow_movers] == ["dear", "cheap"]
+    dear = response.slow_movers[0]
+    assert dear.value_tied_up == 800.0 and dear.turnover_rate == pytest.approx(0.1 * 365 / 20, abs=0.01)
+
+
+def test_expired_stock_scores_one_and_is_removed():
+    entry = by_id(run([item("a", 7, "2025-11-12")], daily_sales("a", 1, 30)))["a"]
+    assert entry.reasons == ["expired", "low_stock"]
+    assert entry.score == 1.0
+    assert entry.days_to_expiry == -3
+    assert entry.recommended_action.action_type == "remove"
+
+
+def test_results_are_sorted_by_score_then_product():
+    inventory = [item("c", 9), item("b", 0), item("a", 0), item("d", 5, "2025-11-16")]
+    response = run(inventory, daily_sales("c", 1, 30) + daily_sales("a", 1, 30) + daily_sales("b", 1, 30))
+    scores = [entry.score for entry in response.at_risk]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] > scores[1] == scores[2] > scores[3]  # a and b tie (no stock, same sales)
+    assert [entry.product_id for entry in response.at_risk] == ["d", "a", "b", "c"]  # the tie in product order
+    tied = [entry.product_id for entry in response.at_risk if entry.score == by_id(response)["a"].score]
+    assert tied == sorted(tied)
+
+
+def test_contract_example_milk_is_low_stock_and_near_expiry():
+    response = run([item("p001", 5, "2025-11-20T00:00:00Z", price=3.99)],
+                   [{"product_id": "p001", "date": "2025-11-10", "qty": 2.0, "revenue": 7.98}],
+                   thresholds={"low_stock": 10, "expiry_days": 7, "slow_moving_window": 30,
+                               "slow_moving_threshold": 0.5})
+    entry = response.at_risk[0]
+    assert set(entry.reasons) >= {"low_stock", "near_expiry"}
+    assert entry.days_to_expiry == 5
+    expected = 1 - (1 - 0.8 * (1 - 5 / 11)) * (1 - 0.9 * (1 - 5 / 8)) * (1 - 0.8 * (5 - 5 * 2 / 30) / 5) \
+        * (1 - 0.5 * (1 - (2 / 30) / 0.5))
+    assert entry.score == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("written, days", [("2025-11-20", 5), ("2025-11-20T00:00:00Z", 5),
+                                           ("2025-11-20T23:30:00-05:00", 5), ("2025-11-21T00:10:00+09:00", 6)])
+def test_expiry_dates_count_the_calendar_date_written(written, days):
+    entry = by_id(run([item("a", 50, written)]))["a"]
+    assert entry.days_to_expiry == days
+
+
+def test_as_of_defaults_to_todays_utc_date():
+    from app.utils.dates import today_utc
+
+    request = AtRiskRequest.model_validate({"shop_id": "s", "inventory": [
+        item("a", 1, (today_utc() + timedelta(days=3)).isoformat())]})
+    response = find_at_risk(request, Settings(_env_file=None))  # type: ignore[call-arg]
+    assert response.meta.as_of == today_utc()
+    assert response.at_risk[0].days_to_expiry == 3
+
+
+def test_data_quality_rules_are_reported():
+    sales = [{"product_id": "a", "date": "2025-11-14", "qty": 6},
+             {"product_id": "a", "date": "2025-11-14", "qty": 6},     # exact duplicate
+             {"product_id": "a", "date": "2025-11-13", "qty": -2},    # a return
+             {"product_id": "zz", "date": "2025-11-13", "qty": 4},    # not in inventory
+             {"product_id": "a", "date": "2025-11-20", "qty": 50}]    # after as_of
+    response = run([item("a", 5)], sales)
+    warnings = {w.code: w for w in response.warnings}
+    assert warnings["duplicate_rows"].count == 1
+    assert warnings["unknown_products"].product_ids == ["zz"]
+    assert warnings["future_sales"].count == 1
+    assert warnings["returns_netted"].count == 1
+    # 6 (once) on the 14th, the return makes the 13th negative -> 0 demand
+    assert by_id(response)["a"].avg_daily_sales == pytest.approx(6 / 30)
+
+
+def test_duplicate_inventory_product_is_a_400_naming_the_row():
+    with pytest.raises(SmartShelfError) as error:
+        run([item("a", 5), item("b", 5), item("a", 7)])
+    assert error.value.field == "inventory[2].product_id"
+    assert "inventory[0]" in error.value.message
+
+
+@pytest.mark.slow
+def test_average_daily_sales_match_pandas_on_real_store_item_data(store_item):
+    store = store_item[(store_item.store == 1) & (store_item.date > "2017-09-02") & (store_item.date <= "2017-12-01")]
+    as_of = pd.Timestamp("2017-12-01")
+    window = store[store.date > as_of - pd.Timedelta(days=30)]
+    expected = window.groupby("item").sales.sum() / 30
+    # stock = 10 days of supply, expiring in 5 days: half would be left
+    inventory = [item(f"p{i}", round(10 * rate), "2017-12-06") for i, rate in expected.items()]
+    request = AtRiskRequest.model_validate({"shop_id": "s", "inventory": inventory, "sales": sales_rows(store),
+                                            "as_of": "2017-12-01", "thresholds": {"low_stock": 0}})
+    response = find_at_risk(request, Settings(_env_file=None))  # type: ignore[call-arg]
+    got = {entry.product_id: entry.avg_daily_sales for entry in response.at_risk}
+    assert len(got) == 50
+    np.testing.assert_allclose([got[f"p{i}"] for i in expected.index], expected.to_numpy(), atol=1e-4)
+    assert all(entry.reasons == ["near_expiry", "unsellable_before_expiry"] for entry in response.at_risk)
+    assert response.warnings == []
+
+
+def priced_history(elasticity: float, products: int = 30, days: int = 364, with_revenue: bool = True):
+    """Sales (with revenue, or without it and the prices sent as series) of a synthetic shop whose units
+    follow price ** elasticity, up to AS_OF."""
+    units, price = priced_shop(days, 0, products=products, elasticity=elasticity, seed=11)
+    first = AS_OF - timedelta(days=days - 1)
+    sales = [{"product_id": f"p{k}", "date": (first + timedelta(days=d)).isoformat(), "qty": float(units[k, d]),
+              **({"revenue": round(float(units[k, d] * price[k, d]), 2)} if with_revenue else {})}
+             for k in range(products) for d in range(days) if units[k, d] > 0]
+    prices = [{"product_id": f"p{k}", "start": first.isoformat(), "price": price[k].tolist()} for k in range(products)]
+    return sales, prices, units
+
+
+def test_markdowns_are_sized_with_the_items_learned_elasticity():
+    sales, _, units = priced_history(-2.0)
+    rate = units[0, -30:].mean()
+    stock = {"p0": round(rate * 10 * 1.5)}  # 10 days to expiry, 50% more than sells at the current rate
+    inventory = [item("p0", stock["p0"], "2025-11-25")]
+    learned = by_id(run(inventory, sales))["p0"].recommended_action
+    assert learned.elasticity_source == "learned" and -2.5 < learned.price_elasticity < -1.5, learned
+    assert "learned from its sales and prices" in learned.reasoning
+    # lift 1.5 at elasticity -2 needs (1 - 1.5 ** -0.5) = 18% off; the constant rule (x2) 25%
+    plain = by_id(run(inventory, [{k: v for k, v in row.items() if k != "revenue"} for row in sales]))["p0"]
+    assert plain.recommended_action.elasticity_source == "constant"
+    assert plain.recommended_action.price_elasticity is None
+    assert learned.discount_range[0] < plain.recommended_action.discount_range[0]
+
+
+def test_prices_sent_apart_from_sales_teach_the_elasticity_and_others_are_reported():
+    sales, prices, units = priced_history(-2.0, with_revenue=False)
+    rate = units[0, -30:].mean()
+    strangers = [{"product_id": "nobody", "date": AS_OF.isoformat(), "price": 1.0}]
+    response = run([item("p0", round(rate * 15), "2025-11-25")], sales, prices=prices + strangers)
+    action = by_id(response)["p0"].recommended_action
+    assert action.elasticity_source == "learned" and -2.5 < action.price_elasticity < -1.5, action
+    unused = [w for w in response.warnings if w.code == "driver_unused"]
+    # the other 29 products' prices and the stranger's
+    assert len(unused) == 1 and unused[0].count == 29 * 364 + 1, unused

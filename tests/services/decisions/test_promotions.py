@@ -1,0 +1,171 @@
+"""Promotion pairing, discounts, margins, clear-out estimates and unmatched reasons."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.config import Settings
+from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest
+from app.services.decisions.promotions import plan_promotions
+from app.utils.errors import SmartShelfError
+from tests.support.synthetic import priced_shop
+
+AS_OF = date(2025, 11, 15)
+SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def day(offset: int) -> str:
+    return (AS_OF + timedelta(days=offset)).isoformat()
+
+
+def item(product_id: str, quantity: float, expires_in: int, **extra) -> dict:
+    return {"product_id": product_id, "name": f"Item {product_id}", "expiry_date": day(expires_in),
+            "quantity": quantity, "price": 10.0, **extra}
+
+
+def event(event_id: str, in_days: int, audience: str = "all", title: str = "Sale") -> dict:
+    return {"id": event_id, "date": day(in_days), "title": title, "audience": audience}
+
+
+def run(items, events, settings=SETTINGS, **body):
+    request = PromotionsRequest.model_validate(
+        {"shop_id": "s", "items": items, "calendar_events": events, "as_of": AS_OF.isoformat(), **body})
+    return plan_promotions(request, settings)
+
+
+def test_event_after_expiry_is_never_paired_and_item_is_explained():
+    response = run([item("a", 10, 5, avg_daily_sales=1)], [event("late", 6), event("on_expiry", 5)])
+    assert response.promotions == []
+    assert response.unmatched[0].product_id == "a"
+    assert "no calendar event before its expiry in 5 days" in response.unmatched[0].reason
+
+
+def test_best_event_first_by_audience_fit_then_date():
+    items = [item("a", 10, 10, avg_daily_sales=1, categories=["Beverages", "energy drinks"])]
+    events = [event("fam", 2, "families"), event("stu", 4, "students"), event("gen", 1, "everyone")]
+    response = run(items, events, preferences={"max_events_per_item": 3})
+    assert [p.event_id for p in response.promotions] == ["stu", "gen", "fam"]
+    assert [p.rank for p in response.promotions] == [1, 2, 3]
+    assert response.promotions[0].audience_fit == 1.0 and response.promotions[1].audience_fit == 0.5
+
+
+def test_discount_is_the_smallest_5pct_step_that_clears_in_time():
+    # promo runs day 3 (event 5 - lead 2) .. day 9 (expiry 10 - 1): 7 days at 2/day = 14 units base;
+    # 20 units need lift 20/14 - 1 = 42.9% -> 21.4% discount at elasticity 2 -> 25%
+    response = run([item("a", 20, 10, avg_daily_sales=2)], [event("e", 5)])
+    promo = response.promotions[0]
+    assert (promo.start_date, promo.end_date) == (AS_OF + timedelta(days=3), AS_OF + timedelta(days=9))
+    assert promo.suggested_discount_pct == 25.0
+    assert promo.projected_sales_lift == 50.0
+    assert promo.expected_clear_days == 7  # ceil(20 / (2 * 1.5))
+    assert promo.confidence == "high"
+
+
+def test_discount_never_exceeds_the_preference_and_keeps_the_margin():
+    items = [item("a", 500, 10, avg_daily_sales=1, cost=7.0), item("b", 500, 10, avg_daily_sales=1)]
+    response = run(items, [event("e", 3)], preferences={"discount_max_pct": 30, "min_margin_pct": 10})
+    found = {p.product_id: p for p in response.promotions}
+    # margin floor: 10 * (1 - d) >= 7 / 0.9 -> d <= 22.2% -> 20%
+    assert found["a"].suggested_discount_pct == 20.0
+    assert 10 * (1 - found["a"].suggested_discount_pct / 100) >= 7.0 / 0.9
+    assert found["b"].suggested_discount_pct == 30.0
+    assert found["a"].confidence == "low"  # cannot clear 500 units in time
+
+
+def test_no_discount_room_is_an_unmatched_reason():
+    response = run([item("a", 10, 10, avg_daily_sales=1, cost=9.5)], [event("e", 3)])
+    assert response.promotions == []
+    assert "no discount room" in response.unmatched[0].reason
+
+
+def test_expired_and_empty_items_are_listed_with_reasons():
+    response = run([item("old", 5, -1), item("today", 5, 0), item("none", 0, 5)], [event("e", 1)])
+    reasons = {u.product_id: u.reason for u in response.unmatched}
+    assert reasons["old"].startswith("expired 1 days ago")
+    assert reasons["today"].startswith("expires today")
+    assert reasons["none"].startswith("quantity is 0")
+    assert response.meta.items_unmatched == 3
+
+
+def test_base_rate_from_sales_since_first_sale_at_least_seven_days():
+    sales = [{"product_id": "a", "date": day(-k), "qty": 3} for k in range(10)]  # 3/day over 10 days
+    promo = run([item("a", 60, 10)], [event("e", 2)], sales=sales).promotions[0]
+    assert "3.00/day" in promo.reasoning
+    short = [{"product_id": "b", "date": day(0), "qty": 14}]  # one sale: 14 over the 7-day minimum
+    promo_b = run([item("b", 60, 10)], [event("e", 2)], sales=short).promotions[0]
+    assert "2.00/day" in promo_b.reasoning
+
+
+def test_no_sales_history_gives_half_the_maximum_at_low_confidence():
+    promo = run([item("a", 10, 10)], [event("e", 2)]).promotions[0]
+    assert promo.suggested_discount_pct == 20.0
+    assert promo.expected_clear_days is None
+    assert promo.confidence == "low"
+
+
+def test_elasticity_setting_scales_the_lift():
+    settings = Settings(_env_file=None, promotion_elasticity_multiplier=3.0)  # type: ignore[call-arg]
+    promo = run([item("a", 20, 10, avg_daily_sales=2)], [event("e", 5)], settings=settings).promotions[0]
+    assert promo.suggested_discount_pct == 15.0  # 42.9 / 3 = 14.3 -> 15
+    assert promo.projected_sales_lift == 45.0
+
+
+def test_duplicate_event_ids_are_rejected():
+    with pytest.raises(SmartShelfError) as error:
+        run([item("a", 1, 5)], [event("e", 1), event("e", 2)])
+    assert error.value.field == "calendar_events[1].id"
+
+
+def test_swagger_example_pairs_berries_with_the_family_weekend():
+    request = PromotionsRequest.model_validate(PROMOTIONS_EXAMPLE)
+    response = plan_promotions(request, SETTINGS)
+    berries = next(p for p in response.promotions if p.product_id == "p001")
+    assert berries.event_id == "evt_001" and berries.audience_fit == 1.0
+    assert berries.suggested_discount_pct <= 40.0
+    assert response.meta.promotions_generated == len(response.promotions) == 2
+
+
+def priced_sales(elasticity: float, products: int = 30, days: int = 364) -> list[dict]:
+    """Sales rows with revenue of a synthetic shop whose units follow price ** elasticity, up to AS_OF."""
+    units, price = priced_shop(days, 0, products=products, elasticity=elasticity, seed=11)
+    first = AS_OF - timedelta(days=days - 1)
+    return [{"product_id": f"p{k}", "date": (first + timedelta(days=d)).isoformat(), "qty": float(units[k, d]),
+             "revenue": round(float(units[k, d] * price[k, d]), 2)}
+            for k in range(products) for d in range(days) if units[k, d] > 0]
+
+
+def test_the_lift_comes_from_the_items_learned_elasticity():
+    sales = priced_sales(-2.0)
+    items = [item(f"p{k}", 400, 20) for k in range(3)]
+    learned = run(items, [event("e", 3)], sales=sales)
+    for promotion in learned.promotions:
+        assert promotion.elasticity_source == "learned" and -2.4 < promotion.price_elasticity < -1.6
+        discount = promotion.suggested_discount_pct
+        expected = ((1 - discount / 100) ** promotion.price_elasticity - 1) * 100
+        assert promotion.projected_sales_lift == pytest.approx(expected, abs=0.1)
+        assert "learned from its sales and prices" in promotion.reasoning
+    # the same sales without revenue: the constant rule, and the answer says so
+    plain = run(items, [event("e", 3)], sales=[{k: v for k, v in row.items() if k != "revenue"} for row in sales])
+    assert {p.elasticity_source for p in plain.promotions} == {"constant"}
+    assert all(p.price_elasticity is None for p in plain.promotions)
+    assert all(p.projected_sales_lift == pytest.approx(p.suggested_discount_pct * 2.0) for p in plain.promotions)
+
+
+def test_a_steeper_learned_elasticity_needs_a_smaller_discount():
+    items = [item("p0", 400, 20)]
+    gentle = run(items, [event("e", 3)], sales=priced_sales(-1.0)).promotions[0]
+    steep = run(items, [event("e", 3)], sales=priced_sales(-3.0)).promotions[0]
+    assert steep.price_elasticity < gentle.price_elasticity
+    assert steep.suggested_discount_pct <= gentle.suggested_discount_pct
+
+
+def test_prices_sent_apart_from_sales_teach_the_elasticity():
+    units, price = priced_shop(364, 0, products=30, elasticity=-2.0, seed=11)
+    first = AS_OF - timedelta(days=363)
+    sales = [{"product_id": f"p{k}", "date": (first + timedelta(days=d)).isoformat(), "qty": float(units[k, d])}
+             for k in range(30) for d in range(364) if units[k, d] > 0]
+    prices = [{"product_id": f"p{k}", "start": first.isoformat(), "price": price[k].tolist()} for k in range(30)]
+    items = [item(f"p{k}", 400, 20) for k in range(30)]
+    answer = run(items, [event("e", 3)], sales=sales, prices=prices)
+    assert {p.elasticity_source for p in answer.promotions} == {"learned"}
+    assert not [w for w in answer.warnings if w.code == "driver_unused"]

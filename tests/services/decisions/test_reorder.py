@@ -1,0 +1,131 @@
+"""Reorder: formulas against stockpyl, orders, rounding, urgency, ABC/XYZ, through the API."""
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from stockpyl.eoq import economic_order_quantity
+from stockpyl.rq import r_q_eoqss_approximation
+
+from app.schemas.reorder import REORDER_EXAMPLE
+from app.services.decisions.inventory_math import eoq, round_order, safety_stock
+from app.services.decisions.reorder import abc_classes, xyz_classes
+
+PREFIX = "/api/v1/smart-shelf"
+
+
+@pytest.mark.parametrize("demand", [50.0, 1300.0, 20000.0])
+@pytest.mark.parametrize("fixed_cost", [8.0, 120.0])
+@pytest.mark.parametrize("holding", [0.225, 3.0])
+def test_eoq_matches_stockpyl(demand, fixed_cost, holding):
+    expected, _ = economic_order_quantity(fixed_cost, holding, demand)
+    assert eoq(np.array([demand]), fixed_cost, np.array([holding]))[0] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("level", [0.8, 0.9, 0.95, 0.99])
+@pytest.mark.parametrize("daily_mean, daily_sd, lead", [(10.0, 3.0, 7), (250.0, 80.0, 2), (1.5, 1.2, 21)])
+def test_reorder_point_matches_stockpyl_eoq_plus_safety_stock(level, daily_mean, daily_sd, lead):
+    holding = 0.5
+    stockout = holding * level / (1 - level)  # critical ratio p / (p + h) = service level
+    expected, _ = r_q_eoqss_approximation(holding, stockout, 10.0, daily_mean, daily_sd, lead)
+    ours = daily_mean * lead + safety_stock(np.array([daily_sd]), np.array([lead]), level)[0]
+    assert ours == pytest.approx(expected, rel=1e-9)
+
+
+def test_orders_round_up_to_minimum_and_packs():
+    np.testing.assert_array_equal(round_order(np.array([5.0, 30.0, 0.0, 13.0]), np.array([24.0, 24.0, 24.0, 0.0]),
+                                              np.array([12.0, 12.0, 12.0, 6.0])), [24.0, 36.0, 0.0, 18.0])
+
+
+def test_abc_by_cumulative_revenue_and_xyz_by_weekly_variation():
+    revenue = np.array([10.0, 700.0, 50.0, 240.0])
+    assert abc_classes(revenue, 0.8, 0.95).tolist() == ["C", "A", "B", "A"]
+    rng = np.random.default_rng(0)
+    steady = np.full((1, 91), 10.0)
+    lumpy = np.zeros((1, 91))
+    lumpy[0, ::30] = 100
+    middling = rng.poisson(1.0, (1, 91)).astype(float) * (rng.random((1, 91)) < 0.5)
+    classes = xyz_classes(np.vstack([steady, lumpy, middling])).tolist()
+    assert classes[0] == "X" and classes[1] == "Z"
+
+
+def _sales(product_id: str, per_day: float, days: int = 120) -> list[dict]:
+    start = date(2025, 6, 1)
+    return [{"product_id": product_id, "date": (start + timedelta(days=k)).isoformat(),
+             "qty": per_day + (k * 7919) % 5 - 2} for k in range(days)]
+
+
+def _item(product_id: str, quantity: float, **extra) -> dict:
+    return {"product_id": product_id, "quantity": quantity, "price": 5.0, "cost": 2.0, "lead_time_days": 7, **extra}
+
+
+def test_low_position_orders_and_high_position_does_not(client):
+    body = {"shop_id": "s", "sales": _sales("low", 10) + _sales("high", 10),
+            "inventory": [_item("low", 20, pack_size=10), _item("high", 500)]}
+    answer = client.post(f"{PREFIX}/reorder", json=body).json()
+    recs = {r["product_id"]: r for r in answer["recommendations"]}
+    low, high = recs["low"], recs["high"]
+    assert low["expected_lead_time_demand"] == pytest.approx(75, rel=0.1)  # 7 lead days + half a review day
+    assert low["reorder_point"] == pytest.approx(low["expected_lead_time_demand"] + low["safety_stock"], abs=0.02)
+    assert low["recommended_order_qty"] > 0 and low["recommended_order_qty"] % 10 == 0
+    assert low["recommended_order_qty"] + low["inventory_position"] > low["reorder_point"]
+    assert low["urgency"] == "critical"  # 20 units last 2 days, the lead time is 7
+    assert low["predicted_stockout_date"] == "2025-10-01"  # 2 days after the last sale on 2025-09-28
+    assert high["recommended_order_qty"] == 0 and high["urgency"] == "low"
+    assert [r["product_id"] for r in answer["recommendations"]] == ["low", "high"]
+    assert answer["meta"]["to_order"] == 1
+
+
+def test_service_level_raises_safety_stock(client):
+    body = {"shop_id": "s", "sales": _sales("a", 10), "inventory": [_item("a", 20)]}
+    low = client.post(f"{PREFIX}/reorder", json={**body, "service_level": 0.8}).json()["recommendations"][0]
+    high = client.post(f"{PREFIX}/reorder", json={**body, "service_level": 0.99}).json()["recommendations"][0]
+    assert high["safety_stock"] == pytest.approx(low["safety_stock"] * 2.3263 / 0.8416, rel=0.01)
+
+
+def test_shelf_life_caps_perishable_orders(client):
+    body = {"shop_id": "s", "sales": _sales("milk", 10),
+            "inventory": [_item("milk", 5, shelf_life_days=5, cost=0.5)]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["eoq"] > 300
+    assert rec["recommended_order_qty"] <= max(10 * 5 * 1.2, rec["reorder_point"] - rec["inventory_position"] + 1)
+
+
+def test_abc_filter_and_product_without_sales(client):
+    body = {"shop_id": "s", "sales": _sales("big", 50) + _sales("small", 1),
+            "inventory": [_item("big", 10), _item("small", 10), _item("new", 10)], "abc_classes": ["A"]}
+    answer = client.post(f"{PREFIX}/reorder", json=body).json()
+    assert [r["product_id"] for r in answer["recommendations"]] == ["big"]
+    everything = client.post(f"{PREFIX}/reorder", json={**body, "abc_classes": None}).json()
+    new = next(r for r in everything["recommendations"] if r["product_id"] == "new")
+    assert new["recommended_order_qty"] == 0 and "no sales" in new["reasoning"]
+
+
+def test_repeated_reorder_reuses_cached_forecasts(client):
+    answer = client.post(f"{PREFIX}/reorder", json=REORDER_EXAMPLE).json()
+    again = client.post(f"{PREFIX}/reorder", json=REORDER_EXAMPLE).json()
+    assert (answer["meta"]["forecast_cache"], again["meta"]["forecast_cache"]) == ("miss", "hit")
+    assert answer["recommendations"] == again["recommendations"]
+
+
+def test_reorder_after_a_forecast_of_the_same_history_is_a_cache_hit(client):
+    body = {**REORDER_EXAMPLE, "shop_id": "reorder_after_forecast"}
+    sold = {row["product_id"] for row in body["sales"]}
+    products = [item["product_id"] for item in body["inventory"] if item["product_id"] in sold]
+    protection = max(max(item.get("lead_time_days", 7) + body.get("review_days", 1) - 1, 1)
+                     for item in body["inventory"])
+    forecast = client.post(f"{PREFIX}/forecast", json={
+        "shop_id": body["shop_id"], "sales": body["sales"], "product_ids": products, "frequency": "daily",
+        "periods": min(365, max(protection, 28)), "confidence_interval": body["service_level"]})
+    assert forecast.status_code == 200 and forecast.json()["meta"]["cache"] == "miss"
+    answer = client.post(f"{PREFIX}/reorder", json=body).json()
+    assert answer["meta"]["forecast_cache"] == "hit"
+    methods = {f["product_id"]: f["method"] for f in forecast.json()["forecasts"]}
+    assert {r["product_id"]: r["forecast_method"] for r in answer["recommendations"]} == methods
+
+
+def test_each_data_rule_is_reported_once(client):
+    sales = _sales("a", 10)
+    body = {"shop_id": "s", "sales": [*sales, sales[0]], "inventory": [_item("a", 20)]}
+    codes = [w["code"] for w in client.post(f"{PREFIX}/reorder", json=body).json()["warnings"]]
+    assert codes.count("duplicate_rows") == 1

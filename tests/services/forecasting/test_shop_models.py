@@ -1,0 +1,120 @@
+"""Shop models through the API (in-process runner): train, card, serve one product or many, fall back."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.models import store
+from app.services.forecasting.shop_models import artifact_id
+from tests.support.jobs import follow
+
+PREFIX = "/api/v1/smart-shelf"
+
+
+def catalogue(store_item: pd.DataFrame, end: str = "2017-12-31", days: int = 500) -> list[dict]:
+    """Store 1's 12 items and store 2's first 12 as series ending `end` (the last `days` days)."""
+    frame = store_item[(store_item["store"] <= 2) & (store_item["item"] <= 12)]
+    frame = frame[(frame["date"] <= end) & (frame["date"] > pd.Timestamp(end) - pd.Timedelta(days=days))]
+    series = []
+    for (shop, item), rows in frame.sort_values("date").groupby(["store", "item"]):
+        series.append({"product_id": f"s{shop}-i{item}", "start": rows["date"].iloc[0].strftime("%Y-%m-%d"),
+                       "qty": rows["sales"].astype(float).tolist()})
+    return series
+
+
+@pytest.fixture(scope="module")
+def trained(store_item: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory):
+    settings = Settings(model_dir=str(tmp_path_factory.mktemp("shop-models")), model_signing_key="k" * 32,
+                        _env_file=None)  # type: ignore[call-arg]
+    series = catalogue(store_item)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as api:
+        accepted = api.post(f"{PREFIX}/models/train", json={"shop_id": "shop_1", "series": series, "periods": 28})
+        assert accepted.status_code == 202, accepted.text
+        job, _ = follow(api, accepted.json()["job_id"])
+        yield api, settings, series, job
+
+
+def test_training_job_reports_the_card(trained):
+    api, _, series, job = trained
+    assert job["kind"] == "shop_model_train" and job["state"] == "succeeded", job["errors"]
+    assert job["progress"]["done"] == job["progress"]["total"] == len(series)
+    card = api.get(f"{PREFIX}/models/shop_1").json()
+    assert card == job["shop_model"]["card"]
+    assert card["products"] == 24 and card["horizon"] == 28 and card["training_last_date"] == "2017-12-31"
+    held = card["held_out"]
+    assert held["first_date"] == "2017-12-04" and held["products_scored"] == 24
+    # the trees beat both simple references on the held-out window of real data
+    assert held["scores"]["shop_model"]["mase"] < held["scores"]["seasonal_naive"]["mase"]
+    assert held["scores"]["shop_model"]["mase"] < held["scores"]["moving_average"]["mase"]
+    assert {f["name"] for f in card["features"]} >= {"day of week", "periods ahead", "level over 28 days"}
+    assert api.get(f"{PREFIX}/models/shop_2").status_code == 404
+    assert api.get(f"{PREFIX}/models/shop_1", params={"frequency": "weekly"}).status_code == 404
+
+
+def test_one_product_request_equals_its_place_in_the_catalogue(trained):
+    api, _, series, _ = trained
+    whole = api.post(f"{PREFIX}/forecast", json={"shop_id": "shop_1", "series": series, "periods": 28}).json()
+    assert whole["meta"]["shop_model"]["model_version"].startswith("shop_model-daily-")
+    assert whole["warnings"] == []
+    by_product = {f["product_id"]: f for f in whole["forecasts"]}
+    for one in (series[0], series[13]):
+        alone = api.post(f"{PREFIX}/forecast", json={"shop_id": "shop_1", "series": [one], "periods": 7,
+                                                     "confidence_interval": 0.8}).json()
+        forecast = alone["forecasts"][0]
+        assert forecast["method"] == by_product[one["product_id"]]["method"]
+        assert [p["predicted_qty"] for p in forecast["predictions"]] == \
+            [p["predicted_qty"] for p in by_product[one["product_id"]]["predictions"][:7]]
+        assert forecast["mase"] is not None and forecast["backtest"]["shop_model"]["mase"] is not None
+        assert all(p["lower_ci"] <= p["predicted_qty"] <= p["upper_ci"] for p in forecast["predictions"])
+
+
+def test_stale_longer_or_refused_models_fall_back_with_a_warning(trained, store_item):
+    api, settings, series, _ = trained
+    later = catalogue(store_item, end="2017-12-31", days=500)[:1]
+    later[0]["qty"] = later[0]["qty"] + [5.0] * 8  # the history now runs 8 days past the model's data
+    stale = api.post(f"{PREFIX}/forecast", json={"shop_id": "shop_1", "series": later, "periods": 7}).json()
+    assert stale["meta"]["shop_model"] is None
+    assert [w["code"] for w in stale["warnings"]] == ["shop_model_unused"]
+    assert "SHOP_MODEL_MAX_AGE_DAYS=7" in stale["warnings"][0]["message"]
+    longer = api.post(f"{PREFIX}/forecast", json={"shop_id": "shop_1", "series": series[:1], "periods": 29}).json()
+    assert "serves up to 28" in longer["warnings"][0]["message"]
+    folder = store.shop_dir(settings.model_dir, "shop_1") / artifact_id(1)
+    original = (folder / "model.joblib").read_bytes()
+    try:
+        (folder / "model.joblib").write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+        refused = api.post(f"{PREFIX}/forecast", json={"shop_id": "shop_1", "series": series[1:2], "periods": 7})
+        assert refused.json()["meta"]["shop_model"] is None
+        assert refused.json()["warnings"][0]["code"] == "shop_model_unused"
+    finally:
+        (folder / "model.joblib").write_bytes(original)
+
+
+def test_bad_training_requests_are_refused_before_any_work(client: TestClient, store_item):
+    short = catalogue(store_item, days=60)
+    answer = client.post(f"{PREFIX}/models/train", json={"shop_id": "shop_1", "series": short, "periods": 28})
+    assert answer.status_code == 400 and answer.json()["detail"][0]["field"] == "periods"
+    answer = client.post(f"{PREFIX}/models/train", json={"shop_id": "shop_1", "series": short, "periods": 0})
+    assert answer.status_code == 422
+    answer = client.post(f"{PREFIX}/models/train", json={"shop_id": "shop_1", "series": []})
+    assert answer.status_code in (400, 422)
+
+
+def test_training_over_the_budget_is_a_413(tmp_path: Path, store_item):
+    settings = Settings(model_dir=str(tmp_path), shop_model_max_cells=5000, _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings)) as api:
+        answer = api.post(f"{PREFIX}/models/train", json={"shop_id": "s", "series": catalogue(store_item)})
+    assert answer.status_code == 413 and "SHOP_MODEL_MAX_CELLS" in answer.json()["message"]
+
+
+def test_an_on_demand_batch_trains_the_shop_model_first(client: TestClient, store_item):
+    series = catalogue(store_item, days=200)[:6]
+    accepted = client.post(f"{PREFIX}/forecast/batch", json={"shop_id": "shop_9", "series": series, "periods": 7})
+    job, _ = follow(client, accepted.json()["job_id"])
+    assert job["state"] == "succeeded" and job["shop_model"]["state"] == "succeeded"
+    assert {f["method"] for f in job["forecasts"]} <= {"shop_model", "zero"} | {
+        m for f in job["forecasts"] for m in [f["method"]] if "+" in m or m != "shop_model"}
+    assert client.get(f"{PREFIX}/models/shop_9").json()["products"] == 6
