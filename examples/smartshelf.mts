@@ -1,22 +1,28 @@
 /**
  * What a Node backend does with SmartShelf, through the typed client (clients/typescript):
- * find products at risk, forecast and reorder, then run a batch forecast with progress.
- * Payloads are examples/payloads (real store-item sales).
+ * find products at risk, forecast and reorder, run a batch forecast with progress, then train
+ * the shop's model and read its card. Payloads are examples/payloads (real store-item sales).
  *
- *   cd clients/typescript && npm ci && npm run example -- http://localhost:8000
+ *   cd clients/typescript && npm ci && npm run example                      # server at http://localhost:8000
+ *   SMARTSHELF_URL=http://smartshelf.internal:8000 npm run example          # another server
+ *
+ * When no server answers it says so in one line on stderr and exits 1.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 import { SmartShelfClient, SmartShelfError } from "../clients/typescript/src/client.js";
 
-const base = process.argv[2] ?? process.env.SMARTSHELF_URL ?? "http://localhost:8000";
-const client = new SmartShelfClient(base);
+const DEFAULT_URL = "http://localhost:8000";
+const base = process.env.SMARTSHELF_URL || DEFAULT_URL;
 const payloads = resolve(process.cwd(), "../../examples/payloads");
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (name: string): any => JSON.parse(readFileSync(resolve(payloads, `${name}.json`), "utf8"));
 
-async function main(): Promise<void> {
+async function main(client: SmartShelfClient): Promise<void> {
+  const health = await client.health();
+  console.log(`SmartShelf ${health.version} at ${base}`);
+
   const risk = await client.atRisk(load("at-risk"));
   console.log(`at-risk: ${risk.at_risk.length} of ${risk.meta.total_products} products need action`);
   for (const item of risk.at_risk.slice(0, 3)) {
@@ -40,9 +46,41 @@ async function main(): Promise<void> {
     onProgress: (j) => console.log(`batch ${j.job_id}: ${j.state} ${j.progress.done}/${j.progress.total}`),
   });
   console.log(`batch finished: ${job.state}, ${job.forecasts?.length} forecasts, ${job.errors.length} errors`);
+
+  // The shop's own model, trained on its whole catalogue (8 products x 180 days; the last 14 held out).
+  const { shop_id, sales } = load("forecast-batch");
+  const training = await client.trainShopModel({ shop_id, sales, periods: 14 });
+  const trained = await client.waitForJob(training.job_id, { intervalMs: 250 });
+  if (trained.shop_model?.state !== "succeeded") throw new Error(`training ${trained.state}: ${trained.shop_model?.message}`);
+  const card = await client.modelCard(shop_id);
+  const mase = (name: string): string => card.held_out.scores[name]?.mase?.toFixed(2) ?? "-";
+  console.log(`shop model ${card.model_version}: ${card.products} products, held-out MASE ${mase("auto")} ` +
+    `(seasonal naive ${mase("seasonal_naive")}, moving average ${mase("moving_average")})`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof SmartShelfError ? `${error.message} (${JSON.stringify(error.body)})` : error);
+/** Whether `fetch` failed for want of a server: refused, unknown host, unreachable ("fetch failed") or timed out. */
+function unreachable(error: unknown): boolean {
+  if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) return true;
+  return error instanceof TypeError && error.message === "fetch failed";
+}
+
+function fail(line: string): never {
+  console.error(`SmartShelf: ${line}`);
   process.exit(1);
+}
+
+let url: URL | undefined;
+try {
+  url = new URL(base);
+} catch {
+  // reported below
+}
+if (!url || !["http:", "https:"].includes(url.protocol)) {
+  fail(`SMARTSHELF_URL must be an http(s) address such as ${DEFAULT_URL} (got ${JSON.stringify(base)})`);
+}
+
+main(new SmartShelfClient(base)).catch((error: unknown) => {
+  if (unreachable(error)) fail(`no server answers at ${base} (start one with \`make run\`, or set SMARTSHELF_URL)`);
+  if (error instanceof SmartShelfError) fail(`${error.message} (${JSON.stringify(error.body)})`);
+  throw error; // a bug in this example: with its stack
 });

@@ -1,7 +1,10 @@
-"""The TypeScript client (clients/typescript): its types are current, and its Node contract test
-passes against a live service. Needs Node and npm (under CI=true these tests must run)."""
+"""The TypeScript client (clients/typescript): its types are current, its Node contract test (which
+calls every operation of the OpenAPI document) passes against a live service, and `npm run example`
+runs against one or says in one line that none answers. Needs Node and npm (under CI=true these
+tests must run)."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scripts.export_openapi import openapi_json
-from tests.support.server import serving
+from tests.support.server import free_port, serving
 
 CLIENT = Path(__file__).resolve().parents[2] / "clients" / "typescript"
 
@@ -45,3 +48,35 @@ def test_node_contract_test_passes_against_a_live_service(npm, tmp_path):
                              env={**os.environ, "SMARTSHELF_URL": str(client.base_url).rstrip("/")})
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "# fail 0" in run.stdout
+
+
+def run_example(npm: str, url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([npm, "run", "example"], cwd=CLIENT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "SMARTSHELF_URL": url})
+
+
+def test_example_runs_against_a_live_service(npm, tmp_path):
+    with serving({"MODEL_DIR": str(tmp_path / "models")}) as client:
+        run = run_example(npm, str(client.base_url).rstrip("/"))
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "at-risk: " in run.stdout
+    assert "batch finished: succeeded, 8 forecasts, 0 errors" in run.stdout
+    assert re.search(r"^shop model shop_model-daily-\S+: 8 products, held-out MASE \d", run.stdout, re.M), run.stdout
+
+
+def test_example_without_a_server_says_so_in_one_line(npm):
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    run = run_example(npm, url)
+    assert run.returncode != 0
+    npm_notes = ("npm warn", "npm notice")
+    errors = [line for line in run.stderr.splitlines() if line.strip() and not line.startswith(npm_notes)]
+    assert errors == [f"SmartShelf: no server answers at {url} (start one with `make run`, or set SMARTSHELF_URL)"], \
+        run.stderr
+    output = run.stdout + run.stderr
+    assert "ECONNREFUSED" not in output and "fetch failed" not in output
+    assert not re.search(r"^\s+at \S", output, re.M), output
+
+
+def test_example_address_and_its_default_are_documented():
+    readme = (CLIENT / "README.md").read_text()
+    assert "SMARTSHELF_URL" in readme and "http://localhost:8000" in readme

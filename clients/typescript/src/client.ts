@@ -9,14 +9,21 @@ import type { components, paths } from "./schema.js";
 export { fromSeries, toSeries, type SaleRow, type SaleSeries, type SeriesOptions } from "./series.js";
 
 export type Schemas = components["schemas"];
-export type ForecastRequest = Schemas["ForecastRequest"];
+/** `T` with the fields the service defaults (required in the generated types, which describe answers too) optional. */
+type Defaulted<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+export type ForecastRequest = Defaulted<Schemas["ForecastRequest"], "confidence_interval" | "frequency" | "model" | "periods">;
 export type JobStatus = Schemas["JobStatus"];
+/** POST /models/train: `frequency` defaults to `auto`, `periods` (the longest horizon served, held out to score it) to 28. */
+export type TrainRequest = Defaulted<Schemas["TrainRequest"], "frequency" | "periods">;
+export type ModelCard = Schemas["ModelCard"];
 
 type JsonBody<P extends keyof paths, M extends "post"> = paths[P][M] extends {
   requestBody: { content: { "application/json": infer B } };
 }
   ? B
   : never;
+type Query<P extends keyof paths> = paths[P]["get"] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+
 /** A non-2xx answer: `status` and the service's JSON error body (`error`, `message`, `detail`). */
 export class SmartShelfError extends Error {
   constructor(
@@ -137,6 +144,20 @@ export class SmartShelfClient {
   /** Start a background forecast of many products; poll it with `job` or `waitForJob`. */
   startForecastBatch(body: ForecastRequest): Promise<Schemas["JobAccepted"]> {
     return this.json("POST", `${API}/forecast/batch`, body);
+  }
+
+  /**
+   * Train the shop's model on its whole catalogue (202: a job). Poll it with `job` or `waitForJob`:
+   * the job's `shop_model` holds the training's state and, once done, the model card.
+   */
+  trainShopModel(body: TrainRequest): Promise<Schemas["JobAccepted"]> {
+    return this.json("POST", `${API}/models/train`, body);
+  }
+
+  /** The shop model's card (`frequency` picks the daily or weekly model; without it, the newest); 404 without one. */
+  modelCard(shopId: string, query: Query<"/api/v1/smart-shelf/models/{shop_id}"> = {}): Promise<ModelCard> {
+    const search = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null).map(([k, v]) => [k, String(v)]));
+    return this.json("GET", `${API}/models/${encodeURIComponent(shopId)}${search.size ? `?${search}` : ""}`);
   }
 
   job(jobId: string, results = true): Promise<JobStatus> {

@@ -1,18 +1,32 @@
 /**
  * Contract test: the typed client against a live SmartShelf service (SMARTSHELF_URL), every
- * endpoint called with the realistic payloads of examples/payloads (real store-item sales),
- * checking the fields a backend reads. `make test` starts the service and runs this.
+ * operation of openapi.json called with the realistic payloads of examples/payloads (real
+ * store-item sales), checking the fields a backend reads. Every request the client sends is
+ * recorded; the last test fails when an operation of openapi.json (method and path) never got a
+ * 2xx answer, so an endpoint added without a client method and a test here breaks it.
+ * `make test` starts the service and runs this.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
 
-import { SmartShelfClient, SmartShelfError, toSeries, type ForecastRequest } from "../src/client.js";
+import { SmartShelfClient, SmartShelfError, toSeries, type ForecastRequest, type TrainRequest } from "../src/client.js";
 
 const base = process.env.SMARTSHELF_URL;
 if (!base) throw new Error("set SMARTSHELF_URL to a running service, e.g. http://127.0.0.1:8000");
-const client = new SmartShelfClient(base);
+
+/** Every request sent: method, path (no query) and the status answered. */
+const sent: { method: string; path: string; status: number }[] = [];
+const recording: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  sent.push({ method: (init?.method ?? "GET").toUpperCase(), path: url.pathname, status: response.status });
+  return response;
+};
+const client = new SmartShelfClient(base, { fetch: recording });
+/** A shop id of this run alone: the tests that start from "nothing stored yet" pass again on a long-lived service. */
+const fresh = (name: string): string => `contract_${name}_${Date.now().toString(36)}`;
 const payloads = resolve(process.cwd(), "../../examples/payloads"); // npm runs this in clients/typescript
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const payload = <T = any>(name: string): T => JSON.parse(readFileSync(resolve(payloads, `${name}.json`), "utf8")) as T;
@@ -62,12 +76,23 @@ test("forecast, latest, CSV and plot", async () => {
   assert.ok(svg.startsWith("<svg") && svg.includes(latest.method));
 });
 
-test("accuracy: 404 with a JSON error until later sales arrive", async () => {
-  await assert.rejects(client.accuracy("store_without_history"), (error: unknown) => {
+test("accuracy: 404 with a JSON error until later sales arrive, then per product and family", async () => {
+  const shop = fresh("accuracy");
+  await assert.rejects(client.accuracy(shop), (error: unknown) => {
     assert.ok(error instanceof SmartShelfError && error.status === 404);
     assert.equal(typeof error.body === "string" ? "" : error.body.error, "not_found");
     return true;
   });
+  const request = { ...payload<ForecastRequest>("forecast"), shop_id: shop };
+  const sales = request.sales ?? [];
+  const cut = "2017-12-17"; // the last 14 days arrive in the second request
+  await client.forecast({ ...request, sales: sales.filter((row) => String(row.date) <= cut) });
+  const later = await client.forecast(request);
+  assert.ok(later.forecasts.every((f) => f.realized_accuracy && f.realized_accuracy.periods === 14));
+  const accuracy = (await client.accuracy(shop)) as { shop_id: string; products: Record<string, unknown>; families: object };
+  assert.equal(accuracy.shop_id, shop);
+  assert.deepEqual(Object.keys(accuracy.products).sort(), ["p1", "p2", "p3"]);
+  assert.ok(Object.keys(accuracy.families).length > 0);
 });
 
 test("reorder, also as CSV", async () => {
@@ -115,4 +140,64 @@ test("validation errors name the field", async () => {
 test("audit and metrics", async () => {
   assert.equal((await client.verifyAudit()).ok, true);
   assert.match(await client.metrics(), /smartshelf_requests_total/);
+});
+
+test("shop model: too short a history refused (400) or failed (job), then training, its job and the model card", async () => {
+  const shop = fresh("shop_model");
+  const batch = payload<ForecastRequest>("forecast-batch"); // 8 products x 180 days of real sales
+  const p1 = (batch.sales ?? []).filter((row) => row.product_id === "p1");
+  await assert.rejects(client.trainShopModel({ shop_id: shop, sales: p1.slice(-7), periods: 14 }), (error: unknown) => {
+    assert.ok(error instanceof SmartShelfError && error.status === 400, String(error));
+    return true;
+  });
+  await assert.rejects(client.modelCard(shop), (error: unknown) => error instanceof SmartShelfError && error.status === 404);
+  const tiny = await client.trainShopModel({ shop_id: shop, sales: p1.slice(-80), periods: 14 }); // 66 product-periods
+  const failed = await client.waitForJob(tiny.job_id, { intervalMs: 100 });
+  assert.equal(failed.shop_model?.state, "failed");
+  assert.match(failed.shop_model?.message ?? "", /under 200 product-periods/);
+  await assert.rejects(client.modelCard(shop), (error: unknown) => error instanceof SmartShelfError && error.status === 404);
+
+  const request: TrainRequest = { shop_id: shop, sales: batch.sales, periods: 14 };
+  const accepted = await client.trainShopModel(request);
+  assert.ok(["queued", "running", "succeeded"].includes(accepted.state));
+  assert.ok(accepted.status_url.includes(accepted.job_id));
+  const job = await client.waitForJob(accepted.job_id, { intervalMs: 200, timeoutMs: 240_000 });
+  assert.equal(job.state, "succeeded", JSON.stringify(job.shop_model));
+  assert.equal(job.shop_model?.state, "succeeded");
+  const trained = job.shop_model?.card;
+  assert.ok(trained);
+
+  const card = await client.modelCard(shop);
+  assert.deepEqual(card, trained);
+  assert.equal(card.shop_id, shop);
+  assert.equal(card.frequency, "daily");
+  assert.equal(card.horizon, 14);
+  assert.equal(card.products, 8);
+  assert.equal(card.training_last_date, "2017-12-31");
+  assert.ok(card.features.length > 0 && card.held_out.periods === 14);
+  assert.deepEqual(await client.modelCard(shop, { frequency: "daily" }), card);
+  await assert.rejects(client.modelCard(shop, { frequency: "weekly" }), (error: unknown) =>
+    error instanceof SmartShelfError && error.status === 404);
+
+  const forecast = await client.forecast({ ...payload<ForecastRequest>("forecast"), shop_id: shop });
+  assert.equal(forecast.meta.shop_model?.model_version, card.model_version);
+});
+
+test("every operation of openapi.json got a 2xx answer (add a client method and a test here for a new one)", () => {
+  const document = JSON.parse(readFileSync(resolve(process.cwd(), "openapi.json"), "utf8")) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const methods = new Set(["get", "put", "post", "delete", "patch", "head", "options", "trace"]);
+  const missing: string[] = [];
+  let operations = 0;
+  for (const [template, item] of Object.entries(document.paths)) {
+    const pattern = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}/]+\}/g, "[^/]+")}$`);
+    for (const method of Object.keys(item).filter((m) => methods.has(m))) {
+      operations += 1;
+      const answered = sent.some((r) => r.method === method.toUpperCase() && pattern.test(r.path) && r.status < 300);
+      if (!answered) missing.push(`${method.toUpperCase()} ${template}`);
+    }
+  }
+  assert.ok(operations > 0, "openapi.json lists no operation");
+  assert.deepEqual(missing, [], `operations of openapi.json the contract test never called successfully: ${missing.join(", ")}`);
 });
