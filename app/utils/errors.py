@@ -76,12 +76,18 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.error, message, detail), status_code=exc.status_code)
 
 
+def _entry(err: Any) -> dict[str, Any]:
+    """One error of a 422's `detail`. A body that is not JSON is FastAPI's `json_invalid` at ("body",
+    character offset), its words in `ctx.error` (app/utils/fast_json.py `json_problem`): the field is the body."""
+    loc = list(err["loc"])
+    if err["type"] == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int):
+        return {"field": "body", "loc": loc, "msg": err.get("ctx", {}).get("error", err["msg"]), "type": err["type"]}
+    return {"field": field_path(loc), "loc": loc, "msg": err["msg"], "type": err["type"]}
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    detail = [
-        {"field": field_path(err["loc"]), "loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
-        for err in exc.errors()
-    ]
+    detail = [_entry(err) for err in exc.errors()]
     first = detail[0] if detail else {"field": "body", "msg": "invalid request"}
     more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
     message = f"{first['field']}: {first['msg']}{more}"

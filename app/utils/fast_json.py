@@ -2,7 +2,8 @@
 
 - FastAPI decodes bodies with the stdlib `json.loads`; on a 7 MB at-risk payload that is about
   100 ms of a 200 ms request on our 2-core machine, and `pydantic_core.from_json` does the same in
-  about half (bench/service_speed.py). Invalid JSON still ends as FastAPI's 422 `json_invalid`.
+  about half (bench/service_speed.py). Invalid JSON still ends as FastAPI's 422 `json_invalid`, its
+  message saying where (line and column) and what (`json_problem`), with a hint for a literal `...`.
 - A `multipart/form-data` request is a CSV upload (`app/utils/sales_upload.py`): its `request`
   part is validated like a JSON body and its `sales` file is parsed to columns.
 - Every answer carries `Server-Timing: parse;dur=…, validate;dur=…, handler;dur=…` (milliseconds):
@@ -12,6 +13,7 @@
 
 import inspect
 import json
+import re
 import time
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
@@ -32,6 +34,31 @@ def mark(name: str) -> None:
         marks[name] = time.perf_counter()
 
 
+_WHERE = re.compile(r"(?P<what>.*) at line (?P<line>\d+) column (?P<column>\d+)$")
+
+
+def json_problem(body: bytes, exc: ValueError) -> tuple[str, int]:
+    """What is wrong with a body that is not JSON, in words a caller can act on, and its character offset.
+
+    `{"sales": [ ... ]}` -> ("not valid JSON at line 1, column 13: expected value; the body holds a literal
+    `...`, a placeholder of shortened examples: send the whole value", 12).
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return f"not UTF-8 text: byte {bad.start} (0x{body[bad.start]:02x}) cannot be decoded; send JSON as UTF-8", 0
+    found = _WHERE.match(str(exc))
+    if found is None:
+        return f"not valid JSON: {exc}", 0
+    line, column = int(found["line"]), int(found["column"])
+    lines = text.split("\n")
+    offset = sum(len(previous) + 1 for previous in lines[: line - 1]) + max(column - 1, 0)
+    message = f"not valid JSON at line {line}, column {column}: {found['what']}"
+    if "..." in text:
+        message += "; the body holds a literal `...`, a placeholder of shortened examples: send the whole value"
+    return message, offset
+
+
 class FastJSONRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -39,8 +66,9 @@ class FastJSONRequest(Request):
             try:
                 self._json = pydantic_core.from_json(body)
             except ValueError as exc:
-                # FastAPI turns JSONDecodeError into its 422; keep that contract
-                raise json.JSONDecodeError(str(exc), body.decode("utf-8", "replace"), 0) from exc
+                # FastAPI turns JSONDecodeError into its 422 (app/utils/errors.py words it)
+                message, offset = json_problem(body, exc)
+                raise json.JSONDecodeError(message, body.decode("utf-8", "replace"), offset) from exc
             mark("parsed")
         return self._json
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.schemas.sales import SalesBlock
-from app.utils.fast_json import FastJSONRequest, FastJSONRoute, mark
+from app.utils.fast_json import FastJSONRequest, FastJSONRoute, json_problem, mark
 from app.utils.sales_csv import read_sales_csv
 
 
@@ -41,7 +41,7 @@ async def multipart_as_json(request: Request, max_csv_bytes: int, max_part_bytes
             body: Any = pydantic_core.from_json(raw)
         except ValueError as exc:
             raise RequestValidationError([{"type": "json_invalid", "loc": ("body", "request"), "input": None,
-                                           "msg": f"the `request` part is not JSON: {exc}"}]) from exc
+                                           "msg": f"the `request` part is {json_problem(raw, exc)[0]}"}]) from exc
         name = sales.filename or "sales.csv"
         block: SalesBlock = await run_in_threadpool(read_sales_csv, await sales.read(), name, max_csv_bytes,
                                                     max_lines)
