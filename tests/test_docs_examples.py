@@ -59,7 +59,7 @@ def examples(text: str) -> list[Example]:
             continue
         output: list[str] = []
         if i + 1 < len(blocks):
-            next_line, next_language, next_body, _ = blocks[i + 1]
+            _, next_language, next_body, _ = blocks[i + 1]
             gap = text[end:].split("```", 1)[0]
             if next_language == "text" and not gap.strip():
                 output = [out.strip() for out in next_body.splitlines() if out.strip()]
