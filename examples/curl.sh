@@ -14,18 +14,7 @@ echo "== forecast";             post forecast forecast | show
 echo "== forecast as CSV";      curl -sS --fail-with-body -H 'accept: text/csv' -H 'content-type: application/json' \
                                   --data @"$P/forecast.json" "$API/forecast" | head -4
 echo "== forecast, sales as series (the same answer)"
-python3 - "$P/forecast.json" > /tmp/smartshelf-series.json <<'PY'
-import json, sys
-from datetime import date
-body = json.load(open(sys.argv[1]))
-series = {}
-for row in body.pop("sales"):
-    series.setdefault(row["product_id"], {})[date.fromisoformat(row["date"]).toordinal()] = row["qty"]
-body["series"] = [{"product_id": p, "start": date.fromordinal(min(days)).isoformat(),
-                   "qty": [days.get(d) for d in range(min(days), max(days) + 1)]} for p, days in series.items()]
-print(json.dumps(body))
-PY
-curl -sS --fail-with-body -H 'content-type: application/json' --data @/tmp/smartshelf-series.json "$API/forecast" | show 300
+curl -sS --fail-with-body -H 'content-type: application/json' --data @"$P/forecast-series.json" "$API/forecast" | show 300
 echo "== forecast, sales as a gzip CSV upload"
 python3 -c "import json,sys; b=json.load(open(sys.argv[1])); print('product_id,date,qty'); [print(f\"{r['product_id']},{r['date']},{r['qty']}\") for r in b['sales']]" \
   "$P/forecast.json" | gzip > /tmp/smartshelf-sales.csv.gz
@@ -48,5 +37,12 @@ for _ in $(seq 1 120); do
   case "$state" in succeeded*|completed_with_errors*|failed*) break;; esac
   sleep 1
 done
+echo "== shop model";           job=$(post models/train train | python3 -c "import json,sys; print(json.load(sys.stdin)['job_id'])")
+for _ in $(seq 1 60); do
+  state=$(curl -sS "$BASE/api/v1/jobs/$job?results=false" | python3 -c "import json,sys; print(json.load(sys.stdin)['state'])")
+  echo "   job $job: $state"
+  case "$state" in queued|running) sleep 1;; *) break;; esac
+done
+curl -sS --fail-with-body "$API/models/store_2" | show 400
 echo "== audit";                curl -sS --fail-with-body "$BASE/api/v1/audit/verify"; echo
 echo "== metrics";              curl -sS --fail-with-body "$BASE/metrics" | grep '^smartshelf_requests_total' | head -5

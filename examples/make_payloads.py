@@ -33,6 +33,21 @@ STOCK = [8, 240, 35, 60, 12, 90, 140, 300]
 SHELF_DAYS = [3, 6, 2, 5, 12, 40, 9, 300]
 
 
+def as_series(rows: list[dict]) -> list[dict]:
+    """The same sales rows as one series per product (qty and revenue, one value a day, null = no row)."""
+    days: dict[str, dict[date, dict]] = {}
+    for row in rows:
+        days.setdefault(row["product_id"], {})[date.fromisoformat(row["date"])] = row
+    series = []
+    for product, by_day in days.items():
+        start, end = min(by_day), max(by_day)
+        span = [by_day.get(start + timedelta(days=d)) for d in range((end - start).days + 1)]
+        series.append({"product_id": product, "start": start.isoformat(),
+                       "qty": [None if r is None else r["qty"] for r in span],
+                       "revenue": [None if r is None else r["revenue"] for r in span]})
+    return series
+
+
 def inventory(items: range) -> list[dict]:
     return [{"product_id": f"p{i}", "sku": f"SKU{i:03d}", "name": NAMES[i], "quantity": STOCK[i - 1],
              "expiry_date": (AS_OF + timedelta(days=SHELF_DAYS[i - 1])).isoformat(),
@@ -48,6 +63,11 @@ def main() -> None:
                     "sales": sales(60, items)},
         "forecast": {"shop_id": "store_2", "product_ids": ["p1", "p2", "p3"], "sales": sales(180, range(1, 4)),
                      "periods": 14, "confidence_interval": 0.9},
+        # the forecast request above with its sales as series: the same request in another form
+        "forecast-series": {"shop_id": "store_2", "product_ids": ["p1", "p2", "p3"],
+                            "series": as_series(sales(180, range(1, 4))), "periods": 14, "confidence_interval": 0.9},
+        # a shop model for store 2: its eight items over the last year of 2017 (at least 56 days + `periods`)
+        "train": {"shop_id": "store_2", "series": as_series(sales(365, items)), "periods": 28},
         "forecast-batch": {"shop_id": "store_2", "sales": sales(180, items), "periods": 14},
         "reorder": {"shop_id": "store_2", "as_of": AS_OF.isoformat(), "service_level": 0.95,
                     "inventory": [{**{k: row[k] for k in ("product_id", "name", "quantity", "price", "cost")},

@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1 standing in for the calling Node backend.
 
-It implements the README's backend contract: it lists shops, answers sales queries from the
+It implements the backend contract of docs/backend.md: it lists shops, answers sales queries from the
 rows it was given, and takes forecast-batch pushes, checking the HMAC signature and
 de-duplicating by Idempotency-Key (a repeated key answers 409 and changes nothing). Faults can
 be scripted: the first N pushes answer a status (500, 429 with Retry-After) or stall past the
