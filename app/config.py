@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     holding_cost_rate: float = Field(default=0.25, gt=0, description="Default yearly holding cost / unit cost.")
     backend_api_url: str | None = Field(
         default=None, description="Base URL of the calling backend: shops and sales are pulled from it, "
-        "forecast batches pushed to it (see the README's backend contract).")
+        "forecast batches pushed to it (see docs/backend.md).")
     backend_webhook_secret: str | None = Field(
         default=None, description="HMAC-SHA256 key signing every push to the backend.")
     backend_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of one backend call.")

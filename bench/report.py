@@ -1,7 +1,11 @@
-"""Write benchmark results to bench/results/*.json and into the README between markers."""
+"""Write benchmark results to bench/results/*.json and into docs/benchmarks.md between markers."""
 
 import json
+import os
+import platform
 import re
+import subprocess
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,15 +24,27 @@ def load(name: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def update_readme(section: str, markdown: str) -> None:
-    """Replace the README text between `<!-- bench:{section} -->` and `<!-- /bench:{section} -->`."""
-    readme = ROOT / "README.md"
-    text = readme.read_text()
+def stamp() -> str:
+    """When, at which commit and on what machine a table was measured (its first line in the docs)."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    at = (commit.stdout.strip() or "unknown") + (" with uncommitted changes" if dirty else "")
+    return (f"*Measured {date.today().isoformat()} at commit {at}; {os.cpu_count()} cores, "
+            f"{pages / 2**30:.0f} GiB, Python {platform.python_version()}.*")
+
+
+def update_docs(section: str, markdown: str) -> None:
+    """Replace the text between `<!-- bench:{section} -->` and `<!-- /bench:{section} -->` of docs/benchmarks.md
+    with the table, stamped with its date, commit and machine."""
+    page = ROOT / "docs" / "benchmarks.md"
+    text = page.read_text()
     start, end = f"<!-- bench:{section} -->", f"<!-- /bench:{section} -->"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise SystemExit(f"README.md has no {start} ... {end} block")
-    readme.write_text(pattern.sub(lambda _: f"{start}\n{markdown.strip()}\n{end}", text))
+        raise SystemExit(f"docs/benchmarks.md has no {start} ... {end} block")
+    page.write_text(pattern.sub(lambda _: f"{start}\n{stamp()}\n\n{markdown.strip()}\n{end}", text))
 
 
 def service_speed_markdown(results: dict, targets: dict[str, float]) -> str:

@@ -1,4 +1,4 @@
-"""`make bench`: every benchmark, results saved to bench/results and written into the README.
+"""`make bench`: every benchmark, results saved to bench/results and written into docs/benchmarks.md.
 
 Usage: python -m bench.run [service_speed|accuracy|drivers|elasticity|shop_latency|inventory|cache_latency|
                             payload_formats|batch|load|batch_memory ...]
@@ -31,7 +31,7 @@ def progress(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-# name -> (what runs it, how its README block is written)
+# name -> (what runs it, how its docs/benchmarks.md block is written)
 BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[dict], str]]] = {
     "service_speed": (service_speed.run,
                       lambda r: report.service_speed_markdown(r, SPEED_TARGETS_MS)),
@@ -54,7 +54,7 @@ def main(names: list[str]) -> None:
         run, markdown = BENCHMARKS[name]
         results = run(progress)
         report.save(name, results)
-        report.update_readme(name, markdown(results))
+        report.update_docs(name, markdown(results))
         progress(f"{name}: done")
 
 

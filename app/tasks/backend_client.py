@@ -1,4 +1,4 @@
-"""The calling backend, as the scheduled jobs see it (contract: README, "Backend contract").
+"""The calling backend, as the scheduled jobs see it (contract: docs/backend.md).
 
 - `GET  {BACKEND_API_URL}/smart-shelf/shops`: the shops and products to serve;
 - `POST {BACKEND_API_URL}/smart-shelf/sales/query` with `{shop_id, product_ids, since, until}`:

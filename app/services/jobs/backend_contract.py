@@ -18,7 +18,7 @@ class BackendError(Exception):
 
 
 class Backend(Protocol):
-    """The calling backend's three endpoints (README, "The calling backend"); calls raise BackendError."""
+    """The calling backend's three endpoints (docs/backend.md); calls raise BackendError."""
 
     def shops(self) -> list[dict[str, Any]]: ...
     def sales(self, shop_id: str, product_ids: list[str], since: str, until: str) -> dict[str, Any]: ...
