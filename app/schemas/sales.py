@@ -13,14 +13,14 @@ catalogue of 1.6 million values validates in tens of milliseconds instead of hun
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
-from typing import Any, NotRequired, Self
+from typing import Any, Literal, NotRequired, Self
 
 import numpy as np
 from pydantic import ConfigDict, Field, PrivateAttr, SkipValidation, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import TypedDict
 
-from app.schemas.common import FINITE_BOUND, IsoDate, ProductId, SaleRow, StrictModel
+from app.schemas.common import FINITE_BOUND, DataWarning, IsoDate, ProductId, SaleRow, StrictModel
 
 MAX_SERIES_VALUES = 3653  # ten years of days: older sales are not used anyway (`old_sales`)
 
@@ -71,6 +71,7 @@ class SalesBlock:
     day: np.ndarray  # int64
     qty: np.ndarray  # float64
     revenue: np.ndarray  # float64
+    warnings: tuple[DataWarning, ...] = ()  # what reading the file did (columns ignored, ...), for `warnings`
 
     @property
     def values(self) -> int:
@@ -179,6 +180,13 @@ class SalesPayload(StrictModel):
         description="Sales as one array per product: `qty[i]` is the sales of period i counted from `start` "
         "(days; weeks when `frequency` is weekly); null = no record. `revenue`, when sent, has the same "
         "length. About 10x smaller and faster than rows for a whole catalogue.",
+    )
+    duplicates: Literal["sum", "drop"] = Field(
+        default="sum",
+        description="Rows (and CSV lines) of one product and date are separate sales and are summed (`sum`, "
+        "for point-of-sale lines: two customers, two lines; reported as `lines_aggregated`). `drop` counts rows "
+        "identical in product, date, qty and revenue once, for a caller who may send one daily total twice "
+        "(reported as `duplicate_rows`).",
     )
     _series_values: SeriesValues = PrivateAttr(default=NO_SERIES)
     _upload: SalesBlock | None = PrivateAttr(default=None)

@@ -3,9 +3,10 @@ every endpoint shares. A series cell or CSV line is one row here: the rules belo
 which form a value came in, so every form gives the same answer.
 
 Rules (each reported as a `DataWarning` when it fires; none drops data silently):
-- `duplicate_rows`: rows identical in product, date, qty and revenue are one row sent twice;
-  the copies are removed. Distinct rows for the same product and date are separate sales and
-  are summed.
+- `lines_aggregated`: rows of one product and date are separate sales (two customers, two point-of-sale
+  lines) and are summed, identical ones too; the warning counts the rows that shared a product and date.
+- `duplicate_rows` (only with `duplicates: "drop"`): rows identical in product, date, qty and revenue are
+  one daily total sent twice; the copies are removed, and distinct rows of a product and date are summed.
 - `returns_netted`: a negative qty is a return; it is netted against the product's sales of that
   day. Totals stay net; demand estimates (`daily_net_units`) count a negative day as zero.
 - `future_sales`: rows dated after `as_of` are not used (they have not happened yet).
@@ -199,6 +200,25 @@ def drop_duplicate_rows(source: _Source, sales: SalesColumns) -> tuple[SalesColu
     return sales.take(~duplicate), warning
 
 
+def aggregated_lines(sales: SalesColumns) -> DataWarning | None:
+    """`lines_aggregated`: how many rows shared their product and date with another row (they are summed)."""
+    if sales.size < 2:
+        return None
+    key = sales.product * (int(sales.day.max()) - int(sales.day.min()) + 1) + (sales.day - sales.day.min())
+    shared = pd.Index(key).duplicated(keep=False)
+    count = int(shared.sum())
+    if not count:
+        return None
+    groups = int(pd.Index(key[shared]).nunique())
+    return DataWarning(
+        code="lines_aggregated",
+        message=f"{count} sales rows shared their product and date with another row; they were summed into "
+        f"{groups} daily totals (send \"duplicates\": \"drop\" if a repeated row is the same total sent twice).",
+        count=count,
+        product_ids=_listed(sales.product_ids, sales.product[shared]),
+    )
+
+
 def returns_warning(sales: SalesColumns) -> DataWarning | None:
     returns = sales.qty < 0
     count = int(returns.sum())
@@ -266,9 +286,10 @@ def clean_sales(
     without, every product sold gets its own code.
     """
     sales, origin = sales_columns(payload, product_ids, with_revenue)
-    warnings: list[DataWarning] = []
-    sales, warning = drop_duplicate_rows(origin, sales)
-    warnings += [warning] if warning else []
+    warnings: list[DataWarning] = list(payload.upload.warnings) if payload.upload is not None else []
+    if payload.duplicates == "drop":
+        sales, warning = drop_duplicate_rows(origin, sales)
+        warnings += [warning] if warning else []
     if product_ids is not None:
         sales, warning = drop_unknown_products(sales, len(product_ids), source)
         warnings += [warning] if warning else []
@@ -277,6 +298,6 @@ def clean_sales(
         warnings += [warning] if warning else []
     sales, warning = drop_old_rows(sales)
     warnings += [warning] if warning else []
-    warning = returns_warning(sales)
-    warnings += [warning] if warning else []
+    for warning in (aggregated_lines(sales), returns_warning(sales)):
+        warnings += [warning] if warning else []
     return sales, warnings

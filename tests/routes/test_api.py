@@ -146,7 +146,7 @@ def test_warnings_reach_the_caller(client):
     body["sales"].append(dict(body["sales"][0]))
     body["sales"].append({"product_id": "ghost", "date": "2025-11-10", "qty": 1})
     warnings = {w["code"]: w for w in client.post(f"{PREFIX}/at-risk", json=body).json()["warnings"]}
-    assert warnings["duplicate_rows"]["count"] == 1
+    assert warnings["lines_aggregated"]["count"] == 2
     assert warnings["unknown_products"]["product_ids"] == ["ghost"]
 
 

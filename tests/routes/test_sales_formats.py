@@ -133,12 +133,15 @@ def test_weekly_series_follow_the_request_frequency(fresh):
     assert comparable(by_series) == comparable(by_rows)
 
 
-def test_a_row_repeating_a_series_cell_is_a_duplicate_and_counted_once(client):
+def test_a_row_on_a_series_cells_day_is_another_sale_or_a_duplicate_when_the_caller_says_so(client):
     series = [{"product_id": "p1", "start": "2025-11-01", "qty": [2, None, 3], "revenue": [4.0, None, 6.0]}]
     body = {"shop_id": "s", "series": series, "sales": [{"product_id": "p1", "date": "2025-11-03", "qty": 3,
                                                          "revenue": 6.0}],
             "range": {"start": "2025-11-01", "end": "2025-11-03"}, "granularity": "daily"}
     answer = client.post(f"{PREFIX}/insights", json=body).json()
+    assert [p["total_sales"] for p in answer["series"]] == [2.0, 0.0, 6.0]
+    assert [w["code"] for w in answer["warnings"]] == ["lines_aggregated"]
+    answer = client.post(f"{PREFIX}/insights", json={**body, "duplicates": "drop"}).json()
     assert [p["total_sales"] for p in answer["series"]] == [2.0, 0.0, 3.0]
     assert [w["code"] for w in answer["warnings"]] == ["duplicate_rows"]
 

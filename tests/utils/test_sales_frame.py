@@ -34,11 +34,21 @@ def as_set(sales) -> list[tuple]:
                   for p, d, q, r in zip(sales.product, sales.day, sales.qty, revenue, strict=True))
 
 
-def test_a_row_sent_twice_counts_once_and_is_reported():
+def test_lines_of_one_product_and_day_are_separate_sales_summed_and_reported():
     d = AS_OF - timedelta(days=1)
-    sales, warnings = clean_sales(payload([row("a", d, 3, 6.0), row("a", d, 3, 6.0), row("a", d, 3, 9.0),
-                                           row("a", d, 2), row("b", d, 3, 6.0)]), with_revenue=True)
-    assert codes(warnings) == {"duplicate_rows": (1, ["a"])}
+    lines = [row("a", d, 3, 6.0), row("a", d, 3, 6.0), row("a", d, 3, 9.0), row("a", d, 2), row("b", d, 3, 6.0)]
+    sales, warnings = clean_sales(payload(lines), with_revenue=True)
+    assert codes(warnings) == {"lines_aggregated": (4, ["a"])}  # two customers, two identical lines: both count
+    assert "summed into 1 daily totals" in warnings[0].message
+    assert daily_net_units(sales, 2, day(d), 1).tolist() == [[11.0], [3.0]]
+
+
+def test_a_row_sent_twice_counts_once_when_the_caller_says_so():
+    d = AS_OF - timedelta(days=1)
+    body = payload([row("a", d, 3, 6.0), row("a", d, 3, 6.0), row("a", d, 3, 9.0), row("a", d, 2),
+                    row("b", d, 3, 6.0)])
+    sales, warnings = clean_sales(body.model_copy(update={"duplicates": "drop"}), with_revenue=True)
+    assert codes(warnings) == {"duplicate_rows": (1, ["a"]), "lines_aggregated": (3, ["a"])}
     assert "counted once" in warnings[0].message
     # a different revenue or qty on the same day is another sale, kept and summed
     assert as_set(sales) == [("a", day(d), 2.0, None), ("a", day(d), 3.0, 6.0), ("a", day(d), 3.0, 9.0),
@@ -49,7 +59,7 @@ def test_a_row_sent_twice_counts_once_and_is_reported():
 def test_returns_are_netted_against_the_days_sales_and_a_negative_day_counts_as_zero():
     d1, d2 = AS_OF - timedelta(days=2), AS_OF - timedelta(days=1)
     sales, warnings = clean_sales(payload([row("a", d1, 5), row("a", d1, -2), row("a", d2, -4)]))
-    assert codes(warnings) == {"returns_netted": (2, ["a"])}
+    assert codes(warnings) == {"lines_aggregated": (2, ["a"]), "returns_netted": (2, ["a"])}
     assert float(sales.qty.sum()) == -1.0  # totals stay net
     assert daily_net_units(sales, 1, day(d1), 2).tolist() == [[3.0, 0.0]]
 
@@ -94,8 +104,8 @@ def test_rows_series_and_an_uploaded_block_give_the_same_columns_as_rows_alone()
     mixed = payload(a, [series_b]).attach_upload(block)
 
     options = {"product_ids": ["a", "b", "c"], "as_of_day": day(AS_OF), "source": "items", "with_revenue": True}
-    expected, expected_warnings = clean_sales(rows_alone, **options)
-    got, got_warnings = clean_sales(mixed, **options)
+    expected, expected_warnings = clean_sales(rows_alone.model_copy(update={"duplicates": "drop"}), **options)
+    got, got_warnings = clean_sales(mixed.model_copy(update={"duplicates": "drop"}), **options)
     assert as_set(got) == as_set(expected)
     assert len(as_set(got)) == 3 + 3 + 1  # c's copy, c's future row and d are gone
     assert [w.model_dump() for w in got_warnings] == [w.model_dump() for w in expected_warnings]

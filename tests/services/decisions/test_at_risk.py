@@ -182,12 +182,12 @@ def test_data_quality_rules_are_reported():
              {"product_id": "a", "date": "2025-11-20", "qty": 50}]    # after as_of
     response = run([item("a", 5)], sales)
     warnings = {w.code: w for w in response.warnings}
-    assert warnings["duplicate_rows"].count == 1
+    assert warnings["lines_aggregated"].count == 2  # two lines of one day: two sales, summed
     assert warnings["unknown_products"].product_ids == ["zz"]
     assert warnings["future_sales"].count == 1
     assert warnings["returns_netted"].count == 1
-    # 6 (once) on the 14th, the return makes the 13th negative -> 0 demand
-    assert by_id(response)["a"].avg_daily_sales == pytest.approx(6 / 30)
+    # 6 + 6 on the 14th, the return makes the 13th negative -> 0 demand
+    assert by_id(response)["a"].avg_daily_sales == pytest.approx(12 / 30)
 
 
 def test_duplicate_inventory_product_is_a_400_naming_the_row():

@@ -126,6 +126,6 @@ def test_reorder_after_a_forecast_of_the_same_history_is_a_cache_hit(client):
 
 def test_each_data_rule_is_reported_once(client):
     sales = _sales("a", 10)
-    body = {"shop_id": "s", "sales": [*sales, sales[0]], "inventory": [_item("a", 20)]}
+    body = {"shop_id": "s", "sales": [*sales, sales[0]], "inventory": [_item("a", 20)], "duplicates": "drop"}
     codes = [w["code"] for w in client.post(f"{PREFIX}/reorder", json=body).json()["warnings"]]
     assert codes.count("duplicate_rows") == 1
