@@ -7,8 +7,10 @@
  *   series: [{ product_id: "p001", start: "2025-01-01", qty: [3, 0, 5, null, 2], revenue: [9, 0, 15, null, 6] }]
  *
  * `null` is a day without a record (exactly like a missing row). `toSeries` turns rows into series
- * the way the service reads rows: distinct rows of one product and day are separate sales and are
- * summed; rows identical in product, date, qty and revenue are one row sent twice and count once.
+ * the way the service reads rows: rows of one product and day are separate sales (two customers,
+ * two point-of-sale lines) and are summed, identical ones too. With `duplicates: "drop"` (the
+ * request field of the same name) rows identical in product, date, qty and revenue are one daily
+ * total sent twice and count once; distinct rows of a product and day are still summed.
  */
 
 /** One sales row, as in a request's `sales` (negative qty = returns). */
@@ -34,6 +36,12 @@ export type SaleSeries = {
 export type SeriesOptions = {
   /** `weekly`: one value every 7 days from `start` (the request's `frequency`). Default `daily`. */
   frequency?: "daily" | "weekly";
+  /**
+   * Rows of one product and day: `sum` (default) adds them all, identical ones too, as the service
+   * does by default; `drop` counts rows identical in product, date, qty and revenue once, then sums
+   * the rest, as the service does with `"duplicates": "drop"` for `sales` rows.
+   */
+  duplicates?: "sum" | "drop";
 };
 
 const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
@@ -91,14 +99,20 @@ const describe = (row: SaleRow, index: number): string =>
  * Sales rows -> one series per product, in order of first appearance, from the product's first
  * date to its last, `null` on days (weeks) without rows.
  *
- * Rows of one product and day are summed (qty and revenue), except rows identical in product,
- * date, qty and revenue, which count once (the service reads them as one row sent twice).
+ * Rows of one product and day are summed (qty and revenue), identical ones too. With
+ * `duplicates: "drop"` rows identical in product, date, qty and revenue count once (absent and
+ * null revenue are the same), and the distinct ones are summed.
  * `revenue` is present only for products with at least one row carrying revenue; a day's revenue
  * is the sum of its rows that carry one, `null` when none does.
  * Weekly: every date of a product must fall on the weekday of its first date (else an Error naming the row).
  */
 export function toSeries(rows: SaleRow[], options: SeriesOptions = {}): SaleSeries[] {
   const step = options.frequency === "weekly" ? 7 : 1;
+  const duplicates = options.duplicates ?? "sum";
+  if (duplicates !== "sum" && duplicates !== "drop") {
+    throw new Error(`toSeries: duplicates is ${JSON.stringify(duplicates)}, not "sum" or "drop"`);
+  }
+  const drop = duplicates === "drop";
   const n = rows.length;
   const productOf = new Int32Array(n);
   const dayOf = new Int32Array(n);
@@ -158,11 +172,11 @@ export function toSeries(rows: SaleRow[], options: SeriesOptions = {}): SaleSeri
   const firstRow = new Int32Array(cells).fill(-1);
   const revenues = anyRevenue ? new Float64Array(cells) : undefined;
   const revenueSet = anyRevenue ? new Uint8Array(cells) : undefined;
-  // cells with more than one row: the (qty, revenue) keys already counted there
+  // duplicates "drop", cells with more than one row: the (qty, revenue) keys already counted there
   let seen: Map<number, Set<string>> | undefined;
   const key = (row: SaleRow): string => `${row.qty}|${row.revenue ?? ""}`;
 
-  // pass 2: sum each cell's distinct rows
+  // pass 2: sum each cell's rows (its distinct rows with duplicates "drop")
   for (let i = 0; i < n; i++) {
     const p = productOf[i];
     const offset = dayOf[i] - first[p];
@@ -175,7 +189,7 @@ export function toSeries(rows: SaleRow[], options: SeriesOptions = {}): SaleSeri
     const earlier = firstRow[cell];
     if (earlier === -1) {
       firstRow[cell] = i;
-    } else {
+    } else if (drop) {
       seen ??= new Map();
       let keys = seen.get(cell);
       if (keys === undefined) {

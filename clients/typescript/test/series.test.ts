@@ -54,21 +54,48 @@ test("date arithmetic agrees with Date across month ends, leap days and centurie
   }
 });
 
-test("rows identical in product, date, qty and revenue count once", () => {
+test("rows of one product and day are summed by default, identical ones too (two customers, two lines)", () => {
   const row = { product_id: "p", date: "2025-01-01", qty: 3, revenue: 9 };
-  assert.deepEqual(toSeries([row, { ...row }, { ...row }]), [{ product_id: "p", start: "2025-01-01", qty: [3], revenue: [9] }]);
-  // the same calendar date written as a datetime is the same date; absent and null revenue are the same
-  const series = toSeries([
+  const three = [{ product_id: "p", start: "2025-01-01", qty: [9], revenue: [27] }];
+  assert.deepEqual(toSeries([row, { ...row }, { ...row }]), three);
+  assert.deepEqual(toSeries([row, { ...row }, { ...row }], { duplicates: "sum" }), three);
+  // the same calendar date written as a datetime is the same date; a row without revenue adds none
+  assert.deepEqual(toSeries([
     { product_id: "p", date: "2025-01-01", qty: 2 },
     { product_id: "p", date: "2025-01-01T10:00:00Z", qty: 2, revenue: null },
     { product_id: "p", date: "2025-01-02", qty: 1 },
+  ]), [{ product_id: "p", start: "2025-01-01", qty: [4, 1] }]);
+  const series = toSeries([
+    { product_id: "p", date: "2025-01-01", qty: 3, revenue: 9 },
+    { product_id: "p", date: "2025-01-01", qty: 2, revenue: 6 },
+    { product_id: "p", date: "2025-01-01", qty: 3, revenue: 9 }, // another customer, same basket
+    { product_id: "p", date: "2025-01-01", qty: 3, revenue: 10 },
+    { product_id: "p", date: "2025-01-01", qty: -1, revenue: -3 }, // a return, netted
+    { product_id: "p", date: "2025-01-02", qty: 1, revenue: 3 },
+    { product_id: "p", date: "2025-01-02", qty: 1 }, // no revenue: adds qty only
+    { product_id: "q", date: "2025-01-01", qty: 3, revenue: 9 }, // another product: its own series
   ]);
-  assert.deepEqual(series, [{ product_id: "p", start: "2025-01-01", qty: [2, 1] }]);
-  // other products' identical values on the same day are not duplicates
-  assert.deepEqual(toSeries([row, { ...row, product_id: "q" }]).map((s) => s.qty), [[3], [3]]);
+  assert.deepEqual(series, [
+    { product_id: "p", start: "2025-01-01", qty: [10, 2], revenue: [31, 3] },
+    { product_id: "q", start: "2025-01-01", qty: [3], revenue: [9] },
+  ]);
+  // weekly reads the same way
+  assert.deepEqual(toSeries([row, { ...row }], { frequency: "weekly" }), [{ product_id: "p", start: "2025-01-01", qty: [6], revenue: [18] }]);
+  assert.throws(() => toSeries([row], { duplicates: "keep" as "sum" }), /duplicates is "keep", not "sum" or "drop"/);
 });
 
-test("distinct rows of one product and day are summed, duplicates among them counted once", () => {
+test("duplicates drop: rows identical in product, date, qty and revenue count once, distinct ones are summed", () => {
+  const drop = { duplicates: "drop" } as const;
+  const row = { product_id: "p", date: "2025-01-01", qty: 3, revenue: 9 };
+  assert.deepEqual(toSeries([row, { ...row }, { ...row }], drop), [{ product_id: "p", start: "2025-01-01", qty: [3], revenue: [9] }]);
+  // the same calendar date written as a datetime is the same date; absent and null revenue are the same
+  assert.deepEqual(toSeries([
+    { product_id: "p", date: "2025-01-01", qty: 2 },
+    { product_id: "p", date: "2025-01-01T10:00:00Z", qty: 2, revenue: null },
+    { product_id: "p", date: "2025-01-02", qty: 1 },
+  ], drop), [{ product_id: "p", start: "2025-01-01", qty: [2, 1] }]);
+  // other products' identical values on the same day are not duplicates
+  assert.deepEqual(toSeries([row, { ...row, product_id: "q" }], drop).map((s) => s.qty), [[3], [3]]);
   const series = toSeries([
     { product_id: "p", date: "2025-01-01", qty: 3, revenue: 9 },
     { product_id: "p", date: "2025-01-01", qty: 2, revenue: 6 },
@@ -77,8 +104,9 @@ test("distinct rows of one product and day are summed, duplicates among them cou
     { product_id: "p", date: "2025-01-01", qty: -1, revenue: -3 }, // a return, netted
     { product_id: "p", date: "2025-01-02", qty: 1, revenue: 3 },
     { product_id: "p", date: "2025-01-02", qty: 1 }, // no revenue: another sale
-  ]);
+  ], drop);
   assert.deepEqual(series, [{ product_id: "p", start: "2025-01-01", qty: [7, 2], revenue: [22, 3] }]);
+  assert.deepEqual(toSeries([row, { ...row }], { frequency: "weekly", duplicates: "drop" }), [{ product_id: "p", start: "2025-01-01", qty: [3], revenue: [9] }]);
 });
 
 test("revenue only for products that carry it, null on days whose rows carry none", () => {
