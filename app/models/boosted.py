@@ -13,6 +13,7 @@ from typing import Any, Self
 import numpy as np
 
 from app.models.base import Forecaster
+from app.models.model_inputs import checked_inputs
 from app.models.panel import Panel
 from app.utils.arrays import prefix_sums
 from app.utils.dates import dates_of, weekday
@@ -83,7 +84,10 @@ def boosted_features(panel: Panel, values: np.ndarray, columns: np.ndarray, lead
         names += ["calendar event", "next to a calendar event"]
     if panel.price is not None:
         observed_price = panel.price
-        median = np.nanmedian(np.where(np.isfinite(observed_price), observed_price, np.nan), axis=1)
+        priced = np.isfinite(observed_price)
+        median = np.full(n, np.nan)  # a product never priced has no usual price: its feature is missing
+        has_price = priced.any(axis=1)
+        median[has_price] = np.nanmedian(np.where(priced[has_price], observed_price[has_price], np.nan), axis=1)
         last_known = np.minimum(columns, observed_price.shape[1] - 1)
         filled = _forward_fill(observed_price)
         blocks.append(filled[:, last_known] / median[:, None])
@@ -143,8 +147,9 @@ class GlobalBoosted(Forecaster):
         params = {"objective": "count:poisson", "eta": 0.1, "max_depth": 7 if deep else 4, "subsample": 0.8,
                   "tree_method": "hist", "max_bin": 64, "seed": self.random_state}
         # threads: OpenMP's default, i.e. every core, or OMP_NUM_THREADS (Celery workers share the cores)
-        train = xgb.QuantileDMatrix(features[usable], target[usable], max_bin=64,
-                                    base_margin=np.log(np.maximum(level[usable], MIN_LEVEL)))
+        margin = np.log(np.maximum(level[usable], MIN_LEVEL))
+        checked_inputs(features[usable], self.feature_names_, target[usable], margin)
+        train = xgb.QuantileDMatrix(features[usable], target[usable], max_bin=64, base_margin=margin)
         self.model_ = xgb.train(params, train, num_boost_round=int(np.clip(rows / 1500, 40, 200)))
         self.importances_ = _gain_shares(self.model_.get_score(importance_type="gain"), self.feature_names_)
         return self
@@ -176,6 +181,7 @@ class GlobalBoosted(Forecaster):
         columns = np.arange(length, length + horizon)
         features, level, _ = boosted_features(panel, extended, columns, self.lead_, self.window_)
         margin = np.log(np.maximum(np.nan_to_num(level, nan=MIN_LEVEL), MIN_LEVEL))
+        checked_inputs(features, self.feature_names_, margin=margin)
         predicted = self.model_.predict(xgboost().DMatrix(features, base_margin=margin)).reshape(n, horizon)
         has_level = np.isfinite(level).reshape(n, horizon)
         return np.where(has_level, predicted, np.nan)

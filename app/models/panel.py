@@ -95,6 +95,8 @@ class PanelRepairs:
     gaps: int  # periods inside a product's history without a sales row, counted as zero sales
     negative: int  # periods whose net units were negative, counted as zero demand
     negative_products: list[str]  # up to 20 products with such a period, in product order
+    unusable_prices: int = 0  # periods whose revenue / units was not a positive price (free items, refunds)
+    unusable_price_products: list[str] = field(default_factory=list)  # up to 20 such products
 
 
 def history_periods(days: np.ndarray, frequency: str) -> tuple[int, int]:
@@ -123,10 +125,13 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int]) -> tu
     inside = np.arange(n_periods)[None, :] >= start[:, None]
     negative = net < 0
     price = None
+    unusable = np.zeros((n_products, n_periods), dtype=bool)
     if sales.revenue is not None and np.isfinite(sales.revenue).any():
         sold = np.isfinite(sales.revenue) & (sales.qty > 0)
         price = grid_ratio(sales.product[sold], column[sold], n_products, n_periods, sales.revenue[sold],
                            sales.qty[sold])
+        unusable = np.isfinite(price) & ~(price > 0)  # units sold for nothing or less: no price to learn from
+        price = np.where(unusable, np.nan, price)
     panel = Panel(
         product_ids=[str(p) for p in sales.product_ids],
         values=np.maximum(net, 0.0),
@@ -138,5 +143,7 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int]) -> tu
     )
     repairs = PanelRepairs(
         gaps=int((inside & ~has_row).sum()), negative=int(negative.sum()),
-        negative_products=[str(p) for p in sales.product_ids[np.flatnonzero(negative.any(axis=1))[:20]]])
+        negative_products=[str(p) for p in sales.product_ids[np.flatnonzero(negative.any(axis=1))[:20]]],
+        unusable_prices=int(unusable.sum()),
+        unusable_price_products=[str(p) for p in sales.product_ids[np.flatnonzero(unusable.any(axis=1))[:20]]])
     return panel, repairs

@@ -32,6 +32,7 @@ import numpy as np
 from app.models import metrics
 from app.models.elasticity import Elasticities, estimate, shrink
 from app.models.intervals import cap_upper
+from app.models.model_inputs import checked_inputs
 from app.models.panel import Panel
 from app.models.rate_bands import fit_bands
 from app.models.registry import make
@@ -87,6 +88,7 @@ class Trees:
         rows = np.repeat(np.arange(n), horizon)
         targets = np.tile(np.arange(length, length + horizon), n)
         features, base, _ = feature_rows(history, rows, targets, np.full(rows.size, length - 1), self.columns)
+        checked_inputs(features, self.names, margin=np.log(base))
         predicted = self.booster.inplace_predict(features, base_margin=np.log(base))  # no DMatrix: a request is small
         return np.asarray(predicted, dtype=np.float64).reshape(n, horizon)
 
@@ -100,6 +102,7 @@ def fit_trees(history: History, horizon: int, random_state: int) -> Trees | None
         return None
     features, base, names = feature_rows(history, rows, targets, anchors, columns)
     target = history.values[rows, targets]
+    checked_inputs(features, names, target, np.log(base))
     train = xgb.QuantileDMatrix(features, target, base_margin=np.log(base), feature_names=names,
                                 max_bin=PARAMS["max_bin"])
     rounds = int(np.clip(rows.size / 2000, 60, ROUNDS))

@@ -55,7 +55,7 @@ def history_panel(spec: ForecastSpec, sales: SalesColumns,
 
 
 def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:
-    """The `gaps_filled` and `negative_periods_clipped` warnings of a built panel."""
+    """The `gaps_filled`, `negative_periods_clipped` and `price_unusable` warnings of a built panel."""
     unit = "days" if step == 1 else "weeks"
     warnings: list[DataWarning] = []
     if repairs.gaps:
@@ -69,5 +69,12 @@ def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:
             code="negative_periods_clipped", count=repairs.negative,
             message=f"{repairs.negative} {unit} had more returns than sales; they count as zero demand.",
             product_ids=repairs.negative_products,
+        ))
+    if repairs.unusable_prices:
+        warnings.append(DataWarning(
+            code="price_unusable", count=repairs.unusable_prices,
+            message=f"{repairs.unusable_prices} {unit} sold units for no revenue or less (free items, refunds): "
+            "their revenue / units is no price, so price features skip them; the units still count as sales.",
+            product_ids=repairs.unusable_price_products,
         ))
     return warnings
