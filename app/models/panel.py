@@ -92,25 +92,34 @@ def infer_step(days: np.ndarray, frequency: str) -> int:
 class PanelRepairs:
     """What `build_panel` had to repair, for the caller's warnings."""
 
-    gaps: int  # periods inside a product's history without a sales row, counted as zero sales
+    gaps: int  # periods between a product's first and last sales rows without a row, counted as zero sales
     negative: int  # periods whose net units were negative, counted as zero demand
     negative_products: list[str]  # up to 20 products with such a period, in product order
     unusable_prices: int = 0  # periods whose revenue / units was not a positive price (free items, refunds)
     unusable_price_products: list[str] = field(default_factory=list)  # up to 20 such products
+    extended: int = 0  # products whose last sales row is before the origin: their history runs on to it
+    extended_products: list[str] = field(default_factory=list)  # up to 20 of them, in product order
+    origin_day: int = 0  # the panel's last day, the forecasts' origin
 
 
-def history_periods(days: np.ndarray, frequency: str) -> tuple[int, int]:
-    """(step, periods from the first to the last day): the panel's width, known before it is built."""
+def history_periods(days: np.ndarray, frequency: str, origin_day: int | None = None) -> tuple[int, int]:
+    """(step, periods from the first day to the origin): the panel's width, known before it is built.
+    The origin is `origin_day` when given and later than the last day, else the last day."""
     step = infer_step(days, frequency)
-    return step, (int(days.max()) - int(days.min())) // step + 1
+    last = int(days.max()) if origin_day is None else max(int(days.max()), origin_day)
+    return step, (last - int(days.min())) // step + 1
 
 
-def build_panel(sales: SalesColumns, frequency: str, event_days: set[int]) -> tuple[Panel, PanelRepairs]:
-    """One row per product in `sales`, in product id order, columns from the first to the last period.
+def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
+                origin_day: int | None = None) -> tuple[Panel, PanelRepairs]:
+    """One row per product in `sales`, in product id order, columns from the first period to the origin's:
+    `origin_day` when later than the last sale (today, as the caller says or the shop model knows), else the
+    last sale's. Every product's history runs to the origin: the periods after its last sales row are zero
+    sales (`extended`), so every forecast starts the period after the origin.
 
     Rules: a period inside a product's history with no sales row has zero sales; returns are
     netted into their period and a negative net is zero demand; a product's history starts at
-    its first sales row and ends at the latest date of `sales`. Rows are sorted by product id so
+    its first sales row and ends at the origin. Rows are sorted by product id so
     that the order in which a caller lists its sales changes nothing: the global model sees its
     training rows (and subsamples them) in the same order.
     """
@@ -118,11 +127,16 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int]) -> tu
     step = infer_step(sales.day, frequency)
     first_day = int(sales.day.min())
     column = (sales.day - first_day) // step
-    n_products, n_periods = len(sales.product_ids), int(column.max()) + 1
+    n_products = len(sales.product_ids)
+    last_day = int(sales.day.max()) if origin_day is None else max(int(sales.day.max()), origin_day)
+    n_periods = (last_day - first_day) // step + 1
     net = grid_sums(sales.product, column, n_products, n_periods, sales.qty)
     has_row = grid_sums(sales.product, column, n_products, n_periods) > 0
     start = first_column(sales.product, column, n_products, n_periods)
-    inside = np.arange(n_periods)[None, :] >= start[:, None]
+    last = np.full(n_products, -1, dtype=np.int64)
+    np.maximum.at(last, sales.product, column)
+    inside = (np.arange(n_periods)[None, :] >= start[:, None]) & (np.arange(n_periods)[None, :] <= last[:, None])
+    extended = (last >= 0) & (last < n_periods - 1)
     negative = net < 0
     price = None
     unusable = np.zeros((n_products, n_periods), dtype=bool)
@@ -145,5 +159,8 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int]) -> tu
         gaps=int((inside & ~has_row).sum()), negative=int(negative.sum()),
         negative_products=[str(p) for p in sales.product_ids[np.flatnonzero(negative.any(axis=1))[:20]]],
         unusable_prices=int(unusable.sum()),
-        unusable_price_products=[str(p) for p in sales.product_ids[np.flatnonzero(unusable.any(axis=1))[:20]]])
+        unusable_price_products=[str(p) for p in sales.product_ids[np.flatnonzero(unusable.any(axis=1))[:20]]],
+        extended=int(extended.sum()),
+        extended_products=[str(p) for p in sales.product_ids[np.flatnonzero(extended)[:20]]],
+        origin_day=first_day + (n_periods - 1) * step)
     return panel, repairs

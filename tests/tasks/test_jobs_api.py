@@ -69,3 +69,16 @@ def test_a_product_that_cannot_be_forecast_is_an_error_not_a_lost_product(client
     assert job["state"] == "completed_with_errors"
     assert [e["product_ids"] for e in job["errors"]] == [["b"]] and job["errors"][0]["stage"] == "forecast"
     assert [f["product_id"] for f in job["forecasts"]] == ["a"]
+
+
+def test_every_chunk_of_a_batch_forecasts_from_the_batchs_origin(client, settings, store_item):
+    settings.batch_chunk_size = 1
+    rows = store_rows(store_item, range(1, 3), days=120)
+    last = max(r["date"] for r in rows)
+    rows = [r for r in rows if r["product_id"] != "p2" or r["date"] < "2017-12-20"]  # p2 falls silent
+    accepted = client.post(f"{PREFIX}/forecast/batch", json={"shop_id": "s1", "sales": rows, "periods": 7,
+                                                             "model": "moving_average"})
+    job, _ = follow(client, accepted.json()["job_id"])
+    assert job["state"] == "succeeded", job["errors"]
+    starts = {f["product_id"]: f["predictions"][0]["date"] for f in job["forecasts"]}
+    assert last == "2017-12-31" and starts == {"p1": "2018-01-01", "p2": "2018-01-01"}

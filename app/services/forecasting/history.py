@@ -7,8 +7,10 @@ it (`drivers.py`) and names the products to answer for. The panel's own data rul
 
 - frequency: `auto` means weekly when every sales date falls on the same weekday (and there are
   at least two dates), else daily. Weekly periods are the 7 days starting on that weekday.
-- gaps: a period inside a product's history with no sales row is a period with zero sales
-  (`gaps_filled`).
+- gaps: a period between a product's first and last sales rows with no row is a period with zero
+  sales (`gaps_filled`).
+- origin: every product's history runs to the origin (`as_of`, else the later of the latest sale and the
+  shop model's training end); the periods after a product's last row are zero sales (`history_extended`).
 - returns: negative rows are netted into their period; a period whose net is negative counts
   as zero demand (`negative_periods_clipped`).
 """
@@ -32,30 +34,35 @@ def sales_columns(spec: ForecastSpec) -> tuple[SalesColumns, list[DataWarning]]:
     return sales, warnings
 
 
-def history_panel(spec: ForecastSpec, sales: SalesColumns,
-                  budget: WorkBudget) -> tuple[Panel, list[str], list[DataWarning]]:
+def history_panel(spec: ForecastSpec, sales: SalesColumns, budget: WorkBudget,
+                  origin_day: int | None = None) -> tuple[Panel, list[str], list[DataWarning]]:
     """The panel (drivers laid on it), the products to answer for, and the panel's data-rule warnings.
 
-    The panel's size, the answer's and the last forecast date are checked before the panel is built.
+    Every product's history runs to the origin: `as_of` when the spec has one, else `origin_day` (the
+    shop model's training end) when later than the latest sale, else the latest sale; forecasts start the
+    period after it. The panel's size, the answer's and the last forecast date are checked before the
+    panel is built.
     """
-    step, periods = history_periods(sales.day, spec.frequency)
-    first, last = int(sales.day.min()), int(sales.day.max())
+    origin = spec.as_of_day if spec.as_of_day is not None else origin_day
+    step, periods = history_periods(sales.day, spec.frequency, origin)
+    first = int(sales.day.min())
+    last = first + (periods - 1) * step
     budget.check("train", {"products": len(sales.product_ids), "periods of history": periods},
                  "split the products over several requests, send less history, or use POST /forecast/batch")
     answered = len(sales.product_ids) if spec.product_ids is None else len(spec.product_ids)
     budget.check("answer", {"products": answered, "periods ahead": spec.periods},
                  "ask for fewer products or periods per request, or use POST /forecast/batch")
-    if last - first - (last - first) % step + spec.periods * step > LAST_DAY - first:
-        raise SmartShelfError(f"{spec.periods} periods after the last sale ({from_day_number(last)}) run past "
-                              "9999-12-31", field="periods")
-    panel, repairs = build_panel(sales, "daily" if step == 1 else "weekly", set(spec.event_days))
+    if last - first + spec.periods * step > LAST_DAY - first:
+        raise SmartShelfError(f"{spec.periods} periods after {from_day_number(last)} run past 9999-12-31",
+                              field="periods")
+    panel, repairs = build_panel(sales, "daily" if step == 1 else "weekly", set(spec.event_days), origin)
     panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, budget)
     return panel, requested_products(spec, first_seen(sales)), repair_warnings(repairs, panel.step) + unused
 
 
-
 def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:
-    """The `gaps_filled`, `negative_periods_clipped` and `price_unusable` warnings of a built panel."""
+    """The `gaps_filled`, `negative_periods_clipped`, `history_extended` and `price_unusable` warnings of a
+    built panel."""
     unit = "days" if step == 1 else "weeks"
     warnings: list[DataWarning] = []
     if repairs.gaps:
@@ -69,6 +76,14 @@ def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:
             code="negative_periods_clipped", count=repairs.negative,
             message=f"{repairs.negative} {unit} had more returns than sales; they count as zero demand.",
             product_ids=repairs.negative_products,
+        ))
+    if repairs.extended:
+        warnings.append(DataWarning(
+            code="history_extended", count=repairs.extended,
+            message=f"{repairs.extended} products had no sales row in their last {unit} up to "
+            f"{from_day_number(repairs.origin_day)}: those {unit} count as zero sales, and their forecasts start "
+            "after that date like every other product's.",
+            product_ids=repairs.extended_products,
         ))
     if repairs.unusable_prices:
         warnings.append(DataWarning(

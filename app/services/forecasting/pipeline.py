@@ -1,6 +1,6 @@
 """The forecast path, top to bottom: one function, `forecast`, names every step in order.
 
-    spec -> sales columns -> panel -> (shop model | local families) -> answer
+    spec -> sales columns -> origin -> panel -> (shop model | local families) -> answer
 
 Each step is one call into the module that does it: `history.py` (the sales rules, the work budget, the
 panel and the caller's drivers), `shop_forecast.py` (the shop's trained model, when it fits the request),
@@ -18,17 +18,18 @@ from typing import Literal
 import numpy as np
 
 from app.config import Settings
-from app.models.panel import Panel
+from app.models.panel import Panel, infer_step
 from app.schemas.common import DataWarning
 from app.schemas.forecast import ForecastResponse
 from app.services.forecasting import answer_cache, latest, monitoring
 from app.services.forecasting.artifacts import stored_or_trained
 from app.services.forecasting.history import history_panel, sales_columns
 from app.services.forecasting.local_models import unread_drivers
-from app.services.forecasting.shop_forecast import shop_answer
+from app.services.forecasting.shop_forecast import shop_answer, shop_model_end
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
 from app.utils.metrics import FORECAST_CACHE
+from app.utils.sales_frame import SalesColumns
 from app.utils.work_budget import WorkBudget
 
 
@@ -37,7 +38,8 @@ def forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: 
     """Forecast the spec's products, every step in order. `clock` (seconds since the epoch) dates a stored
     artifact's age."""
     sales, warnings = sales_columns(spec)  # the sales rules, reported in `warnings`
-    panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings))  # budget first, then the panel
+    origin = _origin(spec, sales, settings, signing_key)  # the day every product's history runs to
+    panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings), origin)  # budget, then the panel
     warnings += repairs
     last = latest.last_answers(cache, settings, spec.shop_id, wanted)  # before this answer replaces them
     response, source = _answer(spec, panel, wanted, warnings, settings, cache, signing_key, clock)
@@ -45,6 +47,17 @@ def forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: 
     monitoring.attach_realized(response, last.forecasts, panel, settings, spec.shop_id)
     FORECAST_CACHE.labels(source).inc()
     return response
+
+
+def _origin(spec: ForecastSpec, sales: SalesColumns, settings: Settings, signing_key: str) -> int | None:
+    """`as_of`, else the shop model's training end when it is later than the latest sale (`auto` only), else
+    None: the latest sale."""
+    if spec.as_of_day is not None:
+        return spec.as_of_day
+    if spec.model != "auto":
+        return None
+    step = infer_step(sales.day, spec.frequency)
+    return shop_model_end(spec.shop_id, step, int(sales.day.max()), settings, signing_key)
 
 
 def _answer(spec: ForecastSpec, panel: Panel, wanted: list[str], warnings: list[DataWarning], settings: Settings,

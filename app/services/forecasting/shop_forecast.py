@@ -53,6 +53,17 @@ def _unfit(model: ShopModel, card: ModelCard, panel: Panel, spec: ForecastSpec, 
     return None
 
 
+def shop_model_end(shop_id: str, step: int, last_sale_day: int, settings: Settings, signing_key: str) -> int | None:
+    """The last day of the shop model's training data when it is later than the request's latest sale (the
+    shop's data ran to then: a request whose products fell silent before it, a slow mover's, has no sales
+    since); None otherwise, or without a shop model. A caller sending an old history says so with `as_of`."""
+    loaded = loaded_model(shop_id, step, settings, signing_key)
+    if loaded is None:
+        return None
+    end = int(loaded[0].last_day_)
+    return end if end > last_sale_day else None
+
+
 def shop_answer(spec: ForecastSpec, panel: Panel, wanted: list[str], warnings: list[DataWarning], settings: Settings,
                 signing_key: str) -> ForecastResponse | DataWarning:
     """The answer from the shop model, or the `shop_model_unused` warning saying why there is none."""

@@ -60,12 +60,13 @@ def train_spec(request: TrainRequest) -> ForecastSpec:
                         as_of_day=day_number(request.as_of) if request.as_of else None)
 
 
-def check_training(days: np.ndarray, products: int, frequency: str, periods: int, settings: Settings) -> int:
-    """The step of a training on sales of these `days`: 413 over SHOP_MODEL_MAX_CELLS, 400 when the
-    history is too short to hold out `periods` and still learn."""
+def check_training(days: np.ndarray, products: int, frequency: str, periods: int, settings: Settings,
+                   origin_day: int | None = None) -> int:
+    """The step of a training on sales of these `days` (running to `origin_day`, `as_of`, when later): 413 over
+    SHOP_MODEL_MAX_CELLS, 400 when the history is too short to hold out `periods` and still learn."""
     if days.size == 0:
         raise SmartShelfError("no sales rows left to learn from", field="sales")
-    step, span = history_periods(days, frequency)
+    step, span = history_periods(days, frequency, origin_day)
     WorkBudget(settings).check("shop_model", {"products": products, "periods of history": span},
                                "send less history (two years are plenty) or split the catalogue by department")
     needed = MIN_ORIGIN[step] + periods
@@ -80,8 +81,8 @@ def check_training(days: np.ndarray, products: int, frequency: str, periods: int
 def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, list[DataWarning]]:
     """The spec's whole catalogue as a panel, within SHOP_MODEL_MAX_CELLS and long enough for `periods`."""
     sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
-    step = check_training(sales.day, len(sales.product_ids), spec.frequency, spec.periods, settings)
-    panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days))
+    step = check_training(sales.day, len(sales.product_ids), spec.frequency, spec.periods, settings, spec.as_of_day)
+    panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days), spec.as_of_day)
     panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, WorkBudget(settings))
     return panel, warnings + repair_warnings(repairs, panel.step) + unused
 

@@ -53,7 +53,7 @@ from app.services.jobs.job_store import JobStore
 from app.services.records import audit
 from app.utils import sales_blocks
 from app.utils.cache import Cache
-from app.utils.dates import utc_now_iso
+from app.utils.dates import day_number, from_day_number, utc_now_iso
 from app.utils.errors import SmartShelfError
 from app.utils.sales_blocks import block_of
 from app.utils.sales_frame import SalesColumns, drop_old_rows, first_seen, sales_columns
@@ -108,6 +108,8 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     shared["products"] += outside
     common = request.model_dump(mode="json", exclude={"sales", "series", "product_id", "product_ids", "prices",
                                                       "promotions", "products", "calendar_events"})
+    if common["as_of"] is None and sales.size:  # every chunk forecasts from the batch's origin, not its own
+        common["as_of"] = from_day_number(int(sales.day.max())).isoformat()
     inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk, SHARED: len(chunks),
                                                          **request.drivers_of(chunk)}), block_of(sales, chunk))
               for chunk in chunks] + [pydantic_core.to_json(shared)]
@@ -153,7 +155,8 @@ def plan_training_job(request: TrainRequest, settings: Settings) -> tuple[str, J
     """POST /models/train: a job whose only step trains the shop model from the stored request."""
     sales, _ = sales_columns(request, with_revenue=True)
     kept, _ = drop_old_rows(sales)  # as the training will
-    check_training(kept.day, len(kept.product_ids), request.frequency, request.periods, settings)
+    check_training(kept.day, len(kept.product_ids), request.frequency, request.periods, settings,
+                   day_number(request.as_of) if request.as_of else None)
     _scoped_elsewhere(request, sales.product_ids.tolist(), settings)
     job_id = uuid.uuid4().hex
     products = first_seen(sales)

@@ -118,3 +118,14 @@ def test_an_on_demand_batch_trains_the_shop_model_first(client: TestClient, stor
     assert {f["method"] for f in job["forecasts"]} <= {"shop_model", "zero"} | {
         m for f in job["forecasts"] for m in [f["method"]] if "+" in m or m != "shop_model"}
     assert client.get(f"{PREFIX}/models/shop_9").json()["products"] == 6
+
+
+def test_a_product_silent_before_the_training_end_is_forecast_from_it_by_the_shop_model(trained, store_item):
+    api, _, _, _ = trained
+    slow = catalogue(store_item)[2]
+    slow = {**slow, "qty": slow["qty"][:-20]}  # its last sale 20 days before the model's training end
+    answer = api.post(f"{PREFIX}/forecast", json={"shop_id": "shop_1", "series": [slow], "periods": 7}).json()
+    assert answer["meta"]["shop_model"] is not None, answer["warnings"]  # not refused as "20 days before"
+    assert answer["forecasts"][0]["predictions"][0]["date"] == "2018-01-01"  # the day after the training end
+    extended = {w["code"]: w for w in answer["warnings"]}["history_extended"]
+    assert extended["product_ids"] == [slow["product_id"]] and "2017-12-31" in extended["message"]
