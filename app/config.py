@@ -45,8 +45,13 @@ class Settings(BaseSettings):
         default=0.5, ge=0, description="Drift when realized MASE > backtest MASE x (1 + this)."
     )
     max_payload_rows: int = Field(
-        default=100_000, ge=1, description="Max values per request: sales rows, series cells and CSV lines alike, "
-        "plus other rows (inventory, events).")
+        default=100_000, ge=1, description="Max rows per request besides its sales: inventory, items, calendar "
+        "events, prices, promotions, products. Sales are bounded by MAX_SALES_LINES and, once their lines are "
+        "summed into product-days, by each endpoint's work budget.")
+    max_sales_lines: int = Field(
+        default=2_000_000, ge=1, description="Max sales lines per request (batches and training: BATCH_MAX_ROWS): "
+        "rows, series cells and uploaded CSV lines alike. They bound the parse; a shop's year of point-of-sale "
+        "lines goes in whole.")
     max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, description="Max request body size.")
     max_grid_cells: int = Field(
         default=5_000_000, ge=1000, description="Work budget: products x days of any dense grid a request builds.")

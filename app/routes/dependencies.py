@@ -48,18 +48,20 @@ ContextDep = Annotated[Context, Depends(get_context)]
 def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, require_sales: bool = False,
                     limit: int | None = None, limit_name: str = "MAX_PAYLOAD_ROWS",
                     **collections: Sequence[object]) -> None:
-    """413 when the request's values together exceed `limit` (MAX_PAYLOAD_ROWS by default).
+    """413 before any work when the request is larger than what bounds its parse.
 
-    Sales count by value, whatever their form: a row, a series cell (null or not) and an uploaded
-    CSV line are one value each; so do prices (a row or a series cell), promotions, products and the
-    entries of event scopes. With
-    `require_sales`, a request without any sales is a 422.
+    Sales lines (a row, a series cell, null or not, and an uploaded CSV line count one each) are bounded by
+    MAX_SALES_LINES: a shop's export goes in as its lines, and what they cost once summed into product-days
+    is each service's work budget (`app.utils.work_budget`). The request's other rows (inventory, items,
+    events, prices, promotions, products, event scope entries) are bounded by MAX_PAYLOAD_ROWS. With `limit`
+    (a batch's BATCH_MAX_ROWS) everything counts against that one limit. With `require_sales`, a request
+    without any sales is a 422.
     """
-    limit = settings.max_payload_rows if limit is None else limit
     counts = {name: len(rows) for name, rows in collections.items()}
+    lines = 0
     if payload is not None:
-        counts["sales"] = payload.sales_values()
-        if require_sales and not counts["sales"]:
+        lines = payload.sales_values()
+        if require_sales and not lines:
             raise RequestValidationError([{"type": "missing", "loc": ("body", "sales"), "input": None,
                                            "msg": "no sales: send `sales` rows, `series` or a CSV file"}])
         if isinstance(payload, PricesPayload) and (drivers := payload.driver_values()):
@@ -68,6 +70,13 @@ def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, 
                      for e in getattr(payload, "calendar_events", None) or [])
         if scopes:
             counts["event scope entries"] = scopes
+    if limit is not None:  # a batch: one limit for all
+        counts = {"sales": lines, **counts} if payload is not None else counts
+    elif lines > settings.max_sales_lines:
+        raise PayloadTooLargeError(f"{lines} sales lines (rows, series cells and CSV lines) exceed MAX_SALES_LINES="
+                                   f"{settings.max_sales_lines}; split the request by product, or use POST "
+                                   "/api/v1/smart-shelf/forecast/batch (BATCH_MAX_ROWS) for forecasts")
+    limit = settings.max_payload_rows if limit is None else limit
     total = sum(counts.values())
     if total > limit:
         listed = ", ".join(f"{name}={count}" for name, count in counts.items())

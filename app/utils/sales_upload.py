@@ -70,9 +70,9 @@ def uploaded_sales(request: Request) -> SalesBlock | None:
 
 class SalesRoute(FastJSONRoute):
     """Routes whose sales may also come as a CSV upload (multipart/form-data), at most
-    MAX_PAYLOAD_ROWS lines (`line_limit` names the setting)."""
+    MAX_SALES_LINES lines (`line_limit` names the setting)."""
 
-    line_limit = "max_payload_rows"
+    line_limit = "max_sales_lines"
 
     async def prepare(self, request: Request) -> Request:
         if is_multipart(request):

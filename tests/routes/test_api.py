@@ -105,12 +105,19 @@ def test_duplicate_inventory_rows_are_400(client):
     assert response.json()["detail"][0]["field"] == "inventory[3].product_id"
 
 
-def test_rows_over_max_payload_rows_are_413(tmp_path):
-    settings = Settings(_env_file=None, model_dir=str(tmp_path), max_payload_rows=8)  # type: ignore[call-arg]
+def test_rows_over_max_payload_rows_or_sales_lines_over_max_sales_lines_are_413(tmp_path):
+    settings = Settings(_env_file=None, model_dir=str(tmp_path), max_payload_rows=2,  # type: ignore[call-arg]
+                        max_sales_lines=6)
     with TestClient(create_app(settings)) as small:
         response = small.post(f"{PREFIX}/at-risk", json=AT_RISK_EXAMPLE)  # 3 inventory + 6 sales
-    assert response.status_code == 413
-    assert "9 values (inventory=3, sales=6) exceed MAX_PAYLOAD_ROWS=8" in response.json()["message"]
+        assert response.status_code == 413
+        assert "3 values (inventory=3) exceed MAX_PAYLOAD_ROWS=2" in response.json()["message"]
+        body = {**AT_RISK_EXAMPLE, "inventory": AT_RISK_EXAMPLE["inventory"][:2],
+                "sales": AT_RISK_EXAMPLE["sales"] + AT_RISK_EXAMPLE["sales"][:1]}
+        response = small.post(f"{PREFIX}/at-risk", json=body)
+        assert response.status_code == 413
+        assert "7 sales lines (rows, series cells and CSV lines) exceed MAX_SALES_LINES=6" in response.json()["message"]
+        assert "/forecast/batch" in response.json()["message"]
 
 
 def test_body_over_max_body_bytes_is_413_json(tmp_path):

@@ -249,7 +249,7 @@ def test_a_gzip_bomb_is_refused_at_max_csv_bytes(fresh):
 
 @pytest.mark.parametrize("form", ["rows", "series", "csv"])
 def test_limits_count_values_whatever_their_form(fresh, form):
-    api = fresh(max_payload_rows=40)
+    api = fresh(max_sales_lines=40)
     rows = [{"product_id": "p1", "date": (date(2025, 1, 1) + timedelta(days=k)).isoformat(), "qty": 1.0}
             for k in range(41)]
 
@@ -264,16 +264,16 @@ def test_limits_count_values_whatever_their_form(fresh, form):
     assert send(rows[:40]).status_code == 200
     over = send(rows)
     assert over.status_code == 413
-    words = ("41 lines, over MAX_PAYLOAD_ROWS=40" if form == "csv"  # counted before the CSV is parsed
-             else "41 values (calendar_events=0, product_ids=0, sales=41) exceed MAX_PAYLOAD_ROWS=40")
+    words = ("41 lines, over MAX_SALES_LINES=40" if form == "csv"  # counted before the CSV is parsed
+             else "41 sales lines (rows, series cells and CSV lines) exceed MAX_SALES_LINES=40")
     assert words in over.json()["message"]
 
 
 def test_an_upload_over_the_line_limit_is_refused_before_it_is_parsed(fresh):
-    api = fresh(max_payload_rows=40, batch_max_rows=60)
+    api = fresh(max_sales_lines=40, batch_max_rows=60)
     lines = b"".join(b"p1,2025-01-%02d,1\n" % (1 + k % 28) for k in range(50))
     forecast = upload(api, f"{PREFIX}/forecast", {"shop_id": "s"}, b"product_id,date,qty\n" + lines)
-    assert forecast.status_code == 413 and "50 lines, over MAX_PAYLOAD_ROWS=40" in forecast.json()["message"]
+    assert forecast.status_code == 413 and "50 lines, over MAX_SALES_LINES=40" in forecast.json()["message"]
     batch = upload(api, f"{PREFIX}/forecast/batch", {"shop_id": "s"}, b"product_id,date,qty\n" + lines)
     assert batch.status_code == 202, batch.text  # the batch limit is BATCH_MAX_ROWS
     more = b"".join(b"p2,2025-01-%02d,1\n" % (1 + k % 28) for k in range(11))
@@ -282,7 +282,7 @@ def test_an_upload_over_the_line_limit_is_refused_before_it_is_parsed(fresh):
 
 
 def test_a_series_null_counts_as_a_value_for_the_limit(fresh):
-    api = fresh(max_payload_rows=10)
+    api = fresh(max_sales_lines=10)
     series = [{"product_id": "p1", "start": "2025-01-01", "qty": [1.0] * 5 + [None] * 6}]
     assert api.post(f"{PREFIX}/insights", json={"shop_id": "s", "series": series}).status_code == 413
 

@@ -159,7 +159,7 @@ def test_scoped_pairs_count_against_the_work_budget(shop, tmp_path) -> None:
 
 def test_scope_entries_count_towards_the_request_values(shop, tmp_path) -> None:
     _, series, _ = shop
-    sent = PRODUCTS * DAYS + len(PRODUCTS_INFO)  # sales values and products
+    sent = len(PRODUCTS_INFO)  # the products: sales count against MAX_SALES_LINES
     settings = Settings(model_dir=str(tmp_path), model_signing_key="k" * 32, max_payload_rows=sent + 100,
                         _env_file=None)  # type: ignore[call-arg]
     event = {"date": iso(DAYS + 2), "type": "sporting", "product_ids": ["p00"] * 100}
