@@ -20,7 +20,9 @@ an editor shows them.
 
 import csv
 import io
+import json
 import re
+import warnings
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -167,6 +169,11 @@ def read_sales_csv(data: bytes, name: str, max_bytes: int, max_lines: tuple[int,
         expected, line, saw = found.groups()
         raise CsvError(f"{name} line {line}: {saw} fields, but the header has {expected} (a number with a "
                        "decimal comma must be in quotes)", field="sales") from exc
+    except pd.errors.ParserWarning as exc:  # the first line has more fields than the header
+        second = data.split(b"\n", 2)[1].decode("utf-8", "replace").strip("\r")
+        fields = len(next(csv.reader([second], skipinitialspace=True), []))
+        raise CsvError(f"{name} line 2: {fields} fields, but the header has {len(layout.header)} (a number with a "
+                       "decimal comma must be in quotes)", field="sales") from exc
     except UnicodeDecodeError as exc:
         raise CsvError(f"{name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); export or save the file "
                        "as UTF-8", field="sales") from exc
@@ -183,9 +190,12 @@ def _read(data: bytes, layout: _Layout, numbers_as_text: bool) -> pd.DataFrame:
     for field, i in layout.position.items():
         dtypes[names[i]] = ("category" if field == "date" or (field in NUMBERS and numbers_as_text)
                             else "float64" if field in NUMBERS else str)
-    return pd.read_csv(io.BytesIO(data), header=0, names=names, dtype=dtypes, skip_blank_lines=False,
-                       encoding="utf-8-sig", skipinitialspace=True, keep_default_na=False,
-                       na_values={column: [""] for column in names})
+    with warnings.catch_warnings():
+        # index_col=False: a first line longer than the header is an error, not an index column nor cut short
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(io.BytesIO(data), header=0, names=names, index_col=False, dtype=dtypes,
+                           skip_blank_lines=False, encoding="utf-8-sig", skipinitialspace=True, keep_default_na=False,
+                           na_values={column: [""] for column in names})
 
 
 @dataclass
@@ -209,7 +219,7 @@ class _Problems:
 def _dates(categories: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """(day number, bad) of each distinct date text; vectorized over the categories."""
     text = pd.Series(categories, dtype=object).astype(str).str.strip()
-    good = text.str.fullmatch(_DATE.pattern).to_numpy(dtype=bool)
+    good = text.str.fullmatch(_DATE.pattern).to_numpy(dtype=bool).copy()
     days = np.zeros(len(text), dtype=np.int64)
     written = text.str.slice(0, 10).to_numpy(dtype=object)[good]
     try:
@@ -251,13 +261,17 @@ def _numbers(categories: pd.Index, options: CsvOptions) -> np.ndarray:
 
 
 def _hint(value: str, options: CsvOptions) -> str:
-    """Why a number text may have failed, and the option that reads it."""
-    others = sorted({c for c in value if c not in _NUMBER_CHARS and not c.isalpha()} - set(options.currency_signs))
-    if others:
-        return f' (a currency sign? the request part can say "csv": {{"currency_signs": ["{others[0]}"]}})'
+    """Why a number text may have failed to read, and the `csv` options that read it."""
+    suggested: dict[str, Any] = {}
     if "," in value and options.decimal == ".":
-        return ' (a decimal comma? the request part can say "csv": {"decimal": ","})'
-    return ""
+        suggested["decimal"] = ","
+    signs = sorted({c for c in value if c not in _NUMBER_CHARS and not c.isalnum()} - set(options.currency_signs))
+    if signs:
+        suggested["currency_signs"] = [*options.currency_signs, *signs]
+    if not suggested:
+        return ""
+    words = " and ".join(("a decimal comma" if key == "decimal" else "a currency sign") for key in suggested)
+    return f" ({words}? the request part can say \"csv\": {json.dumps(suggested, ensure_ascii=False)})"
 
 
 def _number_column(frame: pd.DataFrame, field: str, layout: _Layout, options: CsvOptions, blank: np.ndarray,
@@ -282,7 +296,7 @@ def _number_column(frame: pd.DataFrame, field: str, layout: _Layout, options: Cs
     if field == "qty":
         problems.add(np.isnan(values) & ~blank, label, lambda _: "is empty")
     outside = np.isinf(values) | (np.abs(np.nan_to_num(values)) > FINITE_BOUND)
-    problems.add(outside, label, lambda i: f"{values[i]!r} is not a finite number within -1e12..1e12")
+    problems.add(outside, label, lambda i: f"{values[i]:g} is not a finite number within -1e12..1e12")
     return values
 
 
@@ -313,7 +327,7 @@ def _block(frame: pd.DataFrame, layout: _Layout, options: CsvOptions, name: str)
     if "unit_price" in numbers:
         revenue = qty * numbers["unit_price"]
         problems.add(np.abs(np.nan_to_num(revenue)) > FINITE_BOUND, layout.label("unit_price"),
-                     lambda i: f"qty x unit_price = {revenue[i]!r} is outside -1e12..1e12")
+                     lambda i: f"qty x unit_price = {revenue[i]:g} is outside -1e12..1e12")
         priced = int((~np.isnan(revenue) & ~blank).sum())
         warnings.append(DataWarning(
             code="revenue_from_unit_price", count=priced,
