@@ -2,17 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 
-from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, attach_upload, check_row_limit
 from app.schemas.anomalies import ANOMALIES_EXAMPLE, AnomaliesRequest, AnomaliesResponse
 from app.schemas.sales import sales_examples
 from app.services.analytics.anomalies import find_anomalies
-from app.utils.fast_json import FastJSONRoute
-from app.utils.openapi import ERROR_RESPONSES
+from app.utils.openapi import ERROR_RESPONSES, csv_upload
+from app.utils.sales_upload import SalesRoute
 from app.utils.work_budget import WorkBudget
 
-router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class=FastJSONRoute)
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class=SalesRoute)
 
 
 @router.post(
@@ -26,14 +26,17 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class
         "value, the expected range, a score, the method and a description. Deterministic."
     ),
     responses=ERROR_RESPONSES,
+    openapi_extra=csv_upload(ANOMALIES_EXAMPLE),
 )
 def post_anomalies(
     request: Annotated[AnomaliesRequest, Body(openapi_examples=sales_examples(ANOMALIES_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
+    http: Request,
 ) -> AnomaliesResponse:
     """Find anomalies."""
     guard(request.shop_id)
+    attach_upload(request, http)
     check_row_limit(settings, request, stock_movements=request.stock_movements,
                     opening_stock=request.opening_stock)
     return find_anomalies(request, WorkBudget(settings))

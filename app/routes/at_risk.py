@@ -3,17 +3,17 @@
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 
-from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, attach_upload, check_row_limit
 from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskRequest, AtRiskResponse
 from app.schemas.sales import sales_examples
 from app.services.decisions.at_risk import find_at_risk
 from app.services.decisions.price_response import shop_prior
-from app.utils.fast_json import FastJSONRoute
-from app.utils.openapi import ERROR_RESPONSES
+from app.utils.openapi import ERROR_RESPONSES, csv_upload
+from app.utils.sales_upload import SalesRoute
 
-router = APIRouter(prefix="/api/v1/smart-shelf", tags=["at-risk"], route_class=FastJSONRoute)
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["at-risk"], route_class=SalesRoute)
 
 
 @router.post(
@@ -28,14 +28,17 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["at-risk"], route_class=F
         "`meta.total_products` counts all. Send `as_of` to fix 'today'."
     ),
     responses=ERROR_RESPONSES,
+    openapi_extra=csv_upload(AT_RISK_EXAMPLE),
 )
 def post_at_risk(
     request: Annotated[AtRiskRequest, Body(openapi_examples=sales_examples(AT_RISK_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
     signing_key: SigningKeyDep,
+    http: Request,
 ) -> AtRiskResponse:
     """Flag products at risk."""
     guard(request.shop_id)
+    attach_upload(request, http)
     check_row_limit(settings, request, inventory=request.inventory)
     return find_at_risk(request, settings, partial(shop_prior, request.shop_id, settings, signing_key))

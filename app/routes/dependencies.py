@@ -83,6 +83,17 @@ def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, 
         raise PayloadTooLargeError(f"{total} values ({listed}) exceed {limit_name}={limit}; split the request")
 
 
+def attach_upload(payload: SalesPayload, http: Request) -> None:
+    """Give the validated request the sales of its CSV upload, if it came as one; `csv` options without
+    an upload are a 422 (they would read nothing)."""
+    block = uploaded_sales(http)
+    if block is None and payload.csv is not None:
+        raise RequestValidationError([{"type": "value_error", "loc": ("body", "csv"), "input": None,
+                                       "msg": "csv options need a CSV upload (multipart/form-data with a `request` "
+                                       "part and a `sales` file); a JSON body's sales are read as sent"}])
+    payload.attach_upload(block)
+
+
 class ShopGuard:
     """Refuses (403) a shop the request's API key may not use; lets everything through when open."""
 
@@ -113,7 +124,7 @@ def start_job(payload: P, ctx: Context, guard: "ShopGuard", http: Request,
     """A background job's intake: the shop's key, the uploaded CSV if any, BATCH_MAX_ROWS, then `submit`
     on the app's runner (Celery workers with REDIS_URL, a thread of this process otherwise)."""
     guard(payload.shop_id)
-    payload.attach_upload(uploaded_sales(http))
+    attach_upload(payload, http)
     check_row_limit(ctx.settings, payload, require_sales=True, limit=ctx.settings.batch_max_rows,
                     limit_name="BATCH_MAX_ROWS", calendar_events=payload.calendar_events)
     runner = http.app.state.runner

@@ -9,6 +9,7 @@ from app.routes.dependencies import (
     SettingsDep,
     ShopGuardDep,
     SigningKeyDep,
+    attach_upload,
     check_row_limit,
     get_shop_guard,
 )
@@ -75,7 +76,7 @@ def post_forecast(
 ) -> ForecastResponse | Response:
     """Forecast demand."""
     guard(request.shop_id)
-    request.attach_upload(uploaded_sales(http))
+    attach_upload(request, http)
     check_row_limit(settings, request, require_sales=True, calendar_events=request.calendar_events,
                     product_ids=request.product_ids or [])
     response = forecast(spec_of(request), settings, cache, signing_key)

@@ -2,17 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 
-from app.routes.dependencies import SettingsDep, ShopGuardDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, attach_upload, check_row_limit
 from app.schemas.insights import INSIGHTS_EXAMPLE, InsightsRequest, InsightsResponse
 from app.schemas.sales import sales_examples
 from app.services.analytics.insights import summarise_sales
-from app.utils.fast_json import FastJSONRoute
-from app.utils.openapi import ERROR_RESPONSES
+from app.utils.openapi import ERROR_RESPONSES, csv_upload
+from app.utils.sales_upload import SalesRoute
 from app.utils.work_budget import WorkBudget
 
-router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"], route_class=FastJSONRoute)
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"], route_class=SalesRoute)
 
 
 @router.post(
@@ -26,13 +26,16 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"], route_class=
         "and writes recommendations from those numbers."
     ),
     responses=ERROR_RESPONSES,
+    openapi_extra=csv_upload(INSIGHTS_EXAMPLE),
 )
 def post_insights(
     request: Annotated[InsightsRequest, Body(openapi_examples=sales_examples(INSIGHTS_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
+    http: Request,
 ) -> InsightsResponse:
     """Summarise sales."""
     guard(request.shop_id)
+    attach_upload(request, http)
     check_row_limit(settings, request)
     return summarise_sales(request, WorkBudget(settings))

@@ -3,17 +3,17 @@
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 
-from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
+from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, attach_upload, check_row_limit
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest, PromotionsResponse
 from app.schemas.sales import sales_examples
 from app.services.decisions.price_response import shop_prior
 from app.services.decisions.promotions import plan_promotions
-from app.utils.fast_json import FastJSONRoute
-from app.utils.openapi import ERROR_RESPONSES
+from app.utils.openapi import ERROR_RESPONSES, csv_upload
+from app.utils.sales_upload import SalesRoute
 
-router = APIRouter(prefix="/api/v1/smart-shelf", tags=["promotions"], route_class=FastJSONRoute)
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["promotions"], route_class=SalesRoute)
 
 
 @router.post(
@@ -29,14 +29,17 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["promotions"], route_clas
         "usable event are listed in `unmatched` with the reason."
     ),
     responses=ERROR_RESPONSES,
+    openapi_extra=csv_upload(PROMOTIONS_EXAMPLE),
 )
 def post_promotions(
     request: Annotated[PromotionsRequest, Body(openapi_examples=sales_examples(PROMOTIONS_EXAMPLE))],
     settings: SettingsDep,
     guard: ShopGuardDep,
     signing_key: SigningKeyDep,
+    http: Request,
 ) -> PromotionsResponse:
     """Plan promotions."""
     guard(request.shop_id)
+    attach_upload(request, http)
     check_row_limit(settings, request, items=request.items, calendar_events=request.calendar_events)
     return plan_promotions(request, settings, partial(shop_prior, request.shop_id, settings, signing_key))

@@ -4,15 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
 
-from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, SigningKeyDep, check_row_limit
+from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, SigningKeyDep, attach_upload, check_row_limit
 from app.schemas.reorder import REORDER_EXAMPLE, ReorderRequest, ReorderResponse
 from app.schemas.sales import sales_examples
 from app.services.decisions.reorder import recommend_orders
 from app.utils.csv_export import CSV_RESPONSE, reorder_csv, wants_csv
-from app.utils.fast_json import FastJSONRoute
-from app.utils.openapi import ERROR_RESPONSES
+from app.utils.openapi import ERROR_RESPONSES, csv_upload
+from app.utils.sales_upload import SalesRoute
 
-router = APIRouter(prefix="/api/v1/smart-shelf", tags=["reorder"], route_class=FastJSONRoute)
+router = APIRouter(prefix="/api/v1/smart-shelf", tags=["reorder"], route_class=SalesRoute)
 
 
 @router.post(
@@ -27,6 +27,7 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["reorder"], route_class=F
         "`Accept: text/csv` gives one row per product."
     ),
     responses={**ERROR_RESPONSES, **CSV_RESPONSE},
+    openapi_extra=csv_upload(REORDER_EXAMPLE),
 )
 def post_reorder(
     request: Annotated[ReorderRequest, Body(openapi_examples=sales_examples(REORDER_EXAMPLE))],
@@ -38,6 +39,7 @@ def post_reorder(
 ) -> ReorderResponse | Response:
     """Recommend orders."""
     guard(request.shop_id)
+    attach_upload(request, http)
     check_row_limit(settings, request, require_sales=True, inventory=request.inventory)
     response = recommend_orders(request, settings, cache, signing_key)
     return reorder_csv(response, f"reorder-{request.shop_id}.csv") if wants_csv(http) else response

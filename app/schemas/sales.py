@@ -10,13 +10,23 @@ Series values are checked here with numpy rather than element by element by pyda
 catalogue of 1.6 million values validates in tens of milliseconds instead of hundreds.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
-from typing import Any, Literal, NotRequired, Self
+from typing import Annotated, Any, Literal, NotRequired, Self
 
 import numpy as np
-from pydantic import ConfigDict, Field, PrivateAttr, SkipValidation, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SkipValidation,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from typing_extensions import TypedDict
 
@@ -167,6 +177,53 @@ def series_values(series: list[SaleSeries]) -> SeriesValues:
     return SeriesValues(qty, revenue, offsets)
 
 
+CsvField = Literal["product_id", "date", "qty", "revenue", "unit_price"]
+HeaderName = Annotated[str, Field(min_length=1, max_length=200)]
+_NOT_IN_A_SIGN = re.compile(r"[0-9.,+\-\s]")
+
+
+def _currency_sign(sign: str) -> str:
+    if _NOT_IN_A_SIGN.search(sign):
+        raise ValueError(f"{sign!r} is not a currency sign: a sign holds no digits, '.', ',', '+', '-' or spaces")
+    return sign
+
+
+CurrencySign = Annotated[str, Field(min_length=1, max_length=8), AfterValidator(_currency_sign)]
+
+
+class CsvOptions(StrictModel):
+    """How to read an uploaded sales CSV: sent in the `request` part beside the file, never without one."""
+
+    columns: dict[CsvField, HeaderName] = Field(
+        default_factory=dict,
+        description="The file's header name of each of our columns, when it is not ours, e.g. "
+        '`{"product_id": "article", "qty": "Quantity", "unit_price": "unit_price"}`. Unnamed fields keep '
+        "their own names; other columns of the file are ignored (listed in `warnings`).",
+        examples=[{"product_id": "article", "qty": "Quantity", "unit_price": "unit_price", "date": "date"}],
+    )
+    decimal: Literal[".", ","] = Field(
+        default=".",
+        description='"," reads decimal commas: "1,5" is 1.5, and "." or a space before three digits is then '
+        'a thousands separator only in a value that also holds a comma ("1.234,56" and "1 234,56" are '
+        '1234.56, "1.0" is 1.0).',
+    )
+    currency_signs: list[CurrencySign] = Field(
+        default_factory=list, max_length=10,
+        description='Signs stripped before or after a number, e.g. `["€"]` reads "0,90 €" and "€0.90" '
+        "(with `decimal`). Any text without digits, separators or signs may be listed: €, $, £, EUR, CHF... "
+        "Spaces and non-breaking spaces around numbers are always stripped.",
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _one_column_each(cls, columns: dict[str, str]) -> dict[str, str]:
+        named = list(columns.values())
+        twice = sorted({name for name in named if named.count(name) > 1})
+        if twice:
+            raise ValueError(f"the header column {twice[0]!r} is named for two fields; name each column once")
+        return columns
+
+
 class SalesPayload(StrictModel):
     """The sales fields every sales-carrying request shares."""
 
@@ -187,6 +244,11 @@ class SalesPayload(StrictModel):
         "for point-of-sale lines: two customers, two lines; reported as `lines_aggregated`). `drop` counts rows "
         "identical in product, date, qty and revenue once, for a caller who may send one daily total twice "
         "(reported as `duplicate_rows`).",
+    )
+    csv: CsvOptions | None = Field(
+        default=None,
+        description="Only with a CSV upload (`multipart/form-data`): how to read the file (header names, "
+        "decimal comma, currency signs). See docs/sales.md.",
     )
     _series_values: SeriesValues = PrivateAttr(default=NO_SERIES)
     _upload: SalesBlock | None = PrivateAttr(default=None)

@@ -1,5 +1,6 @@
 """OpenAPI documentation of the JSON error body, shared by every router."""
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -40,12 +41,21 @@ JOB_STORE_DOWN: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The job store (Redis) does not answer; retry shortly."},
 }
 
-CSV_UPLOAD: dict[str, Any] = {"requestBody": {"content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["request", "sales"],
-    "properties": {
-        "request": {"type": "string", "description": "The JSON body of this endpoint without its sales.",
-                    "example": '{"shop_id": "shop_123", "periods": 14}'},
-        "sales": {"type": "string", "format": "binary",
-                  "description": "CSV with a header product_id,date,qty[,revenue], one line per sales row; "
-                  "may be gzip-compressed (e.g. sales.csv.gz). Errors name the line and column."},
-    }}}}}}
+def csv_upload(request_example: dict[str, Any]) -> dict[str, Any]:
+    """An operation's `multipart/form-data` body (a CSV upload), its `request` part shown as `request_example`
+    without sales."""
+    request = json.dumps({key: value for key, value in request_example.items() if key not in ("sales", "series")})
+    return {"requestBody": {"content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["request", "sales"],
+        "properties": {
+            "request": {"type": "string", "description": "The JSON body of this endpoint without its sales; its "
+                        "`csv` field says how to read the file (header names, decimal comma, currency signs).",
+                        "example": request},
+            "sales": {"type": "string", "format": "binary",
+                      "description": "CSV with a header naming product_id, date, qty and optionally revenue or "
+                      "unit_price (other names mapped by `csv.columns`, other columns ignored), one line per sale; "
+                      "may be gzip-compressed (e.g. sales.csv.gz). Errors name the first bad line and its column."},
+        }}}}}}
+
+
+CSV_UPLOAD = csv_upload({"shop_id": "shop_123", "periods": 14})

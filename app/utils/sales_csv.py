@@ -1,35 +1,50 @@
 """An uploaded sales CSV -> a `SalesBlock`, with errors that name the line and column.
 
-The file has a header `product_id,date,qty[,revenue]` (any order) and one line per sales row,
-exactly like a JSON sales row: the same product and date may appear on several lines (summed,
-or counted once when identical). It may be gzip-compressed (detected from its first bytes).
-pandas' C reader does the parsing; product ids stay text and are factorised in order of
-first appearance, and dates are read as categories, so each distinct date is parsed once however
-many lines carry it.
+The file has a header naming `product_id`, `date`, `qty` and optionally `revenue` or `unit_price`
+(any order; `CsvOptions.columns` maps other header names, e.g. a POS's `article` and `Quantity`),
+and one line per sale: the same product and date may appear on several lines (summed, or counted
+once when identical). Other columns (a POS's index, time, ticket number) are ignored and listed in
+a warning (`csv_columns_ignored`). `unit_price` makes each line's revenue qty x unit_price
+(`revenue_from_unit_price`). It may be gzip-compressed (detected from its first bytes).
 
-Errors are `CsvError` (HTTP 422) such as `sales.csv line 1204, column qty: "abc" is not a number`.
-Lines count from 1 at the header, as an editor shows them.
+pandas' C reader does the parsing; product ids stay text and are factorised in order of first
+appearance. Dates, and numbers that need more than a plain float parse (a decimal comma, a
+currency sign: `CsvOptions`), are read as categories, so each distinct text is converted once,
+vectorized, however many lines carry it. Dates are ISO dates or ISO datetimes, with a zone or
+without (`2010-12-01 08:26:00`, `2021-01-02T08:38`): the calendar date written counts.
+
+Errors are `CsvError` (HTTP 422) such as `sales.csv line 1204, column qty: "abc" is not a number`,
+naming the first line with a bad value whatever the column. Lines count from 1 at the header, as
+an editor shows them.
 """
 
 import csv
 import io
+import json
 import re
+import warnings
 import zlib
-from datetime import date, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from app.schemas.sales import SalesBlock
-from app.utils.dates import day_number
+from app.schemas.common import FINITE_BOUND, DataWarning
+from app.schemas.sales import CsvOptions, SalesBlock
 from app.utils.errors import InvalidInputError, SmartShelfError
 
 REQUIRED = ("product_id", "date", "qty")
-OPTIONAL = ("revenue",)
+FIELDS = (*REQUIRED, "revenue", "unit_price")
+NUMBERS = ("qty", "revenue", "unit_price")
 MAX_ID_LENGTH = 128
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# an ISO date, or a datetime with or without seconds, fraction and zone; the date written counts
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?"
+                   r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?")
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_SPACES = " \t\u00a0\u202f"  # space, tab, no-break space, narrow no-break space (French thousands)
+_NUMBER_CHARS = set("0123456789.,+-eE" + _SPACES)
 
 
 class CsvError(InvalidInputError):
@@ -41,6 +56,27 @@ class CsvError(InvalidInputError):
 class UploadTooLargeError(SmartShelfError):
     status_code = 413
     error = "payload_too_large"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which column of the file holds each of our fields.
+
+    `header`: the file's column names as written; `position`: our field -> its column index;
+    pandas reads the columns under the names c0, c1, ... so odd or repeated header names never matter.
+    """
+
+    header: list[str]
+    position: dict[str, int]
+
+    def label(self, field: str) -> str:
+        """How an error names a column: its header name, with ours when they differ ("Quantity (qty)")."""
+        written = self.header[self.position[field]]
+        return field if written == field else f"{written} ({field})"
+
+    def ignored(self) -> list[str]:
+        used = set(self.position.values())
+        return [name or f"(unnamed column {i + 1})" for i, name in enumerate(self.header) if i not in used]
 
 
 def _gunzip(data: bytes, name: str, max_bytes: int) -> bytes:
@@ -65,61 +101,45 @@ def _gunzip(data: bytes, name: str, max_bytes: int) -> bytes:
     return b"".join(parts)
 
 
-def _day(text: str) -> int:
-    """An ISO date, or an ISO datetime with a zone (its written date counts), as a day number."""
-    if _DATE.fullmatch(text):
-        return day_number(date.fromisoformat(text))
-    value = datetime.fromisoformat(text) if _DATE.match(text) else None
-    if value is None or value.tzinfo is None:
-        raise ValueError(text)
-    return day_number(value)
+def _layout(data: bytes, name: str, columns: Mapping[str, str]) -> _Layout:
+    """The header's columns and where our fields are: `columns` (from `csv.columns`) first, then our own
+    names; quoted names are unquoted and spaces around names skipped."""
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].decode("utf-8-sig", "replace").strip("\r")
+    header = [column.strip() for column in next(csv.reader([first], skipinitialspace=True), [])]
+    shown = ", ".join(repr(column) for column in header)
+    position: dict[str, int] = {}
+    for field in FIELDS:
+        wanted = columns.get(field, field)
+        found = [i for i, column in enumerate(header) if column == wanted]
+        if field in columns and not found:
+            raise CsvError(f"{name} line 1: csv.columns.{field} names the column {wanted!r}, but the header has "
+                           f"none; it has {shown}", field="csv.columns." + field)
+        if len(found) > 1:
+            raise CsvError(f"{name} line 1: the header names the column {wanted!r} {len(found)} times; name it "
+                           "once", field="sales")
+        if found and (field in columns or found[0] not in position.values()):
+            position[field] = found[0]
+    missing = [field for field in REQUIRED if field not in position]
+    if missing:
+        raise CsvError(f"{name} line 1: no column {', '.join(missing)} in the header ({shown}); the header must "
+                       "name product_id, date, qty and optionally revenue or unit_price, or the request part maps "
+                       'its own names: "csv": {"columns": {"product_id": "article", "qty": "Quantity"}}',
+                       field="sales")
+    if "revenue" in position:
+        position.pop("unit_price", None)  # a line's revenue as sent wins over qty x unit_price
+    return _Layout(header, position)
 
 
-def _header(text: bytes, name: str) -> dict[str, str]:
-    """{column name: the name as pandas reads it}: quoted names are unquoted, and spaces after a
-    comma skipped (`skipinitialspace`), but a space before one is kept by pandas."""
-    first = text.split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip().strip("\r")
-    as_read = next(csv.reader([first], skipinitialspace=True), [])
-    columns = [column.strip() for column in as_read]
-    missing = [column for column in REQUIRED if column not in columns]
-    unknown = [column for column in columns if column not in REQUIRED + OPTIONAL]
-    if missing or unknown or len(set(columns)) != len(columns):
-        raise CsvError(f"{name} line 1: the header must name the columns product_id,date,qty and optionally "
-                       f"revenue, each once; found {first!r}", field="sales")
-    return dict(zip(columns, as_read, strict=True))
-
-
-def _numbers(text: bytes, column: str, as_read: str, name: str, required: bool) -> np.ndarray:
-    """Re-read one column as text to find its first bad value (only called when parsing failed)."""
-    raw = pd.read_csv(io.BytesIO(text), usecols=[as_read], dtype=str, keep_default_na=False,
-                      skip_blank_lines=False, skipinitialspace=True, encoding="utf-8-sig")[as_read]
-    stripped = raw.str.strip()
-    numbers = pd.to_numeric(stripped.where(stripped != ""), errors="coerce")
-    bad = numbers.isna() & ((stripped != "") | required)
-    if bad.any():
-        line = int(np.argmax(bad.to_numpy())) + 2
-        value = raw.iloc[line - 2]
-        problem = "is empty" if not value.strip() else f"{value!r} is not a number"
-        raise CsvError(f"{name} line {line}, column {column}: {problem}", field="sales")
-    return numbers.to_numpy(dtype=np.float64)
-
-
-def _check_numbers(values: np.ndarray, column: str, name: str, required: bool) -> None:
-    bad = ~np.isfinite(values) if required else np.isinf(values)
-    bad |= np.abs(np.nan_to_num(values)) > 1e12
-    if bad.any():
-        line = int(np.argmax(bad)) + 2
-        problem = "is empty" if np.isnan(values[line - 2]) else f"{values[line - 2]!r} is not a finite number " \
-                  "within -1e12..1e12"
-        raise CsvError(f"{name} line {line}, column {column}: {problem}", field="sales")
-
-
-def read_sales_csv(data: bytes, name: str, max_bytes: int, max_lines: tuple[int, str]) -> SalesBlock:
+def read_sales_csv(data: bytes, name: str, max_bytes: int, max_lines: tuple[int, str],
+                   options: CsvOptions | None = None) -> SalesBlock:
     """Parse an uploaded sales CSV (plain or gzip) into a block, or raise `CsvError` / 413.
 
     `max_lines` is (the most data lines the endpoint takes, the setting's name): counted on the
     bytes before the reader starts, so an oversize file costs a byte count, not a parse.
+    `options` (the request's `csv`) name the columns and say how numbers are written.
     """
+    options = options or CsvOptions()
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, name, max_bytes)
     elif len(data) > max_bytes:
@@ -133,65 +153,196 @@ def read_sales_csv(data: bytes, name: str, max_bytes: int, max_lines: tuple[int,
     if not data.strip():
         raise CsvError(f"{name} is empty: send a header line product_id,date,qty[,revenue] and one line per sale",
                        field="sales")
-    columns = _header(data, name)
-    # ids stay text ("00042" is not 42), and only an empty cell is missing ("NA" may be an id)
-    dtypes: dict[str, Any] = {"product_id": str, "date": "category", "qty": "float64", "revenue": "float64"}
-
-    def read(wanted: list[str]) -> pd.DataFrame:
-        # every column is read unless a subset is asked for: with `usecols` pandas ignores extra fields
-        subset = [columns[c] for c in wanted] if len(wanted) < len(columns) else None
-        frame = pd.read_csv(io.BytesIO(data), usecols=subset,
-                            dtype={columns[c]: dtypes[c] for c in wanted}, skip_blank_lines=False,
-                            encoding="utf-8-sig", skipinitialspace=True, keep_default_na=False,
-                            na_values={columns[c]: [""] for c in wanted})
-        return frame.rename(columns={columns[c]: c for c in wanted})
-
+    layout = _layout(data, name, {str(field): header for field, header in options.columns.items()})
+    as_text = options.decimal != "." or bool(options.currency_signs)
     try:
-        frame = read(list(columns))
+        try:
+            frame = _read(data, layout, numbers_as_text=as_text)
+        except ValueError as exc:  # a number the plain float parse cannot read: read them as text
+            if isinstance(exc, UnicodeDecodeError) or as_text:
+                raise
+            frame = _read(data, layout, numbers_as_text=True)
     except pd.errors.ParserError as exc:
         found = _FIELDS.search(str(exc))
         if found is None:
             raise CsvError(f"{name}: {exc}", field="sales") from exc
         expected, line, saw = found.groups()
-        raise CsvError(f"{name} line {line}: {saw} fields, but the header has {expected}", field="sales") from exc
-    except ValueError:  # a value that is not a number: find which line
-        frame = read(["product_id", "date"])
-        for column in ("qty", "revenue"):
-            if column in columns:
-                frame[column] = _numbers(data, column, columns[column], name, column == "qty")
+        raise CsvError(f"{name} line {line}: {saw} fields, but the header has {expected} (a number with a "
+                       "decimal comma must be in quotes)", field="sales") from exc
+    except pd.errors.ParserWarning as exc:  # the first line has more fields than the header
+        second = data.split(b"\n", 2)[1].decode("utf-8", "replace").strip("\r")
+        fields = len(next(csv.reader([second], skipinitialspace=True), []))
+        raise CsvError(f"{name} line 2: {fields} fields, but the header has {len(layout.header)} (a number with a "
+                       "decimal comma must be in quotes)", field="sales") from exc
+    except UnicodeDecodeError as exc:
+        raise CsvError(f"{name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); export or save the file "
+                       "as UTF-8", field="sales") from exc
+    return _block(frame, layout, options, name)
+
+
+def _read(data: bytes, layout: _Layout, numbers_as_text: bool) -> pd.DataFrame:
+    """Every column of the file (so a line with too many fields is an error, not silently cut), ours typed.
+
+    Ids stay text ("00042" is not 42) and only an empty cell is missing ("NA" may be an id).
+    """
+    names = [f"c{i}" for i in range(len(layout.header))]
+    dtypes: dict[str, Any] = dict.fromkeys(names, str)
+    for field, i in layout.position.items():
+        dtypes[names[i]] = ("category" if field == "date" or (field in NUMBERS and numbers_as_text)
+                            else "float64" if field in NUMBERS else str)
+    with warnings.catch_warnings():
+        # index_col=False: a first line longer than the header is an error, not an index column nor cut short
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(io.BytesIO(data), header=0, names=names, index_col=False, dtype=dtypes,
+                           skip_blank_lines=False, encoding="utf-8-sig", skipinitialspace=True, keep_default_na=False,
+                           na_values={column: [""] for column in names})
+
+
+@dataclass
+class _Problems:
+    """The first bad line of each check; the error names the earliest of all."""
+
+    name: str
+    found: list[tuple[int, str]]
+
+    def add(self, bad: np.ndarray, column: str, words: Any) -> None:
+        """`bad`: one bool per line; `words(index)` says what is wrong with that line's value."""
+        if bad.any():
+            index = int(np.argmax(bad))
+            self.found.append((index, f"{self.name} line {index + 2}, column {column}: {words(index)}"))
+
+    def raise_first(self) -> None:
+        if self.found:
+            raise CsvError(min(self.found, key=lambda problem: problem[0])[1], field="sales")
+
+
+def _dates(categories: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """(day number, bad) of each distinct date text; vectorized over the categories."""
+    text = pd.Series(categories, dtype=object).astype(str).str.strip()
+    good = text.str.fullmatch(_DATE.pattern).to_numpy(dtype=bool).copy()
+    days = np.zeros(len(text), dtype=np.int64)
+    written = text.str.slice(0, 10).to_numpy(dtype=object)[good]
+    try:
+        days[good] = np.array(written, dtype="datetime64[D]").astype(np.int64)
+    except ValueError:  # a date that is not in the calendar (2025-02-30): find which, once per distinct text
+        valid = np.array([_is_date(value) for value in written], dtype=bool)
+        good[np.flatnonzero(good)[~valid]] = False
+        days[good] = np.array(written[valid], dtype="datetime64[D]").astype(np.int64)
+    return days, ~good
+
+
+def _is_date(text: str) -> bool:
+    try:
+        np.datetime64(text, "D")
+    except ValueError:
+        return False
+    return True
+
+
+def _numbers(categories: pd.Index, options: CsvOptions) -> np.ndarray:
+    """Each distinct number text as float64 (NaN when it is not a number); vectorized over the categories.
+
+    Spaces around the number and `options.currency_signs` before or after it are stripped. With
+    `decimal` ",", a value holding a comma has it as its decimal point, and "." or a space between
+    digits in it are thousands separators ("1.234,56", "1 234,56"); a value without a comma is read
+    as written ("1.0" is 1.0).
+    """
+    text = pd.Series(categories, dtype=object).astype(str).str.strip(_SPACES)
+    if options.currency_signs:
+        signs = "|".join(re.escape(sign) for sign in sorted(options.currency_signs, key=len, reverse=True))
+        text = (text.str.replace(rf"^([+-]?)[{_SPACES}]*(?:{signs})[{_SPACES}]*", r"\1", regex=True)
+                .str.replace(rf"[{_SPACES}]*(?:{signs})$", "", regex=True))
+    if options.decimal == ",":
+        comma = text.str.contains(",", regex=False)
+        text = text.where(~comma, text.str.replace(rf"(?<=\d)[.{_SPACES}](?=\d{{3}}(?!\d))", "", regex=True)
+                          .str.replace(",", ".", regex=False))
+    values = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=np.float64)
+    return values
+
+
+def _hint(value: str, options: CsvOptions) -> str:
+    """Why a number text may have failed to read, and the `csv` options that read it."""
+    suggested: dict[str, Any] = {}
+    if "," in value and options.decimal == ".":
+        suggested["decimal"] = ","
+    signs = sorted({c for c in value if c not in _NUMBER_CHARS and not c.isalnum()} - set(options.currency_signs))
+    if signs:
+        suggested["currency_signs"] = [*options.currency_signs, *signs]
+    if not suggested:
+        return ""
+    words = " and ".join(("a decimal comma" if key == "decimal" else "a currency sign") for key in suggested)
+    return f" ({words}? the request part can say \"csv\": {json.dumps(suggested, ensure_ascii=False)})"
+
+
+def _number_column(frame: pd.DataFrame, field: str, layout: _Layout, options: CsvOptions, blank: np.ndarray,
+                   problems: _Problems) -> np.ndarray:
+    """One number column as float64 (NaN = empty), its bad values added to `problems`."""
+    column = frame[field]
+    label = layout.label(field)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        categories = column.cat.categories
+        converted = _numbers(categories, options)
+        values = np.append(converted, np.nan)[codes]  # code -1 (empty) -> NaN
+        unreadable = np.isnan(converted)[codes] & (codes >= 0)
+
+        def words(index: int) -> str:
+            value = str(categories[codes[index]])
+            return f"{value!r} is not a number{_hint(value, options)}"
+
+        problems.add(unreadable, label, words)
+    else:
+        values = column.to_numpy(dtype=np.float64)
+    if field == "qty":
+        problems.add(np.isnan(values) & ~blank, label, lambda _: "is empty")
+    outside = np.isinf(values) | (np.abs(np.nan_to_num(values)) > FINITE_BOUND)
+    problems.add(outside, label, lambda i: f"{values[i]:g} is not a finite number within -1e12..1e12")
+    return values
+
+
+def _block(frame: pd.DataFrame, layout: _Layout, options: CsvOptions, name: str) -> SalesBlock:
+    """Columns of the non-blank lines; every value checked, the first bad line named."""
     blank = frame.isna().all(axis=1).to_numpy()
-    return _block(frame, blank, name)
-
-
-def _block(frame: pd.DataFrame, blank: np.ndarray, name: str) -> SalesBlock:
-    """Columns of the non-blank lines; every value checked, errors naming the line."""
+    frame = frame.rename(columns={f"c{i}": field for field, i in layout.position.items()})
+    problems = _Problems(name, [])
     # codes in order of first appearance, as rows would have them
     product_codes, product_ids = pd.factorize(frame["product_id"])
-    missing_id = (product_codes < 0) & ~blank
-    if missing_id.any():
-        raise CsvError(f"{name} line {int(np.argmax(missing_id)) + 2}, column product_id: is empty", field="sales")
-    long_ids = [i for i, p in enumerate(product_ids) if len(str(p)) > MAX_ID_LENGTH]
-    if long_ids:
-        line = int(np.argmax(product_codes == long_ids[0])) + 2
-        raise CsvError(f"{name} line {line}, column product_id: longer than {MAX_ID_LENGTH} characters",
-                       field="sales")
+    label = layout.label("product_id")
+    problems.add((product_codes < 0) & ~blank, label, lambda _: "is empty")
+    too_long = np.asarray(pd.Index(product_ids).str.len() > MAX_ID_LENGTH, dtype=bool)
+    problems.add(np.append(too_long, False)[product_codes], label,
+                 lambda _: f"longer than {MAX_ID_LENGTH} characters")
     dates = frame["date"].cat
     date_codes = dates.codes.to_numpy()
-    day_of_code = np.empty(len(dates.categories), dtype=np.int64)
-    for code, text in enumerate(dates.categories):
-        try:
-            day_of_code[code] = _day(str(text).strip())
-        except ValueError:
-            line = int(np.argmax(date_codes == code)) + 2
-            raise CsvError(f"{name} line {line}, column date: {str(text)!r} is not an ISO date (2025-11-20) or a "
-                           "datetime with a zone", field="sales") from None
-    if ((date_codes < 0) & ~blank).any():
-        raise CsvError(f"{name} line {int(np.argmax((date_codes < 0) & ~blank)) + 2}, column date: is empty",
-                       field="sales")
+    day_of_code, bad_date = _dates(dates.categories)
+    label = layout.label("date")
+    problems.add(np.append(bad_date, False)[date_codes], label,
+                 lambda i: f"{str(dates.categories[date_codes[i]])!r} is not an ISO date (2025-11-20) or datetime "
+                 "(2025-11-20 08:26:00, 2025-11-20T08:26:00Z): export dates year first")
+    problems.add((date_codes < 0) & ~blank, label, lambda _: "is empty")
+    numbers = {field: _number_column(frame, field, layout, options, blank, problems)
+               for field in NUMBERS if field in layout.position}
+    qty = numbers["qty"]
+    warnings: list[DataWarning] = []
+    if "unit_price" in numbers:
+        revenue = qty * numbers["unit_price"]
+        problems.add(np.abs(np.nan_to_num(revenue)) > FINITE_BOUND, layout.label("unit_price"),
+                     lambda i: f"qty x unit_price = {revenue[i]:g} is outside -1e12..1e12")
+        priced = int((~np.isnan(revenue) & ~blank).sum())
+        warnings.append(DataWarning(
+            code="revenue_from_unit_price", count=priced,
+            message=f"{name}: revenue was computed as qty x unit_price on {priced} lines (column "
+            f"{layout.header[layout.position['unit_price']]!r}); lines without a price have no revenue."))
+    else:
+        revenue = numbers.get("revenue", np.full(len(frame), np.nan))
+    problems.raise_first()
+    ignored = layout.ignored()
+    if ignored:
+        used = ", ".join(f"{field}={layout.header[i]!r}" for field, i in layout.position.items())
+        warnings.insert(0, DataWarning(
+            code="csv_columns_ignored", count=len(ignored),
+            message=f"{name}: {len(ignored)} columns not read: {', '.join(repr(c) for c in ignored)}; the sales "
+            f"were read from {used}."))
     kept = ~blank
-    qty = frame["qty"].to_numpy(dtype=np.float64)
-    _check_numbers(np.where(kept, qty, 0.0), "qty", name, required=True)
-    revenue = frame["revenue"].to_numpy(dtype=np.float64) if "revenue" in frame else np.full(len(frame), np.nan)
-    _check_numbers(revenue, "revenue", name, required=False)
     return SalesBlock([str(p) for p in product_ids], product_codes.astype(np.int64)[kept],
-                      day_of_code[date_codes[kept]], qty[kept], revenue[kept])
+                      day_of_code[date_codes[kept]], qty[kept], revenue[kept], tuple(warnings))

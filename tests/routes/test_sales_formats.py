@@ -20,8 +20,10 @@ from app.main import create_app
 from app.schemas.sales import rows_to_series
 from app.utils.access import hash_key
 from tests.support.jobs import follow
+from tests.support.pos_export import OPTIONS, pos_export
 
 PREFIX = "/api/v1/smart-shelf"
+GOOD_CSV = b"product_id,date,qty\np1,2025-11-01,3\np1,2025-11-02,4\n"
 PAYLOADS = Path(__file__).resolve().parents[2] / "examples" / "payloads"
 ENDPOINTS = ["at-risk", "forecast", "reorder", "anomalies", "insights", "promotions"]
 
@@ -95,6 +97,74 @@ def test_forecast_from_a_csv_upload_equals_rows_plain_and_gzip(fresh):
     assert plain.status_code == 200, plain.text
     assert zipped.status_code == 200, zipped.text
     assert comparable(plain.json()) == comparable(by_rows) == comparable(zipped.json())
+
+
+@pytest.mark.parametrize("endpoint", ["at-risk", "insights", "anomalies", "reorder", "promotions"])
+def test_every_sales_endpoint_takes_a_csv_upload_with_the_answer_of_rows(fresh, endpoint):
+    body = payload(endpoint)
+    by_rows = fresh().post(f"{PREFIX}/{endpoint}", json=body)
+    by_csv = upload(fresh(), f"{PREFIX}/{endpoint}", body, gzip.compress(to_csv(body["sales"])), "sales.csv.gz")
+    assert by_rows.status_code == 200, by_rows.text
+    assert by_csv.status_code == 200, by_csv.text
+    assert comparable(by_csv.json()) == comparable(by_rows.json())
+
+
+CSV_WARNINGS = ("csv_columns_ignored", "revenue_from_unit_price")
+
+
+@pytest.mark.parametrize(("endpoint", "options"), [
+    ("forecast", {"product_ids": ["BAGUETTE", "CROISSANT"], "periods": 7}),
+    ("insights", {"granularity": "weekly", "top_k": 3}),
+])
+def test_a_pos_export_goes_in_as_exported_with_one_request_part(fresh, endpoint, options):
+    """The bakery's shape (index column, time and ticket columns, Quantity floats, "0,90 €" prices) with the
+    request part docs/sales.md shows: the answer of the same sales as rows, and two warnings saying how it was read."""
+    export = pos_export(datetime_column=endpoint == "insights")
+    body = {"shop_id": "bakery", **options}
+    by_rows = fresh().post(f"{PREFIX}/{endpoint}", json={**body, "sales": export.rows})
+    by_csv = upload(fresh(), f"{PREFIX}/{endpoint}", {**body, "csv": OPTIONS}, gzip.compress(export.csv),
+                    "sales_as_downloaded.csv.gz")
+    assert by_rows.status_code == 200, by_rows.text
+    assert by_csv.status_code == 200, by_csv.text
+    uploaded, sent = by_csv.json(), by_rows.json()
+    assert [w["code"] for w in uploaded["warnings"][:2]] == list(CSV_WARNINGS)
+    uploaded["warnings"] = uploaded["warnings"][2:]
+    assert comparable(uploaded) == comparable(sent)
+
+
+@pytest.mark.parametrize("endpoint", ["at-risk", "insights", "anomalies", "reorder", "promotions"])
+def test_an_uploads_lines_count_for_the_row_limit(fresh, endpoint):
+    body = payload(endpoint)
+    lines = len(body["sales"])
+    refused = upload(fresh(max_payload_rows=lines - 1), f"{PREFIX}/{endpoint}", body, to_csv(body["sales"]))
+    assert refused.status_code == 413
+    assert f"{lines} lines, over MAX_PAYLOAD_ROWS={lines - 1}" in refused.json()["message"]
+    others = len(body.get("inventory", [])) + len(body.get("items", [])) + len(body.get("calendar_events", []))
+    if others:  # the lines fit, but not with the request's other values
+        over = upload(fresh(max_payload_rows=lines), f"{PREFIX}/{endpoint}", body, to_csv(body["sales"]))
+        assert over.status_code == 413 and f"sales={lines}" in over.json()["message"], over.text
+
+
+@pytest.mark.parametrize(("csv_options", "field", "words"), [
+    ({"decimal": ";"}, "csv.decimal", "Input should be '.' or ','"),
+    ({"columns": {"sku": "article"}}, "csv.columns.sku.[key]", "Input should be 'product_id'"),
+    ({"currency_signs": ["1"]}, "csv.currency_signs[0]", "'1' is not a currency sign"),
+    ({"columns": {"qty": "n", "revenue": "n"}}, "csv.columns", "'n' is named for two fields"),
+    ({"separator": ";"}, "csv.separator", "Extra inputs are not permitted"),
+    ({"columns": {"qty": "Quantity"}}, "csv.columns.qty", "names the column 'Quantity', but the header has none"),
+])
+def test_bad_csv_options_are_422_naming_the_field(client, csv_options, field, words):
+    answer = upload(client, f"{PREFIX}/insights", {"shop_id": "s", "csv": csv_options}, GOOD_CSV)
+    assert answer.status_code == 422, answer.text
+    first = answer.json()["detail"][0]
+    assert first["field"] == field and words in first["msg"], first
+
+
+def test_csv_options_in_a_json_body_are_422_saying_they_need_an_upload(client):
+    answer = client.post(f"{PREFIX}/insights", json={"shop_id": "s", "csv": {"decimal": ","},
+                                                     "sales": [{"product_id": "p1", "date": "2025-11-01", "qty": 1}]})
+    assert answer.status_code == 422
+    assert answer.json()["message"].startswith("csv: csv options need a CSV upload")
 
 
 def test_rows_and_series_mixed_in_one_request_equal_rows_alone(fresh):
@@ -191,15 +261,15 @@ def test_a_forecast_without_any_sales_is_422_naming_sales(client):
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "sales"
 
 
-GOOD_CSV = b"product_id,date,qty\np1,2025-11-01,3\np1,2025-11-02,4\n"
 
 
 @pytest.mark.parametrize(("csv", "words"), [
     (b"", "sales.csv is empty"),
-    (b"p1,2025-11-01,3\n", "sales.csv line 1: the header must name"),
-    (b"product_id,date,qty,colour\np1,2025-11-01,3,red\n", "sales.csv line 1: the header must name"),
+    (b"p1,2025-11-01,3\n", "sales.csv line 1: no column product_id, date, qty in the header"),
+    (b"product_id,date,quantity\np1,2025-11-01,3\n", "sales.csv line 1: no column qty in the header"),
     (GOOD_CSV + b"p1,2025-11-03,abc\n", 'sales.csv line 4, column qty: \'abc\' is not a number'),
     (GOOD_CSV + b"p1,03/11/2025,2\n", "sales.csv line 4, column date: '03/11/2025' is not an ISO date"),
+    (b"product_id,date,qty\np1,12/31/2025,1\np1,01/15/2025,1\n", "sales.csv line 2, column date: '12/31/2025'"),
     (GOOD_CSV + b"p1,2025-11-03,2,9\n", "sales.csv line 4: 4 fields, but the header has 3"),
     (GOOD_CSV + b"p1,2025-11-03\n", "sales.csv line 4, column qty: is empty"),
     (GOOD_CSV + b",2025-11-03,1\n", "sales.csv line 4, column product_id: is empty"),

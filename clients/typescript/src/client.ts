@@ -11,10 +11,10 @@ export { fromSeries, toSeries, type SaleRow, type SaleSeries, type SeriesOptions
 export type Schemas = components["schemas"];
 /** `T` with the fields the service defaults (required in the generated types, which describe answers too) optional. */
 type Defaulted<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
-export type ForecastRequest = Defaulted<Schemas["ForecastRequest"], "confidence_interval" | "frequency" | "model" | "periods">;
+export type ForecastRequest = Defaulted<Schemas["ForecastRequest"], "confidence_interval" | "duplicates" | "frequency" | "model" | "periods">;
 export type JobStatus = Schemas["JobStatus"];
 /** POST /models/train: `frequency` defaults to `auto`, `periods` (the longest horizon served, held out to score it) to 28. */
-export type TrainRequest = Defaulted<Schemas["TrainRequest"], "frequency" | "periods">;
+export type TrainRequest = Defaulted<Schemas["TrainRequest"], "duplicates" | "frequency" | "periods">;
 export type ModelCard = Schemas["ModelCard"];
 
 type JsonBody<P extends keyof paths, M extends "post"> = paths[P][M] extends {

@@ -402,6 +402,15 @@ export interface components {
              * @default 20
              */
             adjustment_threshold_pct: number;
+            /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
+            csv?: components["schemas"]["CsvOptions"] | null;
+            /**
+             * Duplicates
+             * @description Rows (and CSV lines) of one product and date are separate sales and are summed (`sum`, for point-of-sale lines: two customers, two lines; reported as `lines_aggregated`). `drop` counts rows identical in product, date, qty and revenue once, for a caller who may send one daily total twice (reported as `duplicate_rows`).
+             * @default sum
+             * @enum {string}
+             */
+            duplicates: "sum" | "drop";
             /**
              * Opening Stock
              * @description Stock before the first movement.
@@ -536,6 +545,15 @@ export interface components {
              * @description 'Today' for this answer; default: current UTC date.
              */
             as_of?: (string) | null;
+            /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
+            csv?: components["schemas"]["CsvOptions"] | null;
+            /**
+             * Duplicates
+             * @description Rows (and CSV lines) of one product and date are separate sales and are summed (`sum`, for point-of-sale lines: two customers, two lines; reported as `lines_aggregated`). `drop` counts rows identical in product, date, qty and revenue once, for a caller who may send one daily total twice (reported as `duplicate_rows`).
+             * @default sum
+             * @enum {string}
+             */
+            duplicates: "sum" | "drop";
             /** Inventory */
             inventory: components["schemas"]["InventoryItem"][];
             /**
@@ -646,6 +664,37 @@ export interface components {
              * @default
              */
             title: string;
+        };
+        /**
+         * CsvOptions
+         * @description How to read an uploaded sales CSV: sent in the `request` part beside the file, never without one.
+         */
+        CsvOptions: {
+            /**
+             * Columns
+             * @description The file's header name of each of our columns, when it is not ours, e.g. `{"product_id": "article", "qty": "Quantity", "unit_price": "unit_price"}`. Unnamed fields keep their own names; other columns of the file are ignored (listed in `warnings`).
+             * @example {
+             *       "date": "date",
+             *       "product_id": "article",
+             *       "qty": "Quantity",
+             *       "unit_price": "unit_price"
+             *     }
+             */
+            columns?: {
+                [key: string]: string;
+            };
+            /**
+             * Currency Signs
+             * @description Signs stripped before or after a number, e.g. `["€"]` reads "0,90 €" and "€0.90" (with `decimal`). Any text without digits, separators or signs may be listed: €, $, £, EUR, CHF... Spaces and non-breaking spaces around numbers are always stripped.
+             */
+            currency_signs?: string[];
+            /**
+             * Decimal
+             * @description "," reads decimal commas: "1,5" is 1.5, and "." or a space before three digits is then a thousands separator only in a value that also holds a comma ("1.234,56" and "1 234,56" are 1234.56, "1.0" is 1.0).
+             * @default .
+             * @enum {string}
+             */
+            decimal: "." | ",";
         };
         /**
          * DataWarning
@@ -830,6 +879,15 @@ export interface components {
              * @default 0.95
              */
             confidence_interval: number;
+            /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
+            csv?: components["schemas"]["CsvOptions"] | null;
+            /**
+             * Duplicates
+             * @description Rows (and CSV lines) of one product and date are separate sales and are summed (`sum`, for point-of-sale lines: two customers, two lines; reported as `lines_aggregated`). `drop` counts rows identical in product, date, qty and revenue once, for a caller who may send one daily total twice (reported as `duplicate_rows`).
+             * @default sum
+             * @enum {string}
+             */
+            duplicates: "sum" | "drop";
             /**
              * Frequency
              * @description `auto`: weekly when every date falls on one weekday.
@@ -974,6 +1032,15 @@ export interface components {
         };
         /** InsightsRequest */
         InsightsRequest: {
+            /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
+            csv?: components["schemas"]["CsvOptions"] | null;
+            /**
+             * Duplicates
+             * @description Rows (and CSV lines) of one product and date are separate sales and are summed (`sum`, for point-of-sale lines: two customers, two lines; reported as `lines_aggregated`). `drop` counts rows identical in product, date, qty and revenue once, for a caller who may send one daily total twice (reported as `duplicate_rows`).
+             * @default sum
+             * @enum {string}
+             */
+            duplicates: "sum" | "drop";
             /**
              * Granularity
              * @default daily
@@ -1657,6 +1724,15 @@ export interface components {
             as_of?: (string) | null;
             /** Calendar Events */
             calendar_events?: components["schemas"]["CalendarEvent"][];
+            /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
+            csv?: components["schemas"]["CsvOptions"] | null;
+            /**
+             * Duplicates
+             * @description Rows (and CSV lines) of one product and date are separate sales and are summed (`sum`, for point-of-sale lines: two customers, two lines; reported as `lines_aggregated`). `drop` counts rows identical in product, date, qty and revenue once, for a caller who may send one daily total twice (reported as `duplicate_rows`).
+             * @default sum
+             * @enum {string}
+             */
+            duplicates: "sum" | "drop";
             /** Items */
             items: components["schemas"]["PromotionItem"][];
             preferences?: components["schemas"]["Preferences"];
@@ -1948,6 +2024,15 @@ export interface components {
              * @description Ignore sales after this date.
              */
             as_of?: (string) | null;
+            /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
+            csv?: components["schemas"]["CsvOptions"] | null;
+            /**
+             * Duplicates
+             * @description Rows (and CSV lines) of one product and date are separate sales and are summed (`sum`, for point-of-sale lines: two customers, two lines; reported as `lines_aggregated`). `drop` counts rows identical in product, date, qty and revenue once, for a caller who may send one daily total twice (reported as `duplicate_rows`).
+             * @default sum
+             * @enum {string}
+             */
+            duplicates: "sum" | "drop";
             /**
              * Holding Cost Rate
              * @description Yearly holding cost as a share of unit cost; default HOLDING_COST_RATE.
@@ -2235,6 +2320,15 @@ export interface components {
              * @description Known past and future events (holidays, promotions).
              */
             calendar_events?: components["schemas"]["ForecastEvent"][];
+            /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
+            csv?: components["schemas"]["CsvOptions"] | null;
+            /**
+             * Duplicates
+             * @description Rows (and CSV lines) of one product and date are separate sales and are summed (`sum`, for point-of-sale lines: two customers, two lines; reported as `lines_aggregated`). `drop` counts rows identical in product, date, qty and revenue once, for a caller who may send one daily total twice (reported as `duplicate_rows`).
+             * @default sum
+             * @enum {string}
+             */
+            duplicates: "sum" | "drop";
             /**
              * Frequency
              * @description `auto`: weekly when every date falls on one weekday.
@@ -2762,6 +2856,18 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AnomaliesRequest"];
+                "multipart/form-data": {
+                    /**
+                     * @description The JSON body of this endpoint without its sales; its `csv` field says how to read the file (header names, decimal comma, currency signs).
+                     * @example {"shop_id": "shop_123", "opening_stock": [{"product_id": "p001", "quantity": 40}], "stock_movements": [{"product_id": "p001", "date": "2025-10-01", "type": "receipt", "qty": 100}, {"product_id": "p001", "date": "2025-10-03", "type": "adjustment", "qty": -60}, {"product_id": "p001", "date": "2025-10-05", "type": "sale", "qty": 120}]}
+                     */
+                    request: string;
+                    /**
+                     * Format: binary
+                     * @description CSV with a header naming product_id, date, qty and optionally revenue or unit_price (other names mapped by `csv.columns`, other columns ignored), one line per sale; may be gzip-compressed (e.g. sales.csv.gz). Errors name the first bad line and its column.
+                     */
+                    sales: string;
+                };
             };
         };
         responses: {
@@ -2867,6 +2973,18 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AtRiskRequest"];
+                "multipart/form-data": {
+                    /**
+                     * @description The JSON body of this endpoint without its sales; its `csv` field says how to read the file (header names, decimal comma, currency signs).
+                     * @example {"shop_id": "shop_123", "as_of": "2025-11-15", "inventory": [{"product_id": "p001", "sku": "SKU001", "name": "Fresh Milk", "quantity": 5, "expiry_date": "2025-11-20T00:00:00Z", "price": 3.99, "cost": 2.1}, {"product_id": "p002", "sku": "SKU002", "name": "Greek Yogurt", "quantity": 60, "expiry_date": "2025-11-19", "price": 1.49, "cost": 0.7}, {"product_id": "p003", "sku": "SKU003", "name": "Sparkling Water", "quantity": 80, "price": 0.99, "cost": 0.35}], "thresholds": {"low_stock": 10, "expiry_days": 7, "slow_moving_window": 30, "slow_moving_threshold": 0.5}}
+                     */
+                    request: string;
+                    /**
+                     * Format: binary
+                     * @description CSV with a header naming product_id, date, qty and optionally revenue or unit_price (other names mapped by `csv.columns`, other columns ignored), one line per sale; may be gzip-compressed (e.g. sales.csv.gz). Errors name the first bad line and its column.
+                     */
+                    sales: string;
+                };
             };
         };
         responses: {
@@ -2974,13 +3092,13 @@ export interface operations {
                 "application/json": components["schemas"]["ForecastRequest"];
                 "multipart/form-data": {
                     /**
-                     * @description The JSON body of this endpoint without its sales.
+                     * @description The JSON body of this endpoint without its sales; its `csv` field says how to read the file (header names, decimal comma, currency signs).
                      * @example {"shop_id": "shop_123", "periods": 14}
                      */
                     request: string;
                     /**
                      * Format: binary
-                     * @description CSV with a header product_id,date,qty[,revenue], one line per sales row; may be gzip-compressed (e.g. sales.csv.gz). Errors name the line and column.
+                     * @description CSV with a header naming product_id, date, qty and optionally revenue or unit_price (other names mapped by `csv.columns`, other columns ignored), one line per sale; may be gzip-compressed (e.g. sales.csv.gz). Errors name the first bad line and its column.
                      */
                     sales: string;
                 };
@@ -3092,13 +3210,13 @@ export interface operations {
                 "application/json": components["schemas"]["ForecastRequest"];
                 "multipart/form-data": {
                     /**
-                     * @description The JSON body of this endpoint without its sales.
+                     * @description The JSON body of this endpoint without its sales; its `csv` field says how to read the file (header names, decimal comma, currency signs).
                      * @example {"shop_id": "shop_123", "periods": 14}
                      */
                     request: string;
                     /**
                      * Format: binary
-                     * @description CSV with a header product_id,date,qty[,revenue], one line per sales row; may be gzip-compressed (e.g. sales.csv.gz). Errors name the line and column.
+                     * @description CSV with a header naming product_id, date, qty and optionally revenue or unit_price (other names mapped by `csv.columns`, other columns ignored), one line per sale; may be gzip-compressed (e.g. sales.csv.gz). Errors name the first bad line and its column.
                      */
                     sales: string;
                 };
@@ -3443,6 +3561,18 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["InsightsRequest"];
+                "multipart/form-data": {
+                    /**
+                     * @description The JSON body of this endpoint without its sales; its `csv` field says how to read the file (header names, decimal comma, currency signs).
+                     * @example {"shop_id": "shop_123", "range": {"start": "2025-11-01", "end": "2025-11-15"}, "granularity": "daily", "top_k": 10}
+                     */
+                    request: string;
+                    /**
+                     * Format: binary
+                     * @description CSV with a header naming product_id, date, qty and optionally revenue or unit_price (other names mapped by `csv.columns`, other columns ignored), one line per sale; may be gzip-compressed (e.g. sales.csv.gz). Errors name the first bad line and its column.
+                     */
+                    sales: string;
+                };
             };
         };
         responses: {
@@ -3550,13 +3680,13 @@ export interface operations {
                 "application/json": components["schemas"]["TrainRequest"];
                 "multipart/form-data": {
                     /**
-                     * @description The JSON body of this endpoint without its sales.
+                     * @description The JSON body of this endpoint without its sales; its `csv` field says how to read the file (header names, decimal comma, currency signs).
                      * @example {"shop_id": "shop_123", "periods": 14}
                      */
                     request: string;
                     /**
                      * Format: binary
-                     * @description CSV with a header product_id,date,qty[,revenue], one line per sales row; may be gzip-compressed (e.g. sales.csv.gz). Errors name the line and column.
+                     * @description CSV with a header naming product_id, date, qty and optionally revenue or unit_price (other names mapped by `csv.columns`, other columns ignored), one line per sale; may be gzip-compressed (e.g. sales.csv.gz). Errors name the first bad line and its column.
                      */
                     sales: string;
                 };
@@ -3788,6 +3918,18 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PromotionsRequest"];
+                "multipart/form-data": {
+                    /**
+                     * @description The JSON body of this endpoint without its sales; its `csv` field says how to read the file (header names, decimal comma, currency signs).
+                     * @example {"shop_id": "shop_123", "as_of": "2025-11-15", "items": [{"product_id": "p001", "name": "Fresh Berries", "expiry_date": "2025-11-20", "quantity": 30, "price": 5.99, "cost": 2.5, "categories": ["produce", "fresh"]}, {"product_id": "p002", "name": "Energy Drink", "expiry_date": "2025-11-25T00:00:00Z", "quantity": 48, "price": 2.49, "cost": 1.2, "categories": ["beverages"]}], "calendar_events": [{"id": "evt_001", "date": "2025-11-18", "title": "Weekend Sale", "audience": "families"}, {"id": "evt_002", "date": "2025-11-21", "title": "Exam Week", "audience": "students"}], "preferences": {"discount_max_pct": 40.0, "min_margin_pct": 10.0}}
+                     */
+                    request: string;
+                    /**
+                     * Format: binary
+                     * @description CSV with a header naming product_id, date, qty and optionally revenue or unit_price (other names mapped by `csv.columns`, other columns ignored), one line per sale; may be gzip-compressed (e.g. sales.csv.gz). Errors name the first bad line and its column.
+                     */
+                    sales: string;
+                };
             };
         };
         responses: {
@@ -3893,6 +4035,18 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ReorderRequest"];
+                "multipart/form-data": {
+                    /**
+                     * @description The JSON body of this endpoint without its sales; its `csv` field says how to read the file (header names, decimal comma, currency signs).
+                     * @example {"shop_id": "shop_123", "inventory": [{"product_id": "p001", "name": "Fresh Milk", "quantity": 18, "price": 3.99, "cost": 2.1, "lead_time_days": 3, "supplier": "Dairy Co", "min_order_qty": 24, "pack_size": 12, "shelf_life_days": 10}, {"product_id": "p002", "name": "Coffee Beans", "quantity": 140, "price": 12.5, "cost": 7.0, "lead_time_days": 10, "supplier": "Roasters Ltd", "pack_size": 6}], "service_level": 0.95}
+                     */
+                    request: string;
+                    /**
+                     * Format: binary
+                     * @description CSV with a header naming product_id, date, qty and optionally revenue or unit_price (other names mapped by `csv.columns`, other columns ignored), one line per sale; may be gzip-compressed (e.g. sales.csv.gz). Errors name the first bad line and its column.
+                     */
+                    sales: string;
+                };
             };
         };
         responses: {
