@@ -133,16 +133,19 @@ def test_a_pos_export_goes_in_as_exported_with_one_request_part(fresh, endpoint,
 
 
 @pytest.mark.parametrize("endpoint", ["at-risk", "insights", "anomalies", "reorder", "promotions"])
-def test_an_uploads_lines_count_for_the_row_limit(fresh, endpoint):
+def test_an_uploads_lines_count_for_the_line_limit_and_other_rows_for_the_row_limit(fresh, endpoint):
     body = payload(endpoint)
     lines = len(body["sales"])
-    refused = upload(fresh(max_payload_rows=lines - 1), f"{PREFIX}/{endpoint}", body, to_csv(body["sales"]))
+    refused = upload(fresh(max_sales_lines=lines - 1), f"{PREFIX}/{endpoint}", body, to_csv(body["sales"]))
     assert refused.status_code == 413
-    assert f"{lines} lines, over MAX_PAYLOAD_ROWS={lines - 1}" in refused.json()["message"]
+    assert f"{lines} lines, over MAX_SALES_LINES={lines - 1}" in refused.json()["message"]
     others = len(body.get("inventory", [])) + len(body.get("items", [])) + len(body.get("calendar_events", []))
-    if others:  # the lines fit, but not with the request's other values
-        over = upload(fresh(max_payload_rows=lines), f"{PREFIX}/{endpoint}", body, to_csv(body["sales"]))
-        assert over.status_code == 413 and f"sales={lines}" in over.json()["message"], over.text
+    accepted = upload(fresh(max_sales_lines=lines, max_payload_rows=max(others, 1)), f"{PREFIX}/{endpoint}", body,
+                      to_csv(body["sales"]))
+    assert accepted.status_code == 200, accepted.text  # the lines do not count against MAX_PAYLOAD_ROWS
+    if others:  # the request's other rows do
+        over = upload(fresh(max_payload_rows=others - 1), f"{PREFIX}/{endpoint}", body, to_csv(body["sales"]))
+        assert over.status_code == 413 and f"exceed MAX_PAYLOAD_ROWS={others - 1}" in over.json()["message"], over.text
 
 
 @pytest.mark.parametrize(("csv_options", "field", "words"), [
