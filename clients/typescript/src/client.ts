@@ -41,6 +41,26 @@ export interface ClientOptions {
   /** Milliseconds before a call is aborted (default 60 000). */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /**
+   * Where "today" comes from: `atRisk`, `forecast`, `forecastCsv`, `startForecastBatch`, `reorder`,
+   * `reorderCsv`, `trainShopModel` and `promotions` send `as_of` = `today()` when the body has no
+   * `as_of` (a body's own `as_of` is sent as it is; `as_of: null` asks for the service's default).
+   * The service runs every product's history to `as_of` (the days after its last sales row count as
+   * zero sales) and starts every forecast the day after. Without `as_of` its origin is the latest
+   * date in the request: a shop's export ends at its last sale, a slow mover's days before that, and
+   * the forecast would start then instead of today.
+   *
+   * Default: the current UTC date (`utcToday`). Return the shop's local date (YYYY-MM-DD) where it
+   * differs from UTC, the last date of historical data to replay it, or `null` to send no `as_of`
+   * (the service's own default: the latest date in the request, or the shop model's training end
+   * when later; for at-risk and promotions the service's current UTC date).
+   */
+  today?: () => string | null;
+}
+
+/** Today's date in UTC, YYYY-MM-DD: the default `today` of a client. */
+export function utcToday(): string {
+  return new Date().toISOString().slice(0, 10);
 }
 
 const API = "/api/v1/smart-shelf";
@@ -50,12 +70,21 @@ export class SmartShelfClient {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly fetcher: typeof fetch;
+  private readonly today: () => string | null;
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.base = baseUrl.replace(/\/+$/, "");
     this.headers = options.headers ?? {};
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.fetcher = options.fetch ?? fetch;
+    this.today = options.today ?? utcToday;
+  }
+
+  /** `body` with `as_of` = today when it has none (see `ClientOptions.today`). */
+  private dated<T extends { as_of?: string | null }>(body: T): T {
+    if (body.as_of !== undefined) return body;
+    const today = this.today();
+    return today == null ? body : { ...body, as_of: today };
   }
 
   private async call(method: "GET" | "POST", path: string, body?: unknown, accept = "application/json"): Promise<Response> {
@@ -95,16 +124,16 @@ export class SmartShelfClient {
   }
 
   atRisk(body: JsonBody<"/api/v1/smart-shelf/at-risk", "post">): Promise<Schemas["AtRiskResponse"]> {
-    return this.json("POST", `${API}/at-risk`, body);
+    return this.json("POST", `${API}/at-risk`, this.dated(body));
   }
 
   forecast(body: ForecastRequest): Promise<Schemas["ForecastResponse"]> {
-    return this.json("POST", `${API}/forecast`, body);
+    return this.json("POST", `${API}/forecast`, this.dated(body));
   }
 
   /** The same forecast as CSV: one row per product and period, with a header row. */
   forecastCsv(body: ForecastRequest): Promise<string> {
-    return this.text("POST", `${API}/forecast`, body, "text/csv");
+    return this.text("POST", `${API}/forecast`, this.dated(body), "text/csv");
   }
 
   latestForecast(shopId: string, productId: string): Promise<Schemas["ProductForecast"]> {
@@ -122,11 +151,11 @@ export class SmartShelfClient {
   }
 
   reorder(body: JsonBody<"/api/v1/smart-shelf/reorder", "post">): Promise<Schemas["ReorderResponse"]> {
-    return this.json("POST", `${API}/reorder`, body);
+    return this.json("POST", `${API}/reorder`, this.dated(body));
   }
 
   reorderCsv(body: JsonBody<"/api/v1/smart-shelf/reorder", "post">): Promise<string> {
-    return this.text("POST", `${API}/reorder`, body, "text/csv");
+    return this.text("POST", `${API}/reorder`, this.dated(body), "text/csv");
   }
 
   anomalies(body: JsonBody<"/api/v1/smart-shelf/anomalies", "post">): Promise<Schemas["AnomaliesResponse"]> {
@@ -134,7 +163,7 @@ export class SmartShelfClient {
   }
 
   promotions(body: JsonBody<"/api/v1/smart-shelf/promotions", "post">): Promise<Schemas["PromotionsResponse"]> {
-    return this.json("POST", `${API}/promotions`, body);
+    return this.json("POST", `${API}/promotions`, this.dated(body));
   }
 
   insights(body: JsonBody<"/api/v1/smart-shelf/insights", "post">): Promise<Schemas["InsightsResponse"]> {
@@ -143,7 +172,7 @@ export class SmartShelfClient {
 
   /** Start a background forecast of many products; poll it with `job` or `waitForJob`. */
   startForecastBatch(body: ForecastRequest): Promise<Schemas["JobAccepted"]> {
-    return this.json("POST", `${API}/forecast/batch`, body);
+    return this.json("POST", `${API}/forecast/batch`, this.dated(body));
   }
 
   /**
@@ -151,7 +180,7 @@ export class SmartShelfClient {
    * the job's `shop_model` holds the training's state and, once done, the model card.
    */
   trainShopModel(body: TrainRequest): Promise<Schemas["JobAccepted"]> {
-    return this.json("POST", `${API}/models/train`, body);
+    return this.json("POST", `${API}/models/train`, this.dated(body));
   }
 
   /** The shop model's card (`frequency` picks the daily or weekly model; without it, the newest); 404 without one. */

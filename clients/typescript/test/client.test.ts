@@ -4,6 +4,8 @@
  * store-item sales), checking the fields a backend reads. Every request the client sends is
  * recorded; the last test fails when an operation of openapi.json (method and path) never got a
  * 2xx answer, so an endpoint added without a client method and a test here breaks it.
+ * The payloads end on 2017-12-31: the client's "today" (the `as_of` it sends by default) is that
+ * date, not the real one, else every forecast would start 9 years after the data.
  * `make test` starts the service and runs this.
  */
 import assert from "node:assert/strict";
@@ -11,7 +13,9 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
 
-import { SmartShelfClient, SmartShelfError, toSeries, type ForecastRequest, type TrainRequest } from "../src/client.js";
+import {
+  SmartShelfClient, SmartShelfError, toSeries, utcToday, type ForecastRequest, type TrainRequest,
+} from "../src/client.js";
 
 const base = process.env.SMARTSHELF_URL;
 if (!base) throw new Error("set SMARTSHELF_URL to a running service, e.g. http://127.0.0.1:8000");
@@ -24,12 +28,16 @@ const recording: typeof fetch = async (input, init) => {
   sent.push({ method: (init?.method ?? "GET").toUpperCase(), path: url.pathname, status: response.status });
   return response;
 };
-const client = new SmartShelfClient(base, { fetch: recording });
 /** A shop id of this run alone: the tests that start from "nothing stored yet" pass again on a long-lived service. */
 const fresh = (name: string): string => `contract_${name}_${Date.now().toString(36)}`;
 const payloads = resolve(process.cwd(), "../../examples/payloads"); // npm runs this in clients/typescript
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const payload = <T = any>(name: string): T => JSON.parse(readFileSync(resolve(payloads, `${name}.json`), "utf8")) as T;
+/** The latest date of some sales rows. */
+const lastDate = (rows: { date: string }[]): string => rows.map((row) => String(row.date).slice(0, 10)).sort().at(-1)!;
+/** The payloads' last day of sales (2017-12-31): "today" for this test. */
+const dataEnd = lastDate(payload("forecast-batch").sales);
+const client = new SmartShelfClient(base, { fetch: recording, today: () => dataEnd });
 
 test("health and readiness", async () => {
   assert.equal((await client.health()).status, "ok");
@@ -76,6 +84,51 @@ test("forecast, latest, CSV and plot", async () => {
   assert.ok(svg.startsWith("<svg") && svg.includes(latest.method));
 });
 
+test("as_of: today's date when the body has none, the forecast starts the day after; null sends none", async () => {
+  const request = { ...payload<ForecastRequest>("forecast"), shop_id: fresh("as_of") };
+  assert.equal(request.as_of, undefined);
+  assert.equal(lastDate(request.sales ?? []), "2017-12-31");
+  const bodies: { as_of?: string | null }[] = [];
+  const capturing: typeof fetch = async (input, init) => {
+    bodies.push(JSON.parse(String(init?.body)));
+    return recording(input, init);
+  };
+  const firstDates = (answer: { forecasts: { predictions: { date: string }[] }[] }): string[] =>
+    [...new Set(answer.forecasts.map((f) => f.predictions[0].date))];
+
+  // "today" three days after the data: the history runs on to it with zero sales, the forecast starts the day after.
+  const later = new SmartShelfClient(base, { fetch: capturing, today: () => "2018-01-03" });
+  const fromToday = await later.forecast(request);
+  assert.equal(bodies.at(-1)?.as_of, "2018-01-03");
+  assert.deepEqual(firstDates(fromToday), ["2018-01-04"]);
+  assert.ok(fromToday.warnings?.some((w) => w.code === "history_extended"), JSON.stringify(fromToday.warnings));
+
+  // null: no as_of sent, the service's origin is the request's latest date.
+  const fromData = await new SmartShelfClient(base, { fetch: capturing, today: () => null }).forecast(request);
+  assert.ok(!("as_of" in bodies.at(-1)!));
+  assert.deepEqual(firstDates(fromData), ["2018-01-01"]);
+
+  // A body's own as_of is sent as it is.
+  const own = await later.forecast({ ...request, as_of: "2017-12-31" });
+  assert.equal(bodies.at(-1)?.as_of, "2017-12-31");
+  assert.deepEqual(firstDates(own), ["2018-01-01"]);
+
+  // Without the option: the current UTC date, on every method whose request takes as_of (answers stubbed).
+  const sent: { path: string; as_of?: string | null }[] = [];
+  const stub: typeof fetch = async (input, init) => {
+    sent.push({ path: new URL(String(input)).pathname, ...JSON.parse(String(init?.body)) });
+    return new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
+  };
+  const plain = new SmartShelfClient(base, { fetch: stub });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const body: any = { shop_id: "s", sales: [{ product_id: "p", date: "2017-12-31", qty: 1 }], inventory: [], items: [] };
+  await Promise.all([plain.forecast(body), plain.forecastCsv(body), plain.startForecastBatch(body), plain.trainShopModel(body),
+    plain.reorder(body), plain.reorderCsv(body), plain.atRisk(body), plain.promotions(body)]);
+  assert.equal(sent.length, 8);
+  for (const request of sent) assert.equal(request.as_of, utcToday(), request.path);
+  assert.equal(utcToday(), new Date().toISOString().slice(0, 10));
+});
+
 test("accuracy: 404 with a JSON error until later sales arrive, then per product and family", async () => {
   const shop = fresh("accuracy");
   await assert.rejects(client.accuracy(shop), (error: unknown) => {
@@ -86,7 +139,7 @@ test("accuracy: 404 with a JSON error until later sales arrive, then per product
   const request = { ...payload<ForecastRequest>("forecast"), shop_id: shop };
   const sales = request.sales ?? [];
   const cut = "2017-12-17"; // the last 14 days arrive in the second request
-  await client.forecast({ ...request, sales: sales.filter((row) => String(row.date) <= cut) });
+  await client.forecast({ ...request, sales: sales.filter((row) => String(row.date) <= cut), as_of: cut });
   const later = await client.forecast(request);
   assert.ok(later.forecasts.every((f) => f.realized_accuracy && f.realized_accuracy.periods === 14));
   const accuracy = (await client.accuracy(shop)) as { shop_id: string; products: Record<string, unknown>; families: object };
