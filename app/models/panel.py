@@ -5,15 +5,17 @@ panel's last column; `start[i]` is row i's first observed column, and values bef
 and never read as history. `build_panel` is the one place a panel is made from sales columns.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from app.models.drivers import Drivers
-from app.utils.arrays import first_column, grid_ratio, grid_sums
+from app.utils.arrays import first_column, grid_ratio, grid_sums, prefix_sums
 from app.utils.sales_frame import SalesColumns, sorted_by_product
 
 SEASON_LENGTH = {1: 7, 7: 52}
+CLOSED_FILL_WINDOW = 28  # open days around a closed day whose mean stands in for it
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class PanelRepairs:
     extended: int = 0  # products whose last sales row is before the origin: their history runs on to it
     extended_products: list[str] = field(default_factory=list)  # up to 20 of them, in product order
     origin_day: int = 0  # the panel's last day, the forecasts' origin
+    closed_filled: int = 0  # closed days without sales, filled with the product's open-day level
 
 
 def history_periods(days: np.ndarray, frequency: str, origin_day: int | None = None) -> tuple[int, int]:
@@ -111,7 +114,8 @@ def history_periods(days: np.ndarray, frequency: str, origin_day: int | None = N
 
 
 def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
-                origin_day: int | None = None) -> tuple[Panel, PanelRepairs]:
+                origin_day: int | None = None,
+                closed: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[Panel, PanelRepairs]:
     """One row per product in `sales`, in product id order, columns from the first period to the origin's:
     `origin_day` when later than the last sale (today, as the caller says or the shop model knows), else the
     last sale's. Every product's history runs to the origin: the periods after its last sales row are zero
@@ -119,8 +123,10 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
 
     Rules: a period inside a product's history with no sales row has zero sales; returns are
     netted into their period and a negative net is zero demand; a product's history starts at
-    its first sales row and ends at the origin. Rows are sorted by product id so
-    that the order in which a caller lists its sales changes nothing: the global model sees its
+    its first sales row and ends at the origin. Daily data: a closed day (`closed`, a mask of day numbers)
+    without sales is no demand, so its zero is replaced by the product's mean over the open days around it
+    (`_fill_closed`): the models neither learn the closure as a slump nor spread demand over it. Rows are
+    sorted by product id so that the order in which a caller lists its sales changes nothing: the global model sees its
     training rows (and subsamples them) in the same order.
     """
     sales = sorted_by_product(sales)
@@ -146,9 +152,17 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
                            sales.qty[sold])
         unusable = np.isfinite(price) & ~(price > 0)  # units sold for nothing or less: no price to learn from
         price = np.where(unusable, np.nan, price)
+    values = np.maximum(net, 0.0)
+    filled = 0
+    shut = np.zeros(n_periods, dtype=bool)  # closed days (daily data only)
+    if closed is not None and step == 1:
+        shut = closed(first_day + np.arange(n_periods))
+        if shut.any():
+            values, fill = _fill_closed(values, start, shut, has_row & (net > 0))
+            filled = int(fill.sum())
     panel = Panel(
         product_ids=[str(p) for p in sales.product_ids],
-        values=np.maximum(net, 0.0),
+        values=values,
         start=start,
         first_day=first_day,
         step=step,
@@ -156,11 +170,32 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
         price=price,
     )
     repairs = PanelRepairs(
-        gaps=int((inside & ~has_row).sum()), negative=int(negative.sum()),
+        gaps=int((inside & ~has_row & ~shut[None, :]).sum()), negative=int(negative.sum()),
         negative_products=[str(p) for p in sales.product_ids[np.flatnonzero(negative.any(axis=1))[:20]]],
         unusable_prices=int(unusable.sum()),
         unusable_price_products=[str(p) for p in sales.product_ids[np.flatnonzero(unusable.any(axis=1))[:20]]],
         extended=int(extended.sum()),
         extended_products=[str(p) for p in sales.product_ids[np.flatnonzero(extended)[:20]]],
-        origin_day=first_day + (n_periods - 1) * step)
+        origin_day=first_day + (n_periods - 1) * step, closed_filled=filled)
     return panel, repairs
+
+
+def _fill_closed(values: np.ndarray, start: np.ndarray, closed: np.ndarray,
+                 sold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """values [n, T] with each closed column (closed: bool[T]) inside a product's history where it sold
+    nothing (sold: bool[n, T]) replaced by the product's mean over its open columns in the
+    CLOSED_FILL_WINDOW before it (else after it; else 0); and the mask of replaced cells."""
+    length = values.shape[1]
+    columns = np.arange(length)
+    inside = columns[None, :] >= start[:, None]
+    weight = (inside & ~closed[None, :]).astype(np.float64)
+    total, count = prefix_sums(values * weight), prefix_sums(weight)
+    lo, hi = np.maximum(columns - CLOSED_FILL_WINDOW, 0), columns
+    after_lo, after_hi = np.minimum(columns + 1, length), np.minimum(columns + 1 + CLOSED_FILL_WINDOW, length)
+    before_count, after_count = count[:, hi] - count[:, lo], count[:, after_hi] - count[:, after_lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        before = (total[:, hi] - total[:, lo]) / before_count
+        after = (total[:, after_hi] - total[:, after_lo]) / after_count
+    level = np.where(before_count > 0, before, np.where(after_count > 0, after, 0.0))
+    fill = closed[None, :] & inside & ~sold
+    return np.where(fill, level, values), fill

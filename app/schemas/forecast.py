@@ -132,6 +132,9 @@ class ForecastMeta(BaseModel):
     shop_model: ShopModelRef | None = Field(
         default=None, description="The shop model that served these forecasts; null when models were fitted on this "
         "request's products (then a `shop_model_unused` warning says why).")
+    closed_dates: list[dt.date] = Field(
+        default_factory=list, description="Dates of the horizon the shop is closed (its `closed_weekdays` and "
+        "`closed_dates`, as sent, remembered by the shop model or detected): no demand, forecast 0.")
 
 
 class ForecastResponse(BaseModel):

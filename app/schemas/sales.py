@@ -224,6 +224,10 @@ class CsvOptions(StrictModel):
         return columns
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAY_NAMES: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
+
+
 class SalesPayload(StrictModel):
     """The sales fields every sales-carrying request shares."""
 
@@ -249,6 +253,17 @@ class SalesPayload(StrictModel):
         default=None,
         description="Only with a CSV upload (`multipart/form-data`): how to read the file (header names, "
         "decimal comma, currency signs). See docs/sales.md.",
+    )
+    closed_weekdays: list[Weekday] | None = Field(
+        default=None, max_length=7,
+        description="Weekdays the shop never opens (e.g. [\"saturday\"]). Closed days are no demand: no training "
+        "target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. "
+        "Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are "
+        "detected as closed (`closed_days_detected`); send [] for a shop open every day.",
+    )
+    closed_dates: list[IsoDate] | None = Field(
+        default=None, max_length=3653,
+        description="Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.",
     )
     _series_values: SeriesValues = PrivateAttr(default=NO_SERIES)
     _upload: SalesBlock | None = PrivateAttr(default=None)

@@ -86,6 +86,11 @@ class ModelCard(BaseModel):
         "events): the held-out score with and without them, and whether they were kept.")
     price_elasticity: PriceElasticity | None = Field(
         default=None, description="Learned from the shop's prices (sent, or revenue / qty); null without prices.")
+    closed_weekdays: list[str] = Field(
+        default_factory=list, description="The closed weekdays the training was told (or detected): a forecast "
+        "request that says nothing of closed days uses them.")
+    closed_dates: list[str] = Field(
+        default_factory=list, description="The closed dates the training was told (or detected), past and planned.")
 
 
 

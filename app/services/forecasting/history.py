@@ -21,6 +21,7 @@ from app.services.forecasting.drivers import attach_drivers
 from app.services.forecasting.spec import ForecastSpec, requested_products
 from app.utils.dates import LAST_DAY, from_day_number
 from app.utils.errors import SmartShelfError
+from app.utils.opening_days import OPEN_EVERY_DAY, OpeningDays
 from app.utils.sales_frame import SalesColumns, clean_sales, first_seen
 from app.utils.work_budget import WorkBudget
 
@@ -34,14 +35,15 @@ def sales_columns(spec: ForecastSpec) -> tuple[SalesColumns, list[DataWarning]]:
     return sales, warnings
 
 
-def history_panel(spec: ForecastSpec, sales: SalesColumns, budget: WorkBudget,
-                  origin_day: int | None = None) -> tuple[Panel, list[str], list[DataWarning]]:
+def history_panel(spec: ForecastSpec, sales: SalesColumns, budget: WorkBudget, origin_day: int | None = None,
+                  opening: OpeningDays = OPEN_EVERY_DAY) -> tuple[Panel, list[str], list[DataWarning]]:
     """The panel (drivers laid on it), the products to answer for, and the panel's data-rule warnings.
 
     Every product's history runs to the origin: `as_of` when the spec has one, else `origin_day` (the
     shop model's training end) when later than the latest sale, else the latest sale; forecasts start the
-    period after it. The panel's size, the answer's and the last forecast date are checked before the
-    panel is built.
+    period after it. Closed days (`opening`, daily data) without sales are no demand: the product's open-day
+    level stands in for them (app/models/panel.py). The panel's size, the answer's and the last forecast date
+    are checked before the panel is built.
     """
     origin = spec.as_of_day if spec.as_of_day is not None else origin_day
     step, periods = history_periods(sales.day, spec.frequency, origin)
@@ -55,7 +57,8 @@ def history_panel(spec: ForecastSpec, sales: SalesColumns, budget: WorkBudget,
     if last - first + spec.periods * step > LAST_DAY - first:
         raise SmartShelfError(f"{spec.periods} periods after {from_day_number(last)} run past 9999-12-31",
                               field="periods")
-    panel, repairs = build_panel(sales, "daily" if step == 1 else "weekly", set(spec.event_days), origin)
+    panel, repairs = build_panel(sales, "daily" if step == 1 else "weekly", set(spec.event_days), origin,
+                                 opening.closed if opening.any else None)
     panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, budget)
     return panel, requested_products(spec, first_seen(sales)), repair_warnings(repairs, panel.step) + unused
 

@@ -1,13 +1,16 @@
 """The forecast path, top to bottom: one function, `forecast`, names every step in order.
 
-    spec -> sales columns -> origin -> panel -> (shop model | local families) -> answer
+    spec -> sales columns -> (shop model?) -> closed days -> origin -> panel -> (shop model | local families)
+         -> answer (closed days 0)
 
 Each step is one call into the module that does it: `history.py` (the sales rules, the work budget, the
-panel and the caller's drivers), `shop_forecast.py` (the shop's trained model, when it fits the request),
-`local_models.py` (the families fitted on the request's own products). Around the local families sit the
-answer cache (`answer_cache.py`) and the signed disk store (`artifacts.py`); around the whole answer,
-each product's latest forecast (`latest.py`) and accuracy monitoring (`monitoring.py`). `POST /forecast`,
-batch chunks and `/reorder` (through `forecast_arrays`) all come through here.
+panel and the caller's drivers), `app.utils.opening_days` (the shop's closed days: sent, remembered by the
+shop model, or detected), `shop_forecast.py` (the shop's trained model, when it fits the request),
+`local_models.py` (the families fitted on the request's own products), `closed_days.py` (0 on closed days).
+Around the local families sit the answer cache (`answer_cache.py`) and the signed disk store
+(`artifacts.py`); around the whole answer, each product's latest forecast (`latest.py`) and accuracy
+monitoring (`monitoring.py`). `POST /forecast`, batch chunks and `/reorder` (through `forecast_arrays`) all
+come through here.
 """
 
 import time
@@ -19,16 +22,21 @@ import numpy as np
 
 from app.config import Settings
 from app.models.panel import Panel, infer_step
+from app.models.shop_model import ShopModel
 from app.schemas.common import DataWarning
 from app.schemas.forecast import ForecastResponse
+from app.schemas.shop_models import ModelCard
 from app.services.forecasting import answer_cache, latest, monitoring
 from app.services.forecasting.artifacts import stored_or_trained
+from app.services.forecasting.closed_days import close_days
 from app.services.forecasting.history import history_panel, sales_columns
 from app.services.forecasting.local_models import unread_drivers
 from app.services.forecasting.shop_forecast import shop_answer, shop_model_end
+from app.services.forecasting.shop_models import card_opening, loaded_model
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
 from app.utils.metrics import FORECAST_CACHE
+from app.utils.opening_days import opening_days
 from app.utils.sales_frame import SalesColumns
 from app.utils.work_budget import WorkBudget
 
@@ -38,34 +46,35 @@ def forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: 
     """Forecast the spec's products, every step in order. `clock` (seconds since the epoch) dates a stored
     artifact's age."""
     sales, warnings = sales_columns(spec)  # the sales rules, reported in `warnings`
-    origin = _origin(spec, sales, settings, signing_key)  # the day every product's history runs to
-    panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings), origin)  # budget, then the panel
-    warnings += repairs
+    shop = _shop_model(spec, sales, settings, signing_key)  # the shop's trained model, if any (`auto` only)
+    opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None)  # closed days
+    origin = spec.as_of_day if spec.as_of_day is not None else shop_model_end(shop, int(sales.day.max()))
+    panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings), origin, opening)  # budget first
+    warnings += found + repairs
     last = latest.last_answers(cache, settings, spec.shop_id, wanted)  # before this answer replaces them
-    response, source = _answer(spec, panel, wanted, warnings, settings, cache, signing_key, clock)
+    response, source = _answer(spec, shop, panel, wanted, warnings, settings, cache, signing_key, clock)
+    close_days(response, panel, spec.periods, opening)  # no demand on closed days
     latest.remember(response, last, spec.shop_id, panel, spec.periods, settings, cache)
     monitoring.attach_realized(response, last.forecasts, panel, settings, spec.shop_id)
     FORECAST_CACHE.labels(source).inc()
     return response
 
 
-def _origin(spec: ForecastSpec, sales: SalesColumns, settings: Settings, signing_key: str) -> int | None:
-    """`as_of`, else the shop model's training end when it is later than the latest sale (`auto` only), else
-    None: the latest sale."""
-    if spec.as_of_day is not None:
-        return spec.as_of_day
+def _shop_model(spec: ForecastSpec, sales: SalesColumns, settings: Settings,
+                signing_key: str) -> tuple[ShopModel, ModelCard] | None:
+    """The shop's model of the sales' frequency, for `auto`; None without one (or for a named model)."""
     if spec.model != "auto":
         return None
-    step = infer_step(sales.day, spec.frequency)
-    return shop_model_end(spec.shop_id, step, int(sales.day.max()), settings, signing_key)
+    return loaded_model(spec.shop_id, infer_step(sales.day, spec.frequency), settings, signing_key)
 
 
-def _answer(spec: ForecastSpec, panel: Panel, wanted: list[str], warnings: list[DataWarning], settings: Settings,
-            cache: Cache, signing_key: str, clock: Callable[[], float]) -> tuple[ForecastResponse, str]:
+def _answer(spec: ForecastSpec, shop: tuple[ShopModel, ModelCard] | None, panel: Panel, wanted: list[str],
+            warnings: list[DataWarning], settings: Settings, cache: Cache, signing_key: str,
+            clock: Callable[[], float]) -> tuple[ForecastResponse, str]:
     """The shop model's answer when it fits the request (`auto` only), else the local families' through the
     answer cache and the disk store; and where it came from (the cache metric's label)."""
     if spec.model == "auto":
-        served = shop_answer(spec, panel, wanted, warnings, settings, signing_key)
+        served = shop_answer(spec, shop, panel, wanted, warnings, settings)
         if isinstance(served, ForecastResponse):
             return served, "shop_model"
         warnings = [*warnings, served]  # shop_model_unused: why it could not answer

@@ -32,7 +32,7 @@ from app.schemas.shop_models import ModelCard
 from app.services.forecasting.drivers import drivers_digest
 from app.services.forecasting.event_effects import event_words
 from app.services.forecasting.explanations import product_warnings, trends, weekday_patterns
-from app.services.forecasting.shop_models import FREQUENCIES, loaded_model
+from app.services.forecasting.shop_models import FREQUENCIES
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.dates import dates_of, from_day_number
 
@@ -53,21 +53,20 @@ def _unfit(model: ShopModel, card: ModelCard, panel: Panel, spec: ForecastSpec, 
     return None
 
 
-def shop_model_end(shop_id: str, step: int, last_sale_day: int, settings: Settings, signing_key: str) -> int | None:
+def shop_model_end(loaded: tuple[ShopModel, ModelCard] | None, last_sale_day: int) -> int | None:
     """The last day of the shop model's training data when it is later than the request's latest sale (the
     shop's data ran to then: a request whose products fell silent before it, a slow mover's, has no sales
     since); None otherwise, or without a shop model. A caller sending an old history says so with `as_of`."""
-    loaded = loaded_model(shop_id, step, settings, signing_key)
     if loaded is None:
         return None
     end = int(loaded[0].last_day_)
     return end if end > last_sale_day else None
 
 
-def shop_answer(spec: ForecastSpec, panel: Panel, wanted: list[str], warnings: list[DataWarning], settings: Settings,
-                signing_key: str) -> ForecastResponse | DataWarning:
-    """The answer from the shop model, or the `shop_model_unused` warning saying why there is none."""
-    loaded = loaded_model(spec.shop_id, panel.step, settings, signing_key)
+def shop_answer(spec: ForecastSpec, loaded: tuple[ShopModel, ModelCard] | None, panel: Panel, wanted: list[str],
+                warnings: list[DataWarning], settings: Settings) -> ForecastResponse | DataWarning:
+    """The answer from the shop model (`loaded`: the shop's model of the panel's frequency, None when it has
+    none), or the `shop_model_unused` warning saying why there is none."""
     if loaded is None:
         reason = (f"shop {spec.shop_id!r} has no usable {FREQUENCIES[panel.step]} shop model "
                   "(POST /api/v1/smart-shelf/models/train)")

@@ -12,6 +12,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from datetime import date
 
 import numpy as np
 import structlog
@@ -22,6 +23,7 @@ from app.models import store
 from app.models.panel import Panel, build_panel, history_periods
 from app.models.shop_model import MIN_ORIGIN, SHOP, ShopModel
 from app.schemas.common import DataWarning
+from app.schemas.sales import WEEKDAY_NAMES
 from app.schemas.shop_models import (
     DriversCheck,
     FeatureImportance,
@@ -35,8 +37,9 @@ from app.services.forecasting.drivers import attach_drivers, drivers_digest
 from app.services.forecasting.history import repair_warnings
 from app.services.forecasting.spec import ForecastSpec, event_fields
 from app.services.records import audit
-from app.utils.dates import day_number, from_day_number, utc_now_iso
+from app.utils.dates import day_number, day_numbers, from_day_number, utc_now_iso
 from app.utils.errors import NotFoundError, SmartShelfError
+from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import clean_sales
 from app.utils.work_budget import WorkBudget
 
@@ -78,13 +81,22 @@ def check_training(days: np.ndarray, products: int, frequency: str, periods: int
     return step
 
 
-def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, list[DataWarning]]:
-    """The spec's whole catalogue as a panel, within SHOP_MODEL_MAX_CELLS and long enough for `periods`."""
+def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, OpeningDays, list[DataWarning]]:
+    """The spec's whole catalogue as a panel, within SHOP_MODEL_MAX_CELLS and long enough for `periods`; the
+    shop's closed days (as sent, else detected: the model remembers them)."""
     sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
     step = check_training(sales.day, len(sales.product_ids), spec.frequency, spec.periods, settings, spec.as_of_day)
-    panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days), spec.as_of_day)
+    opening, found = opening_days(spec.sales, sales)
+    panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days), spec.as_of_day, opening.closed)
     panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, WorkBudget(settings))
-    return panel, warnings + repair_warnings(repairs, panel.step) + unused
+    return panel, opening, warnings + found + repair_warnings(repairs, panel.step) + unused
+
+
+def card_opening(card: ModelCard) -> OpeningDays:
+    """The closed days a shop model's training was told or found, as its card lists them."""
+    dates = [date.fromisoformat(d) for d in card.closed_dates]
+    return OpeningDays(frozenset(WEEKDAY_NAMES.index(name) for name in card.closed_weekdays),
+                       np.unique(day_numbers(dates, len(dates))))
 
 
 def _score(model: ShopModel, name: str) -> HeldOutScore:
@@ -109,7 +121,8 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 4)
 
 
-def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, seconds: float) -> ModelCard:
+def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, seconds: float,
+               opening: OpeningDays) -> ModelCard:
     held = model.held_out_
     step = model.step_
     methods: dict[str, int] = {}
@@ -130,6 +143,8 @@ def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, se
                                                                         "moving_average")}),
         drivers=_driver_check(model),
         price_elasticity=_elasticity(model),
+        closed_weekdays=opening.weekday_names(),
+        closed_dates=[from_day_number(int(d)).isoformat() for d in opening.closed_dates],
     )
 
 
@@ -154,7 +169,7 @@ def _elasticity(model: ShopModel) -> PriceElasticity | None:
 
 def train_shop_model(spec: ForecastSpec, settings: Settings, signing_key: str) -> tuple[ModelCard, list[DataWarning]]:
     """Train, store (signed) and return the card of the spec's shop model; the data rules' warnings."""
-    panel, warnings = training_panel(spec, settings)
+    panel, opening, warnings = training_panel(spec, settings)
     started = time.perf_counter()
     try:
         model = ShopModel(horizon=spec.periods).fit(panel)
@@ -164,9 +179,10 @@ def train_shop_model(spec: ForecastSpec, settings: Settings, signing_key: str) -
     digest = hashlib.sha256(panel.values.tobytes())
     digest.update(f"{panel.first_day}|{panel.step}|{spec.periods}|{spec.event_days}|{__version__}".encode())
     digest.update(drivers_digest(panel))
+    digest.update(f"{opening.weekday_names()}|".encode() + opening.closed_dates.tobytes())
     trained_at = utc_now_iso()
     version = f"{SHOP}-{FREQUENCIES[panel.step]}-{digest.hexdigest()[:12]}"
-    card = model_card(model, spec.shop_id, version, trained_at, seconds)
+    card = model_card(model, spec.shop_id, version, trained_at, seconds, opening)
     store.save(settings.model_dir, spec.shop_id, artifact_id(panel.step), model,
                {"card": card.model_dump(mode="json")}, signing_key)
     audit.append(settings.model_dir, "shop_model_trained", {

@@ -1,0 +1,103 @@
+"""When the shop is open: closed days are not demand.
+
+A shop says when it is closed (`closed_weekdays`, `closed_dates` on every sales request; the shop model
+remembers what its training was told). Without either, the closed days are detected from the sales of a
+catalogue of at least MIN_CATALOGUE products: a day inside the sales' range on which no product sold is a
+closed day, and a weekday on which the shop sold nothing on any of its last WEEKDAY_WEEKS occurrences is a
+closed weekday (it stays closed in the forecast horizon). Detection is reported (`closed_days_detected`,
+with the weekdays and the dates); a smaller catalogue is too small to tell a closed day from a quiet one.
+
+What the services do with them: forecasting leaves them out of the training targets (a closed day's zero is
+replaced by the product's open-day level around it) and forecasts 0 for them (`meta.closed_dates`);
+anomalies never flag them; insights leave them out of weekday and month patterns.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.schemas.common import DataWarning
+from app.schemas.sales import WEEKDAY_NAMES, SalesPayload
+from app.utils.dates import day_numbers, from_day_number, weekday
+from app.utils.sales_frame import SalesColumns
+
+MIN_CATALOGUE = 20
+WEEKDAY_WEEKS = 8
+_LISTED = 10
+
+
+@dataclass(frozen=True)
+class OpeningDays:
+    """The shop's closed weekdays (Monday 0) and closed dates (sorted day numbers since 1970-01-01)."""
+
+    closed_weekdays: frozenset[int] = frozenset()
+    closed_dates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def closed(self, days: np.ndarray) -> np.ndarray:
+        """bool mask of the given day numbers that are closed days."""
+        days = np.asarray(days, dtype=np.int64)
+        on_weekday = np.isin(weekday(days), list(self.closed_weekdays)) if self.closed_weekdays else \
+            np.zeros(days.shape, dtype=bool)
+        return on_weekday | np.isin(days, self.closed_dates)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.closed_weekdays) or self.closed_dates.size > 0
+
+    def weekday_names(self) -> list[str]:
+        return [WEEKDAY_NAMES[d] for d in sorted(self.closed_weekdays)]
+
+
+OPEN_EVERY_DAY = OpeningDays()
+
+
+def declared(payload: SalesPayload) -> OpeningDays | None:
+    """What the request says, or None when it says nothing (then detect)."""
+    if payload.closed_weekdays is None and payload.closed_dates is None:
+        return None
+    dates = payload.closed_dates or []
+    return OpeningDays(frozenset(WEEKDAY_NAMES.index(name) for name in payload.closed_weekdays or []),
+                       np.unique(day_numbers(dates, len(dates))))
+
+
+def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
+    """Closed days of a catalogue's sales (see the module docstring), with the `closed_days_detected` warning."""
+    sold = sales.qty > 0
+    if sales.size == 0 or np.unique(sales.product[sold]).size < MIN_CATALOGUE:
+        return OPEN_EVERY_DAY, []
+    first, last = int(sales.day.min()), int(sales.day.max())
+    days = np.arange(first, last + 1)
+    selling = np.zeros(days.size, dtype=bool)
+    selling[sales.day[sold] - first] = True
+    empty = days[~selling]
+    recent = days[-7 * WEEKDAY_WEEKS:]
+    recent_empty = ~selling[-7 * WEEKDAY_WEEKS:]
+    closed_weekdays = frozenset(
+        d for d in range(7)
+        if (weekday(recent) == d).sum() >= WEEKDAY_WEEKS // 2 and recent_empty[weekday(recent) == d].all())
+    dates = empty[~np.isin(weekday(empty), list(closed_weekdays))] if closed_weekdays else empty
+    found = OpeningDays(closed_weekdays, dates)
+    if not found.any:
+        return found, []
+    parts = []
+    if closed_weekdays:
+        parts.append("every " + ", ".join(found.weekday_names()))
+    if dates.size:
+        shown = ", ".join(from_day_number(int(d)).isoformat() for d in dates[:_LISTED])
+        parts.append(f"{dates.size} other days ({shown}{', ...' if dates.size > _LISTED else ''})")
+    message = (f"no product sold on {' and '.join(parts)}: taken as closed days (no demand: no training target, a "
+               "forecast of 0, never an anomaly). Send closed_weekdays / closed_dates to say when the shop is "
+               "closed, or [] if it is open every day.")
+    return found, [DataWarning(code="closed_days_detected", count=int(empty.size), message=message)]
+
+
+def opening_days(payload: SalesPayload, sales: SalesColumns,
+                 remembered: OpeningDays | None = None) -> tuple[OpeningDays, list[DataWarning]]:
+    """The request's closed days: as it declares them, else as the shop model remembers them (`remembered`),
+    else as detected from its sales."""
+    said = declared(payload)
+    if said is not None:
+        return said, []
+    if remembered is not None:
+        return remembered, []
+    return detect(sales)

@@ -1,0 +1,85 @@
+"""Closed days are not demand (issue #23, item 4): as the shop says, as its shop model remembers, or as
+detected on a catalogue's sales; forecast 0 on them, no dilution of the open days' demand."""
+
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.support.jobs import follow
+from tests.support.pos import CLOSED_WEEKDAY, pos_lines
+
+PREFIX = "/api/v1/smart-shelf"
+LAST = date(2025, 4, 13)  # a Sunday
+
+
+def six_day_shop(products: int = 1, days: int = 120) -> list[dict]:
+    """Products selling 10 + a weekday bump on every day but Wednesday, when the shop is shut."""
+    rows = []
+    for k in range(days):
+        day = LAST - timedelta(days=days - 1 - k)
+        if day.weekday() == CLOSED_WEEKDAY:
+            continue
+        for p in range(products):
+            rows.append({"product_id": f"p{p:02d}", "date": day.isoformat(), "qty": 10.0 + (day.weekday() == 5) * 4})
+    return rows
+
+
+def predictions(answer: dict, product: str = "p00") -> dict[str, float]:
+    forecast = next(f for f in answer["forecasts"] if f["product_id"] == product)
+    return {p["date"]: p["predicted_qty"] for p in forecast["predictions"]}
+
+
+def is_wednesday(day: str) -> bool:
+    return date.fromisoformat(day).weekday() == CLOSED_WEEKDAY
+
+
+def test_a_closed_weekday_is_forecast_zero_and_does_not_dilute_the_open_days(client):
+    body = {"shop_id": "s", "sales": six_day_shop(), "periods": 14, "model": "moving_average"}
+    said = client.post(f"{PREFIX}/forecast", json={**body, "closed_weekdays": ["wednesday"]}).json()
+    unsaid = client.post(f"{PREFIX}/forecast", json={**body, "closed_weekdays": [], "closed_dates": []}).json()
+    closed = {d: q for d, q in predictions(said).items() if is_wednesday(d)}
+    assert len(closed) == 2 and set(closed.values()) == {0.0}
+    assert [d.isoformat() for d in map(date.fromisoformat, said["meta"]["closed_dates"])] == sorted(closed)
+    open_said = [q for d, q in predictions(said).items() if not is_wednesday(d)]
+    open_unsaid = [q for d, q in predictions(unsaid).items() if not is_wednesday(d)]
+    assert min(open_said) > 10.0 > max(open_unsaid)  # closed Wednesdays no longer count as days without sales
+    assert unsaid["meta"]["closed_dates"] == []
+
+
+def test_closed_dates_planned_ahead_are_forecast_zero(client):
+    holiday = (LAST + timedelta(days=3)).isoformat()
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": six_day_shop(), "periods": 7,
+                                                     "closed_weekdays": ["wednesday"], "closed_dates": [holiday]}).json()
+    assert predictions(answer)[holiday] == 0.0
+    assert holiday in answer["meta"]["closed_dates"]
+
+
+def test_a_catalogues_closed_days_are_detected_and_reported(client):
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": six_day_shop(products=24),
+                                                     "periods": 7, "product_ids": ["p00"]}).json()
+    detected = {w["code"]: w for w in answer["warnings"]}["closed_days_detected"]
+    assert "every wednesday" in detected["message"]
+    assert [d for d, q in predictions(answer).items() if q == 0.0] == answer["meta"]["closed_dates"]
+    assert len(answer["meta"]["closed_dates"]) == 1
+    few = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": six_day_shop(products=3),
+                                                  "periods": 7}).json()  # too few products to tell
+    assert "closed_days_detected" not in {w["code"] for w in few["warnings"]}
+
+
+def test_the_shop_model_remembers_the_closed_days_it_was_trained_with(tmp_path):
+    lines = pos_lines()
+    settings = Settings(_env_file=None, model_dir=str(tmp_path))  # type: ignore[call-arg]
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        accepted = client.post(f"{PREFIX}/models/train", json={"shop_id": "bakery", "sales": lines, "periods": 14})
+        job, _ = follow(client, accepted.json()["job_id"], timeout=300)
+        assert job["state"] == "succeeded", job["errors"]
+        card = client.get(f"{PREFIX}/models/bakery").json()
+        assert card["closed_weekdays"] == ["wednesday"]
+        assert len(card["closed_dates"]) == 6  # the closure week but its Wednesday, a closed weekday anyway
+        one = [line for line in lines if line["product_id"] == "art00"]  # one product: nothing to detect from
+        answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "bakery", "sales": one, "periods": 14}).json()
+    assert answer["meta"]["shop_model"] is not None
+    zero = [d for d, q in predictions(answer, "art00").items() if q == 0.0]
+    assert zero == answer["meta"]["closed_dates"] and len(zero) == 2 and all(map(is_wednesday, zero))
