@@ -6,6 +6,8 @@
   over the 57 days around it, sqrt(median / weekday factor)) (the square root is the Poisson
   noise floor for counts).
   |z| >= `z_threshold` is an anomaly; needs 14 observed days in the window.
+- closed days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
+  products: `app/utils/opening_days.py`) are no demand: never an anomaly, and out of the baselines.
 - stock_rule: running stock (opening + receipts - sales + adjustments) below zero is
   `negative_stock`; an adjustment larger than `adjustment_threshold_pct` of the stock before it
   is `large_adjustment`.
@@ -23,6 +25,7 @@ from app.schemas.anomalies import AnomaliesMeta, AnomaliesRequest, AnomaliesResp
 from app.schemas.common import DataWarning
 from app.utils.arrays import first_column
 from app.utils.dates import day_number, from_day_number, weekday
+from app.utils.opening_days import opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.work_budget import WorkBudget
 
@@ -31,24 +34,31 @@ MIN_HISTORY = 14
 MIN_PRODUCTS_FOR_FOREST = 8
 
 
-def _daily(request: AnomaliesRequest,
-           budget: WorkBudget) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[DataWarning]]:
-    """Products, net units [n, days] (negative days as 0), first observed column, first day, warnings."""
+def _daily(request: AnomaliesRequest, budget: WorkBudget) -> tuple[np.ndarray, np.ndarray, np.ndarray, int,
+                                                                  np.ndarray, list[DataWarning]]:
+    """Products, net units [n, days] (negative days as 0), first observed column, first day, closed days
+    bool[days], warnings."""
     sales, warnings = clean_sales(request)
+    opening, found = opening_days(request, sales)
     first = int(sales.day.min())
     n_days = int(sales.day.max()) - first + 1
     n = len(sales.product_ids)
     budget.check("grid", {"products": n, "days": n_days},
                  "send fewer products per request, or a shorter stretch of sales")
     start = first_column(sales.product, sales.day - first, n, n_days)
-    return sales.product_ids, daily_net_units(sales, n, first, n_days), start, first, warnings
+    closed = opening.closed(first + np.arange(n_days))
+    return sales.product_ids, daily_net_units(sales, n, first, n_days), start, first, closed, warnings + found
 
 
-def robust_scores(units: np.ndarray, start: np.ndarray, first_day: int) -> tuple[np.ndarray, ...]:
-    """Robust z [n, T] of each day, with the deseasonalised baseline, scale and weekday factor behind it."""
+def robust_scores(units: np.ndarray, start: np.ndarray, first_day: int,
+                  closed: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Robust z [n, T] of each day (NaN on closed days: bool[T]), with the deseasonalised baseline, scale and
+    weekday factor behind it."""
     n, length = units.shape
     day_of_week = weekday(first_day + np.arange(length))
     observed = np.arange(length)[None, :] >= start[:, None]
+    if closed is not None:
+        observed &= ~closed[None, :]
     totals = np.zeros((n, 7))
     counts = np.zeros((n, 7))
     np.add.at(totals.T, day_of_week, np.where(observed, units, 0.0).T)
@@ -77,10 +87,10 @@ def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesRe
     days = 0
     threshold = request.z_threshold
     if request.has_sales():
-        product_ids, units, start, first_day, warnings = _daily(request, budget)
+        product_ids, units, start, first_day, closed, warnings = _daily(request, budget)
         products.update(str(p) for p in product_ids)
         days = units.shape[1]
-        z, base, scale, factor = robust_scores(units, start, first_day)
+        z, base, scale, factor = robust_scores(units, start, first_day, closed)
         hits = np.argwhere(np.abs(np.nan_to_num(z)) >= threshold)
         for i, t in hits:
             low = max(0.0, (base[i, t] - threshold * scale[i, t]) * factor[i, t])
@@ -92,7 +102,7 @@ def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesRe
                 score=round(float(z[i, t]), 2), method="robust_z",
                 description=f"{units[i, t]:g} units sold, expected {low:.1f}-{high:.1f} for that weekday "
                 f"from the {WINDOW} days around it (robust z {z[i, t]:+.1f})."))
-        anomalies += _forest(product_ids, units, start, z)
+        anomalies += _forest(product_ids, np.where(closed[None, :], np.nan, units), start, z)
     anomalies += _stock_rules(request, products)
     rank = {"stock_rule": 0, "robust_z": 1, "isolation_forest": 2}
     anomalies.sort(key=lambda a: (rank[a.method], -abs(a.score), a.product_id, a.date or from_day_number(0)))

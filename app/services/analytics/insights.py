@@ -9,7 +9,9 @@ Rules:
 - Trend of a product: least-squares line through its per-period units in the range.
   change_pct = slope * (periods - 1) / mean per period * 100. "increasing"/"decreasing" when
   |change_pct| >= 10 and the slope's t-statistic is >= 2 in size (3+ periods), else "stable".
-- Seasonality: mean daily units per weekday and per calendar month over the range.
+- Seasonality: mean daily units per weekday and per calendar month over the range's open days: closed
+  days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
+  products, `app/utils/opening_days.py`) are no demand and stay out of both; a closed weekday has no index.
 """
 
 import calendar
@@ -30,6 +32,7 @@ from app.schemas.insights import (
 from app.utils.arrays import least_squares_slopes
 from app.utils.dates import dates_of, day_number, from_day_number, weekday
 from app.utils.errors import SmartShelfError
+from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales
 from app.utils.work_budget import WorkBudget
 
@@ -90,18 +93,20 @@ def _trends(units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return slope, change, label
 
 
-def _seasonality(sales: SalesColumns, start: int, end: int) -> Seasonality:
+def _seasonality(sales: SalesColumns, start: int, end: int, opening: OpeningDays) -> Seasonality:
     n_days = end - start + 1
     inside = (sales.day >= start) & (sales.day <= end)
-    daily = np.bincount(sales.day[inside] - start, weights=sales.qty[inside], minlength=n_days)
     days = np.arange(start, end + 1)
+    open_days = ~opening.closed(days)
+    daily = np.bincount(sales.day[inside] - start, weights=sales.qty[inside], minlength=n_days)[open_days]
+    days = days[open_days]
     day_of_week = weekday(days)
     weekday_units = np.bincount(day_of_week, weights=daily, minlength=7)
     weekday_count = np.bincount(day_of_week, minlength=7)
     month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
     month_units = np.bincount(month, weights=daily, minlength=12)
     month_count = np.bincount(month, minlength=12)
-    overall = daily.mean()
+    overall = daily.mean() if daily.size else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         weekday_mean = np.where(weekday_count > 0, weekday_units / weekday_count, -np.inf)
         month_mean = np.where(month_count > 0, month_units / month_count, -np.inf)
@@ -121,6 +126,8 @@ def _seasonality(sales: SalesColumns, start: int, end: int) -> Seasonality:
 def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsResponse:
     """Series, top items, seasonality and recommendations for the request's range."""
     sales, warnings = clean_sales(request, with_revenue=True)
+    opening, found = opening_days(request, sales)
+    warnings += found
     start, end = _range_days(request, sales)
     granularity = request.granularity
     first_period = int(period_of(np.array([start]), granularity)[0])
@@ -196,18 +203,33 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
                 trend=trend[k], trend_slope=round(float(slope[k]), 4), change_pct=round(float(change[k]), 1))
         for k, p in enumerate(ranked)
     ]
-    seasonality = _seasonality(sales, start, end)
+    seasonality = _seasonality(sales, start, end, opening)
     _, total_change, total_trend = _trends(grid_units[keep][None, :])
     return InsightsResponse(
         series=series,
         top_items=top_items,
         seasonality=seasonality,
         recommendations=_recommendations(top_items, seasonality, granularity, str(total_trend[0]),
-                                         float(total_change[0]), len(sold)),
+                                         float(total_change[0]), len(sold)) + _closed_words(opening, start, end),
         meta=InsightsMeta(shop_id=request.shop_id, start=from_day_number(start), end=from_day_number(end),
                           granularity=granularity, periods=n_periods, total_products=len(sold)),
         warnings=warnings,
     )
+
+
+def _closed_words(opening: OpeningDays, start: int, end: int) -> list[str]:
+    """What the patterns left out: the shop's closed weekdays and dates in the range."""
+    if not opening.any:
+        return []
+    days = np.arange(start, end + 1)
+    others = int((opening.closed(days) & ~np.isin(weekday(days), list(opening.closed_weekdays))).sum())
+    parts = [f"on {', '.join(name.capitalize() + 's' for name in opening.weekday_names())}"] \
+        if opening.closed_weekdays else []
+    parts += [f"on {others} other day{'s' if others != 1 else ''} in the range"] if others else []
+    if not parts:
+        return []
+    return [f"The shop is closed {' and '.join(parts)}: those days are no demand and are left out of the weekday "
+            "and month patterns; plan stock and staff for the open days."]
 
 
 def _recommendations(top_items: list[TopItem], seasonality: Seasonality, granularity: Granularity,

@@ -83,3 +83,22 @@ def test_the_shop_model_remembers_the_closed_days_it_was_trained_with(tmp_path):
     assert answer["meta"]["shop_model"] is not None
     zero = [d for d, q in predictions(answer, "art00").items() if q == 0.0]
     assert zero == answer["meta"]["closed_dates"] and len(zero) == 2 and all(map(is_wednesday, zero))
+
+
+def test_anomalies_never_flag_a_closed_day(client):
+    sales = six_day_shop(products=24)
+    detected = client.post(f"{PREFIX}/anomalies", json={"shop_id": "s", "sales": sales}).json()
+    flagged = [a for a in detected["anomalies"] if a["date"] and is_wednesday(a["date"])]
+    assert flagged == [] and "closed_days_detected" in {w["code"] for w in detected["warnings"]}
+    one = [row for row in sales if row["product_id"] == "p00"]
+    said = client.post(f"{PREFIX}/anomalies", json={"shop_id": "s", "sales": one, "closed_weekdays": ["wednesday"]})
+    assert [a for a in said.json()["anomalies"] if a["date"] and is_wednesday(a["date"])] == []
+
+
+def test_insights_leave_closed_days_out_of_the_weekday_pattern_and_say_so(client):
+    sales = six_day_shop(products=24)
+    body = {"shop_id": "s", "sales": sales, "range": {"start": sales[0]["date"], "end": LAST.isoformat()}}
+    answer = client.post(f"{PREFIX}/insights", json=body).json()
+    index = answer["seasonality"]["weekday_index"]
+    assert "Wednesday" not in index and index["Saturday"] > 1.1 and min(index.values()) > 0.9
+    assert any("closed on Wednesdays" in r for r in answer["recommendations"]), answer["recommendations"]
