@@ -1,7 +1,10 @@
 """At-risk detection: which products need action now, why, and what to do.
 
-Signals per product (all as of `as_of`, v = average daily net units over the last
-`slow_moving_window` days up to and including `as_of`, days without sales counting as zero):
+Signals per product (all as of `as_of`, v = average daily net units over the open days of the last
+`slow_moving_window` days up to and including `as_of`, days without sales counting as zero). Days count
+open days: closed days (`closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
+products, `app/utils/opening_days.py`) are no demand, so they neither dilute v nor use up stock; the units
+that sell before expiry, the days of supply and the stockout date count open days only:
 
 - low_stock:               quantity <= low_stock
 - near_expiry:             0 <= days_to_expiry <= expiry_days
@@ -27,6 +30,7 @@ says which.
 """
 
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 
@@ -42,7 +46,8 @@ from app.schemas.at_risk import (
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, margin_cap
-from app.utils.dates import date_after, day_number, today_utc
+from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number, today_utc
+from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
@@ -58,6 +63,26 @@ def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarr
         [np.nan if item.expiry_date is None else day_number(item.expiry_date) - as_of_day for item in inventory],
         dtype=np.float64,
     )
+
+
+def _open_days_ahead(opening: OpeningDays, as_of_day: int) -> np.ndarray:
+    """int64[HORIZON_DAYS]: entry k is the number of open days among the k + 1 days after `as_of_day`."""
+    days = as_of_day + 1 + np.arange(min(HORIZON_DAYS, max(LAST_DAY - as_of_day, 0)))
+    return np.cumsum(~opening.closed(days)) if opening.any else np.arange(1, days.size + 1)
+
+
+def _open_within(open_ahead: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Open days among the next `days` calendar days (float64 per item; 0 for 0 days)."""
+    ahead = np.clip(np.asarray(days, dtype=np.int64), 0, open_ahead.size)
+    return np.where(ahead > 0, open_ahead[np.maximum(ahead - 1, 0)], 0).astype(np.float64)
+
+
+def _open_day_after(open_ahead: np.ndarray, as_of_day: int, open_days: float) -> date | None:
+    """The calendar date `open_days` open days after `as_of_day` (`date_after` in open days)."""
+    if not np.isfinite(open_days) or open_days <= 0:
+        return date_after(as_of_day, max(open_days, 0.0)) if np.isfinite(open_days) else None
+    k = int(np.searchsorted(open_ahead, int(np.ceil(open_days)), side="left"))
+    return from_day_number(as_of_day + 1 + k) if k < open_ahead.size else None
 
 
 def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource | None = None) -> AtRiskResponse:
@@ -76,7 +101,11 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     WorkBudget(settings).check("grid", {"products": n, "days": window},
                                "send fewer inventory rows per request, or a shorter slow_moving_window")
     units = daily_net_units(sales, n, as_of_day - window + 1, window)
-    velocity = units.sum(axis=1) / window
+    opening, found = opening_days(request, sales)
+    warnings += found
+    open_in_window = int((~opening.closed(as_of_day - window + 1 + np.arange(window))).sum())
+    velocity = units.sum(axis=1) / max(open_in_window, 1)
+    open_ahead = _open_days_ahead(opening, as_of_day)  # [k]: open days among the k + 1 days after as_of
 
     quantity = np.fromiter((item.quantity for item in inventory), np.float64, n)
     to_expiry = _expiry_days(inventory, as_of_day)
@@ -87,8 +116,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     expired = has_expiry & (to_expiry < 0) & has_stock
     near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days)
     slow = has_stock & (velocity < thresholds.slow_moving_threshold)
+    open_to_expiry = _open_within(open_ahead, np.where(has_expiry, np.maximum(to_expiry, 0), 0))
     unsold = np.where(
-        has_expiry & ~expired, np.maximum(quantity - velocity * np.maximum(to_expiry, 0), 0.0), np.nan
+        has_expiry & ~expired, np.maximum(quantity - velocity * open_to_expiry, 0.0), np.nan
     )
     unsellable = has_stock & (unsold > 0)
     unsold = np.where(expired, quantity, unsold)
@@ -146,7 +176,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             avg_daily_sales=round(float(velocity[i]), 4),
             days_of_supply=round(float(quantity[i] / velocity[i]), 1) if velocity[i] > 0 else None,
             expected_unsold_units=None if np.isnan(unsold[i]) else round(float(unsold[i]), 2),
-            stockout_date=date_after(day_number(as_of), float(np.floor(supply[i]))),
+            stockout_date=_open_day_after(open_ahead, as_of_day, float(np.floor(supply[i]))),
             value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
             turnover_rate=round(float(velocity[i] * 365 / quantity[i]), 2) if quantity[i] > 0 else None,
             recommended_action=_action(

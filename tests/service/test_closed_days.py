@@ -1,4 +1,4 @@
-"""Closed days are not demand (issue #23, item 4): as the shop says, as its shop model remembers, or as
+"""Closed days are not demand (issue #23, item 4), across the service: as the shop says, as its shop model
 detected on a catalogue's sales; forecast 0 on them, no dilution of the open days' demand."""
 
 from datetime import date, timedelta
@@ -102,3 +102,17 @@ def test_insights_leave_closed_days_out_of_the_weekday_pattern_and_say_so(client
     index = answer["seasonality"]["weekday_index"]
     assert "Wednesday" not in index and index["Saturday"] > 1.1 and min(index.values()) > 0.9
     assert any("closed on Wednesdays" in r for r in answer["recommendations"]), answer["recommendations"]
+
+
+def test_at_risk_counts_open_days_for_sales_rate_and_cover(client):
+    sales = [row for row in six_day_shop() if row["date"] > (LAST - timedelta(days=30)).isoformat()]
+    inventory = [{"product_id": "p00", "name": "bread", "quantity": 55.0, "price": 2.0}]
+    body = {"shop_id": "s", "as_of": LAST.isoformat(), "inventory": inventory, "sales": sales,
+            "thresholds": {"low_stock": 5, "expiry_days": 3, "slow_moving_window": 28, "slow_moving_threshold": 0.1}}
+    said = client.post(f"{PREFIX}/at-risk", json={**body, "closed_weekdays": ["wednesday"]}).json()["at_risk"][0]
+    unsaid = client.post(f"{PREFIX}/at-risk", json={**body, "closed_weekdays": []}).json()["at_risk"][0]
+    assert said["avg_daily_sales"] == round(sum(r["qty"] for r in sales[-24:]) / 24, 4)  # 24 open days of 28
+    assert said["avg_daily_sales"] > unsaid["avg_daily_sales"]
+    # 55 units at 256 / 24 a day last for 5 open days after Sunday 13 April: Mon, Tue, Thu, Fri, Sat (the 19th);
+    # Wednesday the 16th, closed, uses no stock
+    assert said["stockout_date"] == "2025-04-19" and said["days_of_supply"] == round(55 / (256 / 24), 1)
