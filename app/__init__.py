@@ -1,3 +1,3 @@
 """SmartShelf ML service."""
 
-__version__ = "0.3.2"
+__version__ = "0.4.0"

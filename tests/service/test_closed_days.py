@@ -1,5 +1,6 @@
 """Closed days are not demand (issue #23, item 4), across the service: as the shop says, as its shop model
-detected on a catalogue's sales; forecast 0 on them, no dilution of the open days' demand."""
+remembers, or as detected on a catalogue's sales; forecast 0 on them, no dilution of the open days' demand,
+never an anomaly, out of the weekday pattern, no stock used on them."""
 
 from datetime import date, timedelta
 

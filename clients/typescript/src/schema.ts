@@ -402,6 +402,16 @@ export interface components {
              * @default 20
              */
             adjustment_threshold_pct: number;
+            /**
+             * Closed Dates
+             * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.
+             */
+            closed_dates?: (string)[] | null;
+            /**
+             * Closed Weekdays
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             */
+            closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
             csv?: components["schemas"]["CsvOptions"] | null;
             /**
@@ -545,6 +555,16 @@ export interface components {
              * @description 'Today' for this answer; default: current UTC date.
              */
             as_of?: (string) | null;
+            /**
+             * Closed Dates
+             * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.
+             */
+            closed_dates?: (string)[] | null;
+            /**
+             * Closed Weekdays
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             */
+            closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
             csv?: components["schemas"]["CsvOptions"] | null;
             /**
@@ -843,6 +863,11 @@ export interface components {
              * @enum {string}
              */
             cache: "hit" | "disk" | "miss" | "off";
+            /**
+             * Closed Dates
+             * @description Dates of the horizon the shop is closed (its `closed_weekdays` and `closed_dates`, as sent, remembered by the shop model or detected): no demand, forecast 0.
+             */
+            closed_dates?: string[];
             /** Confidence Interval */
             confidence_interval: number;
             /**
@@ -873,6 +898,16 @@ export interface components {
              * @description Known past and future events (holidays, promotions).
              */
             calendar_events?: components["schemas"]["ForecastEvent"][];
+            /**
+             * Closed Dates
+             * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.
+             */
+            closed_dates?: (string)[] | null;
+            /**
+             * Closed Weekdays
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             */
+            closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /**
              * Confidence Interval
              * @description Interval coverage, e.g. 0.8.
@@ -1032,6 +1067,16 @@ export interface components {
         };
         /** InsightsRequest */
         InsightsRequest: {
+            /**
+             * Closed Dates
+             * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.
+             */
+            closed_dates?: (string)[] | null;
+            /**
+             * Closed Weekdays
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             */
+            closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
             csv?: components["schemas"]["CsvOptions"] | null;
             /**
@@ -1271,6 +1316,16 @@ export interface components {
         };
         /** ModelCard */
         ModelCard: {
+            /**
+             * Closed Dates
+             * @description The closed dates the training was told (or detected), past and planned.
+             */
+            closed_dates?: string[];
+            /**
+             * Closed Weekdays
+             * @description The closed weekdays the training was told (or detected): a forecast request that says nothing of closed days uses them.
+             */
+            closed_weekdays?: string[];
             /** @description When the training request sent drivers (prices, promotions, typed or scoped events): the held-out score with and without them, and whether they were kept. */
             drivers?: components["schemas"]["DriversCheck"] | null;
             /** Features */
@@ -1724,6 +1779,16 @@ export interface components {
             as_of?: (string) | null;
             /** Calendar Events */
             calendar_events?: components["schemas"]["CalendarEvent"][];
+            /**
+             * Closed Dates
+             * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.
+             */
+            closed_dates?: (string)[] | null;
+            /**
+             * Closed Weekdays
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             */
+            closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
             csv?: components["schemas"]["CsvOptions"] | null;
             /**
@@ -2024,6 +2089,16 @@ export interface components {
              * @description Ignore sales after this date.
              */
             as_of?: (string) | null;
+            /**
+             * Closed Dates
+             * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.
+             */
+            closed_dates?: (string)[] | null;
+            /**
+             * Closed Weekdays
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             */
+            closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
             csv?: components["schemas"]["CsvOptions"] | null;
             /**
@@ -2320,6 +2395,16 @@ export interface components {
              * @description Known past and future events (holidays, promotions).
              */
             calendar_events?: components["schemas"]["ForecastEvent"][];
+            /**
+             * Closed Dates
+             * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.
+             */
+            closed_dates?: (string)[] | null;
+            /**
+             * Closed Weekdays
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             */
+            closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
             csv?: components["schemas"]["CsvOptions"] | null;
             /**
