@@ -31,6 +31,7 @@ import gzip
 import io
 import json
 import multiprocessing as mp
+import os
 import resource
 import statistics
 import tempfile
@@ -383,6 +384,7 @@ def _rounded(values: dict) -> dict:
 
 
 def run(progress: Callable[[str], None] = print) -> dict:
+    load_before = os.getloadavg()[0]
     lines = bakery_lines()
     holdout = bakery_holdout(lines)
     articles = sorted(holdout.train["unique_id"].unique())
@@ -419,4 +421,6 @@ def run(progress: Callable[[str], None] = print) -> dict:
                                         sorted(set(holdout.test["ds"]) - set(lines["date"]))],
             "smartshelf": engines, "references": references, "best_reference": best,
             "insights": outcome["insights"], "ingestion_in_process": local,
-            "server_peak_mb": outcome["server_peak_mb"], "rate_limit_wait_seconds": outcome["rate_limit_wait_seconds"]}
+            "server_peak_mb": outcome["server_peak_mb"], "rate_limit_wait_seconds": outcome["rate_limit_wait_seconds"],
+            "load_average_1min": {"start": round(load_before, 2), "end": round(os.getloadavg()[0], 2),
+                                  "cores": os.cpu_count()}}

@@ -473,5 +473,9 @@ def bakery_markdown(results: dict) -> str:
               f"not sent): {', '.join(results['test_days_without_sales']) or 'none'}. Server peak "
               f"{results['server_peak_mb']} MB; waits for the rate limit {results['rate_limit_wait_seconds']} s "
               "(not counted)."]
+    load = results.get("load_average_1min")
+    if load:
+        lines += ["", f"Timings are one run's: the machine's 1-minute load average was {load['start']} at the start "
+                  f"and {load['end']} at the end ({load['cores']} cores); scores do not depend on it."]
     lines += ["", *notes] if notes else []
     return "\n".join(lines)
