@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, results saved to bench/results and written into docs/benchmarks.md.
 
 Usage: python -m bench.run [service_speed|accuracy|drivers|elasticity|shop_latency|inventory|cache_latency|
-                            payload_formats|batch|load|batch_memory ...]
+                            payload_formats|batch|load|batch_memory|bakery ...]
 (default: all)
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from bench import (
     accuracy,
+    bakery,
     batch,
     batch_memory,
     cache_latency,
@@ -45,6 +46,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[d
     "batch": (batch.run, report.batch_markdown),
     "load": (load.run, report.load_markdown),
     "batch_memory": (batch_memory.run, report.batch_memory_markdown),
+    "bakery": (bakery.run, report.bakery_markdown),
 }
 
 
