@@ -51,8 +51,9 @@ def test_a_closed_weekday_is_forecast_zero_and_does_not_dilute_the_open_days(cli
 
 def test_closed_dates_planned_ahead_are_forecast_zero(client):
     holiday = (LAST + timedelta(days=3)).isoformat()
-    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": six_day_shop(), "periods": 7,
-                                                     "closed_weekdays": ["wednesday"], "closed_dates": [holiday]}).json()
+    body = {"shop_id": "s", "sales": six_day_shop(), "periods": 7, "closed_weekdays": ["wednesday"],
+            "closed_dates": [holiday]}
+    answer = client.post(f"{PREFIX}/forecast", json=body).json()
     assert predictions(answer)[holiday] == 0.0
     assert holiday in answer["meta"]["closed_dates"]
 
