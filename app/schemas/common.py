@@ -7,25 +7,27 @@ from typing import Annotated, Any, NotRequired
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from typing_extensions import TypedDict
 
-# An ISO date, or an RFC 3339 datetime with a zone; the calendar date written in it counts. Nothing
-# else: "20251120" or 0 would otherwise be read as Unix seconds (1970), and a naive datetime has no date.
-ISO_DATE_PATTERN = (r"^\d{4}-\d{2}-\d{2}(?:[Tt](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?"
-                    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$")
+# An ISO date, or an ISO datetime with or without seconds and zone (a till writes `2010-12-01 08:26:00`: the
+# shop's own calendar); the calendar date written in it counts. Nothing else: "20251120" or 0 would otherwise
+# be read as Unix seconds (1970).
+ISO_DATE_PATTERN = (r"^\d{4}-\d{2}-\d{2}(?:[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?"
+                    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)?)?$")
 _ISO_DATE = re.compile(ISO_DATE_PATTERN)
-DATE_DESCRIPTION = ("ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); "
-                    "a datetime counts as the calendar date written in it.")
+DATE_DESCRIPTION = ("ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, "
+                    "`2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.")
 DATE_SCHEMA = WithJsonSchema({"anyOf": [{"type": "string", "format": "date"},
                                         {"type": "string", "format": "date-time"}], "description": DATE_DESCRIPTION})
 
 
 def _written_date(value: Any) -> date:
-    """The calendar date written in an ISO date or zoned datetime string (date objects pass through)."""
+    """The calendar date written in an ISO date or datetime string (date objects pass through)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError("must be an ISO date (2025-11-20) or an ISO datetime with a zone (2025-11-20T00:00:00Z)")
+        raise ValueError("must be an ISO date (2025-11-20) or an ISO datetime (2025-11-20T00:00:00Z, "
+                         "2025-11-20 08:26:00)")
     return date.fromisoformat(value[:10])
 
 

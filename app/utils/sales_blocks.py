@@ -7,23 +7,26 @@ values as JSON rows and loads without parsing a row.
 """
 
 import io
+import json
 from collections.abc import Sequence
 
 import numpy as np
 
+from app.schemas.common import DataWarning
 from app.schemas.sales import SalesBlock
 from app.utils.sales_frame import SalesColumns
 
 
-def block_of(sales: SalesColumns, product_ids: Sequence[str]) -> SalesBlock:
-    """The values of `product_ids` (in the order they were sent), as a block coded by that list."""
+def block_of(sales: SalesColumns, product_ids: Sequence[str], warnings: Sequence[DataWarning] = ()) -> SalesBlock:
+    """The values of `product_ids` (in the order they were sent), as a block coded by that list; `warnings`: what
+    reading the request's upload did (they travel with the block into the chunk's answer)."""
     assert sales.revenue is not None, "blocks carry revenue: build the columns with_revenue"
     code_of = {str(name): code for code, name in enumerate(sales.product_ids)}
     local = np.full(len(sales.product_ids), -1, dtype=np.int64)
     local[[code_of[p] for p in product_ids]] = np.arange(len(product_ids))
     kept = local[sales.product] >= 0
     return SalesBlock(list(product_ids), local[sales.product[kept]], sales.day[kept], sales.qty[kept],
-                      sales.revenue[kept])
+                      sales.revenue[kept], tuple(warnings))
 
 
 def encode(options: bytes, block: SalesBlock) -> bytes:
@@ -31,15 +34,17 @@ def encode(options: bytes, block: SalesBlock) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, options=np.frombuffer(options, dtype=np.uint8), product_ids=np.array(block.product_ids, dtype=str),
              product=block.product.astype(np.int32), day=block.day.astype(np.int32), qty=block.qty,
-             revenue=block.revenue)
+             revenue=block.revenue, warnings=np.frombuffer(
+                 json.dumps([w.model_dump(mode="json") for w in block.warnings]).encode(), dtype=np.uint8))
     return buffer.getvalue()
 
 
 def decode(raw: bytes) -> tuple[bytes, SalesBlock]:
     """The inverse of `encode`; refuses anything that would need unpickling."""
     with np.load(io.BytesIO(raw), allow_pickle=False) as stored:
+        warnings = tuple(DataWarning.model_validate(w) for w in json.loads(stored["warnings"].tobytes() or b"[]"))
         block = SalesBlock([str(p) for p in stored["product_ids"]], stored["product"].astype(np.int64),
-                           stored["day"].astype(np.int64), stored["qty"], stored["revenue"])
+                           stored["day"].astype(np.int64), stored["qty"], stored["revenue"], warnings)
         return stored["options"].tobytes(), block
 
 
@@ -49,4 +54,4 @@ def join(blocks: Sequence[SalesBlock]) -> SalesBlock:
     return SalesBlock([p for b in blocks for p in b.product_ids],
                       np.concatenate([b.product + offset for b, offset in zip(blocks, offsets[:-1], strict=True)]),
                       np.concatenate([b.day for b in blocks]), np.concatenate([b.qty for b in blocks]),
-                      np.concatenate([b.revenue for b in blocks]))
+                      np.concatenate([b.revenue for b in blocks]), blocks[0].warnings if blocks else ())

@@ -102,6 +102,7 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     _check_budget(request, sales, len(products), settings)
     outside = _scoped_elsewhere(request, sales.product_ids.tolist(), settings)
     chunks = _chunks(products, settings.batch_chunk_size)
+    uploaded = request.upload.warnings if request.upload is not None else ()  # the CSV's, for every chunk
     job_id = uuid.uuid4().hex
     # what every chunk shares (the calendar, the product list) is stored once, as the input after the chunks'
     shared = request.model_dump(mode="json", include={"calendar_events", "products"})
@@ -111,7 +112,8 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     if common["as_of"] is None and sales.size:  # every chunk forecasts from the batch's origin, not its own
         common["as_of"] = from_day_number(int(sales.day.max())).isoformat()
     inputs = [sales_blocks.encode(pydantic_core.to_json({**common, "product_ids": chunk, SHARED: len(chunks),
-                                                         **request.drivers_of(chunk)}), block_of(sales, chunk))
+                                                         **request.drivers_of(chunk)}),
+                                  block_of(sales, chunk, uploaded))
               for chunk in chunks] + [pydantic_core.to_json(shared)]
     meta = _meta("forecast_batch", request.shop_id, chunks, push=False)
     specs: list[RequestChunkSpec] = [{"job_id": job_id, "index": i, "source": "request", "push": False,
@@ -165,7 +167,9 @@ def plan_training_job(request: TrainRequest, settings: Settings) -> tuple[str, J
     meta["total"] = len(products)
     train: TrainSpec = {"job_id": job_id, "shop_id": request.shop_id, "inputs": ["0"], "drop_inputs": True,
                         "min_periods": 1}
-    return job_id, meta, [sales_blocks.encode(pydantic_core.to_json(options), block_of(sales, products))], train
+    uploaded = request.upload.warnings if request.upload is not None else ()
+    stored = sales_blocks.encode(pydantic_core.to_json(options), block_of(sales, products, uploaded))
+    return job_id, meta, [stored], train
 
 
 def _check_budget(request: ForecastRequest, sales: SalesColumns, n_products: int, settings: Settings) -> None:

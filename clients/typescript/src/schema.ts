@@ -674,7 +674,7 @@ export interface components {
             audience: string;
             /**
              * Date
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             date: string;
             /** Id */
@@ -746,12 +746,12 @@ export interface components {
         DateRange: {
             /**
              * End
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             end: string;
             /**
              * Start
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             start: string;
         };
@@ -826,7 +826,7 @@ export interface components {
             categories?: string[] | null;
             /**
              * Date
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             date: string;
             /**
@@ -1472,7 +1472,7 @@ export interface components {
         PriceRow: {
             /**
              * Date
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             date: string;
             /** Price */
@@ -1500,7 +1500,7 @@ export interface components {
             product_id: string | number;
             /**
              * Start
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             start: string;
         };
@@ -1594,7 +1594,7 @@ export interface components {
             discount_pct?: number | null;
             /**
              * End
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             end: string;
             /**
@@ -1610,7 +1610,7 @@ export interface components {
             product_id: string | number;
             /**
              * Start
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             start: string;
         };
@@ -2182,7 +2182,7 @@ export interface components {
         SaleRow: {
             /**
              * Date
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             date: string;
             /**
@@ -2215,7 +2215,7 @@ export interface components {
             revenue?: (number | null)[] | null;
             /**
              * Start
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             start: string;
         };
@@ -2307,7 +2307,7 @@ export interface components {
         StockMovement: {
             /**
              * Date
-             * @description ISO date (`2025-11-20`) or ISO datetime with a zone (`2025-11-20T00:00:00Z`); a datetime counts as the calendar date written in it.
+             * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
             date: string;
             /**
