@@ -42,7 +42,9 @@ def encode(options: bytes, block: SalesBlock) -> bytes:
 def decode(raw: bytes) -> tuple[bytes, SalesBlock]:
     """The inverse of `encode`; refuses anything that would need unpickling."""
     with np.load(io.BytesIO(raw), allow_pickle=False) as stored:
-        warnings = tuple(DataWarning.model_validate(w) for w in json.loads(stored["warnings"].tobytes() or b"[]"))
+        # a block stored by 0.3 (a job accepted before an upgrade) has no warnings
+        raw = stored["warnings"].tobytes() if "warnings" in stored.files else b"[]"
+        warnings = tuple(DataWarning.model_validate(w) for w in json.loads(raw or b"[]"))
         block = SalesBlock([str(p) for p in stored["product_ids"]], stored["product"].astype(np.int64),
                            stored["day"].astype(np.int64), stored["qty"], stored["revenue"], warnings)
         return stored["options"].tobytes(), block
