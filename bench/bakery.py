@@ -58,7 +58,9 @@ HORIZON, SEASON, MIN_DAYS = 28, 7, 100
 LEVELS = (80, 95)
 CSV_OPTIONS = {"columns": {"product_id": "article", "qty": "Quantity", "unit_price": "unit_price", "date": "date"},
                "decimal": ",", "currency_signs": ["€"]}
-VARIANTS = {"as detected": "bakery", "as sent": "bakery_closed_days"}  # closed days -> shop id
+# closed days -> shop id; "as sent" tells the past closures, "as planned" also the test window's closure day
+# (2022-09-19: a shop knows its own closing days ahead; here read off the export, i.e. in hindsight)
+VARIANTS = {"as detected": "bakery", "as sent": "bakery_closed_days", "as planned": "bakery_planned"}
 SMARTSHELF = "SmartShelf, closed days {}"
 INSIGHTS_REPEAT, LOCAL_REPEAT = 5, 5
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -90,15 +92,15 @@ def bakery_holdout(lines: pd.DataFrame | None = None) -> Holdout:
                    SEASON, HORIZON, [], from_first_sale=True, intermittent=True)
 
 
-def closed_days(lines: pd.DataFrame) -> dict[str, list[str]]:
+def closed_days(lines: pd.DataFrame, through: str = TRAIN_END) -> dict[str, list[str]]:
     """What the shop knows from its own calendar, read off the training part of its export: the dates on
     which no article sold, and the weekdays on which none sold over the last 28 training days (its current
     weekly rule; the winter Wednesdays are over by then, so they are dates, not a weekday)."""
-    cut = pd.Timestamp(TRAIN_END)
+    cut = pd.Timestamp(through)
     sold = set(lines.loc[lines["date"] <= cut, "date"])
     span = pd.date_range(lines["date"].min(), cut)
     dates = [d for d in span if d not in sold]
-    recent = span[span > cut - pd.Timedelta(days=28)]
+    recent = span[(span > pd.Timestamp(TRAIN_END) - pd.Timedelta(days=28)) & (span <= pd.Timestamp(TRAIN_END))]
     weekdays = [WEEKDAYS[k] for k in range(7) if all(d not in sold for d in recent if d.dayofweek == k)]
     return {"closed_weekdays": weekdays, "closed_dates": [d.date().isoformat() for d in dates]}
 
@@ -267,7 +269,7 @@ def smartshelf(raw: bytes, uploads: dict[str, bytes], later: dict[str, int], clo
     with tempfile.TemporaryDirectory() as model_dir, serving_process({"MODEL_DIR": model_dir}) as (client, pid):
         client.timeout = httpx.Timeout(600)
         for variant, shop in VARIANTS.items():
-            sent = closed if variant == "as sent" else {}
+            sent = {"as detected": {}, "as sent": closed["past"], "as planned": closed["planned"]}[variant]
             progress(f"bakery: closed days {variant}: training from the upload")
             trained = _train(client, raw, shop, sent, waits, future_expected)
             if "skipped" in trained:
@@ -388,7 +390,7 @@ def run(progress: Callable[[str], None] = print) -> dict:
     lines = bakery_lines()
     holdout = bakery_holdout(lines)
     articles = sorted(holdout.train["unique_id"].unique())
-    closed = closed_days(lines)
+    closed = {"past": closed_days(lines), "planned": closed_days(lines, str(lines["date"].max().date()))}
     raw = EXPORT.read_bytes()
     uploads, later = article_uploads(raw, articles)
     future_expected = int((lines["date"] > pd.Timestamp(TRAIN_END)).sum())

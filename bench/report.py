@@ -466,11 +466,12 @@ def bakery_markdown(results: dict) -> str:
               "", f"Target <= {BAKERY_PARSE_TARGET_MS:.0f} ms, through HTTP (the /insights server total, an upper "
               f"bound: it includes the insights themselves): {_verdict(total, BAKERY_PARSE_TARGET_MS)}; "
               f"parse {ins['parse_ms'] / local['pandas_read_csv_floor_ms']:.1f}x the floor."]
-    sent = results["closed_days_derived"]
+    sent = results["closed_days_derived"]["past"]
     lines += ["", f"Closed days as sent (derived from the training part: days on which no article sold): "
               f"{len(sent['closed_dates'])} dates, weekdays {sent['closed_weekdays'] or 'none'} (no weekday was "
-              f"closed in the last 28 training days). Days of the test window without a sale (0 for every article, "
-              f"not sent): {', '.join(results['test_days_without_sales']) or 'none'}. Server peak "
+              f"closed in the last 28 training days). As planned: the same and the test window's days without a "
+              f"sale (0 for every article), as a shop knows its closing days ahead (read off the export here, i.e. "
+              f"in hindsight): {', '.join(results['test_days_without_sales']) or 'none'}. Server peak "
               f"{results['server_peak_mb']} MB; waits for the rate limit {results['rate_limit_wait_seconds']} s "
               "(not counted)."]
     load = results.get("load_average_1min")
