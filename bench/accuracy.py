@@ -13,21 +13,19 @@ own so its wall time and peak memory (max RSS) are its own; SmartShelf's peak is
 """
 
 import json
-import multiprocessing as mp
-import resource
 import statistics
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx2 as httpx
 import numpy as np
 import pandas as pd
 
 from bench.accuracy_data import HOLDOUTS, Holdout, from_first_sale
+from bench.isolated import in_own_process
 from bench.payload_formats import PREFIX, compact, percentile, server_env, server_timing, wait_for_job
 from bench.scoring import score
 from tests.support.server import serving_process
@@ -205,23 +203,16 @@ REFERENCES: dict[str, Callable[[Holdout], dict]] = {
 }
 
 
-def _child(engine: str, key: str, queue: Any) -> None:
-    result = REFERENCES[engine](HOLDOUTS[key]())
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put(result)
+def _reference_run(engine: str, key: str) -> dict:
+    return REFERENCES[engine](HOLDOUTS[key]())
 
 
 def run_reference(engine: str, key: str) -> dict:
-    context = mp.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_child, args=(engine, key, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
+    """A reference engine on a holdout, in a process of its own."""
+    return in_own_process(_reference_run, engine, key)
 
 
-def _rounded(values: dict) -> dict:
+def rounded(values: dict) -> dict:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
 
 
@@ -236,13 +227,13 @@ def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = No
             progress(f"accuracy: {key}: {name}")
             outcome = smartshelf(holdout, progress, drivers)
             pred = outcome.pop("pred")
-            engines[name] = _rounded({**score(holdout, pred), "seconds": round(outcome.pop("seconds"), 1),
+            engines[name] = rounded({**score(holdout, pred), "seconds": round(outcome.pop("seconds"), 1),
                                       "peak_mb": round(outcome.pop("peak_mb")), **outcome})
             progress(f"accuracy: {key}: {name}: {json.dumps(engines[name])[:600]}")
         for engine in REFERENCES:
             progress(f"accuracy: {key}: {engine}")
             outcome = run_reference(engine, key)
-            engines[engine] = _rounded({**score(holdout, outcome["pred"]), "seconds": round(outcome["seconds"], 1),
+            engines[engine] = rounded({**score(holdout, outcome["pred"]), "seconds": round(outcome["seconds"], 1),
                                         "peak_mb": round(outcome["peak_mb"])})
             progress(f"accuracy: {key}: {engine}: {engines[engine]}")
         results[key] = {"name": holdout.name, "season": holdout.season, "horizon": holdout.horizon,

@@ -30,9 +30,7 @@ The data (or any slice of it) is only read here, never written anywhere.
 import gzip
 import io
 import json
-import multiprocessing as mp
 import os
-import resource
 import statistics
 import tempfile
 import time
@@ -44,10 +42,13 @@ import httpx2 as httpx
 import numpy as np
 import pandas as pd
 
+from bench.accuracy import rounded
 from bench.accuracy_data import Holdout, from_first_sale
 from bench.data import SHARED_DATA
+from bench.isolated import in_own_process
 from bench.payload_formats import PREFIX, percentile, server_timing, wait_for_job
 from bench.scoring import score
+from bench.service_speed import timed
 from tests.support.server import serving_process
 
 BAKERY = SHARED_DATA / "french-bakery"
@@ -298,13 +299,7 @@ def _vm_peak_mb(pid: int) -> float:
 # --- ingestion in this process (beside the server's figures, never instead of them) -----------------
 
 def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    fn()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(samples), 1)
+    return round(timed(fn, repeat)["median_ms"], 1)
 
 
 def ingestion_in_process(raw: bytes) -> dict:
@@ -365,24 +360,9 @@ def _reference(model: str) -> dict:
     return {"pred": pred.rename(columns=renames), "seconds": seconds}
 
 
-def _child(model: str, queue: Any) -> None:
-    result = _reference(model)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put(result)
-
-
 def run_reference(model: str) -> dict:
-    context = mp.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_child, args=(model, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
-
-
-def _rounded(values: dict) -> dict:
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
+    """A reference engine on the bakery's holdout, in a process of its own."""
+    return in_own_process(_reference, model)
 
 
 def run(progress: Callable[[str], None] = print) -> dict:
@@ -399,14 +379,14 @@ def run(progress: Callable[[str], None] = print) -> dict:
     for variant, measured in outcome["variants"].items():
         if "pred" in measured:
             pred = measured.pop("pred")
-            measured["scores"] = _rounded(score(holdout, pred))
+            measured["scores"] = rounded(score(holdout, pred))
             progress(f"bakery: closed days {variant}: {measured['scores']}")
         engines[SMARTSHELF.format(variant)] = measured
     references: dict[str, dict] = {}
     for name, model in REFERENCES.items():
         progress(f"bakery: {name}")
         result = run_reference(model)
-        references[name] = _rounded({**score(holdout, result["pred"]), "seconds": round(result["seconds"], 1),
+        references[name] = rounded({**score(holdout, result["pred"]), "seconds": round(result["seconds"], 1),
                                      "peak_mb": round(result["peak_mb"])})
         progress(f"bakery: {name}: {references[name]}")
     best = min(references, key=lambda k: references[k]["mase"])

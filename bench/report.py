@@ -155,6 +155,18 @@ def shop_latency_markdown(results: dict) -> str:
             f"{fifty['http_ms']['p50']} ms.")
 
 
+def catalogue_year_markdown(results: dict) -> str:
+    """A year of a 4,000-product shop on each whole-catalogue endpoint, with the default settings."""
+    rows = [f"| `POST /{name.split(' ')[0]}`{' ' + name.split(' ', 1)[1] if ' ' in name else ''} | {c['status']}"
+            f"{' ' + c['state'] if 'state' in c else ''} | {c['body_mb']} | {c['seconds']} | {c.get('message') or ''} |"
+            for name, c in results["calls"].items()]
+    return "\n".join([
+        f"A year of a {results['products']:,}-product shop ({results['values']:,} daily values as series; the same "
+        "units as about 550 k CSV lines for the last row), each request to a real server with the default settings:",
+        "", "| request | status | body MB | seconds | message |", "|---|---|---|---|---|", *rows, "",
+        f"Server peak {results['server_peak_mb']} MB."])
+
+
 def elasticity_markdown(results: dict) -> str:
     card = results["card"] or {}
     target = 0.7 * results["median_abs_error_constant"]

@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, results saved to bench/results and written into docs/benchmarks.md.
 
 Usage: python -m bench.run [service_speed|accuracy|drivers|elasticity|shop_latency|inventory|cache_latency|
-                            payload_formats|batch|load|batch_memory|bakery ...]
+                            payload_formats|batch|load|batch_memory|bakery|catalogue_year ...]
 (default: all)
 """
 
@@ -15,6 +15,7 @@ from bench import (
     batch,
     batch_memory,
     cache_latency,
+    catalogue_year,
     drivers,
     elasticity,
     inventory,
@@ -47,6 +48,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[d
     "load": (load.run, report.load_markdown),
     "batch_memory": (batch_memory.run, report.batch_memory_markdown),
     "bakery": (bakery.run, report.bakery_markdown),
+    "catalogue_year": (catalogue_year.run, report.catalogue_year_markdown),
 }
 
 
