@@ -10,8 +10,9 @@
    scoped events), trees are fitted on the same window without them too, and the drivers stay only
    if the trees with them score better there (`DriverCheck`, on the model card);
 2. the intervals, from the kept methods' errors on that window, per horizon bucket and sales-rate
-   band (`app.models.rate_bands`), and the model card's scores (coverage measured with bands
-   learned on the other half of the products, so it is out of sample too);
+   band (`app.models.rate_bands`; a small shop's pooled in one band), and the model card's scores
+   (coverage measured with bands learned on the other half of the products, so it is out of sample
+   too). Without enough errors for that measure the model has no intervals (`intervals` is None);
 3. the trees refitted on every period, which is what serves the forecasts.
 
 `forecast(panel, horizon)` forecasts any products from their own history in `panel` (seen at
@@ -240,6 +241,8 @@ class ShopModel:
             short_term_rmse=metrics.rmse(actual[:, :SHORT_TERM], chosen[:, :SHORT_TERM]), forecasts=candidates,
             intervals={name: _cross_fitted(actual, f, rate, scale) for name, f in outcomes.items()},
         )
+        if not np.isfinite(self.held_out_.intervals["auto"]["coverage_80"]):
+            self.bands_ = None  # no bounds whose coverage the card cannot show (too few held-out errors per half)
         self.elasticity_ = price_elasticities(panel)
         group = panel.drivers.group if panel.drivers is not None else None
         self.pool_groups_ = ({} if group is None else  # each product's pooling group (category, else department)
@@ -299,7 +302,8 @@ class ShopModel:
         return shrink(own, self.elasticity_, groups)
 
     def intervals(self, forecast: np.ndarray, panel: Panel, coverage: float) -> tuple[np.ndarray, np.ndarray] | None:
-        """Bounds [n, h] for `panel`'s products; None when the backtest had too few products for bands."""
+        """Bounds [n, h] for `panel`'s products; None when the held-out window had too few errors for bands
+        whose coverage could be measured out of sample."""
         if self.bands_ is None:
             return None
         lower, upper = self.bands_.bounds(forecast, recent_rate(panel), coverage)

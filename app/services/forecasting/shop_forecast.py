@@ -88,7 +88,16 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     unread = _unread_drivers(model, card, asked)
     warnings = [*warnings, unread] if unread is not None else warnings
     forecast, methods = model.forecast(asked, spec.periods)
-    lower, upper = model.intervals(forecast, asked, spec.confidence_interval) or (forecast, forecast)
+    bounds = model.intervals(forecast, asked, spec.confidence_interval)
+    if bounds is None:
+        scored = card.held_out.products_scored
+        warnings = [*warnings, DataWarning(
+            code="intervals_unavailable", count=asked.n_products,
+            message=f"the shop model {card.model_version} has no intervals: its held-out window "
+            f"({scored} product{'' if scored == 1 else 's'} scored x {card.held_out.periods} periods) holds too few "
+            "errors to learn bounds and measure their coverage; lower_ci and upper_ci equal predicted_qty. Train "
+            "it with more products or a longer history for intervals.")]
+    lower, upper = bounds if bounds is not None else (forecast, forecast)
     dates = dates_of(asked.days(asked.n_periods, spec.periods))
     patterns, trend_words = weekday_patterns(asked), trends(asked)
     elasticities = _elasticities(model, asked)

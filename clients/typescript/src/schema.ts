@@ -1015,7 +1015,7 @@ export interface components {
         HeldOutScore: {
             /**
              * Coverage 80
-             * @description Share of actuals inside the 80% bounds, 0..1; each half of the products bounded with errors of the other half.
+             * @description Share of actuals inside the 80% bounds, 0..1; each half of the products bounded with errors of the other half; null when either half has under 20 held-out errors, and then the model serves no intervals (warning `intervals_unavailable`).
              */
             coverage_80: number | null;
             /** Coverage 95 */
