@@ -46,6 +46,7 @@ ZERO = "zero"
 LOCAL_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent")
 TRAIN_PERIODS = {1: 730, 7: 156}
 MAX_TRAIN_ROWS = 1_200_000
+MIN_TRAIN_ROWS = 200
 SWITCH_MARGIN = 0.5  # another method is kept only with under half the trees' MASE: one window is a noisy judge
 MIN_ORIGIN = {1: 56, 7: 16}
 ROUNDS = 150
@@ -74,6 +75,13 @@ def _training_rows(history: History, horizon: int, rng: np.random.Generator) -> 
     return rows, targets, anchors
 
 
+def most_training_rows(begin: np.ndarray, length: int, step: int) -> int:
+    """The most rows `_training_rows` can draw from a history of `length` periods whose products begin
+    (first sale) at column `begin` int64[n]: every target after a product's begin, as if each lead were 1."""
+    first = max(1, length - TRAIN_PERIODS[step])
+    return int(np.maximum(length - np.maximum(first, begin + 1), 0).sum())
+
+
 @dataclass
 class Trees:
     """A fitted booster and the columns it reads."""
@@ -95,11 +103,11 @@ class Trees:
 
 
 def fit_trees(history: History, horizon: int, random_state: int) -> Trees | None:
-    """Trees for leads 1..horizon on `history`; None with under 200 usable training rows."""
+    """Trees for leads 1..horizon on `history`; None with under MIN_TRAIN_ROWS usable training rows."""
     xgb = xgboost()
     columns = history.columns()
     rows, targets, anchors = _training_rows(history, horizon, np.random.default_rng(random_state))
-    if rows.size < 200:
+    if rows.size < MIN_TRAIN_ROWS:
         return None
     features, base, names = feature_rows(history, rows, targets, anchors, columns)
     target = history.values[rows, targets]
@@ -189,7 +197,8 @@ class ShopModel:
         head_history = shop_history(head)
         trees = fit_trees(head_history, horizon, self.random_state)
         if trees is None:
-            raise ValueError("too little history to train a shop model (under 200 product-periods after first sales)")
+            raise ValueError(f"too little history to train a shop model (under {MIN_TRAIN_ROWS} product-periods "
+                             "after first sales)")
         actual = panel.values[:, origin:]
         history_begin = head_history.begin
         scored = (origin - history_begin) >= MIN_ORIGIN[panel.step] // 2

@@ -167,3 +167,17 @@ def test_a_shop_model_without_intervals_says_so(client: TestClient, store_item):
     assert answer["meta"]["shop_model"] is not None
     unavailable = {w["code"]: w for w in answer["warnings"]}["intervals_unavailable"]
     assert unavailable["count"] == 1 and "1 product scored x 28 periods" in unavailable["message"]
+
+
+def test_a_training_the_trees_cannot_learn_is_refused_before_the_job(client: TestClient, store_item):
+    """One product x 120 days holds 91 product-days before the 28 held out, under the trees' 200: a 400 naming
+    the minimum, not a 202 and a failed job; three such products (273) are accepted and train."""
+    series = catalogue(store_item, days=120)
+    one = client.post(f"{PREFIX}/models/train", json={"shop_id": "tiny", "series": series[:1], "periods": 28})
+    assert one.status_code == 400, one.text
+    assert one.json()["detail"][0]["field"] == "sales"
+    assert "at least 200 product-days" in one.json()["message"] and "at most 91" in one.json()["message"]
+    three = client.post(f"{PREFIX}/models/train", json={"shop_id": "tiny", "series": series[:3], "periods": 28})
+    assert three.status_code == 202, three.text
+    job, _ = follow(client, three.json()["job_id"])
+    assert job["state"] == "succeeded", job["errors"]
