@@ -7,10 +7,10 @@ from pydantic import BaseModel, Field
 from app.schemas.common import IsoDate, ShopId
 from app.schemas.drivers import DriversPayload
 from app.schemas.forecast import ForecastEvent, Frequency
-from app.schemas.sales import SalesPayload
+from app.schemas.sales import SalesRequiredPayload
 
 
-class TrainRequest(SalesPayload, DriversPayload):
+class TrainRequest(SalesRequiredPayload, DriversPayload):
     shop_id: ShopId
     periods: int = Field(default=28, ge=1, le=365,
                          description="The longest horizon the model must serve (days or weeks); the last `periods` "
