@@ -7,6 +7,9 @@ its forecast (at least the band's typical rate): count-like demand spreads with 
 of its level, so products of slightly different size still pool. Each (band, bucket) keeps a
 grid of quantiles, so any interval level is read off without the errors; bounds widen (never
 narrow) with the horizon, and grow with sqrt(step) past the backtested one.
+
+A small shop (under 2 x MIN_BAND_PRODUCTS products) has one band: its products' errors are pooled,
+whatever their rate. Bands need MIN_ERRORS held-out errors in all; below that there are none.
 """
 
 from dataclasses import dataclass
@@ -15,7 +18,7 @@ import numpy as np
 
 GRID = np.linspace(0.0, 1.0, 401)
 BANDS = 5
-MIN_PRODUCTS = 10
+MIN_ERRORS = 20
 MIN_BAND_PRODUCTS = 20
 BUCKETS = 4
 
@@ -60,10 +63,10 @@ class RateBands:
 
 def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> RateBands | None:
     """Bands from backtest `actual` and `forecast` [n, steps] (NaN = not evaluated) of products whose
-    rate before the backtest was `rate` [n]; None with fewer than MIN_PRODUCTS scored products. Each
-    band holds at least MIN_BAND_PRODUCTS products (one band below that)."""
+    rate before the backtest was `rate` [n]; None with fewer than MIN_ERRORS scored errors. Each band
+    holds at least MIN_BAND_PRODUCTS products (one band, every product's errors, below that)."""
     scored = np.isfinite(actual).any(axis=1) & np.isfinite(forecast).any(axis=1) & np.isfinite(rate)
-    if scored.sum() < MIN_PRODUCTS:
+    if np.isfinite(actual[scored] - forecast[scored]).sum() < MIN_ERRORS:
         return None
     count = int(max(1, min(BANDS, scored.sum() // MIN_BAND_PRODUCTS)))
     edges = np.unique(np.quantile(rate[scored], np.arange(1, count) / count)) if count > 1 else np.zeros(0)

@@ -10,8 +10,9 @@
    scoped events), trees are fitted on the same window without them too, and the drivers stay only
    if the trees with them score better there (`DriverCheck`, on the model card);
 2. the intervals, from the kept methods' errors on that window, per horizon bucket and sales-rate
-   band (`app.models.rate_bands`), and the model card's scores (coverage measured with bands
-   learned on the other half of the products, so it is out of sample too);
+   band (`app.models.rate_bands`; a small shop's pooled in one band), and the model card's scores
+   (coverage measured with bands learned on the other half of the products, so it is out of sample
+   too). Without enough errors for that measure the model has no intervals (`intervals` is None);
 3. the trees refitted on every period, which is what serves the forecasts.
 
 `forecast(panel, horizon)` forecasts any products from their own history in `panel` (seen at
@@ -45,6 +46,7 @@ ZERO = "zero"
 LOCAL_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent")
 TRAIN_PERIODS = {1: 730, 7: 156}
 MAX_TRAIN_ROWS = 1_200_000
+MIN_TRAIN_ROWS = 200
 SWITCH_MARGIN = 0.5  # another method is kept only with under half the trees' MASE: one window is a noisy judge
 MIN_ORIGIN = {1: 56, 7: 16}
 ROUNDS = 150
@@ -73,6 +75,13 @@ def _training_rows(history: History, horizon: int, rng: np.random.Generator) -> 
     return rows, targets, anchors
 
 
+def most_training_rows(begin: np.ndarray, length: int, step: int) -> int:
+    """The most rows `_training_rows` can draw from a history of `length` periods whose products begin
+    (first sale) at column `begin` int64[n]: every target after a product's begin, as if each lead were 1."""
+    first = max(1, length - TRAIN_PERIODS[step])
+    return int(np.maximum(length - np.maximum(first, begin + 1), 0).sum())
+
+
 @dataclass
 class Trees:
     """A fitted booster and the columns it reads."""
@@ -94,11 +103,11 @@ class Trees:
 
 
 def fit_trees(history: History, horizon: int, random_state: int) -> Trees | None:
-    """Trees for leads 1..horizon on `history`; None with under 200 usable training rows."""
+    """Trees for leads 1..horizon on `history`; None with under MIN_TRAIN_ROWS usable training rows."""
     xgb = xgboost()
     columns = history.columns()
     rows, targets, anchors = _training_rows(history, horizon, np.random.default_rng(random_state))
-    if rows.size < 200:
+    if rows.size < MIN_TRAIN_ROWS:
         return None
     features, base, names = feature_rows(history, rows, targets, anchors, columns)
     target = history.values[rows, targets]
@@ -188,7 +197,8 @@ class ShopModel:
         head_history = shop_history(head)
         trees = fit_trees(head_history, horizon, self.random_state)
         if trees is None:
-            raise ValueError("too little history to train a shop model (under 200 product-periods after first sales)")
+            raise ValueError(f"too little history to train a shop model (under {MIN_TRAIN_ROWS} product-periods "
+                             "after first sales)")
         actual = panel.values[:, origin:]
         history_begin = head_history.begin
         scored = (origin - history_begin) >= MIN_ORIGIN[panel.step] // 2
@@ -240,6 +250,8 @@ class ShopModel:
             short_term_rmse=metrics.rmse(actual[:, :SHORT_TERM], chosen[:, :SHORT_TERM]), forecasts=candidates,
             intervals={name: _cross_fitted(actual, f, rate, scale) for name, f in outcomes.items()},
         )
+        if not np.isfinite(self.held_out_.intervals["auto"]["coverage_80"]):
+            self.bands_ = None  # no bounds whose coverage the card cannot show (too few held-out errors per half)
         self.elasticity_ = price_elasticities(panel)
         group = panel.drivers.group if panel.drivers is not None else None
         self.pool_groups_ = ({} if group is None else  # each product's pooling group (category, else department)
@@ -299,7 +311,8 @@ class ShopModel:
         return shrink(own, self.elasticity_, groups)
 
     def intervals(self, forecast: np.ndarray, panel: Panel, coverage: float) -> tuple[np.ndarray, np.ndarray] | None:
-        """Bounds [n, h] for `panel`'s products; None when the backtest had too few products for bands."""
+        """Bounds [n, h] for `panel`'s products; None when the held-out window had too few errors for bands
+        whose coverage could be measured out of sample."""
         if self.bands_ is None:
             return None
         lower, upper = self.bands_.bounds(forecast, recent_rate(panel), coverage)

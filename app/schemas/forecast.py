@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.schemas.common import DataWarning, IsoDate, ProductId, ShopId, StrictModel
 from app.schemas.drivers import DriversPayload
-from app.schemas.sales import SalesPayload
+from app.schemas.sales import SalesRequiredPayload
 
 ModelName = Literal["auto", "seasonal_naive", "moving_average", "linear", "holt_winters", "intermittent", "boosted"]
 Frequency = Literal["auto", "daily", "weekly"]
@@ -35,7 +35,7 @@ class ForecastEvent(StrictModel):
         return self.product_ids is not None or self.categories is not None
 
 
-class ForecastRequest(SalesPayload, DriversPayload):
+class ForecastRequest(SalesRequiredPayload, DriversPayload):
     shop_id: ShopId
     product_id: ProductId | None = Field(default=None, description="One product to forecast.")
     product_ids: list[ProductId] | None = Field(
@@ -53,7 +53,8 @@ class ForecastRequest(SalesPayload, DriversPayload):
 
 class Prediction(BaseModel):
     date: dt.date
-    predicted_qty: float
+    predicted_qty: float = Field(description="Units of the period; the product's quantities keep 4 significant "
+                                 "digits of its largest forecast, at least 3 decimals.")
     lower_ci: float
     upper_ci: float
 

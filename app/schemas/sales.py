@@ -321,3 +321,24 @@ def sales_examples(example: dict[str, Any]) -> dict[str, dict[str, Any]]:
     as_series = {**{k: v for k, v in example.items() if k != "sales"}, "series": rows_to_series(example["sales"])}
     return {"rows": {"summary": "sales as rows", "value": example},
             "series": {"summary": "the same sales as series (compact: one array per product)", "value": as_series}}
+
+
+SALES_REQUIRED = ("Sales are required: at least one `sales` row or one `series` value (null included), or a CSV "
+                  "file in a `multipart/form-data` upload; a request without any is a 422 naming `sales`.")
+
+
+def _sales_required(schema: dict[str, Any]) -> None:
+    """The JSON body's schema says what the service checks (`check_row_limit(require_sales=True)`): one sales
+    row, or one series with a value. A CSV upload is the operation's `multipart/form-data` body instead."""
+    schema["description"] = f"{schema['description']} {SALES_REQUIRED}" if "description" in schema else SALES_REQUIRED
+    schema["allOf"] = [{"anyOf": [
+        {"required": ["sales"], "properties": {"sales": {"minItems": 1}}},
+        {"required": ["series"], "properties": {"series": {"contains": {
+            "type": "object", "required": ["qty"], "properties": {"qty": {"minItems": 1}}}}}},
+    ]}]
+
+
+class SalesRequiredPayload(SalesPayload):
+    """`SalesPayload` for the operations that cannot answer without sales (forecast, training, reorder)."""
+
+    model_config = ConfigDict(json_schema_extra=_sales_required)

@@ -7,10 +7,10 @@ from pydantic import BaseModel, Field
 from app.schemas.common import IsoDate, ShopId
 from app.schemas.drivers import DriversPayload
 from app.schemas.forecast import ForecastEvent, Frequency
-from app.schemas.sales import SalesPayload
+from app.schemas.sales import SalesRequiredPayload
 
 
-class TrainRequest(SalesPayload, DriversPayload):
+class TrainRequest(SalesRequiredPayload, DriversPayload):
     shop_id: ShopId
     periods: int = Field(default=28, ge=1, le=365,
                          description="The longest horizon the model must serve (days or weeks); the last `periods` "
@@ -32,7 +32,9 @@ class HeldOutScore(BaseModel):
     wrmsse: float | None = Field(description="RMSSE weighted by each product's revenue over the `periods` before "
                                  "the window (M5's weighting); null without revenue.")
     coverage_80: float | None = Field(description="Share of actuals inside the 80% bounds, 0..1; each half of the "
-                                      "products bounded with errors of the other half.")
+                                      "products bounded with errors of the other half; null when either half has "
+                                      "under 20 held-out errors, and then the model serves no intervals (warning "
+                                      "`intervals_unavailable`).")
     coverage_95: float | None
     msis: float | None = Field(description="Mean scaled interval score at 95% (M4), lower is better.")
 

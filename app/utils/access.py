@@ -4,8 +4,9 @@ API_KEYS holds SHA-256 hashes of the keys (never the keys): `[{"name": "node-bac
 "sha256": "<hex>", "shops": ["shop_1"]}]`, `"shops": ["*"]` for every shop. A request sends its key
 as `X-API-Key` (or `Authorization: Bearer <key>`). With keys configured: no key or an unknown key
 -> 401; the route then checks the request's `shop_id` against the key's shops (403, see
-`ShopGuard`). With none configured the service is open (logged at start-up). /health, /metrics
-and the docs stay open. Logs name the key, never the key itself.
+`ShopGuard`). With none configured the service is open (logged at start-up). /health and the docs
+stay open; /metrics takes any known key (it names no shop, but its job counts cost a job-store read).
+Logs name the key, never the key itself.
 """
 
 import hashlib
@@ -20,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.utils.errors import SmartShelfError, error_body
 from app.utils.rate_limit import RateLimiter
 
-OPEN_PATHS = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json", "/static/")
+OPEN_PATHS = ("/health", "/docs", "/redoc", "/openapi.json", "/static/")
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),

@@ -18,6 +18,7 @@ naming the first line with a bad value whatever the column. Lines count from 1 a
 an editor shows them.
 """
 
+import codecs
 import csv
 import io
 import json
@@ -101,11 +102,36 @@ def _gunzip(data: bytes, name: str, max_bytes: int) -> bytes:
     return b"".join(parts)
 
 
+def _check_utf8(data: bytes, name: str) -> None:
+    """422 naming the encoding problem: UTF-16 or UTF-32 text (a byte order mark, or NUL bytes), or bytes that
+    are not UTF-8, with the line of the first one. UTF-8 with or without a byte order mark passes. Decoded in
+    chunks, so checking a large upload holds no second copy of it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        kind = "UTF-32" if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) else "UTF-16"
+        raise CsvError(f"{name}: {kind} text (or a binary file), not UTF-8; export or save the file as UTF-8 "
+                       "(\"CSV UTF-8\" in a spreadsheet's Save As)", field="sales")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    chunk = 1 << 20
+    for start in range(0, len(data), chunk):
+        held = len(decoder.getstate()[0])  # the previous chunk's unfinished character, decoded with this one
+        try:
+            decoder.decode(data[start:start + chunk], final=start + chunk >= len(data))
+        except UnicodeDecodeError as exc:
+            at = min(max(start - held + exc.start, 0), len(data) - 1)
+            line = data.count(b"\n", 0, at) + 1
+            raise CsvError(f"{name} line {line}: not UTF-8 text (byte 0x{data[at]:02x}); export or save the file as "
+                           "UTF-8", field="sales") from exc
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise CsvError(f"{name} line {line}: a NUL byte, which is not in text; export or save the file as UTF-8 "
+                       "text", field="sales")
+
+
 def _layout(data: bytes, name: str, columns: Mapping[str, str]) -> _Layout:
     """The header's columns and where our fields are: `columns` (from `csv.columns`) first, then our own
     names; quoted names are unquoted and spaces around names skipped."""
-    end = data.find(b"\n")
-    first = data[: end if end >= 0 else len(data)].decode("utf-8-sig", "replace").strip("\r")
+    end = re.search(rb"[\r\n]", data)
+    first = data[: end.start() if end else len(data)].decode("utf-8-sig", "replace")
     header = [column.strip() for column in next(csv.reader([first], skipinitialspace=True), [])]
     shown = ", ".join(repr(column) for column in header)
     position: dict[str, int] = {}
@@ -146,10 +172,14 @@ def read_sales_csv(data: bytes, name: str, max_bytes: int, max_lines: tuple[int,
         raise UploadTooLargeError(f"{name} is over MAX_CSV_BYTES={max_bytes} bytes; split the upload",
                                   field="sales")
     limit, setting = max_lines
-    lines = data.count(b"\n") + (not data.endswith(b"\n")) - 1  # less the header
+    ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")  # LF, CRLF or a lone CR ends a line
+    lines = ends + (not data.endswith((b"\n", b"\r"))) - 1  # less the header
     if lines > limit:
         raise UploadTooLargeError(f"{name} has {lines} lines, over {setting}={limit}; split the upload",
                                   field="sales")
+    if b"\n" not in data and b"\r" in data:  # CR-only line ends (classic Mac OS, some tills): read as LF
+        data = data.replace(b"\r", b"\n")
+    _check_utf8(data, name)
     if not data.strip():
         raise CsvError(f"{name} is empty: send a header line product_id,date,qty[,revenue] and one line per sale",
                        field="sales")

@@ -10,7 +10,7 @@ import pytest
 from app.models.drivers import Drivers
 from app.models.panel import Panel
 from app.models.shop_features import History, feature_rows
-from app.models.shop_model import SHOP, ShopModel
+from app.models.shop_model import SHOP, ShopModel, _training_rows, most_training_rows
 from app.utils.dates import day_number
 
 HORIZON = 28
@@ -106,3 +106,17 @@ def test_intervals_widen_with_the_sales_rate_and_hold_on_the_held_out_window(fit
     assert 0.85 <= coverage["coverage_95"] <= 1.0 and 0.6 <= coverage["coverage_80"] <= 0.95
     with pytest.raises(ValueError, match="horizons up to 28"):
         model.forecast(panel, HORIZON + 1)
+
+
+@pytest.mark.parametrize("step", [1, 7])
+def test_the_training_row_bound_never_undercounts(step: int) -> None:
+    """`most_training_rows` (the up-front check) is never below what `_training_rows` draws, whatever the
+    products' first sales and the history's length, so a training the trees can do is never refused."""
+    rng = np.random.default_rng(step)
+    for _ in range(200):
+        n, length, horizon = int(rng.integers(1, 6)), int(rng.integers(2, 900)), int(rng.integers(1, 60))
+        begin = rng.integers(0, length, n)
+        values = np.where(np.arange(length)[None, :] >= begin[:, None], 1.0, 0.0)
+        history = History.of(values, begin, 0, step, frozenset(), None, None)
+        rows, _, _ = _training_rows(history, horizon, rng)
+        assert most_training_rows(begin, length, step) >= rows.size

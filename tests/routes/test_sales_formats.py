@@ -285,6 +285,32 @@ def test_malformed_csv_is_422_naming_line_and_column(client, csv, words):
     assert words in response.json()["message"], response.json()["message"]
 
 
+@pytest.mark.parametrize(("csv", "words"), [
+    (GOOD_CSV.decode().encode("utf-16"), "sales.csv: UTF-16 text (or a binary file), not UTF-8"),
+    (GOOD_CSV.decode().encode("utf-16-le"), "sales.csv: UTF-16 text (or a binary file), not UTF-8"),
+    (GOOD_CSV + "p\xe9,2025-11-03,1\n".encode("latin-1"), "sales.csv line 4: not UTF-8 text (byte 0xe9)"),
+    ("product_id,d\xe4te,qty\n".encode("cp1252") + GOOD_CSV.split(b"\n", 1)[1],
+     "sales.csv line 1: not UTF-8 text (byte 0xe4)"),
+    (GOOD_CSV.replace(b"\n", b"\r") + b"p1,2025-11-03,x\r", "sales.csv line 4, column qty: 'x' is not a number"),
+])
+def test_an_upload_in_another_encoding_is_422_naming_the_problem(client, csv, words):
+    """UTF-16 (with or without its byte order mark), Windows-1252 or Latin-1 bytes: a 422 that says what the
+    file is and where, never a 500; a CR-only file's lines are read (and named) like any other's."""
+    response = upload(client, f"{PREFIX}/forecast", {"shop_id": "s", "periods": 3}, csv)
+    assert response.status_code == 422, response.text
+    assert words in response.json()["message"], response.json()["message"]
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n", b"\r"])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_utf8_with_or_without_bom_and_any_line_end_is_read(client, line_end, bom):
+    lines = b"product_id,date,qty\n\xc3\xa9clair,2025-11-01,3\n\xc3\xa9clair,2025-11-02,4\n"
+    csv = bom + lines.replace(b"\n", line_end)
+    answer = upload(client, f"{PREFIX}/forecast", {"shop_id": "s", "periods": 2}, csv)
+    assert answer.status_code == 200, answer.text
+    assert [(f["product_id"], f["history_periods"]) for f in answer.json()["forecasts"]] == [("\u00e9clair", 2)]
+
+
 def test_csv_ids_stay_text_and_odd_headers_are_read(client):
     """'00042' is not 42, 'NA' is an id, and quoted or spaced header names are names."""
     csv = (b'"product_id" , "date", qty\n00042,2025-11-01,3\nNA,2025-11-01,1\n042,2025-11-02,5\n')

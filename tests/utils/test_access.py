@@ -96,11 +96,22 @@ def test_jobs_and_audit_are_scoped(keyed):
     assert keyed.get("/api/v1/audit/verify", headers={"X-API-Key": ALL_KEY}).status_code == 200
 
 
-def test_health_metrics_and_docs_stay_open_and_docs_can_be_turned_off(keyed, tmp_path):
-    for path in ("/health", "/health/ready", "/metrics", "/docs", "/openapi.json"):
+def test_health_and_docs_stay_open_and_docs_can_be_turned_off(keyed, tmp_path):
+    for path in ("/health", "/health/ready", "/docs", "/openapi.json"):
         assert keyed.get(path).status_code == 200, path
     with TestClient(create_app(keyed_settings(tmp_path, docs_enabled=False))) as closed:
         assert [closed.get(p).status_code for p in ("/docs", "/redoc", "/openapi.json")] == [404, 404, 404]
+
+
+def test_metrics_take_any_known_key_and_count_against_its_rate_limit(tmp_path):
+    """/metrics reads the job store (its cost grows with the jobs kept): behind the key rule, an anonymous
+    caller gets 401 before any work, and a known key (any shop's) is rate limited like any request."""
+    with TestClient(create_app(keyed_settings(tmp_path, rate_limit_per_minute=2))) as client:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"X-API-Key": "not-a-key"}).status_code == 401
+        answers = [client.get("/metrics", headers={"X-API-Key": SHOP_KEY}) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert "smartshelf_requests_total" in answers[0].text and "Retry-After" in answers[2].headers
 
 
 def test_security_headers_on_api_errors_and_docs(keyed):

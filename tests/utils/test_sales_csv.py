@@ -145,3 +145,16 @@ def test_ids_stay_text_repeated_ignored_headers_do_not_matter_and_blank_lines_ar
 def test_a_file_that_is_not_utf8_says_so():
     assert "not UTF-8 text" in error("product_id,date,qty,revenue\np1,2025-11-01,1,\"0,90 €\"\n".encode("cp1252"),
                                      decimal=",", currency_signs=["€"])
+
+
+def test_a_character_across_the_check_chunks_is_text_and_a_bad_byte_after_them_names_its_line():
+    """The UTF-8 check decodes 1 MiB at a time: a character split by a chunk's end is read whole, and the
+    first bad byte is named by its line however far into the file."""
+    header, line, mib = b"product_id,date,qty\n", b"p1,2025-11-01,1\n", 1 << 20
+    lines = (mib - 1 - len(header) - 50) // len(line)
+    pad = mib - 1 - len(header) - lines * len(line)  # the product id's last character starts at mib - 1
+    straddling = header + line * lines + b"x" * pad + "\u00e9".encode() + b",2025-11-01,1\n"
+    assert straddling[mib - 1:mib + 1] == "\u00e9".encode()
+    assert read(straddling).values > 1
+    lines = straddling.count(b"\n")
+    assert f"sales.csv line {lines + 1}: not UTF-8 text (byte 0xff)" in error(straddling + b"p1,2025-11-02,\xff\n")

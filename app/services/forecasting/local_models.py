@@ -19,6 +19,7 @@ from app.services.forecasting.history import history_panel, sales_columns
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.dates import dates_of, utc_now_iso
 from app.utils.metrics import observe_training
+from app.utils.rounding import scale_decimals
 from app.utils.work_budget import WorkBudget
 
 
@@ -106,13 +107,14 @@ def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, 
     chosen = BacktestScore(**{k: _number(v[i]) for k, v in selection.chosen_scores.items()}) if own \
         else scores.get(method)
     short_term = _number(selection.short_term_rmse[i]) if own else None
+    decimals = scale_decimals(forecast[i])
     fingerprint = hashlib.sha256()
     fingerprint.update(panel.values[i, panel.start[i]:].tobytes())
     fingerprint.update(f"{method}|{spec.periods}|{panel.step}|{panel.first_day + panel.start[i]}".encode())
     return ProductForecast(
         product_id=panel.product_ids[i],
-        predictions=[Prediction(date=d, predicted_qty=round(float(f), 3), lower_ci=round(float(lo), 3),
-                                upper_ci=round(float(hi), 3))
+        predictions=[Prediction(date=d, predicted_qty=round(float(f), decimals), lower_ci=round(float(lo), decimals),
+                                upper_ci=round(float(hi), decimals))
                      for d, f, lo, hi in zip(dates, forecast[i], lower[i], upper[i], strict=True)],
         method=method,
         model_version=f"{method}-{__version__}-{fingerprint.hexdigest()[:12]}",

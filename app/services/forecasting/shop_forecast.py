@@ -35,6 +35,7 @@ from app.services.forecasting.explanations import product_warnings, trends, week
 from app.services.forecasting.shop_models import FREQUENCIES
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.dates import dates_of, from_day_number
+from app.utils.rounding import scale_decimals
 
 SCORED = ("mase", "rmse", "bias", "mape", "smape")
 
@@ -88,7 +89,16 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     unread = _unread_drivers(model, card, asked)
     warnings = [*warnings, unread] if unread is not None else warnings
     forecast, methods = model.forecast(asked, spec.periods)
-    lower, upper = model.intervals(forecast, asked, spec.confidence_interval) or (forecast, forecast)
+    bounds = model.intervals(forecast, asked, spec.confidence_interval)
+    if bounds is None:
+        scored = card.held_out.products_scored
+        warnings = [*warnings, DataWarning(
+            code="intervals_unavailable", count=asked.n_products,
+            message=f"the shop model {card.model_version} has no intervals: its held-out window "
+            f"({scored} product{'' if scored == 1 else 's'} scored x {card.held_out.periods} periods) holds too few "
+            "errors to learn bounds and measure their coverage; lower_ci and upper_ci equal predicted_qty. Train "
+            "it with more products or a longer history for intervals.")]
+    lower, upper = bounds if bounds is not None else (forecast, forecast)
     dates = dates_of(asked.days(asked.n_periods, spec.periods))
     patterns, trend_words = weekday_patterns(asked), trends(asked)
     elasticities = _elasticities(model, asked)
@@ -223,14 +233,15 @@ def _product(model: ShopModel, card: ModelCard, panel: Panel, k: int, method: st
                        f"{__version__}".encode())
     fingerprint.update(drivers_digest(panel, k))  # planned prices and promotions change the forecast too
     warnings = product_warnings(panel, k, method, spec)
+    decimals = scale_decimals(forecast)
     if seen is None:
         warnings.append(DataWarning(code="new_to_shop_model", count=int(panel.observed[k]),
                                     message="not in the shop model's training data: forecast by the shop model from "
                                     "its own history, with no held-out score of its own."))
     return ProductForecast(
         product_id=product_id,
-        predictions=[Prediction(date=d, predicted_qty=round(float(f), 3), lower_ci=round(float(lo), 3),
-                                upper_ci=round(float(hi), 3))
+        predictions=[Prediction(date=d, predicted_qty=round(float(f), decimals), lower_ci=round(float(lo), decimals),
+                                upper_ci=round(float(hi), decimals))
                      for d, f, lo, hi in zip(dates, forecast, lower, upper, strict=True)],
         method=method, model_version=f"{method}-{__version__}-{fingerprint.hexdigest()[:12]}",
         trained_at=card.trained_at, rmse=chosen.rmse if chosen else None, mase=chosen.mase if chosen else None,

@@ -21,7 +21,7 @@ from app import __version__
 from app.config import Settings
 from app.models import store
 from app.models.panel import Panel, build_panel, history_periods
-from app.models.shop_model import MIN_ORIGIN, SHOP, ShopModel
+from app.models.shop_model import MIN_ORIGIN, MIN_TRAIN_ROWS, SHOP, ShopModel, most_training_rows
 from app.schemas.common import DataWarning
 from app.schemas.sales import WEEKDAY_NAMES
 from app.schemas.shop_models import (
@@ -40,7 +40,7 @@ from app.services.records import audit
 from app.utils.dates import day_number, day_numbers, from_day_number, utc_now_iso
 from app.utils.errors import NotFoundError, SmartShelfError
 from app.utils.opening_days import OpeningDays, opening_days
-from app.utils.sales_frame import clean_sales
+from app.utils.sales_frame import SalesColumns, clean_sales
 from app.utils.work_budget import WorkBudget
 
 log = structlog.get_logger(__name__)
@@ -63,29 +63,47 @@ def train_spec(request: TrainRequest) -> ForecastSpec:
                         as_of_day=day_number(request.as_of) if request.as_of else None)
 
 
-def check_training(days: np.ndarray, products: int, frequency: str, periods: int, settings: Settings,
+def check_training(sales: SalesColumns, frequency: str, periods: int, settings: Settings,
                    origin_day: int | None = None) -> int:
-    """The step of a training on sales of these `days` (running to `origin_day`, `as_of`, when later): 413 over
-    SHOP_MODEL_MAX_CELLS, 400 when the history is too short to hold out `periods` and still learn."""
+    """The step of a training on these sales (running to `origin_day`, `as_of`, when later): 413 over
+    SHOP_MODEL_MAX_CELLS, 400 when the history is too short to hold out `periods` and still learn, or holds
+    too few product-periods for the trees (`most_training_rows` from each product's first row: never refuses a
+    training the model could do)."""
+    days = sales.day
     if days.size == 0:
         raise SmartShelfError("no sales rows left to learn from", field="sales")
     step, span = history_periods(days, frequency, origin_day)
-    WorkBudget(settings).check("shop_model", {"products": products, "periods of history": span},
+    WorkBudget(settings).check("shop_model", {"products": len(sales.product_ids), "periods of history": span},
                                "send less history (two years are plenty) or split the catalogue by department")
     needed = MIN_ORIGIN[step] + periods
+    unit = "days" if step == 1 else "weeks"
     if span < needed:
-        unit = "days" if step == 1 else "weeks"
         raise SmartShelfError(f"a shop model serving {periods} {unit} ahead needs at least {needed} {unit} of "
                               f"history (the last {periods} are held out to score it); the sales span {span}",
                               field="periods")
+    most = most_training_rows(_first_row_columns(sales, step), span - periods, step)
+    if most < MIN_TRAIN_ROWS:
+        raise SmartShelfError(f"a shop model learns from at least {MIN_TRAIN_ROWS} product-{unit} of sales history "
+                              f"(from each product's first sale to the {periods} held out); these sales hold at most "
+                              f"{most}: send more products or a longer history", field="sales")
     return step
+
+
+def _first_row_columns(sales: SalesColumns, step: int) -> np.ndarray:
+    """int64[n]: each product's first period with a sales row, counted from the first day of all sales (one
+    past the last period for a product without rows). The trees' history of a product begins there or later
+    (at its first sale), so counting from here never undercounts their training rows."""
+    first_day, last_day = int(sales.day.min()), int(sales.day.max())
+    first_row = np.full(len(sales.product_ids), last_day + step, dtype=np.int64)
+    np.minimum.at(first_row, sales.product, sales.day)
+    return (first_row - first_day) // step
 
 
 def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, OpeningDays, list[DataWarning]]:
     """The spec's whole catalogue as a panel, within SHOP_MODEL_MAX_CELLS and long enough for `periods`; the
     shop's closed days (as sent, else detected: the model remembers them)."""
     sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
-    step = check_training(sales.day, len(sales.product_ids), spec.frequency, spec.periods, settings, spec.as_of_day)
+    step = check_training(sales, spec.frequency, spec.periods, settings, spec.as_of_day)
     opening, found = opening_days(spec.sales, sales)
     panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days), spec.as_of_day, opening.closed)
     panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, WorkBudget(settings))

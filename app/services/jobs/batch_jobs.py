@@ -157,7 +157,7 @@ def plan_training_job(request: TrainRequest, settings: Settings) -> tuple[str, J
     """POST /models/train: a job whose only step trains the shop model from the stored request."""
     sales, _ = sales_columns(request, with_revenue=True)
     kept, _ = drop_old_rows(sales)  # as the training will
-    check_training(kept.day, len(kept.product_ids), request.frequency, request.periods, settings,
+    check_training(kept, request.frequency, request.periods, settings,
                    day_number(request.as_of) if request.as_of else None)
     _scoped_elsewhere(request, sales.product_ids.tolist(), settings)
     job_id = uuid.uuid4().hex

@@ -886,7 +886,10 @@ export interface components {
             /** Total Products */
             total_products: number;
         };
-        /** ForecastRequest */
+        /**
+         * ForecastRequest
+         * @description Sales are required: at least one `sales` row or one `series` value (null included), or a CSV file in a `multipart/form-data` upload; a request without any is a 422 naming `sales`.
+         */
         ForecastRequest: {
             /**
              * As Of
@@ -984,7 +987,11 @@ export interface components {
              * @example shop_123
              */
             shop_id: string | number;
-        };
+        } & ({
+            sales: unknown;
+        } | {
+            series: unknown;
+        });
         /** ForecastResponse */
         ForecastResponse: {
             /** Forecasts */
@@ -1015,7 +1022,7 @@ export interface components {
         HeldOutScore: {
             /**
              * Coverage 80
-             * @description Share of actuals inside the 80% bounds, 0..1; each half of the products bounded with errors of the other half.
+             * @description Share of actuals inside the 80% bounds, 0..1; each half of the products bounded with errors of the other half; null when either half has under 20 held-out errors, and then the model serves no intervals (warning `intervals_unavailable`).
              */
             coverage_80: number | null;
             /** Coverage 95 */
@@ -1382,7 +1389,10 @@ export interface components {
             date: string;
             /** Lower Ci */
             lower_ci: number;
-            /** Predicted Qty */
+            /**
+             * Predicted Qty
+             * @description Units of the period; the product's quantities keep 4 significant digits of its largest forecast, at least 3 decimals.
+             */
             predicted_qty: number;
             /** Upper Ci */
             upper_ci: number;
@@ -2076,7 +2086,10 @@ export interface components {
              */
             xyz_class: "X" | "Y" | "Z";
         };
-        /** ReorderRequest */
+        /**
+         * ReorderRequest
+         * @description Sales are required: at least one `sales` row or one `series` value (null included), or a CSV file in a `multipart/form-data` upload; a request without any is a 422 naming `sales`.
+         */
         ReorderRequest: {
             /**
              * Abc Classes
@@ -2163,7 +2176,11 @@ export interface components {
              * @example shop_123
              */
             shop_id: string | number;
-        };
+        } & ({
+            sales: unknown;
+        } | {
+            series: unknown;
+        });
         /** ReorderResponse */
         ReorderResponse: {
             meta: components["schemas"]["ReorderMeta"];
@@ -2383,7 +2400,10 @@ export interface components {
              */
             trend_slope: number;
         };
-        /** TrainRequest */
+        /**
+         * TrainRequest
+         * @description Sales are required: at least one `sales` row or one `series` value (null included), or a CSV file in a `multipart/form-data` upload; a request without any is a 422 naming `sales`.
+         */
         TrainRequest: {
             /**
              * As Of
@@ -2458,7 +2478,11 @@ export interface components {
              * @example shop_123
              */
             shop_id: string | number;
-        };
+        } & ({
+            sales: unknown;
+        } | {
+            series: unknown;
+        });
         /** UnmatchedItem */
         UnmatchedItem: {
             /** Product Id */
@@ -4304,6 +4328,24 @@ export interface operations {
                 };
                 content: {
                     "text/plain": unknown;
+                };
+            };
+            /** @description API keys are configured and none or an unknown one was sent. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over RATE_LIMIT_PER_MINUTE for this key; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Request headers over MAX_HEADER_BYTES (`headers_too_large`). */

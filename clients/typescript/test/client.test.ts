@@ -204,10 +204,12 @@ test("shop model: too short a history refused (400) or failed (job), then traini
     return true;
   });
   await assert.rejects(client.modelCard(shop), (error: unknown) => error instanceof SmartShelfError && error.status === 404);
-  const tiny = await client.trainShopModel({ shop_id: shop, sales: p1.slice(-80), periods: 14 }); // 66 product-periods
-  const failed = await client.waitForJob(tiny.job_id, { intervalMs: 100 });
-  assert.equal(failed.shop_model?.state, "failed");
-  assert.match(failed.shop_model?.message ?? "", /under 200 product-periods/);
+  // 80 days, 14 held out: at most 65 product-days to learn from, under the trees' 200: refused before any job
+  await assert.rejects(client.trainShopModel({ shop_id: shop, sales: p1.slice(-80), periods: 14 }), (error: unknown) => {
+    assert.ok(error instanceof SmartShelfError && error.status === 400, String(error));
+    assert.match(error.message, /at least 200 product-days/);
+    return true;
+  });
   await assert.rejects(client.modelCard(shop), (error: unknown) => error instanceof SmartShelfError && error.status === 404);
 
   const request: TrainRequest = { shop_id: shop, sales: batch.sales, periods: 14 };

@@ -130,3 +130,21 @@ def test_weekly_walmart_series_are_inferred_weekly(walmart_weekly):
     assert (first[1].date - first[0].date).days == 7
     assert first[0].date == date(2012, 11, 2)  # the Friday after the last week
     assert all(f.mase is not None for f in response.forecasts)
+
+
+def test_a_tiny_and_a_large_products_forecasts_keep_their_digits(client):
+    """A product sold by the tonne in kilo-units (0.0004 a day) was forecast 0 with 3 fixed decimals; a large
+    one keeps its 3 decimals as before."""
+    rng = np.random.default_rng(3)
+    tiny = (0.0004 * (1 + 0.2 * rng.standard_normal(90))).round(7).tolist()
+    large = (1234.5678 * (1 + 0.05 * rng.standard_normal(90))).round(4).tolist()
+    series = [{"product_id": "tiny", "start": "2025-01-01", "qty": tiny},
+              {"product_id": "large", "start": "2025-01-01", "qty": large}]
+    answer = client.post("/api/v1/smart-shelf/forecast", json={"shop_id": "s", "series": series, "periods": 7})
+    assert answer.status_code == 200, answer.text
+    by_product = {f["product_id"]: f["predictions"] for f in answer.json()["forecasts"]}
+    for p in by_product["tiny"]:
+        assert 0.0002 < p["predicted_qty"] < 0.0008 and p["lower_ci"] <= p["predicted_qty"] <= p["upper_ci"]
+        assert p["predicted_qty"] == round(p["predicted_qty"], 7) != round(p["predicted_qty"], 3)
+    for p in by_product["large"]:
+        assert 1000 < p["predicted_qty"] < 1500 and p["predicted_qty"] == round(p["predicted_qty"], 3)

@@ -1,5 +1,6 @@
 """Shop models through the API (in-process runner): train, card, serve one product or many, fall back."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -9,10 +10,12 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.models import store
+from app.schemas.shop_models import TRAIN_EXAMPLE
 from app.services.forecasting.shop_models import artifact_id
 from tests.support.jobs import follow
 
 PREFIX = "/api/v1/smart-shelf"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def catalogue(store_item: pd.DataFrame, end: str = "2017-12-31", days: int = 500) -> list[dict]:
@@ -129,3 +132,52 @@ def test_a_product_silent_before_the_training_end_is_forecast_from_it_by_the_sho
     assert answer["forecasts"][0]["predictions"][0]["date"] == "2018-01-01"  # the day after the training end
     extended = {w["code"]: w for w in answer["warnings"]}["history_extended"]
     assert extended["product_ids"] == [slow["product_id"]] and "2017-12-31" in extended["message"]
+
+
+def test_a_small_shops_model_has_intervals_from_its_own_held_out_errors(client: TestClient):
+    """Under 10 products (the repository's 8-product payload, the Swagger example's 3) the errors of every
+    product are pooled in one band: bounds around each forecast, coverage measured on the card."""
+    batch = json.loads((ROOT / "examples" / "payloads" / "forecast-batch.json").read_text())
+    for shop_id, body in ((batch["shop_id"], {"sales": batch["sales"], "periods": 14}),
+                          (TRAIN_EXAMPLE["shop_id"], {k: v for k, v in TRAIN_EXAMPLE.items() if k != "shop_id"})):
+        accepted = client.post(f"{PREFIX}/models/train", json={"shop_id": shop_id, **body})
+        job, _ = follow(client, accepted.json()["job_id"])
+        assert job["state"] == "succeeded", job["errors"]
+        card = client.get(f"{PREFIX}/models/{shop_id}").json()
+        assert card["products"] < 10
+        assert 0.5 < card["held_out"]["scores"]["auto"]["coverage_80"] <= 1
+        assert card["held_out"]["scores"]["auto"]["coverage_95"] >= card["held_out"]["scores"]["auto"]["coverage_80"]
+        answer = client.post(f"{PREFIX}/forecast", json={"shop_id": shop_id, **body}).json()
+        assert answer["meta"]["shop_model"] is not None
+        assert "intervals_unavailable" not in {w["code"] for w in answer["warnings"]}
+        for forecast in answer["forecasts"]:
+            for p in forecast["predictions"]:
+                assert p["lower_ci"] < p["predicted_qty"] < p["upper_ci"], (forecast["product_id"], p)
+
+
+def test_a_shop_model_without_intervals_says_so(client: TestClient, store_item):
+    """One product: its held-out errors cannot be learned on one half of the products and judged on the other,
+    so the model serves no bounds, and every answer says so instead of showing zero-width ones silently."""
+    one = catalogue(store_item, days=300)[:1]
+    accepted = client.post(f"{PREFIX}/models/train", json={"shop_id": "one_product", "series": one, "periods": 28})
+    job, _ = follow(client, accepted.json()["job_id"])
+    assert job["state"] == "succeeded", job["errors"]
+    assert client.get(f"{PREFIX}/models/one_product").json()["held_out"]["scores"]["auto"]["coverage_80"] is None
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "one_product", "series": one, "periods": 7}).json()
+    assert answer["meta"]["shop_model"] is not None
+    unavailable = {w["code"]: w for w in answer["warnings"]}["intervals_unavailable"]
+    assert unavailable["count"] == 1 and "1 product scored x 28 periods" in unavailable["message"]
+
+
+def test_a_training_the_trees_cannot_learn_is_refused_before_the_job(client: TestClient, store_item):
+    """One product x 120 days holds 91 product-days before the 28 held out, under the trees' 200: a 400 naming
+    the minimum, not a 202 and a failed job; three such products (273) are accepted and train."""
+    series = catalogue(store_item, days=120)
+    one = client.post(f"{PREFIX}/models/train", json={"shop_id": "tiny", "series": series[:1], "periods": 28})
+    assert one.status_code == 400, one.text
+    assert one.json()["detail"][0]["field"] == "sales"
+    assert "at least 200 product-days" in one.json()["message"] and "at most 91" in one.json()["message"]
+    three = client.post(f"{PREFIX}/models/train", json={"shop_id": "tiny", "series": series[:3], "periods": 28})
+    assert three.status_code == 202, three.text
+    job, _ = follow(client, three.json()["job_id"])
+    assert job["state"] == "succeeded", job["errors"]
