@@ -30,8 +30,8 @@ class Settings(BaseSettings):
     model_cache_days: int = Field(default=7, ge=1, description="Model staleness threshold in days.")
     model_signing_key: str | None = Field(
         default=None,
-        description="HMAC key of model artifacts; unset = a random key per process (artifacts of earlier "
-        "processes are then retrained). Set the same key on every replica and worker.",
+        description="HMAC key of model artifacts; unset without Redis = generated once and kept in "
+        "MODEL_DIR/signing.key (0600). Required with REDIS_URL: set the same key on every replica and worker.",
     )
     shop_model_max_age_days: int = Field(
         default=7, ge=0, description="A shop model serves requests whose history ends at most this many days after "

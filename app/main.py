@@ -1,7 +1,6 @@
 """App factory: routers, middleware, lifespan and error handlers. Run with
 `uvicorn app.main:create_app --factory`, or `uvicorn app.main:app`."""
 
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache, partial
@@ -12,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
+from app.models.signing_key import require_shared_key, signing_key
 from app.routes import (
     anomalies,
     at_risk,
@@ -52,6 +52,7 @@ Every answer lists the data-quality rules applied to the input in `warnings`.
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app; `settings` defaults to the environment's."""
     settings = settings or get_settings()
+    require_shared_key(settings, "API")  # exits with one line: replicas and workers must share the key
     configure_logging(settings.log_format, settings.log_level)
     limiter = RateLimiter(settings.rate_limit_per_minute)  # counts in Redis once the lifespan attaches it
 
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # one Redis pool for the process: cache, job store and rate limiter share it; closed below
         app.state.redis = redis_client = redis_pool.connect(settings.redis_url)
         app.state.cache = make_cache(redis_client, settings.memory_cache_bytes)
-        app.state.signing_key = settings.model_signing_key or secrets.token_hex(32)
+        app.state.signing_key = signing_key(settings)  # embedded default: kept in the model store
         app.state.jobs = make_job_store(redis_client, settings.job_ttl_days, settings.memory_jobs_bytes)
         limiter.attach(redis_client)
         app.state.backend = partial(BackendClient, settings)  # batch services reach the backend through it
@@ -72,9 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.housekeeper = housekeeper
         runner: Runner = CeleryRunner(create_celery_app(settings)) if settings.redis_url else LocalRunner()
         app.state.runner = runner
-        if not settings.model_signing_key:
-            log.warning("model_signing_key_unset", effect="random per-process key; stored models of other "
-                        "processes will be retrained")
         if not settings.api_keys:
             log.warning("access_open", effect="no API_KEYS configured: every caller may use every shop")
         log.info("started", version=__version__, cache=app.state.cache.backend, batch_runner=runner.backend,

@@ -63,7 +63,7 @@ def disk_load_predict(payload: dict, model_dir: str) -> dict:
     sales, warnings = sales_columns(request)
     panel, _, repairs = history_panel(request, sales, BUDGET)
     warnings += repairs
-    artifact = artifact_id([result_key(request, panel, 0)])
+    artifact = artifact_id([result_key(request, panel, 0, "none")])
 
     def load_and_predict() -> None:
         trained, _ = store.load(model_dir, "bench", artifact, "bench")

@@ -1,5 +1,6 @@
 """POST /api/v1/smart-shelf/forecast."""
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
@@ -20,6 +21,7 @@ from app.services.forecasting.answer_cache import answer_by_body, body_key, reme
 from app.services.forecasting.latest import forecast_history, latest_forecast
 from app.services.forecasting.monitoring import shop_accuracy
 from app.services.forecasting.pipeline import forecast
+from app.services.forecasting.shop_models import shop_model_stamp
 from app.services.forecasting.spec import spec_of
 from app.utils.csv_export import CSV_RESPONSE, forecast_csv, wants_csv
 from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, NOT_FOUND
@@ -34,7 +36,9 @@ class ForecastRoute(SalesRoute):
             return None
         key = body_key(await request.body())
         request.state.body_key = key
-        found = answer_by_body(request.app.state.cache, key)
+        state = request.app.state
+        found = answer_by_body(state.cache, key, partial(shop_model_stamp, settings=state.settings,
+                                                         signing_key=state.signing_key))
         if found is None:
             return None
         shop_id, answer = found
@@ -79,11 +83,12 @@ def post_forecast(
     attach_upload(request, http)
     check_row_limit(settings, request, require_sales=True, calendar_events=request.calendar_events,
                     product_ids=request.product_ids or [])
+    stamp = shop_model_stamp(request.shop_id, settings, signing_key)  # before: a training meanwhile is a miss
     response = forecast(spec_of(request), settings, cache, signing_key)
     if wants_csv(http):
         return forecast_csv(response.forecasts, f"forecast-{request.shop_id}.csv", response.warnings)
     if key := getattr(http.state, "body_key", None):
-        remember_answer(cache, key, response, settings)
+        remember_answer(cache, key, response, stamp, settings)
     return response
 
 

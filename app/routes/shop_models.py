@@ -10,7 +10,7 @@ from app.schemas.sales import sales_examples
 from app.schemas.shop_models import TRAIN_EXAMPLE, ModelCard, TrainRequest
 from app.services.forecasting.shop_models import read_card
 from app.services.jobs.intake import submit_training
-from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
+from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND, ErrorBody
 from app.utils.sales_upload import BatchSalesRoute
 
 router = APIRouter(prefix="/api/v1/smart-shelf", tags=["shop models"], route_class=BatchSalesRoute)
@@ -50,9 +50,12 @@ def post_train(
     description=(
         "What the shop's model is and how it did on the held-out last window (MASE, RMSSE, WRMSSE with "
         "revenue weights, 80/95% coverage, MSIS) beside the seasonal naive and moving average on the same "
-        "window. `frequency` picks the daily or weekly model; without it, the newest. 404 when the shop has none."
+        "window. `frequency` picks the daily or weekly model; without it, the newest. 404 when the shop has none; "
+        "409 when one is stored but refused (signed with another MODEL_SIGNING_KEY or for another shop, written "
+        "by other library versions, or tampered with), the message saying why."
     ),
-    responses={**ERROR_RESPONSES, **NOT_FOUND},
+    responses={**ERROR_RESPONSES, **NOT_FOUND, 409: {"model": ErrorBody, "description": "A shop model is stored "
+                                                     "but refused; the message says why (`conflict`)."}},
 )
 def get_model_card(shop_id: str, ctx: ContextDep, guard: ShopGuardDep,
                    frequency: Annotated[Literal["daily", "weekly"] | None, Query()] = None) -> ModelCard:

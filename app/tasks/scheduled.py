@@ -12,7 +12,6 @@ The tasks only wrap `app.services.jobs.batch_jobs`, giving it this worker's cont
 """
 
 import os
-import secrets
 from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
@@ -23,6 +22,7 @@ from celery.signals import worker_init, worker_process_init
 from threadpoolctl import threadpool_limits
 
 from app.config import get_settings
+from app.models.signing_key import require_shared_key, signing_key
 from app.services.jobs.backend_contract import BackendError
 from app.services.jobs.batch_jobs import (
     Context,
@@ -54,6 +54,12 @@ log = structlog.get_logger(__name__)
 
 
 @worker_init.connect
+def _require_signing_key(**_: Any) -> None:
+    """A worker shares Redis with the API: without MODEL_SIGNING_KEY it exits at once with one line."""
+    require_shared_key(get_settings(), "worker")
+
+
+@worker_init.connect
 def _share_cores(sender: Any, **_: Any) -> None:
     """Give each pool process cores / concurrency threads (xgboost via OpenMP, BLAS), unless
     OMP_NUM_THREADS is set: OpenMP threads spin while waiting, so N processes each running as many
@@ -73,11 +79,9 @@ def worker_context() -> Context:
     backend client factory (built once per process, after the fork)."""
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
-    if not settings.model_signing_key:
-        log.warning("model_signing_key_unset", effect="this worker cannot reuse other processes' artifacts")
     redis_client = redis_pool.connect(settings.redis_url)
     return Context(settings, make_cache(redis_client), make_job_store(redis_client, settings.job_ttl_days),
-                   settings.model_signing_key or secrets.token_hex(32), partial(BackendClient, settings))
+                   signing_key(settings), partial(BackendClient, settings))
 
 
 @celery_app.task(name=CHUNK_TASK)

@@ -52,6 +52,13 @@ class NotFoundError(SmartShelfError):
     error = "not_found"
 
 
+class ConflictError(SmartShelfError):
+    """The thing asked for exists but cannot be used as it is, e.g. a stored model refused (HTTP 409)."""
+
+    status_code = 409
+    error = "conflict"
+
+
 def field_path(loc: Sequence[int | str]) -> str:
     """`("body", "inventory", 0, "quantity")` -> `"inventory[0].quantity"`."""
     path = ""

@@ -46,6 +46,7 @@ def test_requests_cache_outcomes_and_training_time_are_counted(client):
 
 
 def test_redis_availability_is_reported(redis_url, tmp_path):
-    settings = Settings(_env_file=None, redis_url=redis_url, model_dir=str(tmp_path))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, redis_url=redis_url, model_dir=str(tmp_path),  # type: ignore[call-arg]
+                        model_signing_key="k")
     with TestClient(create_app(settings)) as client:
         assert samples(client)[("smartshelf_redis_up", ())] == 1

@@ -134,7 +134,7 @@ def test_rate_limit_answers_429_with_retry_after_per_key(tmp_path):
 
 @pytest.mark.redis
 def test_rate_limit_is_shared_by_replicas_through_redis(tmp_path, redis_url):
-    settings = keyed_settings(tmp_path, rate_limit_per_minute=4, redis_url=redis_url)
+    settings = keyed_settings(tmp_path, rate_limit_per_minute=4, redis_url=redis_url, model_signing_key="k")
     with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
         codes = [(first if k % 2 else second).get(f"{API}/accuracy/shop_123", headers={"X-API-Key": SHOP_KEY})
                  .status_code for k in range(6)]

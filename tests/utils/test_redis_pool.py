@@ -21,7 +21,7 @@ def test_an_app_with_redis_builds_one_pool_shares_it_and_disconnects_it(tmp_path
 
     monkeypatch.setattr(redis.ConnectionPool, "__init__", counted)
     settings = Settings(_env_file=None, model_dir=str(tmp_path), redis_url=redis_url,  # type: ignore[call-arg]
-                        rate_limit_per_minute=100)
+                        rate_limit_per_minute=100, model_signing_key="k")
     app = create_app(settings)
     assert pools == []  # nothing connects before the lifespan
     with TestClient(app) as client:

@@ -1,10 +1,12 @@
 """The answer cache around the forecast path: forecasts kept by what made them, for MODEL_CACHE_DAYS.
 
 Keys cannot collide across tenants: a product's result key digests the shop, the product, the
-model, horizon, interval level, frequency, code version, calendar events, drivers and the exact
-history sent. The same request twice is a hit with the identical forecast; any change to the history
-is a miss and a new model_version. Concurrent identical misses compute once (single flight). A
-`POST /forecast` repeated byte for byte is answered before it is decoded (`body_key`).
+model, horizon, interval level, frequency, code version, calendar events, drivers, the exact
+history sent and the shop model version current when it was made ("none" without one): after a training
+no answer made before it is served. The same request twice is a hit with the identical forecast; any
+change to the history is a miss and a new model_version. Concurrent identical misses compute once (single flight). A
+`POST /forecast` repeated byte for byte is answered before it is decoded (`body_key`), when the shop's
+model versions (`shop_model_stamp`) are still those its answer was made under.
 """
 
 import hashlib
@@ -31,13 +33,13 @@ def digest(*parts: Any) -> str:
     return sha.hexdigest()[:32]
 
 
-def result_key(spec: ForecastSpec, panel: Panel, row: int) -> str:
+def result_key(spec: ForecastSpec, panel: Panel, row: int, shop_model_version: str) -> str:
     history = panel.values[row, panel.start[row]:]
     first_day = panel.first_day + int(panel.start[row]) * panel.step
     events = list(spec.event_days)  # sorted day numbers, digested as the list they always were
     return "ss:fc:" + digest(spec.shop_id, panel.product_ids[row], spec.model, spec.periods,
                              spec.confidence_interval, panel.step, first_day, __version__, events,
-                             history.tobytes(), drivers_digest(panel, row))
+                             history.tobytes(), drivers_digest(panel, row), shop_model_version)
 
 
 def artifact_id(result_keys: list[str]) -> str:
@@ -82,22 +84,28 @@ def body_key(body: bytes) -> str:
     return "ss:body:" + digest(__version__, body)
 
 
-def answer_by_body(cache: Cache, key: str) -> tuple[str, bytes] | None:
-    """(shop_id, JSON answer) stored for exactly these request bytes, without decoding the request."""
+def answer_by_body(cache: Cache, key: str, current_stamp: Callable[[str], str]) -> tuple[str, bytes] | None:
+    """(shop_id, JSON answer) stored for exactly these request bytes, without decoding the request; None when
+    the shop's model versions (`current_stamp(shop_id)`) changed since the answer was made."""
     stored = cache.get_many([key])[0]
     if stored is None:
         return None
-    shop_id, _, answer = stored.partition(b"\n")
+    shop_id, _, rest = stored.partition(b"\n")
+    stamp, _, answer = rest.partition(b"\n")
+    if stamp.decode() != current_stamp(shop_id.decode()):
+        return None
     FORECAST_CACHE.labels("hit").inc()
     return shop_id.decode(), answer
 
 
-def remember_answer(cache: Cache, key: str, response: ForecastResponse, settings: Settings) -> None:
+def remember_answer(cache: Cache, key: str, response: ForecastResponse, stamp: str, settings: Settings) -> None:
     """Keep the JSON answer under the request's byte key, as the hit it will be next time.
 
-    A request repeated byte for byte is then answered before its JSON is even decoded. The shop id
-    is stored with it so the caller's API key is still checked against the shop.
+    A request repeated byte for byte is then answered before its JSON is even decoded, while the shop's
+    model versions are still `stamp` (taken before the answer was made: a training landing meanwhile makes
+    the next request a miss, never a stale hit). The shop id is stored with it so the caller's API key is
+    still checked against the shop.
     """
     answer = response.model_copy(update={"meta": response.meta.model_copy(update={"cache": "hit"})})
-    cache.set_many({key: response.meta.shop_id.encode() + b"\n" + answer.model_dump_json().encode()},
-                   settings.model_cache_days * 86400)
+    cache.set_many({key: response.meta.shop_id.encode() + b"\n" + stamp.encode() + b"\n"
+                    + answer.model_dump_json().encode()}, settings.model_cache_days * 86400)

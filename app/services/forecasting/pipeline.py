@@ -22,17 +22,15 @@ import numpy as np
 
 from app.config import Settings
 from app.models.panel import Panel, infer_step
-from app.models.shop_model import ShopModel
 from app.schemas.common import DataWarning
 from app.schemas.forecast import ForecastResponse
-from app.schemas.shop_models import ModelCard
 from app.services.forecasting import answer_cache, latest, monitoring
 from app.services.forecasting.artifacts import stored_or_trained
 from app.services.forecasting.closed_days import close_days
 from app.services.forecasting.history import history_panel, sales_columns
 from app.services.forecasting.local_models import unread_drivers
 from app.services.forecasting.shop_forecast import shop_answer, shop_model_end
-from app.services.forecasting.shop_models import card_opening, loaded_model
+from app.services.forecasting.shop_models import Found, card_opening, find_model, model_version
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
 from app.utils.metrics import FORECAST_CACHE
@@ -46,13 +44,14 @@ def forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: 
     """Forecast the spec's products, every step in order. `clock` (seconds since the epoch) dates a stored
     artifact's age."""
     sales, warnings = sales_columns(spec)  # the sales rules, reported in `warnings`
-    shop = _shop_model(spec, sales, settings, signing_key)  # the shop's trained model, if any (`auto` only)
+    found_model = _shop_model(spec, sales, settings, signing_key)  # the shop's model, if any (`auto` only)
+    shop = found_model if isinstance(found_model, tuple) else None  # (a model stored but refused is named below)
     opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None)  # closed days
     origin = spec.as_of_day if spec.as_of_day is not None else shop_model_end(shop, int(sales.day.max()))
     panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings), origin, opening)  # budget first
     warnings += found + repairs
     last = latest.last_answers(cache, settings, spec.shop_id, wanted)  # before this answer replaces them
-    response, source = _answer(spec, shop, panel, wanted, warnings, settings, cache, signing_key, clock)
+    response, source = _answer(spec, found_model, panel, wanted, warnings, settings, cache, signing_key, clock)
     close_days(response, panel, spec.periods, opening)  # no demand on closed days
     latest.remember(response, last, spec.shop_id, panel, spec.periods, settings, cache)
     monitoring.attach_realized(response, last.forecasts, panel, settings, spec.shop_id)
@@ -60,19 +59,20 @@ def forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: 
     return response
 
 
-def _shop_model(spec: ForecastSpec, sales: SalesColumns, settings: Settings,
-                signing_key: str) -> tuple[ShopModel, ModelCard] | None:
-    """The shop's model of the sales' frequency, for `auto`; None without one (or for a named model)."""
+def _shop_model(spec: ForecastSpec, sales: SalesColumns, settings: Settings, signing_key: str) -> Found:
+    """The shop's model of the sales' frequency (or why it is refused), for `auto`; None without one (or for a
+    named model)."""
     if spec.model != "auto":
         return None
-    return loaded_model(spec.shop_id, infer_step(sales.day, spec.frequency), settings, signing_key)
+    return find_model(spec.shop_id, infer_step(sales.day, spec.frequency), settings, signing_key)
 
 
-def _answer(spec: ForecastSpec, shop: tuple[ShopModel, ModelCard] | None, panel: Panel, wanted: list[str],
+def _answer(spec: ForecastSpec, shop: Found, panel: Panel, wanted: list[str],
             warnings: list[DataWarning], settings: Settings, cache: Cache, signing_key: str,
             clock: Callable[[], float]) -> tuple[ForecastResponse, str]:
     """The shop model's answer when it fits the request (`auto` only), else the local families' through the
-    answer cache and the disk store; and where it came from (the cache metric's label)."""
+    answer cache and the disk store, keyed by the shop model version that could have answered; and where it
+    came from (the cache metric's label)."""
     if spec.model == "auto":
         served = shop_answer(spec, shop, panel, wanted, warnings, settings)
         if isinstance(served, ForecastResponse):
@@ -80,7 +80,8 @@ def _answer(spec: ForecastSpec, shop: tuple[ShopModel, ModelCard] | None, panel:
         warnings = [*warnings, served]  # shop_model_unused: why it could not answer
     warnings = warnings + unread_drivers(panel, wanted)
     index = {p: i for i, p in enumerate(panel.product_ids)}
-    keys = [answer_cache.result_key(spec, panel, index[p]) for p in wanted]
+    version = model_version(shop)
+    keys = [answer_cache.result_key(spec, panel, index[p], version) for p in wanted]
     response = answer_cache.cached(cache, keys, spec, panel, warnings, settings, lambda: stored_or_trained(
         spec, settings, panel, wanted, warnings, answer_cache.artifact_id(keys), signing_key, clock))
     return response, response.meta.cache

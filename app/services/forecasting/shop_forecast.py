@@ -32,7 +32,7 @@ from app.schemas.shop_models import ModelCard
 from app.services.forecasting.drivers import drivers_digest
 from app.services.forecasting.event_effects import event_words
 from app.services.forecasting.explanations import product_warnings, trends, weekday_patterns
-from app.services.forecasting.shop_models import FREQUENCIES
+from app.services.forecasting.shop_models import FREQUENCIES, Found, Refused, refusal
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.dates import dates_of, from_day_number
 from app.utils.rounding import scale_decimals
@@ -64,11 +64,13 @@ def shop_model_end(loaded: tuple[ShopModel, ModelCard] | None, last_sale_day: in
     return end if end > last_sale_day else None
 
 
-def shop_answer(spec: ForecastSpec, loaded: tuple[ShopModel, ModelCard] | None, panel: Panel, wanted: list[str],
+def shop_answer(spec: ForecastSpec, loaded: Found, panel: Panel, wanted: list[str],
                 warnings: list[DataWarning], settings: Settings) -> ForecastResponse | DataWarning:
-    """The answer from the shop model (`loaded`: the shop's model of the panel's frequency, None when it has
-    none), or the `shop_model_unused` warning saying why there is none."""
-    if loaded is None:
+    """The answer from the shop model (`loaded`: the shop's model of the panel's frequency, `Refused` when the
+    one stored cannot be served, None when it has none), or the `shop_model_unused` warning saying why not."""
+    if isinstance(loaded, Refused):
+        reason = f"shop {spec.shop_id!r}: {refusal(loaded)}"
+    elif loaded is None:
         reason = (f"shop {spec.shop_id!r} has no usable {FREQUENCIES[panel.step]} shop model "
                   "(POST /api/v1/smart-shelf/models/train)")
     else:

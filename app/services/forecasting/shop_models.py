@@ -1,18 +1,22 @@
 """Shop models as the service keeps them: trained from a request or a job, stored signed, loaded once.
 
 One model per shop and frequency, at MODEL_DIR/<shop digest>/shop-model-<frequency>/ as a
-signed artifact (`app.models.store`) whose meta holds the model card; a training replaces it, and
-the clean-up of per-request artifacts never touches it. Each process keeps the verified models
-it has loaded (`MAX_LOADED`, least recently used out) and loads (and verifies) one again whenever
-its signature or model file changed, so serving a forecast costs a stat and a small read, not an
-unpickling.
+signed, versioned artifact (`app.models.store.save_version`) whose meta holds the model card; a training
+swaps its new version in atomically (the old one serves until then), and the clean-up of per-request
+artifacts never touches it. Each process keeps the models it has loaded, verified or refused (`MAX_LOADED`,
+least recently used out), and loads one again whenever its current version, signature or model file
+changed, so serving a forecast costs a stat and a small read, not an unpickling. A model stored but refused
+(another key, other library versions, tampered, another shop's) is named as such (`Refused`), never as
+missing.
 """
 
 import hashlib
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import structlog
@@ -38,7 +42,7 @@ from app.services.forecasting.history import repair_warnings
 from app.services.forecasting.spec import ForecastSpec, event_fields
 from app.services.records import audit
 from app.utils.dates import day_number, day_numbers, from_day_number, utc_now_iso
-from app.utils.errors import NotFoundError, SmartShelfError
+from app.utils.errors import ConflictError, NotFoundError, SmartShelfError
 from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales
 from app.utils.work_budget import WorkBudget
@@ -47,7 +51,19 @@ log = structlog.get_logger(__name__)
 
 MAX_LOADED = 16
 FREQUENCIES = {1: "daily", 7: "weekly"}
-_loaded: "OrderedDict[tuple[str, str, str], tuple[bytes, ShopModel, ModelCard]]" = OrderedDict()
+NO_MODEL = "none"  # the model version of a shop without a usable model, in cache keys
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A shop model stored but not served, and why."""
+
+    frequency: str
+    reason: str
+
+
+Found = tuple[ShopModel, ModelCard] | Refused | None
+_loaded: "OrderedDict[tuple[str, str, str], tuple[bytes, Found]]" = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -201,7 +217,7 @@ def train_shop_model(spec: ForecastSpec, settings: Settings, signing_key: str) -
     trained_at = utc_now_iso()
     version = f"{SHOP}-{FREQUENCIES[panel.step]}-{digest.hexdigest()[:12]}"
     card = model_card(model, spec.shop_id, version, trained_at, seconds, opening)
-    store.save(settings.model_dir, spec.shop_id, artifact_id(panel.step), model,
+    store.save_version(settings.model_dir, spec.shop_id, artifact_id(panel.step), model,
                {"card": card.model_dump(mode="json")}, signing_key)
     audit.append(settings.model_dir, "shop_model_trained", {
         "shop_id": spec.shop_id, "model_version": version, "trained_at": trained_at, "products": panel.n_products,
@@ -213,41 +229,78 @@ def train_shop_model(spec: ForecastSpec, settings: Settings, signing_key: str) -
 
 def loaded_model(shop_id: str, step: int, settings: Settings, signing_key: str) -> tuple[ShopModel, ModelCard] | None:
     """The shop's verified model of this frequency, or None (none stored, or refused: then logged)."""
-    folder = store.shop_dir(settings.model_dir, shop_id) / artifact_id(step)
-    try:  # the signature and the model file's size and time: any write to the artifact loads it again
+    found = find_model(shop_id, step, settings, signing_key)
+    return found if isinstance(found, tuple) else None
+
+
+def find_model(shop_id: str, step: int, settings: Settings, signing_key: str) -> Found:
+    """The shop's verified model of this frequency; `Refused` when one is stored but cannot be served; None
+    when none is stored."""
+    base = store.shop_dir(settings.model_dir, shop_id) / artifact_id(step)
+    folder = store.resolve(base)
+    try:  # the version, its signature and its model file's size and time: any write to it loads it again
         stat = (folder / "model.joblib").stat()
-        signature = (folder / "model.sig").read_bytes() + f"|{stat.st_size}|{stat.st_mtime_ns}".encode()
+        signature = (folder.name.encode() + (folder / "model.sig").read_bytes()
+                     + f"|{stat.st_size}|{stat.st_mtime_ns}".encode())
     except OSError:
         return None
     key = (settings.model_dir, shop_id, artifact_id(step))
     with _lock:
-        found = _loaded.get(key)
-        if found is not None and found[0] == signature:
+        cached = _loaded.get(key)
+        if cached is not None and cached[0] == signature:
             _loaded.move_to_end(key)
-            return found[1], found[2]
-    try:
-        model, meta = store.load(settings.model_dir, shop_id, artifact_id(step), signing_key)
-    except store.ArtifactRejected as rejected:
-        log.warning("shop_model_rejected", shop_id=shop_id, reason=str(rejected))
-        return None
-    if not isinstance(model, ShopModel):
-        log.warning("shop_model_rejected", shop_id=shop_id, reason="not a shop model")
-        return None
-    card = ModelCard.model_validate(meta["card"])
+            return cached[1]
+    found = _verified(shop_id, step, settings, signing_key, folder)
     with _lock:
-        _loaded[key] = (signature, model, card)
+        _loaded[key] = (signature, found)
         _loaded.move_to_end(key)
         while len(_loaded) > MAX_LOADED:
             _loaded.popitem(last=False)
-    return model, card
+    return found
+
+
+def _verified(shop_id: str, step: int, settings: Settings, signing_key: str, folder: Path) -> Found:
+    try:
+        model, meta = store.load(settings.model_dir, shop_id, artifact_id(step), signing_key, folder)
+    except store.ArtifactRejected as rejected:
+        if str(rejected).startswith("missing"):  # replaced and removed while read: the next request reads anew
+            return None
+        log.warning("shop_model_rejected", shop_id=shop_id, reason=str(rejected))
+        return Refused(FREQUENCIES[step], str(rejected))
+    if not isinstance(model, ShopModel):
+        log.warning("shop_model_rejected", shop_id=shop_id, reason="not a shop model")
+        return Refused(FREQUENCIES[step], "not a shop model")
+    return model, ModelCard.model_validate(meta["card"])
+
+
+def model_version(found: Found) -> str:
+    """The version of the model found (its card's), or "none": what cached answers are keyed by."""
+    return found[1].model_version if isinstance(found, tuple) else NO_MODEL
+
+
+def shop_model_stamp(shop_id: str, settings: Settings, signing_key: str) -> str:
+    """The versions of the shop's current models of every frequency: an answer cached under another stamp was
+    made by (or without) a model that is no longer current."""
+    return ",".join(f"{name}={model_version(find_model(shop_id, step, settings, signing_key))}"
+                    for step, name in FREQUENCIES.items())
+
+
+def refusal(refused: Refused) -> str:
+    """Why a stored model is not served, for the card's error and the forecast's warning."""
+    return (f"its {refused.frequency} shop model is stored but refused ({refused.reason}); retrain it "
+            "(POST /api/v1/smart-shelf/models/train) or serve it with the MODEL_SIGNING_KEY that signed it")
 
 
 def read_card(shop_id: str, settings: Settings, signing_key: str, frequency: str | None) -> ModelCard:
-    """The card of the shop's model (the newest one when `frequency` is None); 404 when there is none."""
-    cards = [loaded[1] for step, name in FREQUENCIES.items() if frequency in (None, name)
-             if (loaded := loaded_model(shop_id, step, settings, signing_key)) is not None]
-    if not cards:
-        raise NotFoundError(f"shop {shop_id!r} has no {frequency + ' ' if frequency else ''}shop model; "
-                            "POST /api/v1/smart-shelf/models/train first", field="shop_id")
-    return max(cards, key=lambda card: card.trained_at)
-
+    """The card of the shop's model (the newest one when `frequency` is None); 404 when there is none, 409
+    when the one stored is refused."""
+    found = [find_model(shop_id, step, settings, signing_key) for step, name in FREQUENCIES.items()
+             if frequency in (None, name)]
+    cards = [item[1] for item in found if isinstance(item, tuple)]
+    if cards:
+        return max(cards, key=lambda card: card.trained_at)
+    refused = [item for item in found if isinstance(item, Refused)]
+    if refused:
+        raise ConflictError(f"shop {shop_id!r}: {refusal(refused[0])}", field="shop_id")
+    raise NotFoundError(f"shop {shop_id!r} has no {frequency + ' ' if frequency else ''}shop model; "
+                        "POST /api/v1/smart-shelf/models/train first", field="shop_id")

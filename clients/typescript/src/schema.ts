@@ -253,7 +253,7 @@ export interface paths {
         };
         /**
          * The shop model's card: version, training window, features, held-out accuracy
-         * @description What the shop's model is and how it did on the held-out last window (MASE, RMSSE, WRMSSE with revenue weights, 80/95% coverage, MSIS) beside the seasonal naive and moving average on the same window. `frequency` picks the daily or weekly model; without it, the newest. 404 when the shop has none.
+         * @description What the shop's model is and how it did on the held-out last window (MASE, RMSSE, WRMSSE with revenue weights, 80/95% coverage, MSIS) beside the seasonal naive and moving average on the same window. `frequency` picks the daily or weekly model; without it, the newest. 404 when the shop has none; 409 when one is stored but refused (signed with another MODEL_SIGNING_KEY or for another shop, written by other library versions, or tampered with), the message saying why.
          */
         get: operations["get_model_card_api_v1_smart_shelf_models__shop_id__get"];
         put?: never;
@@ -3963,6 +3963,15 @@ export interface operations {
             };
             /** @description The request body stopped arriving for BODY_TIMEOUT_SECONDS (`request_timeout`); the connection is closed. */
             408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A shop model is stored but refused; the message says why (`conflict`). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

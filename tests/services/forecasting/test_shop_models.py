@@ -85,13 +85,14 @@ def test_stale_longer_or_refused_models_fall_back_with_a_warning(trained, store_
     assert "SHOP_MODEL_MAX_AGE_DAYS=7" in stale["warnings"][0]["message"]
     longer = api.post(f"{PREFIX}/forecast", json={"shop_id": "shop_1", "series": series[:1], "periods": 29}).json()
     assert "serves up to 28" in longer["warnings"][0]["message"]
-    folder = store.shop_dir(settings.model_dir, "shop_1") / artifact_id(1)
+    folder = store.resolve(store.shop_dir(settings.model_dir, "shop_1") / artifact_id(1))
     original = (folder / "model.joblib").read_bytes()
     try:
         (folder / "model.joblib").write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
         refused = api.post(f"{PREFIX}/forecast", json={"shop_id": "shop_1", "series": series[1:2], "periods": 7})
         assert refused.json()["meta"]["shop_model"] is None
         assert refused.json()["warnings"][0]["code"] == "shop_model_unused"
+        assert "stored but refused (signature does not match" in refused.json()["warnings"][0]["message"]
     finally:
         (folder / "model.joblib").write_bytes(original)
 

@@ -49,7 +49,8 @@ def test_job_api_answers_503_while_the_job_store_is_down(tmp_path):
     from app.main import create_app
     from app.schemas.forecast import FORECAST_EXAMPLE
 
-    settings = Settings(_env_file=None, model_dir=str(tmp_path), redis_url="redis://127.0.0.1:9/0")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, model_dir=str(tmp_path), redis_url="redis://127.0.0.1:9/0",  # type: ignore[call-arg]
+                        model_signing_key="k")
     with TestClient(create_app(settings)) as client:
         accepted = client.post("/api/v1/smart-shelf/forecast/batch", json=FORECAST_EXAMPLE)
         status = client.get("/api/v1/jobs/anything")

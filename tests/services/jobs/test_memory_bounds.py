@@ -84,7 +84,8 @@ def test_the_embedded_default_runs_a_housekeeper_and_redis_mode_does_not(tmp_pat
         keeper = api.app.state.housekeeper  # type: ignore[attr-defined]
         assert keeper is not None and keeper._thread.is_alive()
     assert not keeper._thread.is_alive()
-    shared = Settings(model_dir=str(tmp_path / "b"), redis_url=redis_url, _env_file=None)  # type: ignore[call-arg]
+    shared = Settings(model_dir=str(tmp_path / "b"), redis_url=redis_url, model_signing_key="k",  # type: ignore[call-arg]
+                      _env_file=None)
     with TestClient(create_app(shared)) as api:
         assert api.app.state.housekeeper is None  # type: ignore[attr-defined]
 

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.redis
 
 
 def test_ready_with_a_real_redis(redis_url, tmp_path):
-    settings = Settings(_env_file=None, model_dir=str(tmp_path), redis_url=redis_url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, model_dir=str(tmp_path), redis_url=redis_url,  # type: ignore[call-arg]
+                        model_signing_key="k")
     with TestClient(create_app(settings)) as client:
         body = client.get("/health/ready").json()
     assert body["status"] == "ready"
@@ -24,7 +25,7 @@ def test_degraded_when_redis_does_not_answer(redis_url, tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings = Settings(_env_file=None, model_dir=str(tmp_path),  # type: ignore[call-arg]
-                        redis_url=f"redis://127.0.0.1:{port}/0")
+                        redis_url=f"redis://127.0.0.1:{port}/0", model_signing_key="k")
     with TestClient(create_app(settings)) as client:
         response = client.get("/health/ready")
         at_risk = client.post("/api/v1/smart-shelf/at-risk", json={"shop_id": "s", "inventory": []})
