@@ -5,7 +5,8 @@ remembers what its training was told). Without either, the closed days are detec
 catalogue of at least MIN_CATALOGUE products: a day inside the sales' range on which no product sold is a
 closed day, and a weekday on which the shop sold nothing on any of its last WEEKDAY_WEEKS occurrences is a
 closed weekday (it stays closed in the forecast horizon). Detection is reported (`closed_days_detected`,
-with the weekdays and the dates); a smaller catalogue is too small to tell a closed day from a quiet one.
+with the weekdays and the dates); a smaller catalogue is too small to tell a closed day from a quiet one, and
+weekly totals (every date on one weekday) say nothing of the days between them.
 
 What the services do with them: forecasting leaves them out of the training targets (a closed day's zero is
 replaced by the product's open-day level around it) and forecasts 0 for them (`meta.closed_dates`);
@@ -64,6 +65,8 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
     """Closed days of a catalogue's sales (see the module docstring), with the `closed_days_detected` warning."""
     sold = sales.qty > 0
     if sales.size == 0 or np.unique(sales.product[sold]).size < MIN_CATALOGUE:
+        return OPEN_EVERY_DAY, []
+    if np.unique(weekday(np.unique(sales.day))).size == 1:  # weekly totals: the days between them are no closures
         return OPEN_EVERY_DAY, []
     first, last = int(sales.day.min()), int(sales.day.max())
     days = np.arange(first, last + 1)

@@ -118,3 +118,11 @@ def test_at_risk_counts_open_days_for_sales_rate_and_cover(client):
     # 55 units at 256 / 24 a day last for 5 open days after Sunday 13 April: Mon, Tue, Thu, Fri, Sat (the 19th);
     # Wednesday the 16th, closed, uses no stock
     assert said["stockout_date"] == "2025-04-19" and said["days_of_supply"] == round(55 / (256 / 24), 1)
+
+
+def test_weekly_totals_are_no_closed_days(client):
+    weeks = [{"product_id": f"p{p:02d}", "date": (LAST - timedelta(days=7 * k)).isoformat(), "qty": 50.0}
+             for p in range(24) for k in range(20)]
+    answer = client.post(f"{PREFIX}/insights", json={"shop_id": "s", "sales": weeks, "granularity": "weekly",
+                                                     "range": {"start": weeks[-1]["date"], "end": LAST.isoformat()}})
+    assert "closed_days_detected" not in {w["code"] for w in answer.json()["warnings"]}
