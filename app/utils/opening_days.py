@@ -2,14 +2,14 @@
 
 A shop says when it is closed (`closed_weekdays`, `closed_dates` on every sales request; the shop model
 remembers what its training was told). Without either, the closed days are detected from the sales of a
-catalogue of at least MIN_CATALOGUE products: a day inside the sales' range on which no product sold is a
-closed day, and a weekday on which the shop sold nothing on any of its last WEEKDAY_WEEKS occurrences is a
-closed weekday (it stays closed in the forecast horizon). Detection is reported (`closed_days_detected`,
-with the weekdays and the dates); a smaller catalogue is too small to tell a closed day from a quiet one, and
-weekly totals (every date on one weekday) say nothing of the days between them.
+catalogue of at least MIN_CATALOGUE products selling at least MIN_DAILY_UNITS units a day: a day inside the
+sales' range on which no product sold is a closed day, and a weekday on which the shop sold nothing on any of
+its last WEEKDAY_WEEKS occurrences is a closed weekday (it stays closed in the forecast horizon). Detection is
+reported (`closed_days_detected`, with the weekdays and the dates). A smaller or sparser catalogue cannot tell
+a closed day from a quiet one, and weekly totals (every date on one weekday) say nothing of the days between.
 
-What the services do with them: forecasting leaves them out of the training targets (a closed day's zero is
-replaced by the product's open-day level around it) and forecasts 0 for them (`meta.closed_dates`);
+What the services do with them: forecasting does not learn them as demand (a closed day's zero is replaced
+by the product's open-day level around it) and forecasts 0 for them (`meta.closed_dates`);
 anomalies never flag them; insights leave them out of weekday and month patterns.
 """
 
@@ -23,6 +23,7 @@ from app.utils.dates import day_numbers, from_day_number, weekday
 from app.utils.sales_frame import SalesColumns
 
 MIN_CATALOGUE = 20
+MIN_DAILY_UNITS = 20.0  # a catalogue selling fewer units a day may sell nothing on an open day by chance
 WEEKDAY_WEEKS = 8
 _LISTED = 10
 
@@ -72,6 +73,8 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
     days = np.arange(first, last + 1)
     selling = np.zeros(days.size, dtype=bool)
     selling[sales.day[sold] - first] = True
+    if sales.qty[sold].sum() / max(int(selling.sum()), 1) < MIN_DAILY_UNITS:  # e^-20: no empty day by chance
+        return OPEN_EVERY_DAY, []
     empty = days[~selling]
     recent = days[-7 * WEEKDAY_WEEKS:]
     recent_empty = ~selling[-7 * WEEKDAY_WEEKS:]

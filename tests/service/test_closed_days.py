@@ -126,3 +126,13 @@ def test_weekly_totals_are_no_closed_days(client):
     answer = client.post(f"{PREFIX}/insights", json={"shop_id": "s", "sales": weeks, "granularity": "weekly",
                                                      "range": {"start": weeks[-1]["date"], "end": LAST.isoformat()}})
     assert "closed_days_detected" not in {w["code"] for w in answer.json()["warnings"]}
+
+
+def test_a_sparse_catalogues_empty_days_are_no_closures(client):
+    """24 slow movers selling about 3 units a day in all: a day without a sale happens by chance."""
+    rows = [{"product_id": f"p{p:02d}", "date": (LAST - timedelta(days=k)).isoformat(), "qty": 1.0}
+            for k in range(120) for p in range(24) if (k * 7 + p * 13) % 9 == 0 and (k % 11) != 3]
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": rows, "periods": 7,
+                                                     "product_ids": ["p00"]}).json()
+    assert "closed_days_detected" not in {w["code"] for w in answer["warnings"]}
+    assert answer["meta"]["closed_dates"] == []
