@@ -163,6 +163,11 @@ def _listed(product_ids: np.ndarray, codes: np.ndarray) -> list[str]:
     return [str(p) for p in product_ids[np.unique(codes)[:_MAX_LISTED]]]
 
 
+def _product_day_keys(sales: SalesColumns) -> np.ndarray:
+    """int64[n_rows]: one number per (product, day), equal for the rows of one product and day."""
+    return sales.product * (int(sales.day.max()) - int(sales.day.min()) + 1) + (sales.day - sales.day.min())
+
+
 def drop_duplicate_rows(source: _Source, sales: SalesColumns) -> tuple[SalesColumns, DataWarning | None]:
     """Remove rows identical in every field to an earlier row.
 
@@ -171,7 +176,7 @@ def drop_duplicate_rows(source: _Source, sales: SalesColumns) -> tuple[SalesColu
     """
     if sales.size < 2:
         return sales, None
-    key = sales.product * (int(sales.day.max()) - int(sales.day.min()) + 1) + (sales.day - sales.day.min())
+    key = _product_day_keys(sales)
     shared = pd.Index(key).duplicated(keep=False)
     if not shared.any():
         return sales, None
@@ -204,7 +209,7 @@ def aggregated_lines(sales: SalesColumns) -> DataWarning | None:
     """`lines_aggregated`: how many rows shared their product and date with another row (they are summed)."""
     if sales.size < 2:
         return None
-    key = sales.product * (int(sales.day.max()) - int(sales.day.min()) + 1) + (sales.day - sales.day.min())
+    key = _product_day_keys(sales)
     shared = pd.Index(key).duplicated(keep=False)
     count = int(shared.sum())
     if not count:
