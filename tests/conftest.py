@@ -23,7 +23,8 @@ STORE_ITEM = FIXTURES / "store_item.csv.gz"
 WALMART_WEEKLY = FIXTURES / "walmart_weekly.csv.gz"
 M5 = FIXTURES / "m5_tx3_foods3"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", int(os.environ.get("REDIS_TEST_PORT", "6379"))
-REDIS_TEST_DB = int(os.environ.get("REDIS_TEST_DB", "13"))  # the suite flushes only this database (one per concurrent run)
+# the suite flushes only this database; REDIS_TEST_DB gives each concurrent checkout its own
+REDIS_TEST_DB = int(os.environ.get("REDIS_TEST_DB", "13"))
 
 
 def redis_answers(host: str = REDIS_HOST, port: int = REDIS_PORT) -> bool:
