@@ -185,10 +185,10 @@ def _heavy_requests() -> dict[str, tuple[str, bytes]]:
     rng = random.Random(25)
     days = [(date(2024, 1, 1) + timedelta(days=k)).isoformat() for k in range(365)]
     training = {"shop_id": "SHOP", "periods": 28, "sales": [
-        {"product_id": f"p{k}", "date": day, "qty": rng.randint(0, 40)} for k in range(250) for day in days]}
+        {"product_id": f"p{k}", "date": day, "qty": rng.randint(0, 40)} for k in range(300) for day in days]}
     return {"insights 499,000 daily periods": ("insights", json.dumps(insights).encode()),
             "422: 100,000 empty inventory rows": ("at-risk", invalid),
-            "training upload 250 products x 365 days": ("models/train", json.dumps(training).encode())}
+            "training upload 300 products x 365 days": ("models/train", json.dumps(training).encode())}
 
 
 @contextmanager
