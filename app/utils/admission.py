@@ -106,14 +106,16 @@ class Ticket:
 
     pool: AdmissionPool
     held_since: float | None = field(default=None)
+    closed: bool = False  # the answer is sent: work that outlives the request (a thread it started) claims nothing
 
     def claim(self, share: float, what: str) -> None:
-        if self.held_since is not None or share <= self.pool.settings.heavy_share:
+        if self.closed or self.held_since is not None or share <= self.pool.settings.heavy_share:
             return
         self.pool.acquire(what)
         self.held_since = time.monotonic()
 
     def release(self) -> None:
+        self.closed = True
         if self.held_since is not None:
             self.pool.release(time.monotonic() - self.held_since)
             self.held_since = None
