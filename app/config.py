@@ -63,6 +63,15 @@ class Settings(BaseSettings):
         "insights periods).")
     max_pairs: int = Field(default=2_000_000, ge=1000, description="Work budget: promotion items x calendar events; "
                            "scoped calendar events x the products they reach.")
+    admission_heavy_share: float = Field(
+        default=0.1, gt=0, le=1, description="A request whose work-budget figure is over this share of its limit "
+        "is heavy: it takes one of ADMISSION_SLOTS before its work starts (cheaper requests never wait).")
+    admission_slots: int = Field(default=1, ge=1, description="Heavy requests worked on at once per process.")
+    admission_queue: int = Field(default=4, ge=0, description="Heavy requests that may wait for a slot per process; "
+                                 "beyond, 503 `server_busy` at once.")
+    admission_wait_seconds: float = Field(
+        default=5.0, ge=0, description="Longest wait of a heavy request for a slot (503 `server_busy` with "
+        "Retry-After after it).")
     body_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest wait for the next part of a request body (408 after it).")
     max_header_bytes: int = Field(default=16384, ge=1024, description="Max size of a request's headers (431 above).")

@@ -35,6 +35,7 @@ from app.tasks.celery_app import create_celery_app
 from app.tasks.dispatch import CeleryRunner
 from app.utils import redis_pool
 from app.utils.access import AccessMiddleware, Principal
+from app.utils.admission import AdmissionMiddleware, AdmissionSettings
 from app.utils.body_limit import BodyLimitMiddleware
 from app.utils.cache import make_cache
 from app.utils.errors import install_error_handlers
@@ -115,7 +116,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
-    # the last added runs first: request id and access log, header size, API key and rate limit, body limits
+    # the last added runs first: request id and access log, header size, API key and rate limit, body limits,
+    # the admission ticket of heavy requests (freed once the answer is sent)
+    app.add_middleware(AdmissionMiddleware, settings=AdmissionSettings(
+        settings.admission_heavy_share, settings.admission_slots, settings.admission_queue,
+        settings.admission_wait_seconds))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        timeout_seconds=settings.body_timeout_seconds)
     keys = {key.sha256: Principal(key.name, frozenset(key.shops)) for key in settings.api_keys}

@@ -281,10 +281,11 @@ def load_markdown(results: dict) -> str:
         for name, e in results[phase]["endpoints"].items():
             lines.append(f"| {phase} | {name} | {e['requests']} | {e['errors']} | {e['p50_ms']} | {e['p95_ms']} | "
                          f"{e['p99_ms']} |")
-    load, soak = results["load"], results["soak"]
-    lines += ["", f"Load (60 s): {load['requests_per_s']} requests/s, {load['errors']} errors. Soak (5 min): "
-              f"{soak['requests_per_s']} requests/s, {soak['errors']} errors, server RSS {soak['rss_start_mb']} -> "
-              f"{soak['rss_end_mb']} MB ({soak['rss_growth_pct']:+.1f} %, target < +10 %)."]
+    if "load" in results and "soak" in results:
+        load, soak = results["load"], results["soak"]
+        lines += ["", f"Load (60 s): {load['requests_per_s']} requests/s, {load['errors']} errors. Soak (5 min): "
+                  f"{soak['requests_per_s']} requests/s, {soak['errors']} errors, server RSS {soak['rss_start_mb']} "
+                  f"-> {soak['rss_end_mb']} MB ({soak['rss_growth_pct']:+.1f} %, target < +10 %)."]
     if "fault" in results:
         fault = results["fault"]
         lines.append(f"Fault (30 s, Redis stopped at 10 s, started at 20 s): {fault['requests_per_s']} requests/s, "
@@ -298,7 +299,31 @@ def load_markdown(results: dict) -> str:
         for name, a in abuse["abusive"].items():
             lines.append(f"| {name} | {a['body_kb']} | {a['requests']} | {', '.join(map(str, a['statuses']))} | "
                          f"{a['median_ms']} | {a['max_ms']} |")
+    if "heavy_requests" in results:
+        lines += ["", *_heavy_requests_markdown(results["heavy_requests"])]
     return "\n".join(lines)
+
+
+def _heavy_requests_markdown(heavy: dict) -> list[str]:
+    """Issue #25: the normal mix alone, then beside clients of heavy requests within every limit."""
+    ratio = heavy["p99_ratio"]
+    verdict = "met" if ratio is not None and ratio <= 2 else f"missed by {ratio / 2:.1f}x" if ratio else "not measured"
+    lines = [f"Heavy requests (issue #25; {heavy['seconds']:.0f} s of the mix alone, then {heavy['seconds']:.0f} s "
+             f"of it beside {heavy['heavy_clients']} clients sending heavy requests one after another):", "",
+             "| phase | normal requests/s | normal p50 ms | normal p99 ms | errors | server RSS peak MB "
+             "| RSS at end MB |",
+             "|---|---|---|---|---|---|---|"]
+    for phase in ("quiet", "heavy"):
+        h = heavy[phase]
+        lines.append(f"| {phase} | {h['requests_per_s']} | {h['normal']['p50_ms']} | {h['normal']['p99_ms']} | "
+                     f"{h['errors']} | {h['rss']['peak_mb']} | {h['rss']['end_mb']} |")
+    lines += ["", f"Normal p99 with heavy requests / without: {ratio}x (target <= 2x: {verdict}).", "",
+              "| heavy request | body KB | sent | answers | median ms | max ms | largest answer KB |",
+              "|---|---|---|---|---|---|---|"]
+    for name, a in heavy["heavy"]["heavy"].items():
+        lines.append(f"| {name} | {a['body_kb']} | {a['requests']} | {', '.join(map(str, a['statuses']))} | "
+                     f"{a['median_ms']} | {a['max_ms']} | {a['answer_kb_max']} |")
+    return lines
 
 
 def batch_memory_markdown(results: dict) -> str:

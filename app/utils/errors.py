@@ -3,6 +3,10 @@
 Services raise `SmartShelfError` subclasses (never HTTPException); `install_error_handlers`
 maps them, request-validation errors and unexpected exceptions to
 `{"error", "message", "detail": [{"field", "msg", "type"}], "request_id"}`.
+
+A 422 lists at most MAX_DETAIL entries (the first ones, in the order of the body) and says how many
+there were in `detail_total` and in its message: a 600 KB body of 100,000 `{}` rows has 300,000 errors,
+and listing them all was a 33 MB answer built on the event loop.
 """
 
 from collections.abc import Sequence
@@ -17,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.utils.request_context import current_request_id
 
 log = structlog.get_logger(__name__)
+MAX_DETAIL = 100  # entries listed in a 422's `detail`; `detail_total` counts them all
 
 
 class SmartShelfError(Exception):
@@ -24,6 +29,8 @@ class SmartShelfError(Exception):
 
     status_code = 400
     error = "unusable_input"
+
+    headers: dict[str, str] | None = None  # e.g. Retry-After of a 503
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -80,7 +87,7 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SmartShelfError)
     detail = [{"field": exc.field, "msg": exc.message, "type": exc.error}] if exc.field else []
     message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-    return JSONResponse(error_body(exc.error, message, detail), status_code=exc.status_code)
+    return JSONResponse(error_body(exc.error, message, detail), status_code=exc.status_code, headers=exc.headers)
 
 
 def _entry(err: Any) -> dict[str, Any]:
@@ -94,11 +101,14 @@ def _entry(err: Any) -> dict[str, Any]:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    detail = [_entry(err) for err in exc.errors()]
+    errors = exc.errors()
+    detail = [_entry(err) for err in errors[:MAX_DETAIL]]
     first = detail[0] if detail else {"field": "body", "msg": "invalid request"}
-    more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
-    message = f"{first['field']}: {first['msg']}{more}"
-    return JSONResponse(error_body("validation_error", message, detail), status_code=422)
+    more = f" (and {len(errors) - 1:,} more)" if len(errors) > 1 else ""
+    listed = f"; the first {MAX_DETAIL} are listed" if len(errors) > MAX_DETAIL else ""
+    message = f"{first['field']}: {first['msg']}{more}{listed}"
+    return JSONResponse({**error_body("validation_error", message, detail), "detail_total": len(errors)},
+                        status_code=422)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

@@ -16,7 +16,8 @@ class ErrorBody(BaseModel):
     error: str = Field(description="validation_error, unusable_input, payload_too_large, not_found, "
                        "request_timeout, unsupported_media_type, headers_too_large, ...")
     message: str = Field(description="One sentence naming the field and the problem.")
-    detail: list[ErrorDetail]
+    detail: list[ErrorDetail] = Field(description="The problems found; a 422 lists the first 100.")
+    detail_total: int | None = Field(default=None, description="422: how many problems were found in all.")
     request_id: str | None
 
 
@@ -32,6 +33,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
           "`multipart/form-data` (`unsupported_media_type`)."},
     422: {"model": ErrorBody, "description": "Schema error; `detail` names each field."},
     431: {"model": ErrorBody, "description": "Request headers over MAX_HEADER_BYTES (`headers_too_large`)."},
+    503: {"model": ErrorBody, "description": "A heavy request (a large share of a work budget) found every "
+          "ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`."},
 }
 
 # operations that read no body and need no key (health, metrics) can still be refused on their headers

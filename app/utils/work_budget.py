@@ -7,6 +7,9 @@ it will fill, products x periods of history a forecast trains on, values of the 
 event pairs) and calls `WorkBudget.check` first: over a limit is a 413 `work_budget_exceeded`
 naming the dimensions, the figure, the setting that bounds it and what to do instead.
 
+Within the limit, a request whose figure is a large share of it is heavy: it is admitted through the
+process's pool of heavy-request slots (`app/utils/admission.py`), or refused with 503 and Retry-After.
+
 Defaults (app/config.py) are sized on the 2-core reference machine so that no request under
 them takes more than about 10 s or 1 GB, and every benchmark and example workload passes.
 """
@@ -14,6 +17,7 @@ them takes more than about 10 s or 1 GB, and every benchmark and example workloa
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.utils.admission import admit
 from app.utils.errors import PayloadTooLargeError
 
 
@@ -43,7 +47,7 @@ class WorkBudget:
     settings: BudgetSettings
 
     def check(self, kind: str, dimensions: dict[str, int], hint: str) -> None:
-        """Refuse (413) when the product of `dimensions` exceeds the `kind` limit.
+        """Refuse (413) when the product of `dimensions` exceeds the `kind` limit; admit a heavy request.
 
         `dimensions` names each factor, e.g. {"products": 10_000, "days": 3_653}.
         """
@@ -52,7 +56,8 @@ class WorkBudget:
         figure = 1
         for size in dimensions.values():
             figure *= max(int(size), 0)
+        shape = " x ".join(f"{size:,} {name}" for name, size in dimensions.items())
         if figure > limit:
-            shape = " x ".join(f"{size:,} {name}" for name, size in dimensions.items())
             raise WorkBudgetExceeded(f"this request needs {figure:,} {kind} cells ({shape}), over "
                                      f"{setting}={limit:,}; {hint}")
+        admit(figure / limit, f"{figure:,} {kind} cells ({shape}) of {setting}={limit:,}")

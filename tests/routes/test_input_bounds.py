@@ -82,3 +82,21 @@ def test_a_negative_receipt_or_sale_is_422_not_silently_flipped(client, kind):
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["field"] == "stock_movements[0]"
     assert "as an adjustment" in response.json()["detail"][0]["msg"]
+
+
+def test_a_validation_error_lists_its_first_100_problems_and_counts_them_all(client):
+    body = b'{"shop_id": "s", "inventory": [' + b",".join([b"{}"] * 100_000) + b"]}"  # 600 KB, 300,000 problems
+    response = client.post(f"{PREFIX}/at-risk", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    answer = response.json()
+    assert len(answer["detail"]) == 100 and answer["detail_total"] == 300_000
+    assert answer["detail"][0]["field"] == "inventory[0].product_id"
+    assert "(and 299,999 more); the first 100 are listed" in answer["message"]
+    assert len(response.content) < 20_000  # was 32.7 MB
+
+
+def test_a_validation_error_with_few_problems_lists_them_all(client):
+    response = client.post(f"{PREFIX}/at-risk", json={"shop_id": "s", "inventory": [{"product_id": "p"}]})
+    assert response.status_code == 422
+    answer = response.json()
+    assert answer["detail_total"] == len(answer["detail"]) >= 1

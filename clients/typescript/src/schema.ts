@@ -780,8 +780,16 @@ export interface components {
         };
         /** ErrorBody */
         ErrorBody: {
-            /** Detail */
+            /**
+             * Detail
+             * @description The problems found; a 422 lists the first 100.
+             */
             detail: components["schemas"]["ErrorDetail"][];
+            /**
+             * Detail Total
+             * @description 422: how many problems were found in all.
+             */
+            detail_total?: number | null;
             /**
              * Error
              * @description validation_error, unusable_input, payload_too_large, not_found, request_timeout, unsupported_media_type, headers_too_large, ...
@@ -2600,6 +2608,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_jobs_api_v1_jobs_get: {
@@ -2953,6 +2970,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     post_anomalies_api_v1_smart_shelf_anomalies_post: {
@@ -3063,6 +3089,15 @@ export interface operations {
             };
             /** @description Request headers over MAX_HEADER_BYTES (`headers_too_large`). */
             431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3187,6 +3222,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     post_forecast_api_v1_smart_shelf_forecast_post: {
@@ -3298,6 +3342,15 @@ export interface operations {
             };
             /** @description Request headers over MAX_HEADER_BYTES (`headers_too_large`). */
             431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3545,6 +3598,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_forecast_plot_api_v1_smart_shelf_forecast__shop_id___product_id__plot_get: {
@@ -3651,6 +3713,15 @@ export interface operations {
             };
             /** @description Request headers over MAX_HEADER_BYTES (`headers_too_large`). */
             431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3768,6 +3839,15 @@ export interface operations {
             };
             /** @description Request headers over MAX_HEADER_BYTES (`headers_too_large`). */
             431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4024,6 +4104,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     post_promotions_api_v1_smart_shelf_promotions_post: {
@@ -4134,6 +4223,15 @@ export interface operations {
             };
             /** @description Request headers over MAX_HEADER_BYTES (`headers_too_large`). */
             431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4252,6 +4350,15 @@ export interface operations {
             };
             /** @description Request headers over MAX_HEADER_BYTES (`headers_too_large`). */
             431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A heavy request (a large share of a work budget) found every ADMISSION_SLOTS slot taken (`server_busy`); see `Retry-After`. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,156 @@
+"""The admission budget: heavy requests take turns through a small pool of slots; cheap ones never wait.
+
+A request's cost is what the work budget computes before the work starts (`app/utils/work_budget.py`:
+products x days of a grid, values of an answer, ...). A request whose figure is over
+ADMISSION_HEAVY_SHARE of the limit it is checked against is heavy: before its work starts it takes one of
+the process's ADMISSION_SLOTS slots. When none is free it waits at most ADMISSION_WAIT_SECONDS, with at most
+ADMISSION_QUEUE others; otherwise, or when the queue is full, it is refused with 503 `server_busy` and a
+`Retry-After` estimated from how long heavy requests have held their slots. Requests under the share never
+touch the pool, so they never queue behind heavy ones.
+
+Why a pool of one slot by default: the process runs Python under one GIL on a 2-core machine. A heavy
+answer (499 k insights periods) is seconds of Python in a worker thread, then its serialisation on the event
+loop; two of them at once leave the normal requests a third of the interpreter. The slot is held until the
+answer has been sent (`AdmissionMiddleware` releases it), so serialising and sending a large answer count
+as the heavy request's work. Waiting requests each hold a threadpool thread: ADMISSION_QUEUE bounds them,
+leaving the rest of the threadpool to the cheap requests.
+
+Only requests of this process are admitted: the work budget checked in a Celery worker or a batch job's
+thread has no request (no ticket) and runs as before.
+"""
+
+import math
+import threading
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from prometheus_client import Counter
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.utils.errors import SmartShelfError
+
+ADMISSIONS = Counter("smartshelf_admission_total", "Heavy requests (over ADMISSION_HEAVY_SHARE of a work budget) "
+                     "by outcome: admitted at once, admitted after waiting, refused with 503.", ["outcome"])
+
+
+class ServerBusy(SmartShelfError):
+    """Every heavy-request slot is taken and stayed taken (HTTP 503, with Retry-After)."""
+
+    status_code = 503
+    error = "server_busy"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+@dataclass(frozen=True)
+class AdmissionSettings:
+    heavy_share: float
+    slots: int
+    queue: int
+    wait_seconds: float
+
+
+class AdmissionPool:
+    """ADMISSION_SLOTS slots for heavy requests, at most ADMISSION_QUEUE waiting for one."""
+
+    def __init__(self, settings: AdmissionSettings) -> None:
+        self.settings = settings
+        self._slots = threading.BoundedSemaphore(settings.slots)
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._mean_hold = settings.wait_seconds  # seconds a heavy request keeps its slot, moving average
+
+    def acquire(self, what: str) -> float:
+        """Take a slot (blocking this thread at most ADMISSION_WAIT_SECONDS); the time waited, or ServerBusy."""
+        if self._slots.acquire(blocking=False):
+            ADMISSIONS.labels("admitted").inc()
+            return 0.0
+        with self._lock:
+            queued = self._waiting < self.settings.queue
+            self._waiting += queued
+        started = time.monotonic()
+        if queued:
+            try:
+                got = self._slots.acquire(timeout=self.settings.wait_seconds)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+            if got:
+                ADMISSIONS.labels("waited").inc()
+                return time.monotonic() - started
+        ADMISSIONS.labels("refused").inc()
+        raise self._busy(what, queued)
+
+    def release(self, held_seconds: float) -> None:
+        with self._lock:
+            self._mean_hold = 0.8 * self._mean_hold + 0.2 * held_seconds
+        self._slots.release()
+
+    def _busy(self, what: str, queued: bool) -> ServerBusy:
+        s = self.settings
+        with self._lock:
+            retry_after = max(1, math.ceil(self._mean_hold * (self._waiting + 1) / s.slots))
+        why = (f"none came free within ADMISSION_WAIT_SECONDS={s.wait_seconds:g}" if queued
+               else f"ADMISSION_QUEUE={s.queue} requests are already waiting for one")
+        return ServerBusy(f"this request is heavy ({what}, over ADMISSION_HEAVY_SHARE={s.heavy_share:g} of the "
+                          f"limit): heavy requests take turns through ADMISSION_SLOTS={s.slots} and {why}; retry "
+                          f"after {retry_after} s, or make the request smaller", retry_after)
+
+
+@dataclass
+class Ticket:
+    """One request's claim on the pool: at most one slot, released when its answer has been sent."""
+
+    pool: AdmissionPool
+    held_since: float | None = field(default=None)
+    closed: bool = False  # the answer is sent: work that outlives the request (a thread it started) claims nothing
+
+    def claim(self, share: float, what: str) -> None:
+        if self.closed or self.held_since is not None or share <= self.pool.settings.heavy_share:
+            return
+        self.pool.acquire(what)
+        self.held_since = time.monotonic()
+
+    def release(self) -> None:
+        self.closed = True
+        if self.held_since is not None:
+            self.pool.release(time.monotonic() - self.held_since)
+            self.held_since = None
+
+
+_ticket: ContextVar[Ticket | None] = ContextVar("smartshelf_admission_ticket", default=None)
+
+
+def admit(share: float, what: str) -> None:
+    """Called by the work budget once a request's cost is known: a heavy request takes (or waits for) a slot.
+
+    `share` is the figure over its limit (0.8 = 80 % of MAX_ANSWER_VALUES); `what` words the figure for the
+    refusal. Outside a request (a worker, a job's thread) there is no ticket and nothing to admit.
+    """
+    ticket = _ticket.get()
+    if ticket is not None:
+        ticket.claim(share, what)
+
+
+class AdmissionMiddleware:
+    """Gives every HTTP request a ticket (the work budget claims a slot on it) and frees its slot once the
+    answer is sent. Sync handlers run in threads that copy the request's context, so they see the ticket."""
+
+    def __init__(self, app: ASGIApp, settings: AdmissionSettings) -> None:
+        self.app = app
+        self.pool = AdmissionPool(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        ticket = Ticket(self.pool)
+        token = _ticket.set(ticket)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _ticket.reset(token)
+            ticket.release()
