@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Sales spikes and drops, impossible stock, large adjustments, unusual products
-         * @description Robust z-scores of daily sales against each product's weekday-adjusted median of the 29 days around them; running stock from opening stock and movements (negative stock, adjustments over a share of stock); and an isolation forest over products' sales profiles. Each anomaly has the observed value, the expected range, a score, the method and a description. Deterministic.
+         * @description Each product-day against a model of the product's normal demand (STL trend and weekday pattern for dense series, level x weekday counts for slow movers, a negative binomial tail), flagged at `false_alerts_per_year`, at most `max_alerts` per product, closed days never; running stock from opening stock and movements (negative stock, adjustments over a share of stock); and an isolation forest over products' sales profiles. Each anomaly has the observed value, the expected range, a score, the method and a description. Deterministic.
          */
         post: operations["post_anomalies_api_v1_smart_shelf_anomalies_post"];
         delete?: never;
@@ -215,7 +215,7 @@ export interface paths {
         put?: never;
         /**
          * Sales series, top products with trends, seasonality and recommendations
-         * @description Aggregates net units and revenue by day, ISO week or month over `range` (every period listed, empty ones as 0) with 7- and 30-period trailing moving averages; ranks the `top_k` products by units with a least-squares trend; finds the peak weekday and month; and writes recommendations from those numbers.
+         * @description Aggregates net units and revenue by day, ISO week or month over `range` (at most 3,653 days; every period listed, empty ones as 0, those the range cuts marked `partial`) with the mean daily units over the last 7 and 30 days; ranks the `top_k` products by units with a least-squares trend over the complete periods; finds the peak weekday and month over open days; and writes recommendations from those numbers.
          */
         post: operations["post_insights_api_v1_smart_shelf_insights_post"];
         delete?: never;
