@@ -80,12 +80,12 @@ def _range_days(request: InsightsRequest, sales: SalesColumns) -> tuple[int, int
 def _trends(units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row of units[k, periods]: slope, change_pct, and trend label."""
     periods = units.shape[1]
-    x = np.arange(periods, dtype=np.float64) - (periods - 1) / 2
-    sxx = float((x**2).sum())
-    mean = units.mean(axis=1)
     if periods < 3:
         zeros = np.zeros(units.shape[0])
         return zeros, zeros, np.full(units.shape[0], "stable")
+    x = np.arange(periods, dtype=np.float64) - (periods - 1) / 2
+    sxx = float((x**2).sum())
+    mean = units.mean(axis=1)
     slope = least_squares_slopes(units)
     residual = units - mean[:, None] - slope[:, None] * x
     se = np.sqrt((residual**2).sum(axis=1) / (periods - 2) / sxx)
