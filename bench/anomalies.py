@@ -33,7 +33,7 @@ import pandas as pd
 from bench.catalogue_year import DAYS, PRODUCTS, START, _shop
 from bench.data import SHARED_DATA, store_item
 from bench.payload_formats import PREFIX, compact
-from tests.support.server import serving
+from tests.support.server import httpx, serving
 
 DAYS_KEPT = 730
 INJECTED = 400
@@ -205,10 +205,22 @@ def latency(client, repeat: int = 3) -> dict:
             "flagged": answer["meta"].get("flagged")}
 
 
+def _wait_until_up(client, seconds: int = 120) -> None:
+    """The server may take longer than `serving`'s 10 s to start on a loaded 2-core machine."""
+    for _ in range(seconds):
+        try:
+            client.get("/health")
+            return
+        except httpx.TransportError:
+            time.sleep(1)
+    raise SystemExit(f"the server did not answer /health within {seconds} s")
+
+
 def run(progress: Callable[[str], None] = print, sets: tuple[str, ...] = tuple(SETS)) -> dict:
     results: dict = {"sets": {}}
     with serving({}) as client:
         client.timeout = 600
+        _wait_until_up(client)
         for name in sets:
             results["sets"][name] = _one_set(client, name, progress)
         progress("anomalies: a 4,000-product year")
