@@ -10,7 +10,7 @@ mean + dispersion[i] x mean^2 (dispersion 0 is Poisson). The mean comes from one
 - the others (slow movers): level x weekday factor. The weekday factor is the product's mean units on that
   weekday over its mean units per open day, shrunk towards 1 by PRIOR_UNITS pseudo-units (a product selling
   0.3 a day has no reliable weekday pattern); the level is the mean of units / weekday factor over the
-  LEVEL_DAYS open days centred on the day, the day itself left out, shrunk towards the product's overall
+  open days of the LEVEL_DAYS centred on the day, the day itself left out, shrunk towards the product's overall
   rate by PRIOR_DAYS days, so a slow season or a product's first weeks still have a small positive mean.
 
 The dispersion is a moment estimate per product, sum((y - mean)^2 - mean) / sum(mean^2) over its scored
