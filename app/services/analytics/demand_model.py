@@ -38,7 +38,7 @@ MIN_MEAN = 1e-3  # units: keeps the count model defined on a product that sold n
 STL_TREND_DAYS = 29
 STL_SEASONAL_DAYS = 13
 STL_OUTER_ITERATIONS = 3  # robustness passes: the first few do nearly all of the down-weighting of outliers
-STL_MAX_DAYS = 1_000_000  # product-days decomposed by STL per request (about 5 s); the slower sellers beyond: counts
+STL_MAX_DAYS = 500_000  # product-days decomposed by STL per request (a few seconds); slower sellers beyond: counts
 
 
 @dataclass(frozen=True)
