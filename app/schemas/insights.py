@@ -3,12 +3,12 @@
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from app.schemas.common import DataWarning, IsoDate, ShopId, StrictModel
 from app.schemas.sales import MAX_SERIES_VALUES, SalesPayload
 
-MAX_RANGE_DAYS = MAX_SERIES_VALUES  # ten years of days: the longest history any endpoint reads
+MAX_PERIODS = MAX_SERIES_VALUES  # periods one answer holds: ten years of days
 
 Granularity = Literal["daily", "weekly", "monthly"]
 
@@ -21,18 +21,10 @@ class DateRange(StrictModel):
 class InsightsRequest(SalesPayload):
     shop_id: ShopId
     range: DateRange | None = Field(
-        default=None, description=f"Inclusive, at most {MAX_RANGE_DAYS:,} days (ten years: older sales are not "
-        "used); default: first to last sale.")
+        default=None, description=f"Inclusive; default: first to last sale. At most {MAX_PERIODS:,} periods of "
+        "the granularity (ten years of days; 3,653 weeks or months): a longer range is a 422 on range.")
     granularity: Granularity = "daily"
     top_k: int = Field(default=10, ge=1, le=1000)
-
-    @field_validator("range")
-    @classmethod
-    def _answer_size(cls, value: DateRange | None) -> DateRange | None:
-        if value is not None and (value.end - value.start).days + 1 > MAX_RANGE_DAYS:
-            raise ValueError(f"the range spans {(value.end - value.start).days + 1:,} days, over the "
-                             f"{MAX_RANGE_DAYS:,} an answer holds (ten years of days; older sales are not used)")
-        return value
 
 
 class SeriesPoint(BaseModel):

@@ -3,7 +3,8 @@ and recommendations computed from those numbers.
 
 Rules:
 - Periods are days, ISO weeks (labelled by their Monday) or calendar months; every period of
-  the range is listed, empty ones as 0. Totals are net units (returns subtract).
+  the range is listed, empty ones as 0, at most MAX_PERIODS of them (a longer range is refused, 422 on
+  `range`, before the series is built). Totals are net units (returns subtract).
 - A period the range cuts (a week or month with days outside [start, end], e.g. 1-11 November) is
   `partial`: listed with what it holds, left out of every trend.
 - Moving averages are in days at every granularity: `moving_avg_7` / `moving_avg_30` are the mean daily
@@ -25,6 +26,7 @@ import pandas as pd
 
 from app.schemas.common import DataWarning
 from app.schemas.insights import (
+    MAX_PERIODS,
     Granularity,
     InsightsMeta,
     InsightsRequest,
@@ -35,7 +37,7 @@ from app.schemas.insights import (
 )
 from app.utils.arrays import least_squares_slopes
 from app.utils.dates import dates_of, day_number, from_day_number, weekday
-from app.utils.errors import SmartShelfError
+from app.utils.errors import InvalidInputError, SmartShelfError
 from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales
 from app.utils.work_budget import WorkBudget
@@ -157,6 +159,9 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
     n_periods = last_period - first_period + 1
     hint = "shorten the range or choose a coarser granularity"
     budget.check("answer", {f"{granularity} periods": n_periods}, hint)
+    if n_periods > MAX_PERIODS:
+        raise InvalidInputError(f"the range holds {n_periods:,} {granularity} periods, over the {MAX_PERIODS:,} an "
+                                f"answer holds (ten years of days); {hint}", field="range")
     budget.check("grid", {"days": end - start + WARMUP_DAYS + 1}, hint)
     budget.check("grid", {"top products": request.top_k, "periods": n_periods}, hint + ", or a smaller top_k")
     period = period_of(sales.day, granularity) - first_period

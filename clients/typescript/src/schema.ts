@@ -1141,7 +1141,7 @@ export interface components {
              * @enum {string}
              */
             granularity: "daily" | "weekly" | "monthly";
-            /** @description Inclusive, at most 3,653 days (ten years: older sales are not used); default: first to last sale. */
+            /** @description Inclusive; default: first to last sale. At most 3,653 periods of the granularity (ten years of days; 3,653 weeks or months): a longer range is a 422 on range. */
             range?: components["schemas"]["DateRange"] | null;
             /**
              * Sales

@@ -5,11 +5,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from pydantic import ValidationError
 
 from app.schemas.insights import InsightsRequest
 from app.services.analytics.insights import summarise_sales
-from app.utils.errors import SmartShelfError
+from app.utils.errors import InvalidInputError, SmartShelfError
 from tests.conftest import sales_rows
 from tests.support.budget import BUDGET
 
@@ -158,10 +157,11 @@ def test_moving_averages_are_daily_means_at_weekly_and_monthly_grain():
 
 def test_range_is_capped_before_any_work():
     """Issue #25: a 200-byte request for ~499 k daily periods answered 49 MB."""
-    with pytest.raises(ValidationError) as caught:
-        InsightsRequest.model_validate({"shop_id": "s", "sales": rows("a", [1.0]),
-                                        "range": {"start": "1000-01-01", "end": "2366-12-31"}})
-    error = caught.value.errors()[0]
-    assert error["loc"] == ("range",) and "3,653" in error["msg"]
+    with pytest.raises(InvalidInputError) as caught:
+        run(rows("a", [1.0]), range={"start": "1000-01-01", "end": "2366-12-31"})
+    message = str(caught.value)
+    assert caught.value.field == "range" and "499,286 daily periods" in message and "3,653" in message
     ten_years = run(rows("a", [1.0]), range={"start": "2015-09-02", "end": "2025-09-01"})
     assert ten_years.meta.periods == 3653
+    centuries = run(rows("a", [1.0]), range={"start": "1800-01-01", "end": "2025-12-31"}, granularity="monthly")
+    assert centuries.meta.periods == 226 * 12
