@@ -519,3 +519,32 @@ def bakery_markdown(results: dict) -> str:
                   f"and {load['end']} at the end ({load['cores']} cores); scores do not depend on it."]
     lines += ["", *notes] if notes else []
     return "\n".join(lines)
+
+
+def anomalies_markdown(results: dict) -> str:
+    """/anomalies on real series (issue #24, item 5): flag rate as recorded, recall of injected spikes and drops."""
+    lines = ["| set | products | product-days | flagged (share; target <= 1%) | listed | reference STL + robust z "
+             "flagged |", "|---|---|---|---|---|---|"]
+    for name, r in results["sets"].items():
+        lines.append(f"| {name} | {r['products']:,} | {r['product_days']:,} | {r['flagged']:,} "
+                     f"({r['flagged_share']:.2%}; {_verdict(r['flagged_share'], 0.01)}) | {r['listed']:,} | "
+                     f"{r['reference']['flagged']:,} ({r['reference']['flagged_share']:.1%}) |")
+    lines += ["", "Recall of 200 injected spikes (+k x level) and 200 drops (to 0) per set, target >= 0.9; `natural`: "
+              "share of the eligible days of the data as recorded already that far out:", "",
+              "| set | spike size k | spike recall found (listed, max_alerts 5) | natural | drop recall found "
+              "(listed) | natural | reference recall spike / drop |", "|---|---|---|---|---|---|---|"]
+    for name, r in results["sets"].items():
+        for size, i in r["injected"].items():
+            ref = r["reference"]["recall"]
+            reference = f"{ref['spike']:.3f} / {ref['drop']:.3f}" if size == next(iter(r["injected"])) else ""
+            found, listed = i["recall_found"], i["recall_listed"]
+            lines.append(
+                f"| {name} | {size} | {found['spike']:.3f} ({listed['spike']:.3f}; "
+                f"{_verdict(found['spike'], 0.9, False)}) | {i['natural']['spike']:.2%} | {found['drop']:.3f} "
+                f"({listed['drop']:.3f}; {_verdict(found['drop'], 0.9, False)}) | {i['natural']['drop']:.2%} | "
+                f"{reference} |")
+    year = results["catalogue_year"]
+    lines += ["", f"A {year['products']:,}-product year ({year['products'] * year['days']:,} daily values as "
+              f"series), default request: {year['seconds_median']} s median of {len(year['seconds'])} "
+              f"({year['flagged']:,} flagged, {year['anomalies_listed']:,} listed)."]
+    return "\n".join(lines)

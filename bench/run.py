@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, results saved to bench/results and written into docs/benchmarks.md.
 
 Usage: python -m bench.run [service_speed|accuracy|drivers|elasticity|shop_latency|inventory|cache_latency|
-                            payload_formats|batch|load|batch_memory|bakery|catalogue_year ...]
+                            payload_formats|batch|load|batch_memory|bakery|catalogue_year|anomalies ...]
 (default: all)
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from bench import (
     accuracy,
+    anomalies,
     bakery,
     batch,
     batch_memory,
@@ -49,6 +50,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[d
     "batch_memory": (batch_memory.run, report.batch_memory_markdown),
     "bakery": (bakery.run, report.bakery_markdown),
     "catalogue_year": (catalogue_year.run, report.catalogue_year_markdown),
+    "anomalies": (anomalies.run, report.anomalies_markdown),
 }
 
 

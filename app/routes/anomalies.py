@@ -20,10 +20,12 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class
     response_model=AnomaliesResponse,
     summary="Sales spikes and drops, impossible stock, large adjustments, unusual products",
     description=(
-        "Robust z-scores of daily sales against each product's weekday-adjusted median of the 29 days around them; "
-        "running stock from opening stock and movements (negative stock, adjustments over a share of "
-        "stock); and an isolation forest over products' sales profiles. Each anomaly has the observed "
-        "value, the expected range, a score, the method and a description. Deterministic."
+        "Each product-day against a model of the product's normal demand (STL trend and weekday pattern for "
+        "dense series, level x weekday counts for slow movers, a negative binomial tail), flagged at "
+        "`false_alerts_per_year`, at most `max_alerts` per product, closed days never; running stock from opening "
+        "stock and movements (negative stock, adjustments over a share of stock); and an isolation forest over "
+        "products' sales profiles. Each anomaly has the observed value, the expected range, a score, the method "
+        "and a description. Deterministic."
     ),
     responses=ERROR_RESPONSES,
     openapi_extra=csv_upload(ANOMALIES_EXAMPLE),

@@ -20,10 +20,11 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["insights"], route_class=
     response_model=InsightsResponse,
     summary="Sales series, top products with trends, seasonality and recommendations",
     description=(
-        "Aggregates net units and revenue by day, ISO week or month over `range` (every period "
-        "listed, empty ones as 0) with 7- and 30-period trailing moving averages; ranks the "
-        "`top_k` products by units with a least-squares trend; finds the peak weekday and month; "
-        "and writes recommendations from those numbers."
+        "Aggregates net units and revenue by day, ISO week or month over `range` (at most 3,653 days; every "
+        "period listed, empty ones as 0, those the range cuts marked `partial`) with the mean daily units over "
+        "the last 7 and 30 days; ranks the `top_k` products by units with a least-squares trend over the "
+        "complete periods; finds the peak weekday and month over open days; and writes recommendations from "
+        "those numbers."
     ),
     responses=ERROR_RESPONSES,
     openapi_extra=csv_upload(INSIGHTS_EXAMPLE),

@@ -34,10 +34,28 @@ class AnomaliesRequest(SalesPayload):
     shop_id: ShopId
     stock_movements: list[StockMovement] = Field(default_factory=list)
     opening_stock: list[OpeningStock] = Field(default_factory=list, description="Stock before the first movement.")
-    z_threshold: float = Field(default=3.5, ge=2, le=10, description="Robust z-score that counts as an anomaly.")
+    false_alerts_per_year: float = Field(
+        default=1.0, gt=0, le=36.5,
+        description="Sensitivity: a day is a spike (drop) when its units are at or beyond the upper (lower) "
+        "tail probability false_alerts_per_year / 365 / 2 of the product's normal demand, i.e. a product whose "
+        "demand follows its model gets this many false alerts in a year of open days. Lower: fewer, stronger "
+        "alerts.")
+    z_threshold: float | None = Field(
+        default=None, ge=2, le=10,
+        description="Deprecated (was a robust z-score): when sent, the sensitivity is the two-sided normal tail of "
+        "this z (3.5: 0.17 false alerts per product-year). Send false_alerts_per_year instead.")
+    max_alerts: int = Field(default=5, ge=1, le=366,
+                            description="Spikes and drops listed per product, strongest first; the rest are "
+                            "counted in meta.not_shown.")
     adjustment_threshold_pct: float = Field(
         default=20, gt=0, le=100, description="Adjustments larger than this % of the stock before them."
     )
+
+    @model_validator(mode="after")
+    def _one_sensitivity(self) -> Self:
+        if self.z_threshold is not None and "false_alerts_per_year" in self.model_fields_set:
+            raise ValueError("send false_alerts_per_year or the deprecated z_threshold, not both")
+        return self
 
 
 class Anomaly(BaseModel):
@@ -47,8 +65,12 @@ class Anomaly(BaseModel):
     observed: float
     expected_low: float | None
     expected_high: float | None
-    score: float = Field(description="Robust z-score, or the isolation-forest outlier score (higher = stranger).")
-    method: Literal["robust_z", "stock_rule", "isolation_forest"]
+    score: float = Field(description="Spike / drop: -log10 of the day's tail probability under the product's "
+                         "normal demand (4 = once in 10,000 days); stock rules: the size of the break; "
+                         "unusual_product: the isolation-forest outlier score. Higher = stranger.")
+    method: Literal["stl", "counts", "stock_rule", "isolation_forest"] = Field(
+        description="stl: a dense product's STL trend and weekday pattern; counts: a slow mover's level and "
+                    "weekday pattern; both with a negative binomial tail.")
     description: str
 
 
@@ -56,7 +78,11 @@ class AnomaliesMeta(BaseModel):
     shop_id: str
     products: int
     sales_days: int
-    anomalies: int
+    product_days: int = Field(description="Open days scored, summed over products (from each one's first sale).")
+    anomalies: int = Field(description="Anomalies listed.")
+    flagged: int = Field(description="Spikes and drops found, listed or not.")
+    not_shown: int = Field(description="Spikes and drops beyond max_alerts of their product, not listed.")
+    not_shown_by_product: dict[str, int] = Field(description="Those, per product (only products with some).")
 
 
 class AnomaliesResponse(BaseModel):

@@ -6,7 +6,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.schemas.common import DataWarning, IsoDate, ShopId, StrictModel
-from app.schemas.sales import SalesPayload
+from app.schemas.sales import MAX_SERIES_VALUES, SalesPayload
+
+MAX_PERIODS = MAX_SERIES_VALUES  # periods one answer holds: ten years of days
 
 Granularity = Literal["daily", "weekly", "monthly"]
 
@@ -18,7 +20,9 @@ class DateRange(StrictModel):
 
 class InsightsRequest(SalesPayload):
     shop_id: ShopId
-    range: DateRange | None = Field(default=None, description="Inclusive; default: first to last sale.")
+    range: DateRange | None = Field(
+        default=None, description=f"Inclusive; default: first to last sale. At most {MAX_PERIODS:,} periods of "
+        "the granularity (ten years of days; 3,653 weeks or months): a longer range is a 422 on range.")
     granularity: Granularity = "daily"
     top_k: int = Field(default=10, ge=1, le=1000)
 
@@ -27,8 +31,12 @@ class SeriesPoint(BaseModel):
     date: dt.date = Field(description="First day of the period (Monday for ISO weeks).")
     total_sales: float = Field(description="Net units sold in the period.")
     total_revenue: float
-    moving_avg_7: float = Field(description="Mean total_sales of this and the 6 previous periods.")
-    moving_avg_30: float = Field(description="Mean total_sales of this and the 29 previous periods.")
+    moving_avg_7: float = Field(description="Mean daily net units over the 7 days ending on the period's last day "
+                                "in the range (at daily grain: the mean total_sales of this and the 6 previous days).")
+    moving_avg_30: float = Field(description="Mean daily net units over the 30 days ending on the period's last "
+                                 "day in the range.")
+    partial: bool = Field(description="The range cuts this week or month: it holds only the days inside the range "
+                          "and is left out of trends.")
 
 
 class TopItem(BaseModel):
@@ -56,6 +64,7 @@ class InsightsMeta(BaseModel):
     end: dt.date
     granularity: Granularity
     periods: int
+    partial_periods: int = Field(description="Periods the range cuts (first and last at most).")
     total_products: int
 
 

@@ -1,43 +1,50 @@
 """Anomalies in sales and stock movements.
 
-- robust_z (spike / drop): each product's daily net units, divided by its weekday factor (mean by
-  weekday / overall mean), against the median of the 29 days centred on it (the days after count
-  too: this looks back at recorded history); scale = max(1.4826 x the median absolute deviation
-  over the 57 days around it, sqrt(median / weekday factor)) (the square root is the Poisson
-  noise floor for counts).
-  |z| >= `z_threshold` is an anomaly; needs 14 observed days in the window.
+- spike / drop: each product-day against the model of the product's normal demand
+  (`demand_model.py`: STL for dense series, level x weekday counts for slow movers; a negative binomial
+  around it). A day whose units are in the upper tail (P(Y >= units)) or the lower tail (P(Y <= units)) at
+  or below `false_alerts_per_year` / 365 / 2 is a `spike` / `drop`: if demand followed the model, a product
+  would get that many false alerts in a year of open days. `score` = -log10 of that tail probability.
+  Method `stl` or `counts` says which model. At most `max_alerts` per product are listed, strongest first;
+  the rest are counted (`meta.not_shown`, `meta.not_shown_by_product`).
 - closed days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
-  products: `app/utils/opening_days.py`) are no demand: never an anomaly, and out of the baselines.
+  products: `app/utils/opening_days.py`) are no demand: never an anomaly, and out of the model. When the
+  request declares none, a day on which none of its products sold (two or more products on sale) is taken
+  as closed too (`no_sale_days` warning): a drop is one product missing its sales while the shop trades.
 - stock_rule: running stock (opening + receipts - sales + adjustments) below zero is
   `negative_stock`; an adjustment larger than `adjustment_threshold_pct` of the stock before it
   is `large_adjustment`.
 - isolation_forest: products whose sales profile (level, variability, share of zero days, trend,
-  weekday amplitude, largest |z|) is an outlier among the request's products (8 or more),
-  scikit-learn's IsolationForest with random_state 0 (deterministic).
+  strongest surprise) is an outlier among the request's products (8 or more), scikit-learn's IsolationForest
+  with random_state 0 (deterministic), at most FOREST_SHARE of them.
 """
 
 import warnings
+from collections import Counter
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from app.schemas.anomalies import AnomaliesMeta, AnomaliesRequest, AnomaliesResponse, Anomaly
 from app.schemas.common import DataWarning
+from app.services.analytics.demand_model import normal_demand, tail_probabilities, usual_range
 from app.utils.arrays import first_column
-from app.utils.dates import day_number, from_day_number, weekday
-from app.utils.opening_days import opening_days
+from app.utils.dates import day_number, from_day_number
+from app.utils.opening_days import declared, opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.work_budget import WorkBudget
 
-WINDOW = 29
-MIN_HISTORY = 14
 MIN_PRODUCTS_FOR_FOREST = 8
+FOREST_SHARE = 0.02
+DAYS_PER_YEAR = 365.0
+MODEL_WORDS = {"stl": "its trend and weekday pattern (STL)", "counts": "its level and weekday pattern"}
 
 
 def _daily(request: AnomaliesRequest, budget: WorkBudget) -> tuple[np.ndarray, np.ndarray, np.ndarray, int,
-                                                                  np.ndarray, list[DataWarning]]:
-    """Products, net units [n, days] (negative days as 0), first observed column, first day, closed days
-    bool[days], warnings."""
+                                                                  list[DataWarning]]:
+    """Products, net units [n, days] (negative days as 0), observed bool[n, days] (open days from each
+    product's first sale), first day, warnings."""
     sales, warnings = clean_sales(request)
     opening, found = opening_days(request, sales)
     first = int(sales.day.min())
@@ -46,37 +53,78 @@ def _daily(request: AnomaliesRequest, budget: WorkBudget) -> tuple[np.ndarray, n
     budget.check("grid", {"products": n, "days": n_days},
                  "send fewer products per request, or a shorter stretch of sales")
     start = first_column(sales.product, sales.day - first, n, n_days)
+    units = daily_net_units(sales, n, first, n_days)
     closed = opening.closed(first + np.arange(n_days))
-    return sales.product_ids, daily_net_units(sales, n, first, n_days), start, first, closed, warnings + found
+    if declared(request) is None and n >= 2:
+        idle = ~closed & (units.sum(axis=0) == 0) & ((start[:, None] <= np.arange(n_days)).sum(axis=0) >= 2)
+        if idle.any():
+            closed |= idle
+            found.append(DataWarning(
+                code="no_sale_days", count=int(idle.sum()),
+                message=f"none of the request's products sold on {int(idle.sum())} days (first "
+                f"{from_day_number(first + int(np.argmax(idle))).isoformat()}): taken as closed, so no product "
+                "has a drop there. Send closed_dates / closed_weekdays to say when the shop is closed."))
+    observed = (np.arange(n_days)[None, :] >= start[:, None]) & ~closed[None, :]
+    return sales.product_ids, units, observed, first, warnings + found
 
 
-def robust_scores(units: np.ndarray, start: np.ndarray, first_day: int,
-                  closed: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-    """Robust z [n, T] of each day (NaN on closed days: bool[T]), with the deseasonalised baseline, scale and
-    weekday factor behind it."""
-    n, length = units.shape
-    day_of_week = weekday(first_day + np.arange(length))
-    observed = np.arange(length)[None, :] >= start[:, None]
-    if closed is not None:
-        observed &= ~closed[None, :]
-    totals = np.zeros((n, 7))
-    counts = np.zeros((n, 7))
-    np.add.at(totals.T, day_of_week, np.where(observed, units, 0.0).T)
-    np.add.at(counts.T, day_of_week, observed.T.astype(float))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        by_day = totals / counts
-        overall = np.where(observed, units, 0.0).sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
-        factor = np.clip(np.nan_to_num(by_day / overall[:, None], nan=1.0), 0.2, 5.0)
-    factor = np.where(np.isfinite(factor), factor, 1.0)[:, day_of_week]  # [n, T]
-    adjusted = pd.DataFrame((units / factor).T)  # T x n: rolling runs down columns in C
-    masked = adjusted.where(observed.T)
-    baseline = masked.rolling(WINDOW, center=True, min_periods=MIN_HISTORY).median()
-    # the spread needs more days than the level to settle: twice the window
-    deviation = (masked - baseline).abs().rolling(2 * WINDOW - 1, center=True, min_periods=MIN_HISTORY).median()
-    base = baseline.to_numpy().T
-    scale = np.maximum(1.4826 * deviation.to_numpy().T, np.sqrt(np.maximum(base, 1.0) / factor))
-    z = (adjusted.to_numpy().T - base) / scale
-    return np.where(observed, z, np.nan), base, scale, factor
+def _day_tail(request: AnomaliesRequest) -> float:
+    """The tail probability (each side) at or below which a day is flagged."""
+    if request.z_threshold is not None:
+        return float(stats.norm.sf(request.z_threshold))
+    return request.false_alerts_per_year / DAYS_PER_YEAR / 2
+
+
+def _sales_anomalies(request: AnomaliesRequest, product_ids: np.ndarray, units: np.ndarray, observed: np.ndarray,
+                     first_day: int) -> tuple[list[Anomaly], np.ndarray, int]:
+    """Spikes and drops (all of them, strongest first) and each product's strongest surprise."""
+    model = normal_demand(units, observed, first_day)
+    tail = _day_tail(request)
+    rows, days = np.nonzero(np.isfinite(model.expected))
+    expected = model.expected[rows, days]
+    upper, lower = tail_probabilities(units[rows, days], expected, model.dispersion[rows])
+    smallest = np.minimum(upper, lower)
+    surprise = -np.log10(np.maximum(smallest, 1e-300))
+    strongest = np.zeros(units.shape[0])
+    np.maximum.at(strongest, rows, surprise)
+    hit = smallest <= tail
+    rows, days, expected, surprise = rows[hit], days[hit], expected[hit], surprise[hit]
+    spike = upper[hit] <= lower[hit]
+    low, high = usual_range(expected, model.dispersion[rows], tail)
+    # beyond float precision (p < 1e-300) surprises tie: the distance in standard deviations orders those
+    distance = np.abs(units[rows, days] - expected) / np.sqrt(expected + model.dispersion[rows] * expected**2)
+    order = np.lexsort((days, rows, -distance, -surprise))
+    anomalies = []
+    for k in order:
+        i, t = int(rows[k]), int(days[k])
+        method = "stl" if model.dense[i] else "counts"
+        observed_units = float(units[i, t])
+        anomalies.append(Anomaly(
+            product_id=str(product_ids[i]), date=from_day_number(first_day + t), type="spike" if spike[k] else "drop",
+            observed=observed_units, expected_low=float(low[k]), expected_high=float(high[k]),
+            score=round(float(surprise[k]), 2), method=method,
+            description=f"{observed_units:g} units sold, expected {expected[k]:.1f} from {MODEL_WORDS[method]} "
+            f"(usually {low[k]:g}-{high[k]:g}); a day this far out comes {_once_in(float(surprise[k]))}."))
+    return anomalies, strongest, int(observed.sum())
+
+
+def _once_in(surprise: float) -> str:
+    """How rare a day is in words: the inverse of its tail probability, in open days."""
+    return f"about once in {10 ** surprise:,.0f} open days" if surprise < 6 else "less than once in a million open days"
+
+
+def _cut(anomalies: list[Anomaly], max_alerts: int) -> tuple[list[Anomaly], dict[str, int]]:
+    """The first `max_alerts` of each product (they come strongest first) and how many were left out."""
+    shown: Counter[str] = Counter()
+    kept: list[Anomaly] = []
+    left: Counter[str] = Counter()
+    for anomaly in anomalies:
+        if shown[anomaly.product_id] < max_alerts:
+            shown[anomaly.product_id] += 1
+            kept.append(anomaly)
+        else:
+            left[anomaly.product_id] += 1
+    return kept, dict(sorted(left.items()))
 
 
 def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesResponse:
@@ -84,54 +132,46 @@ def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesRe
     anomalies: list[Anomaly] = []
     warnings: list[DataWarning] = []
     products: set[str] = set()
-    days = 0
-    threshold = request.z_threshold
+    days = product_days = flagged = 0
+    not_shown: dict[str, int] = {}
     if request.has_sales():
-        product_ids, units, start, first_day, closed, warnings = _daily(request, budget)
+        product_ids, units, observed, first_day, warnings = _daily(request, budget)
         products.update(str(p) for p in product_ids)
         days = units.shape[1]
-        z, base, scale, factor = robust_scores(units, start, first_day, closed)
-        hits = np.argwhere(np.abs(np.nan_to_num(z)) >= threshold)
-        for i, t in hits:
-            low = max(0.0, (base[i, t] - threshold * scale[i, t]) * factor[i, t])
-            high = (base[i, t] + threshold * scale[i, t]) * factor[i, t]
-            kind = "spike" if z[i, t] > 0 else "drop"
-            anomalies.append(Anomaly(
-                product_id=str(product_ids[i]), date=from_day_number(first_day + t), type=kind,
-                observed=float(units[i, t]), expected_low=round(low, 2), expected_high=round(high, 2),
-                score=round(float(z[i, t]), 2), method="robust_z",
-                description=f"{units[i, t]:g} units sold, expected {low:.1f}-{high:.1f} for that weekday "
-                f"from the {WINDOW} days around it (robust z {z[i, t]:+.1f})."))
-        anomalies += _forest(product_ids, np.where(closed[None, :], np.nan, units), start, z)
-    anomalies += _stock_rules(request, products)
-    rank = {"stock_rule": 0, "robust_z": 1, "isolation_forest": 2}
-    anomalies.sort(key=lambda a: (rank[a.method], -abs(a.score), a.product_id, a.date or from_day_number(0)))
-    return AnomaliesResponse(anomalies=anomalies, warnings=warnings,
-                             meta=AnomaliesMeta(shop_id=request.shop_id, products=len(products), sales_days=days,
-                                                anomalies=len(anomalies)))
+        found, strongest, product_days = _sales_anomalies(request, product_ids, units, observed, first_day)
+        flagged = len(found)
+        anomalies, not_shown = _cut(found, request.max_alerts)
+        anomalies += sorted(_forest(product_ids, np.where(observed, units, np.nan), strongest),
+                            key=lambda a: (-a.score, a.product_id))
+    stock = sorted(_stock_rules(request, products), key=lambda a: (-abs(a.score), a.product_id, a.date))
+    anomalies = stock + anomalies  # stock-rule breaks first; spikes and drops keep their strongest-first order
+    return AnomaliesResponse(anomalies=anomalies, warnings=warnings, meta=AnomaliesMeta(
+        shop_id=request.shop_id, products=len(products), sales_days=days, product_days=product_days,
+        anomalies=len(anomalies), flagged=flagged, not_shown=sum(not_shown.values()),
+        not_shown_by_product=not_shown))
 
 
-def _forest(product_ids: np.ndarray, units: np.ndarray, start: np.ndarray, z: np.ndarray) -> list[Anomaly]:
-    n = units.shape[0]
+def _forest(product_ids: np.ndarray, values: np.ndarray, strongest: np.ndarray) -> list[Anomaly]:
+    """Outlier products by their sales profile; values [n, T] are units on observed days, NaN elsewhere."""
+    n = values.shape[0]
     if n < MIN_PRODUCTS_FOR_FOREST:
         return []
     from sklearn.ensemble import IsolationForest
 
-    observed = np.arange(units.shape[1])[None, :] >= start[:, None]
-    values = np.where(observed, units, np.nan)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         # a product without sales in a half (or with one day) has NaN statistics there, set to 0 below
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(values, axis=1)
         variability = np.nanstd(values, axis=1) / np.where(mean > 0, mean, 1.0)
-        half = units.shape[1] // 2
+        half = values.shape[1] // 2
         recent, early = np.nanmean(values[:, half:], axis=1), np.nanmean(values[:, :half], axis=1)
         trend = np.nan_to_num(np.log((recent + 1) / (early + 1)))
-    zero_share = np.nansum(values == 0, axis=1) / np.maximum(observed.sum(axis=1), 1)
-    peak = np.nan_to_num(np.nanmax(np.abs(z), axis=1, initial=0.0))
-    names = ["mean daily units (log)", "variability", "share of zero days", "trend (log ratio)", "largest |z|"]
-    features = np.column_stack([np.log1p(np.nan_to_num(mean)), np.nan_to_num(variability), zero_share, trend, peak])
-    forest = IsolationForest(n_estimators=200, contamination="auto", random_state=0).fit(features)
+    zero_share = np.nansum(values == 0, axis=1) / np.maximum(np.isfinite(values).sum(axis=1), 1)
+    names = ["mean daily units (log)", "variability", "share of zero days", "trend (log ratio)",
+             "strongest surprise (-log10 p)"]
+    features = np.column_stack([np.log1p(np.nan_to_num(mean)), np.nan_to_num(variability), zero_share, trend,
+                                strongest])
+    forest = IsolationForest(n_estimators=100, contamination=FOREST_SHARE, random_state=0).fit(features)
     outlier = forest.predict(features) == -1
     score = -forest.score_samples(features)
     median = np.median(features, axis=0)

@@ -3,10 +3,15 @@ and recommendations computed from those numbers.
 
 Rules:
 - Periods are days, ISO weeks (labelled by their Monday) or calendar months; every period of
-  the range is listed, empty ones as 0. Totals are net units (returns subtract).
-- Moving averages are trailing means over 7 and 30 periods; sales up to 29 periods before the
-  range start warm them up (those rows count nowhere else; reported in `warnings`).
-- Trend of a product: least-squares line through its per-period units in the range.
+  the range is listed, empty ones as 0, at most MAX_PERIODS of them (a longer range is refused, 422 on
+  `range`, before the series is built). Totals are net units (returns subtract).
+- A period the range cuts (a week or month with days outside [start, end], e.g. 1-11 November) is
+  `partial`: listed with what it holds, left out of every trend.
+- Moving averages are in days at every granularity: `moving_avg_7` / `moving_avg_30` are the mean daily
+  units over the 7 / 30 days ending on the period's last day in the range (at daily grain: the trailing
+  means of `total_sales`); sales up to 29 days before the range start warm them up (those rows count nowhere
+  else; reported in `warnings`), counted from the first sale.
+- Trend of a product: least-squares line through its per-period units over the range's complete periods.
   change_pct = slope * (periods - 1) / mean per period * 100. "increasing"/"decreasing" when
   |change_pct| >= 10 and the slope's t-statistic is >= 2 in size (3+ periods), else "stable".
 - Seasonality: mean daily units per weekday and per calendar month over the range's open days: closed
@@ -21,6 +26,7 @@ import pandas as pd
 
 from app.schemas.common import DataWarning
 from app.schemas.insights import (
+    MAX_PERIODS,
     Granularity,
     InsightsMeta,
     InsightsRequest,
@@ -31,12 +37,12 @@ from app.schemas.insights import (
 )
 from app.utils.arrays import least_squares_slopes
 from app.utils.dates import dates_of, day_number, from_day_number, weekday
-from app.utils.errors import SmartShelfError
+from app.utils.errors import InvalidInputError, SmartShelfError
 from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales
 from app.utils.work_budget import WorkBudget
 
-WARMUP_PERIODS = 29
+WARMUP_DAYS = 29
 TREND_MIN_CHANGE_PCT = 10.0
 TREND_MIN_T = 2.0
 PERIOD_WORD = {"daily": "day", "weekly": "week", "monthly": "month"}
@@ -76,12 +82,12 @@ def _range_days(request: InsightsRequest, sales: SalesColumns) -> tuple[int, int
 def _trends(units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row of units[k, periods]: slope, change_pct, and trend label."""
     periods = units.shape[1]
-    x = np.arange(periods, dtype=np.float64) - (periods - 1) / 2
-    sxx = float((x**2).sum())
-    mean = units.mean(axis=1)
     if periods < 3:
         zeros = np.zeros(units.shape[0])
         return zeros, zeros, np.full(units.shape[0], "stable")
+    x = np.arange(periods, dtype=np.float64) - (periods - 1) / 2
+    sxx = float((x**2).sum())
+    mean = units.mean(axis=1)
     slope = least_squares_slopes(units)
     residual = units - mean[:, None] - slope[:, None] * x
     se = np.sqrt((residual**2).sum(axis=1) / (periods - 2) / sxx)
@@ -123,6 +129,24 @@ def _seasonality(sales: SalesColumns, start: int, end: int, opening: OpeningDays
     )
 
 
+def period_partial(periods: np.ndarray, granularity: Granularity, start: int, end: int) -> np.ndarray:
+    """bool per period: some of its days fall outside [start, end] (a week or month the range cuts)."""
+    first = period_start(periods, granularity)
+    following = period_start(periods + 1, granularity)
+    return (first < start) | (following - 1 > end)
+
+
+def _daily_means(sales: SalesColumns, start: int, end: int, last_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean daily net units over the 7 and the 30 days ending on each of `last_days` (day numbers in the range);
+    the WARMUP_DAYS before the range count, from the first sale on (missing history is not read as zeros)."""
+    first = min(start, max(start - WARMUP_DAYS, int(sales.day.min()) if sales.size else start))
+    inside = (sales.day >= first) & (sales.day <= end)
+    daily = pd.Series(np.bincount(sales.day[inside] - first, weights=sales.qty[inside], minlength=end - first + 1))
+    at = last_days - first
+    return (daily.rolling(7, min_periods=1).mean().to_numpy()[at],
+            daily.rolling(30, min_periods=1).mean().to_numpy()[at])
+
+
 def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsResponse:
     """Series, top items, seasonality and recommendations for the request's range."""
     sales, warnings = clean_sales(request, with_revenue=True)
@@ -132,28 +156,24 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
     granularity = request.granularity
     first_period = int(period_of(np.array([start]), granularity)[0])
     last_period = int(period_of(np.array([end]), granularity)[0])
+    n_periods = last_period - first_period + 1
     hint = "shorten the range or choose a coarser granularity"
-    budget.check("answer", {f"{granularity} periods": last_period - first_period + 1}, hint)
-    budget.check("grid", {"days": end - start + 1}, hint)
-    budget.check("grid", {"top products": request.top_k, "periods": last_period - first_period + WARMUP_PERIODS + 1},
-                 hint + ", or a smaller top_k")
-    # warm-up periods start no earlier than the first sale, so missing history is not read as zeros
-    first_sold = (
-        int(period_of(np.array([sales.day.min()]), granularity)[0]) if sales.size else first_period
-    )
-    grid_first = min(first_period, max(first_period - WARMUP_PERIODS, first_sold))
-    n_grid = last_period - grid_first + 1
-    period = period_of(sales.day, granularity) - grid_first
-    offset = first_period - grid_first
+    budget.check("answer", {f"{granularity} periods": n_periods}, hint)
+    if n_periods > MAX_PERIODS:
+        raise InvalidInputError(f"the range holds {n_periods:,} {granularity} periods, over the {MAX_PERIODS:,} an "
+                                f"answer holds (ten years of days); {hint}", field="range")
+    budget.check("grid", {"days": end - start + WARMUP_DAYS + 1}, hint)
+    budget.check("grid", {"top products": request.top_k, "periods": n_periods}, hint + ", or a smaller top_k")
+    period = period_of(sales.day, granularity) - first_period
     in_range = (sales.day >= start) & (sales.day <= end)
-    warmup = (period >= 0) & (period < offset)
+    warmup = (sales.day >= start - WARMUP_DAYS) & (sales.day < start)
 
     outside = int((~in_range).sum())
     if outside:
         warnings.append(DataWarning(
             code="outside_range",
             message=f"{outside} sales rows fell outside the range and were not counted in totals "
-            f"({int(warmup.sum())} of them, in the {WARMUP_PERIODS} periods before the start, "
+            f"({int(warmup.sum())} of them, in the {WARMUP_DAYS} days before the start, "
             "only warm up the moving averages).",
             count=outside,
         ))
@@ -168,18 +188,17 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
         ))
     revenue = np.nan_to_num(sales.revenue, nan=0.0)
 
-    counted = warmup | in_range
-    grid_units = np.bincount(period[counted], weights=sales.qty[counted], minlength=n_grid)
-    range_revenue = np.bincount(period[in_range], weights=revenue[in_range], minlength=n_grid)
-    rolling = pd.Series(grid_units)
-    ma7 = rolling.rolling(7, min_periods=1).mean().to_numpy()
-    ma30 = rolling.rolling(30, min_periods=1).mean().to_numpy()
-    keep = slice(offset, n_grid)
-    labels = dates_of(period_start(np.arange(grid_first, last_period + 1)[keep], granularity))
+    periods = np.arange(first_period, last_period + 1)
+    partial = period_partial(periods, granularity, start, end)
+    units = np.bincount(period[in_range], weights=sales.qty[in_range], minlength=n_periods)
+    period_revenue = np.bincount(period[in_range], weights=revenue[in_range], minlength=n_periods)
+    last_days = np.minimum(period_start(periods + 1, granularity) - 1, end)
+    ma7, ma30 = _daily_means(sales, start, end, last_days)
+    labels = dates_of(period_start(periods, granularity))
     series = [
         SeriesPoint(date=label, total_sales=round(float(u), 4), total_revenue=round(float(r), 2),
-                    moving_avg_7=round(float(a), 4), moving_avg_30=round(float(b), 4))
-        for label, u, r, a, b in zip(labels, grid_units[keep], range_revenue[keep], ma7[keep], ma30[keep], strict=True)
+                    moving_avg_7=round(float(a), 4), moving_avg_30=round(float(b), 4), partial=bool(cut))
+        for label, u, r, a, b, cut in zip(labels, units, period_revenue, ma7, ma30, partial, strict=True)
     ]
 
     n_products = len(sales.product_ids)
@@ -187,14 +206,13 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
     product_revenue = np.bincount(sales.product[in_range], weights=revenue[in_range], minlength=n_products)
     sold = np.flatnonzero(np.bincount(sales.product[in_range], minlength=n_products) > 0)
     ranked = sold[np.lexsort((sales.product_ids[sold].astype(str), -product_units[sold]))][: request.top_k]
-    n_periods = last_period - first_period + 1
     matrix = np.zeros((len(ranked), n_periods))
     if len(ranked):
         slot = np.full(n_products, -1)
         slot[ranked] = np.arange(len(ranked))
         take = in_range & (slot[sales.product] >= 0)
-        np.add.at(matrix, (slot[sales.product[take]], period[take] - offset), sales.qty[take])
-    slope, change, trend = _trends(matrix)
+        np.add.at(matrix, (slot[sales.product[take]], period[take]), sales.qty[take])
+    slope, change, trend = _trends(matrix[:, ~partial])  # a cut week or month would read as a fall
     total_units = float(product_units[sold].sum())
     top_items = [
         TopItem(product_id=str(sales.product_ids[p]), total_qty=round(float(product_units[p]), 4),
@@ -204,7 +222,7 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
         for k, p in enumerate(ranked)
     ]
     seasonality = _seasonality(sales, start, end, opening)
-    _, total_change, total_trend = _trends(grid_units[keep][None, :])
+    _, total_change, total_trend = _trends(units[~partial][None, :])
     return InsightsResponse(
         series=series,
         top_items=top_items,
@@ -212,7 +230,8 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
         recommendations=_recommendations(top_items, seasonality, granularity, str(total_trend[0]),
                                          float(total_change[0]), len(sold)) + _closed_words(opening, start, end),
         meta=InsightsMeta(shop_id=request.shop_id, start=from_day_number(start), end=from_day_number(end),
-                          granularity=granularity, periods=n_periods, total_products=len(sold)),
+                          granularity=granularity, periods=n_periods, partial_periods=int(partial.sum()),
+                          total_products=len(sold)),
         warnings=warnings,
     )
 

@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Sales spikes and drops, impossible stock, large adjustments, unusual products
-         * @description Robust z-scores of daily sales against each product's weekday-adjusted median of the 29 days around them; running stock from opening stock and movements (negative stock, adjustments over a share of stock); and an isolation forest over products' sales profiles. Each anomaly has the observed value, the expected range, a score, the method and a description. Deterministic.
+         * @description Each product-day against a model of the product's normal demand (STL trend and weekday pattern for dense series, level x weekday counts for slow movers, a negative binomial tail), flagged at `false_alerts_per_year`, at most `max_alerts` per product, closed days never; running stock from opening stock and movements (negative stock, adjustments over a share of stock); and an isolation forest over products' sales profiles. Each anomaly has the observed value, the expected range, a score, the method and a description. Deterministic.
          */
         post: operations["post_anomalies_api_v1_smart_shelf_anomalies_post"];
         delete?: never;
@@ -215,7 +215,7 @@ export interface paths {
         put?: never;
         /**
          * Sales series, top products with trends, seasonality and recommendations
-         * @description Aggregates net units and revenue by day, ISO week or month over `range` (every period listed, empty ones as 0) with 7- and 30-period trailing moving averages; ranks the `top_k` products by units with a least-squares trend; finds the peak weekday and month; and writes recommendations from those numbers.
+         * @description Aggregates net units and revenue by day, ISO week or month over `range` (at most 3,653 days; every period listed, empty ones as 0, those the range cuts marked `partial`) with the mean daily units over the last 7 and 30 days; ranks the `top_k` products by units with a least-squares trend over the complete periods; finds the peak weekday and month over open days; and writes recommendations from those numbers.
          */
         post: operations["post_insights_api_v1_smart_shelf_insights_post"];
         delete?: never;
@@ -385,8 +385,33 @@ export interface components {
         };
         /** AnomaliesMeta */
         AnomaliesMeta: {
-            /** Anomalies */
+            /**
+             * Anomalies
+             * @description Anomalies listed.
+             */
             anomalies: number;
+            /**
+             * Flagged
+             * @description Spikes and drops found, listed or not.
+             */
+            flagged: number;
+            /**
+             * Not Shown
+             * @description Spikes and drops beyond max_alerts of their product, not listed.
+             */
+            not_shown: number;
+            /**
+             * Not Shown By Product
+             * @description Those, per product (only products with some).
+             */
+            not_shown_by_product: {
+                [key: string]: number;
+            };
+            /**
+             * Product Days
+             * @description Open days scored, summed over products (from each one's first sale).
+             */
+            product_days: number;
             /** Products */
             products: number;
             /** Sales Days */
@@ -422,6 +447,18 @@ export interface components {
              */
             duplicates: "sum" | "drop";
             /**
+             * False Alerts Per Year
+             * @description Sensitivity: a day is a spike (drop) when its units are at or beyond the upper (lower) tail probability false_alerts_per_year / 365 / 2 of the product's normal demand, i.e. a product whose demand follows its model gets this many false alerts in a year of open days. Lower: fewer, stronger alerts.
+             * @default 1
+             */
+            false_alerts_per_year: number;
+            /**
+             * Max Alerts
+             * @description Spikes and drops listed per product, strongest first; the rest are counted in meta.not_shown.
+             * @default 5
+             */
+            max_alerts: number;
+            /**
              * Opening Stock
              * @description Stock before the first movement.
              */
@@ -446,10 +483,9 @@ export interface components {
             stock_movements?: components["schemas"]["StockMovement"][];
             /**
              * Z Threshold
-             * @description Robust z-score that counts as an anomaly.
-             * @default 3.5
+             * @description Deprecated (was a robust z-score): when sent, the sensitivity is the two-sided normal tail of this z (3.5: 0.17 false alerts per product-year). Send false_alerts_per_year instead.
              */
-            z_threshold: number;
+            z_threshold?: number | null;
         };
         /** AnomaliesResponse */
         AnomaliesResponse: {
@@ -471,16 +507,17 @@ export interface components {
             expected_low: number | null;
             /**
              * Method
+             * @description stl: a dense product's STL trend and weekday pattern; counts: a slow mover's level and weekday pattern; both with a negative binomial tail.
              * @enum {string}
              */
-            method: "robust_z" | "stock_rule" | "isolation_forest";
+            method: "stl" | "counts" | "stock_rule" | "isolation_forest";
             /** Observed */
             observed: number;
             /** Product Id */
             product_id: string;
             /**
              * Score
-             * @description Robust z-score, or the isolation-forest outlier score (higher = stranger).
+             * @description Spike / drop: -log10 of the day's tail probability under the product's normal demand (4 = once in 10,000 days); stock rules: the size of the break; unusual_product: the isolation-forest outlier score. Higher = stranger.
              */
             score: number;
             /**
@@ -1068,6 +1105,11 @@ export interface components {
              * @enum {string}
              */
             granularity: "daily" | "weekly" | "monthly";
+            /**
+             * Partial Periods
+             * @description Periods the range cuts (first and last at most).
+             */
+            partial_periods: number;
             /** Periods */
             periods: number;
             /** Shop Id */
@@ -1107,7 +1149,7 @@ export interface components {
              * @enum {string}
              */
             granularity: "daily" | "weekly" | "monthly";
-            /** @description Inclusive; default: first to last sale. */
+            /** @description Inclusive; default: first to last sale. At most 3,653 periods of the granularity (ten years of days; 3,653 weeks or months): a longer range is a 422 on range. */
             range?: components["schemas"]["DateRange"] | null;
             /**
              * Sales
@@ -2270,14 +2312,19 @@ export interface components {
             date: string;
             /**
              * Moving Avg 30
-             * @description Mean total_sales of this and the 29 previous periods.
+             * @description Mean daily net units over the 30 days ending on the period's last day in the range.
              */
             moving_avg_30: number;
             /**
              * Moving Avg 7
-             * @description Mean total_sales of this and the 6 previous periods.
+             * @description Mean daily net units over the 7 days ending on the period's last day in the range (at daily grain: the mean total_sales of this and the 6 previous days).
              */
             moving_avg_7: number;
+            /**
+             * Partial
+             * @description The range cuts this week or month: it holds only the days inside the range and is left out of trends.
+             */
+            partial: boolean;
             /** Total Revenue */
             total_revenue: number;
             /**

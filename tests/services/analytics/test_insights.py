@@ -8,7 +8,7 @@ import pytest
 
 from app.schemas.insights import InsightsRequest
 from app.services.analytics.insights import summarise_sales
-from app.utils.errors import SmartShelfError
+from app.utils.errors import InvalidInputError, SmartShelfError
 from tests.conftest import sales_rows
 from tests.support.budget import BUDGET
 
@@ -127,3 +127,41 @@ def test_real_store_item_weekday_peak_and_weekly_totals_match_pandas(store_item)
     assert response.seasonality.peak_month == "June"
     assert sum(i.share_of_units for i in response.top_items) == pytest.approx(top.sum() / daily.sum(), abs=1e-3)
     assert pd.Series([p.total_sales for p in response.series]).sum() == daily.sum()
+
+
+def test_periods_the_range_cuts_are_marked_partial_and_left_out_of_trends():
+    """Issue #24: 1-11 November shown as a full month, so a steady shop 'fell' 64% in November."""
+    sales = [*rows("a", [10.0] * 164, start=date(2025, 6, 1)), *rows("b", [3.0] * 164, start=date(2025, 6, 1))]
+    response = run(sales, granularity="monthly")  # 2025-06-01 .. 2025-11-11
+    assert [p.partial for p in response.series] == [False] * 5 + [True]
+    assert response.series[-1].total_sales == 11 * 13 and response.meta.partial_periods == 1
+    assert {item.trend for item in response.top_items} == {"stable"}
+    assert not any("fell" in advice for advice in response.recommendations)
+    weekly = run(sales, granularity="weekly", range={"start": "2025-06-04", "end": "2025-11-11"})
+    assert weekly.series[0].partial and weekly.series[-1].partial and not any(p.partial for p in weekly.series[1:-1])
+
+
+def test_moving_averages_are_daily_means_at_weekly_and_monthly_grain():
+    """Issue #24: at monthly grain moving_avg_7 / moving_avg_30 were means over 7 and 30 months."""
+    sales = rows("a", [float(k % 7 + 7) for k in range(364)], start=date(2025, 1, 6))  # 10 a day on average
+    for granularity in ("weekly", "monthly"):
+        response = run(sales, granularity=granularity)
+        complete = [p for p in response.series if not p.partial]
+        assert [p.moving_avg_7 for p in complete] == pytest.approx([10.0] * len(complete))
+        assert all(abs(p.moving_avg_30 - 10) < 0.5 for p in complete[1:])
+    monthly = run(sales, granularity="monthly", range={"start": "2025-03-01", "end": "2025-03-31"})
+    units = np.array([k % 7 + 7 for k in range(364)], dtype=float)
+    march_end = (date(2025, 3, 31) - date(2025, 1, 6)).days
+    assert monthly.series[0].moving_avg_30 == pytest.approx(units[march_end - 29:march_end + 1].mean())
+
+
+def test_range_is_capped_before_any_work():
+    """Issue #25: a 200-byte request for ~499 k daily periods answered 49 MB."""
+    with pytest.raises(InvalidInputError) as caught:
+        run(rows("a", [1.0]), range={"start": "1000-01-01", "end": "2366-12-31"})
+    message = str(caught.value)
+    assert caught.value.field == "range" and "499,286 daily periods" in message and "3,653" in message
+    ten_years = run(rows("a", [1.0]), range={"start": "2015-09-02", "end": "2025-09-01"})
+    assert ten_years.meta.periods == 3653
+    centuries = run(rows("a", [1.0]), range={"start": "1800-01-01", "end": "2025-12-31"}, granularity="monthly")
+    assert centuries.meta.periods == 226 * 12

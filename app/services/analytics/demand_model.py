@@ -1,0 +1,169 @@
+"""Each product's normal daily demand, to tell an unusual day from a usual one.
+
+The model of a product-day is a negative binomial count: mean `expected[i, t]`, variance
+mean + dispersion[i] x mean^2 (dispersion 0 is Poisson). The mean comes from one of two models:
+
+- dense products (DENSE_LEVEL units or more per open day, 4 weeks or more observed): statsmodels' STL
+  (period 7, robust) of the product's series from its first sale; expected = trend + weekday component, so
+  the weekday pattern may drift and the trend follows the season. Closed days are filled with the count
+  model's mean before the decomposition (they are not demand) and are never scored.
+- the others (slow movers): level x weekday factor. The weekday factor is the product's mean units on that
+  weekday over its mean units per open day, shrunk towards 1 by PRIOR_UNITS pseudo-units (a product selling
+  0.3 a day has no reliable weekday pattern); the level is the mean of units / weekday factor over the
+  open days of the LEVEL_DAYS centred on the day, the day itself left out, shrunk towards the product's overall
+  rate by PRIOR_DAYS days, so a slow season or a product's first weeks still have a small positive mean.
+
+The dispersion is a moment estimate per product, sum((y - mean)^2 - mean) / sum(mean^2) over its scored
+days, the TRIM share of days farthest from the mean (in Pearson residuals) left out so the anomalies being
+looked for do not widen the normal range. A day needs MIN_WINDOW_DAYS observed open days in its window to
+be scored.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from app.utils.arrays import prefix_sums
+from app.utils.dates import weekday
+
+DENSE_LEVEL = 10.0
+MIN_STL_DAYS = 28
+LEVEL_DAYS = 29
+MIN_WINDOW_DAYS = 14
+PRIOR_UNITS = 10.0
+PRIOR_DAYS = 7.0
+TRIM = 0.01
+MIN_MEAN = 1e-3  # units: keeps the count model defined on a product that sold nothing around a day
+STL_TREND_DAYS = 29
+STL_SEASONAL_DAYS = 13
+STL_OUTER_ITERATIONS = 3  # robustness passes: the first few do nearly all of the down-weighting of outliers
+STL_MAX_DAYS = 500_000  # product-days decomposed by STL per request (a few seconds); slower sellers beyond: counts
+
+
+@dataclass(frozen=True)
+class NormalDemand:
+    """expected: float64[n, T] mean units (NaN where a day is not scored); dispersion: float64[n];
+    dense: bool[n], True where the mean comes from STL."""
+
+    expected: np.ndarray
+    dispersion: np.ndarray
+    dense: np.ndarray
+
+
+def weekday_factors(units: np.ndarray, observed: np.ndarray, day_of_week: np.ndarray) -> np.ndarray:
+    """Each product's weekday factor, shrunk towards 1 -> float64[n, 7].
+
+    Args: units [n, T]; observed bool[n, T] (open days from the product's first sale); day_of_week int[T].
+    """
+    n = units.shape[0]
+    totals, counts = np.zeros((n, 7)), np.zeros((n, 7))
+    kept = np.where(observed, units, 0.0)
+    for day in range(7):  # seven column slices, not a loop over products
+        columns = day_of_week == day
+        totals[:, day] = kept[:, columns].sum(axis=1)
+        counts[:, day] = observed[:, columns].sum(axis=1)
+    rate = totals.sum(axis=1) / np.maximum(counts.sum(axis=1), 1)
+    return (totals + PRIOR_UNITS) / (counts * rate[:, None] + PRIOR_UNITS)
+
+
+def _windowed(values: np.ndarray, half: int) -> np.ndarray:
+    """Sum of values[:, t - half .. t + half] (clipped to the series) for each t -> [n, T]."""
+    length = values.shape[1]
+    sums = prefix_sums(values)
+    t = np.arange(length)
+    return sums[:, np.minimum(t + half + 1, length)] - sums[:, np.maximum(t - half, 0)]
+
+
+def _count_mean(units: np.ndarray, observed: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Level x weekday factor [n, T] (NaN with fewer than MIN_WINDOW_DAYS observed days around)."""
+    adjusted = np.where(observed, units / factor, 0.0)
+    counts = observed.astype(float)
+    half = LEVEL_DAYS // 2
+    window_units = _windowed(adjusted, half) - adjusted
+    window_days = _windowed(counts, half) - counts
+    rate = adjusted.sum(axis=1) / np.maximum(counts.sum(axis=1), 1)
+    level = (window_units + PRIOR_DAYS * rate[:, None]) / (window_days + PRIOR_DAYS)
+    return np.where(window_days >= MIN_WINDOW_DAYS, np.maximum(level * factor, MIN_MEAN), np.nan)
+
+
+def _stl_mean(series: np.ndarray) -> np.ndarray:
+    """Trend + weekly component of one series (no NaN) by robust STL."""
+    from statsmodels.tsa.seasonal import STL
+
+    fit = STL(series, period=7, seasonal=STL_SEASONAL_DAYS, trend=STL_TREND_DAYS, robust=True,
+              seasonal_jump=3, trend_jump=5, low_pass_jump=3).fit(outer_iter=STL_OUTER_ITERATIONS)
+    return np.asarray(fit.trend + fit.seasonal)
+
+
+def _dispersion(units: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Negative binomial dispersion per product (moment estimate, extremes trimmed) -> float64[n] >= 0."""
+    scored = np.isfinite(expected)
+    mean = np.where(scored, expected, 1.0)
+    pearson = np.where(scored, (units - mean) ** 2 / mean, np.nan)
+    ordered = np.sort(pearson, axis=1)  # NaN last
+    position = np.floor((1 - TRIM) * np.maximum(scored.sum(axis=1) - 1, 0)).astype(np.int64)
+    cut = np.take_along_axis(ordered, position[:, None], axis=1)
+    kept = scored & (pearson <= cut)
+    excess = np.where(kept, (units - mean) ** 2 - mean, 0.0).sum(axis=1)
+    squares = np.where(kept, mean**2, 0.0).sum(axis=1)
+    return np.maximum(excess / np.maximum(squares, 1e-12), 0.0)
+
+
+def _dense(rate: np.ndarray, days: np.ndarray, length: int) -> np.ndarray:
+    """bool[n]: products modelled by STL, the best sellers first while their series fit in STL_MAX_DAYS."""
+    candidates = np.flatnonzero((rate >= DENSE_LEVEL) & (days >= MIN_STL_DAYS))
+    ranked = candidates[np.argsort(-rate[candidates], kind="stable")]
+    dense = np.zeros(rate.shape[0], dtype=bool)
+    dense[ranked[np.cumsum(np.full(ranked.size, length)) <= STL_MAX_DAYS]] = True
+    return dense
+
+
+def normal_demand(units: np.ndarray, observed: np.ndarray, first_day: int) -> NormalDemand:
+    """The model of each product's usual day (module docstring).
+
+    Args: units float64[n, T] net units per day (negative days as 0); observed bool[n, T], True on open days
+    from the product's first sale; first_day: day number (since 1970-01-01) of column 0.
+    """
+    day_of_week = weekday(first_day + np.arange(units.shape[1]))
+    factor = weekday_factors(units, observed, day_of_week)[:, day_of_week]
+    expected = _count_mean(units, observed, factor)
+    days = observed.sum(axis=1)
+    rate = np.where(observed, units, 0.0).sum(axis=1) / np.maximum(days, 1)
+    dense = _dense(rate, days, units.shape[1])
+    start = np.argmax(observed, axis=1)
+    for i in np.flatnonzero(dense):
+        fill = np.where(np.isfinite(expected[i]), expected[i], rate[i])
+        series = np.where(observed[i], units[i], fill)[start[i]:]
+        expected[i, start[i]:] = np.maximum(_stl_mean(series), MIN_MEAN)
+    expected = np.where(observed, expected, np.nan)
+    return NormalDemand(expected, _dispersion(units, expected), dense)
+
+
+def _distribution(expected: np.ndarray, dispersion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scipy's negative binomial (n, p) for mean and dispersion (Poisson in the limit of dispersion 0)."""
+    size = 1.0 / np.maximum(dispersion, 1e-8)
+    return size, size / (size + expected)
+
+
+def tail_probabilities(units: np.ndarray, expected: np.ndarray, dispersion: np.ndarray) -> tuple[np.ndarray, ...]:
+    """P(Y >= units) and P(Y <= units) under each day's model (arrays of one shape; non-integer units rounded
+    away from the mean: up for the upper tail, down for the lower).
+
+    Only days more than one standard deviation from their mean are computed; the others get 1 on both sides
+    (a negative binomial has more than 5% of its mass beyond one standard deviation on either side that has
+    any, and no sensitivity here flags a tail above 5%)."""
+    sd = np.sqrt(expected + dispersion * expected**2)
+    upper, lower = np.ones(units.shape), np.ones(units.shape)
+    high, low = units >= expected + sd, units <= expected - sd
+    size, p = _distribution(expected[high], dispersion[high])
+    upper[high] = stats.nbinom.sf(np.ceil(units[high]) - 1, size, p)
+    size, p = _distribution(expected[low], dispersion[low])
+    lower[low] = stats.nbinom.cdf(np.floor(units[low]), size, p)
+    return upper, lower
+
+
+def usual_range(expected: np.ndarray, dispersion: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
+    """The units between the `tail` and 1 - `tail` quantiles of each day's model."""
+    size, p = _distribution(expected, dispersion)
+    return stats.nbinom.ppf(tail, size, p), stats.nbinom.isf(tail, size, p)
