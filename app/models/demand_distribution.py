@@ -4,8 +4,9 @@ Inputs per product are the forecast's own numbers: the mean demand over the prot
 (units) and its variance `variance` (units^2: the forecast's out-of-sample daily error variance times the
 days, plus the review undershoot). The family:
 
-- `normal` where demand is smooth: the count distribution with that mean and variance is nearly symmetric
-  (skewness below `SMOOTH_SKEW`), or the quantities are not whole units (weights, litres);
+- `normal` where demand is smooth: the count distribution with that mean and variance is only mildly skewed
+  (skewness below `SMOOTH_SKEW` = 0.5: a Poisson count of 4 or more units, a lead time's error within about
+  25% of its level), or the quantities are not whole units (weights, litres);
 - `poisson` for whole-unit demand whose errors are no wider than a Poisson count's (variance <= mean);
 - `negative_binomial` for the other whole-unit demand: slow and lumpy movers selling 0-3 a day, whose
   lead-time demand is a skewed count. Its dispersion is the forecast's: mean and variance are matched
@@ -23,7 +24,7 @@ import numpy as np
 from scipy import stats
 
 Family = Literal["normal", "poisson", "negative_binomial"]
-SMOOTH_SKEW = 0.2  # skewness under which a count's service-level quantile is the normal's to within a unit or so
+SMOOTH_SKEW = 0.5  # skewness under which the normal's service-level quantile is close to the count's
 MAX_COUNT_CELLS = 20_000_000  # bounds the loss-function grid of the count families
 
 

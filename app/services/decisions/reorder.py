@@ -41,6 +41,7 @@ from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
 WEEKS_FOR_XYZ = 13
+FORECAST_LEVEL = 0.95
 
 
 def abc_classes(revenue: np.ndarray, a: float, b: float) -> np.ndarray:
@@ -183,10 +184,12 @@ def _lead_forecast(request: ReorderRequest, product_ids: list[str], sold: np.nda
     methods = ["none"] * n
     if not sold.any():
         return forecast, daily_sd, methods, "off"
-    # the same cache keys as POST /forecast of these products, horizon and level: a hit either way
+    # the same cache keys as POST /forecast of these products and horizon at 95%: a hit either way. The
+    # lead-time distribution reads the means and backtest errors, not the interval, so every service level
+    # shares one forecast
     spec = ForecastSpec(shop_id=request.shop_id, sales=request,
                         product_ids=tuple(p for p, s in zip(product_ids, sold, strict=True) if s),
-                        periods=horizon, model="auto", confidence_interval=request.service_level,
+                        periods=horizon, model="auto", confidence_interval=FORECAST_LEVEL,
                         frequency="daily", as_of_day=as_of_day)
     answer = forecast_arrays(spec, settings, cache, signing_key)
     seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once

@@ -116,12 +116,14 @@ def test_reorder_after_a_forecast_of_the_same_history_is_a_cache_hit(client):
                      for item in body["inventory"])
     forecast = client.post(f"{PREFIX}/forecast", json={
         "shop_id": body["shop_id"], "sales": body["sales"], "product_ids": products, "frequency": "daily",
-        "periods": min(365, max(protection, 28)), "confidence_interval": body["service_level"]})
+        "periods": min(365, max(protection, 28)), "confidence_interval": 0.95})
     assert forecast.status_code == 200 and forecast.json()["meta"]["cache"] == "miss"
     answer = client.post(f"{PREFIX}/reorder", json=body).json()
     assert answer["meta"]["forecast_cache"] == "hit"
     methods = {f["product_id"]: f["method"] for f in forecast.json()["forecasts"]}
     assert {r["product_id"]: r["forecast_method"] for r in answer["recommendations"]} == methods
+    other_level = client.post(f"{PREFIX}/reorder", json={**body, "service_level": 0.8}).json()
+    assert other_level["meta"]["forecast_cache"] == "hit"  # every service level shares the forecast
 
 
 def test_each_data_rule_is_reported_once(client):
