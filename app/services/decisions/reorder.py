@@ -110,11 +110,11 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     safety = reorder_point - lead_demand
     on_hand = view.quantity
     position = view.usable + np.array([item.on_order for item in items])
-    below = position <= reorder_point
+    below = (position <= reorder_point) & (daily_rate > 0)  # nothing to protect without forecast demand
     # stock at risk of expiring unsold is cleared first: no order until the lead time's demand exceeds what sells
     held_back = below & (view.at_risk > 0) & (lead_demand - short_mean <= view.usable)
     lots = np.floor((reorder_point - position) / lot_size) + 1
-    raw_order = np.where(below & ~held_back & (daily_rate > 0), lots * lot_size, 0.0)
+    raw_order = np.where(below & ~held_back, lots * lot_size, 0.0)
     cap = order_cap(view, cumulative, lead, shelf_life)
     capped = cap < raw_order
     raw_order = np.where(capped, cap, raw_order)
