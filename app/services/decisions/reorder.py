@@ -128,8 +128,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
         supply = np.where(daily_rate > 0, view.usable / daily_rate, np.inf)
     lost_units = np.maximum(lead_demand - view.usable, 0.0)
     revenue_at_risk = lost_units * price
-    urgency = np.where((days_left <= lead) & (daily_rate > 0), "critical", np.where(below, "high", np.where(
-        position <= reorder_point + daily_rate * lead, "medium", "low")))
+    sellable = (daily_rate > 0) & (cap > 0)  # a season over or a shelf life that sells nothing: nothing is urgent
+    urgency = np.where(~sellable, "low", np.where(days_left <= lead, "critical", np.where(below, "high", np.where(
+        position <= reorder_point + daily_rate * lead, "medium", "low"))))
 
     assert sales.revenue is not None
     row_revenue = np.where(np.isnan(sales.revenue), sales.qty * price[sales.product], sales.revenue)

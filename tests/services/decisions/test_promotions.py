@@ -190,6 +190,8 @@ def test_stock_that_sells_out_at_full_price_gets_no_promotion():
     left = run([item("crackers", 30, 30, avg_daily_sales=1, season_end=day(14))], [event("xmas", 3)])
     promo = left.promotions[0]  # 14 sell by the season's end: 16 are left over
     assert promo.without_promotion.units_left == 16 and promo.end_date == AS_OF + timedelta(days=14)
+    over = run([item("easter", 30, 30, avg_daily_sales=1, season_end=day(-200))], [event("xmas", 3)])
+    assert over.unmatched[0].reason.startswith("its season ended 200 days ago")
 
 
 def test_a_promotion_that_would_not_pay_is_not_suggested():

@@ -170,6 +170,10 @@ def test_seasonal_lot_never_exceeds_what_sells_before_the_season_ends(client):
     over = {**body, "inventory": [_item("cake", 40, cost=0.05, season_end="2025-09-30")]}
     rec = client.post(f"{PREFIX}/reorder", json=over).json()["recommendations"][0]
     assert rec["recommended_order_qty"] == 0 and rec["at_risk_quantity"] == pytest.approx(20, abs=4)
+    ended = {**body, "inventory": [_item("cake", 40, cost=0.05, season_end="2025-09-01")]}
+    rec = client.post(f"{PREFIX}/reorder", json=ended).json()["recommendations"][0]
+    assert rec["usable_quantity"] == 0 and rec["recommended_order_qty"] == 0 and "end of the season" in rec["reasoning"]
+    assert rec["urgency"] == "low"
 
 
 def test_reorder_points_cover_real_slow_movers_at_the_service_level(client, m5_sales):
