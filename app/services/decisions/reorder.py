@@ -1,18 +1,23 @@
 """Reorder recommendations: when to reorder, how much, and why, per product.
 
-Perishables (`shelf_life_days`): the order is capped at what sells within the shelf life (but
-always lifts the position to the reorder point).
+Stock: the one view of `stock_view` with the forecast as the demand path: usable units (those the
+forecast sells before their expiry or season end; expired units count 0) + on order is the inventory
+position; the units that will expire unsold are at risk, not cover, and hold the order back until the
+demand over the protection interval exceeds the usable units.
 
 Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses
-its forecasts): mu_L = forecast units over the protection interval (lead time + review days - 1)
-plus the mean review undershoot,
-sigma_daily = the chosen model's backtest RMSE over its first 7 days (or the sd of the last 28
-days when it has none).
-Formulas in `inventory_math`. An order is recommended when on hand + on order <= reorder point:
-enough EOQ lots to lift the position above the reorder point, rounded up to the minimum order
-and whole packs.
+its forecasts; every service level reads one forecast): mu_L = forecast units over the protection
+interval (lead time + review days - 1) plus the mean review undershoot. Its distribution
+(`app.models.demand_distribution`): variance = max(days x the chosen model's 7-day backtest RMSE^2 (or
+the sd of the last 28 days when it has none), mu_L + phi mu_L^2, phi the item's own lead-time
+dispersion) + the undershoot variance; negative binomial / Poisson for skewed whole-unit counts, normal
+where smooth. The reorder point is its service-level quantile. An order is recommended when the position
+<= reorder point: enough EOQ lots (`inventory_math`) to lift the position above the reorder point, never
+more than the forecast sells from the order's arrival within the shelf life and the rest of the season
+(`stock_view.order_cap`), rounded up to the minimum order and whole packs.
 
-Urgency: critical = stock runs out within the lead time (an order now arrives too late);
+Urgency (low whenever nothing more sells: no forecast demand, a season over):
+critical = usable stock runs out within the lead time (an order now arrives too late);
 high = position at or below the reorder point; medium = within one lead time of demand above it;
 low otherwise. Sorted by days of stock left beyond the lead time, then revenue at risk.
 ABC: classes by cumulative share of revenue (A up to `a`, B up to `b`); XYZ: coefficient of
