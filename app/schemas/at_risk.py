@@ -16,7 +16,8 @@ from app.schemas.drivers import PricesPayload
 from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesPayload
 
-RiskReason = Literal["low_stock", "stockout_risk", "near_expiry", "expired", "slow_moving", "unsellable_before_expiry"]
+RiskReason = Literal["out_of_stock", "season_over", "low_stock", "stockout_risk", "near_expiry", "expired",
+                     "slow_moving", "unsellable_before_expiry"]
 ActionType = Literal["restock", "discount", "bundle", "clearance", "remove", "monitor"]
 
 
@@ -39,7 +40,8 @@ class AtRiskRequest(SalesPayload, PricesPayload):
 class RecommendedAction(BaseModel):
     action_type: ActionType
     discount_range: tuple[float, float] | None = Field(
-        description="Suggested discount in percent (low, high); null when no discount is advised."
+        description="The suggested discount in percent as (low, high), both the one number the reasoning names "
+        "(and /promotions suggests); null when no discount is advised."
     )
     promotion_timing: str
     reasoning: str

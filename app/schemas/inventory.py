@@ -18,6 +18,9 @@ class InventoryItem(StrictModel):
     price: NonNegative = Field(description="Shelf price per unit.")
     cost: NonNegative | None = Field(default=None, description="Unit cost, when known.")
     expiry_date: IsoDate | None = Field(default=None, description="Last day the stock may be sold.")
+    season_end: IsoDate | None = Field(
+        default=None, description="Seasonal items: last day of the selling season (Easter, Christmas). Stock "
+        "left after it is at risk, not cover; orders never exceed what sells before it.")
     lead_time_days: int | None = Field(
         default=None, ge=0, le=365, description="Supplier lead time in days (at-risk: stockout_risk looks this far "
         "ahead, at least 7; reorder: default 7).")

@@ -42,6 +42,16 @@ class PromotionsRequest(SalesPayload, PricesPayload):
     as_of: IsoDate | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
 
 
+class PromotionOutcome(BaseModel):
+    """What the stock brings by its expiry or season end, at the item's base rate (and lift)."""
+
+    units_sold: float
+    units_left: float = Field(description="Units left unsold at expiry or season end (written off).")
+    revenue: float
+    margin: float | None = Field(description="revenue - cost x quantity: the unsold units' cost is lost either way; "
+                                 "null without cost.")
+
+
 class Promotion(BaseModel):
     event_id: str
     event_title: str
@@ -60,6 +70,10 @@ class Promotion(BaseModel):
     elasticity_source: Literal["learned", "constant"] = Field(
         default="constant", description="`learned`: the lift comes from `price_elasticity`; `constant`: from "
         "PROMOTION_ELASTICITY_MULTIPLIER (no revenue sent, or the item's prices cannot tell).")
+    without_promotion: PromotionOutcome | None = Field(
+        description="At full price; null when the item's sales rate is unknown.")
+    with_promotion: PromotionOutcome | None = Field(
+        description="With this promotion (full price before and after it); null when the rate is unknown.")
     audience_fit: float = Field(ge=0, le=1)
     confidence: Literal["high", "medium", "low"]
     reasoning: str

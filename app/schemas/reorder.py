@@ -47,11 +47,20 @@ class ReorderRecommendation(BaseModel):
     xyz_class: XyzClass
     urgency: Literal["critical", "high", "medium", "low"]
     current_quantity: float
-    inventory_position: float = Field(description="On hand + on order.")
+    usable_quantity: float = Field(description="Units on hand that sell before their expiry or season end at the "
+                                   "forecast (expired units count 0).")
+    at_risk_quantity: float = Field(description="Units on hand the forecast leaves unsold at expiry or season end: "
+                                    "not cover (at-risk and promotions clear them).")
+    inventory_position: float = Field(description="Usable units + on order.")
     lead_time_days: int
     expected_lead_time_demand: float
-    safety_stock: float
-    reorder_point: float
+    safety_stock: float = Field(description="reorder_point - expected_lead_time_demand.")
+    reorder_point: float = Field(description="The service-level quantile of the lead-time demand distribution.")
+    demand_distribution: Literal["normal", "poisson", "negative_binomial"] = Field(
+        description="The lead-time demand's family: `negative_binomial` (or `poisson`) for whole-unit demand whose "
+        "lead-time count is skewed (slow movers), `normal` where it is smooth (docs/decisions.md).")
+    expected_fill_rate: float = Field(description="Share of demand served from stock with this reorder point and "
+                                      "lot: 1 - expected units short per cycle / lot.")
     eoq: float
     recommended_order_qty: float = Field(description="0 when the position is above the reorder point.")
     days_of_supply: float | None

@@ -6,11 +6,16 @@ open days: closed days (`closed_weekdays` / `closed_dates`, else detected on a c
 products, `app/utils/opening_days.py`) are no demand, so they neither dilute v nor use up stock; the units
 that sell before expiry, the days of supply and the stockout date count open days only:
 
+- out_of_stock:            no usable units (none on hand, or all expired) and v > 0: the highest risk (score 1,
+                           listed first, the fastest seller first)
+- season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
+                           its season: cleared or stored, never bundled)
 - low_stock:               quantity <= low_stock
 - near_expiry:             0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and v < slow_moving_threshold
-- unsellable_before_expiry: quantity > v * days_to_expiry (units left when it expires)
+- unsellable_before_expiry: units left at expiry or season end at rate v (`stock_view`: the same view of the
+                           stock as reorder and promotions)
 - stockout_risk:           v > 0 and quantity / v <= max(7, lead_time_days): runs out within
                            a week or before a new delivery could arrive
 
@@ -21,12 +26,12 @@ Score (noisy-OR of signal strengths s in [0, 1], weights w):
     s_unsold = expected_unsold_units / quantity
     s_slow   = 1 - v / slow_moving_threshold                  when slow_moving
     s_stockout = 1 - days_of_supply / (horizon + 1)            when stockout_risk
-An expired product scores 1.
+An expired or out-of-stock product scores 1.
 
-Markdowns: the discount that sells the stock before expiry (`app.services.decisions.pricing`), sized with the
-item's price elasticity learned from the request's sales with `prices` or revenue
-(`app.services.decisions.price_response`) where it is clearly negative, else the constant rule; the action
-says which.
+Markdowns: one number, the discount that sells the stock before expiry or season end
+(`app.services.decisions.pricing`), sized with the item's price elasticity learned from the request's sales
+with `prices` or revenue (`app.services.decisions.price_response`) where it is clearly negative, else the
+constant rule; the action says which.
 """
 
 from collections.abc import Sequence
@@ -45,7 +50,8 @@ from app.schemas.at_risk import (
 )
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
-from app.services.decisions.pricing import discount_to_clear, margin_cap
+from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct
+from app.services.decisions.stock_view import NO_LIMIT, stock_view
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number, today_utc
 from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -55,6 +61,7 @@ from app.utils.work_budget import WorkBudget
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
 STOCKOUT_DAYS = 7
 MIN_DISCOUNT_PCT = 5.0
+PATH_DAYS = 366  # the demand path's days; the stock view extends it at its mean rate beyond
 
 
 def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarray:
@@ -116,12 +123,13 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     expired = has_expiry & (to_expiry < 0) & has_stock
     near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days)
     slow = has_stock & (velocity < thresholds.slow_moving_threshold)
-    open_to_expiry = _open_within(open_ahead, np.where(has_expiry, np.maximum(to_expiry, 0), 0))
-    unsold = np.where(
-        has_expiry & ~expired, np.maximum(quantity - velocity * open_to_expiry, 0.0), np.nan
-    )
-    unsellable = has_stock & (unsold > 0)
-    unsold = np.where(expired, quantity, unsold)
+    path_days = min(open_ahead.size, PATH_DAYS)
+    view = stock_view(inventory, as_of_day, velocity[:, None] * open_ahead[None, :path_days])
+    has_sell_by = view.days_to_sell_by < NO_LIMIT
+    unsold = np.where(has_sell_by, view.at_risk, np.nan)
+    unsellable = has_stock & ~expired & (unsold > 0)
+    season_over = has_stock & view.season_over & ~expired
+    out_of_stock = (view.usable <= 0) & (velocity > 0) & ~season_over
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
                      for item in inventory], dtype=np.float64)
@@ -132,17 +140,19 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
 
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
     s_expiry = np.where(near_expiry, 1 - to_expiry / (thresholds.expiry_days + 1), 0.0)
-    s_unsold = np.where(unsellable, unsold / np.where(has_stock, quantity, 1.0), 0.0)
+    s_unsold = np.where(unsellable | season_over, unsold / np.where(has_stock, quantity, 1.0), 0.0)
     threshold = max(thresholds.slow_moving_threshold, 1e-12)
     s_slow = np.where(slow, 1 - velocity / threshold, 0.0)
     s_stockout = np.where(stockout, 1 - np.minimum(supply, lead) / (lead + 1), 0.0)
     score = 1 - (1 - W_LOW * s_low) * (1 - W_EXPIRY * s_expiry) * (1 - W_UNSOLD * s_unsold) * (
         1 - W_SLOW * s_slow) * (1 - W_STOCKOUT * s_stockout)
-    score = np.where(expired, 1.0, np.clip(score, 0.0, 1.0))
+    score = np.where(expired | out_of_stock, 1.0, np.clip(score, 0.0, 1.0))
 
-    flagged_mask = low_stock | near_expiry | expired | slow | unsellable | stockout
+    flagged_mask = low_stock | near_expiry | expired | slow | unsellable | stockout | out_of_stock | season_over
     flagged = np.flatnonzero(flagged_mask)
-    flagged = flagged[np.lexsort((np.asarray(product_ids, dtype=object)[flagged], -score[flagged]))]
+    # an empty shelf that sells comes first, then by score, then by the demand it is losing
+    flagged = flagged[np.lexsort((np.asarray(product_ids, dtype=object)[flagged], -velocity[flagged] * out_of_stock[
+        flagged], -score[flagged], ~out_of_stock[flagged]))]
 
     # never below cost: the deepest discount keeps the discounted price at or above the unit cost
     price = np.array([item.price for item in inventory], dtype=np.float64)
@@ -151,8 +161,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     beta, unused = learned_elasticities(sales, product_ids, as_of_day, settings.max_grid_cells,
                                         request.price_table, prior)
     warnings += unused
-    needed = discount_to_clear(quantity, velocity, np.nan_to_num(to_expiry, nan=0.0), beta,
-                               settings.promotion_elasticity_multiplier)
+    sell_days = _open_within(open_ahead, np.clip(view.days_to_sell_by, 0, open_ahead.size))
+    needed = discount_to_clear(quantity, velocity, sell_days, beta, settings.promotion_elasticity_multiplier)
     items = [
         AtRiskItem(
             product_id=inventory[i].product_id,
@@ -161,7 +171,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             reasons=[
                 reason
                 for reason, on in (
+                    ("out_of_stock", out_of_stock[i]),
                     ("expired", expired[i]),
+                    ("season_over", season_over[i]),
                     ("low_stock", low_stock[i]),
                     ("stockout_risk", stockout[i]),
                     ("near_expiry", near_expiry[i]),
@@ -184,6 +196,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 velocity=float(velocity[i]),
                 to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
                 unsold=0.0 if np.isnan(unsold[i]) else float(unsold[i]),
+                out_of_stock=bool(out_of_stock[i]),
+                days_to_season_end=int(view.days_to_season_end[i]) if view.days_to_season_end[i] < NO_LIMIT else None,
                 needed_discount=float(needed[i]),
                 expired=bool(expired[i]),
                 near_expiry=bool(near_expiry[i]),
@@ -231,6 +245,8 @@ def _action(
     near_expiry: bool,
     slow: bool,
     low_stock: bool,
+    out_of_stock: bool,
+    days_to_season_end: int | None,
     thresholds_low_stock: float,
     slow_threshold: float,
     window: int,
@@ -238,48 +254,70 @@ def _action(
     cost_capped: bool,
     elasticity: float,
 ) -> RecommendedAction:
-    """The one action for a flagged product, in priority order: remove, markdown, bundle, restock."""
+    """The one action for a flagged product, in priority order: remove, restock an empty shelf, clear what
+    its season left, markdown, bundle, restock."""
     rate = f"selling {velocity:.2f}/day over the last {window} days"
     if expired:
+        still = (f" It still sells {velocity:.2f}/day and has no usable units: restock it (reorder counts the "
+                 "expired units as 0)." if velocity > 0 else "")
         return RecommendedAction(
             action_type="remove",
             discount_range=None,
             promotion_timing="now",
             reasoning=f"Expired {-(to_expiry or 0)} days ago with {_units(quantity)} units on hand: "
-            "take them off sale and record the write-off.",
+            f"take them off sale and record the write-off.{still}",
         )
-    if to_expiry is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
+    if out_of_stock:
+        return RecommendedAction(
+            action_type="restock",
+            discount_range=None,
+            promotion_timing="today",
+            reasoning=f"Out of stock: no usable units, {rate}: each open day without stock loses about "
+            f"{_units(round(velocity, 1))} units of sales. Restock today (reorder sizes the order).",
+        )
+    if days_to_season_end is not None and days_to_season_end <= 0:
+        ended = "today" if days_to_season_end == 0 else f"{-days_to_season_end} days ago"
+        return RecommendedAction(
+            action_type="clearance",
+            discount_range=(max_discount, max_discount) if max_discount >= MIN_DISCOUNT_PCT else None,
+            promotion_timing="now",
+            reasoning=f"Its season ended {ended} with {_units(quantity)} units on hand: at full price they "
+            "will not sell before the next season. Clear them"
+            + (f" at {max_discount:g}% off" if max_discount >= MIN_DISCOUNT_PCT else "")
+            + " or store them for next season if they keep; no reorder until the season comes back.",
+        )
+    sell_by = None if to_expiry is None else to_expiry
+    if days_to_season_end is not None and (sell_by is None or days_to_season_end < sell_by):
+        sell_by = days_to_season_end
+    ends = "expiry" if sell_by == to_expiry else "the season's end"
+    if sell_by is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
         return RecommendedAction(
             action_type="bundle",
             discount_range=None,
-            promotion_timing=f"within {to_expiry} days" if to_expiry else "today",
-            reasoning=f"At risk: about {_units(round(unsold, 1))} of {_units(quantity)} units would be left at expiry, "
-            f"{rate}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them with a fast "
-            "seller or feature them instead.",
+            promotion_timing=f"within {sell_by} days" if sell_by else "today",
+            reasoning=f"At risk: about {_units(round(unsold, 1))} of {_units(quantity)} units would be left at "
+            f"{ends}, {rate}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them with a "
+            "fast seller or feature them instead.",
         )
-    if to_expiry is not None and unsold > 0:
-        days = f"{to_expiry} days until expiry" if to_expiry else "expires today"
-        if np.isfinite(needed_discount) and needed_discount <= max_discount:
-            low = max(MIN_DISCOUNT_PCT, float(np.ceil(needed_discount / 5) * 5))
-            high = min(max_discount, low + 10.0)
-            low = min(low, high)
-        else:
-            low, high = round(max_discount * 0.75, 1), max_discount
-        deep = to_expiry <= 2 or low >= 0.75 * max_discount
+    if sell_by is not None and unsold > 0:
+        days = f"{sell_by} days until {ends}" if sell_by else f"{ends} is today"
+        discount = float(markdown_pct(np.array(needed_discount), np.array(max_discount)))
+        clears = np.isfinite(needed_discount) and needed_discount <= max_discount
+        deep = sell_by <= 2 or discount >= 0.75 * max_discount
         clear_note = (
-            f"a {needed_discount:.0f}% markdown should clear them"
-            if np.isfinite(needed_discount) and needed_discount <= max_discount
-            else f"even {max_discount:.0f}% off is unlikely to clear them all"
+            f"a {discount:g}% markdown should clear them" if clears
+            else f"even {discount:g}% off, the most allowed, is unlikely to clear them all"
         ) + (f" (discounts stop at {max_discount:g}%, where the price meets the unit cost)" if cost_capped else "")
         learned = bool(np.isfinite(elasticity))
         return RecommendedAction(
             action_type="clearance" if deep else "discount",
-            discount_range=(low, high),
-            promotion_timing=f"within {to_expiry} days" if to_expiry else "today",
+            discount_range=(discount, discount),
+            promotion_timing=f"within {sell_by} days" if sell_by else "today",
             reasoning=f"{'Critical' if deep else 'At'} risk: {_units(quantity)} units in stock, {days}, "
-            f"{rate}: about {_units(round(unsold, 1))} units would be left at expiry; {clear_note}, "
+            f"{rate}: about {_units(round(unsold, 1))} units would be left at {ends}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
-               if learned else "by the constant rule (its prices cannot tell its own response)."),
+               if learned else "by the constant rule (its prices cannot tell its own response).")
+            + " Do not reorder it until they sell.",
             price_elasticity=round(elasticity, 3) if learned else None,
             elasticity_source=LEARNED if learned else CONSTANT,
         )
@@ -287,10 +325,11 @@ def _action(
         supply = f"{quantity / velocity:.0f} days of supply" if velocity > 0 else "no sales at all"
         return RecommendedAction(
             action_type="bundle",
-            discount_range=(MIN_DISCOUNT_PCT, 15.0),
+            discount_range=None,
             promotion_timing="next promotion cycle",
             reasoning=f"Slow mover: {_units(quantity)} units on hand, {rate} "
-            f"(threshold {slow_threshold:g}/day), {supply}: bundle it with a fast seller or feature it.",
+            f"(threshold {slow_threshold:g}/day), {supply}: bundle it with a fast seller or feature it. Nothing "
+            "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
         )
     if low_stock:
         supply_days = quantity / velocity if velocity > 0 else None

@@ -1,5 +1,9 @@
 """Textbook inventory formulas (continuous review, normal lead-time demand), vectorised.
 
+Reorder sets its reorder point from the lead-time demand's own distribution
+(`app.models.demand_distribution`); the normal safety stock here is the textbook reference the tests
+compare with stockpyl and the inventory benchmark's previous-policy baseline.
+
 - EOQ = sqrt(2 D S / H): D annual demand (units), S cost per order, H holding cost per unit-year.
 - Lead-time demand: mean mu_L = sum of the daily forecasts over the lead time L; standard
   deviation sigma_L = sigma_daily x sqrt(L) (independent daily forecast errors).

@@ -45,3 +45,12 @@ def margin_cap(price: np.ndarray, cost: np.ndarray, min_margin_pct: float) -> np
         cap = (1.0 - floor_price / price) * 100.0
     cap = np.where(price > 0, cap, 0.0)
     return np.where(np.isnan(cost), 100.0, np.clip(cap, 0.0, 100.0))
+
+
+def markdown_pct(needed_pct: np.ndarray, cap_pct: np.ndarray, step_pct: float = 5.0) -> np.ndarray:
+    """The one discount (%) at-risk and promotions both suggest: the discount that clears the stock
+    (`needed_pct`) rounded up to whole `step_pct` steps, at least one step; `cap_pct` where the cap is
+    lower (it will not clear everything) or nothing clears (+inf)."""
+    stepped = np.where(np.isfinite(needed_pct), np.maximum(np.ceil(np.asarray(needed_pct) / step_pct - 1e-9), 1.0)
+                       * step_pct, np.inf)
+    return np.minimum(stepped, cap_pct)

@@ -17,6 +17,7 @@ For item i and event j (eligible when as_of <= event date < expiry date):
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from app.schemas.promotions import (
     CalendarEvent,
     Promotion,
     PromotionItem,
+    PromotionOutcome,
     PromotionsMeta,
     PromotionsRequest,
     PromotionsResponse,
@@ -33,7 +35,8 @@ from app.schemas.promotions import (
 )
 from app.services.decisions.audience import audience_fit
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
-from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap
+from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct
+from app.services.decisions.stock_view import stock_view
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number, today_utc
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -81,43 +84,50 @@ def plan_promotions(request: PromotionsRequest, settings: Settings,
     max_discount = prefs.discount_max_pct or settings.default_max_discount_pct
 
     rate, beta, warnings = _base_rates(request, as_of_day, settings.max_grid_cells, prior)
-    quantity = np.array([item.quantity for item in items], dtype=np.float64)
     price = np.array([item.price for item in items], dtype=np.float64)
     cost = np.array([np.nan if item.cost is None else item.cost for item in items], dtype=np.float64)
-    expiry = np.array([day_number(item.expiry_date) for item in items], dtype=np.int64)
+    # the one view of the stock: what sells by expiry or season end at the base rate, what is left
+    known = ~np.isnan(rate)
+    view = stock_view(items, as_of_day, np.nan_to_num(rate, nan=0.0)[:, None])  # one day: a constant rate
+    quantity = view.quantity
+    sell_by = view.days_to_sell_by
+    leftover = np.where(known, view.at_risk, quantity)
+    expiry = as_of_day + sell_by
     event_day = np.array([day_number(event.date) for event in events], dtype=np.int64)
 
     cap = np.minimum(max_discount, margin_cap(price, cost, prefs.min_margin_pct))
     cap = np.floor(cap / STEP_PCT) * STEP_PCT
     eligible = (event_day[None, :] >= as_of_day) & (event_day[None, :] < expiry[:, None])
-    eligible &= ((quantity > 0) & (cap >= STEP_PCT))[:, None]
+    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover > 0))[:, None]
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
-    horizon = np.maximum(expiry - as_of_day, 1)[:, None]
-    timing = 1.0 - (event_day[None, :] - as_of_day) / horizon
+    span = np.maximum(sell_by, 1)[:, None]
+    timing = 1.0 - (event_day[None, :] - as_of_day) / span
     rank_score = np.where(eligible, W_FIT * fit + W_TIMING * timing, -np.inf)
     order = np.lexsort((np.broadcast_to(event_day, rank_score.shape), -rank_score), axis=1)
     top = order[:, : prefs.max_events_per_item]
     chosen_i, chosen_rank = np.nonzero(np.take_along_axis(eligible, top, axis=1))
     chosen_j = top[chosen_i, chosen_rank]
 
-    start = np.maximum(as_of_day, event_day[chosen_j] - prefs.lead_days)
-    end = np.maximum(expiry[chosen_i] - 1, start)
+    # from tomorrow at the earliest (today's sales are in) to the last day the stock may be sold
+    start = np.maximum(as_of_day + 1, event_day[chosen_j] - prefs.lead_days)
+    end = np.maximum(expiry[chosen_i], start)
     selling_days = end - start + 1
-    q, v = quantity[chosen_i], rate[chosen_i]
-    b = beta[chosen_i]
-    needed = discount_to_clear(q, np.nan_to_num(v, nan=0.0), selling_days, b, multiplier)
-    stepped = np.where(np.isfinite(needed), np.ceil(needed / STEP_PCT) * STEP_PCT, np.inf)
-    known = ~np.isnan(v)
+    q, v, b = quantity[chosen_i], np.nan_to_num(rate[chosen_i], nan=0.0), beta[chosen_i]
+    # sized to sell the leftover on top of what the promotion's days sell anyway
+    needed = discount_to_clear(v * selling_days + leftover[chosen_i], v, selling_days, b, multiplier)
     unknown_default = np.maximum(np.round(cap[chosen_i] / 2 / STEP_PCT) * STEP_PCT, STEP_PCT)
-    discount = np.where(known, np.clip(stepped, STEP_PCT, cap[chosen_i]), unknown_default)
+    discount = np.where(known[chosen_i], markdown_pct(needed, cap[chosen_i], STEP_PCT), unknown_default)
     lift = lift_pct(discount, b, multiplier)
-    boosted = np.nan_to_num(v, nan=0.0) * (1 + lift / 100)
+    boosted = v * (1 + lift / 100)
     with np.errstate(divide="ignore", invalid="ignore"):
         clear_days = np.where(boosted > 0, np.ceil(q / boosted), np.nan)
-    clears = clear_days <= selling_days
+    without, with_promotion = outcomes(q, v, sell_by[chosen_i], start - as_of_day, end - as_of_day, boosted,
+                                       price[chosen_i], cost[chosen_i], discount)
+    clears = with_promotion.units_left <= 1e-9
+    pays = ~known[chosen_i] | (with_promotion.revenue > without.revenue + 1e-9)
     pair_fit = fit[chosen_i, chosen_j]
     confidence = np.where(
-        ~known | ~clears, "low", np.where(pair_fit >= 0.5, "high", "medium")
+        ~known[chosen_i] | ~clears, "low", np.where(pair_fit >= 0.5, "high", "medium")
     )
 
     promotions = [
@@ -126,18 +136,23 @@ def plan_promotions(request: PromotionsRequest, settings: Settings,
             end=int(end[k]), clear_days=None if np.isnan(clear_days[k]) else int(clear_days[k]),
             lift=float(lift[k]), fit=float(pair_fit[k]), confidence=str(confidence[k]),
             elasticity=None if np.isnan(b[k]) else float(b[k]),
-            rate=float(v[k]), days_to_expiry=int(expiry[i] - as_of_day), clears=bool(clears[k]),
+            rate=float(rate[i]), days_to_expiry=int(sell_by[i]), clears=bool(clears[k]),
+            leftover=float(leftover[i]), without=without.row(k) if known[i] else None,
+            with_promotion=with_promotion.row(k) if known[i] else None,
         )
-        for k, (i, j, r) in enumerate(zip(chosen_i, chosen_j, chosen_rank, strict=True))
+        for k, (i, j, r) in enumerate(zip(chosen_i, chosen_j, chosen_rank, strict=True)) if pays[k]
     ]
     promotions.sort(key=lambda p: (p.end_date, p.product_id, p.rank))
-    matched = set(chosen_i.tolist())
+    matched = {p.product_id for p in promotions}
+    no_pay = {int(i): k for k, i in enumerate(chosen_i) if not pays[k]}
     unmatched = [
         UnmatchedItem(product_id=item.product_id, product_name=item.name,
-                      reason=_unmatched_reason(item, int(expiry[i] - as_of_day), float(cap[i]), prefs.min_margin_pct,
-                                               event_day, as_of_day))
+                      reason=_no_pay_reason(float(discount[no_pay[i]]), without.row(no_pay[i]),
+                                            with_promotion.row(no_pay[i])) if i in no_pay
+                      else _unmatched_reason(item, int(sell_by[i]), float(cap[i]), prefs.min_margin_pct,
+                                             event_day, as_of_day, float(leftover[i]), float(rate[i])))
         for i, item in enumerate(items)
-        if i not in matched
+        if item.product_id not in matched
     ]
     return PromotionsResponse(
         promotions=promotions,
@@ -148,18 +163,60 @@ def plan_promotions(request: PromotionsRequest, settings: Settings,
     )
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """Per promotion (float64[k]): units sold and left by the sell-by day, revenue and margin."""
+
+    units_sold: np.ndarray
+    units_left: np.ndarray
+    revenue: np.ndarray
+    margin: np.ndarray  # NaN without cost
+
+    def row(self, k: int) -> PromotionOutcome:
+        margin = float(self.margin[k])
+        return PromotionOutcome(units_sold=round(float(self.units_sold[k]), 2),
+                                units_left=round(float(self.units_left[k]), 2),
+                                revenue=round(float(self.revenue[k]), 2),
+                                margin=None if math.isnan(margin) else round(margin, 2))
+
+
+def outcomes(quantity: np.ndarray, rate: np.ndarray, sell_by: np.ndarray, first: np.ndarray, last: np.ndarray,
+             boosted: np.ndarray, price: np.ndarray, cost: np.ndarray,
+             discount_pct: np.ndarray) -> tuple[Outcomes, Outcomes]:
+    """Without and with a promotion on days `first`..`last` after as_of (inclusive, at `boosted` units a day
+    and `discount_pct` off; full price at `rate` on the other days up to `sell_by`). Units sell in day
+    order; margins count the cost of every unit on hand."""
+    days = np.maximum(sell_by, 0)
+    promo_first, promo_last = np.clip(first, 1, None), np.minimum(last, days)
+    promo_days = np.maximum(promo_last - promo_first + 1, 0)
+    before = np.minimum(quantity, rate * np.clip(promo_first - 1, 0, days))
+    during = np.minimum(quantity - before, boosted * promo_days)
+    after = np.minimum(quantity - before - during, rate * np.maximum(days - np.maximum(promo_last, promo_first - 1), 0))
+    plain_sold = np.minimum(quantity, rate * days)
+    promo_sold = before + during + after
+    stock_cost = quantity * cost
+    plain_revenue = plain_sold * price
+    promo_revenue = (before + after) * price + during * price * (1 - discount_pct / 100)
+    return (Outcomes(plain_sold, quantity - plain_sold, plain_revenue, plain_revenue - stock_cost),
+            Outcomes(promo_sold, quantity - promo_sold, promo_revenue, promo_revenue - stock_cost))
+
+
 def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount: float, start: int, end: int,
                clear_days: int | None, lift: float, fit: float, confidence: str, rate: float,
-               days_to_expiry: int, clears: bool, elasticity: float | None) -> Promotion:
+               days_to_expiry: int, clears: bool, elasticity: float | None, leftover: float,
+               without: PromotionOutcome | None, with_promotion: PromotionOutcome | None) -> Promotion:
     title = event.title or event.id
     name = item.name or item.product_id
-    if math.isnan(rate):
+    if math.isnan(rate) or without is None or with_promotion is None:
         outlook = "no sales history, so the discount is half the allowed maximum"
-    elif clears:
-        outlook = f"at {rate:.2f}/day lifted {lift:.0f}% it should clear in about {clear_days} days"
     else:
-        outlook = (f"even at {discount:.0f}% off ({rate:.2f}/day lifted {lift:.0f}%) about "
-                   f"{clear_days} days are needed, more than the {end - start + 1} left")
+        left = (f"at full price {rate:.2f}/day leaves {without.units_left:g} units unsold; {discount:g}% off "
+                f"lifts sales {lift:.0f}%")
+        outcome = (f"revenue {with_promotion.revenue:g} with it against {without.revenue:g} without"
+                   + (f", margin {with_promotion.margin:g} against {without.margin:g}"
+                      if with_promotion.margin is not None and without.margin is not None else ""))
+        outlook = (f"{left} and should clear them ({outcome})" if clears else
+                   f"{left}, still leaving about {with_promotion.units_left:g} ({outcome})")
     return Promotion(
         event_id=event.id,
         event_title=event.title,
@@ -173,24 +230,38 @@ def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount
         end_date=from_day_number(end),
         expected_clear_days=clear_days,
         projected_sales_lift=round(lift, 1),
+        without_promotion=without,
+        with_promotion=with_promotion,
         audience_fit=round(fit, 3),
         confidence=confidence,
         price_elasticity=None if elasticity is None else round(elasticity, 3),
         elasticity_source=CONSTANT if elasticity is None else LEARNED,
-        reasoning=(f"Pair {name} with {title}: {item.quantity:g} units expire in {days_to_expiry} days; "
+        reasoning=(f"Pair {name} with {title}: {item.quantity:g} units must sell within {days_to_expiry} days; "
                    f"audience fit {fit:.2f}; {outlook}; "
                    + (f"lift from its price elasticity {elasticity:.1f}, learned from its sales and prices."
                       if elasticity is not None else "lift from the constant rule (its prices cannot tell).")),
     )
 
 
+def _no_pay_reason(discount: float, without: PromotionOutcome, with_promotion: PromotionOutcome) -> str:
+    return (f"a promotion would not pay: {discount:g}% off brings revenue {with_promotion.revenue:g} against "
+            f"{without.revenue:g} at full price (it discounts units that sell anyway)")
+
+
 def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_margin: float,
-                      event_day: np.ndarray, as_of_day: int) -> str:
+                      event_day: np.ndarray, as_of_day: int, leftover: float, rate: float) -> str:
+    if days_to_expiry <= 0 and item.season_end is not None and (
+            item.expiry_date is None or day_number(item.season_end) < day_number(item.expiry_date)):
+        return "its season ends today: no time left for a promotion" if days_to_expiry == 0 else (
+            f"its season ended {-days_to_expiry} days ago: clear it or store it for next season (see at-risk)")
     if days_to_expiry <= 0:
         return "expires today: no time left for a promotion" if days_to_expiry == 0 else (
             f"expired {-days_to_expiry} days ago: remove it from sale")
     if item.quantity <= 0:
         return "quantity is 0: nothing to clear"
+    if leftover <= 0:
+        return (f"sells out at full price: at {rate:.2f}/day the {item.quantity:g} units sell within the "
+                f"{days_to_expiry} days left; no discount needed")
     if cap < STEP_PCT:
         cost = f" and cost {item.cost:g}" if item.cost is not None else ""
         return (f"no discount room: price {item.price:g}{cost} with a {min_margin:g}% "

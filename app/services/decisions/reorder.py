@@ -1,18 +1,23 @@
 """Reorder recommendations: when to reorder, how much, and why, per product.
 
-Perishables (`shelf_life_days`): the order is capped at what sells within the shelf life (but
-always lifts the position to the reorder point).
+Stock: the one view of `stock_view` with the forecast as the demand path: usable units (those the
+forecast sells before their expiry or season end; expired units count 0) + on order is the inventory
+position; the units that will expire unsold are at risk, not cover, and hold the order back until the
+demand over the protection interval exceeds the usable units.
 
 Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses
-its forecasts): mu_L = forecast units over the protection interval (lead time + review days - 1)
-plus the mean review undershoot,
-sigma_daily = the chosen model's backtest RMSE over its first 7 days (or the sd of the last 28
-days when it has none).
-Formulas in `inventory_math`. An order is recommended when on hand + on order <= reorder point:
-enough EOQ lots to lift the position above the reorder point, rounded up to the minimum order
-and whole packs.
+its forecasts; every service level reads one forecast): mu_L = forecast units over the protection
+interval (lead time + review days - 1) plus the mean review undershoot. Its distribution
+(`app.models.demand_distribution`): variance = max(days x the chosen model's 7-day backtest RMSE^2 (or
+the sd of the last 28 days when it has none), mu_L + phi mu_L^2, phi the item's own lead-time
+dispersion) + the undershoot variance; negative binomial / Poisson for skewed whole-unit counts, normal
+where smooth. The reorder point is its service-level quantile. An order is recommended when the position
+<= reorder point: enough EOQ lots (`inventory_math`) to lift the position above the reorder point, never
+more than the forecast sells from the order's arrival within the shelf life and the rest of the season
+(`stock_view.order_cap`), rounded up to the minimum order and whole packs.
 
-Urgency: critical = stock runs out within the lead time (an order now arrives too late);
+Urgency (low whenever nothing more sells: no forecast demand, a season over):
+critical = usable stock runs out within the lead time (an order now arrives too late);
 high = position at or below the reorder point; medium = within one lead time of demand above it;
 low otherwise. Sorted by days of stock left beyond the lead time, then revenue at risk.
 ABC: classes by cumulative share of revenue (A up to `a`, B up to `b`); XYZ: coefficient of
@@ -22,22 +27,26 @@ variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
 import numpy as np
 
 from app.config import Settings
+from app.models.demand_distribution import lead_time_demand, lead_time_dispersion
+from app.schemas.common import DataWarning
 from app.schemas.reorder import (
     ReorderMeta,
     ReorderRecommendation,
     ReorderRequest,
     ReorderResponse,
 )
-from app.services.decisions.inventory_math import eoq, round_order, safety_stock, undershoot, z_score
+from app.services.decisions.inventory_math import eoq, round_order, undershoot
+from app.services.decisions.stock_view import NO_LIMIT, demand_within, order_cap, stock_view
 from app.services.forecasting.pipeline import forecast_arrays
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number, from_day_number
-from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
 WEEKS_FOR_XYZ = 13
+FORECAST_LEVEL = 0.95
 
 
 def abc_classes(revenue: np.ndarray, a: float, b: float) -> np.ndarray:
@@ -76,65 +85,57 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory", with_revenue=True)
     sold = np.bincount(sales.product, minlength=len(sales.product_ids))[:n] > 0
     last_day = int(sales.day.max()) if sales.size else day_number(request.as_of or from_day_number(0))
-    horizon = int(min(365, max(protection.max(), 28)))
+    origin = as_of_day if as_of_day is not None else last_day
+    shelf_life = np.array([np.nan if i.shelf_life_days is None else i.shelf_life_days for i in items])
+    horizon = int(min(365, max(protection.max(), 28, np.nanmax(lead + np.nan_to_num(shelf_life, nan=0.0)))))
 
-    forecast = np.zeros((n, horizon))
-    daily_sd = np.zeros(n)
-    methods = ["none"] * n
-    cache_state = "off"
-    if sold.any():
-        # the same cache keys as POST /forecast of these products, horizon and level: a hit either way
-        spec = ForecastSpec(shop_id=request.shop_id, sales=request,
-                            product_ids=tuple(p for p, s in zip(product_ids, sold, strict=True) if s),
-                            periods=horizon, model="auto", confidence_interval=request.service_level,
-                            frequency="daily", as_of_day=as_of_day)
-        answer = forecast_arrays(spec, settings, cache, signing_key)
-        cache_state = answer.cache
-        seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once
-        warnings += [w for w in answer.warnings if w.code not in seen]
-        index = {p: i for i, p in enumerate(product_ids)}
-        rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
-        forecast[rows] = answer.forecast
-        daily_sd[rows] = answer.short_term_rmse
-        for row, method in zip(rows, answer.methods, strict=True):
-            methods[row] = method
+    forecast, daily_sd, methods, cache_state = _lead_forecast(request, product_ids, sold, horizon, as_of_day,
+                                                              settings, cache, signing_key, warnings)
     history = daily_net_units(sales, n, last_day - 363, 364)
     recent_sd = history[:, -28:].std(axis=1)
     daily_sd = np.where(np.isfinite(daily_sd) & (daily_sd > 0), daily_sd, recent_sd)
 
     cumulative = np.cumsum(forecast, axis=1)
+    view = stock_view(items, origin, cumulative)
     daily_rate = forecast.mean(axis=1)
     short_mean, short_var = undershoot(daily_rate, request.review_days)
-    lead_demand = cumulative[np.arange(n), np.minimum(protection, horizon) - 1] + short_mean
-    effective_sd = np.sqrt(daily_sd**2 + short_var / protection)  # sigma_L^2 + undershoot variance
-    safety = safety_stock(effective_sd, protection, request.service_level)
-    reorder_point = lead_demand + safety
+    lead_demand = demand_within(cumulative, protection) + short_mean
     cost = np.array([item.cost for item in items])
     price = np.array([item.price for item in items])
     ordering_cost = settings.ordering_cost if request.ordering_cost is None else request.ordering_cost
     rate = settings.holding_cost_rate if request.holding_cost_rate is None else request.holding_cost_rate
     lot = eoq(daily_rate * 365, ordering_cost, rate * cost)
-    on_hand = np.array([item.quantity for item in items])
-    position = on_hand + np.array([item.on_order for item in items])
-    below = position <= reorder_point
     lot_size = np.maximum(lot, 1.0)
+    whole = _whole_units(sales, n) & (np.floor(view.quantity) == view.quantity)
+    dispersion = lead_time_dispersion(history, protection)
+    variance = np.fmax(daily_sd**2 * protection, lead_demand + dispersion * lead_demand**2) + short_var
+    distribution = lead_time_demand(lead_demand, variance, whole,
+                                    request.service_level, np.maximum(lot_size, daily_rate * request.review_days))
+    reorder_point = distribution.reorder_point
+    safety = reorder_point - lead_demand
+    on_hand = view.quantity
+    position = view.usable + np.array([item.on_order for item in items])
+    below = (position <= reorder_point) & (daily_rate > 0)  # nothing to protect without forecast demand
+    # stock at risk of expiring unsold is cleared first: no order until the lead time's demand exceeds what sells
+    held_back = below & (view.at_risk > 0) & (lead_demand - short_mean <= view.usable)
     lots = np.floor((reorder_point - position) / lot_size) + 1
-    raw_order = np.where(below & (daily_rate > 0), lots * lot_size, 0.0)
-    shelf_life = np.array([np.nan if i.shelf_life_days is None else i.shelf_life_days for i in items])
-    shelf_cap = np.maximum(daily_rate * np.nan_to_num(shelf_life), reorder_point - position)
-    capped = ~np.isnan(shelf_life) & (shelf_cap < raw_order)
-    raw_order = np.where(capped, shelf_cap, raw_order)
+    raw_order = np.where(below & ~held_back, lots * lot_size, 0.0)
+    cap = order_cap(view, cumulative, lead, shelf_life)
+    capped = cap < raw_order
+    raw_order = np.where(capped, cap, raw_order)
     order = round_order(raw_order, np.array([i.min_order_qty for i in items]), np.array([i.pack_size for i in items]))
 
-    runs_out = cumulative >= on_hand[:, None]
+    runs_out = cumulative >= view.usable[:, None]
     first = np.where(runs_out.any(axis=1), runs_out.argmax(axis=1), -1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        days_left = np.where(first >= 0, first + 1.0, np.where(daily_rate > 0, on_hand / daily_rate, np.inf))
-        supply = np.where(daily_rate > 0, on_hand / daily_rate, np.inf)
-    lost_units = np.maximum(lead_demand - on_hand, 0.0)
+        days_left = np.where(view.usable <= 0, 0.0, np.where(
+            first >= 0, first + 1.0, np.where(daily_rate > 0, view.usable / daily_rate, np.inf)))
+        supply = np.where(daily_rate > 0, view.usable / daily_rate, np.inf)
+    lost_units = np.maximum(lead_demand - view.usable, 0.0)
     revenue_at_risk = lost_units * price
-    urgency = np.where(days_left <= lead, "critical", np.where(below, "high", np.where(
-        position <= reorder_point + daily_rate * lead, "medium", "low")))
+    sellable = (daily_rate > 0) & (cap > 0)  # a season over or a shelf life that sells nothing: nothing is urgent
+    urgency = np.where(~sellable, "low", np.where(days_left <= lead, "critical", np.where(below, "high", np.where(
+        position <= reorder_point + daily_rate * lead, "medium", "low"))))
 
     assert sales.revenue is not None
     row_revenue = np.where(np.isnan(sales.revenue), sales.qty * price[sales.product], sales.revenue)
@@ -143,22 +144,29 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     xyz = xyz_classes(history)
     keep = np.ones(n, dtype=bool) if request.abc_classes is None else np.isin(abc, request.abc_classes)
     order_of = np.lexsort((-revenue_at_risk, np.where(np.isfinite(days_left), days_left - lead, 1e9)))
-    z = z_score(request.service_level)
     recommendations = [
         ReorderRecommendation(
             product_id=items[i].product_id, name=items[i].name, supplier=items[i].supplier, abc_class=abc[i],
             xyz_class=xyz[i], urgency=urgency[i], current_quantity=float(on_hand[i]),
+            usable_quantity=round(float(view.usable[i]), 2), at_risk_quantity=round(float(view.at_risk[i]), 2),
             inventory_position=float(position[i]), lead_time_days=int(lead[i]),
             expected_lead_time_demand=round(float(lead_demand[i]), 2), safety_stock=round(float(safety[i]), 2),
             reorder_point=round(float(reorder_point[i]), 2), eoq=round(float(lot[i]), 2),
+            demand_distribution=distribution.family[i],
+            expected_fill_rate=round(float(distribution.fill_rate[i]), 4),
             recommended_order_qty=float(order[i]),
             days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None,
-            predicted_stockout_date=date_after(last_day, float(days_left[i])),
+            predicted_stockout_date=date_after(origin, float(days_left[i])),
             revenue_at_risk=round(float(revenue_at_risk[i]), 2), forecast_method=methods[i],
-            reasoning=_reasoning(items[i].name or items[i].product_id, float(order[i]), float(raw_order[i]),
-                                 float(on_hand[i]), float(position[i]), float(reorder_point[i]),
-                                 float(lead_demand[i]), float(safety[i]), int(protection[i]), float(lot[i]),
-                                 request.service_level, z, days_left[i], bool(sold[i]), bool(capped[i])),
+            reasoning=_reasoning(
+                items[i].name or items[i].product_id, order=float(order[i]), raw=float(raw_order[i]),
+                on_hand=float(on_hand[i]), usable=float(view.usable[i]), at_risk=float(view.at_risk[i]),
+                expired=bool(view.expired[i]), position=float(position[i]), reorder_point=float(reorder_point[i]),
+                lead_demand=float(lead_demand[i]), days=int(protection[i]), lot=float(lot[i]),
+                level=request.service_level, family=str(distribution.family[i]),
+                fill_rate=float(distribution.fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i]),
+                capped=bool(capped[i]), held_back=bool(held_back[i]),
+                seasonal=bool(view.days_to_season_end[i] < NO_LIMIT)),
         )
         for i in order_of if keep[i]
     ]
@@ -170,16 +178,72 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     )
 
 
-def _reasoning(name: str, order: float, raw: float, on_hand: float, position: float, reorder_point: float,
-               lead_demand: float, safety: float, days: int, lot: float, level: float, z: float,
-               days_left: float, has_sales: bool, capped: bool) -> str:
+def _lead_forecast(request: ReorderRequest, product_ids: list[str], sold: np.ndarray, horizon: int,
+                   as_of_day: int | None, settings: Settings, cache: Cache, signing_key: str,
+                   warnings: list[DataWarning]) -> tuple[np.ndarray, np.ndarray, list[str], str]:
+    """Daily forecast [n, horizon], the out-of-sample daily error sd [n] (NaN: none), methods and the
+    cache state, for the products with sales (zeros and "none" for the others); appends the forecast's
+    warnings not already reported."""
+    n = len(product_ids)
+    forecast = np.zeros((n, horizon))
+    daily_sd = np.full(n, np.nan)
+    methods = ["none"] * n
+    if not sold.any():
+        return forecast, daily_sd, methods, "off"
+    # the same cache keys as POST /forecast of these products and horizon at 95%: a hit either way. The
+    # lead-time distribution reads the means and backtest errors, not the interval, so every service level
+    # shares one forecast
+    spec = ForecastSpec(shop_id=request.shop_id, sales=request,
+                        product_ids=tuple(p for p, s in zip(product_ids, sold, strict=True) if s),
+                        periods=horizon, model="auto", confidence_interval=FORECAST_LEVEL,
+                        frequency="daily", as_of_day=as_of_day)
+    answer = forecast_arrays(spec, settings, cache, signing_key)
+    seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once
+    warnings += [w for w in answer.warnings if w.code not in seen]
+    index = {p: i for i, p in enumerate(product_ids)}
+    rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
+    forecast[rows] = answer.forecast
+    daily_sd[rows] = answer.short_term_rmse
+    for row, method in zip(rows, answer.methods, strict=True):
+        methods[row] = method
+    return forecast, daily_sd, methods, answer.cache
+
+
+def _whole_units(sales: SalesColumns, n: int) -> np.ndarray:
+    """bool[n]: the product's sales quantities are all whole numbers (a count distribution may describe them)."""
+    fractional = np.abs(sales.qty - np.round(sales.qty)) > 1e-9
+    return np.bincount(sales.product[fractional], minlength=n)[:n] == 0
+
+
+def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
+               position: float, reorder_point: float, lead_demand: float, days: int, lot: float, level: float,
+               family: str, fill_rate: float, days_left: float, has_sales: bool, capped: bool, held_back: bool,
+               seasonal: bool) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
     cover = f"{days_left:.0f} days" if np.isfinite(days_left) else "indefinitely"
-    basis = (f"reorder point {reorder_point:.1f} = forecast demand {lead_demand:.1f} over {days} days "
-             f"+ safety stock {safety:.1f} (z {z:.2f} for {level:.0%} service)")
+    stock = f"{usable:g} usable units last about {cover}"
+    if at_risk > 0:
+        left = "are expired and count 0" if expired else (
+            "will be left at the end of the season" if seasonal and not expired else "will expire unsold")
+        stock = f"{_units(at_risk)} of the {on_hand:g} on hand {left} (clear them, see at-risk); " + stock
+    family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
+                    "negative_binomial": "negative-binomial count (slow or lumpy demand)"}[family]
+    basis = (f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand "
+             f"(mean {lead_demand:.1f}, {family_words}), expected fill rate {fill_rate:.1%}")
     if order > 0:
-        sizing = f"capped at {raw:.0f} by the shelf life" if capped else f"{raw:.0f} in EOQ lots"
-        return (f"Order {order:g} units of {name} now (EOQ {lot:.0f}; {sizing}, before minimum/pack rounding): "
-                f"position {position:g} is at or below the {basis}; {on_hand:g} on hand last about {cover}.")
-    return f"No order yet for {name}: position {position:g} is above the {basis}; stock lasts about {cover}."
+        limit = "what sells within its shelf life and season" if seasonal else "what sells within its shelf life"
+        sizing = f"capped at {raw:.0f}, {limit}" if capped else f"{raw:.0f} in EOQ lots of {lot:.0f}"
+        return (f"Order {order:g} units of {name} now ({sizing}, before minimum/pack rounding): "
+                f"position {position:g} is at or below the {basis}; {stock}.")
+    if held_back:
+        return (f"No order for {name}: {stock}, and the forecast demand over the next {days} days "
+                f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first; {basis}.")
+    if capped:
+        return (f"No order for {name}: the forecast sells nothing more within its shelf life or season after an "
+                f"order would arrive; {stock}; {basis}.")
+    return f"No order yet for {name}: position {position:g} is above the {basis}; {stock}."
+
+
+def _units(value: float) -> str:
+    return f"{value:g}" if value == round(value) else f"{value:.1f}"

@@ -549,7 +549,7 @@ export interface components {
             /** Product Id */
             product_id: string;
             /** Reasons */
-            reasons: ("low_stock" | "stockout_risk" | "near_expiry" | "expired" | "slow_moving" | "unsellable_before_expiry")[];
+            reasons: ("out_of_stock" | "season_over" | "low_stock" | "stockout_risk" | "near_expiry" | "expired" | "slow_moving" | "unsellable_before_expiry")[];
             recommended_action: components["schemas"]["RecommendedAction"];
             /** Score */
             score: number;
@@ -1248,6 +1248,11 @@ export interface components {
              */
             quantity: number;
             /**
+             * Season End
+             * @description Seasonal items: last day of the selling season (Easter, Christmas). Stock left after it is at risk, not cover; orders never exceed what sells before it.
+             */
+            season_end?: (string) | null;
+            /**
              * Shelf Life Days
              * @description Perishables: never order more than sells in this many days.
              */
@@ -1739,6 +1744,10 @@ export interface components {
             start_date: string;
             /** Suggested Discount Pct */
             suggested_discount_pct: number;
+            /** @description With this promotion (full price before and after it); null when the rate is unknown. */
+            with_promotion: components["schemas"]["PromotionOutcome"] | null;
+            /** @description At full price; null when the item's sales rate is unknown. */
+            without_promotion: components["schemas"]["PromotionOutcome"] | null;
         };
         /** PromotionItem */
         PromotionItem: {
@@ -1802,6 +1811,11 @@ export interface components {
              */
             quantity: number;
             /**
+             * Season End
+             * @description Seasonal items: last day of the selling season (Easter, Christmas). Stock left after it is at risk, not cover; orders never exceed what sells before it.
+             */
+            season_end?: (string) | null;
+            /**
              * Shelf Life Days
              * @description Perishables: never order more than sells in this many days.
              */
@@ -1813,6 +1827,26 @@ export interface components {
             sku: string;
             /** Supplier */
             supplier?: string | null;
+        };
+        /**
+         * PromotionOutcome
+         * @description What the stock brings by its expiry or season end, at the item's base rate (and lift).
+         */
+        PromotionOutcome: {
+            /**
+             * Margin
+             * @description revenue - cost x quantity: the unsold units' cost is lost either way; null without cost.
+             */
+            margin: number | null;
+            /** Revenue */
+            revenue: number;
+            /**
+             * Units Left
+             * @description Units left unsold at expiry or season end (written off).
+             */
+            units_left: number;
+            /** Units Sold */
+            units_sold: number;
         };
         /** PromotionsMeta */
         PromotionsMeta: {
@@ -1966,7 +2000,7 @@ export interface components {
             action_type: "restock" | "discount" | "bundle" | "clearance" | "remove" | "monitor";
             /**
              * Discount Range
-             * @description Suggested discount in percent (low, high); null when no discount is advised.
+             * @description The suggested discount in percent as (low, high), both the one number the reasoning names (and /promotions suggests); null when no discount is advised.
              */
             discount_range: [
                 number,
@@ -2049,6 +2083,11 @@ export interface components {
              */
             quantity: number;
             /**
+             * Season End
+             * @description Seasonal items: last day of the selling season (Easter, Christmas). Stock left after it is at risk, not cover; orders never exceed what sells before it.
+             */
+            season_end?: (string) | null;
+            /**
              * Shelf Life Days
              * @description Perishables: never order more than sells in this many days.
              */
@@ -2081,19 +2120,35 @@ export interface components {
              * @enum {string}
              */
             abc_class: "A" | "B" | "C";
+            /**
+             * At Risk Quantity
+             * @description Units on hand the forecast leaves unsold at expiry or season end: not cover (at-risk and promotions clear them).
+             */
+            at_risk_quantity: number;
             /** Current Quantity */
             current_quantity: number;
             /** Days Of Supply */
             days_of_supply: number | null;
+            /**
+             * Demand Distribution
+             * @description The lead-time demand's family: `negative_binomial` (or `poisson`) for whole-unit demand whose lead-time count is skewed (slow movers), `normal` where it is smooth (docs/decisions.md).
+             * @enum {string}
+             */
+            demand_distribution: "normal" | "poisson" | "negative_binomial";
             /** Eoq */
             eoq: number;
+            /**
+             * Expected Fill Rate
+             * @description Share of demand served from stock with this reorder point and lot: 1 - expected units short per cycle / lot.
+             */
+            expected_fill_rate: number;
             /** Expected Lead Time Demand */
             expected_lead_time_demand: number;
             /** Forecast Method */
             forecast_method: string;
             /**
              * Inventory Position
-             * @description On hand + on order.
+             * @description Usable units + on order.
              */
             inventory_position: number;
             /** Lead Time Days */
@@ -2114,14 +2169,20 @@ export interface components {
              * @description 0 when the position is above the reorder point.
              */
             recommended_order_qty: number;
-            /** Reorder Point */
+            /**
+             * Reorder Point
+             * @description The service-level quantile of the lead-time demand distribution.
+             */
             reorder_point: number;
             /**
              * Revenue At Risk
              * @description Forecast revenue lost before an order placed now arrives.
              */
             revenue_at_risk: number;
-            /** Safety Stock */
+            /**
+             * Safety Stock
+             * @description reorder_point - expected_lead_time_demand.
+             */
             safety_stock: number;
             /** Supplier */
             supplier: string | null;
@@ -2130,6 +2191,11 @@ export interface components {
              * @enum {string}
              */
             urgency: "critical" | "high" | "medium" | "low";
+            /**
+             * Usable Quantity
+             * @description Units on hand that sell before their expiry or season end at the forecast (expired units count 0).
+             */
+            usable_quantity: number;
             /**
              * Xyz Class
              * @enum {string}

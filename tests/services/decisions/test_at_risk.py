@@ -81,7 +81,8 @@ def test_stock_that_will_not_sell_before_expiry_gets_a_markdown():
     assert entry.expected_unsold_units == pytest.approx(80.0)
     action = entry.recommended_action
     assert action.action_type == "clearance"
-    assert action.discount_range == (30.0, 40.0)
+    assert action.discount_range == (40.0, 40.0)  # the most allowed: one number
+    assert "even 40% off, the most allowed, is unlikely to clear them all" in action.reasoning
     assert "80 units would be left" in action.reasoning
 
 
@@ -89,14 +90,14 @@ def test_moderate_excess_gets_a_discount_sized_to_clear_it():
     # 24 units, 2/day, 10 days: lift 1.2 needed -> 20/2 = 10% at elasticity 2
     entry = by_id(run([item("a", 24, "2025-11-25")], daily_sales("a", 2, 30)))["a"]
     assert entry.recommended_action.action_type == "discount"
-    assert entry.recommended_action.discount_range == (10.0, 20.0)
+    assert entry.recommended_action.discount_range == (10.0, 10.0)
     assert "10% markdown should clear them" in entry.recommended_action.reasoning
 
 
 def test_elasticity_setting_changes_the_discount():
     settings = Settings(_env_file=None, promotion_elasticity_multiplier=1.0)  # type: ignore[call-arg]
     entry = by_id(run([item("a", 24, "2025-11-25")], daily_sales("a", 2, 30), settings=settings))["a"]
-    assert entry.recommended_action.discount_range == (20.0, 30.0)
+    assert entry.recommended_action.discount_range == (20.0, 20.0)
 
 
 def test_near_expiry_on_track_is_monitored_not_discounted():
@@ -127,7 +128,7 @@ def test_slow_movers_are_ranked_by_value_tied_up():
 
 def test_expired_stock_scores_one_and_is_removed():
     entry = by_id(run([item("a", 7, "2025-11-12")], daily_sales("a", 1, 30)))["a"]
-    assert entry.reasons == ["expired", "low_stock"]
+    assert entry.reasons == ["out_of_stock", "expired", "low_stock"]  # it still sells: no usable units
     assert entry.score == 1.0
     assert entry.days_to_expiry == -3
     assert entry.recommended_action.action_type == "remove"
@@ -138,8 +139,8 @@ def test_results_are_sorted_by_score_then_product():
     response = run(inventory, daily_sales("c", 1, 30) + daily_sales("a", 1, 30) + daily_sales("b", 1, 30))
     scores = [entry.score for entry in response.at_risk]
     assert scores == sorted(scores, reverse=True)
-    assert scores[0] > scores[1] == scores[2] > scores[3]  # a and b tie (no stock, same sales)
-    assert [entry.product_id for entry in response.at_risk] == ["d", "a", "b", "c"]  # the tie in product order
+    assert scores[0] == scores[1] == 1.0 > scores[2] > scores[3]  # a and b: empty shelves that sell come first
+    assert [entry.product_id for entry in response.at_risk] == ["a", "b", "d", "c"]  # the tie in product order
     tied = [entry.product_id for entry in response.at_risk if entry.score == by_id(response)["a"].score]
     assert tied == sorted(tied)
 
@@ -252,3 +253,37 @@ def test_prices_sent_apart_from_sales_teach_the_elasticity_and_others_are_report
     unused = [w for w in response.warnings if w.code == "driver_unused"]
     # the other 29 products' prices and the stranger's
     assert len(unused) == 1 and unused[0].count == 29 * 364 + 1, unused
+
+
+def test_an_empty_shelf_that_sells_is_the_highest_risk():
+    """Issue #24: 0 units selling 26.8 a day scored 0.80 with only `low_stock`, below items with 1-3 units."""
+    inventory = [item("empty", 0), item("one", 1), item("three", 3), item("idle", 0)]
+    sales = daily_sales("empty", 26.8, 30) + daily_sales("one", 2, 30) + daily_sales("three", 2, 30)
+    response = run(inventory, sales)
+    assert [entry.product_id for entry in response.at_risk][:1] == ["empty"]
+    empty = by_id(response)["empty"]
+    assert empty.reasons[0] == "out_of_stock" and empty.score == 1.0
+    assert empty.recommended_action.action_type == "restock" and empty.recommended_action.promotion_timing == "today"
+    assert "out_of_stock" not in by_id(response)["idle"].reasons  # nothing sells: nothing is lost
+
+
+@pytest.mark.parametrize("quantity", [22, 27, 31, 36, 45, 60])
+def test_discount_range_and_reasoning_name_one_number(quantity):
+    """Issue #24: `discount_range [40, 40]` sat next to 'a 35% markdown should clear them'."""
+    action = by_id(run([item("a", quantity, "2025-11-25")], daily_sales("a", 2, 30)))["a"].recommended_action
+    low, high = action.discount_range
+    assert low == high and f" {low:g}% " in action.reasoning
+
+
+def test_a_seasonal_item_is_judged_against_its_season():
+    """Issue #24: Easter items in November were told to 'bundle it with a fast seller'."""
+    inventory = [item("easter", 40, season_end="2025-04-21", cost=0.5), item("advent", 40, season_end="2025-12-24")]
+    entries = by_id(run(inventory, daily_sales("easter", 0.1, 30) + daily_sales("advent", 0.5, 30)))
+    easter = entries["easter"]
+    assert "season_over" in easter.reasons and easter.expected_unsold_units == 40
+    assert easter.recommended_action.action_type == "clearance"
+    assert "bundle" not in easter.recommended_action.reasoning and "season ended" in easter.recommended_action.reasoning
+    advent = entries["advent"]  # 39 days of season left at 0.5 a day: about 20 of the 40 are left at its end
+    assert "unsellable_before_expiry" in advent.reasons
+    assert advent.expected_unsold_units == pytest.approx(20.5, abs=1)
+    assert "the season's end" in advent.recommended_action.reasoning

@@ -5,7 +5,9 @@ from datetime import date, timedelta
 import pytest
 
 from app.config import Settings
+from app.schemas.at_risk import AtRiskRequest
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest
+from app.services.decisions.at_risk import find_at_risk
 from app.services.decisions.promotions import plan_promotions
 from app.utils.errors import SmartShelfError
 from tests.support.synthetic import priced_shop
@@ -41,7 +43,7 @@ def test_event_after_expiry_is_never_paired_and_item_is_explained():
 
 
 def test_best_event_first_by_audience_fit_then_date():
-    items = [item("a", 10, 10, avg_daily_sales=1, categories=["Beverages", "energy drinks"])]
+    items = [item("a", 30, 10, avg_daily_sales=1, categories=["Beverages", "energy drinks"])]
     events = [event("fam", 2, "families"), event("stu", 4, "students"), event("gen", 1, "everyone")]
     response = run(items, events, preferences={"max_events_per_item": 3})
     assert [p.event_id for p in response.promotions] == ["stu", "gen", "fam"]
@@ -49,16 +51,22 @@ def test_best_event_first_by_audience_fit_then_date():
     assert response.promotions[0].audience_fit == 1.0 and response.promotions[1].audience_fit == 0.5
 
 
-def test_discount_is_the_smallest_5pct_step_that_clears_in_time():
-    # promo runs day 3 (event 5 - lead 2) .. day 9 (expiry 10 - 1): 7 days at 2/day = 14 units base;
-    # 20 units need lift 20/14 - 1 = 42.9% -> 21.4% discount at elasticity 2 -> 25%
-    response = run([item("a", 20, 10, avg_daily_sales=2)], [event("e", 5)])
+def test_discount_is_the_smallest_5pct_step_that_clears_the_leftover_in_time():
+    # 24 units at 2/day over the 10 days to expiry: 4 left at full price. The promotion runs day 3 (event 5 -
+    # lead 2) .. day 10 (expiry): 8 days at 2/day = 16 units anyway; 4 more need a lift of 4/16 = 25%
+    # -> 12.5% off at the constant rule's 2 -> 15%
+    response = run([item("a", 24, 10, avg_daily_sales=2, cost=4.0)], [event("e", 5)])
     promo = response.promotions[0]
-    assert (promo.start_date, promo.end_date) == (AS_OF + timedelta(days=3), AS_OF + timedelta(days=9))
-    assert promo.suggested_discount_pct == 25.0
-    assert promo.projected_sales_lift == 50.0
-    assert promo.expected_clear_days == 7  # ceil(20 / (2 * 1.5))
+    assert (promo.start_date, promo.end_date) == (AS_OF + timedelta(days=3), AS_OF + timedelta(days=10))
+    assert promo.suggested_discount_pct == 15.0
+    assert promo.projected_sales_lift == 30.0
+    assert promo.expected_clear_days == 10  # ceil(24 / (2 * 1.3))
     assert promo.confidence == "high"
+    # without: 20 sold at 10, 4 written off; with: 4 at full price before it, then 20 at 8.5
+    assert (promo.without_promotion.units_sold, promo.without_promotion.units_left) == (20, 4)
+    assert promo.without_promotion.revenue == 200 and promo.without_promotion.margin == 200 - 24 * 4
+    assert promo.with_promotion.units_left == 0 and promo.with_promotion.revenue == pytest.approx(210)
+    assert promo.with_promotion.margin == pytest.approx(210 - 96)
 
 
 def test_discount_never_exceeds_the_preference_and_keeps_the_margin():
@@ -73,7 +81,7 @@ def test_discount_never_exceeds_the_preference_and_keeps_the_margin():
 
 
 def test_no_discount_room_is_an_unmatched_reason():
-    response = run([item("a", 10, 10, avg_daily_sales=1, cost=9.5)], [event("e", 3)])
+    response = run([item("a", 30, 10, avg_daily_sales=1, cost=9.5)], [event("e", 3)])
     assert response.promotions == []
     assert "no discount room" in response.unmatched[0].reason
 
@@ -105,9 +113,9 @@ def test_no_sales_history_gives_half_the_maximum_at_low_confidence():
 
 def test_elasticity_setting_scales_the_lift():
     settings = Settings(_env_file=None, promotion_elasticity_multiplier=3.0)  # type: ignore[call-arg]
-    promo = run([item("a", 20, 10, avg_daily_sales=2)], [event("e", 5)], settings=settings).promotions[0]
-    assert promo.suggested_discount_pct == 15.0  # 42.9 / 3 = 14.3 -> 15
-    assert promo.projected_sales_lift == 45.0
+    promo = run([item("a", 24, 10, avg_daily_sales=2)], [event("e", 5)], settings=settings).promotions[0]
+    assert promo.suggested_discount_pct == 10.0  # 25 / 3 = 8.3 -> 10
+    assert promo.projected_sales_lift == 30.0
 
 
 def test_duplicate_event_ids_are_rejected():
@@ -136,7 +144,7 @@ def priced_sales(elasticity: float, products: int = 30, days: int = 364) -> list
 
 def test_the_lift_comes_from_the_items_learned_elasticity():
     sales = priced_sales(-2.0)
-    items = [item(f"p{k}", 400, 20) for k in range(3)]
+    items = [item(f"p{k}", 900, 20) for k in range(3)]
     learned = run(items, [event("e", 3)], sales=sales)
     for promotion in learned.promotions:
         assert promotion.elasticity_source == "learned" and -2.4 < promotion.price_elasticity < -1.6
@@ -152,8 +160,8 @@ def test_the_lift_comes_from_the_items_learned_elasticity():
 
 
 def test_a_steeper_learned_elasticity_needs_a_smaller_discount():
-    items = [item("p0", 400, 20)]
-    gentle = run(items, [event("e", 3)], sales=priced_sales(-1.0)).promotions[0]
+    items = [item("p0", 900, 20)]
+    gentle = run(items, [event("e", 3)], sales=priced_sales(-2.0)).promotions[0]
     steep = run(items, [event("e", 3)], sales=priced_sales(-3.0)).promotions[0]
     assert steep.price_elasticity < gentle.price_elasticity
     assert steep.suggested_discount_pct <= gentle.suggested_discount_pct
@@ -169,3 +177,36 @@ def test_prices_sent_apart_from_sales_teach_the_elasticity():
     answer = run(items, [event("e", 3)], sales=sales, prices=prices)
     assert {p.elasticity_source for p in answer.promotions} == {"learned"}
     assert not [w for w in answer.warnings if w.code == "driver_unused"]
+
+
+def test_stock_that_sells_out_at_full_price_gets_no_promotion():
+    """Issue #24: 15 of 24 seasonal items discounted for the season's last two weeks sold out at full price,
+    among them the last paper-chain kit ('5% off')."""
+    items = [item("kit", 1, 30, avg_daily_sales=0.5, season_end=day(14)),
+             item("crackers", 6, 30, avg_daily_sales=1, season_end=day(14))]
+    response = run(items, [event("xmas", 3, title="Christmas")])
+    assert response.promotions == []
+    assert all(u.reason.startswith("sells out at full price") for u in response.unmatched)
+    left = run([item("crackers", 30, 30, avg_daily_sales=1, season_end=day(14))], [event("xmas", 3)])
+    promo = left.promotions[0]  # 14 sell by the season's end: 16 are left over
+    assert promo.without_promotion.units_left == 16 and promo.end_date == AS_OF + timedelta(days=14)
+    over = run([item("easter", 30, 30, avg_daily_sales=1, season_end=day(-200))], [event("xmas", 3)])
+    assert over.unmatched[0].reason.startswith("its season ended 200 days ago")
+
+
+def test_a_promotion_that_would_not_pay_is_not_suggested():
+    """A unit-elastic item's discount only moves units that would sell anyway at full price: no revenue gain."""
+    response = run([item("p0", 900, 20)], [event("e", 3)], sales=priced_sales(-1.0))
+    assert response.promotions == [] and response.unmatched[0].reason.startswith("a promotion would not pay")
+
+
+def test_at_risk_and_promotions_name_the_same_discount():
+    """Issue #24: one number: a promotion from tomorrow to expiry suggests the at-risk markdown."""
+    sales = [{"product_id": "a", "date": day(-k), "qty": 2} for k in range(30)]
+    for quantity in (24, 31, 38):
+        promo = run([item("a", quantity, 10)], [event("e", 1)], sales=sales, preferences={"lead_days": 0})
+        risk = find_at_risk(AtRiskRequest.model_validate({
+            "shop_id": "s", "as_of": AS_OF.isoformat(), "sales": sales,
+            "inventory": [item("a", quantity, 10) | {"expiry_date": day(10)}]}), SETTINGS)
+        low, high = risk.at_risk[0].recommended_action.discount_range
+        assert low == high == promo.promotions[0].suggested_discount_pct

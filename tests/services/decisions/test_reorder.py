@@ -116,12 +116,14 @@ def test_reorder_after_a_forecast_of_the_same_history_is_a_cache_hit(client):
                      for item in body["inventory"])
     forecast = client.post(f"{PREFIX}/forecast", json={
         "shop_id": body["shop_id"], "sales": body["sales"], "product_ids": products, "frequency": "daily",
-        "periods": min(365, max(protection, 28)), "confidence_interval": body["service_level"]})
+        "periods": min(365, max(protection, 28)), "confidence_interval": 0.95})
     assert forecast.status_code == 200 and forecast.json()["meta"]["cache"] == "miss"
     answer = client.post(f"{PREFIX}/reorder", json=body).json()
     assert answer["meta"]["forecast_cache"] == "hit"
     methods = {f["product_id"]: f["method"] for f in forecast.json()["forecasts"]}
     assert {r["product_id"]: r["forecast_method"] for r in answer["recommendations"]} == methods
+    other_level = client.post(f"{PREFIX}/reorder", json={**body, "service_level": 0.8}).json()
+    assert other_level["meta"]["forecast_cache"] == "hit"  # every service level shares the forecast
 
 
 def test_each_data_rule_is_reported_once(client):
@@ -129,3 +131,69 @@ def test_each_data_rule_is_reported_once(client):
     body = {"shop_id": "s", "sales": [*sales, sales[0]], "inventory": [_item("a", 20)], "duplicates": "drop"}
     codes = [w["code"] for w in client.post(f"{PREFIX}/reorder", json=body).json()["warnings"]]
     assert codes.count("duplicate_rows") == 1
+
+
+def test_expired_units_are_not_cover(client):
+    """Issue #24: an expired item got 'stock lasts about 21 days' from its expired units."""
+    body = {"shop_id": "s", "as_of": "2025-09-28", "sales": _sales("a", 10),
+            "inventory": [_item("a", 200, expiry_date="2025-09-20")]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["days_of_supply"] == 0 and rec["urgency"] == "critical"
+    assert rec["usable_quantity"] == 0 and rec["at_risk_quantity"] == 200 and rec["inventory_position"] == 0
+    assert rec["recommended_order_qty"] > 0 and "200 of the 200 on hand are expired and count 0" in rec["reasoning"]
+
+
+def test_stock_expiring_unsold_holds_back_the_order_until_the_lead_time_needs_more(client):
+    """Units that expire unsold are cleared first (at-risk says so): no order while the forecast demand over
+    the lead time is below the usable units, an order (saying why) once it exceeds them."""
+    sales = _sales("a", 10)
+    held = {"shop_id": "s", "as_of": "2025-09-28", "sales": sales, "review_days": 1,
+            "inventory": [_item("a", 60, expiry_date="2025-10-01", lead_time_days=2)]}
+    rec = client.post(f"{PREFIX}/reorder", json=held).json()["recommendations"][0]
+    assert rec["usable_quantity"] == pytest.approx(30, abs=4) and rec["at_risk_quantity"] > 25
+    assert rec["recommended_order_qty"] == 0 and "will expire unsold" in rec["reasoning"]
+    assert "sell or clear the stock first" in rec["reasoning"]
+    needed = {**held, "inventory": [_item("a", 60, expiry_date="2025-10-01", lead_time_days=7)]}
+    rec = client.post(f"{PREFIX}/reorder", json=needed).json()["recommendations"][0]
+    assert rec["expected_lead_time_demand"] > rec["usable_quantity"] and rec["recommended_order_qty"] > 0
+    assert "will expire unsold" in rec["reasoning"]
+
+
+def test_seasonal_lot_never_exceeds_what_sells_before_the_season_ends(client):
+    """Issue #24: seasonal stock got full EOQ lots (5,665 cake cases) with 29 days of its season left."""
+    body = {"shop_id": "s", "as_of": "2025-09-28", "sales": _sales("cake", 10),
+            "inventory": [_item("cake", 0, cost=0.05, season_end="2025-10-27")]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["eoq"] > 1000
+    # arrives after 7 days; 22 days of the season are left then, at about 10 a day
+    assert 150 <= rec["recommended_order_qty"] <= 260 and "season" in rec["reasoning"]
+    over = {**body, "inventory": [_item("cake", 40, cost=0.05, season_end="2025-09-30")]}
+    rec = client.post(f"{PREFIX}/reorder", json=over).json()["recommendations"][0]
+    assert rec["recommended_order_qty"] == 0 and rec["at_risk_quantity"] == pytest.approx(20, abs=4)
+    ended = {**body, "inventory": [_item("cake", 40, cost=0.05, season_end="2025-09-01")]}
+    rec = client.post(f"{PREFIX}/reorder", json=ended).json()["recommendations"][0]
+    assert rec["usable_quantity"] == 0 and rec["recommended_order_qty"] == 0 and "end of the season" in rec["reasoning"]
+    assert rec["urgency"] == "low"
+
+
+def test_reorder_points_cover_real_slow_movers_at_the_service_level(client, m5_sales):
+    """Issue #24: the 14-day demand stayed under the 95% reorder point for 83.6% of items (normal
+    approximation). On 30 real M5 items (fast to 36 units in five years) at 6 origins four weeks apart, the
+    reorder point covers the next 14 days' actual demand at least 90% of the time (main: 83.3%), and the
+    slow movers get a count distribution."""
+    units = m5_sales.iloc[:, 1:].to_numpy(float)
+    start = date(2011, 1, 29)
+    covered, families = [], []
+    for cut in range(1913, 1913 - 6 * 28, -28):
+        dates = [(start + timedelta(days=d)).isoformat() for d in range(cut - 365, cut)]
+        sales = [{"product_id": p, "date": dates[d], "qty": units[i, cut - 365 + d]}
+                 for i, p in enumerate(m5_sales.id) for d in range(365) if units[i, cut - 365 + d]]
+        body = {"shop_id": "m5", "as_of": dates[-1], "sales": sales, "service_level": 0.95,
+                "inventory": [_item(p, 100_000, lead_time_days=14) for p in m5_sales.id]}
+        recs = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"]}
+        for i, p in enumerate(m5_sales.id):
+            if units[i, cut - 365:cut].any():
+                covered.append(units[i, cut:cut + 14].sum() <= recs[p]["reorder_point"])
+                families.append(recs[p]["demand_distribution"])
+    assert len(covered) >= 170 and np.mean(covered) >= 0.90
+    assert families.count("negative_binomial") > len(families) / 2

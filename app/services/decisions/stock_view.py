@@ -1,0 +1,82 @@
+"""One view of the stock, read by reorder, at-risk and promotions: which units on hand will sell in time.
+
+Each item's stock must sell by its sell-by day: the earlier of its `expiry_date` (last day it may be sold)
+and its `season_end` (last day of its selling season); neither means no limit. Given a daily demand path
+(row i: item i's expected units on each day after `as_of`, day 1 first):
+
+- usable units = the units that sell by the sell-by day at that demand: min(quantity, demand up to it).
+  Expired stock (sell-by day before `as_of`) and stock whose sell-by day is `as_of` itself count 0.
+- at-risk units = quantity - usable: the units that will be left unsold at expiry or season end. They are
+  not cover: reorder leaves them out of the inventory position, at-risk and promotions clear them.
+- the selling window after an order arrives (shelf life and season): an order never exceeds what the
+  demand path sells in it, less the usable units still on the shelf when it arrives.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.schemas.inventory import InventoryItem
+from app.utils.dates import day_number
+
+NO_LIMIT = 1_000_000  # days: an item without expiry or season end
+
+
+@dataclass(frozen=True)
+class StockView:
+    """Per item (float64[n] unless said): what the stock on hand is worth in sales."""
+
+    quantity: np.ndarray
+    days_to_sell_by: np.ndarray  # int64[n] days after as_of still for sale (< 0: expired; NO_LIMIT: none)
+    days_to_season_end: np.ndarray  # int64[n] (NO_LIMIT: not seasonal)
+    usable: np.ndarray
+    at_risk: np.ndarray
+    expired: np.ndarray  # bool[n]: a sell-by day before as_of with units on hand
+    season_over: np.ndarray  # bool[n]: the season ended before or on as_of
+
+
+def days_to(items: Sequence[InventoryItem], field: str, as_of_day: int) -> np.ndarray:
+    """int64[n]: days from `as_of` to each item's date `field`; NO_LIMIT where it is not sent."""
+    return np.array([NO_LIMIT if getattr(item, field) is None else day_number(getattr(item, field)) - as_of_day
+                     for item in items], dtype=np.int64)
+
+
+def demand_within(cumulative: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Demand over the first `days` days of each row of `cumulative` (cumsum of the daily path); the
+    path's last day repeats its daily mean past the horizon, 0 for days <= 0."""
+    n, horizon = cumulative.shape
+    if horizon == 0:
+        return np.zeros(n)
+    rate = cumulative[:, -1] / horizon
+    inside = np.clip(days, 1, horizon)
+    within = cumulative[np.arange(n), inside - 1] + rate * np.clip(days - horizon, 0, None)
+    return np.where(days > 0, within, 0.0)
+
+
+def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.ndarray) -> StockView:
+    """The stock view of `items` as of `as_of_day` with `cumulative` = cumsum of each item's daily demand
+    path (float64[n, horizon], day 1 = the day after as_of)."""
+    quantity = np.array([item.quantity for item in items], dtype=np.float64)
+    expiry = days_to(items, "expiry_date", as_of_day)
+    season = days_to(items, "season_end", as_of_day)
+    sell_by = np.minimum(expiry, season)
+    sells = demand_within(cumulative, np.minimum(sell_by, NO_LIMIT - 1))
+    usable = np.where(sell_by >= NO_LIMIT, quantity, np.minimum(quantity, sells))
+    return StockView(quantity=quantity, days_to_sell_by=sell_by, days_to_season_end=season, usable=usable,
+                     at_risk=quantity - usable,
+                     expired=(expiry < 0) & (quantity > 0), season_over=season <= 0)
+
+
+def order_cap(view: StockView, cumulative: np.ndarray, lead: np.ndarray, shelf_life: np.ndarray) -> np.ndarray:
+    """float64[n]: the most an order placed now should bring: what the demand path sells from its arrival
+    (after `lead` days) within `shelf_life` days (NaN: none) and the rest of the season, less the usable
+    units still on the shelf then. inf where neither limit applies."""
+    seasonal = view.days_to_season_end < NO_LIMIT
+    life = np.where(np.isnan(shelf_life), NO_LIMIT, np.nan_to_num(shelf_life, nan=0.0)).astype(np.int64)
+    end = np.minimum(np.minimum(lead + life, view.days_to_season_end), NO_LIMIT - 1)
+    limited = ~np.isnan(shelf_life) | seasonal
+    on_shelf_then = demand_within(cumulative, lead)
+    sells = np.maximum(demand_within(cumulative, end) - on_shelf_then, 0.0)
+    left_at_arrival = np.maximum(view.usable - on_shelf_then, 0.0)
+    return np.where(limited, np.maximum(sells - left_at_arrival, 0.0), np.inf)
