@@ -25,6 +25,8 @@ class SmartShelfError(Exception):
     status_code = 400
     error = "unusable_input"
 
+    headers: dict[str, str] | None = None  # e.g. Retry-After of a 503
+
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -80,7 +82,7 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SmartShelfError)
     detail = [{"field": exc.field, "msg": exc.message, "type": exc.error}] if exc.field else []
     message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-    return JSONResponse(error_body(exc.error, message, detail), status_code=exc.status_code)
+    return JSONResponse(error_body(exc.error, message, detail), status_code=exc.status_code, headers=exc.headers)
 
 
 def _entry(err: Any) -> dict[str, Any]:
