@@ -2,8 +2,9 @@
 
 Requests (count and latency per route template, method and status), forecast cache outcomes,
 training time per model family, batch job outcomes (counters read from the job store, so they include
-jobs that Celery workers ran; reading them costs the same however many jobs are kept) and Redis availability. With several uvicorn workers each process
-has its own counters: scrape each, or run one worker per container as compose does.
+jobs that Celery workers ran; reading them costs the same however many jobs are kept) and Redis
+availability. With several uvicorn workers each process has its own counters: scrape each, or run one
+worker per container as compose does.
 """
 
 from collections import Counter as Tally
