@@ -3,8 +3,8 @@
 Broker and result backend come from REDIS_URL; the beat schedule (`retrain_models`,
 `daily_forecast_batch`, `cleanup_old_models`) from the *_CRON settings in SCHEDULE_TIMEZONE.
 Tasks are acknowledged late and requeued when their worker dies, and every task is safe to run
-twice (see `app.services.jobs.batch_jobs`). Workers and beat log in the API's structlog format. The app is built from the environment when a worker or beat first
-asks for it, never at import.
+twice (see `app.services.jobs.batch_jobs`). Workers and beat log in the API's structlog format. The
+app is built from the environment when a worker or beat first asks for it, never at import.
 """
 
 from functools import lru_cache
@@ -67,13 +67,15 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
     return app
 
 
-@setup_logging.connect
 def _service_logging(**_: Any) -> None:
     """The worker and beat log as the API does (LOG_FORMAT, LOG_LEVEL: `training_done`, `chunk_done`,
     `training_crashed` with its traceback), Celery's own lines included; Celery then sets up no logging of
     its own, whatever `--loglevel` says."""
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+
+
+setup_logging.connect(_service_logging, weak=False)
 
 
 @lru_cache(maxsize=1)
