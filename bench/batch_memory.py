@@ -12,6 +12,8 @@ and cache are in process), default settings:
   store while it ran (`local_job_crashed ... unknown job`) and every forecast was lost. Measured: the
   time from POST to a finished job, the server's peak RSS (VmHWM), and reading every result page by page.
   `python -m bench.batch_memory largest` runs it alone.
+- `run_job_index` (`python -m bench.batch_memory index`): what creating jobs, /metrics and listing cost
+  with 8,000 jobs kept.
 """
 
 import sys
@@ -92,6 +94,48 @@ def run_largest(progress: Callable[[str], None]) -> dict:
     return result
 
 
+def run_job_index(progress: Callable[[str], None], kept: int = 8000) -> dict:
+    """Creating `kept` jobs (two halves timed apart), then /metrics and GET /jobs with all of them kept, on the
+    embedded store (issue #25: with 8,000 jobs /metrics took 110 ms and the second 4,000 creations 3.7x the
+    first). In process: the jobs are created through the store, not HTTP (a real job per POST would measure the
+    forecasts); the two reads go through the ASGI app."""
+    import statistics
+    import uuid
+
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+    from app.utils.dates import utc_now_iso
+
+    with tempfile.TemporaryDirectory() as model_dir:
+        settings = Settings(_env_file=None, model_dir=model_dir, model_signing_key="bench", log_level="WARNING")
+        with TestClient(create_app(settings)) as api:
+            jobs, halves = api.app.state.jobs, []  # type: ignore[attr-defined]
+            for _ in range(2):
+                started = time.perf_counter()
+                for k in range(kept // 2):
+                    jobs.create(uuid.uuid4().hex, {"kind": "forecast_batch", "shop_id": f"shop{k % 50}",
+                                                   "created_at": utc_now_iso(), "chunks": 1, "total": 1,
+                                                   "chunk_products": [1], "push": False})
+                halves.append(time.perf_counter() - started)
+
+            def median_ms(path: str, **params: str | int) -> float:
+                times = []
+                for _ in range(20):
+                    started = time.perf_counter()
+                    assert api.get(path, params=params).status_code == 200
+                    times.append(time.perf_counter() - started)
+                return round(statistics.median(times) * 1000, 1)
+
+            result = {"jobs_kept": kept, "first_half_s": round(halves[0], 2), "second_half_s": round(halves[1], 2),
+                      "metrics_ms": median_ms("/metrics"), "list_ms": median_ms("/api/v1/jobs", limit=50),
+                      "list_shop_ms": median_ms("/api/v1/jobs", shop_id="shop7")}
+    progress(f"job index: {result}")
+    return result
+
+
 if __name__ == "__main__":
     say = lambda message: print(message, flush=True)  # noqa: E731
-    print(run_largest(say) if sys.argv[1:] == ["largest"] else run(say))
+    modes = {"largest": run_largest, "index": run_job_index}
+    print(modes[sys.argv[1]](say) if sys.argv[1:] and sys.argv[1] in modes else run(say))
