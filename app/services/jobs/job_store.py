@@ -40,6 +40,7 @@ INDEX = "ss:jobs"
 PENDING = "ss:jobs:pending"
 RESULT_BYTES_PER_VALUE = 32  # compressed JSON of one forecast period, rounded up (measured: 7-25)
 QUEUE_RETRY_SECONDS = 30  # a full queue drains as its jobs finish: ask again after about one chunk's time
+QUEUE_HOLD_SECONDS = 86400  # the longest an unfinished job holds its place in the queue
 
 
 class JobQueueFull(SmartShelfError):
@@ -121,9 +122,11 @@ class JobStore:
         return True
 
     def _pending(self) -> dict[str, dict[str, Any]]:
-        """Accepted jobs not finished yet (those older than the TTL are forgotten: their job is gone)."""
+        """Accepted jobs not finished yet. One accepted QUEUE_HOLD_SECONDS ago no longer holds a place (its final
+        step never ran: a Celery chord broken by a Redis outage); it keeps its state until its TTL."""
         entries = {job_id: json.loads(raw) for job_id, raw in self._hashes.hgetall(PENDING).items()}
-        gone = [job_id for job_id, entry in entries.items() if entry["created"] < time.time() - self.ttl]
+        oldest = time.time() - min(self.ttl, QUEUE_HOLD_SECONDS)
+        gone = [job_id for job_id, entry in entries.items() if entry["created"] < oldest]
         self._hashes.hdel(PENDING, gone)
         return {job_id: entry for job_id, entry in entries.items() if job_id not in gone}
 
