@@ -51,9 +51,8 @@ def read_job(job_id: str, ctx: Context, guard: Callable[..., None], page: tuple[
     offset, limit = page
     total = sum(chunk["forecasts"] for chunk in state["done"].values())
     forecasts = ctx.jobs.results(job_id, state["done"], offset, limit)
-    following = offset + len(forecasts)
     return job_status(job_id, state, forecasts, ResultsPage(
-        offset=offset, limit=limit, total=total, next_offset=following if following < total else None))
+        offset=offset, limit=limit, total=total, next_offset=offset + limit if offset + limit < total else None))
 
 
 def job_status(job_id: str, state: JobRecord, forecasts: list[Any] | None,
