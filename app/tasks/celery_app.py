@@ -7,6 +7,7 @@ twice (see `app.services.jobs.batch_jobs`). Workers and beat log in the API's st
 app is built from the environment when a worker or beat first asks for it, never at import.
 """
 
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -67,12 +68,15 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
     return app
 
 
-def _service_logging(**_: Any) -> None:
-    """The worker and beat log as the API does (LOG_FORMAT, LOG_LEVEL: `training_done`, `chunk_done`,
-    `training_crashed` with its traceback), Celery's own lines included; Celery then sets up no logging of
-    its own, whatever `--loglevel` says."""
+def _service_logging(loglevel: int | str | None = None, **_: Any) -> None:
+    """The worker and beat log as the API does (LOG_FORMAT: `training_done`, `chunk_done`, `training_crashed`
+    with its traceback), Celery's own lines included, at LOG_LEVEL or `--loglevel`, whichever says more;
+    Celery then sets up no logging of its own."""
     settings = get_settings()
-    configure_logging(settings.log_format, settings.log_level)
+    asked = [logging.getLevelName(name.upper()) if isinstance(name, str) else name
+             for name in (settings.log_level, loglevel or logging.WARNING)]
+    level = min((value for value in asked if isinstance(value, int)), default=logging.INFO)
+    configure_logging(settings.log_format, logging.getLevelName(level))
 
 
 setup_logging.connect(_service_logging, weak=False)
