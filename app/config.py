@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         "in process (least recently used dropped first).")
     memory_jobs_bytes: int = Field(
         default=256 * 1024 * 1024, ge=1024 * 1024, description="Embedded default: bytes of batch inputs, results "
-        "and states kept in process (least recently written jobs dropped first).")
+        "and states kept in process; a new job that would pass it is refused (503), kept jobs stay until JOB_TTL_DAYS.")
     max_csv_bytes: int = Field(default=256 * 1024 * 1024, ge=1024,
                                description="Max size of an uploaded sales CSV after gzip decompression.")
     default_max_discount_pct: float = Field(default=40.0, gt=0, le=100)
@@ -105,6 +105,12 @@ class Settings(BaseSettings):
                                 "shop-model training (sales, prices, promotions; a batch answer as many).")
     batch_history_days: int = Field(default=730, ge=28, description="Days of sales the nightly jobs pull.")
     job_ttl_days: float = Field(default=7, gt=0, description="How long job states and results are kept.")
+    job_queue_bytes: int = Field(default=256 * 1024 * 1024, ge=1024, description="Bytes of inputs of accepted, "
+                                 "unfinished jobs; a new batch or training past it is refused (503, Retry-After).")
+    job_queue_per_shop: int = Field(default=4, ge=1, description="Jobs of one shop queued or running at once; "
+                                    "one more is refused with 503 and Retry-After.")
+    model_store_min_free_mb: int = Field(default=100, ge=0, description="Readiness: the model store is unavailable "
+                                         "(503) with less free space than this.")
     schedule_timezone: str = Field(default="UTC", description="Time zone of the beat schedule.")
     retrain_cron: str = Field(default="0 2 * * *", description="Cron of retrain_models (min hour dom month dow).")
     batch_cron: str = Field(default="0 3 * * *", description="Cron of daily_forecast_batch.")

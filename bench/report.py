@@ -354,7 +354,16 @@ def batch_memory_markdown(results: dict) -> str:
     return (f"Embedded default (no broker), three on-demand batches of {results['rows_per_batch']:,} sales rows "
             f"one after another: server RSS {results['rss_start_mb']} MB at start, "
             f"{' -> '.join(str(m) for m in after)} MB after each batch; {growth:+d} MB after the first "
-            f"(imports and warm-up), target within 100 MB: {'met' if growth <= 100 else 'missed'}.")
+            f"(imports and warm-up), target within 100 MB: {'met' if growth <= 100 else 'missed'}."
+            + (_largest_batch(results["largest"]) if "largest" in results else ""))
+
+
+def _largest_batch(largest: dict) -> str:
+    return (f" The largest batch the limits allow ({largest['products']:,} products x {largest['history_days']} days, "
+            f"{largest['periods']} periods: {largest['answer_values']:,} answer values): {largest['state']} in "
+            f"{largest['seconds_to_finish']} s, server peak RSS {largest['rss_peak_mb']} MB; its results read in "
+            f"{largest['pages_of_1000']} pages of 1,000 products (largest {largest['largest_page_mb']} MB) in "
+            f"{largest['seconds_to_read_pages']} s.")
 
 
 def _verdict(value: float, target: float, at_most: bool = True) -> str:

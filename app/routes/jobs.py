@@ -13,6 +13,7 @@ from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_F
 from app.utils.sales_upload import BatchSalesRoute
 
 router = APIRouter(tags=["jobs"], route_class=BatchSalesRoute)
+DEFAULT_PAGE, MAX_PAGE = 100, 1000  # forecasts (products) per page of a job's results
 
 
 @router.post(
@@ -44,18 +45,23 @@ def post_forecast_batch(
     "/api/v1/jobs/{job_id}",
     response_model=JobStatus,
     response_model_exclude_none=False,
-    summary="A batch job's state, progress, errors and (once finished) results",
+    summary="A batch job's state, progress, errors and (once finished) a page of its results",
     description=(
         "`state`: queued, running, succeeded, completed_with_errors or failed. `progress.done` counts "
         "products whose chunk has finished. `errors` name the stage (pull, forecast, push), the "
-        "products and the backend attempts made. 404 for an unknown job or one older than JOB_TTL_DAYS."
+        "products and the backend attempts made. Once finished, `forecasts` holds `limit` products' forecasts "
+        f"from `offset` (default {DEFAULT_PAGE}, at most {MAX_PAGE}); `results_page` gives the total and the next "
+        "offset. 404 for an unknown job or one older than JOB_TTL_DAYS."
     ),
     responses={**ERROR_RESPONSES, **NOT_FOUND, **JOB_STORE_DOWN},
 )
 def get_job(job_id: str, ctx: ContextDep, guard: ShopGuardDep,
-            results: Annotated[bool, Query(description="Include the forecasts once finished.")] = True) -> JobStatus:
+            results: Annotated[bool, Query(description="Include a page of the forecasts once finished.")] = True,
+            offset: Annotated[int, Query(ge=0, le=10_000_000, description="First forecast of the page.")] = 0,
+            limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Forecasts per page.")] = DEFAULT_PAGE,
+            ) -> JobStatus:
     """Read a job."""
-    return read_job(job_id, ctx, results, guard)
+    return read_job(job_id, ctx, guard, (offset, limit) if results else None)
 
 
 @router.get(
@@ -69,8 +75,10 @@ def list_jobs(ctx: ContextDep, guard: ShopGuardDep,
               shop_id: str | None = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[JobSummary]:
     """List jobs."""
-    found = [JobSummary(job_id=job_id, kind=s["kind"], shop_id=s.get("shop_id"), created_at=s["created"])
-             for job_id, s in ctx.jobs.recent()
-             if (guard.principal is None or guard.principal.allows(s.get("shop_id")))
-             and (kind is None or s["kind"] == kind) and (shop_id is None or s.get("shop_id") == shop_id)]
-    return found[:limit]
+    principal = guard.principal
+    if shop_id is not None:
+        shops: list[str | None] | None = [shop_id] if principal is None or principal.allows(shop_id) else []
+    else:
+        shops = None if principal is None or principal.all_shops else [*sorted(principal.shops)]
+    return [JobSummary(job_id=job_id, kind=s["kind"], shop_id=s.get("shop_id"), created_at=s["created"])
+            for job_id, s in ctx.jobs.recent(limit, kind, shops)]

@@ -1,5 +1,6 @@
 """GET /metrics: Prometheus text format, behind the API key rule like every route but health and the docs."""
 
+import math
 from collections import Counter
 
 from fastapi import APIRouter, Request, Response
@@ -18,7 +19,7 @@ def get_metrics(request: Request) -> Response:
     """Request counts and latency per route, cache outcomes, training time per family, jobs, Redis."""
     state = request.app.state
     try:
-        jobs = Counter(state.jobs.state_counts())
+        jobs = Counter(state.jobs.state_counts(math.ceil(state.settings.job_ttl_days)))
     except JobStoreUnavailable:
         jobs = Counter()
     redis_up = state.cache.available if state.cache.backend == "redis" else None

@@ -44,6 +44,13 @@ class ShopModelTraining(BaseModel):
     card: ModelCard | None = Field(description="The trained model's card (as GET /models/{shop_id}).")
 
 
+class ResultsPage(BaseModel):
+    offset: int = Field(description="Index of the first forecast of this page.")
+    limit: int = Field(description="Most forecasts a page holds (the `limit` asked for, or the default).")
+    total: int = Field(description="Forecasts the job recorded, over every page.")
+    next_offset: int | None = Field(description="`offset` of the next page; null on the last one.")
+
+
 class JobStatus(BaseModel):
     job_id: str
     kind: Literal["forecast_batch", "retrain_models", "daily_forecast_batch", "shop_model_train"]
@@ -56,7 +63,10 @@ class JobStatus(BaseModel):
     errors: list[JobError]
     warnings: list[DataWarning] = Field(default_factory=list, description="Data rules applied, per chunk.")
     forecasts: list[ProductForecast] | None = Field(
-        default=None, description="Once finished, every product's forecast (omitted with `results=false`).")
+        default=None, description="Once finished, one page of the products' forecasts, in chunk order (see "
+        "`results_page`; null with `results=false`).")
+    results_page: ResultsPage | None = Field(
+        default=None, description="Where `forecasts` sit among all the job's forecasts; null when none are sent.")
     shop_model: ShopModelTraining | None = Field(
         default=None, description="The job's shop-model training (POST /models/train, on-demand batches, the nightly "
         "retrain), run before its forecasts; null for jobs without one.")

@@ -3,15 +3,19 @@
 Broker and result backend come from REDIS_URL; the beat schedule (`retrain_models`,
 `daily_forecast_batch`, `cleanup_old_models`) from the *_CRON settings in SCHEDULE_TIMEZONE.
 Tasks are acknowledged late and requeued when their worker dies, and every task is safe to run
-twice (see `app.services.jobs.batch_jobs`). The app is built from the environment when a worker or beat first
-asks for it, never at import.
+twice (see `app.services.jobs.batch_jobs`). Workers and beat log in the API's structlog format. The
+app is built from the environment when a worker or beat first asks for it, never at import.
 """
 
+import logging
 from functools import lru_cache
+from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 
 from app.config import Settings, get_settings
+from app.utils.logging import configure_logging
 from app.utils.schedule import cron
 
 CHUNK_TASK = "smartshelf.forecast_chunk"
@@ -59,8 +63,23 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
         beat_schedule=beat_schedule(settings),
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,  # structlog prints to the real stdout, not into Celery's logger
     )
     return app
+
+
+def _service_logging(loglevel: int | str | None = None, **_: Any) -> None:
+    """The worker and beat log as the API does (LOG_FORMAT: `training_done`, `chunk_done`, `training_crashed`
+    with its traceback), Celery's own lines included, at LOG_LEVEL or `--loglevel`, whichever says more;
+    Celery then sets up no logging of its own."""
+    settings = get_settings()
+    asked = [logging.getLevelName(name.upper()) if isinstance(name, str) else name
+             for name in (settings.log_level, loglevel or logging.WARNING)]
+    level = min((value for value in asked if isinstance(value, int)), default=logging.INFO)
+    configure_logging(settings.log_format, logging.getLevelName(level))
+
+
+setup_logging.connect(_service_logging, weak=False)
 
 
 @lru_cache(maxsize=1)

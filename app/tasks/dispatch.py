@@ -26,7 +26,8 @@ class CeleryRunner:
     def __init__(self, celery: Celery) -> None:
         self.celery = celery
 
-    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context, training: TrainSpec | None = None) -> None:
+    def submit(self, job_id: str, specs: Sequence[ChunkSpec], ctx: Context, training: TrainSpec | None = None,
+               shop_id: str | None = None) -> None:
         finish = self.celery.signature(FINISH_TASK, args=(job_id,), immutable=True)
         steps: Signature = (chord(group(self.celery.signature(CHUNK_TASK, args=(spec,), immutable=True)
                                         for spec in specs), finish) if specs else finish)

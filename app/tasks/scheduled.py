@@ -119,7 +119,7 @@ def _shop_jobs(kind: str, push: bool) -> list[str]:
         job_id, meta, specs, training = plan_shop_job(kind, shop, batch_date, ctx.settings, push)
         # a job that exists but never finished (its dispatch may have died) is sent again: chunks are idempotent
         if ctx.jobs.create(job_id, meta) or (state := ctx.jobs.state(job_id)) is None or not state["finished"]:
-            runner.submit(job_id, specs, ctx, training)
+            runner.submit(job_id, specs, ctx, training, shop_id=meta["shop_id"])
         job_ids.append(job_id)
     log.info("schedule_started", kind=kind, shops=len(shops), jobs=job_ids)
     return job_ids

@@ -1,9 +1,10 @@
 """Prometheus metrics of this process, served at GET /metrics.
 
 Requests (count and latency per route template, method and status), forecast cache outcomes,
-training time per model family, batch job outcomes (read from the job store, so they include
-jobs that Celery workers ran) and Redis availability. With several uvicorn workers each process
-has its own counters: scrape each, or run one worker per container as compose does.
+training time per model family, batch job outcomes (counters read from the job store, so they include
+jobs that Celery workers ran; reading them costs the same however many jobs are kept) and Redis
+availability. With several uvicorn workers each process has its own counters: scrape each, or run one
+worker per container as compose does.
 """
 
 from collections import Counter as Tally
@@ -17,7 +18,8 @@ FORECAST_CACHE = Counter("smartshelf_forecast_cache_total", "Forecast requests b
                          ["result"])
 TRAINING = Histogram("smartshelf_training_seconds", "Backtest and fit time of one model family in one request.",
                      ["family"], buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300))
-JOBS = Gauge("smartshelf_batch_jobs", "Batch jobs kept in the job store, by state.", ["state"])
+JOBS = Gauge("smartshelf_batch_jobs", "Batch jobs created in the last JOB_TTL_DAYS (by day), by state: "
+             "counters kept in the job store.", ["state"])
 REDIS_UP = Gauge("smartshelf_redis_up", "1 when Redis answers, 0 when not (not set without REDIS_URL).")
 JOB_STATES = ("queued", "running", "succeeded", "completed_with_errors", "failed")
 

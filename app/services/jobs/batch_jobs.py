@@ -51,6 +51,7 @@ from app.services.jobs.job_records import (
 )
 from app.services.jobs.job_store import JobStore
 from app.services.records import audit
+from app.services.records.readiness import store_failure
 from app.utils import sales_blocks
 from app.utils.cache import Cache
 from app.utils.dates import day_number, from_day_number, utc_now_iso
@@ -249,6 +250,10 @@ def run_training(spec: TrainSpec, ctx: Context) -> TrainingRecord:
                   "warnings": [w.model_dump(mode="json") for w in warnings]}
     except (SmartShelfError, ValidationError, BackendError) as exc:
         record = {**record, "state": "failed", "message": str(exc)}
+    except OSError as exc:  # a read-only or full model store is named; any other OSError is a bug
+        log.exception("training_crashed", job_id=spec["job_id"])
+        message = store_failure(exc, ctx.settings.model_dir) or f"internal error: {type(exc).__name__}"
+        record = {**record, "state": "failed", "message": message}
     except Exception as exc:  # a bug must not stop the batch behind it; logged with its traceback
         log.exception("training_crashed", job_id=spec["job_id"])
         record = {**record, "state": "failed", "message": f"internal error: {type(exc).__name__}"}

@@ -52,8 +52,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A batch job's state, progress, errors and (once finished) results
-         * @description `state`: queued, running, succeeded, completed_with_errors or failed. `progress.done` counts products whose chunk has finished. `errors` name the stage (pull, forecast, push), the products and the backend attempts made. 404 for an unknown job or one older than JOB_TTL_DAYS.
+         * A batch job's state, progress, errors and (once finished) a page of its results
+         * @description `state`: queued, running, succeeded, completed_with_errors or failed. `progress.done` counts products whose chunk has finished. `errors` name the stage (pull, forecast, push), the products and the backend attempts made. Once finished, `forecasts` holds `limit` products' forecasts from `offset` (default 100, at most 1000); `results_page` gives the total and the next offset. 404 for an unknown job or one older than JOB_TTL_DAYS.
          */
         get: operations["get_job_api_v1_jobs__job_id__get"];
         put?: never;
@@ -1336,7 +1336,7 @@ export interface components {
             finished_at: string | null;
             /**
              * Forecasts
-             * @description Once finished, every product's forecast (omitted with `results=false`).
+             * @description Once finished, one page of the products' forecasts, in chunk order (see `results_page`; null with `results=false`).
              */
             forecasts?: components["schemas"]["ProductForecast"][] | null;
             /** Job Id */
@@ -1347,6 +1347,8 @@ export interface components {
              */
             kind: "forecast_batch" | "retrain_models" | "daily_forecast_batch" | "shop_model_train";
             progress: components["schemas"]["JobProgress"];
+            /** @description Where `forecasts` sit among all the job's forecasts; null when none are sent. */
+            results_page?: components["schemas"]["ResultsPage"] | null;
             /** Shop Id */
             shop_id: string | null;
             /** @description The job's shop-model training (POST /models/train, on-demand batches, the nightly retrain), run before its forecasts; null for jobs without one. */
@@ -2305,6 +2307,29 @@ export interface components {
             /** Warnings */
             warnings?: components["schemas"]["DataWarning"][];
         };
+        /** ResultsPage */
+        ResultsPage: {
+            /**
+             * Limit
+             * @description Most forecasts a page holds (the `limit` asked for, or the default).
+             */
+            limit: number;
+            /**
+             * Next Offset
+             * @description `offset` of the next page; null on the last one.
+             */
+            next_offset: number | null;
+            /**
+             * Offset
+             * @description Index of the first forecast of this page.
+             */
+            offset: number;
+            /**
+             * Total
+             * @description Forecasts the job recorded, over every page.
+             */
+            total: number;
+        };
         /**
          * SaleRow
          * @description One sales row: units of a product sold on a date (negative qty = returns).
@@ -2850,8 +2875,12 @@ export interface operations {
     get_job_api_v1_jobs__job_id__get: {
         parameters: {
             query?: {
-                /** @description Include the forecasts once finished. */
+                /** @description Include a page of the forecasts once finished. */
                 results?: boolean;
+                /** @description First forecast of the page. */
+                offset?: number;
+                /** @description Forecasts per page. */
+                limit?: number;
             };
             header?: never;
             path: {
