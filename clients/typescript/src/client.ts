@@ -189,8 +189,26 @@ export class SmartShelfClient {
     return this.json("GET", `${API}/models/${encodeURIComponent(shopId)}${search.size ? `?${search}` : ""}`);
   }
 
-  job(jobId: string, results = true): Promise<JobStatus> {
-    return this.json("GET", `/api/v1/jobs/${encodeURIComponent(jobId)}?results=${results}`);
+  /**
+   * A job's state and, once finished, one page of its forecasts (`page.offset`, `page.limit`: default 100,
+   * at most 1,000); `results_page.next_offset` is the next page's offset (null after the last).
+   * `jobForecasts` reads every page.
+   */
+  job(jobId: string, results = true, page: { offset?: number; limit?: number } = {}): Promise<JobStatus> {
+    const search = new URLSearchParams({ results: String(results) });
+    if (page.offset != null) search.set("offset", String(page.offset));
+    if (page.limit != null) search.set("limit", String(page.limit));
+    return this.json("GET", `/api/v1/jobs/${encodeURIComponent(jobId)}?${search}`);
+  }
+
+  /** Every forecast of a finished job, page by page (`limit` products a request). */
+  async *jobForecasts(jobId: string, limit = 1000): AsyncGenerator<Schemas["ProductForecast"]> {
+    let offset: number | null | undefined = 0;
+    while (offset != null) {
+      const job: JobStatus = await this.job(jobId, true, { offset, limit });
+      yield* job.forecasts ?? [];
+      offset = job.results_page?.next_offset;
+    }
   }
 
   jobs(query: { kind?: string; shop_id?: string; limit?: number } = {}): Promise<Schemas["JobSummary"][]> {

@@ -180,6 +180,12 @@ test("batch job: 202, progress to total, forecasts", async () => {
   assert.equal(seen.at(-1), 8);
   assert.equal(job.forecasts?.length, 8);
   assert.ok((await client.jobs({ kind: "forecast_batch" })).some((j) => j.job_id === accepted.job_id));
+  // pages of 3 products: 3 + 3 + 2, every product once, in the order of the whole list
+  const paged: string[] = [];
+  for await (const forecast of client.jobForecasts(accepted.job_id, 3)) paged.push(forecast.product_id);
+  assert.deepEqual(paged, job.forecasts?.map((f) => f.product_id));
+  const second = await client.job(accepted.job_id, true, { offset: 3, limit: 3 });
+  assert.deepEqual(second.results_page, { offset: 3, limit: 3, total: 8, next_offset: 6 });
 });
 
 test("validation errors name the field", async () => {
