@@ -19,7 +19,8 @@ from app.models.intervals import normal_bounds
 from app.models.naive import MovingAverage
 from app.models.panel import Panel
 from app.models.rate_bands import fit_bands, recent_rate
-from app.models.selection import ENSEMBLE_SEPARATOR, Selection, select_and_forecast
+from app.models.selection import Selection, select_and_forecast
+from app.models.window_choice import ENSEMBLE_SEPARATOR
 
 AUTO_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent", "boosted")
 MIN_PERIODS = 14

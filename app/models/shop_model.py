@@ -38,9 +38,9 @@ from app.models.model_inputs import checked_inputs
 from app.models.panel import Panel
 from app.models.rate_bands import RateBands, band_edges, fit_bands, recent_rate
 from app.models.registry import make
-from app.models.selection import ENSEMBLE_SEPARATOR, SHORT_TERM
+from app.models.selection import SHORT_TERM
 from app.models.shop_features import Columns, History, feature_rows, known_prices
-from app.models.window_choice import choose
+from app.models.window_choice import ENSEMBLE_SEPARATOR, choose
 from app.utils.optional import xgboost
 
 SHOP = "shop_model"

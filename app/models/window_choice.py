@@ -1,7 +1,8 @@
 """Per-product method choice on errors pooled over several backtest windows, shrunk towards the band.
 
-Each candidate's score for a product is its MASE pooled over the windows where it was scored,
-shrunk towards the candidate's mean MASE over the products of the same sales-rate band:
+Each candidate's score for a product is its mean squared scaled error (RMSSE squared, the scale
+being the MASE denominator) pooled over the windows where it was scored, shrunk towards the
+candidate's mean score over the products of the same sales-rate band:
     (windows x own + SHRINKAGE x band) / (windows + SHRINKAGE)
 so a product whose own few windows disagree follows what wins for products like it, and one
 with a clear, repeated winner keeps it. The mean of a product's two best candidates is a
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.models.selection import ENSEMBLE_SEPARATOR
-
-SHRINKAGE = 1.0  # weight of the band's mean, in windows
+ENSEMBLE_SEPARATOR = "+"
+SHRINKAGE = 3.0  # weight of the band's mean, in windows
+POWER = 2  # squared errors: the choice aims at the mean (what stock and RMSSE need), not the median MASE rewards
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,12 @@ class Choice:
         return (forecasts[rows, self.first] + forecasts[rows, self.second]) / 2
 
 
-def _pooled(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """MASE over every scored step of `actual`/`forecast` [n, windows, steps] -> (float64[n] (inf where none),
-    int64[n] windows scored)."""
-    error = np.abs(actual - forecast)
+def _pooled(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray,
+            power: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Mean scaled |error| ** power over every scored step of `actual`/`forecast` [n, windows, steps] (MASE, or
+    the square of RMSSE with `power` 2) -> (float64[n] (inf where none), int64[n] windows scored)."""
+    error = np.abs(actual - forecast) ** power
+    scale = scale ** power
     seen = np.isfinite(error)
     count = seen.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -44,9 +47,11 @@ def _pooled(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> tupl
     return np.where(np.isfinite(mase), mase, np.inf), windows
 
 
-def _shrunk(own: np.ndarray, windows: np.ndarray, band: np.ndarray) -> np.ndarray:
+def _shrunk(own: np.ndarray, windows: np.ndarray, band: np.ndarray, shrinkage: float) -> np.ndarray:
     """`own` float64[n, k] scores shrunk towards each column's mean over the row's band."""
     out = own.copy()
+    if shrinkage <= 0:
+        return out
     for b in np.unique(band):
         members = band == b
         for k in range(own.shape[1]):
@@ -54,28 +59,29 @@ def _shrunk(own: np.ndarray, windows: np.ndarray, band: np.ndarray) -> np.ndarra
             finite = values[np.isfinite(values)]
             if finite.size:
                 target = float(np.mean(finite))
-                out[members, k] = np.where(np.isfinite(values),
-                                           (windows[members, k] * values + SHRINKAGE * target)
-                                           / (windows[members, k] + SHRINKAGE), np.inf)
+                own_part = windows[members, k] * np.where(np.isfinite(values), values, 0.0)
+                out[members, k] = np.where(np.isfinite(values), (own_part + shrinkage * target)
+                                           / (windows[members, k] + shrinkage), np.inf)
     return out
 
 
 def choose(names: list[str], actual: np.ndarray, forecasts: np.ndarray, scale: np.ndarray, band: np.ndarray,
-           default: int = 0) -> Choice:
+           default: int = 0, power: int = POWER, shrinkage: float = SHRINKAGE) -> Choice:
     """The choice among candidates `names` from backtest `actual` [n, windows, steps] (NaN = not scored) and
     `forecasts` [n, candidates, windows, steps] (NaN where a candidate cannot forecast), per product of
-    sales-rate `band` int[n]; MASE denominators `scale` float64[n]."""
+    sales-rate `band` int[n] (`shrinkage` 0: each product on its own windows alone); MASE denominators `scale`
+    float64[n]."""
     n, count = forecasts.shape[0], len(names)
     rows = np.arange(n)
     own = np.empty((n, count))
     windows = np.zeros((n, count), dtype=np.int64)
     for k in range(count):
-        own[:, k], windows[:, k] = _pooled(actual, forecasts[:, k], scale)
-    shrunk = _shrunk(own, windows, band)
+        own[:, k], windows[:, k] = _pooled(actual, forecasts[:, k], scale, power)
+    shrunk = _shrunk(own, windows, band, shrinkage)
     order = np.argsort(shrunk, axis=1, kind="stable")
     best, runner_up = order[:, 0], order[:, min(1, count - 1)]
-    pair_own, pair_windows = _pooled(actual, (forecasts[rows, best] + forecasts[rows, runner_up]) / 2, scale)
-    pair = _shrunk(pair_own[:, None], pair_windows[:, None], band)[:, 0]
+    pair_own, pair_windows = _pooled(actual, (forecasts[rows, best] + forecasts[rows, runner_up]) / 2, scale, power)
+    pair = _shrunk(pair_own[:, None], pair_windows[:, None], band, shrinkage)[:, 0]
     scored = np.isfinite(shrunk[rows, best])
     use_pair = scored & (count > 1) & np.isfinite(shrunk[rows, runner_up]) & (pair < shrunk[rows, best])
     first = np.where(scored, best, default)
