@@ -7,7 +7,9 @@ the per-product rules, in this order:
 - never sold in its history: a zero forecast (`method_` "zero").
 `predict(horizon)` forecasts with those rules; `intervals` gives bounds from the chosen method's own
 backtest errors, per horizon bucket and sales-rate band as the shop model's (`app.models.rate_bands`: one
-band for a request of few products). It is what the model store saves and loads.
+band for a request of few products), never narrower than the Poisson interval of the forecast: one
+product's three backtest windows hold too few errors to see its tails (units are counts, so a Poisson
+spread is the least they have). It is what the model store saves and loads.
 """
 
 from typing import Self
@@ -92,8 +94,11 @@ class AutoForecaster(Forecaster):
         if self.bands_ is None:
             lower, upper = normal_bounds(forecast, coverage)
             return lower, upper, False
+        from scipy.stats import poisson  # here, not at start-up: scipy.stats takes a while to import
+
         lower, upper = self.bands_.bounds(forecast, self.rate_, coverage)
-        return lower, upper, True
+        tail, mean = (1 - coverage) / 2, np.maximum(forecast, 0.0)
+        return np.minimum(lower, poisson.ppf(tail, mean)), np.maximum(upper, poisson.ppf(1 - tail, mean)), True
 
     def drivers(self, row: int) -> list[str]:
         """The explanations of the fitted families behind row `row`'s method."""
