@@ -146,6 +146,7 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: froze
                            "p95": round(percentile(service_ms, 0.95), 1)},
             "served_by_shop_model": served_by_model, "methods": dict(methods.most_common(6)),
             "warnings": dict(warnings), "card_held_out": card["held_out"]["scores"],
+            "card_windows": card["held_out"].get("windows"), "card_bands": card["held_out"].get("bands"),
             "card_drivers": card.get("drivers"),
             "card_training_seconds": card["training_seconds"]}
 

@@ -180,7 +180,9 @@ def _train(client: httpx.Client, raw: bytes, shop: str, closed: dict, waits: lis
                      "training_last_date": card["training_last_date"], "methods_kept": card["methods_kept"],
                      "held_out": {k: card["held_out"][k] for k in ("first_date", "last_date", "products_scored")},
                      "held_out_auto": card["held_out"]["scores"]["auto"],
-                     "held_out_scores": card["held_out"]["scores"]}}
+                     "held_out_scores": card["held_out"]["scores"],
+                     "held_out_windows": card["held_out"].get("windows"),
+                     "held_out_bands": card["held_out"].get("bands")}}
 
 
 def _forecasts(client: httpx.Client, uploads: dict[str, bytes], later: dict[str, int], shop: str, closed: dict,

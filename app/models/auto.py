@@ -5,8 +5,11 @@ the per-product rules, in this order:
 - under `min_periods` observed periods, or no finite forecast from the chosen method: the
   moving average of the recent periods (`method_` "moving_average");
 - never sold in its history: a zero forecast (`method_` "zero").
-`predict(horizon)` forecasts with those rules; `intervals` gives the conformal bounds from the
-backtest's errors. It is what the model store saves and loads.
+`predict(horizon)` forecasts with those rules; `intervals` gives bounds from the chosen method's own
+backtest errors, per horizon bucket and sales-rate band as the shop model's (`app.models.rate_bands`: one
+band for a request of few products), never narrower than the Poisson interval of the forecast: one
+product's three backtest windows hold too few errors to see its tails (units are counts, so a Poisson
+spread is the least they have). It is what the model store saves and loads.
 """
 
 from typing import Self
@@ -14,10 +17,12 @@ from typing import Self
 import numpy as np
 
 from app.models.base import Forecaster
-from app.models.intervals import apply_bands, cap_upper, error_bands, normal_bands
+from app.models.intervals import normal_bounds
 from app.models.naive import MovingAverage
 from app.models.panel import Panel
-from app.models.selection import ENSEMBLE_SEPARATOR, Selection, select_and_forecast
+from app.models.rate_bands import fit_bands, recent_rate
+from app.models.selection import Selection, select_and_forecast
+from app.models.window_choice import ENSEMBLE_SEPARATOR
 
 AUTO_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent", "boosted")
 MIN_PERIODS = 14
@@ -61,7 +66,14 @@ class AutoForecaster(Forecaster):
                         in zip(self.selection_.method, self.fallback_, self.zero_, strict=True)]
         self.forecast_ = _apply_rules(chosen, self.fallback_, self.zero_, self.fallback_level_)  # [n, horizon]
         self.n_products_ = panel.n_products
-        self.peak_ = np.nanmax(np.where(np.isfinite(panel.values), panel.values, 0.0), axis=1, initial=0.0)
+        selection = self.selection_
+        steps = selection.backtest_horizon
+        self.rate_ = recent_rate(panel)  # a product's band and error unit: its rate now (a stock-out at a
+        # backtest origin would otherwise make its errors there look huge)
+        self.bands_ = (fit_bands(selection.backtest_actual.reshape(-1, steps),
+                                 selection.backtest_forecast.reshape(-1, steps),
+                                 np.repeat(self.rate_, len(selection.origins)))
+                       if selection.origins else None)
         self.fitted_ = True
         return self
 
@@ -76,15 +88,17 @@ class AutoForecaster(Forecaster):
         return _apply_rules(chosen, fallback, self.zero_, self.fallback_level_)
 
     def intervals(self, forecast: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray, bool]:
-        """Lower and upper bounds [n, h] around `forecast` [n, h], and whether they are calibrated
-        (split-conformal on the backtest errors) or the uncalibrated normal fallback."""
+        """Lower and upper bounds [n, h] around `forecast` [n, h], and whether they are calibrated (the chosen
+        methods' backtest errors) or the uncalibrated normal fallback (no backtest)."""
         self.check_fitted()
-        selection, horizon = self.selection_, forecast.shape[1]
-        bands = error_bands(selection.backtest_actual, selection.backtest_forecast, selection.scale, horizon,
-                            coverage)
-        calibrated = bands is not None
-        lower, upper = apply_bands(forecast, selection.scale, bands or normal_bands(horizon, coverage))
-        return lower, cap_upper(upper, forecast, self.peak_), calibrated
+        if self.bands_ is None:
+            lower, upper = normal_bounds(forecast, coverage)
+            return lower, upper, False
+        from scipy.stats import poisson  # here, not at start-up: scipy.stats takes a while to import
+
+        lower, upper = self.bands_.bounds(forecast, self.rate_, coverage)
+        tail, mean = (1 - coverage) / 2, np.maximum(forecast, 0.0)
+        return np.minimum(lower, poisson.ppf(tail, mean)), np.maximum(upper, poisson.ppf(1 - tail, mean)), True
 
     def drivers(self, row: int) -> list[str]:
         """The explanations of the fitted families behind row `row`'s method."""

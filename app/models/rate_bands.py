@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.models.panel import Panel
+from app.models.shop_features import BASE_WINDOW
+
 GRID = np.linspace(0.0, 1.0, 401)
 BANDS = 5
 MIN_ERRORS = 20
@@ -61,6 +64,13 @@ class RateBands:
         return np.clip(np.minimum(lower, forecast), 0.0, None), np.maximum(upper, forecast)
 
 
+def band_edges(rate: np.ndarray) -> np.ndarray:
+    """Rate boundaries float64[bands - 1] of the products' `rate` (quantiles; one band under 2 x MIN_BAND_PRODUCTS
+    products); a product's band is `np.searchsorted(edges, rate, side="right")`."""
+    count = int(max(1, min(BANDS, rate.size // MIN_BAND_PRODUCTS)))
+    return np.unique(np.quantile(rate, np.arange(1, count) / count)) if count > 1 else np.zeros(0)
+
+
 def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> RateBands | None:
     """Bands from backtest `actual` and `forecast` [n, steps] (NaN = not evaluated) of products whose
     rate before the backtest was `rate` [n]; None with fewer than MIN_ERRORS scored errors. Each band
@@ -68,8 +78,7 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
     scored = np.isfinite(actual).any(axis=1) & np.isfinite(forecast).any(axis=1) & np.isfinite(rate)
     if np.isfinite(actual[scored] - forecast[scored]).sum() < MIN_ERRORS:
         return None
-    count = int(max(1, min(BANDS, scored.sum() // MIN_BAND_PRODUCTS)))
-    edges = np.unique(np.quantile(rate[scored], np.arange(1, count) / count)) if count > 1 else np.zeros(0)
+    edges = band_edges(rate[scored])
     band = np.searchsorted(edges, rate, side="right")
     floors = np.array([np.median(rate[scored & (band == b)]) if (scored & (band == b)).any() else 1.0
                        for b in range(edges.size + 1)])
@@ -86,3 +95,10 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
             cell = cell[np.isfinite(cell)]
             quantiles[b, k] = np.quantile(cell if cell.size >= 20 else everything, GRID)
     return RateBands(edges, floors, bucket_of_step, quantiles)
+
+
+def recent_rate(panel: Panel) -> np.ndarray:
+    """float64[n]: each product's mean over its last BASE_WINDOW periods (its sales-rate band)."""
+    lo = np.maximum(panel.n_periods - BASE_WINDOW[panel.step], panel.start)
+    tail = np.where(np.arange(panel.n_periods)[None, :] >= lo[:, None], panel.values, 0.0)
+    return tail.sum(axis=1) / np.maximum(panel.n_periods - lo, 1)

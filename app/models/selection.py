@@ -2,8 +2,10 @@
 
 Origins are the columns T - k * h for k = 1..3 (h = the backtest horizon: the requested
 horizon, shortened so that each origin keeps `MIN_TRAIN` periods of history). Every forecast
-at an origin is made from data before it. Families are ranked per product by MASE over all
-origins; the mean of the best two is a candidate too and wins when its MASE is lower.
+at an origin is made from data before it. Per product, the family (or the mean of its two best) with the
+lowest squared scaled error pooled over the origins is chosen (`app.models.window_choice`, as the shop
+model chooses, without the shrinkage towards similar products: a request may hold one product, or a few
+unlike ones).
 """
 
 import time
@@ -17,12 +19,12 @@ from app.models import metrics
 from app.models.base import Forecaster
 from app.models.panel import Panel
 from app.models.registry import make
+from app.models.window_choice import choose
 
 T = TypeVar("T")
 
 ORIGINS = 3
 MIN_TRAIN = {1: 28, 7: 12}
-ENSEMBLE_SEPARATOR = "+"
 SHORT_TERM = 7  # periods of the short-term error that safety stock needs
 
 
@@ -105,8 +107,8 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
                                    panel.season_length)
     scores: dict[str, dict[str, np.ndarray]] = {}
     seconds: dict[str, float] = {}
-    best = second = np.zeros(n, dtype=np.int64)
-    use_pair = np.zeros(n, dtype=bool)
+    first = second = np.zeros(n, dtype=np.int64)
+    method = [families[0]] * n
     actual = chosen = np.full((n, len(origins), steps), np.nan)
     backtested = np.zeros(n, dtype=bool)
     if origins:
@@ -115,25 +117,15 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
                             for f in families], axis=1)  # [n, families, origins, steps]
         for k, family in enumerate(families):
             scores[family] = _score(actual, stacked[:, k], scale)
-        ranking = np.stack([np.nan_to_num(scores[f]["mase"], nan=np.inf) for f in families], axis=1)
-        order = np.argsort(ranking, axis=1, kind="stable")
-        backtested = np.isfinite(ranking[rows, order[:, 0]])
-        best = np.where(backtested, order[:, 0], 0)
-        if len(families) > 1:
-            second = order[:, 1]
-            paired = (stacked[rows, best] + stacked[rows, second]) / 2
-            paired_mase = np.nan_to_num(_score(actual, paired, scale)["mase"], nan=np.inf)
-            use_pair = backtested & (paired_mase < ranking[rows, best])
-            chosen = np.where(use_pair[:, None, None], paired, stacked[rows, best])
-        else:
-            chosen = stacked[rows, best]
+        backtested = np.isfinite(np.stack([scores[f]["mase"] for f in families], axis=1)).any(axis=1)
+        choice = choose(families, actual, stacked, scale, np.zeros(n, dtype=np.int64), shrinkage=0.0)
+        first, second, method = choice.first, choice.second, choice.method.tolist()
+        chosen = choice.combine(stacked)
         actual = np.where(backtested[:, None, None], actual, np.nan)
     weights = np.zeros((n, len(families)))
-    np.add.at(weights, (rows, best), np.where(use_pair, 0.5, 1.0))
-    np.add.at(weights, (rows, second), np.where(use_pair, 0.5, 0.0))
+    np.add.at(weights, (rows, first), 0.5)
+    np.add.at(weights, (rows, second), 0.5)
     needed = [f for k, f in enumerate(families) if weights[:, k].any()]
-    method = [families[b] + (ENSEMBLE_SEPARATOR + families[s] if pair else "")
-              for b, s, pair in zip(best, second, use_pair, strict=True)]
     short = slice(0, min(SHORT_TERM, steps))
     return Selection(
         method=method, scores=scores,

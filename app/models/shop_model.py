@@ -1,23 +1,25 @@
 """The shop model: one gradient-boosted model per shop and frequency, across its whole catalogue.
 
 `fit(panel)` does three things:
-1. a held-out backtest: trees fitted on all but the last `horizon` periods forecast those periods
-   for every product, beside the local families (`LOCAL_FAMILIES`) forecasting from the same
-   origin. Per product, the method kept is the one with the lowest MASE on that window (the
-   trees, a local family, or the mean of the trees and the best local family); the trees win
-   ties and keep the product unless another method is clearly better (`SWITCH_MARGIN`), as a
-   single window is a noisy judge. When the caller sent drivers (prices, promotions, typed or
-   scoped events), trees are fitted on the same window without them too, and the drivers stay only
-   if the trees with them score better there (`DriverCheck`, on the model card);
-2. the intervals, from the kept methods' errors on that window, per horizon bucket and sales-rate
-   band (`app.models.rate_bands`; a small shop's pooled in one band), and the model card's scores
-   (coverage measured with bands learned on the other half of the products, so it is out of sample
-   too). Without enough errors for that measure the model has no intervals (`intervals` is None);
+1. a backtest on up to WINDOWS horizon-long windows ending at the training end: for each, the trees
+   and the local families (`LOCAL_FAMILIES`) forecast it from data before it (trees fitted before
+   the last window for the last one, one fit before the earliest origin for the earlier ones). Per
+   product, the method kept is the trees, a local family or the mean of its two best, on MASE pooled
+   over the windows and shrunk towards the same candidate's mean in the product's sales-rate band
+   (`app.models.window_choice`): no candidate is favoured. When the caller sent drivers (prices,
+   promotions, typed or scoped events), trees are fitted before the last window without them too,
+   and the drivers stay only if the trees with them score better there (`DriverCheck`, on the card);
+2. the intervals, from the kept methods' errors on every window, per horizon bucket and sales-rate
+   band (`app.models.rate_bands`; a small shop's pooled in one band), and the model card's scores on
+   the last window: every candidate's, and `auto` as chosen on the earlier windows only (the last one
+   unseen), its coverage with bands learned on the earlier windows' errors (with a single window:
+   on the other half of the products). Without enough errors for that measure the model has no
+   intervals (`intervals` is None);
 3. the trees refitted on every period, which is what serves the forecasts.
 
 `forecast(panel, horizon)` forecasts any products from their own history in `panel` (seen at
 training or not) with those trees; products whose kept method is a local family are fitted on
-their request history with it. Nothing is trained per request but those cheap local fits.
+their request history with it (a pair: the mean of the two). Nothing is trained per request but those cheap local fits.
 
 The trees: XGBoost with a Tweedie loss (log link) and each row's base level as the base margin;
 training rows are (product, target period, anchor) with one lead per target period drawn from
@@ -32,13 +34,13 @@ import numpy as np
 
 from app.models import metrics
 from app.models.elasticity import Elasticities, estimate, shrink
-from app.models.intervals import cap_upper
 from app.models.model_inputs import checked_inputs
 from app.models.panel import Panel
-from app.models.rate_bands import fit_bands
+from app.models.rate_bands import RateBands, band_edges, fit_bands, recent_rate
 from app.models.registry import make
-from app.models.selection import ENSEMBLE_SEPARATOR, SHORT_TERM
-from app.models.shop_features import BASE_WINDOW, Columns, History, feature_rows, known_prices
+from app.models.selection import SHORT_TERM
+from app.models.shop_features import Columns, History, feature_rows, known_prices
+from app.models.window_choice import ENSEMBLE_SEPARATOR, choose
 from app.utils.optional import xgboost
 
 SHOP = "shop_model"
@@ -47,7 +49,7 @@ LOCAL_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", 
 TRAIN_PERIODS = {1: 730, 7: 156}
 MAX_TRAIN_ROWS = 1_200_000
 MIN_TRAIN_ROWS = 200
-SWITCH_MARGIN = 0.5  # another method is kept only with under half the trees' MASE: one window is a noisy judge
+WINDOWS = 4  # horizon-long backtest windows before the training end (fewer when history is short)
 MIN_ORIGIN = {1: 56, 7: 16}
 ROUNDS = 150
 PARAMS: dict[str, Any] = {"objective": "reg:tweedie", "tweedie_variance_power": 1.1, "eta": 0.1, "max_depth": 7,
@@ -122,16 +124,34 @@ def fit_trees(history: History, horizon: int, random_state: int) -> Trees | None
     return Trees(booster, names, columns, importances)
 
 
-def recent_rate(panel: Panel) -> np.ndarray:
-    """float64[n]: each product's mean over its last BASE_WINDOW periods (its sales-rate band)."""
-    lo = np.maximum(panel.n_periods - BASE_WINDOW[panel.step], panel.start)
-    tail = np.where(np.arange(panel.n_periods)[None, :] >= lo[:, None], panel.values, 0.0)
-    return tail.sum(axis=1) / np.maximum(panel.n_periods - lo, 1)
+def window_origins(n_periods: int, horizon: int, step: int) -> list[int]:
+    """The backtest windows' first columns, latest first: up to WINDOWS horizon-long windows ending at the
+    training end, each origin keeping MIN_ORIGIN periods before it; none when even one does not fit."""
+    count = min(WINDOWS, (n_periods - MIN_ORIGIN[step]) // horizon)
+    return [n_periods - k * horizon for k in range(1, count + 1)]
 
 
-def _local_forecasts(panel: Panel, families: list[str], horizon: int) -> dict[str, np.ndarray]:
-    """Each local family fitted on `panel` -> {family: [n, horizon]}, NaN where it cannot forecast."""
-    return {family: make(family, horizon).fit(panel).predict(horizon) for family in families}
+def _window_actuals(panel: Panel, origins: list[int], horizon: int, begin: np.ndarray) -> np.ndarray:
+    """float64[n, windows, horizon]: each window's sales, NaN for a product with under MIN_ORIGIN / 2 periods
+    from its first sale (`begin`) to the window's origin."""
+    columns = np.array(origins)[:, None] + np.arange(horizon)[None, :]
+    enough = (np.array(origins)[None, :] - begin[:, None]) >= MIN_ORIGIN[panel.step] // 2
+    return np.where(enough[:, :, None], panel.values[:, columns], np.nan)
+
+
+def _earlier_tree_forecasts(panel: Panel, origins: list[int], horizon: int, random_state: int,
+                            last: np.ndarray) -> np.ndarray:
+    """float64[n, windows, horizon] of the trees: `last` (fitted before the last window) for it, and for the
+    earlier windows one fit before the earliest origin forecasting from each (out of sample for all of them,
+    at the cost of one fit; NaN when that fit has too few rows)."""
+    out = np.full((panel.n_products, len(origins), horizon), np.nan)
+    out[:, 0] = last
+    if len(origins) > 1:
+        early = fit_trees(shop_history(panel.head(origins[-1])), horizon, random_state)
+        for k, origin in enumerate(origins[1:], start=1):
+            if early is not None:
+                out[:, k] = early.forecast(shop_history(panel.head(origin)), horizon)
+    return out
 
 
 def _scores(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, squared: np.ndarray) -> dict[str, np.ndarray]:
@@ -163,16 +183,20 @@ def _held_out_error(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray,
 
 @dataclass
 class HeldOut:
-    """The backtest on the last `horizon` periods before training on all of them."""
+    """The backtest's last window (the `horizon` periods before the training end), as the card shows it: every
+    candidate's forecast from before it and `auto`, the method chosen per product on the earlier windows only."""
 
     origin_day: int  # first day of the held-out window
     horizon: int
+    windows: int  # backtest windows the served choice was made on (this one and the earlier ones)
     scores: dict[str, dict[str, np.ndarray]]  # candidate -> metric -> float64[n] (NaN = not scored)
     weights: np.ndarray | None  # float64[n]: revenue over the window before the origin, sums to 1
     scored: np.ndarray  # bool[n]
     short_term_rmse: np.ndarray  # float64[n]: the kept method's RMSE over the window's first SHORT_TERM periods
     forecasts: dict[str, np.ndarray]  # candidate -> float64[n, horizon], each made before the window
     intervals: dict[str, dict[str, float]]  # candidate -> {"coverage_80", "coverage_95", "msis"} (out of sample)
+    band: np.ndarray  # int64[n]: each product's sales-rate band before the window
+    band_edges: np.ndarray  # float64[bands - 1]: the bands' rate boundaries (units per period)
 
 
 class ShopModel:
@@ -184,10 +208,11 @@ class ShopModel:
 
     def fit(self, panel: Panel) -> Self:
         horizon = self.horizon
-        origin = panel.n_periods - horizon
-        if origin < MIN_ORIGIN[panel.step]:
+        origins = window_origins(panel.n_periods, horizon, panel.step)
+        if not origins:
             raise ValueError(f"a shop model needs at least {MIN_ORIGIN[panel.step] + horizon} periods of history "
                              f"for a {horizon}-period horizon")
+        origin = origins[0]
         self.step_ = panel.step
         self.product_ids_ = list(panel.product_ids)
         self.index_ = {product_id: i for i, product_id in enumerate(panel.product_ids)}
@@ -199,12 +224,11 @@ class ShopModel:
         if trees is None:
             raise ValueError(f"too little history to train a shop model (under {MIN_TRAIN_ROWS} product-periods "
                              "after first sales)")
-        actual = panel.values[:, origin:]
-        history_begin = head_history.begin
-        scored = (origin - history_begin) >= MIN_ORIGIN[panel.step] // 2
-        actual = np.where(scored[:, None], actual, np.nan)
+        begin = shop_history(panel).begin
+        actual = _window_actuals(panel, origins, horizon, begin)  # [n, windows, horizon]
+        scored = np.isfinite(actual[:, 0]).any(axis=1)
         scale = metrics.seasonal_scale(head.values, head.start, panel.season_length)
-        squared = metrics.squared_scale(head.values, history_begin)
+        squared = metrics.squared_scale(head.values, head_history.begin)
         weights = _revenue_weights(head, horizon)
         trees_forecast = trees.forecast(head_history, horizon)
         self.driver_check_ = None
@@ -213,51 +237,42 @@ class ShopModel:
             plain = fit_trees(plain_history, horizon, self.random_state)
             if plain is not None:
                 plain_forecast = plain.forecast(plain_history, horizon)
-                judged = {used: _held_out_error(actual, f, scale, squared, weights)
+                judged = {used: _held_out_error(actual[:, 0], f, scale, squared, weights)
                           for used, f in ((True, trees_forecast), (False, plain_forecast))}
                 self.driver_check_ = DriverCheck("wrmsse" if weights is not None else "mase", judged[True],
                                                  judged[False], used=judged[True] < judged[False])
                 if not self.driver_check_.used:
                     trees, trees_forecast = plain, plain_forecast
-        candidates = {SHOP: trees_forecast, **_local_forecasts(head, list(LOCAL_FAMILIES), horizon)}
-        mase = {name: np.nan_to_num(metrics.mase(actual, f, scale), nan=np.inf) for name, f in candidates.items()}
-        local = np.stack([mase[f] for f in LOCAL_FAMILIES], axis=1)
-        best_local = np.argmin(local, axis=1)
-        rows = np.arange(panel.n_products)
-        local_stack = np.stack([candidates[f] for f in LOCAL_FAMILIES], axis=1)
-        paired = (candidates[SHOP] + local_stack[rows, best_local]) / 2
-        paired_mase = np.nan_to_num(metrics.mase(actual, paired, scale), nan=np.inf)
-        best_local_mase = local[rows, best_local]
-        switch_pair = paired_mase < SWITCH_MARGIN * mase[SHOP]
-        switch_local = (best_local_mase < SWITCH_MARGIN * mase[SHOP]) & (best_local_mase < paired_mase)
-        methods = np.where(switch_local, np.array(LOCAL_FAMILIES)[best_local],
-                           np.where(switch_pair, np.char.add(SHOP + ENSEMBLE_SEPARATOR,
-                                                             np.array(LOCAL_FAMILIES)[best_local]), SHOP))
-        methods = np.where(scored, methods, SHOP)
-        chosen = np.where(switch_local[:, None], local_stack[rows, best_local],
-                          np.where(switch_pair[:, None], paired, candidates[SHOP]))
-        chosen = np.where(scored[:, None], chosen, candidates[SHOP])
-        self.method_ = {pid: str(m) for pid, m in zip(panel.product_ids, methods, strict=True)}
-        rate = recent_rate(head)
-        self.bands_ = fit_bands(actual, chosen, rate)
-        outcomes = {"auto": chosen, SHOP: candidates[SHOP], "seasonal_naive": candidates["seasonal_naive"],
-                    "moving_average": candidates["moving_average"]}
+        kept = panel if self.reads_drivers else dataclasses.replace(panel, drivers=None)
+        names = [SHOP, *LOCAL_FAMILIES]
+        stacked = np.stack([_earlier_tree_forecasts(kept, origins, horizon, self.random_state, trees_forecast),
+                            *(make(f, horizon).forecast_origins(panel, origins, horizon) for f in LOCAL_FAMILIES)],
+                           axis=1)  # [n, candidates, windows, horizon]
+        rates = np.stack([recent_rate(panel.head(o)) for o in origins], axis=1)  # [n, windows]
+        edges = band_edges(rates[scored, 0])
+        band = np.searchsorted(edges, rates[:, 0], side="right")
+        served = choose(names, actual, stacked, scale, band)
+        honest = choose(names, actual[:, 1:], stacked[:, :, 1:], scale, band)  # the last window unseen
+        self.method_ = {pid: str(m) for pid, m in zip(panel.product_ids, served.method, strict=True)}
+        chosen = served.combine(stacked)  # [n, windows, horizon]
+        self.bands_ = fit_bands(actual.reshape(-1, horizon), chosen.reshape(-1, horizon), rates.reshape(-1))
+        outcomes = {"auto": honest.combine(stacked), **{name: stacked[:, k] for k, name in enumerate(names)}}
         self.held_out_ = HeldOut(
-            origin_day=int(panel.first_day + origin * panel.step), horizon=horizon,
-            scores={name: _scores(actual, f, scale, squared) for name, f in
-                    {**outcomes, **{k: v for k, v in candidates.items() if k not in outcomes}}.items()},
+            origin_day=int(panel.first_day + origin * panel.step), horizon=horizon, windows=len(origins),
+            scores={name: _scores(actual[:, 0], f[:, 0], scale, squared) for name, f in outcomes.items()},
             weights=weights, scored=scored,
-            short_term_rmse=metrics.rmse(actual[:, :SHORT_TERM], chosen[:, :SHORT_TERM]), forecasts=candidates,
-            intervals={name: _cross_fitted(actual, f, rate, scale) for name, f in outcomes.items()},
+            short_term_rmse=metrics.rmse(actual[:, 0, :SHORT_TERM], chosen[:, 0, :SHORT_TERM]),
+            forecasts={name: f[:, 0] for name, f in outcomes.items()},
+            intervals={name: _interval_scores(actual, outcomes[name], rates, scale)
+                       for name in ("auto", SHOP, "seasonal_naive", "moving_average")},
+            band=band, band_edges=edges,
         )
         if not np.isfinite(self.held_out_.intervals["auto"]["coverage_80"]):
-            self.bands_ = None  # no bounds whose coverage the card cannot show (too few held-out errors per half)
+            self.bands_ = None  # no bounds whose coverage the card cannot show (too few held-out errors)
         self.elasticity_ = price_elasticities(panel)
         group = panel.drivers.group if panel.drivers is not None else None
         self.pool_groups_ = ({} if group is None else  # each product's pooling group (category, else department)
                              {p: c for p, c in zip(panel.product_ids, group.tolist(), strict=True) if c is not None})
-        kept = panel if self.driver_check_ is None or self.driver_check_.used else dataclasses.replace(panel,
-                                                                                                      drivers=None)
         final = fit_trees(shop_history(kept), horizon, self.random_state)
         self.trees_ = final if final is not None else trees
         self.fitted_ = True
@@ -274,14 +289,16 @@ class ShopModel:
             raise ValueError(f"trained for horizons up to {self.horizon}, asked for {horizon}")
         trees = self.trees_.forecast(self.tree_history(panel), horizon)
         methods = [self.method_.get(pid, SHOP) for pid in panel.product_ids]
-        out = trees.copy()
-        families = sorted({part for m in methods for part in m.split(ENSEMBLE_SEPARATOR)} - {SHOP})
-        for family in families:
-            rows = np.array([i for i, m in enumerate(methods) if family in m.split(ENSEMBLE_SEPARATOR)])
+        parts = [m.split(ENSEMBLE_SEPARATOR) for m in methods]
+        total = np.zeros_like(trees)
+        for family in sorted({part for p in parts for part in p}):
+            rows = np.array([i for i, p in enumerate(parts) if family in p])
+            if family == SHOP:
+                total[rows] += trees[rows]
+                continue
             local = make(family, horizon).fit(panel.take(rows)).predict(horizon)
-            local = np.where(np.isfinite(local), local, trees[rows])
-            paired = np.array([ENSEMBLE_SEPARATOR in methods[r] for r in rows])
-            out[rows] = np.where(paired[:, None], (trees[rows] + local) / 2, local)
+            total[rows] += np.where(np.isfinite(local), local, trees[rows])
+        out = total / np.array([len(p) for p in parts], dtype=np.float64)[:, None]
         never_sold = np.asarray(~(panel.values > 0).any(axis=1))
         out[never_sold] = 0.0
         methods = [ZERO if zero else method for method, zero in zip(methods, never_sold.tolist(), strict=True)]
@@ -315,8 +332,7 @@ class ShopModel:
         whose coverage could be measured out of sample."""
         if self.bands_ is None:
             return None
-        lower, upper = self.bands_.bounds(forecast, recent_rate(panel), coverage)
-        return lower, cap_upper(upper, forecast, np.max(panel.values, axis=1, initial=0.0))
+        return self.bands_.bounds(forecast, recent_rate(panel), coverage)
 
 
 def price_elasticities(panel: Panel, pool: bool = True) -> Elasticities | None:
@@ -338,6 +354,28 @@ def _revenue_weights(head: Panel, horizon: int) -> np.ndarray | None:
     return revenue / total if total > 0 else None
 
 
+def _judged(bands: RateBands | None, actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
+            scale: np.ndarray) -> tuple[dict[float, int], int, np.ndarray]:
+    """Actuals [n, steps] inside the 80 and 95% bounds of `bands`, actuals counted, MSIS at 95% float64[n]."""
+    msis = np.full(actual.shape[0], np.nan)
+    inside = {0.8: 0, 0.95: 0}
+    if bands is None:
+        return inside, 0, msis
+    seen = np.isfinite(actual)
+    for level in inside:
+        lower, upper = bands.bounds(forecast, rate, level)
+        inside[level] = int(((actual >= lower) & (actual <= upper) & seen).sum())
+        if level == 0.95:
+            msis = metrics.interval_score(actual, lower, upper, 0.95) / scale
+    return inside, int(seen.sum()), msis
+
+
+def _coverage(inside: dict[float, int], counted: int, msis: np.ndarray) -> dict[str, float]:
+    return {"coverage_80": inside[0.8] / counted if counted else float("nan"),
+            "coverage_95": inside[0.95] / counted if counted else float("nan"),
+            "msis": float(np.nanmean(msis)) if np.isfinite(msis).any() else float("nan")}
+
+
 def _cross_fitted(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
                   scale: np.ndarray) -> dict[str, float]:
     """Coverage of the 80 and 95% bounds and the mean scaled interval score at 95% on the held-out
@@ -349,15 +387,19 @@ def _cross_fitted(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
     for half in (0, 1):
         learn, judge = halves != half, halves == half
         bands = fit_bands(actual[learn], forecast[learn], rate[learn])
-        if bands is None:
-            continue
-        seen = np.isfinite(actual[judge])
-        counted += int(seen.sum())
-        for level in inside:
-            lower, upper = bands.bounds(forecast[judge], rate[judge], level)
-            inside[level] += int(((actual[judge] >= lower) & (actual[judge] <= upper) & seen).sum())
-            if level == 0.95:
-                msis[judge] = metrics.interval_score(actual[judge], lower, upper, 0.95) / scale[judge]
-    return {"coverage_80": inside[0.8] / counted if counted else float("nan"),
-            "coverage_95": inside[0.95] / counted if counted else float("nan"),
-            "msis": float(np.nanmean(msis)) if np.isfinite(msis).any() else float("nan")}
+        part, count, msis[judge] = _judged(bands, actual[judge], forecast[judge], rate[judge], scale[judge])
+        inside = {level: inside[level] + part[level] for level in inside}
+        counted += count
+    return _coverage(inside, counted, msis)
+
+
+def _interval_scores(actual: np.ndarray, forecast: np.ndarray, rates: np.ndarray,
+                     scale: np.ndarray) -> dict[str, float]:
+    """Coverage of the 80 and 95% bounds and MSIS at 95% on the last window [:, 0] of `actual`/`forecast`
+    [n, windows, steps], with bands learned on the earlier windows' errors (as serving learns them from the
+    past); with one window, cross-fitted over the two halves of the products instead."""
+    if actual.shape[1] < 2:
+        return _cross_fitted(actual[:, 0], forecast[:, 0], rates[:, 0], scale)
+    steps = actual.shape[2]
+    bands = fit_bands(actual[:, 1:].reshape(-1, steps), forecast[:, 1:].reshape(-1, steps), rates[:, 1:].reshape(-1))
+    return _coverage(*_judged(bands, actual[:, 0], forecast[:, 0], rates[:, 0], scale))

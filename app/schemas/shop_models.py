@@ -39,14 +39,30 @@ class HeldOutScore(BaseModel):
     msis: float | None = Field(description="Mean scaled interval score at 95% (M4), lower is better.")
 
 
+class BandScore(BaseModel):
+    rate_from: float | None = Field(description="The band's lowest recent sales rate (units per period) before "
+                                    "the window; null for the first band.")
+    rate_to: float | None = Field(description="Its highest (exclusive); null for the last band.")
+    products_scored: int
+    weight: float = Field(description="The band's share of the revenue weights (of the products scored, without "
+                          "revenue), 0..1.")
+    mase: dict[str, float | None] = Field(description="Mean MASE over the band's scored products, per row of "
+                                          "`scores`.")
+
+
 class HeldOut(BaseModel):
     first_date: str
     last_date: str
     periods: int
     products_scored: int
+    windows: int = Field(description="Backtest windows of `periods` ending at the training end (this one the "
+                         "last) on which the served method of each product was chosen.")
     scores: dict[str, HeldOutScore] = Field(
-        description="`shop_model`: the trees alone; `auto`: the method kept per product (chosen on this very "
-        "window, so a little optimistic); and the seasonal naive and moving average on the same window.")
+        description="On the last window: `auto`, the method each product keeps as chosen on the earlier windows "
+        "only (this one unseen; with a single window, the trees); `shop_model`, the trees alone; and every "
+        "local family.")
+    bands: list[BandScore] = Field(description="The same scores per sales-rate band (quintiles of the products' "
+                                   "recent rate; one band for a small shop).")
 
 
 class PriceElasticity(BaseModel):

@@ -1,6 +1,7 @@
 """AutoForecaster: selection and fallback rules fitted, stored and re-predicted as one estimator."""
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 
 from app.models import store
@@ -10,6 +11,7 @@ from app.models.selection import select_and_forecast
 from app.utils.sales_frame import SalesColumns
 
 WEEK = np.array([10.0, 12, 11, 13, 18, 25, 22])
+LOCAL = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent")
 
 
 def _panel() -> Panel:
@@ -89,3 +91,21 @@ def test_build_panel_fills_gaps_and_clips_returns():
     np.testing.assert_array_equal(panel.values, [[0, 5, 0, 6], [2, 0, 0, 0]])
     np.testing.assert_array_equal(panel.start, [1, 0])
     assert (repairs.gaps, repairs.negative, repairs.negative_products) == (3, 1, ["b"])
+
+
+def test_one_product_bounds_come_from_its_own_errors_not_a_cap(m5_sales: pd.DataFrame):
+    """One real M5 item per fit (a request without a shop model): the bounds are its backtest errors' (at least a
+    Poisson spread), not twice its busiest day (that cap was the upper bound on most product-days), and they
+    hold on the 28 days after."""
+    at_cap, inside_80, inside_95 = [], [], []
+    for row in m5_sales[[f"d_{k}" for k in range(1, 1942)]].to_numpy(float):
+        history, future = row[1913 - 730:1913], row[1913:1941]
+        model = AutoForecaster(LOCAL, horizon=28).fit(Panel(["p"], history[None, :], np.array([0]), 19000, 1))
+        forecast = model.predict(28)
+        for level, inside in ((0.8, inside_80), (0.95, inside_95)):
+            lower, upper, calibrated = model.intervals(forecast, level)
+            assert calibrated and (lower <= forecast).all() and (forecast <= upper).all()
+            inside.append(((future >= lower[0]) & (future <= upper[0])).mean())
+        at_cap.append(np.isclose(upper[0], 2 * history.max()).mean())
+    assert np.mean(at_cap) < 0.05
+    assert 0.7 <= np.mean(inside_80) <= 0.95 and np.mean(inside_95) >= 0.88

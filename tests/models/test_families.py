@@ -6,10 +6,10 @@ import pytest
 from app.models.boosted import GlobalBoosted, boosted_features
 from app.models.holt_winters import HoltWinters
 from app.models.intermittent import IntermittentTSB
-from app.models.intervals import apply_bands, error_bands
 from app.models.linear import LinearLags, lag_features
 from app.models.naive import MovingAverage, SeasonalNaive
 from app.models.panel import Panel
+from app.models.rate_bands import fit_bands
 
 WEEK = np.array([10.0, 12, 11, 13, 18, 25, 22])
 
@@ -119,12 +119,11 @@ def test_backtests_never_see_data_after_their_origin():
 
 def test_intervals_are_ordered_non_negative_and_widen():
     rng = np.random.default_rng(6)
-    actual = rng.poisson(5, (20, 3, 14)).astype(float)
-    forecast = np.full_like(actual, 5.0)
-    bands = error_bands(actual, forecast, np.ones(20), horizon=30, coverage=0.9)
+    actual = rng.poisson(5, (60, 14)).astype(float)
+    bands = fit_bands(actual, np.full_like(actual, 5.0), np.full(60, 5.0))
     assert bands is not None
     point = np.full((20, 30), 5.0)
-    lower, upper = apply_bands(point, np.ones(20), bands)
+    lower, upper = bands.bounds(point, np.full(20, 5.0), 0.9)
     assert (lower >= 0).all() and (lower <= point).all() and (point <= upper).all()
     width = upper - lower
     assert (np.diff(width, axis=1) >= -1e-12).all()

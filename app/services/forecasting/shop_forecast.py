@@ -16,8 +16,8 @@ import numpy as np
 from app import __version__
 from app.config import Settings
 from app.models.panel import Panel
-from app.models.selection import ENSEMBLE_SEPARATOR
 from app.models.shop_model import SHOP, ShopModel
+from app.models.window_choice import ENSEMBLE_SEPARATOR
 from app.schemas.common import DataWarning
 from app.schemas.forecast import (
     BacktestScore,

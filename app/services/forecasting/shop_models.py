@@ -29,6 +29,7 @@ from app.models.shop_model import MIN_ORIGIN, MIN_TRAIN_ROWS, SHOP, ShopModel, m
 from app.schemas.common import DataWarning
 from app.schemas.sales import WEEKDAY_NAMES
 from app.schemas.shop_models import (
+    BandScore,
     DriversCheck,
     FeatureImportance,
     HeldOut,
@@ -151,6 +152,23 @@ def _score(model: ShopModel, name: str) -> HeldOutScore:
                         coverage_95=_rounded(intervals.get("coverage_95")), msis=_rounded(intervals.get("msis")))
 
 
+def _band_scores(model: ShopModel) -> list[BandScore]:
+    """The held-out scores per sales-rate band, with each band's share of the weights."""
+    held = model.held_out_
+    weights = held.weights if held.weights is not None else np.ones(held.scored.size)
+    total = max(float(weights[held.scored].sum()), 1e-12)
+    edges = [None, *held.band_edges.tolist(), None]
+    out = []
+    for b in range(len(edges) - 1):
+        members = held.scored & (held.band == b)
+        out.append(BandScore(
+            rate_from=_rounded(edges[b]), rate_to=_rounded(edges[b + 1]), products_scored=int(members.sum()),
+            weight=round(float(weights[members].sum()) / total, 4),
+            mase={name: _rounded(float(np.nanmean(s["mase"][members])) if np.isfinite(s["mase"][members]).any()
+                                 else None) for name, s in held.scores.items()}))
+    return out
+
+
 def _rounded(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 4)
 
@@ -172,9 +190,9 @@ def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, se
         methods_kept=dict(sorted(methods.items(), key=lambda kv: -kv[1])),
         held_out=HeldOut(first_date=from_day_number(held.origin_day).isoformat(),
                          last_date=from_day_number(last_held).isoformat(), periods=held.horizon,
-                         products_scored=int(held.scored.sum()),
-                         scores={name: _score(model, name) for name in ("auto", SHOP, "seasonal_naive",
-                                                                        "moving_average")}),
+                         products_scored=int(held.scored.sum()), windows=held.windows,
+                         scores={name: _score(model, name) for name in held.scores},
+                         bands=_band_scores(model)),
         drivers=_driver_check(model),
         price_elasticity=_elasticity(model),
         closed_weekdays=opening.weekday_names(),

@@ -692,6 +692,33 @@ export interface components {
             /** Smape */
             smape: number | null;
         };
+        /** BandScore */
+        BandScore: {
+            /**
+             * Mase
+             * @description Mean MASE over the band's scored products, per row of `scores`.
+             */
+            mase: {
+                [key: string]: number | null;
+            };
+            /** Products Scored */
+            products_scored: number;
+            /**
+             * Rate From
+             * @description The band's lowest recent sales rate (units per period) before the window; null for the first band.
+             */
+            rate_from: number | null;
+            /**
+             * Rate To
+             * @description Its highest (exclusive); null for the last band.
+             */
+            rate_to: number | null;
+            /**
+             * Weight
+             * @description The band's share of the revenue weights (of the products scored, without revenue), 0..1.
+             */
+            weight: number;
+        };
         /** BrokenLink */
         BrokenLink: {
             /** Line */
@@ -1047,6 +1074,11 @@ export interface components {
         };
         /** HeldOut */
         HeldOut: {
+            /**
+             * Bands
+             * @description The same scores per sales-rate band (quintiles of the products' recent rate; one band for a small shop).
+             */
+            bands: components["schemas"]["BandScore"][];
             /** First Date */
             first_date: string;
             /** Last Date */
@@ -1057,11 +1089,16 @@ export interface components {
             products_scored: number;
             /**
              * Scores
-             * @description `shop_model`: the trees alone; `auto`: the method kept per product (chosen on this very window, so a little optimistic); and the seasonal naive and moving average on the same window.
+             * @description On the last window: `auto`, the method each product keeps as chosen on the earlier windows only (this one unseen; with a single window, the trees); `shop_model`, the trees alone; and every local family.
              */
             scores: {
                 [key: string]: components["schemas"]["HeldOutScore"];
             };
+            /**
+             * Windows
+             * @description Backtest windows of `periods` ending at the training end (this one the last) on which the served method of each product was chosen.
+             */
+            windows: number;
         };
         /** HeldOutScore */
         HeldOutScore: {

@@ -156,18 +156,20 @@ def test_a_small_shops_model_has_intervals_from_its_own_held_out_errors(client: 
                 assert p["lower_ci"] < p["predicted_qty"] < p["upper_ci"], (forecast["product_id"], p)
 
 
-def test_a_shop_model_without_intervals_says_so(client: TestClient, store_item):
-    """One product: its held-out errors cannot be learned on one half of the products and judged on the other,
-    so the model serves no bounds, and every answer says so instead of showing zero-width ones silently."""
+def test_a_one_product_shop_model_has_intervals_from_its_earlier_windows(client: TestClient, store_item):
+    """One product: its bands are learned on the errors of its earlier backtest windows and judged on the last
+    one (with one window, it had no errors to learn on and judge with, and served no bounds)."""
     one = catalogue(store_item, days=300)[:1]
     accepted = client.post(f"{PREFIX}/models/train", json={"shop_id": "one_product", "series": one, "periods": 28})
     job, _ = follow(client, accepted.json()["job_id"])
     assert job["state"] == "succeeded", job["errors"]
-    assert client.get(f"{PREFIX}/models/one_product").json()["held_out"]["scores"]["auto"]["coverage_80"] is None
+    held = client.get(f"{PREFIX}/models/one_product").json()["held_out"]
+    assert held["windows"] == 4 and 0.5 <= held["scores"]["auto"]["coverage_80"] <= 1
+    assert len(held["bands"]) == 1 and held["bands"][0]["products_scored"] == 1
     answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "one_product", "series": one, "periods": 7}).json()
     assert answer["meta"]["shop_model"] is not None
-    unavailable = {w["code"]: w for w in answer["warnings"]}["intervals_unavailable"]
-    assert unavailable["count"] == 1 and "1 product scored x 28 periods" in unavailable["message"]
+    assert "intervals_unavailable" not in {w["code"] for w in answer["warnings"]}
+    assert all(p["lower_ci"] < p["predicted_qty"] < p["upper_ci"] for p in answer["forecasts"][0]["predictions"])
 
 
 def test_a_training_the_trees_cannot_learn_is_refused_before_the_job(client: TestClient, store_item):

@@ -1,0 +1,92 @@
+"""Per-product method choice on errors pooled over several backtest windows, shrunk towards the band.
+
+Each candidate's score for a product is its mean squared scaled error (RMSSE squared, the scale
+being the MASE denominator) pooled over the windows where it was scored, shrunk towards the
+candidate's mean score over the products of the same sales-rate band:
+    (windows x own + SHRINKAGE x band) / (windows + SHRINKAGE)
+so a product whose own few windows disagree follows what wins for products like it, and one
+with a clear, repeated winner keeps it. The mean of a product's two best candidates is a
+candidate too (scored the same way). No candidate is favoured: the lowest shrunk score wins;
+a product with no scored window gets `default`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ENSEMBLE_SEPARATOR = "+"
+SHRINKAGE = 3.0  # weight of the band's mean, in windows
+POWER = 2  # squared errors: the choice aims at the mean (what stock and RMSSE need), not the median MASE rewards
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Per product: the candidates kept (one, or two averaged) and the forecast they make."""
+
+    method: np.ndarray  # str[n]: a candidate's name, or "a+b" for the mean of two
+    first: np.ndarray  # int64[n], index of the (first) kept candidate
+    second: np.ndarray  # int64[n], the second one (== first when one is kept)
+
+    def combine(self, forecasts: np.ndarray) -> np.ndarray:
+        """The chosen forecasts from every candidate's `forecasts` [n, candidates, ...]."""
+        rows = np.arange(forecasts.shape[0])
+        return (forecasts[rows, self.first] + forecasts[rows, self.second]) / 2
+
+
+def _pooled(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray,
+            power: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Mean scaled |error| ** power over every scored step of `actual`/`forecast` [n, windows, steps] (MASE, or
+    the square of RMSSE with `power` 2) -> (float64[n] (inf where none), int64[n] windows scored)."""
+    error = np.abs(actual - forecast) ** power
+    scale = scale ** power
+    seen = np.isfinite(error)
+    count = seen.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mase = np.where(seen, error, 0.0).sum(axis=(1, 2)) / count / scale
+    windows = seen.any(axis=2).sum(axis=1)
+    return np.where(np.isfinite(mase), mase, np.inf), windows
+
+
+def _shrunk(own: np.ndarray, windows: np.ndarray, band: np.ndarray, shrinkage: float) -> np.ndarray:
+    """`own` float64[n, k] scores shrunk towards each column's mean over the row's band."""
+    out = own.copy()
+    if shrinkage <= 0:
+        return out
+    for b in np.unique(band):
+        members = band == b
+        for k in range(own.shape[1]):
+            values = own[members, k]
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                target = float(np.mean(finite))
+                own_part = windows[members, k] * np.where(np.isfinite(values), values, 0.0)
+                out[members, k] = np.where(np.isfinite(values), (own_part + shrinkage * target)
+                                           / (windows[members, k] + shrinkage), np.inf)
+    return out
+
+
+def choose(names: list[str], actual: np.ndarray, forecasts: np.ndarray, scale: np.ndarray, band: np.ndarray,
+           default: int = 0, power: int = POWER, shrinkage: float = SHRINKAGE) -> Choice:
+    """The choice among candidates `names` from backtest `actual` [n, windows, steps] (NaN = not scored) and
+    `forecasts` [n, candidates, windows, steps] (NaN where a candidate cannot forecast), per product of
+    sales-rate `band` int[n] (`shrinkage` 0: each product on its own windows alone); MASE denominators `scale`
+    float64[n]."""
+    n, count = forecasts.shape[0], len(names)
+    rows = np.arange(n)
+    own = np.empty((n, count))
+    windows = np.zeros((n, count), dtype=np.int64)
+    for k in range(count):
+        own[:, k], windows[:, k] = _pooled(actual, forecasts[:, k], scale, power)
+    shrunk = _shrunk(own, windows, band, shrinkage)
+    order = np.argsort(shrunk, axis=1, kind="stable")
+    best, runner_up = order[:, 0], order[:, min(1, count - 1)]
+    pair_own, pair_windows = _pooled(actual, (forecasts[rows, best] + forecasts[rows, runner_up]) / 2, scale, power)
+    pair = _shrunk(pair_own[:, None], pair_windows[:, None], band, shrinkage)[:, 0]
+    scored = np.isfinite(shrunk[rows, best])
+    use_pair = scored & (count > 1) & np.isfinite(shrunk[rows, runner_up]) & (pair < shrunk[rows, best])
+    first = np.where(scored, best, default)
+    second = np.where(use_pair, runner_up, first)
+    label = np.array(names, dtype=object)
+    low, high = np.minimum(first, second), np.maximum(first, second)  # one name per pair, whichever won
+    method = np.where(use_pair, label[low] + ENSEMBLE_SEPARATOR + label[high], label[first])
+    return Choice(method.astype(str), first, second)
