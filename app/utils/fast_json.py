@@ -9,6 +9,8 @@
 - A body that fails validation gives FastAPI at most the first 100 errors (app/utils/errors.py
   `first_errors`, counted in `detail_total`): FastAPI would build every one as a dict on the event loop,
   300,000 for a 600 KB body of 100,000 `{}` rows, and hold every other request for 1 to 2.5 s.
+- A JSON body with more than ADMISSION_HEAVY_SHARE of MAX_PAYLOAD_ROWS rows in its lists is a heavy request
+  (app/utils/admission.py) before it is validated: validating 100,000 rows holds the interpreter.
 - Every answer carries `Server-Timing: parse;dur=…, validate;dur=…, handler;dur=…` (milliseconds):
   reading and decoding the body, validating it into the request model, and the work itself. It
   is how the benchmarks see where a request's time goes from outside the server.
@@ -29,7 +31,9 @@ from fastapi import routing as fastapi_routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from app.utils.admission import admit
 from app.utils.errors import first_errors
 
 # perf_counter marks of the current request: start, parsed, handler_started, handler_done
@@ -137,6 +141,28 @@ def _list_first_errors(dependant: Dependant) -> None:
             setattr(body_field, "validate", _validator(body_field._type_adapter))  # noqa: B010
 
 
+def body_rows(body: Any) -> int:
+    """Rows of a JSON body: the items of its lists (`{"inventory": [...], "sales": [...]}`), or of the body itself."""
+    if isinstance(body, dict):
+        return sum(len(value) for value in body.values() if isinstance(value, list))
+    return len(body) if isinstance(body, list) else 0
+
+
+async def _admit_rows(request: Request) -> None:
+    """A JSON body of many rows is heavy before it is validated: it waits for an admission slot (or is refused)."""
+    if "json" not in request.headers.get("content-type", "json"):
+        return
+    try:
+        rows = body_rows(await request.json())
+    except json.JSONDecodeError:
+        return  # FastAPI reads it again and answers its 422
+    settings = request.app.state.settings
+    share = rows / settings.max_payload_rows
+    if share > settings.admission_heavy_share:
+        await run_in_threadpool(admit, share, f"{rows:,} rows in the body, of MAX_PAYLOAD_ROWS="
+                                              f"{settings.max_payload_rows:,}")
+
+
 class FastJSONRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         # the endpoint itself is wrapped: FastAPI copies routes (and their dependants) when routers
@@ -158,7 +184,10 @@ class FastJSONRoute(APIRoute):
             token = _marks.set(marks)
             try:
                 request = await self.prepare(request)
-                response = await self.shortcut(request) or await handler(request)
+                response = await self.shortcut(request)
+                if response is None:
+                    await _admit_rows(request)
+                    response = await handler(request)
             finally:
                 _marks.reset(token)
             response.headers["Server-Timing"] = server_timing(marks)
