@@ -12,7 +12,8 @@ Python dicts cost 1 to 2.5 s of the event loop, most of it the garbage collector
 """
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -27,7 +28,7 @@ from app.utils.request_context import current_request_id
 
 log = structlog.get_logger(__name__)
 MAX_DETAIL = 100  # entries listed in a 422's `detail`; `detail_total` counts them all
-# errors of the current request counted in `detail_total` but never built (first_errors)
+# errors of the current request left out by first_errors (counting_unlisted_errors)
 _unlisted: ContextVar[int] = ContextVar("smartshelf_unlisted_errors", default=0)
 
 
@@ -109,9 +110,9 @@ def _entry(err: Any) -> dict[str, Any]:
 def first_errors(exc: ValidationError, loc: tuple[int | str, ...]) -> list[dict[str, Any]]:
     """FastAPI's errors of a failed validation (`loc` in front of each), at most MAX_DETAIL of them.
 
-    The others are counted for this request's `detail_total`, never listed. With more than MAX_DETAIL, the
-    entries carry no `input` or `ctx` (a 422 lists neither) and the garbage collector is paused while pydantic
-    builds them: a collection each few hundred new dicts would walk the whole heap of the server.
+    The others are counted for this request's `detail_total` (`counting_unlisted_errors`), never listed. With
+    more than MAX_DETAIL, the entries carry no `input` or `ctx` (a 422 lists neither) and the garbage collector
+    is paused while pydantic builds them: a collection each few hundred new dicts would walk the whole heap.
     """
     total = exc.error_count()
     if total <= MAX_DETAIL:
@@ -128,10 +129,24 @@ def first_errors(exc: ValidationError, loc: tuple[int | str, ...]) -> list[dict[
     return [{**err, "loc": (*loc, *err["loc"])} for err in errors]
 
 
+@contextmanager
+def counting_unlisted_errors() -> Iterator[None]:
+    """Around a request's handling: a RequestValidationError raised within carries, as `unlisted`, how many
+    errors `first_errors` left out (its 422 counts them in `detail_total`)."""
+    token = _unlisted.set(0)
+    try:
+        yield
+    except RequestValidationError as exc:
+        exc.unlisted = _unlisted.get()  # type: ignore[attr-defined]
+        raise
+    finally:
+        _unlisted.reset(token)
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    total = len(errors) + _unlisted.get()
+    total = len(errors) + getattr(exc, "unlisted", 0)
     detail = [_entry(err) for err in errors[:MAX_DETAIL]]
     first = detail[0] if detail else {"field": "body", "msg": "invalid request"}
     more = f" (and {total - 1:,} more)" if total > 1 else ""

@@ -34,7 +34,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.utils.admission import admit
-from app.utils.errors import first_errors
+from app.utils.errors import counting_unlisted_errors, first_errors
 
 # perf_counter marks of the current request: start, parsed, handler_started, handler_done
 _marks: ContextVar[dict[str, float] | None] = ContextVar("smartshelf_timing_marks", default=None)
@@ -187,7 +187,8 @@ class FastJSONRoute(APIRoute):
                 response = await self.shortcut(request)
                 if response is None:
                     await _admit_rows(request)
-                    response = await handler(request)
+                    with counting_unlisted_errors():
+                        response = await handler(request)
             finally:
                 _marks.reset(token)
             response.headers["Server-Timing"] = server_timing(marks)
