@@ -21,8 +21,8 @@ most half of the time, whatever their number. Much of their work is one call int
 that keeps the GIL for hundreds of milliseconds; without the rest, two clients sending them one after
 another held it nearly always and every normal request waited (bench/load.py, heavy phase).
 
-Request bodies are admitted too, before they are validated (app/utils/fast_json.py): a body
-with more than ADMISSION_HEAVY_SHARE of MAX_PAYLOAD_ROWS rows in its lists is heavy whatever it asks for,
+Request bodies are admitted too, before they are validated (app/utils/fast_json.py): a body whose lists fill
+over ADMISSION_HEAVY_SHARE of MAX_PAYLOAD_ROWS (its sales: of MAX_SALES_LINES) is heavy whatever it asks for,
 since validating it (or listing its 300,000 errors) is the heavy part.
 
 Only requests of this process are admitted: the work budget checked in a Celery worker or a batch job's

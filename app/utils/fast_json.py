@@ -9,7 +9,7 @@
 - A body that fails validation gives FastAPI at most the first 100 errors (app/utils/errors.py
   `first_errors`, counted in `detail_total`): FastAPI would build every one as a dict on the event loop,
   300,000 for a 600 KB body of 100,000 `{}` rows, and hold every other request for 1 to 2.5 s.
-- A JSON body with more than ADMISSION_HEAVY_SHARE of MAX_PAYLOAD_ROWS rows in its lists is a heavy request
+- A JSON body whose lists fill over ADMISSION_HEAVY_SHARE of MAX_PAYLOAD_ROWS (sales: MAX_SALES_LINES) is heavy
   (app/utils/admission.py) before it is validated: validating 100,000 rows holds the interpreter.
 - Every answer carries `Server-Timing: parse;dur=…, validate;dur=…, handler;dur=…` (milliseconds):
   reading and decoding the body, validating it into the request model, and the work itself. It
@@ -141,11 +141,12 @@ def _list_first_errors(dependant: Dependant) -> None:
             setattr(body_field, "validate", _validator(body_field._type_adapter))  # noqa: B010
 
 
-def body_rows(body: Any) -> int:
-    """Rows of a JSON body: the items of its lists (`{"inventory": [...], "sales": [...]}`), or of the body itself."""
-    if isinstance(body, dict):
-        return sum(len(value) for value in body.values() if isinstance(value, list))
-    return len(body) if isinstance(body, list) else 0
+def body_share(body: Any, max_payload_rows: int, max_sales_lines: int) -> tuple[float, int]:
+    """How much of the row limits a JSON body's lists fill, and their rows: `sales` of MAX_SALES_LINES, every
+    other list (`inventory`, `items`, ...) of MAX_PAYLOAD_ROWS; the shares of the lists are summed."""
+    lists = [(key, value) for key, value in body.items() if isinstance(value, list)] if isinstance(body, dict) else []
+    share = sum(len(value) / (max_sales_lines if key == "sales" else max_payload_rows) for key, value in lists)
+    return share, sum(len(value) for _, value in lists)
 
 
 async def _admit_rows(request: Request) -> None:
@@ -153,14 +154,15 @@ async def _admit_rows(request: Request) -> None:
     if "json" not in request.headers.get("content-type", "json"):
         return
     try:
-        rows = body_rows(await request.json())
+        body = await request.json()
     except json.JSONDecodeError:
         return  # FastAPI reads it again and answers its 422
     settings = request.app.state.settings
-    share = rows / settings.max_payload_rows
+    share, rows = body_share(body, settings.max_payload_rows, settings.max_sales_lines)
     if share > settings.admission_heavy_share:
         await run_in_threadpool(admit, share, f"{rows:,} rows in the body, of MAX_PAYLOAD_ROWS="
-                                              f"{settings.max_payload_rows:,}")
+                                              f"{settings.max_payload_rows:,} (sales: MAX_SALES_LINES="
+                                              f"{settings.max_sales_lines:,})")
 
 
 class FastJSONRoute(APIRoute):
