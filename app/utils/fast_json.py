@@ -150,7 +150,8 @@ def body_share(body: Any, max_payload_rows: int, max_sales_lines: int) -> tuple[
 
 
 async def _admit_rows(request: Request) -> None:
-    """A JSON body of many rows is heavy before it is validated: it waits for an admission slot (or is refused)."""
+    """A JSON body of many rows is heavy before it is validated: it waits for an admission slot (or is refused).
+    (A CSV upload's sales are columns by then, app/utils/sales_upload.py: only its `request` part counts.)"""
     if "json" not in request.headers.get("content-type", "json"):
         return
     try:
@@ -188,7 +189,8 @@ class FastJSONRoute(APIRoute):
                 request = await self.prepare(request)
                 response = await self.shortcut(request)
                 if response is None:
-                    await _admit_rows(request)
+                    if self.body_field is not None:
+                        await _admit_rows(request)
                     with counting_unlisted_errors():
                         response = await handler(request)
             finally:
