@@ -19,7 +19,9 @@ so the measured rate is the service's capacity. Phases:
    of 200 bytes asking for 499,000 daily periods (a 49 MB answer), a 600 KB body of 100,000 `{}` inventory
    rows (300,000 validation errors), and, three times in the phase, a ~6 MB shop-model training upload.
    Normal p50/p99 and the server's RSS (peak and end, sampled every 50 ms) per phase; the target is the
-   normal p99 under heavy load within 2x of the quiet phase's.
+   normal p99 under heavy load within 2x of the quiet phase's. Since insights are capped at 3,653 periods the
+   499,000-period request is a quick 422; the 100,000-row body is heavy by its rows (app/utils/fast_json.py)
+   and takes turns through the admission pool, which rests after each heavy request (app/utils/admission.py).
 
 `BENCH_LOAD_PHASES` (e.g. `heavy`) runs only the phases named (default: all).
 """

@@ -15,6 +15,16 @@ answer has been sent (`AdmissionMiddleware` releases it), so serialising and sen
 as the heavy request's work. Waiting requests each hold a threadpool thread: ADMISSION_QUEUE bounds them,
 leaving the rest of the threadpool to the cheap requests.
 
+The pool rests after each heavy request for as long as that request held its slot (at most
+ADMISSION_WAIT_SECONDS): the next heavy request starts only then, so heavy requests have the interpreter at
+most half of the time, whatever their number. Much of their work is one call into pydantic-core or numpy
+that keeps the GIL for hundreds of milliseconds; without the rest, two clients sending them one after
+another held it nearly always and every normal request waited (bench/load.py, heavy phase).
+
+Request bodies are admitted too, before they are validated (app/utils/fast_json.py): a body whose lists fill
+over ADMISSION_HEAVY_SHARE of MAX_PAYLOAD_ROWS (its sales: of MAX_SALES_LINES) is heavy whatever it asks for,
+since validating it (or listing its 300,000 errors) is the heavy part.
+
 Only requests of this process are admitted: the work budget checked in a Celery worker or a batch job's
 thread has no request (no ticket) and runs as before.
 """
@@ -61,13 +71,15 @@ class AdmissionPool:
         self._slots = threading.BoundedSemaphore(settings.slots)
         self._lock = threading.Lock()
         self._waiting = 0
+        self._rest_until = 0.0  # monotonic time before which a released slot is not handed out again
         self._mean_hold = settings.wait_seconds  # seconds a heavy request keeps its slot, moving average
 
     def acquire(self, what: str) -> float:
-        """Take a slot (blocking this thread at most ADMISSION_WAIT_SECONDS); the time waited, or ServerBusy."""
+        """Take a slot (blocking this thread at most ADMISSION_WAIT_SECONDS, plus its rest); the time waited,
+        or ServerBusy."""
         if self._slots.acquire(blocking=False):
             ADMISSIONS.labels("admitted").inc()
-            return 0.0
+            return self._rest()
         with self._lock:
             queued = self._waiting < self.settings.queue
             self._waiting += queued
@@ -80,19 +92,28 @@ class AdmissionPool:
                     self._waiting -= 1
             if got:
                 ADMISSIONS.labels("waited").inc()
+                self._rest()
                 return time.monotonic() - started
         ADMISSIONS.labels("refused").inc()
         raise self._busy(what, queued)
 
+    def _rest(self) -> float:
+        """Sleep, holding the slot just taken, until the rest of the last heavy request is over; the time slept."""
+        resting = self._rest_until - time.monotonic()
+        if resting > 0:
+            time.sleep(resting)
+        return max(resting, 0.0)
+
     def release(self, held_seconds: float) -> None:
         with self._lock:
             self._mean_hold = 0.8 * self._mean_hold + 0.2 * held_seconds
+            self._rest_until = time.monotonic() + min(held_seconds, self.settings.wait_seconds)
         self._slots.release()
 
     def _busy(self, what: str, queued: bool) -> ServerBusy:
         s = self.settings
         with self._lock:
-            retry_after = max(1, math.ceil(self._mean_hold * (self._waiting + 1) / s.slots))
+            retry_after = max(1, math.ceil(2 * self._mean_hold * (self._waiting + 1) / s.slots))  # held, then rested
         why = (f"none came free within ADMISSION_WAIT_SECONDS={s.wait_seconds:g}" if queued
                else f"ADMISSION_QUEUE={s.queue} requests are already waiting for one")
         return ServerBusy(f"this request is heavy ({what}, over ADMISSION_HEAVY_SHARE={s.heavy_share:g} of the "

@@ -1,6 +1,7 @@
 """The admission pool on its own: slots, the bounded queue, Retry-After, and tickets."""
 
 import threading
+import time
 
 import pytest
 
@@ -52,3 +53,24 @@ def test_a_waiting_ticket_gets_the_slot_when_it_is_released():
     thread.join(30)
     assert admitted.is_set() and waiter.held_since is not None
     waiter.release()
+
+
+def test_the_pool_rests_after_a_heavy_request_as_long_as_it_held_its_slot():
+    pool = _pool(queue=1, wait_seconds=30)
+    holder = Ticket(pool)
+    holder.claim(0.9, "heavy")
+    time.sleep(0.3)
+    holder.release()
+    waited = pool.acquire("the next heavy request")  # the slot is free, the pool is resting
+    pool.release(0.0)
+    assert waited >= 0.25
+
+
+def test_the_rest_is_at_most_the_longest_wait():
+    pool = _pool(queue=1, wait_seconds=0.05)
+    holder = Ticket(pool)
+    holder.claim(0.9, "heavy")
+    time.sleep(0.3)
+    holder.release()
+    assert pool.acquire("the next heavy request") <= 0.05
+    pool.release(0.0)
