@@ -65,7 +65,7 @@ def test_low_position_orders_and_high_position_does_not(client):
     answer = client.post(f"{PREFIX}/reorder", json=body).json()
     recs = {r["product_id"]: r for r in answer["recommendations"]}
     low, high = recs["low"], recs["high"]
-    assert low["expected_lead_time_demand"] == pytest.approx(75, rel=0.1)  # 7 lead days + half a review day
+    assert low["expected_lead_time_demand"] == pytest.approx(80, rel=0.05)  # 7 lead days + 1 review day
     assert low["reorder_point"] == pytest.approx(low["expected_lead_time_demand"] + low["safety_stock"], abs=0.02)
     assert low["recommended_order_qty"] > 0 and low["recommended_order_qty"] % 10 == 0
     assert low["recommended_order_qty"] + low["inventory_position"] > low["reorder_point"]
@@ -74,6 +74,16 @@ def test_low_position_orders_and_high_position_does_not(client):
     assert high["recommended_order_qty"] == 0 and high["urgency"] == "low"
     assert [r["product_id"] for r in answer["recommendations"]] == ["low", "high"]
     assert answer["meta"]["to_order"] == 1
+
+
+def test_a_weekly_review_protects_the_lead_time_and_the_review_period(client):
+    """An order placed at one weekly review is on the shelf after the 7-day lead time; the next order can come
+    a week later: the reorder point covers 14 days of demand (was 13 days plus half a week's undershoot, 165
+    units at 10 a day, which over-covered a position just above the reorder point)."""
+    body = {"shop_id": "s", "sales": _sales("a", 10), "inventory": [_item("a", 20)], "review_days": 7}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["expected_lead_time_demand"] == pytest.approx(140, rel=0.05)
+    assert "quantile of the 14-day demand" in rec["reasoning"]
 
 
 def test_service_level_raises_safety_stock(client):
@@ -112,7 +122,7 @@ def test_reorder_after_a_forecast_of_the_same_history_is_a_cache_hit(client):
     body = {**REORDER_EXAMPLE, "shop_id": "reorder_after_forecast"}
     sold = {row["product_id"] for row in body["sales"]}
     products = [item["product_id"] for item in body["inventory"] if item["product_id"] in sold]
-    protection = max(max(item.get("lead_time_days", 7) + body.get("review_days", 1) - 1, 1)
+    protection = max(max(item.get("lead_time_days", 7) + body.get("review_days", 1), 1)
                      for item in body["inventory"])
     forecast = client.post(f"{PREFIX}/forecast", json={
         "shop_id": body["shop_id"], "sales": body["sales"], "product_ids": products, "frequency": "daily",
