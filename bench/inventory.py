@@ -207,11 +207,13 @@ def simulate(client, panel: Panel, progress: Callable[[str], None]) -> dict:
         progress(f"inventory: {panel.name} review {reviews.index(day) + 1}/{len(reviews)}")
     out: dict = {"products": n, "weeks": len(reviews), "first_day": str(panel.dates[start].date()),
                  "families_at_0.95": families, "seconds": {k: round(v, 1) for k, v in seconds.items()}}
+    dormant = panel.units[:, start - 28:start].sum(axis=1) == 0  # nothing sold in the 4 weeks before: stock 0
     for (policy, level), shelf in shelves.items():
         covered = _cycles_covered(shelf.short[:, start:], shelf.delivered[:, start:])
+        woken = _cycles_covered(shelf.short[dormant, start:], shelf.delivered[dormant, start:])
         out.setdefault(f"{level:.2f}", {})[policy] = {
             "cycle_service_level": round(float(np.mean(covered)), 4) if covered.size else None,
-            "cycles": int(covered.size),
+            "cycles": int(covered.size), "failed_cycles_of_dormant_products": int((~woken).sum()),
             "fill_rate": round(shelf.sold / max(shelf.demand, 1e-9), 4),
             "mean_stock": round(shelf.stock_days / (n * (total - start)), 2),
             "orders": shelf.orders}
