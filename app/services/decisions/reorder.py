@@ -5,19 +5,21 @@ forecast sells before their expiry or season end; expired units count 0) + on or
 position; the units that will expire unsold are at risk, not cover, and hold the order back until the
 demand over the protection interval exceeds the usable units.
 
-Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses
-its forecasts; every service level reads one forecast): mu_L = forecast units over the protection
-interval, lead time + review days: an order placed at one review is on the shelf after the lead time, and the
-next order can only come one review later, so the position at the last review that did not order (just above
-the reorder point) must cover both (Silver, Pyke & Peterson's (R, s, Q) / (R, s, S) protection interval; a
-reorder point from this interval bounds the undershoot below it, which is not added again). Its distribution
-(`app.models.demand_distribution`): variance = max(days x the chosen model's 7-day backtest RMSE^2 (or
-the sd of the last 28 days when it has none), mu_L + phi mu_L^2, phi the item's own lead-time
-dispersion); negative binomial / Poisson for skewed whole-unit counts, normal where smooth. The reorder
-point is its service-level quantile. An order is recommended when the position <= reorder point: enough EOQ
-lots (`inventory_math`) to lift the position above the reorder point, never more than the forecast sells from
-the order's arrival within the shelf life and the rest of the season (`stock_view.order_cap`), rounded up to
-the minimum order and whole packs.
+Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses its forecasts;
+every service level reads one forecast): mu_L = forecast units over the protection interval, lead time +
+review days: an order placed at one review is on the shelf after the lead time, and the next order can only
+come one review later, so the position at the last review that did not order (just above the reorder point)
+must cover both (Silver, Pyke & Peterson's (R, s, Q) / (R, s, S) protection interval; a reorder point from
+this interval bounds the undershoot below it, which is not added again). Its distribution
+(`app.models.demand_distribution`): variance = max(days x the chosen model's 7-day backtest RMSE^2 (or the sd
+of the last 28 open days when it has none), mu_L + phi mu_L^2, phi the item's own lead-time dispersion), days
+counting the open days of the protection interval and the errors taken over open days only: closed days
+(`closed_weekdays` / `closed_dates`, else detected, `app.utils.opening_days`) are no demand, and their zeros
+would make a steady bread look lumpy; negative binomial / Poisson for skewed whole-unit counts, normal where
+smooth. The reorder point is its service-level quantile. An order is recommended when the position <= reorder
+point: enough EOQ lots (`inventory_math`) to lift the position above the reorder point, never more than the
+forecast sells from the order's arrival within the shelf life and the rest of the season
+(`stock_view.order_cap`), rounded up to the minimum order and whole packs.
 
 Urgency (low whenever nothing more sells: no forecast demand, a season over):
 critical = usable stock runs out within the lead time (an order now arrives too late);
@@ -44,6 +46,7 @@ from app.services.forecasting.pipeline import forecast_arrays
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number, from_day_number
+from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
@@ -95,7 +98,10 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     forecast, daily_sd, methods, cache_state = _lead_forecast(request, product_ids, sold, horizon, as_of_day,
                                                               settings, cache, signing_key, warnings)
     history = daily_net_units(sales, n, last_day - 363, 364)
-    recent_sd = history[:, -28:].std(axis=1)
+    opening, detected = opening_days(request, sales)
+    warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
+    open_history, open_protection = _open_days(history, last_day, origin, protection, opening)
+    recent_sd = open_history[:, -28:].std(axis=1)
     daily_sd = np.where(np.isfinite(daily_sd) & (daily_sd > 0), daily_sd, recent_sd)
 
     cumulative = np.cumsum(forecast, axis=1)
@@ -109,8 +115,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     lot = eoq(daily_rate * 365, ordering_cost, rate * cost)
     lot_size = np.maximum(lot, 1.0)
     whole = _whole_units(sales, n) & (np.floor(view.quantity) == view.quantity)
-    dispersion = lead_time_dispersion(history, protection)
-    variance = np.fmax(daily_sd**2 * protection, lead_demand + dispersion * lead_demand**2)
+    dispersion = lead_time_dispersion(open_history, open_protection)
+    variance = np.fmax(daily_sd**2 * open_protection, lead_demand + dispersion * lead_demand**2)
     distribution = lead_time_demand(lead_demand, variance, whole,
                                     request.service_level, np.maximum(lot_size, daily_rate * request.review_days))
     reorder_point = distribution.reorder_point
@@ -209,6 +215,17 @@ def _lead_forecast(request: ReorderRequest, product_ids: list[str], sold: np.nda
     for row, method in zip(rows, answer.methods, strict=True):
         methods[row] = method
     return forecast, daily_sd, methods, answer.cache
+
+
+def _open_days(history: np.ndarray, last_day: int, origin: int, protection: np.ndarray,
+               opening: OpeningDays) -> tuple[np.ndarray, np.ndarray]:
+    """The history's open days only (float64[n, open days], closed days are no demand: their zeros are not
+    errors) and the open days among the `protection` days after `origin` (int64[n], at least 1)."""
+    if not opening.any:
+        return history, protection
+    past = np.arange(last_day - history.shape[1] + 1, last_day + 1)
+    ahead = np.cumsum(~opening.closed(origin + 1 + np.arange(int(protection.max()))))
+    return history[:, ~opening.closed(past)], np.maximum(ahead[protection - 1], 1)
 
 
 def _whole_units(sales: SalesColumns, n: int) -> np.ndarray:
