@@ -224,10 +224,13 @@ def inventory_markdown(results: dict) -> str:
              "autoets_normal": "AutoETS + normal approx."}
     lines = [f"Rolling reorder simulation through HTTP (default settings): a review every {settings['review_days']} "
              f"days for {settings['weeks']} weeks, lead time {settings['lead_time_days']} days, lost sales, the last "
-             f"{settings['history_days']} days of real sales sent each time. Cycle service level (CSL): replenishment "
-             "cycles (delivery to delivery) without unmet demand (goal: within 2 points of the target).", "",
-             "| data (products) | target | policy | CSL (cycles) | fill rate | mean stock | orders |",
-             "|---|---|---|---|---|---|---|"]
+             f"{settings['history_days']} days of real sales sent each time, starting stock 1-4 x 14 days of the "
+             "last 28 days' mean demand. Cycle service level (CSL): replenishment cycles (delivery to delivery; the "
+             "first from the first day a policy's order can arrive, not the starting stock's days) without unmet "
+             "demand (goal: within 2 points of the target). Dormant fails: failed cycles of products that sold "
+             "nothing in the 4 weeks before (started with no stock; the forecast is 0 until they sell again).", "",
+             "| data (products) | target | policy | CSL (cycles) | dormant fails | fill rate | mean stock | orders |",
+             "|---|---|---|---|---|---|---|---|"]
     for data in ("m5-tx3-foods3", "store-item", "french-bakery"):
         if data not in results:
             continue
@@ -239,10 +242,11 @@ def inventory_markdown(results: dict) -> str:
                 flag = f" (**{off:+.1f} pts**)" if abs(off) > 2 else ""
                 shown = f"{csl:.3f}" if csl is not None else "n/a"
                 lines.append(f"| {data} ({block['products']}) | {level} | {names[policy]} | "
-                             f"{shown}{flag} ({r['cycles']}) | {r['fill_rate']:.4f} | {r['mean_stock']:.1f} | "
+                             f"{shown}{flag} ({r['cycles']}) | {r.get('failed_cycles_of_dormant_products', '')} | "
+                             f"{r['fill_rate']:.4f} | {r['mean_stock']:.1f} | "
                              f"{r['orders']} |")
         families = ", ".join(f"{k} {v}" for k, v in sorted(block["families_at_0.95"].items()))
-        lines.append(f"| {data} | | distributions chosen (product-reviews at 0.95) | {families} | | | |")
+        lines.append(f"| {data} | | distributions chosen (product-reviews at 0.95) | {families} | | | | |")
     promo = results.get("promotions")
     if promo:
         lines += ["", f"Promotions on M5 ({promo['items']} items stocked with 1.5 x 21 days of demand, a made-up "

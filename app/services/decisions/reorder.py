@@ -5,15 +5,20 @@ forecast sells before their expiry or season end; expired units count 0) + on or
 position; the units that will expire unsold are at risk, not cover, and hold the order back until the
 demand over the protection interval exceeds the usable units.
 
-Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses
-its forecasts; every service level reads one forecast): mu_L = forecast units over the protection
-interval (lead time + review days - 1) plus the mean review undershoot. Its distribution
-(`app.models.demand_distribution`): variance = max(days x the chosen model's 7-day backtest RMSE^2 (or
-the sd of the last 28 days when it has none), mu_L + phi mu_L^2, phi the item's own lead-time
-dispersion) + the undershoot variance; negative binomial / Poisson for skewed whole-unit counts, normal
-where smooth. The reorder point is its service-level quantile. An order is recommended when the position
-<= reorder point: enough EOQ lots (`inventory_math`) to lift the position above the reorder point, never
-more than the forecast sells from the order's arrival within the shelf life and the rest of the season
+Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses its forecasts;
+every service level reads one forecast): mu_L = forecast units over the protection interval, lead time +
+review days: an order placed at one review is on the shelf after the lead time, and the next order can only
+come one review later, so the position at the last review that did not order (just above the reorder point)
+must cover both (Silver, Pyke & Peterson's (R, s, Q) / (R, s, S) protection interval; a reorder point from
+this interval bounds the undershoot below it, which is not added again). Its distribution
+(`app.models.demand_distribution`): variance = max(days x the chosen model's 7-day backtest RMSE^2 (or the sd
+of the last 28 open days when it has none), mu_L + phi mu_L^2, phi the item's own lead-time dispersion), days
+counting the open days of the protection interval and the errors taken over open days only: closed days
+(`closed_weekdays` / `closed_dates`, else detected, `app.utils.opening_days`) are no demand, and their zeros
+would make a steady bread look lumpy; negative binomial / Poisson for skewed whole-unit counts, normal where
+smooth. The reorder point is its service-level quantile. An order is recommended when the position <= reorder
+point: enough EOQ lots (`inventory_math`) to lift the position above the reorder point, never more than the
+forecast sells from the order's arrival within the shelf life and the rest of the season
 (`stock_view.order_cap`), rounded up to the minimum order and whole packs.
 
 Urgency (low whenever nothing more sells: no forecast demand, a season over):
@@ -35,12 +40,13 @@ from app.schemas.reorder import (
     ReorderRequest,
     ReorderResponse,
 )
-from app.services.decisions.inventory_math import eoq, round_order, undershoot
+from app.services.decisions.inventory_math import eoq, round_order
 from app.services.decisions.stock_view import NO_LIMIT, demand_within, order_cap, stock_view
 from app.services.forecasting.pipeline import forecast_arrays
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number, from_day_number
+from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
@@ -80,7 +86,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     WorkBudget(settings).check("grid", {"products": n, "days": 365 + 364},
                                "send fewer inventory rows per request")
     lead = np.array([item.lead_time_days for item in items], dtype=np.int64)
-    protection = np.maximum(lead + request.review_days - 1, 1)
+    protection = np.maximum(lead + request.review_days, 1)
     as_of_day = day_number(request.as_of) if request.as_of else None
     sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory", with_revenue=True)
     sold = np.bincount(sales.product, minlength=len(sales.product_ids))[:n] > 0
@@ -92,14 +98,16 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     forecast, daily_sd, methods, cache_state = _lead_forecast(request, product_ids, sold, horizon, as_of_day,
                                                               settings, cache, signing_key, warnings)
     history = daily_net_units(sales, n, last_day - 363, 364)
-    recent_sd = history[:, -28:].std(axis=1)
+    opening, detected = opening_days(request, sales)
+    warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
+    open_history, open_protection = _open_days(history, last_day, origin, protection, opening)
+    recent_sd = open_history[:, -28:].std(axis=1)
     daily_sd = np.where(np.isfinite(daily_sd) & (daily_sd > 0), daily_sd, recent_sd)
 
     cumulative = np.cumsum(forecast, axis=1)
     view = stock_view(items, origin, cumulative)
     daily_rate = forecast.mean(axis=1)
-    short_mean, short_var = undershoot(daily_rate, request.review_days)
-    lead_demand = demand_within(cumulative, protection) + short_mean
+    lead_demand = demand_within(cumulative, protection)
     cost = np.array([item.cost for item in items])
     price = np.array([item.price for item in items])
     ordering_cost = settings.ordering_cost if request.ordering_cost is None else request.ordering_cost
@@ -107,8 +115,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     lot = eoq(daily_rate * 365, ordering_cost, rate * cost)
     lot_size = np.maximum(lot, 1.0)
     whole = _whole_units(sales, n) & (np.floor(view.quantity) == view.quantity)
-    dispersion = lead_time_dispersion(history, protection)
-    variance = np.fmax(daily_sd**2 * protection, lead_demand + dispersion * lead_demand**2) + short_var
+    dispersion = lead_time_dispersion(open_history, open_protection)
+    variance = np.fmax(daily_sd**2 * open_protection, lead_demand + dispersion * lead_demand**2)
     distribution = lead_time_demand(lead_demand, variance, whole,
                                     request.service_level, np.maximum(lot_size, daily_rate * request.review_days))
     reorder_point = distribution.reorder_point
@@ -117,7 +125,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     position = view.usable + np.array([item.on_order for item in items])
     below = (position <= reorder_point) & (daily_rate > 0)  # nothing to protect without forecast demand
     # stock at risk of expiring unsold is cleared first: no order until the lead time's demand exceeds what sells
-    held_back = below & (view.at_risk > 0) & (lead_demand - short_mean <= view.usable)
+    held_back = below & (view.at_risk > 0) & (lead_demand <= view.usable)
     lots = np.floor((reorder_point - position) / lot_size) + 1
     raw_order = np.where(below & ~held_back, lots * lot_size, 0.0)
     cap = order_cap(view, cumulative, lead, shelf_life)
@@ -207,6 +215,17 @@ def _lead_forecast(request: ReorderRequest, product_ids: list[str], sold: np.nda
     for row, method in zip(rows, answer.methods, strict=True):
         methods[row] = method
     return forecast, daily_sd, methods, answer.cache
+
+
+def _open_days(history: np.ndarray, last_day: int, origin: int, protection: np.ndarray,
+               opening: OpeningDays) -> tuple[np.ndarray, np.ndarray]:
+    """The history's open days only (float64[n, open days], closed days are no demand: their zeros are not
+    errors) and the open days among the `protection` days after `origin` (int64[n], at least 1)."""
+    if not opening.any:
+        return history, protection
+    past = np.arange(last_day - history.shape[1] + 1, last_day + 1)
+    ahead = np.cumsum(~opening.closed(origin + 1 + np.arange(int(protection.max()))))
+    return history[:, ~opening.closed(past)], np.maximum(ahead[protection - 1], 1)
 
 
 def _whole_units(sales: SalesColumns, n: int) -> np.ndarray:
