@@ -55,22 +55,21 @@ def test_a_waiting_ticket_gets_the_slot_when_it_is_released():
     waiter.release()
 
 
-def test_the_pool_rests_after_a_heavy_request_as_long_as_it_held_its_slot():
-    pool = _pool(queue=1, wait_seconds=30)
+def _after_a_heavy_request_of(seconds: float, wait_seconds: float) -> float:
+    """How long the next heavy request waits for a free slot after one held it `seconds`."""
+    pool = _pool(queue=1, wait_seconds=wait_seconds)
     holder = Ticket(pool)
     holder.claim(0.9, "heavy")
-    time.sleep(0.3)
+    time.sleep(seconds)
     holder.release()
     waited = pool.acquire("the next heavy request")  # the slot is free, the pool is resting
     pool.release(0.0)
-    assert waited >= 0.25
+    return waited
+
+
+def test_the_pool_rests_after_a_heavy_request_as_long_as_it_held_its_slot():
+    assert _after_a_heavy_request_of(0.3, wait_seconds=30) >= 0.25
 
 
 def test_the_rest_is_at_most_the_longest_wait():
-    pool = _pool(queue=1, wait_seconds=0.05)
-    holder = Ticket(pool)
-    holder.claim(0.9, "heavy")
-    time.sleep(0.3)
-    holder.release()
-    assert pool.acquire("the next heavy request") <= 0.05
-    pool.release(0.0)
+    assert _after_a_heavy_request_of(0.3, wait_seconds=0.05) <= 0.05

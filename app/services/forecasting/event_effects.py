@@ -15,7 +15,8 @@ import numpy as np
 
 from app.models.drivers import BENEFIT_DAY, DAY_OFFSET, KEY_SPAN, OTHER, event_type
 from app.models.panel import Panel
-from app.models.shop_model import ShopModel
+from app.models.shop_model import SHOP, ShopModel
+from app.models.window_choice import ENSEMBLE_SEPARATOR
 from app.schemas.forecast import ForecastEvent
 from app.services.forecasting.drivers import Scopes
 from app.utils.dates import day_number, from_day_number
@@ -53,13 +54,30 @@ def _without(panel: Panel, days: set[int]) -> Panel:
     return dataclasses.replace(panel, event_days=panel.event_days - days, drivers=drivers)
 
 
+def tree_shares(methods: Sequence[str]) -> np.ndarray:
+    """Each product's weight of the shop model's trees in its forecast: 1 (`shop_model`), 1/2 (the mean of
+    the trees and a local family, `shop_model+holt_winters`) or 0 (a local family alone) -> float64[n]."""
+    return np.array([parts.count(SHOP) / len(parts) for parts in (m.split(ENSEMBLE_SEPARATOR) for m in methods)])
+
+
+def blend_without(model: ShopModel, panel: Panel, changed: Panel, periods: int, forecast: np.ndarray,
+                  share: np.ndarray) -> np.ndarray:
+    """The forecasts [n, periods] of `panel`'s products had the trees seen `changed` (a driver taken out)
+    instead: only the trees' `share` of each forecast moves, the local family's part stays."""
+    without = model.trees_.forecast(model.tree_history(changed), periods)
+    if np.all(share == 1):
+        return without  # the forecasts are the trees' own
+    with_it = model.trees_.forecast(model.tree_history(panel), periods)
+    return forecast - share[:, None] * (with_it - without)
+
+
 def event_words(model: ShopModel, panel: Panel, events: Sequence[ForecastEvent], periods: int,
-                forecast: np.ndarray, by_trees: np.ndarray) -> list[list[str]]:
+                forecast: np.ndarray, share: np.ndarray) -> list[list[str]]:
     """Per product of `panel`: the next event's effect on its forecast, in words (none without one);
-    `by_trees`: the products whose forecast is the trees' alone."""
+    `share`: the trees' weight in each product's forecast (`tree_shares`); the local families read no event."""
     words: list[list[str]] = [[] for _ in range(panel.n_products)]
     first = panel.first_day + panel.n_periods * panel.step  # the horizon's first day
-    waiting = by_trees.copy()  # products not named yet
+    waiting = share > 0  # products not named yet
     columns = model.trees_.columns
     by_type = model.reads_drivers  # a model that declined the drivers reads event dates only
 
@@ -79,7 +97,9 @@ def event_words(model: ShopModel, panel: Panel, events: Sequence[ForecastEvent],
             continue
         waiting[rows] = False
         days = {day for day, _, mask in reached if mask[rows].any()}
-        without = model.trees_.forecast(model.tree_history(_without(panel.take(rows), days)), column + 1)[:, column]
+        asked = panel.take(rows)
+        without = blend_without(model, asked, _without(asked, days), column + 1, forecast[rows, :column + 1],
+                                share[rows])[:, column]
         ahead = column + 1
         when = f"in {ahead} day{'s' if ahead > 1 else ''}" if panel.step == 1 else f"in week {ahead}"
         for i, k in enumerate(rows.tolist()):

@@ -30,7 +30,7 @@ from app.schemas.forecast import (
 )
 from app.schemas.shop_models import ModelCard
 from app.services.forecasting.drivers import drivers_digest
-from app.services.forecasting.event_effects import event_words
+from app.services.forecasting.event_effects import blend_without, event_words, tree_shares
 from app.services.forecasting.explanations import product_warnings, trends, weekday_patterns
 from app.services.forecasting.shop_models import FREQUENCIES, Found, Refused, refusal
 from app.services.forecasting.spec import ForecastSpec
@@ -104,10 +104,10 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     dates = dates_of(asked.days(asked.n_periods, spec.periods))
     patterns, trend_words = weekday_patterns(asked), trends(asked)
     elasticities = _elasticities(model, asked)
-    by_trees = np.array([m == SHOP for m in methods], dtype=bool)  # forecasts the trees alone made
-    price_words = _price_drivers(model, asked, spec.periods, forecast, by_trees, elasticities)
+    share = tree_shares(methods)
+    price_words = _price_drivers(model, asked, spec.periods, forecast, share, elasticities)
     event_effects = event_words(model, asked, getattr(spec.sales, "calendar_events", None) or [], spec.periods,
-                                forecast, by_trees)
+                                forecast, share)
     top = ", ".join(f"{name} ({share * 100:.0f}%)" for name, share in model.importances[:3])
     shared = f"shop model {card.model_version} across {card.products} products; strongest signals: {top}"
     reference = ShopModelRef(model_version=card.model_version, trained_at=card.trained_at,
@@ -115,8 +115,8 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     forecasts = []
     for k in range(asked.n_products):
         own = shared if SHOP in methods[k].split(ENSEMBLE_SEPARATOR) else (
-            f"{methods[k]} (fitted on this request): on the shop model's held-out window its error was under half "
-            "the shop model's")
+            f"{methods[k]} (fitted on this request): on the shop model's backtest windows it scored better for "
+            "this product than the shop model's trees")
         drivers = [own] + [d for d in (*event_effects[k], *price_words[k], patterns[k], trend_words[k]) if d]
         forecasts.append(_product(model, card, asked, k, methods[k], forecast[k], lower[k], upper[k], dates, spec,
                                   drivers, elasticities[k]))
@@ -165,10 +165,10 @@ def _elasticities(model: ShopModel, panel: Panel) -> list[PriceElasticityEstimat
     return estimates
 
 
-def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.ndarray, by_trees: np.ndarray,
+def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.ndarray, share: np.ndarray,
                    elasticities: list[PriceElasticityEstimate | None]) -> list[list[str]]:
-    """Per product: its price elasticity in words, and, where the trees alone forecast it (`by_trees`),
-    what its planned prices did to the forecast (with them vs with the last known price held)."""
+    """Per product: its price elasticity in words, and, where the trees take part in its forecast (`share`,
+    `tree_shares`), what its planned prices did to the forecast (with them vs with the last known price held)."""
     words: list[list[str]] = [[] for _ in range(panel.n_products)]
     for k, found in enumerate(elasticities):
         if found is not None:
@@ -185,13 +185,13 @@ def _price_drivers(model: ShopModel, panel: Panel, periods: int, forecast: np.nd
             or not model.reads_drivers):
         return words
     ahead = drivers.price[:, panel.n_periods:panel.n_periods + periods]
-    rows = np.flatnonzero(np.isfinite(ahead).any(axis=1) & by_trees)
+    rows = np.flatnonzero(np.isfinite(ahead).any(axis=1) & (share > 0))
     if rows.size == 0:
         return words
     asked = panel.take(rows)
     held = np.where(np.arange(drivers.price.shape[1])[None, :] < panel.n_periods, drivers.price[rows], np.nan)
     unplanned = dataclasses.replace(asked, drivers=dataclasses.replace(drivers.take(rows), price=held))
-    without = model.trees_.forecast(model.tree_history(unplanned), periods)  # these products are the trees' own
+    without = blend_without(model, asked, unplanned, periods, forecast[rows], share[rows])
     known = held[:, :panel.n_periods]
     for i, k in enumerate(rows.tolist()):
         seen = known[i][np.isfinite(known[i])]

@@ -197,3 +197,12 @@ def forecast_for(api: TestClient, shop_id: str, series: dict, prices: list[dict]
                                                     "periods": HORIZON})
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def test_tree_shares_weigh_the_trees_in_each_forecast():
+    """A forecast that is the mean of the trees and a local family moves half as much with a driver the
+    trees read: its explanation must say so, not skip the product (it did when only `shop_model` counted)."""
+    from app.services.forecasting.event_effects import tree_shares
+
+    assert tree_shares(["shop_model", "shop_model+holt_winters", "holt_winters", "linear+holt_winters"]).tolist() \
+        == [1.0, 0.5, 0.0, 0.0]
