@@ -105,33 +105,46 @@ def lead_time_demand(mean: np.ndarray, variance: np.ndarray, whole_units: np.nda
     return LeadTimeDemand(family=family, reorder_point=point, expected_shortage=loss, fill_rate=fill)
 
 
-def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28) -> np.ndarray:
+def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28, period: int = 7) -> np.ndarray:
     """The negative binomial's extra dispersion phi (variance = mean + phi mean^2) of `days`-day demand totals,
-    from the out-of-sample errors of the trailing `window`-day mean forecasting them, at every origin of
-    `history` after the product's first sale: phi = (mean square error - mean) / mean^2, at least 0; NaN with
-    under 8 origins or no demand.
+    from the out-of-sample errors of two simple forecasts of them at every origin of `history` after the
+    product's first sale: the trailing `window`-day mean, and the mean of the same days of the week over the
+    `window // period` weeks before (a bakery's Saturday is not its Tuesday: the flat mean's misses on a
+    weekday pattern are errors the forecast does not make). phi = (mean square error - mean) / mean^2, at
+    least 0, of whichever of the two forecasts erred less (the forecast is at least as good as the better simple
+    one); NaN with under 8 origins or no demand.
 
     Daily backtest errors times the days assume the days' errors are independent; a lead time's errors are
     not (a level that drifts misses on every day of it). Relative to the level, the dispersion carries over
     to the forecast's own mean.
 
     Args:
-        history: float64[n, T] daily units, oldest first, days without sales 0.
+        history: float64[n, T] daily units (open days), oldest first, days without sales 0.
         days: int64[n] protection interval per product (days, >= 1).
+        period: days of a week in `history` (open weekdays, when closed weekdays were left out).
     """
     n, length = history.shape
     cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(history, axis=1)], axis=1)
     started = history > 0
     first = np.where(started.any(axis=1), started.argmax(axis=1), length)
-    origin = np.arange(window, length)[None, :]  # after day origin - 1: the window's mean forecasts the next days
+    origin = np.arange(window, length)[None, :]  # after day origin - 1: the forecasts cover the next days
     rows = np.arange(n)[:, None]
     end = origin + days[:, None]
     valid = (end <= length) & (origin - window >= first[:, None])
-    level = (cumulative[rows, origin] - cumulative[rows, origin - window]) / window * days[:, None]
     actual = cumulative[rows, np.minimum(end, length)] - cumulative[rows, origin]
+    flat = (cumulative[rows, origin] - cumulative[rows, origin - window]) / window * days[:, None]
+    period = min(max(period, 1), window)
+    weeks = window // period
+    whole, rest = np.divmod(days, period)  # whole weeks take the weeks' mean total, the rest their own days
+    by_weekday = whole[:, None] * (cumulative[rows, origin] - cumulative[rows, origin - weeks * period]) / weeks
+    for back in range(1, weeks + 1):
+        ahead = origin - back * period
+        by_weekday += (cumulative[rows, ahead + rest[:, None]] - cumulative[rows, ahead]) / weeks
     count = valid.sum(axis=1)
+    phis = []
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_square = np.where(valid, (actual - level) ** 2, 0.0).sum(axis=1) / count  # a biased level counts
-        mean = np.where(valid, level, 0.0).sum(axis=1) / count
-        phi = np.maximum(mean_square - mean, 0.0) / mean**2
-    return np.where((count >= 8) & (mean > 0), phi, np.nan)
+        for level in (flat, by_weekday):
+            mean_square = np.where(valid, (actual - level) ** 2, 0.0).sum(axis=1) / count  # a biased level counts
+            mean = np.where(valid, level, 0.0).sum(axis=1) / count
+            phis.append(np.where((count >= 8) & (mean > 0), np.maximum(mean_square - mean, 0.0) / mean**2, np.nan))
+    return np.fmin(*phis)

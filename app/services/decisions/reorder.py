@@ -115,7 +115,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     lot = eoq(daily_rate * 365, ordering_cost, rate * cost)
     lot_size = np.maximum(lot, 1.0)
     whole = _whole_units(sales, n) & (np.floor(view.quantity) == view.quantity)
-    dispersion = lead_time_dispersion(open_history, open_protection)
+    dispersion = lead_time_dispersion(open_history, open_protection, period=7 - len(opening.closed_weekdays))
     variance = np.fmax(daily_sd**2 * open_protection, lead_demand + dispersion * lead_demand**2)
     distribution = lead_time_demand(lead_demand, variance, whole,
                                     request.service_level, np.maximum(lot_size, daily_rate * request.review_days))
