@@ -12,9 +12,9 @@ come one review later, so the position at the last review that did not order (ju
 must cover both (Silver, Pyke & Peterson's (R, s, Q) / (R, s, S) protection interval; a reorder point from
 this interval bounds the undershoot below it, which is not added again). Its distribution
 (`app.models.demand_distribution`): variance = max(days x the chosen model's 7-day backtest RMSE^2 (or the sd
-of the last 28 open days when it has none), mu_L + phi mu_L^2, phi the item's own lead-time dispersion: that of the better of a trailing mean and a
-same-weekday mean), days
-counting the open days of the protection interval and the errors taken over open days only: closed days
+of the last 28 open days when it has none), mu_L + phi mu_L^2, phi the item's own lead-time dispersion: that
+of the better of a trailing mean and a same-weekday mean), days counting the open days of the protection
+interval and the errors taken over open days only: closed days
 (`closed_weekdays` / `closed_dates`, else detected, `app.utils.opening_days`) are no demand, and their zeros
 would make a steady bread look lumpy; negative binomial / Poisson for skewed whole-unit counts, normal where
 smooth. The reorder point is its service-level quantile. An order is recommended when the position <= reorder
