@@ -5,11 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
 
-from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, attach_upload, check_row_limit
+from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, SigningKeyDep, attach_upload, check_row_limit
 from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskRequest, AtRiskResponse
 from app.schemas.sales import sales_examples
 from app.services.decisions.at_risk import find_at_risk
 from app.services.decisions.price_response import shop_prior
+from app.services.decisions.stock_view import shop_forecaster
 from app.utils.openapi import ERROR_RESPONSES, csv_upload
 from app.utils.sales_upload import SalesRoute
 
@@ -35,10 +36,12 @@ def post_at_risk(
     settings: SettingsDep,
     guard: ShopGuardDep,
     signing_key: SigningKeyDep,
+    cache: CacheDep,
     http: Request,
 ) -> AtRiskResponse:
     """Flag products at risk."""
     guard(request.shop_id)
     attach_upload(request, http)
     check_row_limit(settings, request, inventory=request.inventory)
-    return find_at_risk(request, settings, partial(shop_prior, request.shop_id, settings, signing_key))
+    return find_at_risk(request, settings, partial(shop_prior, request.shop_id, settings, signing_key),
+                        shop_forecaster(settings, cache, signing_key))

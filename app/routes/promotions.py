@@ -5,11 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
 
-from app.routes.dependencies import SettingsDep, ShopGuardDep, SigningKeyDep, attach_upload, check_row_limit
+from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, SigningKeyDep, attach_upload, check_row_limit
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest, PromotionsResponse
 from app.schemas.sales import sales_examples
 from app.services.decisions.price_response import shop_prior
 from app.services.decisions.promotions import plan_promotions
+from app.services.decisions.stock_view import shop_forecaster
 from app.utils.openapi import ERROR_RESPONSES, csv_upload
 from app.utils.sales_upload import SalesRoute
 
@@ -36,10 +37,12 @@ def post_promotions(
     settings: SettingsDep,
     guard: ShopGuardDep,
     signing_key: SigningKeyDep,
+    cache: CacheDep,
     http: Request,
 ) -> PromotionsResponse:
     """Plan promotions."""
     guard(request.shop_id)
     attach_upload(request, http)
     check_row_limit(settings, request, items=request.items, calendar_events=request.calendar_events)
-    return plan_promotions(request, settings, partial(shop_prior, request.shop_id, settings, signing_key))
+    return plan_promotions(request, settings, partial(shop_prior, request.shop_id, settings, signing_key),
+                           shop_forecaster(settings, cache, signing_key))

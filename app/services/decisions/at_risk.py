@@ -51,7 +51,15 @@ from app.schemas.at_risk import (
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct
-from app.services.decisions.stock_view import NO_LIMIT, stock_view
+from app.services.decisions.stock_view import (
+    FORECAST_DAYS,
+    NO_LIMIT,
+    Forecaster,
+    days_to,
+    demand_path,
+    demand_within,
+    stock_view,
+)
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number, today_utc
 from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -92,9 +100,11 @@ def _open_day_after(open_ahead: np.ndarray, as_of_day: int, open_days: float) ->
     return from_day_number(as_of_day + 1 + k) if k < open_ahead.size else None
 
 
-def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource | None = None) -> AtRiskResponse:
+def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource | None = None,
+                 forecaster: Forecaster | None = None) -> AtRiskResponse:
     """Score every inventory item and return the flagged ones, highest score first; markdowns sized with
-    elasticities pooled towards the shop model's (`prior`) when the shop has one."""
+    elasticities pooled towards the shop model's (`prior`) when the shop has one; the units that sell before
+    expiry or season end by the `forecaster`'s forecast (the recent rate without one)."""
     as_of = request.as_of or today_utc()
     as_of_day = day_number(as_of)
     inventory = request.inventory
@@ -123,8 +133,16 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     expired = has_expiry & (to_expiry < 0) & has_stock
     near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days)
     slow = has_stock & (velocity < thresholds.slow_moving_threshold)
-    path_days = min(open_ahead.size, PATH_DAYS)
-    view = stock_view(inventory, as_of_day, velocity[:, None] * open_ahead[None, :path_days])
+    path_days = max(min(open_ahead.size, PATH_DAYS), FORECAST_DAYS)
+    open_day = np.diff(open_ahead[:path_days], prepend=0) if open_ahead.size >= path_days else np.ones(path_days)
+    sell_by_days = np.minimum(days_to(inventory, "expiry_date", as_of_day), days_to(inventory, "season_end", as_of_day))
+    sold = np.bincount(sales.product, minlength=n)[:n] > 0
+    # the forecast changes the answer only where stock must sell by a day still ahead
+    wanted = has_stock & (sell_by_days > 0) & (sell_by_days < NO_LIMIT) & sold
+    path = demand_path(request, request.shop_id, product_ids, wanted, velocity[:, None] * open_day[None, :],
+                       as_of_day, forecaster, warnings)
+    cumulative = path.cumulative
+    view = stock_view(inventory, as_of_day, cumulative)
     has_sell_by = view.days_to_sell_by < NO_LIMIT
     unsold = np.where(has_sell_by, view.at_risk, np.nan)
     unsellable = has_stock & ~expired & (unsold > 0)
@@ -162,7 +180,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                                         request.price_table, prior)
     warnings += unused
     sell_days = _open_within(open_ahead, np.clip(view.days_to_sell_by, 0, open_ahead.size))
-    needed = discount_to_clear(quantity, velocity, sell_days, beta, settings.promotion_elasticity_multiplier)
+    # the demand up to the sell-by day as one period: the discount lifts it to the quantity
+    sells = demand_within(cumulative, np.minimum(view.days_to_sell_by, NO_LIMIT - 1))
+    needed = discount_to_clear(quantity, sells, (sell_days > 0).astype(np.float64), beta,
+                               settings.promotion_elasticity_multiplier)
     items = [
         AtRiskItem(
             product_id=inventory[i].product_id,
@@ -196,6 +217,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 velocity=float(velocity[i]),
                 to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
                 unsold=0.0 if np.isnan(unsold[i]) else float(unsold[i]),
+                usable=float(view.usable[i]),
+                forecast_method=path.methods[i] if path.from_forecast[i] else None,
                 out_of_stock=bool(out_of_stock[i]),
                 days_to_season_end=int(view.days_to_season_end[i]) if view.days_to_season_end[i] < NO_LIMIT else None,
                 needed_discount=float(needed[i]),
@@ -240,6 +263,8 @@ def _action(
     velocity: float,
     to_expiry: int | None,
     unsold: float,
+    usable: float,
+    forecast_method: str | None,
     needed_discount: float,
     expired: bool,
     near_expiry: bool,
@@ -257,6 +282,7 @@ def _action(
     """The one action for a flagged product, in priority order: remove, restock an empty shelf, clear what
     its season left, markdown, bundle, restock."""
     rate = f"selling {velocity:.2f}/day over the last {window} days"
+    by = f"by its forecast ({forecast_method})" if forecast_method else "at that rate"
     if expired:
         still = (f" It still sells {velocity:.2f}/day and has no usable units: restock it (reorder counts the "
                  "expired units as 0)." if velocity > 0 else "")
@@ -296,7 +322,7 @@ def _action(
             discount_range=None,
             promotion_timing=f"within {sell_by} days" if sell_by else "today",
             reasoning=f"At risk: about {_units(round(unsold, 1))} of {_units(quantity)} units would be left at "
-            f"{ends}, {rate}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them with a "
+            f"{ends} {by}, {rate}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them with a "
             "fast seller or feature them instead.",
         )
     if sell_by is not None and unsold > 0:
@@ -314,12 +340,21 @@ def _action(
             discount_range=(discount, discount),
             promotion_timing=f"within {sell_by} days" if sell_by else "today",
             reasoning=f"{'Critical' if deep else 'At'} risk: {_units(quantity)} units in stock, {days}, "
-            f"{rate}: about {_units(round(unsold, 1))} units would be left at {ends}; {clear_note}, "
+            f"{rate}: about {_units(round(unsold, 1))} units would be left at {ends} {by}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
                if learned else "by the constant rule (its prices cannot tell its own response).")
-            + " Do not reorder it until they sell.",
+            + " Reorder orders none until the forecast demand over the lead time exceeds the "
+            f"{_units(round(usable, 1))} units that sell in time.",
             price_elasticity=round(elasticity, 3) if learned else None,
             elasticity_source=LEARNED if learned else CONSTANT,
+        )
+    if slow and not low_stock and sell_by is not None:
+        return RecommendedAction(
+            action_type="monitor",
+            discount_range=None,
+            promotion_timing=f"check again before {ends} in {sell_by} days",
+            reasoning=f"Slow mover: {_units(quantity)} units on hand, {rate} (threshold {slow_threshold:g}/day), "
+            f"but {by} they sell before {ends} in {sell_by} days: no markdown or bundle needed.",
         )
     if slow and not low_stock:
         supply = f"{quantity / velocity:.0f} days of supply" if velocity > 0 else "no sales at all"
@@ -349,6 +384,6 @@ def _action(
         action_type="monitor",
         discount_range=None,
         promotion_timing=f"check again before expiry in {to_expiry} days",
-        reasoning=f"Near expiry in {to_expiry} days, but {rate} the {_units(quantity)} units "
+        reasoning=f"Near expiry in {to_expiry} days, but {rate}, {by} the {_units(quantity)} units "
         "should sell out first; no markdown needed yet.",
     )

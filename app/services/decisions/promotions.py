@@ -36,7 +36,14 @@ from app.schemas.promotions import (
 from app.services.decisions.audience import audience_fit
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct
-from app.services.decisions.stock_view import stock_view
+from app.services.decisions.stock_view import (
+    FORECAST_DAYS,
+    Forecaster,
+    days_to,
+    demand_path,
+    demand_within,
+    stock_view,
+)
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number, today_utc
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -47,12 +54,13 @@ RATE_WINDOW_DAYS = 28
 MIN_RATE_DAYS = 7
 STEP_PCT = 5.0
 W_FIT, W_TIMING = 0.6, 0.4
+MIN_LEFTOVER_UNITS = 1.0  # less than one unit expected left: the stock sells out at full price
 
 
 def _base_rates(request: PromotionsRequest, as_of_day: int, max_cells: int,
-                prior: PriorSource | None) -> tuple[np.ndarray, np.ndarray, list[DataWarning]]:
-    """Units/day per item (NaN when unknown), learned price elasticities (NaN: the constant rule) and
-    the warnings of the sales rules."""
+                prior: PriorSource | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[DataWarning]]:
+    """Units/day per item (NaN when unknown), learned price elasticities (NaN: the constant rule), whether the
+    rate comes from the item's sales (bool[n]) and the warnings of the sales rules."""
     items = request.items
     product_ids = [item.product_id for item in items]
     sales, warnings = clean_sales(request, product_ids, as_of_day, "items", with_revenue=True)
@@ -66,13 +74,14 @@ def _base_rates(request: PromotionsRequest, as_of_day: int, max_cells: int,
     days = np.maximum(as_of_day - first_sale + 1, MIN_RATE_DAYS)
     from_sales = np.where(sold, units.sum(axis=1) / days, np.nan)
     given = np.array([np.nan if item.avg_daily_sales is None else item.avg_daily_sales for item in items])
-    return np.where(np.isnan(given), from_sales, given), beta, warnings
+    return np.where(np.isnan(given), from_sales, given), beta, np.isnan(given) & sold, warnings
 
 
-def plan_promotions(request: PromotionsRequest, settings: Settings,
-                    prior: PriorSource | None = None) -> PromotionsResponse:
+def plan_promotions(request: PromotionsRequest, settings: Settings, prior: PriorSource | None = None,
+                    forecaster: Forecaster | None = None) -> PromotionsResponse:
     """Best events per item with discount, timing, expected clear-out and confidence; lifts from
-    elasticities pooled towards the shop model's (`prior`) when the shop has one."""
+    elasticities pooled towards the shop model's (`prior`) when the shop has one; what sells by expiry from
+    the `forecaster`'s forecast (the recent rate without one)."""
     as_of = request.as_of or today_utc()
     as_of_day = day_number(as_of)
     items, events, prefs = request.items, request.calendar_events, request.preferences
@@ -83,14 +92,22 @@ def plan_promotions(request: PromotionsRequest, settings: Settings,
     multiplier = settings.promotion_elasticity_multiplier
     max_discount = prefs.discount_max_pct or settings.default_max_discount_pct
 
-    rate, beta, warnings = _base_rates(request, as_of_day, settings.max_grid_cells, prior)
+    rate, beta, from_sales, warnings = _base_rates(request, as_of_day, settings.max_grid_cells, prior)
     price = np.array([item.price for item in items], dtype=np.float64)
     cost = np.array([np.nan if item.cost is None else item.cost for item in items], dtype=np.float64)
-    # the one view of the stock: what sells by expiry or season end at the base rate, what is left
-    known = ~np.isnan(rate)
-    view = stock_view(items, as_of_day, np.nan_to_num(rate, nan=0.0)[:, None])  # one day: a constant rate
+    # the one view of the stock: what sells by expiry or season end by the forecast (a caller's
+    # avg_daily_sales: at that rate), what is left
+    sell_by = np.minimum(days_to(items, "expiry_date", as_of_day), days_to(items, "season_end", as_of_day))
+    on_hand = np.array([item.quantity for item in items], dtype=np.float64)
+    wanted = from_sales & (on_hand > 0) & (sell_by > 0)
+    rate_path = np.repeat(np.nan_to_num(rate, nan=0.0)[:, None], FORECAST_DAYS, axis=1)
+    path = demand_path(request, request.shop_id, [item.product_id for item in items], wanted, rate_path, as_of_day,
+                       forecaster, warnings)
+    cumulative = path.cumulative
+    known = ~np.isnan(rate) | path.from_forecast
+    rate = np.where(path.from_forecast, path.daily[:, :FORECAST_DAYS].mean(axis=1), rate)
+    view = stock_view(items, as_of_day, cumulative)
     quantity = view.quantity
-    sell_by = view.days_to_sell_by
     leftover = np.where(known, view.at_risk, quantity)
     expiry = as_of_day + sell_by
     event_day = np.array([day_number(event.date) for event in events], dtype=np.int64)
@@ -98,7 +115,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings,
     cap = np.minimum(max_discount, margin_cap(price, cost, prefs.min_margin_pct))
     cap = np.floor(cap / STEP_PCT) * STEP_PCT
     eligible = (event_day[None, :] >= as_of_day) & (event_day[None, :] < expiry[:, None])
-    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover > 0))[:, None]
+    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS))[:, None]
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
     timing = 1.0 - (event_day[None, :] - as_of_day) / span
@@ -112,17 +129,18 @@ def plan_promotions(request: PromotionsRequest, settings: Settings,
     start = np.maximum(as_of_day + 1, event_day[chosen_j] - prefs.lead_days)
     end = np.maximum(expiry[chosen_i], start)
     selling_days = end - start + 1
-    q, v, b = quantity[chosen_i], np.nan_to_num(rate[chosen_i], nan=0.0), beta[chosen_i]
-    # sized to sell the leftover on top of what the promotion's days sell anyway
-    needed = discount_to_clear(v * selling_days + leftover[chosen_i], v, selling_days, b, multiplier)
+    q, b = quantity[chosen_i], beta[chosen_i]
+    days_of = _demand_days(cumulative[chosen_i], sell_by[chosen_i], start - as_of_day, end - as_of_day)
+    window = days_of.during
+    # sized to sell the leftover on top of what the promotion's days sell anyway (the window as one period)
+    needed = discount_to_clear(window + leftover[chosen_i], window, np.ones(len(chosen_i)), b, multiplier)
     unknown_default = np.maximum(np.round(cap[chosen_i] / 2 / STEP_PCT) * STEP_PCT, STEP_PCT)
     discount = np.where(known[chosen_i], markdown_pct(needed, cap[chosen_i], STEP_PCT), unknown_default)
     lift = lift_pct(discount, b, multiplier)
-    boosted = v * (1 + lift / 100)
+    boosted = window / np.maximum(selling_days, 1) * (1 + lift / 100)
     with np.errstate(divide="ignore", invalid="ignore"):
         clear_days = np.where(boosted > 0, np.ceil(q / boosted), np.nan)
-    without, with_promotion = outcomes(q, v, sell_by[chosen_i], start - as_of_day, end - as_of_day, boosted,
-                                       price[chosen_i], cost[chosen_i], discount)
+    without, with_promotion = outcomes(q, days_of, 1 + lift / 100, price[chosen_i], cost[chosen_i], discount)
     clears = with_promotion.units_left <= 1e-9
     pays = ~known[chosen_i] | (with_promotion.revenue > without.revenue + 1e-9)
     pair_fit = fit[chosen_i, chosen_j]
@@ -137,6 +155,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings,
             lift=float(lift[k]), fit=float(pair_fit[k]), confidence=str(confidence[k]),
             elasticity=None if np.isnan(b[k]) else float(b[k]),
             rate=float(rate[i]), days_to_expiry=int(sell_by[i]), clears=bool(clears[k]),
+            method=path.methods[i] if path.from_forecast[i] else None,
             leftover=float(leftover[i]), without=without.row(k) if known[i] else None,
             with_promotion=with_promotion.row(k) if known[i] else None,
         )
@@ -150,7 +169,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings,
                       reason=_no_pay_reason(float(discount[no_pay[i]]), without.row(no_pay[i]),
                                             with_promotion.row(no_pay[i])) if i in no_pay
                       else _unmatched_reason(item, int(sell_by[i]), float(cap[i]), prefs.min_margin_pct,
-                                             event_day, as_of_day, float(leftover[i]), float(rate[i])))
+                                             event_day, as_of_day, float(leftover[i]), float(rate[i]),
+                                             path.methods[i] if path.from_forecast[i] else None))
         for i, item in enumerate(items)
         if item.product_id not in matched
     ]
@@ -180,19 +200,34 @@ class Outcomes:
                                 margin=None if math.isnan(margin) else round(margin, 2))
 
 
-def outcomes(quantity: np.ndarray, rate: np.ndarray, sell_by: np.ndarray, first: np.ndarray, last: np.ndarray,
-             boosted: np.ndarray, price: np.ndarray, cost: np.ndarray,
-             discount_pct: np.ndarray) -> tuple[Outcomes, Outcomes]:
-    """Without and with a promotion on days `first`..`last` after as_of (inclusive, at `boosted` units a day
-    and `discount_pct` off; full price at `rate` on the other days up to `sell_by`). Units sell in day
-    order; margins count the cost of every unit on hand."""
+@dataclass(frozen=True)
+class DemandDays:
+    """Per promotion (float64[k]): the full-price demand before, during and after its days, to the sell-by day."""
+
+    before: np.ndarray
+    during: np.ndarray
+    after: np.ndarray
+
+
+def _demand_days(cumulative: np.ndarray, sell_by: np.ndarray, first: np.ndarray, last: np.ndarray) -> DemandDays:
+    """The demand path `cumulative` (float64[k, days]) split at a promotion on days `first`..`last` after as_of
+    (inclusive), up to `sell_by` days."""
     days = np.maximum(sell_by, 0)
     promo_first, promo_last = np.clip(first, 1, None), np.minimum(last, days)
-    promo_days = np.maximum(promo_last - promo_first + 1, 0)
-    before = np.minimum(quantity, rate * np.clip(promo_first - 1, 0, days))
-    during = np.minimum(quantity - before, boosted * promo_days)
-    after = np.minimum(quantity - before - during, rate * np.maximum(days - np.maximum(promo_last, promo_first - 1), 0))
-    plain_sold = np.minimum(quantity, rate * days)
+    up_to_start = demand_within(cumulative, np.clip(promo_first - 1, 0, days))
+    up_to_end = demand_within(cumulative, np.maximum(promo_last, promo_first - 1))
+    return DemandDays(before=up_to_start, during=np.maximum(up_to_end - up_to_start, 0.0),
+                      after=np.maximum(demand_within(cumulative, days) - up_to_end, 0.0))
+
+
+def outcomes(quantity: np.ndarray, demand: DemandDays, lift_factor: np.ndarray, price: np.ndarray,
+             cost: np.ndarray, discount_pct: np.ndarray) -> tuple[Outcomes, Outcomes]:
+    """Without and with a promotion (its days' demand x `lift_factor` at `discount_pct` off; full price on the
+    other days up to the sell-by day). Units sell in day order; margins count the cost of every unit on hand."""
+    before = np.minimum(quantity, demand.before)
+    during = np.minimum(quantity - before, demand.during * lift_factor)
+    after = np.minimum(quantity - before - during, demand.after)
+    plain_sold = np.minimum(quantity, demand.before + demand.during + demand.after)
     promo_sold = before + during + after
     stock_cost = quantity * cost
     plain_revenue = plain_sold * price
@@ -203,14 +238,15 @@ def outcomes(quantity: np.ndarray, rate: np.ndarray, sell_by: np.ndarray, first:
 
 def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount: float, start: int, end: int,
                clear_days: int | None, lift: float, fit: float, confidence: str, rate: float,
-               days_to_expiry: int, clears: bool, elasticity: float | None, leftover: float,
+               days_to_expiry: int, clears: bool, elasticity: float | None, leftover: float, method: str | None,
                without: PromotionOutcome | None, with_promotion: PromotionOutcome | None) -> Promotion:
     title = event.title or event.id
     name = item.name or item.product_id
     if math.isnan(rate) or without is None or with_promotion is None:
         outlook = "no sales history, so the discount is half the allowed maximum"
     else:
-        left = (f"at full price {rate:.2f}/day leaves {without.units_left:g} units unsold; {discount:g}% off "
+        by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
+        left = (f"at full price {by} it leaves {without.units_left:g} units unsold; {discount:g}% off "
                 f"lifts sales {lift:.0f}%")
         outcome = (f"revenue {with_promotion.revenue:g} with it against {without.revenue:g} without"
                    + (f", margin {with_promotion.margin:g} against {without.margin:g}"
@@ -249,7 +285,7 @@ def _no_pay_reason(discount: float, without: PromotionOutcome, with_promotion: P
 
 
 def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_margin: float,
-                      event_day: np.ndarray, as_of_day: int, leftover: float, rate: float) -> str:
+                      event_day: np.ndarray, as_of_day: int, leftover: float, rate: float, method: str | None) -> str:
     if days_to_expiry <= 0 and item.season_end is not None and (
             item.expiry_date is None or day_number(item.season_end) < day_number(item.expiry_date)):
         return "its season ends today: no time left for a promotion" if days_to_expiry == 0 else (
@@ -259,8 +295,9 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_
             f"expired {-days_to_expiry} days ago: remove it from sale")
     if item.quantity <= 0:
         return "quantity is 0: nothing to clear"
-    if leftover <= 0:
-        return (f"sells out at full price: at {rate:.2f}/day the {item.quantity:g} units sell within the "
+    if leftover < MIN_LEFTOVER_UNITS:
+        by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
+        return (f"sells out at full price: {by} the {item.quantity:g} units sell within the "
                 f"{days_to_expiry} days left; no discount needed")
     if cap < STEP_PCT:
         cost = f" and cost {item.cost:g}" if item.cost is not None else ""

@@ -12,15 +12,25 @@ and its `season_end` (last day of its selling season); neither means no limit. G
   demand path sells in it, less the usable units still on the shelf when it arrives.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
+from app.config import Settings
+from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
+from app.schemas.sales import SalesPayload
+from app.services.forecasting.pipeline import ForecastArrays, forecast_arrays
+from app.services.forecasting.spec import ForecastSpec
+from app.utils.cache import Cache
 from app.utils.dates import day_number
+from app.utils.errors import SmartShelfError
 
 NO_LIMIT = 1_000_000  # days: an item without expiry or season end
+FORECAST_DAYS = 28  # the forecast's days read for the stock view: reorder's shortest horizon (a shared cache entry)
+FORECAST_LEVEL = 0.95  # reorder's interval level: the same cache keys
 
 
 @dataclass(frozen=True)
@@ -80,3 +90,79 @@ def order_cap(view: StockView, cumulative: np.ndarray, lead: np.ndarray, shelf_l
     sells = np.maximum(demand_within(cumulative, end) - on_shelf_then, 0.0)
     left_at_arrival = np.maximum(view.usable - on_shelf_then, 0.0)
     return np.where(limited, np.maximum(sells - left_at_arrival, 0.0), np.inf)
+
+
+Forecaster = Callable[[ForecastSpec], ForecastArrays]
+
+
+def shop_forecaster(settings: Settings, cache: Cache, signing_key: str) -> Forecaster:
+    """The forecast as /forecast and /reorder make it for the shop: `forecast_arrays` with their cache and key."""
+    return partial(forecast_arrays, settings=settings, cache=cache, signing_key=signing_key)
+
+
+@dataclass(frozen=True)
+class DemandPath:
+    """Each item's expected daily units after `as_of` and where they come from."""
+
+    daily: np.ndarray  # float64[n, days], day 1 = the day after as_of
+    from_forecast: np.ndarray  # bool[n]: the forecast's path (else the recent sales rate's)
+    methods: list[str]  # the forecast's method per item, "sales_rate" for the others
+
+    @property
+    def cumulative(self) -> np.ndarray:
+        return np.cumsum(self.daily, axis=1)
+
+
+def _sales_alone(payload: SalesPayload) -> SalesPayload:
+    """The request's sales and nothing else: another endpoint's fields (promotions' `calendar_events`) are no
+    forecast drivers. Built from the validated values, not validated again."""
+    sales = SalesPayload.model_construct(**{name: getattr(payload, name) for name in SalesPayload.model_fields})
+    sales._series_values = payload.series_values  # the validated arrays of the same series
+    return sales.attach_upload(payload.upload)
+
+
+def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], wanted: np.ndarray,
+                rate_path: np.ndarray, as_of_day: int, forecaster: Forecaster | None,
+                warnings: list[DataWarning]) -> DemandPath:
+    """The daily demand path of each item: the forecast for the `wanted` items (bool[n]; only those whose stock
+    view depends on it, which bounds the request's cost), the recent rate's path `rate_path` (float64[n, days],
+    days >= FORECAST_DAYS) for the others and wherever no forecast is read (`forecaster` None: an in-process
+    caller).
+
+    The forecast is the one /forecast and /reorder produce for these sales (the shop model when one is trained,
+    else the request's own families), read through the same entry point (`forecast_arrays`) with reorder's
+    options and shortest horizon, so a /reorder of the same sales leaves it cached; beyond its FORECAST_DAYS it
+    continues at its mean daily rate (`demand_within`). The forecast's warnings not already reported are
+    appended to `warnings`; a forecast that fails is reported there and the rate stands in.
+    """
+    n = len(product_ids)
+    daily = rate_path.copy()
+    from_forecast = np.zeros(n, dtype=bool)
+    methods = ["sales_rate"] * n
+    if forecaster is None or not wanted.any():
+        return DemandPath(daily, from_forecast, methods)
+    asked = tuple(p for p, w in zip(product_ids, wanted, strict=True) if w)
+    spec = ForecastSpec(shop_id=shop_id, sales=_sales_alone(sales), product_ids=asked,
+                        periods=FORECAST_DAYS, model="auto", confidence_interval=FORECAST_LEVEL, frequency="daily",
+                        as_of_day=as_of_day)
+    try:
+        answer = forecaster(spec)
+    except SmartShelfError as error:  # the rate still answers: say why the forecast did not
+        warnings.append(DataWarning(code="forecast_unused", count=int(wanted.sum()),
+                                    product_ids=list(spec.product_ids or ())[:20],
+                                    message=f"The forecast could not be read ({error}); the stock view uses the "
+                                    "recent sales rate instead."))
+        return DemandPath(daily, from_forecast, methods)
+    seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once
+    warnings += [w for w in answer.warnings if w.code not in seen]
+    index = {p: i for i, p in enumerate(product_ids)}
+    rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
+    # the forecast's days, then its mean rate to the rate path's length
+    rate = answer.forecast.mean(axis=1) if answer.forecast.size else np.zeros(len(rows))
+    extended = np.broadcast_to(rate[:, None], (len(rows), daily.shape[1])).copy()
+    extended[:, :FORECAST_DAYS] = answer.forecast
+    daily[rows] = extended
+    from_forecast[rows] = True
+    for row, method in zip(rows, answer.methods, strict=True):
+        methods[row] = method
+    return DemandPath(daily, from_forecast, methods)

@@ -1,0 +1,103 @@
+"""Issue #24: /at-risk, /promotions and /reorder read one view of the stock and do not contradict it or each other.
+
+A small shop as a retailer would send it (synthetic, seeded): a best seller at 20 days of stock, an empty shelf, an
+item at 2 units, overstock that expires in 10 days, stock that sells out before its expiry, expired stock, a seasonal
+item with three times its season's demand and a slow mover. Reorder is asked first, as a backend's nightly run
+would; at-risk and promotions then read the same forecast (a cache hit).
+"""
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+PREFIX = "/api/v1/smart-shelf"
+AS_OF = date(2025, 9, 28)
+RATES = {"best": 30.0, "empty": 20.0, "low": 6.0, "over": 8.0, "sellsout": 12.0, "expired": 5.0, "season": 4.0,
+         "slow": 0.2}
+
+
+def _sales(days: int = 120) -> list[dict]:
+    rng = np.random.default_rng(24)
+    weekday = np.array([1.0, 0.9, 0.9, 1.0, 1.2, 1.4, 0.6])  # Monday first
+    rows = []
+    for product, rate in RATES.items():
+        for back in range(days - 1, -1, -1):
+            day = AS_OF - timedelta(days=back)
+            qty = int(rng.poisson(rate * weekday[day.weekday()]))
+            if qty:
+                rows.append({"product_id": product, "date": day.isoformat(), "qty": qty, "revenue": qty * 3.0})
+    return rows
+
+
+def _in(days: int) -> str:
+    return (AS_OF + timedelta(days=days)).isoformat()
+
+
+INVENTORY = [
+    {"product_id": "best", "quantity": 600, "price": 3.0, "cost": 1.2},
+    {"product_id": "empty", "quantity": 0, "price": 3.0, "cost": 1.2},
+    {"product_id": "low", "quantity": 2, "price": 3.0, "cost": 1.2},
+    {"product_id": "over", "quantity": 400, "price": 3.0, "cost": 1.2, "expiry_date": _in(10)},
+    {"product_id": "sellsout", "quantity": 60, "price": 3.0, "cost": 1.2, "expiry_date": _in(10)},
+    {"product_id": "expired", "quantity": 30, "price": 3.0, "cost": 1.2, "expiry_date": _in(-2)},
+    {"product_id": "season", "quantity": 240, "price": 3.0, "cost": 1.2, "season_end": _in(20)},
+    {"product_id": "slow", "quantity": 50, "price": 3.0, "cost": 1.2},
+]
+
+
+@pytest.fixture
+def answers(client) -> dict[str, dict[str, dict]]:
+    sales = _sales()
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": sales}
+    reorder = client.post(f"{PREFIX}/reorder", json={**common, "inventory": INVENTORY}).json()
+    at_risk = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": INVENTORY}).json()
+    events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
+    items = [{**item, "categories": ["bakery"]} for item in INVENTORY if "expiry_date" in item or "season_end" in item]
+    for item in items:  # promotions need an expiry date: the season's end is the seasonal item's
+        item.setdefault("expiry_date", item.get("season_end"))
+    promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": items,
+                                                            "calendar_events": events}).json()
+    return {
+        "reorder": {r["product_id"]: r for r in reorder["recommendations"]},
+        "at_risk": {r["product_id"]: r for r in at_risk["at_risk"]},
+        "promoted": {p["product_id"]: p for p in promotions["promotions"]},
+        "unmatched": {u["product_id"]: u for u in promotions["unmatched"]},
+    }
+
+
+def test_at_risk_reads_the_units_left_unsold_from_the_same_forecast_as_reorder(answers):
+    reorder, at_risk = answers["reorder"], answers["at_risk"]
+    for product in ("over", "season"):
+        assert at_risk[product]["expected_unsold_units"] == pytest.approx(reorder[product]["at_risk_quantity"],
+                                                                          abs=0.05)
+        assert "by its forecast" in at_risk[product]["recommended_action"]["reasoning"]
+    assert reorder["sellsout"]["at_risk_quantity"] == 0
+    assert "sellsout" not in at_risk or "unsellable_before_expiry" not in at_risk["sellsout"]["reasons"]
+
+
+def test_promotions_only_where_the_forecast_leaves_stock_at_expiry(answers):
+    reorder, promoted, unmatched = answers["reorder"], answers["promoted"], answers["unmatched"]
+    assert set(promoted) == {"over", "season"}
+    assert "sells out at full price" in unmatched["sellsout"]["reason"]
+    for product, promotion in promoted.items():
+        assert promotion["without_promotion"]["units_left"] == pytest.approx(reorder[product]["at_risk_quantity"],
+                                                                             abs=0.05)
+        assert promotion["with_promotion"]["units_left"] < promotion["without_promotion"]["units_left"]
+
+
+def test_what_at_risk_says_to_clear_is_not_reordered_and_the_empty_shelf_is(answers):
+    reorder, at_risk = answers["reorder"], answers["at_risk"]
+    first = next(iter(sorted(at_risk.values(), key=lambda r: -r["score"])))
+    assert at_risk["empty"]["reasons"][0] == "out_of_stock" and at_risk["empty"]["score"] == 1.0
+    assert first["score"] == 1.0 and reorder["empty"]["recommended_order_qty"] > 0
+    for product, entry in at_risk.items():
+        action = entry["recommended_action"]
+        if action["action_type"] in ("discount", "clearance"):
+            rec = reorder[product]
+            assert rec["recommended_order_qty"] == 0 or rec["expected_lead_time_demand"] > rec["usable_quantity"]
+            low, high = action["discount_range"]
+            assert low == high and f" {low:g}%" in action["reasoning"]
+    assert at_risk["expired"]["recommended_action"]["action_type"] == "remove"
+    assert reorder["expired"]["usable_quantity"] == 0
+    assert "best" not in at_risk and reorder["best"]["at_risk_quantity"] == 0
