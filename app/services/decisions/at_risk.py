@@ -377,8 +377,9 @@ def _action(
             action_type="restock",
             discount_range=None,
             promotion_timing=timing,
-            reasoning=f"Low stock: {_units(quantity)} units left (threshold {thresholds_low_stock:g}), "
-            f"{rate}, {supply}.{caution}",
+            reasoning=(f"Low stock: {_units(quantity)} units left (threshold {thresholds_low_stock:g}), "
+                       if quantity <= thresholds_low_stock else f"Runs out soon: {_units(quantity)} units left, ")
+            + f"{rate}, {supply}.{caution}",
         )
     return RecommendedAction(
         action_type="monitor",

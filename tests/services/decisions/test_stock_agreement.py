@@ -38,7 +38,7 @@ INVENTORY = [
     {"product_id": "best", "quantity": 600, "price": 3.0, "cost": 1.2},
     {"product_id": "empty", "quantity": 0, "price": 3.0, "cost": 1.2},
     {"product_id": "low", "quantity": 2, "price": 3.0, "cost": 1.2},
-    {"product_id": "over", "quantity": 400, "price": 3.0, "cost": 1.2, "expiry_date": _in(10)},
+    {"product_id": "over", "quantity": 110, "price": 3.0, "cost": 1.2, "expiry_date": _in(10)},
     {"product_id": "sellsout", "quantity": 60, "price": 3.0, "cost": 1.2, "expiry_date": _in(10)},
     {"product_id": "expired", "quantity": 30, "price": 3.0, "cost": 1.2, "expiry_date": _in(-2)},
     {"product_id": "season", "quantity": 240, "price": 3.0, "cost": 1.2, "season_end": _in(20)},
@@ -47,7 +47,7 @@ INVENTORY = [
 
 
 @pytest.fixture
-def answers(client) -> dict[str, dict[str, dict]]:
+def answers(client) -> dict:
     sales = _sales()
     common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": sales}
     reorder = client.post(f"{PREFIX}/reorder", json={**common, "inventory": INVENTORY}).json()
@@ -61,6 +61,7 @@ def answers(client) -> dict[str, dict[str, dict]]:
     return {
         "reorder": {r["product_id"]: r for r in reorder["recommendations"]},
         "at_risk": {r["product_id"]: r for r in at_risk["at_risk"]},
+        "at_risk_order": [r["product_id"] for r in at_risk["at_risk"]],
         "promoted": {p["product_id"]: p for p in promotions["promotions"]},
         "unmatched": {u["product_id"]: u for u in promotions["unmatched"]},
     }
@@ -84,13 +85,18 @@ def test_promotions_only_where_the_forecast_leaves_stock_at_expiry(answers):
         assert promotion["without_promotion"]["units_left"] == pytest.approx(reorder[product]["at_risk_quantity"],
                                                                              abs=0.05)
         assert promotion["with_promotion"]["units_left"] < promotion["without_promotion"]["units_left"]
+    # from tomorrow (the event's lead days) to the sell-by day: the number at-risk names
+    assert promoted["over"]["start_date"] == _in(1)
+    assert [promoted["over"]["suggested_discount_pct"]] * 2 == answers["at_risk"]["over"]["recommended_action"][
+        "discount_range"]
 
 
 def test_what_at_risk_says_to_clear_is_not_reordered_and_the_empty_shelf_is(answers):
     reorder, at_risk = answers["reorder"], answers["at_risk"]
-    first = next(iter(sorted(at_risk.values(), key=lambda r: -r["score"])))
+    assert answers["at_risk_order"][0] == "empty"
     assert at_risk["empty"]["reasons"][0] == "out_of_stock" and at_risk["empty"]["score"] == 1.0
-    assert first["score"] == 1.0 and reorder["empty"]["recommended_order_qty"] > 0
+    assert reorder["empty"]["recommended_order_qty"] > 0 and reorder["empty"]["urgency"] == "critical"
+    assert at_risk["sellsout"]["recommended_action"]["reasoning"].startswith("Runs out soon: 60 units left")
     for product, entry in at_risk.items():
         action = entry["recommended_action"]
         if action["action_type"] in ("discount", "clearance"):
