@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["at-risk"], route_class=S
     response_model=AtRiskResponse,
     summary="Products at risk: low stock, near expiry, slow moving, unsellable before expiry",
     description=(
-        "Scores every inventory item from its stock, expiry date and recent sales, and returns the "
+        "Scores every inventory item from its stock, expiry date or season end, recent sales and (for stock "
+        "that must sell by a day ahead) the forecast /forecast and /reorder make, and returns the "
         "flagged ones sorted by risk score (0..1) with the reasons, the numbers behind them and one "
         "recommended action (restock, discount, bundle, clearance, remove or monitor) with a discount "
         "range, a timing and a reasoning sentence. Products that are fine are not listed; "

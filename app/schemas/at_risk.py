@@ -64,7 +64,8 @@ class AtRiskItem(BaseModel):
     avg_daily_sales: float
     days_of_supply: float | None = Field(description="quantity / avg_daily_sales; null when nothing sells.")
     expected_unsold_units: float | None = Field(
-        description="Units left at expiry at the current sales rate; null without an expiry date."
+        description="Units left at expiry or season end by the item's forecast (reorder's `at_risk_quantity`); "
+        "null without an expiry date or season end."
     )
     stockout_date: date | None = Field(description="When stock runs out at the current rate; null if nothing sells.")
     value_tied_up: float | None = Field(description="quantity x cost; null without cost.")

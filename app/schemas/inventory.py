@@ -33,4 +33,5 @@ class InventoryItem(StrictModel):
         default=None, ge=1, le=3650, description="Perishables: never order more than sells in this many days.")
     categories: list[str] = Field(default_factory=list, max_length=50)
     avg_daily_sales: NonNegative | None = Field(
-        default=None, description="Promotions: base sales rate in units/day; default: from `sales` (last 28 days).")
+        default=None, description="Promotions: base sales rate in units/day, used as given (no forecast); default: the "
+        "forecast of the item's `sales`.")

@@ -14,8 +14,9 @@ that sell before expiry, the days of supply and the stockout date count open day
 - near_expiry:             0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and v < slow_moving_threshold
-- unsellable_before_expiry: units left at expiry or season end at rate v (`stock_view`: the same view of the
-                           stock as reorder and promotions)
+- unsellable_before_expiry: units left at expiry or season end by the item's forecast (`stock_view.demand_path`:
+                           the same forecast and view of the stock as reorder and promotions; the rate v for
+                           items without stock or sell-by day, and in process without a forecaster)
 - stockout_risk:           v > 0 and quantity / v <= max(7, lead_time_days): runs out within
                            a week or before a new delivery could arrive
 
@@ -28,7 +29,7 @@ Score (noisy-OR of signal strengths s in [0, 1], weights w):
     s_stockout = 1 - days_of_supply / (horizon + 1)            when stockout_risk
 An expired or out-of-stock product scores 1.
 
-Markdowns: one number, the discount that sells the stock before expiry or season end
+Markdowns: one number, the discount that lifts the forecast demand up to the sell-by day to the stock on hand
 (`app.services.decisions.pricing`), sized with the item's price elasticity learned from the request's sales
 with `prices` or revenue (`app.services.decisions.price_response`) where it is clearly negative, else the
 constant rule; the action says which.

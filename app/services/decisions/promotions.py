@@ -4,10 +4,13 @@ For item i and event j (eligible when as_of <= event date < expiry date):
 - rank score = 0.6 * audience_fit + 0.4 * (1 - days to event / days to expiry): a good audience
   and an early date (more selling time) win; ties go to the earlier event.
 - the promotion runs from `lead_days` before the event (not before as_of) to the day before expiry.
-- base rate v: the item's `avg_daily_sales`, else its net units in `sales` over the last 28 days
-  up to as_of, divided by the days since its first sale in that window (at least 7).
-- discount: the smallest multiple of 5 % that sells the quantity within the promotion at
-  v * (1 - discount / 100) ** elasticity with the item's elasticity learned from the request's
+- demand: the item's forecast daily path (`stock_view.demand_path`: the forecast /forecast and /reorder make,
+  a cache hit after /reorder of the same sales); a caller's `avg_daily_sales` instead is a constant rate v (no
+  forecast: the cheap path). Without either (no sales), the rate is unknown. The rate shown is the path's mean.
+- eligible only where at least one unit is left at the sell-by day at full price by that demand
+  (`stock_view`: the same units left as reorder's `at_risk_quantity` and at-risk's `expected_unsold_units`).
+- discount: the smallest multiple of 5 % that sells the quantity within the promotion at its days' demand x
+  (1 - discount / 100) ** elasticity with the item's elasticity learned from the request's
   sales with its `prices` or revenue (`price_response.py`), else v * (1 + multiplier * discount / 100)
   (PROMOTION_ELASTICITY_MULTIPLIER); at least 5 %, at most `discount_max_pct` and the margin
   floor (price after discount >= cost / (1 - min_margin_pct / 100)). Without a base rate: half

@@ -2,7 +2,8 @@
 
 Each item's stock must sell by its sell-by day: the earlier of its `expiry_date` (last day it may be sold)
 and its `season_end` (last day of its selling season); neither means no limit. Given a daily demand path
-(row i: item i's expected units on each day after `as_of`, day 1 first):
+(row i: item i's expected units on each day after `as_of`, day 1 first; `demand_path`: the forecast /forecast
+and /reorder make for the item, the recent sales rate where the forecast cannot change the answer):
 
 - usable units = the units that sell by the sell-by day at that demand: min(quantity, demand up to it).
   Expired stock (sell-by day before `as_of`) and stock whose sell-by day is `as_of` itself count 0.
