@@ -50,6 +50,7 @@ from app.schemas.at_risk import (
     SlowMover,
 )
 from app.schemas.inventory import InventoryItem
+from app.schemas.reorder import ReorderItem, ReorderRequest
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct
 from app.services.decisions.stock_view import (
@@ -68,6 +69,8 @@ from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
+REORDER_LEAD = ReorderItem.model_fields["lead_time_days"].default  # what /reorder assumes without one
+REORDER_REVIEW = ReorderRequest.model_fields["review_days"].default
 STOCKOUT_DAYS = 7
 MIN_DISCOUNT_PCT = 5.0
 PATH_DAYS = 366  # the demand path's days; the stock view extends it at its mean rate beyond
@@ -185,6 +188,11 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     sells = demand_within(cumulative, np.minimum(view.days_to_sell_by, NO_LIMIT - 1))
     needed = discount_to_clear(quantity, sells, (sell_days > 0).astype(np.float64), beta,
                                settings.promotion_elasticity_multiplier)
+    # reorder's rule for stock at risk, with its defaults: an order once the protection interval's demand
+    # exceeds the usable units
+    protection = np.array([REORDER_LEAD if item.lead_time_days is None else item.lead_time_days
+                           for item in inventory], dtype=np.int64) + REORDER_REVIEW
+    lead_demand = demand_within(cumulative, protection)
     items = [
         AtRiskItem(
             product_id=inventory[i].product_id,
@@ -219,6 +227,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
                 unsold=0.0 if np.isnan(unsold[i]) else float(unsold[i]),
                 usable=float(view.usable[i]),
+                lead_demand=float(lead_demand[i]),
+                protection=int(protection[i]),
                 forecast_method=path.methods[i] if path.from_forecast[i] else None,
                 out_of_stock=bool(out_of_stock[i]),
                 days_to_season_end=int(view.days_to_season_end[i]) if view.days_to_season_end[i] < NO_LIMIT else None,
@@ -254,6 +264,15 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     )
 
 
+def _reorder_note(usable: float, lead_demand: float, protection: int) -> str:
+    """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`)."""
+    demand = f"the forecast demand over {protection} days of lead time and review ({_units(round(lead_demand, 1))})"
+    if lead_demand > usable:
+        return (f" Reorder still orders: {demand} exceeds the {_units(round(usable, 1))} units that sell in time, "
+                "so the new stock is for after these are gone.")
+    return f" Reorder orders none while {demand} stays within the {_units(round(usable, 1))} units that sell in time."
+
+
 def _units(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.1f}"
 
@@ -265,6 +284,8 @@ def _action(
     to_expiry: int | None,
     unsold: float,
     usable: float,
+    lead_demand: float,
+    protection: int,
     forecast_method: str | None,
     needed_discount: float,
     expired: bool,
@@ -344,8 +365,7 @@ def _action(
             f"{rate}: about {_units(round(unsold, 1))} units would be left at {ends} {by}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
                if learned else "by the constant rule (its prices cannot tell its own response).")
-            + " Reorder orders none until the forecast demand over the lead time exceeds the "
-            f"{_units(round(usable, 1))} units that sell in time.",
+            + _reorder_note(usable, lead_demand, protection),
             price_elasticity=round(elasticity, 3) if learned else None,
             elasticity_source=LEARNED if learned else CONSTANT,
         )

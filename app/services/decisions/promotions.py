@@ -290,7 +290,7 @@ def _no_pay_reason(discount: float, without: PromotionOutcome, with_promotion: P
 def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_margin: float,
                       event_day: np.ndarray, as_of_day: int, leftover: float, rate: float, method: str | None) -> str:
     if days_to_expiry <= 0 and item.season_end is not None and (
-            item.expiry_date is None or day_number(item.season_end) < day_number(item.expiry_date)):
+            item.expiry_date is None or day_number(item.season_end) <= day_number(item.expiry_date)):
         return "its season ends today: no time left for a promotion" if days_to_expiry == 0 else (
             f"its season ended {-days_to_expiry} days ago: clear it or store it for next season (see at-risk)")
     if days_to_expiry <= 0:

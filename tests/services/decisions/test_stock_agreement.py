@@ -3,7 +3,9 @@
 A small shop as a retailer would send it (synthetic, seeded): a best seller at 20 days of stock, an empty shelf, an
 item at 2 units, overstock that expires in 10 days, stock that sells out before its expiry, expired stock, a seasonal
 item with three times its season's demand and a slow mover. Reorder is asked first, as a backend's nightly run
-would; at-risk and promotions then read the same forecast (a cache hit).
+would; at-risk and promotions then read the same forecast (a cache hit). Stock that expires in 3 days with
+twice what sells by then ("soon") is cleared and still reordered: the lead time needs more than the units that
+sell in time, and both answers say so.
 """
 
 from datetime import date, timedelta
@@ -14,7 +16,7 @@ import pytest
 PREFIX = "/api/v1/smart-shelf"
 AS_OF = date(2025, 9, 28)
 RATES = {"best": 30.0, "empty": 20.0, "low": 6.0, "over": 8.0, "sellsout": 12.0, "expired": 5.0, "season": 4.0,
-         "slow": 0.2}
+         "slow": 0.2, "soon": 10.0}
 
 
 def _sales(days: int = 120) -> list[dict]:
@@ -43,6 +45,7 @@ INVENTORY = [
     {"product_id": "expired", "quantity": 30, "price": 3.0, "cost": 1.2, "expiry_date": _in(-2)},
     {"product_id": "season", "quantity": 240, "price": 3.0, "cost": 1.2, "season_end": _in(20)},
     {"product_id": "slow", "quantity": 50, "price": 3.0, "cost": 1.2},
+    {"product_id": "soon", "quantity": 60, "price": 3.0, "cost": 1.2, "expiry_date": _in(3)},
 ]
 
 
@@ -79,7 +82,7 @@ def test_at_risk_reads_the_units_left_unsold_from_the_same_forecast_as_reorder(a
 
 def test_promotions_only_where_the_forecast_leaves_stock_at_expiry(answers):
     reorder, promoted, unmatched = answers["reorder"], answers["promoted"], answers["unmatched"]
-    assert set(promoted) == {"over", "season"}
+    assert set(promoted) == {"over", "season", "soon"}
     assert "sells out at full price" in unmatched["sellsout"]["reason"]
     for product, promotion in promoted.items():
         assert promotion["without_promotion"]["units_left"] == pytest.approx(reorder[product]["at_risk_quantity"],
@@ -104,6 +107,13 @@ def test_what_at_risk_says_to_clear_is_not_reordered_and_the_empty_shelf_is(answ
             assert rec["recommended_order_qty"] == 0 or rec["expected_lead_time_demand"] > rec["usable_quantity"]
             low, high = action["discount_range"]
             assert low == high and f" {low:g}%" in action["reasoning"]
+    assert reorder["over"]["recommended_order_qty"] == 0 and "will expire unsold" in reorder["over"]["reasoning"]
+    assert "Reorder orders none while the forecast demand over 8 days" in at_risk["over"]["recommended_action"][
+        "reasoning"]
+    soon = reorder["soon"]
+    assert soon["recommended_order_qty"] > 0 and soon["expected_lead_time_demand"] > soon["usable_quantity"]
+    assert "will expire unsold" in soon["reasoning"]
+    assert "Reorder still orders" in at_risk["soon"]["recommended_action"]["reasoning"]
     assert at_risk["expired"]["recommended_action"]["action_type"] == "remove"
     assert reorder["expired"]["usable_quantity"] == 0
     assert "best" not in at_risk and reorder["best"]["at_risk_quantity"] == 0
