@@ -26,7 +26,7 @@ from app.schemas.sales import SalesPayload
 from app.services.forecasting.pipeline import ForecastArrays, forecast_arrays
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
-from app.utils.dates import day_number
+from app.utils.dates import day_numbers
 from app.utils.errors import SmartShelfError
 
 NO_LIMIT = 1_000_000  # days: an item without expiry or season end
@@ -49,8 +49,11 @@ class StockView:
 
 def days_to(items: Sequence[InventoryItem], field: str, as_of_day: int) -> np.ndarray:
     """int64[n]: days from `as_of` to each item's date `field`; NO_LIMIT where it is not sent."""
-    return np.array([NO_LIMIT if getattr(item, field) is None else day_number(getattr(item, field)) - as_of_day
-                     for item in items], dtype=np.int64)
+    values = [getattr(item, field) for item in items]
+    sent = np.fromiter((value is not None for value in values), bool, len(values))
+    days = np.full(len(values), NO_LIMIT, dtype=np.int64)
+    days[sent] = day_numbers((value for value in values if value is not None), int(sent.sum())) - as_of_day
+    return days
 
 
 def demand_within(cumulative: np.ndarray, days: np.ndarray) -> np.ndarray:
