@@ -32,6 +32,7 @@ from app.utils.errors import SmartShelfError
 NO_LIMIT = 1_000_000  # days: an item without expiry or season end
 FORECAST_DAYS = 28  # the forecast's days read for the stock view: reorder's shortest horizon (a shared cache entry)
 FORECAST_LEVEL = 0.95  # reorder's interval level: the same cache keys
+INTERVAL_WARNINGS = {"intervals_uncalibrated", "intervals_unavailable"}
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], w
     else the request's own families), read through the same entry point (`forecast_arrays`) with reorder's
     options and shortest horizon, so a /reorder of the same sales leaves it cached; beyond its FORECAST_DAYS it
     continues at its mean daily rate (`demand_within`). The forecast's warnings not already reported are
-    appended to `warnings`; a forecast that fails is reported there and the rate stands in.
+    appended to `warnings` (not those about its intervals: only its means are read); a forecast that fails is
+    reported there and the rate stands in.
     """
     n = len(product_ids)
     daily = rate_path.copy()
@@ -157,7 +159,8 @@ def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], w
                                     message=f"The forecast could not be read ({error}); the stock view uses the "
                                     "recent sales rate instead."))
         return DemandPath(daily, from_forecast, methods)
-    seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once
+    # the forecast applies the same sales rules: each reported once; its intervals are not read here
+    seen = {w.code for w in warnings} | INTERVAL_WARNINGS
     warnings += [w for w in answer.warnings if w.code not in seen]
     index = {p: i for i, p in enumerate(product_ids)}
     rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
