@@ -12,6 +12,10 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
 
 PREFIX = "/api/v1/smart-shelf"
 AS_OF = date(2025, 9, 28)
@@ -117,3 +121,19 @@ def test_what_at_risk_says_to_clear_is_not_reordered_and_the_empty_shelf_is(answ
     assert at_risk["expired"]["recommended_action"]["action_type"] == "remove"
     assert reorder["expired"]["usable_quantity"] == 0
     assert "best" not in at_risk and reorder["best"]["at_risk_quantity"] == 0
+
+
+def test_a_forecast_over_the_work_budget_leaves_the_recent_rate_and_says_so(tmp_path):
+    """The forecast keeps its own work budget: over it, at-risk still answers, from the recent rate, and says why."""
+    settings = Settings(model_dir=str(tmp_path / "models"), max_train_cells=1000, _env_file=None)  # type: ignore[call-arg]
+    sales = [{"product_id": f"p{k}", "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": 5}
+             for k in range(10) for back in range(200)]
+    inventory = [{"product_id": f"p{k}", "quantity": 100, "price": 3.0, "expiry_date": _in(10)} for k in range(10)]
+    with TestClient(create_app(settings)) as client:
+        answer = client.post(f"{PREFIX}/at-risk", json={"shop_id": "budget", "as_of": AS_OF.isoformat(),
+                                                        "sales": sales, "inventory": inventory}).json()
+    unused = next(w for w in answer["warnings"] if w["code"] == "forecast_unused")
+    assert unused["count"] == 10 and "MAX_TRAIN_CELLS" in unused["message"]
+    entry = answer["at_risk"][0]
+    assert entry["expected_unsold_units"] == pytest.approx(50) and "at that rate" in entry["recommended_action"][
+        "reasoning"]
