@@ -252,7 +252,8 @@ def _forecast(client, panel: Panel, rows: list[dict], as_of: str) -> tuple[np.nd
 
 
 def promotions_leftovers(client, panel: Panel) -> dict:
-    """Units left at a made-up expiry 14 days ahead with and without the suggested promotions (M5)."""
+    """Units left at a made-up expiry 14 days ahead with and without the suggested promotions (M5); the items
+    promoted that sold out at full price anyway and those not promoted whose units were left over."""
     n, total = panel.units.shape
     today = total - 15
     rate = panel.units[:, today - 27:today + 1].mean(axis=1)
@@ -292,7 +293,10 @@ def promotions_leftovers(client, panel: Panel) -> dict:
             "left_without": round(float(left_without.sum()), 1), "left_with": round(float(left_with.sum()), 1),
             "revenue_without": round(revenue_without, 2), "revenue_with": round(revenue_with, 2),
             "promoted_items_selling_out_anyway": int(sum(
-                1 for k in range(n) if f"p{k:06d}" in promoted and left_without[k] == 0))}
+                1 for k in range(n) if f"p{k:06d}" in promoted and left_without[k] == 0)),
+            # the other error: stocked items left without a promotion whose units were left at expiry
+            "unpromoted_items_left_over": int(sum(
+                1 for k in range(n) if stock[k] > 0 and f"p{k:06d}" not in promoted and left_without[k] > 0))}
 
 
 def anomaly_recall(progress: Callable[[str], None]) -> dict:
