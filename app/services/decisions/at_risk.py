@@ -268,8 +268,8 @@ def _reorder_note(usable: float, lead_demand: float, protection: int) -> str:
     """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`)."""
     demand = f"the forecast demand over {protection} days of lead time and review ({_units(round(lead_demand, 1))})"
     if lead_demand > usable:
-        return (f" Reorder still orders: {demand} exceeds the {_units(round(usable, 1))} units that sell in time, "
-                "so the new stock is for after these are gone.")
+        return (f" Reorder does not hold orders back for them: {demand} exceeds the {_units(round(usable, 1))} "
+                "units that sell in time, so new stock is for after these are gone.")
     return f" Reorder orders none while {demand} stays within the {_units(round(usable, 1))} units that sell in time."
 
 

@@ -117,7 +117,7 @@ def test_what_at_risk_says_to_clear_is_not_reordered_and_the_empty_shelf_is(answ
     soon = reorder["soon"]
     assert soon["recommended_order_qty"] > 0 and soon["expected_lead_time_demand"] > soon["usable_quantity"]
     assert "will expire unsold" in soon["reasoning"]
-    assert "Reorder still orders" in at_risk["soon"]["recommended_action"]["reasoning"]
+    assert "Reorder does not hold orders back" in at_risk["soon"]["recommended_action"]["reasoning"]
     assert at_risk["expired"]["recommended_action"]["action_type"] == "remove"
     assert reorder["expired"]["usable_quantity"] == 0
     assert "best" not in at_risk and reorder["best"]["at_risk_quantity"] == 0
