@@ -107,7 +107,8 @@ def inject(units: np.ndarray, spike_levels: float = 2.0, seed: int = 0) -> tuple
 
 def _listed(anomalies: list[dict], names: np.ndarray, dates: pd.DatetimeIndex,
             max_alerts: int | None = None) -> set[tuple[int, int, str]]:
-    """(row, day, type) of the answer's spikes and drops, the first `max_alerts` of each product when given."""
+    """(row, day, type) of the answer's spikes and drops (every day of a run), the first `max_alerts` of each
+    product when given."""
     row = {str(name): i for i, name in enumerate(names)}
     shown: dict[str, int] = {}
     out = set()
@@ -116,7 +117,9 @@ def _listed(anomalies: list[dict], names: np.ndarray, dates: pd.DatetimeIndex,
             continue
         shown[a["product_id"]] = shown.get(a["product_id"], 0) + 1
         if max_alerts is None or shown[a["product_id"]] <= max_alerts:
-            out.add((row[a["product_id"]], (pd.Timestamp(a["date"]) - dates[0]).days, a["type"]))
+            first = (pd.Timestamp(a["date"]) - dates[0]).days
+            last = (pd.Timestamp(a.get("end_date") or a["date"]) - dates[0]).days
+            out |= {(row[a["product_id"]], day, a["type"]) for day in range(first, last + 1)}
     return out
 
 

@@ -28,7 +28,14 @@ from scipy import stats
 
 from app.schemas.anomalies import AnomaliesMeta, AnomaliesRequest, AnomaliesResponse, Anomaly
 from app.schemas.common import DataWarning
-from app.services.analytics.demand_model import normal_demand, tail_probabilities, usual_range
+from app.services.analytics.demand_model import (
+    MIN_MEAN,
+    log_zero_probability,
+    normal_demand,
+    run_sums,
+    tail_probabilities,
+    usual_range,
+)
 from app.utils.arrays import first_column
 from app.utils.dates import day_number, from_day_number
 from app.utils.opening_days import declared, opening_days
@@ -76,36 +83,61 @@ def _day_tail(request: AnomaliesRequest) -> float:
 
 
 def _sales_anomalies(request: AnomaliesRequest, product_ids: np.ndarray, units: np.ndarray, observed: np.ndarray,
-                     first_day: int) -> tuple[list[Anomaly], np.ndarray, int]:
-    """Spikes and drops (all of them, strongest first) and each product's strongest surprise."""
+                     first_day: int) -> tuple[list[Anomaly], np.ndarray, int, int]:
+    """Spikes and drops (all of them, strongest first), each product's strongest surprise, open product-days
+    scored and open product-days inside the spikes and drops found."""
     model = normal_demand(units, observed, first_day)
     tail = _day_tail(request)
     rows, days = np.nonzero(np.isfinite(model.expected))
     expected = model.expected[rows, days]
     upper, lower = tail_probabilities(units[rows, days], expected, model.dispersion[rows])
-    smallest = np.minimum(upper, lower)
-    surprise = -np.log10(np.maximum(smallest, 1e-300))
+    lower[units[rows, days] <= 0] = 1.0  # a day without a sale is judged with its run (below)
+    runs = model.runs
+    run_expected = run_sums(runs, model.expected)
+    run_variance = run_sums(runs, model.expected + model.dispersion[:, None] * model.expected**2)
+    run_tail = np.exp(run_sums(runs, log_zero_probability(model.expected, model.dispersion[:, None])))
+    surprise = -np.log10(np.maximum(np.minimum(upper, lower), 1e-300))
+    run_surprise = -np.log10(np.maximum(run_tail, 1e-300))
     strongest = np.zeros(units.shape[0])
     np.maximum.at(strongest, rows, surprise)
-    hit = smallest <= tail
-    rows, days, expected, surprise = rows[hit], days[hit], expected[hit], surprise[hit]
-    spike = upper[hit] <= lower[hit]
-    low, high = usual_range(expected, model.dispersion[rows], tail)
+    np.maximum.at(strongest, runs.row, run_surprise)
+    # candidates: days (spikes, drops to a few units) then runs of days without a sale, as one table
+    day_hit = np.minimum(upper, lower) <= tail
+    run_hit = (run_tail <= tail) & (run_expected > 0)
+    row = np.r_[rows[day_hit], runs.row[run_hit]]
+    first, last = np.r_[days[day_hit], runs.first[run_hit]], np.r_[days[day_hit], runs.last[run_hit]]
+    spike = np.r_[upper[day_hit] <= lower[day_hit], np.zeros(int(run_hit.sum()), dtype=bool)]
+    mean = np.r_[expected[day_hit], run_expected[run_hit]]
+    variance = np.r_[expected[day_hit] + model.dispersion[rows[day_hit]] * expected[day_hit] ** 2,
+                     run_variance[run_hit]]
+    score = np.r_[surprise[day_hit], run_surprise[run_hit]]
+    open_days = np.r_[np.ones(int(day_hit.sum()), dtype=np.int64), runs.days[run_hit]]
+    observed_units = np.r_[units[rows[day_hit], days[day_hit]], np.zeros(int(run_hit.sum()))]
+    low, high = usual_range(mean, (variance - mean) / np.maximum(mean, MIN_MEAN) ** 2, tail)
     # beyond float precision (p < 1e-300) surprises tie: the distance in standard deviations orders those
-    distance = np.abs(units[rows, days] - expected) / np.sqrt(expected + model.dispersion[rows] * expected**2)
-    order = np.lexsort((days, rows, -distance, -surprise))
-    anomalies = []
-    for k in order:
-        i, t = int(rows[k]), int(days[k])
-        method = "stl" if model.dense[i] else "counts"
-        observed_units = float(units[i, t])
-        anomalies.append(Anomaly(
-            product_id=str(product_ids[i]), date=from_day_number(first_day + t), type="spike" if spike[k] else "drop",
-            observed=observed_units, expected_low=float(low[k]), expected_high=float(high[k]),
-            score=round(float(surprise[k]), 2), method=method,
-            description=f"{observed_units:g} units sold, expected {expected[k]:.1f} from {MODEL_WORDS[method]} "
-            f"(usually {low[k]:g}-{high[k]:g}); a day this far out comes {_once_in(float(surprise[k]))}."))
-    return anomalies, strongest, int(observed.sum())
+    distance = np.abs(observed_units - mean) / np.sqrt(variance)
+    order = np.lexsort((first, row, -distance, -score))
+    anomalies = [_anomaly(product_ids[row[k]], first_day, int(first[k]), int(last[k]), int(open_days[k]),
+                          bool(spike[k]), float(observed_units[k]), float(mean[k]), float(low[k]), float(high[k]),
+                          float(score[k]), "stl" if model.dense[row[k]] else "counts") for k in order]
+    return anomalies, strongest, int(observed.sum()), int(open_days.sum())
+
+
+def _anomaly(product_id: object, first_day: int, first: int, last: int, open_days: int, spike: bool,
+             observed: float, mean: float, low: float, high: float, score: float, method: str) -> Anomaly:
+    """One spike or drop: a day, or a run of open days without a sale (`open_days` of them, first .. last)."""
+    if open_days > 1:
+        start, end = from_day_number(first_day + first), from_day_number(first_day + last)
+        what = (f"nothing sold on {open_days} open days ({start.isoformat()} to {end.isoformat()}), expected "
+                f"{mean:.1f} in total from {MODEL_WORDS[method]} (usually {low:g}-{high:g}): a stock-out or a "
+                f"shelf gap? A run this empty comes {_once_in(score)}.")
+    else:
+        what = (f"{observed:g} units sold, expected {mean:.1f} from {MODEL_WORDS[method]} (usually {low:g}-"
+                f"{high:g}); a day this far out comes {_once_in(score)}.")
+    return Anomaly(product_id=str(product_id), date=from_day_number(first_day + first),
+                   end_date=from_day_number(first_day + last), type="spike" if spike else "drop",
+                   observed=observed, expected_low=low, expected_high=high, score=round(score, 2), method=method,
+                   description=what)
 
 
 def _once_in(surprise: float) -> str:
@@ -132,13 +164,14 @@ def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesRe
     anomalies: list[Anomaly] = []
     warnings: list[DataWarning] = []
     products: set[str] = set()
-    days = product_days = flagged = 0
+    days = product_days = flagged = flagged_days = 0
     not_shown: dict[str, int] = {}
     if request.has_sales():
         product_ids, units, observed, first_day, warnings = _daily(request, budget)
         products.update(str(p) for p in product_ids)
         days = units.shape[1]
-        found, strongest, product_days = _sales_anomalies(request, product_ids, units, observed, first_day)
+        found, strongest, product_days, flagged_days = _sales_anomalies(request, product_ids, units, observed,
+                                                                         first_day)
         flagged = len(found)
         anomalies, not_shown = _cut(found, request.max_alerts)
         anomalies += sorted(_forest(product_ids, np.where(observed, units, np.nan), strongest),
@@ -147,7 +180,7 @@ def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesRe
     anomalies = stock + anomalies  # stock-rule breaks first; spikes and drops keep their strongest-first order
     return AnomaliesResponse(anomalies=anomalies, warnings=warnings, meta=AnomaliesMeta(
         shop_id=request.shop_id, products=len(products), sales_days=days, product_days=product_days,
-        anomalies=len(anomalies), flagged=flagged, not_shown=sum(not_shown.values()),
+        anomalies=len(anomalies), flagged=flagged, flagged_days=flagged_days, not_shown=sum(not_shown.values()),
         not_shown_by_product=not_shown))
 
 
