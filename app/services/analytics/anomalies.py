@@ -21,6 +21,7 @@
 
 import warnings
 from collections import Counter
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from app.schemas.anomalies import AnomaliesMeta, AnomaliesRequest, AnomaliesResp
 from app.schemas.common import DataWarning
 from app.services.analytics.demand_model import (
     MIN_MEAN,
+    NormalDemand,
     log_zero_probability,
     normal_demand,
     run_sums,
@@ -82,62 +84,104 @@ def _day_tail(request: AnomaliesRequest) -> float:
     return request.false_alerts_per_year / DAYS_PER_YEAR / 2
 
 
+@dataclass(frozen=True)
+class _Found:
+    """Spikes and drops found, k of them (arrays [k]): product row, first and last day (column), open days
+    covered and those of them the model judged, spike or drop, units observed (in total), the model's mean and
+    variance of those units, surprise (-log10 of the tail probability)."""
+
+    row: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    open_days: np.ndarray
+    judged: np.ndarray
+    spike: np.ndarray
+    observed: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+    score: np.ndarray
+
+    def __add__(self, other: "_Found") -> "_Found":
+        return _Found(*(np.r_[getattr(self, f.name), getattr(other, f.name)] for f in fields(self)))
+
+
+def _surprise(probability: np.ndarray) -> np.ndarray:
+    return -np.log10(np.maximum(probability, 1e-300))
+
+
+def _days_found(model: NormalDemand, units: np.ndarray, tail: float) -> tuple[_Found, np.ndarray]:
+    """Days in a tail (spikes, and drops to a few units: a day without a sale is judged with its run) and
+    each product's strongest day surprise [n]."""
+    rows, days = np.nonzero(np.isfinite(model.expected))
+    expected, sold = model.expected[rows, days], units[rows, days]
+    upper, lower = tail_probabilities(sold, expected, model.dispersion[rows])
+    lower[sold <= 0] = 1.0
+    surprise = _surprise(np.minimum(upper, lower))
+    strongest = np.zeros(units.shape[0])
+    np.maximum.at(strongest, rows, surprise)
+    hit = np.minimum(upper, lower) <= tail
+    one = np.ones(int(hit.sum()), dtype=np.int64)
+    variance = expected + model.dispersion[rows] * expected**2
+    return _Found(rows[hit], days[hit], days[hit], one, one, upper[hit] <= lower[hit], sold[hit], expected[hit],
+                  variance[hit], surprise[hit]), strongest
+
+
+def _runs_found(model: NormalDemand, tail: float) -> tuple[_Found, np.ndarray]:
+    """Runs of open days without a sale whose probability (the product of their days' P(Y = 0)) is in the
+    tail, and each run's surprise [k runs]."""
+    runs, expected, dispersion = model.runs, model.expected, model.dispersion[:, None]
+    probability = np.exp(run_sums(runs, log_zero_probability(expected, dispersion)))
+    mean = run_sums(runs, expected)
+    hit = (probability <= tail) & (mean > 0)
+    variance = run_sums(runs, expected + dispersion * expected**2)
+    judged = run_sums(runs, np.isfinite(expected)).astype(np.int64)
+    surprise = _surprise(probability)
+    return _Found(runs.row[hit], runs.first[hit], runs.last[hit], runs.days[hit], judged[hit],
+                  np.zeros(int(hit.sum()), dtype=bool), np.zeros(int(hit.sum())), mean[hit], variance[hit],
+                  surprise[hit]), surprise
+
+
 def _sales_anomalies(request: AnomaliesRequest, product_ids: np.ndarray, units: np.ndarray, observed: np.ndarray,
                      first_day: int) -> tuple[list[Anomaly], np.ndarray, int, int]:
     """Spikes and drops (all of them, strongest first), each product's strongest surprise, open product-days
     scored and open product-days inside the spikes and drops found."""
     model = normal_demand(units, observed, first_day)
     tail = _day_tail(request)
-    rows, days = np.nonzero(np.isfinite(model.expected))
-    expected = model.expected[rows, days]
-    upper, lower = tail_probabilities(units[rows, days], expected, model.dispersion[rows])
-    lower[units[rows, days] <= 0] = 1.0  # a day without a sale is judged with its run (below)
-    runs = model.runs
-    run_expected = run_sums(runs, model.expected)
-    run_variance = run_sums(runs, model.expected + model.dispersion[:, None] * model.expected**2)
-    run_tail = np.exp(run_sums(runs, log_zero_probability(model.expected, model.dispersion[:, None])))
-    surprise = -np.log10(np.maximum(np.minimum(upper, lower), 1e-300))
-    run_surprise = -np.log10(np.maximum(run_tail, 1e-300))
-    strongest = np.zeros(units.shape[0])
-    np.maximum.at(strongest, rows, surprise)
-    np.maximum.at(strongest, runs.row, run_surprise)
-    # candidates: days (spikes, drops to a few units) then runs of days without a sale, as one table
-    day_hit = np.minimum(upper, lower) <= tail
-    run_hit = (run_tail <= tail) & (run_expected > 0)
-    row = np.r_[rows[day_hit], runs.row[run_hit]]
-    first, last = np.r_[days[day_hit], runs.first[run_hit]], np.r_[days[day_hit], runs.last[run_hit]]
-    spike = np.r_[upper[day_hit] <= lower[day_hit], np.zeros(int(run_hit.sum()), dtype=bool)]
-    mean = np.r_[expected[day_hit], run_expected[run_hit]]
-    variance = np.r_[expected[day_hit] + model.dispersion[rows[day_hit]] * expected[day_hit] ** 2,
-                     run_variance[run_hit]]
-    score = np.r_[surprise[day_hit], run_surprise[run_hit]]
-    open_days = np.r_[np.ones(int(day_hit.sum()), dtype=np.int64), runs.days[run_hit]]
-    observed_units = np.r_[units[rows[day_hit], days[day_hit]], np.zeros(int(run_hit.sum()))]
-    low, high = usual_range(mean, (variance - mean) / np.maximum(mean, MIN_MEAN) ** 2, tail)
+    days, strongest = _days_found(model, units, tail)
+    runs, run_surprise = _runs_found(model, tail)
+    np.maximum.at(strongest, model.runs.row, run_surprise)
+    found = days + runs
+    low, high = usual_range(found.mean, (found.variance - found.mean) / np.maximum(found.mean, MIN_MEAN) ** 2, tail)
     # beyond float precision (p < 1e-300) surprises tie: the distance in standard deviations orders those
-    distance = np.abs(observed_units - mean) / np.sqrt(variance)
-    order = np.lexsort((first, row, -distance, -score))
-    anomalies = [_anomaly(product_ids[row[k]], first_day, int(first[k]), int(last[k]), int(open_days[k]),
-                          bool(spike[k]), float(observed_units[k]), float(mean[k]), float(low[k]), float(high[k]),
-                          float(score[k]), "stl" if model.dense[row[k]] else "counts") for k in order]
-    return anomalies, strongest, int(observed.sum()), int(open_days.sum())
+    distance = np.abs(found.observed - found.mean) / np.sqrt(found.variance)
+    order = np.lexsort((found.first, found.row, -distance, -found.score))
+    anomalies = [_anomaly(str(product_ids[found.row[k]]), first_day, found, k, float(low[k]), float(high[k]),
+                          "stl" if model.dense[found.row[k]] else "counts") for k in order]
+    return anomalies, strongest, int(observed.sum()), int(found.open_days.sum())
 
 
-def _anomaly(product_id: object, first_day: int, first: int, last: int, open_days: int, spike: bool,
-             observed: float, mean: float, low: float, high: float, score: float, method: str) -> Anomaly:
-    """One spike or drop: a day, or a run of open days without a sale (`open_days` of them, first .. last)."""
+def _anomaly(product_id: str, first_day: int, found: _Found, k: int, low: float, high: float,
+             method: str) -> Anomaly:
+    """The k-th spike or drop found: a day, or a run of open days without a sale."""
+    start, end = from_day_number(first_day + int(found.first[k])), from_day_number(first_day + int(found.last[k]))
+    mean, score, open_days, judged = float(found.mean[k]), float(found.score[k]), found.open_days[k], found.judged[k]
+    usually = f"from {MODEL_WORDS[method]} (usually {low:g}-{high:g})"
     if open_days > 1:
-        start, end = from_day_number(first_day + first), from_day_number(first_day + last)
+        over = "in total" if judged == open_days else f"over the {judged} of them with enough sales around to judge"
         what = (f"nothing sold on {open_days} open days ({start.isoformat()} to {end.isoformat()}), expected "
-                f"{mean:.1f} in total from {MODEL_WORDS[method]} (usually {low:g}-{high:g}): a stock-out or a "
-                f"shelf gap? A run this empty comes {_once_in(score)}.")
+                f"{_units(mean)} {over} {usually}: a stock-out, a shelf gap or a product taken off sale? A run this "
+                f"empty comes {_once_in(score)}.")
     else:
-        what = (f"{observed:g} units sold, expected {mean:.1f} from {MODEL_WORDS[method]} (usually {low:g}-"
-                f"{high:g}); a day this far out comes {_once_in(score)}.")
-    return Anomaly(product_id=str(product_id), date=from_day_number(first_day + first),
-                   end_date=from_day_number(first_day + last), type="spike" if spike else "drop",
-                   observed=observed, expected_low=low, expected_high=high, score=round(score, 2), method=method,
-                   description=what)
+        what = (f"{found.observed[k]:g} units sold, expected {_units(mean)} {usually}; a day this far out comes "
+                f"{_once_in(score)}.")
+    return Anomaly(product_id=product_id, date=start, end_date=end, type="spike" if found.spike[k] else "drop",
+                   observed=float(found.observed[k]), expected_low=low, expected_high=high, score=round(score, 2),
+                   method=method, description=what)
+
+
+def _units(mean: float) -> str:
+    """A model's mean in words: one decimal, two for less than one unit (0.04, not 0.0)."""
+    return f"{mean:.1f}" if mean >= 1 else f"{mean:.2f}"
 
 
 def _once_in(surprise: float) -> str:
