@@ -5,8 +5,10 @@
   around it). A day whose units are in the upper tail (P(Y >= units)) or the lower tail (P(Y <= units)) at
   or below `false_alerts_per_year` / 365 / 2 is a `spike` / `drop`: if demand followed the model, a product
   would get that many false alerts in a year of open days. `score` = -log10 of that tail probability.
-  Method `stl` or `counts` says which model. At most `max_alerts` per product are listed, strongest first;
-  the rest are counted (`meta.not_shown`, `meta.not_shown_by_product`).
+  Method `stl` or `counts` says which model. Days without a sale are judged as runs (consecutive open days,
+  closed days skipped): a run whose probability, the product of its days' P(Y = 0), is in that tail is one
+  `drop` from `date` to `end_date` (a stock-out or a shelf gap is one alert). At most `max_alerts` per product
+  are listed, strongest first; the rest are counted (`meta.not_shown`, `meta.not_shown_by_product`).
 - closed days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
   products: `app/utils/opening_days.py`) are no demand: never an anomaly, and out of the model. When the
   request declares none, a day on which none of its products sold (two or more products on sale) is taken
