@@ -20,9 +20,10 @@ be scored.
 
 Days without a sale are also judged as runs: consecutive open days with nothing sold (closed days between them
 skipped), the run's probability being the product of its days' P(Y = 0). A run at or below GAP_TAIL (a shelf gap,
-a stock-out, a product taken off sale) is not normal demand: the model is fitted a second time for the products
-with one, those days left out of the level, the weekday pattern, STL and the dispersion, so a two-week stock-out
-neither lowers the level around it nor widens the normal range.
+a stock-out, a product taken off sale) is not normal demand, nor is a slow mover's day in the upper tail at or
+below GAP_TAIL (STL is robust to those by itself): the model is fitted a second time for the products with one,
+those days left out of the level, the weekday pattern, STL and the dispersion, so a two-week stock-out neither
+lowers the level around it nor widens the normal range, and a promotion's day does not lift its neighbours'.
 """
 
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ STL_TREND_DAYS = 29
 STL_SEASONAL_DAYS = 13
 STL_OUTER_ITERATIONS = 3  # robustness passes: the first few do nearly all of the down-weighting of outliers
 STL_MAX_DAYS = 500_000  # product-days decomposed by STL per request (a few seconds); slower sellers beyond: counts
-GAP_TAIL = 1e-3  # a run of days without a sale this unlikely is left out of the second fit
+GAP_TAIL = 1e-3  # a run of days without a sale (a slow mover's day) this unlikely is left out of the second fit
 
 
 @dataclass(frozen=True)
@@ -191,10 +192,13 @@ def normal_demand(units: np.ndarray, observed: np.ndarray, first_day: int) -> No
     expected, dispersion = _fit(units, observed, observed, day_of_week, dense, rate)
     runs = zero_runs(units, observed)
     gap_runs = run_sums(runs, log_zero_probability(expected, dispersion[:, None])) <= np.log(GAP_TAIL)
-    gap = (runs.run_of >= 0) & np.r_[gap_runs, False][runs.run_of]  # run -1 (no run) reads the False
-    again = np.flatnonzero(gap.any(axis=1))
+    left_out = (runs.run_of >= 0) & np.r_[gap_runs, False][runs.run_of]  # run -1 (no run) reads the False
+    rows, columns = np.nonzero(np.isfinite(expected) & ~dense[:, None])  # slow movers' spikes are left out too
+    upper, _ = tail_probabilities(units[rows, columns], expected[rows, columns], dispersion[rows])
+    left_out[rows[upper <= GAP_TAIL], columns[upper <= GAP_TAIL]] = True
+    again = np.flatnonzero(left_out.any(axis=1))
     if again.size:
-        expected[again], dispersion[again] = _fit(units[again], observed[again], observed[again] & ~gap[again],
+        expected[again], dispersion[again] = _fit(units[again], observed[again], observed[again] & ~left_out[again],
                                                   day_of_week, dense[again], rate[again])
     return NormalDemand(expected, dispersion, dense, runs)
 
