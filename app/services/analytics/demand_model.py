@@ -122,14 +122,16 @@ def _windowed(values: np.ndarray, half: int) -> np.ndarray:
     return sums[:, np.minimum(t + half + 1, length)] - sums[:, np.maximum(t - half, 0)]
 
 
-def _count_mean(units: np.ndarray, observed: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """Level x weekday factor [n, T] (NaN with fewer than MIN_WINDOW_DAYS observed days around)."""
-    adjusted = np.where(observed, units / factor, 0.0)
-    counts = observed.astype(float)
+def _count_mean(units: np.ndarray, learned: np.ndarray, observed: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Level x weekday factor [n, T] (NaN with fewer than MIN_WINDOW_DAYS learned days around). The level is
+    shrunk towards the product's rate over all its observed days: a slow mover whose few sales were left out of
+    the learned days as spikes keeps the small positive mean those sales say it has."""
+    adjusted = np.where(learned, units / factor, 0.0)
+    counts = learned.astype(float)
     half = LEVEL_DAYS // 2
     window_units = _windowed(adjusted, half) - adjusted
     window_days = _windowed(counts, half) - counts
-    rate = adjusted.sum(axis=1) / np.maximum(counts.sum(axis=1), 1)
+    rate = np.where(observed, units / factor, 0.0).sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
     level = (window_units + PRIOR_DAYS * rate[:, None]) / (window_days + PRIOR_DAYS)
     return np.where(window_days >= MIN_WINDOW_DAYS, np.maximum(level * factor, MIN_MEAN), np.nan)
 
@@ -170,7 +172,7 @@ def _fit(units: np.ndarray, observed: np.ndarray, learned: np.ndarray, day_of_we
          dense: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Expected units [n, T] on observed days (NaN elsewhere) and dispersion [n], learned from `learned` days."""
     factor = weekday_factors(units, learned, day_of_week)[:, day_of_week]
-    expected = _count_mean(units, learned, factor)
+    expected = _count_mean(units, learned, observed, factor)
     start = np.argmax(observed, axis=1)
     for i in np.flatnonzero(dense):
         fill = np.where(np.isfinite(expected[i]), expected[i], rate[i])
