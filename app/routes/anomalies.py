@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["anomalies"], route_class
     description=(
         "Each product-day against a model of the product's normal demand (STL trend and weekday pattern for "
         "dense series, level x weekday counts for slow movers, a negative binomial tail), flagged at "
-        "`false_alerts_per_year`, at most `max_alerts` per product, closed days never; running stock from opening "
+        "`false_alerts_per_year`; days without a sale judged as runs (a stock-out is one drop, `date` to "
+        "`end_date`); at most `max_alerts` per product, strongest first, closed days never; running stock from opening "
         "stock and movements (negative stock, adjustments over a share of stock); and an isolation forest over "
         "products' sales profiles. Each anomaly has the observed value, the expected range, a score, the method "
         "and a description. Deterministic."

@@ -61,6 +61,9 @@ class AnomaliesRequest(SalesPayload):
 class Anomaly(BaseModel):
     product_id: str
     date: dt.date | None
+    end_date: dt.date | None = Field(
+        default=None, description="Spike / drop: the last day it covers; after `date` for a drop that is a run of "
+        "open days without a sale (closed days inside it are not counted), `date` itself for one day.")
     type: AnomalyType
     observed: float
     expected_low: float | None
@@ -80,7 +83,8 @@ class AnomaliesMeta(BaseModel):
     sales_days: int
     product_days: int = Field(description="Open days scored, summed over products (from each one's first sale).")
     anomalies: int = Field(description="Anomalies listed.")
-    flagged: int = Field(description="Spikes and drops found, listed or not.")
+    flagged: int = Field(description="Spikes and drops found, listed or not (a run of days without a sale is one).")
+    flagged_days: int = Field(description="Open product-days inside those spikes and drops.")
     not_shown: int = Field(description="Spikes and drops beyond max_alerts of their product, not listed.")
     not_shown_by_product: dict[str, int] = Field(description="Those, per product (only products with some).")
 

@@ -5,8 +5,10 @@
   around it). A day whose units are in the upper tail (P(Y >= units)) or the lower tail (P(Y <= units)) at
   or below `false_alerts_per_year` / 365 / 2 is a `spike` / `drop`: if demand followed the model, a product
   would get that many false alerts in a year of open days. `score` = -log10 of that tail probability.
-  Method `stl` or `counts` says which model. At most `max_alerts` per product are listed, strongest first;
-  the rest are counted (`meta.not_shown`, `meta.not_shown_by_product`).
+  Method `stl` or `counts` says which model. Days without a sale are judged as runs (consecutive open days,
+  closed days skipped): a run whose probability, the product of its days' P(Y = 0), is in that tail is one
+  `drop` from `date` to `end_date` (a stock-out or a shelf gap is one alert). At most `max_alerts` per product
+  are listed, strongest first; the rest are counted (`meta.not_shown`, `meta.not_shown_by_product`).
 - closed days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
   products: `app/utils/opening_days.py`) are no demand: never an anomaly, and out of the model. When the
   request declares none, a day on which none of its products sold (two or more products on sale) is taken
@@ -21,6 +23,7 @@
 
 import warnings
 from collections import Counter
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -28,7 +31,15 @@ from scipy import stats
 
 from app.schemas.anomalies import AnomaliesMeta, AnomaliesRequest, AnomaliesResponse, Anomaly
 from app.schemas.common import DataWarning
-from app.services.analytics.demand_model import normal_demand, tail_probabilities, usual_range
+from app.services.analytics.demand_model import (
+    MIN_MEAN,
+    NormalDemand,
+    log_zero_probability,
+    normal_demand,
+    run_sums,
+    tail_probabilities,
+    usual_range,
+)
 from app.utils.arrays import first_column
 from app.utils.dates import day_number, from_day_number
 from app.utils.opening_days import declared, opening_days
@@ -75,37 +86,104 @@ def _day_tail(request: AnomaliesRequest) -> float:
     return request.false_alerts_per_year / DAYS_PER_YEAR / 2
 
 
-def _sales_anomalies(request: AnomaliesRequest, product_ids: np.ndarray, units: np.ndarray, observed: np.ndarray,
-                     first_day: int) -> tuple[list[Anomaly], np.ndarray, int]:
-    """Spikes and drops (all of them, strongest first) and each product's strongest surprise."""
-    model = normal_demand(units, observed, first_day)
-    tail = _day_tail(request)
+@dataclass(frozen=True)
+class _Found:
+    """Spikes and drops found, k of them (arrays [k]): product row, first and last day (column), open days
+    covered and those of them the model judged, spike or drop, units observed (in total), the model's mean and
+    variance of those units, surprise (-log10 of the tail probability)."""
+
+    row: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    open_days: np.ndarray
+    judged: np.ndarray
+    spike: np.ndarray
+    observed: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+    score: np.ndarray
+
+    def __add__(self, other: "_Found") -> "_Found":
+        return _Found(*(np.r_[getattr(self, f.name), getattr(other, f.name)] for f in fields(self)))
+
+
+def _surprise(probability: np.ndarray) -> np.ndarray:
+    return -np.log10(np.maximum(probability, 1e-300))
+
+
+def _days_found(model: NormalDemand, units: np.ndarray, tail: float) -> tuple[_Found, np.ndarray]:
+    """Days in a tail (spikes, and drops to a few units: a day without a sale is judged with its run) and
+    each product's strongest day surprise [n]."""
     rows, days = np.nonzero(np.isfinite(model.expected))
-    expected = model.expected[rows, days]
-    upper, lower = tail_probabilities(units[rows, days], expected, model.dispersion[rows])
-    smallest = np.minimum(upper, lower)
-    surprise = -np.log10(np.maximum(smallest, 1e-300))
+    expected, sold = model.expected[rows, days], units[rows, days]
+    upper, lower = tail_probabilities(sold, expected, model.dispersion[rows])
+    lower[sold <= 0] = 1.0
+    surprise = _surprise(np.minimum(upper, lower))
     strongest = np.zeros(units.shape[0])
     np.maximum.at(strongest, rows, surprise)
-    hit = smallest <= tail
-    rows, days, expected, surprise = rows[hit], days[hit], expected[hit], surprise[hit]
-    spike = upper[hit] <= lower[hit]
-    low, high = usual_range(expected, model.dispersion[rows], tail)
+    hit = np.minimum(upper, lower) <= tail
+    one = np.ones(int(hit.sum()), dtype=np.int64)
+    variance = expected + model.dispersion[rows] * expected**2
+    return _Found(rows[hit], days[hit], days[hit], one, one, upper[hit] <= lower[hit], sold[hit], expected[hit],
+                  variance[hit], surprise[hit]), strongest
+
+
+def _runs_found(model: NormalDemand, tail: float) -> tuple[_Found, np.ndarray]:
+    """Runs of open days without a sale whose probability (the product of their days' P(Y = 0)) is in the
+    tail, and each run's surprise [k runs]."""
+    runs, expected, dispersion = model.runs, model.expected, model.dispersion[:, None]
+    probability = np.exp(run_sums(runs, log_zero_probability(expected, dispersion)))
+    mean = run_sums(runs, expected)
+    hit = (probability <= tail) & (mean > 0)
+    variance = run_sums(runs, expected + dispersion * expected**2)
+    judged = run_sums(runs, np.isfinite(expected)).astype(np.int64)
+    surprise = _surprise(probability)
+    return _Found(runs.row[hit], runs.first[hit], runs.last[hit], runs.days[hit], judged[hit],
+                  np.zeros(int(hit.sum()), dtype=bool), np.zeros(int(hit.sum())), mean[hit], variance[hit],
+                  surprise[hit]), surprise
+
+
+def _sales_anomalies(request: AnomaliesRequest, product_ids: np.ndarray, units: np.ndarray, observed: np.ndarray,
+                     first_day: int) -> tuple[list[Anomaly], np.ndarray, int, int]:
+    """Spikes and drops (all of them, strongest first), each product's strongest surprise, open product-days
+    scored and open product-days inside the spikes and drops found."""
+    model = normal_demand(units, observed, first_day)
+    tail = _day_tail(request)
+    days, strongest = _days_found(model, units, tail)
+    runs, run_surprise = _runs_found(model, tail)
+    np.maximum.at(strongest, model.runs.row, run_surprise)
+    found = days + runs
+    low, high = usual_range(found.mean, (found.variance - found.mean) / np.maximum(found.mean, MIN_MEAN) ** 2, tail)
     # beyond float precision (p < 1e-300) surprises tie: the distance in standard deviations orders those
-    distance = np.abs(units[rows, days] - expected) / np.sqrt(expected + model.dispersion[rows] * expected**2)
-    order = np.lexsort((days, rows, -distance, -surprise))
-    anomalies = []
-    for k in order:
-        i, t = int(rows[k]), int(days[k])
-        method = "stl" if model.dense[i] else "counts"
-        observed_units = float(units[i, t])
-        anomalies.append(Anomaly(
-            product_id=str(product_ids[i]), date=from_day_number(first_day + t), type="spike" if spike[k] else "drop",
-            observed=observed_units, expected_low=float(low[k]), expected_high=float(high[k]),
-            score=round(float(surprise[k]), 2), method=method,
-            description=f"{observed_units:g} units sold, expected {expected[k]:.1f} from {MODEL_WORDS[method]} "
-            f"(usually {low[k]:g}-{high[k]:g}); a day this far out comes {_once_in(float(surprise[k]))}."))
-    return anomalies, strongest, int(observed.sum())
+    distance = np.abs(found.observed - found.mean) / np.sqrt(found.variance)
+    order = np.lexsort((found.first, found.row, -distance, -found.score))
+    anomalies = [_anomaly(str(product_ids[found.row[k]]), first_day, found, k, float(low[k]), float(high[k]),
+                          "stl" if model.dense[found.row[k]] else "counts") for k in order]
+    return anomalies, strongest, int(observed.sum()), int(found.open_days.sum())
+
+
+def _anomaly(product_id: str, first_day: int, found: _Found, k: int, low: float, high: float,
+             method: str) -> Anomaly:
+    """The k-th spike or drop found: a day, or a run of open days without a sale."""
+    start, end = from_day_number(first_day + int(found.first[k])), from_day_number(first_day + int(found.last[k]))
+    mean, score, open_days, judged = float(found.mean[k]), float(found.score[k]), found.open_days[k], found.judged[k]
+    usually = f"from {MODEL_WORDS[method]} (usually {low:g}-{high:g})"
+    if open_days > 1:
+        over = "in total" if judged == open_days else f"over the {judged} of them with enough sales around to judge"
+        what = (f"nothing sold on {open_days} open days ({start.isoformat()} to {end.isoformat()}), expected "
+                f"{_units(mean)} {over} {usually}: a stock-out, a shelf gap or a product taken off sale? A run this "
+                f"empty comes {_once_in(score)}.")
+    else:
+        what = (f"{found.observed[k]:g} units sold, expected {_units(mean)} {usually}; a day this far out comes "
+                f"{_once_in(score)}.")
+    return Anomaly(product_id=product_id, date=start, end_date=end, type="spike" if found.spike[k] else "drop",
+                   observed=float(found.observed[k]), expected_low=low, expected_high=high, score=round(score, 2),
+                   method=method, description=what)
+
+
+def _units(mean: float) -> str:
+    """A model's mean in words: one decimal, two for less than one unit (0.04, not 0.0)."""
+    return f"{mean:.1f}" if mean >= 1 else f"{mean:.2f}"
 
 
 def _once_in(surprise: float) -> str:
@@ -132,13 +210,14 @@ def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesRe
     anomalies: list[Anomaly] = []
     warnings: list[DataWarning] = []
     products: set[str] = set()
-    days = product_days = flagged = 0
+    days = product_days = flagged = flagged_days = 0
     not_shown: dict[str, int] = {}
     if request.has_sales():
         product_ids, units, observed, first_day, warnings = _daily(request, budget)
         products.update(str(p) for p in product_ids)
         days = units.shape[1]
-        found, strongest, product_days = _sales_anomalies(request, product_ids, units, observed, first_day)
+        found, strongest, product_days, flagged_days = _sales_anomalies(request, product_ids, units, observed,
+                                                                         first_day)
         flagged = len(found)
         anomalies, not_shown = _cut(found, request.max_alerts)
         anomalies += sorted(_forest(product_ids, np.where(observed, units, np.nan), strongest),
@@ -147,7 +226,7 @@ def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesRe
     anomalies = stock + anomalies  # stock-rule breaks first; spikes and drops keep their strongest-first order
     return AnomaliesResponse(anomalies=anomalies, warnings=warnings, meta=AnomaliesMeta(
         shop_id=request.shop_id, products=len(products), sales_days=days, product_days=product_days,
-        anomalies=len(anomalies), flagged=flagged, not_shown=sum(not_shown.values()),
+        anomalies=len(anomalies), flagged=flagged, flagged_days=flagged_days, not_shown=sum(not_shown.values()),
         not_shown_by_product=not_shown))
 
 

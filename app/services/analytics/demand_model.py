@@ -17,6 +17,13 @@ The dispersion is a moment estimate per product, sum((y - mean)^2 - mean) / sum(
 days, the TRIM share of days farthest from the mean (in Pearson residuals) left out so the anomalies being
 looked for do not widen the normal range. A day needs MIN_WINDOW_DAYS observed open days in its window to
 be scored.
+
+Days without a sale are also judged as runs: consecutive open days with nothing sold (closed days between them
+skipped), the run's probability being the product of its days' P(Y = 0). A run at or below GAP_TAIL (a shelf gap,
+a stock-out, a product taken off sale) is not normal demand, nor is a slow mover's day in the upper tail at or
+below GAP_TAIL (STL is robust to those by itself): the model is fitted a second time for the products with one,
+those days left out of the level, the weekday pattern, STL and the dispersion, so a two-week stock-out neither
+lowers the level around it nor widens the normal range, and a promotion's day does not lift its neighbours'.
 """
 
 from dataclasses import dataclass
@@ -33,22 +40,62 @@ LEVEL_DAYS = 29
 MIN_WINDOW_DAYS = 14
 PRIOR_UNITS = 10.0
 PRIOR_DAYS = 7.0
-TRIM = 0.01
+TRIM = 0.025
 MIN_MEAN = 1e-3  # units: keeps the count model defined on a product that sold nothing around a day
 STL_TREND_DAYS = 29
 STL_SEASONAL_DAYS = 13
 STL_OUTER_ITERATIONS = 3  # robustness passes: the first few do nearly all of the down-weighting of outliers
 STL_MAX_DAYS = 500_000  # product-days decomposed by STL per request (a few seconds); slower sellers beyond: counts
+GAP_TAIL = 1e-3  # a run of days without a sale (a slow mover's day) this unlikely is left out of the second fit
 
 
 @dataclass(frozen=True)
 class NormalDemand:
     """expected: float64[n, T] mean units (NaN where a day is not scored); dispersion: float64[n];
-    dense: bool[n], True where the mean comes from STL."""
+    dense: bool[n], True where the mean comes from STL; runs: the runs of days without a sale."""
 
     expected: np.ndarray
     dispersion: np.ndarray
     dense: np.ndarray
+    runs: "ZeroRuns"
+
+
+@dataclass(frozen=True)
+class ZeroRuns:
+    """Runs of consecutive open days without a sale, k of them: row, first and last day int64[k]; days int64[k]
+    (open days in the run); run_of int64[n, T], the run of each such day (-1 elsewhere)."""
+
+    row: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    days: np.ndarray
+    run_of: np.ndarray
+
+
+def zero_runs(units: np.ndarray, observed: np.ndarray) -> ZeroRuns:
+    """The runs of observed days with units <= 0 (unobserved days between two such days skipped)."""
+    rows, days = np.nonzero(observed)  # by row, then day
+    zero = units[rows, days] <= 0
+    new_row = np.r_[True, rows[1:] != rows[:-1]]
+    starts = zero & (new_row | ~np.r_[False, zero[:-1]])
+    ends = zero & np.r_[new_row[1:] | ~zero[1:], True]
+    index = np.cumsum(starts) - 1
+    run_of = np.full(units.shape, -1, dtype=np.int64)
+    run_of[rows[zero], days[zero]] = index[zero]
+    return ZeroRuns(rows[starts], days[starts], days[ends], np.bincount(index[zero], minlength=int(starts.sum())),
+                    run_of)
+
+
+def run_sums(runs: ZeroRuns, values: np.ndarray) -> np.ndarray:
+    """Sum of values [n, T] over each run's days (NaN counted as 0) -> float64[k]."""
+    inside = runs.run_of >= 0
+    return np.bincount(runs.run_of[inside], weights=np.nan_to_num(values[inside]), minlength=runs.row.size)
+
+
+def log_zero_probability(expected: np.ndarray, dispersion: np.ndarray) -> np.ndarray:
+    """log P(Y = 0) under the negative binomial of each day (Poisson in the limit of dispersion 0)."""
+    small = dispersion < 1e-8
+    return -np.where(small, expected, np.log1p(dispersion * expected) / np.where(small, 1.0, dispersion))
 
 
 def weekday_factors(units: np.ndarray, observed: np.ndarray, day_of_week: np.ndarray) -> np.ndarray:
@@ -75,24 +122,28 @@ def _windowed(values: np.ndarray, half: int) -> np.ndarray:
     return sums[:, np.minimum(t + half + 1, length)] - sums[:, np.maximum(t - half, 0)]
 
 
-def _count_mean(units: np.ndarray, observed: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """Level x weekday factor [n, T] (NaN with fewer than MIN_WINDOW_DAYS observed days around)."""
-    adjusted = np.where(observed, units / factor, 0.0)
-    counts = observed.astype(float)
+def _count_mean(units: np.ndarray, learned: np.ndarray, observed: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Level x weekday factor [n, T] (NaN with fewer than MIN_WINDOW_DAYS learned days around). The level is
+    shrunk towards the product's rate over all its observed days: a slow mover whose few sales were left out of
+    the learned days as spikes keeps the small positive mean those sales say it has."""
+    adjusted = np.where(learned, units / factor, 0.0)
+    counts = learned.astype(float)
     half = LEVEL_DAYS // 2
     window_units = _windowed(adjusted, half) - adjusted
     window_days = _windowed(counts, half) - counts
-    rate = adjusted.sum(axis=1) / np.maximum(counts.sum(axis=1), 1)
+    rate = np.where(observed, units / factor, 0.0).sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
     level = (window_units + PRIOR_DAYS * rate[:, None]) / (window_days + PRIOR_DAYS)
     return np.where(window_days >= MIN_WINDOW_DAYS, np.maximum(level * factor, MIN_MEAN), np.nan)
 
 
 def _stl_mean(series: np.ndarray) -> np.ndarray:
-    """Trend + weekly component of one series (no NaN) by robust STL."""
+    """Trend + weekly component of one series (no NaN) by robust STL. The weekday subseries are smoothed by
+    local means (seasonal_deg 0), not local lines: a line extrapolated to the series' last days, the ones a
+    retailer reads first, put a Friday of a real M5 item selling about 20 a day at 0."""
     from statsmodels.tsa.seasonal import STL
 
     fit = STL(series, period=7, seasonal=STL_SEASONAL_DAYS, trend=STL_TREND_DAYS, robust=True,
-              seasonal_jump=3, trend_jump=5, low_pass_jump=3).fit(outer_iter=STL_OUTER_ITERATIONS)
+              seasonal_jump=3, trend_jump=5, low_pass_jump=3, seasonal_deg=0).fit(outer_iter=STL_OUTER_ITERATIONS)
     return np.asarray(fit.trend + fit.seasonal)
 
 
@@ -119,6 +170,19 @@ def _dense(rate: np.ndarray, days: np.ndarray, length: int) -> np.ndarray:
     return dense
 
 
+def _fit(units: np.ndarray, observed: np.ndarray, learned: np.ndarray, day_of_week: np.ndarray,
+         dense: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected units [n, T] on observed days (NaN elsewhere) and dispersion [n], learned from `learned` days."""
+    factor = weekday_factors(units, learned, day_of_week)[:, day_of_week]
+    expected = _count_mean(units, learned, observed, factor)
+    start = np.argmax(observed, axis=1)
+    for i in np.flatnonzero(dense):
+        fill = np.where(np.isfinite(expected[i]), expected[i], rate[i])
+        series = np.where(learned[i], units[i], fill)[start[i]:]
+        expected[i, start[i]:] = np.maximum(_stl_mean(series), MIN_MEAN)
+    return np.where(observed, expected, np.nan), _dispersion(units, np.where(learned, expected, np.nan))
+
+
 def normal_demand(units: np.ndarray, observed: np.ndarray, first_day: int) -> NormalDemand:
     """The model of each product's usual day (module docstring).
 
@@ -126,18 +190,21 @@ def normal_demand(units: np.ndarray, observed: np.ndarray, first_day: int) -> No
     from the product's first sale; first_day: day number (since 1970-01-01) of column 0.
     """
     day_of_week = weekday(first_day + np.arange(units.shape[1]))
-    factor = weekday_factors(units, observed, day_of_week)[:, day_of_week]
-    expected = _count_mean(units, observed, factor)
     days = observed.sum(axis=1)
     rate = np.where(observed, units, 0.0).sum(axis=1) / np.maximum(days, 1)
     dense = _dense(rate, days, units.shape[1])
-    start = np.argmax(observed, axis=1)
-    for i in np.flatnonzero(dense):
-        fill = np.where(np.isfinite(expected[i]), expected[i], rate[i])
-        series = np.where(observed[i], units[i], fill)[start[i]:]
-        expected[i, start[i]:] = np.maximum(_stl_mean(series), MIN_MEAN)
-    expected = np.where(observed, expected, np.nan)
-    return NormalDemand(expected, _dispersion(units, expected), dense)
+    expected, dispersion = _fit(units, observed, observed, day_of_week, dense, rate)
+    runs = zero_runs(units, observed)
+    gap_runs = run_sums(runs, log_zero_probability(expected, dispersion[:, None])) <= np.log(GAP_TAIL)
+    left_out = (runs.run_of >= 0) & np.r_[gap_runs, False][runs.run_of]  # run -1 (no run) reads the False
+    rows, columns = np.nonzero(np.isfinite(expected) & ~dense[:, None])  # slow movers' spikes are left out too
+    upper, _ = tail_probabilities(units[rows, columns], expected[rows, columns], dispersion[rows])
+    left_out[rows[upper <= GAP_TAIL], columns[upper <= GAP_TAIL]] = True
+    again = np.flatnonzero(left_out.any(axis=1))
+    if again.size:
+        expected[again], dispersion[again] = _fit(units[again], observed[again], observed[again] & ~left_out[again],
+                                                  day_of_week, dense[again], rate[again])
+    return NormalDemand(expected, dispersion, dense, runs)
 
 
 def _distribution(expected: np.ndarray, dispersion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -149,3 +149,35 @@ def test_sensitivity_is_one_field():
     strict, loose = run(series=_series(units), false_alerts_per_year=0.01), run(series=_series(units),
                                                                                false_alerts_per_year=30)
     assert strict.meta.flagged < loose.meta.flagged
+
+
+def test_a_stock_out_is_one_drop_with_its_first_and_last_day():
+    """Issue #24: days without a sale are judged as a run. A product selling about 20 a day with nothing sold for
+    20 days (a stock-out) gets one drop from its first to its last day, not 20 alerts; the stock-out is not
+    learned as normal demand, so one empty day elsewhere is still a drop."""
+    units = _steady(1, 300, 20, seed=6)
+    units[0, 100:120] = 0
+    units[0, 200] = 0
+    response = run(series=_series(units), max_alerts=366)
+    drops = sorted((a for a in response.anomalies if a.type == "drop"), key=lambda a: a.date)
+    day = pd.Timestamp("2025-01-06")
+    assert [(a.date, a.end_date) for a in drops] == [
+        ((day + pd.Timedelta(days=100)).date(), (day + pd.Timedelta(days=119)).date()),
+        ((day + pd.Timedelta(days=200)).date(), (day + pd.Timedelta(days=200)).date())]
+    assert "nothing sold on 20 open days" in drops[0].description and drops[0].expected_low > 200
+    spikes = sum(a.type == "spike" for a in response.anomalies)  # the year's false alert or two of a steady seller
+    assert response.meta.flagged == 2 + spikes and response.meta.flagged_days == 21 + spikes
+
+
+def test_a_closed_day_inside_an_empty_run_is_skipped_not_counted():
+    units = _steady(2, 140, 20, seed=7)
+    units[:, 6::7] = 0  # closed on Sundays (2025-01-06 is a Monday)
+    units[0, 60:64] = 0  # Friday .. Monday: three open days without a sale around a closed Sunday
+    response = run(series=_series(units), closed_weekdays=["sunday"])
+    day = pd.Timestamp("2025-01-06")
+    drops = [a for a in response.anomalies if a.type == "drop" and a.date <= (day + pd.Timedelta(days=62)).date()
+             <= a.end_date]  # the closed Sunday
+    assert [(a.product_id, a.date, a.end_date) for a in drops] == [
+        ("p0", (day + pd.Timedelta(days=60)).date(), (day + pd.Timedelta(days=63)).date())]
+    assert "nothing sold on 3 open days" in drops[0].description
+    assert all(a.date.weekday() != 6 and a.end_date.weekday() != 6 for a in response.anomalies if a.date)
