@@ -89,12 +89,14 @@ def compare(key: str, every: int = 1) -> dict:
         backtest[family] = make(family, horizon).forecast_origins(panel, origins, horizon)
         final[family] = make(family, horizon).fit(panel).predict(horizon)[rows][:, None, :]
         seconds[family] = round(time.perf_counter() - started, 1)
-    both = np.isfinite(backtest["ets"]).all(axis=2).all(axis=1) & np.isfinite(backtest["holt_winters"]).all(
-        axis=2).all(axis=1) & np.isfinite(actual).all(axis=2).all(axis=1)
+    answered = np.isfinite(backtest["ets"]).all(axis=2) & np.isfinite(backtest["holt_winters"]).all(axis=2)
+    actual = np.where(answered[:, :, None], actual, np.nan)  # the windows both families forecast
+    both = answered.any(axis=1)
     held = np.isfinite(final["ets"][:, 0]).all(axis=1) & np.isfinite(final["holt_winters"][:, 0]).all(axis=1)
     window_scores = {f: _mase(actual[both], backtest[f][both], scale[both]) for f in FAMILIES}
     holdout_scores = {f: _mase(truth[held], final[f][held], scale[rows][held]) for f in FAMILIES}
-    per_window = {f: [round(float(np.nanmean(_mase(actual[both][:, [k]], backtest[f][both][:, [k]], scale[both]))), 3)
+    per_window = {f: [round(float(np.nanmean(_mase(actual[answered[:, k]][:, [k]], backtest[f][answered[:, k]][:, [k]],
+                                                    scale[answered[:, k]]))), 3) if answered[:, k].any() else None
                       for k in range(len(origins))] for f in FAMILIES}
     return {
         "data": holdout.name, "every": every, "products": panel.n_products, "windows": len(origins), "horizon": horizon,

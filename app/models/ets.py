@@ -8,10 +8,11 @@ estimated from three years are over-fitted; R's `ets` refuses them too). Each ca
 fitted by maximum likelihood; the lowest AICc wins.
 
 Cost is bounded by fitting only the products where it can matter (`eligible`): enough history for two
-seasons and most recent periods non-zero (intermittent sales are the intermittent family's); the others
-get NaN, so the selection never picks this family for them. A fit reads at most the HISTORY_SEASONS
-seasons before its origin, as the Holt-Winters grid does. Products are fitted in a thread pool of
-`n_jobs` threads.
+seasons (MIN_PERIODS when the season is too long to model) and most recent periods non-zero (intermittent
+sales are the intermittent family's); the others get NaN, so the selection never picks this family for
+them. A fit reads at most the HISTORY_SEASONS seasons before its origin, as the Holt-Winters grid does.
+Products are fitted in a thread pool of `n_jobs` threads (statsmodels' filter and scipy's optimiser
+release the GIL for part of each fit: 1.4 CPU seconds per second on the bakery).
 """
 
 import warnings
@@ -28,6 +29,7 @@ from app.utils.optional import ets_model
 
 MAX_SEASON = 24
 MIN_EXTRA = 10  # periods beyond two seasons before a seasonal model is fitted
+MIN_PERIODS = 20  # periods before any model is fitted (a season too long for MAX_SEASON is not waited for)
 MAX_ZERO_SHARE = 0.3  # at most this share of zero periods in the fitted history
 N_JOBS = 2
 
@@ -95,10 +97,12 @@ def eligible(panel: Panel, origin: int) -> np.ndarray:
     zeros = (inside & (panel.values <= 0)).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(length > 0, zeros / np.maximum(length, 1), 1.0)
-    return (length >= 2 * m + MIN_EXTRA) & (share <= MAX_ZERO_SHARE)
+    needed = 2 * m + MIN_EXTRA if m <= MAX_SEASON else MIN_PERIODS
+    return (length >= needed) & (share <= MAX_ZERO_SHARE)
 
 
-def _fit_rows(panel: Panel, origin: int, horizon: int, n_jobs: int) -> tuple[np.ndarray, list[str], list[dict[str, float]]]:
+def _fit_rows(panel: Panel, origin: int, horizon: int,
+              n_jobs: int) -> tuple[np.ndarray, list[str], list[dict[str, float]]]:
     """Forecasts [n, horizon] from data before `origin` (NaN where not eligible), labels and parameters per row."""
     m = panel.season_length
     rows = np.flatnonzero(eligible(panel, origin))

@@ -28,6 +28,7 @@ MIN_BAND_PRODUCTS = 20
 BUCKETS = 4
 POWERS = (0.5, 1.0)  # the spread power's range: Poisson-like to proportional
 SPREAD_BINS = 10
+FLOOR_QUANTILE = 0.1  # the error unit's floor: a low rate of the band (its median lent half the band a bigger unit)
 
 
 def _unit(forecast: np.ndarray, floor: np.ndarray, power: float) -> np.ndarray:
@@ -105,7 +106,7 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
         return None
     edges = band_edges(rate[scored])
     band = np.searchsorted(edges, rate, side="right")
-    floors = np.array([np.median(rate[scored & (band == b)]) if (scored & (band == b)).any() else 1.0
+    floors = np.array([np.quantile(rate[scored & (band == b)], FLOOR_QUANTILE) if (scored & (band == b)).any() else 1.0
                        for b in range(edges.size + 1)])
     floors = np.maximum(floors, 1e-3)
     steps = actual.shape[1]
