@@ -28,6 +28,7 @@ MIN_BAND_PRODUCTS = 20
 BUCKETS = 4
 POWERS = (0.5, 1.0)  # the spread power's range: Poisson-like to proportional
 SPREAD_BINS = 10
+SPREAD_SPAN = 4.0  # the bins' forecasts must span this factor for a slope (one product's do not: noise)
 FLOOR_QUANTILE = 0.1  # the error unit's floor: a low rate of the band (its median lent half the band a bigger unit)
 
 
@@ -38,7 +39,7 @@ def _unit(forecast: np.ndarray, floor: np.ndarray, power: float) -> np.ndarray:
 def spread_power(actual: np.ndarray, forecast: np.ndarray) -> float:
     """How backtest errors grow with the forecast: the least-squares slope of log mean |error| on log median
     forecast over SPREAD_BINS equal-count bins of the positive forecasts, clipped to POWERS (the low end when
-    fewer than three bins have errors)."""
+    fewer than three bins have errors, or their forecasts span less than SPREAD_SPAN times)."""
     seen = np.isfinite(actual) & np.isfinite(forecast) & (forecast > 0)
     error, level = np.abs(actual - forecast)[seen], forecast[seen]
     if level.size < MIN_ERRORS:
@@ -49,7 +50,7 @@ def spread_power(actual: np.ndarray, forecast: np.ndarray) -> float:
     mean_error = np.bincount(bin_of, error, SPREAD_BINS) / np.maximum(counts, 1)
     middle = np.array([np.median(level[bin_of == k]) if counts[k] else 0.0 for k in range(SPREAD_BINS)])
     usable = (counts > 0) & (mean_error > 0) & (middle > 0)
-    if np.unique(middle[usable]).size < 3:
+    if np.unique(middle[usable]).size < 3 or middle[usable].max() < SPREAD_SPAN * middle[usable].min():
         return POWERS[0]
     slope = np.polyfit(np.log(middle[usable]), np.log(mean_error[usable]), 1)[0]
     return float(np.clip(slope, *POWERS))

@@ -138,6 +138,8 @@ def test_spread_power_is_read_off_the_errors():
     assert abs(spread_power(poisson, level) - 0.5) < 0.1
     assert abs(spread_power(proportional, level) - 1.0) < 0.1
     assert spread_power(np.full((2, 3), 1.0), np.full((2, 3), 1.0)) == 0.5  # too few errors: Poisson-like
+    one = np.tile(np.array([10.0, 12, 11, 13, 18, 25, 22]), (3, 4))  # one product's weekdays: too narrow a span
+    assert spread_power(one * rng.lognormal(0.0, 0.3, one.shape), one) == 0.5
 
 
 def test_products_of_different_size_in_one_band_each_get_their_own_coverage():
