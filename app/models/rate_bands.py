@@ -29,7 +29,8 @@ BUCKETS = 4
 POWERS = (0.5, 1.0)  # the spread power's range: Poisson-like to proportional
 SPREAD_BINS = 10
 SPREAD_SPAN = 4.0  # the bins' forecasts must span this factor for a slope (one product's do not: noise)
-FLOOR_QUANTILE = 0.1  # the error unit's floor: a low rate of the band (its median lent half the band a bigger unit)
+FLOOR_QUANTILE = 0.1  # the lowest band's floor: a low rate of it
+SLOW_RATE = 1.0  # units per period: below it a band's median rate floors its unit
 
 
 def _unit(forecast: np.ndarray, floor: np.ndarray, power: float) -> np.ndarray:
@@ -98,6 +99,22 @@ def band_edges(rate: np.ndarray) -> np.ndarray:
     return np.unique(np.quantile(rate, np.arange(1, count) / count)) if count > 1 else np.zeros(0)
 
 
+def _floors(rate: np.ndarray, band: np.ndarray, scored: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """float64[bands]: the smallest forecast an error is scaled by, per band: the band's lower rate edge (its
+    FLOOR_QUANTILE rate for the lowest band), never under the band's median rate when that is below SLOW_RATE.
+
+    Not the median everywhere: that lent every product below a band's median the median product's unit. But
+    a slow mover's errors are whole units whatever its forecast (0.02 or 0.2 a day), so slow bands keep their
+    median."""
+    floors = np.ones(edges.size + 1)
+    for b in range(edges.size + 1):
+        members = rate[scored & (band == b)]
+        if members.size:
+            low = edges[b - 1] if b >= 1 else np.quantile(members, FLOOR_QUANTILE)
+            floors[b] = max(low, min(float(np.median(members)), SLOW_RATE))
+    return np.maximum(floors, 1e-3)
+
+
 def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> RateBands | None:
     """Bands from backtest `actual` and `forecast` [n, steps] (NaN = not evaluated) of products whose
     rate before the backtest was `rate` [n]; None with fewer than MIN_ERRORS scored errors. Each band
@@ -107,9 +124,7 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
         return None
     edges = band_edges(rate[scored])
     band = np.searchsorted(edges, rate, side="right")
-    floors = np.array([np.quantile(rate[scored & (band == b)], FLOOR_QUANTILE) if (scored & (band == b)).any() else 1.0
-                       for b in range(edges.size + 1)])
-    floors = np.maximum(floors, 1e-3)
+    floors = _floors(rate, band, scored, edges)
     steps = actual.shape[1]
     buckets = min(BUCKETS, steps)
     bucket_of_step = np.minimum(np.arange(steps) * buckets // steps, buckets - 1)
