@@ -2,9 +2,11 @@
 
 A product selling 0.3 a day and one selling 300 do not share an error distribution, so the
 errors of a backtest are pooled per band of sales rate (quintiles of the products' recent
-level) and per bucket of horizon steps. Within a band an error is scaled by the square root of
-its forecast (at least the band's typical rate): count-like demand spreads with the square root
-of its level, so products of slightly different size still pool. Each (band, bucket) keeps a
+level) and per bucket of horizon steps. Within a band an error is scaled by its forecast (at least the
+band's typical rate) to a power estimated from the same errors (`spread_power`: the slope of log mean
+|error| on log forecast, between 0.5 and 1): Poisson-like demand spreads with the square root of its level,
+a shop's bread with its level itself (on the bakery's export the slope is ~0.7), so products of different
+size pool without the small ones' intervals being the big ones'. Each (band, bucket) keeps a
 grid of quantiles, so any interval level is read off without the errors; bounds widen (never
 narrow) with the horizon, and grow with sqrt(step) past the backtested one.
 
@@ -24,10 +26,35 @@ BANDS = 5
 MIN_ERRORS = 20
 MIN_BAND_PRODUCTS = 20
 BUCKETS = 4
+POWERS = (0.5, 1.0)  # the spread power's range: Poisson-like to proportional
+SPREAD_BINS = 10
+SPREAD_SPAN = 4.0  # the bins' forecasts must span this factor for a slope (one product's do not: noise)
+FLOOR_QUANTILE = 0.1  # the lowest band's floor: a low rate of it
+SLOW_RATE = 1.0  # units per period: below it a band's median rate floors its unit
 
 
-def _unit(forecast: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.maximum(np.nan_to_num(forecast, nan=0.0), floor))
+def _unit(forecast: np.ndarray, floor: np.ndarray, power: float) -> np.ndarray:
+    return np.maximum(np.nan_to_num(forecast, nan=0.0), floor) ** power
+
+
+def spread_power(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """How backtest errors grow with the forecast: the least-squares slope of log mean |error| on log median
+    forecast over SPREAD_BINS equal-count bins of the positive forecasts, clipped to POWERS (the low end when
+    fewer than three bins have errors, or their forecasts span less than SPREAD_SPAN times)."""
+    seen = np.isfinite(actual) & np.isfinite(forecast) & (forecast > 0)
+    error, level = np.abs(actual - forecast)[seen], forecast[seen]
+    if level.size < MIN_ERRORS:
+        return POWERS[0]
+    edges = np.quantile(level, np.linspace(0.0, 1.0, SPREAD_BINS + 1))
+    bin_of = np.clip(np.searchsorted(edges, level, side="right") - 1, 0, SPREAD_BINS - 1)
+    counts = np.bincount(bin_of, minlength=SPREAD_BINS)
+    mean_error = np.bincount(bin_of, error, SPREAD_BINS) / np.maximum(counts, 1)
+    middle = np.array([np.median(level[bin_of == k]) if counts[k] else 0.0 for k in range(SPREAD_BINS)])
+    usable = (counts > 0) & (mean_error > 0) & (middle > 0)
+    if np.unique(middle[usable]).size < 3 or middle[usable].max() < SPREAD_SPAN * middle[usable].min():
+        return POWERS[0]
+    slope = np.polyfit(np.log(middle[usable]), np.log(mean_error[usable]), 1)[0]
+    return float(np.clip(slope, *POWERS))
 
 
 @dataclass(frozen=True)
@@ -38,6 +65,7 @@ class RateBands:
     floors: np.ndarray  # float64[bands], the band's median rate (the smallest error unit)
     bucket_of_step: np.ndarray  # int64[steps]
     quantiles: np.ndarray  # float64[bands, buckets, len(GRID)]
+    power: float = 0.5  # errors are scaled by max(forecast, floor) ** power (bands fitted before it: 0.5)
 
     @property
     def steps(self) -> int:
@@ -58,7 +86,7 @@ class RateBands:
         step = np.arange(horizon)
         bucket = self.bucket_of_step[np.minimum(step, self.steps - 1)]
         growth = np.sqrt(np.maximum(step + 1, self.steps) / self.steps)
-        unit = _unit(forecast, self.floors[band][:, None])
+        unit = _unit(forecast, self.floors[band][:, None], self.power)
         lower = forecast + low[band][:, bucket] * growth * unit
         upper = forecast + high[band][:, bucket] * growth * unit
         return np.clip(np.minimum(lower, forecast), 0.0, None), np.maximum(upper, forecast)
@@ -71,6 +99,22 @@ def band_edges(rate: np.ndarray) -> np.ndarray:
     return np.unique(np.quantile(rate, np.arange(1, count) / count)) if count > 1 else np.zeros(0)
 
 
+def _floors(rate: np.ndarray, band: np.ndarray, scored: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """float64[bands]: the smallest forecast an error is scaled by, per band: the band's lower rate edge (its
+    FLOOR_QUANTILE rate for the lowest band), never under the band's median rate when that is below SLOW_RATE.
+
+    Not the median everywhere: that lent every product below a band's median the median product's unit. But
+    a slow mover's errors are whole units whatever its forecast (0.02 or 0.2 a day), so slow bands keep their
+    median."""
+    floors = np.ones(edges.size + 1)
+    for b in range(edges.size + 1):
+        members = rate[scored & (band == b)]
+        if members.size:
+            low = edges[b - 1] if b >= 1 else np.quantile(members, FLOOR_QUANTILE)
+            floors[b] = max(low, min(float(np.median(members)), SLOW_RATE))
+    return np.maximum(floors, 1e-3)
+
+
 def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> RateBands | None:
     """Bands from backtest `actual` and `forecast` [n, steps] (NaN = not evaluated) of products whose
     rate before the backtest was `rate` [n]; None with fewer than MIN_ERRORS scored errors. Each band
@@ -80,13 +124,12 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
         return None
     edges = band_edges(rate[scored])
     band = np.searchsorted(edges, rate, side="right")
-    floors = np.array([np.median(rate[scored & (band == b)]) if (scored & (band == b)).any() else 1.0
-                       for b in range(edges.size + 1)])
-    floors = np.maximum(floors, 1e-3)
+    floors = _floors(rate, band, scored, edges)
     steps = actual.shape[1]
     buckets = min(BUCKETS, steps)
     bucket_of_step = np.minimum(np.arange(steps) * buckets // steps, buckets - 1)
-    errors = (actual - forecast) / _unit(forecast, floors[band][:, None])
+    power = spread_power(actual[scored], forecast[scored])
+    errors = (actual - forecast) / _unit(forecast, floors[band][:, None], power)
     quantiles = np.zeros((edges.size + 1, buckets, GRID.size))
     everything = errors[np.isfinite(errors)]
     for b in range(edges.size + 1):
@@ -94,7 +137,7 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
             cell = errors[(band == b) & scored][:, bucket_of_step == k]
             cell = cell[np.isfinite(cell)]
             quantiles[b, k] = np.quantile(cell if cell.size >= 20 else everything, GRID)
-    return RateBands(edges, floors, bucket_of_step, quantiles)
+    return RateBands(edges, floors, bucket_of_step, quantiles, power)
 
 
 def recent_rate(panel: Panel) -> np.ndarray:

@@ -9,7 +9,7 @@ from app.models.intermittent import IntermittentTSB
 from app.models.linear import LinearLags, lag_features
 from app.models.naive import MovingAverage, SeasonalNaive
 from app.models.panel import Panel
-from app.models.rate_bands import fit_bands
+from app.models.rate_bands import fit_bands, spread_power
 
 WEEK = np.array([10.0, 12, 11, 13, 18, 25, 22])
 
@@ -128,3 +128,31 @@ def test_intervals_are_ordered_non_negative_and_widen():
     width = upper - lower
     assert (np.diff(width, axis=1) >= -1e-12).all()
     assert width[0, -1] > width[0, 0]
+
+
+def test_spread_power_is_read_off_the_errors():
+    rng = np.random.default_rng(7)
+    level = np.repeat(rng.uniform(1, 200, 300)[:, None], 14, axis=1)
+    poisson = rng.poisson(level).astype(float)
+    proportional = level * rng.lognormal(0.0, 0.3, level.shape)
+    assert abs(spread_power(poisson, level) - 0.5) < 0.1
+    assert abs(spread_power(proportional, level) - 1.0) < 0.1
+    assert spread_power(np.full((2, 3), 1.0), np.full((2, 3), 1.0)) == 0.5  # too few errors: Poisson-like
+    one = np.tile(np.array([10.0, 12, 11, 13, 18, 25, 22]), (3, 4))  # one product's weekdays: too narrow a span
+    assert spread_power(one * rng.lognormal(0.0, 0.3, one.shape), one) == 0.5
+
+
+def test_products_of_different_size_in_one_band_each_get_their_own_coverage():
+    """Errors proportional to the level: with the estimated power the small and the big sellers of one band
+    are each covered about as asked (a square-root unit would over-cover the small, under-cover the big)."""
+    rng = np.random.default_rng(8)
+    rate = np.geomspace(5.0, 50.0, 39)  # under 2 x MIN_BAND_PRODUCTS products: one band
+    level = np.repeat(rate[:, None], 28, axis=1)
+    history = level * rng.lognormal(0.0, 0.4, level.shape)
+    bands = fit_bands(history, level, rate)
+    assert bands is not None and bands.edges.size == 0
+    future = level * rng.lognormal(0.0, 0.4, level.shape)
+    lower, upper = bands.bounds(level, rate, 0.8)
+    inside = (future >= lower) & (future <= upper)
+    for sellers in (rate < 10, rate > 25):
+        assert 0.72 < inside[sellers].mean() < 0.88
