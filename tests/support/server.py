@@ -20,6 +20,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+STARTUP_SECONDS = 60
+
+
 @contextmanager
 def serving(env: dict[str, str], target: Sequence[str] = FACTORY) -> Iterator[httpx.Client]:
     """Start the app with `env` (plus PATH), yield a client once /health answers, stop it after.
@@ -41,11 +44,14 @@ def serving_process(env: dict[str, str], target: Sequence[str] = FACTORY) -> Ite
     )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            for _ in range(100):
+            deadline = time.monotonic() + STARTUP_SECONDS  # a loaded 2-core machine has taken over 12 s
+            while True:
                 try:
                     client.get("/health")
                     break
-                except httpx.TransportError:
+                except httpx.TransportError as err:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"the server on port {port} did not start (exit {server.poll()})") from err
                     time.sleep(0.1)
             yield client, server.pid
     finally:
