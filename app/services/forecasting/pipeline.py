@@ -54,7 +54,7 @@ def forecast(spec: ForecastSpec, settings: Settings, cache: Cache, signing_key: 
     response, source = _answer(spec, found_model, panel, wanted, warnings, settings, cache, signing_key, clock)
     close_days(response, panel, spec.periods, opening)  # no demand on closed days
     latest.remember(response, last, spec.shop_id, panel, spec.periods, settings, cache)
-    monitoring.attach_realized(response, last.forecasts, panel, settings, spec.shop_id)
+    monitoring.attach_realized(response, last.unlike(response), panel, settings, spec.shop_id)
     FORECAST_CACHE.labels(source).inc()
     return response
 
