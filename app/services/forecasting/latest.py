@@ -6,6 +6,7 @@ with the recent history it was made from for plots. The files are written behind
 (`app.utils.write_behind`): a many-product answer does not wait for them.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,14 +44,14 @@ class LastAnswers:
     cached: list[bytes | None]
     on_disk: list[ProductForecast | None]
 
-    def unlike(self, response: ForecastResponse) -> list[ProductForecast | None]:
-        """Per answered product, its previous forecast when of another model version than the answer's, else
-        None (monitoring scores only those)."""
+    def unlike(self, versions: Sequence[str]) -> list[ProductForecast | None]:
+        """Per answered product (`versions`: the answer's model versions), its previous forecast when of another
+        model version, else None (monitoring scores only those)."""
         previous: list[ProductForecast | None] = []
-        for raw, stored, answer in zip(self.cached, self.on_disk, response.forecasts, strict=True):
-            if raw is not None and _Version.model_validate_json(raw).model_version != answer.model_version:
+        for raw, stored, version in zip(self.cached, self.on_disk, versions, strict=True):
+            if raw is not None and _Version.model_validate_json(raw).model_version != version:
                 stored = ProductForecast.model_validate_json(raw)
-            previous.append(stored if stored is not None and stored.model_version != answer.model_version else None)
+            previous.append(stored if stored is not None and stored.model_version != version else None)
         return previous
 
 
