@@ -33,11 +33,12 @@ from app.services.decisions.at_risk import find_at_risk
 from app.services.decisions.promotions import plan_promotions
 from app.services.decisions.stock_view import shop_forecaster
 from app.utils.cache import MemoryCache
+from app.utils.work_budget import WorkBudget
 from bench import references
 from bench.data import daily_panel, sales_rows
 from tests.support.server import serving
 
-SETTINGS = Settings(_env_file=None, max_payload_rows=10_000_000)  # type: ignore[call-arg]
+SETTINGS = Settings(_env_file=None, max_payload_rows=10_000_000, max_pairs=10_000_000)  # type: ignore[call-arg]
 AUDIENCES = ["families", "students", "seniors", "everyone", "athletes"]
 CATEGORIES = [["produce", "fresh"], ["dairy"], ["beverages", "energy"], ["snacks"], ["bakery"], ["health"]]
 
@@ -92,7 +93,7 @@ def promotions_payload(n_items: int, n_events: int) -> dict:
 
 ENDPOINTS: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "at-risk": (AtRiskRequest, lambda r: find_at_risk(r, SETTINGS)),
-    "insights": (InsightsRequest, summarise_sales),
+    "insights": (InsightsRequest, lambda r: summarise_sales(r, WorkBudget(SETTINGS))),
     "promotions": (PromotionsRequest, lambda r: plan_promotions(r, SETTINGS)),
 }
 
