@@ -1,4 +1,5 @@
-"""The forecast path, top to bottom: one function, `forecast`, names every step in order.
+"""The forecast path, top to bottom: `forecast` names every step in order (`_history`: those before any answer;
+`_finish`: the answer and what follows it).
 
     spec -> sales columns -> (shop model?) -> closed days -> origin -> panel -> (shop model | local families)
          -> answer (closed days 0)
@@ -9,8 +10,8 @@ shop model, or detected), `shop_forecast.py` (the shop's trained model, when it 
 `local_models.py` (the families fitted on the request's own products), `closed_days.py` (0 on closed days).
 Around the local families sit the answer cache (`answer_cache.py`) and the signed disk store
 (`artifacts.py`); around the whole answer, each product's latest forecast (`latest.py`) and accuracy
-monitoring (`monitoring.py`). `POST /forecast`, batch chunks and `/reorder` (through `forecast_arrays`) all
-come through here.
+monitoring (`monitoring.py`). `POST /forecast`, batch chunks, `/reorder`, `/at-risk` and `/promotions` (through
+`forecast_arrays`, which reads a cached answer as arrays without building it) all come through here.
 """
 
 import time
