@@ -11,7 +11,11 @@ model versions (`shop_model_stamp`) are still those its answer was made under.
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
 
 from app import __version__
 from app.config import Settings
@@ -77,6 +81,48 @@ def _response_from(hits: list[bytes | None], spec: ForecastSpec, panel: Panel,
                           backtest_origins=0, backtest_horizon=0, cache="hit"),
         warnings=warnings,
     )
+
+
+class _StoredPoint(BaseModel):
+    predicted_qty: float
+
+
+class _StoredForecast(BaseModel):
+    """The fields of a cached product forecast that services computing with it read (the rest is skipped)."""
+
+    predictions: list[_StoredPoint]
+    method: str
+    model_version: str
+    short_term_rmse: float | None = None
+
+
+@dataclass(frozen=True)
+class CachedArrays:
+    """Cached forecasts as numbers, row i = key i: `predicted_qty` as in the answer's JSON."""
+
+    forecast: np.ndarray  # float64[n, periods]
+    short_term_rmse: np.ndarray  # float64[n], NaN where none
+    methods: list[str]
+    versions: list[str]  # model_version
+
+
+def cached_arrays(cache: Cache, keys: list[str], periods: int) -> CachedArrays | None:
+    """The cached forecasts of `keys` as arrays when every product has one (the same read as `cached`'s hit),
+    else None. Decoded one product at a time into the arrays: a many-product hit leaves no answer-sized tree of
+    objects behind (whose allocation made the collector sweep the whole heap)."""
+    hits = cache.get_many(keys)
+    if any(hit is None for hit in hits):
+        return None
+    forecast = np.empty((len(keys), periods), dtype=np.float64)
+    rmse = np.empty(len(keys), dtype=np.float64)
+    methods, versions = [], []
+    for row, hit in enumerate(hits):
+        stored = _StoredForecast.model_validate_json(hit or b"")
+        forecast[row] = [point.predicted_qty for point in stored.predictions]
+        rmse[row] = np.nan if stored.short_term_rmse is None else stored.short_term_rmse
+        methods.append(stored.method)
+        versions.append(stored.model_version)
+    return CachedArrays(forecast, rmse, methods, versions)
 
 
 def body_key(body: bytes) -> str:

@@ -6,9 +6,12 @@ with the recent history it was made from for plots. The files are written behind
 (`app.utils.write_behind`): a many-product answer does not wait for them.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from app.config import Settings
 from app.models import store
@@ -24,14 +27,32 @@ from app.utils.write_behind import WriteBehind
 LATEST_FILES = WriteBehind(store.write_json)
 
 
+class _Version(BaseModel):
+    """The one field of a stored forecast read to tell whether it is the answer's own (the rest is skipped)."""
+
+    model_version: str
+
+
 @dataclass(frozen=True)
 class LastAnswers:
     """The requested products' latest forecasts before this request: as cached (raw JSON, None when not
-    cached, to skip rewriting an unchanged one) and as forecasts (cache, else disk; None when never made)."""
+    cached, to skip rewriting an unchanged one) and, for those not cached, as read from disk (None when never
+    made). A cached one is decoded only when it is not the answer's own (`unlike`): a repeated request reads
+    one field of each."""
 
     keys: list[str]
     cached: list[bytes | None]
-    forecasts: list[ProductForecast | None]
+    on_disk: list[ProductForecast | None]
+
+    def unlike(self, versions: Sequence[str]) -> list[ProductForecast | None]:
+        """Per answered product (`versions`: the answer's model versions), its previous forecast when of another
+        model version, else None (monitoring scores only those)."""
+        previous: list[ProductForecast | None] = []
+        for raw, stored, version in zip(self.cached, self.on_disk, versions, strict=True):
+            if raw is not None and _Version.model_validate_json(raw).model_version != version:
+                stored = ProductForecast.model_validate_json(raw)
+            previous.append(stored if stored is not None and stored.model_version != version else None)
+        return previous
 
 
 def latest_key(shop_id: str, product_id: str) -> str:
@@ -52,9 +73,8 @@ def last_answers(cache: Cache, settings: Settings, shop_id: str, wanted: list[st
     """The products' latest forecasts, read before this request's answer replaces them."""
     keys = [latest_key(shop_id, p) for p in wanted]
     cached = cache.get_many(keys)
-    forecasts = [ProductForecast.model_validate_json(raw) if raw is not None else _on_disk(settings, shop_id, p)
-                 for raw, p in zip(cached, wanted, strict=True)]
-    return LastAnswers(keys, cached, forecasts)
+    on_disk = [_on_disk(settings, shop_id, p) if raw is None else None for raw, p in zip(cached, wanted, strict=True)]
+    return LastAnswers(keys, cached, on_disk)
 
 
 def _on_disk(settings: Settings, shop_id: str, product_id: str) -> ProductForecast | None:

@@ -18,9 +18,10 @@ from app.config import Settings
 from app.main import create_app
 from app.models import store
 from app.schemas.forecast import ForecastRequest
-from app.services.forecasting import artifacts, pipeline
+from app.services.forecasting import artifacts, monitoring, pipeline
 from app.services.forecasting.spec import spec_of
 from app.utils.cache import make_cache
+from app.utils.errors import NotFoundError
 
 PREFIX = "/api/v1/smart-shelf"
 WEEK = [12, 10, 11, 13, 18, 24, 21]
@@ -295,3 +296,33 @@ def test_forecast_arrays_are_the_cached_answer_as_numbers(tmp_path):
                                                     for f in answer.forecasts])
     np.testing.assert_array_equal(arrays.short_term_rmse, [np.nan if f.short_term_rmse is None else
                                                            f.short_term_rmse for f in answer.forecasts])
+
+
+def test_forecast_arrays_read_from_the_cache_close_the_closed_days_and_keep_the_answers_warnings(tmp_path):
+    settings = Settings(_env_file=None, model_dir=str(tmp_path / "models"))  # type: ignore[call-arg]
+    cache = make_cache(None)
+    spec = spec_of(ForecastRequest.model_validate(body(closed_weekdays=["sunday"])))
+    pipeline.forecast(spec, settings, cache, "test-key")  # trained and cached
+    answer = pipeline.forecast(spec, settings, cache, "test-key")  # the whole answer, from the cache
+    arrays = pipeline.forecast_arrays(spec, settings, cache, "test-key")
+    assert (answer.meta.cache, arrays.cache) == ("hit", "hit")
+    assert len(answer.meta.closed_dates) == 1
+    np.testing.assert_array_equal(arrays.forecast, [[p.predicted_qty for p in f.predictions]
+                                                    for f in answer.forecasts])
+    assert (arrays.forecast == 0).sum() == 1  # the Sunday of the week ahead
+    assert arrays.warnings == answer.warnings
+
+
+def test_forecast_arrays_of_a_cached_answer_still_score_an_earlier_forecast_of_another_version(tmp_path):
+    settings = Settings(_env_file=None, model_dir=str(tmp_path / "models"))  # type: ignore[call-arg]
+    cache = make_cache(None)
+    later = spec_of(ForecastRequest.model_validate(body(days=91)))
+    earlier = spec_of(ForecastRequest.model_validate(body(days=84)))
+    pipeline.forecast(later, settings, cache, "test-key")
+    made = pipeline.forecast(earlier, settings, cache, "test-key").forecasts[0]  # now the latest; its days are sold
+    with pytest.raises(NotFoundError):  # by days 84-90 of `later`, which have not been scored yet
+        monitoring.shop_accuracy("shop_a", settings)
+    arrays = pipeline.forecast_arrays(later, settings, cache, "test-key")
+    assert arrays.cache == "hit"
+    scored = monitoring.shop_accuracy("shop_a", settings)["products"]["p1"]
+    assert (scored["model_version"], scored["periods"]) == (made.model_version, 7)
