@@ -7,6 +7,8 @@ uvicorn server with the default settings (no Redis, the embedded default), then
    prices, and the data's event dates), waited for on the jobs API;
 2. `POST /forecast` one product per request for every product, each request carrying that product's
    history, once asking for the 80 % and once for the 95 % interval (the point forecast is the same).
+Every engine is also scored per sales-rate band (bench/accuracy_bands.py: quintiles of the products'
+recent rate at the training end, as the shop model bands them).
 A 429 is honoured by waiting its Retry-After, as a caller would (the default limit is 1,200 requests a
 minute); waits are reported, not counted in the request times. Each reference runs in a process of its
 own so its wall time and peak memory (max RSS) are its own; SmartShelf's peak is the server's.
@@ -24,6 +26,7 @@ import httpx2 as httpx
 import numpy as np
 import pandas as pd
 
+from bench.accuracy_bands import band_scores, banding
 from bench.accuracy_data import HOLDOUTS, Holdout, from_first_sale
 from bench.isolated import in_own_process
 from bench.payload_formats import PREFIX, compact, percentile, server_env, server_timing, wait_for_job
@@ -222,6 +225,7 @@ def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = No
     results: dict[str, dict] = {}
     for key in holdouts or list(HOLDOUTS):
         holdout = HOLDOUTS[key]()
+        bands = banding(holdout)
         engines: dict[str, dict] = {}
         variants = [(SMARTSHELF, frozenset())] + ([(SMARTSHELF_DRIVERS, ALL_DRIVERS)] if holdout.typed_events else [])
         for name, drivers in variants:
@@ -229,14 +233,16 @@ def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = No
             outcome = smartshelf(holdout, progress, drivers)
             pred = outcome.pop("pred")
             engines[name] = rounded({**score(holdout, pred), "seconds": round(outcome.pop("seconds"), 1),
-                                      "peak_mb": round(outcome.pop("peak_mb")), **outcome})
+                                      "peak_mb": round(outcome.pop("peak_mb")), **outcome,
+                                      "bands": band_scores(holdout, pred, bands)})
             progress(f"accuracy: {key}: {name}: {json.dumps(engines[name])[:600]}")
         for engine in REFERENCES:
             progress(f"accuracy: {key}: {engine}")
             outcome = run_reference(engine, key)
             engines[engine] = rounded({**score(holdout, outcome["pred"]), "seconds": round(outcome["seconds"], 1),
-                                        "peak_mb": round(outcome["peak_mb"])})
+                                        "peak_mb": round(outcome["peak_mb"]),
+                                        "bands": band_scores(holdout, outcome["pred"], bands)})
             progress(f"accuracy: {key}: {engine}: {engines[engine]}")
         results[key] = {"name": holdout.name, "season": holdout.season, "horizon": holdout.horizon,
-                        "engines": engines}
+                        "band_weights": [round(float(w), 4) for w in bands.weight], "engines": engines}
     return results

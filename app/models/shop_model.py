@@ -7,8 +7,8 @@
    product, the method kept is the trees, a local family or the mean of its two best, on MASE pooled
    over the windows and shrunk towards the same candidate's mean in the product's sales-rate band
    (`app.models.window_choice`): no candidate is favoured. When the caller sent drivers (prices,
-   promotions, typed or scoped events), trees are fitted before the last window without them too,
-   and the drivers stay only if the trees with them score better there (`DriverCheck`, on the card);
+   promotions, typed or scoped events), the trees are fitted without them too, the same way, and the
+   drivers stay only if the trees with them score better on those same windows (`DriverCheck`, on the card);
 2. the intervals, from the kept methods' errors on every window, per horizon bucket and sales-rate
    band (`app.models.rate_bands`; a small shop's pooled in one band), and the model card's scores on
    the last window: every candidate's, and `auto` as chosen on the earlier windows only (the last one
@@ -163,22 +163,41 @@ def _scores(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, squared
 
 @dataclass(frozen=True)
 class DriverCheck:
-    """The trees with and without the caller's drivers on the held-out window (lower is better)."""
+    """The trees with and without the caller's drivers on the selection's backtest windows: each window's
+    error, averaged over the windows both were scored on (lower is better)."""
 
     metric: str  # "wrmsse" (revenue weights known) or "mase" (mean over the scored products)
     with_drivers: float
     without_drivers: float
     used: bool
+    windows: int = 1  # backtest windows the two were compared on
 
 
 def _held_out_error(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray, squared: np.ndarray,
                     weights: np.ndarray | None) -> float:
-    """The held-out window's WRMSSE (with revenue weights) or mean MASE over the scored products."""
+    """One window's WRMSSE (with revenue weights) or mean MASE over the scored products."""
     if weights is not None:
         rmsse = np.nan_to_num(metrics.rmsse(actual, forecast, squared))
         return float((rmsse * weights).sum() / max(weights.sum(), 1e-12))
     mase = metrics.mase(actual, forecast, scale)
     return float(np.nanmean(mase)) if np.isfinite(mase).any() else float("inf")
+
+
+def _driver_check(panel: Panel, origins: list[int], actual: np.ndarray, with_drivers: np.ndarray,
+                  without_drivers: np.ndarray, scale: np.ndarray, squared: np.ndarray) -> DriverCheck:
+    """Whether the drivers stay: the trees with them (`with_drivers`) against without (`without_drivers`),
+    float64[n, windows, horizon] forecasts of the selection's windows (`actual`, latest first), each window
+    weighted by the revenue before its own origin (M5's weights) when prices are known. A window where either
+    has no forecast (too little history before it) is left out of both means; the latest always counts."""
+    horizon = actual.shape[2]
+    both = [k for k in range(len(origins))
+            if np.isfinite(with_drivers[:, k]).any() and np.isfinite(without_drivers[:, k]).any()]
+    weights = [_revenue_weights(panel.head(origins[k]), horizon) for k in both]
+    judged = {used: float(np.mean([_held_out_error(actual[:, k], forecast[:, k], scale, squared, w)
+                                   for k, w in zip(both, weights, strict=True)]))
+              for used, forecast in ((True, with_drivers), (False, without_drivers))}
+    return DriverCheck("wrmsse" if weights[0] is not None else "mase", judged[True], judged[False],
+                       used=judged[True] < judged[False], windows=len(both))
 
 
 @dataclass
@@ -230,23 +249,24 @@ class ShopModel:
         scale = metrics.seasonal_scale(head.values, head.start, panel.season_length)
         squared = metrics.squared_scale(head.values, head_history.begin)
         weights = _revenue_weights(head, horizon)
-        trees_forecast = trees.forecast(head_history, horizon)
+        tree_windows = _earlier_tree_forecasts(panel, origins, horizon, self.random_state,
+                                               trees.forecast(head_history, horizon))
         self.driver_check_ = None
         if head.drivers is not None and head.drivers.read_by_trees:  # drivers stay only if they help held out
+            plain_panel = dataclasses.replace(panel, drivers=None)
             plain_history = shop_history(dataclasses.replace(head, drivers=None))
             plain = fit_trees(plain_history, horizon, self.random_state)
             if plain is not None:
-                plain_forecast = plain.forecast(plain_history, horizon)
-                judged = {used: _held_out_error(actual[:, 0], f, scale, squared, weights)
-                          for used, f in ((True, trees_forecast), (False, plain_forecast))}
-                self.driver_check_ = DriverCheck("wrmsse" if weights is not None else "mase", judged[True],
-                                                 judged[False], used=judged[True] < judged[False])
+                plain_windows = _earlier_tree_forecasts(plain_panel, origins, horizon, self.random_state,
+                                                        plain.forecast(plain_history, horizon))
+                self.driver_check_ = _driver_check(panel, origins, actual, tree_windows, plain_windows, scale,
+                                                   squared)
                 if not self.driver_check_.used:
-                    trees, trees_forecast = plain, plain_forecast
+                    trees, tree_windows = plain, plain_windows
         kept = panel if self.reads_drivers else dataclasses.replace(panel, drivers=None)
         names = [SHOP, *LOCAL_FAMILIES]
-        stacked = np.stack([_earlier_tree_forecasts(kept, origins, horizon, self.random_state, trees_forecast),
-                            *(make(f, horizon).forecast_origins(panel, origins, horizon) for f in LOCAL_FAMILIES)],
+        stacked = np.stack([tree_windows, *(make(f, horizon).forecast_origins(panel, origins, horizon)
+                                            for f in LOCAL_FAMILIES)],
                            axis=1)  # [n, candidates, windows, horizon]
         rates = np.stack([recent_rate(panel.head(o)) for o in origins], axis=1)  # [n, windows]
         edges = band_edges(rates[scored, 0])

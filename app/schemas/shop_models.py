@@ -80,10 +80,13 @@ class PriceElasticity(BaseModel):
 
 
 class DriversCheck(BaseModel):
-    metric: str = Field(description="`wrmsse` (revenue known) or `mase`, on the held-out window.")
+    metric: str = Field(description="`wrmsse` (revenue known) or `mase`, each backtest window's, averaged over "
+                        "the windows.")
     with_drivers: float = Field(description="The trees trained with the caller's drivers.")
     without_drivers: float = Field(description="The same trees without them.")
     used: bool = Field(description="Whether the served model reads the drivers (only when they scored better).")
+    windows: int = Field(description="The backtest windows both were scored on: the same windows as the per-product "
+                         "choice of method.")
 
 
 class ModelCard(BaseModel):

@@ -8,7 +8,7 @@ import pytest
 
 from app.models.drivers import Drivers
 from app.models.panel import Panel
-from app.models.shop_model import DriverCheck, ShopModel
+from app.models.shop_model import DriverCheck, ShopModel, _driver_check
 from tests.support.synthetic import priced_shop
 
 
@@ -73,6 +73,22 @@ def test_drivers_that_help_on_the_held_out_window_are_kept(trained) -> None:
     check = model.driver_check_
     assert check is not None and check.used and check.with_drivers < check.without_drivers, check
     assert check.metric == "mase"  # no revenue: no weights
+    assert check.windows == 4  # the selection's windows: min(4, (420 - 56) // 14)
+
+
+def test_the_driver_check_pools_the_selection_windows() -> None:
+    """Drivers that win the latest window only by luck, and lose the three before it, are dropped."""
+    panel, _ = synthetic_shop()
+    origins = [DAYS - k * HORIZON for k in range(1, 5)]
+    actual = np.stack([panel.values[:, o:o + HORIZON] for o in origins], axis=1)
+    scale = np.ones(panel.n_products)
+    close, far = actual + 0.5, actual + 2.0
+    lucky = np.concatenate([close[:, :1], far[:, 1:]], axis=1)  # drivers: best on the latest window only
+    steady = np.concatenate([far[:, :1] - 1.0, close[:, 1:]], axis=1)  # error 1.0 there, 0.5 on the earlier ones
+    check = _driver_check(panel, origins, actual, lucky, steady, scale, scale)
+    assert check.windows == 4 and not check.used
+    assert check.with_drivers == pytest.approx((0.5 + 3 * 2.0) / 4)
+    assert check.without_drivers == pytest.approx((1.0 + 3 * 0.5) / 4)
 
 
 def test_drivers_that_did_not_help_are_not_read(trained) -> None:

@@ -205,7 +205,8 @@ def _driver_check(model: ShopModel) -> DriversCheck | None:
     if check is None:
         return None
     return DriversCheck(metric=check.metric, with_drivers=round(check.with_drivers, 4),
-                        without_drivers=round(check.without_drivers, 4), used=check.used)
+                        without_drivers=round(check.without_drivers, 4), used=check.used,
+                        windows=check.windows)
 
 
 def _elasticity(model: ShopModel) -> PriceElasticity | None:

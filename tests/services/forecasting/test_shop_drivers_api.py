@@ -190,6 +190,7 @@ def test_the_per_request_path_says_it_does_not_read_the_drivers(shop) -> None:
     assert len(unused) == 1 and "per-request models read event dates only" in unused[0]["message"], answer["warnings"]
     card = api.get(f"{PREFIX}/models/priced").json()
     assert card["drivers"]["used"] and card["drivers"]["with_drivers"] < card["drivers"]["without_drivers"], card
+    assert card["drivers"]["windows"] == card["held_out"]["windows"] > 1, card  # the selection's windows
 
 
 def forecast_for(api: TestClient, shop_id: str, series: dict, prices: list[dict]) -> dict:
