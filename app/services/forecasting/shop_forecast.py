@@ -138,7 +138,8 @@ def _unread_drivers(model: ShopModel, card: ModelCard, panel: Panel) -> DataWarn
     if not model.reads_drivers and check is not None:
         return DataWarning(code="driver_unused", count=panel.n_products,
                            message=f"the shop model {card.model_version} does not read the prices, promotions, event "
-                           f"types or event scopes sent: on its held-out window its trees scored better without them "
+                           f"types or event scopes sent: over its {check.windows} backtest windows its trees scored "
+                           f"better without them "
                            f"({check.metric} {check.without_drivers:.3f} vs {check.with_drivers:.3f} with them); the "
                            "dates of unscoped events and prices derived from revenue still count")
     columns = model.trees_.columns
