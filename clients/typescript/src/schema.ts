@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Sales spikes and drops, impossible stock, large adjustments, unusual products
-         * @description Each product-day against a model of the product's normal demand (STL trend and weekday pattern for dense series, level x weekday counts for slow movers, a negative binomial tail), flagged at `false_alerts_per_year`, at most `max_alerts` per product, closed days never; running stock from opening stock and movements (negative stock, adjustments over a share of stock); and an isolation forest over products' sales profiles. Each anomaly has the observed value, the expected range, a score, the method and a description. Deterministic.
+         * @description Each product-day against a model of the product's normal demand (STL trend and weekday pattern for dense series, level x weekday counts for slow movers, a negative binomial tail), flagged at `false_alerts_per_year`; days without a sale judged as runs (a stock-out is one drop, `date` to `end_date`); at most `max_alerts` per product, strongest first, closed days never; running stock from opening stock and movements (negative stock, adjustments over a share of stock); and an isolation forest over products' sales profiles. Each anomaly has the observed value, the expected range, a score, the method and a description. Deterministic.
          */
         post: operations["post_anomalies_api_v1_smart_shelf_anomalies_post"];
         delete?: never;
@@ -115,7 +115,7 @@ export interface paths {
         put?: never;
         /**
          * Products at risk: low stock, near expiry, slow moving, unsellable before expiry
-         * @description Scores every inventory item from its stock, expiry date and recent sales, and returns the flagged ones sorted by risk score (0..1) with the reasons, the numbers behind them and one recommended action (restock, discount, bundle, clearance, remove or monitor) with a discount range, a timing and a reasoning sentence. Products that are fine are not listed; `meta.total_products` counts all. Send `as_of` to fix 'today'.
+         * @description Scores every inventory item from its stock, expiry date or season end, recent sales and (for stock that must sell by a day ahead) the forecast /forecast and /reorder make, and returns the flagged ones sorted by risk score (0..1) with the reasons, the numbers behind them and one recommended action (restock, discount, bundle, clearance, remove or monitor) with a discount range, a timing and a reasoning sentence. Products that are fine are not listed; `meta.total_products` counts all. Send `as_of` to fix 'today'.
          */
         post: operations["post_at_risk_api_v1_smart_shelf_at_risk_post"];
         delete?: never;
@@ -275,7 +275,7 @@ export interface paths {
         put?: never;
         /**
          * Pair items that must clear before expiry with calendar events
-         * @description For each item, ranks the calendar events between `as_of` and its expiry by audience fit and timing, and suggests a discount (within `discount_max_pct` and the margin floor when `cost` is known), a start and end date, the expected days to clear at the discounted rate (base rate from `sales` or `avg_daily_sales`, lifted by PROMOTION_ELASTICITY_MULTIPLIER % per discount point), the projected lift, a confidence and a promo copy line. Items with no usable event are listed in `unmatched` with the reason.
+         * @description For each item, ranks the calendar events between `as_of` and its expiry by audience fit and timing, and suggests a discount (within `discount_max_pct` and the margin floor when `cost` is known), a start and end date, the expected days to clear at the discounted rate (demand from the forecast of the item's `sales`, the one /forecast and /reorder make, or a sent `avg_daily_sales`; lifted by the item's learned price elasticity or PROMOTION_ELASTICITY_MULTIPLIER % per discount point), the projected lift, a confidence and a promo copy line. Only stock left over at expiry at full price is promoted; items with no usable event are listed in `unmatched` with the reason.
          */
         post: operations["post_promotions_api_v1_smart_shelf_promotions_post"];
         delete?: never;
@@ -392,9 +392,14 @@ export interface components {
             anomalies: number;
             /**
              * Flagged
-             * @description Spikes and drops found, listed or not.
+             * @description Spikes and drops found, listed or not (a run of days without a sale is one).
              */
             flagged: number;
+            /**
+             * Flagged Days
+             * @description Open product-days inside those spikes and drops.
+             */
+            flagged_days: number;
             /**
              * Not Shown
              * @description Spikes and drops beyond max_alerts of their product, not listed.
@@ -501,6 +506,11 @@ export interface components {
             date: string | null;
             /** Description */
             description: string;
+            /**
+             * End Date
+             * @description Spike / drop: the last day it covers; after `date` for a drop that is a run of open days without a sale (closed days inside it are not counted), `date` itself for one day.
+             */
+            end_date?: string | null;
             /** Expected High */
             expected_high: number | null;
             /** Expected Low */
@@ -541,7 +551,7 @@ export interface components {
             days_to_expiry: number | null;
             /**
              * Expected Unsold Units
-             * @description Units left at expiry at the current sales rate; null without an expiry date.
+             * @description Units left at expiry or season end by the item's forecast (reorder's `at_risk_quantity`); null without an expiry date or season end.
              */
             expected_unsold_units: number | null;
             /** Name */
@@ -823,7 +833,7 @@ export interface components {
         DriversCheck: {
             /**
              * Metric
-             * @description `wrmsse` (revenue known) or `mase`, on the held-out window.
+             * @description `wrmsse` (revenue known) or `mase`, each backtest window's, averaged over the windows.
              */
             metric: string;
             /**
@@ -831,6 +841,11 @@ export interface components {
              * @description Whether the served model reads the drivers (only when they scored better).
              */
             used: boolean;
+            /**
+             * Windows
+             * @description The backtest windows both were scored on: the same windows as the per-product choice of method.
+             */
+            windows: number;
             /**
              * With Drivers
              * @description The trees trained with the caller's drivers.
@@ -1227,7 +1242,7 @@ export interface components {
         InventoryItem: {
             /**
              * Avg Daily Sales
-             * @description Promotions: base sales rate in units/day; default: from `sales` (last 28 days).
+             * @description Promotions: base sales rate in units/day, used as given (no forecast); default: the forecast of the item's `sales`.
              */
             avg_daily_sales?: number | null;
             /** Categories */
@@ -1792,7 +1807,7 @@ export interface components {
         PromotionItem: {
             /**
              * Avg Daily Sales
-             * @description Promotions: base sales rate in units/day; default: from `sales` (last 28 days).
+             * @description Promotions: base sales rate in units/day, used as given (no forecast); default: the forecast of the item's `sales`.
              */
             avg_daily_sales?: number | null;
             /** Categories */
@@ -2064,7 +2079,7 @@ export interface components {
         ReorderItem: {
             /**
              * Avg Daily Sales
-             * @description Promotions: base sales rate in units/day; default: from `sales` (last 28 days).
+             * @description Promotions: base sales rate in units/day, used as given (no forecast); default: the forecast of the item's `sales`.
              */
             avg_daily_sales?: number | null;
             /** Categories */
