@@ -26,6 +26,8 @@ from scipy import stats
 Family = Literal["normal", "poisson", "negative_binomial"]
 SMOOTH_SKEW = 0.5  # skewness under which the normal's service-level quantile is close to the count's
 MAX_COUNT_CELLS = 20_000_000  # bounds the loss-function grid of the count families
+SILENCE_WINDOW = 28  # days: a silence this long is one the trailing-window forecasts see as no demand
+MIN_SILENT_ORIGINS = 8  # past origins needed to read a silent product's lead-time demand off its history
 
 
 @dataclass(frozen=True)
@@ -148,3 +150,72 @@ def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28
             mean = np.where(valid, level, 0.0).sum(axis=1) / count
             phis.append(np.where((count >= 8) & (mean > 0), np.maximum(mean_square - mean, 0.0) / mean**2, np.nan))
     return np.fmin(*phis)
+
+
+@dataclass(frozen=True)
+class AfterSilence:
+    """Per product: the lead-time demand of a product in a silent spell, from what followed its earlier ones."""
+
+    applies: np.ndarray  # bool[n]: silent for at least the protection interval, with enough past origins
+    mean: np.ndarray  # float64[n], units (0 where it does not apply)
+    reorder_point: np.ndarray  # float64[n], the service-level quantile of the past totals, units
+    expected_shortage: np.ndarray  # float64[n], E[(D - reorder_point)+] over the past totals, units
+    origins: np.ndarray  # int64[n]: past origins the distribution is drawn from
+
+
+def silence_days(history: np.ndarray) -> np.ndarray:
+    """int64[n]: days without sales at the end of `history` (float64[n, T]); T where it never sold."""
+    length = history.shape[1]
+    last = np.where((history > 0).any(axis=1), length - 1 - np.argmax(history[:, ::-1] > 0, axis=1), -1)
+    return np.where(last >= 0, length - 1 - last, length)
+
+
+def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_out: np.ndarray,
+                  window: int = SILENCE_WINDOW, min_origins: int = MIN_SILENT_ORIGINS) -> AfterSilence:
+    """The empirical lead-time demand of products now silent for at least `days` (their protection interval).
+
+    A forecast fitted to the recent level says 0 after weeks without sales, yet such products often sell again.
+    Their `days`-day demand is read off the product's own history instead, at past origins (after the first
+    sale) chosen by what the silence can mean:
+
+    - with stock on the shelf (`stocked_out` False) the silence is demand: the totals of the `days` days after
+      every origin that followed at least s = min(current silence, `window`) silent days. The current spell's
+      own origins count: each further silent day adds a total of 0, so the chance of selling again decays with
+      the silence, as Teunter-Syntetos-Babai's demand probability does, and an item that stopped selling months
+      ago while on the shelf is not reordered;
+    - with nothing on the shelf (`stocked_out` True) the silence says nothing about demand (no stock, no sale:
+      a stockout looks the same as no demand), so the current spell is left out and the totals are those of
+      every origin whose `days` days end by the last sale: the demand the product met while it sold.
+
+    Args:
+        history: float64[n, T] daily units (open days), oldest first, the last day the day before the forecast.
+        days: int64[n] protection interval (open days, >= 1).
+        level: cycle service level in (0, 1).
+        stocked_out: bool[n], True where nothing is on hand.
+    """
+    n, length = history.shape
+    silent_now = silence_days(history)
+    last_sale = length - 1 - silent_now  # -1 .. T - 1
+    need = np.where(stocked_out, 0, np.minimum(silent_now, window))[:, None]
+    horizon_end = np.where(stocked_out, last_sale + 1, length)[:, None]
+    sold = history > 0
+    last = np.maximum.accumulate(np.where(sold, np.arange(length)[None, :], -1), axis=1)
+    origin = np.arange(1, length + 1)[None, :]  # forecasts the days from `origin` on, history up to origin - 1
+    seen_last = last[:, origin[0] - 1]
+    silence = origin - 1 - seen_last
+    end = origin + days[:, None]
+    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(history, axis=1)], axis=1)
+    rows = np.arange(n)[:, None]
+    valid = (seen_last >= 0) & (silence >= need) & (end <= horizon_end)
+    totals = np.where(valid, cumulative[rows, np.minimum(end, length)] - cumulative[rows, origin], np.inf)
+    count = valid.sum(axis=1)
+    applies = (silent_now >= days) & (silent_now < length) & (count >= min_origins)
+    ordered = np.sort(totals, axis=1)
+    rank = np.clip(np.ceil(level * count).astype(np.int64) - 1, 0, length - 1)
+    point = np.where(applies, ordered[np.arange(n), rank], 0.0)
+    finite = np.where(valid, totals, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(applies, finite.sum(axis=1) / count, 0.0)
+        shortage = np.where(applies, np.maximum(finite - point[:, None], 0.0).sum(axis=1) / count, 0.0)
+    return AfterSilence(applies=applies, mean=mean, reorder_point=point, expected_shortage=shortage,
+                        origins=count)
