@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from app.models.demand_distribution import choose_family, lead_time_demand, lead_time_dispersion
+from app.models.demand_distribution import (
+    after_silence,
+    choose_family,
+    lead_time_demand,
+    lead_time_dispersion,
+    silence_days,
+)
 
 
 def test_family_follows_the_skew_of_the_count():
@@ -59,3 +65,43 @@ def test_a_steady_weekday_pattern_is_no_dispersion():
     bread = rng.poisson(pattern)[None, :].astype(float)
     assert lead_time_dispersion(bread, np.array([3]), period=1)[0] > 0.03  # period 1: the flat mean's errors
     assert lead_time_dispersion(bread, np.array([3]))[0] < 0.005
+
+
+def _selling_then_silent(rng: np.random.Generator, silent: int, length: int = 364) -> np.ndarray:
+    """A slow mover (Poisson 1.5 a day) that stops selling for the last `silent` days."""
+    units = rng.poisson(1.5, length).astype(float)
+    units[length - silent:] = 0.0
+    units[length - silent - 1] = 2.0
+    return units
+
+
+def test_a_silence_with_nothing_on_the_shelf_reads_the_demand_met_while_selling():
+    """No stock, no sale: 40 silent days with nothing on hand may be a stockout, so the 14-day demand is what the
+    product sold over 14 days while it sold (about 21), its 90% quantile the empirical one."""
+    rng = np.random.default_rng(11)
+    history = _selling_then_silent(rng, 40)[None, :]
+    result = after_silence(history, np.array([14]), 0.9, np.array([True]))
+    first = int(np.argmax(history[0] > 0))  # origins after the first sale, 14-day totals ending by the last sale
+    totals = np.convolve(history[0, first + 1:324], np.ones(14), "valid")
+    assert silence_days(history)[0] == 40 and result.applies[0] and result.origins[0] == totals.size
+    assert result.mean[0] == pytest.approx(totals.mean())
+    assert (totals <= result.reorder_point[0]).mean() >= 0.9 > (totals <= result.reorder_point[0] - 1).mean()
+    assert result.expected_shortage[0] == pytest.approx(np.maximum(totals - result.reorder_point[0], 0).mean())
+
+
+def test_a_silence_on_the_shelf_decays_the_chance_of_selling_again():
+    """With stock on the shelf the silence is demand. A product that paused for 30-35 days twice and sold again
+    each time: after 30 silent days it has a chance to sell within 14 days; one silent for 200 days with stock
+    on the shelf (it stopped selling) has none, and is not reordered."""
+    rng = np.random.default_rng(12)
+    paused = rng.poisson(1.5, 364).astype(float)
+    paused[100:135] = 0.0
+    paused[200:230] = 0.0
+    paused[334:] = 0.0
+    stopped = _selling_then_silent(rng, 200)
+    result = after_silence(np.vstack([paused, stopped]), np.array([14, 14]), 0.95, np.array([False, False]))
+    assert result.applies.tolist() == [True, True]
+    assert result.reorder_point[0] > 0 and result.mean[0] > 0
+    assert result.reorder_point[1] == 0 and result.mean[1] < 0.2
+    longer = after_silence(paused[None, :], np.array([45]), 0.95, np.array([True]))
+    assert not longer.applies[0]  # silent for less than the protection interval: the forecast's distribution

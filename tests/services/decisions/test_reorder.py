@@ -224,3 +224,23 @@ def test_reorder_points_cover_real_slow_movers_at_the_service_level(client, m5_s
                 families.append(recs[p]["demand_distribution"])
     assert len(covered) >= 170 and np.mean(covered) >= 0.90
     assert families.count("negative_binomial") > len(families) / 2
+
+
+def test_a_silent_product_with_an_empty_shelf_is_reordered_from_the_demand_it_met(client):
+    """Issue #24 (dormant products): a slow mover sold for 200 days, then nothing for the 40 days to `as_of` with
+    none on hand (a stockout looks like no demand). The forecast says 0; reorder still protects the 14 days with
+    what it sold over 14 days while it sold. The same silence with stock on the shelf for 200 days (it stopped
+    selling) orders nothing."""
+    rng = np.random.default_rng(4)
+    start = date(2025, 1, 1)
+    sales = [{"product_id": p, "date": (start + timedelta(days=k)).isoformat(), "qty": float(q)}
+             for p, days in (("gap", 200), ("gone", 40)) for k, q in enumerate(rng.poisson(1.5, days)) if q]
+    body = {"shop_id": "s", "as_of": (start + timedelta(days=239)).isoformat(), "sales": sales, "review_days": 7,
+            "inventory": [_item("gap", 0), _item("gone", 6)]}
+    recs = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"]}
+    gap, gone = recs["gap"], recs["gone"]
+    assert gap["demand_distribution"] == "after_silence" and "stockout" in gap["reasoning"]
+    assert 15 <= gap["expected_lead_time_demand"] <= 27 and gap["reorder_point"] > gap["expected_lead_time_demand"]
+    assert gap["recommended_order_qty"] > gap["reorder_point"]
+    assert gone["demand_distribution"] == "after_silence" and "earlier silences" in gone["reasoning"]
+    assert gone["reorder_point"] == 0 and gone["recommended_order_qty"] == 0
