@@ -2,7 +2,7 @@
 
 Inputs per product are the forecast's own numbers: the mean demand over the protection interval `mean`
 (units) and its variance `variance` (units^2: the forecast's out-of-sample daily error variance times the
-days, plus the review undershoot). The family:
+days, or the item's own lead-time dispersion). The family:
 
 - `normal` where demand is smooth: the count distribution with that mean and variance is only mildly skewed
   (skewness below `SMOOTH_SKEW` = 0.5: a Poisson count of 4 or more units, a lead time's error within about
@@ -54,11 +54,39 @@ def choose_family(mean: np.ndarray, variance: np.ndarray, whole_units: np.ndarra
     return np.where(smooth | ~whole_units, "normal", counts)
 
 
-def _normal(mean: np.ndarray, sd: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+def _normal(mean: np.ndarray, sd: np.ndarray, level: float,
+            overshoot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder point s with E_U[P(D > s + U)] = 1 - level, U ~ uniform(0, overshoot), and E[(D - s)+].
+
+    With periodic review the position at the last review that does not order is above s by U, up to one
+    review's demand (`overshoot`, units): the protection interval's demand must exceed s + U for the cycle to
+    fail. E_U[P(D > s + U)] = sd / overshoot x (G((s - mu) / sd) - G((s + overshoot - mu) / sd)), G the
+    standard normal loss function; it lies between P(D > s + overshoot) and P(D > s), so s is found by
+    bisection in [mu + z sd - overshoot, mu + z sd]. overshoot 0 gives the plain quantile mu + z sd.
+    """
     z = stats.norm.ppf(level)
-    point = mean + z * sd
-    loss = sd * (stats.norm.pdf(z) - z * stats.norm.sf(z))  # sigma x the standard normal loss function
+    safe_sd = np.maximum(sd, 1e-12)
+    high = mean + z * sd
+    low = high - overshoot
+    spread = np.maximum(overshoot, 1e-12)
+
+    def missed(point: np.ndarray) -> np.ndarray:
+        a, b = (point - mean) / safe_sd, (point + overshoot - mean) / safe_sd
+        averaged = safe_sd / spread * (_loss(a) - _loss(b))
+        return np.where(overshoot > 1e-9 * np.maximum(sd, 1.0), averaged, stats.norm.sf(a))
+
+    for _ in range(50):
+        middle = (low + high) / 2
+        too_low = missed(middle) > 1 - level
+        low, high = np.where(too_low, middle, low), np.where(too_low, high, middle)
+    point = np.where(sd > 0, high, mean)
+    loss = sd * _loss((point - mean) / safe_sd)  # sigma x the standard normal loss function at the point
     return point, loss
+
+
+def _loss(z: np.ndarray) -> np.ndarray:
+    """The standard normal loss function G(z) = E[(Z - z)+]."""
+    return stats.norm.pdf(z) - z * stats.norm.sf(z)
 
 
 def _count(mean: np.ndarray, variance: np.ndarray, negative_binomial: np.ndarray,
@@ -84,7 +112,7 @@ def _count(mean: np.ndarray, variance: np.ndarray, negative_binomial: np.ndarray
 
 
 def lead_time_demand(mean: np.ndarray, variance: np.ndarray, whole_units: np.ndarray, level: float,
-                     lot: np.ndarray) -> LeadTimeDemand:
+                     lot: np.ndarray, overshoot: np.ndarray | None = None) -> LeadTimeDemand:
     """Reorder points at the cycle service level `level` and the fill rate with lots of `lot` units.
 
     Args:
@@ -93,11 +121,15 @@ def lead_time_demand(mean: np.ndarray, variance: np.ndarray, whole_units: np.nda
         whole_units: bool[n], True where the product sells in whole units (count families allowed).
         level: target cycle service level in (0, 1).
         lot: float64[n] units received per order (the fill rate's denominator; at least one unit).
+        overshoot: float64[n] one review's mean demand (units; default 0): how far above the reorder point the
+            position can be at the last review that does not order (`_normal`). The count families keep their
+            plain quantile (not averaged over it: on the safe side for fast lumpy movers).
     """
     mean = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
     variance = np.maximum(np.asarray(variance, dtype=np.float64), 0.0)
     family = choose_family(mean, variance, np.asarray(whole_units, dtype=bool))
-    point, loss = _normal(mean, np.sqrt(variance), level)
+    overshoot = np.zeros(mean.size) if overshoot is None else np.maximum(np.asarray(overshoot, dtype=np.float64), 0)
+    point, loss = _normal(mean, np.sqrt(variance), level, overshoot)
     counted = family != "normal"
     if counted.any():
         count_point, count_loss = _count(mean[counted], variance[counted], family[counted] == "negative_binomial",

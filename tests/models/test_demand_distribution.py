@@ -105,3 +105,19 @@ def test_a_silence_on_the_shelf_decays_the_chance_of_selling_again():
     assert result.reorder_point[1] == 0 and result.mean[1] < 0.2
     longer = after_silence(paused[None, :], np.array([45]), 0.95, np.array([True]))
     assert not longer.applies[0]  # silent for less than the protection interval: the forecast's distribution
+
+
+def test_a_reviews_overshoot_lowers_a_smooth_reorder_point_to_the_cycles_own_risk():
+    """Weekly review of a fast mover (50 a day, 350 a review): at the last review that does not order, the
+    position is above the reorder point by up to a review's demand, so a cycle fails when the 14-day demand
+    exceeds s + U, U uniform in (0, 350). The point solves that at the level (simulated), below the plain
+    quantile; with no overshoot it is the plain normal quantile, and the count families ignore it."""
+    rng = np.random.default_rng(8)
+    mean, sd = np.array([700.0, 700.0, 3.0]), np.array([60.0, 60.0, 3.0])
+    result = lead_time_demand(mean, sd**2, np.ones(3, bool), 0.9, np.full(3, 1000.0), np.array([350.0, 0.0, 1.5]))
+    demand, above = rng.normal(700.0, 60.0, 400_000), rng.uniform(0.0, 350.0, 400_000)
+    assert (demand > result.reorder_point[0] + above).mean() == pytest.approx(0.1, abs=0.003)
+    assert result.reorder_point[0] < result.reorder_point[1] == pytest.approx(700.0 + stats.norm.ppf(0.9) * 60.0)
+    assert result.family[2] == "negative_binomial"
+    assert result.reorder_point[2] == lead_time_demand(mean[2:], sd[2:] ** 2, np.ones(1, bool), 0.9,
+                                                       np.full(1, 1000.0)).reorder_point[0]

@@ -127,7 +127,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     dispersion = lead_time_dispersion(open_history, open_protection, period=7 - len(opening.closed_weekdays))
     variance = np.fmax(daily_sd**2 * open_protection, lead_demand + dispersion * lead_demand**2)
     fill_lot = np.maximum(lot_size, daily_rate * request.review_days)
-    distribution = lead_time_demand(lead_demand, variance, whole, request.service_level, fill_lot)
+    # the position at the last review that does not order is above the reorder point by up to a review's demand
+    distribution = lead_time_demand(lead_demand, variance, whole, request.service_level, fill_lot,
+                                    daily_rate * request.review_days)
     reorder_point = np.where(silent.applies, silent.reorder_point, distribution.reorder_point)
     family = np.where(silent.applies, "after_silence", distribution.family)
     fill_rate = np.where(silent.applies, np.clip(1.0 - silent.expected_shortage / fill_lot, 0.0, 1.0),
