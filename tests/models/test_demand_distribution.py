@@ -75,18 +75,65 @@ def _selling_then_silent(rng: np.random.Generator, silent: int, length: int = 36
     return units
 
 
-def test_a_silence_with_nothing_on_the_shelf_reads_the_demand_met_while_selling():
-    """No stock, no sale: 40 silent days with nothing on hand may be a stockout, so the 14-day demand is what the
-    product sold over 14 days while it sold (about 21), its 90% quantile the empirical one."""
+def _catalogue(rng: np.random.Generator, resumed: int, stopped: int) -> np.ndarray:
+    """Row 0: a slow mover silent for the last 40 days. Then `resumed` products that paused from day 100 to 149
+    and sold again, and `stopped` ones that never sold after day 99."""
+    rows = [_selling_then_silent(rng, 40)]
+    for back in [True] * resumed + [False] * stopped:
+        units = rng.poisson(1.5, 364).astype(float)
+        units[99], units[100:] = 2.0, 0.0
+        if back:
+            units[150:] = rng.poisson(1.5, 214) + 1.0
+        rows.append(units)
+    return np.vstack(rows)
+
+
+def _woke_share(history: np.ndarray, silent_for: int, days: int) -> float:
+    """Reference: over all products' origins after a silence of at least `silent_for` days, the share that sold
+    within the next `days` days."""
+    woke = seen = 0
+    for units in history:
+        for origin in range(1, units.size - days + 1):
+            sold_before = np.flatnonzero(units[:origin] > 0)
+            if sold_before.size and origin - 1 - sold_before[-1] >= silent_for:
+                seen += 1
+                woke += units[origin:origin + days].sum() > 0
+    return woke / seen
+
+
+def test_an_empty_shelfs_silence_is_the_demand_met_while_selling_when_the_catalogue_wakes_up():
+    """No stock, no sale: 40 silent days with nothing on hand may be a stockout. In a catalogue whose products
+    sold again after such silences, the 14-day demand is what the product sold over 14 days while it sold, its
+    90% quantile the empirical one."""
     rng = np.random.default_rng(11)
-    history = _selling_then_silent(rng, 40)[None, :]
-    result = after_silence(history, np.array([14]), 0.9, np.array([True]))
+    history = _catalogue(rng, resumed=4, stopped=0)
+    result = after_silence(history, np.full(5, 14), 0.9, np.array([True, False, False, False, False]))
     first = int(np.argmax(history[0] > 0))  # origins after the first sale, 14-day totals ending by the last sale
     totals = np.convolve(history[0, first + 1:324], np.ones(14), "valid")
     assert silence_days(history)[0] == 40 and result.applies[0] and result.origins[0] == totals.size
+    assert result.wake_probability[0] == 1.0
     assert result.mean[0] == pytest.approx(totals.mean())
     assert (totals <= result.reorder_point[0]).mean() >= 0.9 > (totals <= result.reorder_point[0] - 1).mean()
     assert result.expected_shortage[0] == pytest.approx(np.maximum(totals - result.reorder_point[0], 0).mean())
+
+
+def test_an_empty_shelfs_silence_in_a_catalogue_where_silent_products_stay_gone():
+    """Two products paused and came back, two stopped for good: after 40 silent days about 5% of the catalogue's
+    origins sold within 14 days. At 90% that is a reorder point of 0 (a seasonal or delisted product is not
+    reordered); at 99% the pre-silence demand's (0.99 - 0.95) / 0.05 quantile."""
+    rng = np.random.default_rng(13)
+    history = _catalogue(rng, resumed=2, stopped=2)
+    empty = np.array([True, False, False, False, False])
+    share = _woke_share(history, 40, 14)
+    assert 0.03 < share < 0.1
+    at_90 = after_silence(history, np.full(5, 14), 0.9, empty)
+    at_99 = after_silence(history, np.full(5, 14), 0.99, empty)
+    assert at_90.wake_probability[0] == pytest.approx(share) and at_90.reorder_point[0] == 0
+    first = int(np.argmax(history[0] > 0))
+    totals = np.sort(np.convolve(history[0, first + 1:324], np.ones(14), "valid"))
+    inner = (0.99 - (1 - share)) / share
+    assert at_99.reorder_point[0] == totals[int(np.ceil(inner * totals.size)) - 1]
+    assert at_99.mean[0] == pytest.approx(share * totals.mean())
 
 
 def test_a_silence_on_the_shelf_decays_the_chance_of_selling_again():

@@ -186,6 +186,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 expired=bool(view.expired[i]), position=float(position[i]), reorder_point=float(reorder_point[i]),
                 lead_demand=float(lead_demand[i]), days=int(protection[i]), lot=float(lot[i]),
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
+                wake=float(silent.wake_probability[i]),
                 fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
                 seasonal=bool(view.days_to_season_end[i] < NO_LIMIT)),
@@ -250,8 +251,8 @@ def _whole_units(sales: SalesColumns, n: int) -> np.ndarray:
 
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
                position: float, reorder_point: float, lead_demand: float, days: int, lot: float, level: float,
-               family: str, silence: int, fill_rate: float, days_left: float, has_sales: bool, capped: bool,
-               held_back: bool, seasonal: bool) -> str:
+               family: str, silence: int, wake: float, fill_rate: float, days_left: float, has_sales: bool,
+               capped: bool, held_back: bool, seasonal: bool) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
     cover = f"{days_left:.0f} days" if np.isfinite(days_left) else "indefinitely"
@@ -263,7 +264,8 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
                     "negative_binomial": "negative-binomial count (slow or lumpy demand)",
                     "after_silence": f"no sale in the last {silence} days: " + (
-                        "with none on hand that may be a stockout, so the demand it met while it sold"
+                        f"with none on hand that may be a stockout; {wake:.0%} of the shop's products silent as "
+                        "long sold again within these days, at the demand they met while they sold"
                         if on_hand <= 0 else "what followed its earlier silences as long")}[family]
     basis = (f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand "
              f"(mean {lead_demand:.1f}, {family_words}), expected fill rate {fill_rate:.1%}")
