@@ -264,7 +264,7 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
                     "negative_binomial": "negative-binomial count (slow or lumpy demand)",
                     "after_silence": f"no sale in the last {silence} days: " + (
-                        f"with none on hand that may be a stockout; {wake:.0%} of the shop's products silent as "
+                        f"with none on hand that may be a stockout; {wake:.1%} of the shop's products silent as "
                         "long sold again within these days, at the demand they met while they sold"
                         if on_hand <= 0 else "what followed its earlier silences as long")}[family]
     basis = (f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand "
@@ -280,6 +280,8 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     if capped:
         return (f"No order for {name}: the forecast sells nothing more within its shelf life or season after an "
                 f"order would arrive; {stock}; {basis}.")
+    if reorder_point <= 0 and position <= reorder_point:
+        return f"No order for {name}: nothing is expected to sell over the next {days} days; {basis}; {stock}."
     return f"No order yet for {name}: position {position:g} is above the {basis}; {stock}."
 
 
