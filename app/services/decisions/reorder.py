@@ -138,6 +138,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     on_hand = view.quantity
     position = view.usable + np.array([item.on_order for item in items])
     below = (position <= reorder_point) & (daily_rate > 0)  # nothing to protect without forecast demand
+    # a silent product's point is an empirical quantile: a position at it already covers the level (with a small
+    # chance of waking up the point is 0, and an empty shelf is not a reason to order a lot)
+    below &= ~silent.applies | (position < reorder_point)
     # stock at risk of expiring unsold is cleared first: no order until the lead time's demand exceeds what sells
     held_back = below & (view.at_risk > 0) & (lead_demand <= view.usable)
     lots = np.floor((reorder_point - position) / lot_size) + 1
