@@ -301,7 +301,9 @@ def inventory_markdown(results: dict) -> str:
              "last 28 days' mean demand. Cycle service level (CSL): replenishment cycles (delivery to delivery; the "
              "first from the first day a policy's order can arrive, not the starting stock's days) without unmet "
              "demand (goal: within 2 points of the target). Dormant fails: failed cycles of products that sold "
-             "nothing in the 4 weeks before (started with no stock; the forecast is 0 until they sell again).", "",
+             "nothing in the 4 weeks before (started with no stock: SmartShelf reads their demand off what they "
+             "sold before the silence, `after_silence`; to the forecast-based policies it is 0 until they sell "
+             "again).", "",
              "| data (products) | target | policy | CSL (cycles) | dormant fails | fill rate | mean stock | orders |",
              "|---|---|---|---|---|---|---|---|"]
     for data in ("m5-tx3-foods3", "store-item", "french-bakery"):

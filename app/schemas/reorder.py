@@ -56,9 +56,11 @@ class ReorderRecommendation(BaseModel):
     expected_lead_time_demand: float
     safety_stock: float = Field(description="reorder_point - expected_lead_time_demand.")
     reorder_point: float = Field(description="The service-level quantile of the lead-time demand distribution.")
-    demand_distribution: Literal["normal", "poisson", "negative_binomial"] = Field(
+    demand_distribution: Literal["normal", "poisson", "negative_binomial", "after_silence"] = Field(
         description="The lead-time demand's family: `negative_binomial` (or `poisson`) for whole-unit demand whose "
-        "lead-time count is skewed (slow movers), `normal` where it is smooth (docs/decisions.md).")
+        "lead-time count is skewed (slow movers), `normal` where it is smooth, `after_silence` for a product "
+        "with no sale over the last protection interval or more: the empirical totals that followed its earlier "
+        "silences as long (docs/decisions.md).")
     expected_fill_rate: float = Field(description="Share of demand served from stock with this reorder point and "
                                       "lot: 1 - expected units short per cycle / lot.")
     eoq: float

@@ -33,7 +33,12 @@ variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
 import numpy as np
 
 from app.config import Settings
-from app.models.demand_distribution import lead_time_demand, lead_time_dispersion
+from app.models.demand_distribution import (
+    after_silence,
+    lead_time_demand,
+    lead_time_dispersion,
+    silence_days,
+)
 from app.schemas.common import DataWarning
 from app.schemas.reorder import (
     ReorderMeta,
@@ -98,17 +103,20 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
 
     forecast, daily_sd, methods, cache_state = _lead_forecast(request, product_ids, sold, horizon, as_of_day,
                                                               settings, cache, signing_key, warnings)
-    history = daily_net_units(sales, n, last_day - 363, 364)
+    history = daily_net_units(sales, n, origin - 363, 364)  # to as_of: the days since the last sale count
     opening, detected = opening_days(request, sales)
     warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
-    open_history, open_protection = _open_days(history, last_day, origin, protection, opening)
+    open_history, open_protection = _open_days(history, origin, protection, opening)
     recent_sd = open_history[:, -28:].std(axis=1)
     daily_sd = np.where(np.isfinite(daily_sd) & (daily_sd > 0), daily_sd, recent_sd)
 
     cumulative = np.cumsum(forecast, axis=1)
     view = stock_view(items, origin, cumulative)
-    daily_rate = forecast.mean(axis=1)
-    lead_demand = demand_within(cumulative, protection)
+    # with nothing on the shelf a silence may be a stockout: no stock, no sale (demand_distribution.after_silence)
+    silent = after_silence(open_history, open_protection, request.service_level, view.quantity <= 0)
+    silent_days = silence_days(history)
+    lead_demand = np.where(silent.applies, silent.mean, demand_within(cumulative, protection))
+    daily_rate = np.where(silent.applies, silent.mean / protection, forecast.mean(axis=1))
     cost = np.array([item.cost for item in items])
     price = np.array([item.price for item in items])
     ordering_cost = settings.ordering_cost if request.ordering_cost is None else request.ordering_cost
@@ -118,13 +126,21 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     whole = _whole_units(sales, n) & (np.floor(view.quantity) == view.quantity)
     dispersion = lead_time_dispersion(open_history, open_protection, period=7 - len(opening.closed_weekdays))
     variance = np.fmax(daily_sd**2 * open_protection, lead_demand + dispersion * lead_demand**2)
-    distribution = lead_time_demand(lead_demand, variance, whole,
-                                    request.service_level, np.maximum(lot_size, daily_rate * request.review_days))
-    reorder_point = distribution.reorder_point
+    fill_lot = np.maximum(lot_size, daily_rate * request.review_days)
+    # the position at the last review that does not order is above the reorder point by up to a review's demand
+    distribution = lead_time_demand(lead_demand, variance, whole, request.service_level, fill_lot,
+                                    daily_rate * request.review_days)
+    reorder_point = np.where(silent.applies, silent.reorder_point, distribution.reorder_point)
+    family = np.where(silent.applies, "after_silence", distribution.family)
+    fill_rate = np.where(silent.applies, np.clip(1.0 - silent.expected_shortage / fill_lot, 0.0, 1.0),
+                         distribution.fill_rate)
     safety = reorder_point - lead_demand
     on_hand = view.quantity
     position = view.usable + np.array([item.on_order for item in items])
     below = (position <= reorder_point) & (daily_rate > 0)  # nothing to protect without forecast demand
+    # a silent product's point is an empirical quantile: a position at it already covers the level (with a small
+    # chance of waking up the point is 0, and an empty shelf is not a reason to order a lot)
+    below &= ~silent.applies | (position < reorder_point)
     # stock at risk of expiring unsold is cleared first: no order until the lead time's demand exceeds what sells
     held_back = below & (view.at_risk > 0) & (lead_demand <= view.usable)
     lots = np.floor((reorder_point - position) / lot_size) + 1
@@ -161,8 +177,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
             inventory_position=float(position[i]), lead_time_days=int(lead[i]),
             expected_lead_time_demand=round(float(lead_demand[i]), 2), safety_stock=round(float(safety[i]), 2),
             reorder_point=round(float(reorder_point[i]), 2), eoq=round(float(lot[i]), 2),
-            demand_distribution=distribution.family[i],
-            expected_fill_rate=round(float(distribution.fill_rate[i]), 4),
+            demand_distribution=family[i],
+            expected_fill_rate=round(float(fill_rate[i]), 4),
             recommended_order_qty=float(order[i]),
             days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None,
             predicted_stockout_date=date_after(origin, float(days_left[i])),
@@ -172,8 +188,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 on_hand=float(on_hand[i]), usable=float(view.usable[i]), at_risk=float(view.at_risk[i]),
                 expired=bool(view.expired[i]), position=float(position[i]), reorder_point=float(reorder_point[i]),
                 lead_demand=float(lead_demand[i]), days=int(protection[i]), lot=float(lot[i]),
-                level=request.service_level, family=str(distribution.family[i]),
-                fill_rate=float(distribution.fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i]),
+                level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
+                wake=float(silent.wake_probability[i]),
+                fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
                 seasonal=bool(view.days_to_season_end[i] < NO_LIMIT)),
         )
@@ -218,13 +235,13 @@ def _lead_forecast(request: ReorderRequest, product_ids: list[str], sold: np.nda
     return forecast, daily_sd, methods, answer.cache
 
 
-def _open_days(history: np.ndarray, last_day: int, origin: int, protection: np.ndarray,
+def _open_days(history: np.ndarray, origin: int, protection: np.ndarray,
                opening: OpeningDays) -> tuple[np.ndarray, np.ndarray]:
     """The history's open days only (float64[n, open days], closed days are no demand: their zeros are not
     errors) and the open days among the `protection` days after `origin` (int64[n], at least 1)."""
     if not opening.any:
         return history, protection
-    past = np.arange(last_day - history.shape[1] + 1, last_day + 1)
+    past = np.arange(origin - history.shape[1] + 1, origin + 1)
     ahead = np.cumsum(~opening.closed(origin + 1 + np.arange(int(protection.max()))))
     return history[:, ~opening.closed(past)], np.maximum(ahead[protection - 1], 1)
 
@@ -237,8 +254,8 @@ def _whole_units(sales: SalesColumns, n: int) -> np.ndarray:
 
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
                position: float, reorder_point: float, lead_demand: float, days: int, lot: float, level: float,
-               family: str, fill_rate: float, days_left: float, has_sales: bool, capped: bool, held_back: bool,
-               seasonal: bool) -> str:
+               family: str, silence: int, wake: float, fill_rate: float, days_left: float, has_sales: bool,
+               capped: bool, held_back: bool, seasonal: bool) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
     cover = f"{days_left:.0f} days" if np.isfinite(days_left) else "indefinitely"
@@ -248,7 +265,11 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
             "will be left at the end of the season" if seasonal and not expired else "will expire unsold")
         stock = f"{_units(at_risk)} of the {on_hand:g} on hand {left} (clear them, see at-risk); " + stock
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
-                    "negative_binomial": "negative-binomial count (slow or lumpy demand)"}[family]
+                    "negative_binomial": "negative-binomial count (slow or lumpy demand)",
+                    "after_silence": f"no sale in the last {silence} days: " + (
+                        f"with none on hand that may be a stockout; {wake:.1%} of the shop's products silent as "
+                        "long sold again within these days, at the demand they met while they sold"
+                        if on_hand <= 0 else "what followed its earlier silences as long")}[family]
     basis = (f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand "
              f"(mean {lead_demand:.1f}, {family_words}), expected fill rate {fill_rate:.1%}")
     if order > 0:
@@ -262,6 +283,8 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     if capped:
         return (f"No order for {name}: the forecast sells nothing more within its shelf life or season after an "
                 f"order would arrive; {stock}; {basis}.")
+    if reorder_point <= 0 and position <= reorder_point:
+        return f"No order for {name}: nothing is expected to sell over the next {days} days; {basis}; {stock}."
     return f"No order yet for {name}: position {position:g} is above the {basis}; {stock}."
 
 
