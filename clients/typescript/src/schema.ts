@@ -2185,10 +2185,10 @@ export interface components {
             days_of_supply: number | null;
             /**
              * Demand Distribution
-             * @description The lead-time demand's family: `negative_binomial` (or `poisson`) for whole-unit demand whose lead-time count is skewed (slow movers), `normal` where it is smooth (docs/decisions.md).
+             * @description The lead-time demand's family: `negative_binomial` (or `poisson`) for whole-unit demand whose lead-time count is skewed (slow movers), `normal` where it is smooth, `after_silence` for a product with no sale over the last protection interval or more: the empirical totals that followed its earlier silences as long (docs/decisions.md).
              * @enum {string}
              */
-            demand_distribution: "normal" | "poisson" | "negative_binomial";
+            demand_distribution: "normal" | "poisson" | "negative_binomial" | "after_silence";
             /** Eoq */
             eoq: number;
             /**
