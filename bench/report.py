@@ -331,13 +331,9 @@ def inventory_markdown(results: dict) -> str:
                   f"{promo['left_with']:,.0f} with them (promoted days lifted by the answer's own projected lift); "
                   f"revenue {promo['revenue_without']:,.0f} -> {promo['revenue_with']:,.0f}; "
                   f"{promo['promoted_items_selling_out_anyway']} promoted items sold out at full price anyway."]
-    lines += ["", "Anomalies: 400 injected 4-sigma spikes and drops in 100 real series (robust z):", "",
-              "| z threshold | flagged | recall | precision |", "|---|---|---|---|"]
-    for threshold, r in results.get("anomalies", {}).items():
-        lines.append(f"| {threshold} | {r['flagged']} | {r['recall']:.3f} | {r['precision']:.3f} |")
     speed = results.get("speed")
     if speed:
-        lines += ["", f"Speed: reorder for 1,000 products x 365 days with cached forecasts "
+        lines += ["", f"Speed: reorder for 1,000 products x 365 days through HTTP with cached forecasts "
                   f"{speed['reorder_cached']['median_ms']:.0f} ms median (target 200 ms; first call, training "
                   f"included, {speed['reorder_cold_ms'] / 1000:.1f} s)."]
     return "\n".join(lines)
