@@ -52,6 +52,7 @@ from app.services.decisions.stock_view import (
     order_cap,
     read_forecast,
     shop_forecaster,
+    stated_rates,
     stock_view,
 )
 from app.utils.cache import Cache
@@ -108,6 +109,11 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     read = read_forecast(request, request.shop_id, product_ids, sold, horizon, as_of_day,
                          shop_forecaster(settings, cache, signing_key), warnings)
     forecast, daily_sd, methods = read.daily, read.short_term_rmse, read.methods
+    # a stated avg_daily_sales only where no forecast is read (stock_view.stated_rates): a constant rate
+    given = stated_rates(items)
+    stated = ~read.from_forecast & ~np.isnan(given)
+    forecast[stated] = given[stated, None]
+    methods = ["avg_daily_sales" if s else m for s, m in zip(stated, methods, strict=True)]
     history = daily_net_units(sales, n, origin - 363, 364)  # to as_of: the days since the last sale count
     opening, detected = opening_days(request, sales)
     warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
@@ -195,7 +201,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 lead_demand=float(lead_demand[i]), days=int(protection[i]), lot=float(lot[i]),
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
                 wake=float(silent.wake_probability[i]),
-                fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i]),
+                fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i] | stated[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
                 seasonal=bool(view.days_to_season_end[i] < NO_LIMIT)),
         )

@@ -48,6 +48,14 @@ class StockView:
     season_over: np.ndarray  # bool[n]: the season ended before or on as_of
 
 
+def stated_rates(items: Sequence[InventoryItem]) -> np.ndarray:
+    """float64[n]: each item's `avg_daily_sales` as sent, NaN where not sent. The rule for all three decisions:
+    the forecast wins wherever it is read (an item with sales); the stated rate stands in only where it is not
+    (no sales in the request, a forecast that could not be read, an item whose stock view does not need it)."""
+    return np.array([np.nan if item.avg_daily_sales is None else item.avg_daily_sales for item in items],
+                    dtype=np.float64)
+
+
 def days_to(items: Sequence[InventoryItem], field: str, as_of_day: int) -> np.ndarray:
     """int64[n]: days from `as_of` to each item's date `field`; NO_LIMIT where it is not sent."""
     values = [getattr(item, field) for item in items]
@@ -67,6 +75,22 @@ def demand_within(cumulative: np.ndarray, days: np.ndarray) -> np.ndarray:
     inside = np.clip(days, 1, horizon)
     within = cumulative[np.arange(n), inside - 1] + rate * np.clip(days - horizon, 0, None)
     return np.where(days > 0, within, 0.0)
+
+
+def days_until(cumulative: np.ndarray, units: np.ndarray, beyond: np.ndarray) -> np.ndarray:
+    """float64[n]: days after as_of until `cumulative` (cumsum of the daily path) reaches `units`, interpolated
+    within the day (so its ceiling is the day they run out); 0 for no units, `beyond` where the path's days do not
+    reach them."""
+    n, horizon = cumulative.shape
+    reaches = cumulative >= units[:, None]
+    first = reaches.argmax(axis=1) if horizon else np.zeros(n, dtype=np.int64)
+    rows = np.arange(n)
+    before = np.where(first > 0, cumulative[rows, np.maximum(first - 1, 0)], 0.0) if horizon else np.zeros(n)
+    that_day = (cumulative[rows, first] - before) if horizon else np.zeros(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        within = np.where(that_day > 0, (units - before) / that_day, 1.0)
+    found = reaches.any(axis=1) if horizon else np.zeros(n, dtype=bool)
+    return np.where(units <= 0, 0.0, np.where(found, first + np.clip(within, 0.0, 1.0), beyond))
 
 
 def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.ndarray) -> StockView:
