@@ -1,12 +1,14 @@
 """At-risk detection: which products need action now, why, and what to do.
 
-Signals per product (all as of `as_of`, v = average daily net units over the open days of the last
-`slow_moving_window` days up to and including `as_of`, days without sales counting as zero). Days count
-open days: closed days (`closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
-products, `app/utils/opening_days.py`) are no demand, so they neither dilute v nor use up stock; the units
-that sell before expiry, the days of supply and the stockout date count open days only:
+Signals per product (all as of `as_of`, v = the item's `avg_daily_sales` as sent, else its average daily net
+units over the open days of the last `slow_moving_window` days up to and including `as_of`, days without sales
+counting as zero; d = its daily demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the
+stock as reorder and promotions) for items with sales and a sell-by day or nothing usable on hand, else v; the
+forecast wins over a sent avg_daily_sales wherever it is read). Days count open days where v is read: closed days
+(`closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more products,
+`app/utils/opening_days.py`) are no demand, so they neither dilute v nor use up stock:
 
-- out_of_stock:            no usable units (none on hand, or all expired) and v > 0: the highest risk (score 1,
+- out_of_stock:            no usable units (none on hand, or all expired) and d > 0: the highest risk (score 1,
                            listed first, the fastest seller first)
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
@@ -14,11 +16,9 @@ that sell before expiry, the days of supply and the stockout date count open day
 - near_expiry:             0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and v < slow_moving_threshold
-- unsellable_before_expiry: units left at expiry or season end by the item's forecast (`stock_view.demand_path`:
-                           the same forecast and view of the stock as reorder and promotions; the rate v for
-                           items without stock or sell-by day, and in process without a forecaster)
-- stockout_risk:           v > 0 and quantity / v <= max(7, lead_time_days): runs out within
-                           a week or before a new delivery could arrive
+- unsellable_before_expiry: units left at expiry or season end by d's path
+- stockout_risk:           the usable units run out within max(7, lead_time_days) days: along the forecast's path
+                           (reorder's `critical` rule and stockout date), else at v; days of supply = usable / d
 
 Score (noisy-OR of signal strengths s in [0, 1], weights w):
     score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)(1 - 0.7 s_stockout)
@@ -26,7 +26,7 @@ Score (noisy-OR of signal strengths s in [0, 1], weights w):
     s_expiry = 1 - days_to_expiry / (expiry_days + 1)        when near_expiry
     s_unsold = expected_unsold_units / quantity
     s_slow   = 1 - v / slow_moving_threshold                  when slow_moving
-    s_stockout = 1 - days_of_supply / (horizon + 1)            when stockout_risk
+    s_stockout = 1 - days until the usable units run out / (horizon + 1)   when stockout_risk
 An expired or out-of-stock product scores 1.
 
 Markdowns: one number, the discount that lifts the forecast demand up to the sell-by day to the stock on hand
