@@ -5,8 +5,10 @@ forecast sells before their expiry or season end; expired units count 0) + on or
 position; the units that will expire unsold are at risk, not cover, and hold the order back until the
 demand over the protection interval exceeds the usable units.
 
-Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses its forecasts;
-every service level reads one forecast): mu_L = forecast units over the protection interval, lead time +
+Demand comes from the forecast engine (`stock_view.read_forecast`, the one place the decisions read it, through
+the forecast cache, so a repeated request reuses its forecasts; every service level reads one forecast; an item
+without sales and with a sent `avg_daily_sales` gets that constant rate, `stock_view.stated_rates`):
+mu_L = forecast units over the protection interval, lead time +
 review days: an order placed at one review is on the shelf after the lead time, and the next order can only
 come one review later, so the position at the last review that did not order (just above the reorder point)
 must cover both (Silver, Pyke & Peterson's (R, s, Q) / (R, s, S) protection interval; a reorder point from
