@@ -61,13 +61,26 @@ class AtRiskItem(BaseModel):
     score: float = Field(ge=0, le=1)
     current_quantity: float
     days_to_expiry: int | None
-    avg_daily_sales: float
-    days_of_supply: float | None = Field(description="quantity / avg_daily_sales; null when nothing sells.")
+    avg_daily_sales: float = Field(
+        description="The item's `avg_daily_sales` as sent, else its recent sales rate: units per open day over "
+        "`slow_moving_window` (slow_moving reads it; the stock numbers read it only without `forecast_method`)."
+    )
+    forecast_method: str | None = Field(
+        default=None, description="The forecast's method when the stock numbers (out_of_stock, stockout_risk, "
+        "days_of_supply, stockout_date, expected_unsold_units) come from the item's forecast, the same as /reorder's; "
+        "null when they come from `avg_daily_sales` (items with stock and no expiry date or season end, without "
+        "sales, or when the forecast could not be read).")
+    days_of_supply: float | None = Field(
+        description="Usable units (those that sell before expiry or season end) / daily demand: the forecast's "
+        "mean over its 28 days (as /reorder's `days_of_supply`), else `avg_daily_sales` (open days); null when "
+        "nothing sells.")
     expected_unsold_units: float | None = Field(
         description="Units left at expiry or season end by the item's forecast (reorder's `at_risk_quantity`); "
         "null without an expiry date or season end."
     )
-    stockout_date: date | None = Field(description="When stock runs out at the current rate; null if nothing sells.")
+    stockout_date: date | None = Field(
+        description="When the usable units run out: by the forecast's daily path (as /reorder's "
+        "`predicted_stockout_date`), else at `avg_daily_sales`; null if nothing sells.")
     value_tied_up: float | None = Field(description="quantity x cost; null without cost.")
     turnover_rate: float | None = Field(description="Yearly sales / stock on hand at the current rate.")
     recommended_action: RecommendedAction

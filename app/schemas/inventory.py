@@ -33,5 +33,7 @@ class InventoryItem(StrictModel):
         default=None, ge=1, le=3650, description="Perishables: never order more than sells in this many days.")
     categories: list[str] = Field(default_factory=list, max_length=50)
     avg_daily_sales: NonNegative | None = Field(
-        default=None, description="Promotions: base sales rate in units/day, used as given (no forecast); default: the "
-        "forecast of the item's `sales`.")
+        default=None, description="Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast "
+        "of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that "
+        "could not be read, at-risk's items with stock and no expiry date or season end). Default: the recent "
+        "sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.")

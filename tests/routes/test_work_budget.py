@@ -71,11 +71,16 @@ def test_a_forecast_running_past_9999_is_400_naming_periods(client, frequency):
 
 def test_at_risk_near_9999_reports_no_stockout_date_instead_of_failing(client):
     body = {"shop_id": "s", "as_of": "9999-12-30",
-            "inventory": [{"product_id": "p", "quantity": 5, "price": 2, "expiry_date": "9999-12-31"}],
+            "inventory": [{"product_id": "p", "quantity": 5, "price": 2}],
             "sales": [{"product_id": "p", "date": "9999-12-29", "qty": 1}]}
     response = client.post(f"{PREFIX}/at-risk", json=body)
     assert response.status_code == 200, response.text
-    assert response.json()["at_risk"][0]["stockout_date"] is None
+    assert response.json()["at_risk"][0]["stockout_date"] is None  # 150 days at 1/30 a day: past 9999-12-31
+    # with an expiry date only the units that sell by it count: they run out on the last day there is
+    body["inventory"][0]["expiry_date"] = "9999-12-31"
+    response = client.post(f"{PREFIX}/at-risk", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["at_risk"][0]["stockout_date"] == "9999-12-31"
 
 
 def test_a_stray_row_from_decades_ago_does_not_size_a_batch(client, settings):

@@ -1,12 +1,14 @@
 """At-risk detection: which products need action now, why, and what to do.
 
-Signals per product (all as of `as_of`, v = average daily net units over the open days of the last
-`slow_moving_window` days up to and including `as_of`, days without sales counting as zero). Days count
-open days: closed days (`closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
-products, `app/utils/opening_days.py`) are no demand, so they neither dilute v nor use up stock; the units
-that sell before expiry, the days of supply and the stockout date count open days only:
+Signals per product (all as of `as_of`, v = the item's `avg_daily_sales` as sent, else its average daily net
+units over the open days of the last `slow_moving_window` days up to and including `as_of`, days without sales
+counting as zero; d = its daily demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the
+stock as reorder and promotions) for items with sales and a sell-by day or nothing usable on hand, else v; the
+forecast wins over a sent avg_daily_sales wherever it is read). Days count open days where v is read: closed days
+(`closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more products,
+`app/utils/opening_days.py`) are no demand, so they neither dilute v nor use up stock:
 
-- out_of_stock:            no usable units (none on hand, or all expired) and v > 0: the highest risk (score 1,
+- out_of_stock:            no usable units (none on hand, or all expired) and d > 0: the highest risk (score 1,
                            listed first, the fastest seller first)
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
@@ -14,11 +16,9 @@ that sell before expiry, the days of supply and the stockout date count open day
 - near_expiry:             0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and v < slow_moving_threshold
-- unsellable_before_expiry: units left at expiry or season end by the item's forecast (`stock_view.demand_path`:
-                           the same forecast and view of the stock as reorder and promotions; the rate v for
-                           items without stock or sell-by day, and in process without a forecaster)
-- stockout_risk:           v > 0 and quantity / v <= max(7, lead_time_days): runs out within
-                           a week or before a new delivery could arrive
+- unsellable_before_expiry: units left at expiry or season end by d's path
+- stockout_risk:           the usable units run out within max(7, lead_time_days) days: along the forecast's path
+                           (reorder's `critical` rule and stockout date), else at v; days of supply = usable / d
 
 Score (noisy-OR of signal strengths s in [0, 1], weights w):
     score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)(1 - 0.7 s_stockout)
@@ -26,7 +26,7 @@ Score (noisy-OR of signal strengths s in [0, 1], weights w):
     s_expiry = 1 - days_to_expiry / (expiry_days + 1)        when near_expiry
     s_unsold = expected_unsold_units / quantity
     s_slow   = 1 - v / slow_moving_threshold                  when slow_moving
-    s_stockout = 1 - days_of_supply / (horizon + 1)            when stockout_risk
+    s_stockout = 1 - days until the usable units run out / (horizon + 1)   when stockout_risk
 An expired or out-of-stock product scores 1.
 
 Markdowns: one number, the discount that lifts the forecast demand up to the sell-by day to the stock on hand
@@ -58,8 +58,10 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     Forecaster,
     days_to,
+    days_until,
     demand_path,
     demand_within,
+    stated_rates,
     stock_view,
 )
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number, today_utc
@@ -125,7 +127,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     opening, found = opening_days(request, sales)
     warnings += found
     open_in_window = int((~opening.closed(as_of_day - window + 1 + np.arange(window))).sum())
-    velocity = units.sum(axis=1) / max(open_in_window, 1)
+    recent = units.sum(axis=1) / max(open_in_window, 1)
+    # a caller's avg_daily_sales is the rate where the forecast is not read (stock_view.demand_path's rule)
+    given = stated_rates(inventory)
+    velocity = np.where(np.isnan(given), recent, given)
     open_ahead = _open_days_ahead(opening, as_of_day)  # [k]: open days among the k + 1 days after as_of
 
     quantity = np.fromiter((item.quantity for item in inventory), np.float64, n)
@@ -141,8 +146,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     open_day = np.diff(open_ahead[:path_days], prepend=0) if open_ahead.size >= path_days else np.ones(path_days)
     sell_by_days = np.minimum(days_to(inventory, "expiry_date", as_of_day), days_to(inventory, "season_end", as_of_day))
     sold = np.bincount(sales.product, minlength=n)[:n] > 0
-    # the forecast changes the answer only where stock must sell by a day still ahead
-    wanted = has_stock & (sell_by_days > 0) & (sell_by_days < NO_LIMIT) & sold
+    # the forecast changes the answer only where stock must sell by a day (ahead: what sells in time; past:
+    # whether it still sells) and on an empty shelf (whether it still sells); the rest read the rate
+    wanted = sold & (~has_stock | (sell_by_days < NO_LIMIT))
     path = demand_path(request, request.shop_id, product_ids, wanted, velocity[:, None] * open_day[None, :],
                        as_of_day, forecaster, warnings)
     cumulative = path.cumulative
@@ -151,13 +157,18 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     unsold = np.where(has_sell_by, view.at_risk, np.nan)
     unsellable = has_stock & ~expired & (unsold > 0)
     season_over = has_stock & view.season_over & ~expired
-    out_of_stock = (view.usable <= 0) & (velocity > 0) & ~season_over
+    # daily demand: the forecast's mean over its days where it was read (reorder's rate), else the rate (open days)
+    demand = np.where(path.from_forecast, path.daily[:, :FORECAST_DAYS].mean(axis=1), velocity)
+    out_of_stock = (view.usable <= 0) & (demand > 0) & ~season_over
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
                      for item in inventory], dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        supply = np.where(velocity > 0, quantity / velocity, np.inf)
-    stockout = has_stock & ~expired & (supply <= lead)
+        supply = np.where(demand > 0, view.usable / demand, np.inf)
+    # when the usable units run out: along the forecast's path (within its first day = reorder's stockout date),
+    # else at the rate
+    days_left = np.where(path.from_forecast, days_until(cumulative, view.usable, supply), supply)
+    stockout = has_stock & ~expired & (days_left <= lead)
     cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
 
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
@@ -165,7 +176,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     s_unsold = np.where(unsellable | season_over, unsold / np.where(has_stock, quantity, 1.0), 0.0)
     threshold = max(thresholds.slow_moving_threshold, 1e-12)
     s_slow = np.where(slow, 1 - velocity / threshold, 0.0)
-    s_stockout = np.where(stockout, 1 - np.minimum(supply, lead) / (lead + 1), 0.0)
+    s_stockout = np.where(stockout, 1 - np.minimum(days_left, lead) / (lead + 1), 0.0)
     score = 1 - (1 - W_LOW * s_low) * (1 - W_EXPIRY * s_expiry) * (1 - W_UNSOLD * s_unsold) * (
         1 - W_SLOW * s_slow) * (1 - W_STOCKOUT * s_stockout)
     score = np.where(expired | out_of_stock, 1.0, np.clip(score, 0.0, 1.0))
@@ -173,7 +184,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     flagged_mask = low_stock | near_expiry | expired | slow | unsellable | stockout | out_of_stock | season_over
     flagged = np.flatnonzero(flagged_mask)
     # an empty shelf that sells comes first, then by score, then by the demand it is losing
-    flagged = flagged[np.lexsort((np.asarray(product_ids, dtype=object)[flagged], -velocity[flagged] * out_of_stock[
+    flagged = flagged[np.lexsort((np.asarray(product_ids, dtype=object)[flagged], -demand[flagged] * out_of_stock[
         flagged], -score[flagged], ~out_of_stock[flagged]))]
 
     # never below cost: the deepest discount keeps the discounted price at or above the unit cost
@@ -216,14 +227,18 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             current_quantity=float(quantity[i]),
             days_to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
             avg_daily_sales=round(float(velocity[i]), 4),
-            days_of_supply=round(float(quantity[i] / velocity[i]), 1) if velocity[i] > 0 else None,
+            forecast_method=path.methods[i] if path.from_forecast[i] else None,
+            days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None,
             expected_unsold_units=None if np.isnan(unsold[i]) else round(float(unsold[i]), 2),
-            stockout_date=_open_day_after(open_ahead, as_of_day, float(np.floor(supply[i]))),
+            stockout_date=date_after(as_of_day, float(days_left[i])) if path.from_forecast[i]
+            else _open_day_after(open_ahead, as_of_day, float(np.floor(supply[i]))),
             value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
             turnover_rate=round(float(velocity[i] * 365 / quantity[i]), 2) if quantity[i] > 0 else None,
             recommended_action=_action(
                 quantity=float(quantity[i]),
                 velocity=float(velocity[i]),
+                demand=float(demand[i]),
+                rate_given=bool(~np.isnan(given[i])),
                 to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
                 unsold=0.0 if np.isnan(unsold[i]) else float(unsold[i]),
                 usable=float(view.usable[i]),
@@ -281,6 +296,8 @@ def _action(
     *,
     quantity: float,
     velocity: float,
+    demand: float,
+    rate_given: bool,
     to_expiry: int | None,
     unsold: float,
     usable: float,
@@ -303,11 +320,12 @@ def _action(
 ) -> RecommendedAction:
     """The one action for a flagged product, in priority order: remove, restock an empty shelf, clear what
     its season left, markdown, bundle, restock."""
-    rate = f"selling {velocity:.2f}/day over the last {window} days"
+    rate = (f"selling {velocity:.2f}/day as sent (avg_daily_sales)" if rate_given
+            else f"selling {velocity:.2f}/day over the last {window} days")
     by = f"by its forecast ({forecast_method})" if forecast_method else "at that rate"
     if expired:
-        still = (f" It still sells {velocity:.2f}/day and has no usable units: restock it (reorder counts the "
-                 "expired units as 0)." if velocity > 0 else "")
+        still = (f" It still sells {demand:.2f}/day {by} and has no usable units: restock it (reorder counts the "
+                 "expired units as 0)." if demand > 0 else "")
         return RecommendedAction(
             action_type="remove",
             discount_range=None,
@@ -320,8 +338,8 @@ def _action(
             action_type="restock",
             discount_range=None,
             promotion_timing="today",
-            reasoning=f"Out of stock: no usable units, {rate}: each open day without stock loses about "
-            f"{_units(round(velocity, 1))} units of sales. Restock today (reorder sizes the order).",
+            reasoning=f"Out of stock: no usable units, {rate}: each day without stock loses about "
+            f"{_units(round(demand, 1))} units of sales {by}. Restock today (reorder sizes the order).",
         )
     if days_to_season_end is not None and days_to_season_end <= 0:
         ended = "today" if days_to_season_end == 0 else f"{-days_to_season_end} days ago"

@@ -5,8 +5,10 @@ For item i and event j (eligible when as_of <= event date < expiry date):
   and an early date (more selling time) win; ties go to the earlier event.
 - the promotion runs from `lead_days` before the event (not before as_of) to the day before expiry.
 - demand: the item's forecast daily path (`stock_view.demand_path`: the forecast /forecast and /reorder make,
-  a cache hit after /reorder of the same sales); a caller's `avg_daily_sales` instead is a constant rate v (no
-  forecast: the cheap path). Without either (no sales), the rate is unknown. The rate shown is the path's mean.
+  a cache hit after /reorder of the same sales) for items with sales; the forecast wins over a caller's
+  `avg_daily_sales`, which is the constant rate v only where no forecast is read (no sales in the rate window,
+  a forecast that failed; `stock_view.stated_rates`, the rule of all three decisions), else the recent sales
+  rate. Without either (no sales), the rate is unknown. The rate shown is the path's mean.
 - eligible only where at least one unit is left at the sell-by day at full price by that demand
   (`stock_view`: the same units left as reorder's `at_risk_quantity` and at-risk's `expected_unsold_units`).
 - discount: the smallest multiple of 5 % that sells the quantity within the promotion at its days' demand x
@@ -45,6 +47,7 @@ from app.services.decisions.stock_view import (
     days_to,
     demand_path,
     demand_within,
+    stated_rates,
     stock_view,
 )
 from app.utils.arrays import first_column
@@ -62,8 +65,9 @@ MIN_LEFTOVER_UNITS = 1.0  # less than one unit expected left: the stock sells ou
 
 def _base_rates(request: PromotionsRequest, as_of_day: int, max_cells: int,
                 prior: PriorSource | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[DataWarning]]:
-    """Units/day per item (NaN when unknown), learned price elasticities (NaN: the constant rule), whether the
-    rate comes from the item's sales (bool[n]) and the warnings of the sales rules."""
+    """Units/day per item where no forecast is read (a stated `avg_daily_sales`, else the recent sales rate; NaN
+    when unknown), learned price elasticities (NaN: the constant rule), whether the item sold in the rate's
+    window (bool[n]: its forecast can be read) and the warnings of the sales rules."""
     items = request.items
     product_ids = [item.product_id for item in items]
     sales, warnings = clean_sales(request, product_ids, as_of_day, "items", with_revenue=True)
@@ -76,8 +80,8 @@ def _base_rates(request: PromotionsRequest, as_of_day: int, max_cells: int,
     sold = first_sale <= as_of_day
     days = np.maximum(as_of_day - first_sale + 1, MIN_RATE_DAYS)
     from_sales = np.where(sold, units.sum(axis=1) / days, np.nan)
-    given = np.array([np.nan if item.avg_daily_sales is None else item.avg_daily_sales for item in items])
-    return np.where(np.isnan(given), from_sales, given), beta, np.isnan(given) & sold, warnings
+    given = stated_rates(items)
+    return np.where(np.isnan(given), from_sales, given), beta, sold, warnings
 
 
 def plan_promotions(request: PromotionsRequest, settings: Settings, prior: PriorSource | None = None,
@@ -95,14 +99,14 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     multiplier = settings.promotion_elasticity_multiplier
     max_discount = prefs.discount_max_pct or settings.default_max_discount_pct
 
-    rate, beta, from_sales, warnings = _base_rates(request, as_of_day, settings.max_grid_cells, prior)
+    rate, beta, sold, warnings = _base_rates(request, as_of_day, settings.max_grid_cells, prior)
     price = np.array([item.price for item in items], dtype=np.float64)
     cost = np.array([np.nan if item.cost is None else item.cost for item in items], dtype=np.float64)
-    # the one view of the stock: what sells by expiry or season end by the forecast (a caller's
-    # avg_daily_sales: at that rate), what is left
+    # the one view of the stock: what sells by expiry or season end by the forecast (where it is not read: a
+    # caller's avg_daily_sales, else the recent rate), what is left
     sell_by = np.minimum(days_to(items, "expiry_date", as_of_day), days_to(items, "season_end", as_of_day))
     on_hand = np.array([item.quantity for item in items], dtype=np.float64)
-    wanted = from_sales & (on_hand > 0) & (sell_by > 0)
+    wanted = sold & (on_hand > 0) & (sell_by > 0)
     rate_path = np.repeat(np.nan_to_num(rate, nan=0.0)[:, None], FORECAST_DAYS, axis=1)
     path = demand_path(request, request.shop_id, [item.product_id for item in items], wanted, rate_path, as_of_day,
                        forecaster, warnings)

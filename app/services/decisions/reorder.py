@@ -5,8 +5,10 @@ forecast sells before their expiry or season end; expired units count 0) + on or
 position; the units that will expire unsold are at risk, not cover, and hold the order back until the
 demand over the protection interval exceeds the usable units.
 
-Demand comes from the forecast engine (through the forecast cache, so a repeated request reuses its forecasts;
-every service level reads one forecast): mu_L = forecast units over the protection interval, lead time +
+Demand comes from the forecast engine (`stock_view.read_forecast`, the one place the decisions read it, through
+the forecast cache, so a repeated request reuses its forecasts; every service level reads one forecast; an item
+without sales and with a sent `avg_daily_sales` gets that constant rate, `stock_view.stated_rates`):
+mu_L = forecast units over the protection interval, lead time +
 review days: an order placed at one review is on the shelf after the lead time, and the next order can only
 come one review later, so the position at the last review that did not order (just above the reorder point)
 must cover both (Silver, Pyke & Peterson's (R, s, Q) / (R, s, S) protection interval; a reorder point from
@@ -39,7 +41,6 @@ from app.models.demand_distribution import (
     lead_time_dispersion,
     silence_days,
 )
-from app.schemas.common import DataWarning
 from app.schemas.reorder import (
     ReorderMeta,
     ReorderRecommendation,
@@ -47,9 +48,15 @@ from app.schemas.reorder import (
     ReorderResponse,
 )
 from app.services.decisions.inventory_math import eoq, round_order
-from app.services.decisions.stock_view import NO_LIMIT, demand_within, order_cap, stock_view
-from app.services.forecasting.pipeline import forecast_arrays
-from app.services.forecasting.spec import ForecastSpec
+from app.services.decisions.stock_view import (
+    NO_LIMIT,
+    demand_within,
+    order_cap,
+    read_forecast,
+    shop_forecaster,
+    stated_rates,
+    stock_view,
+)
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number, from_day_number
 from app.utils.opening_days import OpeningDays, opening_days
@@ -58,7 +65,6 @@ from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
 WEEKS_FOR_XYZ = 13
-FORECAST_LEVEL = 0.95
 
 
 def abc_classes(revenue: np.ndarray, a: float, b: float) -> np.ndarray:
@@ -101,8 +107,15 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     shelf_life = np.array([np.nan if i.shelf_life_days is None else i.shelf_life_days for i in items])
     horizon = int(min(365, max(protection.max(), 28, np.nanmax(lead + np.nan_to_num(shelf_life, nan=0.0)))))
 
-    forecast, daily_sd, methods, cache_state = _lead_forecast(request, product_ids, sold, horizon, as_of_day,
-                                                              settings, cache, signing_key, warnings)
+    # the products with sales; zeros and "none" for the others
+    read = read_forecast(request, request.shop_id, product_ids, sold, horizon, as_of_day,
+                         shop_forecaster(settings, cache, signing_key), warnings)
+    forecast, daily_sd, methods = read.daily, read.short_term_rmse, read.methods
+    # a stated avg_daily_sales only where no forecast is read (stock_view.stated_rates): a constant rate
+    given = stated_rates(items)
+    stated = ~read.from_forecast & ~np.isnan(given)
+    forecast[stated] = given[stated, None]
+    methods = ["avg_daily_sales" if s else m for s, m in zip(stated, methods, strict=True)]
     history = daily_net_units(sales, n, origin - 363, 364)  # to as_of: the days since the last sale count
     opening, detected = opening_days(request, sales)
     warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
@@ -190,7 +203,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 lead_demand=float(lead_demand[i]), days=int(protection[i]), lot=float(lot[i]),
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
                 wake=float(silent.wake_probability[i]),
-                fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i]),
+                fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i] | stated[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
                 seasonal=bool(view.days_to_season_end[i] < NO_LIMIT)),
         )
@@ -199,40 +212,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     return ReorderResponse(
         recommendations=recommendations,
         meta=ReorderMeta(shop_id=request.shop_id, total_products=n, to_order=int((order > 0).sum()),
-                         service_level=request.service_level, forecast_cache=cache_state),
+                         service_level=request.service_level, forecast_cache=read.cache),
         warnings=warnings,
     )
-
-
-def _lead_forecast(request: ReorderRequest, product_ids: list[str], sold: np.ndarray, horizon: int,
-                   as_of_day: int | None, settings: Settings, cache: Cache, signing_key: str,
-                   warnings: list[DataWarning]) -> tuple[np.ndarray, np.ndarray, list[str], str]:
-    """Daily forecast [n, horizon], the out-of-sample daily error sd [n] (NaN: none), methods and the
-    cache state, for the products with sales (zeros and "none" for the others); appends the forecast's
-    warnings not already reported."""
-    n = len(product_ids)
-    forecast = np.zeros((n, horizon))
-    daily_sd = np.full(n, np.nan)
-    methods = ["none"] * n
-    if not sold.any():
-        return forecast, daily_sd, methods, "off"
-    # the same cache keys as POST /forecast of these products and horizon at 95%: a hit either way. The
-    # lead-time distribution reads the means and backtest errors, not the interval, so every service level
-    # shares one forecast
-    spec = ForecastSpec(shop_id=request.shop_id, sales=request,
-                        product_ids=tuple(p for p, s in zip(product_ids, sold, strict=True) if s),
-                        periods=horizon, model="auto", confidence_interval=FORECAST_LEVEL,
-                        frequency="daily", as_of_day=as_of_day)
-    answer = forecast_arrays(spec, settings, cache, signing_key)
-    seen = {w.code for w in warnings}  # the forecast applies the same sales rules: report each once
-    warnings += [w for w in answer.warnings if w.code not in seen]
-    index = {p: i for i, p in enumerate(product_ids)}
-    rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
-    forecast[rows] = answer.forecast
-    daily_sd[rows] = answer.short_term_rmse
-    for row, method in zip(rows, answer.methods, strict=True):
-        methods[row] = method
-    return forecast, daily_sd, methods, answer.cache
 
 
 def _open_days(history: np.ndarray, origin: int, protection: np.ndarray,

@@ -31,8 +31,8 @@ from app.utils.errors import SmartShelfError
 
 NO_LIMIT = 1_000_000  # days: an item without expiry or season end
 FORECAST_DAYS = 28  # the forecast's days read for the stock view: reorder's shortest horizon (a shared cache entry)
-FORECAST_LEVEL = 0.95  # reorder's interval level: the same cache keys
-INTERVAL_WARNINGS = {"intervals_uncalibrated", "intervals_unavailable"}
+FORECAST_LEVEL = 0.95  # reorder's interval level: one cache entry for every service level
+INTERVAL_WARNINGS = frozenset({"intervals_uncalibrated", "intervals_unavailable"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,14 @@ class StockView:
     at_risk: np.ndarray
     expired: np.ndarray  # bool[n]: a sell-by day before as_of with units on hand
     season_over: np.ndarray  # bool[n]: the season ended before or on as_of
+
+
+def stated_rates(items: Sequence[InventoryItem]) -> np.ndarray:
+    """float64[n]: each item's `avg_daily_sales` as sent, NaN where not sent. The rule for all three decisions:
+    the forecast wins wherever it is read (an item with sales); the stated rate stands in only where it is not
+    (no sales in the request, a forecast that could not be read, an item whose stock view does not need it)."""
+    return np.array([np.nan if item.avg_daily_sales is None else item.avg_daily_sales for item in items],
+                    dtype=np.float64)
 
 
 def days_to(items: Sequence[InventoryItem], field: str, as_of_day: int) -> np.ndarray:
@@ -67,6 +75,22 @@ def demand_within(cumulative: np.ndarray, days: np.ndarray) -> np.ndarray:
     inside = np.clip(days, 1, horizon)
     within = cumulative[np.arange(n), inside - 1] + rate * np.clip(days - horizon, 0, None)
     return np.where(days > 0, within, 0.0)
+
+
+def days_until(cumulative: np.ndarray, units: np.ndarray, beyond: np.ndarray) -> np.ndarray:
+    """float64[n]: days after as_of until `cumulative` (cumsum of the daily path) reaches `units`, interpolated
+    within the day (so its ceiling is the day they run out); 0 for no units, `beyond` where the path's days do not
+    reach them."""
+    n, horizon = cumulative.shape
+    reaches = cumulative >= units[:, None]
+    first = reaches.argmax(axis=1) if horizon else np.zeros(n, dtype=np.int64)
+    rows = np.arange(n)
+    before = np.where(first > 0, cumulative[rows, np.maximum(first - 1, 0)], 0.0) if horizon else np.zeros(n)
+    that_day = (cumulative[rows, first] - before) if horizon else np.zeros(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        within = np.where(that_day > 0, (units - before) / that_day, 1.0)
+    found = reaches.any(axis=1) if horizon else np.zeros(n, dtype=bool)
+    return np.where(units <= 0, 0.0, np.where(found, first + np.clip(within, 0.0, 1.0), beyond))
 
 
 def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.ndarray) -> StockView:
@@ -126,50 +150,79 @@ def _sales_alone(payload: SalesPayload) -> SalesPayload:
     return sales.attach_upload(payload.upload)
 
 
+@dataclass(frozen=True)
+class ForecastRead:
+    """The forecast's daily demand of each item (rows in the caller's order; zeros where it was not read)."""
+
+    daily: np.ndarray  # float64[n, periods], day 1 = the day after as_of
+    short_term_rmse: np.ndarray  # float64[n]: the chosen model's 7-day backtest error, NaN where none or not read
+    from_forecast: np.ndarray  # bool[n]
+    methods: list[str]  # the forecast's method per item, `unread` for the others
+    cache: str  # the forecast cache's state ("off": nothing was read)
+
+
+def read_forecast(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], wanted: np.ndarray, periods: int,
+                  as_of_day: int | None, forecaster: Forecaster, warnings: list[DataWarning],
+                  unread: str = "none", skip: frozenset[str] = frozenset()) -> ForecastRead:
+    """The one place the decisions get the forecast's daily demand: the forecast /forecast makes for `sales` of
+    the `wanted` items (bool[n]) over `periods` days at reorder's interval level (the same cache keys as
+    POST /forecast of these products and horizon at 95%, so /reorder, /at-risk and /promotions of the same sales
+    share one entry and every service level reads one forecast). Appends the forecast's warnings whose codes are
+    not already in `warnings` nor in `skip`. Raises the forecast's SmartShelfError."""
+    n = len(product_ids)
+    daily = np.zeros((n, periods))
+    rmse = np.full(n, np.nan)
+    from_forecast = np.zeros(n, dtype=bool)
+    methods = [unread] * n
+    if not wanted.any():
+        return ForecastRead(daily, rmse, from_forecast, methods, "off")
+    spec = ForecastSpec(shop_id=shop_id, sales=sales, product_ids=tuple(p for p, w in zip(product_ids, wanted,
+                                                                                          strict=True) if w),
+                        periods=periods, model="auto", confidence_interval=FORECAST_LEVEL, frequency="daily",
+                        as_of_day=as_of_day)
+    answer = forecaster(spec)
+    seen = {w.code for w in warnings} | skip  # the forecast applies the same sales rules: each reported once
+    warnings += [w for w in answer.warnings if w.code not in seen]
+    index = {p: i for i, p in enumerate(product_ids)}
+    rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
+    daily[rows] = answer.forecast
+    rmse[rows] = answer.short_term_rmse
+    from_forecast[rows] = True
+    for row, method in zip(rows, answer.methods, strict=True):
+        methods[row] = method
+    return ForecastRead(daily, rmse, from_forecast, methods, answer.cache)
+
+
 def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], wanted: np.ndarray,
                 rate_path: np.ndarray, as_of_day: int, forecaster: Forecaster | None,
                 warnings: list[DataWarning]) -> DemandPath:
     """The daily demand path of each item: the forecast for the `wanted` items (bool[n]; only those whose stock
-    view depends on it, which bounds the request's cost), the recent rate's path `rate_path` (float64[n, days],
+    view depends on it, which bounds the request's cost), the rate's path `rate_path` (float64[n, days],
     days >= FORECAST_DAYS) for the others and wherever no forecast is read (`forecaster` None: an in-process
-    caller).
+    caller). The rule for a caller's `avg_daily_sales`: the forecast wins where it is read; the rate path is the
+    fallback (the callers build it from `avg_daily_sales` where sent, else the recent sales rate).
 
-    The forecast is the one /forecast and /reorder produce for these sales (the shop model when one is trained,
-    else the request's own families), read through the same entry point (`forecast_arrays`) with reorder's
-    options and shortest horizon, so a /reorder of the same sales leaves it cached; beyond its FORECAST_DAYS it
-    continues at its mean daily rate (`demand_within`). The forecast's warnings not already reported are
-    appended to `warnings` (not those about its intervals: only its means are read); a forecast that fails is
-    reported there and the rate stands in.
+    The forecast is `read_forecast`'s (the one /forecast and /reorder produce for these sales, the shop model
+    when one is trained, else the request's own families) at reorder's shortest horizon, so a /reorder of the
+    same sales leaves it cached; beyond its FORECAST_DAYS it continues at its mean daily rate (`demand_within`).
+    The forecast's warnings not already reported are appended to `warnings` (not those about its intervals:
+    only its means are read); a forecast that fails is reported there and the rate stands in.
     """
     n = len(product_ids)
     daily = rate_path.copy()
-    from_forecast = np.zeros(n, dtype=bool)
-    methods = ["sales_rate"] * n
     if forecaster is None or not wanted.any():
-        return DemandPath(daily, from_forecast, methods)
-    asked = tuple(p for p, w in zip(product_ids, wanted, strict=True) if w)
-    spec = ForecastSpec(shop_id=shop_id, sales=_sales_alone(sales), product_ids=asked,
-                        periods=FORECAST_DAYS, model="auto", confidence_interval=FORECAST_LEVEL, frequency="daily",
-                        as_of_day=as_of_day)
+        return DemandPath(daily, np.zeros(n, dtype=bool), ["sales_rate"] * n)
     try:
-        answer = forecaster(spec)
+        read = read_forecast(_sales_alone(sales), shop_id, product_ids, wanted, FORECAST_DAYS, as_of_day,
+                             forecaster, warnings, unread="sales_rate", skip=INTERVAL_WARNINGS)
     except SmartShelfError as error:  # the rate still answers: say why the forecast did not
         warnings.append(DataWarning(code="forecast_unused", count=int(wanted.sum()),
-                                    product_ids=list(spec.product_ids or ())[:20],
+                                    product_ids=[p for p, w in zip(product_ids, wanted, strict=True) if w][:20],
                                     message=f"The forecast could not be read ({error}); the stock view uses the "
                                     "recent sales rate instead."))
-        return DemandPath(daily, from_forecast, methods)
-    # the forecast applies the same sales rules: each reported once; its intervals are not read here
-    seen = {w.code for w in warnings} | INTERVAL_WARNINGS
-    warnings += [w for w in answer.warnings if w.code not in seen]
-    index = {p: i for i, p in enumerate(product_ids)}
-    rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
+        return DemandPath(daily, np.zeros(n, dtype=bool), ["sales_rate"] * n)
+    rows = read.from_forecast
     # the forecast's days, then its mean rate to the rate path's length
-    rate = answer.forecast.mean(axis=1) if answer.forecast.size else np.zeros(len(rows))
-    extended = np.broadcast_to(rate[:, None], (len(rows), daily.shape[1])).copy()
-    extended[:, :FORECAST_DAYS] = answer.forecast
-    daily[rows] = extended
-    from_forecast[rows] = True
-    for row, method in zip(rows, answer.methods, strict=True):
-        methods[row] = method
-    return DemandPath(daily, from_forecast, methods)
+    daily[rows] = read.daily[rows].mean(axis=1, keepdims=True)
+    daily[rows, :FORECAST_DAYS] = read.daily[rows]
+    return DemandPath(daily, rows, read.methods)

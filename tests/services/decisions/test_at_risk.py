@@ -151,10 +151,11 @@ def test_contract_example_milk_is_low_stock_and_near_expiry():
                    thresholds={"low_stock": 10, "expiry_days": 7, "slow_moving_window": 30,
                                "slow_moving_threshold": 0.5})
     entry = response.at_risk[0]
-    assert set(entry.reasons) >= {"low_stock", "near_expiry"}
-    assert entry.days_to_expiry == 5
+    # the usable units (5 days at 2/30 a day) are gone at expiry in 5 days: a stockout within the week as well
+    assert set(entry.reasons) >= {"low_stock", "near_expiry", "stockout_risk"}
+    assert entry.days_to_expiry == 5 and entry.days_of_supply == 5.0
     expected = 1 - (1 - 0.8 * (1 - 5 / 11)) * (1 - 0.9 * (1 - 5 / 8)) * (1 - 0.8 * (5 - 5 * 2 / 30) / 5) \
-        * (1 - 0.5 * (1 - (2 / 30) / 0.5))
+        * (1 - 0.5 * (1 - (2 / 30) / 0.5)) * (1 - 0.7 * (1 - 5 / 8))
     assert entry.score == pytest.approx(expected, abs=1e-4)
 
 
@@ -212,7 +213,9 @@ def test_average_daily_sales_match_pandas_on_real_store_item_data(store_item):
     got = {entry.product_id: entry.avg_daily_sales for entry in response.at_risk}
     assert len(got) == 50
     np.testing.assert_allclose([got[f"p{i}"] for i in expected.index], expected.to_numpy(), atol=1e-4)
-    assert all(entry.reasons == ["near_expiry", "unsellable_before_expiry"] for entry in response.at_risk)
+    # what sells by expiry is gone in 5 days: the shelf has nothing sellable within the week (stockout_risk)
+    assert all(entry.reasons == ["stockout_risk", "near_expiry", "unsellable_before_expiry"]
+               for entry in response.at_risk)
     assert response.warnings == []
 
 

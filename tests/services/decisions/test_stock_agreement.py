@@ -137,3 +137,69 @@ def test_a_forecast_over_the_work_budget_leaves_the_recent_rate_and_says_so(tmp_
     entry = answer["at_risk"][0]
     assert entry["expected_unsold_units"] == pytest.approx(50) and "at that rate" in entry["recommended_action"][
         "reasoning"]
+
+
+def test_at_risk_days_of_supply_and_stockout_date_are_reorders_where_it_reads_the_forecast(answers):
+    """Stock that must sell by its expiry reads the forecast: its days of supply and stockout date are reorder's;
+    stock without a sell-by day reads the rate, and the answer says so (no forecast_method)."""
+    reorder, at_risk = answers["reorder"], answers["at_risk"]
+    sellsout = at_risk["sellsout"]
+    assert sellsout["days_of_supply"] == reorder["sellsout"]["days_of_supply"]
+    assert sellsout["stockout_date"] == reorder["sellsout"]["predicted_stockout_date"]
+    assert sellsout["forecast_method"] == reorder["sellsout"]["forecast_method"]
+    assert "stockout_risk" in sellsout["reasons"] and reorder["sellsout"]["urgency"] == "critical"
+    assert at_risk["low"]["forecast_method"] is None
+    assert at_risk["low"]["days_of_supply"] == pytest.approx(2 / at_risk["low"]["avg_daily_sales"], abs=0.05)
+
+
+def _weekday_seller(days: int = 120) -> list[dict]:
+    """An item sold Monday to Friday only (about 15 a day), none on the weekend."""
+    rng = np.random.default_rng(7)
+    return [{"product_id": "weekdays", "date": (AS_OF - timedelta(days=back)).isoformat(),
+             "qty": int(rng.poisson(15)) + 1, "revenue": 3.0}
+            for back in range(days - 1, -1, -1) if (AS_OF - timedelta(days=back)).weekday() < 5]
+
+
+def test_an_empty_shelf_whose_forecast_sells_is_out_of_stock_even_without_recent_sales(client):
+    """The last two days (a weekend: AS_OF is a Sunday) sold none of a weekday item, so its recent rate over a
+    2-day window is 0; its forecast, the same as reorder's, still sells: the empty shelf is out_of_stock."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + _weekday_seller()}
+    inventory = [*INVENTORY, {"product_id": "weekdays", "quantity": 0, "price": 3.0, "cost": 1.2}]
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}
+    answer = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": inventory,
+                                                    "thresholds": {"slow_moving_window": 2}}).json()
+    at_risk = {r["product_id"]: r for r in answer["at_risk"]}
+    weekdays = at_risk["weekdays"]
+    assert weekdays["avg_daily_sales"] == 0
+    assert reorder["weekdays"]["expected_lead_time_demand"] > 0 and reorder["weekdays"]["recommended_order_qty"] > 0
+    assert weekdays["reasons"][0] == "out_of_stock" and weekdays["score"] == 1.0
+    assert weekdays["forecast_method"] == reorder["weekdays"]["forecast_method"]
+    assert "by its forecast" in weekdays["recommended_action"]["reasoning"]
+
+
+def test_a_sent_avg_daily_sales_gives_way_to_the_forecast_in_all_three_and_stands_in_without_sales(client):
+    """The rule: the forecast wins wherever it is read; `avg_daily_sales` only where it is not (here: no sales)."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales()}
+    stated = {"avg_daily_sales": 1.0}
+    inventory = [{**item, **stated} if item["product_id"] == "over" else item for item in INVENTORY]
+    inventory.append({"product_id": "new", "quantity": 0, "price": 3.0, "cost": 1.2, "avg_daily_sales": 4.0})
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": inventory}).json()["at_risk"]}
+    items = [{**item, "categories": ["bakery"]} for item in inventory if item["product_id"] == "over"]
+    events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
+    promoted = client.post(f"{PREFIX}/promotions", json={**common, "items": items,
+                                                          "calendar_events": events}).json()["promotions"]
+    # over: sold about 8 a day; at the stated 1 a day, 100 of its 110 units would be left at expiry
+    left = reorder["over"]["at_risk_quantity"]
+    assert left < 80
+    assert at_risk["over"]["expected_unsold_units"] == pytest.approx(left, abs=0.05)
+    assert promoted[0]["without_promotion"]["units_left"] == pytest.approx(left, abs=0.05)
+    # new: no sales, so its stated rate is the demand everywhere: out of stock, and reorder orders it
+    assert at_risk["new"]["reasons"][0] == "out_of_stock" and at_risk["new"]["forecast_method"] is None
+    assert at_risk["new"]["avg_daily_sales"] == 4.0
+    assert reorder["new"]["forecast_method"] == "avg_daily_sales"
+    assert reorder["new"]["expected_lead_time_demand"] == pytest.approx(4.0 * 8)
+    assert reorder["new"]["recommended_order_qty"] > 0
