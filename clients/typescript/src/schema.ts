@@ -538,13 +538,16 @@ export interface components {
         };
         /** AtRiskItem */
         AtRiskItem: {
-            /** Avg Daily Sales */
+            /**
+             * Avg Daily Sales
+             * @description The item's `avg_daily_sales` as sent, else its recent sales rate: units per open day over `slow_moving_window` (slow_moving reads it; the stock numbers read it only without `forecast_method`).
+             */
             avg_daily_sales: number;
             /** Current Quantity */
             current_quantity: number;
             /**
              * Days Of Supply
-             * @description quantity / avg_daily_sales; null when nothing sells.
+             * @description Usable units (those that sell before expiry or season end) / daily demand: the forecast's mean over its 28 days (as /reorder's `days_of_supply`), else `avg_daily_sales` (open days); null when nothing sells.
              */
             days_of_supply: number | null;
             /** Days To Expiry */
@@ -554,6 +557,11 @@ export interface components {
              * @description Units left at expiry or season end by the item's forecast (reorder's `at_risk_quantity`); null without an expiry date or season end.
              */
             expected_unsold_units: number | null;
+            /**
+             * Forecast Method
+             * @description The forecast's method when the stock numbers (out_of_stock, stockout_risk, days_of_supply, stockout_date, expected_unsold_units) come from the item's forecast, the same as /reorder's; null when they come from `avg_daily_sales` (items with stock and no expiry date or season end, without sales, or when the forecast could not be read).
+             */
+            forecast_method?: string | null;
             /** Name */
             name: string;
             /** Product Id */
@@ -567,7 +575,7 @@ export interface components {
             sku: string;
             /**
              * Stockout Date
-             * @description When stock runs out at the current rate; null if nothing sells.
+             * @description When the usable units run out: by the forecast's daily path (as /reorder's `predicted_stockout_date`), else at `avg_daily_sales`; null if nothing sells.
              */
             stockout_date: string | null;
             /**
@@ -1242,7 +1250,7 @@ export interface components {
         InventoryItem: {
             /**
              * Avg Daily Sales
-             * @description Promotions: base sales rate in units/day, used as given (no forecast); default: the forecast of the item's `sales`.
+             * @description Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that could not be read, at-risk's items with stock and no expiry date or season end). Default: the recent sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.
              */
             avg_daily_sales?: number | null;
             /** Categories */
@@ -1807,7 +1815,7 @@ export interface components {
         PromotionItem: {
             /**
              * Avg Daily Sales
-             * @description Promotions: base sales rate in units/day, used as given (no forecast); default: the forecast of the item's `sales`.
+             * @description Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that could not be read, at-risk's items with stock and no expiry date or season end). Default: the recent sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.
              */
             avg_daily_sales?: number | null;
             /** Categories */
@@ -2079,7 +2087,7 @@ export interface components {
         ReorderItem: {
             /**
              * Avg Daily Sales
-             * @description Promotions: base sales rate in units/day, used as given (no forecast); default: the forecast of the item's `sales`.
+             * @description Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that could not be read, at-risk's items with stock and no expiry date or season end). Default: the recent sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.
              */
             avg_daily_sales?: number | null;
             /** Categories */
