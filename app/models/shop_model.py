@@ -188,10 +188,12 @@ def _driver_check(panel: Panel, origins: list[int], actual: np.ndarray, with_dri
     """Whether the drivers stay: the trees with them (`with_drivers`) against without (`without_drivers`),
     float64[n, windows, horizon] forecasts of the selection's windows (`actual`, latest first), each window
     weighted by the revenue before its own origin (M5's weights) when prices are known. A window where either
-    has no forecast (too little history before it) is left out of both means; the latest always counts."""
+    has no forecast (too little history before it) is left out of both means; with none left they are not read."""
     horizon = actual.shape[2]
     both = [k for k in range(len(origins))
             if np.isfinite(with_drivers[:, k]).any() and np.isfinite(without_drivers[:, k]).any()]
+    if not both:  # nothing to judge them on: drivers that cannot be shown to help are not read
+        return DriverCheck("mase", float("inf"), float("inf"), used=False, windows=0)
     weights = [_revenue_weights(panel.head(origins[k]), horizon) for k in both]
     judged = {used: float(np.mean([_held_out_error(actual[:, k], forecast[:, k], scale, squared, w)
                                    for k, w in zip(both, weights, strict=True)]))

@@ -91,6 +91,17 @@ def test_the_driver_check_pools_the_selection_windows() -> None:
     assert check.without_drivers == pytest.approx((1.0 + 3 * 0.5) / 4)
 
 
+def test_drivers_with_no_window_to_judge_them_on_are_not_read() -> None:
+    """No window where both forecasts exist: nothing shows the drivers help, so they are not read (no IndexError)."""
+    panel, _ = synthetic_shop()
+    origins = [DAYS - k * HORIZON for k in range(1, 3)]
+    actual = np.stack([panel.values[:, o:o + HORIZON] for o in origins], axis=1)
+    missing = np.full_like(actual, np.nan)
+    check = _driver_check(panel, origins, actual, missing, actual, np.ones(panel.n_products),
+                          np.ones(panel.n_products))
+    assert check.windows == 0 and not check.used
+
+
 def test_drivers_that_did_not_help_are_not_read(trained) -> None:
     """A model whose held-out check dropped the drivers forecasts the same whatever prices are planned."""
     panel, price, model = trained
