@@ -1,5 +1,5 @@
-"""The state-space ETS family (`app.models.ets`) against the Holt-Winters grid, in process, on the shop model's
-backtest windows and on the data README's holdout.
+"""The state-space ETS family (`bench/ets_family.py`, not a service family) against the Holt-Winters grid,
+in process, on the shop model's backtest windows and on the data README's holdout.
 
 Not an HTTP benchmark (the service's figures are bench/bakery.py's and bench/accuracy.py's): this answers one
 question, whether statsmodels' ETS beats the grid as the exponential-smoothing candidate, on the same panel the
@@ -31,8 +31,14 @@ from app.utils.opening_days import OPEN_EVERY_DAY, detect
 from app.utils.sales_frame import SalesColumns
 from bench.accuracy_data import Holdout, walmart_holdout
 from bench.bakery import bakery_holdout, bakery_lines
+from bench.ets_family import StateSpaceETS
 
 FAMILIES = ("holt_winters", "ets")
+
+
+def _model(family: str, horizon: int):
+    """The service's family by name, or the state-space ETS kept here."""
+    return StateSpaceETS(horizon=horizon) if family == "ets" else make(family, horizon)
 
 
 def _panel(train: pd.DataFrame, step: int) -> Panel:
@@ -86,8 +92,8 @@ def compare(key: str, every: int = 1) -> dict:
     backtest, final, seconds = {}, {}, {}
     for family in FAMILIES:
         started = time.perf_counter()
-        backtest[family] = make(family, horizon).forecast_origins(panel, origins, horizon)
-        final[family] = make(family, horizon).fit(panel).predict(horizon)[rows][:, None, :]
+        backtest[family] = _model(family, horizon).forecast_origins(panel, origins, horizon)
+        final[family] = _model(family, horizon).fit(panel).predict(horizon)[rows][:, None, :]
         seconds[family] = round(time.perf_counter() - started, 1)
     answered = np.isfinite(backtest["ets"]).all(axis=2) & np.isfinite(backtest["holt_winters"]).all(axis=2)
     actual = np.where(answered[:, :, None], actual, np.nan)  # the windows both families forecast

@@ -10,11 +10,3 @@ def xgboost() -> ModuleType:
         raise RuntimeError("the boosted forecaster needs xgboost: pip install -r requirements.txt") from exc
     return xgb
 
-
-def ets_model() -> type:
-    """statsmodels' state-space exponential smoothing model class (`ETSModel`)."""
-    try:
-        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-    except ImportError as exc:  # pragma: no cover - the pinned requirements install it
-        raise RuntimeError("the ets forecaster needs statsmodels: pip install -r requirements.txt") from exc
-    return ETSModel

@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from app.models.ets import Spec, StateSpaceETS, candidate_specs, eligible
 from app.models.naive import MovingAverage
 from app.models.panel import Panel
+from bench.ets_family import Spec, StateSpaceETS, candidate_specs, eligible
 
 WEEK = np.array([10.0, 12, 11, 13, 18, 25, 22])
 

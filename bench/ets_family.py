@@ -25,7 +25,6 @@ import numpy as np
 from app.models.base import Forecaster
 from app.models.holt_winters import HISTORY_SEASONS
 from app.models.panel import Panel
-from app.utils.optional import ets_model
 
 MAX_SEASON = 24
 MIN_EXTRA = 10  # periods beyond two seasons before a seasonal model is fitted
@@ -61,7 +60,7 @@ def candidate_specs(m: int, positive: bool, seasonal: bool) -> list[Spec]:
 
 def _fit_one(history: np.ndarray, m: int, horizon: int) -> tuple[np.ndarray, str, dict[str, float]]:
     """The AICc-best candidate's forecast float64[horizon] of one product's `history`, its label and parameters."""
-    model_class = ets_model()
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel as model_class
     positive = bool((history > 0).all())
     seasonal = history.size >= 2 * m + MIN_EXTRA
     best: tuple[float, Any, Spec] | None = None
