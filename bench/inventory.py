@@ -37,7 +37,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-import httpx2 as httpx
 import numpy as np
 import pandas as pd
 
@@ -326,26 +325,12 @@ def lead_time_demand_check() -> dict:
             "simulated_coverage": round(float((draws <= result.reorder_point[0]).mean()), 4)}
 
 
-def _wait_until_ready(client, seconds: float = 120.0) -> None:
-    """`serving` waits 10 s for /health; on 2 cores shared with other benchmarks start-up can take longer."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            client.get("/health").raise_for_status()
-            return
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def run(progress: Callable[[str], None] = print) -> dict:
     panels = [m5_panel(), store_item_panel(), bakery_panel()]
     env = {"MODEL_DIR": os.environ.get("BENCH_MODEL_DIR", "/tmp/bench-inventory-models")}
     out: dict = {"settings": {"lead_time_days": LEAD, "review_days": REVIEW, "weeks": WEEKS,
                               "history_days": HISTORY}}
     with serving(env) as client:
-        _wait_until_ready(client)
         for panel in panels:
             progress(f"inventory: {panel.name}, {len(panel.ids)} products, {WEEKS} weekly reviews")
             out[panel.name] = simulate(client, panel, progress)

@@ -8,6 +8,8 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+from bench.accuracy_bands import HEAVY_BAND
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 
@@ -87,7 +89,6 @@ ACCURACY_TARGETS = ("issue #26: `auto` <= 0.97 x the best reference of the same 
                     "above 1.00 x it on a sales-rate band holding more than 10% of the weight; 80/95 coverage within "
                     "3 points on each set and each band; MSIS at 95 <= 0.9 x AutoETS's")
 SHOP = "SmartShelf shop model"
-HEAVY_BAND = 0.10
 
 
 def _metric(key: str) -> str:

@@ -136,8 +136,7 @@ def end_to_end(payloads: dict[str, dict], repeat: int) -> dict[str, dict]:
     """Median/p95 of POSTs to a real uvicorn server on loopback (a model store of its own), after a first
     POST timed apart (`first_call_ms`)."""
     results = {}
-    with tempfile.TemporaryDirectory() as model_dir, serving(
-            {"MAX_PAYLOAD_ROWS": "10000000", "MODEL_DIR": model_dir}) as client:
+    with tempfile.TemporaryDirectory() as model_dir, serving({"MODEL_DIR": model_dir}) as client:  # defaults
         for path, payload in payloads.items():
             body = json.dumps(payload).encode()
 
