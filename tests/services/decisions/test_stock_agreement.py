@@ -203,3 +203,71 @@ def test_a_sent_avg_daily_sales_gives_way_to_the_forecast_in_all_three_and_stand
     assert reorder["new"]["forecast_method"] == "avg_daily_sales"
     assert reorder["new"]["expected_lead_time_demand"] == pytest.approx(4.0 * 8)
     assert reorder["new"]["recommended_order_qty"] > 0
+
+
+def _carnival(silent: int = 60, weeks: int = 20) -> list[dict]:
+    """A carnival pastry: sold two days in three for `weeks` weeks, then nothing for the last `silent` days."""
+    return [{"product_id": "carnival", "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": 2 + back % 5,
+             "revenue": 6.0} for back in range(silent + 7 * weeks, silent, -1) if back % 3]
+
+
+def test_a_long_silent_empty_shelf_is_out_of_stock_only_where_reorder_restocks_it(client):
+    """Silent 60 days with none on hand: reorder reads its demand after the silence (none of the catalogue's
+    items silent that long sold again) and orders nothing, though its forecast (Holt-Winters here) still sells
+    about 0.1 a day; at-risk does not tell to restock it today."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + _carnival()}
+    inventory = [*INVENTORY, {"product_id": "carnival", "quantity": 0, "price": 3.0, "cost": 1.2}]
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": inventory}).json()["at_risk"]}
+    carnival = reorder["carnival"]
+    assert carnival["demand_distribution"] == "after_silence" and carnival["recommended_order_qty"] == 0
+    assert "out_of_stock" not in at_risk["carnival"]["reasons"] and at_risk["carnival"]["score"] < 1
+    assert "Restock today" not in at_risk["carnival"]["recommended_action"]["reasoning"]
+    # an empty shelf that sells is still out of stock in both
+    assert at_risk["empty"]["reasons"][0] == "out_of_stock" and reorder["empty"]["recommended_order_qty"] > 0
+
+
+def test_without_as_of_all_three_start_from_the_latest_sale(client):
+    """The documented origin (docs/sales.md "Today is the origin"): as_of, else the latest date in the request's
+    sales. Reorder, at-risk and promotions take the same one, so they count the same units left at expiry."""
+    common = {"shop_id": "agree", "sales": _sales()}
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": INVENTORY}).json()["recommendations"]}
+    at_risk_answer = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": INVENTORY}).json()
+    at_risk = {r["product_id"]: r for r in at_risk_answer["at_risk"]}
+    items = [{**item, "categories": ["bakery"]} for item in INVENTORY if item["product_id"] in {"over", "soon"}]
+    events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
+    promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": items,
+                                                            "calendar_events": events}).json()
+    assert at_risk_answer["meta"]["as_of"] == promotions["meta"]["as_of"] == AS_OF.isoformat()
+    for product in ("over", "soon"):
+        assert at_risk[product]["expected_unsold_units"] == pytest.approx(reorder[product]["at_risk_quantity"],
+                                                                          abs=0.05)
+        assert at_risk[product]["days_to_expiry"] == (10 if product == "over" else 3)
+    promoted = {p["product_id"]: p for p in promotions["promotions"]}
+    assert promoted["over"]["without_promotion"]["units_left"] == pytest.approx(reorder["over"]["at_risk_quantity"],
+                                                                               abs=0.05)
+
+
+def test_at_risk_and_promotions_read_the_forecast_over_reorders_horizon(client):
+    """A shelf life over 21 days makes reorder's horizon longer than 28 days: at-risk and promotions read the
+    forecast over the same horizon, so a /reorder after them finds every product's forecast cached."""
+    inventory = [{**item, "expiry_date": item.get("expiry_date") or _in(40)} for item in INVENTORY
+                 if item["product_id"] != "season"]
+    inventory[0]["shelf_life_days"] = 45  # lead 7 + 45 days: a 52-day horizon
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales()}
+    at_risk = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": inventory})
+    assert at_risk.status_code == 200
+    reorder = client.post(f"{PREFIX}/reorder", json={**common, "inventory": inventory}).json()
+    assert reorder["meta"]["forecast_cache"] == "hit"
+    # promotions read the forecast of the items with stock to sell (not the empty shelf nor the expired stock)
+    stocked = [item for item in inventory if item["quantity"] > 0 and item["product_id"] != "expired"]
+    items = [{**item, "categories": ["bakery"]} for item in stocked]
+    events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
+    fresh = {**common, "shop_id": "agree-promotions"}
+    assert client.post(f"{PREFIX}/promotions", json={**fresh, "items": items, "calendar_events": events}
+                       ).status_code == 200
+    again = client.post(f"{PREFIX}/reorder", json={**fresh, "inventory": stocked}).json()
+    assert again["meta"]["forecast_cache"] == "hit"
