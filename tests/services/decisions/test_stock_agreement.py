@@ -271,3 +271,39 @@ def test_at_risk_and_promotions_read_the_forecast_over_reorders_horizon(client):
                        ).status_code == 200
     again = client.post(f"{PREFIX}/reorder", json={**fresh, "inventory": stocked}).json()
     assert again["meta"]["forecast_cache"] == "hit"
+
+
+def test_at_risk_says_what_reorder_does_for_a_silent_product_with_stock_at_risk(client):
+    """A lumpy seller (6 units every 12 days, none in the last 10) with stock that expires unsold: reorder reads
+    its demand after the silence (not the forecast's path) and orders; at-risk's note quotes the same demand."""
+    lumpy = [{"product_id": "lumpy", "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": 6, "revenue": 18.0}
+             for back in range(130, 9, -12)]
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + lumpy}
+    inventory = [*INVENTORY, {"product_id": "lumpy", "quantity": 20, "price": 3.0, "cost": 1.2,
+                              "expiry_date": _in(12)}]
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}["lumpy"]
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": inventory}).json()["at_risk"]}["lumpy"]
+    assert reorder["demand_distribution"] == "after_silence" and reorder["recommended_order_qty"] > 0
+    assert at_risk["expected_unsold_units"] == pytest.approx(reorder["at_risk_quantity"], abs=0.05)
+    demand = reorder["expected_lead_time_demand"]
+    reasoning = at_risk["recommended_action"]["reasoning"]
+    assert f"the demand that followed its earlier silences over 8 days of lead time and review ({demand:g})" in (
+        reasoning) and "Reorder does not hold orders back" in reasoning
+
+
+def test_promotions_count_an_item_whose_sales_are_all_older_than_a_month_as_sold(client):
+    """Sales that ended 35 days ago are sales for at-risk and reorder (the forecast is read); promotions take the
+    same rule, so they read that forecast too and do not plan it as an item without sales history."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + _carnival(silent=35)}
+    item = {"product_id": "carnival", "quantity": 30, "price": 3.0, "cost": 1.2, "expiry_date": _in(10)}
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": [*INVENTORY, item]}).json()["at_risk"]}["carnival"]
+    events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
+    answer = client.post(f"{PREFIX}/promotions", json={**common, "items": [{**item, "categories": ["bakery"]}],
+                                                        "calendar_events": events}).json()
+    assert at_risk["forecast_method"] is not None and at_risk["expected_unsold_units"] > 29
+    assert all("no sales history" not in p["reasoning"] for p in answer["promotions"])
+    # by that forecast a discount would mostly give away the price of units that sell anyway
+    assert [u["reason"].split(":")[0] for u in answer["unmatched"]] == ["a promotion would not pay"]
