@@ -171,7 +171,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     open_past, open_protection = open_history(history, as_of_day, protection, opening)
     reorder_demand = protection_demand(open_past, open_protection, protection, cumulative, quantity, SERVICE_LEVEL)
     silent = reorder_demand.silent.applies
-    demand = np.where(silent & (view.usable <= 0), reorder_demand.silent.mean / protection, demand)
+    silent_loss = silent & (view.usable <= 0)  # an empty shelf's demand is what followed its earlier silences
+    demand = np.where(silent_loss, reorder_demand.silent.mean / protection, demand)
     out_of_stock = (view.usable <= 0) & reorder_demand.restock(demand) & ~season_over
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
@@ -256,7 +257,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 lead_demand=float(lead_demand[i]),
                 protection=int(protection[i]),
                 after_silence=bool(silent[i]),
-                forecast_method=path.methods[i] if path.from_forecast[i] else None,
+                by=_source(path.methods[i] if path.from_forecast[i] else None, bool(silent_loss[i])),
                 out_of_stock=bool(out_of_stock[i]),
                 days_to_season_end=int(view.days_to_season_end[i]) if view.days_to_season_end[i] < NO_LIMIT else None,
                 needed_discount=float(needed[i]),
@@ -302,6 +303,14 @@ def _reorder_note(usable: float, lead_demand: float, protection: int, after_sile
     return f" Reorder orders none while {demand} stays within the {_units(round(usable, 1))} units that sell in time."
 
 
+def _source(forecast_method: str | None, after_silence: bool) -> str:
+    """Where an item's demand in the reasoning comes from: the demand after its silence (an empty shelf silent
+    over reorder's protection interval), its forecast, else the rate just quoted."""
+    if after_silence:
+        return "by what followed its earlier silences (reorder's demand)"
+    return f"by its forecast ({forecast_method})" if forecast_method else "at that rate"
+
+
 def _units(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.1f}"
 
@@ -318,7 +327,7 @@ def _action(
     lead_demand: float,
     protection: int,
     after_silence: bool,
-    forecast_method: str | None,
+    by: str,
     needed_discount: float,
     expired: bool,
     near_expiry: bool,
@@ -337,7 +346,6 @@ def _action(
     its season left, markdown, bundle, restock."""
     rate = (f"selling {velocity:.2f}/day as sent (avg_daily_sales)" if rate_given
             else f"selling {velocity:.2f}/day over the last {window} days")
-    by = f"by its forecast ({forecast_method})" if forecast_method else "at that rate"
     if expired:
         still = (f" It still sells {demand:.2f}/day {by} and has no usable units: restock it (reorder counts the "
                  "expired units as 0)." if demand > 0 else "")
