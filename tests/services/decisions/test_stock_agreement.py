@@ -307,3 +307,23 @@ def test_promotions_count_an_item_whose_sales_are_all_older_than_a_month_as_sold
     assert all("no sales history" not in p["reasoning"] for p in answer["promotions"])
     # by that forecast a discount would mostly give away the price of units that sell anyway
     assert [u["reason"].split(":")[0] for u in answer["unmatched"]] == ["a promotion would not pay"]
+
+
+def test_a_silent_empty_shelf_that_reorder_restocks_is_out_of_stock_and_says_by_what(client):
+    """Silent 22 days with none on hand in a shop whose items sell again after such silences (four sell 5 units
+    every 25 days): reorder orders from the demand after the silence; at-risk flags out_of_stock and quotes that
+    demand per day, naming where it comes from (not "by its forecast")."""
+    gappy = [{"product_id": f"gappy{k}", "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": 5,
+              "revenue": 15.0} for k in range(4) for back in range(200 + k, 0, -25)]
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + _carnival(silent=20) + gappy}
+    inventory = [*INVENTORY, {"product_id": "carnival", "quantity": 0, "price": 3.0, "cost": 1.2},
+                 *({"product_id": f"gappy{k}", "quantity": 9, "price": 3.0, "cost": 1.0} for k in range(4))]
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}["carnival"]
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": inventory}).json()["at_risk"]}["carnival"]
+    assert reorder["demand_distribution"] == "after_silence" and reorder["recommended_order_qty"] > 0
+    assert at_risk["reasons"][0] == "out_of_stock" and at_risk["score"] == 1.0
+    per_day = round(reorder["expected_lead_time_demand"] / 8, 1)
+    assert f"loses about {per_day:g} units of sales by what followed its earlier silences" in at_risk[
+        "recommended_action"]["reasoning"]
