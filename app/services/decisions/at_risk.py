@@ -1,15 +1,18 @@
 """At-risk detection: which products need action now, why, and what to do.
 
-Signals per product (all as of `as_of`, v = the item's `avg_daily_sales` as sent, else its average daily net
-units over the open days of the last `slow_moving_window` days up to and including `as_of`, days without sales
-counting as zero; d = its daily demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the
-stock as reorder and promotions) for items with sales and a sell-by day or nothing usable on hand, else v; the
+Signals per product (all as of `as_of`: reorder's origin, `stock_view.origin_day`; v = the item's
+`avg_daily_sales` as sent, else its average daily net units over the open days of the last
+`slow_moving_window` days up to and including `as_of`, days without sales counting as zero; d = its daily
+demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the stock as reorder and
+promotions) for items with sales and a sell-by day or nothing usable on hand, else v; the
 forecast wins over a sent avg_daily_sales wherever it is read). Days count open days where v is read: closed days
 (`closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more products,
 `app/utils/opening_days.py`) are no demand, so they neither dilute v nor use up stock:
 
-- out_of_stock:            no usable units (none on hand, or all expired) and d > 0: the highest risk (score 1,
-                           listed first, the fastest seller first)
+- out_of_stock:            no usable units (none on hand, or all expired) and reorder would restock the shelf
+                           (`stock_view.ProtectionDemand.restock` with reorder's defaults: d > 0; a product silent
+                           over its protection interval: a reorder point above 0, d then its demand after the
+                           silence per day): the highest risk (score 1, listed first, the fastest seller first)
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
 - low_stock:               quantity <= low_stock
