@@ -82,6 +82,7 @@ W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
 STOCKOUT_DAYS = 7
 MIN_DISCOUNT_PCT = 5.0
 PATH_DAYS = 366  # the demand path's days; the stock view extends it at its mean rate beyond
+HISTORY_DAYS = 364  # the days to as_of reorder reads for a silent product's demand
 
 
 def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarray:
@@ -170,8 +171,15 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # reorder's demand over its protection interval with its defaults (a silent product's by what followed its
     # earlier silences): an empty shelf is out of stock exactly where reorder would restock it
     protection = np.maximum(lead_times(inventory) + REVIEW_DAYS, 1)
-    history = daily_net_units(sales, n, as_of_day - 363, 364)
-    open_past, open_protection = open_history(history, as_of_day, protection, opening)
+    # reorder's year of history, read only where a silence could decide (an item with sales and an empty shelf
+    # or stock at risk): other requests keep the window's grid
+    judged = sold & ((view.usable <= 0) | (view.at_risk > 0))
+    open_past, open_protection = np.zeros((n, 0)), protection
+    if judged.any():
+        WorkBudget(settings).check("grid", {"products": n, "days": HISTORY_DAYS},
+                                   "send fewer inventory rows per request")
+        history = daily_net_units(sales, n, as_of_day - HISTORY_DAYS + 1, HISTORY_DAYS)
+        open_past, open_protection = open_history(history, as_of_day, protection, opening)
     reorder_demand = protection_demand(open_past, open_protection, protection, cumulative, quantity, SERVICE_LEVEL)
     silent = reorder_demand.silent.applies
     silent_loss = silent & (view.usable <= 0)  # an empty shelf's demand is what followed its earlier silences

@@ -116,8 +116,12 @@ def protection_demand(history: np.ndarray, open_protection: np.ndarray, protecti
                       cumulative: np.ndarray, on_hand: np.ndarray, level: float) -> ProtectionDemand:
     """The demand over the `protection` days (int64[n]) as reorder reads it: a product silent for at least its
     interval by what followed its earlier silences (`after_silence` over the open-day `history`, an empty shelf's
-    silence possibly a stockout), the others by the demand path `cumulative` (cumsum of the daily path)."""
-    silent = after_silence(history, open_protection, level, on_hand <= 0)
+    silence possibly a stockout), the others by the demand path `cumulative` (cumsum of the daily path). A
+    `history` without days (a caller with no silent product to judge) reads the path for every product."""
+    n = len(on_hand)
+    silent = after_silence(history, open_protection, level, on_hand <= 0) if history.shape[1] else AfterSilence(
+        applies=np.zeros(n, dtype=bool), mean=np.zeros(n), reorder_point=np.zeros(n), expected_shortage=np.zeros(n),
+        origins=np.zeros(n, dtype=np.int64), wake_probability=np.ones(n))
     return ProtectionDemand(np.where(silent.applies, silent.mean, demand_within(cumulative, protection)), silent)
 
 
