@@ -245,7 +245,7 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
     totals = np.where(valid, cumulative[rows, np.minimum(end, length)] - cumulative[rows, origin], np.inf)
     count = valid.sum(axis=1)
     applies = (silent_now >= days) & (silent_now < length) & (count >= min_origins)
-    wake = np.where(stocked_out & applies, _wake_rate(cumulative, seen_last, silent_now, days,
+    wake = np.where(stocked_out & applies, _wake_rate(history, seen_last, silent_now, days,
                                                       stocked_out & applies), 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         inner = np.where(wake > 0, (level - (1.0 - wake)) / wake, 0.0)
@@ -261,22 +261,39 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
                         origins=count, wake_probability=wake)
 
 
-def _wake_rate(cumulative: np.ndarray, seen_last: np.ndarray, silent_now: np.ndarray, days: np.ndarray,
+def _wake_rate(history: np.ndarray, seen_last: np.ndarray, silent_now: np.ndarray, days: np.ndarray,
                wanted: np.ndarray) -> np.ndarray:
     """float64[n]: for the `wanted` products, the share of all products' past origins after a silence of at
-    least `silent_now` days that sold within the next `days` days (0 without such origins)."""
+    least `silent_now` days that sold (a day with net units > 0) within the next `days` days, over the origins
+    whose `days` days end within the history (0 without such origins).
+
+    One pass for every protection interval: each past origin o (after a first sale) has its silence L, the days
+    G to its next sale (`length`: none) and the days t = length - o to the history's end; a product's share is
+    #{L >= s, G < d, t >= d} / #{L >= s, t >= d} with #{G < d, t >= d} = #{G < d} - #{max(G, t) < d}, each a
+    look-up in a cumulative 2-D histogram (silence x days)."""
     n, length = seen_last.shape
     out = np.zeros(n)
-    for span in np.unique(days[wanted]):  # one pass per distinct protection interval
-        origin = np.arange(1, length - span + 1)
-        seen = seen_last[:, origin - 1]
-        known = seen >= 0
-        silence = np.sort((origin[None, :] - 1 - seen)[known])
-        woke = ((cumulative[:, origin + span] - cumulative[:, origin]) > 0)[known]
-        woke_by_silence = woke[np.argsort((origin[None, :] - 1 - seen)[known], kind="stable")]
-        after = np.concatenate([np.cumsum(woke_by_silence[::-1])[::-1], [0]])  # woke at origins from i on
-        these = wanted & (days == span)
-        first = np.searchsorted(silence, silent_now[these], side="left")
-        total = silence.size - first
-        out[these] = np.where(total > 0, after[first] / np.maximum(total, 1), 0.0)
+    if not wanted.any():
+        return out
+    columns = np.arange(length)
+    # the first day with a sale at or after each column (length: none), for origins 1..length
+    upcoming = np.minimum.accumulate(np.where(history > 0, columns, length)[:, ::-1], axis=1)[:, ::-1]
+    origin = columns + 1
+    next_sale = np.concatenate([upcoming[:, 1:], np.full((n, 1), length)], axis=1)
+    known = seen_last >= 0
+    silence = (origin - 1 - seen_last)[known]
+    gap = np.minimum(next_sale - origin, length)[known]
+    to_end = np.broadcast_to(length - origin, (n, length))[known]
+
+    def at_least_below(values: np.ndarray) -> np.ndarray:
+        """[s, d]: pairs with silence >= s and `values` < d + 1 (values in 0..length)."""
+        grid = np.bincount(silence * (length + 1) + values, minlength=(length + 1) ** 2).reshape(length + 1, -1)
+        return np.cumsum(np.cumsum(grid[::-1], axis=0)[::-1], axis=1)
+
+    s = np.clip(silent_now[wanted], 0, length)
+    d = np.clip(days[wanted], 1, length) - 1  # d + 1 > length - 1 counts every real value, never `length`
+    woke = at_least_below(gap)[s, d] - at_least_below(np.maximum(gap, to_end))[s, d]
+    by_end = at_least_below(to_end)
+    total = by_end[s, length] - by_end[s, d]  # t >= days: t > d
+    out[wanted] = np.where(total > 0, woke / np.maximum(total, 1), 0.0)
     return out

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from app.models import demand_distribution as dd
 from app.models.demand_distribution import (
     after_silence,
     choose_family,
@@ -168,3 +169,42 @@ def test_a_reviews_overshoot_lowers_a_smooth_reorder_point_to_the_cycles_own_ris
     assert result.family[2] == "negative_binomial"
     assert result.reorder_point[2] == lead_time_demand(mean[2:], sd[2:] ** 2, np.ones(1, bool), 0.9,
                                                        np.full(1, 1000.0)).reorder_point[0]
+
+
+def _wake_rate_per_interval(cumulative: np.ndarray, seen_last: np.ndarray, silent_now: np.ndarray,
+                            days: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The former `_wake_rate` (one sort per distinct protection interval), the reference for the one-pass one."""
+    n, length = seen_last.shape
+    out = np.zeros(n)
+    for span in np.unique(days[wanted]):
+        origin = np.arange(1, length - span + 1)
+        seen = seen_last[:, origin - 1]
+        known = seen >= 0
+        silence = np.sort((origin[None, :] - 1 - seen)[known])
+        woke = ((cumulative[:, origin + span] - cumulative[:, origin]) > 0)[known]
+        woke_by_silence = woke[np.argsort((origin[None, :] - 1 - seen)[known], kind="stable")]
+        after = np.concatenate([np.cumsum(woke_by_silence[::-1])[::-1], [0]])
+        these = wanted & (days == span)
+        first = np.searchsorted(silence, silent_now[these], side="left")
+        total = silence.size - first
+        out[these] = np.where(total > 0, after[first] / np.maximum(total, 1), 0.0)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_wake_rate_is_one_pass_with_the_per_interval_answers(seed):
+    """A random panel of sparse sellers with many distinct intervals (1 to past the history's length) and
+    silences: the one-pass wake rate equals the per-interval one exactly."""
+    rng = np.random.default_rng(seed)
+    n, length = 60, 120
+    history = rng.poisson(rng.uniform(0.01, 0.6, (n, 1)), (n, length)).astype(np.float64)
+    history[: n // 4, -rng.integers(20, 100, n // 4)[0]:] = 0  # long silences at the end
+    history[n - 3:] = 0  # never sold
+    last = np.maximum.accumulate(np.where(history > 0, np.arange(length)[None, :], -1), axis=1)
+    silent_now = dd.silence_days(history)
+    days = rng.integers(1, length + 10, n)
+    wanted = rng.random(n) < 0.8
+    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(history, axis=1)], axis=1)
+    expected = _wake_rate_per_interval(cumulative, last, silent_now, days, wanted)
+    assert np.array_equal(dd._wake_rate(history, last, silent_now, days, wanted), expected)
+    assert (expected[wanted] > 0).any() and len(np.unique(days[wanted])) > 20

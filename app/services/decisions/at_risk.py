@@ -1,15 +1,18 @@
 """At-risk detection: which products need action now, why, and what to do.
 
-Signals per product (all as of `as_of`, v = the item's `avg_daily_sales` as sent, else its average daily net
-units over the open days of the last `slow_moving_window` days up to and including `as_of`, days without sales
-counting as zero; d = its daily demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the
-stock as reorder and promotions) for items with sales and a sell-by day or nothing usable on hand, else v; the
+Signals per product (all as of `as_of`: reorder's origin, `stock_view.origin_day`; v = the item's
+`avg_daily_sales` as sent, else its average daily net units over the open days of the last
+`slow_moving_window` days up to and including `as_of`, days without sales counting as zero; d = its daily
+demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the stock as reorder and
+promotions) for items with sales and a sell-by day or nothing usable on hand, else v; the
 forecast wins over a sent avg_daily_sales wherever it is read). Days count open days where v is read: closed days
 (`closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more products,
 `app/utils/opening_days.py`) are no demand, so they neither dilute v nor use up stock:
 
-- out_of_stock:            no usable units (none on hand, or all expired) and d > 0: the highest risk (score 1,
-                           listed first, the fastest seller first)
+- out_of_stock:            no usable units (none on hand, or all expired) and reorder would restock the shelf
+                           (`stock_view.ProtectionDemand.restock` with reorder's defaults: d > 0; a product silent
+                           over its protection interval: a reorder point above 0, d then its demand after the
+                           silence per day): the highest risk (score 1, listed first, the fastest seller first)
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
 - low_stock:               quantity <= low_stock
@@ -50,32 +53,36 @@ from app.schemas.at_risk import (
     SlowMover,
 )
 from app.schemas.inventory import InventoryItem
-from app.schemas.reorder import ReorderItem, ReorderRequest
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct
 from app.services.decisions.stock_view import (
-    FORECAST_DAYS,
     NO_LIMIT,
+    REVIEW_DAYS,
+    SERVICE_LEVEL,
     Forecaster,
     days_to,
     days_until,
     demand_path,
     demand_within,
+    forecast_days,
+    lead_times,
+    open_history,
+    origin_day,
+    protection_demand,
     stated_rates,
     stock_view,
 )
-from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number, today_utc
+from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number
 from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
-REORDER_LEAD = ReorderItem.model_fields["lead_time_days"].default  # what /reorder assumes without one
-REORDER_REVIEW = ReorderRequest.model_fields["review_days"].default
 STOCKOUT_DAYS = 7
 MIN_DISCOUNT_PCT = 5.0
 PATH_DAYS = 366  # the demand path's days; the stock view extends it at its mean rate beyond
+HISTORY_DAYS = 364  # the days to as_of reorder reads for a silent product's demand
 
 
 def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarray:
@@ -111,15 +118,16 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     """Score every inventory item and return the flagged ones, highest score first; markdowns sized with
     elasticities pooled towards the shop model's (`prior`) when the shop has one; the units that sell before
     expiry or season end by the `forecaster`'s forecast (the recent rate without one)."""
-    as_of = request.as_of or today_utc()
-    as_of_day = day_number(as_of)
     inventory = request.inventory
     thresholds = request.thresholds
     product_ids = [item.product_id for item in inventory]
     check_unique(product_ids, "inventory")
     n = len(inventory)
 
-    sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory", with_revenue=True)
+    sent_as_of = day_number(request.as_of) if request.as_of else None
+    sales, warnings = clean_sales(request, product_ids, sent_as_of, "inventory", with_revenue=True)
+    as_of_day = origin_day(request.as_of, sales)  # reorder's origin: as_of, else the latest sale, else today
+    as_of = from_day_number(as_of_day)
     window = thresholds.slow_moving_window
     WorkBudget(settings).check("grid", {"products": n, "days": window},
                                "send fewer inventory rows per request, or a shorter slow_moving_window")
@@ -142,7 +150,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     expired = has_expiry & (to_expiry < 0) & has_stock
     near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days)
     slow = has_stock & (velocity < thresholds.slow_moving_threshold)
-    path_days = max(min(open_ahead.size, PATH_DAYS), FORECAST_DAYS)
+    horizon = forecast_days(inventory)  # reorder's horizon for these items: one forecast, one cache entry
+    path_days = max(min(open_ahead.size, PATH_DAYS), horizon)
     open_day = np.diff(open_ahead[:path_days], prepend=0) if open_ahead.size >= path_days else np.ones(path_days)
     sell_by_days = np.minimum(days_to(inventory, "expiry_date", as_of_day), days_to(inventory, "season_end", as_of_day))
     sold = np.bincount(sales.product, minlength=n)[:n] > 0
@@ -150,7 +159,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # whether it still sells) and on an empty shelf (whether it still sells); the rest read the rate
     wanted = sold & (~has_stock | (sell_by_days < NO_LIMIT))
     path = demand_path(request, request.shop_id, product_ids, wanted, velocity[:, None] * open_day[None, :],
-                       as_of_day, forecaster, warnings)
+                       horizon, sent_as_of, forecaster, warnings)
     cumulative = path.cumulative
     view = stock_view(inventory, as_of_day, cumulative)
     has_sell_by = view.days_to_sell_by < NO_LIMIT
@@ -158,8 +167,24 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     unsellable = has_stock & ~expired & (unsold > 0)
     season_over = has_stock & view.season_over & ~expired
     # daily demand: the forecast's mean over its days where it was read (reorder's rate), else the rate (open days)
-    demand = np.where(path.from_forecast, path.daily[:, :FORECAST_DAYS].mean(axis=1), velocity)
-    out_of_stock = (view.usable <= 0) & (demand > 0) & ~season_over
+    demand = np.where(path.from_forecast, path.daily[:, :horizon].mean(axis=1), velocity)
+    # reorder's demand over its protection interval with its defaults (a silent product's by what followed its
+    # earlier silences): an empty shelf is out of stock exactly where reorder would restock it
+    protection = np.maximum(lead_times(inventory) + REVIEW_DAYS, 1)
+    # reorder's year of history, read only where a silence could decide (an item with sales and an empty shelf
+    # or stock at risk): other requests keep the window's grid
+    judged = sold & ((view.usable <= 0) | (view.at_risk > 0))
+    open_past, open_protection = np.zeros((n, 0)), protection
+    if judged.any():
+        WorkBudget(settings).check("grid", {"products": n, "days": HISTORY_DAYS},
+                                   "send fewer inventory rows per request")
+        history = daily_net_units(sales, n, as_of_day - HISTORY_DAYS + 1, HISTORY_DAYS)
+        open_past, open_protection = open_history(history, as_of_day, protection, opening)
+    reorder_demand = protection_demand(open_past, open_protection, protection, cumulative, quantity, SERVICE_LEVEL)
+    silent = reorder_demand.silent.applies
+    silent_loss = silent & (view.usable <= 0)  # an empty shelf's demand is what followed its earlier silences
+    demand = np.where(silent_loss, reorder_demand.silent.mean / protection, demand)
+    out_of_stock = (view.usable <= 0) & reorder_demand.restock(demand) & ~season_over
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
                      for item in inventory], dtype=np.float64)
@@ -201,9 +226,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                                settings.promotion_elasticity_multiplier)
     # reorder's rule for stock at risk, with its defaults: an order once the protection interval's demand
     # exceeds the usable units
-    protection = np.array([REORDER_LEAD if item.lead_time_days is None else item.lead_time_days
-                           for item in inventory], dtype=np.int64) + REORDER_REVIEW
-    lead_demand = demand_within(cumulative, protection)
+    lead_demand = reorder_demand.mean
     items = [
         AtRiskItem(
             product_id=inventory[i].product_id,
@@ -244,7 +267,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 usable=float(view.usable[i]),
                 lead_demand=float(lead_demand[i]),
                 protection=int(protection[i]),
-                forecast_method=path.methods[i] if path.from_forecast[i] else None,
+                after_silence=bool(silent[i]),
+                by=_source(path.methods[i] if path.from_forecast[i] else None, bool(silent_loss[i])),
                 out_of_stock=bool(out_of_stock[i]),
                 days_to_season_end=int(view.days_to_season_end[i]) if view.days_to_season_end[i] < NO_LIMIT else None,
                 needed_discount=float(needed[i]),
@@ -279,13 +303,23 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     )
 
 
-def _reorder_note(usable: float, lead_demand: float, protection: int) -> str:
-    """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`)."""
-    demand = f"the forecast demand over {protection} days of lead time and review ({_units(round(lead_demand, 1))})"
+def _reorder_note(usable: float, lead_demand: float, protection: int, after_silence: bool) -> str:
+    """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`, with the demand
+    it reads: `stock_view.protection_demand`)."""
+    source = "the demand that followed its earlier silences" if after_silence else "the forecast demand"
+    demand = f"{source} over {protection} days of lead time and review ({_units(round(lead_demand, 1))})"
     if lead_demand > usable:
         return (f" Reorder does not hold orders back for them: {demand} exceeds the {_units(round(usable, 1))} "
                 "units that sell in time, so new stock is for after these are gone.")
     return f" Reorder orders none while {demand} stays within the {_units(round(usable, 1))} units that sell in time."
+
+
+def _source(forecast_method: str | None, after_silence: bool) -> str:
+    """Where an item's demand in the reasoning comes from: the demand after its silence (an empty shelf silent
+    over reorder's protection interval), its forecast, else the rate just quoted."""
+    if after_silence:
+        return "by what followed its earlier silences (reorder's demand)"
+    return f"by its forecast ({forecast_method})" if forecast_method else "at that rate"
 
 
 def _units(value: float) -> str:
@@ -303,7 +337,8 @@ def _action(
     usable: float,
     lead_demand: float,
     protection: int,
-    forecast_method: str | None,
+    after_silence: bool,
+    by: str,
     needed_discount: float,
     expired: bool,
     near_expiry: bool,
@@ -322,7 +357,6 @@ def _action(
     its season left, markdown, bundle, restock."""
     rate = (f"selling {velocity:.2f}/day as sent (avg_daily_sales)" if rate_given
             else f"selling {velocity:.2f}/day over the last {window} days")
-    by = f"by its forecast ({forecast_method})" if forecast_method else "at that rate"
     if expired:
         still = (f" It still sells {demand:.2f}/day {by} and has no usable units: restock it (reorder counts the "
                  "expired units as 0)." if demand > 0 else "")
@@ -383,7 +417,7 @@ def _action(
             f"{rate}: about {_units(round(unsold, 1))} units would be left at {ends} {by}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
                if learned else "by the constant rule (its prices cannot tell its own response).")
-            + _reorder_note(usable, lead_demand, protection),
+            + _reorder_note(usable, lead_demand, protection, after_silence),
             price_elasticity=round(elasticity, 3) if learned else None,
             elasticity_source=LEARNED if learned else CONSTANT,
         )

@@ -42,17 +42,18 @@ from app.services.decisions.audience import audience_fit
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct
 from app.services.decisions.stock_view import (
-    FORECAST_DAYS,
     Forecaster,
     days_to,
     demand_path,
     demand_within,
+    forecast_days,
+    origin_day,
     stated_rates,
     stock_view,
 )
 from app.utils.arrays import first_column
-from app.utils.dates import as_date, day_number, from_day_number, today_utc
-from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.dates import as_date, day_number, from_day_number
+from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
@@ -63,21 +64,20 @@ W_FIT, W_TIMING = 0.6, 0.4
 MIN_LEFTOVER_UNITS = 1.0  # less than one unit expected left: the stock sells out at full price
 
 
-def _base_rates(request: PromotionsRequest, as_of_day: int, max_cells: int,
+def _base_rates(request: PromotionsRequest, sales: SalesColumns, as_of_day: int, max_cells: int,
                 prior: PriorSource | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[DataWarning]]:
-    """Units/day per item where no forecast is read (a stated `avg_daily_sales`, else the recent sales rate; NaN
-    when unknown), learned price elasticities (NaN: the constant rule), whether the item sold in the rate's
-    window (bool[n]: its forecast can be read) and the warnings of the sales rules."""
+    """Units/day per item where no forecast is read (a stated `avg_daily_sales`, else the recent sales rate over
+    the rate's window, 0 for an item whose sales are all older; NaN without sales), learned price elasticities
+    (NaN: the constant rule), whether the item sold at all in the request (bool[n]: its forecast can be read, the
+    rule of at-risk and reorder) and the warnings of the elasticities."""
     items = request.items
     product_ids = [item.product_id for item in items]
-    sales, warnings = clean_sales(request, product_ids, as_of_day, "items", with_revenue=True)
-    beta, unused = learned_elasticities(sales, product_ids, as_of_day, max_cells, request.price_table, prior)
-    warnings += unused
+    beta, warnings = learned_elasticities(sales, product_ids, as_of_day, max_cells, request.price_table, prior)
     first_day = as_of_day - RATE_WINDOW_DAYS + 1
     units = daily_net_units(sales, len(items), first_day, RATE_WINDOW_DAYS)
     in_window = (sales.day >= first_day) & (sales.product < len(items))
     first_sale = first_column(sales.product[in_window], sales.day[in_window], len(items), as_of_day + 1)
-    sold = first_sale <= as_of_day
+    sold = np.bincount(sales.product, minlength=len(items))[:len(items)] > 0
     days = np.maximum(as_of_day - first_sale + 1, MIN_RATE_DAYS)
     from_sales = np.where(sold, units.sum(axis=1) / days, np.nan)
     given = stated_rates(items)
@@ -89,8 +89,6 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     """Best events per item with discount, timing, expected clear-out and confidence; lifts from
     elasticities pooled towards the shop model's (`prior`) when the shop has one; what sells by expiry from
     the `forecaster`'s forecast (the recent rate without one)."""
-    as_of = request.as_of or today_utc()
-    as_of_day = day_number(as_of)
     items, events, prefs = request.items, request.calendar_events, request.preferences
     check_unique([item.product_id for item in items], "items")
     check_unique([event.id for event in events], "calendar_events", key="id")
@@ -99,7 +97,13 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     multiplier = settings.promotion_elasticity_multiplier
     max_discount = prefs.discount_max_pct or settings.default_max_discount_pct
 
-    rate, beta, sold, warnings = _base_rates(request, as_of_day, settings.max_grid_cells, prior)
+    sent_as_of = day_number(request.as_of) if request.as_of else None
+    sales, warnings = clean_sales(request, [item.product_id for item in items], sent_as_of, "items",
+                                  with_revenue=True)
+    as_of_day = origin_day(request.as_of, sales)  # reorder's origin: as_of, else the latest sale, else today
+    as_of = from_day_number(as_of_day)
+    rate, beta, sold, unused = _base_rates(request, sales, as_of_day, settings.max_grid_cells, prior)
+    warnings += unused
     price = np.array([item.price for item in items], dtype=np.float64)
     cost = np.array([np.nan if item.cost is None else item.cost for item in items], dtype=np.float64)
     # the one view of the stock: what sells by expiry or season end by the forecast (where it is not read: a
@@ -107,12 +111,13 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     sell_by = np.minimum(days_to(items, "expiry_date", as_of_day), days_to(items, "season_end", as_of_day))
     on_hand = np.array([item.quantity for item in items], dtype=np.float64)
     wanted = sold & (on_hand > 0) & (sell_by > 0)
-    rate_path = np.repeat(np.nan_to_num(rate, nan=0.0)[:, None], FORECAST_DAYS, axis=1)
-    path = demand_path(request, request.shop_id, [item.product_id for item in items], wanted, rate_path, as_of_day,
-                       forecaster, warnings)
+    horizon = forecast_days(items)  # reorder's horizon for these items: one forecast, one cache entry
+    rate_path = np.repeat(np.nan_to_num(rate, nan=0.0)[:, None], horizon, axis=1)
+    path = demand_path(request, request.shop_id, [item.product_id for item in items], wanted, rate_path, horizon,
+                       sent_as_of, forecaster, warnings)
     cumulative = path.cumulative
     known = ~np.isnan(rate) | path.from_forecast
-    rate = np.where(path.from_forecast, path.daily[:, :FORECAST_DAYS].mean(axis=1), rate)
+    rate = np.where(path.from_forecast, path.daily[:, :horizon].mean(axis=1), rate)
     view = stock_view(items, as_of_day, cumulative)
     quantity = view.quantity
     leftover = np.where(known, view.at_risk, quantity)

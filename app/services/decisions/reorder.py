@@ -35,12 +35,7 @@ variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
 import numpy as np
 
 from app.config import Settings
-from app.models.demand_distribution import (
-    after_silence,
-    lead_time_demand,
-    lead_time_dispersion,
-    silence_days,
-)
+from app.models.demand_distribution import lead_time_demand, lead_time_dispersion, silence_days
 from app.schemas.reorder import (
     ReorderMeta,
     ReorderRecommendation,
@@ -50,16 +45,20 @@ from app.schemas.reorder import (
 from app.services.decisions.inventory_math import eoq, round_order
 from app.services.decisions.stock_view import (
     NO_LIMIT,
-    demand_within,
+    forecast_days,
+    open_history,
     order_cap,
+    origin_day,
+    protection_demand,
     read_forecast,
+    shelf_lives,
     shop_forecaster,
     stated_rates,
     stock_view,
 )
 from app.utils.cache import Cache
-from app.utils.dates import date_after, day_number, from_day_number
-from app.utils.opening_days import OpeningDays, opening_days
+from app.utils.dates import date_after, day_number
+from app.utils.opening_days import opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
@@ -102,10 +101,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     as_of_day = day_number(request.as_of) if request.as_of else None
     sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory", with_revenue=True)
     sold = np.bincount(sales.product, minlength=len(sales.product_ids))[:n] > 0
-    last_day = int(sales.day.max()) if sales.size else day_number(request.as_of or from_day_number(0))
-    origin = as_of_day if as_of_day is not None else last_day
-    shelf_life = np.array([np.nan if i.shelf_life_days is None else i.shelf_life_days for i in items])
-    horizon = int(min(365, max(protection.max(), 28, np.nanmax(lead + np.nan_to_num(shelf_life, nan=0.0)))))
+    origin = origin_day(request.as_of, sales)
+    shelf_life = shelf_lives(items)
+    horizon = forecast_days(items, request.review_days)
 
     # the products with sales; zeros and "none" for the others
     read = read_forecast(request, request.shop_id, product_ids, sold, horizon, as_of_day,
@@ -119,16 +117,17 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     history = daily_net_units(sales, n, origin - 363, 364)  # to as_of: the days since the last sale count
     opening, detected = opening_days(request, sales)
     warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
-    open_history, open_protection = _open_days(history, origin, protection, opening)
-    recent_sd = open_history[:, -28:].std(axis=1)
+    open_past, open_protection = open_history(history, origin, protection, opening)
+    recent_sd = open_past[:, -28:].std(axis=1)
     daily_sd = np.where(np.isfinite(daily_sd) & (daily_sd > 0), daily_sd, recent_sd)
 
     cumulative = np.cumsum(forecast, axis=1)
     view = stock_view(items, origin, cumulative)
     # with nothing on the shelf a silence may be a stockout: no stock, no sale (demand_distribution.after_silence)
-    silent = after_silence(open_history, open_protection, request.service_level, view.quantity <= 0)
+    demand = protection_demand(open_past, open_protection, protection, cumulative, view.quantity,
+                               request.service_level)
+    silent, lead_demand = demand.silent, demand.mean
     silent_days = silence_days(history)
-    lead_demand = np.where(silent.applies, silent.mean, demand_within(cumulative, protection))
     daily_rate = np.where(silent.applies, silent.mean / protection, forecast.mean(axis=1))
     cost = np.array([item.cost for item in items])
     price = np.array([item.price for item in items])
@@ -137,7 +136,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     lot = eoq(daily_rate * 365, ordering_cost, rate * cost)
     lot_size = np.maximum(lot, 1.0)
     whole = _whole_units(sales, n) & (np.floor(view.quantity) == view.quantity)
-    dispersion = lead_time_dispersion(open_history, open_protection, period=7 - len(opening.closed_weekdays))
+    dispersion = lead_time_dispersion(open_past, open_protection, period=7 - len(opening.closed_weekdays))
     variance = np.fmax(daily_sd**2 * open_protection, lead_demand + dispersion * lead_demand**2)
     fill_lot = np.maximum(lot_size, daily_rate * request.review_days)
     # the position at the last review that does not order is above the reorder point by up to a review's demand
@@ -215,17 +214,6 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                          service_level=request.service_level, forecast_cache=read.cache),
         warnings=warnings,
     )
-
-
-def _open_days(history: np.ndarray, origin: int, protection: np.ndarray,
-               opening: OpeningDays) -> tuple[np.ndarray, np.ndarray]:
-    """The history's open days only (float64[n, open days], closed days are no demand: their zeros are not
-    errors) and the open days among the `protection` days after `origin` (int64[n], at least 1)."""
-    if not opening.any:
-        return history, protection
-    past = np.arange(origin - history.shape[1] + 1, origin + 1)
-    ahead = np.cumsum(~opening.closed(origin + 1 + np.arange(int(protection.max()))))
-    return history[:, ~opening.closed(past)], np.maximum(ahead[protection - 1], 1)
 
 
 def _whole_units(sales: SalesColumns, n: int) -> np.ndarray:

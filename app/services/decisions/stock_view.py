@@ -15,23 +15,31 @@ and /reorder make for the item, the recent sales rate where the forecast cannot 
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 
 import numpy as np
 
 from app.config import Settings
+from app.models.demand_distribution import AfterSilence, after_silence
 from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
+from app.schemas.reorder import ReorderItem, ReorderRequest
 from app.schemas.sales import SalesPayload
 from app.services.forecasting.pipeline import ForecastArrays, forecast_arrays
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
-from app.utils.dates import day_numbers
+from app.utils.dates import day_number, day_numbers, today_utc
 from app.utils.errors import SmartShelfError
+from app.utils.opening_days import OpeningDays
+from app.utils.sales_frame import SalesColumns
 
 NO_LIMIT = 1_000_000  # days: an item without expiry or season end
-FORECAST_DAYS = 28  # the forecast's days read for the stock view: reorder's shortest horizon (a shared cache entry)
+FORECAST_DAYS = 28  # the forecast's shortest horizon read for the decisions (`forecast_days`)
 FORECAST_LEVEL = 0.95  # reorder's interval level: one cache entry for every service level
+LEAD_DAYS = ReorderItem.model_fields["lead_time_days"].default  # what /reorder assumes without a lead time
+REVIEW_DAYS = ReorderRequest.model_fields["review_days"].default
+SERVICE_LEVEL = ReorderRequest.model_fields["service_level"].default
 INTERVAL_WARNINGS = frozenset({"intervals_uncalibrated", "intervals_unavailable"})
 
 
@@ -46,6 +54,75 @@ class StockView:
     at_risk: np.ndarray
     expired: np.ndarray  # bool[n]: a sell-by day before as_of with units on hand
     season_over: np.ndarray  # bool[n]: the season ended before or on as_of
+
+
+def origin_day(as_of: date | None, sales: SalesColumns) -> int:
+    """The decisions' day 0, one rule for reorder, at-risk and promotions (docs/sales.md "Today is the origin"):
+    `as_of` when sent, else the latest date in the request's sales, today only when there are none."""
+    if as_of is not None:
+        return day_number(as_of)
+    return int(sales.day.max()) if sales.size else day_number(today_utc())
+
+
+def lead_times(items: Sequence[InventoryItem]) -> np.ndarray:
+    """int64[n]: each item's lead time in days, /reorder's default where none is sent."""
+    return np.array([LEAD_DAYS if item.lead_time_days is None else item.lead_time_days for item in items],
+                    dtype=np.int64)
+
+
+def shelf_lives(items: Sequence[InventoryItem]) -> np.ndarray:
+    """float64[n]: each item's shelf life in days, NaN where none is sent."""
+    return np.array([np.nan if item.shelf_life_days is None else item.shelf_life_days for item in items],
+                    dtype=np.float64)
+
+
+def forecast_days(items: Sequence[InventoryItem], review_days: int = REVIEW_DAYS) -> int:
+    """The forecast's horizon for a decision on `items`, one rule for all three (so the same request reads one
+    cache entry): the longest protection interval (lead time + review), an order's selling window (lead time +
+    shelf life) and FORECAST_DAYS, at most 365."""
+    if not items:
+        return FORECAST_DAYS
+    lead = lead_times(items)
+    protection = np.maximum(lead + review_days, 1)
+    selling = np.nanmax(lead + np.nan_to_num(shelf_lives(items), nan=0.0))
+    return int(min(365, max(int(protection.max()), FORECAST_DAYS, selling)))
+
+
+def open_history(history: np.ndarray, origin: int, protection: np.ndarray,
+                 opening: OpeningDays) -> tuple[np.ndarray, np.ndarray]:
+    """The history's open days only (float64[n, open days], closed days are no demand: their zeros are not
+    errors) and the open days among the `protection` days after `origin` (int64[n], at least 1)."""
+    if not opening.any:
+        return history, protection
+    past = np.arange(origin - history.shape[1] + 1, origin + 1)
+    ahead = np.cumsum(~opening.closed(origin + 1 + np.arange(int(protection.max()))))
+    return history[:, ~opening.closed(past)], np.maximum(ahead[protection - 1], 1)
+
+
+@dataclass(frozen=True)
+class ProtectionDemand:
+    """Reorder's demand over each item's protection interval (lead time + review)."""
+
+    mean: np.ndarray  # float64[n]: units over the interval
+    silent: AfterSilence  # the products whose silence decides it (`after_silence`)
+
+    def restock(self, daily_rate: np.ndarray) -> np.ndarray:
+        """bool[n]: an empty shelf with nothing on order is reordered: reorder's rule at position 0 (a silent
+        product only when its reorder point is above 0, the others whenever they have forecast demand)."""
+        return np.where(self.silent.applies, self.silent.reorder_point > 0, daily_rate > 0)
+
+
+def protection_demand(history: np.ndarray, open_protection: np.ndarray, protection: np.ndarray,
+                      cumulative: np.ndarray, on_hand: np.ndarray, level: float) -> ProtectionDemand:
+    """The demand over the `protection` days (int64[n]) as reorder reads it: a product silent for at least its
+    interval by what followed its earlier silences (`after_silence` over the open-day `history`, an empty shelf's
+    silence possibly a stockout), the others by the demand path `cumulative` (cumsum of the daily path). A
+    `history` without days (a caller with no silent product to judge) reads the path for every product."""
+    n = len(on_hand)
+    silent = after_silence(history, open_protection, level, on_hand <= 0) if history.shape[1] else AfterSilence(
+        applies=np.zeros(n, dtype=bool), mean=np.zeros(n), reorder_point=np.zeros(n), expected_shortage=np.zeros(n),
+        origins=np.zeros(n, dtype=np.int64), wake_probability=np.ones(n))
+    return ProtectionDemand(np.where(silent.applies, silent.mean, demand_within(cumulative, protection)), silent)
 
 
 def stated_rates(items: Sequence[InventoryItem]) -> np.ndarray:
@@ -194,17 +271,18 @@ def read_forecast(sales: SalesPayload, shop_id: str, product_ids: Sequence[str],
 
 
 def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], wanted: np.ndarray,
-                rate_path: np.ndarray, as_of_day: int, forecaster: Forecaster | None,
+                rate_path: np.ndarray, periods: int, sent_as_of: int | None, forecaster: Forecaster | None,
                 warnings: list[DataWarning]) -> DemandPath:
     """The daily demand path of each item: the forecast for the `wanted` items (bool[n]; only those whose stock
     view depends on it, which bounds the request's cost), the rate's path `rate_path` (float64[n, days],
-    days >= FORECAST_DAYS) for the others and wherever no forecast is read (`forecaster` None: an in-process
+    days >= `periods`) for the others and wherever no forecast is read (`forecaster` None: an in-process
     caller). The rule for a caller's `avg_daily_sales`: the forecast wins where it is read; the rate path is the
     fallback (the callers build it from `avg_daily_sales` where sent, else the recent sales rate).
 
     The forecast is `read_forecast`'s (the one /forecast and /reorder produce for these sales, the shop model
-    when one is trained, else the request's own families) at reorder's shortest horizon, so a /reorder of the
-    same sales leaves it cached; beyond its FORECAST_DAYS it continues at its mean daily rate (`demand_within`).
+    when one is trained, else the request's own families) over `periods` days (`forecast_days`: reorder's horizon
+    for the same items) from the request's `as_of` as sent (`sent_as_of`, None: not sent), so a /reorder of the
+    same sales and items leaves it cached; beyond its days it continues at its mean daily rate.
     The forecast's warnings not already reported are appended to `warnings` (not those about its intervals:
     only its means are read); a forecast that fails is reported there and the rate stands in.
     """
@@ -213,7 +291,7 @@ def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], w
     if forecaster is None or not wanted.any():
         return DemandPath(daily, np.zeros(n, dtype=bool), ["sales_rate"] * n)
     try:
-        read = read_forecast(_sales_alone(sales), shop_id, product_ids, wanted, FORECAST_DAYS, as_of_day,
+        read = read_forecast(_sales_alone(sales), shop_id, product_ids, wanted, periods, sent_as_of,
                              forecaster, warnings, unread="sales_rate", skip=INTERVAL_WARNINGS)
     except SmartShelfError as error:  # the rate still answers: say why the forecast did not
         warnings.append(DataWarning(code="forecast_unused", count=int(wanted.sum()),
@@ -224,5 +302,5 @@ def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], w
     rows = read.from_forecast
     # the forecast's days, then its mean rate to the rate path's length
     daily[rows] = read.daily[rows].mean(axis=1, keepdims=True)
-    daily[rows, :FORECAST_DAYS] = read.daily[rows]
+    daily[rows, :periods] = read.daily[rows]
     return DemandPath(daily, rows, read.methods)

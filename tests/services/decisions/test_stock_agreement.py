@@ -203,3 +203,127 @@ def test_a_sent_avg_daily_sales_gives_way_to_the_forecast_in_all_three_and_stand
     assert reorder["new"]["forecast_method"] == "avg_daily_sales"
     assert reorder["new"]["expected_lead_time_demand"] == pytest.approx(4.0 * 8)
     assert reorder["new"]["recommended_order_qty"] > 0
+
+
+def _carnival(silent: int = 60, weeks: int = 20) -> list[dict]:
+    """A carnival pastry: sold two days in three for `weeks` weeks, then nothing for the last `silent` days."""
+    return [{"product_id": "carnival", "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": 2 + back % 5,
+             "revenue": 6.0} for back in range(silent + 7 * weeks, silent, -1) if back % 3]
+
+
+def test_a_long_silent_empty_shelf_is_out_of_stock_only_where_reorder_restocks_it(client):
+    """Silent 60 days with none on hand: reorder reads its demand after the silence (none of the catalogue's
+    items silent that long sold again) and orders nothing, though its forecast (Holt-Winters here) still sells
+    about 0.1 a day; at-risk does not tell to restock it today."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + _carnival()}
+    inventory = [*INVENTORY, {"product_id": "carnival", "quantity": 0, "price": 3.0, "cost": 1.2}]
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": inventory}).json()["at_risk"]}
+    carnival = reorder["carnival"]
+    assert carnival["demand_distribution"] == "after_silence" and carnival["recommended_order_qty"] == 0
+    assert "out_of_stock" not in at_risk["carnival"]["reasons"] and at_risk["carnival"]["score"] < 1
+    assert "Restock today" not in at_risk["carnival"]["recommended_action"]["reasoning"]
+    # an empty shelf that sells is still out of stock in both
+    assert at_risk["empty"]["reasons"][0] == "out_of_stock" and reorder["empty"]["recommended_order_qty"] > 0
+
+
+def test_without_as_of_all_three_start_from_the_latest_sale(client):
+    """The documented origin (docs/sales.md "Today is the origin"): as_of, else the latest date in the request's
+    sales. Reorder, at-risk and promotions take the same one, so they count the same units left at expiry."""
+    common = {"shop_id": "agree", "sales": _sales()}
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": INVENTORY}).json()["recommendations"]}
+    at_risk_answer = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": INVENTORY}).json()
+    at_risk = {r["product_id"]: r for r in at_risk_answer["at_risk"]}
+    items = [{**item, "categories": ["bakery"]} for item in INVENTORY if item["product_id"] in {"over", "soon"}]
+    events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
+    promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": items,
+                                                            "calendar_events": events}).json()
+    assert at_risk_answer["meta"]["as_of"] == promotions["meta"]["as_of"] == AS_OF.isoformat()
+    for product in ("over", "soon"):
+        assert at_risk[product]["expected_unsold_units"] == pytest.approx(reorder[product]["at_risk_quantity"],
+                                                                          abs=0.05)
+        assert at_risk[product]["days_to_expiry"] == (10 if product == "over" else 3)
+    promoted = {p["product_id"]: p for p in promotions["promotions"]}
+    assert promoted["over"]["without_promotion"]["units_left"] == pytest.approx(reorder["over"]["at_risk_quantity"],
+                                                                               abs=0.05)
+
+
+def test_at_risk_and_promotions_read_the_forecast_over_reorders_horizon(client):
+    """A shelf life over 21 days makes reorder's horizon longer than 28 days: at-risk and promotions read the
+    forecast over the same horizon, so a /reorder after them finds every product's forecast cached."""
+    inventory = [{**item, "expiry_date": item.get("expiry_date") or _in(40)} for item in INVENTORY
+                 if item["product_id"] != "season"]
+    inventory[0]["shelf_life_days"] = 45  # lead 7 + 45 days: a 52-day horizon
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales()}
+    at_risk = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": inventory})
+    assert at_risk.status_code == 200
+    reorder = client.post(f"{PREFIX}/reorder", json={**common, "inventory": inventory}).json()
+    assert reorder["meta"]["forecast_cache"] == "hit"
+    # promotions read the forecast of the items with stock to sell (not the empty shelf nor the expired stock)
+    stocked = [item for item in inventory if item["quantity"] > 0 and item["product_id"] != "expired"]
+    items = [{**item, "categories": ["bakery"]} for item in stocked]
+    events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
+    fresh = {**common, "shop_id": "agree-promotions"}
+    assert client.post(f"{PREFIX}/promotions", json={**fresh, "items": items, "calendar_events": events}
+                       ).status_code == 200
+    again = client.post(f"{PREFIX}/reorder", json={**fresh, "inventory": stocked}).json()
+    assert again["meta"]["forecast_cache"] == "hit"
+
+
+def test_at_risk_says_what_reorder_does_for_a_silent_product_with_stock_at_risk(client):
+    """A lumpy seller (6 units every 12 days, none in the last 10) with stock that expires unsold: reorder reads
+    its demand after the silence (not the forecast's path) and orders; at-risk's note quotes the same demand."""
+    lumpy = [{"product_id": "lumpy", "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": 6, "revenue": 18.0}
+             for back in range(130, 9, -12)]
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + lumpy}
+    inventory = [*INVENTORY, {"product_id": "lumpy", "quantity": 20, "price": 3.0, "cost": 1.2,
+                              "expiry_date": _in(12)}]
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}["lumpy"]
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": inventory}).json()["at_risk"]}["lumpy"]
+    assert reorder["demand_distribution"] == "after_silence" and reorder["recommended_order_qty"] > 0
+    assert at_risk["expected_unsold_units"] == pytest.approx(reorder["at_risk_quantity"], abs=0.05)
+    demand = reorder["expected_lead_time_demand"]
+    reasoning = at_risk["recommended_action"]["reasoning"]
+    assert f"the demand that followed its earlier silences over 8 days of lead time and review ({demand:g})" in (
+        reasoning) and "Reorder does not hold orders back" in reasoning
+
+
+def test_promotions_count_an_item_whose_sales_are_all_older_than_a_month_as_sold(client):
+    """Sales that ended 35 days ago are sales for at-risk and reorder (the forecast is read); promotions take the
+    same rule, so they read that forecast too and do not plan it as an item without sales history."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + _carnival(silent=35)}
+    item = {"product_id": "carnival", "quantity": 30, "price": 3.0, "cost": 1.2, "expiry_date": _in(10)}
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": [*INVENTORY, item]}).json()["at_risk"]}["carnival"]
+    events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
+    answer = client.post(f"{PREFIX}/promotions", json={**common, "items": [{**item, "categories": ["bakery"]}],
+                                                        "calendar_events": events}).json()
+    assert at_risk["forecast_method"] is not None and at_risk["expected_unsold_units"] > 29
+    assert all("no sales history" not in p["reasoning"] for p in answer["promotions"])
+    # by that forecast a discount would mostly give away the price of units that sell anyway
+    assert [u["reason"].split(":")[0] for u in answer["unmatched"]] == ["a promotion would not pay"]
+
+
+def test_a_silent_empty_shelf_that_reorder_restocks_is_out_of_stock_and_says_by_what(client):
+    """Silent 22 days with none on hand in a shop whose items sell again after such silences (four sell 5 units
+    every 25 days): reorder orders from the demand after the silence; at-risk flags out_of_stock and quotes that
+    demand per day, naming where it comes from (not "by its forecast")."""
+    gappy = [{"product_id": f"gappy{k}", "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": 5,
+              "revenue": 15.0} for k in range(4) for back in range(200 + k, 0, -25)]
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + _carnival(silent=20) + gappy}
+    inventory = [*INVENTORY, {"product_id": "carnival", "quantity": 0, "price": 3.0, "cost": 1.2},
+                 *({"product_id": f"gappy{k}", "quantity": 9, "price": 3.0, "cost": 1.0} for k in range(4))]
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}["carnival"]
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": inventory}).json()["at_risk"]}["carnival"]
+    assert reorder["demand_distribution"] == "after_silence" and reorder["recommended_order_qty"] > 0
+    assert at_risk["reasons"][0] == "out_of_stock" and at_risk["score"] == 1.0
+    per_day = round(reorder["expected_lead_time_demand"] / 8, 1)
+    assert f"loses about {per_day:g} units of sales by what followed its earlier silences" in at_risk[
+        "recommended_action"]["reasoning"]
