@@ -34,7 +34,8 @@ class AtRiskRequest(SalesPayload, PricesPayload):
     shop_id: ShopId
     inventory: list[InventoryItem]
     thresholds: Thresholds = Field(default_factory=Thresholds)
-    as_of: IsoDate | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
+    as_of: IsoDate | None = Field(default=None, description="'Today' for this answer; default: the latest date in "
+                                  "the sales, the current UTC date when none are sent.")
 
 
 class RecommendedAction(BaseModel):

@@ -39,7 +39,8 @@ class PromotionsRequest(SalesPayload, PricesPayload):
     items: list[PromotionItem]
     calendar_events: list[CalendarEvent] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
-    as_of: IsoDate | None = Field(default=None, description="'Today' for this answer; default: current UTC date.")
+    as_of: IsoDate | None = Field(default=None, description="'Today' for this answer; default: the latest date in "
+                                  "the sales, the current UTC date when none are sent.")
 
 
 class PromotionOutcome(BaseModel):

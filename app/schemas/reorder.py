@@ -36,7 +36,8 @@ class ReorderRequest(SalesRequiredPayload, DriversPayload):
     review_days: int = Field(default=1, ge=1, le=90, description="Days between stock reviews.")
     abc_thresholds: AbcThresholds = Field(default_factory=AbcThresholds)
     abc_classes: list[AbcClass] | None = Field(default=None, description="Only return these ABC classes.")
-    as_of: IsoDate | None = Field(default=None, description="Ignore sales after this date.")
+    as_of: IsoDate | None = Field(default=None, description="'Today': sales after it are ignored, the forecast "
+                                  "starts the day after; default: the latest date in the sales.")
 
 
 class ReorderRecommendation(BaseModel):

@@ -607,7 +607,7 @@ export interface components {
         AtRiskRequest: {
             /**
              * As Of
-             * @description 'Today' for this answer; default: current UTC date.
+             * @description 'Today' for this answer; default: the latest date in the sales, the current UTC date when none are sent.
              */
             as_of?: (string) | null;
             /**
@@ -1930,7 +1930,7 @@ export interface components {
         PromotionsRequest: {
             /**
              * As Of
-             * @description 'Today' for this answer; default: current UTC date.
+             * @description 'Today' for this answer; default: the latest date in the sales, the current UTC date when none are sent.
              */
             as_of?: (string) | null;
             /** Calendar Events */
@@ -2277,7 +2277,7 @@ export interface components {
             abc_thresholds?: components["schemas"]["AbcThresholds"];
             /**
              * As Of
-             * @description Ignore sales after this date.
+             * @description 'Today': sales after it are ignored, the forecast starts the day after; default: the latest date in the sales.
              */
             as_of?: (string) | null;
             /**
