@@ -547,6 +547,21 @@ def _bakery_row(name: str, s: dict, seconds: str) -> str:
             f"{s['missing_predictions']} | {seconds} |")
 
 
+def _bakery_targets(scores: dict, refs: dict, best: str) -> str:
+    """MASE <= 0.97 x the best reference, 80/95 coverage within 3 points, MSIS <= 0.9 x AutoETS's: met, or
+    missed by how much."""
+    def verdict(value: float, limit: float) -> str:
+        return "met" if value <= limit else f"missed by {(value / limit - 1) * 100:.1f}%"
+
+    ets = next(s for name, s in refs.items() if "AutoETS" in name)
+    coverage = [f"{level} % {scores[f'coverage_{level}']:.1f} "
+                f"({'met' if abs(scores[f'coverage_{level}'] - level) <= 3 else 'missed'})" for level in (80, 95)]
+    return (f"MASE {scores['mase']:.3f} vs 0.97 x {refs[best]['mase']:.3f} "
+            f"({verdict(scores['mase'], 0.97 * refs[best]['mase'])}); coverage {', '.join(coverage)}; "
+            f"MSIS {scores['msis']:.2f} vs 0.9 x AutoETS {ets['msis']:.2f} "
+            f"({verdict(scores['msis'], 0.9 * ets['msis'])})")
+
+
 def bakery_markdown(results: dict) -> str:
     refs, best = results["references"], results["best_reference"]
     lines = [f"**{results['name']}**: the export as downloaded ({results['export_lines']:,} lines, "
@@ -588,6 +603,7 @@ def bakery_markdown(results: dict) -> str:
                   f"`future_sales` differing from the article's later lines: {len(r['future_sales_mismatches'])}; "
                   f"point forecasts differing between the 80 and 95 % requests: "
                   f"{r['point_forecasts_differing_between_levels']}."]
+        lines += ["", f"{name}, issue #26's targets: {_bakery_targets(r['scores'], refs, best)}."]
     ins, local = results["insights"], results["ingestion_in_process"]
     train = next((r for r in results["smartshelf"].values() if "server_timing_ms" in r), None)
     total = ins["total_ms"]
