@@ -12,8 +12,7 @@ from app.models.linear import LinearLags
 from app.models.naive import MovingAverage, SeasonalNaive
 
 FAMILIES: dict[str, type[Forecaster]] = {
-    cls.family: cls for cls in (SeasonalNaive, MovingAverage, LinearLags, HoltWinters, IntermittentTSB,
-                                GlobalBoosted)
+    cls.family: cls for cls in (SeasonalNaive, MovingAverage, LinearLags, HoltWinters, IntermittentTSB, GlobalBoosted)
 }
 
 

@@ -9,4 +9,3 @@ def xgboost() -> ModuleType:
     except ImportError as exc:  # pragma: no cover - the pinned requirements install it
         raise RuntimeError("the boosted forecaster needs xgboost: pip install -r requirements.txt") from exc
     return xgb
-
