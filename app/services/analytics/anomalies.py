@@ -132,7 +132,7 @@ def _runs_found(model: NormalDemand, tail: float) -> tuple[_Found, np.ndarray]:
     """Runs of open days without a sale whose probability (the product of their days' P(Y = 0)) is in the
     tail, and each run's surprise [k runs]."""
     runs, expected, dispersion = model.runs, model.expected, model.dispersion[:, None]
-    probability = np.exp(run_sums(runs, log_zero_probability(expected, dispersion)))
+    probability = np.exp(run_sums(runs, log_zero_probability(expected, model.zero_dispersion[:, None])))
     mean = run_sums(runs, expected)
     hit = (probability <= tail) & (mean > 0)
     variance = run_sums(runs, expected + dispersion * expected**2)
