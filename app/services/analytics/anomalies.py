@@ -131,8 +131,8 @@ def _days_found(model: NormalDemand, units: np.ndarray, tail: float) -> tuple[_F
 def _runs_found(model: NormalDemand, tail: float) -> tuple[_Found, np.ndarray]:
     """Runs of open days without a sale whose probability (the product of their days' P(Y = 0)) is in the
     tail, and each run's surprise [k runs]."""
-    runs, expected, dispersion = model.runs, model.expected, model.dispersion[:, None]
-    probability = np.exp(run_sums(runs, log_zero_probability(expected, model.zero_dispersion[:, None])))
+    runs, expected, dispersion = model.runs, model.expected, model.zero_dispersion[:, None]
+    probability = np.exp(run_sums(runs, log_zero_probability(expected, dispersion)))
     mean = run_sums(runs, expected)
     hit = (probability <= tail) & (mean > 0)
     variance = run_sums(runs, expected + dispersion * expected**2)
