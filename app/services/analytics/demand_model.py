@@ -25,12 +25,16 @@ below GAP_TAIL (STL is robust to those by itself): the model is fitted a second 
 those days left out of the level, the weekday pattern, STL and the dispersion, so a two-week stock-out neither
 lowers the level around it nor widens the normal range, and a promotion's day does not lift its neighbours'.
 
-A day without a sale is judged with a dispersion of its own: the product's spread below its mean (twice the
-lower semivariance taken as the variance, the TRIM share of days farthest below left out), at most the
-dispersion. A product's spread is mostly upward (promotions, busy days), and one dispersion from both sides made
-an empty day of an M5 item expected to sell 10 a day a once-in-20-days event (dispersion 0.7: P(0) = 0.05),
-where the 823 items together have 253 lone days without a sale (runs of one) in 28,700 days expected to sell
-8 or more.
+A dense product's days in either tail at or below MEAN_TAIL in the first fit are left out of its second STL too
+(filled with the count model's mean), not of its dispersion: STL's robustness weights barely lower one day, and
+an empty day of an item selling 14 a day pulled its own STL mean to 6.5.
+
+A day without a sale is judged with a dispersion of its own: the product's spread below its mean (the
+dispersion whose variance, mean + a x mean^2, has the trimmed lower semivariance as a Poisson's share of it,
+`_lower_share`; at most the dispersion). A product's spread is mostly upward (promotions, busy days), and one
+dispersion from both sides made an empty day of an M5 item expected to sell 10 a day a once-in-20-days event
+(dispersion 0.7: P(0) = 0.05), where the 823 items together have 253 lone days without a sale (runs of one) in
+28,700 days expected to sell 8 or more.
 """
 
 from dataclasses import dataclass
@@ -53,6 +57,7 @@ STL_TREND_DAYS = 29
 STL_SEASONAL_DAYS = 13
 STL_OUTER_ITERATIONS = 3  # robustness passes: the first few do nearly all of the down-weighting of outliers
 STL_MAX_DAYS = 500_000  # product-days decomposed by STL per request (a few seconds); slower sellers beyond: counts
+MEAN_TAIL = 0.01  # a dense product's day this far out (either tail) is left out of the second fit's STL
 GAP_TAIL = 1e-3  # a run of days without a sale (a slow mover's day) this unlikely is left out of the second fit
 
 
@@ -170,10 +175,19 @@ def _dispersion(units: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return np.maximum(excess / np.maximum(squares, 1e-12), 0.0)
 
 
+def _lower_share(mean: np.ndarray) -> np.ndarray:
+    """E[(Y - mean)^2; Y < mean] / Var Y for Y Poisson(mean): the share of the variance below the mean (1/2 for a
+    symmetric count, less for a skewed one: 0.42 at mean 3)."""
+    below = np.ceil(mean) - 1  # the largest count under the mean
+    f = [stats.poisson.cdf(below - j, mean) for j in range(3)]  # F(K), F(K - 1), F(K - 2)
+    semivariance = mean**2 * f[2] + mean * f[1] - 2 * mean**2 * f[1] + mean**2 * f[0]
+    return np.where(mean > 0, semivariance / np.maximum(mean, 1e-12), 0.5)
+
+
 def _lower_dispersion(units: np.ndarray, expected: np.ndarray, dispersion: np.ndarray) -> np.ndarray:
-    """Each product's dispersion of the days below their mean, at most `dispersion`: twice the lower
-    semivariance taken as the variance, mean + a x mean^2 (moment estimate, the TRIM share of days farthest below
-    the mean left out) -> float64[n] >= 0."""
+    """Each product's dispersion of the days below their mean, at most `dispersion`: the variance, mean + a x
+    mean^2, whose share below the mean (a Poisson's, `_lower_share`) the product's lower semivariance matches
+    (moment estimate, the TRIM share of days farthest below the mean left out) -> float64[n] >= 0."""
     scored = np.isfinite(expected)
     mean = np.where(scored, expected, 1.0)
     below = scored & (units < mean)
@@ -183,8 +197,10 @@ def _lower_dispersion(units: np.ndarray, expected: np.ndarray, dispersion: np.nd
     cut = np.take_along_axis(ordered, position[:, None], axis=1)
     kept = below & (pearson <= cut)
     counted = scored & ~(below & ~kept)  # the days above the mean and the kept ones below it
-    excess = 2 * np.where(kept, (units - mean) ** 2, 0.0).sum(axis=1) - np.where(counted, mean, 0.0).sum(axis=1)
-    squares = np.where(counted, mean**2, 0.0).sum(axis=1)
+    share = np.zeros(units.shape)
+    share[counted] = _lower_share(mean[counted])
+    excess = np.where(kept, (units - mean) ** 2, 0.0).sum(axis=1) - (share * np.where(counted, mean, 0.0)).sum(axis=1)
+    squares = (share * np.where(counted, mean**2, 0.0)).sum(axis=1)
     return np.minimum(np.maximum(excess / np.maximum(squares, 1e-12), 0.0), dispersion)
 
 
@@ -198,8 +214,9 @@ def _dense(rate: np.ndarray, days: np.ndarray, length: int) -> np.ndarray:
 
 
 def _fit(units: np.ndarray, observed: np.ndarray, learned: np.ndarray, day_of_week: np.ndarray,
-         dense: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected units [n, T] on observed days (NaN elsewhere) and dispersion [n], learned from `learned` days."""
+         dense: np.ndarray, rate: np.ndarray, spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Expected units [n, T] on observed days (NaN elsewhere) learned from `learned` days, and dispersion [n]
+    from the `spread` days (default: the learned ones)."""
     factor = weekday_factors(units, learned, day_of_week)[:, day_of_week]
     expected = _count_mean(units, learned, observed, factor)
     start = np.argmax(observed, axis=1)
@@ -207,7 +224,8 @@ def _fit(units: np.ndarray, observed: np.ndarray, learned: np.ndarray, day_of_we
         fill = np.where(np.isfinite(expected[i]), expected[i], rate[i])
         series = np.where(learned[i], units[i], fill)[start[i]:]
         expected[i, start[i]:] = np.maximum(_stl_mean(series), MIN_MEAN)
-    return np.where(observed, expected, np.nan), _dispersion(units, np.where(learned, expected, np.nan))
+    spread = learned if spread is None else spread
+    return np.where(observed, expected, np.nan), _dispersion(units, np.where(spread, expected, np.nan))
 
 
 def normal_demand(units: np.ndarray, observed: np.ndarray, first_day: int) -> NormalDemand:
@@ -224,13 +242,18 @@ def normal_demand(units: np.ndarray, observed: np.ndarray, first_day: int) -> No
     runs = zero_runs(units, observed)
     gap_runs = run_sums(runs, log_zero_probability(expected, dispersion[:, None])) <= np.log(GAP_TAIL)
     left_out = (runs.run_of >= 0) & np.r_[gap_runs, False][runs.run_of]  # run -1 (no run) reads the False
-    rows, columns = np.nonzero(np.isfinite(expected) & ~dense[:, None])  # slow movers' spikes are left out too
-    upper, _ = tail_probabilities(units[rows, columns], expected[rows, columns], dispersion[rows])
-    left_out[rows[upper <= GAP_TAIL], columns[upper <= GAP_TAIL]] = True
-    again = np.flatnonzero(left_out.any(axis=1))
+    rows, columns = np.nonzero(np.isfinite(expected))
+    upper, lower = tail_probabilities(units[rows, columns], expected[rows, columns], dispersion[rows])
+    slow_spike = (upper <= GAP_TAIL) & ~dense[rows]  # slow movers' spikes are left out of the spread too
+    left_out[rows[slow_spike], columns[slow_spike]] = True
+    outside = left_out.copy()  # a dense product's days far out are left out of its STL, not of its spread
+    tails = (np.minimum(upper, lower) <= MEAN_TAIL) & dense[rows]
+    outside[rows[tails], columns[tails]] = True
+    again = np.flatnonzero(outside.any(axis=1))
     if again.size:
-        expected[again], dispersion[again] = _fit(units[again], observed[again], observed[again] & ~left_out[again],
-                                                  day_of_week, dense[again], rate[again])
+        expected[again], dispersion[again] = _fit(units[again], observed[again], observed[again] & ~outside[again],
+                                                  day_of_week, dense[again], rate[again],
+                                                  observed[again] & ~left_out[again])
     lower = _lower_dispersion(units, np.where(observed & ~left_out, expected, np.nan), dispersion)
     return NormalDemand(expected, dispersion, lower, dense, runs)
 
