@@ -20,7 +20,9 @@ interval and the errors taken over open days only: closed days
 (`closed_weekdays` / `closed_dates`, else detected, `app.utils.opening_days`) are no demand, and their zeros
 would make a steady bread look lumpy; negative binomial / Poisson for skewed whole-unit counts, normal where
 smooth. The reorder point is its service-level quantile. An order is recommended when the position <= reorder
-point: enough EOQ lots (`inventory_math`) to lift the position above the reorder point, never more than the
+point: enough lots to lift the position above the reorder point (the EOQ, `inventory_math`, at most the forecast
+demand over the item's cover days, `stock_view.lot_bound`: lead time + review, lead time + shelf life, at least 28,
+so a perishable sent without a shelf life is not sized months ahead), never more than the
 forecast sells from the order's arrival within the shelf life and the rest of the season
 (`stock_view.order_cap`), rounded up to the minimum order and whole packs.
 
@@ -45,7 +47,9 @@ from app.schemas.reorder import (
 from app.services.decisions.inventory_math import eoq, round_order
 from app.services.decisions.stock_view import (
     NO_LIMIT,
+    cover_days,
     forecast_days,
+    lot_bound,
     open_history,
     order_cap,
     origin_day,
@@ -134,7 +138,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     ordering_cost = settings.ordering_cost if request.ordering_cost is None else request.ordering_cost
     rate = settings.holding_cost_rate if request.holding_cost_rate is None else request.holding_cost_rate
     lot = eoq(daily_rate * 365, ordering_cost, rate * cost)
-    lot_size = np.maximum(lot, 1.0)
+    cover = cover_days(items, request.review_days)
+    lot_size, bounded = lot_bound(lot, daily_rate, cover)
     whole = _whole_units(sales, n) & (np.floor(view.quantity) == view.quantity)
     dispersion = lead_time_dispersion(open_past, open_protection, period=7 - len(opening.closed_weekdays))
     variance = np.fmax(daily_sd**2 * open_protection, lead_demand + dispersion * lead_demand**2)
@@ -200,6 +205,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 on_hand=float(on_hand[i]), usable=float(view.usable[i]), at_risk=float(view.at_risk[i]),
                 expired=bool(view.expired[i]), position=float(position[i]), reorder_point=float(reorder_point[i]),
                 lead_demand=float(lead_demand[i]), days=int(protection[i]), lot=float(lot[i]),
+                lot_size=float(lot_size[i]), bounded=int(cover[i]) if bounded[i] else None,
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
                 wake=float(silent.wake_probability[i]),
                 fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i] | stated[i]),
@@ -223,7 +229,8 @@ def _whole_units(sales: SalesColumns, n: int) -> np.ndarray:
 
 
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
-               position: float, reorder_point: float, lead_demand: float, days: int, lot: float, level: float,
+               position: float, reorder_point: float, lead_demand: float, days: int, lot: float,
+               lot_size: float, bounded: int | None, level: float,
                family: str, silence: int, wake: float, fill_rate: float, days_left: float, has_sales: bool,
                capped: bool, held_back: bool, seasonal: bool) -> str:
     if not has_sales:
@@ -244,7 +251,9 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
              f"(mean {lead_demand:.1f}, {family_words}), expected fill rate {fill_rate:.1%}")
     if order > 0:
         limit = "what sells within its shelf life and season" if seasonal else "what sells within its shelf life"
-        sizing = f"capped at {raw:.0f}, {limit}" if capped else f"{raw:.0f} in EOQ lots of {lot:.0f}"
+        lots = (f"lots of {lot_size:.0f}, the forecast demand over {bounded} days (the EOQ, {lot:.0f}, is more: "
+                "send shelf_life_days for a perishable)" if bounded is not None else f"EOQ lots of {lot:.0f}")
+        sizing = f"capped at {raw:.0f}, {limit}" if capped else f"{raw:.0f} in {lots}"
         return (f"Order {order:g} units of {name} now ({sizing}, before minimum/pack rounding): "
                 f"position {position:g} is at or below the {basis}; {stock}.")
     if held_back:

@@ -76,16 +76,30 @@ def shelf_lives(items: Sequence[InventoryItem]) -> np.ndarray:
                     dtype=np.float64)
 
 
-def forecast_days(items: Sequence[InventoryItem], review_days: int = REVIEW_DAYS) -> int:
-    """The forecast's horizon for a decision on `items`, one rule for all three (so the same request reads one
-    cache entry): the longest protection interval (lead time + review), an order's selling window (lead time +
-    shelf life) and FORECAST_DAYS, at most 365."""
-    if not items:
-        return FORECAST_DAYS
+def cover_days(items: Sequence[InventoryItem], review_days: int = REVIEW_DAYS) -> np.ndarray:
+    """int64[n]: the days of demand each item's decision reads: its protection interval (lead time + review), an
+    order's selling window (lead time + shelf life) and FORECAST_DAYS, at most 365. Reorder's lots never exceed
+    the forecast demand over them (`lot_bound`)."""
     lead = lead_times(items)
     protection = np.maximum(lead + review_days, 1)
-    selling = np.nanmax(lead + np.nan_to_num(shelf_lives(items), nan=0.0))
-    return int(min(365, max(int(protection.max()), FORECAST_DAYS, selling)))
+    selling = lead + np.nan_to_num(shelf_lives(items), nan=0.0).astype(np.int64)
+    return np.minimum(np.maximum(np.maximum(protection, selling), FORECAST_DAYS), 365)
+
+
+def forecast_days(items: Sequence[InventoryItem], review_days: int = REVIEW_DAYS) -> int:
+    """The forecast's horizon for a decision on `items`, one rule for all three (so the same request reads one
+    cache entry): the longest of the items' `cover_days`."""
+    return int(cover_days(items, review_days).max()) if items else FORECAST_DAYS
+
+
+def lot_bound(lot: np.ndarray, daily_rate: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder's lot: the EOQ `lot`, at most the demand over the item's `cover` days (`cover_days`) at its
+    `daily_rate` (the forecast's mean over its days). Without a shelf life the service cannot know how long an
+    item keeps, and EOQ sizes months of stock of a slow or perishable seller (a bakery's tartelette: 787 units,
+    90 days of demand); a lot beyond the forecast's own days is demand it never forecast. Returns the lot (at
+    least one unit) and bool[n]: the bound applied."""
+    bounded = lot > daily_rate * cover
+    return np.maximum(np.where(bounded, daily_rate * cover, lot), 1.0), bounded
 
 
 def open_history(history: np.ndarray, origin: int, protection: np.ndarray,
