@@ -45,6 +45,7 @@ constant rule; the action says which.
 
 from collections.abc import Sequence
 from datetime import date
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -250,6 +251,16 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # reorder's rule for stock at risk, with its defaults: an order once the protection interval's demand
     # exceeds the usable units
     lead_demand = reorder_demand.mean
+    # the flagged items' values as Python lists: indexing numpy arrays element by element costs more
+    row = SimpleNamespace(**{name: values.tolist() for name, values in {
+        "above_cost": above_cost, "beta": beta, "cost": cost, "days_left": days_left,
+        "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
+        "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
+        "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed, "on_order": on_order,
+        "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
+        "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
+        "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unsellable": unsellable, "unsold": unsold,
+        "usable": view.usable, "velocity": velocity, "waiting_point": waiting_point}.items()})
     items = [
         AtRiskItem(
             product_id=inventory[i].product_id,
@@ -258,60 +269,60 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             reasons=[
                 reason
                 for reason, on in (
-                    ("out_of_stock", out_of_stock[i]),
-                    ("expired", expired[i]),
-                    ("season_over", season_over[i]),
-                    ("low_stock", low_stock[i]),
-                    ("stockout_risk", stockout[i]),
-                    ("near_expiry", near_expiry[i]),
-                    ("unsellable_before_expiry", unsellable[i]),
-                    ("slow_moving", slow[i]),
+                    ("out_of_stock", row.out_of_stock[i]),
+                    ("expired", row.expired[i]),
+                    ("season_over", row.season_over[i]),
+                    ("low_stock", row.low_stock[i]),
+                    ("stockout_risk", row.stockout[i]),
+                    ("near_expiry", row.near_expiry[i]),
+                    ("unsellable_before_expiry", row.unsellable[i]),
+                    ("slow_moving", row.slow[i]),
                 )
                 if on
             ],
-            score=round(float(score[i]), 4),
-            current_quantity=float(quantity[i]),
-            days_to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
-            avg_daily_sales=round(float(velocity[i]), 4),
-            forecast_method=path.methods[i] if path.from_forecast[i] else None,
-            days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None,
-            expected_unsold_units=None if np.isnan(unsold[i]) else round(float(unsold[i]), 2),
-            stockout_date=date_after(as_of_day, float(days_left[i])) if path.from_forecast[i]
-            else _open_day_after(open_ahead, as_of_day, float(np.floor(supply[i]))),
-            value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
-            turnover_rate=round(float(demand[i] * 365 / quantity[i]), 2) if quantity[i] > 0 else None,
+            score=round(float(row.score[i]), 4),
+            current_quantity=float(row.quantity[i]),
+            days_to_expiry=None if np.isnan(row.to_expiry[i]) else int(row.to_expiry[i]),
+            avg_daily_sales=round(float(row.velocity[i]), 4),
+            forecast_method=path.methods[i] if row.from_forecast[i] else None,
+            days_of_supply=round(float(row.supply[i]), 1) if np.isfinite(row.supply[i]) else None,
+            expected_unsold_units=None if np.isnan(row.unsold[i]) else round(float(row.unsold[i]), 2),
+            stockout_date=date_after(as_of_day, float(row.days_left[i])) if row.from_forecast[i]
+            else _open_day_after(open_ahead, as_of_day, float(np.floor(row.supply[i]))),
+            value_tied_up=None if np.isnan(row.cost[i]) else round(float(row.quantity[i] * row.cost[i]), 2),
+            turnover_rate=round(float(row.demand[i] * 365 / row.quantity[i]), 2) if row.quantity[i] > 0 else None,
             recommended_action=_action(
-                quantity=float(quantity[i]),
-                velocity=float(velocity[i]),
-                demand=float(demand[i]),
-                rate_given=bool(~np.isnan(given[i])),
-                to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
-                unsold=0.0 if np.isnan(unsold[i]) else float(unsold[i]),
-                usable=float(view.usable[i]),
-                lead_demand=float(lead_demand[i]),
-                protection=int(protection[i]),
+                quantity=float(row.quantity[i]),
+                velocity=float(row.velocity[i]),
+                demand=float(row.demand[i]),
+                rate_given=bool(~np.isnan(row.given[i])),
+                to_expiry=None if np.isnan(row.to_expiry[i]) else int(row.to_expiry[i]),
+                unsold=0.0 if np.isnan(row.unsold[i]) else float(row.unsold[i]),
+                usable=float(row.usable[i]),
+                lead_demand=float(row.lead_demand[i]),
+                protection=int(row.protection[i]),
                 lead_sent=inventory[i].lead_time_days is not None,
-                after_silence=bool(silent[i]),
-                on_order=float(on_order[i]),
-                on_order_point=float(waiting_point[i]),
-                reorders=bool(reorders[i]),
-                by=_source(path.methods[i] if path.from_forecast[i] else None, bool(silent_loss[i])),
-                out_of_stock=bool(out_of_stock[i]),
-                days_to_season_end=int(view.days_to_season_end[i]) if view.days_to_season_end[i] < NO_LIMIT else None,
-                needed_discount=float(needed[i]),
-                expired=bool(expired[i]),
-                near_expiry=bool(near_expiry[i]),
-                slow=bool(slow[i]),
-                low_stock=bool(low_stock[i] or stockout[i]),
+                after_silence=bool(row.silent[i]),
+                on_order=float(row.on_order[i]),
+                on_order_point=float(row.waiting_point[i]),
+                reorders=bool(row.reorders[i]),
+                by=_source(path.methods[i] if row.from_forecast[i] else None, bool(row.silent_loss[i])),
+                out_of_stock=bool(row.out_of_stock[i]),
+                days_to_season_end=int(row.days_to_season_end[i]) if row.days_to_season_end[i] < NO_LIMIT else None,
+                needed_discount=float(row.needed[i]),
+                expired=bool(row.expired[i]),
+                near_expiry=bool(row.near_expiry[i]),
+                slow=bool(row.slow[i]),
+                low_stock=bool(row.low_stock[i] or row.stockout[i]),
                 thresholds_low_stock=thresholds.low_stock,
                 slow_threshold=thresholds.slow_moving_threshold,
                 window=window,
-                max_discount=float(max_discount[i]),
-                cost_capped=bool(above_cost[i] < settings.default_max_discount_pct),
-                elasticity=float(beta[i]),
+                max_discount=float(row.max_discount[i]),
+                cost_capped=bool(row.above_cost[i] < settings.default_max_discount_pct),
+                elasticity=float(row.beta[i]),
             ),
         )
-        for i in flagged
+        for i in flagged.tolist()
     ]
     slow_ids = np.flatnonzero(slow)
     tied_up = np.nan_to_num(quantity[slow_ids] * cost[slow_ids], nan=-1.0)
