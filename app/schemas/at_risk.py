@@ -64,7 +64,8 @@ class AtRiskItem(BaseModel):
     days_to_expiry: int | None
     avg_daily_sales: float = Field(
         description="The item's `avg_daily_sales` as sent, else its recent sales rate: units per open day over "
-        "`slow_moving_window` (slow_moving reads it; the stock numbers read it only without `forecast_method`)."
+        "`slow_moving_window`. Every signal (slow_moving, turnover_rate and the stock numbers) reads it only "
+        "without `forecast_method`; with one they read the forecast's daily demand."
     )
     forecast_method: str | None = Field(
         default=None, description="The forecast's method when the stock numbers (out_of_stock, stockout_risk, "
@@ -83,7 +84,8 @@ class AtRiskItem(BaseModel):
         description="When the usable units run out: by the forecast's daily path (as /reorder's "
         "`predicted_stockout_date`), else at `avg_daily_sales`; null if nothing sells.")
     value_tied_up: float | None = Field(description="quantity x cost; null without cost.")
-    turnover_rate: float | None = Field(description="Yearly sales / stock on hand at the current rate.")
+    turnover_rate: float | None = Field(description="Yearly sales / stock on hand at the item's daily demand (the "
+                                        "forecast's with `forecast_method`, else `avg_daily_sales`).")
     recommended_action: RecommendedAction
 
 

@@ -64,7 +64,9 @@ class ReorderRecommendation(BaseModel):
         "silences as long (docs/decisions.md).")
     expected_fill_rate: float = Field(description="Share of demand served from stock with this reorder point and "
                                       "lot: 1 - expected units short per cycle / lot.")
-    eoq: float
+    eoq: float = Field(description="The economic order quantity. Lots are at most the forecast demand over the "
+                       "item's cover days (lead time + review, lead time + shelf life, at least 28): the reasoning "
+                       "says when that bound sized the order.")
     recommended_order_qty: float = Field(description="0 when the position is above the reorder point.")
     days_of_supply: float | None
     predicted_stockout_date: dt.date | None = Field(description="When on-hand stock runs out at the forecast.")

@@ -12,13 +12,18 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 - out_of_stock:            no usable units (none on hand, or all expired) and reorder would restock the shelf
                            (`stock_view.ProtectionDemand.restock` with reorder's defaults: d > 0; a product silent
                            over its protection interval: a reorder point above 0, d then its demand after the
-                           silence per day): the highest risk (score 1, listed first, the fastest seller first)
+                           silence per day): the highest risk (score 1, listed first, the fastest seller first).
+                           With units `on_order` it stays out of stock today; the reasoning says whether reorder
+                           orders more: its rule (`stock_view.orders`) at the position they make against its
+                           reorder point (`stock_view.reorder_points`), with reorder's defaults (1-day review, 95%;
+                           at-risk has neither field) and the item's lead time, named in the reasoning
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
 - low_stock:               quantity <= low_stock
 - near_expiry:             0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
-- slow_moving:             quantity > 0 and v < slow_moving_threshold
+- slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
+                           sells out is never a slow mover; turnover_rate = d x 365 / quantity)
 - unsellable_before_expiry: units left at expiry or season end by d's path
 - stockout_risk:           the usable units run out within max(7, lead_time_days) days: along the forecast's path
                            (reorder's `critical` rule and stockout date), else at v; days of supply = usable / d
@@ -28,7 +33,7 @@ Score (noisy-OR of signal strengths s in [0, 1], weights w):
     s_low    = 1 - quantity / (low_stock + 1)                 when low_stock
     s_expiry = 1 - days_to_expiry / (expiry_days + 1)        when near_expiry
     s_unsold = expected_unsold_units / quantity
-    s_slow   = 1 - v / slow_moving_threshold                  when slow_moving
+    s_slow   = 1 - d / slow_moving_threshold                  when slow_moving
     s_stockout = 1 - days until the usable units run out / (horizon + 1)   when stockout_risk
 An expired or out-of-stock product scores 1.
 
@@ -40,6 +45,7 @@ constant rule; the action says which.
 
 from collections.abc import Sequence
 from datetime import date
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -60,6 +66,7 @@ from app.services.decisions.stock_view import (
     REVIEW_DAYS,
     SERVICE_LEVEL,
     Forecaster,
+    ProtectionDemand,
     days_to,
     days_until,
     demand_path,
@@ -67,10 +74,13 @@ from app.services.decisions.stock_view import (
     forecast_days,
     lead_times,
     open_history,
+    orders,
     origin_day,
     protection_demand,
+    reorder_points,
     stated_rates,
     stock_view,
+    whole_units,
 )
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number
 from app.utils.opening_days import OpeningDays, opening_days
@@ -149,7 +159,6 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     low_stock = quantity <= thresholds.low_stock
     expired = has_expiry & (to_expiry < 0) & has_stock
     near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days)
-    slow = has_stock & (velocity < thresholds.slow_moving_threshold)
     horizon = forecast_days(inventory)  # reorder's horizon for these items: one forecast, one cache entry
     path_days = max(min(open_ahead.size, PATH_DAYS), horizon)
     open_day = np.diff(open_ahead[:path_days], prepend=0) if open_ahead.size >= path_days else np.ones(path_days)
@@ -185,6 +194,21 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     silent_loss = silent & (view.usable <= 0)  # an empty shelf's demand is what followed its earlier silences
     demand = np.where(silent_loss, reorder_demand.silent.mean / protection, demand)
     out_of_stock = (view.usable <= 0) & reorder_demand.restock(demand) & ~season_over
+    # every signal reads the same demand: a slow mover by the forecast where it is read, as its stock numbers
+    slow = has_stock & (demand < thresholds.slow_moving_threshold)
+    # an empty shelf with units on order: reorder's rule at the position they make (reorder's point)
+    on_order = np.fromiter((item.on_order for item in inventory), np.float64, n)
+    waiting = np.flatnonzero(out_of_stock & (on_order > 0))
+    waiting_point = np.full(n, np.nan)
+    reorders = out_of_stock.copy()
+    if waiting.size:
+        if open_past.shape[1] == 0:  # items without sales: their (empty) history, as reorder reads it
+            history = daily_net_units(sales, n, as_of_day - HISTORY_DAYS + 1, HISTORY_DAYS)
+            open_past, open_protection = open_history(history, as_of_day, protection, opening)
+        point = _reorder_point(waiting, reorder_demand, open_past, open_protection, path.short_term_rmse, demand,
+                               whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
+        waiting_point[waiting] = point
+        reorders[waiting] = orders(on_order[waiting], point, demand[waiting], silent[waiting])
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
                      for item in inventory], dtype=np.float64)
@@ -200,7 +224,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     s_expiry = np.where(near_expiry, 1 - to_expiry / (thresholds.expiry_days + 1), 0.0)
     s_unsold = np.where(unsellable | season_over, unsold / np.where(has_stock, quantity, 1.0), 0.0)
     threshold = max(thresholds.slow_moving_threshold, 1e-12)
-    s_slow = np.where(slow, 1 - velocity / threshold, 0.0)
+    s_slow = np.where(slow, 1 - demand / threshold, 0.0)
     s_stockout = np.where(stockout, 1 - np.minimum(days_left, lead) / (lead + 1), 0.0)
     score = 1 - (1 - W_LOW * s_low) * (1 - W_EXPIRY * s_expiry) * (1 - W_UNSOLD * s_unsold) * (
         1 - W_SLOW * s_slow) * (1 - W_STOCKOUT * s_stockout)
@@ -227,6 +251,16 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # reorder's rule for stock at risk, with its defaults: an order once the protection interval's demand
     # exceeds the usable units
     lead_demand = reorder_demand.mean
+    # the flagged items' values as Python lists: indexing numpy arrays element by element costs more
+    row = SimpleNamespace(**{name: values.tolist() for name, values in {
+        "above_cost": above_cost, "beta": beta, "cost": cost, "days_left": days_left,
+        "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
+        "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
+        "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed, "on_order": on_order,
+        "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
+        "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
+        "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unsellable": unsellable, "unsold": unsold,
+        "usable": view.usable, "velocity": velocity, "waiting_point": waiting_point}.items()})
     items = [
         AtRiskItem(
             product_id=inventory[i].product_id,
@@ -235,63 +269,67 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             reasons=[
                 reason
                 for reason, on in (
-                    ("out_of_stock", out_of_stock[i]),
-                    ("expired", expired[i]),
-                    ("season_over", season_over[i]),
-                    ("low_stock", low_stock[i]),
-                    ("stockout_risk", stockout[i]),
-                    ("near_expiry", near_expiry[i]),
-                    ("unsellable_before_expiry", unsellable[i]),
-                    ("slow_moving", slow[i]),
+                    ("out_of_stock", row.out_of_stock[i]),
+                    ("expired", row.expired[i]),
+                    ("season_over", row.season_over[i]),
+                    ("low_stock", row.low_stock[i]),
+                    ("stockout_risk", row.stockout[i]),
+                    ("near_expiry", row.near_expiry[i]),
+                    ("unsellable_before_expiry", row.unsellable[i]),
+                    ("slow_moving", row.slow[i]),
                 )
                 if on
             ],
-            score=round(float(score[i]), 4),
-            current_quantity=float(quantity[i]),
-            days_to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
-            avg_daily_sales=round(float(velocity[i]), 4),
-            forecast_method=path.methods[i] if path.from_forecast[i] else None,
-            days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None,
-            expected_unsold_units=None if np.isnan(unsold[i]) else round(float(unsold[i]), 2),
-            stockout_date=date_after(as_of_day, float(days_left[i])) if path.from_forecast[i]
-            else _open_day_after(open_ahead, as_of_day, float(np.floor(supply[i]))),
-            value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
-            turnover_rate=round(float(velocity[i] * 365 / quantity[i]), 2) if quantity[i] > 0 else None,
+            score=round(float(row.score[i]), 4),
+            current_quantity=float(row.quantity[i]),
+            days_to_expiry=None if np.isnan(row.to_expiry[i]) else int(row.to_expiry[i]),
+            avg_daily_sales=round(float(row.velocity[i]), 4),
+            forecast_method=path.methods[i] if row.from_forecast[i] else None,
+            days_of_supply=round(float(row.supply[i]), 1) if np.isfinite(row.supply[i]) else None,
+            expected_unsold_units=None if np.isnan(row.unsold[i]) else round(float(row.unsold[i]), 2),
+            stockout_date=date_after(as_of_day, float(row.days_left[i])) if row.from_forecast[i]
+            else _open_day_after(open_ahead, as_of_day, float(np.floor(row.supply[i]))),
+            value_tied_up=None if np.isnan(row.cost[i]) else round(float(row.quantity[i] * row.cost[i]), 2),
+            turnover_rate=round(float(row.demand[i] * 365 / row.quantity[i]), 2) if row.quantity[i] > 0 else None,
             recommended_action=_action(
-                quantity=float(quantity[i]),
-                velocity=float(velocity[i]),
-                demand=float(demand[i]),
-                rate_given=bool(~np.isnan(given[i])),
-                to_expiry=None if np.isnan(to_expiry[i]) else int(to_expiry[i]),
-                unsold=0.0 if np.isnan(unsold[i]) else float(unsold[i]),
-                usable=float(view.usable[i]),
-                lead_demand=float(lead_demand[i]),
-                protection=int(protection[i]),
-                after_silence=bool(silent[i]),
-                by=_source(path.methods[i] if path.from_forecast[i] else None, bool(silent_loss[i])),
-                out_of_stock=bool(out_of_stock[i]),
-                days_to_season_end=int(view.days_to_season_end[i]) if view.days_to_season_end[i] < NO_LIMIT else None,
-                needed_discount=float(needed[i]),
-                expired=bool(expired[i]),
-                near_expiry=bool(near_expiry[i]),
-                slow=bool(slow[i]),
-                low_stock=bool(low_stock[i] or stockout[i]),
+                quantity=float(row.quantity[i]),
+                velocity=float(row.velocity[i]),
+                demand=float(row.demand[i]),
+                rate_given=bool(~np.isnan(row.given[i])),
+                to_expiry=None if np.isnan(row.to_expiry[i]) else int(row.to_expiry[i]),
+                unsold=0.0 if np.isnan(row.unsold[i]) else float(row.unsold[i]),
+                usable=float(row.usable[i]),
+                lead_demand=float(row.lead_demand[i]),
+                protection=int(row.protection[i]),
+                lead_sent=inventory[i].lead_time_days is not None,
+                after_silence=bool(row.silent[i]),
+                on_order=float(row.on_order[i]),
+                on_order_point=float(row.waiting_point[i]),
+                reorders=bool(row.reorders[i]),
+                by=_source(path.methods[i] if row.from_forecast[i] else None, bool(row.silent_loss[i])),
+                out_of_stock=bool(row.out_of_stock[i]),
+                days_to_season_end=int(row.days_to_season_end[i]) if row.days_to_season_end[i] < NO_LIMIT else None,
+                needed_discount=float(row.needed[i]),
+                expired=bool(row.expired[i]),
+                near_expiry=bool(row.near_expiry[i]),
+                slow=bool(row.slow[i]),
+                low_stock=bool(row.low_stock[i] or row.stockout[i]),
                 thresholds_low_stock=thresholds.low_stock,
                 slow_threshold=thresholds.slow_moving_threshold,
                 window=window,
-                max_discount=float(max_discount[i]),
-                cost_capped=bool(above_cost[i] < settings.default_max_discount_pct),
-                elasticity=float(beta[i]),
+                max_discount=float(row.max_discount[i]),
+                cost_capped=bool(row.above_cost[i] < settings.default_max_discount_pct),
+                elasticity=float(row.beta[i]),
             ),
         )
-        for i in flagged
+        for i in flagged.tolist()
     ]
     slow_ids = np.flatnonzero(slow)
     tied_up = np.nan_to_num(quantity[slow_ids] * cost[slow_ids], nan=-1.0)
     slow_movers = [
         SlowMover(product_id=inventory[i].product_id,
                   value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
-                  turnover_rate=round(float(velocity[i] * 365 / quantity[i]), 2),
+                  turnover_rate=round(float(demand[i] * 365 / quantity[i]), 2),
                   days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None)
         for i in slow_ids[np.lexsort((np.asarray(product_ids, dtype=object)[slow_ids], -tied_up))]
     ]
@@ -303,15 +341,37 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     )
 
 
-def _reorder_note(usable: float, lead_demand: float, protection: int, after_silence: bool) -> str:
+def _reorder_point(rows: np.ndarray, demand: ProtectionDemand, open_past: np.ndarray, open_protection: np.ndarray,
+                   rmse: np.ndarray, daily_rate: np.ndarray, whole: np.ndarray, opening: OpeningDays) -> np.ndarray:
+    """Reorder's reorder point of the items `rows` with its defaults (`stock_view.reorder_points`): the daily
+    error is the forecast's 7-day backtest error, else the spread of the last 28 open days, as reorder's."""
+    error = rmse[rows]
+    daily_sd = np.where(np.isfinite(error) & (error > 0), error, open_past[rows, -28:].std(axis=1))
+    review_demand = daily_rate[rows] * REVIEW_DAYS
+    return reorder_points(demand.take(rows), open_past[rows], open_protection[rows], daily_sd, whole[rows],
+                          SERVICE_LEVEL, np.maximum(review_demand, 1.0), review_demand,
+                          period=7 - len(opening.closed_weekdays)).point
+
+
+def _assumed(protection: int, lead_sent: bool) -> str:
+    """The reorder settings at-risk judges by, as a sentence: the item's lead time, reorder's defaults for what
+    at-risk is not sent (a review and a service level are /reorder's request fields, not at-risk's)."""
+    lead = protection - REVIEW_DAYS
+    whose = f"the item's {lead}-day lead time" if lead_sent else f"reorder's default {lead}-day lead time (none sent)"
+    return (f" Judged with {whose} and reorder's default {REVIEW_DAYS}-day review and {SERVICE_LEVEL:.0%} service "
+            "level; a /reorder with others may answer otherwise.")
+
+
+def _reorder_note(usable: float, lead_demand: float, protection: int, lead_sent: bool, after_silence: bool) -> str:
     """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`, with the demand
-    it reads: `stock_view.protection_demand`)."""
+    it reads: `stock_view.protection_demand`), and with which settings."""
     source = "the demand that followed its earlier silences" if after_silence else "the forecast demand"
     demand = f"{source} over {protection} days of lead time and review ({_units(round(lead_demand, 1))})"
     if lead_demand > usable:
         return (f" Reorder does not hold orders back for them: {demand} exceeds the {_units(round(usable, 1))} "
-                "units that sell in time, so new stock is for after these are gone.")
-    return f" Reorder orders none while {demand} stays within the {_units(round(usable, 1))} units that sell in time."
+                "units that sell in time, so new stock is for after these are gone." + _assumed(protection, lead_sent))
+    return (f" Reorder orders none while {demand} stays within the {_units(round(usable, 1))} units that sell in "
+            "time." + _assumed(protection, lead_sent))
 
 
 def _source(forecast_method: str | None, after_silence: bool) -> str:
@@ -337,7 +397,11 @@ def _action(
     usable: float,
     lead_demand: float,
     protection: int,
+    lead_sent: bool,
     after_silence: bool,
+    on_order: float,
+    on_order_point: float,
+    reorders: bool,
     by: str,
     needed_discount: float,
     expired: bool,
@@ -357,6 +421,8 @@ def _action(
     its season left, markdown, bundle, restock."""
     rate = (f"selling {velocity:.2f}/day as sent (avg_daily_sales)" if rate_given
             else f"selling {velocity:.2f}/day over the last {window} days")
+    # the demand every signal reads: the forecast's where it is read, else that rate
+    pace = rate if by == "at that rate" else f"{rate}, {demand:.2f}/day {by}"
     if expired:
         still = (f" It still sells {demand:.2f}/day {by} and has no usable units: restock it (reorder counts the "
                  "expired units as 0)." if demand > 0 else "")
@@ -368,12 +434,25 @@ def _action(
             f"take them off sale and record the write-off.{still}",
         )
     if out_of_stock:
+        loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
+                 f"{_units(round(demand, 1))} units of sales {by}")
+        if on_order > 0 and not reorders:
+            return RecommendedAction(
+                action_type="restock",
+                discount_range=None,
+                promotion_timing="when the units on order arrive",
+                reasoning=f"{loses} until the {_units(on_order)} units on order arrive: stock is on its way. "
+                f"Reorder orders no more: they lift the position above its reorder point "
+                f"{_units(round(on_order_point, 1))}; order again only if they will not arrive within the lead "
+                "time." + _assumed(protection, lead_sent),
+            )
+        waiting = (f" The {_units(on_order)} units on order do not reach its reorder point "
+                   f"{_units(round(on_order_point, 1))}." + _assumed(protection, lead_sent) if on_order > 0 else "")
         return RecommendedAction(
             action_type="restock",
             discount_range=None,
             promotion_timing="today",
-            reasoning=f"Out of stock: no usable units, {rate}: each day without stock loses about "
-            f"{_units(round(demand, 1))} units of sales {by}. Restock today (reorder sizes the order).",
+            reasoning=f"{loses}. Restock today (reorder sizes the order).{waiting}",
         )
     if days_to_season_end is not None and days_to_season_end <= 0:
         ended = "today" if days_to_season_end == 0 else f"{-days_to_season_end} days ago"
@@ -417,7 +496,7 @@ def _action(
             f"{rate}: about {_units(round(unsold, 1))} units would be left at {ends} {by}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
                if learned else "by the constant rule (its prices cannot tell its own response).")
-            + _reorder_note(usable, lead_demand, protection, after_silence),
+            + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence),
             price_elasticity=round(elasticity, 3) if learned else None,
             elasticity_source=LEARNED if learned else CONSTANT,
         )
@@ -426,21 +505,21 @@ def _action(
             action_type="monitor",
             discount_range=None,
             promotion_timing=f"check again before {ends} in {sell_by} days",
-            reasoning=f"Slow mover: {_units(quantity)} units on hand, {rate} (threshold {slow_threshold:g}/day), "
-            f"but {by} they sell before {ends} in {sell_by} days: no markdown or bundle needed.",
+            reasoning=f"Slow mover: {_units(quantity)} units on hand, {pace} (threshold {slow_threshold:g}/day), "
+            f"but at that demand they sell before {ends} in {sell_by} days: no markdown or bundle needed.",
         )
     if slow and not low_stock:
-        supply = f"{quantity / velocity:.0f} days of supply" if velocity > 0 else "no sales at all"
+        supply = f"{quantity / demand:.0f} days of supply" if demand > 0 else "no sales at all"
         return RecommendedAction(
             action_type="bundle",
             discount_range=None,
             promotion_timing="next promotion cycle",
-            reasoning=f"Slow mover: {_units(quantity)} units on hand, {rate} "
+            reasoning=f"Slow mover: {_units(quantity)} units on hand, {pace} "
             f"(threshold {slow_threshold:g}/day), {supply}: bundle it with a fast seller or feature it. Nothing "
             "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
         )
     if low_stock:
-        supply_days = quantity / velocity if velocity > 0 else None
+        supply_days = quantity / demand if demand > 0 else None
         timing = "today" if supply_days is None or supply_days <= 2 else f"within {int(supply_days) - 1} days"
         if quantity <= 0:
             timing = "today"
@@ -452,7 +531,7 @@ def _action(
             promotion_timing=timing,
             reasoning=(f"Low stock: {_units(quantity)} units left (threshold {thresholds_low_stock:g}), "
                        if quantity <= thresholds_low_stock else f"Runs out soon: {_units(quantity)} units left, ")
-            + f"{rate}, {supply}.{caution}",
+            + f"{pace}, {supply}.{caution}",
         )
     return RecommendedAction(
         action_type="monitor",

@@ -23,6 +23,7 @@ For item i and event j (eligible when as_of <= event date < expiry date):
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -160,18 +161,24 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
         ~known[chosen_i] | ~clears, "low", np.where(pair_fit >= 0.5, "high", "medium")
     )
 
+    # one promotion per paying pair, read from Python lists (indexing numpy arrays per element costs more)
+    per_pair = zip(chosen_i.tolist(), chosen_j.tolist(), chosen_rank.tolist(), discount.tolist(), start.tolist(),
+                   end.tolist(), clear_days.tolist(), lift.tolist(), pair_fit.tolist(), confidence.tolist(),
+                   b.tolist(), clears.tolist(), pays.tolist(), strict=True)
+    rate_of, sell_by_of, leftover_of = rate.tolist(), sell_by.tolist(), leftover.tolist()
+    known_of, forecast_of = known.tolist(), path.from_forecast.tolist()
     promotions = [
         _promotion(
-            items[i], events[j], rank=int(r) + 1, discount=float(discount[k]), start=int(start[k]),
-            end=int(end[k]), clear_days=None if np.isnan(clear_days[k]) else int(clear_days[k]),
-            lift=float(lift[k]), fit=float(pair_fit[k]), confidence=str(confidence[k]),
-            elasticity=None if np.isnan(b[k]) else float(b[k]),
-            rate=float(rate[i]), days_to_expiry=int(sell_by[i]), clears=bool(clears[k]),
-            method=path.methods[i] if path.from_forecast[i] else None,
-            leftover=float(leftover[i]), without=without.row(k) if known[i] else None,
-            with_promotion=with_promotion.row(k) if known[i] else None,
+            items[i], events[j], rank=r + 1, discount=d, start=first, end=last,
+            clear_days=None if math.isnan(days) else int(days), lift=lifted, fit=fitted, confidence=level,
+            elasticity=None if math.isnan(beta_k) else beta_k,
+            rate=rate_of[i], days_to_expiry=sell_by_of[i], clears=cleared,
+            method=path.methods[i] if forecast_of[i] else None,
+            leftover=leftover_of[i], without=without.row(k) if known_of[i] else None,
+            with_promotion=with_promotion.row(k) if known_of[i] else None,
         )
-        for k, (i, j, r) in enumerate(zip(chosen_i, chosen_j, chosen_rank, strict=True)) if pays[k]
+        for k, (i, j, r, d, first, last, days, lifted, fitted, level, beta_k, cleared, paid) in enumerate(per_pair)
+        if paid
     ]
     promotions.sort(key=lambda p: (p.end_date, p.product_id, p.rank))
     matched = {p.product_id for p in promotions}
@@ -204,12 +211,15 @@ class Outcomes:
     revenue: np.ndarray
     margin: np.ndarray  # NaN without cost
 
+    @cached_property
+    def _lists(self) -> tuple[list[float], list[float], list[float], list[float]]:
+        return (self.units_sold.tolist(), self.units_left.tolist(), self.revenue.tolist(), self.margin.tolist())
+
     def row(self, k: int) -> PromotionOutcome:
-        margin = float(self.margin[k])
-        return PromotionOutcome(units_sold=round(float(self.units_sold[k]), 2),
-                                units_left=round(float(self.units_left[k]), 2),
-                                revenue=round(float(self.revenue[k]), 2),
-                                margin=None if math.isnan(margin) else round(margin, 2))
+        sold, left, revenue, margins = self._lists
+        margin = margins[k]
+        return PromotionOutcome(units_sold=round(sold[k], 2), units_left=round(left[k], 2),
+                                revenue=round(revenue[k], 2), margin=None if math.isnan(margin) else round(margin, 2))
 
 
 @dataclass(frozen=True)

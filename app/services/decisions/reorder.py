@@ -20,7 +20,9 @@ interval and the errors taken over open days only: closed days
 (`closed_weekdays` / `closed_dates`, else detected, `app.utils.opening_days`) are no demand, and their zeros
 would make a steady bread look lumpy; negative binomial / Poisson for skewed whole-unit counts, normal where
 smooth. The reorder point is its service-level quantile. An order is recommended when the position <= reorder
-point: enough EOQ lots (`inventory_math`) to lift the position above the reorder point, never more than the
+point: enough lots to lift the position above the reorder point (the EOQ, `inventory_math`, at most the forecast
+demand over the item's cover days, `stock_view.lot_bound`: lead time + review, lead time + shelf life, at least 28,
+so a perishable sent without a shelf life is not sized months ahead), never more than the
 forecast sells from the order's arrival within the shelf life and the rest of the season
 (`stock_view.order_cap`), rounded up to the minimum order and whole packs.
 
@@ -35,7 +37,7 @@ variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
 import numpy as np
 
 from app.config import Settings
-from app.models.demand_distribution import lead_time_demand, lead_time_dispersion, silence_days
+from app.models.demand_distribution import silence_days
 from app.schemas.reorder import (
     ReorderMeta,
     ReorderRecommendation,
@@ -45,21 +47,26 @@ from app.schemas.reorder import (
 from app.services.decisions.inventory_math import eoq, round_order
 from app.services.decisions.stock_view import (
     NO_LIMIT,
+    cover_days,
     forecast_days,
+    lot_bound,
     open_history,
     order_cap,
+    orders,
     origin_day,
     protection_demand,
     read_forecast,
+    reorder_points,
     shelf_lives,
     shop_forecaster,
     stated_rates,
     stock_view,
+    whole_units,
 )
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number
 from app.utils.opening_days import opening_days
-from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
+from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
 
@@ -134,25 +141,19 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     ordering_cost = settings.ordering_cost if request.ordering_cost is None else request.ordering_cost
     rate = settings.holding_cost_rate if request.holding_cost_rate is None else request.holding_cost_rate
     lot = eoq(daily_rate * 365, ordering_cost, rate * cost)
-    lot_size = np.maximum(lot, 1.0)
-    whole = _whole_units(sales, n) & (np.floor(view.quantity) == view.quantity)
-    dispersion = lead_time_dispersion(open_past, open_protection, period=7 - len(opening.closed_weekdays))
-    variance = np.fmax(daily_sd**2 * open_protection, lead_demand + dispersion * lead_demand**2)
+    cover = cover_days(items, request.review_days)
+    lot_size, bounded = lot_bound(lot, daily_rate, cover)
+    whole = whole_units(sales, n) & (np.floor(view.quantity) == view.quantity)
     fill_lot = np.maximum(lot_size, daily_rate * request.review_days)
     # the position at the last review that does not order is above the reorder point by up to a review's demand
-    distribution = lead_time_demand(lead_demand, variance, whole, request.service_level, fill_lot,
-                                    daily_rate * request.review_days)
-    reorder_point = np.where(silent.applies, silent.reorder_point, distribution.reorder_point)
-    family = np.where(silent.applies, "after_silence", distribution.family)
-    fill_rate = np.where(silent.applies, np.clip(1.0 - silent.expected_shortage / fill_lot, 0.0, 1.0),
-                         distribution.fill_rate)
+    point = reorder_points(demand, open_past, open_protection, daily_sd, whole, request.service_level, fill_lot,
+                           daily_rate * request.review_days, period=7 - len(opening.closed_weekdays))
+    reorder_point, family, fill_rate = point.point, point.family, point.fill_rate
     safety = reorder_point - lead_demand
     on_hand = view.quantity
-    position = view.usable + np.array([item.on_order for item in items])
-    below = (position <= reorder_point) & (daily_rate > 0)  # nothing to protect without forecast demand
-    # a silent product's point is an empirical quantile: a position at it already covers the level (with a small
-    # chance of waking up the point is 0, and an empty shelf is not a reason to order a lot)
-    below &= ~silent.applies | (position < reorder_point)
+    on_order = np.array([item.on_order for item in items])
+    position = view.usable + on_order
+    below = orders(position, reorder_point, daily_rate, silent.applies)
     # stock at risk of expiring unsold is cleared first: no order until the lead time's demand exceeds what sells
     held_back = below & (view.at_risk > 0) & (lead_demand <= view.usable)
     lots = np.floor((reorder_point - position) / lot_size) + 1
@@ -198,8 +199,10 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
             reasoning=_reasoning(
                 items[i].name or items[i].product_id, order=float(order[i]), raw=float(raw_order[i]),
                 on_hand=float(on_hand[i]), usable=float(view.usable[i]), at_risk=float(view.at_risk[i]),
-                expired=bool(view.expired[i]), position=float(position[i]), reorder_point=float(reorder_point[i]),
+                expired=bool(view.expired[i]), position=float(position[i]), on_order=float(on_order[i]),
+                reorder_point=float(reorder_point[i]),
                 lead_demand=float(lead_demand[i]), days=int(protection[i]), lot=float(lot[i]),
+                lot_size=float(lot_size[i]), bounded=int(cover[i]) if bounded[i] else None,
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
                 wake=float(silent.wake_probability[i]),
                 fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i] | stated[i]),
@@ -216,14 +219,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     )
 
 
-def _whole_units(sales: SalesColumns, n: int) -> np.ndarray:
-    """bool[n]: the product's sales quantities are all whole numbers (a count distribution may describe them)."""
-    fractional = np.abs(sales.qty - np.round(sales.qty)) > 1e-9
-    return np.bincount(sales.product[fractional], minlength=n)[:n] == 0
-
-
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
-               position: float, reorder_point: float, lead_demand: float, days: int, lot: float, level: float,
+               position: float, on_order: float, reorder_point: float, lead_demand: float, days: int, lot: float,
+               lot_size: float, bounded: int | None, level: float,
                family: str, silence: int, wake: float, fill_rate: float, days_left: float, has_sales: bool,
                capped: bool, held_back: bool, seasonal: bool) -> str:
     if not has_sales:
@@ -234,6 +232,7 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
         left = "are expired and count 0" if expired else (
             "will be left at the end of the season" if seasonal and not expired else "will expire unsold")
         stock = f"{_units(at_risk)} of the {on_hand:g} on hand {left} (clear them, see at-risk); " + stock
+    where = f"position {position:g}" + (f" ({_units(usable)} usable + {on_order:g} on order)" if on_order > 0 else "")
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
                     "negative_binomial": "negative-binomial count (slow or lumpy demand)",
                     "after_silence": f"no sale in the last {silence} days: " + (
@@ -244,9 +243,11 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
              f"(mean {lead_demand:.1f}, {family_words}), expected fill rate {fill_rate:.1%}")
     if order > 0:
         limit = "what sells within its shelf life and season" if seasonal else "what sells within its shelf life"
-        sizing = f"capped at {raw:.0f}, {limit}" if capped else f"{raw:.0f} in EOQ lots of {lot:.0f}"
+        lots = (f"lots of {lot_size:.0f}, the forecast demand over {bounded} days (the EOQ, {lot:.0f}, is more: "
+                "send shelf_life_days for a perishable)" if bounded is not None else f"EOQ lots of {lot:.0f}")
+        sizing = f"capped at {raw:.0f}, {limit}" if capped else f"{raw:.0f} in {lots}"
         return (f"Order {order:g} units of {name} now ({sizing}, before minimum/pack rounding): "
-                f"position {position:g} is at or below the {basis}; {stock}.")
+                f"{where} is at or below the {basis}; {stock}.")
     if held_back:
         return (f"No order for {name}: {stock}, and the forecast demand over the next {days} days "
                 f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first; {basis}.")
@@ -255,7 +256,10 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                 f"order would arrive; {stock}; {basis}.")
     if reorder_point <= 0 and position <= reorder_point:
         return f"No order for {name}: nothing is expected to sell over the next {days} days; {basis}; {stock}."
-    return f"No order yet for {name}: position {position:g} is above the {basis}; {stock}."
+    if usable <= 0 < on_order:
+        return (f"No order yet for {name}: the shelf is empty, but {on_order:g} units are on their way: {where} is "
+                f"above the {basis}. Order again only if they will not arrive within the lead time.")
+    return f"No order yet for {name}: {where} is above the {basis}; {stock}."
 
 
 def _units(value: float) -> str:

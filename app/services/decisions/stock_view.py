@@ -14,14 +14,14 @@ and /reorder make for the item, the recent sales rate where the forecast cannot 
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from functools import partial
 
 import numpy as np
 
 from app.config import Settings
-from app.models.demand_distribution import AfterSilence, after_silence
+from app.models.demand_distribution import AfterSilence, after_silence, lead_time_demand, lead_time_dispersion
 from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.schemas.reorder import ReorderItem, ReorderRequest
@@ -76,16 +76,30 @@ def shelf_lives(items: Sequence[InventoryItem]) -> np.ndarray:
                     dtype=np.float64)
 
 
-def forecast_days(items: Sequence[InventoryItem], review_days: int = REVIEW_DAYS) -> int:
-    """The forecast's horizon for a decision on `items`, one rule for all three (so the same request reads one
-    cache entry): the longest protection interval (lead time + review), an order's selling window (lead time +
-    shelf life) and FORECAST_DAYS, at most 365."""
-    if not items:
-        return FORECAST_DAYS
+def cover_days(items: Sequence[InventoryItem], review_days: int = REVIEW_DAYS) -> np.ndarray:
+    """int64[n]: the days of demand each item's decision reads: its protection interval (lead time + review), an
+    order's selling window (lead time + shelf life) and FORECAST_DAYS, at most 365. Reorder's lots never exceed
+    the forecast demand over them (`lot_bound`)."""
     lead = lead_times(items)
     protection = np.maximum(lead + review_days, 1)
-    selling = np.nanmax(lead + np.nan_to_num(shelf_lives(items), nan=0.0))
-    return int(min(365, max(int(protection.max()), FORECAST_DAYS, selling)))
+    selling = lead + np.nan_to_num(shelf_lives(items), nan=0.0).astype(np.int64)
+    return np.minimum(np.maximum(np.maximum(protection, selling), FORECAST_DAYS), 365)
+
+
+def forecast_days(items: Sequence[InventoryItem], review_days: int = REVIEW_DAYS) -> int:
+    """The forecast's horizon for a decision on `items`, one rule for all three (so the same request reads one
+    cache entry): the longest of the items' `cover_days`."""
+    return int(cover_days(items, review_days).max()) if items else FORECAST_DAYS
+
+
+def lot_bound(lot: np.ndarray, daily_rate: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder's lot: the EOQ `lot`, at most the demand over the item's `cover` days (`cover_days`) at its
+    `daily_rate` (the forecast's mean over its days). Without a shelf life the service cannot know how long an
+    item keeps, and EOQ sizes months of stock of a slow or perishable seller (a bakery's tartelette: 787 units,
+    90 days of demand); a lot beyond the forecast's own days is demand it never forecast. Returns the lot (at
+    least one unit) and bool[n]: the bound applied."""
+    bounded = lot > daily_rate * cover
+    return np.maximum(np.where(bounded, daily_rate * cover, lot), 1.0), bounded
 
 
 def open_history(history: np.ndarray, origin: int, protection: np.ndarray,
@@ -106,6 +120,11 @@ class ProtectionDemand:
     mean: np.ndarray  # float64[n]: units over the interval
     silent: AfterSilence  # the products whose silence decides it (`after_silence`)
 
+    def take(self, rows: np.ndarray) -> "ProtectionDemand":
+        """The same demand of the items `rows` only."""
+        silent = AfterSilence(**{f.name: getattr(self.silent, f.name)[rows] for f in fields(AfterSilence)})
+        return ProtectionDemand(self.mean[rows], silent)
+
     def restock(self, daily_rate: np.ndarray) -> np.ndarray:
         """bool[n]: an empty shelf with nothing on order is reordered: reorder's rule at position 0 (a silent
         product only when its reorder point is above 0, the others whenever they have forecast demand)."""
@@ -123,6 +142,48 @@ def protection_demand(history: np.ndarray, open_protection: np.ndarray, protecti
         applies=np.zeros(n, dtype=bool), mean=np.zeros(n), reorder_point=np.zeros(n), expected_shortage=np.zeros(n),
         origins=np.zeros(n, dtype=np.int64), wake_probability=np.ones(n))
     return ProtectionDemand(np.where(silent.applies, silent.mean, demand_within(cumulative, protection)), silent)
+
+
+@dataclass(frozen=True)
+class ReorderPoint:
+    """Reorder's reorder point per item and where it comes from."""
+
+    point: np.ndarray  # float64[n], units
+    family: np.ndarray  # <U17[n]: the lead-time demand's family, `after_silence` for a silent product
+    fill_rate: np.ndarray  # float64[n]: expected fill rate with lots of the given size
+
+
+def reorder_points(demand: ProtectionDemand, open_past: np.ndarray, open_protection: np.ndarray,
+                   daily_sd: np.ndarray, whole: np.ndarray, level: float, lot: np.ndarray,
+                   review_demand: np.ndarray, period: int) -> ReorderPoint:
+    """Reorder's point, one rule for reorder and at-risk: the `level` quantile of the protection interval's demand
+    (mean `demand.mean`, variance max(open days x `daily_sd`^2, mean + phi mean^2), phi the item's lead-time
+    dispersion over its open-day history, `period` open days a week; normal averaged over a review's overshoot
+    `review_demand`, or a count family for `whole`-unit skewed demand), a silent product's from what followed its
+    earlier silences. `lot` (units per order) sizes the fill rate only."""
+    silent, mean = demand.silent, demand.mean
+    dispersion = lead_time_dispersion(open_past, open_protection, period=period)
+    variance = np.fmax(daily_sd**2 * open_protection, mean + dispersion * mean**2)
+    distribution = lead_time_demand(mean, variance, whole, level, lot, review_demand)
+    return ReorderPoint(
+        point=np.where(silent.applies, silent.reorder_point, distribution.reorder_point),
+        family=np.where(silent.applies, "after_silence", distribution.family),
+        fill_rate=np.where(silent.applies, np.clip(1.0 - silent.expected_shortage / lot, 0.0, 1.0),
+                           distribution.fill_rate))
+
+
+def orders(position: np.ndarray, point: np.ndarray, daily_rate: np.ndarray, silent: np.ndarray) -> np.ndarray:
+    """bool[n]: reorder orders at inventory `position` (usable units + on order): at or below the reorder point
+    with forecast demand; a silent product's point is an empirical quantile, so only below it (a position at it
+    already covers the level: with a small chance of waking up the point is 0, and an empty shelf is not a reason
+    to order a lot)."""
+    return (position <= point) & (daily_rate > 0) & (~silent | (position < point))
+
+
+def whole_units(sales: SalesColumns, n: int) -> np.ndarray:
+    """bool[n]: the product's sales quantities are all whole numbers (a count distribution may describe them)."""
+    fractional = np.abs(sales.qty - np.round(sales.qty)) > 1e-9
+    return np.bincount(sales.product[fractional], minlength=n)[:n] == 0
 
 
 def stated_rates(items: Sequence[InventoryItem]) -> np.ndarray:
@@ -213,6 +274,7 @@ class DemandPath:
     daily: np.ndarray  # float64[n, days], day 1 = the day after as_of
     from_forecast: np.ndarray  # bool[n]: the forecast's path (else the recent sales rate's)
     methods: list[str]  # the forecast's method per item, "sales_rate" for the others
+    short_term_rmse: np.ndarray  # float64[n]: the forecast's 7-day backtest error, NaN where none or not read
 
     @property
     def cumulative(self) -> np.ndarray:
@@ -289,7 +351,7 @@ def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], w
     n = len(product_ids)
     daily = rate_path.copy()
     if forecaster is None or not wanted.any():
-        return DemandPath(daily, np.zeros(n, dtype=bool), ["sales_rate"] * n)
+        return DemandPath(daily, np.zeros(n, dtype=bool), ["sales_rate"] * n, np.full(n, np.nan))
     try:
         read = read_forecast(_sales_alone(sales), shop_id, product_ids, wanted, periods, sent_as_of,
                              forecaster, warnings, unread="sales_rate", skip=INTERVAL_WARNINGS)
@@ -298,9 +360,9 @@ def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], w
                                     product_ids=[p for p, w in zip(product_ids, wanted, strict=True) if w][:20],
                                     message=f"The forecast could not be read ({error}); the stock view uses the "
                                     "recent sales rate instead."))
-        return DemandPath(daily, np.zeros(n, dtype=bool), ["sales_rate"] * n)
+        return DemandPath(daily, np.zeros(n, dtype=bool), ["sales_rate"] * n, np.full(n, np.nan))
     rows = read.from_forecast
     # the forecast's days, then its mean rate to the rate path's length
     daily[rows] = read.daily[rows].mean(axis=1, keepdims=True)
     daily[rows, :periods] = read.daily[rows]
-    return DemandPath(daily, rows, read.methods)
+    return DemandPath(daily, rows, read.methods, read.short_term_rmse)

@@ -123,6 +123,23 @@ def test_shelf_life_caps_perishable_orders(client):
     assert rec["recommended_order_qty"] <= max(10 * 5 * 1.2, rec["reorder_point"] - rec["inventory_position"] + 1)
 
 
+def test_lot_without_shelf_life_is_at_most_the_forecast_demand_over_its_cover_days(client):
+    """Issue #24 follow-up: a bakery's tartelette (about 9 a day, no shelf life sent) got an EOQ lot of 787, three
+    months of a perishable. Without a shelf life the lot is at most the forecast demand over the item's cover days
+    (lead time + review, at least 28); a shelf life sent still caps it at what sells in it."""
+    body = {"shop_id": "s", "sales": _sales("tart", 10), "inventory": [_item("tart", 0, cost=0.05)]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["eoq"] > 1000  # about 1,900 at this cost: six months of demand
+    assert rec["reorder_point"] < rec["recommended_order_qty"] <= 28 * 10 * 1.15
+    assert "the forecast demand over 28 days" in rec["reasoning"] and "shelf_life_days" in rec["reasoning"]
+    longer = {**body, "inventory": [_item("tart", 0, cost=0.05, lead_time_days=30)]}  # 31 days of cover
+    rec = client.post(f"{PREFIX}/reorder", json=longer).json()["recommendations"][0]
+    assert "the forecast demand over 31 days" in rec["reasoning"]
+    dear = {**body, "inventory": [_item("tart", 0, cost=50.0)]}  # an EOQ within the cover is left alone
+    rec = client.post(f"{PREFIX}/reorder", json=dear).json()["recommendations"][0]
+    assert rec["eoq"] < 28 * 10 and "EOQ lots of" in rec["reasoning"]
+
+
 def test_abc_filter_and_product_without_sales(client):
     body = {"shop_id": "s", "sales": _sales("big", 50) + _sales("small", 1),
             "inventory": [_item("big", 10), _item("small", 10), _item("new", 10)], "abc_classes": ["A"]}

@@ -327,3 +327,77 @@ def test_a_silent_empty_shelf_that_reorder_restocks_is_out_of_stock_and_says_by_
     per_day = round(reorder["expected_lead_time_demand"] / 8, 1)
     assert f"loses about {per_day:g} units of sales by what followed its earlier silences" in at_risk[
         "recommended_action"]["reasoning"]
+
+
+def test_an_empty_shelf_with_enough_on_order_is_out_of_stock_but_not_ordered_again(client):
+    """An empty shelf is out of stock today whatever is on order; with units on order above reorder's reorder point
+    reorder orders no more and at-risk says the stock is on its way (the same point: `stock_view.reorder_points`);
+    with too few on order both tell to order."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales()}
+    events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
+    for on_order, reordered in ((400, False), (20, True)):
+        inventory = [{**item, "on_order": on_order} if item["product_id"] == "empty" else item for item in INVENTORY]
+        reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+            **common, "inventory": inventory}).json()["recommendations"]}["empty"]
+        at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+            **common, "inventory": inventory}).json()["at_risk"]}["empty"]
+        items = [{**item, "expiry_date": _in(10), "categories": ["bakery"]} for item in inventory
+                 if item["product_id"] in ("empty", "over")]
+        promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": items,
+                                                                "calendar_events": events}).json()
+        assert "empty" not in {p["product_id"] for p in promotions["promotions"]}
+        assert reorder["inventory_position"] == on_order and (reorder["recommended_order_qty"] > 0) == reordered
+        assert f"{on_order} on order" in reorder["reasoning"]
+        assert at_risk["reasons"][0] == "out_of_stock" and at_risk["score"] == 1.0
+        action = at_risk["recommended_action"]
+        point = reorder["reorder_point"]
+        named = f"reorder point {point:g}" if point == int(point) else f"reorder point {point:.1f}"
+        assert named in action["reasoning"]
+        assert "Judged with reorder's default 7-day lead time (none sent) and reorder's default 1-day review and " \
+               "95% service level" in action["reasoning"]
+        if reordered:
+            assert "Restock today" in action["reasoning"] and "do not reach" in action["reasoning"]
+        else:
+            assert "stock is on its way" in action["reasoning"] and "Reorder orders no more" in action["reasoning"]
+            assert "Restock today" not in action["reasoning"] and action["promotion_timing"] != "today"
+            assert "on their way" in reorder["reasoning"]
+
+
+def test_at_risk_names_the_lead_time_it_judges_by(client):
+    """At-risk has no review or service level of its own: its reorder note names reorder's defaults it used and
+    the item's own lead time when sent."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales()}
+    inventory = [{**item, "lead_time_days": 3} if item["product_id"] == "over" else item for item in INVENTORY]
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}["over"]
+    over = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": inventory}).json()["at_risk"]}["over"]
+    reasoning = over["recommended_action"]["reasoning"]
+    demand = round(reorder["expected_lead_time_demand"], 1)
+    assert f"the forecast demand over 4 days of lead time and review ({demand:g})" in reasoning
+    assert "Judged with the item's 3-day lead time and reorder's default 1-day review and 95% service level" in (
+        reasoning)
+
+
+def test_no_slow_mover_the_forecast_sells_out(client):
+    """Every at-risk signal reads the same demand: a weekday seller (about 16 a day) looked at on a Sunday with a
+    2-day window sold none recently, so its rate is 0; its forecast (reorder's) sells the 30 units on hand within
+    days. It is at risk of a stockout and not a slow mover; its turnover is the forecast's. A stated rate of 0.2
+    for an item selling about 8 a day does not make it slow either where the forecast is read."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + _weekday_seller()}
+    inventory = [{**item, "avg_daily_sales": 0.2} if item["product_id"] == "over" else item for item in INVENTORY]
+    inventory.append({"product_id": "weekdays", "quantity": 30, "price": 3.0, "cost": 1.2, "expiry_date": _in(10)})
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": inventory}).json()["recommendations"]}
+    answer = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": inventory,
+                                                    "thresholds": {"slow_moving_window": 2}}).json()
+    at_risk = {r["product_id"]: r for r in answer["at_risk"]}
+    weekdays, over = at_risk["weekdays"], at_risk["over"]
+    assert weekdays["avg_daily_sales"] == 0 and weekdays["forecast_method"] == reorder["weekdays"]["forecast_method"]
+    assert "stockout_risk" in weekdays["reasons"] and "slow_moving" not in weekdays["reasons"]
+    assert weekdays["days_of_supply"] == reorder["weekdays"]["days_of_supply"]
+    assert weekdays["turnover_rate"] == pytest.approx(30 / weekdays["days_of_supply"] * 365 / 30, rel=0.02)
+    assert over["avg_daily_sales"] == 0.2 and "slow_moving" not in over["reasons"] and over["turnover_rate"] > 20
+    assert not {"weekdays", "over"} & {s["product_id"] for s in answer["slow_movers"]}
+    # the slow mover without a sell-by day still reads its rate, and is still one
+    assert "slow_moving" in at_risk["slow"]["reasons"]
