@@ -540,7 +540,7 @@ export interface components {
         AtRiskItem: {
             /**
              * Avg Daily Sales
-             * @description The item's `avg_daily_sales` as sent, else its recent sales rate: units per open day over `slow_moving_window` (slow_moving reads it; the stock numbers read it only without `forecast_method`).
+             * @description The item's `avg_daily_sales` as sent, else its recent sales rate: units per open day over `slow_moving_window`. Every signal (slow_moving, turnover_rate and the stock numbers) reads it only without `forecast_method`; with one they read the forecast's daily demand.
              */
             avg_daily_sales: number;
             /** Current Quantity */
@@ -580,7 +580,7 @@ export interface components {
             stockout_date: string | null;
             /**
              * Turnover Rate
-             * @description Yearly sales / stock on hand at the current rate.
+             * @description Yearly sales / stock on hand at the item's daily demand (the forecast's with `forecast_method`, else `avg_daily_sales`).
              */
             turnover_rate: number | null;
             /**
@@ -2197,7 +2197,10 @@ export interface components {
              * @enum {string}
              */
             demand_distribution: "normal" | "poisson" | "negative_binomial" | "after_silence";
-            /** Eoq */
+            /**
+             * Eoq
+             * @description The economic order quantity. Lots are at most the forecast demand over the item's cover days (lead time + review, lead time + shelf life, at least 28): the reasoning says when that bound sized the order.
+             */
             eoq: number;
             /**
              * Expected Fill Rate
