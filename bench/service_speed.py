@@ -18,7 +18,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -113,6 +112,14 @@ def at_risk_with_forecast(model_dir: str) -> Callable[[AtRiskRequest], Any]:
     return lambda r: find_at_risk(r, settings, None, forecaster)
 
 
+def _as_new(request: Any) -> Any:
+    """The validated request as a fresh one: what a request reads once and keeps (its sales rows as columns) is
+    forgotten, so every timed call pays for it as a caller's request does."""
+    if hasattr(request, "row_cache"):
+        request.row_cache.clear()
+    return request
+
+
 def in_process(path: str, payload: dict, repeat: int, service: Callable[[Any], Any] | None = None) -> dict:
     """Service time (after a first call, timed apart), parse + validate, serialise and the pandas reference;
     `service` replaces the endpoint's default one."""
@@ -123,7 +130,7 @@ def in_process(path: str, payload: dict, repeat: int, service: Callable[[Any], A
     started = time.perf_counter()
     response = service(request)
     first_ms = (time.perf_counter() - started) * 1000
-    service_time = timed(lambda: service(request), repeat)
+    service_time = timed(lambda: service(_as_new(request)), repeat)
     parse = timed(lambda: model.model_validate(pydantic_core.from_json(body)), max(3, repeat // 4))
     serialise = timed(lambda: response.model_dump_json(), max(3, repeat // 4))
     ref = timed(reference(path, payload), max(3, repeat // 4))
@@ -178,7 +185,7 @@ def run(progress: Callable[[str], None] = print) -> dict:
             model, service = ENDPOINTS[path]
             request = model.model_validate(payload)
             rows = sum(len(v) for v in payload.values() if isinstance(v, list))
-            timing = timed(partial(service, request), 3)
+            timing = timed(lambda service=service, request=request: service(_as_new(request)), 3)
             results["scaling"][path].append({"size": size, "rows": rows, **timing,
                                              "us_per_row": round(timing["median_ms"] * 1000 / rows, 3)})
     return results

@@ -267,6 +267,7 @@ class SalesPayload(StrictModel):
     )
     _series_values: SeriesValues = PrivateAttr(default=NO_SERIES)
     _upload: SalesBlock | None = PrivateAttr(default=None)
+    _row_cache: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _validate_series(self) -> Self:
@@ -276,6 +277,11 @@ class SalesPayload(StrictModel):
     @property
     def series_values(self) -> SeriesValues:
         return self._series_values
+
+    @property
+    def row_cache(self) -> dict[str, Any]:
+        """What was read from `sales` (app.utils.sales_frame.row_columns), kept so one request reads it once."""
+        return self._row_cache
 
     @property
     def upload(self) -> SalesBlock | None:

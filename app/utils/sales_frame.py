@@ -16,7 +16,7 @@ Rules (each reported as a `DataWarning` when it fires; none drops data silently)
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -55,28 +55,71 @@ class SalesColumns:
         return int(self.qty.shape[0])
 
 
+@dataclass
+class RowColumns:
+    """A request's sales rows as columns, read from the row dicts once per request: at-risk and the forecast it
+    reads parse the same payload (`SalesPayload.row_cache`), and reading 90,000 dicts costs more than the rules."""
+
+    product_ids: list[str]  # in order of first appearance
+    product: np.ndarray  # int64[n_rows], index into product_ids
+    day: np.ndarray  # int64[n_rows]
+    qty: np.ndarray  # float64[n_rows]
+    rows: Sequence[SaleRow]
+    _revenue: np.ndarray | None = None
+
+    def revenue(self) -> np.ndarray:
+        """Revenue of every row, NaN where absent (read on first use: most decisions never read it)."""
+        if self._revenue is None:
+            nan = float("nan")
+            self._revenue = np.fromiter((nan if (v := row.get("revenue")) is None else v for row in self.rows),
+                                        np.float64, len(self.rows))
+        return self._revenue
+
+
+def row_columns(payload: SalesPayload) -> RowColumns:
+    """The payload's rows as columns, computed once and kept on the payload. Raises InvalidInputError naming
+    the first row whose date is not a real date."""
+    rows = payload.sales
+    cached = payload.row_cache.get("columns")
+    if cached is not None and cached.rows is rows and cached.qty.shape[0] == len(rows):
+        return cached
+    n = len(rows)
+    codes: defaultdict[str, int] = defaultdict()
+    codes.default_factory = codes.__len__
+    product = np.fromiter(map(codes.__getitem__, map(itemgetter("product_id"), rows)), np.int64, n)
+    dates = dict.fromkeys(map(itemgetter("date"), rows))  # a few hundred dates for 100,000 rows: parse each once
+    try:
+        numbers = iso_day_numbers(list(dates))
+    except ValueError as exc:
+        message, index = exc.args
+        bad = list(dates)[index]
+        row = next(i for i, r in enumerate(rows) if r["date"] == bad)
+        raise InvalidInputError(message, field=f"sales[{row}].date") from None
+    dates.update(zip(dates, numbers.tolist(), strict=True))
+    day = np.fromiter(map(dates.__getitem__, map(itemgetter("date"), rows)), np.int64, n)
+    qty = np.fromiter(map(itemgetter("qty"), rows), np.float64, n)
+    columns = RowColumns(list(codes), product, day, qty, rows)
+    payload.row_cache["columns"] = columns
+    return columns
+
+
 @dataclass(frozen=True)
 class _Source:
-    """Where a request's values came from, to read revenue lazily: rows are dicts (reading their
-    revenue costs as much as a column of its own), series cells and CSV lines are arrays already."""
+    """Where a request's values came from, to read revenue lazily: the rows' (read once per request) and
+    those of the series cells and CSV lines after them (arrays already)."""
 
-    rows: Sequence[SaleRow]
+    rows: RowColumns
     tail_revenue: np.ndarray  # float64, revenue of the values after the rows
 
     def revenue(self, positions: np.ndarray | None = None) -> np.ndarray:
-        n_rows = len(self.rows)
         if positions is None:
-            return np.concatenate([_row_revenue(self.rows, range(n_rows)), self.tail_revenue])
+            return np.concatenate([self.rows.revenue(), self.tail_revenue])
+        n_rows = self.rows.qty.shape[0]
         in_rows = positions < n_rows
         revenue = np.empty(positions.shape[0], dtype=np.float64)
-        revenue[in_rows] = _row_revenue(self.rows, positions[in_rows])
+        revenue[in_rows] = self.rows.revenue()[positions[in_rows]]
         revenue[~in_rows] = self.tail_revenue[positions[~in_rows] - n_rows]
         return revenue
-
-
-def _row_revenue(rows: Sequence[SaleRow], positions: Iterable[int]) -> np.ndarray:
-    """Revenue of the rows at `positions`, NaN where absent."""
-    return np.array([rows[i].get("revenue") for i in positions], dtype=np.float64).reshape(-1)
 
 
 def _series_block(payload: SalesPayload, codes: defaultdict[str, int]) -> tuple[np.ndarray, ...]:
@@ -107,19 +150,15 @@ def sales_columns(payload: SalesPayload, product_ids: Sequence[str] | None = Non
     `product_ids[i]`, and products sold but not in that list get the codes after it, in order of
     first appearance. Revenue is read only `with_revenue`.
     """
-    rows = payload.sales
-    n = len(rows)
-    # one pass: known products keep their index, each new product gets the next code
+    rows = row_columns(payload)
+    # known products keep their index, each new product gets the next code in order of first appearance
     codes: defaultdict[str, int] = defaultdict()
     codes.update((product_id, index) for index, product_id in enumerate(product_ids or ()))
     codes.default_factory = codes.__len__
-    product = [np.fromiter(map(codes.__getitem__, map(itemgetter("product_id"), rows)), np.int64, n)]
-    try:
-        day = [iso_day_numbers([row["date"] for row in rows])]
-    except ValueError as exc:
-        message, index = exc.args
-        raise InvalidInputError(message, field=f"sales[{index}].date") from None
-    qty = [np.fromiter(map(itemgetter("qty"), rows), np.float64, n)]
+    row_codes = np.fromiter(map(codes.__getitem__, rows.product_ids), np.int64, len(rows.product_ids))
+    product = [row_codes[rows.product]]
+    day = [rows.day]
+    qty = [rows.qty]
     series_product, series_day, series_qty, series_revenue = _series_block(payload, codes)
     product.append(series_product)
     day.append(series_day)
@@ -133,7 +172,7 @@ def sales_columns(payload: SalesPayload, product_ids: Sequence[str] | None = Non
         qty.append(upload.qty)
         tail_revenue.append(upload.revenue)
     source = _Source(rows, np.concatenate(tail_revenue))
-    total = n + source.tail_revenue.size
+    total = rows.qty.shape[0] + source.tail_revenue.size
     columns = SalesColumns(
         product_ids=np.asarray(list(codes), dtype=object),
         product=np.concatenate(product),

@@ -286,6 +286,7 @@ def _sales_alone(payload: SalesPayload) -> SalesPayload:
     forecast drivers. Built from the validated values, not validated again."""
     sales = SalesPayload.model_construct(**{name: getattr(payload, name) for name in SalesPayload.model_fields})
     sales._series_values = payload.series_values  # the validated arrays of the same series
+    sales._row_cache = payload.row_cache  # and the rows as read once
     return sales.attach_upload(payload.upload)
 
 
