@@ -12,6 +12,9 @@ narrow) with the horizon, and grow with sqrt(step) past the backtested one. The 
 least-squares monotone fit of the buckets' quantiles (`monotone`), not their running maximum: a bucket's
 quantile is a noisy estimate, and the running maximum lent every later bucket the noisiest one's width
 (the bakery's first week is its narrowest, the next three 1.58 / 1.24 / 1.50 units at 80 %: all became 1.58).
+A cell's quantiles are numpy's "weibull" ones (the k-th of n sorted errors at level k / (n + 1)): a new error
+falls below the k-th of n exchangeable ones with probability k / (n + 1), so a small cell's tails are not
+read too narrow (the default interpolation lent 150 errors' 95 % bounds about 94 % coverage).
 
 A small shop (under 2 x MIN_BAND_PRODUCTS products) has one band: its products' errors are pooled,
 whatever their rate. Bands need MIN_ERRORS held-out errors in all; below that there are none.
@@ -153,7 +156,7 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
         for k in range(buckets):
             cell = errors[(band == b) & scored][:, bucket_of_step == k]
             cell = cell[np.isfinite(cell)]
-            quantiles[b, k] = np.quantile(cell if cell.size >= 20 else everything, GRID)
+            quantiles[b, k] = np.quantile(cell if cell.size >= 20 else everything, GRID, method="weibull")
     return RateBands(edges, floors, bucket_of_step, quantiles, power)
 
 
