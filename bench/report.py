@@ -610,7 +610,7 @@ def bakery_markdown(results: dict) -> str:
                   f"point forecasts differing between the 80 and 95 % requests: "
                   f"{r['point_forecasts_differing_between_levels']}."]
         lines += ["", f"{name}, issue #26's targets: {_bakery_targets(r['scores'], refs, best)}."]
-        lines += ["", *band_lines(r, refs, "mase", "articles", f"{name}, per sales-rate band")]
+        lines += ["", *band_lines(r, refs, "mase", "articles", f"{name}, per sales-rate band")[:-1]]
     ins, local = results["insights"], results["ingestion_in_process"]
     train = next((r for r in results["smartshelf"].values() if "server_timing_ms" in r), None)
     total = ins["total_ms"]
