@@ -24,6 +24,9 @@ settings (only MODEL_DIR set: no limit raised, no Redis):
    same upload, beside pandas `read_csv` of the same gzip alone (the floor) and, in this process (labelled
    so), `read_sales_csv` + `clean_sales` + the daily grid.
 6. The training job's time and the model card's held-out `auto` row (GET /models/{shop_id}).
+7. Every engine also per sales-rate band, as the accuracy benchmark bands its sets (`bench/accuracy_bands.py`:
+   the quintiles, fewer for few articles, of the articles' mean over their last 56 training days from their
+   first sale; weight = articles).
 The data (or any slice of it) is only read here, never written anywhere.
 """
 
@@ -43,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from bench.accuracy import rounded
+from bench.accuracy_bands import band_scores, banding
 from bench.accuracy_data import Holdout, from_first_sale
 from bench.data import SHARED_DATA
 from bench.isolated import in_own_process
@@ -376,12 +380,14 @@ def run(progress: Callable[[str], None] = print) -> dict:
     raw = EXPORT.read_bytes()
     uploads, later = article_uploads(raw, articles)
     future_expected = int((lines["date"] > pd.Timestamp(TRAIN_END)).sum())
+    bands = banding(holdout)
     outcome = smartshelf(raw, uploads, later, closed, future_expected, progress)
     engines: dict[str, dict] = {}
     for variant, measured in outcome["variants"].items():
         if "pred" in measured:
             pred = measured.pop("pred")
             measured["scores"] = rounded(score(holdout, pred))
+            measured["bands"] = band_scores(holdout, pred, bands)
             progress(f"bakery: closed days {variant}: {measured['scores']}")
         engines[SMARTSHELF.format(variant)] = measured
     references: dict[str, dict] = {}
@@ -389,7 +395,8 @@ def run(progress: Callable[[str], None] = print) -> dict:
         progress(f"bakery: {name}")
         result = run_reference(model)
         references[name] = rounded({**score(holdout, result["pred"]), "seconds": round(result["seconds"], 1),
-                                     "peak_mb": round(result["peak_mb"])})
+                                     "peak_mb": round(result["peak_mb"]),
+                                     "bands": band_scores(holdout, result["pred"], bands)})
         progress(f"bakery: {name}: {references[name]}")
     best = min(references, key=lambda k: references[k]["mase"])
     for measured in engines.values():
@@ -401,6 +408,7 @@ def run(progress: Callable[[str], None] = print) -> dict:
     local = ingestion_in_process(raw)
     return {"name": holdout.name, "articles": len(articles), "export_bytes": len(raw),
             "export_lines": len(lines), "closed_days_derived": closed,
+            "band_weights": [round(float(w), 4) for w in bands.weight],
             "test_days_without_sales": [d.date().isoformat() for d in
                                         sorted(set(holdout.test["ds"]) - set(lines["date"]))],
             "smartshelf": engines, "references": references, "best_reference": best,

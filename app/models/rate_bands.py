@@ -8,7 +8,13 @@ band's typical rate) to a power estimated from the same errors (`spread_power`: 
 a shop's bread with its level itself (on the bakery's export the slope is ~0.7), so products of different
 size pool without the small ones' intervals being the big ones'. Each (band, bucket) keeps a
 grid of quantiles, so any interval level is read off without the errors; bounds widen (never
-narrow) with the horizon, and grow with sqrt(step) past the backtested one.
+narrow) with the horizon, and grow with sqrt(step) past the backtested one. The widening is the
+least-squares monotone fit of the buckets' quantiles (`monotone`), not their running maximum: a bucket's
+quantile is a noisy estimate, and the running maximum lent every later bucket the noisiest one's width
+(the bakery's first week is its narrowest, the next three 1.58 / 1.24 / 1.50 units at 80 %: all became 1.58).
+A cell's quantiles are numpy's "weibull" ones (the k-th of n sorted errors at level k / (n + 1)): a new error
+falls below the k-th of n exchangeable ones with probability k / (n + 1), so a small cell's tails are not
+read too narrow (the default interpolation lent 150 errors' 95 % bounds about 94 % coverage).
 
 A small shop (under 2 x MIN_BAND_PRODUCTS products) has one band: its products' errors are pooled,
 whatever their rate. Bands need MIN_ERRORS held-out errors in all; below that there are none.
@@ -31,6 +37,20 @@ SPREAD_BINS = 10
 SPREAD_SPAN = 4.0  # the bins' forecasts must span this factor for a slope (one product's do not: noise)
 FLOOR_QUANTILE = 0.1  # the lowest band's floor: a low rate of it
 SLOW_RATE = 1.0  # units per period: below it a band's median rate floors its unit
+
+
+def monotone(values: np.ndarray) -> np.ndarray:
+    """The least-squares non-decreasing fit float64[k] of `values` [k] (pool adjacent violators)."""
+    means: list[float] = []  # the pooled runs' means and lengths
+    counts: list[int] = []
+    for value in values.tolist():
+        means.append(value)
+        counts.append(1)
+        while len(means) > 1 and means[-2] > means[-1]:
+            mean, count = means.pop(), counts.pop()
+            means[-1] = (means[-1] * counts[-1] + mean * count) / (counts[-1] + count)
+            counts[-1] += count
+    return np.repeat(np.array(means, dtype=np.float64), counts)
 
 
 def _unit(forecast: np.ndarray, floor: np.ndarray, power: float) -> np.ndarray:
@@ -81,8 +101,8 @@ class RateBands:
         tail = (1 - coverage) / 2
         low = np.array([[np.interp(tail, GRID, q) for q in grids] for grids in self.quantiles])  # [bands, buckets]
         high = np.array([[np.interp(1 - tail, GRID, q) for q in grids] for grids in self.quantiles])
-        low = np.minimum.accumulate(np.minimum(low, 0.0), axis=1)
-        high = np.maximum.accumulate(np.maximum(high, 0.0), axis=1)
+        low = -np.array([monotone(-np.minimum(row, 0.0)) for row in low])  # widening with the horizon
+        high = np.array([monotone(np.maximum(row, 0.0)) for row in high])
         step = np.arange(horizon)
         bucket = self.bucket_of_step[np.minimum(step, self.steps - 1)]
         growth = np.sqrt(np.maximum(step + 1, self.steps) / self.steps)
@@ -136,7 +156,7 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
         for k in range(buckets):
             cell = errors[(band == b) & scored][:, bucket_of_step == k]
             cell = cell[np.isfinite(cell)]
-            quantiles[b, k] = np.quantile(cell if cell.size >= 20 else everything, GRID)
+            quantiles[b, k] = np.quantile(cell if cell.size >= 20 else everything, GRID, method="weibull")
     return RateBands(edges, floors, bucket_of_step, quantiles, power)
 
 
