@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from app.schemas.sales import SalesBlock, SalesPayload
+from app.utils.errors import InvalidInputError
 from app.utils.sales_frame import MAX_HISTORY_DAYS, clean_sales, daily_net_units
 
 EPOCH = date(1970, 1, 1)
@@ -112,3 +113,39 @@ def test_rows_series_and_an_uploaded_block_give_the_same_columns_as_rows_alone()
     assert codes(got_warnings) == {"duplicate_rows": (1, ["c"]), "unknown_products": (1, ["d"]),
                                    "future_sales": (1, ["c"]), "returns_netted": (1, ["a"])}
     np.testing.assert_array_equal(daily_net_units(got, 3, day(start), 5), daily_net_units(expected, 3, day(start), 5))
+
+
+def test_rows_read_once_per_request_give_the_same_columns_to_every_reader():
+    """At-risk and the forecast it reads clean the same payload: the second reads the rows kept by the first,
+    with its own product codes, and nothing one reader does to its columns reaches the other."""
+    d = AS_OF - timedelta(days=2)
+    sent = payload([row("b", d, 2, 4.0), row("a", d, -1), row("a", d + timedelta(days=1), 5, 10.0)])
+    first, _ = clean_sales(sent, ["a", "b"], with_revenue=True)
+    first.qty[:] = -99.0
+    first.day[:] = 0
+    second, _ = clean_sales(sent, with_revenue=True)  # codes in order of first appearance this time
+    fresh, _ = clean_sales(payload([row("b", d, 2, 4.0), row("a", d, -1), row("a", d + timedelta(days=1), 5, 10.0)]),
+                           with_revenue=True)
+    assert as_set(second) == as_set(fresh)
+    assert list(second.product_ids) == ["b", "a"]
+    assert sent.row_cache  # it was read once and kept
+
+
+def test_a_payload_whose_rows_were_replaced_is_read_again():
+    d = AS_OF - timedelta(days=2)
+    sent = payload([row("a", d, 2)])
+    clean_sales(sent)
+    changed = sent.model_copy(update={"sales": [row("a", d, 7)]})
+    sales, _ = clean_sales(changed)
+    assert sales.qty.tolist() == [7.0]
+
+
+def test_an_impossible_date_names_the_row_it_is_on():
+    d = AS_OF - timedelta(days=2)
+    sent = payload([row("a", d, 2), row("a", d, 1), {"product_id": "b", "date": "2025-02-30", "qty": 1}])
+    try:
+        clean_sales(sent)
+    except InvalidInputError as error:
+        assert error.field == "sales[2].date"
+    else:
+        raise AssertionError("2025-02-30 was read as a date")
