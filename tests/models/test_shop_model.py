@@ -1,6 +1,8 @@
 """The shop model on real M5 slow movers: no feature reads the future, the backtest is out of sample,
 a product's forecast does not depend on the other products of a request, intervals are banded."""
 
+import copy
+import dataclasses
 from datetime import date
 
 import numpy as np
@@ -136,3 +138,17 @@ def test_the_training_row_bound_never_undercounts(step: int) -> None:
         history = History.of(values, begin, 0, step, frozenset(), None, None)
         rows, _, _ = _training_rows(history, horizon, rng)
         assert most_training_rows(begin, length, step) >= rows.size
+
+
+def test_served_trees_average_two_training_ends(fitted: tuple[Panel, ShopModel]) -> None:
+    panel, model = fitted
+    trees = model.trees_
+    assert len(trees.also) == 1 and trees.also[0] is not trees.booster
+    both = trees.forecast(model.tree_history(panel), HORIZON)
+    latest = dataclasses.replace(trees, also=()).forecast(model.tree_history(panel), HORIZON)
+    earlier = dataclasses.replace(trees, booster=trees.also[0], also=()).forecast(model.tree_history(panel), HORIZON)
+    np.testing.assert_allclose(both, (latest + earlier) / 2, rtol=1e-6)
+    assert not np.allclose(latest, earlier)  # two different fits, not one counted twice
+    saved_before = copy.copy(trees)
+    del saved_before.__dict__["also"]  # a model pickled before the field existed
+    np.testing.assert_allclose(saved_before.forecast(model.tree_history(panel), HORIZON), latest)
