@@ -158,6 +158,8 @@ def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28
         period: days of a week in `history` (open weekdays, when closed weekdays were left out).
     """
     n, length = history.shape
+    if length == 0:  # no open day on record
+        return np.full(n, np.nan)
     cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(history, axis=1)], axis=1)
     started = history > 0
     first = np.where(started.any(axis=1), started.argmax(axis=1), length)

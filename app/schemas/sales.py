@@ -269,6 +269,13 @@ class SalesPayload(StrictModel):
     _upload: SalesBlock | None = PrivateAttr(default=None)
     _row_cache: dict[str, Any] = PrivateAttr(default_factory=dict)
 
+    @field_validator("closed_weekdays")
+    @classmethod
+    def _open_some_day(cls, value: list[Weekday] | None) -> list[Weekday] | None:
+        if value is not None and len(set(value)) == len(WEEKDAY_NAMES):
+            raise ValueError("lists every weekday: a shop closed every day sells nothing to learn from or plan for")
+        return value
+
     @model_validator(mode="after")
     def _validate_series(self) -> Self:
         self._series_values = series_values(self.series)

@@ -55,10 +55,11 @@ class SalesColumns:
         return int(self.qty.shape[0])
 
 
-@dataclass
+@dataclass(eq=False)
 class RowColumns:
     """A request's sales rows as columns, read from the row dicts once per request: at-risk and the forecast it
-    reads parse the same payload (`SalesPayload.row_cache`), and reading 90,000 dicts costs more than the rules."""
+    reads parse the same payload (`SalesPayload.row_cache`), and reading 90,000 dicts costs more than the rules.
+    The rows are not edited after validation (a replaced list is read again; a row edited in place would not be)."""
 
     product_ids: list[str]  # in order of first appearance
     product: np.ndarray  # int64[n_rows], index into product_ids

@@ -208,3 +208,7 @@ def test_the_wake_rate_is_one_pass_with_the_per_interval_answers(seed):
     expected = _wake_rate_per_interval(cumulative, last, silent_now, days, wanted)
     assert np.array_equal(dd._wake_rate(history, last, silent_now, days, wanted), expected)
     assert (expected[wanted] > 0).any() and len(np.unique(days[wanted])) > 20
+
+
+def test_no_open_day_on_record_has_no_dispersion():
+    assert np.isnan(lead_time_dispersion(np.zeros((2, 0)), np.array([7, 3]))).all()

@@ -136,3 +136,16 @@ def test_a_sparse_catalogues_empty_days_are_no_closures(client):
                                                      "product_ids": ["p00"]}).json()
     assert "closed_days_detected" not in {w["code"] for w in answer["warnings"]}
     assert answer["meta"]["closed_dates"] == []
+
+
+def test_a_shop_closed_every_weekday_is_refused_by_name(client):
+    every_day = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    for path, body in [("at-risk", {"shop_id": "s", "as_of": "2025-03-10", "sales": [],
+                                    "inventory": [{"product_id": "x", "quantity": 0, "price": 3, "cost": 1,
+                                                   "avg_daily_sales": 5, "on_order": 5}]}),
+                       ("forecast", {"shop_id": "s", "sales": [{"product_id": "x", "date": "2025-03-01", "qty": 2}]})]:
+        refused = client.post(f"{PREFIX}/{path}", json={**body, "closed_weekdays": every_day})
+        assert refused.status_code == 422, refused.text[:300]
+        assert refused.json()["detail"][0]["field"] == "closed_weekdays"
+        six = client.post(f"{PREFIX}/{path}", json={**body, "closed_weekdays": every_day[:6]})
+        assert six.status_code == 200, six.text[:300]
