@@ -67,6 +67,7 @@ from app.services.decisions.stock_view import (
     SERVICE_LEVEL,
     Forecaster,
     ProtectionDemand,
+    daily_error,
     days_to,
     days_until,
     demand_path,
@@ -345,8 +346,7 @@ def _reorder_point(rows: np.ndarray, demand: ProtectionDemand, open_past: np.nda
                    rmse: np.ndarray, daily_rate: np.ndarray, whole: np.ndarray, opening: OpeningDays) -> np.ndarray:
     """Reorder's reorder point of the items `rows` with its defaults (`stock_view.reorder_points`): the daily
     error is the forecast's 7-day backtest error, else the spread of the last 28 open days, as reorder's."""
-    error = rmse[rows]
-    daily_sd = np.where(np.isfinite(error) & (error > 0), error, open_past[rows, -28:].std(axis=1))
+    daily_sd = daily_error(rmse[rows], open_past[rows])
     review_demand = daily_rate[rows] * REVIEW_DAYS
     return reorder_points(demand.take(rows), open_past[rows], open_protection[rows], daily_sd, whole[rows],
                           SERVICE_LEVEL, np.maximum(review_demand, 1.0), review_demand,

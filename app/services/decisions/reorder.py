@@ -48,6 +48,7 @@ from app.services.decisions.inventory_math import eoq, round_order
 from app.services.decisions.stock_view import (
     NO_LIMIT,
     cover_days,
+    daily_error,
     forecast_days,
     lot_bound,
     open_history,
@@ -125,8 +126,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     opening, detected = opening_days(request, sales)
     warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
     open_past, open_protection = open_history(history, origin, protection, opening)
-    recent_sd = open_past[:, -28:].std(axis=1)
-    daily_sd = np.where(np.isfinite(daily_sd) & (daily_sd > 0), daily_sd, recent_sd)
+    daily_sd = daily_error(daily_sd, open_past)
 
     cumulative = np.cumsum(forecast, axis=1)
     view = stock_view(items, origin, cumulative)

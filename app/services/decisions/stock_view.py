@@ -153,6 +153,12 @@ class ReorderPoint:
     fill_rate: np.ndarray  # float64[n]: expected fill rate with lots of the given size
 
 
+def daily_error(rmse: np.ndarray, open_past: np.ndarray) -> np.ndarray:
+    """The daily error a reorder point is built on: the forecast's 7-day backtest error (`rmse`), else the spread
+    of the last 28 open days of `open_past` (float64[n, T])."""
+    return np.where(np.isfinite(rmse) & (rmse > 0), rmse, open_past[:, -28:].std(axis=1))
+
+
 def reorder_points(demand: ProtectionDemand, open_past: np.ndarray, open_protection: np.ndarray,
                    daily_sd: np.ndarray, whole: np.ndarray, level: float, lot: np.ndarray,
                    review_demand: np.ndarray, period: int) -> ReorderPoint:
