@@ -665,6 +665,7 @@ def anomalies_markdown(results: dict) -> str:
               "out; `ceiling`: the listed recall if every injection made its product's top 5:", "",
               "| set | spike size k | spike recall found (listed; ceiling) | natural | drop recall found "
               "(listed; ceiling) | natural | reference recall spike / drop |", "|---|---|---|---|---|---|---|"]
+    detectable: list[str] = []  # the second table's rows, built in the same pass
     for name, r in results["sets"].items():
         for size, i in r["injected"].items():
             ref = r["reference"]["recall"]
@@ -675,17 +676,15 @@ def anomalies_markdown(results: dict) -> str:
                 f"{_verdict(found['spike'], 0.9, False)} | {i['natural']['spike']:.2%} | {found['drop']:.3f} "
                 f"({listed['drop']:.3f}; {ceiling['drop']:.3f}); {_verdict(found['drop'], 0.9, False)} | "
                 f"{i['natural']['drop']:.2%} | {reference} |")
+            able, over = i["detectable"], i["recall_found_detectable"]
+            detectable.append(f"| {name} | {size} | {able['spike']} of {i['spikes']} | {over.get('spike', 0):.3f} | "
+                              f"{able['drop']} of {i['drops']} | {over.get('drop', 0):.3f} |")
     lines += ["", "Detectable: the injections any count model flagging at the default tail could flag at all (the "
               "injected units in that tail of a Poisson around the product's same-weekday mean of the 4 weeks either "
               "side, as recorded; `bench/anomalies.py`), and the recall found over those only (beside the raw recall "
               "above, not instead of it):", "",
               "| set | spike size k | spikes detectable | spike recall over them | drops detectable | drop recall "
-              "over them |", "|---|---|---|---|---|---|"]
-    for name, r in results["sets"].items():
-        for size, i in r["injected"].items():
-            able, over = i["detectable"], i["recall_found_detectable"]
-            lines.append(f"| {name} | {size} | {able['spike']} of {i['spikes']} | {over.get('spike', 0):.3f} | "
-                         f"{able['drop']} of {i['drops']} | {over.get('drop', 0):.3f} |")
+              "over them |", "|---|---|---|---|---|---|", *detectable]
     lines += ["", "Recall of 200 injected runs of days without a sale (consecutive open days set to 0, products "
               "selling 10 or more a day; no spike injected), a run found when all its days are inside one listed "
               "drop:", "", "| set | run length (open days) | recall found (listed; ceiling) |", "|---|---|---|"]

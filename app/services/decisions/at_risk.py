@@ -184,12 +184,14 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # reorder's year of history, read only where a silence could decide (an item with sales and an empty shelf
     # or stock at risk): other requests keep the window's grid
     judged = sold & ((view.usable <= 0) | (view.at_risk > 0))
-    open_past, open_protection = np.zeros((n, 0)), protection
-    if judged.any():
+
+    def year_of_history() -> tuple[np.ndarray, np.ndarray]:  # bounded before it is read
         WorkBudget(settings).check("grid", {"products": n, "days": HISTORY_DAYS},
                                    "send fewer inventory rows per request")
         history = daily_net_units(sales, n, as_of_day - HISTORY_DAYS + 1, HISTORY_DAYS)
-        open_past, open_protection = open_history(history, as_of_day, protection, opening)
+        return open_history(history, as_of_day, protection, opening)
+
+    open_past, open_protection = year_of_history() if judged.any() else (np.zeros((n, 0)), protection)
     reorder_demand = protection_demand(open_past, open_protection, protection, cumulative, quantity, SERVICE_LEVEL)
     silent = reorder_demand.silent.applies
     silent_loss = silent & (view.usable <= 0)  # an empty shelf's demand is what followed its earlier silences
@@ -203,9 +205,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     waiting_point = np.full(n, np.nan)
     reorders = out_of_stock.copy()
     if waiting.size:
-        if open_past.shape[1] == 0:  # items without sales: their (empty) history, as reorder reads it
-            history = daily_net_units(sales, n, as_of_day - HISTORY_DAYS + 1, HISTORY_DAYS)
-            open_past, open_protection = open_history(history, as_of_day, protection, opening)
+        if not judged.any():  # items without sales: their (empty) history, as reorder reads it
+            open_past, open_protection = year_of_history()
         point = _reorder_point(waiting, reorder_demand, open_past, open_protection, path.short_term_rmse, demand,
                                whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
         waiting_point[waiting] = point
