@@ -117,7 +117,7 @@ def _days_found(model: NormalDemand, units: np.ndarray, tail: float) -> tuple[_F
     rows, days = np.nonzero(np.isfinite(model.expected))
     expected, sold = model.expected[rows, days], units[rows, days]
     upper, lower = tail_probabilities(sold, expected, model.dispersion[rows])
-    lower[sold <= 0] = 1.0
+    lower[(sold <= 0) | ~model.near[rows, days]] = 1.0  # far from the learned days: judged for spikes only
     surprise = _surprise(np.minimum(upper, lower))
     strongest = np.zeros(units.shape[0])
     np.maximum.at(strongest, rows, surprise)
@@ -131,7 +131,8 @@ def _days_found(model: NormalDemand, units: np.ndarray, tail: float) -> tuple[_F
 def _runs_found(model: NormalDemand, tail: float) -> tuple[_Found, np.ndarray]:
     """Runs of open days without a sale whose probability (the product of their days' P(Y = 0)) is in the
     tail, and each run's surprise [k runs]."""
-    runs, expected, dispersion = model.runs, model.expected, model.zero_dispersion[:, None]
+    runs, dispersion = model.runs, model.zero_dispersion[:, None]
+    expected = np.where(model.near, model.expected, np.nan)  # far from the learned days a run is not judged
     probability = np.exp(run_sums(runs, log_zero_probability(expected, dispersion)))
     mean = run_sums(runs, expected)
     hit = (probability <= tail) & (mean > 0)

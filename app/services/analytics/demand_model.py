@@ -10,13 +10,19 @@ mean + dispersion[i] x mean^2 (dispersion 0 is Poisson). The mean comes from one
 - the others (slow movers): level x weekday factor. The weekday factor is the product's mean units on that
   weekday over its mean units per open day, shrunk towards 1 by PRIOR_UNITS pseudo-units (a product selling
   0.3 a day has no reliable weekday pattern); the level is the mean of units / weekday factor over the
-  open days of the LEVEL_DAYS centred on the day, the day itself left out, shrunk towards the product's overall
-  rate by PRIOR_DAYS days, so a slow season or a product's first weeks still have a small positive mean.
+  learned open days of the 29 days centred on the day (LEVEL_DAYS[0]), the day itself left out, shrunk towards the
+  product's overall rate by PRIOR_DAYS days, so a slow season or a product's first weeks still have a small
+  positive mean.
 
 The dispersion is a moment estimate per product, sum((y - mean)^2 - mean) / sum(mean^2) over its scored
 days, the TRIM share of days farthest from the mean (in Pearson residuals) left out so the anomalies being
-looked for do not widen the normal range. A day needs MIN_WINDOW_DAYS observed open days in its window to
-be scored.
+looked for do not widen the normal range. A day with MIN_WINDOW_DAYS learned open days in its 29-day window is
+`near`: judged on both sides, and read by the dispersion and the runs. A day farther from them (inside or next to
+a long stock-out, whose days are left out, below) gets the level of the first wider window (LEVEL_DAYS: 91, 183,
+365, 731 days) with that many, and is judged for spikes only: a sale of 4x the product's level on a day it was
+mostly out of stock is a spike against its level, not against the stock-out's zeros (nor, as before 2026-12-06,
+left unjudged: 6 of 200 spikes injected on M5 were); a low day there is part of the stock-out. A dense product's
+days are all near (STL reads every day; its gaps are filled with the count model's level, not its overall rate).
 
 Days without a sale are also judged as runs: consecutive open days with nothing sold (closed days between them
 skipped), the run's probability being the product of its days' P(Y = 0). A run at or below GAP_TAIL (a shelf gap,
@@ -47,7 +53,7 @@ from app.utils.dates import weekday
 
 DENSE_LEVEL = 10.0
 MIN_STL_DAYS = 28
-LEVEL_DAYS = 29
+LEVEL_DAYS = (29, 91, 183, 365, 731)
 MIN_WINDOW_DAYS = 14
 PRIOR_UNITS = 10.0
 PRIOR_DAYS = 7.0
@@ -63,11 +69,13 @@ GAP_TAIL = 1e-3  # a run of days without a sale (a slow mover's day) this unlike
 
 @dataclass(frozen=True)
 class NormalDemand:
-    """expected: float64[n, T] mean units (NaN where a day is not scored); dispersion: float64[n];
+    """expected: float64[n, T] mean units (NaN where a day is not scored); near: bool[n, T], the days judged on both
+    sides (the others only for spikes; module docstring); dispersion: float64[n];
     zero_dispersion: float64[n], the one P(Y = 0) reads (module docstring); dense: bool[n], True where the mean
     comes from STL; runs: the runs of days without a sale."""
 
     expected: np.ndarray
+    near: np.ndarray
     dispersion: np.ndarray
     zero_dispersion: np.ndarray
     dense: np.ndarray
@@ -136,18 +144,30 @@ def _windowed(values: np.ndarray, half: int) -> np.ndarray:
     return sums[:, np.minimum(t + half + 1, length)] - sums[:, np.maximum(t - half, 0)]
 
 
-def _count_mean(units: np.ndarray, learned: np.ndarray, observed: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """Level x weekday factor [n, T] (NaN with fewer than MIN_WINDOW_DAYS learned days around). The level is
-    shrunk towards the product's rate over all its observed days: a slow mover whose few sales were left out of
-    the learned days as spikes keeps the small positive mean those sales say it has."""
+def _count_mean(units: np.ndarray, learned: np.ndarray, observed: np.ndarray,
+                factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Level x weekday factor [n, T] and near bool[n, T], the days with MIN_WINDOW_DAYS learned days in the first
+    of the LEVEL_DAYS windows. Farther from the learned days (inside or next to a long stock-out) the level is read
+    in the first wider window with that many (NaN with none): a product's level, not the stock-out's zeros. The
+    level is shrunk towards the product's rate over all its observed days: a slow mover whose few sales were left
+    out of the learned days as spikes keeps the small positive mean those sales say it has."""
     adjusted = np.where(learned, units / factor, 0.0)
     counts = learned.astype(float)
-    half = LEVEL_DAYS // 2
-    window_units = _windowed(adjusted, half) - adjusted
-    window_days = _windowed(counts, half) - counts
-    rate = np.where(observed, units / factor, 0.0).sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
-    level = (window_units + PRIOR_DAYS * rate[:, None]) / (window_days + PRIOR_DAYS)
-    return np.where(window_days >= MIN_WINDOW_DAYS, np.maximum(level * factor, MIN_MEAN), np.nan)
+    rate = (np.where(observed, units / factor, 0.0).sum(axis=1) / np.maximum(observed.sum(axis=1), 1))[:, None]
+
+    def level(days: int) -> np.ndarray:
+        window_units = _windowed(adjusted, days // 2) - adjusted
+        window_days = _windowed(counts, days // 2) - counts
+        shrunk = (window_units + PRIOR_DAYS * rate) / (window_days + PRIOR_DAYS)
+        return np.where(window_days >= MIN_WINDOW_DAYS, shrunk, np.nan)
+
+    mean = level(LEVEL_DAYS[0])
+    near = np.isfinite(mean)
+    for days in LEVEL_DAYS[1:]:
+        if np.isfinite(mean).all():
+            break
+        mean = np.where(np.isfinite(mean), mean, level(days))
+    return np.maximum(mean * factor, MIN_MEAN), near
 
 
 def _stl_mean(series: np.ndarray) -> np.ndarray:
@@ -214,18 +234,22 @@ def _dense(rate: np.ndarray, days: np.ndarray, length: int) -> np.ndarray:
 
 
 def _fit(units: np.ndarray, observed: np.ndarray, learned: np.ndarray, day_of_week: np.ndarray,
-         dense: np.ndarray, rate: np.ndarray, spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Expected units [n, T] on observed days (NaN elsewhere) learned from `learned` days, and dispersion [n]
-    from the `spread` days (default: the learned ones)."""
+         dense: np.ndarray, rate: np.ndarray,
+         spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected units [n, T] on observed days (NaN elsewhere) learned from `learned` days, near bool[n, T] (the
+    days both tails are judged on: every observed day of a dense product) and dispersion [n] from the near
+    `spread` days (default: the learned ones)."""
     factor = weekday_factors(units, learned, day_of_week)[:, day_of_week]
-    expected = _count_mean(units, learned, observed, factor)
+    expected, near = _count_mean(units, learned, observed, factor)
     start = np.argmax(observed, axis=1)
     for i in np.flatnonzero(dense):
         fill = np.where(np.isfinite(expected[i]), expected[i], rate[i])
         series = np.where(learned[i], units[i], fill)[start[i]:]
         expected[i, start[i]:] = np.maximum(_stl_mean(series), MIN_MEAN)
-    spread = learned if spread is None else spread
-    return np.where(observed, expected, np.nan), _dispersion(units, np.where(spread, expected, np.nan))
+        near[i, start[i]:] = True
+    spread = near & (learned if spread is None else spread)
+    expected = np.where(observed, expected, np.nan)
+    return expected, near & observed, _dispersion(units, np.where(spread, expected, np.nan))
 
 
 def normal_demand(units: np.ndarray, observed: np.ndarray, first_day: int) -> NormalDemand:
@@ -238,9 +262,10 @@ def normal_demand(units: np.ndarray, observed: np.ndarray, first_day: int) -> No
     days = observed.sum(axis=1)
     rate = np.where(observed, units, 0.0).sum(axis=1) / np.maximum(days, 1)
     dense = _dense(rate, days, units.shape[1])
-    expected, dispersion = _fit(units, observed, observed, day_of_week, dense, rate)
+    expected, near, dispersion = _fit(units, observed, observed, day_of_week, dense, rate)
     runs = zero_runs(units, observed)
-    gap_runs = run_sums(runs, log_zero_probability(expected, dispersion[:, None])) <= np.log(GAP_TAIL)
+    empty = log_zero_probability(np.where(near, expected, np.nan), dispersion[:, None])
+    gap_runs = run_sums(runs, empty) <= np.log(GAP_TAIL)
     left_out = (runs.run_of >= 0) & np.r_[gap_runs, False][runs.run_of]  # run -1 (no run) reads the False
     rows, columns = np.nonzero(np.isfinite(expected))
     upper, lower = tail_probabilities(units[rows, columns], expected[rows, columns], dispersion[rows])
@@ -251,11 +276,11 @@ def normal_demand(units: np.ndarray, observed: np.ndarray, first_day: int) -> No
     outside[rows[tails], columns[tails]] = True
     again = np.flatnonzero(outside.any(axis=1))
     if again.size:
-        expected[again], dispersion[again] = _fit(units[again], observed[again], observed[again] & ~outside[again],
-                                                  day_of_week, dense[again], rate[again],
-                                                  observed[again] & ~left_out[again])
-    lower = _lower_dispersion(units, np.where(observed & ~left_out, expected, np.nan), dispersion)
-    return NormalDemand(expected, dispersion, lower, dense, runs)
+        expected[again], near[again], dispersion[again] = _fit(
+            units[again], observed[again], observed[again] & ~outside[again], day_of_week, dense[again], rate[again],
+            observed[again] & ~left_out[again])
+    lower = _lower_dispersion(units, np.where(near & ~left_out, expected, np.nan), dispersion)
+    return NormalDemand(expected, near, dispersion, lower, dense, runs)
 
 
 def _distribution(expected: np.ndarray, dispersion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -199,3 +199,21 @@ def test_an_empty_day_of_a_product_with_promotions_is_a_drop():
     drops = [a for a in response.anomalies if a.type == "drop"]
     assert [(a.date, a.end_date) for a in drops] == [(dt.date(2025, 1, 6) + dt.timedelta(days=empty),) * 2]
     assert response.meta.flagged <= 0.01 * response.meta.product_days + 1
+
+
+def test_a_sale_inside_a_stock_out_is_judged_against_the_products_level():
+    """Issue #24: a product selling about 6 a day is out of stock for 41 days, and on the 21st of them 30 units
+    sell. The days around it are a stock-out, not demand: the day is judged against the product's level in the
+    weeks before and after (about 6), not against the stock-out's zeros nor left unjudged. A day of 2 inside the
+    stock-out is part of it, not a drop."""
+    units = _steady(1, 300, 6, seed=8)
+    units[0, 100:141] = 0
+    units[0, 120] = 30
+    units[0, 110] = 2
+    response = run(series=_series(units), max_alerts=366)
+    day = pd.Timestamp("2025-01-06")
+    spike = [a for a in response.anomalies if a.type == "spike" and a.date == (day + pd.Timedelta(days=120)).date()]
+    assert len(spike) == 1 and spike[0].method == "counts" and 8 <= spike[0].expected_high <= 15  # Poisson(6): 0-14
+    assert not any(a.type == "drop" and a.date == a.end_date == (day + pd.Timedelta(days=110)).date()
+                   for a in response.anomalies)
+    assert any(a.type == "drop" and a.date <= (day + pd.Timedelta(days=100)).date() for a in response.anomalies)
