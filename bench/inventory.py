@@ -221,7 +221,7 @@ def simulate(client, panel: Panel, progress: Callable[[str], None], policies: tu
             "orders": shelf.orders}
         if policy == "smartshelf":  # by the family of the review whose order ended the cycle
             family = chosen[level][product, start + end - LEAD - 1]
-            out[f"{level:.2f}"]["smartshelf_by_family"] = {
+            out.setdefault("smartshelf_by_family", {})[f"{level:.2f}"] = {
                 name: {"cycles": int((family == name).sum()), "failed": int((~covered[family == name]).sum())}
                 for name in sorted(set(family.tolist()))}
     return out
