@@ -141,17 +141,20 @@ def _ets(history: np.ndarray, ids: list[str], last: pd.Timestamp) -> tuple[np.nd
     return np.clip(path[order], 0, None), np.nanstd(residual[order], axis=1)
 
 
-def simulate(client, panel: Panel, progress: Callable[[str], None]) -> dict:
-    """The three policies at each target over the last WEEKS weeks of `panel`."""
+POLICIES = ("smartshelf", "normal_approximation", "autoets_normal")
+
+
+def simulate(client, panel: Panel, progress: Callable[[str], None], policies: tuple[str, ...] = POLICIES) -> dict:
+    """The policies (all three by default) at each target over the last WEEKS weeks of `panel`."""
     n, total = panel.units.shape
     start = total - WEEKS * 7 - LEAD - 1  # the last review's cycle ends on the last day
     reviews = list(range(start, total - LEAD - REVIEW, REVIEW))
     spread = np.random.default_rng(0).uniform(1.0, 4.0, n)
     initial = panel.units[:, start - 28:start].mean(axis=1) * (LEAD + REVIEW) * spread
-    policies = ["smartshelf", "normal_approximation", "autoets_normal"]
     shelves = {(p, level): Shelf(np.round(initial), {}, np.zeros((n, total), bool), np.zeros((n, total), bool))
                for p in policies for level in LEVELS}
     families: dict[str, int] = {}
+    chosen = {level: np.full((n, total), "", dtype="<U17") for level in LEVELS}  # SmartShelf's family per review
     seconds = {"reorder_http": 0.0, "autoets": 0.0}
     for day in range(start, total):
         for shelf in shelves.values():
@@ -169,9 +172,10 @@ def simulate(client, panel: Panel, progress: Callable[[str], None]) -> dict:
         history = panel.units[:, day - HISTORY + 1:day + 1]
         dates = panel.dates[day - HISTORY + 1:day + 1]
         rows = sales_rows(history, dates)
-        started = time.perf_counter()
-        ets_path, ets_sd = _ets(history, panel.ids, panel.dates[day])
-        seconds["autoets"] += time.perf_counter() - started
+        if "autoets_normal" in policies:
+            started = time.perf_counter()
+            ets_path, ets_sd = _ets(history, panel.ids, panel.dates[day])
+            seconds["autoets"] += time.perf_counter() - started
         forecast_path = forecast_sd = None
         for level in LEVELS:
             for policy in policies:
@@ -189,6 +193,7 @@ def simulate(client, panel: Panel, progress: Callable[[str], None]) -> dict:
                     seconds["reorder_http"] += time.perf_counter() - started
                     recs = {r["product_id"]: r for r in answer["recommendations"]}
                     order = np.array([recs[f"p{k:06d}"]["recommended_order_qty"] for k in range(n)])
+                    chosen[level][:, day] = [recs[f"p{k:06d}"]["demand_distribution"] for k in range(n)]
                     if level == 0.95:
                         for r in recs.values():
                             families[r["demand_distribution"]] = families.get(r["demand_distribution"], 0) + 1
@@ -206,25 +211,35 @@ def simulate(client, panel: Panel, progress: Callable[[str], None]) -> dict:
                  "families_at_0.95": families, "seconds": {k: round(v, 1) for k, v in seconds.items()}}
     dormant = panel.units[:, start - 28:start].sum(axis=1) == 0  # nothing sold in the 4 weeks before: stock 0
     for (policy, level), shelf in shelves.items():
-        covered = _cycles_covered(shelf.short[:, start:], shelf.delivered[:, start:])
-        woken = _cycles_covered(shelf.short[dormant, start:], shelf.delivered[dormant, start:])
+        covered, product, end = _cycles_covered(shelf.short[:, start:], shelf.delivered[:, start:])
+        woken = covered[dormant[product]]
         out.setdefault(f"{level:.2f}", {})[policy] = {
             "cycle_service_level": round(float(np.mean(covered)), 4) if covered.size else None,
             "cycles": int(covered.size), "failed_cycles_of_dormant_products": int((~woken).sum()),
             "fill_rate": round(shelf.sold / max(shelf.demand, 1e-9), 4),
             "mean_stock": round(shelf.stock_days / (n * (total - start)), 2),
             "orders": shelf.orders}
+        if policy == "smartshelf":  # by the family of the review whose order ended the cycle
+            family = chosen[level][product, start + end - LEAD - 1]
+            out.setdefault("smartshelf_by_family", {})[f"{level:.2f}"] = {
+                name: {"cycles": int((family == name).sum()), "failed": int((~covered[family == name]).sum())}
+                for name in sorted(set(family.tolist()))}
     return out
 
 
-def _cycles_covered(short: np.ndarray, delivered: np.ndarray, first: int = LEAD + 1) -> np.ndarray:
-    """bool per complete replenishment cycle (from day `first` or a delivery up to the day before the next
-    delivery, at least one day long): no unmet demand in it. Days before `first` are the starting stock's."""
-    out = []
-    for row_short, row_delivered in zip(short, delivered, strict=True):
+def _cycles_covered(short: np.ndarray, delivered: np.ndarray,
+                    first: int = LEAD + 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per complete replenishment cycle (from day `first` or a delivery up to the day before the next delivery,
+    at least one day long): bool, no unmet demand in it; its product (row); the delivery day that ends it. Days
+    before `first` are the starting stock's."""
+    covered, product, end = [], [], []
+    for row, (row_short, row_delivered) in enumerate(zip(short, delivered, strict=True)):
         bounds = np.concatenate([[first], np.flatnonzero(row_delivered[first + 1:]) + first + 1])
-        out += [not row_short[a:b].any() for a, b in pairwise(bounds)]
-    return np.array(out, dtype=bool)
+        for a, b in pairwise(bounds):
+            covered.append(not row_short[a:b].any())
+            product.append(row)
+            end.append(b)
+    return np.array(covered, dtype=bool), np.array(product, dtype=np.int64), np.array(end, dtype=np.int64)
 
 
 def _post(client, path: str, body: dict) -> dict:

@@ -28,6 +28,7 @@ SMOOTH_SKEW = 0.5  # skewness under which the normal's service-level quantile is
 MAX_COUNT_CELLS = 20_000_000  # bounds the loss-function grid of the count families
 SILENCE_WINDOW = 28  # days: a silence this long is one the trailing-window forecasts see as no demand
 MIN_SILENT_ORIGINS = 8  # past origins needed to read a silent product's lead-time demand off its history
+WOKEN_SILENCE = SILENCE_WINDOW // 2  # days: a silence in the trailing window at least this long halves its level
 
 
 @dataclass(frozen=True)
@@ -89,23 +90,41 @@ def _loss(z: np.ndarray) -> np.ndarray:
     return stats.norm.pdf(z) - z * stats.norm.sf(z)
 
 
-def _count(mean: np.ndarray, variance: np.ndarray, negative_binomial: np.ndarray,
-           level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Quantile and expected shortage E[(D - r)+] = mean - sum_{k<r} P(D > k) of Poisson / NB counts."""
+def _count(mean: np.ndarray, variance: np.ndarray, negative_binomial: np.ndarray, level: float,
+           overshoot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder point of Poisson / NB counts averaged over a review's overshoot, as `_normal` does, and the expected
+    shortage E[(D - r)+] = mean - sum_{k<r} P(D > k).
+
+    The position at the last review that does not order is r + U, U uniform in (0, `overshoot`), and a whole-unit
+    demand exceeds it when D > floor(r + U): the risk is E_U[P(D > r + floor(U))] = (sum_{j<w} P(D > r + j) +
+    (overshoot - w) P(D > r + w)) / overshoot, w = floor(overshoot), P(D > r) for an overshoot under one unit (a
+    slow mover: the plain quantile). The point is the smallest r >= 0 whose risk is at most 1 - level, at most
+    the plain quantile."""
     excess = np.maximum(variance - mean, 1e-12)
     size = np.where(negative_binomial, mean**2 / excess, 1.0)
     prob = np.where(negative_binomial, mean / np.maximum(variance, np.maximum(mean, 1e-12)), 0.5)
-    point = np.where(negative_binomial, stats.nbinom.ppf(level, size, prob), stats.poisson.ppf(level, mean))
-    point = np.where(mean > 0, point, 0.0)
-    width = int(point.max()) + 1 if point.size else 1
-    loss = np.empty(mean.size)
+    plain = np.where(negative_binomial, stats.nbinom.ppf(level, size, prob), stats.poisson.ppf(level, mean))
+    plain = np.where(mean > 0, plain, 0.0)
+    whole = np.floor(overshoot)
+    width = int((plain + whole).max()) + 2 if plain.size else 1
+    point, loss = np.zeros(mean.size), np.empty(mean.size)
     rows = max(1, MAX_COUNT_CELLS // width)
     for start in range(0, mean.size, rows):  # chunks bound the grid: [rows, width] cells at a time
         part = slice(start, start + rows)
         k = np.arange(width)[None, :]
         tail = np.where(negative_binomial[part, None],
                         stats.nbinom.sf(k, size[part, None], prob[part, None]),
-                        stats.poisson.sf(k, mean[part, None]))
+                        stats.poisson.sf(k, mean[part, None]))  # P(D > k)
+        below = np.concatenate([np.zeros((tail.shape[0], 1)), np.cumsum(tail, axis=1)], axis=1)  # sum_{j<k}
+        r = np.arange(width - 1)[None, :]
+        w = whole[part, None].astype(np.int64)
+        last = np.take_along_axis(tail, np.minimum(r + w, width - 1), axis=1)
+        spread = overshoot[part, None]
+        averaged = (np.take_along_axis(below, np.minimum(r + w, width), axis=1) - below[:, :width - 1]
+                    + (spread - w) * last) / np.maximum(spread, 1e-12)
+        risk = np.where(spread >= 1.0, averaged, tail[:, :-1])
+        ok = (risk <= 1 - level) | (r >= plain[part, None])
+        point[part] = np.where(mean[part] > 0, ok.argmax(axis=1), 0.0)
         covered = np.where(k < point[part, None], tail, 0.0).sum(axis=1)  # E[min(D, r)]
         loss[part] = np.maximum(mean[part] - covered, 0.0)
     return point, loss
@@ -122,8 +141,7 @@ def lead_time_demand(mean: np.ndarray, variance: np.ndarray, whole_units: np.nda
         level: target cycle service level in (0, 1).
         lot: float64[n] units received per order (the fill rate's denominator; at least one unit).
         overshoot: float64[n] one review's mean demand (units; default 0): how far above the reorder point the
-            position can be at the last review that does not order (`_normal`). The count families keep their
-            plain quantile (not averaged over it: on the safe side for fast lumpy movers).
+            position can be at the last review that does not order (`_normal`, `_count`).
     """
     mean = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
     variance = np.maximum(np.asarray(variance, dtype=np.float64), 0.0)
@@ -133,7 +151,7 @@ def lead_time_demand(mean: np.ndarray, variance: np.ndarray, whole_units: np.nda
     counted = family != "normal"
     if counted.any():
         count_point, count_loss = _count(mean[counted], variance[counted], family[counted] == "negative_binomial",
-                                         level)
+                                         level, overshoot[counted])
         point[counted], loss[counted] = count_point, count_loss
     fill = np.clip(1.0 - loss / np.maximum(lot, 1.0), 0.0, 1.0)
     return LeadTimeDemand(family=family, reorder_point=point, expected_shortage=loss, fill_rate=fill)
@@ -203,6 +221,38 @@ def silence_days(history: np.ndarray) -> np.ndarray:
     length = history.shape[1]
     last = np.where((history > 0).any(axis=1), length - 1 - np.argmax(history[:, ::-1] > 0, axis=1), -1)
     return np.where(last >= 0, length - 1 - last, length)
+
+
+def woken_level(history: np.ndarray, days: np.ndarray, window: int = SILENCE_WINDOW,
+                silence: int = WOKEN_SILENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Products that sold again within the last `window` days after a silence of at least max(`days`, `silence`)
+    days, and the demand they met before it: bool[n] and float64[n], their mean `days`-day total from the first
+    sale to the last sale before the silence (0 where it does not apply).
+
+    A forecast fitted to the recent level still counts the silence's zeros until they leave its window: the week
+    an M5 item sells again after 54 silent days (a stockout), its 14-day forecast is 0.1 units and it sells 28.
+    Of the M5 inventory simulation's reviews whose 14-day demand exceeded the 99% reorder point, 47 of 65 had been
+    silent 14 days or more within the 8 weeks before.
+
+    Args:
+        history: float64[n, T] daily units (open days), oldest first, the last day the day before the forecast.
+        days: int64[n] protection interval (open days, >= 1).
+    """
+    n, length = history.shape
+    sold = history > 0
+    last = np.maximum.accumulate(np.where(sold, np.arange(length)[None, :], -1), axis=1)
+    recent = np.arange(max(length - window, 1), length)
+    before = last[:, recent - 1]  # the last sale before each recent day
+    ended = sold[:, recent] & (before >= 0) & (recent[None, :] - 1 - before >= np.maximum(days, silence)[:, None])
+    woke = ended.any(axis=1)
+    latest = np.where(woke, recent.size - 1 - np.argmax(ended[:, ::-1], axis=1), 0)
+    end = np.where(woke, before[np.arange(n), latest] + 1, 0)  # days up to the last sale before the silence
+    first = np.where(sold.any(axis=1), sold.argmax(axis=1), 0)
+    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(history, axis=1)], axis=1)
+    rows = np.arange(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = (cumulative[rows, end] - cumulative[rows, first]) / (end - first)
+    return woke, np.where(woke & (end > first), rate * days, 0.0)
 
 
 def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_out: np.ndarray,

@@ -12,6 +12,7 @@ from app.models.demand_distribution import (
     lead_time_demand,
     lead_time_dispersion,
     silence_days,
+    woken_level,
 )
 
 
@@ -159,16 +160,67 @@ def test_a_reviews_overshoot_lowers_a_smooth_reorder_point_to_the_cycles_own_ris
     """Weekly review of a fast mover (50 a day, 350 a review): at the last review that does not order, the
     position is above the reorder point by up to a review's demand, so a cycle fails when the 14-day demand
     exceeds s + U, U uniform in (0, 350). The point solves that at the level (simulated), below the plain
-    quantile; with no overshoot it is the plain normal quantile, and the count families ignore it."""
+    quantile; with no overshoot it is the plain normal quantile."""
     rng = np.random.default_rng(8)
-    mean, sd = np.array([700.0, 700.0, 3.0]), np.array([60.0, 60.0, 3.0])
-    result = lead_time_demand(mean, sd**2, np.ones(3, bool), 0.9, np.full(3, 1000.0), np.array([350.0, 0.0, 1.5]))
+    mean, sd = np.array([700.0, 700.0]), np.array([60.0, 60.0])
+    result = lead_time_demand(mean, sd**2, np.ones(2, bool), 0.9, np.full(2, 1000.0), np.array([350.0, 0.0]))
     demand, above = rng.normal(700.0, 60.0, 400_000), rng.uniform(0.0, 350.0, 400_000)
     assert (demand > result.reorder_point[0] + above).mean() == pytest.approx(0.1, abs=0.003)
     assert result.reorder_point[0] < result.reorder_point[1] == pytest.approx(700.0 + stats.norm.ppf(0.9) * 60.0)
-    assert result.family[2] == "negative_binomial"
-    assert result.reorder_point[2] == lead_time_demand(mean[2:], sd[2:] ** 2, np.ones(1, bool), 0.9,
-                                                       np.full(1, 1000.0)).reorder_point[0]
+
+
+@pytest.mark.parametrize(("mean", "variance", "overshoot", "level"), [
+    (200.0, 4200.0, 100.0, 0.9),  # a bakery's lumpy best seller: 14 days, a weekly review of 100 units
+    (22.0, 80.0, 11.0, 0.95),  # an M5 item selling 1.6 a day
+    (3.0, 6.0, 1.5, 0.95),
+])
+def test_a_count_reorder_point_is_averaged_over_the_reviews_overshoot(mean, variance, overshoot, level):
+    """The count families as the normal: whole-unit demand above s + U, U uniform in (0, one review's demand),
+    fails the cycle. The point is the smallest whole number whose simulated risk is within 1 - level (one unit
+    less is not), at most the plain quantile (which over-served the bakery's lumpy best sellers: 0.943 at a 0.90
+    target on the inventory simulation)."""
+    rng = np.random.default_rng(11)
+    result = lead_time_demand(np.array([mean]), np.array([variance]), np.ones(1, bool), level, np.full(1, 100.0),
+                              np.array([overshoot]))
+    plain = lead_time_demand(np.array([mean]), np.array([variance]), np.ones(1, bool), level, np.full(1, 100.0))
+    assert result.family[0] == "negative_binomial"
+    demand = rng.negative_binomial(mean**2 / (variance - mean), mean / variance, 400_000)
+    above = rng.uniform(0.0, overshoot, 400_000)
+    point = result.reorder_point[0]
+    assert (demand > np.floor(point + above)).mean() <= 1 - level + 0.002
+    assert (demand > np.floor(point - 1 + above)).mean() > 1 - level - 0.002
+    assert point <= plain.reorder_point[0]
+    draws = rng.negative_binomial(mean**2 / (variance - mean), mean / variance, 400_000)
+    assert result.expected_shortage[0] == pytest.approx(np.maximum(draws - point, 0).mean(), rel=0.03)
+
+
+def test_an_overshoot_under_one_unit_keeps_the_plain_count_quantile():
+    """A slow mover reviewed daily: its review's demand is under a unit, the position just above the point is the
+    point + 1, and the plain quantile is the point."""
+    mean, variance = np.array([1.5, 3.0]), np.array([1.5, 9.0])
+    averaged = lead_time_demand(mean, variance, np.ones(2, bool), 0.95, np.full(2, 10.0), np.array([0.2, 0.9]))
+    plain = lead_time_demand(mean, variance, np.ones(2, bool), 0.95, np.full(2, 10.0))
+    assert averaged.reorder_point.tolist() == plain.reorder_point.tolist()
+
+
+def test_a_product_selling_again_after_a_silence_reads_the_demand_it_met_before_it():
+    """Poisson 2 a day, then (row 0) silent 45 days and a sale 3 days ago: the forecast's trailing level still
+    counts the zeros, so the 14-day demand is the pre-silence level, 28. A silence that ended 41 days ago has left
+    a 28-day window (row 1); a slow mover's ordinary gaps (row 2: a sale every 5 days) and a product silent now
+    (row 3: `after_silence` decides) are not woken."""
+    rng = np.random.default_rng(12)
+    history = rng.poisson(2.0, (4, 364)).astype(float)
+    history[0, 315:] = 0.0
+    history[0, 360] = 1.0
+    history[1, 300:323] = 0.0
+    history[2] = np.where(np.arange(364) % 5 == 0, 3.0, 0.0)
+    history[3, 340:] = 0.0
+    woke, mean = woken_level(history, np.full(4, 14))
+    assert woke.tolist() == [True, False, False, False]
+    sold = np.flatnonzero(history[0, :315])
+    assert mean[0] == pytest.approx(history[0, sold[0]:sold[-1] + 1].mean() * 14)
+    assert 24 < mean[0] < 32 and mean[1:].tolist() == [0.0, 0.0, 0.0]
+    assert not woken_level(history[:1], np.array([50]))[0][0]  # a silence shorter than the protection interval
 
 
 def _wake_rate_per_interval(cumulative: np.ndarray, seen_last: np.ndarray, silent_now: np.ndarray,

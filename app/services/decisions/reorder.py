@@ -37,7 +37,7 @@ variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
 import numpy as np
 
 from app.config import Settings
-from app.models.demand_distribution import silence_days
+from app.models.demand_distribution import WOKEN_SILENCE, silence_days
 from app.schemas.reorder import (
     ReorderMeta,
     ReorderRecommendation,
@@ -135,7 +135,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                                request.service_level)
     silent, lead_demand = demand.silent, demand.mean
     silent_days = silence_days(history)
-    daily_rate = np.where(silent.applies, silent.mean / protection, forecast.mean(axis=1))
+    daily_rate = demand.daily_rate(forecast.mean(axis=1), protection)
     cost = np.array([item.cost for item in items])
     price = np.array([item.price for item in items])
     ordering_cost = settings.ordering_cost if request.ordering_cost is None else request.ordering_cost
@@ -204,7 +204,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 lead_demand=float(lead_demand[i]), days=int(protection[i]), lot=float(lot[i]),
                 lot_size=float(lot_size[i]), bounded=int(cover[i]) if bounded[i] else None,
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
-                wake=float(silent.wake_probability[i]),
+                wake=float(silent.wake_probability[i]), woke=bool(demand.woke[i]),
                 fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i] | stated[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
                 seasonal=bool(view.days_to_season_end[i] < NO_LIMIT)),
@@ -222,7 +222,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
                position: float, on_order: float, reorder_point: float, lead_demand: float, days: int, lot: float,
                lot_size: float, bounded: int | None, level: float,
-               family: str, silence: int, wake: float, fill_rate: float, days_left: float, has_sales: bool,
+               family: str, silence: int, wake: float, woke: bool, fill_rate: float, days_left: float, has_sales: bool,
                capped: bool, held_back: bool, seasonal: bool) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
@@ -239,6 +239,9 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                         f"with none on hand that may be a stockout; {wake:.1%} of the shop's products silent as "
                         "long sold again within these days, at the demand they met while they sold"
                         if on_hand <= 0 else "what followed its earlier silences as long")}[family]
+    if woke:
+        family_words += (f"; it sells again after {WOKEN_SILENCE} or more silent days, which the forecast's recent "
+                         "level still counts: the mean is the demand it met before the silence")
     basis = (f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand "
              f"(mean {lead_demand:.1f}, {family_words}), expected fill rate {fill_rate:.1%}")
     if order > 0:

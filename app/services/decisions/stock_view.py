@@ -21,7 +21,13 @@ from functools import partial
 import numpy as np
 
 from app.config import Settings
-from app.models.demand_distribution import AfterSilence, after_silence, lead_time_demand, lead_time_dispersion
+from app.models.demand_distribution import (
+    AfterSilence,
+    after_silence,
+    lead_time_demand,
+    lead_time_dispersion,
+    woken_level,
+)
 from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.schemas.reorder import ReorderItem, ReorderRequest
@@ -119,29 +125,44 @@ class ProtectionDemand:
 
     mean: np.ndarray  # float64[n]: units over the interval
     silent: AfterSilence  # the products whose silence decides it (`after_silence`)
+    woke: np.ndarray  # bool[n]: selling again after a silence the forecast's level still counts (`woken_level`)
 
     def take(self, rows: np.ndarray) -> "ProtectionDemand":
         """The same demand of the items `rows` only."""
         silent = AfterSilence(**{f.name: getattr(self.silent, f.name)[rows] for f in fields(AfterSilence)})
-        return ProtectionDemand(self.mean[rows], silent)
+        return ProtectionDemand(self.mean[rows], silent, self.woke[rows])
+
+    def daily_rate(self, forecast_rate: np.ndarray, protection: np.ndarray) -> np.ndarray:
+        """float64[n]: the daily demand reorder sizes lots with: the forecast's `forecast_rate`, the interval's mean
+        over its `protection` days where a silence decides it."""
+        return np.where(self.silent.applies | self.woke, self.mean / protection, forecast_rate)
 
     def restock(self, daily_rate: np.ndarray) -> np.ndarray:
         """bool[n]: an empty shelf with nothing on order is reordered: reorder's rule at position 0 (a silent
-        product only when its reorder point is above 0, the others whenever they have forecast demand)."""
-        return np.where(self.silent.applies, self.silent.reorder_point > 0, daily_rate > 0)
+        product only when its reorder point is above 0, the others whenever they have demand)."""
+        return np.where(self.silent.applies, self.silent.reorder_point > 0, (daily_rate > 0) | (self.woke & (
+            self.mean > 0)))
 
 
 def protection_demand(history: np.ndarray, open_protection: np.ndarray, protection: np.ndarray,
                       cumulative: np.ndarray, on_hand: np.ndarray, level: float) -> ProtectionDemand:
     """The demand over the `protection` days (int64[n]) as reorder reads it: a product silent for at least its
     interval by what followed its earlier silences (`after_silence` over the open-day `history`, an empty shelf's
-    silence possibly a stockout), the others by the demand path `cumulative` (cumsum of the daily path). A
-    `history` without days (a caller with no silent product to judge) reads the path for every product."""
+    silence possibly a stockout), one selling again after a silence by at least the demand it met before it
+    (`woken_level`: the path's level still counts the silence), the others by the demand path `cumulative` (cumsum
+    of the daily path). A `history` without days (a caller with no silent product to judge) reads the path for
+    every product."""
     n = len(on_hand)
-    silent = after_silence(history, open_protection, level, on_hand <= 0) if history.shape[1] else AfterSilence(
-        applies=np.zeros(n, dtype=bool), mean=np.zeros(n), reorder_point=np.zeros(n), expected_shortage=np.zeros(n),
-        origins=np.zeros(n, dtype=np.int64), wake_probability=np.ones(n))
-    return ProtectionDemand(np.where(silent.applies, silent.mean, demand_within(cumulative, protection)), silent)
+    path = demand_within(cumulative, protection)
+    if not history.shape[1]:
+        return ProtectionDemand(path, AfterSilence(
+            applies=np.zeros(n, dtype=bool), mean=np.zeros(n), reorder_point=np.zeros(n),
+            expected_shortage=np.zeros(n), origins=np.zeros(n, dtype=np.int64), wake_probability=np.ones(n)),
+            np.zeros(n, dtype=bool))
+    silent = after_silence(history, open_protection, level, on_hand <= 0)
+    woke, before = woken_level(history, open_protection)
+    woke &= ~silent.applies & (before > path)
+    return ProtectionDemand(np.where(silent.applies, silent.mean, np.where(woke, before, path)), silent, woke)
 
 
 @dataclass(frozen=True)

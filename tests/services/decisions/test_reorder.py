@@ -296,3 +296,34 @@ def test_a_silent_product_with_an_empty_shelf_is_reordered_from_the_demand_it_me
     assert empty["reorder_point"] == 0 and empty["recommended_order_qty"] == 0
     assert 0 < empty["expected_lead_time_demand"] < 1
     assert "sold again" in empty["reasoning"] and "nothing is expected to sell" in empty["reasoning"]
+
+
+def test_a_product_selling_again_after_a_stockout_is_reordered_at_the_demand_it_met_before(client):
+    """Issue #24 (M5's woken products): a product selling about 3 a day, out of stock for 40 days, sells 1 unit
+    2 days before `as_of` after a delivery of 2. The forecast's trailing level still counts the 40 zeros (about
+    0.1 a day); the 14-day demand is read at the level it sold before (about 42), and the shelf is restocked. The
+    same history without the silence reads the forecast."""
+    rng = np.random.default_rng(9)
+    start = date(2025, 1, 1)
+    units = rng.poisson(3.0, 240).astype(float)
+    units[197:238] = 0.0
+    units[238] = 1.0
+    units[239] = 0.0
+
+    def rows(product_id: str, values: np.ndarray) -> list[dict]:
+        return [{"product_id": product_id, "date": (start + timedelta(days=k)).isoformat(), "qty": float(q)}
+                for k, q in enumerate(values) if q]
+
+    steady = rng.poisson(3.0, 240).astype(float)
+    answer = client.post(f"{PREFIX}/reorder", json={
+        "shop_id": "s", "as_of": (start + timedelta(days=239)).isoformat(), "review_days": 7,
+        "sales": rows("woke", units) + rows("steady", steady),
+        "inventory": [_item("woke", 1), _item("steady", 1)]}).json()
+    recs = {r["product_id"]: r for r in answer["recommendations"]}
+    before = units[:197].mean() * 14
+    assert recs["woke"]["expected_lead_time_demand"] == pytest.approx(before, rel=0.01)
+    assert recs["woke"]["reorder_point"] > before and recs["woke"]["recommended_order_qty"] >= before
+    assert "sells again after 14 or more silent days" in recs["woke"]["reasoning"]
+    assert recs["woke"]["demand_distribution"] in {"normal", "negative_binomial"}
+    assert "sells again" not in recs["steady"]["reasoning"]
+    assert recs["steady"]["expected_lead_time_demand"] == pytest.approx(42, rel=0.25)
