@@ -70,7 +70,9 @@ class ReorderRecommendation(BaseModel):
     recommended_order_qty: float = Field(description="0 when the position is above the reorder point.")
     days_of_supply: float | None
     predicted_stockout_date: dt.date | None = Field(description="When on-hand stock runs out at the forecast.")
-    revenue_at_risk: float = Field(description="Forecast revenue lost before an order placed now arrives.")
+    revenue_at_risk: float = Field(description=(
+        "Forecast revenue lost over the protection interval (lead time + review days) if nothing is ordered "
+        "now: the demand the usable units and the units on order do not cover, at `price`."))
     forecast_method: str
     reasoning: str
 

@@ -169,7 +169,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
         days_left = np.where(view.usable <= 0, 0.0, np.where(
             first >= 0, first + 1.0, np.where(daily_rate > 0, view.usable / daily_rate, np.inf)))
         supply = np.where(daily_rate > 0, view.usable / daily_rate, np.inf)
-    lost_units = np.maximum(lead_demand - view.usable, 0.0)
+    lost_units = np.maximum(lead_demand - position, 0.0)  # if nothing is ordered now: what usable + on order miss
     revenue_at_risk = lost_units * price
     sellable = (daily_rate > 0) & (cap > 0)  # a season over or a shelf life that sells nothing: nothing is urgent
     urgency = np.where(~sellable, "low", np.where(days_left <= lead, "critical", np.where(below, "high", np.where(

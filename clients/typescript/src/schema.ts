@@ -2241,7 +2241,7 @@ export interface components {
             reorder_point: number;
             /**
              * Revenue At Risk
-             * @description Forecast revenue lost before an order placed now arrives.
+             * @description Forecast revenue lost over the protection interval (lead time + review days) if nothing is ordered now: the demand the usable units and the units on order do not cover, at `price`.
              */
             revenue_at_risk: number;
             /**

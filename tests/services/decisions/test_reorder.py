@@ -76,6 +76,15 @@ def test_low_position_orders_and_high_position_does_not(client):
     assert answer["meta"]["to_order"] == 1
 
 
+def test_revenue_at_risk_is_the_demand_usable_and_on_order_units_do_not_cover(client):
+    body = {"shop_id": "s", "sales": _sales("bare", 10) + _sales("covered", 10),
+            "inventory": [_item("bare", 20), _item("covered", 20, on_order=300)]}
+    recs = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"]}
+    bare = recs["bare"]
+    assert bare["revenue_at_risk"] == pytest.approx((bare["expected_lead_time_demand"] - 20) * 5.0, abs=0.05)
+    assert recs["covered"]["revenue_at_risk"] == 0  # 300 units on order cover the 8 days' 80
+
+
 def test_a_weekly_review_protects_the_lead_time_and_the_review_period(client):
     """An order placed at one weekly review is on the shelf after the 7-day lead time; the next order can come
     a week later: the reorder point covers 14 days of demand (was 13 days plus half a week's undershoot, 165
