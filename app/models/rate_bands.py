@@ -14,7 +14,11 @@ quantile is a noisy estimate, and the running maximum lent every later bucket th
 (the bakery's first week is its narrowest, the next three 1.58 / 1.24 / 1.50 units at 80 %: all became 1.58).
 A cell's quantiles are numpy's "weibull" ones (the k-th of n sorted errors at level k / (n + 1)): a new error
 falls below the k-th of n exchangeable ones with probability k / (n + 1), so a small cell's tails are not
-read too narrow (the default interpolation lent 150 errors' 95 % bounds about 94 % coverage).
+read too narrow (the default interpolation lent 150 errors' 95 % bounds about 94 % coverage). A cell cannot
+resolve levels past its smallest and largest errors' (1 / (n + 1) and n / (n + 1)): there it reads its band's
+errors of every bucket pooled when those reach further (`_resolved`). One product's three 28-day backtest
+windows (a per-request forecast) hold 21 errors a bucket: their 95 % bounds were its extremes, which hold a new
+error with probability 20 / 22.
 Every product counts once: the errors of a product scored on k backtest windows weigh 1 / k each (the shop
 model's trees are scored on fewer windows than the local families when their earliest fit has too little
 history, and the served window holds every product once; counting errors lent walmart's local-family
@@ -148,6 +152,19 @@ def _weighted_quantiles(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.interp(GRID, cumulative / (cumulative[-1] + weights.mean()), values[order])
 
 
+def _resolved(values: np.ndarray, weights: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    """The GRID quantiles of a cell's `values`, its tails past its first and last sorted value's level (which
+    m values cannot resolve: numpy's weibull reads 1 / (m + 1) and below as the smallest) widened to
+    `pooled`'s there when those are wider."""
+    own = _weighted_quantiles(values, weights)
+    edge = weights.min() / (weights.sum() + weights.mean())
+    outside = np.minimum(GRID, 1 - GRID) < edge
+    low, high = outside & (GRID < 0.5), outside & (GRID > 0.5)
+    own[low] = np.minimum(own[low], pooled[low])
+    own[high] = np.maximum(own[high], pooled[high])
+    return own
+
+
 def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> RateBands | None:
     """Bands from backtest `actual` and `forecast` [n, windows, steps] (or [n, steps]: one window; NaN = not
     evaluated) of products whose rate before each window was `rate` [n, windows] (or [n]); None with fewer
@@ -176,10 +193,11 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
     finite = np.isfinite(errors)
     everything = _weighted_quantiles(errors[finite], weights[finite])
     for b in range(edges.size + 1):
+        members = finite & ((band == b) & scored)[:, None]
+        pooled = _weighted_quantiles(errors[members], weights[members]) if members.sum() >= 20 else everything
         for k in range(buckets):
-            cell = finite & ((band == b) & scored)[:, None] & (bucket_of_step == k)[None, :]
-            quantiles[b, k] = (_weighted_quantiles(errors[cell], weights[cell]) if cell.sum() >= 20
-                               else everything)
+            cell = members & (bucket_of_step == k)[None, :]
+            quantiles[b, k] = (_resolved(errors[cell], weights[cell], pooled) if cell.sum() >= 20 else pooled)
     return RateBands(edges, floors, bucket_of_step, quantiles, power)
 
 

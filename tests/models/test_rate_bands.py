@@ -33,3 +33,21 @@ def test_a_product_scored_on_more_windows_does_not_weigh_more():
     assert weighted is not None and per_error is not None
     assert 0.76 < coverage(weighted) < 0.84
     assert coverage(per_error) > 0.86
+
+
+def test_one_products_backtest_reaches_the_95_percent_tails():
+    """One product, three 28-day windows (a per-request forecast): 21 errors per horizon bucket cannot resolve
+    the 2.5 % tails (their smallest and largest read at 1/22 and 21/22), so their bounds held ~93 % of the next
+    window at 95 %; past its own resolution a bucket reads the product's 84 errors pooled."""
+    rng = np.random.default_rng(14)
+    level = np.full((1, 3, 28), 50.0)
+    inside = {0.8: [], 0.95: []}
+    for _ in range(300):
+        bands = fit_bands(level + rng.normal(0.0, 5.0, level.shape), level, np.full((1, 3), 50.0))
+        assert bands is not None
+        future = level[:, 0] + rng.normal(0.0, 5.0, (1, 28))
+        for coverage, held in inside.items():
+            lower, upper = bands.bounds(level[:, 0], np.full(1, 50.0), coverage)
+            held.append(((future >= lower) & (future <= upper)).mean())
+    assert 0.94 < np.mean(inside[0.95]) < 0.975
+    assert 0.79 < np.mean(inside[0.8]) < 0.85
