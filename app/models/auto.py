@@ -67,12 +67,10 @@ class AutoForecaster(Forecaster):
         self.forecast_ = _apply_rules(chosen, self.fallback_, self.zero_, self.fallback_level_)  # [n, horizon]
         self.n_products_ = panel.n_products
         selection = self.selection_
-        steps = selection.backtest_horizon
         self.rate_ = recent_rate(panel)  # a product's band and error unit: its rate now (a stock-out at a
         # backtest origin would otherwise make its errors there look huge)
-        self.bands_ = (fit_bands(selection.backtest_actual.reshape(-1, steps),
-                                 selection.backtest_forecast.reshape(-1, steps),
-                                 np.repeat(self.rate_, len(selection.origins)))
+        self.bands_ = (fit_bands(selection.backtest_actual, selection.backtest_forecast,
+                                 np.repeat(self.rate_[:, None], len(selection.origins), axis=1))
                        if selection.origins else None)
         self.fitted_ = True
         return self

@@ -14,7 +14,15 @@ quantile is a noisy estimate, and the running maximum lent every later bucket th
 (the bakery's first week is its narrowest, the next three 1.58 / 1.24 / 1.50 units at 80 %: all became 1.58).
 A cell's quantiles are numpy's "weibull" ones (the k-th of n sorted errors at level k / (n + 1)): a new error
 falls below the k-th of n exchangeable ones with probability k / (n + 1), so a small cell's tails are not
-read too narrow (the default interpolation lent 150 errors' 95 % bounds about 94 % coverage).
+read too narrow (the default interpolation lent 150 errors' 95 % bounds about 94 % coverage). A cell cannot
+resolve levels past its smallest and largest errors' (1 / (n + 1) and n / (n + 1)): there it reads its band's
+errors of every bucket pooled when those reach further (`_resolved`). One product's three 28-day backtest
+windows (a per-request forecast) hold 21 errors a bucket: their 95 % bounds were its extremes, which hold a new
+error with probability 20 / 22.
+Every product counts once: the errors of a product scored on k backtest windows weigh 1 / k each (the shop
+model's trees are scored on fewer windows than the local families when their earliest fit has too little
+history, and the served window holds every product once; counting errors lent walmart's local-family
+products, scored on twice the windows and with wider errors, twice their share).
 
 A small shop (under 2 x MIN_BAND_PRODUCTS products) has one band: its products' errors are pooled,
 whatever their rate. Bands need MIN_ERRORS held-out errors in all; below that there are none.
@@ -135,28 +143,61 @@ def _floors(rate: np.ndarray, band: np.ndarray, scored: np.ndarray, edges: np.nd
     return np.maximum(floors, 1e-3)
 
 
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """float64[len(GRID)]: the GRID quantiles of `values` [m] whose each value counts `weights` [m] times, the
+    k-th of the sorted values read at level (its cumulative weight) / (total + mean weight): numpy's "weibull"
+    k / (m + 1) when the weights are equal."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return np.interp(GRID, cumulative / (cumulative[-1] + weights.mean()), values[order])
+
+
+def _resolved(values: np.ndarray, weights: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    """The GRID quantiles of a cell's `values`, its tails past its first and last sorted value's level (which
+    m values cannot resolve: numpy's weibull reads 1 / (m + 1) and below as the smallest) widened to
+    `pooled`'s there when those are wider."""
+    own = _weighted_quantiles(values, weights)
+    edge = weights.min() / (weights.sum() + weights.mean())
+    outside = np.minimum(GRID, 1 - GRID) < edge
+    low, high = outside & (GRID < 0.5), outside & (GRID > 0.5)
+    own[low] = np.minimum(own[low], pooled[low])
+    own[high] = np.maximum(own[high], pooled[high])
+    return own
+
+
 def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> RateBands | None:
-    """Bands from backtest `actual` and `forecast` [n, steps] (NaN = not evaluated) of products whose
-    rate before the backtest was `rate` [n]; None with fewer than MIN_ERRORS scored errors. Each band
-    holds at least MIN_BAND_PRODUCTS products (one band, every product's errors, below that)."""
+    """Bands from backtest `actual` and `forecast` [n, windows, steps] (or [n, steps]: one window; NaN = not
+    evaluated) of products whose rate before each window was `rate` [n, windows] (or [n]); None with fewer
+    than MIN_ERRORS scored errors. Each band holds at least MIN_BAND_PRODUCTS products (one band, every
+    product's errors, below that). Every product counts once whatever the number of windows it was scored
+    on: its errors weigh 1 / that number."""
+    if actual.ndim == 2:
+        actual, forecast, rate = actual[:, None], forecast[:, None], rate[:, None]
+    seen = np.isfinite(actual - forecast).any(axis=2) & np.isfinite(rate)  # [n, windows]
+    windows = np.repeat(seen.sum(axis=1, keepdims=True), actual.shape[1], axis=1)
+    steps = actual.shape[2]
+    actual, forecast = actual.reshape(-1, steps), forecast.reshape(-1, steps)
+    rate, weight = rate.reshape(-1), 1.0 / np.maximum(windows.reshape(-1), 1)
     scored = np.isfinite(actual).any(axis=1) & np.isfinite(forecast).any(axis=1) & np.isfinite(rate)
     if np.isfinite(actual[scored] - forecast[scored]).sum() < MIN_ERRORS:
         return None
     edges = band_edges(rate[scored])
     band = np.searchsorted(edges, rate, side="right")
     floors = _floors(rate, band, scored, edges)
-    steps = actual.shape[1]
     buckets = min(BUCKETS, steps)
     bucket_of_step = np.minimum(np.arange(steps) * buckets // steps, buckets - 1)
     power = spread_power(actual[scored], forecast[scored])
     errors = (actual - forecast) / _unit(forecast, floors[band][:, None], power)
+    weights = np.broadcast_to(weight[:, None], errors.shape)
     quantiles = np.zeros((edges.size + 1, buckets, GRID.size))
-    everything = errors[np.isfinite(errors)]
+    finite = np.isfinite(errors)
+    everything = _weighted_quantiles(errors[finite], weights[finite])
     for b in range(edges.size + 1):
+        members = finite & ((band == b) & scored)[:, None]
+        pooled = _weighted_quantiles(errors[members], weights[members]) if members.sum() >= 20 else everything
         for k in range(buckets):
-            cell = errors[(band == b) & scored][:, bucket_of_step == k]
-            cell = cell[np.isfinite(cell)]
-            quantiles[b, k] = np.quantile(cell if cell.size >= 20 else everything, GRID, method="weibull")
+            cell = members & (bucket_of_step == k)[None, :]
+            quantiles[b, k] = (_resolved(errors[cell], weights[cell], pooled) if cell.sum() >= 20 else pooled)
     return RateBands(edges, floors, bucket_of_step, quantiles, power)
 
 
