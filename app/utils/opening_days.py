@@ -5,8 +5,10 @@ remembers what its training was told). Without either, the closed days are detec
 catalogue of at least MIN_CATALOGUE products selling at least MIN_DAILY_UNITS units a day: a day inside the
 sales' range on which no product sold is a closed day, and a weekday on which the shop sold nothing on any of
 its last WEEKDAY_WEEKS occurrences is a closed weekday (it stays closed in the forecast horizon). Detection is
-reported (`closed_days_detected`, with the weekdays and the dates). A smaller or sparser catalogue cannot tell
-a closed day from a quiet one, and weekly totals (every date on one weekday) say nothing of the days between.
+reported (`closed_days_detected`, with the weekdays, the weeks they were judged on, and the dates). A smaller or
+sparser catalogue cannot tell a closed day from a quiet one, and weekly totals (every date on one weekday) say
+nothing of the days between. Decisions that answer for a few products judge on every product the request sent
+(`catalogue_opening_days`), as the forecaster does.
 
 What the services do with them: forecasting does not learn them as demand (a closed day's zero is replaced
 by the product's open-day level around it) and forecasts 0 for them (`meta.closed_dates`);
@@ -20,7 +22,7 @@ import numpy as np
 from app.schemas.common import DataWarning
 from app.schemas.sales import WEEKDAY_NAMES, SalesPayload
 from app.utils.dates import day_numbers, from_day_number, weekday
-from app.utils.sales_frame import SalesColumns
+from app.utils.sales_frame import SalesColumns, clean_sales
 
 MIN_CATALOGUE = 20
 MIN_DAILY_UNITS = 20.0  # a catalogue selling fewer units a day may sell nothing on an open day by chance
@@ -86,15 +88,28 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
     if not found.any:
         return found, []
     parts = []
-    if closed_weekdays:
-        parts.append("every " + ", ".join(found.weekday_names()))
+    if closed_weekdays:  # judged on the last WEEKDAY_WEEKS weeks only: say so (earlier ones may have sold)
+        window = f"{from_day_number(int(recent[0])).isoformat()} to {from_day_number(last).isoformat()}"
+        names = found.weekday_names()
+        parts.append(f"any {' or '.join(names)} of the last {WEEKDAY_WEEKS} weeks ({window}; every "
+                     f"{' and every '.join(names)} is taken as closed)")
     if dates.size:
         shown = ", ".join(from_day_number(int(d)).isoformat() for d in dates[:_LISTED])
         parts.append(f"{dates.size} other days ({shown}{', ...' if dates.size > _LISTED else ''})")
-    message = (f"no product sold on {' and '.join(parts)}: taken as closed days (no demand: no training target, a "
+    message = (f"no product sold on {' and on '.join(parts)}: taken as closed days (no demand: no training target, a "
                "forecast of 0, never an anomaly). Send closed_weekdays / closed_dates to say when the shop is "
                "closed, or [] if it is open every day.")
     return found, [DataWarning(code="closed_days_detected", count=int(empty.size), message=message)]
+
+
+def catalogue_opening_days(payload: SalesPayload, sales: SalesColumns, n_known: int,
+                           as_of_day: int | None) -> tuple[OpeningDays, list[DataWarning]]:
+    """`opening_days` judged on every product the request sent up to `as_of_day`, as the forecaster judges them,
+    where `sales` holds only a decision's `n_known` products (`clean_sales` dropped the others' rows): a closed day
+    is one on which the whole catalogue sold nothing, and a few products cannot tell it (MIN_CATALOGUE)."""
+    if declared(payload) is None and len(sales.product_ids) > n_known:
+        sales, _ = clean_sales(payload, as_of_day=as_of_day)  # its warnings are the caller's, reported already
+    return opening_days(payload, sales)
 
 
 def opening_days(payload: SalesPayload, sales: SalesColumns,

@@ -443,11 +443,17 @@ def test_a_datetime_without_a_zone_counts_as_the_date_written_in_every_form(clie
 
 
 @pytest.mark.parametrize("path", ["models/train", "forecast/batch"])
-def test_a_jobs_upload_reports_what_reading_it_did(client, path):
+def test_a_jobs_upload_reports_what_reading_it_did(client, settings, path):
+    """Each rule once (issue #24): the batch's training and its 3 chunks read the same lines, and a backend summing
+    the counts must count each line once."""
+    settings.batch_chunk_size = 2
     export = pos_export(days=120)
     accepted = upload(client, f"{PREFIX}/{path}", {"shop_id": "till", "periods": 14, "csv": OPTIONS}, export.csv)
     assert accepted.status_code == 202, accepted.text
     job, _ = follow(client, accepted.json()["job_id"], timeout=300)
     assert job["state"] == "succeeded", job["errors"]
-    codes = {w["code"] for w in job["warnings"]}
-    assert {"csv_columns_ignored", "revenue_from_unit_price", "lines_aggregated"} <= codes, codes
+    codes = [w["code"] for w in job["warnings"]]
+    assert {"csv_columns_ignored", "revenue_from_unit_price", "lines_aggregated"} <= set(codes), codes
+    assert len(codes) == len(set(codes)), codes
+    counts = {w["code"]: w["count"] for w in job["warnings"]}
+    assert counts["revenue_from_unit_price"] == len(export.rows)

@@ -120,6 +120,42 @@ def test_at_risk_counts_open_days_for_sales_rate_and_cover(client):
     assert said["stockout_date"] == "2025-04-19" and said["days_of_supply"] == round(55 / (256 / 24), 1)
 
 
+def test_at_risk_and_reorder_judge_closed_days_on_the_whole_catalogue_sent(client):
+    """Issue #24: one item in the inventory, 24 products in the sales: the closed Wednesdays are detected on the
+    catalogue sent (as the forecast detects them), so the rate and reorder's history read open days only, as
+    when the shop says so."""
+    sales = six_day_shop(products=24)
+    inventory = [{"product_id": "p00", "quantity": 5.0, "price": 2.0, "cost": 1.0, "lead_time_days": 2}]
+    body = {"shop_id": "s", "as_of": LAST.isoformat(), "inventory": inventory, "sales": sales}
+    answers = {}
+    for label, said in (("detected", {}), ("declared", {"closed_weekdays": ["wednesday"]})):
+        at_risk = client.post(f"{PREFIX}/at-risk", json={**body, **said}).json()
+        reorder = client.post(f"{PREFIX}/reorder", json={**body, **said}).json()
+        answers[label] = (at_risk["at_risk"][0], reorder["recommendations"][0])
+        if not said:
+            for answer in (at_risk, reorder):
+                assert "every wednesday" in {w["code"]: w for w in answer["warnings"]}["closed_days_detected"][
+                    "message"]
+    assert answers["detected"] == answers["declared"]
+    open_days = [row for row in sales if row["product_id"] == "p00" and row["date"] > (LAST - timedelta(days=30))
+                 .isoformat()]
+    assert answers["detected"][0]["avg_daily_sales"] == round(sum(r["qty"] for r in open_days) / len(open_days), 4)
+
+
+def test_a_closed_weekday_warning_names_the_weeks_it_was_judged_on(client):
+    """Issue #24: a shop open on Wednesdays until 8 weeks ago: the warning says which weeks had no Wednesday sale,
+    not that no product ever sold on a Wednesday."""
+    recent = LAST - timedelta(days=7 * 8 - 1)
+    sales = [row | {"date": day.isoformat()} for row in six_day_shop(products=24) if row["date"] < recent.isoformat()
+             for day in [date.fromisoformat(row["date"]) + timedelta(days=1)]
+             if day.weekday() == CLOSED_WEEKDAY] + six_day_shop(products=24)
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": sales, "periods": 7,
+                                                     "product_ids": ["p00"]}).json()
+    message = {w["code"]: w for w in answer["warnings"]}["closed_days_detected"]["message"]
+    assert f"any wednesday of the last 8 weeks ({recent.isoformat()} to {LAST.isoformat()}" in message, message
+    assert "no product sold on every wednesday" not in message
+
+
 def test_weekly_totals_are_no_closed_days(client):
     weeks = [{"product_id": f"p{p:02d}", "date": (LAST - timedelta(days=7 * k)).isoformat(), "qty": 50.0}
              for p in range(24) for k in range(20)]

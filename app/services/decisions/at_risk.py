@@ -6,13 +6,15 @@ Signals per product (all as of `as_of`: reorder's origin, `stock_view.origin_day
 demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the stock as reorder and
 promotions) for items with sales and a sell-by day or nothing usable on hand, else v; the
 forecast wins over a sent avg_daily_sales wherever it is read). Days count open days where v is read: closed days
-(`closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more products,
-`app/utils/opening_days.py`) are no demand, so they neither dilute v nor use up stock:
+(`closed_weekdays` / `closed_dates`, else detected on every product the request sent when they are 20 or more,
+`app/utils/opening_days.py`, as the forecast detects them) are no demand, so they neither dilute v nor use up stock:
 
-- out_of_stock:            no usable units (none on hand, or all expired) and reorder would restock the shelf
-                           (`stock_view.ProtectionDemand.restock` with reorder's defaults: d > 0; a product silent
-                           over its protection interval: a reorder point above 0, d then its demand after the
-                           silence per day): the highest risk (score 1, listed first, the fastest seller first).
+- out_of_stock:            no usable units and demand for them: an empty shelf (none on hand, or all expired) that
+                           reorder would restock (`stock_view.ProtectionDemand.restock` with reorder's defaults:
+                           d > 0; a product silent over its protection interval: a reorder point above 0, d then its
+                           demand after the silence per day), or units on hand none of which sells in time while d > 0
+                           (units the forecast leaves unsold with no demand are a write-off, not an empty shelf): the
+                           highest risk (score 1, listed first, the fastest seller first).
                            With units `on_order` it stays out of stock today; the reasoning says whether reorder
                            orders more: its rule (`stock_view.orders`) at the position they make against its
                            reorder point (`stock_view.reorder_points`), with reorder's defaults (1-day review, 95%;
@@ -20,13 +22,16 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
 - low_stock:               quantity <= low_stock
-- near_expiry:             0 <= days_to_expiry <= expiry_days
+- near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
                            sells out is never a slow mover; turnover_rate = d x 365 / quantity)
 - unsellable_before_expiry: units left at expiry or season end by d's path
-- stockout_risk:           the usable units run out within max(7, lead_time_days) days: along the forecast's path
-                           (reorder's `critical` rule and stockout date), else at v; days of supply = usable / d
+- stockout_risk:           the usable units run out within max(7, lead_time_days) days (along the forecast's path:
+                           reorder's `critical` rule and stockout date, else at v) and the demand over those days
+                           exceeds them by at least one unit (a stockout needs demand the stock cannot meet: units
+                           left unsold at expiry, a season over or no demand are none); days of supply = usable / d,
+                           no stockout date where nothing sells
 
 Score (noisy-OR of signal strengths s in [0, 1], weights w):
     score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)(1 - 0.7 s_stockout)
@@ -37,7 +42,9 @@ Score (noisy-OR of signal strengths s in [0, 1], weights w):
     s_stockout = 1 - days until the usable units run out / (horizon + 1)   when stockout_risk
 An expired or out-of-stock product scores 1.
 
-Markdowns: one number, the discount that lifts the forecast demand up to the sell-by day to the stock on hand
+Markdowns: one number, the discount that lifts the forecast demand up to the sell-by day to the stock on hand;
+none where that demand is none (`pricing.sells_nothing`: a markdown lifts a demand there is not; donate or write
+off, as promotions says)
 (`app.services.decisions.pricing`), sized with the item's price elasticity learned from the request's sales
 with `prices` or revenue (`app.services.decisions.price_response`) where it is clearly negative, else the
 constant rule; the action says which.
@@ -60,7 +67,7 @@ from app.schemas.at_risk import (
 )
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
-from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct
+from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct, sells_nothing
 from app.services.decisions.stock_view import (
     NO_LIMIT,
     REVIEW_DAYS,
@@ -84,7 +91,7 @@ from app.services.decisions.stock_view import (
     whole_units,
 )
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number
-from app.utils.opening_days import OpeningDays, opening_days
+from app.utils.opening_days import OpeningDays, catalogue_opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
@@ -92,6 +99,7 @@ from app.utils.work_budget import WorkBudget
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
 STOCKOUT_DAYS = 7
 MIN_DISCOUNT_PCT = 5.0
+MIN_UNMET_UNITS = 1.0  # less demand than one unit beyond the usable units within the horizon: no stockout
 PATH_DAYS = 366  # the demand path's days; the stock view extends it at its mean rate beyond
 HISTORY_DAYS = 364  # the days to as_of reorder reads for a silent product's demand
 
@@ -143,7 +151,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     WorkBudget(settings).check("grid", {"products": n, "days": window},
                                "send fewer inventory rows per request, or a shorter slow_moving_window")
     units = daily_net_units(sales, n, as_of_day - window + 1, window)
-    opening, found = opening_days(request, sales)
+    opening, found = catalogue_opening_days(request, sales, n, sent_as_of)  # judged on every product sent
     warnings += found
     open_in_window = int((~opening.closed(as_of_day - window + 1 + np.arange(window))).sum())
     recent = units.sum(axis=1) / max(open_in_window, 1)
@@ -159,7 +167,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
 
     low_stock = quantity <= thresholds.low_stock
     expired = has_expiry & (to_expiry < 0) & has_stock
-    near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days)
+    near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days) & has_stock
+    empty = ~has_stock | expired  # an empty shelf: no units on hand but expired ones
     horizon = forecast_days(inventory)  # reorder's horizon for these items: one forecast, one cache entry
     path_days = max(min(open_ahead.size, PATH_DAYS), horizon)
     open_day = np.diff(open_ahead[:path_days], prepend=0) if open_ahead.size >= path_days else np.ones(path_days)
@@ -194,9 +203,11 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     open_past, open_protection = year_of_history() if judged.any() else (np.zeros((n, 0)), protection)
     reorder_demand = protection_demand(open_past, open_protection, protection, cumulative, quantity, SERVICE_LEVEL)
     silent = reorder_demand.silent.applies
-    silent_loss = silent & (view.usable <= 0)  # an empty shelf's demand is what followed its earlier silences
+    silent_loss = silent & empty  # an empty shelf's demand is what followed its earlier silences
     demand = np.where(silent_loss, reorder_demand.silent.mean / protection, demand)
-    out_of_stock = (view.usable <= 0) & reorder_demand.restock(demand) & ~season_over
+    # no usable units and demand for them: reorder's restock rule on an empty shelf, the forecast's demand where
+    # units are on hand (units its forecast leaves unsold are a clearance risk, not an empty shelf)
+    out_of_stock = (view.usable <= 0) & np.where(empty, reorder_demand.restock(demand), demand > 0) & ~season_over
     # every signal reads the same demand: a slow mover by the forecast where it is read, as its stock numbers
     slow = has_stock & (demand < thresholds.slow_moving_threshold)
     # an empty shelf with units on order: reorder's rule at the position they make (reorder's point)
@@ -217,9 +228,11 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     with np.errstate(divide="ignore", invalid="ignore"):
         supply = np.where(demand > 0, view.usable / demand, np.inf)
     # when the usable units run out: along the forecast's path (within its first day = reorder's stockout date),
-    # else at the rate
-    days_left = np.where(path.from_forecast, days_until(cumulative, view.usable, supply), supply)
-    stockout = has_stock & ~expired & (days_left <= lead)
+    # else at the rate; never where nothing sells (no stockout date, as days of supply)
+    days_left = np.where(path.from_forecast & (demand > 0), days_until(cumulative, view.usable, supply), supply)
+    # a stockout needs demand the usable units cannot meet: at least one unit more within the horizon
+    unmet = demand_within(cumulative, lead.astype(np.int64)) - view.usable
+    stockout = has_stock & ~expired & ~season_over & (days_left <= lead) & (unmet >= MIN_UNMET_UNITS)
     cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
 
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
@@ -258,7 +271,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "above_cost": above_cost, "beta": beta, "cost": cost, "days_left": days_left,
         "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
         "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
-        "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed, "on_order": on_order,
+        "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed, "no_demand": sells_nothing(sells),
+        "on_order": on_order,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
         "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
         "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unsellable": unsellable, "unsold": unsold,
@@ -312,6 +326,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 out_of_stock=bool(row.out_of_stock[i]),
                 days_to_season_end=int(row.days_to_season_end[i]) if row.days_to_season_end[i] < NO_LIMIT else None,
                 needed_discount=float(row.needed[i]),
+                no_demand=bool(row.no_demand[i]),
                 expired=bool(row.expired[i]),
                 near_expiry=bool(row.near_expiry[i]),
                 slow=bool(row.slow[i]),
@@ -405,6 +420,7 @@ def _action(
     reorders: bool,
     by: str,
     needed_discount: float,
+    no_demand: bool,
     expired: bool,
     near_expiry: bool,
     slow: bool,
@@ -424,6 +440,7 @@ def _action(
             else f"selling {velocity:.2f}/day over the last {window} days")
     # the demand every signal reads: the forecast's where it is read, else that rate
     pace = rate if by == "at that rate" else f"{rate}, {demand:.2f}/day {by}"
+    at_rate = " at that rate" if pace == rate else ""  # what the units left are judged by, where pace does not say
     if expired:
         still = (f" It still sells {demand:.2f}/day {by} and has no usable units: restock it (reorder counts the "
                  "expired units as 0)." if demand > 0 else "")
@@ -470,17 +487,26 @@ def _action(
     if days_to_season_end is not None and (sell_by is None or days_to_season_end < sell_by):
         sell_by = days_to_season_end
     ends = "expiry" if sell_by == to_expiry else "the season's end"
+    days = f"{sell_by} days until {ends}" if sell_by else f"{ends} is today"
+    if sell_by is not None and unsold > 0 and no_demand:
+        return RecommendedAction(
+            action_type="clearance",
+            discount_range=None,
+            promotion_timing=f"within {sell_by} days" if sell_by else "today",
+            reasoning=f"No demand: {_units(quantity)} units in stock, {days}, {pace}: none is expected to sell "
+            f"before {ends}, so no discount can clear them (a markdown lifts demand, and there is none): donate them "
+            "or record the write-off." + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence),
+        )
     if sell_by is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
         return RecommendedAction(
             action_type="bundle",
             discount_range=None,
             promotion_timing=f"within {sell_by} days" if sell_by else "today",
             reasoning=f"At risk: about {_units(round(unsold, 1))} of {_units(quantity)} units would be left at "
-            f"{ends} {by}, {rate}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them with a "
-            "fast seller or feature them instead.",
+            f"{ends}{at_rate}, {pace}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them "
+            "with a fast seller or feature them instead.",
         )
     if sell_by is not None and unsold > 0:
-        days = f"{sell_by} days until {ends}" if sell_by else f"{ends} is today"
         discount = float(markdown_pct(np.array(needed_discount), np.array(max_discount)))
         clears = np.isfinite(needed_discount) and needed_discount <= max_discount
         deep = sell_by <= 2 or discount >= 0.75 * max_discount
@@ -494,7 +520,7 @@ def _action(
             discount_range=(discount, discount),
             promotion_timing=f"within {sell_by} days" if sell_by else "today",
             reasoning=f"{'Critical' if deep else 'At'} risk: {_units(quantity)} units in stock, {days}, "
-            f"{rate}: about {_units(round(unsold, 1))} units would be left at {ends} {by}; {clear_note}, "
+            f"{pace}: about {_units(round(unsold, 1))} units would be left at {ends}{at_rate}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
                if learned else "by the constant rule (its prices cannot tell its own response).")
             + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence),
@@ -538,6 +564,6 @@ def _action(
         action_type="monitor",
         discount_range=None,
         promotion_timing=f"check again before expiry in {to_expiry} days",
-        reasoning=f"Near expiry in {to_expiry} days, but {rate}, {by} the {_units(quantity)} units "
-        "should sell out first; no markdown needed yet.",
+        reasoning=f"Near expiry in {to_expiry} days, but {pace}: the {_units(quantity)} units should sell out "
+        "first; no markdown needed yet.",
     )

@@ -9,6 +9,8 @@ and uncapped apart from the discount limits.
 
 import numpy as np
 
+NO_DEMAND_UNITS = 0.005  # a demand to the sell-by day below this shows as 0.00 units: nothing sells
+
 
 def lift_pct(discount_pct: np.ndarray, beta: np.ndarray, multiplier: float) -> np.ndarray:
     """Expected % increase in unit sales at `discount_pct`."""
@@ -33,6 +35,12 @@ def discount_to_clear(quantity: np.ndarray, daily_units: np.ndarray, days: np.nd
     needed = np.where(np.isfinite(beta), learned, needed_lift * 100.0 / multiplier)
     needed = np.where(capacity > 0, needed, np.inf)
     return np.where(quantity <= 0, 0.0, needed)
+
+
+def sells_nothing(units: np.ndarray) -> np.ndarray:
+    """bool: a demand of `units` up to the sell-by day is none (0.00 as the answers show it): no discount can
+    clear the stock, since a markdown lifts a demand there is not; at-risk and promotions both say so."""
+    return np.asarray(units) < NO_DEMAND_UNITS
 
 
 def margin_cap(price: np.ndarray, cost: np.ndarray, min_margin_pct: float) -> np.ndarray:

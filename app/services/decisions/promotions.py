@@ -10,7 +10,9 @@ For item i and event j (eligible when as_of <= event date < expiry date):
   a forecast that failed; `stock_view.stated_rates`, the rule of all three decisions), else the recent sales
   rate. Without either (no sales), the rate is unknown. The rate shown is the path's mean.
 - eligible only where at least one unit is left at the sell-by day at full price by that demand
-  (`stock_view`: the same units left as reorder's `at_risk_quantity` and at-risk's `expected_unsold_units`).
+  (`stock_view`: the same units left as reorder's `at_risk_quantity` and at-risk's `expected_unsold_units`), and
+  where some demand is known up to it: with none (`pricing.sells_nothing`) no discount can clear the stock, and
+  the item is unmatched saying so (donate or write off), as at-risk says.
 - discount: the smallest multiple of 5 % that sells the quantity within the promotion at its days' demand x
   (1 - discount / 100) ** elasticity with the item's elasticity learned from the request's
   sales with its `prices` or revenue (`price_response.py`), else v * (1 + multiplier * discount / 100)
@@ -41,7 +43,7 @@ from app.schemas.promotions import (
 )
 from app.services.decisions.audience import audience_fit
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
-from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct
+from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct, sells_nothing
 from app.services.decisions.stock_view import (
     Forecaster,
     days_to,
@@ -122,13 +124,15 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     view = stock_view(items, as_of_day, cumulative)
     quantity = view.quantity
     leftover = np.where(known, view.at_risk, quantity)
+    # no demand up to the sell-by day by a known rate: no discount can clear the stock (at-risk's rule)
+    no_demand = known & sells_nothing(demand_within(cumulative, np.maximum(sell_by, 0)))
     expiry = as_of_day + sell_by
     event_day = np.array([day_number(event.date) for event in events], dtype=np.int64)
 
     cap = np.minimum(max_discount, margin_cap(price, cost, prefs.min_margin_pct))
     cap = np.floor(cap / STEP_PCT) * STEP_PCT
     eligible = (event_day[None, :] >= as_of_day) & (event_day[None, :] < expiry[:, None])
-    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS))[:, None]
+    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & ~no_demand)[:, None]
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
     timing = 1.0 - (event_day[None, :] - as_of_day) / span
@@ -189,7 +193,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
                                             with_promotion.row(no_pay[i])) if i in no_pay
                       else _unmatched_reason(item, int(sell_by[i]), float(cap[i]), prefs.min_margin_pct,
                                              event_day, as_of_day, float(leftover[i]), float(rate[i]),
-                                             path.methods[i] if path.from_forecast[i] else None))
+                                             path.methods[i] if path.from_forecast[i] else None, bool(no_demand[i])))
         for i, item in enumerate(items)
         if item.product_id not in matched
     ]
@@ -307,7 +311,8 @@ def _no_pay_reason(discount: float, without: PromotionOutcome, with_promotion: P
 
 
 def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_margin: float,
-                      event_day: np.ndarray, as_of_day: int, leftover: float, rate: float, method: str | None) -> str:
+                      event_day: np.ndarray, as_of_day: int, leftover: float, rate: float, method: str | None,
+                      no_demand: bool) -> str:
     if days_to_expiry <= 0 and item.season_end is not None and (
             item.expiry_date is None or day_number(item.season_end) <= day_number(item.expiry_date)):
         return "its season ends today: no time left for a promotion" if days_to_expiry == 0 else (
@@ -317,8 +322,12 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_
             f"expired {-days_to_expiry} days ago: remove it from sale")
     if item.quantity <= 0:
         return "quantity is 0: nothing to clear"
+    by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
+    if no_demand:
+        return (f"no demand: {by} none of the {item.quantity:g} units sells within the {days_to_expiry} days left, "
+                "so no discount can clear them (a markdown lifts demand, and there is none): donate them or record "
+                "the write-off (see at-risk)")
     if leftover < MIN_LEFTOVER_UNITS:
-        by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
         return (f"sells out at full price: {by} the {item.quantity:g} units sell within the "
                 f"{days_to_expiry} days left; no discount needed")
     if cap < STEP_PCT:

@@ -66,7 +66,7 @@ from app.services.decisions.stock_view import (
 )
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number
-from app.utils.opening_days import opening_days
+from app.utils.opening_days import catalogue_opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.work_budget import WorkBudget
@@ -123,7 +123,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     forecast[stated] = given[stated, None]
     methods = ["avg_daily_sales" if s else m for s, m in zip(stated, methods, strict=True)]
     history = daily_net_units(sales, n, origin - 363, 364)  # to as_of: the days since the last sale count
-    opening, detected = opening_days(request, sales)
+    opening, detected = catalogue_opening_days(request, sales, n, as_of_day)
     warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
     open_past, open_protection = open_history(history, origin, protection, opening)
     daily_sd = daily_error(daily_sd, open_past)

@@ -55,6 +55,18 @@ def read_job(job_id: str, ctx: Context, guard: Callable[..., None], page: tuple[
         offset=offset, limit=limit, total=total, next_offset=offset + limit if offset + limit < total else None))
 
 
+def _job_warnings(trained: list[Any], chunks: list[Any]) -> list[Any]:
+    """Each data-quality rule once, so a backend summing counts sums each line once: the training reads the whole
+    batch, so its warnings stand for the chunks' of the same code (the same sales, read again); the CSV's own
+    warnings, which travel with every chunk, are listed once."""
+    codes = {warning["code"] for warning in trained}
+    kept: list[Any] = []
+    for warning in chunks:
+        if warning["code"] not in codes and warning not in kept:
+            kept.append(warning)
+    return trained + kept
+
+
 def job_status(job_id: str, state: JobRecord, forecasts: list[Any] | None,
                page: ResultsPage | None = None) -> JobStatus:
     """The API view of a job store record."""
@@ -63,9 +75,9 @@ def job_status(job_id: str, state: JobRecord, forecasts: list[Any] | None,
     errors: list[ChunkError] = [error for _, chunk in sorted(done.items()) for error in chunk["errors"]]
     if failure := meta.get("error"):
         errors.insert(0, {"stage": "shops", "message": failure, "product_ids": [], "attempts": None})
-    warnings = [w for _, chunk in sorted(done.items()) for w in chunk.get("warnings", [])]
     training = state["training"]
-    warnings = (training.get("warnings", []) if training else []) + warnings
+    warnings = _job_warnings(training.get("warnings", []) if training else [],
+                             [w for _, chunk in sorted(done.items()) for w in chunk.get("warnings", [])])
     if training and training["state"] == "failed":
         if meta["kind"] == "shop_model_train":
             errors.insert(0, {"stage": "train", "message": training.get("message", ""), "product_ids": [],

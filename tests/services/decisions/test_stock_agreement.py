@@ -401,3 +401,51 @@ def test_no_slow_mover_the_forecast_sells_out(client):
     assert not {"weekdays", "over"} & {s["product_id"] for s in answer["slow_movers"]}
     # the slow mover without a sell-by day still reads its rate, and is still one
     assert "slow_moving" in at_risk["slow"]["reasons"]
+
+
+def _steady(product: str, per_day: float, days: int, silent_for: int = 0) -> list[dict]:
+    """`per_day` units every day for `days` days up to as_of, none over its last `silent_for` days."""
+    return [{"product_id": product, "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": per_day,
+             "revenue": per_day * 3.0} for back in range(silent_for, days)]
+
+
+def test_units_nobody_buys_are_a_write_off_not_an_empty_shelf_and_both_answers_say_so(client):
+    """Issue #24: 10 units expiring in 2 days of an item that stopped selling 60 days ago are no empty shelf, no
+    stockout and no markdown (a discount lifts a demand there is not): at-risk and promotions both say so; an item
+    with 0 units has no expiry risk."""
+    sales = _steady("gone", 5.0, 180, silent_for=60) + _steady("fresh", 20.0, 180)
+    inventory = [{"product_id": "gone", "quantity": 10, "price": 3.0, "cost": 1.0, "expiry_date": _in(2)},
+                 {"product_id": "fresh", "quantity": 0, "price": 3.0, "cost": 1.0, "expiry_date": _in(1)}]
+    common = {"shop_id": "gone", "as_of": AS_OF.isoformat(), "sales": sales}
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={**common, "inventory": inventory})
+               .json()["at_risk"]}
+    gone = at_risk["gone"]
+    assert gone["forecast_method"] and gone["expected_unsold_units"] == 10
+    assert not {"out_of_stock", "stockout_risk"} & set(gone["reasons"]), gone["reasons"]
+    assert {"near_expiry", "unsellable_before_expiry"} <= set(gone["reasons"]) and gone["score"] < 1
+    assert gone["stockout_date"] is None and gone["days_of_supply"] is None
+    action = gone["recommended_action"]
+    assert action["action_type"] == "clearance" and action["discount_range"] is None
+    assert action["reasoning"].startswith("No demand: 10 units in stock") and "write-off" in action["reasoning"]
+    assert at_risk["fresh"]["reasons"][0] == "out_of_stock" and "near_expiry" not in at_risk["fresh"]["reasons"]
+    events = [{"id": "market", "date": _in(1), "title": "Market", "audience": "all"}]
+    promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": inventory[:1],
+                                                            "calendar_events": events}).json()
+    assert promotions["promotions"] == []
+    reason = promotions["unmatched"][0]["reason"]
+    assert reason.startswith("no demand: by its forecast") and "none of the 10 units sells" in reason
+    assert "would not pay" not in reason
+
+
+def test_the_slow_mover_flag_and_its_reasoning_read_the_same_demand(client):
+    """Issue #24: a stated avg_daily_sales of 0.8 (above the 0.5 threshold) on an item its forecast sells at 0.2 a day:
+    flagged slow_moving by the forecast's demand, and the reasoning names that demand, not only the stated rate."""
+    inventory = [{"product_id": "cake", "quantity": 30, "price": 3.0, "cost": 1.0, "expiry_date": _in(6),
+                  "avg_daily_sales": 0.8}]
+    body = {"shop_id": "slow", "as_of": AS_OF.isoformat(), "sales": _steady("cake", 0.2, 120), "inventory": inventory}
+    entry = client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"][0]
+    demand = entry["turnover_rate"] * 30 / 365
+    assert "slow_moving" in entry["reasons"] and demand < 0.5 < entry["avg_daily_sales"]
+    assert f"{demand:.2f}/day by its forecast" in entry["recommended_action"]["reasoning"]
+    # 30 units, about 1.2 sell before expiry: no stockout, the units left are the risk
+    assert "stockout_risk" not in entry["reasons"] and "unsellable_before_expiry" in entry["reasons"]
