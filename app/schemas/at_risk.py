@@ -26,7 +26,8 @@ class Thresholds(StrictModel):
     expiry_days: int = Field(default=7, ge=0, le=3650, description="Flag expiry within this many days.")
     slow_moving_window: int = Field(default=30, ge=1, le=730, description="Days of sales to average.")
     slow_moving_threshold: NonNegative = Field(
-        default=0.5, description="Flag when average daily sales over the window is below this."
+        default=0.5, description=("Flag when the daily demand is below this: the forecast's where one is read, "
+                                  "else the average daily sales over `slow_moving_window`.")
     )
 
 

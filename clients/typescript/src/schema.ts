@@ -2569,7 +2569,7 @@ export interface components {
             low_stock: number;
             /**
              * Slow Moving Threshold
-             * @description Flag when average daily sales over the window is below this.
+             * @description Flag when the daily demand is below this: the forecast's where one is read, else the average daily sales over `slow_moving_window`.
              * @default 0.5
              */
             slow_moving_threshold: number;
