@@ -112,6 +112,10 @@ class ModelCard(BaseModel):
         "request that says nothing of closed days uses them.")
     closed_dates: list[str] = Field(
         default_factory=list, description="The closed dates the training was told (or detected), past and planned.")
+    closed_weekdays_from: str | None = Field(
+        default=None, description="The first date the closed weekdays hold from: for detected ones the day after the "
+        "training's sales (the weekday's earlier days that sold were open; its empty ones are in closed_dates); "
+        "null when they were told (every date).")
 
 
 

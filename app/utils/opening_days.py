@@ -4,7 +4,8 @@ A shop says when it is closed (`closed_weekdays`, `closed_dates` on every sales 
 remembers what its training was told). Without either, the closed days are detected from the sales of a
 catalogue of at least MIN_CATALOGUE products selling at least MIN_DAILY_UNITS units a day: a day inside the
 sales' range on which no product sold is a closed day, and a weekday on which the shop sold nothing on any of
-its last WEEKDAY_WEEKS occurrences is a closed weekday (it stays closed in the forecast horizon). Detection is
+its last WEEKDAY_WEEKS occurrences is a closed weekday from the sales' end on (it stays closed in the forecast
+horizon; its earlier days that sold were open, its empty ones are closed dates). Detection is
 reported (`closed_days_detected`, with the weekdays, the weeks they were judged on, and the dates). A smaller or
 sparser catalogue cannot tell a closed day from a quiet one, and weekly totals (every date on one weekday) say
 nothing of the days between. Decisions that answer for a few products judge on every product the request sent
@@ -36,12 +37,15 @@ class OpeningDays:
 
     closed_weekdays: frozenset[int] = frozenset()
     closed_dates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    weekdays_from: int | None = None  # the first day the closed weekdays hold; None: every day (declared ones)
 
     def closed(self, days: np.ndarray) -> np.ndarray:
         """bool mask of the given day numbers that are closed days."""
         days = np.asarray(days, dtype=np.int64)
         on_weekday = np.isin(weekday(days), list(self.closed_weekdays)) if self.closed_weekdays else \
             np.zeros(days.shape, dtype=bool)
+        if self.weekdays_from is not None:
+            on_weekday &= days >= self.weekdays_from
         return on_weekday | np.isin(days, self.closed_dates)
 
     @property
@@ -84,7 +88,9 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
         d for d in range(7)
         if (weekday(recent) == d).sum() >= WEEKDAY_WEEKS // 2 and recent_empty[weekday(recent) == d].all())
     dates = empty[~np.isin(weekday(empty), list(closed_weekdays))] if closed_weekdays else empty
-    found = OpeningDays(closed_weekdays, dates)
+    # a weekday closed lately holds from the sales' end on: its earlier days that sold were open (the empty ones
+    # are closed dates like any other empty day)
+    found = OpeningDays(closed_weekdays, empty, last + 1 if closed_weekdays else None)
     if not found.any:
         return found, []
     parts = []

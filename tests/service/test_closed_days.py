@@ -79,7 +79,10 @@ def test_the_shop_model_remembers_the_closed_days_it_was_trained_with(tmp_path):
         assert job["state"] == "succeeded", job["errors"]
         card = client.get(f"{PREFIX}/models/bakery").json()
         assert card["closed_weekdays"] == ["wednesday"]
-        assert len(card["closed_dates"]) == 6  # the closure week but its Wednesday, a closed weekday anyway
+        assert card["closed_weekdays_from"] == (date.fromisoformat(max(line["date"] for line in lines))
+                                                + timedelta(days=1)).isoformat()  # from the sales' end on
+        closure = [d for d in card["closed_dates"] if not is_wednesday(d)]
+        assert len(closure) == 6  # the closure week but its Wednesday (an empty day on a closed weekday)
         one = [line for line in lines if line["product_id"] == "art00"]  # one product: nothing to detect from
         answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "bakery", "sales": one, "periods": 14}).json()
     assert answer["meta"]["shop_model"] is not None
@@ -142,18 +145,36 @@ def test_at_risk_and_reorder_judge_closed_days_on_the_whole_catalogue_sent(clien
     assert answers["detected"][0]["avg_daily_sales"] == round(sum(r["qty"] for r in open_days) / len(open_days), 4)
 
 
+def closed_on_wednesdays_since(recent: date) -> list[dict]:
+    """six_day_shop(24) but open on Wednesdays (Tuesday's sales) before `recent`."""
+    return [row | {"date": day.isoformat()} for row in six_day_shop(products=24) if row["date"] < recent.isoformat()
+            for day in [date.fromisoformat(row["date"]) + timedelta(days=1)]
+            if day.weekday() == CLOSED_WEEKDAY] + six_day_shop(products=24)
+
+
 def test_a_closed_weekday_warning_names_the_weeks_it_was_judged_on(client):
     """Issue #24: a shop open on Wednesdays until 8 weeks ago: the warning says which weeks had no Wednesday sale,
     not that no product ever sold on a Wednesday."""
     recent = LAST - timedelta(days=7 * 8 - 1)
-    sales = [row | {"date": day.isoformat()} for row in six_day_shop(products=24) if row["date"] < recent.isoformat()
-             for day in [date.fromisoformat(row["date"]) + timedelta(days=1)]
-             if day.weekday() == CLOSED_WEEKDAY] + six_day_shop(products=24)
+    sales = closed_on_wednesdays_since(recent)
     answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": sales, "periods": 7,
                                                      "product_ids": ["p00"]}).json()
     message = {w["code"]: w for w in answer["warnings"]}["closed_days_detected"]["message"]
     assert f"any wednesday of the last 8 weeks ({recent.isoformat()} to {LAST.isoformat()}" in message, message
     assert "no product sold on every wednesday" not in message
+
+
+def test_a_weekday_closed_lately_was_open_where_it_sold(client):
+    """A weekday closed on its last 8 occurrences is closed from the sales' end on: the Wednesdays that sold before
+    are open days (their sales are demand, in the weekday pattern), the empty ones closed dates."""
+    recent = LAST - timedelta(days=7 * 10 - 1)
+    sales = closed_on_wednesdays_since(recent)
+    body = {"shop_id": "s", "sales": sales, "range": {"start": min(row["date"] for row in sales), "end": str(LAST)}}
+    index = client.post(f"{PREFIX}/insights", json=body).json()["seasonality"]["weekday_index"]
+    assert index["Wednesday"] > 0.9  # sold like a weekday while open; the closed ones are not in the pattern
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": sales, "periods": 7,
+                                                     "product_ids": ["p00"]}).json()
+    assert [is_wednesday(d) for d in answer["meta"]["closed_dates"]] == [True]  # still closed ahead
 
 
 def test_weekly_totals_are_no_closed_days(client):

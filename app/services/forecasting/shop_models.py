@@ -130,8 +130,10 @@ def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, Openi
 def card_opening(card: ModelCard) -> OpeningDays:
     """The closed days a shop model's training was told or found, as its card lists them."""
     dates = [date.fromisoformat(d) for d in card.closed_dates]
+    since = card.closed_weekdays_from
     return OpeningDays(frozenset(WEEKDAY_NAMES.index(name) for name in card.closed_weekdays),
-                       np.unique(day_numbers(dates, len(dates))))
+                       np.unique(day_numbers(dates, len(dates))),
+                       None if since is None else day_number(date.fromisoformat(since)))
 
 
 def _score(model: ShopModel, name: str) -> HeldOutScore:
@@ -197,6 +199,8 @@ def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, se
         price_elasticity=_elasticity(model),
         closed_weekdays=opening.weekday_names(),
         closed_dates=[from_day_number(int(d)).isoformat() for d in opening.closed_dates],
+        closed_weekdays_from=None if opening.weekdays_from is None else from_day_number(
+            opening.weekdays_from).isoformat(),
     )
 
 

@@ -1450,6 +1450,11 @@ export interface components {
              * @description The closed weekdays the training was told (or detected): a forecast request that says nothing of closed days uses them.
              */
             closed_weekdays?: string[];
+            /**
+             * Closed Weekdays From
+             * @description The first date the closed weekdays hold from: for detected ones the day after the training's sales (the weekday's earlier days that sold were open; its empty ones are in closed_dates); null when they were told (every date).
+             */
+            closed_weekdays_from?: string | null;
             /** @description When the training request sent drivers (prices, promotions, typed or scoped events): the held-out score with and without them, and whether they were kept. */
             drivers?: components["schemas"]["DriversCheck"] | null;
             /** Features */
