@@ -69,6 +69,7 @@ from app.schemas.inventory import InventoryItem
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct, sells_nothing
 from app.services.decisions.stock_view import (
+    MIN_UNMET_UNITS,
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
@@ -99,7 +100,6 @@ from app.utils.work_budget import WorkBudget
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
 STOCKOUT_DAYS = 7
 MIN_DISCOUNT_PCT = 5.0
-MIN_UNMET_UNITS = 1.0  # less demand than one unit beyond the usable units within the horizon: no stockout
 PATH_DAYS = 366  # the demand path's days; the stock view extends it at its mean rate beyond
 HISTORY_DAYS = 364  # the days to as_of reorder reads for a silent product's demand
 

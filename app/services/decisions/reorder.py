@@ -46,9 +46,11 @@ from app.schemas.reorder import (
 )
 from app.services.decisions.inventory_math import eoq, round_order
 from app.services.decisions.stock_view import (
+    MIN_UNMET_UNITS,
     NO_LIMIT,
     cover_days,
     daily_error,
+    demand_within,
     forecast_days,
     lot_bound,
     open_history,
@@ -172,7 +174,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     lost_units = np.maximum(lead_demand - position, 0.0)  # if nothing is ordered now: what usable + on order miss
     revenue_at_risk = lost_units * price
     sellable = (daily_rate > 0) & (cap > 0)  # a season over or a shelf life that sells nothing: nothing is urgent
-    urgency = np.where(~sellable, "low", np.where(days_left <= lead, "critical", np.where(below, "high", np.where(
+    # critical as at-risk's stockout: the usable units run out within the lead time, a unit or more short
+    short = (days_left <= lead) & (demand_within(cumulative, lead) - view.usable >= MIN_UNMET_UNITS)
+    urgency = np.where(~sellable, "low", np.where(short, "critical", np.where(below, "high", np.where(
         position <= reorder_point + daily_rate * lead, "medium", "low"))))
 
     assert sales.revenue is not None

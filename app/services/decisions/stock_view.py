@@ -47,6 +47,7 @@ LEAD_DAYS = ReorderItem.model_fields["lead_time_days"].default  # what /reorder 
 REVIEW_DAYS = ReorderRequest.model_fields["review_days"].default
 SERVICE_LEVEL = ReorderRequest.model_fields["service_level"].default
 INTERVAL_WARNINGS = frozenset({"intervals_uncalibrated", "intervals_unavailable"})
+MIN_UNMET_UNITS = 1.0  # less demand than one unit beyond the usable units within the lead time: no stockout
 
 
 @dataclass(frozen=True)

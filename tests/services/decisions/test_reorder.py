@@ -217,6 +217,21 @@ def test_stock_expiring_unsold_holds_back_the_order_until_the_lead_time_needs_mo
     assert "will expire unsold" in rec["reasoning"]
 
 
+def test_critical_is_at_risks_stockout_a_unit_or_more_short_within_the_lead_time(client):
+    """A slow mover whose few usable units last about the lead time is not `critical` (at-risk raises no
+    stockout for it either) while less than a unit of demand goes unmet; a fast one short by units is."""
+    start = date(2025, 6, 1)
+    slow = [{"product_id": "slow", "date": (start + timedelta(days=k)).isoformat(), "qty": 1.0}
+            for k in range(0, 120, 6)]
+    body = {"shop_id": "s", "as_of": "2025-09-28", "sales": slow + _sales("fast", 10),
+            "inventory": [_item("slow", 1, lead_time_days=7), _item("fast", 20, lead_time_days=7)]}
+    recs = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"]}
+    assert recs["slow"]["days_of_supply"] <= 7 and recs["slow"]["urgency"] != "critical"
+    assert recs["fast"]["urgency"] == "critical"
+    risk = client.post(f"{PREFIX}/at-risk", json={k: v for k, v in body.items() if k != "as_of"}).json()
+    assert not any("stockout_risk" in item["reasons"] for item in risk["at_risk"] if item["product_id"] == "slow")
+
+
 def test_seasonal_lot_never_exceeds_what_sells_before_the_season_ends(client):
     """Issue #24: seasonal stock got full EOQ lots (5,665 cake cases) with 29 days of its season left."""
     body = {"shop_id": "s", "as_of": "2025-09-28", "sales": _sales("cake", 10),
