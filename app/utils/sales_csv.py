@@ -2,10 +2,11 @@
 
 The file has a header naming `product_id`, `date`, `qty` and optionally `revenue` or `unit_price`
 (any order; `CsvOptions.columns` maps other header names, e.g. a POS's `article` and `Quantity`),
-and one line per sale: the same product and date may appear on several lines (summed, or counted
-once when identical). Other columns (a POS's index, time, ticket number) are ignored and listed in
-a warning (`csv_columns_ignored`). `unit_price` makes each line's revenue qty x unit_price
-(`revenue_from_unit_price`). It may be gzip-compressed (detected from its first bytes).
+fields separated by commas, or by semicolons or tabs when the header holds more of those (a spreadsheet
+saving CSV where the decimal mark is a comma), and one line per sale: the same product and date may
+appear on several lines (summed, or counted once when identical). Other columns (a POS's index, time,
+ticket number) are ignored and listed in a warning (`csv_columns_ignored`). `unit_price` makes each
+line's revenue qty x unit_price (`revenue_from_unit_price`). It may be gzip-compressed (detected from its first bytes).
 
 pandas' C reader does the parsing; product ids stay text and are factorised in order of first
 appearance. Dates, and numbers that need more than a plain float parse (a decimal comma, a
@@ -39,6 +40,7 @@ from app.utils.errors import InvalidInputError, SmartShelfError
 REQUIRED = ("product_id", "date", "qty")
 FIELDS = (*REQUIRED, "revenue", "unit_price")
 NUMBERS = ("qty", "revenue", "unit_price")
+SEPARATORS = (",", ";", "\t")  # a field separator of the header line (`_separator`)
 MAX_ID_LENGTH = 128
 # an ISO date, or a datetime with or without seconds, fraction and zone; the date written counts
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?"
@@ -69,6 +71,7 @@ class _Layout:
 
     header: list[str]
     position: dict[str, int]
+    separator: str = ","
 
     def label(self, field: str) -> str:
         """How an error names a column: its header name, with ours when they differ ("Quantity (qty)")."""
@@ -132,7 +135,8 @@ def _layout(data: bytes, name: str, columns: Mapping[str, str]) -> _Layout:
     names; quoted names are unquoted and spaces around names skipped."""
     end = re.search(rb"[\r\n]", data)
     first = data[: end.start() if end else len(data)].decode("utf-8-sig", "replace")
-    header = [column.strip() for column in next(csv.reader([first], skipinitialspace=True), [])]
+    separator = _separator(first)
+    header = [column.strip() for column in next(csv.reader([first], delimiter=separator, skipinitialspace=True), [])]
     shown = ", ".join(repr(column) for column in header)
     position: dict[str, int] = {}
     for field in FIELDS:
@@ -154,7 +158,13 @@ def _layout(data: bytes, name: str, columns: Mapping[str, str]) -> _Layout:
                        field="sales")
     if "revenue" in position:
         position.pop("unit_price", None)  # a line's revenue as sent wins over qty x unit_price
-    return _Layout(header, position)
+    return _Layout(header, position, separator)
+
+
+def _separator(header: str) -> str:
+    """The header line's field separator: the comma, unless it holds more semicolons (a spreadsheet saving CSV
+    where the decimal mark is a comma, as French or German Excel does) or tabs."""
+    return max(SEPARATORS, key=lambda sign: (header.count(sign), sign == ","))
 
 
 def read_sales_csv(data: bytes, name: str, max_bytes: int, max_lines: tuple[int, str],
@@ -201,7 +211,7 @@ def read_sales_csv(data: bytes, name: str, max_bytes: int, max_lines: tuple[int,
                        "decimal comma must be in quotes)", field="sales") from exc
     except pd.errors.ParserWarning as exc:  # the first line has more fields than the header
         second = data.split(b"\n", 2)[1].decode("utf-8", "replace").strip("\r")
-        fields = len(next(csv.reader([second], skipinitialspace=True), []))
+        fields = len(next(csv.reader([second], delimiter=layout.separator, skipinitialspace=True), []))
         raise CsvError(f"{name} line 2: {fields} fields, but the header has {len(layout.header)} (a number with a "
                        "decimal comma must be in quotes)", field="sales") from exc
     except UnicodeDecodeError as exc:
@@ -223,7 +233,7 @@ def _read(data: bytes, layout: _Layout, numbers_as_text: bool) -> pd.DataFrame:
     with warnings.catch_warnings():
         # index_col=False: a first line longer than the header is an error, not an index column nor cut short
         warnings.simplefilter("error", pd.errors.ParserWarning)
-        return pd.read_csv(io.BytesIO(data), header=0, names=names, index_col=False, dtype=dtypes,
+        return pd.read_csv(io.BytesIO(data), sep=layout.separator, header=0, names=names, index_col=False, dtype=dtypes,
                            skip_blank_lines=False, encoding="utf-8-sig", skipinitialspace=True, keep_default_na=False,
                            na_values={column: [""] for column in names})
 

@@ -64,6 +64,18 @@ def test_decimal_comma_and_currency_signs(written, value):
     assert read(csv, decimal=",", currency_signs=["€"]).revenue.tolist() == [value]
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_spreadsheets_semicolons_or_tabs_separate_the_fields(separator):
+    """French or German Excel saves "CSV" with semicolons (the comma is its decimal mark), unquoted."""
+    lines = ["product_id;date;qty;unit_price;note", "p1;2025-11-01;1,5;0,90 €;a, b", "p2;2025-11-01;2;1,20 €;"]
+    csv = "\n".join(line.replace(";", separator) for line in lines).encode() + b"\n"
+    block = read(csv, decimal=",", currency_signs=["€"])
+    assert block.product_ids == ["p1", "p2"] and block.qty.tolist() == [1.5, 2.0]
+    assert block.revenue.tolist() == pytest.approx([1.35, 2.4])
+    assert "'note'" in block.warnings[0].message
+    assert "no column qty" in error(b"product_id;date;quantity\np1;2025-11-01;1\n")  # named, not a run-on column
+
+
 def test_a_comma_makes_a_dot_a_thousands_separator_only_before_three_digits():
     csv = b'product_id,date,qty\np1,2025-11-01,"1,234.5"\n'
     assert "'1,234.5' is not a number" in error(csv, decimal=",")
