@@ -168,7 +168,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     runs_out = cumulative >= view.usable[:, None]
     first = np.where(runs_out.any(axis=1), runs_out.argmax(axis=1), -1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        days_left = np.where(view.usable <= 0, 0.0, np.where(
+        # an empty shelf runs out today, unless nothing sells (no stockout date, as at-risk)
+        days_left = np.where(view.usable <= 0, np.where(daily_rate > 0, 0.0, np.inf), np.where(
             first >= 0, first + 1.0, np.where(daily_rate > 0, view.usable / daily_rate, np.inf)))
         supply = np.where(daily_rate > 0, view.usable / daily_rate, np.inf)
     lost_units = np.maximum(lead_demand - position, 0.0)  # if nothing is ordered now: what usable + on order miss

@@ -232,6 +232,16 @@ def test_critical_is_at_risks_stockout_a_unit_or_more_short_within_the_lead_time
     assert not any("stockout_risk" in item["reasons"] for item in risk["at_risk"] if item["product_id"] == "slow")
 
 
+def test_units_that_sell_nowhere_have_no_stockout_date(client):
+    """Units expiring unsold of a product nobody buys any more: no demand runs them out, so no stockout today."""
+    gone = [row for row in _sales("gone", 3) if row["date"] < "2025-06-15"] + [
+        {"product_id": "busy", "date": "2025-09-28", "qty": 1.0}]
+    body = {"shop_id": "s", "as_of": "2025-09-28", "sales": gone,
+            "inventory": [_item("gone", 10, expiry_date="2025-09-30")]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["usable_quantity"] == 0 and rec["predicted_stockout_date"] is None and rec["urgency"] == "low"
+
+
 def test_seasonal_lot_never_exceeds_what_sells_before_the_season_ends(client):
     """Issue #24: seasonal stock got full EOQ lots (5,665 cake cases) with 29 days of its season left."""
     body = {"shop_id": "s", "as_of": "2025-09-28", "sales": _sales("cake", 10),
