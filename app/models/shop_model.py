@@ -15,8 +15,9 @@
    unseen), its coverage with bands learned on the earlier windows' errors (with a single window:
    on the other half of the products). Without enough errors for that measure the model has no
    intervals (`intervals` is None);
-3. the trees refitted on every period; what serves the forecasts is the mean of theirs and those of the trees
-   fitted before the last window (an ensemble over two training ends: less variance, no extra training).
+3. the trees refitted on every period, twice (two seeds); what serves the forecasts is the mean of theirs and
+   those of the trees fitted before the last window (an ensemble of three fits over two training ends: less
+   variance, one extra fit).
 
 `forecast(panel, horizon)` forecasts any products from their own history in `panel` (seen at
 training or not) with those two sets of trees; products whose kept method is a local family are fitted on
@@ -87,8 +88,8 @@ def most_training_rows(begin: np.ndarray, length: int, step: int) -> int:
 
 @dataclass
 class Trees:
-    """A fitted booster and the columns it reads; with `also`, boosters fitted on the same columns over an
-    earlier training end, whose forecasts are averaged with its own (an ensemble over training ends)."""
+    """A fitted booster and the columns it reads; with `also`, boosters fitted on the same columns (with another
+    seed, or over an earlier training end), whose forecasts are averaged with its own (an ensemble)."""
 
     booster: Any
     names: list[str]
@@ -300,11 +301,15 @@ class ShopModel:
         group = panel.drivers.group if panel.drivers is not None else None
         self.pool_groups_ = ({} if group is None else  # each product's pooling group (category, else department)
                              {p: c for p, c in zip(panel.product_ids, group.tolist(), strict=True) if c is not None})
-        final = fit_trees(shop_history(kept), horizon, self.random_state)
-        # served: the mean of the trees refitted on every period and those fitted before the last window (the
-        # same columns, already fitted): two training ends halve the variance of either at no training cost
-        self.trees_ = (trees if final is None else final if final.names != trees.names
-                       else dataclasses.replace(final, also=(trees.booster,)))
+        kept_history = shop_history(kept)
+        final = fit_trees(kept_history, horizon, self.random_state)
+        twin = fit_trees(kept_history, horizon, self.random_state + 1) if final is not None else None
+        # served: the mean of the trees refitted on every period with two seeds (other leads, rows and columns
+        # drawn) and those fitted before the last window (the same columns, already fitted): three fits over two
+        # training ends lower the variance of any one of them
+        twins = () if twin is None else (twin.booster,)
+        self.trees_ = (trees if final is None else dataclasses.replace(final, also=twins) if final.names != trees.names
+                       else dataclasses.replace(final, also=(*twins, trees.booster)))
         self.fitted_ = True
         return self
 

@@ -7,7 +7,10 @@ candidate's mean score over the products of the same sales-rate band:
 so a product whose own few windows disagree follows what wins for products like it, and one
 with a clear, repeated winner keeps it. The mean of a product's two best candidates is a
 candidate too (scored the same way). No candidate is favoured: the lowest shrunk score wins;
-a product with no scored window gets `default`.
+a product with no scored window gets `default`. Candidates are compared on the same windows: a window
+that one of a product's candidates could not forecast (e.g. Holt-Winters before two seasons of history)
+is left out of every candidate's score for that product, else a family would be judged on its easier
+(recent) windows alone and the others on all.
 """
 
 from dataclasses import dataclass
@@ -47,6 +50,15 @@ def _pooled(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray,
     return np.where(np.isfinite(mase), mase, np.inf), windows
 
 
+def _common_windows(actual: np.ndarray, forecasts: np.ndarray) -> np.ndarray:
+    """`actual` [n, windows, steps] left out (NaN) on each product's windows that one of its candidates
+    (`forecasts` [n, candidates, windows, steps]) forecasting some window did not forecast."""
+    forecast = np.isfinite(forecasts).any(axis=3)  # [n, candidates, windows]
+    able = forecast.any(axis=2, keepdims=True)
+    common = (forecast | ~able).all(axis=1)  # [n, windows]
+    return np.where(common[:, :, None], actual, np.nan)
+
+
 def _shrunk(own: np.ndarray, windows: np.ndarray, band: np.ndarray, shrinkage: float) -> np.ndarray:
     """`own` float64[n, k] scores shrunk towards each column's mean over the row's band."""
     out = own.copy()
@@ -73,6 +85,7 @@ def choose(names: list[str], actual: np.ndarray, forecasts: np.ndarray, scale: n
     float64[n]."""
     n, count = forecasts.shape[0], len(names)
     rows = np.arange(n)
+    actual = _common_windows(actual, forecasts)
     own = np.empty((n, count))
     windows = np.zeros((n, count), dtype=np.int64)
     for k in range(count):

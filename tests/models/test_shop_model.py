@@ -140,15 +140,16 @@ def test_the_training_row_bound_never_undercounts(step: int) -> None:
         assert most_training_rows(begin, length, step) >= rows.size
 
 
-def test_served_trees_average_two_training_ends(fitted: tuple[Panel, ShopModel]) -> None:
+def test_served_trees_average_two_seeds_and_two_training_ends(fitted: tuple[Panel, ShopModel]) -> None:
     panel, model = fitted
     trees = model.trees_
-    assert len(trees.also) == 1 and trees.also[0] is not trees.booster
-    both = trees.forecast(model.tree_history(panel), HORIZON)
-    latest = dataclasses.replace(trees, also=()).forecast(model.tree_history(panel), HORIZON)
-    earlier = dataclasses.replace(trees, booster=trees.also[0], also=()).forecast(model.tree_history(panel), HORIZON)
-    np.testing.assert_allclose(both, (latest + earlier) / 2, rtol=1e-6)
-    assert not np.allclose(latest, earlier)  # two different fits, not one counted twice
+    assert len(trees.also) == 2 and len({id(b) for b in (trees.booster, *trees.also)}) == 3
+    history = model.tree_history(panel)
+    served = trees.forecast(history, HORIZON)
+    latest, twin, earlier = (dataclasses.replace(trees, booster=b, also=()).forecast(history, HORIZON)
+                             for b in (trees.booster, *trees.also))
+    np.testing.assert_allclose(served, (latest + twin + earlier) / 3, rtol=1e-6)
+    assert not np.allclose(latest, twin) and not np.allclose(latest, earlier)  # three fits, none counted twice
     saved_before = copy.copy(trees)
     del saved_before.__dict__["also"]  # a model pickled before the field existed
     np.testing.assert_allclose(saved_before.forecast(model.tree_history(panel), HORIZON), latest)

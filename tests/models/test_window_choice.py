@@ -44,3 +44,13 @@ def test_a_product_never_scored_gets_the_default():
     actual, forecasts = _arrays([[[1.0], [0.5]]])
     choice = choose(NAMES, np.full_like(actual, np.nan), forecasts, np.ones(1), np.zeros(1, dtype=np.int64))
     assert choice.method.tolist() == ["trees"]
+
+
+def test_candidates_are_compared_on_the_windows_all_of_them_forecast():
+    """The local family cannot forecast the two earlier windows (too little history before them), where the
+    trees erred by 3; on the one window both forecast, the trees erred by 1 and the local family by 1.5. The
+    trees are kept: pooling each over its own windows judged the trees on two hard windows the local family
+    never faced (6.3 against 2.25 squared) and kept the local family."""
+    actual, forecasts = _arrays([[[1.0, 3.0, 3.0], [1.5, np.nan, np.nan]]])
+    choice = choose(NAMES, actual, forecasts, np.ones(1), np.zeros(1, dtype=np.int64))
+    assert choice.method.tolist() == ["trees"]
