@@ -283,7 +283,7 @@ class ShopModel:
         honest = choose(names, actual[:, 1:], stacked[:, :, 1:], scale, band)  # the last window unseen
         self.method_ = {pid: str(m) for pid, m in zip(panel.product_ids, served.method, strict=True)}
         chosen = served.combine(stacked)  # [n, windows, horizon]
-        self.bands_ = fit_bands(actual.reshape(-1, horizon), chosen.reshape(-1, horizon), rates.reshape(-1))
+        self.bands_ = fit_bands(actual, chosen, rates)
         outcomes = {"auto": honest.combine(stacked), **{name: stacked[:, k] for k, name in enumerate(names)}}
         self.held_out_ = HeldOut(
             origin_day=int(panel.first_day + origin * panel.step), horizon=horizon, windows=len(origins),
@@ -435,6 +435,5 @@ def _interval_scores(actual: np.ndarray, forecast: np.ndarray, rates: np.ndarray
     past); with one window, cross-fitted over the two halves of the products instead."""
     if actual.shape[1] < 2:
         return _cross_fitted(actual[:, 0], forecast[:, 0], rates[:, 0], scale)
-    steps = actual.shape[2]
-    bands = fit_bands(actual[:, 1:].reshape(-1, steps), forecast[:, 1:].reshape(-1, steps), rates[:, 1:].reshape(-1))
+    bands = fit_bands(actual[:, 1:], forecast[:, 1:], rates[:, 1:])
     return _coverage(*_judged(bands, actual[:, 0], forecast[:, 0], rates[:, 0], scale))
