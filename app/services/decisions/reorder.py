@@ -239,7 +239,7 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
         stock = f"{_units(at_risk)} of the {on_hand:g} on hand {left} (clear them, see at-risk); " + stock
     where = f"position {position:g}" + (f" ({_units(usable)} usable + {on_order:g} on order)" if on_order > 0 else "")
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
-                    "negative_binomial": "negative-binomial count (slow or lumpy demand)",
+                    "negative_binomial": "negative-binomial count (skewed demand, more spread than a Poisson count)",
                     "after_silence": f"no sale in the last {silence} days: " + (
                         f"with none on hand that may be a stockout; {wake:.1%} of the shop's products silent as "
                         "long sold again within these days, at the demand they met while they sold"
