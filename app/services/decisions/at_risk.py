@@ -58,6 +58,7 @@ import numpy as np
 
 from app.config import Settings
 from app.schemas.at_risk import (
+    ActionType,
     AtRiskItem,
     AtRiskMeta,
     AtRiskRequest,
@@ -489,23 +490,17 @@ def _action(
     ends = "expiry" if sell_by == to_expiry else "the season's end"
     days = f"{sell_by} days until {ends}" if sell_by else f"{ends} is today"
     if sell_by is not None and unsold > 0 and no_demand:
-        return RecommendedAction(
-            action_type="clearance",
-            discount_range=None,
-            promotion_timing=f"within {sell_by} days" if sell_by else "today",
-            reasoning=f"No demand: {_units(quantity)} units in stock, {days}, {pace}: none is expected to sell "
+        return _undiscounted(
+            "clearance", sell_by,
+            f"No demand: {_units(quantity)} units in stock, {days}, {pace}: none is expected to sell "
             f"before {ends}, so no discount can clear them (a markdown lifts demand, and there is none): donate them "
-            "or record the write-off." + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence),
-        )
+            "or record the write-off." + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence))
     if sell_by is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
-        return RecommendedAction(
-            action_type="bundle",
-            discount_range=None,
-            promotion_timing=f"within {sell_by} days" if sell_by else "today",
-            reasoning=f"At risk: about {_units(round(unsold, 1))} of {_units(quantity)} units would be left at "
+        return _undiscounted(
+            "bundle", sell_by,
+            f"At risk: about {_units(round(unsold, 1))} of {_units(quantity)} units would be left at "
             f"{ends}{at_rate}, {pace}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them "
-            "with a fast seller or feature them instead.",
-        )
+            "with a fast seller or feature them instead.")
     if sell_by is not None and unsold > 0:
         discount = float(markdown_pct(np.array(needed_discount), np.array(max_discount)))
         clears = np.isfinite(needed_discount) and needed_discount <= max_discount
@@ -567,3 +562,9 @@ def _action(
         reasoning=f"Near expiry in {to_expiry} days, but {pace}: the {_units(quantity)} units should sell out "
         "first; no markdown needed yet.",
     )
+
+
+def _undiscounted(action_type: ActionType, sell_by: int, reasoning: str) -> RecommendedAction:
+    """An action without a discount, to take before the item's sell-by day (`sell_by` days ahead)."""
+    return RecommendedAction(action_type=action_type, discount_range=None,
+                             promotion_timing=f"within {sell_by} days" if sell_by else "today", reasoning=reasoning)
