@@ -239,6 +239,8 @@ def woken_level(history: np.ndarray, days: np.ndarray, window: int = SILENCE_WIN
         days: int64[n] protection interval (open days, >= 1).
     """
     n, length = history.shape
+    if length < 2:  # no silence can have ended
+        return np.zeros(n, dtype=bool), np.zeros(n)
     sold = history > 0
     last = np.maximum.accumulate(np.where(sold, np.arange(length)[None, :], -1), axis=1)
     recent = np.arange(max(length - window, 1), length)

@@ -98,7 +98,7 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
         window = f"{from_day_number(int(recent[0])).isoformat()} to {from_day_number(last).isoformat()}"
         names = found.weekday_names()
         parts.append(f"any {' or '.join(names)} of the last {WEEKDAY_WEEKS} weeks ({window}; every "
-                     f"{' and every '.join(names)} is taken as closed)")
+                     f"{' and every '.join(names)} from now on is taken as closed, earlier ones that sold as open)")
     if dates.size:
         shown = ", ".join(from_day_number(int(d)).isoformat() for d in dates[:_LISTED])
         parts.append(f"{dates.size} other days ({shown}{', ...' if dates.size > _LISTED else ''})")

@@ -164,7 +164,8 @@ def _layout(data: bytes, name: str, columns: Mapping[str, str]) -> _Layout:
 def _separator(header: str) -> str:
     """The header line's field separator: the comma, unless it holds more semicolons (a spreadsheet saving CSV
     where the decimal mark is a comma, as French or German Excel does) or tabs."""
-    return max(SEPARATORS, key=lambda sign: (header.count(sign), sign == ","))
+    bare = re.sub(r'"[^"]*"', "", header)  # a quoted name may hold any sign
+    return max(SEPARATORS, key=lambda sign: (bare.count(sign), sign == ","))
 
 
 def read_sales_csv(data: bytes, name: str, max_bytes: int, max_lines: tuple[int, str],

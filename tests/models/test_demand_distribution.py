@@ -221,6 +221,7 @@ def test_a_product_selling_again_after_a_silence_reads_the_demand_it_met_before_
     assert mean[0] == pytest.approx(history[0, sold[0]:sold[-1] + 1].mean() * 14)
     assert 24 < mean[0] < 32 and mean[1:].tolist() == [0.0, 0.0, 0.0]
     assert not woken_level(history[:1], np.array([50]))[0][0]  # a silence shorter than the protection interval
+    assert not woken_level(history[:, :1], np.full(4, 14))[0].any()  # one open day: no silence has ended
 
 
 def _wake_rate_per_interval(cumulative: np.ndarray, seen_last: np.ndarray, silent_now: np.ndarray,

@@ -74,6 +74,8 @@ def test_a_spreadsheets_semicolons_or_tabs_separate_the_fields(separator):
     assert block.revenue.tolist() == pytest.approx([1.35, 2.4])
     assert "'note'" in block.warnings[0].message
     assert "no column qty" in error(b"product_id;date;quantity\np1;2025-11-01;1\n")  # named, not a run-on column
+    quoted = b'"a, b, c, d";product_id;date;qty\nx;p1;2025-11-01;1\n'  # as many commas, inside a quoted name
+    assert read(quoted).qty.tolist() == [1.0]
 
 
 def test_a_comma_makes_a_dot_a_thousands_separator_only_before_three_digits():

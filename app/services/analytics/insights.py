@@ -242,13 +242,14 @@ def _closed_words(opening: OpeningDays, start: int, end: int) -> list[str]:
         return []
     days = np.arange(start, end + 1)
     others = int((opening.closed(days) & ~np.isin(weekday(days), list(opening.closed_weekdays))).sum())
-    parts = [f"on {', '.join(name.capitalize() + 's' for name in opening.weekday_names())}"] \
+    since = "" if opening.weekdays_from is None else " lately"  # detected: earlier ones that sold were open
+    parts = [f"on {', '.join(name.capitalize() + 's' for name in opening.weekday_names())}{since}"] \
         if opening.closed_weekdays else []
     parts += [f"on {others} other day{'s' if others != 1 else ''} in the range"] if others else []
     if not parts:
         return []
-    return [f"The shop is closed {' and '.join(parts)}: those days are no demand and are left out of the weekday "
-            "and month patterns; plan stock and staff for the open days."]
+    return [f"The shop is closed {' and '.join(parts)}: those closed days are no demand and are left out of the "
+            "weekday and month patterns; plan stock and staff for the open days."]
 
 
 def _recommendations(top_items: list[TopItem], seasonality: Seasonality, granularity: Granularity,

@@ -27,7 +27,7 @@ forecast sells from the order's arrival within the shelf life and the rest of th
 (`stock_view.order_cap`), rounded up to the minimum order and whole packs.
 
 Urgency (low whenever nothing more sells: no forecast demand, a season over):
-critical = usable stock runs out within the lead time (an order now arrives too late);
+critical = usable stock runs out within the lead time a unit or more short (an order now arrives too late);
 high = position at or below the reorder point; medium = within one lead time of demand above it;
 low otherwise. Sorted by days of stock left beyond the lead time, then revenue at risk.
 ABC: classes by cumulative share of revenue (A up to `a`, B up to `b`); XYZ: coefficient of
@@ -176,7 +176,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     revenue_at_risk = lost_units * price
     sellable = (daily_rate > 0) & (cap > 0)  # a season over or a shelf life that sells nothing: nothing is urgent
     # critical as at-risk's stockout: the usable units run out within the lead time, a unit or more short
-    short = (days_left <= lead) & (demand_within(cumulative, lead) - view.usable >= MIN_UNMET_UNITS)
+    # (a silent or woken product's demand is the one planned, not the forecast path's zeros)
+    lead_need = np.where(silent.applies | demand.woke, lead_demand * lead / protection, demand_within(cumulative, lead))
+    short = (days_left <= lead) & (lead_need - view.usable >= MIN_UNMET_UNITS)
     urgency = np.where(~sellable, "low", np.where(short, "critical", np.where(below, "high", np.where(
         position <= reorder_point + daily_rate * lead, "medium", "low"))))
 

@@ -232,6 +232,18 @@ def test_critical_is_at_risks_stockout_a_unit_or_more_short_within_the_lead_time
     assert not any("stockout_risk" in item["reasons"] for item in risk["at_risk"] if item["product_id"] == "slow")
 
 
+def test_an_empty_shelf_selling_again_after_a_silence_is_critical(client):
+    """Urgency reads the demand reorder plans with: a product that sold 2 a day, went silent for 63 days and sold
+    again yesterday, with an empty shelf, is critical (its forecast path still counts the zeros)."""
+    start = date(2025, 1, 1)
+    sales = [{"product_id": "woke", "date": (start + timedelta(days=k)).isoformat(), "qty": 2.0}
+             for k in [*range(300), 363]]
+    body = {"shop_id": "s", "as_of": (start + timedelta(days=364)).isoformat(), "sales": sales,
+            "inventory": [_item("woke", 0, lead_time_days=3)]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["recommended_order_qty"] > 0 and rec["urgency"] == "critical", rec
+
+
 def test_units_that_sell_nowhere_have_no_stockout_date(client):
     """Units expiring unsold of a product nobody buys any more: no demand runs them out, so no stockout today."""
     gone = [row for row in _sales("gone", 3) if row["date"] < "2025-06-15"] + [
