@@ -50,7 +50,6 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     cover_days,
     daily_error,
-    demand_within,
     forecast_days,
     lot_bound,
     open_history,
@@ -175,10 +174,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     lost_units = np.maximum(lead_demand - position, 0.0)  # if nothing is ordered now: what usable + on order miss
     revenue_at_risk = lost_units * price
     sellable = (daily_rate > 0) & (cap > 0)  # a season over or a shelf life that sells nothing: nothing is urgent
-    # critical as at-risk's stockout: the usable units run out within the lead time, a unit or more short
-    # (a silent or woken product's demand is the one planned, not the forecast path's zeros)
-    lead_need = np.where(silent.applies | demand.woke, lead_demand * lead / protection, demand_within(cumulative, lead))
-    short = (days_left <= lead) & (lead_need - view.usable >= MIN_UNMET_UNITS)
+    # critical as at-risk's stockout: the usable units run out within the lead time, a unit or more short (of the
+    # demand planned: a silent or woken product's is not the forecast path's zeros)
+    short = (days_left <= lead) & (demand.within(lead, cumulative, protection) - view.usable >= MIN_UNMET_UNITS)
     urgency = np.where(~sellable, "low", np.where(short, "critical", np.where(below, "high", np.where(
         position <= reorder_point + daily_rate * lead, "medium", "low"))))
 

@@ -138,6 +138,11 @@ class ProtectionDemand:
         over its `protection` days where a silence decides it."""
         return np.where(self.silent.applies | self.woke, self.mean / protection, forecast_rate)
 
+    def within(self, days: np.ndarray, cumulative: np.ndarray, protection: np.ndarray) -> np.ndarray:
+        """float64[n]: the demand over the next `days` as reorder plans it: the demand path's (`cumulative`), the
+        interval's mean pro rata (over its `protection` days) where a silence decides it."""
+        return np.where(self.silent.applies | self.woke, self.mean * days / protection, demand_within(cumulative, days))
+
     def restock(self, daily_rate: np.ndarray) -> np.ndarray:
         """bool[n]: an empty shelf with nothing on order is reordered: reorder's rule at position 0 (a silent
         product only when its reorder point is above 0, the others whenever they have demand)."""
