@@ -16,7 +16,7 @@ import redis
 from app.config import Settings
 from app.models import store
 from app.schemas.forecast import ForecastRequest
-from app.services.forecasting.answer_cache import artifact_id, result_key
+from app.services.forecasting.answer_cache import artifact_id, request_digest, result_key
 from app.services.forecasting.history import history_panel, sales_columns
 from app.services.forecasting.local_models import respond
 from app.services.forecasting.pipeline import forecast
@@ -63,7 +63,7 @@ def disk_load_predict(payload: dict, model_dir: str) -> dict:
     sales, warnings = sales_columns(request)
     panel, _, repairs = history_panel(request, sales, BUDGET)
     warnings += repairs
-    artifact = artifact_id([result_key(request, panel, 0, "none")])
+    artifact = artifact_id([result_key(request, panel, 0, "none", request_digest(panel))])
 
     def load_and_predict() -> None:
         trained, _ = store.load(model_dir, "bench", artifact, "bench")

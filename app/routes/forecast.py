@@ -92,29 +92,13 @@ def post_forecast(
     return response
 
 
+# the plot's route comes first: the latest forecast's `{product_id:path}` would also match ".../plot"
 @router.get(
-    "/forecast/{shop_id}/{product_id}",
-    response_model=ProductForecast,
-    summary="The latest stored forecast of a product, without training",
-    description="Reads the newest forecast made for this shop and product (cache, then disk). 404 when none. "
-    "`Accept: text/csv` gives one row per period.",
-    responses={**ERROR_RESPONSES, **NOT_FOUND, **CSV_RESPONSE},
-)
-def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep, guard: ShopGuardDep,
-                        http: Request) -> ProductForecast | Response:
-    """Latest stored forecast."""
-    guard(shop_id)
-    stored = latest_forecast(shop_id, product_id, settings, cache)
-    if wants_csv(http):
-        return forecast_csv([stored], f"forecast-{shop_id}-{product_id}.csv")
-    return stored
-
-
-@router.get(
-    "/forecast/{shop_id}/{product_id}/plot",
+    "/forecast/{shop_id}/{product_id:path}/plot",
     summary="A picture of the latest stored forecast (SVG): history, forecast, interval band, method",
     description="Draws the newest stored forecast of the product with the recent history it was made from. "
-    "Open it in a browser or put it in a report. 404 when no forecast is stored.",
+    "Open it in a browser or put it in a report. 404 when no forecast is stored. A product id may hold a `/` "
+    "(`PAIN S/SEL` as `PAIN%20S%2FSEL`).",
     response_class=Response,
     responses={**ERROR_RESPONSES, **NOT_FOUND, 200: {"content": {"image/svg+xml": {}}, "description": "An SVG image."}},
 )
@@ -125,6 +109,24 @@ def get_forecast_plot(shop_id: str, product_id: str, settings: SettingsDep, cach
     stored = latest_forecast(shop_id, product_id, settings, cache)
     svg = forecast_svg(stored, forecast_history(shop_id, product_id, settings))
     return Response(svg, media_type="image/svg+xml")
+
+
+@router.get(
+    "/forecast/{shop_id}/{product_id:path}",
+    response_model=ProductForecast,
+    summary="The latest stored forecast of a product, without training",
+    description="Reads the newest forecast made for this shop and product (cache, then disk). 404 when none. "
+    "`Accept: text/csv` gives one row per period. A product id may hold a `/` (`PAIN S/SEL` as `PAIN%20S%2FSEL`).",
+    responses={**ERROR_RESPONSES, **NOT_FOUND, **CSV_RESPONSE},
+)
+def get_latest_forecast(shop_id: str, product_id: str, settings: SettingsDep, cache: CacheDep, guard: ShopGuardDep,
+                        http: Request) -> ProductForecast | Response:
+    """Latest stored forecast."""
+    guard(shop_id)
+    stored = latest_forecast(shop_id, product_id, settings, cache)
+    if wants_csv(http):
+        return forecast_csv([stored], f"forecast-{shop_id}-{product_id}.csv")
+    return stored
 
 
 @router.get(

@@ -62,6 +62,18 @@ def test_plot_draws_history_forecast_band_and_names_the_method(client):
     assert client.get(f"{PREFIX}/forecast/s1/unknown/plot").status_code == 404
 
 
+def test_a_product_id_with_a_slash_is_read_back_as_json_csv_and_plot(client):
+    """A till's article names hold slashes (`PAIN S/SEL`): sent percent-encoded, the read paths find it."""
+    forecast = client.post(f"{PREFIX}/forecast", json=forecast_body(("PAIN S/SEL", "b"))).json()["forecasts"][0]
+    path = f"{PREFIX}/forecast/s1/PAIN%20S%2FSEL"
+    latest = client.get(path)
+    assert latest.status_code == 200 and latest.json()["product_id"] == "PAIN S/SEL"
+    assert latest.json()["predictions"] == forecast["predictions"]
+    assert [r["product_id"] for r in read_csv(client.get(path, headers={"Accept": "text/csv"}))] == ["PAIN S/SEL"] * 7
+    assert client.get(f"{path}/plot").headers["content-type"] == "image/svg+xml"
+    assert client.get(f"{PREFIX}/forecast/s1/PAIN%20S%2FSELS").status_code == 404
+
+
 HOSTILE_SHOP = "shöp\r\nX-Evil: 1"
 SAFE_DISPOSITION = ("attachment; filename=\"forecast-sh_p__X-Evil__1.csv\"; "
                     "filename*=UTF-8''forecast-sh%C3%B6p__X-Evil%3A%201.csv")

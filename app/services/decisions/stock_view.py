@@ -352,7 +352,7 @@ def read_forecast(sales: SalesPayload, shop_id: str, product_ids: Sequence[str],
     spec = ForecastSpec(shop_id=shop_id, sales=sales, product_ids=tuple(p for p, w in zip(product_ids, wanted,
                                                                                           strict=True) if w),
                         periods=periods, model="auto", confidence_interval=FORECAST_LEVEL, frequency="daily",
-                        as_of_day=as_of_day)
+                        as_of_day=as_of_day, catalogue=tuple(product_ids))
     answer = forecaster(spec)
     seen = {w.code for w in warnings} | skip  # the forecast applies the same sales rules: each reported once
     warnings += [w for w in answer.warnings if w.code not in seen]

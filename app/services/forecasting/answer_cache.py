@@ -2,7 +2,9 @@
 
 Keys cannot collide across tenants: a product's result key digests the shop, the product, the
 model, horizon, interval level, frequency, code version, calendar events, drivers, the exact
-history sent and the shop model version current when it was made ("none" without one): after a training
+history sent, the whole request's histories (`request_digest`: the local families learn across the request's
+products, the boosted one and the per-band choice, so a product's forecast depends on the others sent with it)
+and the shop model version current when it was made ("none" without one): after a training
 no answer made before it is served. The same request twice is a hit with the identical forecast; any
 change to the history is a miss and a new model_version. Concurrent identical misses compute once (single flight). A
 `POST /forecast` repeated byte for byte is answered before it is decoded (`body_key`), when the shop's
@@ -37,13 +39,20 @@ def digest(*parts: Any) -> str:
     return sha.hexdigest()[:32]
 
 
-def result_key(spec: ForecastSpec, panel: Panel, row: int, shop_model_version: str) -> str:
+def request_digest(panel: Panel) -> str:
+    """What every product of the request contributes to each product's forecast by the local families."""
+    return digest("\x1e".join(panel.product_ids), panel.first_day, panel.start.tobytes(),
+                  np.ascontiguousarray(panel.values).tobytes(), drivers_digest(panel))
+
+
+def result_key(spec: ForecastSpec, panel: Panel, row: int, shop_model_version: str, request: str) -> str:
+    """A product's key; `request` is the panel's `request_digest`, computed once per request."""
     history = panel.values[row, panel.start[row]:]
     first_day = panel.first_day + int(panel.start[row]) * panel.step
     events = list(spec.event_days)  # sorted day numbers, digested as the list they always were
     return "ss:fc:" + digest(spec.shop_id, panel.product_ids[row], spec.model, spec.periods,
                              spec.confidence_interval, panel.step, first_day, __version__, events,
-                             history.tobytes(), drivers_digest(panel, row), shop_model_version)
+                             history.tobytes(), drivers_digest(panel, row), shop_model_version, request)
 
 
 def artifact_id(result_keys: list[str]) -> str:

@@ -67,6 +67,8 @@ def _history(spec: ForecastSpec, settings: Settings, signing_key: str) -> _Histo
     found_model = _shop_model(spec, sales, settings, signing_key)  # the shop's model, if any (`auto` only)
     shop = found_model if isinstance(found_model, tuple) else None  # (a model stored but refused is named below)
     opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None)  # closed days
+    if spec.catalogue is not None:  # the shop's closed days are read off every sale, the demand off these alone
+        sales = sales.only(spec.catalogue)
     origin = spec.as_of_day if spec.as_of_day is not None else shop_model_end(shop, int(sales.day.max()))
     panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings), origin, opening)  # budget first
     return _History(found_model, opening, panel, wanted, warnings + found + repairs)
@@ -115,8 +117,8 @@ def _answer(spec: ForecastSpec, shop: Found, panel: Panel, wanted: list[str],
 def _result_keys(spec: ForecastSpec, shop: Found, panel: Panel, wanted: list[str]) -> list[str]:
     """The answer cache's key of each wanted product, by the shop model version that could have answered."""
     index = {p: i for i, p in enumerate(panel.product_ids)}
-    version = model_version(shop)
-    return [answer_cache.result_key(spec, panel, index[p], version) for p in wanted]
+    version, request = model_version(shop), answer_cache.request_digest(panel)
+    return [answer_cache.result_key(spec, panel, index[p], version, request) for p in wanted]
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,17 @@ def test_changed_history_is_a_miss_with_a_new_model_version(client):
     assert changed["forecasts"][0]["model_version"] != first["forecasts"][0]["model_version"]
 
 
+def test_a_product_sent_with_other_products_is_not_answered_from_another_requests_cache(client):
+    """The local families learn across the request's products (the boosted one, the per-band choice): the same
+    product sent beside other products is another forecast, never the cached answer of the first request."""
+    own = body()["sales"]
+    with_p2 = {**body(), "sales": own + body(product="p2", scale=3.0)["sales"], "product_ids": ["p1"]}
+    with_p3 = {**body(), "sales": own + body(product="p3", scale=0.2)["sales"], "product_ids": ["p1"]}
+    assert client.post(f"{PREFIX}/forecast", json=with_p2).json()["meta"]["cache"] == "miss"
+    assert client.post(f"{PREFIX}/forecast", json=with_p3).json()["meta"]["cache"] == "miss"
+    assert client.post(f"{PREFIX}/forecast", json=with_p2).json()["meta"]["cache"] == "hit"
+
+
 def test_same_product_in_two_shops_never_shares_an_answer(client):
     a = client.post(f"{PREFIX}/forecast", json=body(shop="shop_a", scale=1.0)).json()
     b = client.post(f"{PREFIX}/forecast", json=body(shop="shop_b", scale=3.0)).json()
