@@ -252,6 +252,11 @@ def _closed_words(opening: OpeningDays, start: int, end: int) -> list[str]:
             "weekday and month patterns; plan stock and staff for the open days."]
 
 
+def _slope(units: float) -> str:
+    """A trend's units per period for people: two decimals, two significant digits under 0.1 (never +0.00)."""
+    return f"{units:+.2f}" if abs(units) >= 0.1 else f"{units:+.2g}"
+
+
 def _recommendations(top_items: list[TopItem], seasonality: Seasonality, granularity: Granularity,
                      total_trend: str, total_change: float, n_products: int) -> list[str]:
     word = PERIOD_WORD[granularity]
@@ -263,10 +268,10 @@ def _recommendations(top_items: list[TopItem], seasonality: Seasonality, granula
     for item in top_items:
         if item.trend == "increasing":
             advice.append(f"High demand detected for product {item.product_id}: units rising {item.change_pct:+.0f}% "
-                          f"over the range ({item.trend_slope:+.2f} per {word}). Consider increasing stock levels.")
+                          f"over the range ({_slope(item.trend_slope)} per {word}). Consider increasing stock levels.")
         elif item.trend == "decreasing":
             advice.append(f"Demand for product {item.product_id} is falling ({item.change_pct:+.0f}% over the "
-                          f"range, {item.trend_slope:+.2f} per {word}). Reduce the next order or promote it "
+                          f"range, {_slope(item.trend_slope)} per {word}). Reduce the next order or promote it "
                           "before stock ages.")
     if seasonality.weekday_index and len(seasonality.weekday_index) == 7:
         peak = max(seasonality.weekday_index.items(), key=lambda kv: kv[1])

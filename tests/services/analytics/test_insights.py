@@ -81,6 +81,16 @@ def test_top_items_by_units_with_trends():
     assert any("fall" in r and "falling" in r for r in response.recommendations)
 
 
+def test_a_slow_movers_trend_is_written_with_its_own_digits_not_as_zero():
+    """A slow mover rising 0.004 units a day is no "+0.00 per day" in a recommendation."""
+    slow = rows("slow", [float(k >= 50 and k % 5 == 0) + float(k >= 80 and k % 3 == 0) for k in range(112)])
+    response = run(slow, top_k=1)
+    item = response.top_items[0]
+    assert item.trend == "increasing" and abs(item.trend_slope) < 0.1
+    advice = next(r for r in response.recommendations if "slow" in r)
+    assert "+0.00 per" not in advice and f"{item.trend_slope:+.2g} per day" in advice
+
+
 def test_top_k_limits_the_list():
     sales = [r for k in range(5) for r in rows(f"p{k}", [float(k + 1)] * 3)]
     response = run(sales, top_k=2)
