@@ -213,8 +213,10 @@ def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesRe
     products: set[str] = set()
     days = product_days = flagged = flagged_days = 0
     not_shown: dict[str, int] = {}
+    sold = None
     if request.has_sales():
         product_ids, units, observed, first_day, warnings = _daily(request, budget)
+        sold = _sold(product_ids, units, first_day)
         products.update(str(p) for p in product_ids)
         days = units.shape[1]
         found, strongest, product_days, flagged_days = _sales_anomalies(request, product_ids, units, observed,
@@ -223,7 +225,7 @@ def find_anomalies(request: AnomaliesRequest, budget: WorkBudget) -> AnomaliesRe
         anomalies, not_shown = _cut(found, request.max_alerts)
         anomalies += sorted(_forest(product_ids, np.where(observed, units, np.nan), strongest),
                             key=lambda a: (-a.score, a.product_id))
-    stock = sorted(_stock_rules(request, products), key=lambda a: (-abs(a.score), a.product_id, a.date))
+    stock = sorted(_stock_rules(request, products, sold), key=lambda a: (-abs(a.score), a.product_id, a.date))
     anomalies = stock + anomalies  # stock-rule breaks first; spikes and drops keep their strongest-first order
     return AnomaliesResponse(anomalies=anomalies, warnings=warnings, meta=AnomaliesMeta(
         shop_id=request.shop_id, products=len(products), sales_days=days, product_days=product_days,
@@ -267,7 +269,35 @@ def _forest(product_ids: np.ndarray, values: np.ndarray, strongest: np.ndarray) 
     return out
 
 
-def _stock_rules(request: AnomaliesRequest, products: set[str]) -> list[Anomaly]:
+def _sold(product_ids: np.ndarray, units: np.ndarray, first_day: int) -> pd.DataFrame:
+    """The request's sales as (product_id, day, qty) rows of net units per product and day, days that sold only."""
+    rows, columns = np.nonzero(units > 0)
+    return pd.DataFrame({"product_id": product_ids[rows].astype(str), "day": first_day + columns,
+                         "qty": units[rows, columns]})
+
+
+def _with_request_sales(frame: pd.DataFrame, sold: pd.DataFrame | None) -> pd.DataFrame:
+    """The movements, plus the request's sales (net units a day) as `sale` movements of each product whose
+    movements carry no sale, from its first movement's day on: on a day, after its receipts and before its
+    adjustments (a count is taken after trading). The walk's order: (product, day, slot, request order)."""
+    frame = frame.assign(slot=0)
+    if sold is None or sold.empty:
+        return frame
+    takers = set(frame["product_id"]) - set(frame.loc[frame["type"] == "sale", "product_id"])
+    extra = sold[sold["product_id"].isin(takers)]
+    if extra.empty:
+        return frame
+    first_move = frame.groupby("product_id")["day"].min()
+    extra = extra[extra["day"].to_numpy() >= extra["product_id"].map(first_move).to_numpy()]
+    taker = frame["product_id"].isin(takers)
+    frame.loc[taker & (frame["type"] != "receipt"), "slot"] = 2
+    extra = extra.assign(type="sale", order=len(frame) + np.arange(len(extra)), slot=1)
+    return pd.concat([frame, extra[frame.columns]], ignore_index=True)
+
+
+def _stock_rules(request: AnomaliesRequest, products: set[str], sold: pd.DataFrame | None = None) -> list[Anomaly]:
+    """Negative stock and large adjustments, walking each product's stock from its opening stock through its
+    movements (and, for a product whose movements carry no sale, the request's `sold`)."""
     if not request.stock_movements:
         return []
     frame = pd.DataFrame({
@@ -278,10 +308,11 @@ def _stock_rules(request: AnomaliesRequest, products: set[str]) -> list[Anomaly]
         "order": np.arange(len(request.stock_movements)),
     })
     products.update(frame["product_id"])
+    frame = _with_request_sales(frame, sold)
     opening = {o.product_id: o.quantity for o in request.opening_stock}
     sign = frame["type"].map({"receipt": 1.0, "sale": -1.0, "adjustment": 1.0})
     frame["delta"] = sign * frame["qty"]  # receipts and sales are >= 0 (schema); adjustments signed
-    frame = frame.sort_values(["product_id", "day", "order"], kind="stable")
+    frame = frame.sort_values(["product_id", "day", "slot", "order"], kind="stable")
     frame["after"] = frame.groupby("product_id")["delta"].cumsum() + frame["product_id"].map(opening).fillna(0.0)
     frame["before"] = frame["after"] - frame["delta"]
     anomalies = []

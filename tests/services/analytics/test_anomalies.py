@@ -53,6 +53,25 @@ def test_stock_rules_flag_negative_stock_and_large_adjustments():
     assert small.anomalies == []
 
 
+def test_stock_walk_reads_the_requests_sales_where_the_movements_carry_none():
+    """Opening 10, a receipt of 100 on the 1st, 4 sold a day, a count of -40 on the 10th: the count is 40 of the
+    70 left after nine days of sales (57 %), and selling on past what is left is negative stock, as the review of a
+    bakery's export found (it read 40 of 110, and no negative stock)."""
+    sales = [{"product_id": "e", "date": (dt.date(2025, 9, 1) + dt.timedelta(days=k)).isoformat(), "qty": 4}
+             for k in range(30)]
+    response = run(sales=sales, opening_stock=[{"product_id": "e", "quantity": 10}],
+                   stock_movements=[{"product_id": "e", "date": "2025-09-01", "type": "receipt", "qty": 100},
+                                    {"product_id": "e", "date": "2025-09-10", "type": "adjustment", "qty": -40}])
+    rules = {a.type: a for a in response.anomalies if a.method == "stock_rule"}
+    assert "40 units is 57% of the 70 in stock" in rules["large_adjustment"].description.replace("-40", "40")
+    assert rules["negative_stock"].date.isoformat() == "2025-09-18"  # 30 left after the count, 4 a day
+    with_sales = run(sales=sales, opening_stock=[{"product_id": "e", "quantity": 10}],
+                     stock_movements=[{"product_id": "e", "date": "2025-09-01", "type": "receipt", "qty": 100},
+                                      {"product_id": "e", "date": "2025-09-02", "type": "sale", "qty": 5},
+                                      {"product_id": "e", "date": "2025-09-10", "type": "adjustment", "qty": -40}])
+    assert {a.type for a in with_sales.anomalies if a.method == "stock_rule"} == {"large_adjustment"}  # its own
+
+
 def test_isolation_forest_points_at_the_odd_product():
     rng = np.random.default_rng(3)
     sales = []
