@@ -236,3 +236,18 @@ def test_a_sale_inside_a_stock_out_is_judged_against_the_products_level():
     assert not any(a.type == "drop" and a.date == a.end_date == (day + pd.Timedelta(days=110)).date()
                    for a in response.anomalies)
     assert any(a.type == "drop" and a.date <= (day + pd.Timedelta(days=100)).date() for a in response.anomalies)
+
+
+def test_a_products_promotion_days_do_not_widen_its_usual_range_on_every_other_day():
+    """Issue #24: a product selling about 5 a day with one promotion day in ten at 4x, beside 11 steadier products.
+    Its own dispersion (about 0.23, the promotion days) made 25 units on a usual day a once-in-600-days event, not
+    flagged at the default rate; halfway to the catalogue's typical dispersion, the day is a spike."""
+    rng = np.random.default_rng(0)
+    days = 364
+    steady = rng.poisson(rng.gamma(20.0, 0.25, (11, days)))  # mean 5, dispersion 0.05
+    promoted = rng.poisson(np.where(np.arange(days) % 10 == 3, 20.0, 5.0))
+    promoted[250] = 25
+    response = run(series=_series(np.vstack([steady, promoted]).astype(float)), max_alerts=366)
+    day = dt.date(2025, 1, 6) + dt.timedelta(days=250)
+    assert [a.type for a in response.anomalies if a.product_id == "p11" and a.date == day] == ["spike"]
+    assert response.meta.flagged <= 0.01 * response.meta.product_days
