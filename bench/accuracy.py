@@ -26,7 +26,7 @@ import httpx2 as httpx
 import numpy as np
 import pandas as pd
 
-from bench.accuracy_bands import band_scores, banding
+from bench.accuracy_bands import Banding, band_scores, banding, restricted, spread_sample
 from bench.accuracy_data import HOLDOUTS, Holdout, from_first_sale
 from bench.isolated import in_own_process
 from bench.payload_formats import PREFIX, compact, percentile, server_env, server_timing, wait_for_job
@@ -36,6 +36,8 @@ from tests.support.server import serving_process
 LEVELS = (80, 95)
 SMARTSHELF = "SmartShelf shop model"
 SMARTSHELF_DRIVERS = "SmartShelf shop model + drivers"
+PER_REQUEST = "SmartShelf per request (no shop model)"
+PER_REQUEST_PRODUCTS = 60
 
 
 # --- SmartShelf, through HTTP -----------------------------------------------------------------------
@@ -76,11 +78,13 @@ ALL_DRIVERS = frozenset({"prices", "events", "benefit_days", "promotions"})
 
 
 def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: frozenset[str] = frozenset(),
-               levels: tuple[int, ...] = LEVELS) -> dict:
+               levels: tuple[int, ...] = LEVELS, products: list[str] | None = None) -> dict:
     """Train the shop model over HTTP, then one /forecast per product and level. `drivers` (of ALL_DRIVERS)
     says what every request also carries: the holdout's prices (the horizon's as planned prices), its events
-    with their types (else their dates alone), its benefit days, its promotions."""
+    with their types (else their dates alone), its benefit days, its promotions. With `products`, no shop model:
+    only those products are forecast, each from its own request alone (a shop that never trained)."""
     series = _series(holdout)
+    train = products is None
     events = [e for e in holdout.typed_events or []
               if ("benefit_days" if e["type"] == "benefit_day" else "events") in drivers]
     if "events" not in drivers:
@@ -98,23 +102,10 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: froze
     served_by_model = 0
     with tempfile.TemporaryDirectory() as model_dir, serving_process(server_env(model_dir)) as (client, pid):
         client.timeout = httpx.Timeout(300)
+        card, train_seconds = (_train(client, holdout, common, series, prices, promotions, waits, progress) if train
+                               else ({}, 0.0))
         started = time.perf_counter()
-        body = compact({**common, "series": list(series.values()),
-                        **({"prices": list(prices.values())} if prices else {}),
-                        **({"promotions": [p for spans in promotions.values() for p in spans]} if promotions else {})})
-        accepted = _post(client, "models/train", body, waits)
-        if accepted.status_code != 202:
-            raise SystemExit(f"training refused: {accepted.status_code} {accepted.text[:500]}")
-        job_id = accepted.json()["job_id"]
-        state, _ = wait_for_job(client, job_id)
-        train_seconds = time.perf_counter() - started
-        if state != "succeeded":
-            raise SystemExit(f"training job {state}: {client.get(f'/api/v1/jobs/{job_id}').text[:2000]}")
-        card = client.get(f"{PREFIX}/models/bench",
-                          params={"frequency": "weekly" if holdout.weekly else "daily"}).json()
-        progress(f"accuracy: {holdout.key}: trained in {train_seconds:.1f} s, {len(series)} products; forecasting")
-        started = time.perf_counter()
-        for product, entry in series.items():
+        for product, entry in series.items() if train else ((p, series[p]) for p in products or []):
             own = {**({"prices": [prices[product]]} if product in prices else {}),
                    **({"promotions": promotions[product]} if product in promotions else {})}
             for level in levels:
@@ -148,10 +139,30 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: froze
             "service_ms": {"p50": round(statistics.median(service_ms), 1),
                            "p95": round(percentile(service_ms, 0.95), 1)},
             "served_by_shop_model": served_by_model, "methods": dict(methods.most_common(6)),
-            "warnings": dict(warnings), "card_held_out": card["held_out"]["scores"],
-            "card_windows": card["held_out"].get("windows"), "card_bands": card["held_out"].get("bands"),
-            "card_drivers": card.get("drivers"),
-            "card_training_seconds": card["training_seconds"]}
+            "warnings": dict(warnings),
+            **({"card_held_out": card["held_out"]["scores"], "card_windows": card["held_out"].get("windows"),
+                "card_bands": card["held_out"].get("bands"), "card_drivers": card.get("drivers"),
+                "card_training_seconds": card["training_seconds"]} if card else {})}
+
+
+def _train(client: httpx.Client, holdout: Holdout, common: dict, series: dict[str, dict], prices: dict,
+           promotions: dict, waits: list[float], progress: Callable[[str], None]) -> tuple[dict, float]:
+    """`POST /models/train` with the whole catalogue, waited for on the jobs API -> (the model card, seconds)."""
+    started = time.perf_counter()
+    body = compact({**common, "series": list(series.values()),
+                    **({"prices": list(prices.values())} if prices else {}),
+                    **({"promotions": [p for spans in promotions.values() for p in spans]} if promotions else {})})
+    accepted = _post(client, "models/train", body, waits)
+    if accepted.status_code != 202:
+        raise SystemExit(f"training refused: {accepted.status_code} {accepted.text[:500]}")
+    job_id = accepted.json()["job_id"]
+    state, _ = wait_for_job(client, job_id)
+    seconds = time.perf_counter() - started
+    if state != "succeeded":
+        raise SystemExit(f"training job {state}: {client.get(f'/api/v1/jobs/{job_id}').text[:2000]}")
+    card = client.get(f"{PREFIX}/models/bench", params={"frequency": "weekly" if holdout.weekly else "daily"}).json()
+    progress(f"accuracy: {holdout.key}: trained in {seconds:.1f} s, {len(series)} products; forecasting")
+    return card, seconds
 
 
 # --- references, each in a process of its own ---------------------------------------------------------
@@ -221,17 +232,19 @@ def rounded(values: dict) -> dict:
 
 
 def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = None) -> dict:
-    """Every holdout (or the named ones); the shop model also with drivers where the holdout has them."""
+    """Every holdout (or the named ones); the shop model also with drivers where the holdout has them; the
+    per-request path (no shop model) on a sample of the products, beside every engine on the same products."""
     results: dict[str, dict] = {}
     for key in holdouts or list(HOLDOUTS):
         holdout = HOLDOUTS[key]()
         bands = banding(holdout)
         engines: dict[str, dict] = {}
+        preds: dict[str, pd.DataFrame] = {}
         variants = [(SMARTSHELF, frozenset())] + ([(SMARTSHELF_DRIVERS, ALL_DRIVERS)] if holdout.typed_events else [])
         for name, drivers in variants:
             progress(f"accuracy: {key}: {name}")
             outcome = smartshelf(holdout, progress, drivers)
-            pred = outcome.pop("pred")
+            preds[name] = pred = outcome.pop("pred")
             engines[name] = rounded({**score(holdout, pred), "seconds": round(outcome.pop("seconds"), 1),
                                       "peak_mb": round(outcome.pop("peak_mb")), **outcome,
                                       "bands": band_scores(holdout, pred, bands)})
@@ -239,10 +252,32 @@ def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = No
         for engine in REFERENCES:
             progress(f"accuracy: {key}: {engine}")
             outcome = run_reference(engine, key)
+            preds[engine] = outcome["pred"]
             engines[engine] = rounded({**score(holdout, outcome["pred"]), "seconds": round(outcome["seconds"], 1),
                                         "peak_mb": round(outcome["peak_mb"]),
                                         "bands": band_scores(holdout, outcome["pred"], bands)})
             progress(f"accuracy: {key}: {engine}: {engines[engine]}")
         results[key] = {"name": holdout.name, "season": holdout.season, "horizon": holdout.horizon,
-                        "band_weights": [round(float(w), 4) for w in bands.weight], "engines": engines}
+                        "band_weights": [round(float(w), 4) for w in bands.weight], "engines": engines,
+                        "per_request": _per_request(holdout, bands, preds, progress)}
     return results
+
+
+def _per_request(holdout: Holdout, bands: Banding, preds: dict[str, pd.DataFrame],
+                 progress: Callable[[str], None]) -> dict:
+    """The per-request path (a shop without a shop model: each /forecast fits and chooses on its product's own
+    history) on PER_REQUEST_PRODUCTS products spread over the sales-rate bands, and every engine of `preds`
+    scored on the same products: the path's backtests make each request far dearer than a shop model's."""
+    sample = spread_sample(bands, PER_REQUEST_PRODUCTS)
+    products = sample.band.index.tolist()
+    sub = restricted(holdout, products)
+    progress(f"accuracy: {holdout.key}: {PER_REQUEST} on {len(products)} products")
+    outcome = smartshelf(holdout, progress, products=products)
+    engines = {PER_REQUEST: rounded({**score(sub, outcome["pred"]), "bands": band_scores(sub, outcome["pred"], sample),
+                                     **{k: outcome[k] for k in ("forecast_seconds", "requests", "http_ms",
+                                                                "service_ms", "methods", "warnings")}})}
+    for name, pred in preds.items():
+        pred = pred[pred["unique_id"].isin(products)]
+        engines[name] = rounded({**score(sub, pred), "bands": band_scores(sub, pred, sample)})
+    progress(f"accuracy: {holdout.key}: {PER_REQUEST}: {json.dumps(engines[PER_REQUEST])[:600]}")
+    return {"products": len(products), "engines": engines}

@@ -49,6 +49,24 @@ def banding(holdout: Holdout) -> Banding:
     return Banding(band, edges, weight / weight.sum())
 
 
+def restricted(holdout: Holdout, products: pd.Index | list[str]) -> Holdout:
+    """The holdout of the given products alone (WRMSSE weights renormalised over them by `score`)."""
+    return dataclasses.replace(
+        holdout, train=holdout.train[holdout.train["unique_id"].isin(products)],
+        test=holdout.test[holdout.test["unique_id"].isin(products)],
+        weights=None if holdout.weights is None else holdout.weights.reindex(products).fillna(0.0))
+
+
+def spread_sample(bands: Banding, count: int) -> Banding:
+    """About `count` products spread evenly over the sales-rate order (band, then product id: the bands are
+    quintiles, so each band gives its share), with their bands; the weights stay the whole set's."""
+    ordered = pd.DataFrame({"band": bands.band.to_numpy(), "product": bands.band.index}).sort_values(
+        ["band", "product"])
+    step = max(1, len(ordered) // count)
+    chosen = ordered.iloc[step // 2::step]
+    return Banding(bands.band.loc[chosen["product"].to_numpy()], bands.edges, bands.weight)
+
+
 def band_scores(holdout: Holdout, pred: pd.DataFrame, bands: Banding) -> list[dict]:
     """`score` of `pred` on each band's products alone (WRMSSE with the band's weights renormalised)."""
     out = []
@@ -56,11 +74,7 @@ def band_scores(holdout: Holdout, pred: pd.DataFrame, bands: Banding) -> list[di
         products = bands.band.index[bands.band.to_numpy() == number]
         if products.empty:
             continue
-        sub = dataclasses.replace(
-            holdout, train=holdout.train[holdout.train["unique_id"].isin(products)],
-            test=holdout.test[holdout.test["unique_id"].isin(products)],
-            weights=None if holdout.weights is None else holdout.weights.reindex(products).fillna(0.0))
-        scores = score(sub, pred[pred["unique_id"].isin(products)])
+        scores = score(restricted(holdout, products), pred[pred["unique_id"].isin(products)])
         lo, hi = bands.ranges()[number]
         out.append({"band": number, "rate_from": lo, "rate_to": hi, "weight": round(float(bands.weight[number]), 4),
                     **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}})

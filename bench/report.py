@@ -8,6 +8,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+from bench.accuracy import PER_REQUEST
 from bench.accuracy_bands import HEAVY_BAND
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,9 +102,9 @@ def _coverage_verdicts(r: dict) -> str:
     return "coverage " + ", ".join(marks)
 
 
-def accuracy_verdicts(key: str, engines: dict) -> list[str]:
-    """Issue #26's targets for one holdout (the whole set), each met or missed by how much."""
-    ours = engines[SHOP]
+def accuracy_verdicts(key: str, engines: dict, name: str = SHOP) -> list[str]:
+    """Issue #26's targets for one holdout (the whole set) and SmartShelf's `name`, each met or missed by how much."""
+    ours = engines[name]
     metric = _metric(key)
     references = {k: v for k, v in engines.items() if not k.startswith("SmartShelf")}
     best = min(references, key=lambda k: references[k][metric])
@@ -120,6 +121,29 @@ def accuracy_verdicts(key: str, engines: dict) -> list[str]:
                         f"({(drivers[metric] / ours[metric] - 1) * 100:+.1f}% vs without; "
                         f"{drivers[metric] / references[best][metric]:.3f}x the best reference)")
     return verdicts
+
+
+def per_request_lines(key: str, block: dict | None) -> list[str]:
+    """The per-request path (no shop model) on a sample of the products, beside every engine on the same ones."""
+    if not block:
+        return []
+    engines = block["engines"]
+    ours = engines[PER_REQUEST]
+    metric = _metric(key)
+    lines = [f"Without a shop model ({block['products']} products spread over the sales-rate bands, each forecast by "
+             "its own `/forecast` request alone, as a shop that never trained is served; every engine scored on "
+             "the same products):", "",
+             "| engine | MASE | RMSSE | WRMSSE | coverage 80 / 95 % | MSIS 95 |", "|---|---|---|---|---|---|"]
+    for name, r in engines.items():
+        coverage = f"{r['coverage_80']:.1f} / {r['coverage_95']:.1f}" if "coverage_80" in r else ""
+        lines.append(f"| {name} | {r['mase']:.3f} | {r['rmsse']:.3f} | {_fmt(r.get('wrmsse'))} | {coverage} | "
+                     f"{_fmt(r.get('msis'), 2)} |")
+    lines += ["", f"{PER_REQUEST}: " + "; ".join(accuracy_verdicts(key, engines, PER_REQUEST)) + f". "
+              f"{ours['requests']} requests in {ours['forecast_seconds']} s (HTTP p50 {ours['http_ms']['p50']} ms, "
+              f"p95 {ours['http_ms']['p95']} ms); methods {ours['methods']}.", ""]
+    references = {k: v for k, v in engines.items() if not k.startswith("SmartShelf")}
+    return lines + band_lines(ours, references, metric, "dollar sales" if metric == "wrmsse" else "products",
+                              heading="Per sales-rate band, per-request path (a dozen products a band: coarse)")
 
 
 def _rate(value: float | None) -> str:
@@ -202,6 +226,7 @@ def accuracy_markdown(results: dict) -> str:
                          f"{r['peak_mb']} |")
         lines += ["", "Whole set: " + "; ".join(accuracy_verdicts(key, engines)) + ".", ""]
         lines += accuracy_band_lines(key, engines)
+        lines += per_request_lines(key, holdout.get("per_request"))
         for name, ours in engines.items():
             if name.startswith("SmartShelf"):
                 lines += [f"{name}: training job {ours['train_seconds']} s, then {ours['requests']:,} one-product "
