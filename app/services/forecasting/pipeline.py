@@ -66,8 +66,9 @@ def _history(spec: ForecastSpec, settings: Settings, signing_key: str) -> _Histo
     sales, warnings = sales_columns(spec)  # the sales rules, reported in `warnings`
     found_model = _shop_model(spec, sales, settings, signing_key)  # the shop's model, if any (`auto` only)
     shop = found_model if isinstance(found_model, tuple) else None  # (a model stored but refused is named below)
-    opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None)  # closed days
     origin = spec.as_of_day if spec.as_of_day is not None else shop_model_end(shop, int(sales.day.max()))
+    opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None,  # closed days, and
+                                  origin)  # the days after the catalogue's last sale up to the origin
     panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings), origin, opening)  # budget first
     return _History(found_model, opening, panel, wanted, warnings + found + repairs)
 
