@@ -82,7 +82,7 @@ def _finish(spec: ForecastSpec, history: _History, last: latest.LastAnswers, set
     close_days(response, panel, spec.periods, history.opening)  # no demand on closed days
     latest.remember(response, last, spec.shop_id, panel, spec.periods, settings, cache)
     monitoring.attach_realized(response, last.unlike([f.model_version for f in response.forecasts]), panel,
-                               settings, spec.shop_id)
+                               history.opening, settings, spec.shop_id)
     FORECAST_CACHE.labels(source).inc()
     return response
 
