@@ -185,23 +185,21 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
 def _fill_closed(values: np.ndarray, start: np.ndarray, closed: np.ndarray,
                  sold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """values [n, T] with each closed column (closed: bool[T]) inside a product's history where it sold
-    nothing (sold: bool[n, T]) replaced by the product's mean over the last CLOSED_FILL_WINDOW open columns
-    before it (else the first ones after it; else 0); and the mask of replaced cells. Counted in open columns,
-    not in days, so that a long closure (the weeks between an old export's end and as_of) is filled with the
-    level before it all along, not with less and less of it."""
+    nothing (sold: bool[n, T]) replaced by the product's mean over its open columns in the
+    CLOSED_FILL_WINDOW before it (else after it; else 0); and the mask of replaced cells. The closed columns
+    after the last open one (the days between an old export's end and as_of) all take the mean over the last
+    CLOSED_FILL_WINDOW open columns: the level before them all along, not less and less of it, nor 0 once
+    the window holds no open day."""
     length = values.shape[1]
     columns = np.arange(length)
     inside = columns[None, :] >= start[:, None]
     weight = (inside & ~closed[None, :]).astype(np.float64)
     total, count = prefix_sums(values * weight), prefix_sums(weight)
-    # the windows' bounds as columns (prefix_sums[:, b] - prefix_sums[:, a] sums columns a .. b - 1)
-    open_at = np.concatenate([np.flatnonzero(~closed), [length]])  # the open columns, then one past the end
-    n_open = open_at.size - 1
-    open_before = np.searchsorted(open_at[:n_open], columns)  # open columns before each column
-    open_through = np.searchsorted(open_at[:n_open], columns, side="right")  # ... before it or at it
-    lo = np.where(open_before > 0, open_at[np.maximum(open_before - CLOSED_FILL_WINDOW, 0)], columns)
-    hi, after_lo = columns, np.minimum(columns + 1, length)
-    after_hi = open_at[np.minimum(open_through + CLOSED_FILL_WINDOW, n_open)]
+    lo, hi = np.maximum(columns - CLOSED_FILL_WINDOW, 0), columns
+    open_columns = np.flatnonzero(~closed)
+    if open_columns.size:
+        lo = np.where(columns > open_columns[-1], open_columns[max(open_columns.size - CLOSED_FILL_WINDOW, 0)], lo)
+    after_lo, after_hi = np.minimum(columns + 1, length), np.minimum(columns + 1 + CLOSED_FILL_WINDOW, length)
     before_count, after_count = count[:, hi] - count[:, lo], count[:, after_hi] - count[:, after_lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         before = (total[:, hi] - total[:, lo]) / before_count
