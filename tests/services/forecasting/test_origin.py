@@ -85,6 +85,8 @@ def test_an_export_older_than_as_of_is_no_collapse_of_demand(client):
     # p23 fell silent while the others sold: real silence, zero sales to the catalogue's end
     extended = {w["code"]: w for w in later["warnings"]}["history_extended"]
     assert extended["product_ids"] == ["p23"]
+    assert "last days up to 2025-04-10: those days count as zero sales" in extended["message"]
+    assert "start after 2025-04-20" in extended["message"]
     silent = next(f for f in later["forecasts"] if f["product_id"] == "p23")
     assert sum(p["predicted_qty"] for p in silent["predictions"]) < week["later"] * 2 / 3  # its zeros count
     long_ago = client.post(f"{PREFIX}/forecast", json={**body, "as_of": (LAST + timedelta(days=60)).isoformat()})
