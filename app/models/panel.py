@@ -102,6 +102,7 @@ class PanelRepairs:
     extended: int = 0  # products whose last sales row is before the origin: their history runs on to it
     extended_products: list[str] = field(default_factory=list)  # up to 20 of them, in product order
     origin_day: int = 0  # the panel's last day, the forecasts' origin
+    silent_until: int = 0  # the last open period's day: `extended` products' zero sales run to it
     closed_filled: int = 0  # closed days without sales, filled with the product's open-day level
 
 
@@ -142,7 +143,6 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
     last = np.full(n_products, -1, dtype=np.int64)
     np.maximum.at(last, sales.product, column)
     inside = (np.arange(n_periods)[None, :] >= start[:, None]) & (np.arange(n_periods)[None, :] <= last[:, None])
-    extended = (last >= 0) & (last < n_periods - 1)
     negative = net < 0
     price = None
     unusable = np.zeros((n_products, n_periods), dtype=bool)
@@ -160,6 +160,9 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
         if shut.any():
             values, fill = _fill_closed(values, start, shut, has_row & (net > 0))
             filled = int(fill.sum())
+    # silent before the origin: no row after the last open period (a closed day without a row is no silence)
+    open_columns = np.flatnonzero(~shut)
+    extended = (last >= 0) & (last < (open_columns[-1] if open_columns.size else n_periods - 1))
     panel = Panel(
         product_ids=[str(p) for p in sales.product_ids],
         values=values,
@@ -176,7 +179,8 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
         unusable_price_products=[str(p) for p in sales.product_ids[np.flatnonzero(unusable.any(axis=1))[:20]]],
         extended=int(extended.sum()),
         extended_products=[str(p) for p in sales.product_ids[np.flatnonzero(extended)[:20]]],
-        origin_day=first_day + (n_periods - 1) * step, closed_filled=filled)
+        origin_day=first_day + (n_periods - 1) * step, closed_filled=filled,
+        silent_until=first_day + int(open_columns[-1] if open_columns.size else n_periods - 1) * step)
     return panel, repairs
 
 
@@ -184,13 +188,19 @@ def _fill_closed(values: np.ndarray, start: np.ndarray, closed: np.ndarray,
                  sold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """values [n, T] with each closed column (closed: bool[T]) inside a product's history where it sold
     nothing (sold: bool[n, T]) replaced by the product's mean over its open columns in the
-    CLOSED_FILL_WINDOW before it (else after it; else 0); and the mask of replaced cells."""
+    CLOSED_FILL_WINDOW before it (else after it; else 0); and the mask of replaced cells. The closed columns
+    after the last open one (the days between an old export's end and as_of) all take the mean over the last
+    CLOSED_FILL_WINDOW open columns: the level before them all along, not less and less of it, nor 0 once
+    the window holds no open day."""
     length = values.shape[1]
     columns = np.arange(length)
     inside = columns[None, :] >= start[:, None]
     weight = (inside & ~closed[None, :]).astype(np.float64)
     total, count = prefix_sums(values * weight), prefix_sums(weight)
     lo, hi = np.maximum(columns - CLOSED_FILL_WINDOW, 0), columns
+    open_columns = np.flatnonzero(~closed)
+    if open_columns.size:
+        lo = np.where(columns > open_columns[-1], open_columns[max(open_columns.size - CLOSED_FILL_WINDOW, 0)], lo)
     after_lo, after_hi = np.minimum(columns + 1, length), np.minimum(columns + 1 + CLOSED_FILL_WINDOW, length)
     before_count, after_count = count[:, hi] - count[:, lo], count[:, after_hi] - count[:, after_lo]
     with np.errstate(invalid="ignore", divide="ignore"):

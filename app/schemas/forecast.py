@@ -79,7 +79,8 @@ class RealizedAccuracy(BaseModel):
     coverage: float = Field(description="Share of actuals inside the stored interval, 0..1.")
     mase: float = Field(description="MAE / the product's seasonal naive scale.")
     expected_mase: float | None = Field(description="The backtest MASE the stored forecast promised.")
-    drift: bool = Field(description="mase > expected_mase x (1 + DRIFT_MARGIN): the model was retrained.")
+    drift: bool = Field(description="mase > expected_mase + max(expected_mase x DRIFT_MARGIN, 0.25): the model was "
+                        "retrained.")
 
 
 class PriceElasticityEstimate(BaseModel):

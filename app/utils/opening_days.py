@@ -11,6 +11,10 @@ sparser catalogue cannot tell a closed day from a quiet one, and weekly totals (
 nothing of the days between. Decisions that answer for a few products judge on every product the request sent
 (`catalogue_opening_days`), as the forecaster does.
 
+The same rule holds after the sales' end: when such a catalogue's last sale is before as_of (an export downloaded
+days before, or a shop shut since), the days between sold nothing anywhere, so they are unknown, closed dates
+whatever the shop declared, not a collapse of demand (`unknown_tail`, warning `stale_sales`).
+
 What the services do with them: forecasting does not learn them as demand (a closed day's zero is replaced
 by the product's open-day level around it) and forecasts 0 for them (`meta.closed_dates`);
 anomalies never flag them; insights leave them out of weekday and month patterns.
@@ -28,6 +32,7 @@ from app.utils.sales_frame import SalesColumns, clean_sales
 MIN_CATALOGUE = 20
 MIN_DAILY_UNITS = 20.0  # a catalogue selling fewer units a day may sell nothing on an open day by chance
 WEEKDAY_WEEKS = 8
+STALE_DAYS = 28  # sales ending more days before as_of than this forecast from old data: the warning says so
 _LISTED = 10
 
 
@@ -68,19 +73,26 @@ def declared(payload: SalesPayload) -> OpeningDays | None:
                        np.unique(day_numbers(dates, len(dates))))
 
 
-def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
-    """Closed days of a catalogue's sales (see the module docstring), with the `closed_days_detected` warning."""
+def tells_closures(sales: SalesColumns) -> bool:
+    """Whether a day on which none of these sales' products sold is a closed day, not a quiet one: daily sales
+    (weekly totals say nothing of the days between them) of MIN_CATALOGUE products or more selling
+    MIN_DAILY_UNITS units a day or more on the days they sell (e^-20: no empty day by chance)."""
     sold = sales.qty > 0
     if sales.size == 0 or np.unique(sales.product[sold]).size < MIN_CATALOGUE:
-        return OPEN_EVERY_DAY, []
-    if np.unique(weekday(np.unique(sales.day))).size == 1:  # weekly totals: the days between them are no closures
+        return False
+    if np.unique(weekday(np.unique(sales.day))).size == 1:  # weekly totals
+        return False
+    return bool(sales.qty[sold].sum() / np.unique(sales.day[sold]).size >= MIN_DAILY_UNITS)
+
+
+def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
+    """Closed days of a catalogue's sales (see the module docstring), with the `closed_days_detected` warning."""
+    if not tells_closures(sales):
         return OPEN_EVERY_DAY, []
     first, last = int(sales.day.min()), int(sales.day.max())
     days = np.arange(first, last + 1)
     selling = np.zeros(days.size, dtype=bool)
-    selling[sales.day[sold] - first] = True
-    if sales.qty[sold].sum() / max(int(selling.sum()), 1) < MIN_DAILY_UNITS:  # e^-20: no empty day by chance
-        return OPEN_EVERY_DAY, []
+    selling[sales.day[sales.qty > 0] - first] = True
     empty = days[~selling]
     recent = days[-7 * WEEKDAY_WEEKS:]
     recent_empty = ~selling[-7 * WEEKDAY_WEEKS:]
@@ -101,7 +113,8 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
                      f"{' and every '.join(names)} from now on is taken as closed, earlier ones that sold as open)")
     if dates.size:
         shown = ", ".join(from_day_number(int(d)).isoformat() for d in dates[:_LISTED])
-        parts.append(f"{dates.size} other days ({shown}{', ...' if dates.size > _LISTED else ''})")
+        other = " other" if closed_weekdays else ""  # besides the weekdays named before
+        parts.append(f"{dates.size}{other} days ({shown}{', ...' if dates.size > _LISTED else ''})")
     message = (f"no product sold on {' and on '.join(parts)}: taken as closed days (no demand: no training target, a "
                "forecast of 0, never an anomaly). Send closed_weekdays / closed_dates to say when the shop is "
                "closed, or [] if it is open every day.")
@@ -113,18 +126,45 @@ def catalogue_opening_days(payload: SalesPayload, sales: SalesColumns, n_known: 
     """`opening_days` judged on every product the request sent up to `as_of_day`, as the forecaster judges them,
     where `sales` holds only a decision's `n_known` products (`clean_sales` dropped the others' rows): a closed day
     is one on which the whole catalogue sold nothing, and a few products cannot tell it (MIN_CATALOGUE)."""
-    if declared(payload) is None and len(sales.product_ids) > n_known:
+    if len(sales.product_ids) > n_known:
         sales, _ = clean_sales(payload, as_of_day=as_of_day)  # its warnings are the caller's, reported already
-    return opening_days(payload, sales)
+    return opening_days(payload, sales, origin_day=as_of_day)
 
 
-def opening_days(payload: SalesPayload, sales: SalesColumns,
-                 remembered: OpeningDays | None = None) -> tuple[OpeningDays, list[DataWarning]]:
+def opening_days(payload: SalesPayload, sales: SalesColumns, remembered: OpeningDays | None = None,
+                 origin_day: int | None = None) -> tuple[OpeningDays, list[DataWarning]]:
     """The request's closed days: as it declares them, else as the shop model remembers them (`remembered`),
-    else as detected from its sales."""
+    else as detected from its sales; and, whichever it is, the days after the catalogue's last sale up to
+    `origin_day` (`unknown_tail`)."""
     said = declared(payload)
-    if said is not None:
-        return said, []
-    if remembered is not None:
-        return remembered, []
-    return detect(sales)
+    found, warnings = (said, []) if said is not None else (remembered, []) if remembered is not None else \
+        detect(sales)
+    tail, stale = unknown_tail(sales, origin_day)
+    if tail.size == 0:
+        return found, warnings
+    return OpeningDays(found.closed_weekdays, np.union1d(found.closed_dates, tail), found.weekdays_from), \
+        warnings + stale
+
+
+def unknown_tail(sales: SalesColumns, origin_day: int | None) -> tuple[np.ndarray, list[DataWarning]]:
+    """The days after the catalogue's last sale up to `origin_day` (as_of) when the catalogue `tells_closures`:
+    no product sold on them, so, as on a closed day, they are no demand and no slump (the export ended before
+    as_of, or the shop was shut), never zero sales; with the `stale_sales` warning. Their day numbers (int64,
+    sorted; empty when the sales run to the origin or the catalogue cannot tell). A product that fell silent
+    while others sold is not concerned: its zeros up to the catalogue's last sale are sales (history_extended)."""
+    none = np.zeros(0, dtype=np.int64)
+    if origin_day is None or not tells_closures(sales):
+        return none, []
+    last = int(sales.day[sales.qty > 0].max())
+    if last >= origin_day:
+        return none, []
+    gap = origin_day - last
+    old = (f" The forecasts are extrapolated from sales {gap} days old: send a recent export for a forecast of "
+           "today's demand." if gap > STALE_DAYS else "")
+    message = (f"no product sold after {from_day_number(last).isoformat()}, {gap} days before "
+               f"{from_day_number(origin_day).isoformat()} (as_of): the sales end early (an export downloaded "
+               "earlier, or the shop closed), so those days are unknown, not zero sales; like closed days they are "
+               "no demand (each product's level before them stands in for them) and the forecasts start after "
+               f"{from_day_number(origin_day).isoformat()}.{old}")
+    return np.arange(last + 1, origin_day + 1, dtype=np.int64), [
+        DataWarning(code="stale_sales", count=gap, message=message)]

@@ -4,6 +4,7 @@ never an anomaly, out of the weekday pattern, no stock used on them."""
 
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
@@ -206,3 +207,28 @@ def test_a_shop_closed_every_weekday_is_refused_by_name(client):
         assert refused.json()["detail"][0]["field"] == "closed_weekdays"
         six = client.post(f"{PREFIX}/{path}", json={**body, "closed_weekdays": every_day[:6]})
         assert six.status_code == 200, six.text[:300]
+
+
+def test_closed_dates_alone_are_not_called_other_days(client):
+    """Review finding 13: with no closed weekday named before them, the dates are 'N days', not 'N other days'."""
+    shut = {(LAST - timedelta(days=k)).isoformat() for k in (36, 37, 38)}  # Thursday to Saturday
+    rows = [row for row in six_day_shop(products=24) if row["date"] not in shut]
+    rows = [row | {"date": (date.fromisoformat(row["date"]) + timedelta(days=1)).isoformat()} for row in rows
+            if date.fromisoformat(row["date"]).weekday() == CLOSED_WEEKDAY - 1] + rows  # open on Wednesdays too
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": rows, "periods": 7,
+                                                     "product_ids": ["p00"], "model": "moving_average"}).json()
+    message = {w["code"]: w for w in answer["warnings"]}["closed_days_detected"]["message"]
+    assert message.startswith(f"no product sold on 3 days ({min(shut)}"), message
+
+
+def test_at_risk_reads_an_old_exports_sales_rate_on_the_days_it_covers(client):
+    """Issues #24/#26: as_of ten days after the catalogue's last sale: those days are unknown (no product sold), so
+    the sales rate is the one of the days the export covers, as with as_of = its end, and the warning says so."""
+    sales = six_day_shop(products=24)
+    inventory = [{"product_id": "p00", "quantity": 55.0, "price": 2.0}]
+    body = {"shop_id": "s", "inventory": inventory, "sales": sales, "closed_weekdays": ["wednesday"]}
+    at_end = client.post(f"{PREFIX}/at-risk", json={**body, "as_of": LAST.isoformat()}).json()
+    later = client.post(f"{PREFIX}/at-risk", json={**body, "as_of": (LAST + timedelta(days=10)).isoformat()}).json()
+    # the same rate but for the window's mix of Saturdays (the busier day) among its open days
+    assert later["at_risk"][0]["avg_daily_sales"] == pytest.approx(at_end["at_risk"][0]["avg_daily_sales"], rel=0.01)
+    assert {w["code"]: w["count"] for w in later["warnings"]}["stale_sales"] == 10

@@ -84,8 +84,8 @@ def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:
         warnings.append(DataWarning(
             code="history_extended", count=repairs.extended,
             message=f"{repairs.extended} products had no sales row in their last {unit} up to "
-            f"{from_day_number(repairs.origin_day)}: those {unit} count as zero sales, and their forecasts start "
-            "after that date like every other product's.",
+            f"{from_day_number(repairs.silent_until)}: those {unit} count as zero sales, and their "
+            f"forecasts start after {from_day_number(repairs.origin_day)} like every other product's.",
             product_ids=repairs.extended_products,
         ))
     if repairs.unusable_prices:

@@ -1,9 +1,12 @@
 """Accuracy monitoring, around the forecast path: how each product's previous forecast did.
 
 Before answering, each product's latest stored forecast is scored against the actual sales this request
-carries for its dates (`realized_accuracy` on the product's forecast); when its MASE exceeds the backtest's
-by DRIFT_MARGIN the product is flagged `drift_detected` (and retrained, as its history is new). Realized
-scores are kept per shop for GET /accuracy/{shop_id}.
+carries for its dates (`realized_accuracy` on the product's forecast): its open days only, as a closed day's or
+an unknown day's value in the panel (the days after an old export's end up to as_of, `app.utils.opening_days`)
+is the level filled in for it, not a sale. When its MASE exceeds the backtest's by DRIFT_MARGIN of it, and by
+DRIFT_FLOOR at least (a promise of 0 is missed by any error: a margin of 0 is none), the product is flagged
+`drift_detected` (and retrained, as its history is new). Realized scores are kept per shop for
+GET /accuracy/{shop_id}.
 """
 
 from pathlib import Path
@@ -20,19 +23,25 @@ from app.schemas.common import DataWarning
 from app.schemas.forecast import ForecastResponse, ProductForecast, RealizedAccuracy
 from app.utils.dates import day_number
 from app.utils.errors import NotFoundError
+from app.utils.opening_days import OpeningDays
 
 log = structlog.get_logger(__name__)
+
+DRIFT_FLOOR = 0.25  # MASE: a quarter of the seasonal naive's error above the promise, however small it was
 
 
 def _accuracy_path(settings: Settings, shop_id: str) -> Path:
     return store.shop_dir(settings.model_dir, shop_id) / "accuracy.json"
 
 
-def _realized(previous: ProductForecast, panel: Panel, row: int, scale: float,
-              margin: float) -> RealizedAccuracy | None:
+def _realized(previous: ProductForecast, panel: Panel, row: int, scale: float, margin: float,
+              opening: OpeningDays) -> RealizedAccuracy | None:
+    """The previous forecast scored on its dates inside the product's history that were open (daily data)."""
     days = np.array([day_number(p.date) for p in previous.predictions])
     column = (days - panel.first_day) // panel.step
     inside = (column >= panel.start[row]) & (column < panel.n_periods) & ((days - panel.first_day) % panel.step == 0)
+    if panel.step == 1 and opening.any:
+        inside &= ~opening.closed(days)
     if not inside.any():
         return None
     actual = panel.values[row, column[inside]]
@@ -51,14 +60,14 @@ def _realized(previous: ProductForecast, panel: Panel, row: int, scale: float,
         bias=round(float(np.mean(predicted - actual)), 4),
         coverage=round(float(np.mean((actual >= lower) & (actual <= upper))), 4),
         mase=round(realized_mase, 4), expected_mase=expected,
-        drift=expected is not None and realized_mase > expected * (1 + margin),
+        drift=expected is not None and realized_mase > expected + max(expected * margin, DRIFT_FLOOR),
     )
 
 
 def attach_realized(response: ForecastResponse, previous: list[ProductForecast | None], panel: Panel,
-                    settings: Settings, shop_id: str) -> None:
+                    opening: OpeningDays, settings: Settings, shop_id: str) -> None:
     """Attach realized accuracy of the previous forecasts (of another model version) to the answer's
-    forecasts; record it for the shop's summary."""
+    forecasts, on the open days (`opening`) of the panel; record it for the shop's summary."""
     if all(stored is None for stored in previous):
         return
     index = {p: i for i, p in enumerate(panel.product_ids)}
@@ -69,7 +78,8 @@ def attach_realized(response: ForecastResponse, previous: list[ProductForecast |
     for forecast, stored, scale in zip(response.forecasts, previous, scales, strict=True):
         if stored is None or stored.model_version == forecast.model_version:
             continue
-        realized = _realized(stored, panel, index[forecast.product_id], float(scale), settings.drift_margin)
+        realized = _realized(stored, panel, index[forecast.product_id], float(scale), settings.drift_margin,
+                             opening)
         if realized is None:
             continue
         forecast.realized_accuracy = realized
@@ -77,8 +87,10 @@ def attach_realized(response: ForecastResponse, previous: list[ProductForecast |
         if realized.drift:
             forecast.warnings.append(DataWarning(
                 code="drift_detected", count=realized.periods,
-                message=f"the last forecast ({realized.method}) missed by MASE {realized.mase:.2f} against the "
-                f"{realized.expected_mase:.2f} its backtest promised; retrained on the new history."))
+                message=f"the last forecast ({realized.method}) scored MASE {realized.mase:.2f} on "
+                f"{realized.periods} {'days' if panel.step == 1 else 'weeks'} of actual sales, worse than the "
+                f"{realized.expected_mase:.2f} its backtest promised by more than the drift margin; retrained on "
+                "the new history."))
     if log_entries:
         path = _accuracy_path(settings, shop_id)
         summary = store.read_json(path) or {}

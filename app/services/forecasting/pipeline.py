@@ -66,10 +66,11 @@ def _history(spec: ForecastSpec, settings: Settings, signing_key: str) -> _Histo
     sales, warnings = sales_columns(spec)  # the sales rules, reported in `warnings`
     found_model = _shop_model(spec, sales, settings, signing_key)  # the shop's model, if any (`auto` only)
     shop = found_model if isinstance(found_model, tuple) else None  # (a model stored but refused is named below)
-    opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None)  # closed days
-    if spec.catalogue is not None:  # the shop's closed days are read off every sale, the demand off these alone
-        sales = sales.only(spec.catalogue)
     origin = spec.as_of_day if spec.as_of_day is not None else shop_model_end(shop, int(sales.day.max()))
+    opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None,  # closed days, and
+                                  origin)  # the days after the catalogue's last sale up to the origin
+    if spec.catalogue is not None:  # the shop's closed days and origin are read off every sale, demand off these
+        sales = sales.only(spec.catalogue)
     panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings), origin, opening)  # budget first
     return _History(found_model, opening, panel, wanted, warnings + found + repairs)
 
@@ -83,7 +84,7 @@ def _finish(spec: ForecastSpec, history: _History, last: latest.LastAnswers, set
     close_days(response, panel, spec.periods, history.opening)  # no demand on closed days
     latest.remember(response, last, spec.shop_id, panel, spec.periods, settings, cache)
     monitoring.attach_realized(response, last.unlike([f.model_version for f in response.forecasts]), panel,
-                               settings, spec.shop_id)
+                               history.opening, settings, spec.shop_id)
     FORECAST_CACHE.labels(source).inc()
     return response
 

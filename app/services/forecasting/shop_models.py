@@ -121,7 +121,7 @@ def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, Openi
     shop's closed days (as sent, else detected: the model remembers them)."""
     sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
     step = check_training(sales, spec.frequency, spec.periods, settings, spec.as_of_day)
-    opening, found = opening_days(spec.sales, sales)
+    opening, found = opening_days(spec.sales, sales, origin_day=spec.as_of_day)
     panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days), spec.as_of_day, opening.closed)
     panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, WorkBudget(settings))
     return panel, opening, warnings + found + repair_warnings(repairs, panel.step) + unused

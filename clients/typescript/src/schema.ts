@@ -2028,7 +2028,7 @@ export interface components {
             coverage: number;
             /**
              * Drift
-             * @description mase > expected_mase x (1 + DRIFT_MARGIN): the model was retrained.
+             * @description mase > expected_mase + max(expected_mase x DRIFT_MARGIN, 0.25): the model was retrained.
              */
             drift: boolean;
             /**

@@ -4,6 +4,8 @@ in the request."""
 
 from datetime import date, timedelta
 
+import pytest
+
 PREFIX = "/api/v1/smart-shelf"
 LAST = date(2025, 4, 10)
 
@@ -55,3 +57,60 @@ def test_reorder_counts_the_days_to_as_of_as_no_sales(client):
     demand = {r["product_id"]: r["expected_lead_time_demand"] for r in today["recommendations"]}
     later_demand = {r["product_id"]: r["expected_lead_time_demand"] for r in later["recommendations"]}
     assert later_demand["a"] < demand["a"] / 2  # a month without a line is a month of no sales
+
+
+def catalogue(products: int = 24, days: int = 120, silent: str | None = None) -> list[dict]:
+    """A shop's catalogue selling 10 + a Saturday bump a day each to LAST; `silent` stops for its last 10 days."""
+    return [{"product_id": f"p{p:02d}", "date": day.isoformat(), "qty": 10.0 + 4 * (day.weekday() == 5)}
+            for k in range(days) for day in [LAST - timedelta(days=days - 1 - k)] for p in range(products)
+            if not (f"p{p:02d}" == silent and k >= days - 10)]
+
+
+def test_an_export_older_than_as_of_is_no_collapse_of_demand(client):
+    """Issue #24/#26: the export ends days before as_of (downloaded earlier, or the shop was shut): no product of the
+    catalogue sold after its end, so those days are unknown, like closed days, not zero sales; the forecasts
+    start after as_of at the level before them, and a warning names the last sale and the days between."""
+    body = {"shop_id": "s", "sales": catalogue(silent="p23"), "periods": 7, "product_ids": ["p00", "p23"],
+            "model": "moving_average"}
+    at_end = client.post(f"{PREFIX}/forecast", json={**body, "as_of": LAST.isoformat()}).json()
+    later = client.post(f"{PREFIX}/forecast", json={**body, "as_of": (LAST + timedelta(days=10)).isoformat()}).json()
+    assert first_dates(later) == {"p00": "2025-04-21", "p23": "2025-04-21"}
+    week = {answer: sum(p["predicted_qty"] for p in next(f for f in a["forecasts"] if f["product_id"] == "p00")
+                        ["predictions"]) for answer, a in (("at_end", at_end), ("later", later))}
+    assert week["later"] == pytest.approx(week["at_end"], rel=0.02) and week["later"] > 7 * 10
+    stale = {w["code"]: w for w in later["warnings"]}["stale_sales"]
+    assert stale["count"] == 10 and "after 2025-04-10, 10 days before 2025-04-20" in stale["message"]
+    assert "extrapolated" not in stale["message"]
+    assert "stale_sales" not in {w["code"] for w in at_end["warnings"]}
+    # p23 fell silent while the others sold: real silence, zero sales to the catalogue's end
+    extended = {w["code"]: w for w in later["warnings"]}["history_extended"]
+    assert extended["product_ids"] == ["p23"]
+    assert "last days up to 2025-04-10: those days count as zero sales" in extended["message"]
+    assert "start after 2025-04-20" in extended["message"]
+    silent = next(f for f in later["forecasts"] if f["product_id"] == "p23")
+    assert sum(p["predicted_qty"] for p in silent["predictions"]) < week["later"] * 2 / 3  # its zeros count
+    long_ago = client.post(f"{PREFIX}/forecast", json={**body, "as_of": (LAST + timedelta(days=60)).isoformat()})
+    old = {w["code"]: w for w in long_ago.json()["warnings"]}["stale_sales"]["message"]
+    assert "extrapolated from sales 60 days old" in old
+    p00 = next(f for f in long_ago.json()["forecasts"] if f["product_id"] == "p00")
+    assert sum(p["predicted_qty"] for p in p00["predictions"]) == pytest.approx(week["at_end"], rel=0.02)
+
+
+def test_a_few_products_cannot_tell_an_old_export_from_silence(client):
+    """Three products: no catalogue to judge on (as for closed days), the days to as_of stay zero sales."""
+    body = {"shop_id": "s", "sales": catalogue(products=3), "periods": 7, "model": "moving_average",
+            "as_of": (LAST + timedelta(days=10)).isoformat()}
+    answer = client.post(f"{PREFIX}/forecast", json=body).json()
+    assert "stale_sales" not in {w["code"] for w in answer["warnings"]}
+    assert {w["code"]: w["count"] for w in answer["warnings"]}["history_extended"] == 3
+
+
+def test_weekly_totals_ending_before_as_of_are_no_unknown_days(client):
+    """Weekly totals have no closed days: the weeks after the last total up to as_of stay zero sales."""
+    weeks = [{"product_id": f"p{p:02d}", "date": (LAST - timedelta(days=7 * k)).isoformat(), "qty": 50.0}
+             for p in range(24) for k in range(30)]
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": weeks, "periods": 4,
+                                                     "model": "moving_average", "product_ids": ["p00"],
+                                                     "as_of": (LAST + timedelta(days=20)).isoformat()}).json()
+    assert "stale_sales" not in {w["code"] for w in answer["warnings"]}
+    assert answer["forecasts"][0]["predictions"][0]["date"] == (LAST + timedelta(days=21)).isoformat()  # 3rd week on
