@@ -21,7 +21,8 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
                            at-risk has neither field) and the item's lead time, named in the reasoning
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
-- low_stock:               quantity <= low_stock
+- low_stock:               usable units <= low_stock, none left over at the sell-by day and some demand over the
+                           horizon (stock left unsold or that nothing buys is never low)
 - near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
@@ -30,8 +31,9 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 - stockout_risk:           the usable units run out within max(7, lead_time_days) days (along the forecast's path:
                            reorder's `critical` rule and stockout date, else at v) and the demand over those days
                            exceeds them by at least one unit (a stockout needs demand the stock cannot meet: units
-                           left unsold at expiry, a season over or no demand are none); days of supply = usable / d,
-                           no stockout date where nothing sells
+                           left unsold at expiry, a season over or no demand are none); days of supply and the
+                           stockout date along d's path (`stock_view.supply_days`, reorder's function: calendar days,
+                           a closed day uses no stock), none without usable units or where nothing sells
 
 Score (noisy-OR of signal strengths s in [0, 1], weights w):
     score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)(1 - 0.7 s_stockout)
@@ -51,7 +53,6 @@ constant rule; the action says which.
 """
 
 from collections.abc import Sequence
-from datetime import date
 from types import SimpleNamespace
 
 import numpy as np
@@ -78,7 +79,6 @@ from app.services.decisions.stock_view import (
     ProtectionDemand,
     daily_error,
     days_to,
-    days_until,
     demand_path,
     demand_within,
     forecast_days,
@@ -90,6 +90,7 @@ from app.services.decisions.stock_view import (
     reorder_points,
     stated_rates,
     stock_view,
+    supply_days,
     whole_units,
 )
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number
@@ -125,14 +126,6 @@ def _open_within(open_ahead: np.ndarray, days: np.ndarray) -> np.ndarray:
     return np.where(ahead > 0, open_ahead[np.maximum(ahead - 1, 0)], 0).astype(np.float64)
 
 
-def _open_day_after(open_ahead: np.ndarray, as_of_day: int, open_days: float) -> date | None:
-    """The calendar date `open_days` open days after `as_of_day` (`date_after` in open days)."""
-    if not np.isfinite(open_days) or open_days <= 0:
-        return date_after(as_of_day, max(open_days, 0.0)) if np.isfinite(open_days) else None
-    k = int(np.searchsorted(open_ahead, int(np.ceil(open_days)), side="left"))
-    return from_day_number(as_of_day + 1 + k) if k < open_ahead.size else None
-
-
 def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource | None = None,
                  forecaster: Forecaster | None = None) -> AtRiskResponse:
     """Score every inventory item and return the flagged ones, highest score first; markdowns sized with
@@ -166,7 +159,6 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     has_expiry = ~np.isnan(to_expiry)
     has_stock = quantity > 0
 
-    low_stock = quantity <= thresholds.low_stock
     expired = has_expiry & (to_expiry < 0) & has_stock
     near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days) & has_stock
     empty = ~has_stock | expired  # an empty shelf: no units on hand but expired ones
@@ -209,6 +201,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # no usable units and demand for them: reorder's restock rule on an empty shelf, the forecast's demand where
     # units are on hand (units its forecast leaves unsold are a clearance risk, not an empty shelf)
     out_of_stock = (view.usable <= 0) & np.where(empty, reorder_demand.restock(demand), demand > 0) & ~season_over
+    # low stock: few usable units that demand will use up, never stock left over at its sell-by day or unsold
+    low_stock = (view.usable <= thresholds.low_stock) & (view.at_risk <= 0) & ~season_over & ~sells_nothing(
+        demand_within(cumulative, np.full(n, horizon)))
     # every signal reads the same demand: a slow mover by the forecast where it is read, as its stock numbers
     slow = has_stock & (demand < thresholds.slow_moving_threshold)
     # an empty shelf with units on order: reorder's rule at the position they make (reorder's point)
@@ -226,11 +221,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
                      for item in inventory], dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        supply = np.where(demand > 0, view.usable / demand, np.inf)
-    # when the usable units run out: along the forecast's path (within its first day = reorder's stockout date),
-    # else at the rate; never where nothing sells (no stockout date, as days of supply)
-    days_left = np.where(path.from_forecast & (demand > 0), days_until(cumulative, view.usable, supply), supply)
+    # how long the usable units last: along the demand path (the forecast's where read, else the rate on open
+    # days), reorder's function; none without usable units or without demand (no days of supply, no stockout date)
+    supply = supply_days(reorder_demand.path(cumulative, protection), view.usable)
+    days_left = np.where(np.isfinite(supply), supply, np.inf)
     # a stockout needs demand the usable units cannot meet: at least one unit more within the horizon
     unmet = demand_within(cumulative, lead.astype(np.int64)) - view.usable
     stockout = has_stock & ~expired & ~season_over & (days_left <= lead) & (unmet >= MIN_UNMET_UNITS)
@@ -304,8 +298,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             forecast_method=path.methods[i] if row.from_forecast[i] else None,
             days_of_supply=round(float(row.supply[i]), 1) if np.isfinite(row.supply[i]) else None,
             expected_unsold_units=None if np.isnan(row.unsold[i]) else round(float(row.unsold[i]), 2),
-            stockout_date=date_after(as_of_day, float(row.days_left[i])) if row.from_forecast[i]
-            else _open_day_after(open_ahead, as_of_day, float(np.floor(row.supply[i]))),
+            stockout_date=date_after(as_of_day, float(row.supply[i])),
             value_tied_up=None if np.isnan(row.cost[i]) else round(float(row.quantity[i] * row.cost[i]), 2),
             turnover_rate=round(float(row.demand[i] * 365 / row.quantity[i]), 2) if row.quantity[i] > 0 else None,
             recommended_action=_action(
@@ -332,6 +325,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 near_expiry=bool(row.near_expiry[i]),
                 slow=bool(row.slow[i]),
                 low_stock=bool(row.low_stock[i] or row.stockout[i]),
+                supply_days=float(row.supply[i]),
                 thresholds_low_stock=thresholds.low_stock,
                 slow_threshold=thresholds.slow_moving_threshold,
                 window=window,
@@ -400,7 +394,13 @@ def _source(forecast_method: str | None, after_silence: bool) -> str:
 
 
 def _units(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    """A number of units for people: whole, else one decimal (never 2.92192e-05)."""
+    return f"{round(value):d}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+def _days(days: float) -> str:
+    """Days of supply as the answer's `days_of_supply` shows them (one decimal)."""
+    return f"{round(days, 1):g} days"
 
 
 def _action(
@@ -426,6 +426,7 @@ def _action(
     near_expiry: bool,
     slow: bool,
     low_stock: bool,
+    supply_days: float,
     out_of_stock: bool,
     days_to_season_end: int | None,
     thresholds_low_stock: float,
@@ -531,7 +532,7 @@ def _action(
             f"but at that demand they sell before {ends} in {sell_by} days: no markdown or bundle needed.",
         )
     if slow and not low_stock:
-        supply = f"{quantity / demand:.0f} days of supply" if demand > 0 else "no sales at all"
+        supply = f"{_days(supply_days)} of supply" if np.isfinite(supply_days) else "no sales at all"
         return RecommendedAction(
             action_type="bundle",
             discount_range=None,
@@ -541,12 +542,12 @@ def _action(
             "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
         )
     if low_stock:
-        supply_days = quantity / demand if demand > 0 else None
-        timing = "today" if supply_days is None or supply_days <= 2 else f"within {int(supply_days) - 1} days"
+        finite = bool(np.isfinite(supply_days))
+        timing = "today" if not finite or supply_days <= 2 else f"within {int(supply_days) - 1} days"
         if quantity <= 0:
             timing = "today"
         caution = " Sales are slow, so order a small quantity." if slow else ""
-        supply = f"about {supply_days:.1f} days of supply" if supply_days is not None else "no recent sales"
+        supply = f"about {_days(supply_days)} of supply" if finite else "no usable units"
         return RecommendedAction(
             action_type="restock",
             discount_range=None,

@@ -45,6 +45,7 @@ from app.services.decisions.audience import audience_fit
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct, sells_nothing
 from app.services.decisions.stock_view import (
+    MIN_LEFTOVER_UNITS,
     Forecaster,
     days_to,
     demand_path,
@@ -64,7 +65,6 @@ RATE_WINDOW_DAYS = 28
 MIN_RATE_DAYS = 7
 STEP_PCT = 5.0
 W_FIT, W_TIMING = 0.6, 0.4
-MIN_LEFTOVER_UNITS = 1.0  # less than one unit expected left: the stock sells out at full price
 
 
 def _base_rates(request: PromotionsRequest, sales: SalesColumns, as_of_day: int, max_cells: int,

@@ -7,8 +7,13 @@ and /reorder make for the item, the recent sales rate where the forecast cannot 
 
 - usable units = the units that sell by the sell-by day at that demand: min(quantity, demand up to it).
   Expired stock (sell-by day before `as_of`) and stock whose sell-by day is `as_of` itself count 0.
-- at-risk units = quantity - usable: the units that will be left unsold at expiry or season end. They are
-  not cover: reorder leaves them out of the inventory position, at-risk and promotions clear them.
+- at-risk units = quantity - usable: the units that will be left unsold at expiry or season end, when they are at
+  least MIN_LEFTOVER_UNITS (less than one unit left is the path's rounding, not stock to clear: the stock sells
+  out, in all three answers). They are not cover: reorder leaves them out of the inventory position, at-risk and
+  promotions clear them.
+- days of supply (`supply_days`): how long the usable units last along the same daily path, the one number
+  behind reorder's and at-risk's days of supply, stockout date and "last about N days"; none without usable units
+  or without demand.
 - the selling window after an order arrives (shelf life and season): an order never exceeds what the
   demand path sells in it, less the usable units still on the shelf when it arrives.
 """
@@ -32,6 +37,7 @@ from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.schemas.reorder import ReorderItem, ReorderRequest
 from app.schemas.sales import SalesPayload
+from app.services.decisions.pricing import NO_DEMAND_UNITS, sells_nothing
 from app.services.forecasting.pipeline import ForecastArrays, forecast_arrays
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
@@ -48,6 +54,7 @@ REVIEW_DAYS = ReorderRequest.model_fields["review_days"].default
 SERVICE_LEVEL = ReorderRequest.model_fields["service_level"].default
 INTERVAL_WARNINGS = frozenset({"intervals_uncalibrated", "intervals_unavailable"})
 MIN_UNMET_UNITS = 1.0  # less demand than one unit beyond the usable units within the lead time: no stockout
+MIN_LEFTOVER_UNITS = 1.0  # less than one unit left at the sell-by day: the stock sells out (no clearance, no hold)
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,13 @@ class ProtectionDemand:
         """float64[n]: the demand over the next `days` as reorder plans it: the demand path's (`cumulative`), the
         interval's mean pro rata (over its `protection` days) where a silence decides it."""
         return np.where(self.silent.applies | self.woke, self.mean * days / protection, demand_within(cumulative, days))
+
+    def path(self, cumulative: np.ndarray, protection: np.ndarray) -> np.ndarray:
+        """float64[n, days]: the cumulative demand path as reorder plans it: the demand path's (`cumulative`), the
+        interval's mean pro rata (over its `protection` days) where a silence decides it (as `within`)."""
+        days = np.arange(1, cumulative.shape[1] + 1)
+        flat = (self.mean / protection)[:, None] * days[None, :]
+        return np.where((self.silent.applies | self.woke)[:, None], flat, cumulative)
 
     def restock(self, daily_rate: np.ndarray) -> np.ndarray:
         """bool[n]: an empty shelf with nothing on order is reordered: reorder's rule at position 0 (a silent
@@ -264,6 +278,20 @@ def days_until(cumulative: np.ndarray, units: np.ndarray, beyond: np.ndarray) ->
     return np.where(units <= 0, 0.0, np.where(found, first + np.clip(within, 0.0, 1.0), beyond))
 
 
+def supply_days(cumulative: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """float64[n]: the days after as_of the `usable` units last along the daily demand path (`cumulative`, its
+    cumsum), interpolated within the day, past the path's days at its mean daily rate (as `demand_within`); NaN
+    where there are no usable units or the path sells nothing (0.00 units: no stockout to date). The one number
+    behind days of supply (rounded to 0.1), the stockout date (its ceiling, `date_after`) and the reasoning's
+    "last about N days" of reorder and at-risk."""
+    n, horizon = cumulative.shape
+    total = cumulative[:, -1] if horizon else np.zeros(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beyond = horizon + (usable - total) / (total / max(horizon, 1))
+    days = days_until(cumulative, usable, beyond)
+    return np.where((usable < NO_DEMAND_UNITS) | sells_nothing(total), np.nan, days)
+
+
 def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.ndarray) -> StockView:
     """The stock view of `items` as of `as_of_day` with `cumulative` = cumsum of each item's daily demand
     path (float64[n, horizon], day 1 = the day after as_of)."""
@@ -273,6 +301,8 @@ def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.nd
     sell_by = np.minimum(expiry, season)
     sells = demand_within(cumulative, np.minimum(sell_by, NO_LIMIT - 1))
     usable = np.where(sell_by >= NO_LIMIT, quantity, np.minimum(quantity, sells))
+    # a fraction of a unit left is no stock to clear (expired stock and a sell-by day today are never usable)
+    usable = np.where((sell_by > 0) & (quantity - usable < MIN_LEFTOVER_UNITS), quantity, usable)
     return StockView(quantity=quantity, days_to_sell_by=sell_by, days_to_season_end=season, usable=usable,
                      at_risk=quantity - usable,
                      expired=(expiry < 0) & (quantity > 0), season_over=season <= 0)

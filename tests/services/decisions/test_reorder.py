@@ -196,7 +196,8 @@ def test_expired_units_are_not_cover(client):
     body = {"shop_id": "s", "as_of": "2025-09-28", "sales": _sales("a", 10),
             "inventory": [_item("a", 200, expiry_date="2025-09-20")]}
     rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
-    assert rec["days_of_supply"] == 0 and rec["urgency"] == "critical"
+    # no usable units: no days of supply nor stockout date to show (the urgency says it is out)
+    assert rec["days_of_supply"] is None and rec["predicted_stockout_date"] is None and rec["urgency"] == "critical"
     assert rec["usable_quantity"] == 0 and rec["at_risk_quantity"] == 200 and rec["inventory_position"] == 0
     assert rec["recommended_order_qty"] > 0 and "200 of the 200 on hand are expired and count 0" in rec["reasoning"]
 
