@@ -63,8 +63,6 @@ def answers(client) -> dict:
     at_risk = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": INVENTORY}).json()
     events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
     items = [{**item, "categories": ["bakery"]} for item in INVENTORY if "expiry_date" in item or "season_end" in item]
-    for item in items:  # promotions need an expiry date: the season's end is the seasonal item's
-        item.setdefault("expiry_date", item.get("season_end"))
     promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": items,
                                                             "calendar_events": events}).json()
     return {
