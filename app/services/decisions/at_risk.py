@@ -75,6 +75,7 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
+    YEAR_DAYS,
     Forecaster,
     ProtectionDemand,
     daily_error,
@@ -82,12 +83,14 @@ from app.services.decisions.stock_view import (
     demand_path,
     demand_within,
     forecast_days,
+    last_season_units,
     lead_times,
     open_history,
     orders,
     origin_day,
     protection_demand,
     reorder_points,
+    season_ahead,
     stated_rates,
     stock_view,
     supply_days,
@@ -256,6 +259,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     sell_days = _open_within(open_ahead, np.clip(view.days_to_sell_by, 0, open_ahead.size))
     # the demand up to the sell-by day as one period: the discount lifts it to the quantity
     sells = demand_within(cumulative, np.minimum(view.days_to_sell_by, NO_LIMIT - 1))
+    # a seasonal item whose season's sales are ahead (last year's same days sold more than the path does): the
+    # units the path leaves are no certain write-off or markdown
+    last_season = last_season_units(sales, view, as_of_day)
+    ahead = season_ahead(last_season, sells) & unsellable
     needed = discount_to_clear(quantity, sells, (sell_days > 0).astype(np.float64), beta,
                                settings.promotion_elasticity_multiplier)
     # reorder's rule for stock at risk, with its defaults: an order once the protection interval's demand
@@ -267,6 +274,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
         "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
         "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed, "no_demand": sells_nothing(sells),
+        "ahead": ahead, "last_season": last_season, "sells": sells,
         "on_order": on_order,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
         "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
@@ -321,6 +329,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 days_to_season_end=int(row.days_to_season_end[i]) if row.days_to_season_end[i] < NO_LIMIT else None,
                 needed_discount=float(row.needed[i]),
                 no_demand=bool(row.no_demand[i]),
+                last_season=(float(row.last_season[i]), float(row.sells[i]),
+                             _last_year(as_of_day, int(row.days_to_season_end[i]), to_expiry[i]))
+                if row.ahead[i] else None,
                 expired=bool(row.expired[i]),
                 near_expiry=bool(row.near_expiry[i]),
                 slow=bool(row.slow[i]),
@@ -422,6 +433,7 @@ def _action(
     by: str,
     needed_discount: float,
     no_demand: bool,
+    last_season: tuple[float, float, str] | None,
     expired: bool,
     near_expiry: bool,
     slow: bool,
@@ -490,6 +502,16 @@ def _action(
         sell_by = days_to_season_end
     ends = "expiry" if sell_by == to_expiry else "the season's end"
     days = f"{sell_by} days until {ends}" if sell_by else f"{ends} is today"
+    if sell_by is not None and unsold > 0 and last_season is not None:
+        sold, sells, days_then = last_season
+        return RecommendedAction(
+            action_type="monitor", discount_range=None,
+            promotion_timing=f"check again as its season's sales start, before {ends} in {sell_by} days",
+            reasoning=f"Seasonal, its season's sales still ahead: {_units(quantity)} units in stock, {days}. "
+            f"{pace[0].upper()}{pace[1:]}: about {_units(round(sells, 1))} units before {ends}, which would leave "
+            f"{_units(round(unsold, 1))}; but the same days last year ({days_then}) sold {_units(round(sold, 1))} "
+            "units, which a forecast from today's off-season cannot see. How many will be left is uncertain: no "
+            "write-off or markdown yet; check again once the season's sales start.")
     if sell_by is not None and unsold > 0 and no_demand:
         return _undiscounted(
             "clearance", sell_by,
@@ -563,6 +585,14 @@ def _action(
         reasoning=f"Near expiry in {to_expiry} days, but {pace}: the {_units(quantity)} units should sell out "
         "first; no markdown needed yet.",
     )
+
+
+def _last_year(as_of_day: int, to_season_end: int, to_expiry: float) -> str:
+    """The same days a year before, as `last_season_units` reads them: after as_of to the sell-by day."""
+    sell_by = to_season_end if np.isnan(to_expiry) else min(to_season_end, int(to_expiry))
+    first = from_day_number(as_of_day + 1 - YEAR_DAYS)
+    last = from_day_number(as_of_day + min(sell_by, YEAR_DAYS) - YEAR_DAYS)
+    return f"{first.isoformat()} to {last.isoformat()}"
 
 
 def _undiscounted(action_type: ActionType, sell_by: int, reasoning: str) -> RecommendedAction:

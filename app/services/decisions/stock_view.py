@@ -54,6 +54,7 @@ REVIEW_DAYS = ReorderRequest.model_fields["review_days"].default
 SERVICE_LEVEL = ReorderRequest.model_fields["service_level"].default
 INTERVAL_WARNINGS = frozenset({"intervals_uncalibrated", "intervals_unavailable"})
 MIN_UNMET_UNITS = 1.0  # less demand than one unit beyond the usable units within the lead time: no stockout
+YEAR_DAYS = 365  # last year's same calendar days (`last_season_units`)
 MIN_LEFTOVER_UNITS = 1.0  # less than one unit left at the sell-by day: the stock sells out (no clearance, no hold)
 
 
@@ -276,6 +277,29 @@ def days_until(cumulative: np.ndarray, units: np.ndarray, beyond: np.ndarray) ->
         within = np.where(that_day > 0, (units - before) / that_day, 1.0)
     found = reaches.any(axis=1) if horizon else np.zeros(n, dtype=bool)
     return np.where(units <= 0, 0.0, np.where(found, first + np.clip(within, 0.0, 1.0), beyond))
+
+
+def last_season_units(sales: SalesColumns, view: StockView, as_of_day: int) -> np.ndarray:
+    """float64[n]: units each seasonal item (a season end after as_of) sold in the request's sales over the same
+    calendar days a year earlier: from the day after as_of to its sell-by day, YEAR_DAYS back; 0 for the others.
+
+    A forecast from as_of sees the off-season only (a Christmas log on 30 September: nothing sold for nine months);
+    what the same days sold last year is the request's own evidence that the season's sales are still ahead
+    (`season_ahead`), where the forecast would leave all the stock unsold."""
+    n = view.quantity.size
+    ahead = (view.days_to_season_end > 0) & (view.days_to_season_end < NO_LIMIT) & (view.days_to_sell_by > 0)
+    end = np.where(ahead, as_of_day + np.minimum(view.days_to_sell_by, YEAR_DAYS) - YEAR_DAYS, 0)
+    mine = sales.product < n
+    product, day, qty = sales.product[mine], sales.day[mine], sales.qty[mine]
+    inside = ahead[product] & (day > as_of_day - YEAR_DAYS) & (day <= end[product])
+    return np.bincount(product[inside], weights=qty[inside], minlength=n)[:n]
+
+
+def season_ahead(last_season: np.ndarray, sells: np.ndarray) -> np.ndarray:
+    """bool[n]: a seasonal item whose season's sales are ahead: the same days last year sold at least
+    MIN_LEFTOVER_UNITS (`last_season_units`) and more than the demand path sells up to its sell-by day (`sells`).
+    Its units left by the path are no certain write-off: at-risk and promotions say what last season sold."""
+    return (last_season >= MIN_LEFTOVER_UNITS) & (last_season > sells)
 
 
 def supply_days(cumulative: np.ndarray, usable: np.ndarray) -> np.ndarray:

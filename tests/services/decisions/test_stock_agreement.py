@@ -525,3 +525,33 @@ def test_low_stock_is_never_stock_left_over(client):
     at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"]}
     assert "unsellable_before_expiry" in at_risk["tart"]["reasons"] and "low_stock" not in at_risk["tart"]["reasons"]
     assert "low_stock" in at_risk["bread"]["reasons"]  # 8 units that sell out in about a day and a half
+
+
+def test_a_seasonal_item_whose_season_is_ahead_is_not_written_off_on_the_off_season_forecast(client):
+    """Review finding 10: a Christmas log on 28 September (season_end 31 December) that sold 11 units on 24-26
+    December last year was 'No demand ... donate or write off' in at-risk and promotions: the forecast from the
+    off-season sees none. The request's own sales of the same days last year say the season is ahead: both answers
+    say what it sold then and claim no certainty. A seasonal item that sold nothing in those days is still a
+    write-off."""
+    christmas = [{"product_id": "log", "date": f"2024-12-{d}", "qty": q, "revenue": q * 20.0}
+                 for d, q in ((24, 5), (25, 2), (26, 4))]
+    february = [{"product_id": "galette", "date": f"2025-02-0{d}", "qty": 3, "revenue": 30.0}
+                for d in range(1, 8)]
+    sales = christmas + february + _steady("bread", 20.0, 400)
+    inventory = [{"product_id": "log", "quantity": 10, "price": 20.0, "cost": 8.0, "season_end": "2025-12-31"},
+                 {"product_id": "galette", "quantity": 10, "price": 10.0, "cost": 4.0, "season_end": "2025-12-31"}]
+    common = {"shop_id": "xmas", "as_of": AS_OF.isoformat(), "sales": sales}
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={**common, "inventory": inventory})
+               .json()["at_risk"]}
+    log = at_risk["log"]["recommended_action"]
+    assert log["action_type"] == "monitor" and log["discount_range"] is None, log
+    assert "the same days last year (2024-09-29 to 2024-12-31) sold 11 units" in log["reasoning"]
+    assert "record the write-off" not in log["reasoning"] and "uncertain" in log["reasoning"]
+    assert "record the write-off" in at_risk["galette"]["recommended_action"]["reasoning"]
+    events = [{"id": "noel", "date": "2025-12-20", "title": "Christmas market", "audience": "families"}]
+    promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": inventory,
+                                                            "calendar_events": events}).json()
+    assert promotions["promotions"] == []
+    reasons = {u["product_id"]: u["reason"] for u in promotions["unmatched"]}
+    assert reasons["log"].startswith("its season's sales are still ahead") and "sold 11.0 units" in reasons["log"]
+    assert "record the write-off" not in reasons["log"] and "record the write-off" in reasons["galette"]
