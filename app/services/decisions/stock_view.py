@@ -206,11 +206,14 @@ def reorder_points(demand: ProtectionDemand, open_past: np.ndarray, open_protect
                    review_demand: np.ndarray, period: int) -> ReorderPoint:
     """Reorder's point, one rule for reorder and at-risk: the `level` quantile of the protection interval's demand
     (mean `demand.mean`, variance max(open days x `daily_sd`^2, mean + phi mean^2), phi the item's lead-time
-    dispersion over its open-day history, `period` open days a week; normal averaged over a review's overshoot
+    dispersion over its open-day history (0 where it cannot be measured: a Poisson's spread at least), `period`
+    open days a week; normal averaged over a review's overshoot
     `review_demand`, or a count family for `whole`-unit skewed demand), a silent product's from what followed its
     earlier silences. `lot` (units per order) sizes the fill rate only."""
     silent, mean = demand.silent, demand.mean
-    dispersion = lead_time_dispersion(open_past, open_protection, period=period)
+    # no history to measure it (a stated avg_daily_sales, a new product): at least a Poisson count's spread, not
+    # the mean with a 100% fill rate
+    dispersion = np.nan_to_num(lead_time_dispersion(open_past, open_protection, period=period), nan=0.0)
     variance = np.fmax(daily_sd**2 * open_protection, mean + dispersion * mean**2)
     distribution = lead_time_demand(mean, variance, whole, level, lot, review_demand)
     return ReorderPoint(
