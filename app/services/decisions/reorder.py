@@ -51,7 +51,9 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     cover_days,
     daily_error,
+    demand_within,
     forecast_days,
+    last_season_units,
     lot_bound,
     open_history,
     order_cap,
@@ -60,6 +62,7 @@ from app.services.decisions.stock_view import (
     protection_demand,
     read_forecast,
     reorder_points,
+    season_ahead,
     shelf_lives,
     shop_forecaster,
     stated_rates,
@@ -166,6 +169,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     raw_order = np.where(capped, cap, raw_order)
     order = round_order(raw_order, np.array([i.min_order_qty for i in items]), np.array([i.pack_size for i in items]))
 
+    # a season still ahead (at-risk's rule): the units the forecast leaves at its end are no certain clearance
+    last_season = last_season_units(sales, view, origin)
+    ahead = season_ahead(last_season, demand_within(cumulative, np.minimum(view.days_to_sell_by, NO_LIMIT - 1)))
     # days of supply, stockout date and "last about N days": one number along the demand path reorder plans with
     supply = supply_days(demand.path(cumulative, protection), view.usable)
     # for urgency and order: an empty shelf that sells runs out today, stock nothing sells never
@@ -212,7 +218,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 wake=float(silent.wake_probability[i]), woke=bool(demand.woke[i]),
                 fill_rate=float(fill_rate[i]), days_left=float(supply[i]), has_sales=bool(sold[i] | stated[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
-                seasonal=bool(view.days_to_season_end[i] < NO_LIMIT)),
+                seasonal=bool(view.days_to_season_end[i] < NO_LIMIT),
+                last_season=float(last_season[i]) if ahead[i] else None),
         )
         for i in order_of if keep[i]
     ]
@@ -228,7 +235,7 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                position: float, on_order: float, reorder_point: float, lead_demand: float, days: int, lot: float,
                lot_size: float, bounded: int | None, level: float,
                family: str, silence: int, wake: float, woke: bool, fill_rate: float, days_left: float, has_sales: bool,
-               capped: bool, held_back: bool, seasonal: bool) -> str:
+               capped: bool, held_back: bool, seasonal: bool, last_season: float | None) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
     cover = (f"last about {round(days_left, 1):g} days" if np.isfinite(days_left) else
@@ -237,7 +244,10 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     if at_risk > 0:
         left = "are expired and count 0" if expired else (
             "will be left at the end of the season" if seasonal and not expired else "will expire unsold")
-        stock = f"{_units(at_risk)} of the {on_hand:g} on hand {left} (clear them, see at-risk); " + stock
+        clear = "(clear them, see at-risk)" if last_season is None else (
+            f"by its forecast, which sees only the off-season: the same days last year sold {_units(last_season)} "
+            "(see at-risk)")
+        stock = f"{_units(at_risk)} of the {on_hand:g} on hand {left} {clear}; " + stock
     where = f"position {_units(position)}" + (f" ({_units(usable)} usable + {on_order:g} on order)" if on_order > 0
                                               else "")
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",

@@ -548,6 +548,10 @@ def test_a_seasonal_item_whose_season_is_ahead_is_not_written_off_on_the_off_sea
     assert "the same days last year (2024-09-29 to 2024-12-31) sold 11 units" in log["reasoning"]
     assert "record the write-off" not in log["reasoning"] and "uncertain" in log["reasoning"]
     assert "record the write-off" in at_risk["galette"]["recommended_action"]["reasoning"]
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={**common, "inventory": inventory})
+               .json()["recommendations"]}
+    assert "the same days last year sold 11" in reorder["log"]["reasoning"]
+    assert "clear them" not in reorder["log"]["reasoning"] and "clear them" in reorder["galette"]["reasoning"]
     events = [{"id": "noel", "date": "2025-12-20", "title": "Christmas market", "audience": "families"}]
     promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": inventory,
                                                             "calendar_events": events}).json()
