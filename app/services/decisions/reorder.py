@@ -172,8 +172,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     # a season still ahead (at-risk's rule): the units the forecast leaves at its end are no certain clearance
     last_season = last_season_units(sales, view, origin)
     ahead = season_ahead(last_season, demand_within(cumulative, np.minimum(view.days_to_sell_by, NO_LIMIT - 1)))
-    # days of supply, stockout date and "last about N days": one number along the demand path reorder plans with
-    supply = supply_days(demand.path(cumulative, protection), view.usable)
+    # days of supply, stockout date and "last about N days": one number along the demand path the usable units
+    # come from (the forecast's; a silence's flat demand sizes the reorder point only)
+    supply = supply_days(cumulative, view.usable)
     # for urgency and order: an empty shelf that sells runs out today, stock nothing sells never
     days_left = np.where(np.isfinite(supply), supply, np.where(
         (view.usable < NO_DEMAND_UNITS) & (daily_rate > 0), 0.0, np.inf))

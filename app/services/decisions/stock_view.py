@@ -151,13 +151,6 @@ class ProtectionDemand:
         interval's mean pro rata (over its `protection` days) where a silence decides it."""
         return np.where(self.silent.applies | self.woke, self.mean * days / protection, demand_within(cumulative, days))
 
-    def path(self, cumulative: np.ndarray, protection: np.ndarray) -> np.ndarray:
-        """float64[n, days]: the cumulative demand path as reorder plans it: the demand path's (`cumulative`), the
-        interval's mean pro rata (over its `protection` days) where a silence decides it (as `within`)."""
-        days = np.arange(1, cumulative.shape[1] + 1)
-        flat = (self.mean / protection)[:, None] * days[None, :]
-        return np.where((self.silent.applies | self.woke)[:, None], flat, cumulative)
-
     def restock(self, daily_rate: np.ndarray) -> np.ndarray:
         """bool[n]: an empty shelf with nothing on order is reordered: reorder's rule at position 0 (a silent
         product only when its reorder point is above 0, the others whenever they have demand)."""

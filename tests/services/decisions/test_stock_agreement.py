@@ -487,6 +487,10 @@ def test_days_of_supply_stockout_date_and_reasoning_are_one_number_along_the_pat
         days = rec["days_of_supply"]
         assert days is not None and f"last about {days:g} days" in rec["reasoning"], (product, rec["reasoning"])
         assert rec["predicted_stockout_date"] == (AS_OF + timedelta(days=math.ceil(days))).isoformat(), product
+        if rec["at_risk_quantity"] > 0:  # the usable units are those that sell by the sell-by day: they last to it
+            item = next(i for i in INVENTORY if i["product_id"] == product)
+            sell_by = date.fromisoformat(item.get("expiry_date") or item["season_end"])
+            assert days <= (sell_by - AS_OF).days, product
     for product in ("sellsout", "over", "season", "soon"):
         assert at_risk[product]["days_of_supply"] == reorder[product]["days_of_supply"], product
         assert at_risk[product]["stockout_date"] == reorder[product]["predicted_stockout_date"], product
