@@ -1,7 +1,7 @@
 """One inventory row for every endpoint that reads stock: at-risk, reorder and promotions.
 
 A backend keeps one shape per product and sends it anywhere; each endpoint reads the fields it
-needs and requires only those (reorder: `cost`; promotions: `expiry_date`). Fields an endpoint
+needs and requires only those (reorder: `cost`; promotions: `expiry_date` or `season_end`). Fields an endpoint
 does not use are accepted and play no part in its answer.
 """
 

@@ -1,9 +1,9 @@
 """POST /promotions: request and response models (the public contract)."""
 
 from datetime import date
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.schemas.common import DataWarning, IsoDate, NonNegative, ShopId, StrictModel
 from app.schemas.drivers import PricesPayload
@@ -12,8 +12,19 @@ from app.schemas.sales import SalesPayload
 
 
 class PromotionItem(InventoryItem):
-    expiry_date: IsoDate = Field(description="Last day the stock may be sold.")
+    """An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end` (at least one), as
+    at-risk and reorder read it."""
+
+    expiry_date: IsoDate | None = Field(default=None, description="Last day the stock may be sold; a seasonal item "
+                                        "may send `season_end` instead (the earlier of the two is its sell-by day).")
     quantity: NonNegative = Field(description="Units to clear.")
+
+    @model_validator(mode="after")
+    def _sell_by(self) -> Self:
+        if self.expiry_date is None and self.season_end is None:
+            raise ValueError("expiry_date or season_end is required: promotions clear stock by its sell-by day "
+                             "(send expiry_date, or season_end for a seasonal item)")
+        return self
 
 
 class CalendarEvent(StrictModel):

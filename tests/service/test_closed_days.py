@@ -119,9 +119,11 @@ def test_at_risk_counts_open_days_for_sales_rate_and_cover(client):
     unsaid = client.post(f"{PREFIX}/at-risk", json={**body, "closed_weekdays": []}).json()["at_risk"][0]
     assert said["avg_daily_sales"] == round(sum(r["qty"] for r in sales[-24:]) / 24, 4)  # 24 open days of 28
     assert said["avg_daily_sales"] > unsaid["avg_daily_sales"]
-    # 55 units at 256 / 24 a day last for 5 open days after Sunday 13 April: Mon, Tue, Thu, Fri, Sat (the 19th);
-    # Wednesday the 16th, closed, uses no stock
-    assert said["stockout_date"] == "2025-04-19" and said["days_of_supply"] == round(55 / (256 / 24), 1)
+    # 55 units at 256 / 24 a day after Sunday 13 April: Mon, Tue, Thu, Fri, Sat sell 5 x 256 / 24 = 53.3, the
+    # rest runs out on Sunday the 20th; Wednesday the 16th, closed, uses no stock but is a calendar day of supply
+    # (as reorder's days of supply and its stockout date, `stock_view.supply_days`)
+    rate = 256 / 24
+    assert said["stockout_date"] == "2025-04-20" and said["days_of_supply"] == round(6 + (55 - 5 * rate) / rate, 1)
 
 
 def test_at_risk_and_reorder_judge_closed_days_on_the_whole_catalogue_sent(client):

@@ -21,7 +21,8 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
                            at-risk has neither field) and the item's lead time, named in the reasoning
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
-- low_stock:               quantity <= low_stock
+- low_stock:               usable units <= low_stock, none left over at the sell-by day and some demand over the
+                           horizon (stock left unsold or that nothing buys is never low)
 - near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
@@ -30,8 +31,9 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 - stockout_risk:           the usable units run out within max(7, lead_time_days) days (along the forecast's path:
                            reorder's `critical` rule and stockout date, else at v) and the demand over those days
                            exceeds them by at least one unit (a stockout needs demand the stock cannot meet: units
-                           left unsold at expiry, a season over or no demand are none); days of supply = usable / d,
-                           no stockout date where nothing sells
+                           left unsold at expiry, a season over or no demand are none); days of supply and the
+                           stockout date along d's path (`stock_view.supply_days`, reorder's function: calendar days,
+                           a closed day uses no stock), none without usable units or where nothing sells
 
 Score (noisy-OR of signal strengths s in [0, 1], weights w):
     score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)(1 - 0.7 s_stockout)
@@ -51,7 +53,6 @@ constant rule; the action says which.
 """
 
 from collections.abc import Sequence
-from datetime import date
 from types import SimpleNamespace
 
 import numpy as np
@@ -74,22 +75,25 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
+    YEAR_DAYS,
     Forecaster,
     ProtectionDemand,
     daily_error,
     days_to,
-    days_until,
     demand_path,
     demand_within,
     forecast_days,
+    last_season_units,
     lead_times,
     open_history,
     orders,
     origin_day,
     protection_demand,
     reorder_points,
+    season_ahead,
     stated_rates,
     stock_view,
+    supply_days,
     whole_units,
 )
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number
@@ -125,14 +129,6 @@ def _open_within(open_ahead: np.ndarray, days: np.ndarray) -> np.ndarray:
     return np.where(ahead > 0, open_ahead[np.maximum(ahead - 1, 0)], 0).astype(np.float64)
 
 
-def _open_day_after(open_ahead: np.ndarray, as_of_day: int, open_days: float) -> date | None:
-    """The calendar date `open_days` open days after `as_of_day` (`date_after` in open days)."""
-    if not np.isfinite(open_days) or open_days <= 0:
-        return date_after(as_of_day, max(open_days, 0.0)) if np.isfinite(open_days) else None
-    k = int(np.searchsorted(open_ahead, int(np.ceil(open_days)), side="left"))
-    return from_day_number(as_of_day + 1 + k) if k < open_ahead.size else None
-
-
 def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource | None = None,
                  forecaster: Forecaster | None = None) -> AtRiskResponse:
     """Score every inventory item and return the flagged ones, highest score first; markdowns sized with
@@ -166,7 +162,6 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     has_expiry = ~np.isnan(to_expiry)
     has_stock = quantity > 0
 
-    low_stock = quantity <= thresholds.low_stock
     expired = has_expiry & (to_expiry < 0) & has_stock
     near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days) & has_stock
     empty = ~has_stock | expired  # an empty shelf: no units on hand but expired ones
@@ -209,6 +204,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # no usable units and demand for them: reorder's restock rule on an empty shelf, the forecast's demand where
     # units are on hand (units its forecast leaves unsold are a clearance risk, not an empty shelf)
     out_of_stock = (view.usable <= 0) & np.where(empty, reorder_demand.restock(demand), demand > 0) & ~season_over
+    # low stock: few usable units that demand will use up, never stock left over at its sell-by day or unsold
+    low_stock = (view.usable <= thresholds.low_stock) & (view.at_risk <= 0) & ~season_over & ~sells_nothing(
+        demand_within(cumulative, np.full(n, horizon)))
     # every signal reads the same demand: a slow mover by the forecast where it is read, as its stock numbers
     slow = has_stock & (demand < thresholds.slow_moving_threshold)
     # an empty shelf with units on order: reorder's rule at the position they make (reorder's point)
@@ -226,11 +224,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
                      for item in inventory], dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        supply = np.where(demand > 0, view.usable / demand, np.inf)
-    # when the usable units run out: along the forecast's path (within its first day = reorder's stockout date),
-    # else at the rate; never where nothing sells (no stockout date, as days of supply)
-    days_left = np.where(path.from_forecast & (demand > 0), days_until(cumulative, view.usable, supply), supply)
+    # how long the usable units last: along the demand path (the forecast's where read, else the rate on open
+    # days), reorder's function; none without usable units or without demand (no days of supply, no stockout date)
+    supply = supply_days(cumulative, view.usable)
+    days_left = np.where(np.isfinite(supply), supply, np.inf)
     # a stockout needs demand the usable units cannot meet: at least one unit more within the horizon
     unmet = demand_within(cumulative, lead.astype(np.int64)) - view.usable
     stockout = has_stock & ~expired & ~season_over & (days_left <= lead) & (unmet >= MIN_UNMET_UNITS)
@@ -262,6 +259,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     sell_days = _open_within(open_ahead, np.clip(view.days_to_sell_by, 0, open_ahead.size))
     # the demand up to the sell-by day as one period: the discount lifts it to the quantity
     sells = demand_within(cumulative, np.minimum(view.days_to_sell_by, NO_LIMIT - 1))
+    # a seasonal item whose season's sales are ahead (last year's same days sold more than the path does): the
+    # units the path leaves are no certain write-off or markdown
+    last_season = last_season_units(sales, view, as_of_day)
+    ahead = season_ahead(last_season, sells) & unsellable
     needed = discount_to_clear(quantity, sells, (sell_days > 0).astype(np.float64), beta,
                                settings.promotion_elasticity_multiplier)
     # reorder's rule for stock at risk, with its defaults: an order once the protection interval's demand
@@ -273,6 +274,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
         "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
         "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed, "no_demand": sells_nothing(sells),
+        "ahead": ahead, "last_season": last_season, "sells": sells,
         "on_order": on_order,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
         "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
@@ -304,8 +306,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             forecast_method=path.methods[i] if row.from_forecast[i] else None,
             days_of_supply=round(float(row.supply[i]), 1) if np.isfinite(row.supply[i]) else None,
             expected_unsold_units=None if np.isnan(row.unsold[i]) else round(float(row.unsold[i]), 2),
-            stockout_date=date_after(as_of_day, float(row.days_left[i])) if row.from_forecast[i]
-            else _open_day_after(open_ahead, as_of_day, float(np.floor(row.supply[i]))),
+            stockout_date=date_after(as_of_day, float(row.supply[i])),
             value_tied_up=None if np.isnan(row.cost[i]) else round(float(row.quantity[i] * row.cost[i]), 2),
             turnover_rate=round(float(row.demand[i] * 365 / row.quantity[i]), 2) if row.quantity[i] > 0 else None,
             recommended_action=_action(
@@ -328,10 +329,14 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 days_to_season_end=int(row.days_to_season_end[i]) if row.days_to_season_end[i] < NO_LIMIT else None,
                 needed_discount=float(row.needed[i]),
                 no_demand=bool(row.no_demand[i]),
+                last_season=(float(row.last_season[i]), float(row.sells[i]),
+                             _last_year(as_of_day, int(row.days_to_season_end[i]), to_expiry[i]))
+                if row.ahead[i] else None,
                 expired=bool(row.expired[i]),
                 near_expiry=bool(row.near_expiry[i]),
                 slow=bool(row.slow[i]),
                 low_stock=bool(row.low_stock[i] or row.stockout[i]),
+                supply_days=float(row.supply[i]),
                 thresholds_low_stock=thresholds.low_stock,
                 slow_threshold=thresholds.slow_moving_threshold,
                 window=window,
@@ -400,7 +405,13 @@ def _source(forecast_method: str | None, after_silence: bool) -> str:
 
 
 def _units(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    """A number of units for people: whole, else one decimal (never 2.92192e-05)."""
+    return f"{round(value):d}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+def _days(days: float) -> str:
+    """Days of supply as the answer's `days_of_supply` shows them (one decimal)."""
+    return f"{round(days, 1):g} days"
 
 
 def _action(
@@ -422,10 +433,12 @@ def _action(
     by: str,
     needed_discount: float,
     no_demand: bool,
+    last_season: tuple[float, float, str] | None,
     expired: bool,
     near_expiry: bool,
     slow: bool,
     low_stock: bool,
+    supply_days: float,
     out_of_stock: bool,
     days_to_season_end: int | None,
     thresholds_low_stock: float,
@@ -489,6 +502,16 @@ def _action(
         sell_by = days_to_season_end
     ends = "expiry" if sell_by == to_expiry else "the season's end"
     days = f"{sell_by} days until {ends}" if sell_by else f"{ends} is today"
+    if sell_by is not None and unsold > 0 and last_season is not None:
+        sold, sells, days_then = last_season
+        return RecommendedAction(
+            action_type="monitor", discount_range=None,
+            promotion_timing=f"check again as its season's sales start, before {ends} in {sell_by} days",
+            reasoning=f"Seasonal, its season's sales still ahead: {_units(quantity)} units in stock, {days}. "
+            f"{pace[0].upper()}{pace[1:]}: about {_units(round(sells, 1))} units before {ends}, which would leave "
+            f"{_units(round(unsold, 1))}; but the same days last year ({days_then}) sold {_units(round(sold, 1))} "
+            "units, which a forecast from today's off-season cannot see. How many will be left is uncertain: no "
+            "write-off or markdown yet; check again once the season's sales start.")
     if sell_by is not None and unsold > 0 and no_demand:
         return _undiscounted(
             "clearance", sell_by,
@@ -531,7 +554,7 @@ def _action(
             f"but at that demand they sell before {ends} in {sell_by} days: no markdown or bundle needed.",
         )
     if slow and not low_stock:
-        supply = f"{quantity / demand:.0f} days of supply" if demand > 0 else "no sales at all"
+        supply = f"{_days(supply_days)} of supply" if np.isfinite(supply_days) else "no sales at all"
         return RecommendedAction(
             action_type="bundle",
             discount_range=None,
@@ -541,12 +564,12 @@ def _action(
             "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
         )
     if low_stock:
-        supply_days = quantity / demand if demand > 0 else None
-        timing = "today" if supply_days is None or supply_days <= 2 else f"within {int(supply_days) - 1} days"
+        finite = bool(np.isfinite(supply_days))
+        timing = "today" if not finite or supply_days <= 2 else f"within {int(supply_days) - 1} days"
         if quantity <= 0:
             timing = "today"
         caution = " Sales are slow, so order a small quantity." if slow else ""
-        supply = f"about {supply_days:.1f} days of supply" if supply_days is not None else "no recent sales"
+        supply = f"about {_days(supply_days)} of supply" if finite else "no usable units"
         return RecommendedAction(
             action_type="restock",
             discount_range=None,
@@ -562,6 +585,14 @@ def _action(
         reasoning=f"Near expiry in {to_expiry} days, but {pace}: the {_units(quantity)} units should sell out "
         "first; no markdown needed yet.",
     )
+
+
+def _last_year(as_of_day: int, to_season_end: int, to_expiry: float) -> str:
+    """The same days a year before, as `last_season_units` reads them: after as_of to the sell-by day."""
+    sell_by = to_season_end if np.isnan(to_expiry) else min(to_season_end, int(to_expiry))
+    first = from_day_number(as_of_day + 1 - YEAR_DAYS)
+    last = from_day_number(as_of_day + min(sell_by, YEAR_DAYS) - YEAR_DAYS)
+    return f"{first.isoformat()} to {last.isoformat()}"
 
 
 def _undiscounted(action_type: ActionType, sell_by: int, reasoning: str) -> RecommendedAction:

@@ -45,12 +45,16 @@ from app.services.decisions.audience import audience_fit
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct, sells_nothing
 from app.services.decisions.stock_view import (
+    MIN_LEFTOVER_UNITS,
+    YEAR_DAYS,
     Forecaster,
     days_to,
     demand_path,
     demand_within,
     forecast_days,
+    last_season_units,
     origin_day,
+    season_ahead,
     stated_rates,
     stock_view,
 )
@@ -64,7 +68,6 @@ RATE_WINDOW_DAYS = 28
 MIN_RATE_DAYS = 7
 STEP_PCT = 5.0
 W_FIT, W_TIMING = 0.6, 0.4
-MIN_LEFTOVER_UNITS = 1.0  # less than one unit expected left: the stock sells out at full price
 
 
 def _base_rates(request: PromotionsRequest, sales: SalesColumns, as_of_day: int, max_cells: int,
@@ -125,14 +128,18 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     quantity = view.quantity
     leftover = np.where(known, view.at_risk, quantity)
     # no demand up to the sell-by day by a known rate: no discount can clear the stock (at-risk's rule)
-    no_demand = known & sells_nothing(demand_within(cumulative, np.maximum(sell_by, 0)))
+    sells = demand_within(cumulative, np.maximum(sell_by, 0))
+    no_demand = known & sells_nothing(sells)
+    # a seasonal item whose season's sales are ahead: no markdown on a forecast that sees only the off-season
+    last_season = last_season_units(sales, view, as_of_day)
+    ahead = known & (leftover >= MIN_LEFTOVER_UNITS) & season_ahead(last_season, sells)
     expiry = as_of_day + sell_by
     event_day = np.array([day_number(event.date) for event in events], dtype=np.int64)
 
     cap = np.minimum(max_discount, margin_cap(price, cost, prefs.min_margin_pct))
     cap = np.floor(cap / STEP_PCT) * STEP_PCT
     eligible = (event_day[None, :] >= as_of_day) & (event_day[None, :] < expiry[:, None])
-    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & ~no_demand)[:, None]
+    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & ~no_demand & ~ahead)[:, None]
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
     timing = 1.0 - (event_day[None, :] - as_of_day) / span
@@ -191,6 +198,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
         UnmatchedItem(product_id=item.product_id, product_name=item.name,
                       reason=_no_pay_reason(float(discount[no_pay[i]]), without.row(no_pay[i]),
                                             with_promotion.row(no_pay[i])) if i in no_pay
+                      else _season_ahead_reason(float(last_season[i]), float(sells[i]), float(leftover[i]),
+                                                int(sell_by[i]), as_of_day) if ahead[i]
                       else _unmatched_reason(item, int(sell_by[i]), float(cap[i]), prefs.min_margin_pct,
                                              event_day, as_of_day, float(leftover[i]), float(rate[i]),
                                              path.methods[i] if path.from_forecast[i] else None, bool(no_demand[i])))
@@ -308,6 +317,15 @@ def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount
 def _no_pay_reason(discount: float, without: PromotionOutcome, with_promotion: PromotionOutcome) -> str:
     return (f"a promotion would not pay: {discount:g}% off brings revenue {with_promotion.revenue:g} against "
             f"{without.revenue:g} at full price (it discounts units that sell anyway)")
+
+
+def _season_ahead_reason(sold: float, sells: float, leftover: float, days_left: int, as_of_day: int) -> str:
+    first = from_day_number(as_of_day + 1 - YEAR_DAYS)
+    last = from_day_number(as_of_day + min(days_left, YEAR_DAYS) - YEAR_DAYS)
+    return (f"its season's sales are still ahead: the same days last year ({first.isoformat()} to "
+            f"{last.isoformat()}) sold {sold:.1f} units, where its forecast from today's off-season sells "
+            f"{sells:.1f} and would leave {leftover:.1f}; how many will be left is uncertain: no markdown yet, "
+            "plan one once the season's sales start (see at-risk)")
 
 
 def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_margin: float,

@@ -45,12 +45,15 @@ from app.schemas.reorder import (
     ReorderResponse,
 )
 from app.services.decisions.inventory_math import eoq, round_order
+from app.services.decisions.pricing import NO_DEMAND_UNITS
 from app.services.decisions.stock_view import (
     MIN_UNMET_UNITS,
     NO_LIMIT,
     cover_days,
     daily_error,
+    demand_within,
     forecast_days,
+    last_season_units,
     lot_bound,
     open_history,
     order_cap,
@@ -59,10 +62,12 @@ from app.services.decisions.stock_view import (
     protection_demand,
     read_forecast,
     reorder_points,
+    season_ahead,
     shelf_lives,
     shop_forecaster,
     stated_rates,
     stock_view,
+    supply_days,
     whole_units,
 )
 from app.utils.cache import Cache
@@ -164,13 +169,15 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     raw_order = np.where(capped, cap, raw_order)
     order = round_order(raw_order, np.array([i.min_order_qty for i in items]), np.array([i.pack_size for i in items]))
 
-    runs_out = cumulative >= view.usable[:, None]
-    first = np.where(runs_out.any(axis=1), runs_out.argmax(axis=1), -1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # an empty shelf runs out today, unless nothing sells (no stockout date, as at-risk)
-        days_left = np.where(view.usable <= 0, np.where(daily_rate > 0, 0.0, np.inf), np.where(
-            first >= 0, first + 1.0, np.where(daily_rate > 0, view.usable / daily_rate, np.inf)))
-        supply = np.where(daily_rate > 0, view.usable / daily_rate, np.inf)
+    # a season still ahead (at-risk's rule): the units the forecast leaves at its end are no certain clearance
+    last_season = last_season_units(sales, view, origin)
+    ahead = season_ahead(last_season, demand_within(cumulative, np.minimum(view.days_to_sell_by, NO_LIMIT - 1)))
+    # days of supply, stockout date and "last about N days": one number along the demand path the usable units
+    # come from (the forecast's; a silence's flat demand sizes the reorder point only)
+    supply = supply_days(cumulative, view.usable)
+    # for urgency and order: an empty shelf that sells runs out today, stock nothing sells never
+    days_left = np.where(np.isfinite(supply), supply, np.where(
+        (view.usable < NO_DEMAND_UNITS) & (daily_rate > 0), 0.0, np.inf))
     lost_units = np.maximum(lead_demand - position, 0.0)  # if nothing is ordered now: what usable + on order miss
     revenue_at_risk = lost_units * price
     sellable = (daily_rate > 0) & (cap > 0)  # a season over or a shelf life that sells nothing: nothing is urgent
@@ -199,7 +206,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
             expected_fill_rate=round(float(fill_rate[i]), 4),
             recommended_order_qty=float(order[i]),
             days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None,
-            predicted_stockout_date=date_after(origin, float(days_left[i])),
+            predicted_stockout_date=date_after(origin, float(supply[i])),
             revenue_at_risk=round(float(revenue_at_risk[i]), 2), forecast_method=methods[i],
             reasoning=_reasoning(
                 items[i].name or items[i].product_id, order=float(order[i]), raw=float(raw_order[i]),
@@ -210,9 +217,10 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 lot_size=float(lot_size[i]), bounded=int(cover[i]) if bounded[i] else None,
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
                 wake=float(silent.wake_probability[i]), woke=bool(demand.woke[i]),
-                fill_rate=float(fill_rate[i]), days_left=float(days_left[i]), has_sales=bool(sold[i] | stated[i]),
+                fill_rate=float(fill_rate[i]), days_left=float(supply[i]), has_sales=bool(sold[i] | stated[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
-                seasonal=bool(view.days_to_season_end[i] < NO_LIMIT)),
+                seasonal=bool(view.days_to_season_end[i] < NO_LIMIT),
+                last_season=float(last_season[i]) if ahead[i] else None),
         )
         for i in order_of if keep[i]
     ]
@@ -228,16 +236,21 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                position: float, on_order: float, reorder_point: float, lead_demand: float, days: int, lot: float,
                lot_size: float, bounded: int | None, level: float,
                family: str, silence: int, wake: float, woke: bool, fill_rate: float, days_left: float, has_sales: bool,
-               capped: bool, held_back: bool, seasonal: bool) -> str:
+               capped: bool, held_back: bool, seasonal: bool, last_season: float | None) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
-    cover = f"{days_left:.0f} days" if np.isfinite(days_left) else "indefinitely"
-    stock = f"{usable:g} usable units last about {cover}"
+    cover = (f"last about {round(days_left, 1):g} days" if np.isfinite(days_left) else
+             "sell nothing over the forecast's days" if usable > 0 else "")
+    stock = f"{_units(usable)} usable units {cover}" if cover else "no usable units"
     if at_risk > 0:
         left = "are expired and count 0" if expired else (
             "will be left at the end of the season" if seasonal and not expired else "will expire unsold")
-        stock = f"{_units(at_risk)} of the {on_hand:g} on hand {left} (clear them, see at-risk); " + stock
-    where = f"position {position:g}" + (f" ({_units(usable)} usable + {on_order:g} on order)" if on_order > 0 else "")
+        clear = "(clear them, see at-risk)" if last_season is None else (
+            f"by its forecast, which sees only the off-season: the same days last year sold {_units(last_season)} "
+            "(see at-risk)")
+        stock = f"{_units(at_risk)} of the {on_hand:g} on hand {left} {clear}; " + stock
+    where = f"position {_units(position)}" + (f" ({_units(usable)} usable + {on_order:g} on order)" if on_order > 0
+                                              else "")
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
                     "negative_binomial": "negative-binomial count (skewed demand, more spread than a Poisson count)",
                     "after_silence": f"no sale in the last {silence} days: " + (
@@ -271,4 +284,5 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
 
 
 def _units(value: float) -> str:
-    return f"{value:g}" if value == round(value) else f"{value:.1f}"
+    """A number of units for people: whole, else one decimal (never 2.92192e-05)."""
+    return f"{round(value):d}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"

@@ -7,8 +7,13 @@ and /reorder make for the item, the recent sales rate where the forecast cannot 
 
 - usable units = the units that sell by the sell-by day at that demand: min(quantity, demand up to it).
   Expired stock (sell-by day before `as_of`) and stock whose sell-by day is `as_of` itself count 0.
-- at-risk units = quantity - usable: the units that will be left unsold at expiry or season end. They are
-  not cover: reorder leaves them out of the inventory position, at-risk and promotions clear them.
+- at-risk units = quantity - usable: the units that will be left unsold at expiry or season end, when they are at
+  least MIN_LEFTOVER_UNITS (less than one unit left is the path's rounding, not stock to clear: the stock sells
+  out, in all three answers). They are not cover: reorder leaves them out of the inventory position, at-risk and
+  promotions clear them.
+- days of supply (`supply_days`): how long the usable units last along the same daily path, the one number
+  behind reorder's and at-risk's days of supply, stockout date and "last about N days"; none without usable units
+  or without demand.
 - the selling window after an order arrives (shelf life and season): an order never exceeds what the
   demand path sells in it, less the usable units still on the shelf when it arrives.
 """
@@ -32,6 +37,7 @@ from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.schemas.reorder import ReorderItem, ReorderRequest
 from app.schemas.sales import SalesPayload
+from app.services.decisions.pricing import NO_DEMAND_UNITS, sells_nothing
 from app.services.forecasting.pipeline import ForecastArrays, forecast_arrays
 from app.services.forecasting.spec import ForecastSpec
 from app.utils.cache import Cache
@@ -48,6 +54,8 @@ REVIEW_DAYS = ReorderRequest.model_fields["review_days"].default
 SERVICE_LEVEL = ReorderRequest.model_fields["service_level"].default
 INTERVAL_WARNINGS = frozenset({"intervals_uncalibrated", "intervals_unavailable"})
 MIN_UNMET_UNITS = 1.0  # less demand than one unit beyond the usable units within the lead time: no stockout
+YEAR_DAYS = 365  # last year's same calendar days (`last_season_units`)
+MIN_LEFTOVER_UNITS = 1.0  # less than one unit left at the sell-by day: the stock sells out (no clearance, no hold)
 
 
 @dataclass(frozen=True)
@@ -191,11 +199,14 @@ def reorder_points(demand: ProtectionDemand, open_past: np.ndarray, open_protect
                    review_demand: np.ndarray, period: int) -> ReorderPoint:
     """Reorder's point, one rule for reorder and at-risk: the `level` quantile of the protection interval's demand
     (mean `demand.mean`, variance max(open days x `daily_sd`^2, mean + phi mean^2), phi the item's lead-time
-    dispersion over its open-day history, `period` open days a week; normal averaged over a review's overshoot
+    dispersion over its open-day history (0 where it cannot be measured: a Poisson's spread at least), `period`
+    open days a week; normal averaged over a review's overshoot
     `review_demand`, or a count family for `whole`-unit skewed demand), a silent product's from what followed its
     earlier silences. `lot` (units per order) sizes the fill rate only."""
     silent, mean = demand.silent, demand.mean
-    dispersion = lead_time_dispersion(open_past, open_protection, period=period)
+    # no history to measure it (a stated avg_daily_sales, a new product): at least a Poisson count's spread, not
+    # the mean with a 100% fill rate
+    dispersion = np.nan_to_num(lead_time_dispersion(open_past, open_protection, period=period), nan=0.0)
     variance = np.fmax(daily_sd**2 * open_protection, mean + dispersion * mean**2)
     distribution = lead_time_demand(mean, variance, whole, level, lot, review_demand)
     return ReorderPoint(
@@ -264,6 +275,43 @@ def days_until(cumulative: np.ndarray, units: np.ndarray, beyond: np.ndarray) ->
     return np.where(units <= 0, 0.0, np.where(found, first + np.clip(within, 0.0, 1.0), beyond))
 
 
+def last_season_units(sales: SalesColumns, view: StockView, as_of_day: int) -> np.ndarray:
+    """float64[n]: units each seasonal item (a season end after as_of) sold in the request's sales over the same
+    calendar days a year earlier: from the day after as_of to its sell-by day, YEAR_DAYS back; 0 for the others.
+
+    A forecast from as_of sees the off-season only (a Christmas log on 30 September: nothing sold for nine months);
+    what the same days sold last year is the request's own evidence that the season's sales are still ahead
+    (`season_ahead`), where the forecast would leave all the stock unsold."""
+    n = view.quantity.size
+    ahead = (view.days_to_season_end > 0) & (view.days_to_season_end < NO_LIMIT) & (view.days_to_sell_by > 0)
+    end = np.where(ahead, as_of_day + np.minimum(view.days_to_sell_by, YEAR_DAYS) - YEAR_DAYS, 0)
+    mine = sales.product < n
+    product, day, qty = sales.product[mine], sales.day[mine], sales.qty[mine]
+    inside = ahead[product] & (day > as_of_day - YEAR_DAYS) & (day <= end[product])
+    return np.bincount(product[inside], weights=qty[inside], minlength=n)[:n]
+
+
+def season_ahead(last_season: np.ndarray, sells: np.ndarray) -> np.ndarray:
+    """bool[n]: a seasonal item whose season's sales are ahead: the same days last year sold at least
+    MIN_LEFTOVER_UNITS (`last_season_units`) and more than the demand path sells up to its sell-by day (`sells`).
+    Its units left by the path are no certain write-off: at-risk and promotions say what last season sold."""
+    return (last_season >= MIN_LEFTOVER_UNITS) & (last_season > sells)
+
+
+def supply_days(cumulative: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """float64[n]: the days after as_of the `usable` units last along the daily demand path (`cumulative`, its
+    cumsum), interpolated within the day, past the path's days at its mean daily rate (as `demand_within`); NaN
+    where there are no usable units or the path sells nothing (0.00 units: no stockout to date). The one number
+    behind days of supply (rounded to 0.1), the stockout date (its ceiling, `date_after`) and the reasoning's
+    "last about N days" of reorder and at-risk."""
+    n, horizon = cumulative.shape
+    total = cumulative[:, -1] if horizon else np.zeros(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beyond = horizon + (usable - total) / (total / max(horizon, 1))
+    days = days_until(cumulative, usable, beyond)
+    return np.where((usable < NO_DEMAND_UNITS) | sells_nothing(total), np.nan, days)
+
+
 def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.ndarray) -> StockView:
     """The stock view of `items` as of `as_of_day` with `cumulative` = cumsum of each item's daily demand
     path (float64[n, horizon], day 1 = the day after as_of)."""
@@ -273,6 +321,8 @@ def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.nd
     sell_by = np.minimum(expiry, season)
     sells = demand_within(cumulative, np.minimum(sell_by, NO_LIMIT - 1))
     usable = np.where(sell_by >= NO_LIMIT, quantity, np.minimum(quantity, sells))
+    # a fraction of a unit left is no stock to clear (expired stock and a sell-by day today are never usable)
+    usable = np.where((sell_by > 0) & (quantity - usable < MIN_LEFTOVER_UNITS), quantity, usable)
     return StockView(quantity=quantity, days_to_sell_by=sell_by, days_to_season_end=season, usable=usable,
                      at_risk=quantity - usable,
                      expired=(expiry < 0) & (quantity > 0), season_over=season <= 0)

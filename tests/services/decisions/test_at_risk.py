@@ -128,7 +128,8 @@ def test_slow_movers_are_ranked_by_value_tied_up():
 
 def test_expired_stock_scores_one_and_is_removed():
     entry = by_id(run([item("a", 7, "2025-11-12")], daily_sales("a", 1, 30)))["a"]
-    assert entry.reasons == ["out_of_stock", "expired", "low_stock"]  # it still sells: no usable units
+    # it still sells: no usable units; the expired units are left over, not low stock (review finding 11)
+    assert entry.reasons == ["out_of_stock", "expired"]
     assert entry.score == 1.0
     assert entry.days_to_expiry == -3
     assert entry.recommended_action.action_type == "remove"
@@ -152,11 +153,10 @@ def test_contract_example_milk_is_low_stock_and_near_expiry():
                                "slow_moving_threshold": 0.5})
     entry = response.at_risk[0]
     # the usable units (5 days at 2/30 a day) are gone at expiry in 5 days, but the week's demand beyond them is
-    # 2/30 x 2 units: no stockout (the 4.7 units left at expiry are the risk)
-    assert set(entry.reasons) == {"low_stock", "near_expiry", "unsellable_before_expiry", "slow_moving"}
+    # 2/30 x 2 units: no stockout (the 4.7 units left at expiry are the risk, and stock left over is not low)
+    assert set(entry.reasons) == {"near_expiry", "unsellable_before_expiry", "slow_moving"}
     assert entry.days_to_expiry == 5 and entry.days_of_supply == 5.0
-    expected = 1 - (1 - 0.8 * (1 - 5 / 11)) * (1 - 0.9 * (1 - 5 / 8)) * (1 - 0.8 * (5 - 5 * 2 / 30) / 5) \
-        * (1 - 0.5 * (1 - (2 / 30) / 0.5))
+    expected = 1 - (1 - 0.9 * (1 - 5 / 8)) * (1 - 0.8 * (5 - 5 * 2 / 30) / 5) * (1 - 0.5 * (1 - (2 / 30) / 0.5))
     assert entry.score == pytest.approx(expected, abs=1e-4)
 
 
@@ -268,7 +268,7 @@ def test_an_empty_shelf_that_sells_is_the_highest_risk():
     empty = by_id(response)["empty"]
     assert empty.reasons[0] == "out_of_stock" and empty.score == 1.0
     assert empty.recommended_action.action_type == "restock" and empty.recommended_action.promotion_timing == "today"
-    assert "out_of_stock" not in by_id(response)["idle"].reasons  # nothing sells: nothing is lost
+    assert "idle" not in by_id(response)  # nothing sells: nothing is lost, and no stock is short of demand
 
 
 @pytest.mark.parametrize("quantity", [22, 27, 31, 36, 45, 60])

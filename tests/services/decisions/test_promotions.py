@@ -210,3 +210,24 @@ def test_at_risk_and_promotions_name_the_same_discount():
             "inventory": [item("a", quantity, 10) | {"expiry_date": day(10)}]}), SETTINGS)
         low, high = risk.at_risk[0].recommended_action.discount_range
         assert low == high == promo.promotions[0].suggested_discount_pct
+
+
+def test_a_seasonal_row_with_season_end_and_no_expiry_is_planned_by_its_season(client):
+    """Review finding 9: the same seasonal row (season_end, no expiry_date) that at-risk and reorder accept was a
+    422 `items[0].expiry_date: Field required` at /promotions. Its sell-by day is the earlier of the two; a row
+    with neither is a 422 that names the fields."""
+    seasonal = {"product_id": "log", "name": "Log", "quantity": 40, "price": 10.0, "season_end": day(6),
+                "avg_daily_sales": 2}
+    body = {"shop_id": "s", "as_of": AS_OF.isoformat(), "items": [seasonal], "calendar_events": [event("e", 2)],
+            "sales": [{"product_id": "other", "date": day(-1), "qty": 1}]}
+    response = client.post("/api/v1/smart-shelf/promotions", json=body)
+    assert response.status_code == 200, response.text
+    promotion = response.json()["promotions"][0]
+    assert promotion["end_date"] == day(6) and promotion["without_promotion"]["units_left"] == 28
+    earlier = {**seasonal, "expiry_date": day(4)}
+    promotion = client.post("/api/v1/smart-shelf/promotions", json={**body, "items": [earlier]}).json()["promotions"]
+    assert promotion[0]["end_date"] == day(4)
+    neither = {k: v for k, v in seasonal.items() if k != "season_end"}
+    response = client.post("/api/v1/smart-shelf/promotions", json={**body, "items": [neither]})
+    assert response.status_code == 422
+    assert "expiry_date or season_end is required" in response.text and "items" in response.text

@@ -196,7 +196,8 @@ def test_expired_units_are_not_cover(client):
     body = {"shop_id": "s", "as_of": "2025-09-28", "sales": _sales("a", 10),
             "inventory": [_item("a", 200, expiry_date="2025-09-20")]}
     rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
-    assert rec["days_of_supply"] == 0 and rec["urgency"] == "critical"
+    # no usable units: no days of supply nor stockout date to show (the urgency says it is out)
+    assert rec["days_of_supply"] is None and rec["predicted_stockout_date"] is None and rec["urgency"] == "critical"
     assert rec["usable_quantity"] == 0 and rec["at_risk_quantity"] == 200 and rec["inventory_position"] == 0
     assert rec["recommended_order_qty"] > 0 and "200 of the 200 on hand are expired and count 0" in rec["reasoning"]
 
@@ -373,3 +374,16 @@ def test_a_product_selling_again_after_a_stockout_is_reordered_at_the_demand_it_
     assert recs["woke"]["demand_distribution"] in {"normal", "negative_binomial"}
     assert "sells again" not in recs["steady"]["reasoning"]
     assert recs["steady"]["expected_lead_time_demand"] == pytest.approx(42, rel=0.25)
+
+
+def test_an_item_without_history_and_a_stated_rate_keeps_an_allowance_for_uncertainty(client):
+    """Review finding 13: PAIN EPEAUTRE, no sales and avg_daily_sales 3, got a reorder point equal to the mean
+    (9.0 over 3 days) and a 100% fill rate at 95%: with no history to measure its spread, its count is at least a
+    Poisson's at the stated rate (the 95% quantile of a Poisson of mean 9 is 14)."""
+    body = {"shop_id": "s", "as_of": "2025-09-28", "sales": _sales("bread", 10), "review_days": 1,
+            "inventory": [_item("spelt", 0, lead_time_days=2, avg_daily_sales=3)]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["forecast_method"] == "avg_daily_sales" and rec["expected_lead_time_demand"] == 9
+    # a Poisson's variance 9 (smooth enough for the normal), a review's overshoot of 3 units below it at most
+    assert rec["reorder_point"] >= 9 + 1.645 * 3 - 3 and rec["safety_stock"] > 0, rec
+    assert rec["expected_fill_rate"] < 1
