@@ -173,7 +173,7 @@ export interface paths {
         };
         /**
          * The latest stored forecast of a product, without training
-         * @description Reads the newest forecast made for this shop and product (cache, then disk). 404 when none. `Accept: text/csv` gives one row per period.
+         * @description Reads the newest forecast made for this shop and product (cache, then disk). 404 when none. `Accept: text/csv` gives one row per period. A product id may hold a `/` (`PAIN S/SEL` as `PAIN%20S%2FSEL`).
          */
         get: operations["get_latest_forecast_api_v1_smart_shelf_forecast__shop_id___product_id__get"];
         put?: never;
@@ -193,7 +193,7 @@ export interface paths {
         };
         /**
          * A picture of the latest stored forecast (SVG): history, forecast, interval band, method
-         * @description Draws the newest stored forecast of the product with the recent history it was made from. Open it in a browser or put it in a report. 404 when no forecast is stored.
+         * @description Draws the newest stored forecast of the product with the recent history it was made from. Open it in a browser or put it in a report. 404 when no forecast is stored. A product id may hold a `/` (`PAIN S/SEL` as `PAIN%20S%2FSEL`).
          */
         get: operations["get_forecast_plot_api_v1_smart_shelf_forecast__shop_id___product_id__plot_get"];
         put?: never;
@@ -1816,7 +1816,11 @@ export interface components {
             /** @description At full price; null when the item's sales rate is unknown. */
             without_promotion: components["schemas"]["PromotionOutcome"] | null;
         };
-        /** PromotionItem */
+        /**
+         * PromotionItem
+         * @description An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end` (at least one), as
+         *     at-risk and reorder read it.
+         */
         PromotionItem: {
             /**
              * Avg Daily Sales
@@ -1832,9 +1836,9 @@ export interface components {
             cost?: number | null;
             /**
              * Expiry Date
-             * @description Last day the stock may be sold.
+             * @description Last day the stock may be sold; a seasonal item may send `season_end` instead (the earlier of the two is its sell-by day).
              */
-            expiry_date: string;
+            expiry_date?: (string) | null;
             /**
              * Lead Time Days
              * @description Supplier lead time in days (at-risk: stockout_risk looks this far ahead, at least 7; reorder: default 7).
