@@ -223,14 +223,15 @@ def test_closed_dates_alone_are_not_called_other_days(client):
     assert message.startswith(f"no product sold on 3 days ({min(shut)}"), message
 
 
-def test_at_risk_reads_an_old_exports_sales_rate_on_the_days_it_covers(client):
-    """Issues #24/#26: as_of ten days after the catalogue's last sale: those days are unknown (no product sold), so
+@pytest.mark.parametrize("gap", [10, 45])  # 45: the whole slow_moving_window (30 days) after the export's end
+def test_at_risk_reads_an_old_exports_sales_rate_on_the_days_it_covers(client, gap):
+    """Issues #24/#26: as_of days after the catalogue's last sale: those days are unknown (no product sold), so
     the sales rate is the one of the days the export covers, as with as_of = its end, and the warning says so."""
     sales = six_day_shop(products=24)
     inventory = [{"product_id": "p00", "quantity": 55.0, "price": 2.0}]
     body = {"shop_id": "s", "inventory": inventory, "sales": sales, "closed_weekdays": ["wednesday"]}
     at_end = client.post(f"{PREFIX}/at-risk", json={**body, "as_of": LAST.isoformat()}).json()
-    later = client.post(f"{PREFIX}/at-risk", json={**body, "as_of": (LAST + timedelta(days=10)).isoformat()}).json()
+    later = client.post(f"{PREFIX}/at-risk", json={**body, "as_of": (LAST + timedelta(days=gap)).isoformat()}).json()
     # the same rate but for the window's mix of Saturdays (the busier day) among its open days
     assert later["at_risk"][0]["avg_daily_sales"] == pytest.approx(at_end["at_risk"][0]["avg_daily_sales"], rel=0.01)
-    assert {w["code"]: w["count"] for w in later["warnings"]}["stale_sales"] == 10
+    assert {w["code"]: w["count"] for w in later["warnings"]}["stale_sales"] == gap

@@ -2,7 +2,8 @@
 
 Signals per product (all as of `as_of`: reorder's origin, `stock_view.origin_day`; v = the item's
 `avg_daily_sales` as sent, else its average daily net units over the open days of the last
-`slow_moving_window` days up to and including `as_of`, days without sales counting as zero; d = its daily
+`slow_moving_window` days up to and including the last open day (`as_of`, or the export's last trading day when
+the days after it up to `as_of` are closed: a stale export), days without sales counting as zero; d = its daily
 demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the stock as reorder and
 promotions) for items with sales and a sell-by day or nothing usable on hand, else v; the
 forecast wins over a sent avg_daily_sales wherever it is read). Days count open days where v is read: closed days
@@ -129,6 +130,14 @@ def _open_within(open_ahead: np.ndarray, days: np.ndarray) -> np.ndarray:
     return np.where(ahead > 0, open_ahead[np.maximum(ahead - 1, 0)], 0).astype(np.float64)
 
 
+def _last_open_day(opening: OpeningDays, as_of_day: int, first_day: int) -> int:
+    """The latest open day up to `as_of_day` (from `first_day` on; `as_of_day` when none): the recent rate's window
+    ends there, so days after an export's end (closed: no product sold) do not make every product look idle."""
+    days = as_of_day - np.arange(max(as_of_day - first_day + 1, 1))
+    open_days = ~opening.closed(days) if opening.any else np.ones(days.size, dtype=bool)
+    return int(days[np.argmax(open_days)]) if open_days.any() else as_of_day
+
+
 def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource | None = None,
                  forecaster: Forecaster | None = None) -> AtRiskResponse:
     """Score every inventory item and return the flagged ones, highest score first; markdowns sized with
@@ -147,10 +156,11 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     window = thresholds.slow_moving_window
     WorkBudget(settings).check("grid", {"products": n, "days": window},
                                "send fewer inventory rows per request, or a shorter slow_moving_window")
-    units = daily_net_units(sales, n, as_of_day - window + 1, window)
     opening, found = catalogue_opening_days(request, sales, n, sent_as_of)  # judged on every product sent
     warnings += found
-    open_in_window = int((~opening.closed(as_of_day - window + 1 + np.arange(window))).sum())
+    end = _last_open_day(opening, as_of_day, int(sales.day.min()) if sales.size else as_of_day)
+    units = daily_net_units(sales, n, end - window + 1, window)
+    open_in_window = int((~opening.closed(end - window + 1 + np.arange(window))).sum())
     recent = units.sum(axis=1) / max(open_in_window, 1)
     # a caller's avg_daily_sales is the rate where the forecast is not read (stock_view.demand_path's rule)
     given = stated_rates(inventory)
