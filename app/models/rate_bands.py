@@ -24,6 +24,12 @@ model's trees are scored on fewer windows than the local families when their ear
 history, and the served window holds every product once; counting errors lent walmart's local-family
 products, scored on twice the windows and with wider errors, twice their share).
 
+A product's floor never exceeds its own recent rate (down to its band's slow-mover floor): the lowest band's
+floor is its 10th-percentile rate, and the products below that rate were scaled by it. On walmart-weekly (dollar
+sales, a lowest band of 0-2,300 $ a week) the forecasts under that floor, a tenth of the band's, covered 92.8 / 91.7 %
+at 80 % on two 13-week windows before the benchmark's training end (the band's others 82.9 / 79.0); with their own
+rate 80.5 / 78.7.
+
 A small shop (under 2 x MIN_BAND_PRODUCTS products) has one band: its products' errors are pooled,
 whatever their rate. Bands need MIN_ERRORS held-out errors in all; below that there are none.
 """
@@ -65,6 +71,17 @@ def _unit(forecast: np.ndarray, floor: np.ndarray, power: float) -> np.ndarray:
     return np.maximum(np.nan_to_num(forecast, nan=0.0), floor) ** power
 
 
+def _row_floors(floors: np.ndarray, slow_floors: np.ndarray | None, band: np.ndarray,
+                rate: np.ndarray) -> np.ndarray:
+    """float64[rows, 1]: each row's forecast floor, its band's (`floors`) but never above the row's own `rate`
+    (NaN: the band's), nor under the band's slow-mover floor (`slow_floors`; None, bands fitted before it: the
+    band's floor for every row)."""
+    if slow_floors is None:
+        return floors[band][:, None]
+    own = np.fmin(floors[band], rate)
+    return np.maximum(np.maximum(own, slow_floors[band]), 1e-3)[:, None]
+
+
 def spread_power(actual: np.ndarray, forecast: np.ndarray) -> float:
     """How backtest errors grow with the forecast: the least-squares slope of log mean |error| on log median
     forecast over SPREAD_BINS equal-count bins of the positive forecasts, clipped to POWERS (the low end when
@@ -94,6 +111,7 @@ class RateBands:
     bucket_of_step: np.ndarray  # int64[steps]
     quantiles: np.ndarray  # float64[bands, buckets, len(GRID)]
     power: float = 0.5  # errors are scaled by max(forecast, floor) ** power (bands fitted before it: 0.5)
+    slow_floors: np.ndarray | None = None  # float64[bands]: a row's floor is min(band's, own rate), never under this
 
     @property
     def steps(self) -> int:
@@ -114,7 +132,7 @@ class RateBands:
         step = np.arange(horizon)
         bucket = self.bucket_of_step[np.minimum(step, self.steps - 1)]
         growth = np.sqrt(np.maximum(step + 1, self.steps) / self.steps)
-        unit = _unit(forecast, self.floors[band][:, None], self.power)
+        unit = _unit(forecast, _row_floors(self.floors, self.slow_floors, band, rate), self.power)
         lower = forecast + low[band][:, bucket] * growth * unit
         upper = forecast + high[band][:, bucket] * growth * unit
         return np.clip(np.minimum(lower, forecast), 0.0, None), np.maximum(upper, forecast)
@@ -127,20 +145,24 @@ def band_edges(rate: np.ndarray) -> np.ndarray:
     return np.unique(np.quantile(rate, np.arange(1, count) / count)) if count > 1 else np.zeros(0)
 
 
-def _floors(rate: np.ndarray, band: np.ndarray, scored: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """float64[bands]: the smallest forecast an error is scaled by, per band: the band's lower rate edge (its
-    FLOOR_QUANTILE rate for the lowest band), never under the band's median rate when that is below SLOW_RATE.
+def _floors(rate: np.ndarray, band: np.ndarray, scored: np.ndarray,
+            edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float64[bands] twice: the smallest forecast an error is scaled by, per band: the band's lower rate edge
+    (its FLOOR_QUANTILE rate for the lowest band), never under the band's median rate when that is below
+    SLOW_RATE; and that slow-mover part alone (a product below its band's floor is scaled by its own rate, never
+    under it: `_row_floors`).
 
     Not the median everywhere: that lent every product below a band's median the median product's unit. But
     a slow mover's errors are whole units whatever its forecast (0.02 or 0.2 a day), so slow bands keep their
     median."""
-    floors = np.ones(edges.size + 1)
+    floors, slow = np.ones(edges.size + 1), np.full(edges.size + 1, 1e-3)
     for b in range(edges.size + 1):
         members = rate[scored & (band == b)]
         if members.size:
             low = edges[b - 1] if b >= 1 else np.quantile(members, FLOOR_QUANTILE)
-            floors[b] = max(low, min(float(np.median(members)), SLOW_RATE))
-    return np.maximum(floors, 1e-3)
+            slow[b] = max(min(float(np.median(members)), SLOW_RATE), 1e-3)
+            floors[b] = max(low, slow[b])
+    return np.maximum(floors, 1e-3), slow
 
 
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -183,11 +205,11 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
         return None
     edges = band_edges(rate[scored])
     band = np.searchsorted(edges, rate, side="right")
-    floors = _floors(rate, band, scored, edges)
+    floors, slow_floors = _floors(rate, band, scored, edges)
     buckets = min(BUCKETS, steps)
     bucket_of_step = np.minimum(np.arange(steps) * buckets // steps, buckets - 1)
     power = spread_power(actual[scored], forecast[scored])
-    errors = (actual - forecast) / _unit(forecast, floors[band][:, None], power)
+    errors = (actual - forecast) / _unit(forecast, _row_floors(floors, slow_floors, band, rate), power)
     weights = np.broadcast_to(weight[:, None], errors.shape)
     quantiles = np.zeros((edges.size + 1, buckets, GRID.size))
     finite = np.isfinite(errors)
@@ -198,7 +220,7 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
         for k in range(buckets):
             cell = members & (bucket_of_step == k)[None, :]
             quantiles[b, k] = (_resolved(errors[cell], weights[cell], pooled) if cell.sum() >= 20 else pooled)
-    return RateBands(edges, floors, bucket_of_step, quantiles, power)
+    return RateBands(edges, floors, bucket_of_step, quantiles, power, slow_floors)
 
 
 def recent_rate(panel: Panel) -> np.ndarray:

@@ -51,3 +51,22 @@ def test_one_products_backtest_reaches_the_95_percent_tails():
             held.append(((future >= lower) & (future <= upper)).mean())
     assert 0.94 < np.mean(inside[0.95]) < 0.975
     assert 0.79 < np.mean(inside[0.8]) < 0.85
+
+
+def test_a_product_below_its_bands_floor_is_scaled_by_its_own_rate():
+    """The lowest band's floor is its 10th-percentile rate: products selling less than that (not slow movers:
+    over a unit a period) were scaled by it, so their bounds were the floor product's width (walmart-weekly's
+    departments under ~170 $ a week covered ~92 % at 80 %). Their own rate scales them, as their errors do."""
+    rng = np.random.default_rng(15)
+    rate = np.concatenate([np.geomspace(100.0, 1000.0, 27), [2.0, 2.5, 3.0]])  # one band (under 40 products)
+    level = np.broadcast_to(rate[:, None], (rate.size, 56)).copy()  # one backtest window of 56 periods
+    actual = level + rng.normal(0.0, 0.3, level.shape) * level  # errors proportional to the level
+    bands = fit_bands(actual, level, rate)
+    assert bands is not None and bands.floors[0] > 50.0  # the band's floor sits far above the three small ones
+    small = rate < 10.0
+    inside = []
+    for _ in range(50):
+        future = level + rng.normal(0.0, 0.3, level.shape) * level
+        lower, upper = bands.bounds(level, rate, 0.8)
+        inside.append(((future >= lower) & (future <= upper))[small].mean())
+    assert 0.74 < np.mean(inside) < 0.86
