@@ -30,13 +30,16 @@ def test_one_inventory_row_is_accepted_by_at_risk_reorder_and_promotions(client)
     assert reorder.json()["recommendations"][0]["supplier"] == "Dairy Co"
 
 
-@pytest.mark.parametrize(("path", "missing", "field"), [("reorder", "cost", "inventory[0].cost"),
-                                                        ("promotions", "expiry_date", "items[0].expiry_date")])
-def test_each_endpoint_still_requires_what_it_needs(client, path, missing, field):
-    row = {k: v for k, v in ROW.items() if k != missing}
+@pytest.mark.parametrize(("path", "missing", "field", "says"), [
+    ("reorder", ("cost",), "inventory[0].cost", "Field required"),
+    # promotions needs a sell-by day: an expiry date or a season end (the row names both)
+    ("promotions", ("expiry_date", "season_end"), "items[0]", "expiry_date or season_end is required")])
+def test_each_endpoint_still_requires_what_it_needs(client, path, missing, field, says):
+    row = {k: v for k, v in ROW.items() if k not in missing}
     key = "items" if path == "promotions" else "inventory"
     response = client.post(f"{PREFIX}/{path}", json={"shop_id": "s", key: [row], "sales": SALES})
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == field
+    assert says in response.json()["detail"][0]["msg"]
 
 
 def _at_risk_action(client, cost: float) -> dict:
