@@ -292,10 +292,12 @@ def last_season_units(sales: SalesColumns, view: StockView, as_of_day: int) -> n
 
 
 def season_ahead(last_season: np.ndarray, sells: np.ndarray) -> np.ndarray:
-    """bool[n]: a seasonal item whose season's sales are ahead: the same days last year sold at least
-    MIN_LEFTOVER_UNITS (`last_season_units`) and more than the demand path sells up to its sell-by day (`sells`).
-    Its units left by the path are no certain write-off: at-risk and promotions say what last season sold."""
-    return (last_season >= MIN_LEFTOVER_UNITS) & (last_season > sells)
+    """bool[n]: a seasonal item whose season's sales are ahead of a forecast that sees only its off-season: the
+    demand path sells under MIN_LEFTOVER_UNITS up to its sell-by day (`sells`) while the same days last year sold
+    at least that (`last_season_units`). Its units left by the path are no certain write-off: at-risk and
+    promotions say what last season sold. An item selling in its season now (a path that sells) is judged on its
+    path as any other: its leftover is cleared, not waited on."""
+    return (last_season >= MIN_LEFTOVER_UNITS) & (sells < MIN_LEFTOVER_UNITS)
 
 
 def supply_days(cumulative: np.ndarray, usable: np.ndarray) -> np.ndarray:
