@@ -45,16 +45,6 @@ class SalesColumns:
     row: np.ndarray  # int64[n_rows], position among the request's values
     revenue: np.ndarray | None  # float64[n_rows], NaN where not sent; None when not asked for
 
-    def only(self, product_ids: Sequence[str]) -> "SalesColumns":
-        """The rows of the named products alone, coded over those of them that have a row."""
-        kept = np.zeros(len(self.product_ids), dtype=bool)
-        kept[np.unique(self.product)] = True
-        kept &= np.isin(self.product_ids.astype(str), np.asarray(product_ids, dtype=str))
-        code = np.cumsum(kept) - 1
-        rows = kept[self.product]
-        return SalesColumns(self.product_ids[kept], code[self.product[rows]], self.day[rows], self.qty[rows],
-                            self.row[rows], None if self.revenue is None else self.revenue[rows])
-
     def take(self, mask: np.ndarray) -> "SalesColumns":
         revenue = None if self.revenue is None else self.revenue[mask]
         return SalesColumns(self.product_ids, self.product[mask], self.day[mask], self.qty[mask], self.row[mask],
@@ -314,8 +304,8 @@ def drop_unknown_products(
 ) -> tuple[SalesColumns, DataWarning | None]:
     """Remove rows for products outside the request's own `source` list (codes >= n_known)."""
     return _drop(sales, sales.product >= n_known, "unknown_products",
-                 f"were for products not in {source}: no answer and no forecast reads them (only the shop's "
-                 "closed days are judged on every sale sent).")
+                 f"were for products not in {source}: they get no answer, but their sales still train the "
+                 "request's shared forecast models and tell the shop's closed days.")
 
 
 def daily_net_units(sales: SalesColumns, n_products: int, first_day: int, n_days: int) -> np.ndarray:

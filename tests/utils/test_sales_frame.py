@@ -85,8 +85,9 @@ def test_unknown_products_are_dropped_and_named():
     sales, warnings = clean_sales(payload([row("a", AS_OF, 1), row("x", AS_OF, 2), row("y", AS_OF, 3),
                                            row("b", AS_OF, 4)]), product_ids=["a", "b"], source="inventory")
     assert codes(warnings) == {"unknown_products": (2, ["x", "y"])}
-    assert warnings[0].message == ("2 sales rows were for products not in inventory: no answer and no forecast "
-                                   "reads them (only the shop's closed days are judged on every sale sent).")
+    assert warnings[0].message == ("2 sales rows were for products not in inventory: they get no answer, but their "
+                                   "sales still train the request's shared forecast models and tell the shop's closed "
+                                   "days.")
     assert sales.product_ids[:2].tolist() == ["a", "b"]  # codes index the request's own list
     assert sorted(zip(sales.product.tolist(), sales.qty.tolist(), strict=True)) == [(0, 1.0), (1, 4.0)]
 

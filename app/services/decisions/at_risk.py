@@ -236,7 +236,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                      for item in inventory], dtype=np.float64)
     # how long the usable units last: along the demand path (the forecast's where read, else the rate on open
     # days), reorder's function; none without usable units or without demand (no days of supply, no stockout date)
-    supply = supply_days(cumulative, view.usable)
+    supply = supply_days(cumulative, view.usable, view.days_to_sell_by)
     days_left = np.where(np.isfinite(supply), supply, np.inf)
     # a stockout needs demand the usable units cannot meet: at least one unit more within the horizon
     unmet = demand_within(cumulative, lead.astype(np.int64)) - view.usable

@@ -174,7 +174,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     ahead = season_ahead(last_season, demand_within(cumulative, np.minimum(view.days_to_sell_by, NO_LIMIT - 1)))
     # days of supply, stockout date and "last about N days": one number along the demand path the usable units
     # come from (the forecast's; a silence's flat demand sizes the reorder point only)
-    supply = supply_days(cumulative, view.usable)
+    supply = supply_days(cumulative, view.usable, view.days_to_sell_by)
     # for urgency and order: an empty shelf that sells runs out today, stock nothing sells never
     days_left = np.where(np.isfinite(supply), supply, np.where(
         (view.usable < NO_DEMAND_UNITS) & (daily_rate > 0), 0.0, np.inf))

@@ -300,17 +300,18 @@ def season_ahead(last_season: np.ndarray, sells: np.ndarray) -> np.ndarray:
     return (last_season >= MIN_LEFTOVER_UNITS) & (sells < MIN_LEFTOVER_UNITS)
 
 
-def supply_days(cumulative: np.ndarray, usable: np.ndarray) -> np.ndarray:
+def supply_days(cumulative: np.ndarray, usable: np.ndarray, sell_by: np.ndarray) -> np.ndarray:
     """float64[n]: the days after as_of the `usable` units last along the daily demand path (`cumulative`, its
     cumsum), interpolated within the day, past the path's days at its mean daily rate (as `demand_within`); NaN
     where there are no usable units or the path sells nothing (0.00 units: no stockout to date). The one number
     behind days of supply (rounded to 0.1), the stockout date (its ceiling, `date_after`) and the reasoning's
-    "last about N days" of reorder and at-risk."""
+    "last about N days" of reorder and at-risk. No stock lasts past its `sell_by` day (float64[n] days after
+    as_of): the shelf is empty then, whatever is written off."""
     n, horizon = cumulative.shape
     total = cumulative[:, -1] if horizon else np.zeros(n)
     with np.errstate(divide="ignore", invalid="ignore"):
         beyond = horizon + (usable - total) / (total / max(horizon, 1))
-    days = days_until(cumulative, usable, beyond)
+    days = np.minimum(days_until(cumulative, usable, beyond), np.maximum(sell_by, 0))  # none last past the sell-by
     return np.where((usable < NO_DEMAND_UNITS) | sells_nothing(total), np.nan, days)
 
 
@@ -323,8 +324,10 @@ def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.nd
     sell_by = np.minimum(expiry, season)
     sells = demand_within(cumulative, np.minimum(sell_by, NO_LIMIT - 1))
     usable = np.where(sell_by >= NO_LIMIT, quantity, np.minimum(quantity, sells))
-    # a fraction of a unit left is no stock to clear (expired stock and a sell-by day today are never usable)
-    usable = np.where((sell_by > 0) & (quantity - usable < MIN_LEFTOVER_UNITS), quantity, usable)
+    # a fraction of a unit left of stock that sells is none to clear (expired stock, a sell-by day today and stock
+    # nothing buys are never usable)
+    usable = np.where((sell_by > 0) & (quantity - usable < MIN_LEFTOVER_UNITS) & ~sells_nothing(sells), quantity,
+                      usable)
     return StockView(quantity=quantity, days_to_sell_by=sell_by, days_to_season_end=season, usable=usable,
                      at_risk=quantity - usable,
                      expired=(expiry < 0) & (quantity > 0), season_over=season <= 0)
@@ -404,7 +407,7 @@ def read_forecast(sales: SalesPayload, shop_id: str, product_ids: Sequence[str],
     spec = ForecastSpec(shop_id=shop_id, sales=sales, product_ids=tuple(p for p, w in zip(product_ids, wanted,
                                                                                           strict=True) if w),
                         periods=periods, model="auto", confidence_interval=FORECAST_LEVEL, frequency="daily",
-                        as_of_day=as_of_day, catalogue=tuple(product_ids))
+                        as_of_day=as_of_day)
     answer = forecaster(spec)
     seen = {w.code for w in warnings} | skip  # the forecast applies the same sales rules: each reported once
     warnings += [w for w in answer.warnings if w.code not in seen]

@@ -2,8 +2,10 @@
 
 Keys cannot collide across tenants: a product's result key digests the shop, the product, the
 model, horizon, interval level, frequency, code version, calendar events, drivers, the exact
-history sent, the whole request's histories (`request_digest`: the local families learn across the request's
-products, the boosted one and the per-band choice, so a product's forecast depends on the others sent with it)
+history sent, the whole request's histories and prices (`request_digest`: the local families learn across the
+request's products, the boosted one and the per-band choice, so a product's forecast depends on the others sent with
+it; /at-risk, /reorder and /promotions forecast from every product of the sales sent, so the same sales give each of
+them and /forecast the same forecast whatever items they answer for)
 and the shop model version current when it was made ("none" without one): after a training
 no answer made before it is served. The same request twice is a hit with the identical forecast; any
 change to the history is a miss and a new model_version. Concurrent identical misses compute once (single flight). A
@@ -41,8 +43,9 @@ def digest(*parts: Any) -> str:
 
 def request_digest(panel: Panel) -> str:
     """What every product of the request contributes to each product's forecast by the local families."""
+    price = b"" if panel.price is None else np.ascontiguousarray(panel.price).tobytes()  # revenue / units
     return digest("\x1e".join(panel.product_ids), panel.first_day, panel.start.tobytes(),
-                  np.ascontiguousarray(panel.values).tobytes(), drivers_digest(panel))
+                  np.ascontiguousarray(panel.values).tobytes(), price, drivers_digest(panel))
 
 
 def result_key(spec: ForecastSpec, panel: Panel, row: int, shop_model_version: str, request: str) -> str:

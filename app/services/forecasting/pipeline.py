@@ -69,8 +69,6 @@ def _history(spec: ForecastSpec, settings: Settings, signing_key: str) -> _Histo
     origin = spec.as_of_day if spec.as_of_day is not None else shop_model_end(shop, int(sales.day.max()))
     opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None,  # closed days, and
                                   origin)  # the days after the catalogue's last sale up to the origin
-    if spec.catalogue is not None:  # the shop's closed days and origin are read off every sale, demand off these
-        sales = sales.only(spec.catalogue)
     panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings), origin, opening)  # budget first
     return _History(found_model, opening, panel, wanted, warnings + found + repairs)
 

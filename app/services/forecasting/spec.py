@@ -35,7 +35,6 @@ class ForecastSpec:
     event_types: tuple[tuple[int, str], ...] = ()  # (day, type) of the typed events, benefit days included
     as_of_day: int | None = None
     product_id_first: bool = False
-    catalogue: tuple[str, ...] | None = None  # the products whose sales are read (None: every product sold)
 
 
 def spec_of(request: ForecastRequest) -> ForecastSpec:

@@ -515,8 +515,10 @@ def test_stock_nothing_sells_has_no_days_of_supply_and_plain_numbers(client):
     assert "low_stock" not in entry["reasons"]
     # the BUCHE's numbers: a path of 1e-7 a day over 92 days leaves 3e-5 usable units, which last no day
     path = np.full((1, 92), 1e-7).cumsum(axis=1)
-    assert np.isnan(supply_days(path, path[:, -1])).all()
-    assert supply_days(np.full((1, 10), 2.0).cumsum(axis=1), np.array([5.0])) == pytest.approx(2.5)
+    far = np.full(path.shape[0], 10.0**9)
+    assert np.isnan(supply_days(path, path[:, -1], far)).all()
+    assert supply_days(np.full((1, 10), 2.0).cumsum(axis=1), np.array([5.0]), far[:1]) == pytest.approx(2.5)
+    assert supply_days(np.full((1, 10), 0.2).cumsum(axis=1), np.array([1.0]), np.array([3.0])) == pytest.approx(3.0)
 
 
 def test_low_stock_is_never_stock_left_over(client):
@@ -584,3 +586,17 @@ def test_an_item_selling_in_its_season_is_cleared_on_its_forecast_whatever_last_
     assert len(promotions["promotions"]) == 1
     reorder = client.post(f"{PREFIX}/reorder", json={**common, "inventory": [item]}).json()["recommendations"][0]
     assert "clear them" in reorder["reasoning"]
+
+
+def test_a_fraction_of_a_unit_nothing_buys_is_a_write_off_in_every_answer(client):
+    """Code review: 0.8 kg of cheese expiring in 2 days that nothing buys was 'sells before expiry, no markdown'
+    in at-risk (the one-unit leftover rule counted it usable) while promotions said write-off: a fraction of a
+    unit is usable only where the path sells."""
+    sales = [*_steady("bread", 20.0, 60), {"product_id": "cheese", "date": "2025-03-01", "qty": 0.4}]
+    item = {"product_id": "cheese", "quantity": 0.8, "price": 30.0, "cost": 15.0,
+            "expiry_date": (AS_OF + timedelta(days=2)).isoformat()}
+    common = {"shop_id": "cheese", "as_of": AS_OF.isoformat(), "sales": sales}
+    at_risk = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": [item]}).json()["at_risk"][0]
+    assert at_risk["expected_unsold_units"] == 0.8 and "write-off" in at_risk["recommended_action"]["reasoning"]
+    reorder = client.post(f"{PREFIX}/reorder", json={**common, "inventory": [item]}).json()["recommendations"][0]
+    assert (reorder["usable_quantity"], reorder["at_risk_quantity"]) == (0.0, 0.8)
