@@ -139,24 +139,28 @@ def opening_days(payload: SalesPayload, sales: SalesColumns, remembered: Opening
     said = declared(payload)
     found, warnings = (said, []) if said is not None else (remembered, []) if remembered is not None else \
         detect(sales)
-    tail, stale = unknown_tail(sales, origin_day)
+    tail, stale = unknown_tail(sales, origin_day, found)
     if tail.size == 0:
         return found, warnings
     return OpeningDays(found.closed_weekdays, np.union1d(found.closed_dates, tail), found.weekdays_from), \
         warnings + stale
 
 
-def unknown_tail(sales: SalesColumns, origin_day: int | None) -> tuple[np.ndarray, list[DataWarning]]:
+def unknown_tail(sales: SalesColumns, origin_day: int | None,
+                 known: OpeningDays = OPEN_EVERY_DAY) -> tuple[np.ndarray, list[DataWarning]]:
     """The days after the catalogue's last sale up to `origin_day` (as_of) when the catalogue `tells_closures`:
     no product sold on them, so, as on a closed day, they are no demand and no slump (the export ended before
     as_of, or the shop was shut), never zero sales; with the `stale_sales` warning. Their day numbers (int64,
-    sorted; empty when the sales run to the origin or the catalogue cannot tell). A product that fell silent
-    while others sold is not concerned: its zeros up to the catalogue's last sale are sales (history_extended)."""
+    sorted; empty when the sales run to the origin up to days the shop is closed anyway (`known`), or the catalogue
+    cannot tell). A product that fell silent while others sold is not concerned: its zeros up to the catalogue's
+    last sale are sales (history_extended)."""
     none = np.zeros(0, dtype=np.int64)
     if origin_day is None or not tells_closures(sales):
         return none, []
     last = int(sales.day[sales.qty > 0].max())
-    if last >= origin_day:
+    days = np.arange(last + 1, origin_day + 1, dtype=np.int64)
+    days = days[~known.closed(days)] if known.any else days  # a closed day the shop has anyway is no gap
+    if days.size == 0:
         return none, []
     gap = origin_day - last
     old = (f" The forecasts are extrapolated from sales {gap} days old: send a recent export for a forecast of "
@@ -166,5 +170,4 @@ def unknown_tail(sales: SalesColumns, origin_day: int | None) -> tuple[np.ndarra
                "earlier, or the shop closed), so those days are unknown, not zero sales; like closed days they are "
                "no demand (each product's level before them stands in for them) and the forecasts start after "
                f"{from_day_number(origin_day).isoformat()}.{old}")
-    return np.arange(last + 1, origin_day + 1, dtype=np.int64), [
-        DataWarning(code="stale_sales", count=gap, message=message)]
+    return days, [DataWarning(code="stale_sales", count=gap, message=message)]

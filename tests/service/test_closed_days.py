@@ -235,3 +235,35 @@ def test_at_risk_reads_an_old_exports_sales_rate_on_the_days_it_covers(client, g
     # the same rate but for the window's mix of Saturdays (the busier day) among its open days
     assert later["at_risk"][0]["avg_daily_sales"] == pytest.approx(at_end["at_risk"][0]["avg_daily_sales"], rel=0.01)
     assert {w["code"]: w["count"] for w in later["warnings"]}["stale_sales"] == gap
+
+
+def test_an_as_of_on_a_closed_weekday_is_no_stale_export(client):
+    """Code review: a shop shut on Wednesdays whose nightly run sends as_of = a Wednesday (sales through Tuesday,
+    as complete as they can be) was told its sales end early (`stale_sales`): a day the shop is closed anyway is
+    no gap, as sent or as detected."""
+    wednesday = LAST - timedelta(days=(LAST.weekday() - CLOSED_WEEKDAY) % 7)
+    sales = six_day_shop(products=24, days=130)
+    sales = [row for row in sales if row["date"] <= (wednesday - timedelta(days=1)).isoformat()]
+    for declared in ({"closed_weekdays": ["wednesday"]}, {}):
+        answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "as_of": wednesday.isoformat(), "periods": 7,
+                                                          "product_ids": ["p00"], "model": "moving_average",
+                                                          "sales": sales, **declared}).json()
+        assert "stale_sales" not in {w["code"] for w in answer["warnings"]}, declared
+
+
+def test_a_shop_model_trained_on_a_stale_export_does_not_remember_its_unknown_days_as_closed(tmp_path):
+    """Code review: as_of 10 days after the catalogue's last sale stored those unknown days as the shop's
+    closed_dates on the card, read as closed by every later forecast, also once a fresh export shows trading."""
+    sales = six_day_shop(products=24, days=130)
+    as_of = LAST + timedelta(days=10)
+    settings = Settings(_env_file=None, model_dir=str(tmp_path))  # type: ignore[call-arg]
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        accepted = client.post(f"{PREFIX}/models/train", json={"shop_id": "stale", "as_of": as_of.isoformat(),
+                                                               "sales": sales, "periods": 14,
+                                                               "closed_weekdays": ["wednesday"]})
+        job, _ = follow(client, accepted.json()["job_id"], timeout=300)
+        assert job["state"] == "succeeded", job["errors"]
+        assert {w["code"] for w in job["warnings"]} >= {"stale_sales"}
+        card = client.get(f"{PREFIX}/models/stale").json()
+    assert card["closed_weekdays"] == ["wednesday"]
+    assert [d for d in card["closed_dates"] if d > LAST.isoformat()] == []  # the unknown days are not the shop's

@@ -118,13 +118,15 @@ def _first_row_columns(sales: SalesColumns, step: int) -> np.ndarray:
 
 def training_panel(spec: ForecastSpec, settings: Settings) -> tuple[Panel, OpeningDays, list[DataWarning]]:
     """The spec's whole catalogue as a panel, within SHOP_MODEL_MAX_CELLS and long enough for `periods`; the
-    shop's closed days (as sent, else detected: the model remembers them)."""
+    shop's closed days (as sent, else detected: the model remembers them; not the unknown days between an
+    export's end and as_of, which the panel fills as closed ones)."""
     sales, warnings = clean_sales(spec.sales, as_of_day=spec.as_of_day, with_revenue=True)
     step = check_training(sales, spec.frequency, spec.periods, settings, spec.as_of_day)
     opening, found = opening_days(spec.sales, sales, origin_day=spec.as_of_day)
     panel, repairs = build_panel(sales, FREQUENCIES[step], set(spec.event_days), spec.as_of_day, opening.closed)
     panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, WorkBudget(settings))
-    return panel, opening, warnings + found + repair_warnings(repairs, panel.step) + unused
+    shop_days = opening_days(spec.sales, sales)[0] if spec.as_of_day is not None else opening
+    return panel, shop_days, warnings + found + repair_warnings(repairs, panel.step) + unused
 
 
 def card_opening(card: ModelCard) -> OpeningDays:
