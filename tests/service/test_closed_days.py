@@ -267,3 +267,16 @@ def test_a_shop_model_trained_on_a_stale_export_does_not_remember_its_unknown_da
         card = client.get(f"{PREFIX}/models/stale").json()
     assert card["closed_weekdays"] == ["wednesday"]
     assert [d for d in card["closed_dates"] if d > LAST.isoformat()] == []  # the unknown days are not the shop's
+
+
+def test_reorder_classes_a_stale_exports_products_on_the_days_it_covers(client):
+    """Code review: three weeks between the export's end and as_of counted as zero sales in reorder's XYZ class
+    (every steady product Y): the unknown days are no variation and no silence."""
+    sales = six_day_shop(products=24)
+    inventory = [{"product_id": f"p{k:02d}", "quantity": 30.0, "price": 2.0, "cost": 1.0} for k in range(3)]
+    classes = {}
+    for gap in (0, 21):
+        answer = client.post(f"{PREFIX}/reorder", json={"shop_id": "s", "inventory": inventory, "sales": sales,
+                                                        "as_of": (LAST + timedelta(days=gap)).isoformat()}).json()
+        classes[gap] = [r["xyz_class"] for r in answer["recommendations"]]
+    assert classes[21] == classes[0] == ["X"] * 3

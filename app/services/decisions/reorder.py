@@ -140,7 +140,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     demand = protection_demand(open_past, open_protection, protection, cumulative, view.quantity,
                                request.service_level)
     silent, lead_demand = demand.silent, demand.mean
-    silent_days = silence_days(history)
+    silent_days = silence_days(open_past)  # in open days: a closed day or an export's unknown tail is no silence
     daily_rate = demand.daily_rate(forecast.mean(axis=1), protection)
     cost = np.array([item.cost for item in items])
     price = np.array([item.price for item in items])
@@ -191,7 +191,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     row_revenue = np.where(np.isnan(sales.revenue), sales.qty * price[sales.product], sales.revenue)
     revenue = np.bincount(sales.product, weights=row_revenue, minlength=n)
     abc = abc_classes(revenue, request.abc_thresholds.a, request.abc_thresholds.b)
-    xyz = xyz_classes(history)
+    xyz = xyz_classes(open_past)  # closed days' zeros are no variation
     keep = np.ones(n, dtype=bool) if request.abc_classes is None else np.isin(abc, request.abc_classes)
     order_of = np.lexsort((-revenue_at_risk, np.where(np.isfinite(days_left), days_left - lead, 1e9)))
     recommendations = [
