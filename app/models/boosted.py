@@ -136,6 +136,8 @@ class GlobalBoosted(Forecaster):
         target = panel.values[:, columns].reshape(-1)
         in_history = (columns[None, :] - self.lead_ >= panel.start[:, None] + panel.season_length - 1).reshape(-1)
         usable = in_history & np.isfinite(level)
+        if panel.imputed is not None:  # a closed day's filled level is no training target
+            usable &= ~panel.imputed[:, columns].reshape(-1)
         rows = int(usable.sum())
         self.panel_ = panel
         self.fitted_ = True

@@ -28,6 +28,7 @@ class Panel:
     event_days: frozenset[int] = field(default_factory=frozenset)  # days with a caller's calendar event
     price: np.ndarray | None = None  # float64[n, T] unit price, NaN where unknown
     drivers: Drivers | None = None  # the caller's known-ahead prices, promotions and typed events
+    imputed: np.ndarray | None = None  # bool[n, T]: closed days filled with the open-day level (no sale known)
 
     @property
     def n_products(self) -> int:
@@ -61,6 +62,7 @@ class Panel:
             self.event_days,
             None if self.price is None else self.price[:, :columns],
             self.drivers,  # known ahead: a backtest origin knows the plan as a forecast does
+            None if self.imputed is None else self.imputed[:, :columns],
         )
 
     def take(self, rows: np.ndarray) -> "Panel":
@@ -74,6 +76,7 @@ class Panel:
             self.event_days,
             None if self.price is None else self.price[rows],
             None if self.drivers is None else self.drivers.take(rows),
+            None if self.imputed is None else self.imputed[rows],
         )
 
     def observed_mask(self) -> np.ndarray:
@@ -126,7 +129,8 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
     netted into their period and a negative net is zero demand; a product's history starts at
     its first sales row and ends at the origin. Daily data: a closed day (`closed`, a mask of day numbers)
     without sales is no demand, so its zero is replaced by the product's mean over the open days around it
-    (`_fill_closed`): the models neither learn the closure as a slump nor spread demand over it. Rows are
+    (`_fill_closed`, marked in `imputed`): the models neither learn the closure as a slump nor spread demand over
+    it, the shop model's trees take no training target there and no backtest scores one. Rows are
     sorted by product id so that the order in which a caller lists its sales changes nothing: the global model sees its
     training rows (and subsamples them) in the same order.
     """
@@ -154,12 +158,13 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
         price = np.where(unusable, np.nan, price)
     values = np.maximum(net, 0.0)
     filled = 0
+    imputed = None
     shut = np.zeros(n_periods, dtype=bool)  # closed days (daily data only)
     if closed is not None and step == 1:
         shut = closed(first_day + np.arange(n_periods))
         if shut.any():
-            values, fill = _fill_closed(values, start, shut, has_row & (net > 0))
-            filled = int(fill.sum())
+            values, imputed = _fill_closed(values, start, shut, has_row & (net > 0))
+            filled = int(imputed.sum())
     # silent before the origin: no row after the last open period (a closed day without a row is no silence)
     open_columns = np.flatnonzero(~shut)
     extended = (last >= 0) & (last < (open_columns[-1] if open_columns.size else n_periods - 1))
@@ -171,6 +176,7 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
         step=step,
         event_days=frozenset(event_days),
         price=price,
+        imputed=imputed if filled else None,
     )
     repairs = PanelRepairs(
         gaps=int((inside & ~has_row & ~shut[None, :]).sum()), negative=int(negative.sum()),

@@ -68,11 +68,13 @@ def backtest_plan(panel: Panel, horizon: int) -> tuple[list[int], int]:
 
 
 def _actuals(panel: Panel, origins: list[int], steps: int) -> np.ndarray:
-    """[n, origins, steps] actual values after each origin, NaN where the product had too little history."""
+    """[n, origins, steps] actual values after each origin, NaN where the product had too little history and on
+    closed days (the filled level is no sale to score)."""
     columns = np.array(origins)[:, None] + np.arange(steps)[None, :]
     actual = panel.values[:, columns]
     enough = (np.array(origins)[None, :] - panel.start[:, None]) >= MIN_TRAIN[panel.step]
-    return np.where(enough[:, :, None], actual, np.nan)
+    scored = enough[:, :, None] if panel.imputed is None else enough[:, :, None] & ~panel.imputed[:, columns]
+    return np.where(scored, actual, np.nan)
 
 
 def _score(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:

@@ -40,15 +40,16 @@ class History:
     event_days: np.ndarray  # int64[k] sorted day numbers
     price: np.ndarray | None  # float64[n, T] unit price from revenue / qty, NaN where unknown
     drivers: Drivers | None = None  # the caller's known-ahead prices, promotions and typed events
+    imputed: np.ndarray | None = None  # bool[n, T]: closed days filled with the open-day level (no target there)
 
     @classmethod
     def of(cls, values: np.ndarray, start: np.ndarray, first_day: int, step: int, event_days: frozenset[int],
-           price: np.ndarray | None, drivers: Drivers | None = None) -> "History":
+           price: np.ndarray | None, drivers: Drivers | None = None, imputed: np.ndarray | None = None) -> "History":
         sold = values > 0
         first_sale = np.where(sold.any(axis=1), sold.argmax(axis=1), values.shape[1])
         begin = np.where(first_sale < values.shape[1], np.maximum(start, first_sale), start)
         return cls(values, start.astype(np.int64), begin.astype(np.int64), first_day, step,
-                   np.array(sorted(event_days), dtype=np.int64), price, drivers)
+                   np.array(sorted(event_days), dtype=np.int64), price, drivers, imputed)
 
     def columns(self) -> "Columns":
         """The feature columns this history can fill: a model is trained (and then predicts) with them."""

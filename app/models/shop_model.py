@@ -61,17 +61,20 @@ PARAMS: dict[str, Any] = {"objective": "reg:tweedie", "tweedie_variance_power": 
 
 def shop_history(panel: Panel) -> History:
     return History.of(panel.values, panel.start, panel.first_day, panel.step, panel.event_days, panel.price,
-                      panel.drivers)
+                      panel.drivers, panel.imputed)
 
 
 def _training_rows(history: History, horizon: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """(rows, targets, anchors) of the training set: one random lead per (product, target period)."""
+    """(rows, targets, anchors) of the training set: one random lead per (product, target period); none whose
+    target is a closed day (its value is the open-day level filled in, not a sale)."""
     n, length = history.values.shape
     first = max(1, length - TRAIN_PERIODS[history.step])
     rows = np.repeat(np.arange(n), length - first)
     targets = np.tile(np.arange(first, length), n)
     anchors = targets - rng.integers(1, horizon + 1, size=targets.size)
     keep = anchors >= history.begin[rows]
+    if history.imputed is not None:
+        keep &= ~history.imputed[rows, targets]
     rows, targets, anchors = rows[keep], targets[keep], anchors[keep]
     if rows.size > MAX_TRAIN_ROWS:
         chosen = np.sort(rng.choice(rows.size, MAX_TRAIN_ROWS, replace=False))
@@ -142,7 +145,8 @@ def _window_actuals(panel: Panel, origins: list[int], horizon: int, begin: np.nd
     from its first sale (`begin`) to the window's origin."""
     columns = np.array(origins)[:, None] + np.arange(horizon)[None, :]
     enough = (np.array(origins)[None, :] - begin[:, None]) >= MIN_ORIGIN[panel.step] // 2
-    return np.where(enough[:, :, None], panel.values[:, columns], np.nan)
+    scored = enough[:, :, None] if panel.imputed is None else enough[:, :, None] & ~panel.imputed[:, columns]
+    return np.where(scored, panel.values[:, columns], np.nan)  # a closed day's filled level is no sale to score
 
 
 def _earlier_tree_forecasts(panel: Panel, origins: list[int], horizon: int, random_state: int,

@@ -12,7 +12,7 @@ import pytest
 from app.models.drivers import Drivers
 from app.models.panel import Panel
 from app.models.shop_features import History, feature_rows
-from app.models.shop_model import SHOP, ShopModel, _training_rows, most_training_rows
+from app.models.shop_model import SHOP, ShopModel, _training_rows, _window_actuals, most_training_rows, shop_history
 from app.utils.dates import day_number
 
 HORIZON = 28
@@ -153,3 +153,19 @@ def test_served_trees_average_two_seeds_and_two_training_ends(fitted: tuple[Pane
     saved_before = copy.copy(trees)
     del saved_before.__dict__["also"]  # a model pickled before the field existed
     np.testing.assert_allclose(saved_before.forecast(model.tree_history(panel), HORIZON), latest)
+
+
+def test_a_closed_day_is_no_training_target_and_no_backtest_score():
+    """Closed days are not demand: their value is the open-day level filled in (`Panel.imputed`), so the trees
+    take no target there and the backtest windows score none of them."""
+    rng = np.random.default_rng(5)
+    values = rng.poisson(6.0, size=(3, 200)).astype(float)
+    imputed = np.zeros_like(values, dtype=bool)
+    imputed[:, 6::7] = True  # every seventh day shut
+    panel = Panel(["a", "b", "c"], values, np.zeros(3, dtype=np.int64), day_number(date(2025, 1, 1)), 1,
+                  imputed=imputed)
+    rows, targets, _ = _training_rows(shop_history(panel), 28, np.random.default_rng(0))
+    assert rows.size > 400 and not imputed[rows, targets].any()
+    actual = _window_actuals(panel, [172, 144], 28, np.zeros(3, dtype=np.int64))
+    columns = np.array([172, 144])[:, None] + np.arange(28)[None, :]
+    assert np.isnan(actual[imputed[:, columns]]).all() and np.isfinite(actual[~imputed[:, columns]]).all()
