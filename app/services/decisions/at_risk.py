@@ -421,7 +421,8 @@ def _units(value: float) -> str:
 
 def _days(days: float) -> str:
     """Days of supply as the answer's `days_of_supply` shows them (one decimal)."""
-    return f"{round(days, 1):g} days"
+    shown = round(days, 1)
+    return f"{shown:g} day" if shown == 1 else f"{shown:g} days"
 
 
 def _action(

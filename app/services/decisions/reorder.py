@@ -239,7 +239,8 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                capped: bool, held_back: bool, seasonal: bool, last_season: float | None) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
-    cover = (f"last about {round(days_left, 1):g} days" if np.isfinite(days_left) else
+    cover = (f"last about {round(days_left, 1):g} day{'' if round(days_left, 1) == 1 else 's'}"
+             if np.isfinite(days_left) else
              "sell nothing over the forecast's days" if usable > 0 else "")
     stock = f"{_units(usable)} usable units {cover}" if cover else "no usable units"
     if at_risk > 0:
