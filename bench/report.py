@@ -116,7 +116,7 @@ def accuracy_verdicts(key: str, engines: dict, name: str = SHOP) -> list[str]:
                 f"MSIS {ours['msis']:.2f} vs 0.9 x AutoETS {ets:.2f} = {0.9 * ets:.2f}: "
                 f"{_verdict(ours['msis'], 0.9 * ets)}"]
     drivers = engines.get("SmartShelf shop model + drivers")
-    if drivers is not None:
+    if drivers is not None and name == SHOP:  # the shop model with its drivers against without
         verdicts.append(f"with drivers {metric.upper()} {drivers[metric]:.3f} "
                         f"({(drivers[metric] / ours[metric] - 1) * 100:+.1f}% vs without; "
                         f"{drivers[metric] / references[best][metric]:.3f}x the best reference)")
