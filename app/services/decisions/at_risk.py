@@ -80,6 +80,7 @@ from app.services.decisions.stock_view import (
     Forecaster,
     ProtectionDemand,
     daily_error,
+    days_text,
     days_to,
     demand_path,
     demand_within,
@@ -95,6 +96,7 @@ from app.services.decisions.stock_view import (
     stated_rates,
     stock_view,
     supply_days,
+    units_text,
     whole_units,
 )
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number
@@ -398,11 +400,11 @@ def _reorder_note(usable: float, lead_demand: float, protection: int, lead_sent:
     """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`, with the demand
     it reads: `stock_view.protection_demand`), and with which settings."""
     source = "the demand that followed its earlier silences" if after_silence else "the forecast demand"
-    demand = f"{source} over {protection} days of lead time and review ({_units(round(lead_demand, 1))})"
+    demand = f"{source} over {protection} days of lead time and review ({units_text(round(lead_demand, 1))})"
     if lead_demand > usable:
-        return (f" Reorder does not hold orders back for them: {demand} exceeds the {_units(round(usable, 1))} "
+        return (f" Reorder does not hold orders back for them: {demand} exceeds the {units_text(round(usable, 1))} "
                 "units that sell in time, so new stock is for after these are gone." + _assumed(protection, lead_sent))
-    return (f" Reorder orders none while {demand} stays within the {_units(round(usable, 1))} units that sell in "
+    return (f" Reorder orders none while {demand} stays within the {units_text(round(usable, 1))} units that sell in "
             "time." + _assumed(protection, lead_sent))
 
 
@@ -412,17 +414,6 @@ def _source(forecast_method: str | None, after_silence: bool) -> str:
     if after_silence:
         return "by what followed its earlier silences (reorder's demand)"
     return f"by its forecast ({forecast_method})" if forecast_method else "at that rate"
-
-
-def _units(value: float) -> str:
-    """A number of units for people: whole, else one decimal (never 2.92192e-05)."""
-    return f"{round(value):d}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
-
-
-def _days(days: float) -> str:
-    """Days of supply as the answer's `days_of_supply` shows them (one decimal)."""
-    shown = round(days, 1)
-    return f"{shown:g} day" if shown == 1 else f"{shown:g} days"
 
 
 def _action(
@@ -473,24 +464,24 @@ def _action(
             action_type="remove",
             discount_range=None,
             promotion_timing="now",
-            reasoning=f"Expired {-(to_expiry or 0)} days ago with {_units(quantity)} units on hand: "
+            reasoning=f"Expired {-(to_expiry or 0)} days ago with {units_text(quantity)} units on hand: "
             f"take them off sale and record the write-off.{still}",
         )
     if out_of_stock:
         loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
-                 f"{_units(round(demand, 1))} units of sales {by}")
+                 f"{units_text(round(demand, 1))} units of sales {by}")
         if on_order > 0 and not reorders:
             return RecommendedAction(
                 action_type="restock",
                 discount_range=None,
                 promotion_timing="when the units on order arrive",
-                reasoning=f"{loses} until the {_units(on_order)} units on order arrive: stock is on its way. "
+                reasoning=f"{loses} until the {units_text(on_order)} units on order arrive: stock is on its way. "
                 f"Reorder orders no more: they lift the position above its reorder point "
-                f"{_units(round(on_order_point, 1))}; order again only if they will not arrive within the lead "
+                f"{units_text(round(on_order_point, 1))}; order again only if they will not arrive within the lead "
                 "time." + _assumed(protection, lead_sent),
             )
-        waiting = (f" The {_units(on_order)} units on order do not reach its reorder point "
-                   f"{_units(round(on_order_point, 1))}." + _assumed(protection, lead_sent) if on_order > 0 else "")
+        waiting = (f" The {units_text(on_order)} units on order do not reach its reorder point "
+                   f"{units_text(round(on_order_point, 1))}." + _assumed(protection, lead_sent) if on_order > 0 else "")
         return RecommendedAction(
             action_type="restock",
             discount_range=None,
@@ -503,7 +494,7 @@ def _action(
             action_type="clearance",
             discount_range=(max_discount, max_discount) if max_discount >= MIN_DISCOUNT_PCT else None,
             promotion_timing="now",
-            reasoning=f"Its season ended {ended} with {_units(quantity)} units on hand: at full price they "
+            reasoning=f"Its season ended {ended} with {units_text(quantity)} units on hand: at full price they "
             "will not sell before the next season. Clear them"
             + (f" at {max_discount:g}% off" if max_discount >= MIN_DISCOUNT_PCT else "")
             + " or store them for next season if they keep; no reorder until the season comes back.",
@@ -518,21 +509,21 @@ def _action(
         return RecommendedAction(
             action_type="monitor", discount_range=None,
             promotion_timing=f"check again as its season's sales start, before {ends} in {sell_by} days",
-            reasoning=f"Seasonal, its season's sales still ahead: {_units(quantity)} units in stock, {days}. "
-            f"{pace[0].upper()}{pace[1:]}: about {_units(round(sells, 1))} units before {ends}, which would leave "
-            f"{_units(round(unsold, 1))}; but the same days last year ({days_then}) sold {_units(round(sold, 1))} "
-            "units, which a forecast from today's off-season cannot see. How many will be left is uncertain: no "
-            "write-off or markdown yet; check again once the season's sales start.")
+            reasoning=f"Seasonal, its season's sales still ahead: {units_text(quantity)} units in stock, {days}. "
+            f"{pace[0].upper()}{pace[1:]}: about {units_text(round(sells, 1))} units before {ends}, which would leave "
+            f"{units_text(round(unsold, 1))}; but the same days last year ({days_then}) sold "
+            f"{units_text(round(sold, 1))} units, which a forecast from today's off-season cannot see. How many will "
+            "be left is uncertain: no write-off or markdown yet; check again once the season's sales start.")
     if sell_by is not None and unsold > 0 and no_demand:
         return _undiscounted(
             "clearance", sell_by,
-            f"No demand: {_units(quantity)} units in stock, {days}, {pace}: none is expected to sell "
+            f"No demand: {units_text(quantity)} units in stock, {days}, {pace}: none is expected to sell "
             f"before {ends}, so no discount can clear them (a markdown lifts demand, and there is none): donate them "
             "or record the write-off." + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence))
     if sell_by is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
         return _undiscounted(
             "bundle", sell_by,
-            f"At risk: about {_units(round(unsold, 1))} of {_units(quantity)} units would be left at "
+            f"At risk: about {units_text(round(unsold, 1))} of {units_text(quantity)} units would be left at "
             f"{ends}{at_rate}, {pace}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them "
             "with a fast seller or feature them instead.")
     if sell_by is not None and unsold > 0:
@@ -548,8 +539,8 @@ def _action(
             action_type="clearance" if deep else "discount",
             discount_range=(discount, discount),
             promotion_timing=f"within {sell_by} days" if sell_by else "today",
-            reasoning=f"{'Critical' if deep else 'At'} risk: {_units(quantity)} units in stock, {days}, "
-            f"{pace}: about {_units(round(unsold, 1))} units would be left at {ends}{at_rate}; {clear_note}, "
+            reasoning=f"{'Critical' if deep else 'At'} risk: {units_text(quantity)} units in stock, {days}, "
+            f"{pace}: about {units_text(round(unsold, 1))} units would be left at {ends}{at_rate}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
                if learned else "by the constant rule (its prices cannot tell its own response).")
             + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence),
@@ -561,16 +552,16 @@ def _action(
             action_type="monitor",
             discount_range=None,
             promotion_timing=f"check again before {ends} in {sell_by} days",
-            reasoning=f"Slow mover: {_units(quantity)} units on hand, {pace} (threshold {slow_threshold:g}/day), "
+            reasoning=f"Slow mover: {units_text(quantity)} units on hand, {pace} (threshold {slow_threshold:g}/day), "
             f"but at that demand they sell before {ends} in {sell_by} days: no markdown or bundle needed.",
         )
     if slow and not low_stock:
-        supply = f"{_days(supply_days)} of supply" if np.isfinite(supply_days) else "no sales at all"
+        supply = f"{days_text(supply_days)} of supply" if np.isfinite(supply_days) else "no sales at all"
         return RecommendedAction(
             action_type="bundle",
             discount_range=None,
             promotion_timing="next promotion cycle",
-            reasoning=f"Slow mover: {_units(quantity)} units on hand, {pace} "
+            reasoning=f"Slow mover: {units_text(quantity)} units on hand, {pace} "
             f"(threshold {slow_threshold:g}/day), {supply}: bundle it with a fast seller or feature it. Nothing "
             "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
         )
@@ -580,20 +571,20 @@ def _action(
         if quantity <= 0:
             timing = "today"
         caution = " Sales are slow, so order a small quantity." if slow else ""
-        supply = f"about {_days(supply_days)} of supply" if finite else "no usable units"
+        supply = f"about {days_text(supply_days)} of supply" if finite else "no usable units"
         return RecommendedAction(
             action_type="restock",
             discount_range=None,
             promotion_timing=timing,
-            reasoning=(f"Low stock: {_units(quantity)} units left (threshold {thresholds_low_stock:g}), "
-                       if quantity <= thresholds_low_stock else f"Runs out soon: {_units(quantity)} units left, ")
+            reasoning=(f"Low stock: {units_text(quantity)} units left (threshold {thresholds_low_stock:g}), "
+                       if quantity <= thresholds_low_stock else f"Runs out soon: {units_text(quantity)} units left, ")
             + f"{pace}, {supply}.{caution}",
         )
     return RecommendedAction(
         action_type="monitor",
         discount_range=None,
         promotion_timing=f"check again before expiry in {to_expiry} days",
-        reasoning=f"Near expiry in {to_expiry} days, but {pace}: the {_units(quantity)} units should sell out "
+        reasoning=f"Near expiry in {to_expiry} days, but {pace}: the {units_text(quantity)} units should sell out "
         "first; no markdown needed yet.",
     )
 

@@ -51,6 +51,7 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     cover_days,
     daily_error,
+    days_text,
     demand_within,
     forecast_days,
     last_season_units,
@@ -68,6 +69,7 @@ from app.services.decisions.stock_view import (
     stated_rates,
     stock_view,
     supply_days,
+    units_text,
     whole_units,
 )
 from app.utils.cache import Cache
@@ -239,19 +241,18 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                capped: bool, held_back: bool, seasonal: bool, last_season: float | None) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
-    cover = (f"last about {round(days_left, 1):g} day{'' if round(days_left, 1) == 1 else 's'}"
-             if np.isfinite(days_left) else
+    cover = (f"last about {days_text(days_left)}" if np.isfinite(days_left) else
              "sell nothing over the forecast's days" if usable > 0 else "")
-    stock = f"{_units(usable)} usable units {cover}" if cover else "no usable units"
+    stock = f"{units_text(usable)} usable units {cover}" if cover else "no usable units"
     if at_risk > 0:
         left = "are expired and count 0" if expired else (
             "will be left at the end of the season" if seasonal and not expired else "will expire unsold")
         clear = "(clear them, see at-risk)" if last_season is None else (
-            f"by its forecast, which sees only the off-season: the same days last year sold {_units(last_season)} "
+            f"by its forecast, which sees only the off-season: the same days last year sold {units_text(last_season)} "
             "(see at-risk)")
-        stock = f"{_units(at_risk)} of the {on_hand:g} on hand {left} {clear}; " + stock
-    where = f"position {_units(position)}" + (f" ({_units(usable)} usable + {on_order:g} on order)" if on_order > 0
-                                              else "")
+        stock = f"{units_text(at_risk)} of the {on_hand:g} on hand {left} {clear}; " + stock
+    where = f"position {units_text(position)}" + (
+        f" ({units_text(usable)} usable + {on_order:g} on order)" if on_order > 0 else "")
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
                     "negative_binomial": "negative-binomial count (skewed demand, more spread than a Poisson count)",
                     "after_silence": f"no sale in the last {silence} days: " + (
@@ -282,8 +283,3 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
         return (f"No order yet for {name}: the shelf is empty, but {on_order:g} units are on their way: {where} is "
                 f"above the {basis}. Order again only if they will not arrive within the lead time.")
     return f"No order yet for {name}: {where} is above the {basis}; {stock}."
-
-
-def _units(value: float) -> str:
-    """A number of units for people: whole, else one decimal (never 2.92192e-05)."""
-    return f"{round(value):d}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
