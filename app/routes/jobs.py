@@ -9,6 +9,7 @@ from app.schemas.forecast import FORECAST_EXAMPLE, ForecastRequest
 from app.schemas.jobs import JobAccepted, JobStatus, JobSummary
 from app.schemas.sales import sales_examples
 from app.services.jobs.intake import read_job, submit_forecast_batch
+from app.utils.dates import utc_iso
 from app.utils.openapi import CSV_UPLOAD, ERROR_RESPONSES, JOB_STORE_DOWN, NOT_FOUND
 from app.utils.sales_upload import BatchSalesRoute
 
@@ -80,5 +81,5 @@ def list_jobs(ctx: ContextDep, guard: ShopGuardDep,
         shops: list[str | None] | None = [shop_id] if principal is None or principal.allows(shop_id) else []
     else:
         shops = None if principal is None or principal.all_shops else [*sorted(principal.shops)]
-    return [JobSummary(job_id=job_id, kind=s["kind"], shop_id=s.get("shop_id"), created_at=s["created"])
+    return [JobSummary(job_id=job_id, kind=s["kind"], shop_id=s.get("shop_id"), created_at=utc_iso(s["created"]))
             for job_id, s in ctx.jobs.recent(limit, kind, shops)]

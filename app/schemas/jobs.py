@@ -76,7 +76,7 @@ class JobSummary(BaseModel):
     job_id: str
     kind: str
     shop_id: str | None
-    created_at: float = Field(description="Unix time.")
+    created_at: str = Field(description="When the job was accepted, ISO 8601 UTC (as in GET /jobs/{job_id}).")
 
 
 class BrokenLink(BaseModel):

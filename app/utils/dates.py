@@ -52,7 +52,14 @@ def today_utc() -> date:
 def utc_now_iso(timespec: str = "seconds") -> str:
     """The current UTC time as ISO 8601 with a `Z`, e.g. 2025-09-01T12:00:00Z (`timespec` as in
     `datetime.isoformat`: "seconds", "milliseconds", ...)."""
-    return datetime.now(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+    return utc_iso(datetime.now(UTC), timespec)
+
+
+def utc_iso(moment: datetime | float, timespec: str = "seconds") -> str:
+    """A UTC moment (or Unix seconds) as ISO 8601 with a `Z`, as `utc_now_iso` writes it."""
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def weekday(days: np.ndarray) -> np.ndarray:

@@ -1,5 +1,7 @@
 """POST /forecast/batch and GET /jobs with the in-process runner (embedded default, no broker)."""
 
+from datetime import datetime
+
 import pandas as pd
 import pytest
 
@@ -36,6 +38,8 @@ def test_batch_runs_in_process_and_matches_the_forecast_endpoint(client, setting
     assert lean["forecasts"] is None
     listed = client.get("/api/v1/jobs", params={"kind": "forecast_batch"}).json()
     assert [j["job_id"] for j in listed] == [body["job_id"]]
+    accepted = datetime.fromisoformat(job["created_at"])  # the list writes the moment as the job's own page does
+    assert abs((datetime.fromisoformat(listed[0]["created_at"]) - accepted).total_seconds()) <= 1
 
 
 def test_batch_refuses_unknown_products_before_any_work(client):

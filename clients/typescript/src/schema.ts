@@ -1428,9 +1428,9 @@ export interface components {
         JobSummary: {
             /**
              * Created At
-             * @description Unix time.
+             * @description When the job was accepted, ISO 8601 UTC (as in GET /jobs/{job_id}).
              */
-            created_at: number;
+            created_at: string;
             /** Job Id */
             job_id: string;
             /** Kind */
