@@ -15,7 +15,7 @@ from app.utils.arrays import first_column, grid_ratio, grid_sums, prefix_sums
 from app.utils.sales_frame import SalesColumns, sorted_by_product
 
 SEASON_LENGTH = {1: 7, 7: 52}
-CLOSED_FILL_WINDOW = 28  # open days around a closed day whose mean stands in for it
+CLOSED_FILL_WINDOW = 28  # open periods around a closed one whose mean stands in for it
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,9 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
 
     Rules: a period inside a product's history with no sales row has zero sales; returns are
     netted into their period and a negative net is zero demand; a product's history starts at
-    its first sales row and ends at the origin. Daily data: a closed day (`closed`, a mask of day numbers)
-    without sales is no demand, so its zero is replaced by the product's mean over the open days around it
+    its first sales row and ends at the origin. A closed day (`closed`, a mask of day numbers; in weekly data a
+    week closed on each of its seven days up to its date, e.g. the weeks after a stale export's end) without
+    sales is no demand, so its zero is replaced by the product's mean over the open periods around it
     (`_fill_closed`, marked in `imputed`): the models neither learn the closure as a slump nor spread demand over
     it, the shop model's trees take no training target there and no backtest scores one. Rows are
     sorted by product id so that the order in which a caller lists its sales changes nothing: the global model sees its
@@ -159,9 +160,10 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
     values = np.maximum(net, 0.0)
     filled = 0
     imputed = None
-    shut = np.zeros(n_periods, dtype=bool)  # closed days (daily data only)
-    if closed is not None and step == 1:
-        shut = closed(first_day + np.arange(n_periods))
+    shut = np.zeros(n_periods, dtype=bool)  # closed periods: a day, or a week closed on all its seven days
+    if closed is not None:
+        days = first_day + np.arange(n_periods) * step
+        shut = np.logical_and.reduce([closed(days - k) for k in range(step)])
         if shut.any():
             values, imputed = _fill_closed(values, start, shut, has_row & (net > 0))
             filled = int(imputed.sum())

@@ -75,14 +75,21 @@ def declared(payload: SalesPayload) -> OpeningDays | None:
 
 def tells_closures(sales: SalesColumns) -> bool:
     """Whether a day on which none of these sales' products sold is a closed day, not a quiet one: daily sales
-    (weekly totals say nothing of the days between them) of MIN_CATALOGUE products or more selling
-    MIN_DAILY_UNITS units a day or more on the days they sell (e^-20: no empty day by chance)."""
+    (weekly totals say nothing of the days between them) of a `busy` catalogue."""
+    return busy(sales) and not weekly_totals(sales)
+
+
+def busy(sales: SalesColumns) -> bool:
+    """Whether these sales' catalogue sells something every period it is open: MIN_CATALOGUE products or more
+    selling MIN_DAILY_UNITS units a period or more on the periods they sell (e^-20: no empty period by chance)."""
     sold = sales.qty > 0
     if sales.size == 0 or np.unique(sales.product[sold]).size < MIN_CATALOGUE:
         return False
-    if np.unique(weekday(np.unique(sales.day))).size == 1:  # weekly totals
-        return False
     return bool(sales.qty[sold].sum() / np.unique(sales.day[sold]).size >= MIN_DAILY_UNITS)
+
+
+def weekly_totals(sales: SalesColumns) -> bool:
+    return bool(np.unique(weekday(np.unique(sales.day))).size == 1)
 
 
 def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
@@ -148,14 +155,14 @@ def opening_days(payload: SalesPayload, sales: SalesColumns, remembered: Opening
 
 def unknown_tail(sales: SalesColumns, origin_day: int | None,
                  known: OpeningDays = OPEN_EVERY_DAY) -> tuple[np.ndarray, list[DataWarning]]:
-    """The days after the catalogue's last sale up to `origin_day` (as_of) when the catalogue `tells_closures`:
-    no product sold on them, so, as on a closed day, they are no demand and no slump (the export ended before
-    as_of, or the shop was shut), never zero sales; with the `stale_sales` warning. Their day numbers (int64,
-    sorted; empty when the sales run to the origin up to days the shop is closed anyway (`known`), or the catalogue
-    cannot tell). A product that fell silent while others sold is not concerned: its zeros up to the catalogue's
-    last sale are sales (history_extended)."""
+    """The days after the catalogue's last sale up to `origin_day` (as_of) when the catalogue is `busy` (daily
+    sales or weekly totals): no product sold on them, so, as on a closed day, they are no demand and no slump (the
+    export ended before as_of, or the shop was shut), never zero sales; with the `stale_sales` warning. Their day
+    numbers (int64, sorted; empty when the sales run to the origin up to days the shop is closed anyway (`known`),
+    or the catalogue cannot tell). A product that fell silent while others sold is not concerned: its zeros up to
+    the catalogue's last sale are sales (history_extended)."""
     none = np.zeros(0, dtype=np.int64)
-    if origin_day is None or not tells_closures(sales):
+    if origin_day is None or not busy(sales):
         return none, []
     last = int(sales.day[sales.qty > 0].max())
     days = np.arange(last + 1, origin_day + 1, dtype=np.int64)

@@ -105,12 +105,20 @@ def test_a_few_products_cannot_tell_an_old_export_from_silence(client):
     assert {w["code"]: w["count"] for w in answer["warnings"]}["history_extended"] == 3
 
 
-def test_weekly_totals_ending_before_as_of_are_no_unknown_days(client):
-    """Weekly totals have no closed days: the weeks after the last total up to as_of stay zero sales."""
+def test_weekly_totals_ending_before_as_of_are_unknown_weeks_not_zero_sales(client):
+    """A catalogue's weekly totals that end weeks before as_of: no product sold in the weeks between, so they are
+    unknown (an export downloaded earlier), no collapse of demand: the forecasts start after as_of at the level
+    of the weeks before, with `stale_sales`. A few products cannot tell (no warning, the weeks are zero sales)."""
     weeks = [{"product_id": f"p{p:02d}", "date": (LAST - timedelta(days=7 * k)).isoformat(), "qty": 50.0}
              for p in range(24) for k in range(30)]
-    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": weeks, "periods": 4,
-                                                     "model": "moving_average", "product_ids": ["p00"],
-                                                     "as_of": (LAST + timedelta(days=20)).isoformat()}).json()
-    assert "stale_sales" not in {w["code"] for w in answer["warnings"]}
-    assert answer["forecasts"][0]["predictions"][0]["date"] == (LAST + timedelta(days=21)).isoformat()  # 3rd week on
+    body = {"shop_id": "s", "periods": 4, "model": "moving_average", "product_ids": ["p00"],
+            "as_of": (LAST + timedelta(days=20)).isoformat()}
+    answer = client.post(f"{PREFIX}/forecast", json={**body, "sales": weeks}).json()
+    assert {w["code"]: w["count"] for w in answer["warnings"]}["stale_sales"] == 20
+    assert "history_extended" not in {w["code"] for w in answer["warnings"]}
+    predictions = answer["forecasts"][0]["predictions"]
+    assert predictions[0]["date"] == (LAST + timedelta(days=21)).isoformat()  # the 3rd week on
+    assert [p["predicted_qty"] for p in predictions] == pytest.approx([50.0] * 4)
+    few = client.post(f"{PREFIX}/forecast", json={**body, "sales": [w for w in weeks if w["product_id"] < "p03"]})
+    assert "stale_sales" not in {w["code"] for w in few.json()["warnings"]}
+    assert few.json()["forecasts"][0]["predictions"][0]["predicted_qty"] < 50.0 * 0.8  # two zero weeks count
