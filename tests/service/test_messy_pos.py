@@ -108,6 +108,20 @@ def test_a_pos_export_with_free_items_trains_and_its_shop_model_answers(tmp_path
         assert job["state"] == "succeeded", job["errors"]
         answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "bakery", "sales": lines, "periods": 7,
                                                           "product_ids": ["art00", "art03"]}).json()
+        # a packaged item's long shelf life (lead 2 + 30 days) keeps the 28-day shop model for the whole order
+        item = {"quantity": 5, "price": 1.2, "cost": 0.4}
+        inventory = [{**item, "product_id": "art00", "lead_time_days": 1, "shelf_life_days": 2},
+                     {**item, "product_id": "art03", "lead_time_days": 2, "shelf_life_days": 30}]
+        reordered = client.post(f"{PREFIX}/reorder", json={"shop_id": "bakery", "sales": lines,
+                                                           "inventory": inventory})
+        served = client.post(f"{PREFIX}/forecast", json={"shop_id": "bakery", "sales": lines, "periods": 28,
+                                                          "product_ids": ["art00", "art03"]}).json()
+    assert reordered.status_code == 200, reordered.text
+    reorder = reordered.json()
+    assert "shop_model_unused" not in {w["code"] for w in reorder["warnings"]}, reorder["warnings"]
+    # the shop model's 28-day forecast (its card's choice per product), the one /forecast gives
+    assert served["meta"]["shop_model"] is not None
+    assert [r["forecast_method"] for r in reorder["recommendations"]] == [f["method"] for f in served["forecasts"]]
     codes = {w["code"]: w for w in answer["warnings"]}
     assert "shop_model_unused" not in codes, codes
     assert codes["price_unusable"]["count"] > 0 and "free items" in codes["price_unusable"]["message"]

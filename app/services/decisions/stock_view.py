@@ -47,7 +47,7 @@ from app.utils.opening_days import OpeningDays
 from app.utils.sales_frame import SalesColumns
 
 NO_LIMIT = 1_000_000  # days: an item without expiry or season end
-FORECAST_DAYS = 28  # the forecast's shortest horizon read for the decisions (`forecast_days`)
+FORECAST_DAYS = 28  # the forecast's horizon the decisions read (`read_forecast`); its mean rate beyond it
 FORECAST_LEVEL = 0.95  # reorder's interval level: one cache entry for every service level
 LEAD_DAYS = ReorderItem.model_fields["lead_time_days"].default  # what /reorder assumes without a lead time
 REVIEW_DAYS = ReorderRequest.model_fields["review_days"].default
@@ -102,8 +102,8 @@ def cover_days(items: Sequence[InventoryItem], review_days: int = REVIEW_DAYS) -
 
 
 def forecast_days(items: Sequence[InventoryItem], review_days: int = REVIEW_DAYS) -> int:
-    """The forecast's horizon for a decision on `items`, one rule for all three (so the same request reads one
-    cache entry): the longest of the items' `cover_days`."""
+    """The days of demand a decision on `items` reads, one rule for all three: the longest of the items'
+    `cover_days` (the forecast itself is read over FORECAST_DAYS of them, `read_forecast`)."""
     return int(cover_days(items, review_days).max()) if items else FORECAST_DAYS
 
 
@@ -404,10 +404,13 @@ def read_forecast(sales: SalesPayload, shop_id: str, product_ids: Sequence[str],
                   as_of_day: int | None, forecaster: Forecaster, warnings: list[DataWarning],
                   unread: str = "none", skip: frozenset[str] = frozenset()) -> ForecastRead:
     """The one place the decisions get the forecast's daily demand: the forecast /forecast makes for `sales` of
-    the `wanted` items (bool[n]) over `periods` days at reorder's interval level (the same cache keys as
-    POST /forecast of these products and horizon at 95%, so /reorder, /at-risk and /promotions of the same sales
-    share one entry and every service level reads one forecast). Appends the forecast's warnings whose codes are
-    not already in `warnings` nor in `skip`. Raises the forecast's SmartShelfError."""
+    the `wanted` items (bool[n]) over FORECAST_DAYS days at reorder's interval level (the same cache keys as
+    POST /forecast of these products over 28 days at 95%, so /reorder, /at-risk and /promotions of the same sales
+    share one entry and every service level reads one forecast), continued at its mean daily rate to `periods`
+    days. One horizon whatever the items: an item's long shelf life or lead time neither changes the model chosen
+    for the others nor asks a shop model for more days than it was trained for (28 by default). Appends the
+    forecast's warnings whose codes are not already in `warnings` nor in `skip`. Raises the forecast's
+    SmartShelfError."""
     n = len(product_ids)
     daily = np.zeros((n, periods))
     rmse = np.full(n, np.nan)
@@ -417,14 +420,17 @@ def read_forecast(sales: SalesPayload, shop_id: str, product_ids: Sequence[str],
         return ForecastRead(daily, rmse, from_forecast, methods, "off")
     spec = ForecastSpec(shop_id=shop_id, sales=sales, product_ids=tuple(p for p, w in zip(product_ids, wanted,
                                                                                           strict=True) if w),
-                        periods=periods, model="auto", confidence_interval=FORECAST_LEVEL, frequency="daily",
+                        periods=min(periods, FORECAST_DAYS), model="auto", confidence_interval=FORECAST_LEVEL,
+                        frequency="daily",
                         as_of_day=as_of_day)
     answer = forecaster(spec)
     seen = {w.code for w in warnings} | skip  # the forecast applies the same sales rules: each reported once
     warnings += [w for w in answer.warnings if w.code not in seen]
     index = {p: i for i, p in enumerate(product_ids)}
     rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
-    daily[rows] = answer.forecast
+    read = answer.forecast[:, :periods]
+    daily[rows] = read.mean(axis=1, keepdims=True)  # beyond the forecast's days: its mean daily rate
+    daily[rows, :read.shape[1]] = read
     rmse[rows] = answer.short_term_rmse
     from_forecast[rows] = True
     for row, method in zip(rows, answer.methods, strict=True):
@@ -442,7 +448,7 @@ def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], w
     fallback (the callers build it from `avg_daily_sales` where sent, else the recent sales rate).
 
     The forecast is `read_forecast`'s (the one /forecast and /reorder produce for these sales, the shop model
-    when one is trained, else the request's own families) over `periods` days (`forecast_days`: reorder's horizon
+    when one is trained, else the request's own families) over `periods` days (`forecast_days`: reorder's days
     for the same items) from the request's `as_of` as sent (`sent_as_of`, None: not sent), so a /reorder of the
     same sales and items leaves it cached; beyond its days it continues at its mean daily rate.
     The forecast's warnings not already reported are appended to `warnings` (not those about its intervals:

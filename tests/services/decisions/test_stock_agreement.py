@@ -252,8 +252,8 @@ def test_without_as_of_all_three_start_from_the_latest_sale(client):
 
 
 def test_at_risk_and_promotions_read_the_forecast_over_reorders_horizon(client):
-    """A shelf life over 21 days makes reorder's horizon longer than 28 days: at-risk and promotions read the
-    forecast over the same horizon, so a /reorder after them finds every product's forecast cached."""
+    """A shelf life over 21 days makes reorder read more than 28 days of demand: all three read the same 28-day
+    forecast (its mean beyond), so a /reorder after them finds every product's forecast cached."""
     inventory = [{**item, "expiry_date": item.get("expiry_date") or _in(40)} for item in INVENTORY
                  if item["product_id"] != "season"]
     inventory[0]["shelf_life_days"] = 45  # lead 7 + 45 days: a 52-day horizon
@@ -600,3 +600,18 @@ def test_a_fraction_of_a_unit_nothing_buys_is_a_write_off_in_every_answer(client
     assert at_risk["expected_unsold_units"] == 0.8 and "write-off" in at_risk["recommended_action"]["reasoning"]
     reorder = client.post(f"{PREFIX}/reorder", json={**common, "inventory": [item]}).json()["recommendations"][0]
     assert (reorder["usable_quantity"], reorder["at_risk_quantity"]) == (0.0, 0.8)
+
+
+def test_one_items_long_shelf_life_changes_nothing_for_the_others(client):
+    """The forecast the decisions read has one horizon whatever the items: a packaged item's 45-day shelf life
+    neither changes another item's model nor its units left at expiry (a review found a tray of eclairs at 35 %
+    or 20 % off depending on the cookies' shelf life)."""
+    common = {"shop_id": "horizon", "as_of": AS_OF.isoformat(), "sales": _sales()}
+    plain = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": INVENTORY}).json()
+    longer = [{**item, "shelf_life_days": 45} if item["product_id"] == "best" else item for item in INVENTORY]
+    other = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": longer}).json()
+    for product in ("over", "season", "soon"):
+        first, second = (next(r for r in a["at_risk"] if r["product_id"] == product) for a in (plain, other))
+        assert second["expected_unsold_units"] == first["expected_unsold_units"]
+        assert second["recommended_action"] == first["recommended_action"]
+        assert second["forecast_method"] == first["forecast_method"]
