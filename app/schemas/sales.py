@@ -258,8 +258,9 @@ class SalesPayload(StrictModel):
         default=None, max_length=7,
         description="Weekdays the shop never opens (e.g. [\"saturday\"]). Closed days are no demand: no training "
         "target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. "
-        "Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are "
-        "detected as closed (`closed_days_detected`); send [] for a shop open every day.",
+        "Left out (this or `closed_dates`), it is detected on a catalogue of 20 or more products: days on which no "
+        "product sold are closed (`closed_days_detected`); send [] for a shop open every day. A declared closed "
+        "day on which the catalogue sold was open: its sales count (`sales_on_closed_days`).",
     )
     closed_dates: list[IsoDate] | None = Field(
         default=None, max_length=3653,

@@ -1,7 +1,10 @@
 """When the shop is open: closed days are not demand.
 
 A shop says when it is closed (`closed_weekdays`, `closed_dates` on every sales request; the shop model
-remembers what its training was told). Without either, the closed days are detected from the sales of a
+remembers what its training was told). A day on which the catalogue sold is open whatever was declared (a shop
+closed on Wednesdays in winter only, declared closed on Wednesdays: its summer Wednesdays' sales are demand;
+`sales_on_closed_days` says so), and a declared closed weekday holds on its days that sold nothing and from the
+sales' end on. What the request leaves out (either field, or both) is detected from the sales of a
 catalogue of at least MIN_CATALOGUE products selling at least MIN_DAILY_UNITS units a day: a day inside the
 sales' range on which no product sold is a closed day, and a weekday on which the shop sold nothing on any of
 its last WEEKDAY_WEEKS occurrences is a closed weekday from the sales' end on (it stays closed in the forecast
@@ -140,17 +143,53 @@ def catalogue_opening_days(payload: SalesPayload, sales: SalesColumns, n_known: 
 
 def opening_days(payload: SalesPayload, sales: SalesColumns, remembered: OpeningDays | None = None,
                  origin_day: int | None = None) -> tuple[OpeningDays, list[DataWarning]]:
-    """The request's closed days: as it declares them, else as the shop model remembers them (`remembered`),
-    else as detected from its sales; and, whichever it is, the days after the catalogue's last sale up to
-    `origin_day` (`unknown_tail`)."""
+    """The request's closed days: as it declares them (`as_declared`), else as the shop model remembers them
+    (`remembered`), else as detected from its sales; and, whichever it is, the days after the catalogue's last
+    sale up to `origin_day` (`unknown_tail`)."""
     said = declared(payload)
-    found, warnings = (said, []) if said is not None else (remembered, []) if remembered is not None else \
-        detect(sales)
+    found, warnings = as_declared(payload, said, sales) if said is not None else (remembered, []) \
+        if remembered is not None else detect(sales)
     tail, stale = unknown_tail(sales, origin_day, found)
     if tail.size == 0:
         return found, warnings
     return OpeningDays(found.closed_weekdays, np.union1d(found.closed_dates, tail), found.weekdays_from), \
         warnings + stale
+
+
+def as_declared(payload: SalesPayload, said: OpeningDays,
+                sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
+    """The declared closures against the sales: a declared closed day on which the catalogue sold is open (its
+    sales are demand, `sales_on_closed_days`); a declared weekday is closed on its days inside the sales that sold
+    nothing and on every one after the sales' end; the field the request left out (`closed_weekdays` or
+    `closed_dates`) is detected as without a declaration."""
+    if sales.size == 0:
+        return said, []
+    detected, warnings = detect(sales) if payload.closed_weekdays is None or payload.closed_dates is None else \
+        (OPEN_EVERY_DAY, [])
+    first, last = int(sales.day.min()), int(sales.day.max())
+    days = np.arange(first, last + 1)
+    sold = np.zeros(days.size, dtype=bool)
+    sold[sales.day[sales.qty > 0] - first] = True
+    contradicted = days[said.closed(days) & sold]
+    dates = [said.closed_dates[said.closed_dates > last], days[said.closed(days) & ~sold]]
+    if payload.closed_weekdays is None:
+        weekdays, since = detected.closed_weekdays, detected.weekdays_from
+    else:
+        weekdays, since = said.closed_weekdays, last + 1
+    if payload.closed_dates is None:
+        dates.append(detected.closed_dates)
+    found = OpeningDays(weekdays, np.unique(np.concatenate(dates)).astype(np.int64), since if weekdays else None)
+    if contradicted.size:
+        units = float(sales.qty[np.isin(sales.day, contradicted) & (sales.qty > 0)].sum())
+        shown = ", ".join(from_day_number(int(d)).isoformat() for d in contradicted[:_LISTED])
+        warnings = [*warnings, DataWarning(
+            code="sales_on_closed_days", count=int(contradicted.size),
+            message=f"sales were recorded on {contradicted.size} day{'s' if contradicted.size != 1 else ''} "
+            f"declared closed ({shown}{', ...' if contradicted.size > _LISTED else ''}; {units:g} units): the shop "
+            "was open on them, so they count as open days and their sales as demand. The declared closures hold on "
+            "the days that sold nothing and after the sales' end; declare the dates the shop is closed when it "
+            "closes on a weekday only part of the year.")]
+    return found, warnings
 
 
 def unknown_tail(sales: SalesColumns, origin_day: int | None,

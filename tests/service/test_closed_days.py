@@ -280,3 +280,50 @@ def test_reorder_classes_a_stale_exports_products_on_the_days_it_covers(client):
                                                         "as_of": (LAST + timedelta(days=gap)).isoformat()}).json()
         classes[gap] = [r["xyz_class"] for r in answer["recommendations"]]
     assert classes[21] == classes[0] == ["X"] * 3
+
+
+def _holidays_and_open_wednesdays(products: int = 24) -> tuple[list[dict], list[str], list[str]]:
+    """A six-day shop whose catalogue sold nothing on two holidays and did sell on its last three Wednesdays (it
+    closes on Wednesdays part of the year only): the lines, the holidays, the Wednesdays that sold."""
+    rows = six_day_shop(products=products)
+    holidays = [(LAST - timedelta(days=d)).isoformat() for d in (40, 41)]
+    wednesdays = [(LAST - timedelta(days=d)).isoformat() for d in range(120) if (LAST - timedelta(days=d)).weekday()
+                  == CLOSED_WEEKDAY][:3]
+    rows = [r for r in rows if r["date"] not in holidays]
+    rows += [{"product_id": f"p{p:02d}", "date": day, "qty": 10.0} for p in range(products) for day in wednesdays]
+    return rows, holidays, wednesdays
+
+
+def test_a_declared_closed_weekday_keeps_the_detection_of_holidays(client):
+    """Declaring the weekday the shop closes does not switch off the detection of the other closed days: a
+    catalogue's holidays stay closed days (no drop flagged on them), as when nothing is declared."""
+    rows, holidays, _ = _holidays_and_open_wednesdays()
+    body = {"shop_id": "s", "sales": rows, "closed_weekdays": ["wednesday"], "max_alerts": 50}
+    answer = client.post(f"{PREFIX}/anomalies", json=body).json()
+    flagged = {a["date"] for a in answer["anomalies"]}
+    assert not flagged & set(holidays), flagged
+    forecast = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": rows, "periods": 7,
+                                                       "closed_weekdays": ["wednesday"], "product_ids": ["p00"],
+                                                       "model": "moving_average"}).json()
+    assert "closed_days_detected" in {w["code"] for w in forecast["warnings"]}
+    plain = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": rows, "periods": 7,
+                                                    "closed_weekdays": ["wednesday"], "closed_dates": [],
+                                                    "product_ids": ["p00"], "model": "moving_average"}).json()
+    level = {name: sum(predictions(a).values()) for name, a in (("detected", forecast), ("declared", plain))}
+    assert level["detected"] > level["declared"]  # the holidays are no zero-demand days to learn
+
+
+def test_sales_on_a_declared_closed_weekday_count_and_are_reported(client):
+    """A shop closed on Wednesdays part of the year declares Wednesday: the Wednesdays that sold are open days
+    (their sales are demand), the warning says how many and which; future Wednesdays are forecast 0."""
+    rows, _, wednesdays = _holidays_and_open_wednesdays()
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": rows, "periods": 7,
+                                                     "closed_weekdays": ["wednesday"], "product_ids": ["p00"],
+                                                     "model": "moving_average"}).json()
+    warning = {w["code"]: w for w in answer["warnings"]}["sales_on_closed_days"]
+    assert warning["count"] == 3 and all(day in warning["message"] for day in wednesdays)
+    assert "720 units" in warning["message"]  # 24 products x 10 units x 3 days
+    assert [q for d, q in predictions(answer).items() if is_wednesday(d)] == [0.0]
+    insights = client.post(f"{PREFIX}/insights", json={"shop_id": "s", "sales": rows, "granularity": "daily",
+                                                       "closed_weekdays": ["wednesday"]}).json()
+    assert "sales_on_closed_days" in {w["code"] for w in insights["warnings"]}

@@ -42,7 +42,7 @@ from app.services.analytics.demand_model import (
 )
 from app.utils.arrays import first_column
 from app.utils.dates import day_number, from_day_number
-from app.utils.opening_days import declared, opening_days
+from app.utils.opening_days import opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.work_budget import WorkBudget
 
@@ -66,7 +66,7 @@ def _daily(request: AnomaliesRequest, budget: WorkBudget) -> tuple[np.ndarray, n
     start = first_column(sales.product, sales.day - first, n, n_days)
     units = daily_net_units(sales, n, first, n_days)
     closed = opening.closed(first + np.arange(n_days))
-    if declared(request) is None and n >= 2:
+    if request.closed_dates is None and n >= 2:  # days no product sold are closed unless the dates are declared
         idle = ~closed & (units.sum(axis=0) == 0) & ((start[:, None] <= np.arange(n_days)).sum(axis=0) >= 2)
         if idle.any():
             closed |= idle

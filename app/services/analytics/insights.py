@@ -245,7 +245,8 @@ def _closed_words(opening: OpeningDays, start: int, end: int) -> list[str]:
     since = "" if opening.weekdays_from is None else " lately"  # detected: earlier ones that sold were open
     parts = [f"on {', '.join(name.capitalize() + 's' for name in opening.weekday_names())}{since}"] \
         if opening.closed_weekdays else []
-    parts += [f"on {others} other day{'s' if others != 1 else ''} in the range"] if others else []
+    other = " other" if opening.closed_weekdays else ""  # besides the weekdays named before
+    parts += [f"on {others}{other} day{'s' if others != 1 else ''} in the range"] if others else []
     if not parts:
         return []
     return [f"The shop is closed {' and '.join(parts)}: those closed days are no demand and are left out of the "

@@ -439,7 +439,7 @@ export interface components {
             closed_dates?: (string)[] | null;
             /**
              * Closed Weekdays
-             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Left out (this or `closed_dates`), it is detected on a catalogue of 20 or more products: days on which no product sold are closed (`closed_days_detected`); send [] for a shop open every day. A declared closed day on which the catalogue sold was open: its sales count (`sales_on_closed_days`).
              */
             closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
@@ -617,7 +617,7 @@ export interface components {
             closed_dates?: (string)[] | null;
             /**
              * Closed Weekdays
-             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Left out (this or `closed_dates`), it is detected on a catalogue of 20 or more products: days on which no product sold are closed (`closed_days_detected`); send [] for a shop open every day. A declared closed day on which the catalogue sold was open: its sales count (`sales_on_closed_days`).
              */
             closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
@@ -1003,7 +1003,7 @@ export interface components {
             closed_dates?: (string)[] | null;
             /**
              * Closed Weekdays
-             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Left out (this or `closed_dates`), it is detected on a catalogue of 20 or more products: days on which no product sold are closed (`closed_days_detected`); send [] for a shop open every day. A declared closed day on which the catalogue sold was open: its sales count (`sales_on_closed_days`).
              */
             closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /**
@@ -1191,7 +1191,7 @@ export interface components {
             closed_dates?: (string)[] | null;
             /**
              * Closed Weekdays
-             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Left out (this or `closed_dates`), it is detected on a catalogue of 20 or more products: days on which no product sold are closed (`closed_days_detected`); send [] for a shop open every day. A declared closed day on which the catalogue sold was open: its sales count (`sales_on_closed_days`).
              */
             closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
@@ -1951,7 +1951,7 @@ export interface components {
             closed_dates?: (string)[] | null;
             /**
              * Closed Weekdays
-             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Left out (this or `closed_dates`), it is detected on a catalogue of 20 or more products: days on which no product sold are closed (`closed_days_detected`); send [] for a shop open every day. A declared closed day on which the catalogue sold was open: its sales count (`sales_on_closed_days`).
              */
             closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
@@ -2299,7 +2299,7 @@ export interface components {
             closed_dates?: (string)[] | null;
             /**
              * Closed Weekdays
-             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Left out (this or `closed_dates`), it is detected on a catalogue of 20 or more products: days on which no product sold are closed (`closed_days_detected`); send [] for a shop open every day. A declared closed day on which the catalogue sold was open: its sales count (`sales_on_closed_days`).
              */
             closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
@@ -2640,7 +2640,7 @@ export interface components {
             closed_dates?: (string)[] | null;
             /**
              * Closed Weekdays
-             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Without this and `closed_dates`, days on which no product of a catalogue of 20 or more sold are detected as closed (`closed_days_detected`); send [] for a shop open every day.
+             * @description Weekdays the shop never opens (e.g. ["saturday"]). Closed days are no demand: no training target, a forecast of 0 (listed in `meta.closed_dates`), never an anomaly, out of weekday patterns. Left out (this or `closed_dates`), it is detected on a catalogue of 20 or more products: days on which no product sold are closed (`closed_days_detected`); send [] for a shop open every day. A declared closed day on which the catalogue sold was open: its sales count (`sales_on_closed_days`).
              */
             closed_weekdays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[] | null;
             /** @description Only with a CSV upload (`multipart/form-data`): how to read the file (header names, decimal comma, currency signs). See docs/sales.md. */
