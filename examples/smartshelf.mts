@@ -2,8 +2,8 @@
  * What a Node backend does with SmartShelf, through the typed client (clients/typescript):
  * find products at risk, forecast and reorder, run a batch forecast with progress, then train
  * the shop's model and read its card. Payloads are examples/payloads (real store-item sales, 2017):
- * the client's "today" (the `as_of` it sends by default, the forecasts' origin) is their last date.
- * A live shop keeps the default, today's date.
+ * the client's `asOf` (the `as_of` it sends, the last day the sales cover) is their last date.
+ * A live shop keeps the default, yesterday's date (a morning export's last day).
  *
  *   cd clients/typescript && npm ci && npm run example                      # server at http://localhost:8000
  *   SMARTSHELF_URL=http://smartshelf.internal:8000 npm run example          # another server
@@ -20,7 +20,7 @@ const base = process.env.SMARTSHELF_URL || DEFAULT_URL;
 const payloads = resolve(process.cwd(), "../../examples/payloads");
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (name: string): any => JSON.parse(readFileSync(resolve(payloads, `${name}.json`), "utf8"));
-/** The payloads' last day of sales (2017-12-31), "today" for this replay of them. */
+/** The payloads' last day of sales (2017-12-31), `as_of` for this replay of them. */
 const dataEnd: string = load("forecast-batch").sales.map((row: { date: string }) => row.date.slice(0, 10)).sort().at(-1);
 
 async function main(client: SmartShelfClient): Promise<void> {
@@ -83,7 +83,7 @@ if (!url || !["http:", "https:"].includes(url.protocol)) {
   fail(`SMARTSHELF_URL must be an http(s) address such as ${DEFAULT_URL} (got ${JSON.stringify(base)})`);
 }
 
-main(new SmartShelfClient(base, { today: () => dataEnd })).catch((error: unknown) => {
+main(new SmartShelfClient(base, { asOf: () => dataEnd })).catch((error: unknown) => {
   if (unreachable(error)) fail(`no server answers at ${base} (start one with \`make run\`, or set SMARTSHELF_URL)`);
   if (error instanceof SmartShelfError) fail(`${error.message} (${JSON.stringify(error.body)})`);
   throw error; // a bug in this example: with its stack

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.schemas.common import (
+    AS_OF_DESCRIPTION,
     DataWarning,
     IsoDate,
     NonNegative,
@@ -35,8 +36,7 @@ class AtRiskRequest(SalesPayload, PricesPayload):
     shop_id: ShopId
     inventory: list[InventoryItem]
     thresholds: Thresholds = Field(default_factory=Thresholds)
-    as_of: IsoDate | None = Field(default=None, description="'Today' for this answer; default: the latest date in "
-                                  "the sales, the current UTC date when none are sent.")
+    as_of: IsoDate | None = Field(default=None, description=AS_OF_DESCRIPTION)
 
 
 class RecommendedAction(BaseModel):

@@ -41,6 +41,11 @@ ProductId = Annotated[str, Field(min_length=1, max_length=128, strict=False),
                       WithJsonSchema({**_ID_SCHEMA, "examples": ["p001"]})]
 # Bounded so that sums and products of request numbers stay finite in float64 (1e12 units or
 # currency units per row is far beyond any shop); NaN and Infinity are not JSON numbers anyway.
+AS_OF_DESCRIPTION = (
+    "The last day the sales cover, as of its close: yesterday with a morning export of the till, today after "
+    "closing. Sales after it are ignored (`future_sales`), every product's history runs to it, and forecasts and "
+    "decisions start the day after (stock expiring the day after `as_of` still sells that day). Default: the "
+    "latest date in the sales.")
 FINITE_BOUND = 1e12
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False, ge=-FINITE_BOUND, le=FINITE_BOUND)]
 NonNegative = Annotated[float, Field(ge=0, le=FINITE_BOUND, allow_inf_nan=False)]

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, IsoDate, ProductId, ShopId, StrictModel
+from app.schemas.common import AS_OF_DESCRIPTION, DataWarning, IsoDate, ProductId, ShopId, StrictModel
 from app.schemas.drivers import DriversPayload
 from app.schemas.sales import SalesRequiredPayload
 
@@ -48,7 +48,7 @@ class ForecastRequest(SalesRequiredPayload, DriversPayload):
     calendar_events: list[ForecastEvent] = Field(
         default_factory=list, description="Known past and future events (holidays, promotions)."
     )
-    as_of: IsoDate | None = Field(default=None, description="Ignore sales after this date.")
+    as_of: IsoDate | None = Field(default=None, description=AS_OF_DESCRIPTION)
 
 
 class Prediction(BaseModel):

@@ -5,7 +5,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.schemas.common import DataWarning, IsoDate, NonNegative, ShopId, StrictModel
+from app.schemas.common import AS_OF_DESCRIPTION, DataWarning, IsoDate, NonNegative, ShopId, StrictModel
 from app.schemas.drivers import PricesPayload
 from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesPayload
@@ -50,8 +50,7 @@ class PromotionsRequest(SalesPayload, PricesPayload):
     items: list[PromotionItem]
     calendar_events: list[CalendarEvent] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
-    as_of: IsoDate | None = Field(default=None, description="'Today' for this answer; default: the latest date in "
-                                  "the sales, the current UTC date when none are sent.")
+    as_of: IsoDate | None = Field(default=None, description=AS_OF_DESCRIPTION)
 
 
 class PromotionOutcome(BaseModel):

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import DataWarning, IsoDate, NonNegative, ShopId, StrictModel
+from app.schemas.common import AS_OF_DESCRIPTION, DataWarning, IsoDate, NonNegative, ShopId, StrictModel
 from app.schemas.drivers import DriversPayload
 from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesRequiredPayload
@@ -36,8 +36,7 @@ class ReorderRequest(SalesRequiredPayload, DriversPayload):
     review_days: int = Field(default=1, ge=1, le=90, description="Days between stock reviews.")
     abc_thresholds: AbcThresholds = Field(default_factory=AbcThresholds)
     abc_classes: list[AbcClass] | None = Field(default=None, description="Only return these ABC classes.")
-    as_of: IsoDate | None = Field(default=None, description="'Today': sales after it are ignored, the forecast "
-                                  "starts the day after; default: the latest date in the sales.")
+    as_of: IsoDate | None = Field(default=None, description=AS_OF_DESCRIPTION)
 
 
 class ReorderRecommendation(BaseModel):

@@ -4,7 +4,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import IsoDate, ShopId
+from app.schemas.common import AS_OF_DESCRIPTION, IsoDate, ShopId
 from app.schemas.drivers import DriversPayload
 from app.schemas.forecast import ForecastEvent, Frequency
 from app.schemas.sales import SalesRequiredPayload
@@ -18,7 +18,7 @@ class TrainRequest(SalesRequiredPayload, DriversPayload):
     frequency: Frequency = Field(default="auto", description="`auto`: weekly when every date falls on one weekday.")
     calendar_events: list[ForecastEvent] = Field(
         default_factory=list, description="Known past and future events (holidays, promotions).")
-    as_of: IsoDate | None = Field(default=None, description="Ignore sales after this date.")
+    as_of: IsoDate | None = Field(default=None, description=AS_OF_DESCRIPTION)
 
 
 class FeatureImportance(BaseModel):

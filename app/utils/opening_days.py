@@ -210,8 +210,10 @@ def unknown_tail(sales: SalesColumns, origin_day: int | None,
         return none, []
     gap = origin_day - last
     old = (f" The forecasts are extrapolated from sales {gap} days old: send a recent export for a forecast of "
-           "today's demand." if gap > STALE_DAYS else "")
-    message = (f"no product sold after {from_day_number(last).isoformat()}, {gap} days before "
+           "today's demand." if gap > STALE_DAYS else
+           " as_of is the last day the sales cover: with a morning export of yesterday's sales, send yesterday's "
+           "date, and today is forecast (and stock expiring today still sells)." if gap == 1 else "")
+    message = (f"no product sold after {from_day_number(last).isoformat()}, {gap} day{'s' if gap != 1 else ''} before "
                f"{from_day_number(origin_day).isoformat()} (as_of): the sales end early (an export downloaded "
                "earlier, or the shop closed), so those days are unknown, not zero sales; like closed days they are "
                "no demand (each product's level before them stands in for them) and the forecasts start after "

@@ -42,25 +42,29 @@ export interface ClientOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
   /**
-   * Where "today" comes from: `atRisk`, `forecast`, `forecastCsv`, `startForecastBatch`, `reorder`,
-   * `reorderCsv`, `trainShopModel` and `promotions` send `as_of` = `today()` when the body has no
-   * `as_of` (a body's own `as_of` is sent as it is; `as_of: null` asks for the service's default).
-   * The service runs every product's history to `as_of` (the days after its last sales row count as
-   * zero sales) and starts every forecast the day after. Without `as_of` its origin is the latest
-   * date in the request: a shop's export ends at its last sale, a slow mover's days before that, and
-   * the forecast would start then instead of today.
+   * The last day the caller's sales cover (`as_of`): `atRisk`, `forecast`, `forecastCsv`,
+   * `startForecastBatch`, `reorder`, `reorderCsv`, `trainShopModel` and `promotions` send `as_of` =
+   * `asOf()` when the body has no `as_of` (a body's own `as_of` is sent as it is; `as_of: null` asks for
+   * the service's default). The service runs every product's history to `as_of` (the days after its last
+   * sales row count as zero sales) and starts every forecast and decision the day after.
    *
-   * Default: the current UTC date (`utcToday`). Return the shop's local date (YYYY-MM-DD) where it
-   * differs from UTC, the last date of historical data to replay it, or `null` to send no `as_of`
-   * (the service's own default: the latest date in the request, or the shop model's training end
-   * when later; for at-risk and promotions the service's current UTC date).
+   * Default: yesterday's UTC date (`utcYesterday`): a morning export of the till runs through yesterday, so
+   * forecasts start today (and stock expiring today still sells today). Return today's date when your sales
+   * include today's (an export after closing), the shop's local date where it differs from UTC, the last date
+   * of historical data to replay it, or `null` to send no `as_of` (the service's own default: the latest date
+   * in the request, or the shop model's training end when later).
    */
-  today?: () => string | null;
+  asOf?: () => string | null;
 }
 
-/** Today's date in UTC, YYYY-MM-DD: the default `today` of a client. */
+/** Today's date in UTC, YYYY-MM-DD. */
 export function utcToday(): string {
   return new Date().toISOString().slice(0, 10);
+}
+
+/** Yesterday's date in UTC, YYYY-MM-DD: the default `asOf` of a client (a morning export's last day). */
+export function utcYesterday(): string {
+  return new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 }
 
 const API = "/api/v1/smart-shelf";
@@ -70,21 +74,21 @@ export class SmartShelfClient {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly fetcher: typeof fetch;
-  private readonly today: () => string | null;
+  private readonly asOf: () => string | null;
 
   constructor(baseUrl: string, options: ClientOptions = {}) {
     this.base = baseUrl.replace(/\/+$/, "");
     this.headers = options.headers ?? {};
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.fetcher = options.fetch ?? fetch;
-    this.today = options.today ?? utcToday;
+    this.asOf = options.asOf ?? utcYesterday;
   }
 
-  /** `body` with `as_of` = today when it has none (see `ClientOptions.today`). */
+  /** `body` with `as_of` = `asOf()` when it has none (see `ClientOptions.asOf`). */
   private dated<T extends { as_of?: string | null }>(body: T): T {
     if (body.as_of !== undefined) return body;
-    const today = this.today();
-    return today == null ? body : { ...body, as_of: today };
+    const asOf = this.asOf();
+    return asOf == null ? body : { ...body, as_of: asOf };
   }
 
   private async call(method: "GET" | "POST", path: string, body?: unknown, accept = "application/json"): Promise<Response> {

@@ -607,7 +607,7 @@ export interface components {
         AtRiskRequest: {
             /**
              * As Of
-             * @description 'Today' for this answer; default: the latest date in the sales, the current UTC date when none are sent.
+             * @description The last day the sales cover, as of its close: yesterday with a morning export of the till, today after closing. Sales after it are ignored (`future_sales`), every product's history runs to it, and forecasts and decisions start the day after (stock expiring the day after `as_of` still sells that day). Default: the latest date in the sales.
              */
             as_of?: (string) | null;
             /**
@@ -988,7 +988,7 @@ export interface components {
         ForecastRequest: {
             /**
              * As Of
-             * @description Ignore sales after this date.
+             * @description The last day the sales cover, as of its close: yesterday with a morning export of the till, today after closing. Sales after it are ignored (`future_sales`), every product's history runs to it, and forecasts and decisions start the day after (stock expiring the day after `as_of` still sells that day). Default: the latest date in the sales.
              */
             as_of?: (string) | null;
             /**
@@ -1939,7 +1939,7 @@ export interface components {
         PromotionsRequest: {
             /**
              * As Of
-             * @description 'Today' for this answer; default: the latest date in the sales, the current UTC date when none are sent.
+             * @description The last day the sales cover, as of its close: yesterday with a morning export of the till, today after closing. Sales after it are ignored (`future_sales`), every product's history runs to it, and forecasts and decisions start the day after (stock expiring the day after `as_of` still sells that day). Default: the latest date in the sales.
              */
             as_of?: (string) | null;
             /** Calendar Events */
@@ -2289,7 +2289,7 @@ export interface components {
             abc_thresholds?: components["schemas"]["AbcThresholds"];
             /**
              * As Of
-             * @description 'Today': sales after it are ignored, the forecast starts the day after; default: the latest date in the sales.
+             * @description The last day the sales cover, as of its close: yesterday with a morning export of the till, today after closing. Sales after it are ignored (`future_sales`), every product's history runs to it, and forecasts and decisions start the day after (stock expiring the day after `as_of` still sells that day). Default: the latest date in the sales.
              */
             as_of?: (string) | null;
             /**
@@ -2625,7 +2625,7 @@ export interface components {
         TrainRequest: {
             /**
              * As Of
-             * @description Ignore sales after this date.
+             * @description The last day the sales cover, as of its close: yesterday with a morning export of the till, today after closing. Sales after it are ignored (`future_sales`), every product's history runs to it, and forecasts and decisions start the day after (stock expiring the day after `as_of` still sells that day). Default: the latest date in the sales.
              */
             as_of?: (string) | null;
             /**

@@ -4,7 +4,7 @@
  * store-item sales), checking the fields a backend reads. Every request the client sends is
  * recorded; the last test fails when an operation of openapi.json (method and path) never got a
  * 2xx answer, so an endpoint added without a client method and a test here breaks it.
- * The payloads end on 2017-12-31: the client's "today" (the `as_of` it sends by default) is that
+ * The payloads end on 2017-12-31: the client's `asOf` (the `as_of` it sends) is that
  * date, not the real one, else every forecast would start 9 years after the data.
  * `make test` starts the service and runs this.
  */
@@ -14,7 +14,7 @@ import { resolve } from "node:path";
 import { test } from "node:test";
 
 import {
-  SmartShelfClient, SmartShelfError, toSeries, utcToday, type ForecastRequest, type TrainRequest,
+  SmartShelfClient, SmartShelfError, toSeries, utcToday, utcYesterday, type ForecastRequest, type TrainRequest,
 } from "../src/client.js";
 
 const base = process.env.SMARTSHELF_URL;
@@ -35,9 +35,9 @@ const payloads = resolve(process.cwd(), "../../examples/payloads"); // npm runs 
 const payload = <T = any>(name: string): T => JSON.parse(readFileSync(resolve(payloads, `${name}.json`), "utf8")) as T;
 /** The latest date of some sales rows. */
 const lastDate = (rows: { date: string }[]): string => rows.map((row) => String(row.date).slice(0, 10)).sort().at(-1)!;
-/** The payloads' last day of sales (2017-12-31): "today" for this test. */
+/** The payloads' last day of sales (2017-12-31): `as_of` for this test. */
 const dataEnd = lastDate(payload("forecast-batch").sales);
-const client = new SmartShelfClient(base, { fetch: recording, today: () => dataEnd });
+const client = new SmartShelfClient(base, { fetch: recording, asOf: () => dataEnd });
 
 test("health and readiness", async () => {
   assert.equal((await client.health()).status, "ok");
@@ -84,7 +84,7 @@ test("forecast, latest, CSV and plot", async () => {
   assert.ok(svg.startsWith("<svg") && svg.includes(latest.method));
 });
 
-test("as_of: today's date when the body has none, the forecast starts the day after; null sends none", async () => {
+test("as_of: yesterday's date when the body has none, the forecast starts the day after; null sends none", async () => {
   const request = { ...payload<ForecastRequest>("forecast"), shop_id: fresh("as_of") };
   assert.equal(request.as_of, undefined);
   assert.equal(lastDate(request.sales ?? []), "2017-12-31");
@@ -96,15 +96,15 @@ test("as_of: today's date when the body has none, the forecast starts the day af
   const firstDates = (answer: { forecasts: { predictions: { date: string }[] }[] }): string[] =>
     [...new Set(answer.forecasts.map((f) => f.predictions[0].date))];
 
-  // "today" three days after the data: the history runs on to it with zero sales, the forecast starts the day after.
-  const later = new SmartShelfClient(base, { fetch: capturing, today: () => "2018-01-03" });
+  // as_of three days after the data: the history runs on to it with zero sales, the forecast starts the day after.
+  const later = new SmartShelfClient(base, { fetch: capturing, asOf: () => "2018-01-03" });
   const fromToday = await later.forecast(request);
   assert.equal(bodies.at(-1)?.as_of, "2018-01-03");
   assert.deepEqual(firstDates(fromToday), ["2018-01-04"]);
   assert.ok(fromToday.warnings?.some((w) => w.code === "history_extended"), JSON.stringify(fromToday.warnings));
 
   // null: no as_of sent, the service's origin is the request's latest date.
-  const fromData = await new SmartShelfClient(base, { fetch: capturing, today: () => null }).forecast(request);
+  const fromData = await new SmartShelfClient(base, { fetch: capturing, asOf: () => null }).forecast(request);
   assert.ok(!("as_of" in bodies.at(-1)!));
   assert.deepEqual(firstDates(fromData), ["2018-01-01"]);
 
@@ -113,7 +113,7 @@ test("as_of: today's date when the body has none, the forecast starts the day af
   assert.equal(bodies.at(-1)?.as_of, "2017-12-31");
   assert.deepEqual(firstDates(own), ["2018-01-01"]);
 
-  // Without the option: the current UTC date, on every method whose request takes as_of (answers stubbed).
+  // Without the option: yesterday's UTC date (a morning export's last day), on every method whose request takes as_of (answers stubbed).
   const sent: { path: string; as_of?: string | null }[] = [];
   const stub: typeof fetch = async (input, init) => {
     sent.push({ path: new URL(String(input)).pathname, ...JSON.parse(String(init?.body)) });
@@ -125,8 +125,9 @@ test("as_of: today's date when the body has none, the forecast starts the day af
   await Promise.all([plain.forecast(body), plain.forecastCsv(body), plain.startForecastBatch(body), plain.trainShopModel(body),
     plain.reorder(body), plain.reorderCsv(body), plain.atRisk(body), plain.promotions(body)]);
   assert.equal(sent.length, 8);
-  for (const request of sent) assert.equal(request.as_of, utcToday(), request.path);
-  assert.equal(utcToday(), new Date().toISOString().slice(0, 10));
+  for (const request of sent) assert.equal(request.as_of, utcYesterday(), request.path);
+  const today = new Date(`${utcToday()}T00:00:00Z`);
+  assert.equal(new Date(`${utcYesterday()}T00:00:00Z`).getTime(), today.getTime() - 86_400_000);
 });
 
 test("accuracy: 404 with a JSON error until later sales arrive, then per product and family", async () => {
