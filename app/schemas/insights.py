@@ -46,7 +46,9 @@ class TopItem(BaseModel):
     share_of_units: float = Field(description="Share of all units in the range, 0..1.")
     trend: Literal["increasing", "decreasing", "stable"]
     trend_slope: float = Field(description="Least-squares slope in units per period.")
-    change_pct: float = Field(description="Fitted change over the range as % of the period mean.")
+    change_pct: float = Field(description="The trend line's change from the range's first complete period to its "
+                              "last, % of the first (the line floored at 0: a fall is at most -100 %; a line rising "
+                              "from 0: % of the period mean).")
 
 
 class Seasonality(BaseModel):

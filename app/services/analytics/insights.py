@@ -12,8 +12,13 @@ Rules:
   means of `total_sales`); sales up to 29 days before the range start warm them up (those rows count nowhere
   else; reported in `warnings`), counted from the first sale.
 - Trend of a product: least-squares line through its per-period units over the range's complete periods.
-  change_pct = slope * (periods - 1) / mean per period * 100. "increasing"/"decreasing" when
-  |change_pct| >= 10 and the slope's t-statistic is >= 2 in size (3+ periods), else "stable".
+  change_pct = the line's change from its first period to its last, % of the first (the line floored at 0:
+  a fall is at most -100 %; a line rising from 0 or less: % of the period mean). "increasing"/"decreasing"
+  when |slope| * (periods - 1) is >= 10 % of the period mean and the slope's t-statistic is >= 2 in size (3+
+  periods), else "stable".
+- A trend is advice only where it holds now: the mean of the last RECENT_PERIODS (about four weeks) is within
+  RECENT_TOLERANCE of the line over those periods. A seasonal shop's year-long rise that ended in its off season (a line
+  through 21 months ending after the summer peak) says so instead of "increase stock".
 - Seasonality: mean daily units per weekday and per calendar month over the range's open days: closed
   days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
   products, `app/utils/opening_days.py`) are no demand and stay out of both; a closed weekday has no index.
@@ -45,6 +50,8 @@ from app.utils.work_budget import WorkBudget
 WARMUP_DAYS = 29
 TREND_MIN_CHANGE_PCT = 10.0
 TREND_MIN_T = 2.0
+RECENT_PERIODS = {"daily": 28, "weekly": 4, "monthly": 1}
+RECENT_TOLERANCE = 0.25  # the last periods' mean this far (as a share) beyond the line's end: the trend ended
 PERIOD_WORD = {"daily": "day", "weekly": "week", "monthly": "month"}
 WEEKDAYS = list(calendar.day_name)  # Monday first
 
@@ -79,24 +86,33 @@ def _range_days(request: InsightsRequest, sales: SalesColumns) -> tuple[int, int
     return int(sales.day.min()), int(sales.day.max())
 
 
-def _trends(units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of units[k, periods]: slope, change_pct, and trend label."""
+def _trends(units: np.ndarray, recent: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of units[k, periods]: slope, change_pct, trend label, and the mean of the last `recent` periods
+    relative to the line over them (0: on it; NaN: too few periods to tell)."""
     periods = units.shape[1]
     if periods < 3:
         zeros = np.zeros(units.shape[0])
-        return zeros, zeros, np.full(units.shape[0], "stable")
+        return zeros, zeros, np.full(units.shape[0], "stable"), np.full(units.shape[0], np.nan)
     x = np.arange(periods, dtype=np.float64) - (periods - 1) / 2
     sxx = float((x**2).sum())
     mean = units.mean(axis=1)
     slope = least_squares_slopes(units)
     residual = units - mean[:, None] - slope[:, None] * x
     se = np.sqrt((residual**2).sum(axis=1) / (periods - 2) / sxx)
+    first = np.maximum(mean - slope * x[-1], 0.0)  # the line at the first and last periods, floored at 0
+    last = np.maximum(mean + slope * x[-1], 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        change = np.where(mean > 0, slope * (periods - 1) / mean * 100, 0.0)
+        relative = np.where(mean > 0, slope * (periods - 1) / mean * 100, 0.0)
+        change = np.where(first > 0, (last - first) / first * 100, relative)
         t_stat = np.where(se > 0, np.abs(slope) / se, np.where(slope != 0, np.inf, 0.0))
-    strong = (np.abs(change) >= TREND_MIN_CHANGE_PCT) & (t_stat >= TREND_MIN_T)
+        # the last periods' mean against the line over the same periods (not its end: a steady fall's last
+        # weeks average above its last point); at most 1000 % over a line at 0 there
+        on_line = np.maximum(mean + slope * x[-recent:].mean(), 0.0)
+        lately = np.minimum(units[:, -recent:].mean(axis=1) / on_line - 1, 10.0) if periods >= recent + 2 else \
+            np.full(len(mean), np.nan)
+    strong = (np.abs(relative) >= TREND_MIN_CHANGE_PCT) & (t_stat >= TREND_MIN_T)
     label = np.where(strong & (slope > 0), "increasing", np.where(strong & (slope < 0), "decreasing", "stable"))
-    return slope, change, label
+    return slope, change, label, lately
 
 
 def _seasonality(sales: SalesColumns, start: int, end: int, opening: OpeningDays) -> Seasonality:
@@ -212,7 +228,8 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
         slot[ranked] = np.arange(len(ranked))
         take = in_range & (slot[sales.product] >= 0)
         np.add.at(matrix, (slot[sales.product[take]], period[take]), sales.qty[take])
-    slope, change, trend = _trends(matrix[:, ~partial])  # a cut week or month would read as a fall
+    recent = RECENT_PERIODS[granularity]
+    slope, change, trend, lately = _trends(matrix[:, ~partial], recent)  # a cut period would read as a fall
     total_units = float(product_units[sold].sum())
     top_items = [
         TopItem(product_id=str(sales.product_ids[p]), total_qty=round(float(product_units[p]), 4),
@@ -222,12 +239,12 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
         for k, p in enumerate(ranked)
     ]
     seasonality = _seasonality(sales, start, end, opening)
-    _, total_change, total_trend = _trends(units[~partial][None, :])
+    _, total_change, total_trend, _ = _trends(units[~partial][None, :], recent)
     return InsightsResponse(
         series=series,
         top_items=top_items,
         seasonality=seasonality,
-        recommendations=_recommendations(top_items, seasonality, granularity, str(total_trend[0]),
+        recommendations=_recommendations(top_items, lately, seasonality, granularity, str(total_trend[0]),
                                          float(total_change[0]), len(sold)) + _closed_words(opening, start, end),
         meta=InsightsMeta(shop_id=request.shop_id, start=from_day_number(start), end=from_day_number(end),
                           granularity=granularity, periods=n_periods, partial_periods=int(partial.sum()),
@@ -258,16 +275,26 @@ def _slope(units: float) -> str:
     return f"{units:+.2f}" if abs(units) >= 0.1 else f"{units:+.2g}"
 
 
-def _recommendations(top_items: list[TopItem], seasonality: Seasonality, granularity: Granularity,
-                     total_trend: str, total_change: float, n_products: int) -> list[str]:
+def _recommendations(top_items: list[TopItem], lately: np.ndarray, seasonality: Seasonality,
+                     granularity: Granularity, total_trend: str, total_change: float, n_products: int) -> list[str]:
+    """The advice; `lately` [top items]: the last periods' mean relative to each trend line's end (`_trends`)."""
     word = PERIOD_WORD[granularity]
+    recent = f"last {RECENT_PERIODS[granularity]} {word}s" if RECENT_PERIODS[granularity] > 1 else f"last {word}"
     advice: list[str] = []
     if total_trend != "stable":
         direction = "grew" if total_trend == "increasing" else "fell"
         advice.append(f"Total unit sales {direction} {abs(total_change):.0f}% across the range "
                       f"(least-squares trend over {word}s).")
-    for item in top_items:
-        if item.trend == "increasing":
+    for item, off in zip(top_items, lately, strict=True):
+        ended = (item.trend == "increasing" and off < -RECENT_TOLERANCE) or \
+            (item.trend == "decreasing" and off > RECENT_TOLERANCE)
+        if ended:
+            went = "rose" if item.trend == "increasing" else "fell"
+            advice.append(f"Product {item.product_id} {went} {abs(item.change_pct):.0f}% over the range, but its "
+                          f"{recent} sold {abs(off) * 100:.0f}% {'under' if off < 0 else 'over'} that trend: it does "
+                          "not hold now (a season, or a change). Plan stock on the forecast, not on the range's "
+                          "trend.")
+        elif item.trend == "increasing":
             advice.append(f"High demand detected for product {item.product_id}: units rising {item.change_pct:+.0f}% "
                           f"over the range ({_slope(item.trend_slope)} per {word}). Consider increasing stock levels.")
         elif item.trend == "decreasing":

@@ -2593,7 +2593,7 @@ export interface components {
         TopItem: {
             /**
              * Change Pct
-             * @description Fitted change over the range as % of the period mean.
+             * @description The trend line's change from the range's first complete period to its last, % of the first (the line floored at 0: a fall is at most -100 %; a line rising from 0: % of the period mean).
              */
             change_pct: number;
             /** Product Id */

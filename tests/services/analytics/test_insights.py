@@ -175,3 +175,28 @@ def test_range_is_capped_before_any_work():
     assert ten_years.meta.periods == 3653
     centuries = run(rows("a", [1.0]), range={"start": "1800-01-01", "end": "2025-12-31"}, granularity="monthly")
     assert centuries.meta.periods == 226 * 12
+
+
+def test_a_rise_that_ended_is_no_advice_to_stock_up():
+    """A seaside shop's year: a line through 14 months rising to the summer peak, then four quiet weeks at a
+    third of the peak. The range's trend is rising, but it does not hold now: no "increase stock" (a review found
+    croissants falling 65 % from August told to stock up on 1 October), the advice says why."""
+    values = [10.0 + 0.1 * k for k in range(400)] + [15.0] * 28
+    response = run(rows("croissant", values), top_k=1)
+    item = response.top_items[0]
+    assert item.trend == "increasing"
+    advice = next(r for r in response.recommendations if "croissant" in r)
+    assert "increasing stock" not in advice
+    assert "does not hold now" in advice and "last 28 days sold" in advice
+    steady = run(rows("croissant", [10.0 + 0.1 * k for k in range(428)]), top_k=1)
+    assert any("croissant" in r and "increasing stock" in r for r in steady.recommendations)
+
+
+def test_a_fall_is_never_more_than_all_of_the_sales():
+    """change_pct is the line's change from its first period to its last (floored at 0): a fall to nothing is
+    -100 %, never "fell 136 %"."""
+    response = run(rows("gone", [max(0.0, 100.0 - 3 * k) for k in range(60)]), top_k=1)
+    assert response.top_items[0].change_pct == -100.0
+    assert all("fell 1" not in r or "fell 100%" in r for r in response.recommendations)
+    halved = run(rows("half", [100.0 - k * 50 / 27 for k in range(28)]), top_k=1)
+    assert halved.top_items[0].change_pct == pytest.approx(-50.0, abs=0.1)
