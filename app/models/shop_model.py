@@ -223,6 +223,7 @@ class HeldOut:
     scores: dict[str, dict[str, np.ndarray]]  # candidate -> metric -> float64[n] (NaN = not scored)
     weights: np.ndarray | None  # float64[n]: revenue over the window before the origin, sums to 1
     scored: np.ndarray  # bool[n]
+    idle: np.ndarray  # bool[n]: sold nothing in the window nor in the 56 days (8 weeks) before it: nothing to score
     short_term_rmse: np.ndarray  # float64[n]: the kept method's RMSE over the window's first SHORT_TERM periods
     forecasts: dict[str, np.ndarray]  # candidate -> float64[n, horizon], each made before the window
     intervals: dict[str, dict[str, float]]  # candidate -> {"coverage_80", "coverage_95", "msis"} (out of sample)
@@ -293,6 +294,7 @@ class ShopModel:
             origin_day=int(panel.first_day + origin * panel.step), horizon=horizon, windows=len(origins),
             scores={name: _scores(actual[:, 0], f[:, 0], scale, squared) for name, f in outcomes.items()},
             weights=weights, scored=scored,
+            idle=scored & (np.nansum(actual[:, 0], axis=1) == 0) & (rates[:, 0] == 0),
             short_term_rmse=metrics.rmse(actual[:, 0, :SHORT_TERM], chosen[:, 0, :SHORT_TERM]),
             forecasts={name: f[:, 0] for name, f in outcomes.items()},
             intervals={name: _interval_scores(actual, outcomes[name], rates, scale)

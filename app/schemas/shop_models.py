@@ -54,7 +54,11 @@ class HeldOut(BaseModel):
     first_date: str
     last_date: str
     periods: int
-    products_scored: int
+    products_scored: int = Field(description="Products the scores average: those with sales in the window or in "
+                                 "the 8 weeks before it.")
+    products_idle: int = Field(default=0, description="Products left out of the scores: they sold nothing in the "
+                               "window nor in the 8 weeks before it (out of season, delisted), so every method's "
+                               "zero is right and their near-zero errors would flatter the headline.")
     windows: int = Field(description="Backtest windows of `periods` ending at the training end (this one the "
                          "last) on which the served method of each product was chosen.")
     scores: dict[str, HeldOutScore] = Field(

@@ -138,18 +138,28 @@ def card_opening(card: ModelCard) -> OpeningDays:
                        None if since is None else day_number(date.fromisoformat(since)))
 
 
+def _counted(model: ShopModel) -> np.ndarray:
+    """bool[n]: the products the card's scores average: those scored that had something to forecast (a product
+    that sold nothing in the window nor in the 8 weeks before it scores ~0 for every method, a headline of dead
+    articles); a model trained before `idle` existed counts every scored product."""
+    held = model.held_out_
+    idle = getattr(held, "idle", None)
+    return held.scored if idle is None else held.scored & ~idle
+
+
 def _score(model: ShopModel, name: str) -> HeldOutScore:
     held = model.held_out_
     scores = held.scores[name]
+    counted = _counted(model)
 
     def mean(values: np.ndarray) -> float | None:
-        finite = values[held.scored & np.isfinite(values)]
+        finite = values[counted & np.isfinite(values)]
         return round(float(finite.mean()), 4) if finite.size else None
 
     weighted = None
     if held.weights is not None:
         rmsse = np.nan_to_num(scores["rmsse"])
-        weighted = round(float((held.weights * rmsse).sum() / max(held.weights[held.scored].sum(), 1e-12)), 4)
+        weighted = round(float((held.weights * rmsse).sum() / max(held.weights[counted].sum(), 1e-12)), 4)
     intervals = held.intervals.get(name, {})
     return HeldOutScore(mase=mean(scores["mase"]), rmsse=mean(scores["rmsse"]), wrmsse=weighted,
                         coverage_80=_rounded(intervals.get("coverage_80")),
@@ -159,12 +169,13 @@ def _score(model: ShopModel, name: str) -> HeldOutScore:
 def _band_scores(model: ShopModel) -> list[BandScore]:
     """The held-out scores per sales-rate band, with each band's share of the weights."""
     held = model.held_out_
+    counted = _counted(model)
     weights = held.weights if held.weights is not None else np.ones(held.scored.size)
-    total = max(float(weights[held.scored].sum()), 1e-12)
+    total = max(float(weights[counted].sum()), 1e-12)
     edges = [None, *held.band_edges.tolist(), None]
     out = []
     for b in range(len(edges) - 1):
-        members = held.scored & (held.band == b)
+        members = counted & (held.band == b)
         out.append(BandScore(
             rate_from=_rounded(edges[b]), rate_to=_rounded(edges[b + 1]), products_scored=int(members.sum()),
             weight=round(float(weights[members].sum()) / total, 4),
@@ -194,7 +205,8 @@ def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, se
         methods_kept=dict(sorted(methods.items(), key=lambda kv: -kv[1])),
         held_out=HeldOut(first_date=from_day_number(held.origin_day).isoformat(),
                          last_date=from_day_number(last_held).isoformat(), periods=held.horizon,
-                         products_scored=int(held.scored.sum()), windows=held.windows,
+                         products_scored=int(_counted(model).sum()),
+                         products_idle=int(held.scored.sum() - _counted(model).sum()), windows=held.windows,
                          scores={name: _score(model, name) for name in held.scores},
                          bands=_band_scores(model)),
         drivers=_driver_check(model),

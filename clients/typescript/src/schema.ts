@@ -1108,7 +1108,16 @@ export interface components {
             last_date: string;
             /** Periods */
             periods: number;
-            /** Products Scored */
+            /**
+             * Products Idle
+             * @description Products left out of the scores: they sold nothing in the window nor in the 8 weeks before it (out of season, delisted), so every method's zero is right and their near-zero errors would flatter the headline.
+             * @default 0
+             */
+            products_idle: number;
+            /**
+             * Products Scored
+             * @description Products the scores average: those with sales in the window or in the 8 weeks before it.
+             */
             products_scored: number;
             /**
              * Scores
