@@ -22,8 +22,11 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
                            at-risk has neither field) and the item's lead time, named in the reasoning
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
-- low_stock:               usable units <= low_stock, none left over at the sell-by day and some demand over the
-                           horizon (stock left unsold or that nothing buys is never low)
+- low_stock:               usable units <= low_stock, none left over at the sell-by day, some demand over the
+                           horizon (stock left unsold or that nothing buys is never low) and reorder would order at
+                           the position they make with the units on order (`stock_view.orders` at its reorder point,
+                           reorder's defaults as for out_of_stock): an out-of-season item selling 0.01/day (reorder
+                           point 0, no order, urgency low) is not low
 - near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
@@ -32,7 +35,9 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 - stockout_risk:           the usable units run out within max(7, lead_time_days) days (along the forecast's path:
                            reorder's `critical` rule and stockout date, else at v) and the demand over those days
                            exceeds them by at least one unit (a stockout needs demand the stock cannot meet: units
-                           left unsold at expiry, a season over or no demand are none); days of supply and the
+                           left unsold at expiry, a season over or no demand are none), never beside
+                           unsellable_before_expiry (stock that runs out only because it expires is a clearance;
+                           the next delivery is reorder's question); days of supply and the
                            stockout date along d's path (`stock_view.supply_days`, reorder's function: calendar days,
                            a closed day uses no stock), none without usable units or where nothing sells
 
@@ -200,7 +205,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     protection = np.maximum(lead_times(inventory) + REVIEW_DAYS, 1)
     # reorder's year of history, read only where a silence could decide (an item with sales and an empty shelf
     # or stock at risk): other requests keep the window's grid
-    judged = sold & ((view.usable <= 0) | (view.at_risk > 0))
+    judged = sold & ((view.usable <= 0) | (view.at_risk > 0) | (view.usable <= thresholds.low_stock))
 
     def year_of_history() -> tuple[np.ndarray, np.ndarray]:  # bounded before it is read
         WorkBudget(settings).check("grid", {"products": n, "days": HISTORY_DAYS},
@@ -216,7 +221,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # no usable units and demand for them: reorder's restock rule on an empty shelf, the forecast's demand where
     # units are on hand (units its forecast leaves unsold are a clearance risk, not an empty shelf)
     out_of_stock = (view.usable <= 0) & np.where(empty, reorder_demand.restock(demand), demand > 0) & ~season_over
-    # low stock: few usable units that demand will use up, never stock left over at its sell-by day or unsold
+    # low stock: few usable units that demand will use up, never stock left over at its sell-by day or unsold,
+    # and only where reorder would order at the position they make (below): not an out-of-season cake whose
+    # 0.01/day leaves its reorder point at 0
     low_stock = (view.usable <= thresholds.low_stock) & (view.at_risk <= 0) & ~season_over & ~sells_nothing(
         demand_within(cumulative, np.full(n, horizon)))
     # every signal reads the same demand: a slow mover by the forecast where it is read, as its stock numbers
@@ -226,13 +233,18 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     waiting = np.flatnonzero(out_of_stock & (on_order > 0))
     waiting_point = np.full(n, np.nan)
     reorders = out_of_stock.copy()
-    if waiting.size:
+    # reorder's rule where it decides: an empty shelf with units on order, and low stock (at usable + on order)
+    ruled = np.flatnonzero((out_of_stock & (on_order > 0)) | low_stock)
+    if ruled.size:
         if not judged.any():  # items without sales: their (empty) history, as reorder reads it
             open_past, open_protection = year_of_history()
-        point = _reorder_point(waiting, reorder_demand, open_past, open_protection, path.short_term_rmse, demand,
-                               whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
-        waiting_point[waiting] = point
-        reorders[waiting] = orders(on_order[waiting], point, demand[waiting], silent[waiting])
+        point = np.full(n, np.nan)
+        point[ruled] = _reorder_point(ruled, reorder_demand, open_past, open_protection, path.short_term_rmse,
+                                      demand, whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
+        waiting_point[waiting] = point[waiting]
+        reorders[waiting] = orders(on_order[waiting], point[waiting], demand[waiting], silent[waiting])
+        low = np.flatnonzero(low_stock)
+        low_stock[low] = orders(view.usable[low] + on_order[low], point[low], demand[low], silent[low])
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
                      for item in inventory], dtype=np.float64)
@@ -242,7 +254,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     days_left = np.where(np.isfinite(supply), supply, np.inf)
     # a stockout needs demand the usable units cannot meet: at least one unit more within the horizon
     unmet = demand_within(cumulative, lead.astype(np.int64)) - view.usable
-    stockout = has_stock & ~expired & ~season_over & (days_left <= lead) & (unmet >= MIN_UNMET_UNITS)
+    # stock that runs out only because it expires unsold is a clearance, not a stockout (the next bake is reorder's)
+    stockout = has_stock & ~expired & ~season_over & ~unsellable & (days_left <= lead) & (unmet >= MIN_UNMET_UNITS)
     cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
 
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)

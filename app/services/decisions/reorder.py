@@ -28,8 +28,10 @@ forecast sells from the order's arrival within the shelf life and the rest of th
 
 Urgency (low whenever nothing more sells: no forecast demand, a season over):
 critical = usable stock runs out within the lead time a unit or more short (an order now arrives too late);
-high = position at or below the reorder point; medium = within one lead time of demand above it;
-low otherwise. Sorted by days of stock left beyond the lead time, then revenue at risk.
+high = position at or below the reorder point; medium = within one lead time of demand above a reorder point
+above 0, or held back (at or below it, but the stock to sell or clear first covers the protection interval: no
+order now); low otherwise (a reorder point of 0 with nothing to order: an out-of-season item).
+Sorted by days of stock left beyond the lead time, then revenue at risk.
 ABC: classes by cumulative share of revenue (A up to `a`, B up to `b`); XYZ: coefficient of
 variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
 """
@@ -186,8 +188,10 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     # critical as at-risk's stockout: the usable units run out within the lead time, a unit or more short (of the
     # demand planned: a silent or woken product's is not the forecast path's zeros)
     short = (days_left <= lead) & (demand.within(lead, cumulative, protection) - view.usable >= MIN_UNMET_UNITS)
-    urgency = np.where(~sellable, "low", np.where(short, "critical", np.where(below, "high", np.where(
-        position <= reorder_point + daily_rate * lead, "medium", "low"))))
+    # held back (stock to sell or clear first covers the protection interval): no order now, one soon after; a
+    # reorder point of 0 at a position of 0 (an out-of-season item) has nothing to order and nothing to get near
+    urgency = np.where(~sellable, "low", np.where(short, "critical", np.where(below & ~held_back, "high", np.where(
+        held_back | ((position <= reorder_point + daily_rate * lead) & (reorder_point > 0)), "medium", "low"))))
 
     assert sales.revenue is not None
     row_revenue = np.where(np.isnan(sales.revenue), sales.qty * price[sales.product], sales.revenue)
@@ -273,7 +277,8 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                 f"{where} is at or below the {basis}; {stock}.")
     if held_back:
         return (f"No order for {name}: {stock}, and the forecast demand over the next {days} days "
-                f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first; {basis}.")
+                f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first, then order "
+                f"(urgency medium: no order is due before the next review); {basis}.")
     if capped:
         return (f"No order for {name}: the forecast sells nothing more within its shelf life or season after an "
                 f"order would arrive; {stock}; {basis}.")

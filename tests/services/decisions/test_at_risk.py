@@ -214,8 +214,8 @@ def test_average_daily_sales_match_pandas_on_real_store_item_data(store_item):
     got = {entry.product_id: entry.avg_daily_sales for entry in response.at_risk}
     assert len(got) == 50
     np.testing.assert_allclose([got[f"p{i}"] for i in expected.index], expected.to_numpy(), atol=1e-4)
-    # what sells by expiry is gone in 5 days: the shelf has nothing sellable within the week (stockout_risk)
-    assert all(entry.reasons == ["stockout_risk", "near_expiry", "unsellable_before_expiry"]
+    # what sells by expiry is gone in 5 days and the rest expires: a clearance, no stockout_risk (owner review F14)
+    assert all(entry.reasons == ["near_expiry", "unsellable_before_expiry"]
                for entry in response.at_risk)
     assert response.warnings == []
 
