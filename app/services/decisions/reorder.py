@@ -36,6 +36,8 @@ ABC: classes by cumulative share of revenue (A up to `a`, B up to `b`); XYZ: coe
 variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
 """
 
+import math
+
 import numpy as np
 
 from app.config import Settings
@@ -172,6 +174,13 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     capped = cap < raw_order
     raw_order = np.where(capped, cap, raw_order)
     order = round_order(raw_order, np.array([i.min_order_qty for i in items]), np.array([i.pack_size for i in items]))
+    # the fill rate of the order recommended: lots lifting the position above the reorder point fill `lot_fill`; an
+    # order capped at what sells in the shelf life or season may not, and fills at most the share of the protection
+    # interval's mean demand that the position after it covers (E[min(D, S)] <= min(E[D], S))
+    lot_fill = fill_rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        covered = np.where(lead_demand > 0, (position + order) / lead_demand, 1.0)
+    fill_rate = np.where(capped, np.minimum(lot_fill, covered), lot_fill)
 
     # a season still ahead (at-risk's rule): the units the forecast leaves at its end are no certain clearance
     last_season = last_season_units(sales, view, origin)
@@ -223,7 +232,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 lot_size=float(lot_size[i]), bounded=int(cover[i]) if bounded[i] else None,
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
                 wake=float(silent.wake_probability[i]), woke=bool(demand.woke[i]),
-                fill_rate=float(fill_rate[i]), days_left=float(supply[i]), has_sales=bool(sold[i] | stated[i]),
+                fill_rate=float(fill_rate[i]), lot_fill=float(lot_fill[i]), days_left=float(supply[i]),
+                has_sales=bool(sold[i] | stated[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
                 seasonal=bool(view.days_to_season_end[i] < NO_LIMIT),
                 last_season=float(last_season[i]) if ahead[i] else None),
@@ -241,7 +251,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
                position: float, on_order: float, reorder_point: float, lead_demand: float, days: int, lot: float,
                lot_size: float, bounded: int | None, level: float,
-               family: str, silence: int, wake: float, woke: bool, fill_rate: float, days_left: float, has_sales: bool,
+               family: str, silence: int, wake: float, woke: bool, fill_rate: float, lot_fill: float, days_left: float,
+               has_sales: bool,
                capped: bool, held_back: bool, seasonal: bool, last_season: float | None) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
@@ -266,13 +277,17 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     if woke:
         family_words += (f"; it sells again after {WOKEN_SILENCE} or more silent days, which the forecast's recent "
                          "level still counts: the mean is the demand it met before the silence")
+    fill = (f"expected fill rate at most {fill_rate:.1%} (the share of the {days}-day mean demand the position "
+            f"with the capped order covers; lots reaching the reorder point would fill {lot_fill:.1%})"
+            if capped and fill_rate < lot_fill else f"expected fill rate {fill_rate:.1%}")
     basis = (f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand "
-             f"(mean {lead_demand:.1f}, {family_words}), expected fill rate {fill_rate:.1%}")
+             f"(mean {lead_demand:.1f}, {family_words}), {fill}")
     if order > 0:
         limit = "what sells within its shelf life and season" if seasonal else "what sells within its shelf life"
         lots = (f"lots of {lot_size:.0f}, the forecast demand over {bounded} days (the EOQ, {lot:.0f}, is more: "
                 "send shelf_life_days for a perishable)" if bounded is not None else f"EOQ lots of {lot:.0f}")
-        sizing = f"capped at {raw:.0f}, {limit}" if capped else f"{raw:.0f} in {lots}"
+        # the cap in whole units as the order rounds it (145.3 sells: "capped at 146", "Order 146")
+        sizing = f"capped at {math.ceil(raw - 1e-9):g}, {limit}" if capped else f"{raw:.0f} in {lots}"
         return (f"Order {order:g} units of {name} now ({sizing}, before minimum/pack rounding): "
                 f"{where} is at or below the {basis}; {stock}.")
     if held_back:
