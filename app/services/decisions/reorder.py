@@ -48,7 +48,7 @@ from app.schemas.reorder import (
     ReorderRequest,
     ReorderResponse,
 )
-from app.services.decisions.inventory_math import eoq, round_order
+from app.services.decisions.inventory_math import eoq, round_order, unit_count
 from app.services.decisions.pricing import NO_DEMAND_UNITS
 from app.services.decisions.stock_view import (
     MIN_UNMET_UNITS,
@@ -256,9 +256,10 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                capped: bool, held_back: bool, seasonal: bool, last_season: float | None) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
-    cover = (f"last about {days_text(days_left)}" if np.isfinite(days_left) else
-             "sell nothing over the forecast's days" if usable > 0 else "")
-    stock = f"{units_text(usable)} usable units {cover}" if cover else "no usable units"
+    one = units_text(usable) == "1"
+    cover = (f"{'lasts' if one else 'last'} about {days_text(days_left)}" if np.isfinite(days_left) else
+             f"{'sells' if one else 'sell'} nothing over the forecast's days" if usable > 0 else "")
+    stock = f"{unit_count(units_text(usable), 'usable')} {cover}" if cover else "no usable units"
     if at_risk > 0:
         left = "are expired and count 0" if expired else (
             "will be left at the end of the season" if seasonal and not expired else "will expire unsold")
@@ -288,18 +289,19 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                 "send shelf_life_days for a perishable)" if bounded is not None else f"EOQ lots of {lot:.0f}")
         # the cap in whole units as the order rounds it (145.3 sells: "capped at 146", "Order 146")
         sizing = f"capped at {math.ceil(raw - 1e-9):g}, {limit}" if capped else f"{raw:.0f} in {lots}"
-        return (f"Order {order:g} units of {name} now ({sizing}, before minimum/pack rounding): "
+        return (f"Order {unit_count(f'{order:g}')} of {name} now ({sizing}, before minimum/pack rounding): "
                 f"{where} is at or below the {basis}; {stock}.")
     if held_back:
-        return (f"No order for {name}: {stock}, and the forecast demand over the next {days} days "
+        return (f"No order for {name}: {stock}, and the forecast demand over the next {days_text(days)} "
                 f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first, then order "
                 f"(urgency medium: no order is due before the next review); {basis}.")
     if capped:
         return (f"No order for {name}: the forecast sells nothing more within its shelf life or season after an "
                 f"order would arrive; {stock}; {basis}.")
     if reorder_point <= 0 and position <= reorder_point:
-        return f"No order for {name}: nothing is expected to sell over the next {days} days; {basis}; {stock}."
+        return f"No order for {name}: nothing is expected to sell over the next {days_text(days)}; {basis}; {stock}."
     if usable <= 0 < on_order:
-        return (f"No order yet for {name}: the shelf is empty, but {on_order:g} units are on their way: {where} is "
+        return (f"No order yet for {name}: the shelf is empty, but {unit_count(f'{on_order:g}')} "
+                f"{'is on its' if f'{on_order:g}' == '1' else 'are on their'} way: {where} is "
                 f"above the {basis}. Order again only if they will not arrive within the lead time.")
     return f"No order yet for {name}: {where} is above the {basis}; {stock}."

@@ -89,7 +89,10 @@ def test_no_discount_room_is_an_unmatched_reason():
 def test_expired_and_empty_items_are_listed_with_reasons():
     response = run([item("old", 5, -1), item("today", 5, 0), item("none", 0, 5)], [event("e", 1)])
     reasons = {u.product_id: u.reason for u in response.unmatched}
-    assert reasons["old"].startswith("expired 1 days ago")
+    assert reasons["old"].startswith("expired 1 day ago")  # owner review F8: was "1 days"
+    single = run([item("one", 1, 1, avg_daily_sales=2)], [event("e", 1)]).unmatched[0].reason
+    assert single == "sells out at full price: at 2.00/day it sells the 1 unit on hand within the 1 day left; " \
+        "no discount needed"
     assert reasons["today"].startswith("expires today")
     assert reasons["none"].startswith("nothing on hand")
     assert response.meta.items_unmatched == 3

@@ -144,6 +144,8 @@ def test_a_capped_order_states_its_own_fill_rate_and_one_number(client):
     assert 0 < order < rec["reorder_point"] and "capped at" in rec["reasoning"]
     assert rec["expected_fill_rate"] == pytest.approx(order / mean, abs=1e-3) and rec["expected_fill_rate"] < 0.6
     assert f"Order {order:g} units of bread now (capped at {order:g}," in rec["reasoning"], rec["reasoning"]
+    one = client.post(f"{PREFIX}/reorder", json={**body, "inventory": [_item("bread", 1, lead_time_days=1)]}).json()
+    assert "1 usable unit lasts about" in one["recommendations"][0]["reasoning"]  # owner review F8: "1 usable units"
     assert f"expected fill rate at most {order / mean:.1%}" in rec["reasoning"]
 
 
