@@ -12,8 +12,9 @@ from app.schemas.sales import SalesPayload
 
 
 class PromotionItem(InventoryItem):
-    """An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end` (at least one), as
-    at-risk and reorder read it."""
+    """An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end` (at least one where units
+    are on hand; a sold-out item may have neither and is listed `unmatched`, nothing on hand), as at-risk and
+    reorder read it."""
 
     expiry_date: IsoDate | None = Field(default=None, description="Last day the stock may be sold; a seasonal item "
                                         "may send `season_end` instead (the earlier of the two is its sell-by day).")
@@ -21,9 +22,9 @@ class PromotionItem(InventoryItem):
 
     @model_validator(mode="after")
     def _sell_by(self) -> Self:
-        if self.expiry_date is None and self.season_end is None:
-            raise ValueError("expiry_date or season_end is required: promotions clear stock by its sell-by day "
-                             "(send expiry_date, or season_end for a seasonal item)")
+        if self.expiry_date is None and self.season_end is None and self.quantity > 0:
+            raise ValueError("expiry_date or season_end is required for an item with units on hand: promotions "
+                             "clear stock by its sell-by day (send expiry_date, or season_end for a seasonal item)")
         return self
 
 

@@ -62,7 +62,9 @@ class ReorderRecommendation(BaseModel):
         "with no sale over the last protection interval or more: the empirical totals that followed its earlier "
         "silences as long (docs/decisions.md).")
     expected_fill_rate: float = Field(description="Share of demand served from stock with this reorder point and "
-                                      "lot: 1 - expected units short per cycle / lot.")
+                                      "lot: 1 - expected units short per cycle / lot; for an order capped at what "
+                                      "sells within the shelf life or season, at most the share of the protection "
+                                      "interval's mean demand that the position with the order covers.")
     eoq: float = Field(description="The economic order quantity. Lots are at most the forecast demand over the "
                        "item's cover days (lead time + review, lead time + shelf life, at least 28): the reasoning "
                        "says when that bound sized the order.")

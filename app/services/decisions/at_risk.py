@@ -22,8 +22,11 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
                            at-risk has neither field) and the item's lead time, named in the reasoning
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
-- low_stock:               usable units <= low_stock, none left over at the sell-by day and some demand over the
-                           horizon (stock left unsold or that nothing buys is never low)
+- low_stock:               usable units <= low_stock, none left over at the sell-by day, some demand over the
+                           horizon (stock left unsold or that nothing buys is never low) and reorder would order at
+                           the position they make with the units on order (`stock_view.orders` at its reorder point,
+                           reorder's defaults as for out_of_stock): an out-of-season item selling 0.01/day (reorder
+                           point 0, no order, urgency low) is not low
 - near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
@@ -32,7 +35,9 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 - stockout_risk:           the usable units run out within max(7, lead_time_days) days (along the forecast's path:
                            reorder's `critical` rule and stockout date, else at v) and the demand over those days
                            exceeds them by at least one unit (a stockout needs demand the stock cannot meet: units
-                           left unsold at expiry, a season over or no demand are none); days of supply and the
+                           left unsold at expiry, a season over or no demand are none), never beside
+                           unsellable_before_expiry (stock that runs out only because it expires is a clearance;
+                           the next delivery is reorder's question); days of supply and the
                            stockout date along d's path (`stock_view.supply_days`, reorder's function: calendar days,
                            a closed day uses no stock), none without usable units or where nothing sells
 
@@ -69,6 +74,7 @@ from app.schemas.at_risk import (
     SlowMover,
 )
 from app.schemas.inventory import InventoryItem
+from app.services.decisions.inventory_math import unit_count
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct, sells_nothing
 from app.services.decisions.stock_view import (
@@ -200,7 +206,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     protection = np.maximum(lead_times(inventory) + REVIEW_DAYS, 1)
     # reorder's year of history, read only where a silence could decide (an item with sales and an empty shelf
     # or stock at risk): other requests keep the window's grid
-    judged = sold & ((view.usable <= 0) | (view.at_risk > 0))
+    judged = sold & ((view.usable <= 0) | (view.at_risk > 0) | (view.usable <= thresholds.low_stock))
 
     def year_of_history() -> tuple[np.ndarray, np.ndarray]:  # bounded before it is read
         WorkBudget(settings).check("grid", {"products": n, "days": HISTORY_DAYS},
@@ -216,7 +222,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # no usable units and demand for them: reorder's restock rule on an empty shelf, the forecast's demand where
     # units are on hand (units its forecast leaves unsold are a clearance risk, not an empty shelf)
     out_of_stock = (view.usable <= 0) & np.where(empty, reorder_demand.restock(demand), demand > 0) & ~season_over
-    # low stock: few usable units that demand will use up, never stock left over at its sell-by day or unsold
+    # low stock: few usable units that demand will use up, never stock left over at its sell-by day or unsold,
+    # and only where reorder would order at the position they make (below): not an out-of-season cake whose
+    # 0.01/day leaves its reorder point at 0
     low_stock = (view.usable <= thresholds.low_stock) & (view.at_risk <= 0) & ~season_over & ~sells_nothing(
         demand_within(cumulative, np.full(n, horizon)))
     # every signal reads the same demand: a slow mover by the forecast where it is read, as its stock numbers
@@ -226,13 +234,18 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     waiting = np.flatnonzero(out_of_stock & (on_order > 0))
     waiting_point = np.full(n, np.nan)
     reorders = out_of_stock.copy()
-    if waiting.size:
+    # reorder's rule where it decides: an empty shelf with units on order, and low stock (at usable + on order)
+    ruled = np.flatnonzero((out_of_stock & (on_order > 0)) | low_stock)
+    if ruled.size:
         if not judged.any():  # items without sales: their (empty) history, as reorder reads it
             open_past, open_protection = year_of_history()
-        point = _reorder_point(waiting, reorder_demand, open_past, open_protection, path.short_term_rmse, demand,
-                               whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
-        waiting_point[waiting] = point
-        reorders[waiting] = orders(on_order[waiting], point, demand[waiting], silent[waiting])
+        point = np.full(n, np.nan)
+        point[ruled] = _reorder_point(ruled, reorder_demand, open_past, open_protection, path.short_term_rmse,
+                                      demand, whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
+        waiting_point[waiting] = point[waiting]
+        reorders[waiting] = orders(on_order[waiting], point[waiting], demand[waiting], silent[waiting])
+        low = np.flatnonzero(low_stock)
+        low_stock[low] = orders(view.usable[low] + on_order[low], point[low], demand[low], silent[low])
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
                      for item in inventory], dtype=np.float64)
@@ -242,7 +255,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     days_left = np.where(np.isfinite(supply), supply, np.inf)
     # a stockout needs demand the usable units cannot meet: at least one unit more within the horizon
     unmet = demand_within(cumulative, lead.astype(np.int64)) - view.usable
-    stockout = has_stock & ~expired & ~season_over & (days_left <= lead) & (unmet >= MIN_UNMET_UNITS)
+    # stock that runs out only because it expires unsold is a clearance, not a stockout (the next bake is reorder's)
+    stockout = has_stock & ~expired & ~season_over & ~unsellable & (days_left <= lead) & (unmet >= MIN_UNMET_UNITS)
     cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
 
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
@@ -387,6 +401,11 @@ def _reorder_point(rows: np.ndarray, demand: ProtectionDemand, open_past: np.nda
                           period=7 - len(opening.closed_weekdays)).point
 
 
+def _units(value: float) -> str:
+    """A number of units with its noun, as the reasoning writes it: '1 unit', '2.5 units'."""
+    return unit_count(units_text(value))
+
+
 def _assumed(protection: int, lead_sent: bool) -> str:
     """The reorder settings at-risk judges by, as a sentence: the item's lead time, reorder's defaults for what
     at-risk is not sent (a review and a service level are /reorder's request fields, not at-risk's)."""
@@ -400,11 +419,11 @@ def _reorder_note(usable: float, lead_demand: float, protection: int, lead_sent:
     """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`, with the demand
     it reads: `stock_view.protection_demand`), and with which settings."""
     source = "the demand that followed its earlier silences" if after_silence else "the forecast demand"
-    demand = f"{source} over {protection} days of lead time and review ({units_text(round(lead_demand, 1))})"
+    demand = f"{source} over {days_text(protection)} of lead time and review ({units_text(round(lead_demand, 1))})"
     if lead_demand > usable:
-        return (f" Reorder does not hold orders back for them: {demand} exceeds the {units_text(round(usable, 1))} "
-                "units that sell in time, so new stock is for after these are gone." + _assumed(protection, lead_sent))
-    return (f" Reorder orders none while {demand} stays within the {units_text(round(usable, 1))} units that sell in "
+        return (f" Reorder does not hold orders back for them: {demand} exceeds the {_units(round(usable, 1))} "
+                "selling in time, so new stock is for after these are gone." + _assumed(protection, lead_sent))
+    return (f" Reorder orders none while {demand} stays within the {_units(round(usable, 1))} selling in "
             "time." + _assumed(protection, lead_sent))
 
 
@@ -464,24 +483,26 @@ def _action(
             action_type="remove",
             discount_range=None,
             promotion_timing="now",
-            reasoning=f"Expired {-(to_expiry or 0)} days ago with {units_text(quantity)} units on hand: "
+            reasoning=f"Expired {days_text(-(to_expiry or 0))} ago with {_units(quantity)} on hand: "
             f"take them off sale and record the write-off.{still}",
         )
     if out_of_stock:
         loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
-                 f"{units_text(round(demand, 1))} units of sales {by}")
+                 f"{_units(round(demand, 1))} of sales {by}")
         if on_order > 0 and not reorders:
             return RecommendedAction(
                 action_type="restock",
                 discount_range=None,
                 promotion_timing="when the units on order arrive",
-                reasoning=f"{loses} until the {units_text(on_order)} units on order arrive: stock is on its way. "
+                reasoning=f"{loses} until the {_units(on_order)} on order "
+                f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: stock is on its way. "
                 f"Reorder orders no more: they lift the position above its reorder point "
                 f"{units_text(round(on_order_point, 1))}; order again only if they will not arrive within the lead "
                 "time." + _assumed(protection, lead_sent),
             )
-        waiting = (f" The {units_text(on_order)} units on order do not reach its reorder point "
-                   f"{units_text(round(on_order_point, 1))}." + _assumed(protection, lead_sent) if on_order > 0 else "")
+        waiting = (f" The {_units(on_order)} on order {'does' if units_text(on_order) == '1' else 'do'} not reach "
+                   f"its reorder point {units_text(round(on_order_point, 1))}." + _assumed(protection, lead_sent)
+                   if on_order > 0 else "")
         return RecommendedAction(
             action_type="restock",
             discount_range=None,
@@ -489,12 +510,12 @@ def _action(
             reasoning=f"{loses}. Restock today (reorder sizes the order).{waiting}",
         )
     if days_to_season_end is not None and days_to_season_end <= 0:
-        ended = "today" if days_to_season_end == 0 else f"{-days_to_season_end} days ago"
+        ended = "today" if days_to_season_end == 0 else f"{days_text(-days_to_season_end)} ago"
         return RecommendedAction(
             action_type="clearance",
             discount_range=(max_discount, max_discount) if max_discount >= MIN_DISCOUNT_PCT else None,
             promotion_timing="now",
-            reasoning=f"Its season ended {ended} with {units_text(quantity)} units on hand: at full price they "
+            reasoning=f"Its season ended {ended} with {_units(quantity)} on hand: at full price they "
             "will not sell before the next season. Clear them"
             + (f" at {max_discount:g}% off" if max_discount >= MIN_DISCOUNT_PCT else "")
             + " or store them for next season if they keep; no reorder until the season comes back.",
@@ -503,27 +524,27 @@ def _action(
     if days_to_season_end is not None and (sell_by is None or days_to_season_end < sell_by):
         sell_by = days_to_season_end
     ends = "expiry" if sell_by == to_expiry else "the season's end"
-    days = f"{sell_by} days until {ends}" if sell_by else f"{ends} is today"
+    days = f"{days_text(sell_by)} until {ends}" if sell_by else f"{ends} is today"
     if sell_by is not None and unsold > 0 and last_season is not None:
         sold, sells, days_then = last_season
         return RecommendedAction(
             action_type="monitor", discount_range=None,
-            promotion_timing=f"check again as its season's sales start, before {ends} in {sell_by} days",
-            reasoning=f"Seasonal, its season's sales still ahead: {units_text(quantity)} units in stock, {days}. "
-            f"{pace[0].upper()}{pace[1:]}: about {units_text(round(sells, 1))} units before {ends}, which would leave "
+            promotion_timing=f"check again as its season's sales start, before {ends} in {days_text(sell_by)}",
+            reasoning=f"Seasonal, its season's sales still ahead: {_units(quantity)} in stock, {days}. "
+            f"{pace[0].upper()}{pace[1:]}: about {_units(round(sells, 1))} before {ends}, which would leave "
             f"{units_text(round(unsold, 1))}; but the same days last year ({days_then}) sold "
-            f"{units_text(round(sold, 1))} units, which a forecast from today's off-season cannot see. How many will "
+            f"{_units(round(sold, 1))}, which a forecast from today's off-season cannot see. How many will "
             "be left is uncertain: no write-off or markdown yet; check again once the season's sales start.")
     if sell_by is not None and unsold > 0 and no_demand:
         return _undiscounted(
             "clearance", sell_by,
-            f"No demand: {units_text(quantity)} units in stock, {days}, {pace}: none is expected to sell "
+            f"No demand: {_units(quantity)} in stock, {days}, {pace}: none is expected to sell "
             f"before {ends}, so no discount can clear them (a markdown lifts demand, and there is none): donate them "
             "or record the write-off." + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence))
     if sell_by is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
         return _undiscounted(
             "bundle", sell_by,
-            f"At risk: about {units_text(round(unsold, 1))} of {units_text(quantity)} units would be left at "
+            f"At risk: about {units_text(round(unsold, 1))} of {_units(quantity)} would be left at "
             f"{ends}{at_rate}, {pace}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them "
             "with a fast seller or feature them instead.")
     if sell_by is not None and unsold > 0:
@@ -538,9 +559,9 @@ def _action(
         return RecommendedAction(
             action_type="clearance" if deep else "discount",
             discount_range=(discount, discount),
-            promotion_timing=f"within {sell_by} days" if sell_by else "today",
-            reasoning=f"{'Critical' if deep else 'At'} risk: {units_text(quantity)} units in stock, {days}, "
-            f"{pace}: about {units_text(round(unsold, 1))} units would be left at {ends}{at_rate}; {clear_note}, "
+            promotion_timing=f"within {days_text(sell_by)}" if sell_by else "today",
+            reasoning=f"{'Critical' if deep else 'At'} risk: {_units(quantity)} in stock, {days}, "
+            f"{pace}: about {_units(round(unsold, 1))} would be left at {ends}{at_rate}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
                if learned else "by the constant rule (its prices cannot tell its own response).")
             + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence),
@@ -551,9 +572,9 @@ def _action(
         return RecommendedAction(
             action_type="monitor",
             discount_range=None,
-            promotion_timing=f"check again before {ends} in {sell_by} days",
-            reasoning=f"Slow mover: {units_text(quantity)} units on hand, {pace} (threshold {slow_threshold:g}/day), "
-            f"but at that demand they sell before {ends} in {sell_by} days: no markdown or bundle needed.",
+            promotion_timing=f"check again before {ends} in {days_text(sell_by)}",
+            reasoning=f"Slow mover: {_units(quantity)} on hand, {pace} (threshold {slow_threshold:g}/day), "
+            f"but at that demand they sell before {ends} in {days_text(sell_by)}: no markdown or bundle needed.",
         )
     if slow and not low_stock:
         supply = f"{days_text(supply_days)} of supply" if np.isfinite(supply_days) else "no sales at all"
@@ -561,13 +582,13 @@ def _action(
             action_type="bundle",
             discount_range=None,
             promotion_timing="next promotion cycle",
-            reasoning=f"Slow mover: {units_text(quantity)} units on hand, {pace} "
+            reasoning=f"Slow mover: {_units(quantity)} on hand, {pace} "
             f"(threshold {slow_threshold:g}/day), {supply}: bundle it with a fast seller or feature it. Nothing "
             "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
         )
     if low_stock:
         finite = bool(np.isfinite(supply_days))
-        timing = "today" if not finite or supply_days <= 2 else f"within {int(supply_days) - 1} days"
+        timing = "today" if not finite or supply_days <= 2 else f"within {days_text(int(supply_days) - 1)}"
         if quantity <= 0:
             timing = "today"
         caution = " Sales are slow, so order a small quantity." if slow else ""
@@ -576,15 +597,15 @@ def _action(
             action_type="restock",
             discount_range=None,
             promotion_timing=timing,
-            reasoning=(f"Low stock: {units_text(quantity)} units left (threshold {thresholds_low_stock:g}), "
-                       if quantity <= thresholds_low_stock else f"Runs out soon: {units_text(quantity)} units left, ")
+            reasoning=(f"Low stock: {_units(quantity)} left (threshold {thresholds_low_stock:g}), "
+                       if quantity <= thresholds_low_stock else f"Runs out soon: {_units(quantity)} left, ")
             + f"{pace}, {supply}.{caution}",
         )
     return RecommendedAction(
         action_type="monitor",
         discount_range=None,
-        promotion_timing=f"check again before expiry in {to_expiry} days",
-        reasoning=f"Near expiry in {to_expiry} days, but {pace}: the {units_text(quantity)} units should sell out "
+        promotion_timing=f"check again before expiry in {days_text(to_expiry or 0)}",
+        reasoning=f"Near expiry in {days_text(to_expiry or 0)}, but {pace}: the {_units(quantity)} should sell out "
         "first; no markdown needed yet.",
     )
 
@@ -600,4 +621,5 @@ def _last_year(as_of_day: int, to_season_end: int, to_expiry: float) -> str:
 def _undiscounted(action_type: ActionType, sell_by: int, reasoning: str) -> RecommendedAction:
     """An action without a discount, to take before the item's sell-by day (`sell_by` days ahead)."""
     return RecommendedAction(action_type=action_type, discount_range=None,
-                             promotion_timing=f"within {sell_by} days" if sell_by else "today", reasoning=reasoning)
+                             promotion_timing=f"within {days_text(sell_by)}" if sell_by else "today",
+                             reasoning=reasoning)

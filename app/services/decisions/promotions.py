@@ -1,6 +1,7 @@
 """Promotion planning: pair each item that must clear before expiry with the best calendar event.
 
-For item i and event j (eligible when as_of <= event date < expiry date):
+For item i and event j (eligible when as_of < event date < expiry date: as_of is the last day the sales cover,
+so a promotion starts the day after at the earliest, and an event on as_of is over before it could start):
 - rank score = 0.6 * audience_fit + 0.4 * (1 - days to event / days to expiry): a good audience
   and an early date (more selling time) win; ties go to the earlier event.
 - the promotion runs from `lead_days` before the event (not before as_of) to the day before expiry.
@@ -42,12 +43,14 @@ from app.schemas.promotions import (
     UnmatchedItem,
 )
 from app.services.decisions.audience import audience_fit
+from app.services.decisions.inventory_math import unit_count
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct, sells_nothing
 from app.services.decisions.stock_view import (
     MIN_LEFTOVER_UNITS,
     YEAR_DAYS,
     Forecaster,
+    days_text,
     days_to,
     demand_path,
     demand_within,
@@ -138,7 +141,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
 
     cap = np.minimum(max_discount, margin_cap(price, cost, prefs.min_margin_pct))
     cap = np.floor(cap / STEP_PCT) * STEP_PCT
-    eligible = (event_day[None, :] >= as_of_day) & (event_day[None, :] < expiry[:, None])
+    # an event on as_of is over: its sales are in, and a promotion starts tomorrow at the earliest
+    eligible = (event_day[None, :] > as_of_day) & (event_day[None, :] < expiry[:, None])
     eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & ~no_demand & ~ahead)[:, None]
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
@@ -281,7 +285,7 @@ def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount
         outlook = "no sales history, so the discount is half the allowed maximum"
     else:
         by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
-        left = (f"at full price {by} it leaves {without.units_left:g} units unsold; {discount:g}% off "
+        left = (f"at full price {by} it leaves {unit_count(f'{without.units_left:g}')} unsold; {discount:g}% off "
                 f"lifts sales {lift:.0f}%")
         outcome = (f"revenue {with_promotion.revenue:g} with it against {without.revenue:g} without"
                    + (f", margin {with_promotion.margin:g} against {without.margin:g}"
@@ -307,7 +311,8 @@ def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount
         confidence=confidence,
         price_elasticity=None if elasticity is None else round(elasticity, 3),
         elasticity_source=CONSTANT if elasticity is None else LEARNED,
-        reasoning=(f"Pair {name} with {title}: {item.quantity:g} units must sell within {days_to_expiry} days; "
+        reasoning=(f"Pair {name} with {title}: {unit_count(f'{item.quantity:g}')} must sell within "
+                   f"{days_text(days_to_expiry)}; "
                    f"audience fit {fit:.2f}; {outlook}; "
                    + (f"lift from its price elasticity {elasticity:.1f}, learned from its sales and prices."
                       if elasticity is not None else "lift from the constant rule (its prices cannot tell).")),
@@ -331,29 +336,30 @@ def _season_ahead_reason(sold: float, sells: float, leftover: float, days_left: 
 def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_margin: float,
                       event_day: np.ndarray, as_of_day: int, leftover: float, rate: float, method: str | None,
                       no_demand: bool) -> str:
+    if item.quantity <= 0:  # a sold-out item, with or without a sell-by day
+        return "nothing on hand (quantity 0): nothing to promote"
     if days_to_expiry <= 0 and item.season_end is not None and (
             item.expiry_date is None or day_number(item.season_end) <= day_number(item.expiry_date)):
         return "its season ends today: no time left for a promotion" if days_to_expiry == 0 else (
-            f"its season ended {-days_to_expiry} days ago: clear it or store it for next season (see at-risk)")
+            f"its season ended {days_text(-days_to_expiry)} ago: clear it or store it for next season (see at-risk)")
     if days_to_expiry <= 0:
         return "expires today: no time left for a promotion" if days_to_expiry == 0 else (
-            f"expired {-days_to_expiry} days ago: remove it from sale")
-    if item.quantity <= 0:
-        return "quantity is 0: nothing to clear"
+            f"expired {days_text(-days_to_expiry)} ago: remove it from sale")
     by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
     if no_demand:
-        return (f"no demand: {by} none of the {item.quantity:g} units sells within the {days_to_expiry} days left, "
+        return (f"no demand: {by} none of the {unit_count(f'{item.quantity:g}')} sells within the "
+                f"{days_text(days_to_expiry)} left, "
                 "so no discount can clear them (a markdown lifts demand, and there is none): donate them or record "
                 "the write-off (see at-risk)")
     if leftover < MIN_LEFTOVER_UNITS:
-        return (f"sells out at full price: {by} the {item.quantity:g} units sell within the "
-                f"{days_to_expiry} days left; no discount needed")
+        return (f"sells out at full price: {by} it sells the {unit_count(f'{item.quantity:g}')} on hand within the "
+                f"{days_text(days_to_expiry)} left; no discount needed")
     if cap < STEP_PCT:
         cost = f" and cost {item.cost:g}" if item.cost is not None else ""
         return (f"no discount room: price {item.price:g}{cost} with a {min_margin:g}% "
                 f"minimum margin allow less than {STEP_PCT:g}% off")
-    upcoming = event_day[event_day >= as_of_day]
+    upcoming = event_day[event_day > as_of_day]
     if upcoming.size == 0:
-        return "no calendar event on or after as_of"
-    return (f"no calendar event before its expiry in {days_to_expiry} days "
-            f"(next event is {int(upcoming.min()) - as_of_day} days away)")
+        return "no calendar event after as_of (a promotion starts the day after it at the earliest)"
+    return (f"no calendar event before its expiry in {days_text(days_to_expiry)} "
+            f"(next event is {days_text(int(upcoming.min()) - as_of_day)} away)")

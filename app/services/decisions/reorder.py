@@ -28,11 +28,15 @@ forecast sells from the order's arrival within the shelf life and the rest of th
 
 Urgency (low whenever nothing more sells: no forecast demand, a season over):
 critical = usable stock runs out within the lead time a unit or more short (an order now arrives too late);
-high = position at or below the reorder point; medium = within one lead time of demand above it;
-low otherwise. Sorted by days of stock left beyond the lead time, then revenue at risk.
+high = position at or below the reorder point; medium = within one lead time of demand above a reorder point
+above 0, or held back (at or below it, but the stock to sell or clear first covers the protection interval: no
+order now); low otherwise (a reorder point of 0 with nothing to order: an out-of-season item).
+Sorted by days of stock left beyond the lead time, then revenue at risk.
 ABC: classes by cumulative share of revenue (A up to `a`, B up to `b`); XYZ: coefficient of
 variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
 """
+
+import math
 
 import numpy as np
 
@@ -44,7 +48,7 @@ from app.schemas.reorder import (
     ReorderRequest,
     ReorderResponse,
 )
-from app.services.decisions.inventory_math import eoq, round_order
+from app.services.decisions.inventory_math import eoq, round_order, unit_count
 from app.services.decisions.pricing import NO_DEMAND_UNITS
 from app.services.decisions.stock_view import (
     MIN_UNMET_UNITS,
@@ -170,6 +174,13 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     capped = cap < raw_order
     raw_order = np.where(capped, cap, raw_order)
     order = round_order(raw_order, np.array([i.min_order_qty for i in items]), np.array([i.pack_size for i in items]))
+    # the fill rate of the order recommended: lots lifting the position above the reorder point fill `lot_fill`; an
+    # order capped at what sells in the shelf life or season may not, and fills at most the share of the protection
+    # interval's mean demand that the position after it covers (E[min(D, S)] <= min(E[D], S))
+    lot_fill = fill_rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        covered = np.where(lead_demand > 0, (position + order) / lead_demand, 1.0)
+    fill_rate = np.where(capped, np.minimum(lot_fill, covered), lot_fill)
 
     # a season still ahead (at-risk's rule): the units the forecast leaves at its end are no certain clearance
     last_season = last_season_units(sales, view, origin)
@@ -186,8 +197,10 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     # critical as at-risk's stockout: the usable units run out within the lead time, a unit or more short (of the
     # demand planned: a silent or woken product's is not the forecast path's zeros)
     short = (days_left <= lead) & (demand.within(lead, cumulative, protection) - view.usable >= MIN_UNMET_UNITS)
-    urgency = np.where(~sellable, "low", np.where(short, "critical", np.where(below, "high", np.where(
-        position <= reorder_point + daily_rate * lead, "medium", "low"))))
+    # held back (stock to sell or clear first covers the protection interval): no order now, one soon after; a
+    # reorder point of 0 at a position of 0 (an out-of-season item) has nothing to order and nothing to get near
+    urgency = np.where(~sellable, "low", np.where(short, "critical", np.where(below & ~held_back, "high", np.where(
+        held_back | ((position <= reorder_point + daily_rate * lead) & (reorder_point > 0)), "medium", "low"))))
 
     assert sales.revenue is not None
     row_revenue = np.where(np.isnan(sales.revenue), sales.qty * price[sales.product], sales.revenue)
@@ -219,7 +232,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 lot_size=float(lot_size[i]), bounded=int(cover[i]) if bounded[i] else None,
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
                 wake=float(silent.wake_probability[i]), woke=bool(demand.woke[i]),
-                fill_rate=float(fill_rate[i]), days_left=float(supply[i]), has_sales=bool(sold[i] | stated[i]),
+                fill_rate=float(fill_rate[i]), lot_fill=float(lot_fill[i]), days_left=float(supply[i]),
+                has_sales=bool(sold[i] | stated[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
                 seasonal=bool(view.days_to_season_end[i] < NO_LIMIT),
                 last_season=float(last_season[i]) if ahead[i] else None),
@@ -237,13 +251,15 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
                position: float, on_order: float, reorder_point: float, lead_demand: float, days: int, lot: float,
                lot_size: float, bounded: int | None, level: float,
-               family: str, silence: int, wake: float, woke: bool, fill_rate: float, days_left: float, has_sales: bool,
+               family: str, silence: int, wake: float, woke: bool, fill_rate: float, lot_fill: float, days_left: float,
+               has_sales: bool,
                capped: bool, held_back: bool, seasonal: bool, last_season: float | None) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
-    cover = (f"last about {days_text(days_left)}" if np.isfinite(days_left) else
-             "sell nothing over the forecast's days" if usable > 0 else "")
-    stock = f"{units_text(usable)} usable units {cover}" if cover else "no usable units"
+    one = units_text(usable) == "1"
+    cover = (f"{'lasts' if one else 'last'} about {days_text(days_left)}" if np.isfinite(days_left) else
+             f"{'sells' if one else 'sell'} nothing over the forecast's days" if usable > 0 else "")
+    stock = f"{unit_count(units_text(usable), 'usable')} {cover}" if cover else "no usable units"
     if at_risk > 0:
         left = "are expired and count 0" if expired else (
             "will be left at the end of the season" if seasonal and not expired else "will expire unsold")
@@ -262,24 +278,30 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     if woke:
         family_words += (f"; it sells again after {WOKEN_SILENCE} or more silent days, which the forecast's recent "
                          "level still counts: the mean is the demand it met before the silence")
+    fill = (f"expected fill rate at most {fill_rate:.1%} (the share of the {days}-day mean demand the position "
+            f"with the capped order covers; lots reaching the reorder point would fill {lot_fill:.1%})"
+            if capped and fill_rate < lot_fill else f"expected fill rate {fill_rate:.1%}")
     basis = (f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand "
-             f"(mean {lead_demand:.1f}, {family_words}), expected fill rate {fill_rate:.1%}")
+             f"(mean {lead_demand:.1f}, {family_words}), {fill}")
     if order > 0:
         limit = "what sells within its shelf life and season" if seasonal else "what sells within its shelf life"
         lots = (f"lots of {lot_size:.0f}, the forecast demand over {bounded} days (the EOQ, {lot:.0f}, is more: "
                 "send shelf_life_days for a perishable)" if bounded is not None else f"EOQ lots of {lot:.0f}")
-        sizing = f"capped at {raw:.0f}, {limit}" if capped else f"{raw:.0f} in {lots}"
-        return (f"Order {order:g} units of {name} now ({sizing}, before minimum/pack rounding): "
+        # the cap in whole units as the order rounds it (145.3 sells: "capped at 146", "Order 146")
+        sizing = f"capped at {math.ceil(raw - 1e-9):g}, {limit}" if capped else f"{raw:.0f} in {lots}"
+        return (f"Order {unit_count(f'{order:g}')} of {name} now ({sizing}, before minimum/pack rounding): "
                 f"{where} is at or below the {basis}; {stock}.")
     if held_back:
-        return (f"No order for {name}: {stock}, and the forecast demand over the next {days} days "
-                f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first; {basis}.")
+        return (f"No order for {name}: {stock}, and the forecast demand over the next {days_text(days)} "
+                f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first, then order "
+                f"(urgency medium: no order is due before the next review); {basis}.")
     if capped:
         return (f"No order for {name}: the forecast sells nothing more within its shelf life or season after an "
                 f"order would arrive; {stock}; {basis}.")
     if reorder_point <= 0 and position <= reorder_point:
-        return f"No order for {name}: nothing is expected to sell over the next {days} days; {basis}; {stock}."
+        return f"No order for {name}: nothing is expected to sell over the next {days_text(days)}; {basis}; {stock}."
     if usable <= 0 < on_order:
-        return (f"No order yet for {name}: the shelf is empty, but {on_order:g} units are on their way: {where} is "
+        return (f"No order yet for {name}: the shelf is empty, but {unit_count(f'{on_order:g}')} "
+                f"{'is on its' if f'{on_order:g}' == '1' else 'are on their'} way: {where} is "
                 f"above the {basis}. Order again only if they will not arrive within the lead time.")
     return f"No order yet for {name}: {where} is above the {basis}; {stock}."

@@ -1827,8 +1827,9 @@ export interface components {
         };
         /**
          * PromotionItem
-         * @description An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end` (at least one), as
-         *     at-risk and reorder read it.
+         * @description An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end` (at least one where units
+         *     are on hand; a sold-out item may have neither and is listed `unmatched`, nothing on hand), as at-risk and
+         *     reorder read it.
          */
         PromotionItem: {
             /**
@@ -2222,7 +2223,7 @@ export interface components {
             eoq: number;
             /**
              * Expected Fill Rate
-             * @description Share of demand served from stock with this reorder point and lot: 1 - expected units short per cycle / lot.
+             * @description Share of demand served from stock with this reorder point and lot: 1 - expected units short per cycle / lot; for an order capped at what sells within the shelf life or season, at most the share of the protection interval's mean demand that the position with the order covers.
              */
             expected_fill_rate: number;
             /** Expected Lead Time Demand */

@@ -57,6 +57,14 @@ def test_low_stock_is_restock_with_days_of_supply():
     assert entry.score == pytest.approx(1 - (1 - 0.8 * (1 - 4 / 11)) * (1 - 0.7 * (1 - 2 / 8)), abs=1e-4)
 
 
+def test_counts_of_one_read_one_unit_and_one_day():
+    """Owner review F8: "Low stock: 1 units left", "Expired 1 days ago with 1 units on hand"."""
+    response = by_id(run([item("low", 1, "2025-11-17"), item("old", 1, "2025-11-14")],
+                         daily_sales("low", 2, 30) + daily_sales("old", 2, 30)))
+    assert "Low stock: 1 unit left (threshold 10)" in response["low"].recommended_action.reasoning
+    assert response["old"].recommended_action.reasoning.startswith("Expired 1 day ago with 1 unit on hand")
+
+
 def test_days_without_sales_count_as_zero_in_slow_moving_average():
     # 9 units sold on one day of a 30-day window: 0.3/day < 0.5 threshold
     entry = by_id(run([item("a", 40)], [{"product_id": "a", "date": "2025-11-14", "qty": 9}]))["a"]
@@ -214,8 +222,8 @@ def test_average_daily_sales_match_pandas_on_real_store_item_data(store_item):
     got = {entry.product_id: entry.avg_daily_sales for entry in response.at_risk}
     assert len(got) == 50
     np.testing.assert_allclose([got[f"p{i}"] for i in expected.index], expected.to_numpy(), atol=1e-4)
-    # what sells by expiry is gone in 5 days: the shelf has nothing sellable within the week (stockout_risk)
-    assert all(entry.reasons == ["stockout_risk", "near_expiry", "unsellable_before_expiry"]
+    # what sells by expiry is gone in 5 days and the rest expires: a clearance, no stockout_risk (owner review F14)
+    assert all(entry.reasons == ["near_expiry", "unsellable_before_expiry"]
                for entry in response.at_risk)
     assert response.warnings == []
 

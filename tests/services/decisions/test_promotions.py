@@ -89,10 +89,35 @@ def test_no_discount_room_is_an_unmatched_reason():
 def test_expired_and_empty_items_are_listed_with_reasons():
     response = run([item("old", 5, -1), item("today", 5, 0), item("none", 0, 5)], [event("e", 1)])
     reasons = {u.product_id: u.reason for u in response.unmatched}
-    assert reasons["old"].startswith("expired 1 days ago")
+    assert reasons["old"].startswith("expired 1 day ago")  # owner review F8: was "1 days"
+    single = run([item("one", 1, 1, avg_daily_sales=2)], [event("e", 1)]).unmatched[0].reason
+    assert single == "sells out at full price: at 2.00/day it sells the 1 unit on hand within the 1 day left; " \
+        "no discount needed"
     assert reasons["today"].startswith("expires today")
-    assert reasons["none"].startswith("quantity is 0")
+    assert reasons["none"].startswith("nothing on hand")
     assert response.meta.items_unmatched == 3
+
+
+def test_an_event_on_as_of_is_over_before_a_promotion_can_start():
+    """Owner review F4: as_of is the last day the sales cover and a promotion starts the day after at the earliest;
+    Saturday's market on as_of was paired with a promotion running Sunday-Monday, beating Sunday's brunch."""
+    items = [item("a", 10, 5, avg_daily_sales=1)]
+    response = run(items, [event("market", 0, "families"), event("brunch", 1)])
+    assert [(p.event_id, p.start_date) for p in response.promotions] == [("brunch", AS_OF + timedelta(days=1))]
+    alone = run(items, [event("market", 0, "families")])
+    assert alone.promotions == [] and alone.unmatched[0].reason.startswith("no calendar event after as_of")
+
+
+def test_a_sold_out_item_without_a_sell_by_day_is_unmatched_not_refused():
+    """Owner review F5: one inventory row sent as is (0 on hand, no expiry_date or season_end) refused the whole
+    request with a 422; it has nothing to promote. An item with units on hand and neither date is still refused."""
+    sold_out = {"product_id": "gone", "name": "Gone", "quantity": 0, "price": 2.0}
+    response = run([sold_out, item("a", 10, 5, avg_daily_sales=1)], [event("e", 2)])
+    assert [p.product_id for p in response.promotions] == ["a"]
+    assert [(u.product_id, u.reason) for u in response.unmatched] == [
+        ("gone", "nothing on hand (quantity 0): nothing to promote")]
+    with pytest.raises(ValueError, match="expiry_date or season_end is required for an item with units on hand"):
+        run([{**sold_out, "quantity": 3}], [event("e", 2)])
 
 
 def test_base_rate_from_sales_since_first_sale_at_least_seven_days():

@@ -132,6 +132,23 @@ def test_shelf_life_caps_perishable_orders(client):
     assert rec["recommended_order_qty"] <= max(10 * 5 * 1.2, rec["reorder_point"] - rec["inventory_position"] + 1)
 
 
+def test_a_capped_order_states_its_own_fill_rate_and_one_number(client):
+    """Owner review F13: baguettes (1-day shelf life, 2-day protection interval) were "Order 146 units (capped at
+    145 ...) ... expected fill rate 99.7%": the fill rate of lots up to the reorder point, which the order capped at
+    what sells within the shelf life does not reach, and a cap written below the order. The fill rate is now the
+    capped order's (at most the share of the interval's mean demand the position covers) and the cap is the order."""
+    body = {"shop_id": "s", "sales": _sales("bread", 100, 60),
+            "inventory": [_item("bread", 0, lead_time_days=1, shelf_life_days=1, cost=0.3, price=1.3)]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    order, mean = rec["recommended_order_qty"], rec["expected_lead_time_demand"]
+    assert 0 < order < rec["reorder_point"] and "capped at" in rec["reasoning"]
+    assert rec["expected_fill_rate"] == pytest.approx(order / mean, abs=1e-3) and rec["expected_fill_rate"] < 0.6
+    assert f"Order {order:g} units of bread now (capped at {order:g}," in rec["reasoning"], rec["reasoning"]
+    one = client.post(f"{PREFIX}/reorder", json={**body, "inventory": [_item("bread", 1, lead_time_days=1)]}).json()
+    assert "1 usable unit lasts about" in one["recommendations"][0]["reasoning"]  # owner review F8: "1 usable units"
+    assert f"expected fill rate at most {order / mean:.1%}" in rec["reasoning"]
+
+
 def test_lot_without_shelf_life_is_at_most_the_forecast_demand_over_its_cover_days(client):
     """Issue #24 follow-up: a bakery's tartelette (about 9 a day, no shelf life sent) got an EOQ lot of 787, three
     months of a perishable. Without a shelf life the lot is at most the forecast demand over the item's cover days
