@@ -250,11 +250,13 @@ def woken_level(history: np.ndarray, days: np.ndarray, window: int = SILENCE_WIN
     latest = np.where(woke, recent.size - 1 - np.argmax(ended[:, ::-1], axis=1), 0)
     end = np.where(woke, before[np.arange(n), latest] + 1, 0)  # days up to the last sale before the silence
     first = np.where(sold.any(axis=1), sold.argmax(axis=1), 0)
-    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(history, axis=1)], axis=1)
-    rows = np.arange(n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = (cumulative[rows, end] - cumulative[rows, first]) / (end - first)
-    return woke, np.where(woke & (end > first), rate * days, 0.0)
+    level = np.zeros(n)
+    rows = np.flatnonzero(woke & (end > first))  # the units before the silence are summed for these alone
+    cumulative = np.concatenate([np.zeros((rows.size, 1)), np.cumsum(history[rows], axis=1)], axis=1)
+    index = np.arange(rows.size)
+    since, until = first[rows], end[rows]
+    level[rows] = (cumulative[index, until] - cumulative[index, since]) / (until - since) * days[rows]
+    return woke, level
 
 
 def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_out: np.ndarray,
