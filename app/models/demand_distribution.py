@@ -250,11 +250,13 @@ def woken_level(history: np.ndarray, days: np.ndarray, window: int = SILENCE_WIN
     latest = np.where(woke, recent.size - 1 - np.argmax(ended[:, ::-1], axis=1), 0)
     end = np.where(woke, before[np.arange(n), latest] + 1, 0)  # days up to the last sale before the silence
     first = np.where(sold.any(axis=1), sold.argmax(axis=1), 0)
-    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(history, axis=1)], axis=1)
-    rows = np.arange(n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = (cumulative[rows, end] - cumulative[rows, first]) / (end - first)
-    return woke, np.where(woke & (end > first), rate * days, 0.0)
+    level = np.zeros(n)
+    rows = np.flatnonzero(woke & (end > first))  # the units before the silence are summed for these alone
+    cumulative = np.concatenate([np.zeros((rows.size, 1)), np.cumsum(history[rows], axis=1)], axis=1)
+    index = np.arange(rows.size)
+    since, until = first[rows], end[rows]
+    level[rows] = (cumulative[index, until] - cumulative[index, since]) / (until - since) * days[rows]
+    return woke, level
 
 
 def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_out: np.ndarray,
@@ -285,6 +287,46 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
     """
     n, length = history.shape
     silent_now = silence_days(history)
+    # only a product silent for at least its interval (not for its whole history) can apply: the past origins'
+    # totals are read for those alone (the catalogue's rate of waking up still reads every product's history)
+    silent = np.flatnonzero((silent_now >= days) & (silent_now < length))
+    applies, mean, point = np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n)
+    shortage, count, wake = np.zeros(n), np.zeros(n, dtype=np.int64), np.ones(n)
+    if silent.size:
+        totals, valid, count[silent] = _origin_totals(history[silent], days[silent], silent_now[silent],
+                                                      stocked_out[silent], window)
+        applies[silent] = count[silent] >= min_origins
+        waking = stocked_out & applies
+        if waking.any():
+            seen_last = np.maximum.accumulate(np.where(history > 0, np.arange(length)[None, :], -1), axis=1)
+            wake = np.where(waking, _wake_rate(history, seen_last, silent_now, days, waking), 1.0)
+        inner = _inner_level(wake[silent], level)
+        selling = applies[silent] & (inner > 0)
+        rank = np.clip(np.ceil(inner * count[silent]).astype(np.int64) - 1, 0, length - 1)
+        sold = np.flatnonzero(selling)
+        point[silent[sold]] = np.sort(totals[sold], axis=1)[np.arange(sold.size), rank[sold]]
+        finite = np.where(valid, totals, 0.0)
+        on = applies[silent]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean[silent] = np.where(on, wake[silent] * finite.sum(axis=1) / count[silent], 0.0)
+            shortage[silent] = np.where(on, wake[silent] * np.maximum(finite - point[silent][:, None], 0.0).sum(
+                axis=1) / count[silent], 0.0)
+    return AfterSilence(applies=applies, mean=mean, reorder_point=point, expected_shortage=shortage,
+                        origins=count, wake_probability=wake)
+
+
+def _inner_level(wake: np.ndarray, level: float) -> np.ndarray:
+    """The quantile of the pre-silence totals that makes the mixture's `level` quantile: (level - (1 - p)) / p."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(wake > 0, (level - (1.0 - wake)) / wake, 0.0)
+
+
+def _origin_totals(history: np.ndarray, days: np.ndarray, silent_now: np.ndarray, stocked_out: np.ndarray,
+                   window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`after_silence`'s past origins of each product: the `days`-day totals after every origin that followed a
+    long enough silence (float64[n, T], inf where not an origin), which ones are (bool[n, T]) and how many
+    (int64[n])."""
+    n, length = history.shape
     last_sale = length - 1 - silent_now  # -1 .. T - 1
     need = np.where(stocked_out, 0, np.minimum(silent_now, window))[:, None]
     horizon_end = np.where(stocked_out, last_sale + 1, length)[:, None]
@@ -297,22 +339,7 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
     rows = np.arange(n)[:, None]
     valid = (seen_last >= 0) & (silence >= need) & (end <= horizon_end)
     totals = np.where(valid, cumulative[rows, np.minimum(end, length)] - cumulative[rows, origin], np.inf)
-    count = valid.sum(axis=1)
-    applies = (silent_now >= days) & (silent_now < length) & (count >= min_origins)
-    wake = np.where(stocked_out & applies, _wake_rate(history, seen_last, silent_now, days,
-                                                      stocked_out & applies), 1.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inner = np.where(wake > 0, (level - (1.0 - wake)) / wake, 0.0)
-    selling = applies & (inner > 0)
-    ordered = np.sort(totals, axis=1)
-    rank = np.clip(np.ceil(inner * count).astype(np.int64) - 1, 0, length - 1)
-    point = np.where(selling, ordered[np.arange(n), rank], 0.0)
-    finite = np.where(valid, totals, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(applies, wake * finite.sum(axis=1) / count, 0.0)
-        shortage = np.where(applies, wake * np.maximum(finite - point[:, None], 0.0).sum(axis=1) / count, 0.0)
-    return AfterSilence(applies=applies, mean=mean, reorder_point=point, expected_shortage=shortage,
-                        origins=count, wake_probability=wake)
+    return totals, valid, valid.sum(axis=1)
 
 
 def _wake_rate(history: np.ndarray, seen_last: np.ndarray, silent_now: np.ndarray, days: np.ndarray,

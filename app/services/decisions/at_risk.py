@@ -58,6 +58,7 @@ with `prices` or revenue (`app.services.decisions.price_response`) where it is c
 constant rule; the action says which.
 """
 
+import math
 from collections.abc import Sequence
 from types import SimpleNamespace
 
@@ -299,7 +300,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "above_cost": above_cost, "beta": beta, "cost": cost, "days_left": days_left,
         "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
         "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
-        "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed, "no_demand": sells_nothing(sells),
+        "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed,
+        "markdown": markdown_pct(needed, max_discount), "no_demand": sells_nothing(sells),
         "ahead": ahead, "last_season": last_season, "sells": sells,
         "on_order": on_order,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
@@ -327,21 +329,21 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             ],
             score=round(float(row.score[i]), 4),
             current_quantity=float(row.quantity[i]),
-            days_to_expiry=None if np.isnan(row.to_expiry[i]) else int(row.to_expiry[i]),
+            days_to_expiry=None if math.isnan(row.to_expiry[i]) else int(row.to_expiry[i]),
             avg_daily_sales=round(float(row.velocity[i]), 4),
             forecast_method=path.methods[i] if row.from_forecast[i] else None,
-            days_of_supply=round(float(row.supply[i]), 1) if np.isfinite(row.supply[i]) else None,
-            expected_unsold_units=None if np.isnan(row.unsold[i]) else round(float(row.unsold[i]), 2),
+            days_of_supply=round(float(row.supply[i]), 1) if math.isfinite(row.supply[i]) else None,
+            expected_unsold_units=None if math.isnan(row.unsold[i]) else round(float(row.unsold[i]), 2),
             stockout_date=date_after(as_of_day, float(row.supply[i])),
-            value_tied_up=None if np.isnan(row.cost[i]) else round(float(row.quantity[i] * row.cost[i]), 2),
+            value_tied_up=None if math.isnan(row.cost[i]) else round(float(row.quantity[i] * row.cost[i]), 2),
             turnover_rate=round(float(row.demand[i] * 365 / row.quantity[i]), 2) if row.quantity[i] > 0 else None,
             recommended_action=_action(
                 quantity=float(row.quantity[i]),
                 velocity=float(row.velocity[i]),
                 demand=float(row.demand[i]),
-                rate_given=bool(~np.isnan(row.given[i])),
-                to_expiry=None if np.isnan(row.to_expiry[i]) else int(row.to_expiry[i]),
-                unsold=0.0 if np.isnan(row.unsold[i]) else float(row.unsold[i]),
+                rate_given=not math.isnan(row.given[i]),
+                to_expiry=None if math.isnan(row.to_expiry[i]) else int(row.to_expiry[i]),
+                unsold=0.0 if math.isnan(row.unsold[i]) else float(row.unsold[i]),
                 usable=float(row.usable[i]),
                 lead_demand=float(row.lead_demand[i]),
                 protection=int(row.protection[i]),
@@ -354,6 +356,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 out_of_stock=bool(row.out_of_stock[i]),
                 days_to_season_end=int(row.days_to_season_end[i]) if row.days_to_season_end[i] < NO_LIMIT else None,
                 needed_discount=float(row.needed[i]),
+                discount=float(row.markdown[i]),
                 no_demand=bool(row.no_demand[i]),
                 last_season=(float(row.last_season[i]), float(row.sells[i]),
                              _last_year(as_of_day, int(row.days_to_season_end[i]), to_expiry[i]))
@@ -377,9 +380,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     tied_up = np.nan_to_num(quantity[slow_ids] * cost[slow_ids], nan=-1.0)
     slow_movers = [
         SlowMover(product_id=inventory[i].product_id,
-                  value_tied_up=None if np.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
+                  value_tied_up=None if math.isnan(cost[i]) else round(float(quantity[i] * cost[i]), 2),
                   turnover_rate=round(float(demand[i] * 365 / quantity[i]), 2),
-                  days_of_supply=round(float(supply[i]), 1) if np.isfinite(supply[i]) else None)
+                  days_of_supply=round(float(supply[i]), 1) if math.isfinite(supply[i]) else None)
         for i in slow_ids[np.lexsort((np.asarray(product_ids, dtype=object)[slow_ids], -tied_up))]
     ]
     return AtRiskResponse(
@@ -453,6 +456,7 @@ def _action(
     reorders: bool,
     by: str,
     needed_discount: float,
+    discount: float,
     no_demand: bool,
     last_season: tuple[float, float, str] | None,
     expired: bool,
@@ -548,14 +552,13 @@ def _action(
             f"{ends}{at_rate}, {pace}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them "
             "with a fast seller or feature them instead.")
     if sell_by is not None and unsold > 0:
-        discount = float(markdown_pct(np.array(needed_discount), np.array(max_discount)))
-        clears = np.isfinite(needed_discount) and needed_discount <= max_discount
+        clears = math.isfinite(needed_discount) and needed_discount <= max_discount
         deep = sell_by <= 2 or discount >= 0.75 * max_discount
         clear_note = (
             f"a {discount:g}% markdown should clear them" if clears
             else f"even {discount:g}% off, the most allowed, is unlikely to clear them all"
         ) + (f" (discounts stop at {max_discount:g}%, where the price meets the unit cost)" if cost_capped else "")
-        learned = bool(np.isfinite(elasticity))
+        learned = math.isfinite(elasticity)
         return RecommendedAction(
             action_type="clearance" if deep else "discount",
             discount_range=(discount, discount),
@@ -577,7 +580,7 @@ def _action(
             f"but at that demand they sell before {ends} in {days_text(sell_by)}: no markdown or bundle needed.",
         )
     if slow and not low_stock:
-        supply = f"{days_text(supply_days)} of supply" if np.isfinite(supply_days) else "no sales at all"
+        supply = f"{days_text(supply_days)} of supply" if math.isfinite(supply_days) else "no sales at all"
         return RecommendedAction(
             action_type="bundle",
             discount_range=None,
@@ -587,7 +590,7 @@ def _action(
             "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
         )
     if low_stock:
-        finite = bool(np.isfinite(supply_days))
+        finite = math.isfinite(supply_days)
         timing = "today" if not finite or supply_days <= 2 else f"within {days_text(int(supply_days) - 1)}"
         if quantity <= 0:
             timing = "today"
@@ -612,7 +615,7 @@ def _action(
 
 def _last_year(as_of_day: int, to_season_end: int, to_expiry: float) -> str:
     """The same days a year before, as `last_season_units` reads them: after as_of to the sell-by day."""
-    sell_by = to_season_end if np.isnan(to_expiry) else min(to_season_end, int(to_expiry))
+    sell_by = to_season_end if math.isnan(to_expiry) else min(to_season_end, int(to_expiry))
     first = from_day_number(as_of_day + 1 - YEAR_DAYS)
     last = from_day_number(as_of_day + min(sell_by, YEAR_DAYS) - YEAR_DAYS)
     return f"{first.isoformat()} to {last.isoformat()}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
+import pydantic_core
 
 from app import __version__
 from app.config import Settings
@@ -95,19 +95,6 @@ def _response_from(hits: list[bytes | None], spec: ForecastSpec, panel: Panel,
     )
 
 
-class _StoredPoint(BaseModel):
-    predicted_qty: float
-
-
-class _StoredForecast(BaseModel):
-    """The fields of a cached product forecast that services computing with it read (the rest is skipped)."""
-
-    predictions: list[_StoredPoint]
-    method: str
-    model_version: str
-    short_term_rmse: float | None = None
-
-
 @dataclass(frozen=True)
 class CachedArrays:
     """Cached forecasts as numbers, row i = key i: `predicted_qty` as in the answer's JSON."""
@@ -129,11 +116,11 @@ def cached_arrays(cache: Cache, keys: list[str], periods: int) -> CachedArrays |
     rmse = np.empty(len(keys), dtype=np.float64)
     methods, versions = [], []
     for row, hit in enumerate(hits):
-        stored = _StoredForecast.model_validate_json(hit or b"")
-        forecast[row] = [point.predicted_qty for point in stored.predictions]
-        rmse[row] = np.nan if stored.short_term_rmse is None else stored.short_term_rmse
-        methods.append(stored.method)
-        versions.append(stored.model_version)
+        stored = pydantic_core.from_json(hit or b"")  # our own ProductForecast JSON: its fields read, not validated
+        forecast[row] = [point["predicted_qty"] for point in stored["predictions"]]
+        rmse[row] = np.nan if stored.get("short_term_rmse") is None else stored["short_term_rmse"]
+        methods.append(stored["method"])
+        versions.append(stored["model_version"])
     return CachedArrays(forecast, rmse, methods, versions)
 
 
