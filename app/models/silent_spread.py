@@ -8,7 +8,8 @@ average). Its own history says how likely that is: for every past origin o that 
 days without a sale (the current spell's own origins included, each adding its zeros), the units sold h periods
 after it.
 `silent_quantiles` keeps, per horizon step, the quantiles of those units (numpy's "inverted_cdf": a whole
-unit a share of the origins reached), and the per-request interval's upper bound is never under them.
+unit a share of the origins reached; never narrowing with the step), and the per-request interval's upper
+bound is never under them.
 """
 
 import numpy as np
@@ -34,8 +35,8 @@ def silent_quantiles(values: np.ndarray, start: np.ndarray, step: int, horizon: 
         if seen.sum(axis=0).min() < MIN_SILENT_ORIGINS:
             continue
         units = np.where(seen, sales[np.minimum(columns, sales.size - 1)], np.nan)
-        out[int(row)] = np.stack([np.quantile(units[seen[:, h], h], GRID, method="inverted_cdf")
-                                  for h in range(horizon)])
+        grids = np.stack([np.quantile(units[seen[:, h], h], GRID, method="inverted_cdf") for h in range(horizon)])
+        out[int(row)] = np.maximum.accumulate(grids, axis=0)  # never narrowing with the horizon, as the bands
     return out
 
 
