@@ -7,9 +7,14 @@ the per-product rules, in this order:
 - never sold in its history: a zero forecast (`method_` "zero").
 `predict(horizon)` forecasts with those rules; `intervals` gives bounds from the chosen method's own
 backtest errors, per horizon bucket and sales-rate band as the shop model's (`app.models.rate_bands`: one
-band for a request of few products), never narrower than the Poisson interval of the forecast: one
-product's three backtest windows hold too few errors to see its tails (units are counts, so a Poisson
-spread is the least they have). It is what the model store saves and loads.
+band for a request of few products), never narrower than a Poisson count's spread (`nearest_count`): one
+product's three backtest windows hold too few errors to see its tails. Where the lower bound is 0 it misses
+nothing below (sales are never negative), so the upper bound is read at the level itself, not at
+1 - (1 - level) / 2: read there, M5's slow movers (0.29-1.07 a day) covered 92 % at 80 % in the per-request
+benchmark, and 88 % over its 823 items one request each (82.7 % read at the level, 79.3 % with the nearest
+whole unit). A product silent now after selling keeps, as its least upper bound, what it sold after its own past
+silences (`app.models.silent_spread`): its backtest windows fell in the silence. It is what the model store
+saves and loads.
 """
 
 from typing import Self
@@ -17,11 +22,12 @@ from typing import Self
 import numpy as np
 
 from app.models.base import Forecaster
-from app.models.intervals import normal_bounds
+from app.models.intervals import nearest_count, normal_bounds
 from app.models.naive import MovingAverage
 from app.models.panel import Panel
 from app.models.rate_bands import fit_bands, recent_rate
 from app.models.selection import Selection, select_and_forecast
+from app.models.silent_spread import silent_quantiles, silent_upper
 from app.models.window_choice import ENSEMBLE_SEPARATOR
 
 AUTO_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent", "boosted")
@@ -72,6 +78,7 @@ class AutoForecaster(Forecaster):
         self.bands_ = (fit_bands(selection.backtest_actual, selection.backtest_forecast,
                                  np.repeat(self.rate_[:, None], len(selection.origins), axis=1))
                        if selection.origins else None)
+        self.silent_ = silent_quantiles(panel.values, panel.start, panel.step, self.horizon)
         self.fitted_ = True
         return self
 
@@ -94,9 +101,14 @@ class AutoForecaster(Forecaster):
             return lower, upper, False
         from scipy.stats import poisson  # here, not at start-up: scipy.stats takes a while to import
 
-        lower, upper = self.bands_.bounds(forecast, self.rate_, coverage)
         tail, mean = (1 - coverage) / 2, np.maximum(forecast, 0.0)
-        return np.minimum(lower, poisson.ppf(tail, mean)), np.maximum(upper, poisson.ppf(1 - tail, mean)), True
+        lower, upper = self.bands_.bounds(forecast, self.rate_, coverage)
+        lower = np.minimum(lower, poisson.ppf(tail, mean))
+        floor = lower <= 0  # misses nothing below (sales are never negative): the whole miss budget goes above
+        _, one_sided = self.bands_.bounds(forecast, self.rate_, 2 * coverage - 1)
+        level = np.where(floor, coverage, 1 - tail)
+        upper = np.maximum(np.where(floor, one_sided, upper), nearest_count(level, mean))
+        return lower, np.maximum(upper, silent_upper(getattr(self, "silent_", {}), level)), True
 
     def drivers(self, row: int) -> list[str]:
         """The explanations of the fitted families behind row `row`'s method."""
