@@ -173,7 +173,7 @@ def as_declared(payload: SalesPayload, said: OpeningDays,
     sales are demand, `sales_on_closed_days`); a declared weekday is closed on its days inside the sales that sold
     nothing and on every one after the sales' end; the field the request left out (`closed_weekdays` or
     `closed_dates`) is detected as without a declaration."""
-    if sales.size == 0:
+    if sales.size == 0 or weekly_totals(sales):  # a week's total on its label day says nothing of the days
         return said, []
     detected, warnings = detect(sales) if payload.closed_weekdays is None or payload.closed_dates is None else \
         (OPEN_EVERY_DAY, [])
@@ -181,8 +181,9 @@ def as_declared(payload: SalesPayload, said: OpeningDays,
     days = np.arange(first, last + 1)
     sold = np.zeros(days.size, dtype=bool)
     sold[sales.day[sales.qty > 0] - first] = True
-    contradicted = days[said.closed(days) & sold]
-    dates = [said.closed_dates[said.closed_dates > last], days[said.closed(days) & ~sold]]
+    shut = said.closed(days)
+    contradicted = days[shut & sold]
+    dates = [said.closed_dates[said.closed_dates > last], days[shut & ~sold]]
     if payload.closed_weekdays is None:
         weekdays, since = detected.closed_weekdays, detected.weekdays_from
     else:

@@ -75,7 +75,6 @@ from app.schemas.at_risk import (
     SlowMover,
 )
 from app.schemas.inventory import InventoryItem
-from app.services.decisions.inventory_math import unit_count
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct, sells_nothing
 from app.services.decisions.stock_view import (
@@ -103,6 +102,7 @@ from app.services.decisions.stock_view import (
     stated_rates,
     stock_view,
     supply_days,
+    unit_count,
     units_text,
     whole_units,
 )

@@ -57,10 +57,3 @@ def round_order(quantity: np.ndarray, minimum: np.ndarray, pack: np.ndarray) -> 
     raised = np.maximum(quantity, minimum)
     packs = np.ceil(raised / pack - 1e-9)  # pack >= 0.001 (schema)
     return np.where(quantity > 0, packs * pack, 0.0)
-
-
-def unit_count(number: str, kind: str = "") -> str:
-    """A count of units for the reasoning: '1 unit', '2 units', '0.5 units' ('1 usable unit' with `kind`
-    'usable'), from its number as written (`stock_view.units_text`)."""
-    noun = f"{kind} unit" if kind else "unit"
-    return f"{number} {noun}" if number == "1" else f"{number} {noun}s"

@@ -43,7 +43,6 @@ from app.schemas.promotions import (
     UnmatchedItem,
 )
 from app.services.decisions.audience import audience_fit
-from app.services.decisions.inventory_math import unit_count
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct, sells_nothing
 from app.services.decisions.stock_view import (
@@ -60,6 +59,7 @@ from app.services.decisions.stock_view import (
     season_ahead,
     stated_rates,
     stock_view,
+    unit_count,
 )
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number

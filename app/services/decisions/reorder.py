@@ -48,7 +48,7 @@ from app.schemas.reorder import (
     ReorderRequest,
     ReorderResponse,
 )
-from app.services.decisions.inventory_math import eoq, round_order, unit_count
+from app.services.decisions.inventory_math import eoq, round_order
 from app.services.decisions.pricing import NO_DEMAND_UNITS
 from app.services.decisions.stock_view import (
     MIN_UNMET_UNITS,
@@ -73,6 +73,7 @@ from app.services.decisions.stock_view import (
     stated_rates,
     stock_view,
     supply_days,
+    unit_count,
     units_text,
     whole_units,
 )

@@ -320,6 +320,13 @@ def units_text(value: float) -> str:
     return f"{round(value):d}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
 
 
+def unit_count(number: str, kind: str = "") -> str:
+    """A count of units for the reasoning: '1 unit', '2 units', '0.5 units' ('1 usable unit' with `kind`
+    'usable'), from its number as written (`units_text`)."""
+    noun = f"{kind} unit" if kind else "unit"
+    return f"{number} {noun}" if number == "1" else f"{number} {noun}s"
+
+
 def days_text(days: float) -> str:
     """`supply_days` as the answers write them: one decimal, as `days_of_supply` shows it."""
     shown = round(days, 1)
