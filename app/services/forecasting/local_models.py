@@ -4,7 +4,7 @@ with calibrated intervals and drivers (`AutoForecaster`, app/models/auto.py). Th
 models stored signed (`answer_cache.py`, `artifacts.py`). The per-product rules are in `explanations.py`."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -21,6 +21,26 @@ from app.utils.dates import dates_of, utc_now_iso
 from app.utils.metrics import observe_training
 from app.utils.rounding import scale_decimals
 from app.utils.work_budget import WorkBudget
+
+
+CHOICE_DAYS = 28  # the shortest horizon the per-request models are chosen and made for (the decisions' horizon)
+
+
+def choice_spec(spec: ForecastSpec, step: int) -> ForecastSpec:
+    """The spec the per-request models are chosen, made and cached for: at least CHOICE_DAYS ahead (4 weeks
+    for weekly sales), whatever `periods` asks. A forecast of up to 28 days is then the first days of one
+    answer, the one /reorder, /at-risk and /promotions read: tomorrow's forecast does not change with the
+    horizon asked, and a 14-day forecast after a /reorder of the same sales is a cache hit. A longer horizon
+    is chosen for its own length."""
+    return replace(spec, periods=max(spec.periods, -(-CHOICE_DAYS // step)))
+
+
+def first_periods(response: ForecastResponse, periods: int) -> ForecastResponse:
+    """`response` cut to its first `periods` (in place; the answer made for `choice_spec`)."""
+    for forecast in response.forecasts:
+        del forecast.predictions[periods:]
+    response.meta.periods = periods
+    return response
 
 
 @dataclass
@@ -76,7 +96,8 @@ def forecast_products(spec: ForecastSpec, budget: WorkBudget) -> ForecastRespons
     no cache, no store)."""
     sales, warnings = sales_columns(spec)
     panel, wanted, more = history_panel(spec, sales, budget)
-    return respond(train(spec, panel, wanted), spec, warnings + more)
+    full = choice_spec(spec, panel.step)
+    return first_periods(respond(train(full, panel, wanted), full, warnings + more), spec.periods)
 
 
 def unread_drivers(panel: Panel, wanted: list[str]) -> list[DataWarning]:

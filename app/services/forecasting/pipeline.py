@@ -7,7 +7,8 @@
 Each step is one call into the module that does it: `history.py` (the sales rules, the work budget, the
 panel and the caller's drivers), `app.utils.opening_days` (the shop's closed days: sent, remembered by the
 shop model, or detected), `shop_forecast.py` (the shop's trained model, when it fits the request),
-`local_models.py` (the families fitted on the request's own products), `closed_days.py` (0 on closed days).
+`local_models.py` (the families fitted on the request's own products, made for at least 28 days and cut to
+`periods`), `closed_days.py` (0 on closed days).
 Around the local families sit the answer cache (`answer_cache.py`) and the signed disk store
 (`artifacts.py`); around the whole answer, each product's latest forecast (`latest.py`) and accuracy
 monitoring (`monitoring.py`). `POST /forecast`, batch chunks, `/reorder`, `/at-risk` and `/promotions` (through
@@ -29,7 +30,7 @@ from app.services.forecasting import answer_cache, latest, monitoring
 from app.services.forecasting.artifacts import stored_or_trained
 from app.services.forecasting.closed_days import close_days
 from app.services.forecasting.history import history_panel, sales_columns
-from app.services.forecasting.local_models import unread_drivers
+from app.services.forecasting.local_models import choice_spec, first_periods, unread_drivers
 from app.services.forecasting.shop_forecast import shop_answer, shop_model_end
 from app.services.forecasting.shop_models import Found, card_opening, find_model, model_version
 from app.services.forecasting.spec import ForecastSpec
@@ -107,10 +108,11 @@ def _answer(spec: ForecastSpec, shop: Found, panel: Panel, wanted: list[str],
             return served, "shop_model"
         warnings = [*warnings, served]  # shop_model_unused: why it could not answer
     warnings = warnings + unread_drivers(panel, wanted)
-    keys = _result_keys(spec, shop, panel, wanted)
-    response = answer_cache.cached(cache, keys, spec, panel, warnings, settings, lambda: stored_or_trained(
-        spec, settings, panel, wanted, warnings, answer_cache.artifact_id(keys), signing_key, clock))
-    return response, response.meta.cache
+    full = choice_spec(spec, panel.step)  # made for at least 28 days, cut to `periods`
+    keys = _result_keys(full, shop, panel, wanted)
+    response = answer_cache.cached(cache, keys, full, panel, warnings, settings, lambda: stored_or_trained(
+        full, settings, panel, wanted, warnings, answer_cache.artifact_id(keys), signing_key, clock))
+    return first_periods(response, spec.periods), response.meta.cache
 
 
 def _result_keys(spec: ForecastSpec, shop: Found, panel: Panel, wanted: list[str]) -> list[str]:
@@ -174,12 +176,14 @@ def _cached_arrays(spec: ForecastSpec, history: _History, last: latest.LastAnswe
         if not isinstance(unused, DataWarning):  # never: no model was found, or the one stored is refused
             return None
         warnings = [*warnings, unused]
-    read = answer_cache.cached_arrays(cache, _result_keys(spec, history.found_model, panel, history.wanted),
-                                      spec.periods)
+    full = choice_spec(spec, panel.step)
+    read = answer_cache.cached_arrays(cache, _result_keys(full, history.found_model, panel, history.wanted),
+                                      full.periods)
     if read is None or any(previous is not None for previous in last.unlike(read.versions)):
         return None
+    forecast = read.forecast[:, :spec.periods]
     if panel.step == 1 and history.opening.any:
-        read.forecast[:, history.opening.closed(panel.days(panel.n_periods, spec.periods))] = 0.0
-    return ForecastArrays(product_ids=list(history.wanted), forecast=read.forecast,
+        forecast[:, history.opening.closed(panel.days(panel.n_periods, spec.periods))] = 0.0
+    return ForecastArrays(product_ids=list(history.wanted), forecast=forecast,
                           short_term_rmse=read.short_term_rmse, methods=read.methods, cache="hit",
                           warnings=warnings + unread_drivers(panel, history.wanted))

@@ -62,6 +62,21 @@ def test_same_request_twice_is_a_hit_with_the_identical_forecast(client):
     assert first.json()["forecasts"][0]["model_version"] == second.json()["forecasts"][0]["model_version"]
 
 
+def test_a_shorter_horizon_is_the_first_days_of_the_28_day_answer(client):
+    """The per-request models are chosen for 28 days whatever `periods` asks (up to 28): the same sales' forecast
+    for a day does not change with the horizon asked, and the shorter answer is read from the longer one's cache."""
+    month = client.post(f"{PREFIX}/forecast", json=body(periods=28)).json()
+    week = client.post(f"{PREFIX}/forecast", json=body(periods=7)).json()
+    fortnight = client.post(f"{PREFIX}/forecast", json=body(periods=14)).json()
+    assert month["meta"]["cache"] == "miss"
+    assert (week["meta"]["cache"], fortnight["meta"]["cache"]) == ("hit", "hit")
+    assert (week["meta"]["periods"], len(week["forecasts"][0]["predictions"])) == (7, 7)
+    assert week["forecasts"][0]["predictions"] == month["forecasts"][0]["predictions"][:7]
+    assert fortnight["forecasts"][0]["predictions"] == month["forecasts"][0]["predictions"][:14]
+    assert {week["forecasts"][0]["model_version"], fortnight["forecasts"][0]["model_version"]} == {
+        month["forecasts"][0]["model_version"]}
+
+
 def test_changed_history_is_a_miss_with_a_new_model_version(client):
     first = client.post(f"{PREFIX}/forecast", json=body(days=84)).json()
     changed = client.post(f"{PREFIX}/forecast", json=body(days=85)).json()
