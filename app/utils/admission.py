@@ -16,10 +16,13 @@ as the heavy request's work. Waiting requests each hold a threadpool thread: ADM
 leaving the rest of the threadpool to the cheap requests.
 
 The pool rests after each heavy request for as long as that request held its slot (at most
-ADMISSION_WAIT_SECONDS): the next heavy request starts only then, so heavy requests have the interpreter at
-most half of the time, whatever their number. Much of their work is one call into pydantic-core or numpy
-that keeps the GIL for hundreds of milliseconds; without the rest, two clients sending them one after
-another held it nearly always and every normal request waited (bench/load.py, heavy phase).
+ADMISSION_WAIT_SECONDS) when other requests need the interpreter: the next heavy request starts only then, so
+heavy requests have the interpreter at most half of the time, whatever their number. Much of their work is one
+call into pydantic-core or numpy that keeps the GIL for hundreds of milliseconds; without the rest, two clients
+sending them one after another held it nearly always and every normal request waited (bench/load.py, heavy
+phase). A lone client sending heavy requests one after another (a backend's nightly reorder of its shops) is
+not made to wait: the pool rests only when another request is in flight or arrived since the last heavy request
+was admitted (the middleware counts them), and resting for nobody halved such a client's speed.
 
 Request bodies are admitted too, before they are validated (app/utils/fast_json.py): a body whose lists fill
 over ADMISSION_HEAVY_SHARE of MAX_PAYLOAD_ROWS (its sales: of MAX_SALES_LINES) is heavy whatever it asks for,
@@ -73,6 +76,19 @@ class AdmissionPool:
         self._waiting = 0
         self._rest_until = 0.0  # monotonic time before which a released slot is not handed out again
         self._mean_hold = settings.wait_seconds  # seconds a heavy request keeps its slot, moving average
+        self._in_flight = 0  # HTTP requests of this process being answered (`enter` / `leave`)
+        self._entered = 0  # HTTP requests ever entered
+        self._entered_at_admission = 0  # `_entered` when the last heavy request was admitted
+
+    def enter(self) -> None:
+        """An HTTP request starts (the middleware's count of the traffic a rest makes room for)."""
+        with self._lock:
+            self._in_flight += 1
+            self._entered += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def acquire(self, what: str) -> float:
         """Take a slot (blocking this thread at most ADMISSION_WAIT_SECONDS, plus its rest); the time waited,
@@ -98,8 +114,13 @@ class AdmissionPool:
         raise self._busy(what, queued)
 
     def _rest(self) -> float:
-        """Sleep, holding the slot just taken, until the rest of the last heavy request is over; the time slept."""
-        resting = self._rest_until - time.monotonic()
+        """Sleep, holding the slot just taken, until the rest of the last heavy request is over, when another
+        request is in flight or arrived since that one was admitted (else nobody needs the rest); the time
+        slept."""
+        with self._lock:
+            others = self._in_flight > 1 or self._entered - self._entered_at_admission > 1
+            self._entered_at_admission = self._entered
+        resting = self._rest_until - time.monotonic() if others else 0.0
         if resting > 0:
             time.sleep(resting)
         return max(resting, 0.0)
@@ -170,8 +191,10 @@ class AdmissionMiddleware:
             return
         ticket = Ticket(self.pool)
         token = _ticket.set(ticket)
+        self.pool.enter()
         try:
             await self.app(scope, receive, send)
         finally:
             _ticket.reset(token)
             ticket.release()
+            self.pool.leave()

@@ -55,15 +55,23 @@ def test_a_waiting_ticket_gets_the_slot_when_it_is_released():
     waiter.release()
 
 
-def _after_a_heavy_request_of(seconds: float, wait_seconds: float) -> float:
-    """How long the next heavy request waits for a free slot after one held it `seconds`."""
+def _after_a_heavy_request_of(seconds: float, wait_seconds: float, others: int = 1) -> float:
+    """How long the next heavy request waits for a free slot after one held it `seconds`, with `others`
+    requests arriving meanwhile (the middleware counts every request: `enter` / `leave`)."""
     pool = _pool(queue=1, wait_seconds=wait_seconds)
     holder = Ticket(pool)
+    pool.enter()
     holder.claim(0.9, "heavy")
+    for _ in range(others):
+        pool.enter()  # a normal request, answered while the heavy one works
+        pool.leave()
     time.sleep(seconds)
     holder.release()
-    waited = pool.acquire("the next heavy request")  # the slot is free, the pool is resting
+    pool.leave()
+    pool.enter()  # the next heavy request
+    waited = pool.acquire("the next heavy request")  # the slot is free, the pool may rest
     pool.release(0.0)
+    pool.leave()
     return waited
 
 
@@ -73,3 +81,7 @@ def test_the_pool_rests_after_a_heavy_request_as_long_as_it_held_its_slot():
 
 def test_the_rest_is_at_most_the_longest_wait():
     assert _after_a_heavy_request_of(0.3, wait_seconds=0.05) <= 0.05
+
+
+def test_a_lone_client_sending_heavy_requests_one_after_another_is_not_made_to_rest():
+    assert _after_a_heavy_request_of(0.3, wait_seconds=30, others=0) == 0.0
