@@ -18,7 +18,7 @@ def _day(k: int) -> str:
      "MAX_ANSWER_VALUES=500,000", "3,652,059 daily periods"),
     ("forecast", {"shop_id": "s", "periods": 365,
                   "sales": [{"product_id": f"p{k}", "date": "2025-01-01", "qty": 1} for k in range(3000)]},
-     "MAX_ANSWER_VALUES=500,000", "3,000 products x 365 periods ahead"),
+     "MAX_ANSWER_VALUES=500,000", "3,000 products x 365 periods made"),
     ("forecast", {"shop_id": "s", "sales": [{"product_id": f"p{k}", "date": _day(k % 3650), "qty": 1}
                                             for k in range(10_000)]},
      "MAX_TRAIN_CELLS=1,000,000", "10,000 products x 3,650 periods of history"),

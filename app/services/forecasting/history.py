@@ -18,7 +18,7 @@ it (`drivers.py`) and names the products to answer for. The panel's own data rul
 from app.models.panel import Panel, PanelRepairs, build_panel, history_periods
 from app.schemas.common import DataWarning
 from app.services.forecasting.drivers import attach_drivers
-from app.services.forecasting.spec import ForecastSpec, requested_products
+from app.services.forecasting.spec import ForecastSpec, choice_spec, requested_products
 from app.utils.dates import LAST_DAY, from_day_number
 from app.utils.errors import SmartShelfError
 from app.utils.opening_days import OPEN_EVERY_DAY, OpeningDays
@@ -52,7 +52,8 @@ def history_panel(spec: ForecastSpec, sales: SalesColumns, budget: WorkBudget, o
     budget.check("train", {"products": len(sales.product_ids), "periods of history": periods},
                  "split the products over several requests, send less history, or use POST /forecast/batch")
     answered = len(sales.product_ids) if spec.product_ids is None else len(spec.product_ids)
-    budget.check("answer", {"products": answered, "periods ahead": spec.periods},
+    made = choice_spec(spec, step).periods  # the per-request models make at least 28 days, cut to `periods`
+    budget.check("answer", {"products": answered, "periods made": made},
                  "ask for fewer products or periods per request, or use POST /forecast/batch")
     if last - first + spec.periods * step > LAST_DAY - first:
         raise SmartShelfError(f"{spec.periods} periods after {from_day_number(last)} run past 9999-12-31",

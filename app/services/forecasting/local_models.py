@@ -4,7 +4,7 @@ with calibrated intervals and drivers (`AutoForecaster`, app/models/auto.py). Th
 models stored signed (`answer_cache.py`, `artifacts.py`). The per-product rules are in `explanations.py`."""
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -16,23 +16,11 @@ from app.schemas.common import DataWarning
 from app.schemas.forecast import BacktestScore, ForecastMeta, ForecastResponse, Prediction, ProductForecast
 from app.services.forecasting.explanations import product_warnings, trends, weekday_patterns
 from app.services.forecasting.history import history_panel, sales_columns
-from app.services.forecasting.spec import ForecastSpec
+from app.services.forecasting.spec import ForecastSpec, choice_spec
 from app.utils.dates import dates_of, utc_now_iso
 from app.utils.metrics import observe_training
 from app.utils.rounding import scale_decimals
 from app.utils.work_budget import WorkBudget
-
-
-CHOICE_DAYS = 28  # the shortest horizon the per-request models are chosen and made for (the decisions' horizon)
-
-
-def choice_spec(spec: ForecastSpec, step: int) -> ForecastSpec:
-    """The spec the per-request models are chosen, made and cached for: at least CHOICE_DAYS ahead (4 weeks
-    for weekly sales), whatever `periods` asks. A forecast of up to 28 days is then the first days of one
-    answer, the one /reorder, /at-risk and /promotions read: tomorrow's forecast does not change with the
-    horizon asked, and a 14-day forecast after a /reorder of the same sales is a cache hit. A longer horizon
-    is chosen for its own length."""
-    return replace(spec, periods=max(spec.periods, -(-CHOICE_DAYS // step)))
 
 
 def first_periods(response: ForecastResponse, periods: int) -> ForecastResponse:

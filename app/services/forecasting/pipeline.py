@@ -30,10 +30,10 @@ from app.services.forecasting import answer_cache, latest, monitoring
 from app.services.forecasting.artifacts import stored_or_trained
 from app.services.forecasting.closed_days import close_days
 from app.services.forecasting.history import history_panel, sales_columns
-from app.services.forecasting.local_models import choice_spec, first_periods, unread_drivers
+from app.services.forecasting.local_models import first_periods, unread_drivers
 from app.services.forecasting.shop_forecast import shop_answer, shop_model_end
 from app.services.forecasting.shop_models import Found, card_opening, find_model, model_version
-from app.services.forecasting.spec import ForecastSpec
+from app.services.forecasting.spec import ForecastSpec, choice_spec
 from app.utils.cache import Cache
 from app.utils.metrics import FORECAST_CACHE
 from app.utils.opening_days import OpeningDays, opening_days

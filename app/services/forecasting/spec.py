@@ -4,7 +4,7 @@ HTTP requests become a `ForecastSpec` through `spec_of`; services that forecast 
 (reorder, batch chunks, shop-model training) build one directly from their already validated sales.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.models.drivers import BENEFIT_DAY, event_type
 from app.schemas.forecast import ForecastEvent, ForecastRequest, Frequency, ModelName
@@ -35,6 +35,18 @@ class ForecastSpec:
     event_types: tuple[tuple[int, str], ...] = ()  # (day, type) of the typed events, benefit days included
     as_of_day: int | None = None
     product_id_first: bool = False
+
+
+CHOICE_DAYS = 28  # the shortest horizon the per-request models are chosen and made for (the decisions' horizon)
+
+
+def choice_spec(spec: ForecastSpec, step: int) -> ForecastSpec:
+    """The spec the per-request models are chosen, made and cached for: at least CHOICE_DAYS ahead (4 weeks
+    for weekly sales), whatever `periods` asks. A forecast of up to 28 days is then the first days of one
+    answer, the one /reorder, /at-risk and /promotions read: tomorrow's forecast does not change with the
+    horizon asked, and a 14-day forecast after a /reorder of the same sales is a cache hit. A longer horizon
+    is chosen for its own length."""
+    return replace(spec, periods=max(spec.periods, -(-CHOICE_DAYS // step)))
 
 
 def spec_of(request: ForecastRequest) -> ForecastSpec:
