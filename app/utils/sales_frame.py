@@ -11,6 +11,9 @@ Rules (each reported as a `DataWarning` when it fires; none drops data silently)
   day. Totals stay net; demand estimates (`daily_net_units`) count a negative day as zero.
 - `future_sales`: rows dated after `as_of` are not used (they have not happened yet).
 - `unknown_products`: rows whose product is not in the request's inventory/items are not used.
+- `items_without_sales`: the request's own inventory/items with no sales row left, named with any sales id
+  equal to theirs but for case and spaces (a till's `CROISSANT` typed `Croissant`): their demand is unknown,
+  not zero.
 - `old_sales`: rows more than MAX_HISTORY_DAYS (10 years) before the latest sale are not used; no
   decision here looks further back, and a century-wide date range must not cost a century of days.
 """
@@ -309,6 +312,36 @@ def drop_unknown_products(
                  "request's shared forecast models and tell the shop's closed days.")
 
 
+def items_without_sales(sales: SalesColumns, product_ids: Sequence[str], sent: SalesColumns,
+                        source: str) -> DataWarning | None:
+    """`items_without_sales`: the `product_ids` (the request's own `source` list, codes < their count) with no row
+    in `sales`, each named with the products of `sent` (the sales as sent) whose ids equal it but for case and
+    spaces."""
+    n = len(product_ids)
+    has_rows = np.bincount(sales.product[sales.product < n], minlength=n)[:n] > 0
+    missing = [p for p, has in zip(product_ids, has_rows, strict=True) if not has]
+    if not missing:
+        return None
+    alike: dict[str, list[str]] = {}
+    for sold in sent.product_ids[np.flatnonzero(np.bincount(sent.product, minlength=len(sent.product_ids)))]:
+        alike.setdefault(_loose(str(sold)), []).append(str(sold))
+    named = []
+    for product_id in missing[:_MAX_LISTED]:
+        near = [sold for sold in alike.get(_loose(product_id), []) if sold != product_id]
+        named.append(repr(product_id) + (f" (the sales have {near[0]!r})" if near else ""))
+    more = f" and {len(missing) - len(named)} more" if len(missing) > len(named) else ""
+    count = f"1 {source} item has" if len(missing) == 1 else f"{len(missing)} {source} items have"
+    return DataWarning(
+        code="items_without_sales", count=len(missing), product_ids=missing[:_MAX_LISTED],
+        message=f"{count} no sales in the request: {', '.join(named)}{more}. Their demand is unknown, not zero "
+        "(their avg_daily_sales is read where sent): a product_id must match the sales' exactly.")
+
+
+def _loose(product_id: str) -> str:
+    """An id as a person reads it: case and runs of spaces ignored."""
+    return " ".join(product_id.split()).casefold()
+
+
 def daily_net_units(sales: SalesColumns, n_products: int, first_day: int, n_days: int) -> np.ndarray:
     """Net units per product and day -> float64[n_products, n_days], negative days clipped to 0.
 
@@ -337,6 +370,7 @@ def clean_sales(
     if payload.duplicates == "drop":
         sales, warning = drop_duplicate_rows(origin, sales)
         warnings += [warning] if warning else []
+    sent = sales  # every product the sales name, before the rules below drop rows
     if product_ids is not None:
         sales, warning = drop_unknown_products(sales, len(product_ids), source)
         warnings += [warning] if warning else []
@@ -346,5 +380,8 @@ def clean_sales(
     sales, warning = drop_old_rows(sales)
     warnings += [warning] if warning else []
     for warning in (aggregated_lines(sales), returns_warning(sales)):
+        warnings += [warning] if warning else []
+    if product_ids is not None:
+        warning = items_without_sales(sales, product_ids, sent, source)
         warnings += [warning] if warning else []
     return sales, warnings

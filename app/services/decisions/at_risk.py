@@ -258,6 +258,13 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     unmet = demand_within(cumulative, lead.astype(np.int64)) - view.usable
     # stock that runs out only because it expires unsold is a clearance, not a stockout (the next bake is reorder's)
     stockout = has_stock & ~expired & ~season_over & ~unsellable & (days_left <= lead) & (unmet >= MIN_UNMET_UNITS)
+    # no sales row and no avg_daily_sales: the demand is unknown (`items_without_sales` names the id), not zero:
+    # no signal that acts on demand (write-off, markdown, restock); the stock's own dates, and a slow mover
+    # (nothing sold in the request: dead stock, or an id that does not match the sales')
+    unknown = ~sold & np.isnan(given)
+    for signal in (unsellable, season_over, stockout, low_stock, out_of_stock):
+        signal &= ~unknown
+    unsold = np.where(unknown, np.nan, unsold)
     cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
 
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
@@ -306,7 +313,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "on_order": on_order,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
         "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
-        "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unsellable": unsellable, "unsold": unsold,
+        "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unknown": unknown,
+        "unsellable": unsellable, "unsold": unsold,
         "usable": view.usable, "velocity": velocity, "waiting_point": waiting_point}.items()})
     items = [
         AtRiskItem(
@@ -362,6 +370,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                              _last_year(as_of_day, int(row.days_to_season_end[i]), to_expiry[i]))
                 if row.ahead[i] else None,
                 expired=bool(row.expired[i]),
+                unknown=bool(row.unknown[i]),
                 near_expiry=bool(row.near_expiry[i]),
                 slow=bool(row.slow[i]),
                 low_stock=bool(row.low_stock[i] or row.stockout[i]),
@@ -460,6 +469,7 @@ def _action(
     no_demand: bool,
     last_season: tuple[float, float, str] | None,
     expired: bool,
+    unknown: bool,
     near_expiry: bool,
     slow: bool,
     low_stock: bool,
@@ -490,6 +500,19 @@ def _action(
             reasoning=f"Expired {days_text(-(to_expiry or 0))} ago with {_units(quantity)} on hand: "
             f"take them off sale and record the write-off.{still}",
         )
+    if unknown:
+        check = ("Check that the id matches the sales' exactly (warning `items_without_sales`), or send its "
+                 "avg_daily_sales.")
+        if to_expiry is None:
+            return RecommendedAction(
+                action_type="monitor", discount_range=None, promotion_timing="next stock check",
+                reasoning=f"No sales of this product_id in the request: the {_units(quantity)} on hand are listed "
+                f"as a slow mover (nothing sold), not judged for a markdown or a write-off. {check}")
+        return RecommendedAction(
+            action_type="monitor", discount_range=None, promotion_timing=f"check before expiry in {days_text(to_expiry)}",
+            reasoning=f"No sales of this product_id in the request: its demand is unknown, so whether the "
+            f"{_units(quantity)} sell before expiry in {days_text(to_expiry)} cannot be judged (no markdown or "
+            f"write-off on a guess). {check}")
     if out_of_stock:
         loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
                  f"{_units(round(demand, 1))} of sales {by}")

@@ -299,3 +299,28 @@ def test_a_seasonal_item_is_judged_against_its_season():
     assert "unsellable_before_expiry" in advent.reasons
     assert advent.expected_unsold_units == pytest.approx(20.5, abs=1)
     assert "the season's end" in advent.recommended_action.reasoning
+
+
+def test_an_item_without_sales_has_an_unknown_demand_never_a_write_off_and_the_warning_names_the_sales_id():
+    """A bakery review: inventory typed `Croissant` and `PAIN AU CHOCOLAT ` (a trailing space) against a till's
+    `CROISSANT` and `PAIN AU CHOCOLAT` were told 'No demand: ... selling 0.00/day ... donate them or record the
+    write-off' for 115 fresh pastries that sell 70 a day."""
+    soon = (AS_OF + timedelta(days=2)).isoformat()
+    inventory = [item("Croissant", 45, soon), item("PAIN AU CHOCOLAT ", 70, soon), item("OLD STOCK", 30)]
+    response = run(inventory, daily_sales("CROISSANT", 37, 60) + daily_sales("PAIN AU CHOCOLAT", 32, 60))
+    entries = by_id(response)
+    for product_id in ("Croissant", "PAIN AU CHOCOLAT "):
+        entry = entries[product_id]
+        assert entry.reasons == ["near_expiry", "slow_moving"], entry.reasons  # nothing sold in the request
+        assert entry.expected_unsold_units is None
+        action = entry.recommended_action
+        assert action.action_type == "monitor" and action.discount_range is None
+        assert "demand is unknown" in action.reasoning and "write-off on a guess" in action.reasoning
+    # nothing sold and nothing expires: still a slow mover (dead stock, or an id to check), never a markdown
+    assert entries["OLD STOCK"].reasons == ["slow_moving"]
+    assert {s.product_id for s in response.slow_movers} == {"Croissant", "PAIN AU CHOCOLAT ", "OLD STOCK"}
+    warning = next(w for w in response.warnings if w.code == "items_without_sales")
+    assert warning.count == 3 and warning.product_ids == ["Croissant", "PAIN AU CHOCOLAT ", "OLD STOCK"]
+    assert "'Croissant' (the sales have 'CROISSANT')" in warning.message
+    assert "'PAIN AU CHOCOLAT ' (the sales have 'PAIN AU CHOCOLAT')" in warning.message
+    assert "'OLD STOCK'. Their demand is unknown, not zero" in warning.message
