@@ -115,6 +115,7 @@ from app.utils.work_budget import WorkBudget
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
 STOCKOUT_DAYS = 7
 MIN_DISCOUNT_PCT = 5.0
+STORABLE_DAYS = 180  # a season-over item expiring sooner cannot be stored for its next season
 PATH_DAYS = 366  # the demand path's days; the stock view extends it at its mean rate beyond
 HISTORY_DAYS = 364  # the days to as_of reorder reads for a silent product's demand
 
@@ -314,6 +315,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
         "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
         "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unknown": unknown,
+        "to_expiry_demand": demand_within(cumulative, np.clip(np.nan_to_num(to_expiry), 0, NO_LIMIT - 1).astype(np.int64)),
         "unsellable": unsellable, "unsold": unsold,
         "usable": view.usable, "velocity": velocity, "waiting_point": waiting_point}.items()})
     items = [
@@ -363,6 +365,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 by=_source(path.methods[i] if row.from_forecast[i] else None, bool(row.silent_loss[i])),
                 out_of_stock=bool(row.out_of_stock[i]),
                 days_to_season_end=int(row.days_to_season_end[i]) if row.days_to_season_end[i] < NO_LIMIT else None,
+                sells_by=float(row.sells[i]),
+                to_expiry_demand=float(row.to_expiry_demand[i]),
                 needed_discount=float(row.needed[i]),
                 discount=float(row.markdown[i]),
                 no_demand=bool(row.no_demand[i]),
@@ -476,6 +480,8 @@ def _action(
     supply_days: float,
     out_of_stock: bool,
     days_to_season_end: int | None,
+    sells_by: float,
+    to_expiry_demand: float,
     thresholds_low_stock: float,
     slow_threshold: float,
     window: int,
@@ -538,6 +544,24 @@ def _action(
         )
     if days_to_season_end is not None and days_to_season_end <= 0:
         ended = "today" if days_to_season_end == 0 else f"{days_text(-days_to_season_end)} ago"
+        if to_expiry is not None and to_expiry < STORABLE_DAYS:  # it expires before any next season
+            expires = f"expiry in {days_text(to_expiry)}" if to_expiry else "expiry today"
+            left = max(quantity - to_expiry_demand, 0.0)
+            sold = f"about {_units(round(to_expiry_demand, 1))} would sell before {expires} {by}"
+            if sells_nothing(np.array([to_expiry_demand]))[0]:
+                return _undiscounted(
+                    "clearance", to_expiry,
+                    f"Its season ended {ended} with {_units(quantity)} on hand and {sold}: no discount can clear "
+                    "them (a markdown lifts demand, and there is hardly any): donate them or record the write-off.")
+            return RecommendedAction(
+                action_type="clearance",
+                discount_range=(max_discount, max_discount) if max_discount >= MIN_DISCOUNT_PCT else None,
+                promotion_timing=f"within {days_text(to_expiry)}" if to_expiry else "today",
+                reasoning=f"Its season ended {ended} with {_units(quantity)} on hand: {sold} at full price, "
+                f"which would leave {_units(round(left, 1))}. Clear them"
+                + (f" at {max_discount:g}% off" if max_discount >= MIN_DISCOUNT_PCT else "")
+                + " before they expire and record the write-off of what is left; no reorder until the season "
+                "comes back.")
         return RecommendedAction(
             action_type="clearance",
             discount_range=(max_discount, max_discount) if max_discount >= MIN_DISCOUNT_PCT else None,
@@ -552,6 +576,8 @@ def _action(
         sell_by = days_to_season_end
     ends = "expiry" if sell_by == to_expiry else "the season's end"
     days = f"{days_text(sell_by)} until {ends}" if sell_by else f"{ends} is today"
+    if sell_by and by != "at that rate":  # the units that make the leftover, not a 28-day mean beside it
+        pace = f"{pace}, a demand of about {_units(round(sells_by, 1))} in the {days_text(sell_by)} to {ends}"
     if sell_by is not None and unsold > 0 and last_season is not None:
         sold, sells, days_then = last_season
         return RecommendedAction(
@@ -586,7 +612,7 @@ def _action(
             action_type="clearance" if deep else "discount",
             discount_range=(discount, discount),
             promotion_timing=f"within {days_text(sell_by)}" if sell_by else "today",
-            reasoning=f"{'Critical' if deep else 'At'} risk: {_units(quantity)} in stock, {days}, "
+            reasoning=f"{'Critical' if unsold >= 0.5 * quantity else 'At'} risk: {_units(quantity)} in stock, {days}, "
             f"{pace}: about {_units(round(unsold, 1))} would be left at {ends}{at_rate}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
                if learned else "by the constant rule (its prices cannot tell its own response).")

@@ -324,3 +324,4 @@ def test_an_item_without_sales_has_an_unknown_demand_never_a_write_off_and_the_w
     assert "'Croissant' (the sales have 'CROISSANT')" in warning.message
     assert "'PAIN AU CHOCOLAT ' (the sales have 'PAIN AU CHOCOLAT')" in warning.message
     assert "'OLD STOCK'. Their demand is unknown, not zero" in warning.message
+

@@ -657,3 +657,39 @@ def test_stock_that_runs_out_because_it_expires_is_a_clearance_not_a_stockout(cl
     rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
     assert rec["recommended_order_qty"] == 0 and rec["at_risk_quantity"] > 0
     assert rec["urgency"] == "medium" and "sell or clear the stock first" in rec["reasoning"], rec
+
+
+def test_the_units_quoted_beside_the_leftover_add_up_and_critical_means_most_of_the_stock_is_left(client):
+    """A bakery review: 'Critical risk ... 3.02/day by its forecast ... about 23.5 units would be left' for 40
+    units and 3 days (40 - 3 x 3.02 = 30.9: the rate was the 28-day mean, the leftover the weekend's 3 days); and
+    'Critical risk' for 10 of 180 baguettes left. The demand over the days to expiry is quoted, and 'Critical'
+    means at least half the stock would be left."""
+    weekend = [{"product_id": "kouign", "date": (AS_OF - timedelta(days=k)).isoformat(),
+                "qty": 8.0 if (AS_OF - timedelta(days=k)).weekday() >= 5 else 1.0} for k in range(120)]
+    inventory = [{"product_id": "kouign", "quantity": 40, "price": 3.0, "cost": 0.5, "expiry_date": _in(3)},
+                 {"product_id": "bread", "quantity": 30, "price": 3.0, "cost": 0.5, "expiry_date": _in(3)}]
+    body = {"shop_id": "pace", "as_of": AS_OF.isoformat(), "sales": weekend + _steady("bread", 9.0, 120),
+            "inventory": inventory}
+    entries = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"]}
+    entry, few = entries["kouign"], entries["bread"]
+    reasoning = entry["recommended_action"]["reasoning"]
+    assert entry["forecast_method"], entry
+    sold = float(reasoning.split("a demand of about ")[1].split(" unit")[0])
+    assert abs(40 - sold - entry["expected_unsold_units"]) < 0.1, reasoning
+    assert reasoning.startswith("Critical risk" if entry["expected_unsold_units"] >= 20 else "At risk"), reasoning
+    assert 0 < few["expected_unsold_units"] < 15, few
+    assert few["recommended_action"]["reasoning"].startswith("At risk"), few
+
+
+def test_a_season_over_item_that_expires_soon_is_not_stored_for_next_season(client):
+    """A bakery review: a fraisier whose season ended, expiring in 2 days and selling about nothing, was told to
+    'Clear them at 40% off or store them for next season if they keep'."""
+    summer = [{"product_id": "fraisier", "date": (AS_OF - timedelta(days=k)).isoformat(), "qty": 3.0}
+              for k in range(40, 160)]
+    inventory = [{"product_id": "fraisier", "quantity": 5, "price": 18.0, "cost": 6.0, "expiry_date": _in(2),
+                  "season_end": _in(-15)}]
+    body = {"shop_id": "fraisier", "as_of": AS_OF.isoformat(), "sales": summer, "inventory": inventory}
+    entry = client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"][0]
+    reasoning = entry["recommended_action"]["reasoning"]
+    assert "store them" not in reasoning and "expiry in 2 days" in reasoning, reasoning
+    assert "write-off" in reasoning
