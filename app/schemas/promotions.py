@@ -75,7 +75,10 @@ class Promotion(BaseModel):
     promo_copy: str
     start_date: date
     end_date: date
-    expected_clear_days: int | None = Field(description="Days to sell the quantity at the discounted rate.")
+    expected_clear_days: int | None = Field(
+        description="The day after `as_of` (1 = the next day) on which the last unit sells with this promotion (full "
+        "price before it, the lifted rate during it); at most the days to the sell-by day. Null when units are left "
+        "at the sell-by day (`with_promotion.units_left` > 0) or the sales rate is unknown: the stock does not clear.")
     projected_sales_lift: float = Field(description="Expected % increase in unit sales.")
     price_elasticity: float | None = Field(
         default=None, description="The item's price elasticity when learned from the request's sales with revenue.")

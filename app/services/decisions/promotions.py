@@ -1,15 +1,18 @@
 """Promotion planning: pair each item that must clear before expiry with the best calendar event.
 
-For item i and event j (eligible when as_of < event date < expiry date: as_of is the last day the sales cover,
-so a promotion starts the day after at the earliest, and an event on as_of is over before it could start):
+For item i and event j (eligible when as_of < event date <= sell-by day: as_of is the last day the sales cover,
+so a promotion starts the day after at the earliest, and an event on as_of is over before it could start; the
+sell-by day, the earlier of `expiry_date` and `season_end`, is the last day the stock may be sold, so an event on
+it is its last chance):
 - rank score = 0.6 * audience_fit + 0.4 * (1 - days to event / days to expiry): a good audience
   and an early date (more selling time) win; ties go to the earlier event.
-- the promotion runs from `lead_days` before the event (not before as_of) to the day before expiry.
+- the promotion runs from `lead_days` before the event (not before as_of) to the sell-by day.
 - demand: the item's forecast daily path (`stock_view.demand_path`: the forecast /forecast and /reorder make,
   a cache hit after /reorder of the same sales) for items with sales; the forecast wins over a caller's
   `avg_daily_sales`, which is the constant rate v only where no forecast is read (no sales in the rate window,
   a forecast that failed; `stock_view.stated_rates`, the rule of all three decisions), else the recent sales
-  rate. Without either (no sales), the rate is unknown. The rate shown is the path's mean.
+  rate. Without either (no sales), the rate is unknown. The rate shown is the path's over the days to the sell-by
+  day, the days whose demand leaves the units unsold beside it (a 28-day mean would not give them).
 - eligible only where at least one unit is left at the sell-by day at full price by that demand
   (`stock_view`: the same units left as reorder's `at_risk_quantity` and at-risk's `expected_unsold_units`), and
   where some demand is known up to it: with none (`pricing.sells_nothing`) no discount can clear the stock, and
@@ -20,6 +23,9 @@ so a promotion starts the day after at the earliest, and an event on as_of is ov
   (PROMOTION_ELASTICITY_MULTIPLIER); at least 5 %, at most `discount_max_pct` and the margin
   floor (price after discount >= cost / (1 - min_margin_pct / 100)). Without a base rate: half
   the allowed maximum, rounded to 5 %, at low confidence.
+- expected clear-out: the day after as_of on which the last unit sells with the promotion (full price before it,
+  the lifted demand during it, units sold in day order as `outcomes` counts them); none when units are left at the
+  sell-by day.
 - confidence: high when the rate is known, the stock clears in time and the audience fits (>= 0.5);
   low when the rate is unknown or the stock will not clear in time; medium otherwise.
 """
@@ -126,12 +132,14 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
                        sent_as_of, forecaster, warnings)
     cumulative = path.cumulative
     known = ~np.isnan(rate) | path.from_forecast
-    rate = np.where(path.from_forecast, path.daily[:, :horizon].mean(axis=1), rate)
     view = stock_view(items, as_of_day, cumulative)
     quantity = view.quantity
     leftover = np.where(known, view.at_risk, quantity)
     # no demand up to the sell-by day by a known rate: no discount can clear the stock (at-risk's rule)
     sells = demand_within(cumulative, np.maximum(sell_by, 0))
+    # the forecast's rate over the days to the sell-by day: the days that make the units left quoted beside it
+    to_sell_by = np.where(sell_by > 0, sells / np.maximum(sell_by, 1), path.daily[:, :horizon].mean(axis=1))
+    rate = np.where(path.from_forecast, to_sell_by, rate)
     no_demand = known & sells_nothing(sells)
     # a seasonal item whose season's sales are ahead: no markdown on a forecast that sees only the off-season
     last_season = last_season_units(sales, view, as_of_day)
@@ -141,8 +149,9 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
 
     cap = np.minimum(max_discount, margin_cap(price, cost, prefs.min_margin_pct))
     cap = np.floor(cap / STEP_PCT) * STEP_PCT
-    # an event on as_of is over: its sales are in, and a promotion starts tomorrow at the earliest
-    eligible = (event_day[None, :] > as_of_day) & (event_day[None, :] < expiry[:, None])
+    # an event on as_of is over: its sales are in, and a promotion starts tomorrow at the earliest; one on the
+    # sell-by day is the stock's last selling day (review 3 F6: it was refused)
+    eligible = (event_day[None, :] > as_of_day) & (event_day[None, :] <= expiry[:, None])
     eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & ~no_demand & ~ahead)[:, None]
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
@@ -156,7 +165,6 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     # from tomorrow at the earliest (today's sales are in) to the last day the stock may be sold
     start = np.maximum(as_of_day + 1, event_day[chosen_j] - prefs.lead_days)
     end = np.maximum(expiry[chosen_i], start)
-    selling_days = end - start + 1
     q, b = quantity[chosen_i], beta[chosen_i]
     days_of = _demand_days(cumulative[chosen_i], sell_by[chosen_i], start - as_of_day, end - as_of_day)
     window = days_of.during
@@ -165,11 +173,10 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     unknown_default = np.maximum(np.round(cap[chosen_i] / 2 / STEP_PCT) * STEP_PCT, STEP_PCT)
     discount = np.where(known[chosen_i], markdown_pct(needed, cap[chosen_i], STEP_PCT), unknown_default)
     lift = lift_pct(discount, b, multiplier)
-    boosted = window / np.maximum(selling_days, 1) * (1 + lift / 100)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        clear_days = np.where(boosted > 0, np.ceil(q / boosted), np.nan)
     without, with_promotion = outcomes(q, days_of, 1 + lift / 100, price[chosen_i], cost[chosen_i], discount)
     clears = with_promotion.units_left <= 1e-9
+    clear_days = _clear_days(cumulative[chosen_i], q, sell_by[chosen_i], start - as_of_day, end - as_of_day,
+                             1 + lift / 100, clears)
     pays = ~known[chosen_i] | (with_promotion.revenue > without.revenue + 1e-9)
     pair_fit = fit[chosen_i, chosen_j]
     confidence = np.where(
@@ -259,6 +266,25 @@ def _demand_days(cumulative: np.ndarray, sell_by: np.ndarray, first: np.ndarray,
                       after=np.maximum(demand_within(cumulative, days) - up_to_end, 0.0))
 
 
+def _clear_days(cumulative: np.ndarray, quantity: np.ndarray, sell_by: np.ndarray, first: np.ndarray,
+                last: np.ndarray, lift_factor: np.ndarray, clears: np.ndarray) -> np.ndarray:
+    """float64[k]: the day after as_of on which the `quantity` is sold out with a promotion on days `first`..`last`
+    (its demand x `lift_factor`, full price on the other days of the path `cumulative`, float64[k, days]); NaN where
+    it does not clear by the `sell_by` day (`clears` False): the stock never sells out, whatever the rate."""
+    def sold_by(day: np.ndarray) -> np.ndarray:
+        start = np.clip(first - 1, 0, None)
+        promoted = demand_within(cumulative, np.clip(day, start, last)) - demand_within(cumulative, start)
+        return demand_within(cumulative, day) + (lift_factor - 1) * promoted
+
+    # bisect the days (sold_by grows with them): never cleared by `low`, cleared by `high`
+    low, high = np.zeros_like(sell_by), np.where(clears, np.maximum(sell_by, 1), 0)
+    while np.any(high - low > 1):
+        middle = (low + high) // 2
+        done = sold_by(middle) >= quantity - 1e-9
+        low, high = np.where(done, low, middle), np.where(done, middle, high)
+    return np.where(clears, high, np.nan).astype(np.float64)
+
+
 def outcomes(quantity: np.ndarray, demand: DemandDays, lift_factor: np.ndarray, price: np.ndarray,
              cost: np.ndarray, discount_pct: np.ndarray) -> tuple[Outcomes, Outcomes]:
     """Without and with a promotion (its days' demand x `lift_factor` at `discount_pct` off; full price on the
@@ -284,7 +310,8 @@ def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount
     if math.isnan(rate) or without is None or with_promotion is None:
         outlook = "no sales history, so the discount is half the allowed maximum"
     else:
-        by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
+        by = (f"by its forecast ({method}, {rate:.2f}/day over the {days_text(days_to_expiry)} left)" if method
+              else f"at {rate:.2f}/day")
         left = (f"at full price {by} it leaves {unit_count(f'{without.units_left:g}')} unsold; {discount:g}% off "
                 f"lifts sales {lift:.0f}%")
         outcome = (f"revenue {with_promotion.revenue:g} with it against {without.revenue:g} without"
@@ -361,5 +388,5 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_
     upcoming = event_day[event_day > as_of_day]
     if upcoming.size == 0:
         return "no calendar event after as_of (a promotion starts the day after it at the earliest)"
-    return (f"no calendar event before its expiry in {days_text(days_to_expiry)} "
-            f"(next event is {days_text(int(upcoming.min()) - as_of_day)} away)")
+    return (f"no calendar event up to its last selling day, {days_text(days_to_expiry)} away "
+            f"(the next event is {days_text(int(upcoming.min()) - as_of_day)} away)")

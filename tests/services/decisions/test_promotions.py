@@ -1,5 +1,6 @@
 """Promotion pairing, discounts, margins, clear-out estimates and unmatched reasons."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -36,10 +37,20 @@ def run(items, events, settings=SETTINGS, **body):
 
 
 def test_event_after_expiry_is_never_paired_and_item_is_explained():
-    response = run([item("a", 10, 5, avg_daily_sales=1)], [event("late", 6), event("on_expiry", 5)])
+    response = run([item("a", 10, 5, avg_daily_sales=1)], [event("late", 6)])
     assert response.promotions == []
     assert response.unmatched[0].product_id == "a"
-    assert "no calendar event before its expiry in 5 days" in response.unmatched[0].reason
+    assert response.unmatched[0].reason == ("no calendar event up to its last selling day, 5 days away "
+                                            "(the next event is 6 days away)")
+
+
+def test_an_event_on_the_expiry_day_is_the_stocks_last_selling_day():
+    """Review 3 F6: expiry_date is the last day the stock may be sold, and the promotion runs to it; an event on
+    it was refused, "no calendar event before its expiry in 2 days (next event is 2 days away)"."""
+    response = run([item("a", 10, 5, avg_daily_sales=1)], [event("late", 6), event("on_expiry", 5)])
+    assert [(p.event_id, p.start_date, p.end_date) for p in response.promotions] == [
+        ("on_expiry", AS_OF + timedelta(days=3), AS_OF + timedelta(days=5))]
+    assert response.promotions[0].without_promotion.units_left == 5
 
 
 def test_best_event_first_by_audience_fit_then_date():
@@ -60,7 +71,7 @@ def test_discount_is_the_smallest_5pct_step_that_clears_the_leftover_in_time():
     assert (promo.start_date, promo.end_date) == (AS_OF + timedelta(days=3), AS_OF + timedelta(days=10))
     assert promo.suggested_discount_pct == 15.0
     assert promo.projected_sales_lift == 30.0
-    assert promo.expected_clear_days == 10  # ceil(24 / (2 * 1.3))
+    assert promo.expected_clear_days == 10  # 4 by day 2, then 2.6/day: 24 sold on day 10, 22.2 on day 9
     assert promo.confidence == "high"
     # without: 20 sold at 10, 4 written off; with: 4 at full price before it, then 20 at 8.5
     assert (promo.without_promotion.units_sold, promo.without_promotion.units_left) == (20, 4)
@@ -127,6 +138,40 @@ def test_base_rate_from_sales_since_first_sale_at_least_seven_days():
     short = [{"product_id": "b", "date": day(0), "qty": 14}]  # one sale: 14 over the 7-day minimum
     promo_b = run([item("b", 60, 10)], [event("e", 2)], sales=short).promotions[0]
     assert "2.00/day" in promo_b.reasoning
+
+
+def test_expected_clear_days_is_the_day_the_stock_sells_out_or_none():
+    """Review 3 F8: 40 units with 3 days left, 10.27 of them left with the promotion, were said to clear in 5 days
+    (the quantity over the promoted rate, ignoring the sell-by day and the days before the promotion)."""
+    short = run([item("a", 30, 5, avg_daily_sales=1)], [event("e", 3)], preferences={"discount_max_pct": 20})
+    promo = short.promotions[0]  # days 1-5 at 20% off, +40%: 5 x 1.4 = 7 sold, 23 left at expiry
+    assert promo.with_promotion.units_left == 23 and promo.expected_clear_days is None  # was ceil(30 / 1.4) = 22
+    assert promo.confidence == "low"
+    # 12 at 1/day, a promotion on days 6-10 at 20% off (+40%): 5 sold before it, 7 during it, the last on day 10
+    late = run([item("b", 12, 10, avg_daily_sales=1)], [event("e", 8)]).promotions[0]
+    assert (late.start_date, late.suggested_discount_pct, late.with_promotion.units_left) == (
+        AS_OF + timedelta(days=6), 20.0, 0)
+    assert late.expected_clear_days == 10  # was ceil(12 / 1.4) = 9, as if it all sold at the promoted rate
+
+
+def test_the_rate_quoted_gives_the_units_left_beside_it(client):
+    """Review 3 F7: "3.02/day by its forecast ... leaves 23.48 units unsold" for 40 units with 3 days left
+    (40 - 3 x 3.02 = 30.9): the rate was the forecast's 28-day mean, the units left its first 3 days'."""
+    sales = [{"product_id": "a", "date": day(-k), "qty": 20 if (AS_OF - timedelta(days=k)).weekday() == 6 else 2}
+             for k in range(120)]  # Sundays sell 20, the other days 2; as_of is a Saturday
+    body = {"shop_id": "rate-quoted", "as_of": AS_OF.isoformat(), "sales": sales,
+            "items": [item("a", 40, 3)], "calendar_events": [event("e", 1)]}
+    response = client.post("/api/v1/smart-shelf/promotions", json=body)
+    assert response.status_code == 200, response.text
+    promotion = response.json()["promotions"][0]
+    quoted = re.search(r"by its forecast \([^,]+, ([0-9.]+)/day[^)]*\) it leaves ([0-9.]+) units",
+                       promotion["reasoning"])
+    assert quoted, promotion["reasoning"]
+    rate, left = float(quoted.group(1)), float(quoted.group(2))
+    assert left == promotion["without_promotion"]["units_left"]
+    assert 40 - 3 * rate == pytest.approx(left, abs=0.02)
+    assert rate > 6  # Sunday's 20 and two weekdays' 2, not the week's mean 4.6
+    assert "/day over the 3 days left)" in promotion["reasoning"]
 
 
 def test_no_sales_history_gives_half_the_maximum_at_low_confidence():
