@@ -2,8 +2,10 @@
 
 Stock: the one view of `stock_view` with the forecast as the demand path: usable units (those the
 forecast sells before their expiry or season end; expired units count 0) + on order is the inventory
-position; the units that will expire unsold are at risk, not cover, and hold the order back until the
-demand over the protection interval exceeds the usable units.
+position, the units on order counting only up to what sells within their shelf life and season after they
+arrive (`stock_view.on_order_cover`: the service does not know when they arrive and takes the lead time); the
+units that will expire unsold are at risk, not cover, and hold the order back until the demand over the
+protection interval exceeds the usable units.
 
 Demand comes from the forecast engine (`stock_view.read_forecast`, the one place the decisions read it, through
 the forecast cache, so a repeated request reuses its forecasts; every service level reads one forecast; an item
@@ -23,8 +25,9 @@ smooth. The reorder point is its service-level quantile. An order is recommended
 point: enough lots to lift the position above the reorder point (the EOQ, `inventory_math`, at most the forecast
 demand over the item's cover days, `stock_view.lot_bound`: lead time + review, lead time + shelf life, at least 28,
 so a perishable sent without a shelf life is not sized months ahead), never more than the
-forecast sells from the order's arrival within the shelf life and the rest of the season
-(`stock_view.order_cap`), rounded up to the minimum order and whole packs.
+forecast sells from the order's arrival within the shelf life and the rest of the season, less the usable units
+left then and the units on order (`stock_view.order_cap`: an order never adds units that would expire unsold),
+rounded up to the minimum order and whole packs.
 
 Urgency (low whenever nothing more sells: no forecast demand, a season over):
 critical = usable stock runs out within the lead time a unit or more short (an order now arrives too late);
@@ -51,6 +54,7 @@ from app.schemas.reorder import (
 from app.services.decisions.inventory_math import eoq, round_order
 from app.services.decisions.pricing import NO_DEMAND_UNITS
 from app.services.decisions.stock_view import (
+    FORECAST_DAYS,
     MIN_UNMET_UNITS,
     NO_LIMIT,
     cover_days,
@@ -60,6 +64,7 @@ from app.services.decisions.stock_view import (
     forecast_days,
     last_season_units,
     lot_bound,
+    on_order_cover,
     open_history,
     order_cap,
     orders,
@@ -68,6 +73,7 @@ from app.services.decisions.stock_view import (
     read_forecast,
     reorder_points,
     season_ahead,
+    selling_window,
     shelf_lives,
     shop_forecaster,
     stated_rates,
@@ -165,13 +171,16 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     safety = reorder_point - lead_demand
     on_hand = view.quantity
     on_order = np.array([item.on_order for item in items])
-    position = view.usable + on_order
+    # units on order sell in the same window as a new order: beyond what sells there they expire, no cover
+    window = selling_window(view, cumulative, lead, shelf_life)
+    covering = on_order_cover(window, on_order)
+    position = view.usable + covering
     below = orders(position, reorder_point, daily_rate, silent.applies)
     # stock at risk of expiring unsold is cleared first: no order until the lead time's demand exceeds what sells
     held_back = below & (view.at_risk > 0) & (lead_demand <= view.usable)
     lots = np.floor((reorder_point - position) / lot_size) + 1
     raw_order = np.where(below & ~held_back, lots * lot_size, 0.0)
-    cap = order_cap(view, cumulative, lead, shelf_life)
+    cap = order_cap(window, on_order)
     capped = cap < raw_order
     raw_order = np.where(capped, cap, raw_order)
     order = round_order(raw_order, np.array([i.min_order_qty for i in items]), np.array([i.pack_size for i in items]))
@@ -194,7 +203,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
         (view.usable < NO_DEMAND_UNITS) & (daily_rate > 0), 0.0, np.inf))
     lost_units = np.maximum(lead_demand - position, 0.0)  # if nothing is ordered now: what usable + on order miss
     revenue_at_risk = lost_units * price
-    sellable = (daily_rate > 0) & (cap > 0)  # a season over or a shelf life that sells nothing: nothing is urgent
+    # a season over or a shelf life that sells nothing: nothing is urgent (units on order filling the window do not
+    # refill the shelf before they arrive)
+    sellable = (daily_rate > 0) & (window > 0)
     # critical as at-risk's stockout: the usable units run out within the lead time, a unit or more short (of the
     # demand planned: a silent or woken product's is not the forecast path's zeros)
     short = (days_left <= lead) & (demand.within(lead, cumulative, protection) - view.usable >= MIN_UNMET_UNITS)
@@ -215,7 +226,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
             product_id=items[i].product_id, name=items[i].name, supplier=items[i].supplier, abc_class=abc[i],
             xyz_class=xyz[i], urgency=urgency[i], current_quantity=float(on_hand[i]),
             usable_quantity=round(float(view.usable[i]), 2), at_risk_quantity=round(float(view.at_risk[i]), 2),
-            inventory_position=float(position[i]), lead_time_days=int(lead[i]),
+            inventory_position=round(float(position[i]), 2), lead_time_days=int(lead[i]),
             expected_lead_time_demand=round(float(lead_demand[i]), 2), safety_stock=round(float(safety[i]), 2),
             reorder_point=round(float(reorder_point[i]), 2), eoq=round(float(lot[i]), 2),
             demand_distribution=family[i],
@@ -228,15 +239,21 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 items[i].name or items[i].product_id, order=float(order[i]), raw=float(raw_order[i]),
                 on_hand=float(on_hand[i]), usable=float(view.usable[i]), at_risk=float(view.at_risk[i]),
                 expired=bool(view.expired[i]), position=float(position[i]), on_order=float(on_order[i]),
+                covering=float(covering[i]),
                 reorder_point=float(reorder_point[i]),
                 lead_demand=float(lead_demand[i]), days=int(protection[i]), lot=float(lot[i]),
-                lot_size=float(lot_size[i]), bounded=int(cover[i]) if bounded[i] else None,
+                lot_size=float(lot_size[i]),
+                bounded=_lot_days(int(cover[i]), float(lot[i]), int(lead[i]), request.review_days,
+                                  items[i].shelf_life_days)
+                if bounded[i] else None,
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
                 wake=float(silent.wake_probability[i]), woke=bool(demand.woke[i]),
                 fill_rate=float(fill_rate[i]), lot_fill=float(lot_fill[i]), days_left=float(supply[i]),
                 has_sales=bool(sold[i] | stated[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]),
-                seasonal=bool(view.days_to_season_end[i] < NO_LIMIT),
+                life=items[i].shelf_life_days,
+                season_binds=bool(view.days_to_season_end[i] < lead[i] + (items[i].shelf_life_days or NO_LIMIT)),
+                season_first=bool(view.days_to_season_end[i] == view.days_to_sell_by[i] < NO_LIMIT),
                 last_season=float(last_season[i]) if ahead[i] else None),
         )
         for i in order_of if keep[i]
@@ -250,11 +267,11 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
 
 
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
-               position: float, on_order: float, reorder_point: float, lead_demand: float, days: int, lot: float,
-               lot_size: float, bounded: int | None, level: float,
+               position: float, on_order: float, covering: float, reorder_point: float,
+               lead_demand: float, days: int, lot: float, lot_size: float, bounded: str | None, level: float,
                family: str, silence: int, wake: float, woke: bool, fill_rate: float, lot_fill: float, days_left: float,
-               has_sales: bool,
-               capped: bool, held_back: bool, seasonal: bool, last_season: float | None) -> str:
+               has_sales: bool, capped: bool, held_back: bool, life: int | None, season_binds: bool,
+               season_first: bool, last_season: float | None) -> str:
     if not has_sales:
         return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
     one = units_text(usable) == "1"
@@ -263,13 +280,24 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     stock = f"{unit_count(units_text(usable), 'usable')} {cover}" if cover else "no usable units"
     if at_risk > 0:
         left = "are expired and count 0" if expired else (
-            "will be left at the end of the season" if seasonal and not expired else "will expire unsold")
+            "will be left at the end of the season" if season_first else "will expire unsold")
         clear = "(clear them, see at-risk)" if last_season is None else (
             f"by its forecast, which sees only the off-season: the same days last year sold {units_text(last_season)} "
             "(see at-risk)")
         stock = f"{units_text(at_risk)} of the {on_hand:g} on hand {left} {clear}; " + stock
-    where = f"position {units_text(position)}" + (
-        f" ({units_text(usable)} usable + {on_order:g} on order)" if on_order > 0 else "")
+
+    def within(whose: str) -> str:  # the window an order (or the units on order) sells in after arriving
+        if season_binds or life is None:
+            return f"from {whose} arrival to the season's end"
+        return f"within {whose} {life}-day shelf life after {'they arrive' if whose == 'their' else 'it arrives'}"
+
+    # units on order count up to what sells in their window after they arrive (stock_view.on_order_cover)
+    part = units_text(covering) != units_text(on_order)
+    counted = f"{units_text(covering)} of the {on_order:g}" if part else f"{on_order:g}"
+    position_words = f"position {units_text(position)}" + (
+        f" ({units_text(usable)} usable + {counted} on order)" if on_order > 0 else "")
+    where = (position_words[:-1] + f": the rest would not sell {within('their')})" if part
+             else position_words)
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
                     "negative_binomial": "negative-binomial count (skewed demand, more spread than a Poisson count)",
                     "after_silence": f"no sale in the last {silence} days: " + (
@@ -285,9 +313,10 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     basis = (f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand "
              f"(mean {lead_demand:.1f}, {family_words}), {fill}")
     if order > 0:
-        limit = "what sells within its shelf life and season" if seasonal else "what sells within its shelf life"
-        lots = (f"lots of {lot_size:.0f}, the forecast demand over {bounded} days (the EOQ, {lot:.0f}, is more: "
-                "send shelf_life_days for a perishable)" if bounded is not None else f"EOQ lots of {lot:.0f}")
+        limit = f"what sells {within('its')}" + (
+            f", less the {units_text(covering)} on order" if covering > 0 else "")
+        lots = (f"lots of {lot_size:.0f}, the forecast demand over {bounded}" if bounded is not None
+                else f"EOQ lots of {lot:.0f}")
         # the cap in whole units as the order rounds it (145.3 sells: "capped at 146", "Order 146")
         sizing = f"capped at {math.ceil(raw - 1e-9):g}, {limit}" if capped else f"{raw:.0f} in {lots}"
         return (f"Order {unit_count(f'{order:g}')} of {name} now ({sizing}, before minimum/pack rounding): "
@@ -296,9 +325,16 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
         return (f"No order for {name}: {stock}, and the forecast demand over the next {days_text(days)} "
                 f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first, then order "
                 f"(urgency medium: no order is due before the next review); {basis}.")
+    if capped and covering > 0:
+        expiring = (f"; {units_text(on_order - covering)} of them will expire unsold, and an order would only add "
+                    "to those" if part else ", and an order would expire unsold")
+        return (f"No order for {name}: the {unit_count(f'{on_order:g}')} on order already bring "
+                f"{'more than' if part else 'what'} the forecast sells {within('their')} "
+                f"({unit_count(units_text(covering))}){expiring}; {position_words} is at or below the {basis}; "
+                f"{stock}.")
     if capped:
-        return (f"No order for {name}: the forecast sells nothing more within its shelf life or season after an "
-                f"order would arrive; {stock}; {basis}.")
+        window = within("an order's")
+        return f"No order for {name}: the forecast sells nothing more {window}; {stock}; {basis}."
     if reorder_point <= 0 and position <= reorder_point:
         return f"No order for {name}: nothing is expected to sell over the next {days_text(days)}; {basis}; {stock}."
     if usable <= 0 < on_order:
@@ -306,3 +342,15 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                 f"{'is on its' if f'{on_order:g}' == '1' else 'are on their'} way: {where} is "
                 f"above the {basis}. Order again only if they will not arrive within the lead time.")
     return f"No order yet for {name}: {where} is above the {basis}; {stock}."
+
+
+def _lot_days(cover: int, lot: float, lead: int, review: int, life: int | None) -> str:
+    """The days a lot bounded at `cover` days (`stock_view.cover_days`) holds and what bounds them, for the
+    reasoning: what capped the EOQ `lot`, never a request for a field that was sent."""
+    why = ("a year's demand" if cover >= 365 else
+           f"the demand over the {lead}-day lead time and {life}-day shelf life" if life is not None and
+           cover == lead + life else
+           f"the demand over the {lead}-day lead time and {review}-day review" if cover == max(lead + review, 1) else
+           f"the forecast's {FORECAST_DAYS} days of demand")
+    hint = "; send shelf_life_days for a perishable" if life is None else ""
+    return f"{days_text(cover)} (the EOQ, {lot:.0f}, is more: a lot holds at most {why}{hint})"

@@ -15,7 +15,8 @@ and /reorder make for the item, the recent sales rate where the forecast cannot 
   behind reorder's and at-risk's days of supply, stockout date and "last about N days"; none without usable units
   or without demand.
 - the selling window after an order arrives (shelf life and season): an order never exceeds what the
-  demand path sells in it, less the usable units still on the shelf when it arrives.
+  demand path sells in it, less the usable units still on the shelf when it arrives and the units on order (taken
+  to arrive with it); units on order count as cover only up to what sells in that window (`on_order_cover`).
 """
 
 from collections.abc import Callable, Sequence
@@ -217,10 +218,10 @@ def reorder_points(demand: ProtectionDemand, open_past: np.ndarray, open_protect
 
 
 def orders(position: np.ndarray, point: np.ndarray, daily_rate: np.ndarray, silent: np.ndarray) -> np.ndarray:
-    """bool[n]: reorder orders at inventory `position` (usable units + on order): at or below the reorder point
-    with forecast demand; a silent product's point is an empirical quantile, so only below it (a position at it
-    already covers the level: with a small chance of waking up the point is 0, and an empty shelf is not a reason
-    to order a lot)."""
+    """bool[n]: reorder orders at inventory `position` (usable units + on order, `on_order_cover`): at or below the
+    reorder point with forecast demand; a silent product's point is an empirical quantile, so only below it (a
+    position at it already covers the level: with a small chance of waking up the point is 0, and an empty shelf
+    is not a reason to order a lot)."""
     return (position <= point) & (daily_rate > 0) & (~silent | (position < point))
 
 
@@ -351,10 +352,11 @@ def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.nd
                      expired=(expiry < 0) & (quantity > 0), season_over=season <= 0)
 
 
-def order_cap(view: StockView, cumulative: np.ndarray, lead: np.ndarray, shelf_life: np.ndarray) -> np.ndarray:
-    """float64[n]: the most an order placed now should bring: what the demand path sells from its arrival
-    (after `lead` days) within `shelf_life` days (NaN: none) and the rest of the season, less the usable
-    units still on the shelf then. inf where neither limit applies."""
+def selling_window(view: StockView, cumulative: np.ndarray, lead: np.ndarray, shelf_life: np.ndarray) -> np.ndarray:
+    """float64[n]: what the demand path sells to units arriving after `lead` days, within `shelf_life` days (NaN:
+    none) and the rest of the season, less the usable units still on the shelf then; inf where neither limit
+    applies. The window of an order placed now, and of the units on order: the service does not know when these
+    arrive and takes the lead time, so they sell in the same days."""
     seasonal = view.days_to_season_end < NO_LIMIT
     life = np.where(np.isnan(shelf_life), NO_LIMIT, np.nan_to_num(shelf_life, nan=0.0)).astype(np.int64)
     end = np.minimum(np.minimum(lead + life, view.days_to_season_end), NO_LIMIT - 1)
@@ -363,6 +365,20 @@ def order_cap(view: StockView, cumulative: np.ndarray, lead: np.ndarray, shelf_l
     sells = np.maximum(demand_within(cumulative, end) - on_shelf_then, 0.0)
     left_at_arrival = np.maximum(view.usable - on_shelf_then, 0.0)
     return np.where(limited, np.maximum(sells - left_at_arrival, 0.0), np.inf)
+
+
+def on_order_cover(window: np.ndarray, on_order: np.ndarray) -> np.ndarray:
+    """float64[n]: the units `on_order` that count as cover in the inventory position: at most what sells in their
+    `window` (`selling_window`); the rest would expire unsold (6 sandwiches on order of a 2-day shelf life
+    selling 0.6 a day cover 1.2)."""
+    return np.minimum(on_order, window)
+
+
+def order_cap(window: np.ndarray, on_order: np.ndarray) -> np.ndarray:
+    """float64[n]: the most an order placed now should bring: what sells in its `window` (`selling_window`) less
+    the units on order that sell there first. Never units that would expire unsold; inf where the window has no
+    limit."""
+    return window - on_order_cover(window, on_order)
 
 
 Forecaster = Callable[[ForecastSpec], ForecastArrays]

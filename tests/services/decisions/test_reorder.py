@@ -132,6 +132,25 @@ def test_shelf_life_caps_perishable_orders(client):
     assert rec["recommended_order_qty"] <= max(10 * 5 * 1.2, rec["reorder_point"] - rec["inventory_position"] + 1)
 
 
+def test_units_on_order_of_a_short_shelf_life_cover_only_what_sells_in_it_and_no_order_goes_on_top(client):
+    """Review 3 F3: the bakery's TRAITEUR (0 on hand, 6 on order, 3-day lead time, 2-day shelf life, 0.6 a day) got
+    "Order 2 ... position 6 (0 usable + 6 on order)": the 6 already exceed what sells in their life after arrival.
+    Units on order count as cover only up to that, and an order never adds units that would expire unsold."""
+    body = {"shop_id": "s", "sales": _sales("deli", 10)}
+    item = _item("deli", 0, lead_time_days=3, shelf_life_days=2)
+    rec = client.post(f"{PREFIX}/reorder", json={**body, "inventory": [{**item, "on_order": 30}]}).json()[
+        "recommendations"][0]
+    # arriving after 3 days, they sell about 20 in their 2 days: the other 10 expire
+    assert rec["recommended_order_qty"] == 0 and rec["inventory_position"] == pytest.approx(20, abs=3)
+    assert rec["inventory_position"] < rec["reorder_point"]
+    assert "of the 30 on order" in rec["reasoning"] and "of them will expire unsold" in rec["reasoning"]
+    few = client.post(f"{PREFIX}/reorder", json={**body, "inventory": [{**item, "on_order": 8}]}).json()[
+        "recommendations"][0]
+    # 8 on order sell in full: they count, and the order brings the rest of the 2 days' demand, not more
+    assert few["inventory_position"] == 8 and 8 <= few["recommended_order_qty"] <= 16
+    assert "less the 8 on order" in few["reasoning"]
+
+
 def test_a_capped_order_states_its_own_fill_rate_and_one_number(client):
     """Owner review F13: baguettes (1-day shelf life, 2-day protection interval) were "Order 146 units (capped at
     145 ...) ... expected fill rate 99.7%": the fill rate of lots up to the reorder point, which the order capped at
@@ -158,6 +177,13 @@ def test_lot_without_shelf_life_is_at_most_the_forecast_demand_over_its_cover_da
     assert rec["eoq"] > 1000  # about 1,900 at this cost: six months of demand
     assert rec["reorder_point"] < rec["recommended_order_qty"] <= 28 * 10 * 1.15
     assert "the forecast demand over 28 days" in rec["reasoning"] and "shelf_life_days" in rec["reasoning"]
+    # Review 3 F10: with a shelf life sent the reasoning said "send shelf_life_days"; it says what bounds the lot
+    # (a shorter shelf life caps the order at what sells in it first: "capped at ...")
+    kept = {**body, "inventory": [_item("tart", 0, cost=0.01, shelf_life_days=400)]}
+    rec = client.post(f"{PREFIX}/reorder", json=kept).json()["recommendations"][0]
+    assert "the forecast demand over 365 days (the EOQ, " in rec["reasoning"]
+    assert "is more: a lot holds at most a year's demand)" in rec["reasoning"]
+    assert "send shelf_life_days" not in rec["reasoning"]
     longer = {**body, "inventory": [_item("tart", 0, cost=0.05, lead_time_days=30)]}  # 31 days of cover
     rec = client.post(f"{PREFIX}/reorder", json=longer).json()["recommendations"][0]
     assert "the forecast demand over 31 days" in rec["reasoning"]
@@ -287,6 +313,19 @@ def test_seasonal_lot_never_exceeds_what_sells_before_the_season_ends(client):
     rec = client.post(f"{PREFIX}/reorder", json=ended).json()["recommendations"][0]
     assert rec["usable_quantity"] == 0 and rec["recommended_order_qty"] == 0 and "end of the season" in rec["reasoning"]
     assert rec["urgency"] == "low"
+
+
+def test_stock_expiring_before_its_season_ends_is_said_to_expire(client):
+    """Review 3 F5: 10 tartelettes expiring on 10-02 were "left at the end of the season" (10-15). The reasoning
+    names the sell-by that comes first, as at-risk does."""
+    body = {"shop_id": "s", "as_of": "2025-09-28", "sales": _sales("tart", 10)}
+    expiring = _item("tart", 100, expiry_date="2025-09-30", season_end="2025-10-20")
+    rec = client.post(f"{PREFIX}/reorder", json={**body, "inventory": [expiring]}).json()["recommendations"][0]
+    assert rec["at_risk_quantity"] > 50
+    assert "on hand will expire unsold" in rec["reasoning"] and "end of the season" not in rec["reasoning"]
+    ending = {**expiring, "expiry_date": "2025-10-20", "season_end": "2025-09-30"}
+    rec = client.post(f"{PREFIX}/reorder", json={**body, "inventory": [ending]}).json()["recommendations"][0]
+    assert "on hand will be left at the end of the season" in rec["reasoning"]
 
 
 def test_reorder_points_cover_real_slow_movers_at_the_service_level(client, m5_sales):
