@@ -93,12 +93,16 @@ from app.services.decisions.stock_view import (
     forecast_days,
     last_season_units,
     lead_times,
+    on_order_cover,
     open_history,
+    order_cap,
     orders,
     origin_day,
     protection_demand,
     reorder_points,
     season_ahead,
+    selling_window,
+    shelf_lives,
     stated_rates,
     stock_view,
     supply_days,
@@ -235,6 +239,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     on_order = np.fromiter((item.on_order for item in inventory), np.float64, n)
     waiting = np.flatnonzero(out_of_stock & (on_order > 0))
     waiting_point = np.full(n, np.nan)
+    covering = on_order.copy()  # the units on order that count as cover (reorder's rule, below)
     reorders = out_of_stock.copy()
     # reorder's rule where it decides: an empty shelf with units on order, and low stock (at usable + on order)
     ruled = np.flatnonzero((out_of_stock & (on_order > 0)) | low_stock)
@@ -245,9 +250,14 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         point[ruled] = _reorder_point(ruled, reorder_demand, open_past, open_protection, path.short_term_rmse,
                                       demand, whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
         waiting_point[waiting] = point[waiting]
-        reorders[waiting] = orders(on_order[waiting], point[waiting], demand[waiting], silent[waiting])
+        # reorder's position: the units on order count up to what sells within their shelf life after they
+        # arrive, and no order adds units that would expire unsold
+        selling = selling_window(view, cumulative, lead_times(inventory), shelf_lives(inventory))
+        covering[:] = on_order_cover(selling, on_order)
+        room = order_cap(selling, on_order) > 0
+        reorders[waiting] = orders(covering[waiting], point[waiting], demand[waiting], silent[waiting]) & room[waiting]
         low = np.flatnonzero(low_stock)
-        low_stock[low] = orders(view.usable[low] + on_order[low], point[low], demand[low], silent[low])
+        low_stock[low] = orders(view.usable[low] + covering[low], point[low], demand[low], silent[low]) & room[low]
 
     lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
                      for item in inventory], dtype=np.float64)
@@ -311,7 +321,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed,
         "markdown": markdown_pct(needed, max_discount), "no_demand": sells_nothing(sells),
         "ahead": ahead, "last_season": last_season, "sells": sells,
-        "on_order": on_order,
+        "on_order": on_order, "covering": covering,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
         "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
         "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unknown": unknown,
@@ -361,6 +371,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 after_silence=bool(row.silent[i]),
                 on_order=float(row.on_order[i]),
                 on_order_point=float(row.waiting_point[i]),
+                on_order_cover=float(row.covering[i]),
                 reorders=bool(row.reorders[i]),
                 by=_source(path.methods[i] if row.from_forecast[i] else None, bool(row.silent_loss[i])),
                 out_of_stock=bool(row.out_of_stock[i]),
@@ -466,6 +477,7 @@ def _action(
     after_silence: bool,
     on_order: float,
     on_order_point: float,
+    on_order_cover: float,
     reorders: bool,
     by: str,
     needed_discount: float,
@@ -522,6 +534,16 @@ def _action(
     if out_of_stock:
         loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
                  f"{_units(round(demand, 1))} of sales {by}")
+        if on_order > 0 and not reorders and on_order_cover < on_order:
+            return RecommendedAction(
+                action_type="restock",
+                discount_range=None,
+                promotion_timing="when the units on order arrive",
+                reasoning=f"{loses} until the {_units(on_order)} on order "
+                f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: they already bring more than sells "
+                f"within their shelf life after they arrive (about {_units(round(on_order_cover, 1))}), so reorder "
+                "orders no more; the rest of them will expire unsold." + _assumed(protection, lead_sent),
+            )
         if on_order > 0 and not reorders:
             return RecommendedAction(
                 action_type="restock",

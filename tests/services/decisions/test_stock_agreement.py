@@ -693,3 +693,19 @@ def test_a_season_over_item_that_expires_soon_is_not_stored_for_next_season(clie
     reasoning = entry["recommended_action"]["reasoning"]
     assert "store them" not in reasoning and "expiry in 2 days" in reasoning, reasoning
     assert "write-off" in reasoning
+
+
+def test_units_on_order_beyond_what_sells_within_their_shelf_life_stop_at_risk_restocking_as_reorder(client):
+    """A bakery review: a sandwich tray with 0 on hand and 6 on order (2-day shelf life, selling about 0.6 a day)
+    was `critical, order 2` in reorder and 'Restock today' in at-risk: the 6 already bring more than sells before
+    they expire. Reorder orders nothing now; at-risk says the units on order suffice, as reorder does."""
+    item = {"product_id": "traiteur", "quantity": 0, "on_order": 6, "lead_time_days": 3, "shelf_life_days": 2,
+            "price": 6.0, "cost": 2.5}
+    body = {"shop_id": "traiteur", "as_of": AS_OF.isoformat(), "sales": _steady("traiteur", 0.6, 120),
+            "inventory": [item]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["recommended_order_qty"] == 0, rec["reasoning"]
+    entry = client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"][0]
+    action = entry["recommended_action"]
+    assert action["promotion_timing"] == "when the units on order arrive", action
+    assert "orders no more" in action["reasoning"] and "expire unsold" in action["reasoning"], action
