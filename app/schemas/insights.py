@@ -48,7 +48,9 @@ class TopItem(BaseModel):
     trend_slope: float = Field(description="Least-squares slope in units per period.")
     change_pct: float = Field(description="The trend line's change from the range's first complete period to its "
                               "last, % of the first (the line floored at 0: a fall is at most -100 %; a line rising "
-                              "from 0: % of the period mean).")
+                              "from 0: % of the period mean). For a trend that no longer holds (its last four "
+                              "weeks left the line or stopped moving its way), the mean of the last four weeks' "
+                              "periods against the first four weeks' instead.")
 
 
 class Seasonality(BaseModel):

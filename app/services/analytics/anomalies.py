@@ -9,6 +9,9 @@
   closed days skipped): a run whose probability, the product of its days' P(Y = 0), is in that tail is one
   `drop` from `date` to `end_date` (a stock-out or a shelf gap is one alert). At most `max_alerts` per product
   are listed, strongest first; the rest are counted (`meta.not_shown`, `meta.not_shown_by_product`).
+  A product that sold on fewer than MIN_SELLING_DAYS days of the request (a one-off till label, a cake made once)
+  has no normal to depart from: its days are neither spikes nor drops (a review found each of the bakery's seven
+  one-sale articles flagged on its only sale as "about once in 1,001 open days", one sale in 637 days).
 - closed days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
   products: `app/utils/opening_days.py`) are no demand: never an anomaly, and out of the model. When the
   request declares none, a day on which none of its products sold (two or more products on sale) is taken
@@ -40,6 +43,7 @@ from app.services.analytics.demand_model import (
     tail_probabilities,
     usual_range,
 )
+from app.services.decisions.stock_view import unit_count, units_text
 from app.utils.arrays import first_column
 from app.utils.dates import day_number, from_day_number
 from app.utils.opening_days import opening_days
@@ -47,6 +51,7 @@ from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.work_budget import WorkBudget
 
 MIN_PRODUCTS_FOR_FOREST = 8
+MIN_SELLING_DAYS = 3
 FOREST_SHARE = 0.02
 DAYS_PER_YEAR = 365.0
 MODEL_WORDS = {"stl": "its trend and weekday pattern (STL)", "counts": "its level and weekday pattern"}
@@ -111,9 +116,9 @@ def _surprise(probability: np.ndarray) -> np.ndarray:
     return -np.log10(np.maximum(probability, 1e-300))
 
 
-def _days_found(model: NormalDemand, units: np.ndarray, tail: float) -> tuple[_Found, np.ndarray]:
-    """Days in a tail (spikes, and drops to a few units: a day without a sale is judged with its run) and
-    each product's strongest day surprise [n]."""
+def _days_found(model: NormalDemand, units: np.ndarray, tail: float, judged: np.ndarray) -> tuple[_Found, np.ndarray]:
+    """Days in a tail (spikes, and drops to a few units: a day without a sale is judged with its run) of the
+    `judged` products (bool [n]) and each product's strongest day surprise [n]."""
     rows, days = np.nonzero(np.isfinite(model.expected))
     expected, sold = model.expected[rows, days], units[rows, days]
     upper, lower = tail_probabilities(sold, expected, model.dispersion[rows])
@@ -121,21 +126,21 @@ def _days_found(model: NormalDemand, units: np.ndarray, tail: float) -> tuple[_F
     surprise = _surprise(np.minimum(upper, lower))
     strongest = np.zeros(units.shape[0])
     np.maximum.at(strongest, rows, surprise)
-    hit = np.minimum(upper, lower) <= tail
+    hit = (np.minimum(upper, lower) <= tail) & judged[rows]
     one = np.ones(int(hit.sum()), dtype=np.int64)
     variance = expected + model.dispersion[rows] * expected**2
     return _Found(rows[hit], days[hit], days[hit], one, one, upper[hit] <= lower[hit], sold[hit], expected[hit],
                   variance[hit], surprise[hit]), strongest
 
 
-def _runs_found(model: NormalDemand, tail: float) -> tuple[_Found, np.ndarray]:
-    """Runs of open days without a sale whose probability (the product of their days' P(Y = 0)) is in the
-    tail, and each run's surprise [k runs]."""
+def _runs_found(model: NormalDemand, tail: float, judged: np.ndarray) -> tuple[_Found, np.ndarray]:
+    """Runs of open days without a sale of the `judged` products whose probability (the product of their days'
+    P(Y = 0)) is in the tail, and each run's surprise [k runs]."""
     runs, dispersion = model.runs, model.zero_dispersion[:, None]
     expected = np.where(model.near, model.expected, np.nan)  # far from the learned days a run is not judged
     probability = np.exp(run_sums(runs, log_zero_probability(expected, dispersion)))
     mean = run_sums(runs, expected)
-    hit = (probability <= tail) & (mean > 0)
+    hit = (probability <= tail) & (mean > 0) & judged[runs.row]
     variance = run_sums(runs, expected + dispersion * expected**2)
     judged = run_sums(runs, np.isfinite(expected)).astype(np.int64)
     surprise = _surprise(probability)
@@ -150,8 +155,9 @@ def _sales_anomalies(request: AnomaliesRequest, product_ids: np.ndarray, units: 
     scored and open product-days inside the spikes and drops found."""
     model = normal_demand(units, observed, first_day)
     tail = _day_tail(request)
-    days, strongest = _days_found(model, units, tail)
-    runs, run_surprise = _runs_found(model, tail)
+    judged = (units > 0).sum(axis=1) >= MIN_SELLING_DAYS  # fewer selling days: no normal to depart from
+    days, strongest = _days_found(model, units, tail, judged)
+    runs, run_surprise = _runs_found(model, tail, judged)
     np.maximum.at(strongest, model.runs.row, run_surprise)
     found = days + runs
     low, high = usual_range(found.mean, (found.variance - found.mean) / np.maximum(found.mean, MIN_MEAN) ** 2, tail)
@@ -168,18 +174,24 @@ def _anomaly(product_id: str, first_day: int, found: _Found, k: int, low: float,
     """The k-th spike or drop found: a day, or a run of open days without a sale."""
     start, end = from_day_number(first_day + int(found.first[k])), from_day_number(first_day + int(found.last[k]))
     mean, score, open_days, judged = float(found.mean[k]), float(found.score[k]), found.open_days[k], found.judged[k]
-    usually = f"from {MODEL_WORDS[method]} (usually {low:g}-{high:g})"
+    usually = f"from {MODEL_WORDS[method]} (usually {low:g}{'' if high == low else f'-{high:g}'})"
     if open_days > 1:
         over = "in total" if judged == open_days else f"over the {judged} of them with enough sales around to judge"
         what = (f"nothing sold on {open_days} open days ({start.isoformat()} to {end.isoformat()}), expected "
                 f"{_units(mean)} {over} {usually}: a stock-out, a shelf gap or a product taken off sale? A run this "
                 f"empty comes {_once_in(score)}.")
     else:
-        what = (f"{found.observed[k]:g} units sold, expected {_units(mean)} {usually}; a day this far out comes "
+        sold = unit_count(units_text(float(found.observed[k])))
+        what = (f"{sold} sold, expected {_units(mean)} {usually}; a day this far out comes "
                 f"{_once_in(score)}.")
     return Anomaly(product_id=product_id, date=start, end_date=end, type="spike" if found.spike[k] else "drop",
                    observed=float(found.observed[k]), expected_low=low, expected_high=high, score=round(score, 2),
                    method=method, description=what)
+
+
+def _article(word: str) -> str:
+    """'a' or 'an' before a movement type (receipt, sale, adjustment)."""
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _units(mean: float) -> str:
@@ -323,7 +335,7 @@ def _stock_rules(request: AnomaliesRequest, products: set[str], sold: pd.DataFra
         anomalies.append(Anomaly(
             product_id=str(product_id), date=from_day_number(int(day)), type="negative_stock",
             observed=float(after), expected_low=0.0, expected_high=None, score=round(-float(after), 2),
-            method="stock_rule", description=f"stock fell to {after:g} after a {kind} of {qty:g}: "
+            method="stock_rule", description=f"stock fell to {after:g} after {_article(kind)} {kind} of {qty:g}: "
             "more units left than were there (a missed receipt, a double-counted sale or a counting error)."))
     limit = request.adjustment_threshold_pct / 100
     adjustments = frame[frame["type"] == "adjustment"]
@@ -336,6 +348,6 @@ def _stock_rules(request: AnomaliesRequest, products: set[str], sold: pd.DataFra
             product_id=str(product_id), date=from_day_number(int(day)), type="large_adjustment",
             observed=float(qty), expected_low=-limit * stock, expected_high=limit * stock,
             score=round(share / 100, 2), method="stock_rule",
-            description=f"adjustment of {qty:+g} units is {share:.0f}% of the {before:g} in stock before it "
-            f"(threshold {request.adjustment_threshold_pct:g}%)."))
+            description=f"adjustment of {qty:+g} unit{'' if abs(qty) == 1 else 's'} is {share:.0f}% of the "
+            f"{before:g} in stock before it (threshold {request.adjustment_threshold_pct:g}%)."))
     return anomalies

@@ -16,15 +16,19 @@ Rules:
   a fall is at most -100 %; a line rising from 0 or less: % of the period mean). "increasing"/"decreasing"
   when |slope| * (periods - 1) is >= 10 % of the period mean and the slope's t-statistic is >= 2 in size (3+
   periods), else "stable".
-- A trend is advice only where it holds now: the mean of the last RECENT_PERIODS (about four weeks) is within
-  RECENT_TOLERANCE of the line over those periods. A seasonal shop's year-long rise that ended in its off season (a line
-  through 21 months ending after the summer peak) says so instead of "increase stock".
+- A trend is advice only where it holds now: the mean of the last RECENT_PERIODS (about four weeks) is not
+  RECENT_TOLERANCE or more behind the line over those periods, and those periods still move its way (their own
+  slope, fitted on their open days, is not both under half the line's and TREND_MIN_T standard errors flatter).
+  A seaside shop's year-long rise that ended in its off season, or its summer fall that levelled off in
+  September (a line through it ends at a third of what sells), says so instead of "increase stock" / "reduce the
+  next order", and its change_pct is measured: the last RECENT_PERIODS' mean against the first RECENT_PERIODS'.
 - Seasonality: mean daily units per weekday and per calendar month over the range's open days: closed
   days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
   products, `app/utils/opening_days.py`) are no demand and stay out of both; a closed weekday has no index.
 """
 
 import calendar
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -86,33 +90,77 @@ def _range_days(request: InsightsRequest, sales: SalesColumns) -> tuple[int, int
     return int(sales.day.min()), int(sales.day.max())
 
 
-def _trends(units: np.ndarray, recent: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of units[k, periods]: slope, change_pct, trend label, and the mean of the last `recent` periods
-    relative to the line over them (0: on it; NaN: too few periods to tell)."""
+def _line(units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares line of each row of units[k, periods] (3+ periods): x (centred), mean, slope, its standard
+    error."""
     periods = units.shape[1]
-    if periods < 3:
-        zeros = np.zeros(units.shape[0])
-        return zeros, zeros, np.full(units.shape[0], "stable"), np.full(units.shape[0], np.nan)
     x = np.arange(periods, dtype=np.float64) - (periods - 1) / 2
-    sxx = float((x**2).sum())
     mean = units.mean(axis=1)
     slope = least_squares_slopes(units)
     residual = units - mean[:, None] - slope[:, None] * x
-    se = np.sqrt((residual**2).sum(axis=1) / (periods - 2) / sxx)
+    return x, mean, slope, np.sqrt((residual**2).sum(axis=1) / (periods - 2) / float((x**2).sum()))
+
+
+def _pace(daily: np.ndarray, open_days: np.ndarray, days_per_period: float) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares slope of each row of daily[k, days] over its open days (closed days are no demand), and its
+    standard error, in units per period (days_per_period times the daily slope); NaN with under 3 open days."""
+    x = np.flatnonzero(open_days).astype(np.float64)
+    if x.size < 3:
+        return np.full(daily.shape[0], np.nan), np.full(daily.shape[0], np.nan)
+    x -= x.mean()
+    sxx = float((x**2).sum())
+    y = daily[:, open_days] - daily[:, open_days].mean(axis=1, keepdims=True)
+    slope = y @ x / sxx
+    se = np.sqrt(((y - slope[:, None] * x) ** 2).sum(axis=1) / (x.size - 2) / sxx)
+    return slope * days_per_period, se * days_per_period
+
+
+class Trends(NamedTuple):
+    """Per row of units[k, periods] (`_trends`)."""
+
+    slope: np.ndarray
+    change: np.ndarray  # change_pct
+    label: np.ndarray
+    lately: np.ndarray  # the last `recent` periods' mean relative to the line over them (NaN: too few periods)
+    pace: np.ndarray  # the last `recent` periods' own slope (NaN: too few periods)
+    stopped: np.ndarray
+
+
+def _trends(units: np.ndarray, recent: int, pace: np.ndarray, pace_se: np.ndarray) -> Trends:
+    """Per row of units[k, periods]: slope, change_pct, trend label, the mean of the last `recent` periods
+    relative to the line over them (0: on it), their own slope and whether the trend has stopped:
+    its last periods fell behind the line by over RECENT_TOLERANCE, or no longer move its way (`pace`, their
+    own slope in units per period measured on their open days (`_pace`), with its standard error `pace_se`, is
+    under half the line's and TREND_MIN_T standard errors flatter than it). A stopped trend's change_pct is
+    measured, the last `recent` periods' mean against the first ones' (a line through a fall that levelled off
+    ends far under the sales)."""
+    n, periods = units.shape
+    if periods < 3:
+        zeros = np.zeros(n)
+        return Trends(zeros, zeros, np.full(n, "stable"), np.full(n, np.nan), np.full(n, np.nan),
+                      np.zeros(n, dtype=bool))
+    x, mean, slope, se = _line(units)
     first = np.maximum(mean - slope * x[-1], 0.0)  # the line at the first and last periods, floored at 0
     last = np.maximum(mean + slope * x[-1], 0.0)
+    lately = np.full(n, np.nan)
+    stopped = np.zeros(n, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(mean > 0, slope * (periods - 1) / mean * 100, 0.0)
         change = np.where(first > 0, (last - first) / first * 100, relative)
         t_stat = np.where(se > 0, np.abs(slope) / se, np.where(slope != 0, np.inf, 0.0))
-        # the last periods' mean against the line over the same periods (not its end: a steady fall's last
-        # weeks average above its last point); at most 1000 % over a line at 0 there
-        on_line = np.maximum(mean + slope * x[-recent:].mean(), 0.0)
-        lately = np.minimum(units[:, -recent:].mean(axis=1) / on_line - 1, 10.0) if periods >= recent + 2 else \
-            np.full(len(mean), np.nan)
-    strong = (np.abs(relative) >= TREND_MIN_CHANGE_PCT) & (t_stat >= TREND_MIN_T)
+        strong = (np.abs(relative) >= TREND_MIN_CHANGE_PCT) & (t_stat >= TREND_MIN_T)
+        if periods >= recent + 2:
+            # the last periods' mean against the line over the same periods (not its end: a steady fall's last
+            # weeks average above its last point); at most 1000 % over a line at 0 there
+            on_line = np.maximum(mean + slope * x[-recent:].mean(), 0.0)
+            lately = np.minimum(units[:, -recent:].mean(axis=1) / on_line - 1, 10.0)
+            stopped = strong & (np.sign(slope) * lately < -RECENT_TOLERANCE)  # left the line against its way
+            along = np.sign(slope) * pace  # the last periods' own slope, in the trend's direction
+            stopped |= strong & (along < np.abs(slope) / 2) & (np.abs(slope) - along > TREND_MIN_T * pace_se)
+            before, now = units[:, :recent].mean(axis=1), units[:, -recent:].mean(axis=1)
+            change = np.where(stopped, np.where(before > 0, (now - before) / before * 100, change), change)
     label = np.where(strong & (slope > 0), "increasing", np.where(strong & (slope < 0), "decreasing", "stable"))
-    return slope, change, label, lately
+    return Trends(slope, change, label, lately, pace, stopped)
 
 
 def _seasonality(sales: SalesColumns, start: int, end: int, opening: OpeningDays) -> Seasonality:
@@ -229,28 +277,49 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
         take = in_range & (slot[sales.product] >= 0)
         np.add.at(matrix, (slot[sales.product[take]], period[take]), sales.qty[take])
     recent = RECENT_PERIODS[granularity]
-    slope, change, trend, lately = _trends(matrix[:, ~partial], recent)  # a cut period would read as a fall
+    pace, pace_se = _recent_pace(sales, ranked, periods[~partial], granularity, opening)
+    trends = _trends(matrix[:, ~partial], recent, pace[:-1], pace_se[:-1])  # a cut period would read as a fall
     total_units = float(product_units[sold].sum())
     top_items = [
         TopItem(product_id=str(sales.product_ids[p]), total_qty=round(float(product_units[p]), 4),
                 total_revenue=round(float(product_revenue[p]), 2),
                 share_of_units=round(float(product_units[p]) / total_units, 4) if total_units > 0 else 0.0,
-                trend=trend[k], trend_slope=round(float(slope[k]), 4), change_pct=round(float(change[k]), 1))
+                trend=trends.label[k], trend_slope=round(float(trends.slope[k]), 4),
+                change_pct=round(float(trends.change[k]), 1))
         for k, p in enumerate(ranked)
     ]
     seasonality = _seasonality(sales, start, end, opening)
-    _, total_change, total_trend, _ = _trends(units[~partial][None, :], recent)
+    total = _trends(units[~partial][None, :], recent, pace[-1:], pace_se[-1:])
     return InsightsResponse(
         series=series,
         top_items=top_items,
         seasonality=seasonality,
-        recommendations=_recommendations(top_items, lately, seasonality, granularity, str(total_trend[0]),
-                                         float(total_change[0]), len(sold)) + _closed_words(opening, start, end),
+        recommendations=_recommendations(top_items, trends, total, seasonality, granularity, len(sold))
+        + _closed_words(opening, start, end),
         meta=InsightsMeta(shop_id=request.shop_id, start=from_day_number(start), end=from_day_number(end),
                           granularity=granularity, periods=n_periods, partial_periods=int(partial.sum()),
                           total_products=len(sold)),
         warnings=warnings,
     )
+
+
+def _recent_pace(sales: SalesColumns, ranked: np.ndarray, complete: np.ndarray, granularity: Granularity,
+                 opening: OpeningDays) -> tuple[np.ndarray, np.ndarray]:
+    """`_pace` of the last RECENT_PERIODS of the `complete` periods, on their days: rows are the `ranked` products,
+    then all units (NaN with too few periods for a trend to be judged now)."""
+    recent = RECENT_PERIODS[granularity]
+    if len(complete) < recent + 2:
+        return np.full(len(ranked) + 1, np.nan), np.full(len(ranked) + 1, np.nan)
+    first = int(period_start(complete[-recent:], granularity)[0])
+    n_days = int(period_start(complete[-1:] + 1, granularity)[0]) - first
+    take = (sales.day >= first) & (sales.day < first + n_days)
+    daily = np.zeros((len(ranked) + 1, n_days))
+    slot = np.full(len(sales.product_ids), -1)
+    slot[ranked] = np.arange(len(ranked))
+    mine = take & (slot[sales.product] >= 0)
+    np.add.at(daily, (slot[sales.product[mine]], sales.day[mine] - first), sales.qty[mine])
+    daily[-1] = np.bincount(sales.day[take] - first, weights=sales.qty[take], minlength=n_days)
+    return _pace(daily, ~opening.closed(np.arange(first, first + n_days)), n_days / recent)
 
 
 def _closed_words(opening: OpeningDays, start: int, end: int) -> list[str]:
@@ -272,28 +341,33 @@ def _closed_words(opening: OpeningDays, start: int, end: int) -> list[str]:
 
 def _slope(units: float) -> str:
     """A trend's units per period for people: two decimals, two significant digits under 0.1 (never +0.00)."""
+    if units == 0:
+        return "0"
     return f"{units:+.2f}" if abs(units) >= 0.1 else f"{units:+.2g}"
 
 
-def _recommendations(top_items: list[TopItem], lately: np.ndarray, seasonality: Seasonality,
-                     granularity: Granularity, total_trend: str, total_change: float, n_products: int) -> list[str]:
-    """The advice; `lately` [top items]: the last periods' mean relative to each trend line's end (`_trends`)."""
+def _recommendations(top_items: list[TopItem], trends: Trends, total: Trends, seasonality: Seasonality,
+                     granularity: Granularity, n_products: int) -> list[str]:
+    """The advice; `trends` of the top items, `total` of all units (`_trends`)."""
     word = PERIOD_WORD[granularity]
-    recent = f"last {RECENT_PERIODS[granularity]} {word}s" if RECENT_PERIODS[granularity] > 1 else f"last {word}"
+    count = RECENT_PERIODS[granularity]
+    recent = f"last {count} {word}s" if count > 1 else f"last {word}"
+    measured = f"(from the first {count if count > 1 else word} to the {recent})"
     advice: list[str] = []
-    if total_trend != "stable":
-        direction = "grew" if total_trend == "increasing" else "fell"
-        advice.append(f"Total unit sales {direction} {abs(total_change):.0f}% across the range "
-                      f"(least-squares trend over {word}s).")
-    for item, off in zip(top_items, lately, strict=True):
-        ended = (item.trend == "increasing" and off < -RECENT_TOLERANCE) or \
-            (item.trend == "decreasing" and off > RECENT_TOLERANCE)
+    if total.label[0] != "stable":
+        direction = "grew" if total.change[0] > 0 else "fell"
+        how = f"{measured}, and it has stopped lately" if total.stopped[0] else f"(least-squares trend over {word}s)"
+        advice.append(f"Total unit sales {direction} {abs(total.change[0]):.0f}% across the range {how}.")
+    for item, off, pace, ended in zip(top_items, trends.lately, trends.pace, trends.stopped, strict=True):
         if ended:
-            went = "rose" if item.trend == "increasing" else "fell"
-            advice.append(f"Product {item.product_id} {went} {abs(item.change_pct):.0f}% over the range, but its "
-                          f"{recent} sold {abs(off) * 100:.0f}% {'under' if off < 0 else 'over'} that trend: it does "
-                          "not hold now (a season, or a change). Plan stock on the forecast, not on the range's "
-                          "trend.")
+            went = "rose" if item.change_pct > 0 else "fell"
+            way = "rise" if item.trend == "increasing" else "fall"
+            why = f"sold {abs(off) * 100:.0f}% {'under' if off < 0 else 'over'} that trend" \
+                if np.sign(item.trend_slope) * off < -RECENT_TOLERANCE else \
+                f"changed {_slope(pace)} per {word}, against {_slope(item.trend_slope)} over the range"
+            advice.append(f"Product {item.product_id} {went} {abs(item.change_pct):.0f}% over the range {measured}, "
+                          f"but over those {recent} it {why}: the {way} does not hold now (a season, or a "
+                          "change). Plan stock on the forecast, not on the range's trend.")
         elif item.trend == "increasing":
             advice.append(f"High demand detected for product {item.product_id}: units rising {item.change_pct:+.0f}% "
                           f"over the range ({_slope(item.trend_slope)} per {word}). Consider increasing stock levels.")

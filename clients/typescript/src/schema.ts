@@ -2603,7 +2603,7 @@ export interface components {
         TopItem: {
             /**
              * Change Pct
-             * @description The trend line's change from the range's first complete period to its last, % of the first (the line floored at 0: a fall is at most -100 %; a line rising from 0: % of the period mean).
+             * @description The trend line's change from the range's first complete period to its last, % of the first (the line floored at 0: a fall is at most -100 %; a line rising from 0: % of the period mean). For a trend that no longer holds (its last four weeks left the line or stopped moving its way), the mean of the last four weeks' periods against the first four weeks' instead.
              */
             change_pct: number;
             /** Product Id */
