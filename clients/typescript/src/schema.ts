@@ -1787,7 +1787,7 @@ export interface components {
             event_title: string;
             /**
              * Expected Clear Days
-             * @description Days to sell the quantity at the discounted rate.
+             * @description The day after `as_of` (1 = the next day) on which the last unit sells with this promotion (full price before it, the lifted rate during it); at most the days to the sell-by day. Null when units are left at the sell-by day (`with_promotion.units_left` > 0) or the sales rate is unknown: the stock does not clear.
              */
             expected_clear_days: number | null;
             /**
