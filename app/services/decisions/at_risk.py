@@ -325,7 +325,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
         "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
         "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unknown": unknown,
-        "to_expiry_demand": demand_within(cumulative, np.clip(np.nan_to_num(to_expiry), 0, NO_LIMIT - 1).astype(np.int64)),
+        "to_expiry_demand": demand_within(cumulative, np.clip(np.nan_to_num(to_expiry), 0, NO_LIMIT - 1)
+                                          .astype(np.int64)),
         "unsellable": unsellable, "unsold": unsold,
         "usable": view.usable, "velocity": velocity, "waiting_point": waiting_point}.items()})
     items = [
@@ -527,7 +528,8 @@ def _action(
                 reasoning=f"No sales of this product_id in the request: the {_units(quantity)} on hand are listed "
                 f"as a slow mover (nothing sold), not judged for a markdown or a write-off. {check}")
         return RecommendedAction(
-            action_type="monitor", discount_range=None, promotion_timing=f"check before expiry in {days_text(to_expiry)}",
+            action_type="monitor", discount_range=None,
+            promotion_timing=f"check before expiry in {days_text(to_expiry)}",
             reasoning=f"No sales of this product_id in the request: its demand is unknown, so whether the "
             f"{_units(quantity)} sell before expiry in {days_text(to_expiry)} cannot be judged (no markdown or "
             f"write-off on a guess). {check}")
@@ -569,17 +571,17 @@ def _action(
         if to_expiry is not None and to_expiry < STORABLE_DAYS:  # it expires before any next season
             expires = f"expiry in {days_text(to_expiry)}" if to_expiry else "expiry today"
             left = max(quantity - to_expiry_demand, 0.0)
-            sold = f"about {_units(round(to_expiry_demand, 1))} would sell before {expires} {by}"
+            sells_then = f"about {_units(round(to_expiry_demand, 1))} would sell before {expires} {by}"
             if sells_nothing(np.array([to_expiry_demand]))[0]:
                 return _undiscounted(
                     "clearance", to_expiry,
-                    f"Its season ended {ended} with {_units(quantity)} on hand and {sold}: no discount can clear "
+                    f"Its season ended {ended} with {_units(quantity)} on hand and {sells_then}: no discount can clear "
                     "them (a markdown lifts demand, and there is hardly any): donate them or record the write-off.")
             return RecommendedAction(
                 action_type="clearance",
                 discount_range=(max_discount, max_discount) if max_discount >= MIN_DISCOUNT_PCT else None,
                 promotion_timing=f"within {days_text(to_expiry)}" if to_expiry else "today",
-                reasoning=f"Its season ended {ended} with {_units(quantity)} on hand: {sold} at full price, "
+                reasoning=f"Its season ended {ended} with {_units(quantity)} on hand: {sells_then} at full price, "
                 f"which would leave {_units(round(left, 1))}. Clear them"
                 + (f" at {max_discount:g}% off" if max_discount >= MIN_DISCOUNT_PCT else "")
                 + " before they expire and record the write-off of what is left; no reorder until the season "
