@@ -43,11 +43,11 @@ from app.services.analytics.demand_model import (
     tail_probabilities,
     usual_range,
 )
-from app.services.decisions.stock_view import unit_count, units_text
 from app.utils.arrays import first_column
 from app.utils.dates import day_number, from_day_number
 from app.utils.opening_days import opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.wording import unit_count, units_text
 from app.utils.work_budget import WorkBudget
 
 MIN_PRODUCTS_FOR_FOREST = 8

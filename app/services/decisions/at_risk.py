@@ -86,7 +86,6 @@ from app.services.decisions.stock_view import (
     Forecaster,
     ProtectionDemand,
     daily_error,
-    days_text,
     days_to,
     demand_path,
     demand_within,
@@ -106,14 +105,13 @@ from app.services.decisions.stock_view import (
     stated_rates,
     stock_view,
     supply_days,
-    unit_count,
-    units_text,
     whole_units,
 )
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number
 from app.utils.opening_days import OpeningDays, catalogue_opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.validation import check_unique
+from app.utils.wording import days_text, unit_count, units_text
 from app.utils.work_budget import WorkBudget
 
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7

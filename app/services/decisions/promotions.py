@@ -55,7 +55,6 @@ from app.services.decisions.stock_view import (
     MIN_LEFTOVER_UNITS,
     YEAR_DAYS,
     Forecaster,
-    days_text,
     days_to,
     demand_path,
     demand_within,
@@ -65,12 +64,12 @@ from app.services.decisions.stock_view import (
     season_ahead,
     stated_rates,
     stock_view,
-    unit_count,
 )
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number
 from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
 from app.utils.validation import check_unique
+from app.utils.wording import days_text, unit_count
 from app.utils.work_budget import WorkBudget
 
 RATE_WINDOW_DAYS = 28

@@ -59,7 +59,6 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     cover_days,
     daily_error,
-    days_text,
     demand_within,
     forecast_days,
     last_season_units,
@@ -79,8 +78,6 @@ from app.services.decisions.stock_view import (
     stated_rates,
     stock_view,
     supply_days,
-    unit_count,
-    units_text,
     whole_units,
 )
 from app.utils.cache import Cache
@@ -88,6 +85,7 @@ from app.utils.dates import date_after, day_number
 from app.utils.opening_days import catalogue_opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
 from app.utils.validation import check_unique
+from app.utils.wording import days_text, unit_count, units_text
 from app.utils.work_budget import WorkBudget
 
 WEEKS_FOR_XYZ = 13
