@@ -76,7 +76,7 @@ from app.schemas.at_risk import (
 )
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
-from app.services.decisions.pricing import discount_to_clear, margin_cap, markdown_pct, sells_nothing
+from app.services.decisions.pricing import best_markdown, discount_to_clear, margin_cap, sells_nothing
 from app.services.decisions.stock_view import (
     MIN_UNMET_UNITS,
     NO_LIMIT,
@@ -317,7 +317,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
         "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
         "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed,
-        "markdown": markdown_pct(needed, max_discount), "no_demand": sells_nothing(sells),
+        "markdown": best_markdown(needed, max_discount, quantity, sells, beta,
+                                  settings.promotion_elasticity_multiplier),
+        "no_demand": sells_nothing(sells),
         "ahead": ahead, "last_season": last_season, "sells": sells,
         "on_order": on_order, "covering": covering,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
@@ -627,7 +629,9 @@ def _action(
         deep = sell_by <= 2 or discount >= 0.75 * max_discount
         clear_note = (
             f"a {discount:g}% markdown should clear them" if clears
-            else f"even {discount:g}% off, the most allowed, is unlikely to clear them all"
+            else f"even {discount:g}% off, the most allowed, is unlikely to clear them all" if discount >= max_discount
+            else f"no cut up to {max_discount:g}% clears them all, and {discount:g}% off is the deepest that still "
+            "earns more than full price (a deeper one sells a few more units for less)"
         ) + (f" (discounts stop at {max_discount:g}%, where the price meets the unit cost)" if cost_capped else "")
         learned = math.isfinite(elasticity)
         return RecommendedAction(

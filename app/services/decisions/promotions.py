@@ -50,7 +50,7 @@ from app.schemas.promotions import (
 )
 from app.services.decisions.audience import audience_fit
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
-from app.services.decisions.pricing import discount_to_clear, lift_pct, margin_cap, markdown_pct, sells_nothing
+from app.services.decisions.pricing import best_markdown, discount_to_clear, lift_pct, margin_cap, sells_nothing
 from app.services.decisions.stock_view import (
     MIN_LEFTOVER_UNITS,
     YEAR_DAYS,
@@ -170,7 +170,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     # sized to sell the leftover on top of what the promotion's days sell anyway (the window as one period)
     needed = discount_to_clear(window + leftover[chosen_i], window, np.ones(len(chosen_i)), b, multiplier)
     unknown_default = np.maximum(np.round(cap[chosen_i] / 2 / STEP_PCT) * STEP_PCT, STEP_PCT)
-    discount = np.where(known[chosen_i], markdown_pct(needed, cap[chosen_i], STEP_PCT), unknown_default)
+    discount = np.where(known[chosen_i], best_markdown(needed, cap[chosen_i], window + leftover[chosen_i], window, b,
+                                                       multiplier, STEP_PCT), unknown_default)
     lift = lift_pct(discount, b, multiplier)
     without, with_promotion = outcomes(q, days_of, 1 + lift / 100, price[chosen_i], cost[chosen_i], discount)
     clears = with_promotion.units_left <= 1e-9

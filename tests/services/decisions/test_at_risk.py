@@ -325,3 +325,12 @@ def test_an_item_without_sales_has_an_unknown_demand_never_a_write_off_and_the_w
     assert "'PAIN AU CHOCOLAT ' (the sales have 'PAIN AU CHOCOLAT')" in warning.message
     assert "'OLD STOCK'. Their demand is unknown, not zero" in warning.message
 
+
+
+def test_a_markdown_that_cannot_clear_is_the_deepest_that_still_earns_more_than_full_price():
+    """50 % off by the constant rule doubles sales and earns what full price does: no markdown to suggest."""
+    settings = Settings(_env_file=None, default_max_discount_pct=50)  # type: ignore[call-arg]
+    entry = by_id(run([item("a", 100, "2025-11-25")], daily_sales("a", 2, 30), settings))["a"]
+    action = entry.recommended_action
+    assert action.discount_range == (45.0, 45.0), action
+    assert "45% off is the deepest that still earns more than full price" in action.reasoning

@@ -301,3 +301,14 @@ def test_a_seasonal_row_with_season_end_and_no_expiry_is_planned_by_its_season(c
     response = client.post("/api/v1/smart-shelf/promotions", json={**body, "items": [neither]})
     assert response.status_code == 422
     assert "expiry_date or season_end is required" in response.text and "items" in response.text
+
+
+def test_a_cut_that_cannot_clear_is_the_deepest_that_still_pays_not_the_cap():
+    """Review 3: with discount_max_pct 50 and the constant rule (50 % off lifts sales 100 %), a stock no cut clears
+    got 50 % off, which earns what full price does, and was refused as 'a promotion would not pay'."""
+    response = run([item("a", 500, 10, avg_daily_sales=1)], [event("e", 3)],
+                   preferences={"discount_max_pct": 50, "min_margin_pct": 0})
+    assert response.unmatched == [], response.unmatched
+    promotion = response.promotions[0]
+    assert promotion.suggested_discount_pct == 45.0
+    assert promotion.with_promotion.revenue > promotion.without_promotion.revenue
