@@ -1,0 +1,292 @@
+"""At-risk's one action per flagged item and its reasoning, in priority order: remove, restock an empty shelf,
+clear what its season left, write off what nothing buys, markdown, bundle, restock, monitor. Every number a
+sentence quotes is one `find_at_risk` (at_risk.py) computed: the demand path's units to the sell-by day, reorder's
+rule and point, the one markdown (`pricing.best_markdown`)."""
+
+import math
+
+import numpy as np
+
+from app.schemas.at_risk import ActionType, RecommendedAction
+from app.services.decisions.price_response import CONSTANT, LEARNED
+from app.services.decisions.pricing import sells_nothing
+from app.services.decisions.stock_view import REVIEW_DAYS, SERVICE_LEVEL, YEAR_DAYS
+from app.utils.dates import from_day_number
+from app.utils.wording import days_text, unit_count, units_text
+
+MIN_DISCOUNT_PCT = 5.0
+STORABLE_DAYS = 180  # a season-over item expiring sooner cannot be stored for its next season
+
+
+def _units(value: float) -> str:
+    """A number of units with its noun, as the reasoning writes it: '1 unit', '2.5 units'."""
+    return unit_count(units_text(value))
+
+
+def _assumed(protection: int, lead_sent: bool) -> str:
+    """The reorder settings at-risk judges by, as a sentence: the item's lead time, reorder's defaults for what
+    at-risk is not sent (a review and a service level are /reorder's request fields, not at-risk's)."""
+    lead = protection - REVIEW_DAYS
+    whose = f"the item's {lead}-day lead time" if lead_sent else f"reorder's default {lead}-day lead time (none sent)"
+    return (f" Judged with {whose} and reorder's default {REVIEW_DAYS}-day review and {SERVICE_LEVEL:.0%} service "
+            "level; a /reorder with others may answer otherwise.")
+
+
+def _reorder_note(usable: float, lead_demand: float, protection: int, lead_sent: bool, after_silence: bool) -> str:
+    """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`, with the demand
+    it reads: `stock_view.protection_demand`), and with which settings."""
+    source = "the demand that followed its earlier silences" if after_silence else "the forecast demand"
+    demand = f"{source} over {days_text(protection)} of lead time and review ({units_text(round(lead_demand, 1))})"
+    if lead_demand > usable:
+        return (f" Reorder does not hold orders back for them: {demand} exceeds the {_units(round(usable, 1))} "
+                "selling in time, so new stock is for after these are gone." + _assumed(protection, lead_sent))
+    return (f" Reorder orders none while {demand} stays within the {_units(round(usable, 1))} selling in "
+            "time." + _assumed(protection, lead_sent))
+
+
+def demand_source(forecast_method: str | None, after_silence: bool) -> str:
+    """Where an item's demand in the reasoning comes from: the demand after its silence (an empty shelf silent
+    over reorder's protection interval), its forecast, else the rate just quoted."""
+    if after_silence:
+        return "by what followed its earlier silences (reorder's demand)"
+    return f"by its forecast ({forecast_method})" if forecast_method else "at that rate"
+
+
+def recommended_action(
+    *,
+    quantity: float,
+    velocity: float,
+    demand: float,
+    rate_given: bool,
+    to_expiry: int | None,
+    unsold: float,
+    usable: float,
+    lead_demand: float,
+    protection: int,
+    lead_sent: bool,
+    after_silence: bool,
+    on_order: float,
+    on_order_point: float,
+    on_order_cover: float,
+    reorders: bool,
+    by: str,
+    needed_discount: float,
+    discount: float,
+    no_demand: bool,
+    last_season: tuple[float, float, str] | None,
+    expired: bool,
+    unknown: bool,
+    near_expiry: bool,
+    slow: bool,
+    low_stock: bool,
+    supply_days: float,
+    out_of_stock: bool,
+    days_to_season_end: int | None,
+    sells_by: float,
+    to_expiry_demand: float,
+    thresholds_low_stock: float,
+    slow_threshold: float,
+    window: int,
+    max_discount: float,
+    cost_capped: bool,
+    elasticity: float,
+) -> RecommendedAction:
+    """The one action for a flagged product, in priority order: remove, restock an empty shelf, clear what
+    its season left, markdown, bundle, restock."""
+    rate = (f"selling {velocity:.2f}/day as sent (avg_daily_sales)" if rate_given
+            else f"selling {velocity:.2f}/day over the last {window} days")
+    # the demand every signal reads: the forecast's where it is read, else that rate
+    pace = rate if by == "at that rate" else f"{rate}, {demand:.2f}/day {by}"
+    at_rate = " at that rate" if pace == rate else ""  # what the units left are judged by, where pace does not say
+    if expired:
+        still = (f" It still sells {demand:.2f}/day {by} and has no usable units: restock it (reorder counts the "
+                 "expired units as 0)." if demand > 0 else "")
+        return RecommendedAction(
+            action_type="remove",
+            discount_range=None,
+            promotion_timing="now",
+            reasoning=f"Expired {days_text(-(to_expiry or 0))} ago with {_units(quantity)} on hand: "
+            f"take them off sale and record the write-off.{still}",
+        )
+    if unknown:
+        check = ("Check that the id matches the sales' exactly (warning `items_without_sales`), or send its "
+                 "avg_daily_sales.")
+        if to_expiry is None:
+            return RecommendedAction(
+                action_type="monitor", discount_range=None, promotion_timing="next stock check",
+                reasoning=f"No sales of this product_id in the request: the {_units(quantity)} on hand are listed "
+                f"as a slow mover (nothing sold), not judged for a markdown or a write-off. {check}")
+        return RecommendedAction(
+            action_type="monitor", discount_range=None,
+            promotion_timing=f"check before expiry in {days_text(to_expiry)}",
+            reasoning=f"No sales of this product_id in the request: its demand is unknown, so whether the "
+            f"{_units(quantity)} sell before expiry in {days_text(to_expiry)} cannot be judged (no markdown or "
+            f"write-off on a guess). {check}")
+    if out_of_stock:
+        loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
+                 f"{_units(round(demand, 1))} of sales {by}")
+        if on_order > 0 and not reorders and on_order_cover < on_order:
+            return RecommendedAction(
+                action_type="restock",
+                discount_range=None,
+                promotion_timing="when the units on order arrive",
+                reasoning=f"{loses} until the {_units(on_order)} on order "
+                f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: they already bring more than sells "
+                f"within their shelf life after they arrive (about {_units(round(on_order_cover, 1))}), so reorder "
+                "orders no more; the rest of them will expire unsold." + _assumed(protection, lead_sent),
+            )
+        if on_order > 0 and not reorders:
+            return RecommendedAction(
+                action_type="restock",
+                discount_range=None,
+                promotion_timing="when the units on order arrive",
+                reasoning=f"{loses} until the {_units(on_order)} on order "
+                f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: stock is on its way. "
+                f"Reorder orders no more: they lift the position above its reorder point "
+                f"{units_text(round(on_order_point, 1))}; order again only if they will not arrive within the lead "
+                "time." + _assumed(protection, lead_sent),
+            )
+        waiting = (f" The {_units(on_order)} on order {'does' if units_text(on_order) == '1' else 'do'} not reach "
+                   f"its reorder point {units_text(round(on_order_point, 1))}." + _assumed(protection, lead_sent)
+                   if on_order > 0 else "")
+        return RecommendedAction(
+            action_type="restock",
+            discount_range=None,
+            promotion_timing="today",
+            reasoning=f"{loses}. Restock today (reorder sizes the order).{waiting}",
+        )
+    if days_to_season_end is not None and days_to_season_end <= 0:
+        ended = "today" if days_to_season_end == 0 else f"{days_text(-days_to_season_end)} ago"
+        if to_expiry is not None and to_expiry < STORABLE_DAYS:  # it expires before any next season
+            expires = f"expiry in {days_text(to_expiry)}" if to_expiry else "expiry today"
+            left = max(quantity - to_expiry_demand, 0.0)
+            sells_then = f"about {_units(round(to_expiry_demand, 1))} would sell before {expires} {by}"
+            if sells_nothing(np.array([to_expiry_demand]))[0]:
+                return _undiscounted(
+                    "clearance", to_expiry,
+                    f"Its season ended {ended} with {_units(quantity)} on hand and {sells_then}: no discount can clear "
+                    "them (a markdown lifts demand, and there is hardly any): donate them or record the write-off.")
+            return RecommendedAction(
+                action_type="clearance",
+                discount_range=(max_discount, max_discount) if max_discount >= MIN_DISCOUNT_PCT else None,
+                promotion_timing=f"within {days_text(to_expiry)}" if to_expiry else "today",
+                reasoning=f"Its season ended {ended} with {_units(quantity)} on hand: {sells_then} at full price, "
+                f"which would leave {_units(round(left, 1))}. Clear them"
+                + (f" at {max_discount:g}% off" if max_discount >= MIN_DISCOUNT_PCT else "")
+                + " before they expire and record the write-off of what is left; no reorder until the season "
+                "comes back.")
+        return RecommendedAction(
+            action_type="clearance",
+            discount_range=(max_discount, max_discount) if max_discount >= MIN_DISCOUNT_PCT else None,
+            promotion_timing="now",
+            reasoning=f"Its season ended {ended} with {_units(quantity)} on hand: at full price they "
+            "will not sell before the next season. Clear them"
+            + (f" at {max_discount:g}% off" if max_discount >= MIN_DISCOUNT_PCT else "")
+            + " or store them for next season if they keep; no reorder until the season comes back.",
+        )
+    sell_by = None if to_expiry is None else to_expiry
+    if days_to_season_end is not None and (sell_by is None or days_to_season_end < sell_by):
+        sell_by = days_to_season_end
+    ends = "expiry" if sell_by == to_expiry else "the season's end"
+    days = f"{days_text(sell_by)} until {ends}" if sell_by else f"{ends} is today"
+    if sell_by and by != "at that rate":  # the units that make the leftover, not a 28-day mean beside it
+        pace = f"{pace}, a demand of about {_units(round(sells_by, 1))} in the {days_text(sell_by)} to {ends}"
+    if sell_by is not None and unsold > 0 and last_season is not None:
+        sold, sells, days_then = last_season
+        return RecommendedAction(
+            action_type="monitor", discount_range=None,
+            promotion_timing=f"check again as its season's sales start, before {ends} in {days_text(sell_by)}",
+            reasoning=f"Seasonal, its season's sales still ahead: {_units(quantity)} in stock, {days}. "
+            f"{pace[0].upper()}{pace[1:]}: about {_units(round(sells, 1))} before {ends}, which would leave "
+            f"{units_text(round(unsold, 1))}; but the same days last year ({days_then}) sold "
+            f"{_units(round(sold, 1))}, which a forecast from today's off-season cannot see. How many will "
+            "be left is uncertain: no write-off or markdown yet; check again once the season's sales start.")
+    if sell_by is not None and unsold > 0 and no_demand:
+        return _undiscounted(
+            "clearance", sell_by,
+            f"No demand: {_units(quantity)} in stock, {days}, {pace}: none is expected to sell "
+            f"before {ends}, so no discount can clear them (a markdown lifts demand, and there is none): donate them "
+            "or record the write-off." + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence))
+    if sell_by is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
+        return _undiscounted(
+            "bundle", sell_by,
+            f"At risk: about {units_text(round(unsold, 1))} of {_units(quantity)} would be left at "
+            f"{ends}{at_rate}, {pace}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them "
+            "with a fast seller or feature them instead.")
+    if sell_by is not None and unsold > 0:
+        clears = math.isfinite(needed_discount) and needed_discount <= max_discount
+        deep = sell_by <= 2 or discount >= 0.75 * max_discount
+        clear_note = (
+            f"a {discount:g}% markdown should clear them" if clears
+            else f"even {discount:g}% off, the most allowed, is unlikely to clear them all" if discount >= max_discount
+            else f"no cut up to {max_discount:g}% clears them all, and {discount:g}% off is the deepest that still "
+            "earns more than full price (a deeper one sells a few more units for less)"
+        ) + (f" (discounts stop at {max_discount:g}%, where the price meets the unit cost)" if cost_capped else "")
+        learned = math.isfinite(elasticity)
+        return RecommendedAction(
+            action_type="clearance" if deep else "discount",
+            discount_range=(discount, discount),
+            promotion_timing=f"within {days_text(sell_by)}" if sell_by else "today",
+            reasoning=f"{'Critical' if unsold >= 0.5 * quantity else 'At'} risk: {_units(quantity)} in stock, {days}, "
+            f"{pace}: about {_units(round(unsold, 1))} would be left at {ends}{at_rate}; {clear_note}, "
+            + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
+               if learned else "by the constant rule (its prices cannot tell its own response).")
+            + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence),
+            price_elasticity=round(elasticity, 3) if learned else None,
+            elasticity_source=LEARNED if learned else CONSTANT,
+        )
+    if slow and not low_stock and sell_by is not None:
+        return RecommendedAction(
+            action_type="monitor",
+            discount_range=None,
+            promotion_timing=f"check again before {ends} in {days_text(sell_by)}",
+            reasoning=f"Slow mover: {_units(quantity)} on hand, {pace} (threshold {slow_threshold:g}/day), "
+            f"but at that demand they sell before {ends} in {days_text(sell_by)}: no markdown or bundle needed.",
+        )
+    if slow and not low_stock:
+        supply = f"{days_text(supply_days)} of supply" if math.isfinite(supply_days) else "no sales at all"
+        return RecommendedAction(
+            action_type="bundle",
+            discount_range=None,
+            promotion_timing="next promotion cycle",
+            reasoning=f"Slow mover: {_units(quantity)} on hand, {pace} "
+            f"(threshold {slow_threshold:g}/day), {supply}: bundle it with a fast seller or feature it. Nothing "
+            "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
+        )
+    if low_stock:
+        finite = math.isfinite(supply_days)
+        timing = "today" if not finite or supply_days <= 2 else f"within {days_text(int(supply_days) - 1)}"
+        if quantity <= 0:
+            timing = "today"
+        caution = " Sales are slow, so order a small quantity." if slow else ""
+        supply = f"about {days_text(supply_days)} of supply" if finite else "no usable units"
+        return RecommendedAction(
+            action_type="restock",
+            discount_range=None,
+            promotion_timing=timing,
+            reasoning=(f"Low stock: {_units(quantity)} left (threshold {thresholds_low_stock:g}), "
+                       if quantity <= thresholds_low_stock else f"Runs out soon: {_units(quantity)} left, ")
+            + f"{pace}, {supply}.{caution}",
+        )
+    return RecommendedAction(
+        action_type="monitor",
+        discount_range=None,
+        promotion_timing=f"check again before expiry in {days_text(to_expiry or 0)}",
+        reasoning=f"Near expiry in {days_text(to_expiry or 0)}, but {pace}: the {_units(quantity)} should sell out "
+        "first; no markdown needed yet.",
+    )
+
+
+def last_year_days(as_of_day: int, to_season_end: int, to_expiry: float) -> str:
+    """The same days a year before, as `last_season_units` reads them: after as_of to the sell-by day."""
+    sell_by = to_season_end if math.isnan(to_expiry) else min(to_season_end, int(to_expiry))
+    first = from_day_number(as_of_day + 1 - YEAR_DAYS)
+    last = from_day_number(as_of_day + min(sell_by, YEAR_DAYS) - YEAR_DAYS)
+    return f"{first.isoformat()} to {last.isoformat()}"
+
+
+def _undiscounted(action_type: ActionType, sell_by: int, reasoning: str) -> RecommendedAction:
+    """An action without a discount, to take before the item's sell-by day (`sell_by` days ahead)."""
+    return RecommendedAction(action_type=action_type, discount_range=None,
+                             promotion_timing=f"within {days_text(sell_by)}" if sell_by else "today",
+                             reasoning=reasoning)
