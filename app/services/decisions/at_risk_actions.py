@@ -219,8 +219,8 @@ def recommended_action(
         clear_note = (
             f"a {discount:g}% markdown should clear them" if clears
             else f"even {discount:g}% off, the most allowed, is unlikely to clear them all" if discount >= max_discount
-            else f"no cut up to {max_discount:g}% clears them all, and {discount:g}% off is the deepest that still "
-            "earns more than full price (a deeper one sells a few more units for less)"
+            else f"no cut up to {max_discount:g}% clears them all, and {discount:g}% off earns the most (at "
+            f"{max_discount:g}% they would earn no more than at full price)"
         ) + (f" (discounts stop at {max_discount:g}%, where the price meets the unit cost)" if cost_capped else "")
         learned = math.isfinite(elasticity)
         return RecommendedAction(

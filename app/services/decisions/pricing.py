@@ -66,22 +66,26 @@ def markdown_pct(needed_pct: np.ndarray, cap_pct: np.ndarray, step_pct: float = 
 
 def best_markdown(needed_pct: np.ndarray, cap_pct: np.ndarray, quantity: np.ndarray, base_units: np.ndarray,
                   beta: np.ndarray, multiplier: float, step_pct: float = 5.0) -> np.ndarray:
-    """`markdown_pct`, except where no discount up to the cap clears the stock: there the deepest discount, in
-    whole steps up to the cap, that still earns more than full price, revenue (1 - d) x min(`quantity`,
-    `base_units` x (1 + lift(d))) against min(`quantity`, `base_units`), the units left being worth nothing
-    either way (the cap where none does). A cut past it sells a few more units for less money than full price:
-    at 50 % off by the constant rule a bakery's kouign amann earned exactly what full price did, and the
-    promotion was refused as not paying, where 45 % earns more and sells more."""
+    """`markdown_pct`, except where even the cap neither clears the stock nor earns more than full price: there the
+    step up to the cap whose revenue, (1 - d) x min(`quantity`, `base_units` x (1 + lift(d))), is highest, the
+    units left being worth nothing either way. At 50 % off by the constant rule a bakery's kouign amann earned
+    exactly what full price did and its promotion was refused as not paying; 25 % earns the most."""
     chosen = markdown_pct(needed_pct, cap_pct, step_pct)
     cap = np.asarray(cap_pct, dtype=np.float64)
-    short = ~(np.asarray(needed_pct) <= cap)  # nothing up to the cap clears (inf, or over it)
-    if not short.any() or cap.size == 0:
+    if cap.size == 0 or cap.max() < step_pct:
         return chosen
-    steps = np.arange(1, int(np.ceil(cap.max() / step_pct)) + 1) * step_pct
-    grid = np.minimum(steps[None, :], cap[:, None])  # the cap itself is the last step
     units = np.asarray(quantity, dtype=np.float64)[:, None]
     base = np.asarray(base_units, dtype=np.float64)[:, None]
-    lifted = base * (1 + lift_pct(grid, np.asarray(beta)[:, None], multiplier) / 100)
-    pays = (1 - grid / 100) * np.minimum(units, lifted) > np.minimum(units, base) * (1 + 1e-9)
-    deepest = np.where(pays, grid, -np.inf).max(axis=1)
-    return np.where(short & np.isfinite(deepest), deepest, chosen)
+
+    def revenue(discount: np.ndarray) -> np.ndarray:
+        lifted = base * (1 + lift_pct(discount, np.asarray(beta)[:, None], multiplier) / 100)
+        return (1 - discount / 100) * np.minimum(units, lifted)
+
+    full_price = np.minimum(units, base)[:, 0]
+    at_cap = revenue(cap[:, None])[:, 0]
+    losing = ~(np.asarray(needed_pct) <= cap) & ~(at_cap > full_price * (1 + 1e-9))
+    if not losing.any():
+        return chosen
+    grid = np.minimum(np.arange(1, int(np.ceil(cap.max() / step_pct)) + 1)[None, :] * step_pct, cap[:, None])
+    best = grid[np.arange(cap.size), np.argmax(revenue(grid), axis=1)]
+    return np.where(losing & (cap >= step_pct), best, chosen)

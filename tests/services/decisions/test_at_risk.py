@@ -327,10 +327,15 @@ def test_an_item_without_sales_has_an_unknown_demand_never_a_write_off_and_the_w
 
 
 
-def test_a_markdown_that_cannot_clear_is_the_deepest_that_still_earns_more_than_full_price():
-    """50 % off by the constant rule doubles sales and earns what full price does: no markdown to suggest."""
+def test_a_markdown_whose_cap_would_not_pay_is_the_one_that_earns_the_most():
+    """50 % off by the constant rule doubles sales and earns what full price does: the step that earns the most
+    (25 %) instead; a cap that pays stays the markdown; a cap of 0 (cost at the price) is no markdown, no 500."""
     settings = Settings(_env_file=None, default_max_discount_pct=50)  # type: ignore[call-arg]
     entry = by_id(run([item("a", 100, "2025-11-25")], daily_sales("a", 2, 30), settings))["a"]
     action = entry.recommended_action
-    assert action.discount_range == (45.0, 45.0), action
-    assert "45% off is the deepest that still earns more than full price" in action.reasoning
+    assert action.discount_range == (25.0, 25.0), action
+    assert "25% off earns the most (at 50% they would earn no more than at full price)" in action.reasoning
+    paid = by_id(run([item("a", 100, "2025-11-25")], daily_sales("a", 2, 30)))["a"].recommended_action
+    assert paid.discount_range == (40.0, 40.0)
+    at_cost = by_id(run([item("a", 100, "2025-11-25", cost=2.0)], daily_sales("a", 2, 30)))["a"]
+    assert at_cost.recommended_action.discount_range is None

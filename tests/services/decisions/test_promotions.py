@@ -303,12 +303,12 @@ def test_a_seasonal_row_with_season_end_and_no_expiry_is_planned_by_its_season(c
     assert "expiry_date or season_end is required" in response.text and "items" in response.text
 
 
-def test_a_cut_that_cannot_clear_is_the_deepest_that_still_pays_not_the_cap():
+def test_a_cut_whose_cap_would_not_pay_is_the_one_that_earns_the_most():
     """Review 3: with discount_max_pct 50 and the constant rule (50 % off lifts sales 100 %), a stock no cut clears
     got 50 % off, which earns what full price does, and was refused as 'a promotion would not pay'."""
     response = run([item("a", 500, 10, avg_daily_sales=1)], [event("e", 3)],
                    preferences={"discount_max_pct": 50, "min_margin_pct": 0})
     assert response.unmatched == [], response.unmatched
     promotion = response.promotions[0]
-    assert promotion.suggested_discount_pct == 45.0
+    assert promotion.suggested_discount_pct == 25.0
     assert promotion.with_promotion.revenue > promotion.without_promotion.revenue
