@@ -11,8 +11,10 @@ it is its last chance):
   a cache hit after /reorder of the same sales) for items with sales; the forecast wins over a caller's
   `avg_daily_sales`, which is the constant rate v only where no forecast is read (no sales in the rate window,
   a forecast that failed; `stock_view.stated_rates`, the rule of all three decisions), else the recent sales
-  rate. Without either (no sales), the rate is unknown. The rate shown is the path's over the days to the sell-by
-  day, the days whose demand leaves the units unsold beside it (a 28-day mean would not give them).
+  rate. Without either (no sales), the demand is unknown and the item gets no promotion (unmatched: check the id
+  against the sales', warning `items_without_sales`, or send avg_daily_sales; at-risk says the same). The rate
+  shown is the path's over the days to the sell-by day, the days whose demand leaves the units unsold beside it
+  (a 28-day mean would not give them).
 - eligible only where at least one unit is left at the sell-by day at full price by that demand
   (`stock_view`: the same units left as reorder's `at_risk_quantity` and at-risk's `expected_unsold_units`), and
   where some demand is known up to it: with none (`pricing.sells_nothing`) no discount can clear the stock, and
@@ -21,13 +23,13 @@ it is its last chance):
   (1 - discount / 100) ** elasticity with the item's elasticity learned from the request's
   sales with its `prices` or revenue (`price_response.py`), else v * (1 + multiplier * discount / 100)
   (PROMOTION_ELASTICITY_MULTIPLIER); at least 5 %, at most `discount_max_pct` and the margin
-  floor (price after discount >= cost / (1 - min_margin_pct / 100)). Without a base rate: half
-  the allowed maximum, rounded to 5 %, at low confidence.
+  floor (price after discount >= cost / (1 - min_margin_pct / 100)); where even that cap would not clear the
+  stock nor earn more than full price, the step that earns the most (`pricing.best_markdown`).
 - expected clear-out: the day after as_of on which the last unit sells with the promotion (full price before it,
   the lifted demand during it, units sold in day order as `outcomes` counts them); none when units are left at the
   sell-by day.
-- confidence: high when the rate is known, the stock clears in time and the audience fits (>= 0.5);
-  low when the rate is unknown or the stock will not clear in time; medium otherwise.
+- confidence: high when the stock clears in time and the audience fits (>= 0.5); low when the stock will not
+  clear in time; medium otherwise.
 """
 
 import math
@@ -151,7 +153,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     # an event on as_of is over: its sales are in, and a promotion starts tomorrow at the earliest; one on the
     # sell-by day is the stock's last selling day (review 3 F6: it was refused)
     eligible = (event_day[None, :] > as_of_day) & (event_day[None, :] <= expiry[:, None])
-    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & ~no_demand & ~ahead)[:, None]
+    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & known & ~no_demand
+                 & ~ahead)[:, None]
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
     timing = 1.0 - (event_day[None, :] - as_of_day) / span
@@ -169,18 +172,16 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     window = days_of.during
     # sized to sell the leftover on top of what the promotion's days sell anyway (the window as one period)
     needed = discount_to_clear(window + leftover[chosen_i], window, np.ones(len(chosen_i)), b, multiplier)
-    unknown_default = np.maximum(np.round(cap[chosen_i] / 2 / STEP_PCT) * STEP_PCT, STEP_PCT)
-    discount = np.where(known[chosen_i], best_markdown(needed, cap[chosen_i], window + leftover[chosen_i], window, b,
-                                                       multiplier, STEP_PCT), unknown_default)
+    discount = best_markdown(needed, cap[chosen_i], window + leftover[chosen_i], window, b, multiplier, STEP_PCT)
     lift = lift_pct(discount, b, multiplier)
     without, with_promotion = outcomes(q, days_of, 1 + lift / 100, price[chosen_i], cost[chosen_i], discount)
     clears = with_promotion.units_left <= 1e-9
     clear_days = _clear_days(cumulative[chosen_i], q, sell_by[chosen_i], start - as_of_day, end - as_of_day,
                              1 + lift / 100, clears)
-    pays = ~known[chosen_i] | (with_promotion.revenue > without.revenue + 1e-9)
+    pays = with_promotion.revenue > without.revenue + 1e-9
     pair_fit = fit[chosen_i, chosen_j]
     confidence = np.where(
-        ~known[chosen_i] | ~clears, "low", np.where(pair_fit >= 0.5, "high", "medium")
+        ~clears, "low", np.where(pair_fit >= 0.5, "high", "medium")
     )
 
     # one promotion per paying pair, read from Python lists (indexing numpy arrays per element costs more)
@@ -188,7 +189,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
                    end.tolist(), clear_days.tolist(), lift.tolist(), pair_fit.tolist(), confidence.tolist(),
                    b.tolist(), clears.tolist(), pays.tolist(), strict=True)
     rate_of, sell_by_of, leftover_of = rate.tolist(), sell_by.tolist(), leftover.tolist()
-    known_of, forecast_of = known.tolist(), path.from_forecast.tolist()
+    forecast_of = path.from_forecast.tolist()
     promotions = [
         _promotion(
             items[i], events[j], rank=r + 1, discount=d, start=first, end=last,
@@ -196,8 +197,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
             elasticity=None if math.isnan(beta_k) else beta_k,
             rate=rate_of[i], days_to_expiry=sell_by_of[i], clears=cleared,
             method=path.methods[i] if forecast_of[i] else None,
-            leftover=leftover_of[i], without=without.row(k) if known_of[i] else None,
-            with_promotion=with_promotion.row(k) if known_of[i] else None,
+            leftover=leftover_of[i], without=without.row(k), with_promotion=with_promotion.row(k),
         )
         for k, (i, j, r, d, first, last, days, lifted, fitted, level, beta_k, cleared, paid) in enumerate(per_pair)
         if paid
@@ -304,21 +304,18 @@ def outcomes(quantity: np.ndarray, demand: DemandDays, lift_factor: np.ndarray, 
 def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount: float, start: int, end: int,
                clear_days: int | None, lift: float, fit: float, confidence: str, rate: float,
                days_to_expiry: int, clears: bool, elasticity: float | None, leftover: float, method: str | None,
-               without: PromotionOutcome | None, with_promotion: PromotionOutcome | None) -> Promotion:
+               without: PromotionOutcome, with_promotion: PromotionOutcome) -> Promotion:
     title = event.title or event.id
     name = item.name or item.product_id
-    if math.isnan(rate) or without is None or with_promotion is None:
-        outlook = "no sales history, so the discount is half the allowed maximum"
-    else:
-        by = (f"by its forecast ({method}, {rate:.2f}/day over the {days_text(days_to_expiry)} left)" if method
-              else f"at {rate:.2f}/day")
-        left = (f"at full price {by} it leaves {unit_count(f'{without.units_left:g}')} unsold; {discount:g}% off "
-                f"lifts sales {lift:.0f}%")
-        outcome = (f"revenue {with_promotion.revenue:g} with it against {without.revenue:g} without"
-                   + (f", margin {with_promotion.margin:g} against {without.margin:g}"
-                      if with_promotion.margin is not None and without.margin is not None else ""))
-        outlook = (f"{left} and should clear them ({outcome})" if clears else
-                   f"{left}, still leaving about {with_promotion.units_left:g} ({outcome})")
+    by = (f"by its forecast ({method}, {rate:.2f}/day over the {days_text(days_to_expiry)} left)" if method
+          else f"at {rate:.2f}/day")
+    left = (f"at full price {by} it leaves {unit_count(f'{without.units_left:g}')} unsold; {discount:g}% off "
+            f"lifts sales {lift:.0f}%")
+    outcome = (f"revenue {with_promotion.revenue:g} with it against {without.revenue:g} without"
+               + (f", margin {with_promotion.margin:g} against {without.margin:g}"
+                  if with_promotion.margin is not None and without.margin is not None else ""))
+    outlook = (f"{left} and should clear them ({outcome})" if clears else
+               f"{left}, still leaving about {with_promotion.units_left:g} ({outcome})")
     return Promotion(
         event_id=event.id,
         event_title=event.title,
@@ -372,6 +369,9 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_
     if days_to_expiry <= 0:
         return "expires today: no time left for a promotion" if days_to_expiry == 0 else (
             f"expired {days_text(-days_to_expiry)} ago: remove it from sale")
+    if math.isnan(rate):
+        return ("no sales of this product_id in the request and no avg_daily_sales: its demand is unknown, so no "
+                "promotion on a guess; check that the id matches the sales' exactly (warning items_without_sales)")
     by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
     if no_demand:
         return (f"no demand: {by} none of the {unit_count(f'{item.quantity:g}')} sells within the "

@@ -174,11 +174,13 @@ def test_the_rate_quoted_gives_the_units_left_beside_it(client):
     assert "/day over the 3 days left)" in promotion["reasoning"]
 
 
-def test_no_sales_history_gives_half_the_maximum_at_low_confidence():
-    promo = run([item("a", 10, 10)], [event("e", 2)]).promotions[0]
-    assert promo.suggested_discount_pct == 20.0
-    assert promo.expected_clear_days is None
-    assert promo.confidence == "low"
+def test_no_sales_history_and_no_rate_is_an_unknown_demand_with_no_promotion():
+    """A review: inventory typed 'Croissant' against the till's CROISSANT (70 a day) got 20 % off 'because no sales
+    history', where at-risk says its demand is unknown: no promotion on a guess, and the warning names the id."""
+    response = run([item("a", 10, 10)], [event("e", 2)])
+    assert response.promotions == []
+    assert "its demand is unknown, so no promotion on a guess" in response.unmatched[0].reason
+    assert [w.code for w in response.warnings if w.code == "items_without_sales"] == ["items_without_sales"]
 
 
 def test_elasticity_setting_scales_the_lift():
