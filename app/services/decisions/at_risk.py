@@ -232,7 +232,11 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     on_order = np.fromiter((item.on_order for item in inventory), np.float64, n)
     waiting = np.flatnonzero(out_of_stock & (on_order > 0))
     waiting_point = np.full(n, np.nan)
-    covering = on_order.copy()  # the units on order that count as cover (reorder's rule, below)
+    # reorder's position: the units on order count up to what sells within their shelf life after they arrive, and
+    # no order adds units that would expire unsold (`room`)
+    selling = selling_window(view, cumulative, lead_times(inventory), shelf_lives(inventory))
+    covering = on_order_cover(selling, on_order)
+    room = order_cap(selling, on_order) > 0
     reorders = out_of_stock.copy()
     # reorder's rule where it decides: an empty shelf with units on order, and low stock (at usable + on order)
     ruled = np.flatnonzero((out_of_stock & (on_order > 0)) | low_stock)
@@ -243,11 +247,6 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         point[ruled] = _reorder_point(ruled, reorder_demand, open_past, open_protection, path.short_term_rmse,
                                       demand, whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
         waiting_point[waiting] = point[waiting]
-        # reorder's position: the units on order count up to what sells within their shelf life after they
-        # arrive, and no order adds units that would expire unsold
-        selling = selling_window(view, cumulative, lead_times(inventory), shelf_lives(inventory))
-        covering[:] = on_order_cover(selling, on_order)
-        room = order_cap(selling, on_order) > 0
         reorders[waiting] = orders(covering[waiting], point[waiting], demand[waiting], silent[waiting]) & room[waiting]
         low = np.flatnonzero(low_stock)
         low_stock[low] = orders(view.usable[low] + covering[low], point[low], demand[low], silent[low]) & room[low]
@@ -316,7 +315,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                                   settings.promotion_elasticity_multiplier),
         "no_demand": sells_nothing(sells),
         "ahead": ahead, "last_season": last_season, "sells": sells,
-        "on_order": on_order, "covering": covering,
+        "on_order": on_order, "covering": covering, "room": room,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
         "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
         "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unknown": unknown,
@@ -368,6 +367,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 on_order=float(row.on_order[i]),
                 on_order_point=float(row.waiting_point[i]),
                 on_order_cover=float(row.covering[i]),
+                order_room=bool(row.room[i]),
                 reorders=bool(row.reorders[i]),
                 by=demand_source(path.methods[i] if row.from_forecast[i] else None, bool(row.silent_loss[i])),
                 out_of_stock=bool(row.out_of_stock[i]),

@@ -68,6 +68,7 @@ def recommended_action(
     on_order: float,
     on_order_point: float,
     on_order_cover: float,
+    order_room: bool,
     reorders: bool,
     by: str,
     needed_discount: float,
@@ -252,6 +253,17 @@ def recommended_action(
             reasoning=f"Slow mover: {_units(quantity)} on hand, {pace} "
             f"(threshold {slow_threshold:g}/day), {supply}: bundle it with a fast seller or feature it. Nothing "
             "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
+        )
+    if low_stock and on_order > 0 and not order_room:
+        supply = f"about {days_text(supply_days)} of supply" if math.isfinite(supply_days) else "no usable units"
+        return RecommendedAction(
+            action_type="monitor",
+            discount_range=None,
+            promotion_timing="when the units on order arrive",
+            reasoning=f"Runs out soon: {_units(quantity)} left, {pace}, {supply}; the {_units(on_order)} on order "
+            f"already bring more than sells within their shelf life after they arrive (about "
+            f"{_units(round(on_order_cover, 1))}), so reorder orders no more: an order now would only add units that "
+            "expire unsold." + _assumed(protection, lead_sent),
         )
     if low_stock:
         finite = math.isfinite(supply_days)

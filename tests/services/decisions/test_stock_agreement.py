@@ -709,3 +709,18 @@ def test_units_on_order_beyond_what_sells_within_their_shelf_life_stop_at_risk_r
     action = entry["recommended_action"]
     assert action["promotion_timing"] == "when the units on order arrive", action
     assert "orders no more" in action["reasoning"] and "expire unsold" in action["reasoning"], action
+
+
+def test_low_stock_with_units_on_order_beyond_their_shelf_life_is_no_restock_as_reorder_says(client):
+    """A review: brioche, 2 on hand and 10 on order of a 3-day shelf life selling about 1.4 a day: reorder orders
+    none (the 10 already bring more than sells before they expire), at-risk said 'Runs out soon ... restock today'."""
+    item = {"product_id": "brioche", "quantity": 2, "on_order": 10, "lead_time_days": 2, "shelf_life_days": 3,
+            "price": 4.0, "cost": 1.5}
+    body = {"shop_id": "brioche", "as_of": AS_OF.isoformat(), "sales": _steady("brioche", 1.4, 120),
+            "inventory": [item]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["recommended_order_qty"] == 0, rec["reasoning"]
+    entry = client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"][0]
+    action = entry["recommended_action"]
+    assert action["action_type"] != "restock" and action["promotion_timing"] == "when the units on order arrive"
+    assert "reorder orders no more" in action["reasoning"], action
