@@ -157,7 +157,8 @@ def _trends(units: np.ndarray, recent: int, pace: np.ndarray, pace_se: np.ndarra
             stopped = strong & (np.sign(slope) * lately < -RECENT_TOLERANCE)  # left the line against its way
             along = np.sign(slope) * pace  # the last periods' own slope, in the trend's direction
             stopped |= strong & (along < np.abs(slope) / 2) & (np.abs(slope) - along > TREND_MIN_T * pace_se)
-            before, now = units[:, :recent].mean(axis=1), units[:, -recent:].mean(axis=1)
+            # the first periods before the last `recent` (never overlapping them) against those
+            before, now = units[:, :min(recent, periods - recent)].mean(axis=1), units[:, -recent:].mean(axis=1)
             change = np.where(stopped, np.where(before > 0, (now - before) / before * 100, change), change)
     label = np.where(strong & (slope > 0), "increasing", np.where(strong & (slope < 0), "decreasing", "stable"))
     return Trends(slope, change, label, lately, pace, stopped)
@@ -351,13 +352,16 @@ def _recommendations(top_items: list[TopItem], trends: Trends, total: Trends, se
     """The advice; `trends` of the top items, `total` of all units (`_trends`)."""
     word = PERIOD_WORD[granularity]
     count = RECENT_PERIODS[granularity]
-    recent = f"last {count} {word}s" if count > 1 else f"last {word}"
-    measured = f"(from the first {count if count > 1 else word} to the {recent})"
+    recent = f"the last {count} {word}s" if count > 1 else f"the last {word}"
+    first = f"the first {count} {word}s" if count > 1 else f"the first {word}"
     advice: list[str] = []
     if total.label[0] != "stable":
-        direction = "grew" if total.change[0] > 0 else "fell"
-        how = f"{measured}, and it has stopped lately" if total.stopped[0] else f"(least-squares trend over {word}s)"
-        advice.append(f"Total unit sales {direction} {abs(total.change[0]):.0f}% across the range {how}.")
+        way = "rise" if total.label[0] == "increasing" else "fall"
+        went = "rose" if total.change[0] > 0 else "fell"
+        advice.append(f"Total unit sales: the range's {way} has stopped lately (from {first} to {recent} they {went} "
+                      f"{abs(total.change[0]):.0f}%)." if total.stopped[0] else
+                      f"Total unit sales {'grew' if total.change[0] > 0 else 'fell'} {abs(total.change[0]):.0f}% "
+                      f"across the range (least-squares trend over {word}s).")
     for item, off, pace, ended in zip(top_items, trends.lately, trends.pace, trends.stopped, strict=True):
         if ended:
             went = "rose" if item.change_pct > 0 else "fell"
@@ -365,9 +369,14 @@ def _recommendations(top_items: list[TopItem], trends: Trends, total: Trends, se
             why = f"sold {abs(off) * 100:.0f}% {'under' if off < 0 else 'over'} that trend" \
                 if np.sign(item.trend_slope) * off < -RECENT_TOLERANCE else \
                 f"changed {_slope(pace)} per {word}, against {_slope(item.trend_slope)} over the range"
-            advice.append(f"Product {item.product_id} {went} {abs(item.change_pct):.0f}% over the range {measured}, "
-                          f"but over those {recent} it {why}: the {way} does not hold now (a season, or a "
-                          "change). Plan stock on the forecast, not on the range's trend.")
+            advice.append(f"Product {item.product_id}: the range's {way} does not hold now (a season, or a change): "
+                          f"over {recent} it {why} (from {first} to {recent} it {went} "
+                          f"{abs(item.change_pct):.0f}%). Plan stock on the forecast, not on the range's trend.")
+        elif item.trend != "stable" and np.isnan(off):  # too few periods to tell whether it still holds
+            advice.append(f"Product {item.product_id} is {'rising' if item.trend == 'increasing' else 'falling'} "
+                          f"({item.change_pct:+.0f}% over the range, {_slope(item.trend_slope)} per {word}), but the "
+                          f"range is too short to tell whether that holds now (a trend is checked against {recent} "
+                          "and the periods before them): plan stock on the forecast.")
         elif item.trend == "increasing":
             advice.append(f"High demand detected for product {item.product_id}: units rising {item.change_pct:+.0f}% "
                           f"over the range ({_slope(item.trend_slope)} per {word}). Consider increasing stock levels.")
