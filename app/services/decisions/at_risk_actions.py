@@ -23,6 +23,12 @@ def _units(value: float) -> str:
     return unit_count(units_text(value))
 
 
+def _on_order_fills(cover: float) -> str:
+    """Why reorder orders no more for units on order that exceed what sells within their shelf life."""
+    return (f"they already bring more than sells within their shelf life after they arrive (about "
+            f"{_units(round(cover, 1))}), so reorder orders no more")
+
+
 def _assumed(protection: int, lead_sent: bool) -> str:
     """The reorder settings at-risk judges by, as a sentence: the item's lead time, reorder's defaults for what
     at-risk is not sent (a review and a service level are /reorder's request fields, not at-risk's)."""
@@ -132,9 +138,8 @@ def recommended_action(
                 discount_range=None,
                 promotion_timing="when the units on order arrive",
                 reasoning=f"{loses} until the {_units(on_order)} on order "
-                f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: they already bring more than sells "
-                f"within their shelf life after they arrive (about {_units(round(on_order_cover, 1))}), so reorder "
-                "orders no more; the rest of them will expire unsold." + _assumed(protection, lead_sent),
+                f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: {_on_order_fills(on_order_cover)}; the "
+                "rest of them will expire unsold." + _assumed(protection, lead_sent),
             )
         if on_order > 0 and not reorders:
             return RecommendedAction(
@@ -254,24 +259,19 @@ def recommended_action(
             f"(threshold {slow_threshold:g}/day), {supply}: bundle it with a fast seller or feature it. Nothing "
             "expires, so a discount would only give away margin; send its expiry date or season end if it has one.",
         )
-    if low_stock and on_order > 0 and not order_room:
-        supply = f"about {days_text(supply_days)} of supply" if math.isfinite(supply_days) else "no usable units"
-        return RecommendedAction(
-            action_type="monitor",
-            discount_range=None,
-            promotion_timing="when the units on order arrive",
-            reasoning=f"Runs out soon: {_units(quantity)} left, {pace}, {supply}; the {_units(on_order)} on order "
-            f"already bring more than sells within their shelf life after they arrive (about "
-            f"{_units(round(on_order_cover, 1))}), so reorder orders no more: an order now would only add units that "
-            "expire unsold." + _assumed(protection, lead_sent),
-        )
     if low_stock:
         finite = math.isfinite(supply_days)
+        supply = f"about {days_text(supply_days)} of supply" if finite else "no usable units"
+        if on_order > 0 and not order_room:  # what is on order already fills what sells: reorder orders none
+            return RecommendedAction(
+                action_type="monitor", discount_range=None, promotion_timing="when the units on order arrive",
+                reasoning=f"Runs out soon: {_units(quantity)} left, {pace}, {supply}; the {_units(on_order)} on "
+                f"order: {_on_order_fills(on_order_cover)}: an order now would only add units that expire unsold."
+                + _assumed(protection, lead_sent))
         timing = "today" if not finite or supply_days <= 2 else f"within {days_text(int(supply_days) - 1)}"
         if quantity <= 0:
             timing = "today"
         caution = " Sales are slow, so order a small quantity." if slow else ""
-        supply = f"about {days_text(supply_days)} of supply" if finite else "no usable units"
         return RecommendedAction(
             action_type="restock",
             discount_range=None,

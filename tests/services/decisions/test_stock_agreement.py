@@ -695,18 +695,23 @@ def test_a_season_over_item_that_expires_soon_is_not_stored_for_next_season(clie
     assert "write-off" in reasoning
 
 
+def _on_order_beyond_shelf_life(client, product: str, on_hand: float, on_order: float, shelf_life: int, lead: int,
+                                rate: float) -> dict:
+    """At-risk's action for an item whose units on order exceed what sells within their shelf life, after checking
+    that reorder orders none for it."""
+    item = {"product_id": product, "quantity": on_hand, "on_order": on_order, "lead_time_days": lead,
+            "shelf_life_days": shelf_life, "price": 5.0, "cost": 2.0}
+    body = {"shop_id": product, "as_of": AS_OF.isoformat(), "sales": _steady(product, rate, 120), "inventory": [item]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["recommended_order_qty"] == 0, rec["reasoning"]
+    return client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"][0]["recommended_action"]
+
+
 def test_units_on_order_beyond_what_sells_within_their_shelf_life_stop_at_risk_restocking_as_reorder(client):
     """A bakery review: a sandwich tray with 0 on hand and 6 on order (2-day shelf life, selling about 0.6 a day)
     was `critical, order 2` in reorder and 'Restock today' in at-risk: the 6 already bring more than sells before
     they expire. Reorder orders nothing now; at-risk says the units on order suffice, as reorder does."""
-    item = {"product_id": "traiteur", "quantity": 0, "on_order": 6, "lead_time_days": 3, "shelf_life_days": 2,
-            "price": 6.0, "cost": 2.5}
-    body = {"shop_id": "traiteur", "as_of": AS_OF.isoformat(), "sales": _steady("traiteur", 0.6, 120),
-            "inventory": [item]}
-    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
-    assert rec["recommended_order_qty"] == 0, rec["reasoning"]
-    entry = client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"][0]
-    action = entry["recommended_action"]
+    action = _on_order_beyond_shelf_life(client, "traiteur", on_hand=0, on_order=6, shelf_life=2, lead=3, rate=0.6)
     assert action["promotion_timing"] == "when the units on order arrive", action
     assert "orders no more" in action["reasoning"] and "expire unsold" in action["reasoning"], action
 
@@ -714,13 +719,6 @@ def test_units_on_order_beyond_what_sells_within_their_shelf_life_stop_at_risk_r
 def test_low_stock_with_units_on_order_beyond_their_shelf_life_is_no_restock_as_reorder_says(client):
     """A review: brioche, 2 on hand and 10 on order of a 3-day shelf life selling about 1.4 a day: reorder orders
     none (the 10 already bring more than sells before they expire), at-risk said 'Runs out soon ... restock today'."""
-    item = {"product_id": "brioche", "quantity": 2, "on_order": 10, "lead_time_days": 2, "shelf_life_days": 3,
-            "price": 4.0, "cost": 1.5}
-    body = {"shop_id": "brioche", "as_of": AS_OF.isoformat(), "sales": _steady("brioche", 1.4, 120),
-            "inventory": [item]}
-    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
-    assert rec["recommended_order_qty"] == 0, rec["reasoning"]
-    entry = client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"][0]
-    action = entry["recommended_action"]
+    action = _on_order_beyond_shelf_life(client, "brioche", on_hand=2, on_order=10, shelf_life=3, lead=2, rate=1.4)
     assert action["action_type"] != "restock" and action["promotion_timing"] == "when the units on order arrive"
     assert "reorder orders no more" in action["reasoning"], action
