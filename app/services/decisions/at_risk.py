@@ -274,7 +274,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     s_expiry = np.where(near_expiry, 1 - to_expiry / (thresholds.expiry_days + 1), 0.0)
     s_unsold = np.where(unsellable | season_over, unsold / np.where(has_stock, quantity, 1.0), 0.0)
     threshold = max(thresholds.slow_moving_threshold, 1e-12)
-    s_slow = np.where(slow, 1 - demand / threshold, 0.0)
+    s_slow = np.where(slow & ~unknown, 1 - demand / threshold, 0.0)  # an unknown demand is no measured slowness
     s_stockout = np.where(stockout, 1 - np.minimum(days_left, lead) / (lead + 1), 0.0)
     score = 1 - (1 - W_LOW * s_low) * (1 - W_EXPIRY * s_expiry) * (1 - W_UNSOLD * s_unsold) * (
         1 - W_SLOW * s_slow) * (1 - W_STOCKOUT * s_stockout)

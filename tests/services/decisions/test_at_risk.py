@@ -313,6 +313,7 @@ def test_an_item_without_sales_has_an_unknown_demand_never_a_write_off_and_the_w
         entry = entries[product_id]
         assert entry.reasons == ["near_expiry", "slow_moving"], entry.reasons  # nothing sold in the request
         assert entry.expected_unsold_units is None
+        assert entry.score == pytest.approx(0.9 * (1 - 2 / (7 + 1)))  # its expiry alone: no measured slowness
         action = entry.recommended_action
         assert action.action_type == "monitor" and action.discount_range is None
         assert "demand is unknown" in action.reasoning and "write-off on a guess" in action.reasoning
