@@ -362,16 +362,17 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_
                       no_demand: bool) -> str:
     if item.quantity <= 0:  # a sold-out item, with or without a sell-by day
         return "nothing on hand (quantity 0): nothing to promote"
-    if days_to_expiry <= 0 and item.season_end is not None and (
-            item.expiry_date is None or day_number(item.season_end) <= day_number(item.expiry_date)):
-        return "its season ends today: no time left for a promotion" if days_to_expiry == 0 else (
-            f"its season ended {days_text(-days_to_expiry)} ago: clear it or store it for next season (see at-risk)")
-    if days_to_expiry <= 0:
+    season_ended = days_to_expiry <= 0 and item.season_end is not None and (
+        item.expiry_date is None or day_number(item.season_end) <= day_number(item.expiry_date))
+    if days_to_expiry <= 0 and not season_ended:
         return "expires today: no time left for a promotion" if days_to_expiry == 0 else (
             f"expired {days_text(-days_to_expiry)} ago: remove it from sale")
-    if math.isnan(rate):
+    if math.isnan(rate):  # at-risk's order: expired, then unknown demand, then a season that ended
         return ("no sales of this product_id in the request and no avg_daily_sales: its demand is unknown, so no "
                 "promotion on a guess; check that the id matches the sales' exactly (warning items_without_sales)")
+    if season_ended:
+        return "its season ends today: no time left for a promotion" if days_to_expiry == 0 else (
+            f"its season ended {days_text(-days_to_expiry)} ago: clear it or store it for next season (see at-risk)")
     by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
     if no_demand:
         return (f"no demand: {by} none of the {unit_count(f'{item.quantity:g}')} sells within the "

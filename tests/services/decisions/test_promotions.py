@@ -181,6 +181,9 @@ def test_no_sales_history_and_no_rate_is_an_unknown_demand_with_no_promotion():
     assert response.promotions == []
     assert "its demand is unknown, so no promotion on a guess" in response.unmatched[0].reason
     assert [w.code for w in response.warnings if w.code == "items_without_sales"] == ["items_without_sales"]
+    # a season that ended does not turn an unknown demand into 'clear it or store it' (at-risk says monitor)
+    ended = run([item("b", 10, 10, season_end=day(-10))], [event("e", 2)]).unmatched[0].reason
+    assert "its demand is unknown" in ended and "store it" not in ended, ended
 
 
 def test_elasticity_setting_scales_the_lift():
