@@ -271,7 +271,9 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                has_sales: bool, capped: bool, held_back: bool, life: int | None, season_binds: bool,
                season_first: bool, last_season: float | None) -> str:
     if not has_sales:
-        return f"{name}: no sales in the request, so no demand to plan for; nothing to order."
+        return (f"{name}: no sales of this product_id in the request, so its demand is unknown and nothing is "
+                "ordered; check that the id matches the sales' exactly (warning items_without_sales), or send its "
+                "avg_daily_sales.")
     one = units_text(usable) == "1"
     cover = (f"{'lasts' if one else 'last'} about {days_text(days_left)}" if np.isfinite(days_left) else
              f"{'sells' if one else 'sell'} nothing over the forecast's days" if usable > 0 else "")

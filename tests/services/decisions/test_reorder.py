@@ -200,6 +200,8 @@ def test_abc_filter_and_product_without_sales(client):
     everything = client.post(f"{PREFIX}/reorder", json={**body, "abc_classes": None}).json()
     new = next(r for r in everything["recommendations"] if r["product_id"] == "new")
     assert new["recommended_order_qty"] == 0 and "no sales" in new["reasoning"]
+    assert "its demand is unknown" in new["reasoning"] and "items_without_sales" in new["reasoning"]
+    assert any(w["code"] == "items_without_sales" and w["product_ids"] == ["new"] for w in everything["warnings"])
 
 
 def test_repeated_reorder_reuses_cached_forecasts(client):
