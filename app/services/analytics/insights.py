@@ -21,7 +21,8 @@ Rules:
   slope, fitted on their open days, is not both under half the line's and TREND_MIN_T standard errors flatter).
   A seaside shop's year-long rise that ended in its off season, or its summer fall that levelled off in
   September (a line through it ends at a third of what sells), says so instead of "increase stock" / "reduce the
-  next order", and its change_pct is measured: the last RECENT_PERIODS' mean against the first RECENT_PERIODS'.
+  next order", and its change_pct is measured: the last RECENT_PERIODS' mean against that of the first ones
+  before them. A range too short for that check gets no order advice.
 - Seasonality: mean daily units per weekday and per calendar month over the range's open days: closed
   days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
   products, `app/utils/opening_days.py`) are no demand and stay out of both; a closed weekday has no index.
@@ -44,7 +45,7 @@ from app.schemas.insights import (
     SeriesPoint,
     TopItem,
 )
-from app.utils.arrays import least_squares_slopes
+from app.utils.arrays import grid_sums, least_squares_slopes
 from app.utils.dates import dates_of, day_number, from_day_number, weekday
 from app.utils.errors import InvalidInputError, SmartShelfError
 from app.utils.opening_days import OpeningDays, opening_days
@@ -314,12 +315,10 @@ def _recent_pace(sales: SalesColumns, ranked: np.ndarray, complete: np.ndarray, 
     first = int(period_start(complete[-recent:], granularity)[0])
     n_days = int(period_start(complete[-1:] + 1, granularity)[0]) - first
     take = (sales.day >= first) & (sales.day < first + n_days)
-    daily = np.zeros((len(ranked) + 1, n_days))
-    slot = np.full(len(sales.product_ids), -1)
+    slot = np.full(len(sales.product_ids), len(ranked))  # products outside the top ones: a row left out below
     slot[ranked] = np.arange(len(ranked))
-    mine = take & (slot[sales.product] >= 0)
-    np.add.at(daily, (slot[sales.product[mine]], sales.day[mine] - first), sales.qty[mine])
-    daily[-1] = np.bincount(sales.day[take] - first, weights=sales.qty[take], minlength=n_days)
+    daily = grid_sums(slot[sales.product[take]], sales.day[take] - first, len(ranked) + 1, n_days, sales.qty[take])
+    daily[-1] = daily[-1] + daily[:-1].sum(axis=0)  # the last row: all units
     return _pace(daily, ~opening.closed(np.arange(first, first + n_days)), n_days / recent)
 
 
