@@ -19,8 +19,8 @@
 - stock_rule: running stock (opening + receipts - sales + adjustments) below zero is
   `negative_stock`; an adjustment larger than `adjustment_threshold_pct` of the stock before it
   is `large_adjustment`.
-- isolation_forest: products whose sales profile (level, variability, share of zero days, trend,
-  strongest surprise) is an outlier among the request's products (8 or more), scikit-learn's IsolationForest
+- isolation_forest: products whose sales profile (bursts and missing days beyond what their level explains,
+  trend, strongest surprise; not the level: a best seller is no anomaly) is an outlier among the request's products (8 or more), scikit-learn's IsolationForest
   with random_state 0 (deterministic), at most FOREST_SHARE of them.
 """
 
@@ -256,14 +256,17 @@ def _forest(product_ids: np.ndarray, values: np.ndarray, strongest: np.ndarray) 
         # a product without sales in a half (or with one day) has NaN statistics there, set to 0 below
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(values, axis=1)
-        variability = np.nanstd(values, axis=1) / np.where(mean > 0, mean, 1.0)
+        # the profile leaves the level out: a best seller or a slow mover is no anomaly, how it sells may be.
+        # Counts around a level `mean` vary by sqrt(mean) and miss exp(-mean) of the days by chance alone; what
+        # is left (overdispersion, zeros beyond chance) is the product's own: sales in bursts, days it is missing
+        burst = np.maximum(np.nanvar(values, axis=1) - mean, 0.0) / np.where(mean > 0, mean, 1.0) ** 2
         half = values.shape[1] // 2
         recent, early = np.nanmean(values[:, half:], axis=1), np.nanmean(values[:, :half], axis=1)
         trend = np.nan_to_num(np.log((recent + 1) / (early + 1)))
     zero_share = np.nansum(values == 0, axis=1) / np.maximum(np.isfinite(values).sum(axis=1), 1)
-    names = ["mean daily units (log)", "variability", "share of zero days", "trend (log ratio)",
-             "strongest surprise (-log10 p)"]
-    features = np.column_stack([np.log1p(np.nan_to_num(mean)), np.nan_to_num(variability), zero_share, trend,
+    names = ["sales in bursts (squared variation beyond chance)", "days without a sale beyond chance",
+             "trend (log ratio of the second half to the first)", "strongest surprise (-log10 p)"]
+    features = np.column_stack([np.log1p(np.nan_to_num(burst)), zero_share - np.exp(-np.nan_to_num(mean)), trend,
                                 strongest])
     forest = IsolationForest(n_estimators=100, contamination=FOREST_SHARE, random_state=0).fit(features)
     outlier = forest.predict(features) == -1

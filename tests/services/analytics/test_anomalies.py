@@ -72,16 +72,19 @@ def test_stock_walk_reads_the_requests_sales_where_the_movements_carry_none():
     assert {a.type for a in with_sales.anomalies if a.method == "stock_rule"} == {"large_adjustment"}  # its own
 
 
-def test_isolation_forest_points_at_the_odd_product():
+def test_isolation_forest_points_at_the_odd_product_not_the_best_seller():
     rng = np.random.default_rng(3)
     sales = []
-    for k in range(12):
-        rate = 20 if k < 11 else 0.3  # one product barely sells and is erratic
+    rates = [2, 3, 5, 8, 12, 20, 30, 45, 60, 90, 400, 25]  # a best seller (400 a day) among ordinary counts
+    for k, rate in enumerate(rates):
         for d in range(90):
             qty = float(rng.poisson(rate))
+            if k == len(rates) - 1:  # the same mean in bursts: nothing most days, a crate now and then
+                qty = float(rng.poisson(rate * 6)) if rng.random() < 1 / 6 else 0.0
             sales.append({"product_id": f"p{k}", "date": f"2025-{7 + d // 30:02d}-{d % 30 + 1:02d}", "qty": qty})
-    unusual = [a for a in run(sales=sales).anomalies if a.type == "unusual_product"]
-    assert "p11" in {a.product_id for a in unusual}
+    unusual = {a.product_id: a for a in run(sales=sales).anomalies if a.type == "unusual_product"}
+    assert "p11" in unusual and "beyond chance" in unusual["p11"].description
+    assert "p10" not in unusual  # selling the most is no anomaly
     assert run(sales=sales).anomalies == run(sales=sales).anomalies  # deterministic
 
 
