@@ -30,7 +30,9 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 - near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
-                           sells out is never a slow mover; turnover_rate = d x 365 / quantity)
+                           sells out is never a slow mover; turnover_rate = d x 365 / quantity); never an item of
+                           unknown demand (no sales, no avg_daily_sales: nothing sold may be an id to correct), which
+                           is judged by its expiry alone (`items_without_sales` says so)
 - unsellable_before_expiry: units left at expiry or season end by d's path
 - stockout_risk:           the usable units run out within max(7, lead_time_days) days (along the forecast's path:
                            reorder's stockout date, else at v) and the demand over those days
@@ -77,6 +79,7 @@ from app.schemas.at_risk import (
     AtRiskResponse,
     SlowMover,
 )
+from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.at_risk_actions import demand_source, last_year_days, recommended_action
 from app.services.decisions.price_response import PriorSource, learned_elasticities
@@ -279,19 +282,20 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         waiting_point[short] = point[short]
 
     # no sales row and no avg_daily_sales: the demand is unknown (`items_without_sales` names the id), not zero:
-    # no signal that acts on demand (write-off, markdown, restock); the stock's own dates, and a slow mover
-    # (nothing sold in the request: dead stock, or an id that does not match the sales')
+    # no signal that reads demand (write-off, markdown, restock, slow mover: nothing sold in the request may be dead
+    # stock or an id that does not match the sales'), as reorder and promotions: the stock's own dates only
     unknown = ~sold & np.isnan(given)
-    for signal in (unsellable, season_over, stockout, low_stock, out_of_stock):
+    for signal in (unsellable, season_over, stockout, low_stock, out_of_stock, slow):
         signal &= ~unknown
     unsold = np.where(unknown, np.nan, unsold)
+    warnings = [_unknown_words(w) if w.code == "items_without_sales" and unknown.any() else w for w in warnings]
     cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
 
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
     s_expiry = np.where(near_expiry, 1 - to_expiry / (thresholds.expiry_days + 1), 0.0)
     s_unsold = np.where(unsellable | season_over, unsold / np.where(has_stock, quantity, 1.0), 0.0)
     threshold = max(thresholds.slow_moving_threshold, 1e-12)
-    s_slow = np.where(slow & ~unknown, 1 - demand / threshold, 0.0)  # an unknown demand is no measured slowness
+    s_slow = np.where(slow, 1 - demand / threshold, 0.0)
     s_stockout = np.where(stockout, 1 - np.minimum(days_left, lead) / (lead + 1), 0.0)
     score = 1 - (1 - W_LOW * s_low) * (1 - W_EXPIRY * s_expiry) * (1 - W_UNSOLD * s_unsold) * (
         1 - W_SLOW * s_slow) * (1 - W_STOCKOUT * s_stockout)
@@ -369,7 +373,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             expected_unsold_units=None if math.isnan(row.unsold[i]) else round(float(row.unsold[i]), 2),
             stockout_date=date_after(as_of_day, float(row.supply[i])),
             value_tied_up=None if math.isnan(row.cost[i]) else round(float(row.quantity[i] * row.cost[i]), 2),
-            turnover_rate=round(float(row.demand[i] * 365 / row.quantity[i]), 2) if row.quantity[i] > 0 else None,
+            turnover_rate=round(float(row.demand[i] * 365 / row.quantity[i]), 2)
+            if row.quantity[i] > 0 and not row.unknown[i] else None,
             recommended_action=recommended_action(
                 quantity=float(row.quantity[i]),
                 velocity=float(row.velocity[i]),
@@ -436,6 +441,13 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         meta=AtRiskMeta(shop_id=request.shop_id, total_products=n, flagged_count=len(items), as_of=as_of),
         warnings=warnings,
     )
+
+
+def _unknown_words(warning: DataWarning) -> DataWarning:
+    """`items_without_sales` with what at-risk does with the items of unknown demand (no avg_daily_sales sent)."""
+    said = (" At-risk judges those without avg_daily_sales by their expiry dates alone: no slow mover (nothing sold "
+            "in the request may be dead stock or an id to correct), stockout, markdown or write-off on a guess.")
+    return warning.model_copy(update={"message": warning.message + said})
 
 
 def _reorder_point(rows: np.ndarray, demand: ProtectionDemand, open_past: np.ndarray, open_protection: np.ndarray,

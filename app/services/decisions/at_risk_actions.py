@@ -118,19 +118,14 @@ def recommended_action(
             reasoning=f"Expired {days_text(-(to_expiry or 0))} ago with {_units(quantity)} on hand: "
             f"take them off sale and record the write-off.{still}",
         )
-    if unknown:
+    if unknown:  # flagged by its expiry alone (near expiry: an expired item is removed above)
         check = ("Check that the id matches the sales' exactly (warning `items_without_sales`), or send its "
                  "avg_daily_sales.")
-        if to_expiry is None:
-            return RecommendedAction(
-                action_type="monitor", discount_range=None, promotion_timing="next stock check",
-                reasoning=f"No sales of this product_id in the request: the {_units(quantity)} on hand are listed "
-                f"as a slow mover (nothing sold), not judged for a markdown or a write-off. {check}")
         return RecommendedAction(
             action_type="monitor", discount_range=None,
-            promotion_timing=f"check before expiry in {days_text(to_expiry)}",
+            promotion_timing=f"check before expiry in {days_text(to_expiry or 0)}",
             reasoning=f"No sales of this product_id in the request: its demand is unknown, so whether the "
-            f"{_units(quantity)} sell before expiry in {days_text(to_expiry)} cannot be judged (no markdown or "
+            f"{_units(quantity)} sell before expiry in {days_text(to_expiry or 0)} cannot be judged (no markdown or "
             f"write-off on a guess). {check}")
     if out_of_stock:
         loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
