@@ -30,16 +30,23 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 - near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
-                           sells out is never a slow mover; turnover_rate = d x 365 / quantity)
+                           sells out is never a slow mover; turnover_rate = d x 365 / quantity); never an item of
+                           unknown demand (no sales, no avg_daily_sales: nothing sold may be an id to correct), which
+                           is judged by its expiry alone (`items_without_sales` says so)
 - unsellable_before_expiry: units left at expiry or season end by d's path
 - stockout_risk:           the usable units run out within max(7, lead_time_days) days (along the forecast's path:
-                           reorder's `critical` rule and stockout date, else at v) and the demand over those days
+                           reorder's stockout date, else at v) and the demand over those days
                            exceeds them by at least one unit (a stockout needs demand the stock cannot meet: units
                            left unsold at expiry, a season over or no demand are none), never beside
                            unsellable_before_expiry (stock that runs out only because it expires is a clearance;
                            the next delivery is reorder's question); days of supply and the
                            stockout date along d's path (`stock_view.supply_days`, reorder's function: calendar days,
-                           a closed day uses no stock), none without usable units or where nothing sells
+                           a closed day uses no stock), none without usable units or where nothing sells. The one
+                           stockout rule (`stock_view.runs_short`); its action is reorder's decision at usable + on
+                           order (`stock_view.orders`): restock where reorder orders, else why not (the units on
+                           order lift the position above its point; an order would arrive after the season), and
+                           the stockout before an order placed now could arrive in reorder's words
+                           (`shelf_gap.gap_words`)
 
 Score (noisy-OR of signal strengths s in [0, 1], weights w):
     score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)(1 - 0.7 s_stockout)
@@ -72,12 +79,13 @@ from app.schemas.at_risk import (
     AtRiskResponse,
     SlowMover,
 )
+from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.at_risk_actions import demand_source, last_year_days, recommended_action
 from app.services.decisions.price_response import PriorSource, learned_elasticities
 from app.services.decisions.pricing import best_markdown, discount_to_clear, margin_cap, sells_nothing
+from app.services.decisions.shelf_gap import gap_words, shelf_gap
 from app.services.decisions.stock_view import (
-    MIN_UNMET_UNITS,
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
@@ -97,12 +105,14 @@ from app.services.decisions.stock_view import (
     origin_day,
     protection_demand,
     reorder_points,
+    runs_short,
     season_ahead,
     selling_window,
     shelf_lives,
     stated_rates,
     stock_view,
     supply_days,
+    until_empty,
     whole_units,
 )
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number
@@ -228,18 +238,33 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         demand_within(cumulative, np.full(n, horizon)))
     # every signal reads the same demand: a slow mover by the forecast where it is read, as its stock numbers
     slow = has_stock & (demand < thresholds.slow_moving_threshold)
+    lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
+                     for item in inventory], dtype=np.float64)
+    # how long the usable units last: along the demand path (the forecast's where read, else the rate on open
+    # days), reorder's function; none without usable units or without demand (no days of supply, no stockout date)
+    supply = supply_days(cumulative, view.usable, view.days_to_sell_by)
+    days_left = np.where(np.isfinite(supply), supply, np.inf)
+    # the one stockout rule (reorder's): at least one unit of demand more than the usable units within the horizon;
+    # stock that runs out only because it expires unsold is a clearance, not a stockout (the next bake is reorder's)
+    stockout = has_stock & ~expired & ~season_over & ~unsellable & runs_short(
+        days_left, lead, demand_within(cumulative, lead.astype(np.int64)), view.usable)
+    # reorder's stockout before an order placed now arrives (its lead time): what at-risk says of it, reorder says
+    lead_time = lead_times(inventory)
+    gap = shelf_gap(view, reorder_demand, cumulative, lead_time, protection, until_empty(supply, view.usable, demand))
     # an empty shelf with units on order: reorder's rule at the position they make (reorder's point)
     on_order = np.fromiter((item.on_order for item in inventory), np.float64, n)
     waiting = np.flatnonzero(out_of_stock & (on_order > 0))
     waiting_point = np.full(n, np.nan)
     # reorder's position: the units on order count up to what sells within their shelf life after they arrive, and
     # no order adds units that would expire unsold (`room`)
-    selling = selling_window(view, cumulative, lead_times(inventory), shelf_lives(inventory))
+    selling = selling_window(view, cumulative, lead_time, shelf_lives(inventory))
     covering = on_order_cover(selling, on_order)
     room = order_cap(selling, on_order) > 0
     reorders = out_of_stock.copy()
-    # reorder's rule where it decides: an empty shelf with units on order, and low stock (at usable + on order)
-    ruled = np.flatnonzero((out_of_stock & (on_order > 0)) | low_stock)
+    # reorder's rule where it decides: an empty shelf with units on order, low stock and a stockout (at usable + on
+    # order): where reorder orders none (the units on order lift the position above its point, or no order could
+    # arrive in time to sell), at-risk does not say to restock today either
+    ruled = np.flatnonzero((out_of_stock & (on_order > 0)) | low_stock | stockout)
     if ruled.size:
         if not judged.any():  # items without sales: their (empty) history, as reorder reads it
             open_past, open_protection = year_of_history()
@@ -250,31 +275,27 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         reorders[waiting] = orders(covering[waiting], point[waiting], demand[waiting], silent[waiting]) & room[waiting]
         low = np.flatnonzero(low_stock)
         low_stock[low] = orders(view.usable[low] + covering[low], point[low], demand[low], silent[low]) & room[low]
+        reorders[low] = low_stock[low]
+        short = np.flatnonzero(stockout)
+        reorders[short] = orders(view.usable[short] + covering[short], point[short], demand[short],
+                                 silent[short]) & room[short]
+        waiting_point[short] = point[short]
 
-    lead = np.array([STOCKOUT_DAYS if item.lead_time_days is None else max(STOCKOUT_DAYS, item.lead_time_days)
-                     for item in inventory], dtype=np.float64)
-    # how long the usable units last: along the demand path (the forecast's where read, else the rate on open
-    # days), reorder's function; none without usable units or without demand (no days of supply, no stockout date)
-    supply = supply_days(cumulative, view.usable, view.days_to_sell_by)
-    days_left = np.where(np.isfinite(supply), supply, np.inf)
-    # a stockout needs demand the usable units cannot meet: at least one unit more within the horizon
-    unmet = demand_within(cumulative, lead.astype(np.int64)) - view.usable
-    # stock that runs out only because it expires unsold is a clearance, not a stockout (the next bake is reorder's)
-    stockout = has_stock & ~expired & ~season_over & ~unsellable & (days_left <= lead) & (unmet >= MIN_UNMET_UNITS)
     # no sales row and no avg_daily_sales: the demand is unknown (`items_without_sales` names the id), not zero:
-    # no signal that acts on demand (write-off, markdown, restock); the stock's own dates, and a slow mover
-    # (nothing sold in the request: dead stock, or an id that does not match the sales')
+    # no signal that reads demand (write-off, markdown, restock, slow mover: nothing sold in the request may be dead
+    # stock or an id that does not match the sales'), as reorder and promotions: the stock's own dates only
     unknown = ~sold & np.isnan(given)
-    for signal in (unsellable, season_over, stockout, low_stock, out_of_stock):
+    for signal in (unsellable, season_over, stockout, low_stock, out_of_stock, slow):
         signal &= ~unknown
     unsold = np.where(unknown, np.nan, unsold)
+    warnings = [_unknown_words(w) if w.code == "items_without_sales" and unknown.any() else w for w in warnings]
     cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
 
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
     s_expiry = np.where(near_expiry, 1 - to_expiry / (thresholds.expiry_days + 1), 0.0)
     s_unsold = np.where(unsellable | season_over, unsold / np.where(has_stock, quantity, 1.0), 0.0)
     threshold = max(thresholds.slow_moving_threshold, 1e-12)
-    s_slow = np.where(slow & ~unknown, 1 - demand / threshold, 0.0)  # an unknown demand is no measured slowness
+    s_slow = np.where(slow, 1 - demand / threshold, 0.0)
     s_stockout = np.where(stockout, 1 - np.minimum(days_left, lead) / (lead + 1), 0.0)
     score = 1 - (1 - W_LOW * s_low) * (1 - W_EXPIRY * s_expiry) * (1 - W_UNSOLD * s_unsold) * (
         1 - W_SLOW * s_slow) * (1 - W_STOCKOUT * s_stockout)
@@ -322,7 +343,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "to_expiry_demand": demand_within(cumulative, np.clip(np.nan_to_num(to_expiry), 0, NO_LIMIT - 1)
                                           .astype(np.int64)),
         "unsellable": unsellable, "unsold": unsold,
-        "usable": view.usable, "velocity": velocity, "waiting_point": waiting_point}.items()})
+        "usable": view.usable, "velocity": velocity, "waiting_point": waiting_point, "lead_time": lead_time,
+        "gap_empties": gap.empties, "gap_lost": gap.lost}.items()})
     items = [
         AtRiskItem(
             product_id=inventory[i].product_id,
@@ -351,7 +373,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
             expected_unsold_units=None if math.isnan(row.unsold[i]) else round(float(row.unsold[i]), 2),
             stockout_date=date_after(as_of_day, float(row.supply[i])),
             value_tied_up=None if math.isnan(row.cost[i]) else round(float(row.quantity[i] * row.cost[i]), 2),
-            turnover_rate=round(float(row.demand[i] * 365 / row.quantity[i]), 2) if row.quantity[i] > 0 else None,
+            turnover_rate=round(float(row.demand[i] * 365 / row.quantity[i]), 2)
+            if row.quantity[i] > 0 and not row.unknown[i] else None,
             recommended_action=recommended_action(
                 quantity=float(row.quantity[i]),
                 velocity=float(row.velocity[i]),
@@ -392,6 +415,13 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 max_discount=float(row.max_discount[i]),
                 cost_capped=bool(row.above_cost[i] < settings.default_max_discount_pct),
                 elasticity=float(row.beta[i]),
+                gap=gap_words(usable=float(row.usable[i]), days_left=float(row.supply[i]),
+                              empty_on=date_after(as_of_day, float(row.supply[i])), lead=int(row.lead_time[i]),
+                              arrival=date_after(as_of_day, float(row.lead_time[i])),
+                              season_end=int(row.days_to_season_end[i])
+                              if row.days_to_season_end[i] < row.lead_time[i] else None,
+                              on_order=float(row.on_order[i]), lost=float(row.gap_lost[i]))
+                if row.gap_empties[i] else "",
             ),
         )
         for i in flagged.tolist()
@@ -411,6 +441,13 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         meta=AtRiskMeta(shop_id=request.shop_id, total_products=n, flagged_count=len(items), as_of=as_of),
         warnings=warnings,
     )
+
+
+def _unknown_words(warning: DataWarning) -> DataWarning:
+    """`items_without_sales` with what at-risk does with the items of unknown demand (no avg_daily_sales sent)."""
+    said = (" At-risk judges those without avg_daily_sales by their expiry dates alone: no slow mover (nothing sold "
+            "in the request may be dead stock or an id to correct), stockout, markdown or write-off on a guess.")
+    return warning.model_copy(update={"message": warning.message + said})
 
 
 def _reorder_point(rows: np.ndarray, demand: ProtectionDemand, open_past: np.ndarray, open_protection: np.ndarray,

@@ -97,9 +97,12 @@ def recommended_action(
     max_discount: float,
     cost_capped: bool,
     elasticity: float,
+    gap: str,
 ) -> RecommendedAction:
     """The one action for a flagged product, in priority order: remove, restock an empty shelf, clear what
-    its season left, markdown, bundle, restock."""
+    its season left, markdown, bundle, restock. `gap` is reorder's stockout before an order placed now arrives,
+    in its words (`shelf_gap.gap_words`; "" where the shelf lasts until then): a restock says it as reorder does."""
+    gap_note = f" {gap}" if gap else ""
     rate = (f"selling {velocity:.2f}/day as sent (avg_daily_sales)" if rate_given
             else f"selling {velocity:.2f}/day over the last {window} days")
     # the demand every signal reads: the forecast's where it is read, else that rate
@@ -115,19 +118,14 @@ def recommended_action(
             reasoning=f"Expired {days_text(-(to_expiry or 0))} ago with {_units(quantity)} on hand: "
             f"take them off sale and record the write-off.{still}",
         )
-    if unknown:
+    if unknown:  # flagged by its expiry alone (near expiry: an expired item is removed above)
         check = ("Check that the id matches the sales' exactly (warning `items_without_sales`), or send its "
                  "avg_daily_sales.")
-        if to_expiry is None:
-            return RecommendedAction(
-                action_type="monitor", discount_range=None, promotion_timing="next stock check",
-                reasoning=f"No sales of this product_id in the request: the {_units(quantity)} on hand are listed "
-                f"as a slow mover (nothing sold), not judged for a markdown or a write-off. {check}")
         return RecommendedAction(
             action_type="monitor", discount_range=None,
-            promotion_timing=f"check before expiry in {days_text(to_expiry)}",
+            promotion_timing=f"check before expiry in {days_text(to_expiry or 0)}",
             reasoning=f"No sales of this product_id in the request: its demand is unknown, so whether the "
-            f"{_units(quantity)} sell before expiry in {days_text(to_expiry)} cannot be judged (no markdown or "
+            f"{_units(quantity)} sell before expiry in {days_text(to_expiry or 0)} cannot be judged (no markdown or "
             f"write-off on a guess). {check}")
     if out_of_stock:
         loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
@@ -139,7 +137,7 @@ def recommended_action(
                 promotion_timing="when the units on order arrive",
                 reasoning=f"{loses} until the {_units(on_order)} on order "
                 f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: {_on_order_fills(on_order_cover)}; the "
-                "rest of them will expire unsold." + _assumed(protection, lead_sent),
+                f"rest of them will expire unsold.{gap_note}" + _assumed(protection, lead_sent),
             )
         if on_order > 0 and not reorders:
             return RecommendedAction(
@@ -147,7 +145,7 @@ def recommended_action(
                 discount_range=None,
                 promotion_timing="when the units on order arrive",
                 reasoning=f"{loses} until the {_units(on_order)} on order "
-                f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: stock is on its way. "
+                f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: stock is on its way.{gap_note} "
                 f"Reorder orders no more: they lift the position above its reorder point "
                 f"{units_text(round(on_order_point, 1))}; order again only if they will not arrive within the lead "
                 "time." + _assumed(protection, lead_sent),
@@ -159,7 +157,7 @@ def recommended_action(
             action_type="restock",
             discount_range=None,
             promotion_timing="today",
-            reasoning=f"{loses}. Restock today (reorder sizes the order).{waiting}",
+            reasoning=f"{loses}. Restock today (reorder sizes the order).{gap_note}{waiting}",
         )
     if days_to_season_end is not None and days_to_season_end <= 0:
         ended = "today" if days_to_season_end == 0 else f"{days_text(-days_to_season_end)} ago"
@@ -267,7 +265,18 @@ def recommended_action(
                 action_type="monitor", discount_range=None, promotion_timing="when the units on order arrive",
                 reasoning=f"Runs out soon: {_units(quantity)} left, {pace}, {supply}; the {_units(on_order)} on "
                 f"order: {_on_order_fills(on_order_cover)}: an order now would only add units that expire unsold."
-                + _assumed(protection, lead_sent))
+                + gap_note + _assumed(protection, lead_sent))
+        if on_order > 0 and not reorders:  # the units on order lift the position above reorder's point
+            return RecommendedAction(
+                action_type="restock", discount_range=None, promotion_timing="when the units on order arrive",
+                reasoning=f"Runs out soon: {_units(quantity)} left, {pace}, {supply}.{gap_note} Reorder orders no "
+                f"more: the {_units(on_order)} on order lift the position above its reorder point "
+                f"{units_text(round(on_order_point, 1))}." + _assumed(protection, lead_sent))
+        if gap and not reorders and not order_room:  # no order placed now sells: it arrives after the season
+            return RecommendedAction(
+                action_type="restock", discount_range=None, promotion_timing="today, by an express delivery only",
+                reasoning=f"Runs out soon: {_units(quantity)} left, {pace}, {supply}.{gap_note} Reorder orders none: "
+                "an order placed now would arrive too late to sell." + _assumed(protection, lead_sent))
         timing = "today" if not finite or supply_days <= 2 else f"within {days_text(int(supply_days) - 1)}"
         if quantity <= 0:
             timing = "today"
@@ -278,7 +287,7 @@ def recommended_action(
             promotion_timing=timing,
             reasoning=(f"Low stock: {_units(quantity)} left (threshold {thresholds_low_stock:g}), "
                        if quantity <= thresholds_low_stock else f"Runs out soon: {_units(quantity)} left, ")
-            + f"{pace}, {supply}.{caution}",
+            + f"{pace}, {supply}.{caution}{gap_note}",
         )
     return RecommendedAction(
         action_type="monitor",

@@ -29,11 +29,15 @@ forecast sells from the order's arrival within the shelf life and the rest of th
 left then and the units on order (`stock_view.order_cap`: an order never adds units that would expire unsold),
 rounded up to the minimum order and whole packs.
 
-Urgency (low whenever nothing more sells: no forecast demand, a season over):
-critical = usable stock runs out within the lead time a unit or more short (an order now arrives too late);
-high = position at or below the reorder point; medium = within one lead time of demand above a reorder point
-above 0, or held back (at or below it, but the stock to sell or clear first covers the protection interval: no
-order now); low otherwise (a reorder point of 0 with nothing to order: an out-of-season item).
+Urgency says what to do now, and agrees with the order: critical = an order now that arrives to an empty shelf
+(the usable units and those on order fall a unit or more short of the demand before an order placed now can
+arrive, `shelf_gap.ShelfGap.arrives_empty`: each day it waits loses sales); high = an order now; medium = no order
+now, but the shelf empties before any order placed now arrives (`shelf_gap`: units on order, taken at the lead
+time, included; a season ending first), or held back (at or below the reorder point, but the stock to sell or
+clear first covers the protection interval), or within one lead time of demand above a reorder point above 0;
+low otherwise (nothing sells: no forecast demand, a season over; a reorder point of 0 with nothing to order). A
+stockout no order placed now prevents is said in the reasoning: when the shelf empties, the units lost until an
+order could arrive, that units on order are counted from then, and that only an earlier delivery saves them.
 Sorted by days of stock left beyond the lead time, then revenue at risk.
 ABC: classes by cumulative share of revenue (A up to `a`, B up to `b`); XYZ: coefficient of
 variation of weekly units over the last 13 weeks (X < 0.5 <= Y < 1 <= Z).
@@ -52,10 +56,9 @@ from app.schemas.reorder import (
     ReorderResponse,
 )
 from app.services.decisions.inventory_math import eoq, round_order
-from app.services.decisions.pricing import NO_DEMAND_UNITS
+from app.services.decisions.shelf_gap import ShelfGap, gap_words, shelf_gap
 from app.services.decisions.stock_view import (
     FORECAST_DAYS,
-    MIN_UNMET_UNITS,
     NO_LIMIT,
     cover_days,
     daily_error,
@@ -78,6 +81,7 @@ from app.services.decisions.stock_view import (
     stated_rates,
     stock_view,
     supply_days,
+    until_empty,
     whole_units,
 )
 from app.utils.cache import Cache
@@ -197,20 +201,25 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     # come from (the forecast's; a silence's flat demand sizes the reorder point only)
     supply = supply_days(cumulative, view.usable, view.days_to_sell_by)
     # for urgency and order: an empty shelf that sells runs out today, stock nothing sells never
-    days_left = np.where(np.isfinite(supply), supply, np.where(
-        (view.usable < NO_DEMAND_UNITS) & (daily_rate > 0), 0.0, np.inf))
+    days_left = until_empty(supply, view.usable, daily_rate)
     lost_units = np.maximum(lead_demand - position, 0.0)  # if nothing is ordered now: what usable + on order miss
     revenue_at_risk = lost_units * price
-    # a season over or a shelf life that sells nothing: nothing is urgent (units on order filling the window do not
-    # refill the shelf before they arrive)
+    # a season over or a shelf life that sells nothing: no order to get near (units on order filling the window do
+    # not refill the shelf before they arrive)
     sellable = (daily_rate > 0) & (window > 0)
-    # critical as at-risk's stockout: the usable units run out within the lead time, a unit or more short (of the
-    # demand planned: a silent or woken product's is not the forecast path's zeros)
-    short = (days_left <= lead) & (demand.within(lead, cumulative, protection) - view.usable >= MIN_UNMET_UNITS)
-    # held back (stock to sell or clear first covers the protection interval): no order now, one soon after; a
-    # reorder point of 0 at a position of 0 (an out-of-season item) has nothing to order and nothing to get near
-    urgency = np.where(~sellable, "low", np.where(short, "critical", np.where(below & ~held_back, "high", np.where(
-        held_back | ((position <= reorder_point + daily_rate * lead) & (reorder_point > 0)), "medium", "low"))))
+    # the stockout before an order placed now arrives (at-risk's stockout rule over the lead time, at the demand
+    # planned: a silent or woken product's is not the forecast path's zeros): no order placed now prevents it
+    gap = shelf_gap(view, demand, cumulative, lead, protection, days_left)
+    # the urgency says what to do now: critical = order now, and it arrives to an empty shelf (usable + on order
+    # run short before it can), so each day it waits loses sales; high = order now; medium = no order now, but the
+    # shelf empties before any order placed now arrives (only an earlier delivery helps), or the order is held back
+    # for stock to sell or clear first, or the position is within a lead time's demand of a reorder point above 0
+    # (an out-of-season item's point of 0 has nothing to get near); low otherwise
+    ordering = order > 0
+    urgency = np.select(
+        [ordering & gap.arrives_empty(position), ordering, gap.empties | held_back,
+         sellable & (position <= reorder_point + daily_rate * lead) & (reorder_point > 0)],
+        ["critical", "high", "medium", "medium"], "low")
 
     assert sales.revenue is not None
     row_revenue = np.where(np.isnan(sales.revenue), sales.qty * price[sales.product], sales.revenue)
@@ -252,7 +261,10 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 life=items[i].shelf_life_days,
                 season_binds=bool(view.days_to_season_end[i] < lead[i] + (items[i].shelf_life_days or NO_LIMIT)),
                 season_first=bool(view.days_to_season_end[i] == view.days_to_sell_by[i] < NO_LIMIT),
-                last_season=float(last_season[i]) if ahead[i] else None),
+                last_season=float(last_season[i]) if ahead[i] else None)
+            + _gap_reasoning(i, gap, urgency[i], usable=float(view.usable[i]), days_left=float(supply[i]),
+                             origin=origin, lead=int(lead[i]), season_end=int(view.days_to_season_end[i]),
+                             on_order=float(on_order[i]), daily_rate=float(daily_rate[i])),
         )
         for i in order_of if keep[i]
     ]
@@ -342,6 +354,25 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                 f"{'is on its' if f'{on_order:g}' == '1' else 'are on their'} way: {where} is "
                 f"above the {basis}. Order again only if they will not arrive within the lead time.")
     return f"No order yet for {name}: {where} is above the {basis}; {stock}."
+
+
+def _gap_reasoning(i: int, gap: ShelfGap, urgency: str, *, usable: float, days_left: float, origin: int, lead: int,
+                   season_end: int, on_order: float, daily_rate: float) -> str:
+    """Item `i`'s stockout before an order placed now arrives (`shelf_gap`), appended to its reasoning, and what it
+    makes of the urgency: critical where the order placed now arrives to an empty shelf, medium where nothing is
+    to be ordered; "" where the shelf lasts until an order could arrive."""
+    if not gap.empties[i]:
+        return ""
+    words = gap_words(usable=usable, days_left=days_left, empty_on=date_after(origin, days_left), lead=lead,
+                      arrival=date_after(origin, lead), season_end=season_end if season_end < lead else None,
+                      on_order=on_order, lost=float(gap.lost[i]))
+    if urgency == "critical":
+        with_them = ", the units on order included," if on_order > 0 else ","
+        return (f" {words} Urgency critical: the order arrives to an empty shelf{with_them} so each day it waits "
+                f"loses about {unit_count(units_text(round(daily_rate, 1)))} of sales more.")
+    if urgency == "medium":
+        return f" {words} Urgency medium: nothing to order now."
+    return f" {words}"
 
 
 def _lot_days(cover: int, lot: float, lead: int, review: int, life: int | None) -> str:

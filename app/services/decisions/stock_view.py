@@ -13,7 +13,8 @@ and /reorder make for the item, the recent sales rate where the forecast cannot 
   promotions clear them.
 - days of supply (`supply_days`): how long the usable units last along the same daily path, the one number
   behind reorder's and at-risk's days of supply, stockout date and "last about N days"; none without usable units
-  or without demand.
+  or without demand. A stockout within some days (`runs_short`) is the shelf empty by then a unit or more short of
+  the demand: at-risk's `stockout_risk` and the stockout before an order placed now arrives (`shelf_gap`).
 - the selling window after an order arrives (shelf life and season): an order never exceeds what the
   demand path sells in it, less the usable units still on the shelf when it arrives and the units on order (taken
   to arrive with it); units on order count as cover only up to what sells in that window (`on_order_cover`).
@@ -314,6 +315,23 @@ def supply_days(cumulative: np.ndarray, usable: np.ndarray, sell_by: np.ndarray)
         beyond = horizon + (usable - total) / (total / max(horizon, 1))
     days = np.minimum(days_until(cumulative, usable, beyond), np.maximum(sell_by, 0))  # none last past the sell-by
     return np.where((usable < NO_DEMAND_UNITS) | sells_nothing(total), np.nan, days)
+
+
+def until_empty(supply: np.ndarray, usable: np.ndarray, daily_rate: np.ndarray) -> np.ndarray:
+    """float64[n]: days until the shelf is empty, for the stockout rules (`runs_short`): the `supply` days
+    (`supply_days`) of the usable units, 0 for an empty shelf that sells (`daily_rate` > 0), inf for stock nothing
+    buys or an empty shelf nothing is bought from."""
+    empty_now = (usable < NO_DEMAND_UNITS) & (daily_rate > 0)
+    return np.where(np.isfinite(supply), supply, np.where(empty_now, 0.0, np.inf))
+
+
+def runs_short(days_left: np.ndarray, days: np.ndarray, demand: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """bool[n]: a stockout within `days`: the shelf is empty after `days_left` days (`until_empty`) at most `days`,
+    and the `demand` over those days exceeds the `units` by MIN_UNMET_UNITS or more (less is no lost sale: a slow
+    mover's last unit lasting about the lead time). The one stockout rule: at-risk's `stockout_risk` (the usable
+    units over max(7, lead time) days) and the stockout before an order placed now arrives (`shelf_gap`), behind
+    reorder's urgency."""
+    return (days_left <= days) & (demand - units >= MIN_UNMET_UNITS)
 
 
 def stock_view(items: Sequence[InventoryItem], as_of_day: int, cumulative: np.ndarray) -> StockView:

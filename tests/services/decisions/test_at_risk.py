@@ -128,7 +128,7 @@ def test_stockout_risk_looks_as_far_ahead_as_the_lead_time():
 
 def test_slow_movers_are_ranked_by_value_tied_up():
     inventory = [item("cheap", 100, cost=0.5), item("dear", 20, cost=40.0), item("fast", 100, cost=9.0)]
-    response = run(inventory, daily_sales("fast", 5, 30) + daily_sales("dear", 0.1, 30))
+    response = run(inventory, daily_sales("fast", 5, 30) + daily_sales("dear", 0.1, 30) + daily_sales("cheap", 0.2, 30))
     assert [s.product_id for s in response.slow_movers] == ["dear", "cheap"]
     dear = response.slow_movers[0]
     assert dear.value_tied_up == 800.0 and dear.turnover_rate == pytest.approx(0.1 * 365 / 20, abs=0.01)
@@ -311,21 +311,37 @@ def test_an_item_without_sales_has_an_unknown_demand_never_a_write_off_and_the_w
     entries = by_id(response)
     for product_id in ("Croissant", "PAIN AU CHOCOLAT "):
         entry = entries[product_id]
-        assert entry.reasons == ["near_expiry", "slow_moving"], entry.reasons  # nothing sold in the request
+        assert entry.reasons == ["near_expiry"], entry.reasons  # its expiry alone (see below: no slow mover)
         assert entry.expected_unsold_units is None
         assert entry.score == pytest.approx(0.9 * (1 - 2 / (7 + 1)))  # its expiry alone: no measured slowness
         action = entry.recommended_action
         assert action.action_type == "monitor" and action.discount_range is None
         assert "demand is unknown" in action.reasoning and "write-off on a guess" in action.reasoning
-    # nothing sold and nothing expires: still a slow mover (dead stock, or an id to check), never a markdown
-    assert entries["OLD STOCK"].reasons == ["slow_moving"]
-    assert {s.product_id for s in response.slow_movers} == {"Croissant", "PAIN AU CHOCOLAT ", "OLD STOCK"}
     warning = next(w for w in response.warnings if w.code == "items_without_sales")
     assert warning.count == 3 and warning.product_ids == ["Croissant", "PAIN AU CHOCOLAT ", "OLD STOCK"]
     assert "'Croissant' (the sales have 'CROISSANT')" in warning.message
     assert "'PAIN AU CHOCOLAT ' (the sales have 'PAIN AU CHOCOLAT')" in warning.message
     assert "'OLD STOCK'. Their demand is unknown, not zero" in warning.message
 
+
+
+def test_items_of_unknown_demand_are_no_slow_movers_and_the_warning_says_so():
+    """A review of the bakery export: 'Croissant' (the till's CROISSANT sells 37 a day) and an item nothing was sent
+    for were listed in slow_movers with turnover 0.0, as if they did not sell, while at-risk's own actions, reorder
+    and promotions call their demand unknown. An item without sales and without avg_daily_sales is judged by its
+    expiry alone: no slow_moving, no slow_movers entry, no turnover; the warning says so. A stated rate still
+    measures a slow mover."""
+    inventory = [item("Croissant", 60), item("GALETTE", 5, (AS_OF + timedelta(days=2)).isoformat()),
+                 item("STATED", 40, avg_daily_sales=0.1), item("SLOW", 40)]
+    response = run(inventory, daily_sales("CROISSANT", 37, 60) + daily_sales("SLOW", 0.1, 60))
+    entries = by_id(response)
+    assert "Croissant" not in entries  # nothing but its unknown demand to judge
+    assert entries["GALETTE"].reasons == ["near_expiry"] and entries["GALETTE"].turnover_rate is None
+    assert {s.product_id for s in response.slow_movers} == {"STATED", "SLOW"}
+    assert "slow_moving" in entries["STATED"].reasons and "slow_moving" in entries["SLOW"].reasons
+    warning = next(w for w in response.warnings if w.code == "items_without_sales")
+    assert warning.product_ids == ["Croissant", "GALETTE", "STATED"]
+    assert "by their expiry dates alone: no slow mover" in warning.message, warning.message
 
 
 def test_a_markdown_whose_cap_would_not_pay_is_the_one_that_earns_the_most():

@@ -1,5 +1,6 @@
 """Reorder: formulas against stockpyl, orders, rounding, urgency, ABC/XYZ, through the API."""
 
+import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -445,3 +446,49 @@ def test_an_item_without_history_and_a_stated_rate_keeps_an_allowance_for_uncert
     # a Poisson's variance 9 (smooth enough for the normal), a review's overshoot of 3 units below it at most
     assert rec["reorder_point"] >= 9 + 1.645 * 3 - 3 and rec["safety_stock"] > 0, rec
     assert rec["expected_fill_rate"] < 1
+
+
+def _lost_before_arrival(reasoning: str) -> float:
+    """The units the reasoning says are lost before an order placed now can arrive."""
+    found = re.search(r"about ([\d.]+) units? of sales are lost (?:by then|to the season's end) whatever", reasoning)
+    assert found, reasoning
+    return float(found.group(1))
+
+
+def test_urgency_says_what_to_order_now_never_critical_with_nothing_to_order(client):
+    """A review: 20 on hand lasting 2 days and 300 on order covering the 7-day lead time was `critical` with an
+    order of 0 (no order placed now saves the sales lost before the units on order arrive), as were units on order
+    filling a sandwich's 2-day shelf life (0 on hand) and stock that empties before its season ends, days before
+    any order could come (`low`, with a 5-day stockout unsaid). Critical is now an order placed now that arrives
+    to an empty shelf; a stockout no order prevents is said with when, how many units and the lever, urgency
+    medium; critical and high always come with an order."""
+    season_end = (date(2025, 9, 28) + timedelta(days=4)).isoformat()
+    body = {"shop_id": "s", "as_of": "2025-09-28",
+            "sales": _sales("covered", 10) + _sales("bare", 10) + _sales("part", 10) + _sales("season", 10)
+            + [{**row, "qty": 1.0} for row in _sales("sandwich", 1)],
+            "inventory": [_item("covered", 20, on_order=300), _item("bare", 20), _item("part", 20, on_order=60),
+                          _item("season", 5, season_end=season_end),
+                          _item("sandwich", 0, on_order=6, shelf_life_days=2, lead_time_days=3)]}
+    recs = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"]}
+    for rec in recs.values():
+        assert (rec["urgency"] in ("critical", "high")) == (rec["recommended_order_qty"] > 0), rec
+    covered = recs["covered"]
+    assert covered["recommended_order_qty"] == 0 and covered["urgency"] == "medium", covered
+    assert "run out in about 2 days" in covered["reasoning"] and "arrives on 2025-10-05" in covered["reasoning"]
+    assert "if the 300 units on order also arrive only then" in covered["reasoning"]
+    assert "ask the supplier to deliver the units on order sooner" in covered["reasoning"]
+    assert _lost_before_arrival(covered["reasoning"]) == pytest.approx(50, abs=3)  # 7 days at 10, less 20
+    # no units on order: the order placed now arrives to an empty shelf, and the 5 days before cannot be saved by it
+    bare = recs["bare"]
+    assert bare["recommended_order_qty"] > 0 and bare["urgency"] == "critical"
+    assert "only an express delivery saves them" in bare["reasoning"] and "each day it waits" in bare["reasoning"]
+    assert _lost_before_arrival(bare["reasoning"]) == pytest.approx(50, abs=3)
+    # 60 on order refill the shelf when an order placed now would: an order for the days after, not critical
+    assert recs["part"]["recommended_order_qty"] > 0 and recs["part"]["urgency"] == "high"
+    season = recs["season"]
+    assert season["recommended_order_qty"] == 0 and season["urgency"] == "medium", season
+    assert "its season ends in 4 days, before an order placed now could arrive" in season["reasoning"]
+    assert _lost_before_arrival(season["reasoning"]) == pytest.approx(35, abs=3)  # 4 days at 10, less 5
+    sandwich = recs["sandwich"]
+    assert sandwich["recommended_order_qty"] == 0 and sandwich["urgency"] == "medium", sandwich
+    assert sandwich["reasoning"].count("The shelf is empty, and an order placed now arrives on 2025-10-01") == 1

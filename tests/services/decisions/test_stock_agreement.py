@@ -722,3 +722,36 @@ def test_low_stock_with_units_on_order_beyond_their_shelf_life_is_no_restock_as_
     action = _on_order_beyond_shelf_life(client, "brioche", on_hand=2, on_order=10, shelf_life=3, lead=2, rate=1.4)
     assert action["action_type"] != "restock" and action["promotion_timing"] == "when the units on order arrive"
     assert "reorder orders no more" in action["reasoning"], action
+
+
+def _lost(reasoning: str) -> float:
+    """The units a reasoning says are lost before an order placed now can arrive."""
+    return float(reasoning.split(" of sales are lost ")[0].rsplit("about ", 1)[1].split(" unit")[0])
+
+
+def test_a_stockout_no_order_prevents_is_no_restock_today_in_at_risk_either(client):
+    """A review: 20 on hand lasting 2 days with 300 on order covering the 7-day lead time, and 5 units of an item
+    whose season ends in 4 days, before any order could arrive: reorder orders nothing for either, and at-risk said
+    'Runs out soon ... restock today'. At-risk now says what reorder says, in the same words: when the shelf
+    empties, the units lost before an order placed now could arrive, and that only an earlier delivery saves them."""
+    body = {"shop_id": "gap", "as_of": AS_OF.isoformat(), "sales": _steady("covered", 10.0, 120)
+            + _steady("season", 10.0, 120),
+            "inventory": [{"product_id": "covered", "quantity": 20, "on_order": 300, "lead_time_days": 7,
+                           "price": 5.0, "cost": 2.0},
+                          {"product_id": "season", "quantity": 5, "lead_time_days": 7, "price": 5.0, "cost": 2.0,
+                           "season_end": _in(4)}]}
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"]}
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"]}
+    for product, lever in (("covered", "ask the supplier to deliver the units on order sooner"),
+                           ("season", "only an express delivery saves them")):
+        rec, entry = reorder[product], at_risk[product]
+        action = entry["recommended_action"]
+        assert rec["recommended_order_qty"] == 0 and rec["urgency"] == "medium", rec
+        assert "stockout_risk" in entry["reasons"] and action["promotion_timing"] != "today", action
+        said = rec["reasoning"].split(" Urgency medium")[0].rsplit(". ", 1)[-1]  # reorder's sentence on the gap
+        assert said.startswith("The 20 usable units" if product == "covered" else "The 5 usable units"), said
+        assert lever in said and lever in action["reasoning"], action
+        assert _lost(action["reasoning"]) == pytest.approx(_lost(said), abs=1), (said, action)
+    assert "Reorder orders no more: the 300 units on order lift the position above its reorder point" in at_risk[
+        "covered"]["recommended_action"]["reasoning"]
+    assert "an order placed now would arrive too late to sell" in at_risk["season"]["recommended_action"]["reasoning"]
