@@ -22,14 +22,15 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["promotions"], route_clas
     response_model=PromotionsResponse,
     summary="Pair items that must clear before expiry with calendar events",
     description=(
-        "For each item, ranks the calendar events between `as_of` and its expiry by audience fit "
-        "and timing, and suggests a discount (within `discount_max_pct` and the margin floor when "
-        "`cost` is known), a start and end date, the expected days to clear at the discounted rate "
+        "For each item, ranks the calendar events between `as_of` and its sell-by day (the earlier of "
+        "`expiry_date` and `season_end`) on days the shop is open by audience fit and timing, and suggests a "
+        "discount (within `discount_max_pct` and the margin floor when `cost` is known), a start day (`lead_days` "
+        "open days before the event) and an end day (the event's), the expected days to clear at the discounted rate "
         "(demand from the forecast of the item's `sales`, the one /forecast and /reorder make, or a sent "
         "`avg_daily_sales`; lifted by the item's learned price elasticity or PROMOTION_ELASTICITY_MULTIPLIER % "
         "per discount point), the projected lift, a confidence and a promo copy line. Only stock left over "
-        "at expiry at full price is promoted; items with no usable event are listed in `unmatched` with "
-        "the reason."
+        "at expiry at full price is promoted; items with no usable event, and items with no sell-by day "
+        "(shelf-stable: nothing to clear before a date), are listed in `unmatched` with the reason."
     ),
     responses=ERROR_RESPONSES,
     openapi_extra=csv_upload(PROMOTIONS_EXAMPLE),

@@ -46,11 +46,14 @@ class TopItem(BaseModel):
     share_of_units: float = Field(description="Share of all units in the range, 0..1.")
     trend: Literal["increasing", "decreasing", "stable"]
     trend_slope: float = Field(description="Least-squares slope in units per period.")
-    change_pct: float = Field(description="The trend line's change from the range's first complete period to its "
-                              "last, % of the first (the line floored at 0: a fall is at most -100 %; a line rising "
-                              "from 0: % of the period mean). For a trend that no longer holds (its last four "
-                              "weeks left the line or stopped moving its way), the mean of the last four weeks' "
-                              "periods against the first four weeks' instead.")
+    change_pct: float | None = Field(
+        description="For an increasing or decreasing trend, the trend line's change from the range's first complete "
+        "period to its last, % of the first (the line floored at 0: a fall is at most -100 %; a line rising from 0: "
+        "% of the period mean); for one that no longer holds (its last four weeks left the line or stopped moving "
+        "its way), the mean of the last four weeks' periods against the first four weeks' instead. For a `stable` "
+        "trend (no significant line) never a line's change: the last four weeks' periods against the first four "
+        "weeks' (monthly: the last complete month against the first), null when the range holds too few complete "
+        "periods for that (under six weeks, 30 days or three months) or the first ones sold nothing.")
 
 
 class Seasonality(BaseModel):

@@ -1,9 +1,9 @@
 """POST /promotions: request and response models (the public contract)."""
 
 from datetime import date
-from typing import Literal, Self
+from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from app.schemas.common import AS_OF_DESCRIPTION, DataWarning, IsoDate, NonNegative, ShopId, StrictModel
 from app.schemas.drivers import PricesPayload
@@ -12,23 +12,20 @@ from app.schemas.sales import SalesPayload
 
 
 class PromotionItem(InventoryItem):
-    """An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end` (at least one where units
-    are on hand; a sold-out item may have neither and is listed `unmatched`, nothing on hand), as at-risk and
-    reorder read it."""
+    """An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end`, as at-risk and reorder
+    read it. The same inventory row as theirs is accepted as it is: an item with neither date (shelf-stable) or
+    nothing on hand is listed `unmatched` with the reason ("no sell-by day: nothing to clear before a date")."""
 
     expiry_date: IsoDate | None = Field(default=None, description="Last day the stock may be sold; a seasonal item "
-                                        "may send `season_end` instead (the earlier of the two is its sell-by day).")
+                                        "may send `season_end` instead (the earlier of the two is its sell-by day). "
+                                        "Without either the item has no sell-by day and gets no promotion "
+                                        "(`unmatched`).")
     quantity: NonNegative = Field(description="Units to clear.")
-
-    @model_validator(mode="after")
-    def _sell_by(self) -> Self:
-        if self.expiry_date is None and self.season_end is None and self.quantity > 0:
-            raise ValueError("expiry_date or season_end is required for an item with units on hand: promotions "
-                             "clear stock by its sell-by day (send expiry_date, or season_end for a seasonal item)")
-        return self
 
 
 class CalendarEvent(StrictModel):
+    """A day a promotion can pair with; one on a day the shop is closed (declared or detected) is not used."""
+
     id: str = Field(min_length=1, max_length=128)
     date: IsoDate
     title: str = Field(default="", max_length=256)
@@ -43,7 +40,9 @@ class Preferences(StrictModel):
         default=10.0, ge=0, lt=100, description="Keep (price - cost) / price at or above this when cost is known."
     )
     max_events_per_item: int = Field(default=1, ge=1, le=10, description="Best events listed per item.")
-    lead_days: int = Field(default=2, ge=0, le=30, description="Start the promotion this many days before the event.")
+    lead_days: int = Field(default=2, ge=0, le=30, description="Start the promotion this many open days before the "
+                           "event (days the shop is closed are skipped; not before the day after `as_of`); it ends "
+                           "on the event's day.")
 
 
 class PromotionsRequest(SalesPayload, PricesPayload):

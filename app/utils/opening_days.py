@@ -56,6 +56,33 @@ class OpeningDays:
             on_weekday &= days >= self.weekdays_from
         return on_weekday | np.isin(days, self.closed_dates)
 
+    def open_days_between(self, first: np.ndarray | int, last: np.ndarray | int) -> np.ndarray:
+        """int64: the open days from day number `first` to `last`, both included (0 where `last` < `first`);
+        counted by weekday arithmetic, so a sell-by day years away costs no calendar array."""
+        first, last = np.broadcast_arrays(np.asarray(first, dtype=np.int64), np.asarray(last, dtype=np.int64))
+        closed = np.zeros(first.shape, dtype=np.int64)
+        start = first if self.weekdays_from is None else np.maximum(first, self.weekdays_from)
+        for day in self.closed_weekdays:  # that weekday's dates from `start` to `last`
+            first_one = start + (day - weekday(start)) % 7
+            closed += np.where(last >= first_one, (last - first_one) // 7 + 1, 0)
+        dates = self.closed_dates[~self._on_closed_weekday(self.closed_dates)]  # not counted twice
+        closed += np.searchsorted(dates, last, side="right") - np.searchsorted(dates, first, side="left")
+        return np.maximum(last - first + 1 - closed, 0)
+
+    def nth_open_day(self, after: int, n: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """int64: the `n`-th open day after day number `after` (n >= 1), found by bisection up to `last`, a day
+        with at least n open days up to it."""
+        low, high = np.full(n.shape, after, dtype=np.int64), np.asarray(last, dtype=np.int64).copy()
+        while np.any(high - low > 1):  # fewer than n open days up to `low`, n or more up to `high`
+            middle = (low + high) // 2
+            reached = self.open_days_between(after + 1, middle) >= n
+            low, high = np.where(reached, low, middle), np.where(reached, middle, high)
+        return high
+
+    def _on_closed_weekday(self, days: np.ndarray) -> np.ndarray:
+        on_weekday = np.isin(weekday(days), list(self.closed_weekdays))
+        return on_weekday & (days >= self.weekdays_from) if self.weekdays_from is not None else on_weekday
+
     @property
     def any(self) -> bool:
         return bool(self.closed_weekdays) or self.closed_dates.size > 0

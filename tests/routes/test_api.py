@@ -62,8 +62,7 @@ def test_insights_contract_fields(client):
     ("at-risk", lambda b: b["thresholds"].update(slow_moving_window=0), "thresholds.slow_moving_window", "greater"),
     ("insights", lambda b: b.update(granularity="hourly"), "granularity", "daily"),
     ("insights", lambda b: b.update(top_k=0), "top_k", "greater"),
-    ("promotions", lambda b: b["items"][0].update(expiry_date=None), "items[0]", "expiry_date or season_end is "
-     "required"),
+    ("promotions", lambda b: b["items"][0].update(quantity=-1), "items[0].quantity", "greater than or equal"),
     ("promotions", lambda b: b.update(colour="red"), "colour", "Extra inputs"),
 ])
 def test_schema_errors_are_422_naming_the_field(client, path, mutate, field, words):

@@ -15,7 +15,9 @@ Rules:
   change_pct = the line's change from its first period to its last, % of the first (the line floored at 0:
   a fall is at most -100 %; a line rising from 0 or less: % of the period mean). "increasing"/"decreasing"
   when |slope| * (periods - 1) is >= 10 % of the period mean and the slope's t-statistic is >= 2 in size (3+
-  periods), else "stable".
+  periods), else "stable". A stable trend's change_pct is no line's (a line through a summer hump ends far above
+  both ends' sales): the mean of the last RECENT_PERIODS against that of the first ones before them, null when
+  the range is too short for that or the first ones sold nothing.
 - A trend is advice only where it holds now: the mean of the last RECENT_PERIODS (about four weeks) is not
   RECENT_TOLERANCE or more behind the line over those periods, and those periods still move its way (their own
   slope, fitted on their open days, is not both under half the line's and TREND_MIN_T standard errors flatter).
@@ -138,13 +140,14 @@ def _trends(units: np.ndarray, recent: int, pace: np.ndarray, pace_se: np.ndarra
     n, periods = units.shape
     if periods < 3:
         zeros = np.zeros(n)
-        return Trends(zeros, zeros, np.full(n, "stable"), np.full(n, np.nan), np.full(n, np.nan),
+        return Trends(zeros, np.full(n, np.nan), np.full(n, "stable"), np.full(n, np.nan), np.full(n, np.nan),
                       np.zeros(n, dtype=bool))
     x, mean, slope, se = _line(units)
     first = np.maximum(mean - slope * x[-1], 0.0)  # the line at the first and last periods, floored at 0
     last = np.maximum(mean + slope * x[-1], 0.0)
     lately = np.full(n, np.nan)
     stopped = np.zeros(n, dtype=bool)
+    measured = np.full(n, np.nan)  # the last `recent` periods' mean against the first ones' (NaN: too few periods)
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(mean > 0, slope * (periods - 1) / mean * 100, 0.0)
         change = np.where(first > 0, (last - first) / first * 100, relative)
@@ -160,8 +163,11 @@ def _trends(units: np.ndarray, recent: int, pace: np.ndarray, pace_se: np.ndarra
             stopped |= strong & (along < np.abs(slope) / 2) & (np.abs(slope) - along > TREND_MIN_T * pace_se)
             # the first periods before the last `recent` (never overlapping them) against those
             before, now = units[:, :min(recent, periods - recent)].mean(axis=1), units[:, -recent:].mean(axis=1)
-            change = np.where(stopped, np.where(before > 0, (now - before) / before * 100, change), change)
+            measured = np.where(before > 0, (now - before) / before * 100, np.nan)
+            change = np.where(stopped & (before > 0), measured, change)
     label = np.where(strong & (slope > 0), "increasing", np.where(strong & (slope < 0), "decreasing", "stable"))
+    # no line's change beside "stable" (review 5 F12: a line through a summer hump said +278 %, the months +42 %)
+    change = np.where(label == "stable", measured, change)
     return Trends(slope, change, label, lately, pace, stopped)
 
 
@@ -287,7 +293,7 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
                 total_revenue=round(float(product_revenue[p]), 2),
                 share_of_units=round(float(product_units[p]) / total_units, 4) if total_units > 0 else 0.0,
                 trend=trends.label[k], trend_slope=round(float(trends.slope[k]), 4),
-                change_pct=round(float(trends.change[k]), 1))
+                change_pct=None if np.isnan(trends.change[k]) else round(float(trends.change[k]), 1))
         for k, p in enumerate(ranked)
     ]
     seasonality = _seasonality(sales, start, end, opening)
@@ -361,26 +367,27 @@ def _recommendations(top_items: list[TopItem], trends: Trends, total: Trends, se
                       f"{abs(total.change[0]):.0f}%)." if total.stopped[0] else
                       f"Total unit sales {'grew' if total.change[0] > 0 else 'fell'} {abs(total.change[0]):.0f}% "
                       f"across the range (least-squares trend over {word}s).")
-    for item, off, pace, ended in zip(top_items, trends.lately, trends.pace, trends.stopped, strict=True):
+    for item, change, off, pace, ended in zip(top_items, trends.change, trends.lately, trends.pace, trends.stopped,
+                                              strict=True):
         if ended:
-            went = "rose" if item.change_pct > 0 else "fell"
+            went = "rose" if change > 0 else "fell"
             way = "rise" if item.trend == "increasing" else "fall"
             why = f"sold {abs(off) * 100:.0f}% {'under' if off < 0 else 'over'} that trend" \
                 if np.sign(item.trend_slope) * off < -RECENT_TOLERANCE else \
                 f"changed {_slope(pace)} per {word}, against {_slope(item.trend_slope)} over the range"
             advice.append(f"Product {item.product_id}: the range's {way} does not hold now (a season, or a change): "
                           f"over {recent} it {why} (from {first} to {recent} it {went} "
-                          f"{abs(item.change_pct):.0f}%). Plan stock on the forecast, not on the range's trend.")
+                          f"{abs(change):.0f}%). Plan stock on the forecast, not on the range's trend.")
         elif item.trend != "stable" and np.isnan(off):  # too few periods to tell whether it still holds
             advice.append(f"Product {item.product_id} is {'rising' if item.trend == 'increasing' else 'falling'} "
-                          f"({item.change_pct:+.0f}% over the range, {_slope(item.trend_slope)} per {word}), but the "
+                          f"({change:+.0f}% over the range, {_slope(item.trend_slope)} per {word}), but the "
                           f"range is too short to tell whether that holds now (a trend is checked against {recent} "
                           "and the periods before them): plan stock on the forecast.")
         elif item.trend == "increasing":
-            advice.append(f"High demand detected for product {item.product_id}: units rising {item.change_pct:+.0f}% "
+            advice.append(f"High demand detected for product {item.product_id}: units rising {change:+.0f}% "
                           f"over the range ({_slope(item.trend_slope)} per {word}). Consider increasing stock levels.")
         elif item.trend == "decreasing":
-            advice.append(f"Demand for product {item.product_id} is falling ({item.change_pct:+.0f}% over the "
+            advice.append(f"Demand for product {item.product_id} is falling ({change:+.0f}% over the "
                           f"range, {_slope(item.trend_slope)} per {word}). Reduce the next order or promote it "
                           "before stock ages.")
     if seasonality.weekday_index and len(seasonality.weekday_index) == 7:

@@ -1,19 +1,25 @@
 """Promotion planning: pair each item that must clear before expiry with the best calendar event.
 
-For item i and event j (eligible when as_of < event date <= sell-by day: as_of is the last day the sales cover,
-so a promotion starts the day after at the earliest, and an event on as_of is over before it could start; the
-sell-by day, the earlier of `expiry_date` and `season_end`, is the last day the stock may be sold, so an event on
-it is its last chance):
+For item i and event j (eligible when as_of < event date <= sell-by day and the shop is open on the event's day:
+as_of is the last day the sales cover, so a promotion starts the day after at the earliest, and an event on as_of
+is over before it could start; the sell-by day, the earlier of `expiry_date` and `season_end`, is the last day the
+stock may be sold, so an event on it is its last chance; closed days are at-risk's: `closed_weekdays` /
+`closed_dates`, else detected on every product the request sent, `app/utils/opening_days.py`):
+- an item with units on hand and no sell-by day (shelf-stable: neither date) has nothing to clear before a date:
+  unmatched, as at-risk and reorder take the same inventory row as it is.
 - rank score = 0.6 * audience_fit + 0.4 * (1 - days to event / days to expiry): a good audience
   and an early date (more selling time) win; ties go to the earlier event.
-- the promotion runs from `lead_days` before the event (not before as_of) to the sell-by day.
+- the promotion runs from `lead_days` open days before the event (not before the day after as_of) to the event's
+  day: it starts on an open day, and a one-day event is no markdown of every day up to a sell-by day months away.
+- days to the sell-by day are counted in open days in the wording ("must sell within 1 open day"), and a
+  constant rate sells on open days only (the forecast is 0 on closed days), as at-risk counts them.
 - demand: the item's forecast daily path (`stock_view.demand_path`: the forecast /forecast and /reorder make,
   a cache hit after /reorder of the same sales) for items with sales; the forecast wins over a caller's
   `avg_daily_sales`, which is the constant rate v only where no forecast is read (no sales in the rate window,
   a forecast that failed; `stock_view.stated_rates`, the rule of all three decisions), else the recent sales
   rate. Without either (no sales), the demand is unknown and the item gets no promotion (unmatched: check the id
   against the sales', warning `items_without_sales`, or send avg_daily_sales; at-risk says the same). The rate
-  shown is the path's over the days to the sell-by day, the days whose demand leaves the units unsold beside it
+  shown is the path's over the open days to the sell-by day, the days whose demand leaves the units unsold beside it
   (a 28-day mean would not give them).
 - eligible only where at least one unit is left at the sell-by day at full price by that demand
   (`stock_view`: the same units left as reorder's `at_risk_quantity` and at-risk's `expected_unsold_units`), and
@@ -55,6 +61,7 @@ from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource
 from app.services.decisions.pricing import best_markdown, discount_to_clear, lift_pct, margin_cap, sells_nothing
 from app.services.decisions.stock_view import (
     MIN_LEFTOVER_UNITS,
+    NO_LIMIT,
     YEAR_DAYS,
     Forecaster,
     days_to,
@@ -69,6 +76,7 @@ from app.services.decisions.stock_view import (
 )
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number
+from app.utils.opening_days import catalogue_opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.wording import days_text, unit_count
@@ -118,6 +126,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
                                   with_revenue=True)
     as_of_day = origin_day(request.as_of, sales)  # reorder's origin: as_of, else the latest sale, else today
     as_of = from_day_number(as_of_day)
+    opening, found = catalogue_opening_days(request, sales, len(items), sent_as_of)  # at-risk's closed days
+    warnings += found
     rate, beta, sold, unused = _base_rates(request, sales, as_of_day, settings.max_grid_cells, prior)
     warnings += unused
     price = np.array([item.price for item in items], dtype=np.float64)
@@ -126,9 +136,12 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     # caller's avg_daily_sales, else the recent rate), what is left
     sell_by = np.minimum(days_to(items, "expiry_date", as_of_day), days_to(items, "season_end", as_of_day))
     on_hand = np.array([item.quantity for item in items], dtype=np.float64)
-    wanted = sold & (on_hand > 0) & (sell_by > 0)
+    dated = sell_by < NO_LIMIT  # an item with no sell-by day has nothing to clear before a date
+    wanted = sold & (on_hand > 0) & (sell_by > 0) & dated
     horizon = forecast_days(items)  # reorder's horizon for these items: one forecast, one cache entry
-    rate_path = np.repeat(np.nan_to_num(rate, nan=0.0)[:, None], horizon, axis=1)
+    # a rate sells on open days only, as at-risk reads it (the forecast is 0 on closed days)
+    open_day = ~opening.closed(as_of_day + 1 + np.arange(horizon))
+    rate_path = np.nan_to_num(rate, nan=0.0)[:, None] * open_day[None, :]
     path = demand_path(request, request.shop_id, [item.product_id for item in items], wanted, rate_path, horizon,
                        sent_as_of, forecaster, warnings)
     cumulative = path.cumulative
@@ -138,8 +151,10 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     leftover = np.where(known, view.at_risk, quantity)
     # no demand up to the sell-by day by a known rate: no discount can clear the stock (at-risk's rule)
     sells = demand_within(cumulative, np.maximum(sell_by, 0))
-    # the forecast's rate over the days to the sell-by day: the days that make the units left quoted beside it
-    to_sell_by = np.where(sell_by > 0, sells / np.maximum(sell_by, 1), path.daily[:, :horizon].mean(axis=1))
+    # the demand's rate over the open days to the sell-by day: the days that make the units left quoted beside it
+    open_to_sell_by = opening.open_days_between(as_of_day + 1, as_of_day + np.clip(sell_by, 0, NO_LIMIT))
+    to_sell_by = np.where(open_to_sell_by > 0, sells / np.maximum(open_to_sell_by, 1),
+                          path.daily[:, :horizon].mean(axis=1))
     rate = np.where(path.from_forecast, to_sell_by, rate)
     no_demand = known & sells_nothing(sells)
     # a seasonal item whose season's sales are ahead: no markdown on a forecast that sees only the off-season
@@ -152,9 +167,11 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     cap = np.floor(cap / STEP_PCT) * STEP_PCT
     # an event on as_of is over: its sales are in, and a promotion starts tomorrow at the earliest; one on the
     # sell-by day is the stock's last selling day (review 3 F6: it was refused)
-    eligible = (event_day[None, :] > as_of_day) & (event_day[None, :] <= expiry[:, None])
-    eligible &= ((quantity > 0) & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & known & ~no_demand
-                 & ~ahead)[:, None]
+    # the shop shut on the event's day: no promotion there (review 5 F8: a closed Wednesday's market was chosen)
+    event_open = ~opening.closed(event_day)
+    eligible = (event_day[None, :] > as_of_day) & (event_day[None, :] <= expiry[:, None]) & event_open[None, :]
+    eligible &= ((quantity > 0) & dated & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & known
+                 & ~no_demand & ~ahead)[:, None]
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
     timing = 1.0 - (event_day[None, :] - as_of_day) / span
@@ -164,9 +181,11 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     chosen_i, chosen_rank = np.nonzero(np.take_along_axis(eligible, top, axis=1))
     chosen_j = top[chosen_i, chosen_rank]
 
-    # from tomorrow at the earliest (today's sales are in) to the last day the stock may be sold
-    start = np.maximum(as_of_day + 1, event_day[chosen_j] - prefs.lead_days)
-    end = np.maximum(expiry[chosen_i], start)
+    # `lead_days` open days before the event, from tomorrow at the earliest (today's sales are in), to the event:
+    # a one-day event is no two-month markdown (review 5 F8: croutons 40% off to their expiry 60 days away)
+    end = event_day[chosen_j]
+    start = opening.nth_open_day(as_of_day, np.maximum(opening.open_days_between(as_of_day + 1, end)
+                                                       - prefs.lead_days, 1), end)
     q, b = quantity[chosen_i], beta[chosen_i]
     days_of = _demand_days(cumulative[chosen_i], sell_by[chosen_i], start - as_of_day, end - as_of_day)
     window = days_of.during
@@ -188,21 +207,24 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     per_pair = zip(chosen_i.tolist(), chosen_j.tolist(), chosen_rank.tolist(), discount.tolist(), start.tolist(),
                    end.tolist(), clear_days.tolist(), lift.tolist(), pair_fit.tolist(), confidence.tolist(),
                    b.tolist(), clears.tolist(), pays.tolist(), strict=True)
-    rate_of, sell_by_of, leftover_of = rate.tolist(), sell_by.tolist(), leftover.tolist()
+    rate_of, leftover_of = rate.tolist(), leftover.tolist()
+    sell_by_of, open_of = sell_by.tolist(), open_to_sell_by.tolist()
     forecast_of = path.from_forecast.tolist()
     promotions = [
         _promotion(
             items[i], events[j], rank=r + 1, discount=d, start=first, end=last,
             clear_days=None if math.isnan(days) else int(days), lift=lifted, fit=fitted, confidence=level,
             elasticity=None if math.isnan(beta_k) else beta_k,
-            rate=rate_of[i], days_to_expiry=sell_by_of[i], clears=cleared,
+            rate=rate_of[i], days=sell_by_of[i], open_days=open_of[i], clears=cleared,
             method=path.methods[i] if forecast_of[i] else None,
             leftover=leftover_of[i], without=without.row(k), with_promotion=with_promotion.row(k),
         )
         for k, (i, j, r, d, first, last, days, lifted, fitted, level, beta_k, cleared, paid) in enumerate(per_pair)
         if paid
     ]
-    promotions.sort(key=lambda p: (p.end_date, p.product_id, p.rank))
+    # the item to clear soonest first, its events best first
+    sell_by_day = {item.product_id: days for item, days in zip(items, sell_by.tolist(), strict=True)}
+    promotions.sort(key=lambda p: (sell_by_day[p.product_id], p.product_id, p.rank))
     matched = {p.product_id for p in promotions}
     no_pay = {int(i): k for k, i in enumerate(chosen_i) if not pays[k]}
     unmatched = [
@@ -211,8 +233,9 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
                                             with_promotion.row(no_pay[i])) if i in no_pay
                       else _season_ahead_reason(float(last_season[i]), float(sells[i]), float(leftover[i]),
                                                 int(sell_by[i]), as_of_day) if ahead[i]
-                      else _unmatched_reason(item, int(sell_by[i]), float(cap[i]), prefs.min_margin_pct,
-                                             event_day, as_of_day, float(leftover[i]), float(rate[i]),
+                      else _unmatched_reason(item, int(sell_by[i]), _days_left(sell_by_of[i], open_of[i]),
+                                             float(cap[i]), prefs.min_margin_pct, event_day, event_open, as_of_day,
+                                             float(leftover[i]), float(rate[i]),
                                              path.methods[i] if path.from_forecast[i] else None, bool(no_demand[i])))
         for i, item in enumerate(items)
         if item.product_id not in matched
@@ -303,11 +326,13 @@ def outcomes(quantity: np.ndarray, demand: DemandDays, lift_factor: np.ndarray, 
 
 def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount: float, start: int, end: int,
                clear_days: int | None, lift: float, fit: float, confidence: str, rate: float,
-               days_to_expiry: int, clears: bool, elasticity: float | None, leftover: float, method: str | None,
+               days: int, open_days: int, clears: bool, elasticity: float | None, leftover: float, method: str | None,
                without: PromotionOutcome, with_promotion: PromotionOutcome) -> Promotion:
     title = event.title or event.id
+    closed_days = f" (the shop is closed on {days - open_days} of the {days} days)" if open_days < days else ""
+    days_left = _days_left(days, open_days)
     name = item.name or item.product_id
-    by = (f"by its forecast ({method}, {rate:.2f}/day over the {days_text(days_to_expiry)} left)" if method
+    by = (f"by its forecast ({method}, {rate:.2f}/day over the {days_left} left)" if method
           else f"at {rate:.2f}/day")
     left = (f"at full price {by} it leaves {unit_count(f'{without.units_left:g}')} unsold; {discount:g}% off "
             f"lifts sales {lift:.0f}%")
@@ -336,7 +361,7 @@ def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount
         price_elasticity=None if elasticity is None else round(elasticity, 3),
         elasticity_source=CONSTANT if elasticity is None else LEARNED,
         reasoning=(f"Pair {name} with {title}: {unit_count(f'{item.quantity:g}')} must sell within "
-                   f"{days_text(days_to_expiry)}; "
+                   f"{days_left}{closed_days}; "
                    f"audience fit {fit:.2f}; {outlook}; "
                    + (f"lift from its price elasticity {elasticity:.1f}, learned from its sales and prices."
                       if elasticity is not None else "lift from the constant rule (its prices cannot tell).")),
@@ -357,11 +382,20 @@ def _season_ahead_reason(sold: float, sells: float, leftover: float, days_left: 
             "plan one once the season's sales start (see at-risk)")
 
 
-def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_margin: float,
-                      event_day: np.ndarray, as_of_day: int, leftover: float, rate: float, method: str | None,
-                      no_demand: bool) -> str:
+def _days_left(days: int, open_days: int) -> str:
+    """The days up to the sell-by day as the owner counts them: the days the shop is open (review 5 F8: "must sell
+    within 2 days" counted a closed Wednesday)."""
+    return days_text(days) if open_days == days else f"{open_days} open day{'' if open_days == 1 else 's'}"
+
+
+def _unmatched_reason(item: PromotionItem, days_to_expiry: int, days_left: str, cap: float, min_margin: float,
+                      event_day: np.ndarray, event_open: np.ndarray, as_of_day: int, leftover: float, rate: float,
+                      method: str | None, no_demand: bool) -> str:
     if item.quantity <= 0:  # a sold-out item, with or without a sell-by day
         return "nothing on hand (quantity 0): nothing to promote"
+    if item.expiry_date is None and item.season_end is None:  # shelf-stable: at-risk and reorder take it as sent
+        return ("no sell-by day (no expiry_date or season_end): nothing to clear before a date; send expiry_date to "
+                "plan a promotion for it")
     season_ended = days_to_expiry <= 0 and item.season_end is not None and (
         item.expiry_date is None or day_number(item.season_end) <= day_number(item.expiry_date))
     if days_to_expiry <= 0 and not season_ended:
@@ -376,12 +410,12 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_
     by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
     if no_demand:
         return (f"no demand: {by} none of the {unit_count(f'{item.quantity:g}')} sells within the "
-                f"{days_text(days_to_expiry)} left, "
+                f"{days_left} left, "
                 "so no discount can clear them (a markdown lifts demand, and there is none): donate them or record "
                 "the write-off (see at-risk)")
     if leftover < MIN_LEFTOVER_UNITS:
         return (f"sells out at full price: {by} it sells the {unit_count(f'{item.quantity:g}')} on hand within the "
-                f"{days_text(days_to_expiry)} left; no discount needed")
+                f"{days_left} left; no discount needed")
     if cap < STEP_PCT:
         cost = f" and cost {item.cost:g}" if item.cost is not None else ""
         return (f"no discount room: price {item.price:g}{cost} with a {min_margin:g}% "
@@ -389,5 +423,10 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, cap: float, min_
     upcoming = event_day[event_day > as_of_day]
     if upcoming.size == 0:
         return "no calendar event after as_of (a promotion starts the day after it at the earliest)"
+    reachable = (event_day > as_of_day) & (event_day <= as_of_day + days_to_expiry)
+    if reachable.any():  # every other rule passed: the events in time are all on days the shop is closed
+        shown = ", ".join(from_day_number(int(d)).isoformat() for d in np.unique(event_day[reachable & ~event_open]))
+        return (f"the calendar events up to its last selling day, {days_text(days_to_expiry)} away, fall on days the "
+                f"shop is closed ({shown}): a promotion needs the shop open")
     return (f"no calendar event up to its last selling day, {days_text(days_to_expiry)} away "
             f"(the next event is {days_text(int(upcoming.min()) - as_of_day)} away)")

@@ -243,3 +243,20 @@ def test_a_fall_that_runs_on_is_still_advice_to_cut_orders():
     assert any("baguette" in r and "Reduce the next order" in r for r in response.recommendations)
     assert response.top_items[0].change_pct < -60
 
+
+
+def test_a_stable_trend_shows_the_first_and_last_periods_change_never_the_lines():
+    """Review 5 F12: VIK BREAD, January to September by month, was "stable" (the line through its summer hump is not
+    significant) with change_pct +278 %, the line's ends; its months went 83 (January) to 118 (September), +42 %."""
+    months = [83.0, 90.0, 100.0, 150.0, 300.0, 370.0, 378.0, 363.0, 118.0]
+    sales = []
+    for month, total in enumerate(months, start=1):
+        first = date(2022, month, 1)
+        days = (date(2022 + month // 12, month % 12 + 1, 1) - first).days
+        sales += rows("vik", [total / days] * days, start=first)
+    response = run(sales, range={"start": "2022-01-01", "end": "2022-09-30"}, granularity="monthly", top_k=1)
+    item = response.top_items[0]
+    assert item.trend == "stable" and item.trend_slope > 20  # the line rises steeply, but not significantly
+    assert item.change_pct == pytest.approx((118 / 83 - 1) * 100, abs=0.1)
+    short = run(sales, range={"start": "2022-01-01", "end": "2022-02-28"}, granularity="monthly", top_k=1)
+    assert short.top_items[0].trend == "stable" and short.top_items[0].change_pct is None  # two months: too few

@@ -63,10 +63,10 @@ def test_best_event_first_by_audience_fit_then_date():
 
 
 def test_discount_is_the_smallest_5pct_step_that_clears_the_leftover_in_time():
-    # 24 units at 2/day over the 10 days to expiry: 4 left at full price. The promotion runs day 3 (event 5 -
-    # lead 2) .. day 10 (expiry): 8 days at 2/day = 16 units anyway; 4 more need a lift of 4/16 = 25%
-    # -> 12.5% off at the constant rule's 2 -> 15%
-    response = run([item("a", 24, 10, avg_daily_sales=2, cost=4.0)], [event("e", 5)])
+    # 24 units at 2/day over the 10 days to expiry: 4 left at full price. The promotion runs day 3 (event 10 -
+    # lead 7) .. day 10 (the event, on the expiry day): 8 days at 2/day = 16 units anyway; 4 more need a lift of
+    # 4/16 = 25% -> 12.5% off at the constant rule's 2 -> 15%
+    response = run([item("a", 24, 10, avg_daily_sales=2, cost=4.0)], [event("e", 10)], preferences={"lead_days": 7})
     promo = response.promotions[0]
     assert (promo.start_date, promo.end_date) == (AS_OF + timedelta(days=3), AS_OF + timedelta(days=10))
     assert promo.suggested_discount_pct == 15.0
@@ -121,14 +121,12 @@ def test_an_event_on_as_of_is_over_before_a_promotion_can_start():
 
 def test_a_sold_out_item_without_a_sell_by_day_is_unmatched_not_refused():
     """Owner review F5: one inventory row sent as is (0 on hand, no expiry_date or season_end) refused the whole
-    request with a 422; it has nothing to promote. An item with units on hand and neither date is still refused."""
+    request with a 422; it has nothing to promote."""
     sold_out = {"product_id": "gone", "name": "Gone", "quantity": 0, "price": 2.0}
     response = run([sold_out, item("a", 10, 5, avg_daily_sales=1)], [event("e", 2)])
     assert [p.product_id for p in response.promotions] == ["a"]
     assert [(u.product_id, u.reason) for u in response.unmatched] == [
         ("gone", "nothing on hand (quantity 0): nothing to promote")]
-    with pytest.raises(ValueError, match="expiry_date or season_end is required for an item with units on hand"):
-        run([{**sold_out, "quantity": 3}], [event("e", 2)])
 
 
 def test_base_rate_from_sales_since_first_sale_at_least_seven_days():
@@ -144,11 +142,11 @@ def test_expected_clear_days_is_the_day_the_stock_sells_out_or_none():
     """Review 3 F8: 40 units with 3 days left, 10.27 of them left with the promotion, were said to clear in 5 days
     (the quantity over the promoted rate, ignoring the sell-by day and the days before the promotion)."""
     short = run([item("a", 30, 5, avg_daily_sales=1)], [event("e", 3)], preferences={"discount_max_pct": 20})
-    promo = short.promotions[0]  # days 1-5 at 20% off, +40%: 5 x 1.4 = 7 sold, 23 left at expiry
-    assert promo.with_promotion.units_left == 23 and promo.expected_clear_days is None  # was ceil(30 / 1.4) = 22
+    promo = short.promotions[0]  # days 1-3 at 20% off, +40%, then 2 at full price: 6.2 sold, 23.8 left at expiry
+    assert promo.with_promotion.units_left == 23.8 and promo.expected_clear_days is None  # was ceil(30 / 1.4) = 22
     assert promo.confidence == "low"
     # 12 at 1/day, a promotion on days 6-10 at 20% off (+40%): 5 sold before it, 7 during it, the last on day 10
-    late = run([item("b", 12, 10, avg_daily_sales=1)], [event("e", 8)]).promotions[0]
+    late = run([item("b", 12, 10, avg_daily_sales=1)], [event("e", 10)], preferences={"lead_days": 4}).promotions[0]
     assert (late.start_date, late.suggested_discount_pct, late.with_promotion.units_left) == (
         AS_OF + timedelta(days=6), 20.0, 0)
     assert late.expected_clear_days == 10  # was ceil(12 / 1.4) = 9, as if it all sold at the promoted rate
@@ -188,7 +186,8 @@ def test_no_sales_history_and_no_rate_is_an_unknown_demand_with_no_promotion():
 
 def test_elasticity_setting_scales_the_lift():
     settings = Settings(_env_file=None, promotion_elasticity_multiplier=3.0)  # type: ignore[call-arg]
-    promo = run([item("a", 24, 10, avg_daily_sales=2)], [event("e", 5)], settings=settings).promotions[0]
+    promo = run([item("a", 24, 10, avg_daily_sales=2)], [event("e", 10)], settings=settings,
+                preferences={"lead_days": 7}).promotions[0]
     assert promo.suggested_discount_pct == 10.0  # 25 / 3 = 8.3 -> 10
     assert promo.projected_sales_lift == 30.0
 
@@ -264,7 +263,7 @@ def test_stock_that_sells_out_at_full_price_gets_no_promotion():
     assert all(u.reason.startswith("sells out at full price") for u in response.unmatched)
     left = run([item("crackers", 30, 30, avg_daily_sales=1, season_end=day(14))], [event("xmas", 3)])
     promo = left.promotions[0]  # 14 sell by the season's end: 16 are left over
-    assert promo.without_promotion.units_left == 16 and promo.end_date == AS_OF + timedelta(days=14)
+    assert promo.without_promotion.units_left == 16 and promo.end_date == AS_OF + timedelta(days=3)  # the event
     over = run([item("easter", 30, 30, avg_daily_sales=1, season_end=day(-200))], [event("xmas", 3)])
     assert over.unmatched[0].reason.startswith("its season ended 200 days ago")
 
@@ -276,10 +275,13 @@ def test_a_promotion_that_would_not_pay_is_not_suggested():
 
 
 def test_at_risk_and_promotions_name_the_same_discount():
-    """Issue #24: one number: a promotion from tomorrow to expiry suggests the at-risk markdown."""
+    """Issue #24: one number: a promotion from tomorrow to expiry (an event on the expiry day, 9 days' lead)
+    suggests the at-risk markdown."""
     sales = [{"product_id": "a", "date": day(-k), "qty": 2} for k in range(30)]
     for quantity in (24, 31, 38):
-        promo = run([item("a", quantity, 10)], [event("e", 1)], sales=sales, preferences={"lead_days": 0})
+        promo = run([item("a", quantity, 10)], [event("e", 10)], sales=sales, preferences={"lead_days": 9})
+        assert (promo.promotions[0].start_date, promo.promotions[0].end_date) == (AS_OF + timedelta(days=1),
+                                                                                  AS_OF + timedelta(days=10))
         risk = find_at_risk(AtRiskRequest.model_validate({
             "shop_id": "s", "as_of": AS_OF.isoformat(), "sales": sales,
             "inventory": [item("a", quantity, 10) | {"expiry_date": day(10)}]}), SETTINGS)
@@ -290,7 +292,7 @@ def test_at_risk_and_promotions_name_the_same_discount():
 def test_a_seasonal_row_with_season_end_and_no_expiry_is_planned_by_its_season(client):
     """Review finding 9: the same seasonal row (season_end, no expiry_date) that at-risk and reorder accept was a
     422 `items[0].expiry_date: Field required` at /promotions. Its sell-by day is the earlier of the two; a row
-    with neither is a 422 that names the fields."""
+    with neither has no sell-by day and is unmatched (review 5 F9)."""
     seasonal = {"product_id": "log", "name": "Log", "quantity": 40, "price": 10.0, "season_end": day(6),
                 "avg_daily_sales": 2}
     body = {"shop_id": "s", "as_of": AS_OF.isoformat(), "items": [seasonal], "calendar_events": [event("e", 2)],
@@ -298,14 +300,14 @@ def test_a_seasonal_row_with_season_end_and_no_expiry_is_planned_by_its_season(c
     response = client.post("/api/v1/smart-shelf/promotions", json=body)
     assert response.status_code == 200, response.text
     promotion = response.json()["promotions"][0]
-    assert promotion["end_date"] == day(6) and promotion["without_promotion"]["units_left"] == 28
+    assert promotion["end_date"] == day(2) and promotion["without_promotion"]["units_left"] == 28  # 40 - 6 x 2
     earlier = {**seasonal, "expiry_date": day(4)}
     promotion = client.post("/api/v1/smart-shelf/promotions", json={**body, "items": [earlier]}).json()["promotions"]
-    assert promotion[0]["end_date"] == day(4)
+    assert promotion[0]["without_promotion"]["units_left"] == 32  # 40 - 4 x 2
     neither = {k: v for k, v in seasonal.items() if k != "season_end"}
     response = client.post("/api/v1/smart-shelf/promotions", json={**body, "items": [neither]})
-    assert response.status_code == 422
-    assert "expiry_date or season_end is required" in response.text and "items" in response.text
+    assert response.status_code == 200, response.text
+    assert response.json()["unmatched"][0]["reason"].startswith("no sell-by day")
 
 
 def test_a_cut_whose_cap_would_not_pay_is_the_one_that_earns_the_most():
@@ -317,3 +319,46 @@ def test_a_cut_whose_cap_would_not_pay_is_the_one_that_earns_the_most():
     promotion = response.promotions[0]
     assert promotion.suggested_discount_pct == 25.0
     assert promotion.with_promotion.revenue > promotion.without_promotion.revenue
+
+
+def test_an_event_on_a_closed_day_does_not_qualify_and_the_promotion_starts_on_an_open_day():
+    """Review 5 F8: every promotion paired with Wednesday's market on a Wednesday the owner declared closed,
+    starting that day ("must sell within 2 days" counted it), and Thursday's Epiphany was not chosen."""
+    closed = {"closed_weekdays": ["monday"]}  # AS_OF is a Saturday: day 2 is Monday the 17th
+    items = [item("a", 20, 4, avg_daily_sales=1, categories=["family"])]
+    events = [event("monday", 2, "families"), event("tuesday", 3)]
+    response = run(items, events, preferences={"lead_days": 1}, **closed)
+    promo = response.promotions[0]
+    # one open day before Tuesday is Sunday, not the closed Monday
+    assert (promo.event_id, promo.start_date, promo.end_date) == ("tuesday", AS_OF + timedelta(days=1),
+                                                                  AS_OF + timedelta(days=3))
+    # 1/day on the 3 open days of the 4 to expiry: 3 sell, 17 are left
+    assert promo.without_promotion.units_left == 17
+    assert "at full price at 1.00/day it leaves 17 units unsold" in promo.reasoning
+    assert "20 units must sell within 3 open days (the shop is closed on 1 of the 4 days)" in promo.reasoning
+    alone = run(items, [event("monday", 2, "families")], **closed)
+    assert alone.promotions == []
+    assert alone.unmatched[0].reason == ("the calendar events up to its last selling day, 4 days away, fall on days "
+                                         "the shop is closed (2025-11-17): a promotion needs the shop open")
+
+
+def test_a_one_day_event_is_no_promotion_of_every_day_to_a_distant_sell_by_day():
+    """Review 5 F8: croutons expiring in 60 days paired with a one-day event ran at 40% off from the event to the
+    expiry, two months."""
+    promo = run([item("croutons", 30, 60, avg_daily_sales=0.2)], [event("epiphany", 5)]).promotions[0]
+    assert (promo.start_date, promo.end_date) == (AS_OF + timedelta(days=3), AS_OF + timedelta(days=5))
+
+
+def test_an_item_without_a_sell_by_day_is_unmatched_not_a_422(client):
+    """Review 5 F9: the inventory at-risk and reorder accept made promotions a 422 for its canned drinks (no
+    expiry_date or season_end); the perishables got no promotion."""
+    cans = {"product_id": "cans", "name": "Cans", "quantity": 80, "price": 1.5, "avg_daily_sales": 2}
+    body = {"shop_id": "s", "as_of": AS_OF.isoformat(), "items": [cans, item("a", 10, 5, avg_daily_sales=1)],
+            "calendar_events": [event("e", 2)], "sales": [{"product_id": "other", "date": day(-1), "qty": 1}]}
+    response = client.post("/api/v1/smart-shelf/promotions", json=body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert [p["product_id"] for p in answer["promotions"]] == ["a"]
+    assert answer["unmatched"] == [{"product_id": "cans", "product_name": "Cans", "reason": (
+        "no sell-by day (no expiry_date or season_end): nothing to clear before a date; send expiry_date to plan a "
+        "promotion for it")}]
