@@ -275,7 +275,7 @@ export interface paths {
         put?: never;
         /**
          * Pair items that must clear before expiry with calendar events
-         * @description For each item, ranks the calendar events between `as_of` and its expiry by audience fit and timing, and suggests a discount (within `discount_max_pct` and the margin floor when `cost` is known), a start and end date, the expected days to clear at the discounted rate (demand from the forecast of the item's `sales`, the one /forecast and /reorder make, or a sent `avg_daily_sales`; lifted by the item's learned price elasticity or PROMOTION_ELASTICITY_MULTIPLIER % per discount point), the projected lift, a confidence and a promo copy line. Only stock left over at expiry at full price is promoted; items with no usable event are listed in `unmatched` with the reason.
+         * @description For each item, ranks the calendar events between `as_of` and its sell-by day (the earlier of `expiry_date` and `season_end`) on days the shop is open by audience fit and timing, and suggests a discount (within `discount_max_pct` and the margin floor when `cost` is known), a start day (`lead_days` open days before the event) and an end day (the event's), the expected days to clear at the discounted rate (demand from the forecast of the item's `sales`, the one /forecast and /reorder make, or a sent `avg_daily_sales`; lifted by the item's learned price elasticity or PROMOTION_ELASTICITY_MULTIPLIER % per discount point), the projected lift, a confidence and a promo copy line. Only stock left over at expiry at full price is promoted; items with no usable event, and items with no sell-by day (shelf-stable: nothing to clear before a date), are listed in `unmatched` with the reason.
          */
         post: operations["post_promotions_api_v1_smart_shelf_promotions_post"];
         delete?: never;
@@ -746,7 +746,10 @@ export interface components {
             /** Seq */
             seq: number;
         };
-        /** CalendarEvent */
+        /**
+         * CalendarEvent
+         * @description A day a promotion can pair with; one on a day the shop is closed (declared or detected) is not used.
+         */
         CalendarEvent: {
             /**
              * Audience
@@ -1537,7 +1540,7 @@ export interface components {
             discount_max_pct?: number | null;
             /**
              * Lead Days
-             * @description Start the promotion this many days before the event.
+             * @description Start the promotion this many open days before the event (days the shop is closed are skipped; not before the day after `as_of`); it ends on the event's day.
              * @default 2
              */
             lead_days: number;
@@ -1827,9 +1830,9 @@ export interface components {
         };
         /**
          * PromotionItem
-         * @description An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end` (at least one where units
-         *     are on hand; a sold-out item may have neither and is listed `unmatched`, nothing on hand), as at-risk and
-         *     reorder read it.
+         * @description An item to clear by its sell-by day: the earlier of `expiry_date` and `season_end`, as at-risk and reorder
+         *     read it. The same inventory row as theirs is accepted as it is: an item with neither date (shelf-stable) or
+         *     nothing on hand is listed `unmatched` with the reason ("no sell-by day: nothing to clear before a date").
          */
         PromotionItem: {
             /**
@@ -1846,7 +1849,7 @@ export interface components {
             cost?: number | null;
             /**
              * Expiry Date
-             * @description Last day the stock may be sold; a seasonal item may send `season_end` instead (the earlier of the two is its sell-by day).
+             * @description Last day the stock may be sold; a seasonal item may send `season_end` instead (the earlier of the two is its sell-by day). Without either the item has no sell-by day and gets no promotion (`unmatched`).
              */
             expiry_date?: (string) | null;
             /**
@@ -2603,9 +2606,9 @@ export interface components {
         TopItem: {
             /**
              * Change Pct
-             * @description The trend line's change from the range's first complete period to its last, % of the first (the line floored at 0: a fall is at most -100 %; a line rising from 0: % of the period mean). For a trend that no longer holds (its last four weeks left the line or stopped moving its way), the mean of the last four weeks' periods against the first four weeks' instead.
+             * @description For an increasing or decreasing trend, the trend line's change from the range's first complete period to its last, % of the first (the line floored at 0: a fall is at most -100 %; a line rising from 0: % of the period mean); for one that no longer holds (its last four weeks left the line or stopped moving its way), the mean of the last four weeks' periods against the first four weeks' instead. For a `stable` trend (no significant line) never a line's change: the last four weeks' periods against the first four weeks' (monthly: the last complete month against the first), null when the range holds too few complete periods for that (under six weeks, 30 days or three months) or the first ones sold nothing.
              */
-            change_pct: number;
+            change_pct: number | null;
             /** Product Id */
             product_id: string;
             /**
