@@ -189,6 +189,19 @@ def sales_columns(payload: SalesPayload, product_ids: Sequence[str] | None = Non
     return columns, source
 
 
+def latest_sale_day(payload: SalesPayload) -> int | None:
+    """The latest date of all the request's sales (rows, series cells, uploaded lines), whatever their product;
+    None when it holds none. Without `as_of` it is the day every answer is made on (docs/sales.md "Today is
+    the origin"): the owner who uploads the whole till export and asks about one article is asking on the
+    export's last day, not on that article's last sale (a slow seller's weeks-old one, or none for a mistyped
+    id)."""
+    days = [row_columns(payload).day, _series_block(payload, defaultdict(int))[1]]
+    if payload.upload is not None:
+        days.append(payload.upload.day)
+    latest = [int(part.max()) for part in days if part.size]
+    return max(latest) if latest else None
+
+
 def sorted_by_product(sales: SalesColumns) -> SalesColumns:
     """The same columns with product codes renumbered in product id order."""
     order = np.argsort(sales.product_ids.astype(str), kind="stable")
