@@ -29,7 +29,7 @@ import pandas as pd
 from app.schemas.common import DataWarning, SaleRow
 from app.schemas.sales import SalesPayload
 from app.utils.arrays import grid_sums
-from app.utils.dates import day_numbers, iso_day_numbers
+from app.utils.dates import day_numbers, from_day_number, iso_day_numbers
 from app.utils.errors import InvalidInputError
 
 _MAX_LISTED = 20
@@ -189,6 +189,19 @@ def sales_columns(payload: SalesPayload, product_ids: Sequence[str] | None = Non
     return columns, source
 
 
+def latest_sale_day(payload: SalesPayload) -> int | None:
+    """The latest date of all the request's sales (rows, series cells, uploaded lines), whatever their product;
+    None when it holds none. Without `as_of` it is the day every answer is made on (docs/sales.md "Today is
+    the origin"): the owner who uploads the whole till export and asks about one article is asking on the
+    export's last day, not on that article's last sale (a slow seller's weeks-old one, or none for a mistyped
+    id)."""
+    days = [row_columns(payload).day, _series_block(payload, defaultdict(int))[1]]
+    if payload.upload is not None:
+        days.append(payload.upload.day)
+    latest = [int(part.max()) for part in days if part.size]
+    return max(latest) if latest else None
+
+
 def sorted_by_product(sales: SalesColumns) -> SalesColumns:
     """The same columns with product codes renumbered in product id order."""
     order = np.argsort(sales.product_ids.astype(str), kind="stable")
@@ -312,29 +325,56 @@ def drop_unknown_products(
                  "request's shared forecast models and tell the shop's closed days.")
 
 
-def items_without_sales(sales: SalesColumns, product_ids: Sequence[str], sent: SalesColumns,
-                        source: str) -> DataWarning | None:
+def items_without_sales(sales: SalesColumns, product_ids: Sequence[str], sent: SalesColumns, source: str,
+                        as_of_day: int | None = None) -> DataWarning | None:
     """`items_without_sales`: the `product_ids` (the request's own `source` list, codes < their count) with no row
-    in `sales`, each named with the products of `sent` (the sales as sent) whose ids equal it but for case and
-    spaces."""
+    in `sales` (`without_sales`)."""
     n = len(product_ids)
     has_rows = np.bincount(sales.product[sales.product < n], minlength=n)[:n] > 0
     missing = [p for p, has in zip(product_ids, has_rows, strict=True) if not has]
-    if not missing:
-        return None
+    return without_sales(missing, sent, source, as_of_day) if missing else None
+
+
+UNKNOWN_DEMAND = "Their demand is unknown, not zero (their avg_daily_sales is read where sent)"
+
+
+def without_sales(missing: Sequence[str], sent: SalesColumns, source: str, as_of_day: int | None,
+                  consequence: str = UNKNOWN_DEMAND) -> DataWarning:
+    """`items_without_sales` for the `missing` ids of the request's `source` list, and what follows for them
+    (`consequence`). Each is named with what `sent` (the sales as sent, lines after `as_of` included) says of it:
+    a new article whose sales all lie after `as_of` with its first day (there is no id to fix: it was not sold
+    yet), else the sales' ids equal to it but for case and spaces (a till's `CROISSANT` typed `Croissant`)."""
+    first = first_sale_days(sent, missing)
+    new = {p for p, day in first.items() if as_of_day is not None and day > as_of_day}
     alike: dict[str, list[str]] = {}
     for sold in sent.product_ids[np.flatnonzero(np.bincount(sent.product, minlength=len(sent.product_ids)))]:
         alike.setdefault(_loose(str(sold)), []).append(str(sold))
     named = []
     for product_id in missing[:_MAX_LISTED]:
         near = [sold for sold in alike.get(_loose(product_id), []) if sold != product_id]
-        named.append(repr(product_id) + (f" (the sales have {near[0]!r})" if near else ""))
+        named.append(repr(product_id) + (
+            f" (its sales start after as_of, on {from_day_number(first[product_id])})" if product_id in new
+            else f" (the sales have {near[0]!r})" if near else ""))
     more = f" and {len(missing) - len(named)} more" if len(missing) > len(named) else ""
     count = f"1 {source} item has" if len(missing) == 1 else f"{len(missing)} {source} items have"
+    where = "up to as_of" if new else "in the request"
+    check = ": a product_id must match the sales' exactly." if len(new) < len(missing) else "."
     return DataWarning(
-        code="items_without_sales", count=len(missing), product_ids=missing[:_MAX_LISTED],
-        message=f"{count} no sales in the request: {', '.join(named)}{more}. Their demand is unknown, not zero "
-        "(their avg_daily_sales is read where sent): a product_id must match the sales' exactly.")
+        code="items_without_sales", count=len(missing), product_ids=list(missing[:_MAX_LISTED]),
+        message=f"{count} no sales {where}: {', '.join(named)}{more}. {consequence}{check}")
+
+
+def first_sale_days(sent: SalesColumns, product_ids: Sequence[str]) -> dict[str, int]:
+    """The first sale day of each of `product_ids` that `sent` has rows of (the others are left out)."""
+    codes = {str(product_id): code for code, product_id in enumerate(sent.product_ids)}
+    asked = {product_id: codes[product_id] for product_id in product_ids if product_id in codes}
+    if not asked:
+        return {}
+    rows = np.isin(sent.product, np.fromiter(asked.values(), np.int64, len(asked)))
+    none = np.iinfo(np.int64).max  # a code without rows (an inventory id the sales do not hold)
+    first = np.full(len(sent.product_ids), none)
+    np.minimum.at(first, sent.product[rows], sent.day[rows])
+    return {product_id: int(first[code]) for product_id, code in asked.items() if first[code] != none}
 
 
 def _loose(product_id: str) -> str:
@@ -382,6 +422,6 @@ def clean_sales(
     for warning in (aggregated_lines(sales), returns_warning(sales)):
         warnings += [warning] if warning else []
     if product_ids is not None:
-        warning = items_without_sales(sales, product_ids, sent, source)
+        warning = items_without_sales(sales, product_ids, sent, source, as_of_day)
         warnings += [warning] if warning else []
     return sales, warnings

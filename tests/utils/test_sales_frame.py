@@ -92,6 +92,23 @@ def test_unknown_products_are_dropped_and_named():
     assert sorted(zip(sales.product.tolist(), sales.qty.tolist(), strict=True)) == [(0, 1.0), (1, 4.0)]
 
 
+def test_an_item_sold_only_after_as_of_is_named_with_the_day_its_sales_start_not_as_an_id_to_fix():
+    later = AS_OF + timedelta(days=30)
+    sent = payload([row("a", AS_OF, 1), row("NEW", later, 2), row("NEW", later + timedelta(days=1), 3),
+                    row("TYPO", AS_OF, 4)])
+    _, warnings = clean_sales(sent, ["a", "NEW"], day(AS_OF), "inventory")
+    message = next(w for w in warnings if w.code == "items_without_sales").message
+    assert message == ("1 inventory item has no sales up to as_of: 'NEW' (its sales start after as_of, on "
+                       f"{later.isoformat()}). Their demand is unknown, not zero (their avg_daily_sales is read where "
+                       "sent).")
+    _, warnings = clean_sales(sent, ["a", "NEW", "typo"], day(AS_OF), "inventory")  # a mistyped id beside it
+    message = next(w for w in warnings if w.code == "items_without_sales").message
+    assert "'NEW' (its sales start after as_of" in message and "'typo' (the sales have 'TYPO')" in message
+    assert message.endswith("a product_id must match the sales' exactly.")
+    _, warnings = clean_sales(sent, ["a", "typo"], day(AS_OF), "inventory")
+    assert "no sales in the request: 'typo' (the sales have 'TYPO')" in warnings[-1].message
+
+
 def test_rows_series_and_an_uploaded_block_give_the_same_columns_as_rows_alone():
     start = AS_OF - timedelta(days=4)
     a = [row("a", start + timedelta(days=k), q, r) for k, (q, r) in enumerate([(1, 2.0), (2, 4.0), (-1, -2.0)])]

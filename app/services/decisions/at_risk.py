@@ -168,7 +168,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
 
     sent_as_of = day_number(request.as_of) if request.as_of else None
     sales, warnings = clean_sales(request, product_ids, sent_as_of, "inventory", with_revenue=True)
-    as_of_day = origin_day(request.as_of, sales)  # reorder's origin: as_of, else the latest sale, else today
+    as_of_day = origin_day(request.as_of, request)  # reorder's origin: as_of, else the request's latest sale
     as_of = from_day_number(as_of_day)
     window = thresholds.slow_moving_window
     WorkBudget(settings).check("grid", {"products": n, "days": window},

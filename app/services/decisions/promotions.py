@@ -124,7 +124,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     sent_as_of = day_number(request.as_of) if request.as_of else None
     sales, warnings = clean_sales(request, [item.product_id for item in items], sent_as_of, "items",
                                   with_revenue=True)
-    as_of_day = origin_day(request.as_of, sales)  # reorder's origin: as_of, else the latest sale, else today
+    as_of_day = origin_day(request.as_of, request)  # reorder's origin: as_of, else the request's latest sale
     as_of = from_day_number(as_of_day)
     opening, found = catalogue_opening_days(request, sales, len(items), sent_as_of)  # at-risk's closed days
     warnings += found

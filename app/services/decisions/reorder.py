@@ -130,7 +130,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     as_of_day = day_number(request.as_of) if request.as_of else None
     sales, warnings = clean_sales(request, product_ids, as_of_day, "inventory", with_revenue=True)
     sold = np.bincount(sales.product, minlength=len(sales.product_ids))[:n] > 0
-    origin = origin_day(request.as_of, sales)
+    origin = origin_day(request.as_of, request)  # as_of, else the latest date of all the request's sales
     shelf_life = shelf_lives(items)
     horizon = forecast_days(items, request.review_days)
 

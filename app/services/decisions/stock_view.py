@@ -46,7 +46,7 @@ from app.utils.cache import Cache
 from app.utils.dates import day_number, day_numbers, today_utc
 from app.utils.errors import SmartShelfError
 from app.utils.opening_days import OpeningDays
-from app.utils.sales_frame import SalesColumns
+from app.utils.sales_frame import SalesColumns, latest_sale_day
 
 NO_LIMIT = 1_000_000  # days: an item without expiry or season end
 FORECAST_DAYS = 28  # the forecast's horizon the decisions read (`read_forecast`); its mean rate beyond it
@@ -73,12 +73,14 @@ class StockView:
     season_over: np.ndarray  # bool[n]: the season ended before or on as_of
 
 
-def origin_day(as_of: date | None, sales: SalesColumns) -> int:
+def origin_day(as_of: date | None, payload: SalesPayload) -> int:
     """The decisions' day 0, one rule for reorder, at-risk and promotions (docs/sales.md "Today is the origin"):
-    `as_of` when sent, else the latest date in the request's sales, today only when there are none."""
+    `as_of` when sent, else the latest date of all the request's sales (`latest_sale_day`: every product's, not
+    only the items asked about, as /forecast starts), today only when there are none."""
     if as_of is not None:
         return day_number(as_of)
-    return int(sales.day.max()) if sales.size else day_number(today_utc())
+    latest = latest_sale_day(payload)
+    return day_number(today_utc()) if latest is None else latest
 
 
 def lead_times(items: Sequence[InventoryItem]) -> np.ndarray:

@@ -19,6 +19,7 @@ from app.models.panel import Panel, PanelRepairs, build_panel, history_periods
 from app.schemas.common import DataWarning
 from app.services.forecasting.drivers import attach_drivers
 from app.services.forecasting.spec import ForecastSpec, choice_spec, requested_products
+from app.utils import sales_frame
 from app.utils.dates import LAST_DAY, from_day_number
 from app.utils.errors import SmartShelfError
 from app.utils.opening_days import OPEN_EVERY_DAY, OpeningDays
@@ -61,7 +62,30 @@ def history_panel(spec: ForecastSpec, sales: SalesColumns, budget: WorkBudget, o
     panel, repairs = build_panel(sales, "daily" if step == 1 else "weekly", set(spec.event_days), origin,
                                  opening.closed if opening.any else None)
     panel, unused = attach_drivers(spec.sales, spec.event_types, panel, spec.periods, budget)
-    return panel, requested_products(spec, first_seen(sales)), repair_warnings(repairs, panel.step) + unused
+    wanted, new = answered_products(spec, sales)
+    return panel, wanted, new + repair_warnings(repairs, panel.step) + unused
+
+
+NO_FORECAST = "They get no forecast: a forecast learns from the sales up to as_of"
+
+
+def answered_products(spec: ForecastSpec, sales: SalesColumns) -> tuple[list[str], list[DataWarning]]:
+    """The products to answer for (`requested_products`) and the `items_without_sales` warning naming those asked
+    whose sales all lie after `as_of` (`sales` holds the rows up to it): new articles, with the day their sales
+    start. They are left out and the others forecast, as at-risk, reorder and promotions answer for the rest of
+    an inventory and call such an item's demand unknown; asking a week's forecast for the counter's articles
+    must not fail for all of them because one was not sold yet on `as_of`."""
+    sold, as_of = first_seen(sales), spec.as_of_day
+    known = set(sold)
+    missing = [] if spec.product_ids is None or as_of is None else [
+        product_id for product_id in dict.fromkeys(spec.product_ids) if product_id not in known]
+    if as_of is None or not missing:
+        return requested_products(spec, sold), []
+    sent, _ = sales_frame.sales_columns(spec.sales)  # the lines after as_of too: only when one is missing
+    later = {product_id: day for product_id, day in sales_frame.first_sale_days(sent, missing).items()
+             if day > as_of}
+    wanted = requested_products(spec, sold, later)  # 400 for an id the sales do not hold
+    return wanted, [sales_frame.without_sales(list(later), sent, "requested", as_of, NO_FORECAST)]
 
 
 def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:

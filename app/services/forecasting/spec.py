@@ -4,12 +4,13 @@ HTTP requests become a `ForecastSpec` through `spec_of`; services that forecast 
 (reorder, batch chunks, shop-model training) build one directly from their already validated sales.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from app.models.drivers import BENEFIT_DAY, event_type
 from app.schemas.forecast import ForecastEvent, ForecastRequest, Frequency, ModelName
 from app.schemas.sales import SalesPayload
-from app.utils.dates import day_number
+from app.utils.dates import day_number, from_day_number
 from app.utils.errors import SmartShelfError
 
 
@@ -69,14 +70,29 @@ def event_fields(events: list[ForecastEvent]) -> tuple[tuple[int, ...], tuple[tu
             tuple(sorted((day_number(e.date), e.type) for e in shared if e.type)))
 
 
-def requested_products(spec: ForecastSpec, sold: list[str]) -> list[str]:
-    """The products to answer for, in request order; 400 for one without sales."""
+def requested_products(spec: ForecastSpec, sold: list[str], later: Mapping[str, int] | None = None) -> list[str]:
+    """The products to answer for, in request order: those of `sold`. A product whose sales all lie after
+    `as_of` (`later`: its first sale day) is a new article with no history to learn from then, left out (the
+    caller names it in `items_without_sales`, as at-risk, reorder and promotions do); 400 for one the sales do
+    not hold at all, and when every product asked is such a new article."""
     if spec.product_ids is None:
         return sold
-    known = set(sold)
+    known, later = set(sold), later or {}
     for index, product_id in enumerate(spec.product_ids):
-        if product_id not in known:
-            field = "product_id" if spec.product_id_first and index == 0 else (
-                f"product_ids[{index - (1 if spec.product_id_first else 0)}]")
-            raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`", field=field)
-    return list(dict.fromkeys(spec.product_ids))
+        if product_id not in known and product_id not in later:
+            raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`",
+                                  field=_product_field(spec, index))
+    products = [product_id for product_id in dict.fromkeys(spec.product_ids) if product_id in known]
+    if not products:
+        first = spec.product_ids[0]
+        raise SmartShelfError(f"no sales of product {first!r} up to as_of: its sales start after as_of, on "
+                              f"{from_day_number(later[first])}, and a forecast learns from the sales up to as_of "
+                              "(send a later as_of)", field=_product_field(spec, 0))
+    return products
+
+
+def _product_field(spec: ForecastSpec, index: int) -> str:
+    """The request field of `spec.product_ids[index]` (`product_id` or `product_ids[i]`), for a 400."""
+    if spec.product_id_first and index == 0:
+        return "product_id"
+    return f"product_ids[{index - (1 if spec.product_id_first else 0)}]"

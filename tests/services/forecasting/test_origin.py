@@ -122,3 +122,30 @@ def test_weekly_totals_ending_before_as_of_are_unknown_weeks_not_zero_sales(clie
     few = client.post(f"{PREFIX}/forecast", json={**body, "sales": [w for w in weeks if w["product_id"] < "p03"]})
     assert "stale_sales" not in {w["code"] for w in few.json()["warnings"]}
     assert few.json()["forecasts"][0]["predictions"][0]["predicted_qty"] < 50.0 * 0.8  # two zero weeks count
+
+
+def test_an_article_first_sold_after_as_of_is_named_and_the_others_forecast(client):
+    """Owner review 5, finding 10: the counter's articles on an as_of before one of them was first sold (the
+    bakery's macarons, first sold months later). That one has no history to learn from then: it is left out and
+    named with the day its sales start (at-risk's `items_without_sales` says the same of it), the others are
+    forecast; the request fails only when no article asked has a sale up to as_of, or for an id never sold."""
+    new = [{"product_id": "new", "date": (LAST - timedelta(days=back)).isoformat(), "qty": 4.0} for back in range(5)]
+    as_of = LAST - timedelta(days=20)
+    body = {"shop_id": "s", "sales": lines() + new, "periods": 7, "as_of": as_of.isoformat()}
+    answer = client.post(f"{PREFIX}/forecast", json={**body, "product_ids": ["a", "new", "b"]})
+    assert answer.status_code == 200, answer.text
+    assert first_dates(answer.json()) == {"a": "2025-03-22", "b": "2025-03-22"}
+    warning = {w["code"]: w for w in answer.json()["warnings"]}["items_without_sales"]
+    assert warning["product_ids"] == ["new"] and "must match" not in warning["message"]
+    assert "'new' (its sales start after as_of, on 2025-04-06). They get no forecast" in warning["message"]
+    at_risk = client.post(f"{PREFIX}/at-risk", json={"shop_id": "s", "sales": body["sales"], "as_of": body["as_of"],
+                                                      "inventory": [{"product_id": "new", "quantity": 60, "price": 1.5,
+                                                                     "cost": 0.5, "expiry_date": "2025-03-31"}]}).json()
+    same = {w["code"]: w for w in at_risk["warnings"]}["items_without_sales"]["message"]
+    assert "no sales up to as_of: 'new' (its sales start after as_of, on 2025-04-06). Their demand is unknown" in same
+    alone = client.post(f"{PREFIX}/forecast", json={**body, "product_id": "new"})
+    assert alone.status_code == 400
+    assert alone.json()["detail"][0]["field"] == "product_id"
+    assert "its sales start after as_of, on 2025-04-06" in alone.json()["message"]
+    typo = client.post(f"{PREFIX}/forecast", json={**body, "product_ids": ["a", "new", "B"]})
+    assert typo.status_code == 400 and "no sales history for product 'B'" in typo.json()["message"]
