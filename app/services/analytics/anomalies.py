@@ -20,8 +20,9 @@
   `negative_stock`; an adjustment larger than `adjustment_threshold_pct` of the stock before it
   is `large_adjustment`.
 - isolation_forest: products whose sales profile (bursts and missing days beyond what their level explains,
-  trend, strongest surprise; not the level: a best seller is no anomaly) is an outlier among the request's products (8 or more), scikit-learn's IsolationForest
-  with random_state 0 (deterministic), at most FOREST_SHARE of them.
+  trend, strongest surprise; not the level: a best seller is no anomaly) is an outlier among the request's
+  products (8 or more), scikit-learn's IsolationForest with random_state 0 (deterministic), at most FOREST_SHARE
+  of them.
 """
 
 import warnings

@@ -31,12 +31,15 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
                            sells out is never a slow mover; turnover_rate = d x 365 / quantity); never an item of
-                           unknown demand (no sales, no avg_daily_sales: nothing sold may be an id to correct), which
-                           is judged by its expiry alone (`items_without_sales` says so)
+                           unknown demand (no sales row, no avg_daily_sales: nothing sold may be an id to correct),
+                           which is judged by its expiry alone (`items_without_sales` says so): its turnover_rate is
+                           null and no slow_movers entry lists it
 - unsellable_before_expiry: units left at expiry or season end by d's path
-- stockout_risk:           the usable units run out within max(7, lead_time_days) days (along the forecast's path:
-                           reorder's stockout date, else at v) and the demand over those days
-                           exceeds them by at least one unit (a stockout needs demand the stock cannot meet: units
+- stockout_risk:           within the units' selling window, max(7, lead_time_days) days or up to their sell-by
+                           day when it comes first (bread baked daily: tomorrow; after it, the next bake), the demand
+                           (along the forecast's path, else at v) exceeds the usable units by at least one unit and
+                           by more than 5% of it (`stock_view.runs_short`: 330 baguettes for a forecast 331.3 is on
+                           track, 60 a stockout; a stockout needs demand the stock cannot meet: units
                            left unsold at expiry, a season over or no demand are none), never beside
                            unsellable_before_expiry (stock that runs out only because it expires is a clearance;
                            the next delivery is reorder's question); days of supply and the
@@ -54,12 +57,13 @@ Score (noisy-OR of signal strengths s in [0, 1], weights w):
     s_expiry = 1 - days_to_expiry / (expiry_days + 1)        when near_expiry
     s_unsold = expected_unsold_units / quantity
     s_slow   = 1 - d / slow_moving_threshold                  when slow_moving
-    s_stockout = 1 - days until the usable units run out / (horizon + 1)   when stockout_risk
+    s_stockout = the share of the selling window's demand the usable units leave unmet      when stockout_risk
 An expired or out-of-stock product scores 1.
 
 Markdowns: one number, the discount that lifts the forecast demand up to the sell-by day to the stock on hand;
 none where that demand is none (`pricing.sells_nothing`: a markdown lifts a demand there is not; donate or write
-off, as promotions says)
+off, as promotions says), nor where it earns less than full price (`pricing.markdown_pays` on promotions'
+`outcomes`, promotions' own rule: a markdown from tomorrow to the sell-by day that discounts units selling anyway)
 (`app.services.decisions.pricing`), sized with the item's price elasticity learned from the request's sales
 with `prices` or revenue (`app.services.decisions.price_response`) where it is clearly negative, else the
 constant rule; the action says which.
@@ -83,7 +87,15 @@ from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.at_risk_actions import demand_source, last_year_days, recommended_action
 from app.services.decisions.price_response import PriorSource, learned_elasticities
-from app.services.decisions.pricing import best_markdown, discount_to_clear, margin_cap, sells_nothing
+from app.services.decisions.pricing import (
+    best_markdown,
+    discount_to_clear,
+    lift_pct,
+    margin_cap,
+    markdown_pays,
+    sells_nothing,
+)
+from app.services.decisions.promotions import DemandDays, outcomes
 from app.services.decisions.shelf_gap import gap_words, shelf_gap
 from app.services.decisions.stock_view import (
     NO_LIMIT,
@@ -244,10 +256,16 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # days), reorder's function; none without usable units or without demand (no days of supply, no stockout date)
     supply = supply_days(cumulative, view.usable, view.days_to_sell_by)
     days_left = np.where(np.isfinite(supply), supply, np.inf)
-    # the one stockout rule (reorder's): at least one unit of demand more than the usable units within the horizon;
-    # stock that runs out only because it expires unsold is a clearance, not a stockout (the next bake is reorder's)
+    # the units on hand serve until their sell-by day at most: a perishable's stockout is judged within its own
+    # selling window (bread baked daily: tomorrow) against that window's demand; after it, the next bake's
+    selling_days = np.minimum(lead, np.clip(view.days_to_sell_by, 0, None)).astype(np.int64)
+    selling_demand = demand_within(cumulative, selling_days)
+    unmet = np.maximum(selling_demand - view.usable, 0.0)
+    unmet_share = np.divide(unmet, selling_demand, out=np.zeros(n), where=selling_demand > 0)
+    # the one stockout rule (reorder's, `runs_short`); stock that runs out only because it expires unsold is a
+    # clearance, not a stockout (the next bake is reorder's)
     stockout = has_stock & ~expired & ~season_over & ~unsellable & runs_short(
-        days_left, lead, demand_within(cumulative, lead.astype(np.int64)), view.usable)
+        days_left, selling_days, selling_demand, view.usable)
     # reorder's stockout before an order placed now arrives (its lead time): what at-risk says of it, reorder says
     lead_time = lead_times(inventory)
     gap = shelf_gap(view, reorder_demand, cumulative, lead_time, protection, until_empty(supply, view.usable, demand))
@@ -296,7 +314,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     s_unsold = np.where(unsellable | season_over, unsold / np.where(has_stock, quantity, 1.0), 0.0)
     threshold = max(thresholds.slow_moving_threshold, 1e-12)
     s_slow = np.where(slow, 1 - demand / threshold, 0.0)
-    s_stockout = np.where(stockout, 1 - np.minimum(days_left, lead) / (lead + 1), 0.0)
+    s_stockout = np.where(stockout, unmet_share, 0.0)
     score = 1 - (1 - W_LOW * s_low) * (1 - W_EXPIRY * s_expiry) * (1 - W_UNSOLD * s_unsold) * (
         1 - W_SLOW * s_slow) * (1 - W_STOCKOUT * s_stockout)
     score = np.where(expired | out_of_stock, 1.0, np.clip(score, 0.0, 1.0))
@@ -321,19 +339,28 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # units the path leaves are no certain write-off or markdown
     last_season = last_season_units(sales, view, as_of_day)
     ahead = season_ahead(last_season, sells) & unsellable
-    needed = discount_to_clear(quantity, sells, (sell_days > 0).astype(np.float64), beta,
-                               settings.promotion_elasticity_multiplier)
+    multiplier = settings.promotion_elasticity_multiplier
+    needed = discount_to_clear(quantity, sells, (sell_days > 0).astype(np.float64), beta, multiplier)
+    markdown = best_markdown(needed, max_discount, quantity, sells, beta, multiplier)
+    # promotions' rule: a markdown from tomorrow to the sell-by day must earn more than full price (the units left
+    # earn nothing either way); one that earns less discounts units that sell anyway (the macaron: 5% off brought
+    # 85.5 against 87), so none
+    nothing = np.zeros(n)
+    full_price, marked_down = outcomes(quantity, DemandDays(before=nothing, during=sells, after=nothing),
+                                       1 + lift_pct(markdown, beta, multiplier) / 100, price, cost, markdown)
+    pays = markdown_pays(full_price.revenue, marked_down.revenue)
     # reorder's rule for stock at risk, with its defaults: an order once the protection interval's demand
     # exceeds the usable units
     lead_demand = reorder_demand.mean
     # the flagged items' values as Python lists: indexing numpy arrays element by element costs more
     row = SimpleNamespace(**{name: values.tolist() for name, values in {
-        "above_cost": above_cost, "beta": beta, "cost": cost, "days_left": days_left,
+        "above_cost": above_cost, "beta": beta, "cost": cost, "unmet": unmet,
+        "selling_days": selling_days, "selling_demand": selling_demand,
         "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
         "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
         "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed,
-        "markdown": best_markdown(needed, max_discount, quantity, sells, beta,
-                                  settings.promotion_elasticity_multiplier),
+        "markdown": markdown, "pays": pays, "full_price_revenue": full_price.revenue,
+        "markdown_revenue": marked_down.revenue,
         "no_demand": sells_nothing(sells),
         "ahead": ahead, "last_season": last_season, "sells": sells,
         "on_order": on_order, "covering": covering, "room": room,
@@ -399,6 +426,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 to_expiry_demand=float(row.to_expiry_demand[i]),
                 needed_discount=float(row.needed[i]),
                 discount=float(row.markdown[i]),
+                markdown_pays=bool(row.pays[i]),
+                revenues=(float(row.full_price_revenue[i]), float(row.markdown_revenue[i])),
                 no_demand=bool(row.no_demand[i]),
                 last_season=(float(row.last_season[i]), float(row.sells[i]),
                              last_year_days(as_of_day, int(row.days_to_season_end[i]), to_expiry[i]))
@@ -408,6 +437,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 near_expiry=bool(row.near_expiry[i]),
                 slow=bool(row.slow[i]),
                 low_stock=bool(row.low_stock[i] or row.stockout[i]),
+                shortfall=(float(row.unmet[i]), float(row.selling_demand[i]), int(row.selling_days[i]))
+                if row.stockout[i] else None,
                 supply_days=float(row.supply[i]),
                 thresholds_low_stock=thresholds.low_stock,
                 slow_threshold=thresholds.slow_moving_threshold,

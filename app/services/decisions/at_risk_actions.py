@@ -79,6 +79,8 @@ def recommended_action(
     by: str,
     needed_discount: float,
     discount: float,
+    markdown_pays: bool,
+    revenues: tuple[float, float],
     no_demand: bool,
     last_season: tuple[float, float, str] | None,
     expired: bool,
@@ -86,6 +88,7 @@ def recommended_action(
     near_expiry: bool,
     slow: bool,
     low_stock: bool,
+    shortfall: tuple[float, float, int] | None,
     supply_days: float,
     out_of_stock: bool,
     days_to_season_end: int | None,
@@ -100,8 +103,10 @@ def recommended_action(
     gap: str,
 ) -> RecommendedAction:
     """The one action for a flagged product, in priority order: remove, restock an empty shelf, clear what
-    its season left, markdown, bundle, restock. `gap` is reorder's stockout before an order placed now arrives,
-    in its words (`shelf_gap.gap_words`; "" where the shelf lasts until then): a restock says it as reorder does."""
+    its season left, markdown (where it pays: `revenues` at full price and with it), bundle, restock (a stockout's
+    `shortfall`: units unmet, the demand and days of the selling window it is judged in). `gap` is reorder's
+    stockout before an order placed now arrives, in its words (`shelf_gap.gap_words`; "" where the shelf lasts
+    until then): a restock says it as reorder does."""
     gap_note = f" {gap}" if gap else ""
     rate = (f"selling {velocity:.2f}/day as sent (avg_daily_sales)" if rate_given
             else f"selling {velocity:.2f}/day over the last {window} days")
@@ -217,6 +222,17 @@ def recommended_action(
             f"At risk: about {units_text(round(unsold, 1))} of {_units(quantity)} would be left at "
             f"{ends}{at_rate}, {pace}, but even a {MIN_DISCOUNT_PCT:g}% markdown would sell below cost: bundle them "
             "with a fast seller or feature them instead.")
+    if sell_by is not None and unsold > 0 and not markdown_pays:
+        full_price, marked_down = revenues
+        return RecommendedAction(
+            action_type="monitor", discount_range=None,
+            promotion_timing=f"check again before {ends} in {days_text(sell_by)}" if sell_by else "today",
+            reasoning=f"{'Critical' if unsold >= 0.5 * quantity else 'At'} risk: {_units(quantity)} in stock, "
+            f"{days}, {pace}: about {_units(round(unsold, 1))} would be left at {ends}{at_rate}; but a markdown "
+            f"would not pay: {discount:g}% off brings revenue {round(marked_down, 2):g} against "
+            f"{round(full_price, 2):g} at full price (it discounts units that sell anyway), as promotions says. "
+            f"Sell them at full price and record the write-off of what is left at {ends}."
+            + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence))
     if sell_by is not None and unsold > 0:
         clears = math.isfinite(needed_discount) and needed_discount <= max_discount
         deep = sell_by <= 2 or discount >= 0.75 * max_discount
@@ -287,7 +303,7 @@ def recommended_action(
             promotion_timing=timing,
             reasoning=(f"Low stock: {_units(quantity)} left (threshold {thresholds_low_stock:g}), "
                        if quantity <= thresholds_low_stock else f"Runs out soon: {_units(quantity)} left, ")
-            + f"{pace}, {supply}.{caution}{gap_note}",
+            + f"{pace}, {supply}{_unmet(shortfall)}.{caution}{gap_note}",
         )
     return RecommendedAction(
         action_type="monitor",
@@ -296,6 +312,15 @@ def recommended_action(
         reasoning=f"Near expiry in {days_text(to_expiry or 0)}, but {pace}: the {_units(quantity)} should sell out "
         "first; no markdown needed yet.",
     )
+
+
+def _unmet(shortfall: tuple[float, float, int] | None) -> str:
+    """The demand a stockout leaves unmet within the selling window it is judged in, as a clause."""
+    if shortfall is None:
+        return ""
+    unmet, wanted, days = shortfall
+    return (f": about {_units(round(unmet, 1))} of the {units_text(round(wanted, 1))} wanted in the next "
+            f"{days_text(days)} go unmet ({unmet / wanted:.0%})")
 
 
 def last_year_days(as_of_day: int, to_season_end: int, to_expiry: float) -> str:

@@ -43,6 +43,13 @@ def sells_nothing(units: np.ndarray) -> np.ndarray:
     return np.asarray(units) < NO_DEMAND_UNITS
 
 
+def markdown_pays(full_price_revenue: np.ndarray, markdown_revenue: np.ndarray) -> np.ndarray:
+    """bool: a markdown pays only where it earns more than full price over the same days (the units left at the
+    sell-by day earn nothing either way); one that earns less discounts units that sell anyway. Promotions' rule
+    for a promotion, and at-risk's for its markdown, so the two never disagree on one item."""
+    return np.asarray(markdown_revenue) > np.asarray(full_price_revenue) + 1e-9
+
+
 def margin_cap(price: np.ndarray, cost: np.ndarray, min_margin_pct: float) -> np.ndarray:
     """Largest discount (%) keeping (discounted price - cost) / discounted price >= min margin.
 

@@ -58,7 +58,14 @@ from app.schemas.promotions import (
 )
 from app.services.decisions.audience import audience_fit
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
-from app.services.decisions.pricing import best_markdown, discount_to_clear, lift_pct, margin_cap, sells_nothing
+from app.services.decisions.pricing import (
+    best_markdown,
+    discount_to_clear,
+    lift_pct,
+    margin_cap,
+    markdown_pays,
+    sells_nothing,
+)
 from app.services.decisions.stock_view import (
     MIN_LEFTOVER_UNITS,
     NO_LIMIT,
@@ -197,7 +204,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     clears = with_promotion.units_left <= 1e-9
     clear_days = _clear_days(cumulative[chosen_i], q, sell_by[chosen_i], start - as_of_day, end - as_of_day,
                              1 + lift / 100, clears)
-    pays = with_promotion.revenue > without.revenue + 1e-9
+    pays = markdown_pays(without.revenue, with_promotion.revenue)
     pair_fit = fit[chosen_i, chosen_j]
     confidence = np.where(
         ~clears, "low", np.where(pair_fit >= 0.5, "high", "medium")

@@ -53,8 +53,9 @@ def test_low_stock_is_restock_with_days_of_supply():
     assert entry.recommended_action.discount_range is None
     assert "4 units left" in entry.recommended_action.reasoning
     assert entry.stockout_date == AS_OF + timedelta(days=2)
-    # s_low = 1 - 4/11; s_stockout = 1 - 2/8 (2 days of supply, 7-day horizon)
-    assert entry.score == pytest.approx(1 - (1 - 0.8 * (1 - 4 / 11)) * (1 - 0.7 * (1 - 2 / 8)), abs=1e-4)
+    # s_low = 1 - 4/11; s_stockout = the share of the 7 days' demand the 4 units leave unmet, 10/14
+    assert entry.score == pytest.approx(1 - (1 - 0.8 * (1 - 4 / 11)) * (1 - 0.7 * 10 / 14), abs=1e-4)
+    assert "about 10 units of the 14 wanted in the next 7 days go unmet (71%)" in entry.recommended_action.reasoning
 
 
 def test_counts_of_one_read_one_unit_and_one_day():
@@ -103,9 +104,9 @@ def test_moderate_excess_gets_a_discount_sized_to_clear_it():
 
 
 def test_elasticity_setting_changes_the_discount():
-    settings = Settings(_env_file=None, promotion_elasticity_multiplier=1.0)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, promotion_elasticity_multiplier=4.0)  # type: ignore[call-arg]
     entry = by_id(run([item("a", 24, "2025-11-25")], daily_sales("a", 2, 30), settings=settings))["a"]
-    assert entry.recommended_action.discount_range == (20.0, 20.0)
+    assert entry.recommended_action.discount_range == (5.0, 5.0)  # a 20% lift at 4x the discount: 5%, not 10%
 
 
 def test_near_expiry_on_track_is_monitored_not_discounted():
@@ -356,3 +357,65 @@ def test_a_markdown_whose_cap_would_not_pay_is_the_one_that_earns_the_most():
     assert paid.discount_range == (40.0, 40.0)
     at_cost = by_id(run([item("a", 100, "2025-11-25", cost=2.0)], daily_sales("a", 2, 30)))["a"]
     assert at_cost.recommended_action.discount_range is None
+
+
+def test_bread_baked_for_tomorrow_is_on_track_and_a_short_bake_is_a_stockout_graded_by_the_demand_unmet():
+    """A bakery review (F6): each bread stocked at its forecast for tomorrow, 1-day shelf life, scored 0.92 "Runs out
+    soon" every day (7 days of demand against one day's bake), and 60 of 330 baguettes scored almost the same. The
+    units on hand sell until their expiry only: the stockout is judged against that window's demand, its strength
+    the share of the demand left unmet; stock that meets it (a unit short of 100 is within any forecast's error)
+    is on track."""
+    tomorrow = (AS_OF + timedelta(days=1)).isoformat()
+    breads = [item("baked", 100, tomorrow, lead_time_days=1), item("unit_short", 99, tomorrow, lead_time_days=1),
+              item("short", 20, tomorrow, lead_time_days=1)]
+    entries = by_id(run(breads, daily_sales("baked", 100, 30) + daily_sales("unit_short", 100, 30)
+                        + daily_sales("short", 100, 30)))
+    expiry = 0.9 * (1 - 1 / (7 + 1))  # near expiry tomorrow, in every bread's score
+    for on_track in ("baked", "unit_short"):
+        entry = entries[on_track]
+        assert entry.reasons == ["near_expiry"], entry.reasons
+        assert entry.score == pytest.approx(expiry, abs=1e-4)
+        assert entry.recommended_action.action_type == "monitor"
+        assert "should sell out first" in entry.recommended_action.reasoning
+    short = entries["short"]
+    assert short.reasons == ["stockout_risk", "near_expiry"]
+    assert short.score == pytest.approx(1 - (1 - expiry) * (1 - 0.7 * 80 / 100), abs=1e-4)  # 80% of 100 unmet
+    assert short.recommended_action.action_type == "restock"
+    assert "about 80 units of the 100 wanted in the next 1 day go unmet (80%)" in short.recommended_action.reasoning
+
+
+def test_a_markdown_that_earns_less_than_full_price_is_not_recommended():
+    """A bakery review (F7): 60 macarons, 58 selling before expiry: at-risk said "a 5% markdown should clear them"
+    while promotions refused it: 5% off brings 85.5 against 87 at full price. One rule (`pricing.markdown_pays` on
+    promotions' `outcomes`, over at-risk's days: tomorrow to the sell-by day): 21 units, 20 selling in the 10 days,
+    5% off sells the 21st and loses revenue. (Promotions times its discount to an event's last days instead, where
+    a shorter one may pay.)"""
+    expiry = (AS_OF + timedelta(days=10)).isoformat()
+    entry = by_id(run([item("macaron", 21, expiry)], daily_sales("macaron", 2, 30)))["macaron"]
+    action = entry.recommended_action
+    assert entry.reasons == ["unsellable_before_expiry"] and entry.expected_unsold_units == pytest.approx(1.0)
+    assert action.action_type == "monitor" and action.discount_range is None, action
+    assert "5% off brings revenue 39.9 against 40 at full price (it discounts units that sell anyway)" in (
+        action.reasoning)
+    assert "record the write-off of what is left at expiry" in action.reasoning
+    # a markdown that pays is still recommended: 24 units, 20 selling, 10% off sells all 24 for 43.2 against 40
+    paying = by_id(run([item("macaron", 24, expiry)], daily_sales("macaron", 2, 30)))["macaron"]
+    assert paying.recommended_action.discount_range == (10.0, 10.0)
+
+
+def test_an_item_of_unknown_demand_is_no_slow_mover():
+    """A bakery review (F11): 'Pain au chocolat ' (the till sells PAIN AU CHOCOLAT, 35 a day) kept `slow_moving` and
+    a `slow_movers` entry with turnover 0.0 while its reasoning said its demand is unknown. No sales row and no
+    avg_daily_sales: no slow mover, no turnover; a stated slow rate still is one."""
+    soon = (AS_OF + timedelta(days=2)).isoformat()
+    inventory = [item("Pain au chocolat ", 40, soon, cost=0.32), item("Boule 400g", 20, cost=0.6),
+                 item("STATED", 40, cost=1.0, avg_daily_sales=0.1)]
+    response = run(inventory, daily_sales("PAIN AU CHOCOLAT", 35, 60) + daily_sales("BOULE 400G", 12, 60))
+    entries = by_id(response)
+    assert entries["Pain au chocolat "].reasons == ["near_expiry"]
+    assert entries["Pain au chocolat "].turnover_rate is None
+    assert "Boule 400g" not in entries  # nothing to judge but its unknown demand: the warning names it
+    assert [s.product_id for s in response.slow_movers] == ["STATED"]
+    assert entries["STATED"].reasons == ["slow_moving"]
+    warning = next(w for w in response.warnings if w.code == "items_without_sales")
+    assert {"Pain au chocolat ", "Boule 400g"} <= set(warning.product_ids)
