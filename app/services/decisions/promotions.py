@@ -8,7 +8,8 @@ it is its last chance):
   and an early date (more selling time) win; ties go to the earlier event.
 - the promotion runs from `lead_days` before the event (not before as_of) to the sell-by day.
 - demand: the item's forecast daily path (`stock_view.demand_path`: the forecast /forecast and /reorder make,
-  a cache hit after /reorder of the same sales) for items with sales; the forecast wins over a caller's
+  a cache hit after /reorder of the same sales; reorder's demand where a silence decides it,
+  `stock_view.planned_demand`) for items with sales; the forecast wins over a caller's
   `avg_daily_sales`, which is the constant rate v only where no forecast is read (no sales in the rate window,
   a forecast that failed; `stock_view.stated_rates`, the rule of all three decisions), else the recent sales
   rate. Without either (no sales), the demand is unknown and the item gets no promotion (unmatched: check the id
@@ -54,7 +55,10 @@ from app.services.decisions.audience import audience_fit
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import best_markdown, discount_to_clear, lift_pct, margin_cap, sells_nothing
 from app.services.decisions.stock_view import (
+    HISTORY_DAYS,
     MIN_LEFTOVER_UNITS,
+    REVIEW_DAYS,
+    SERVICE_LEVEL,
     YEAR_DAYS,
     Forecaster,
     days_to,
@@ -62,13 +66,16 @@ from app.services.decisions.stock_view import (
     demand_within,
     forecast_days,
     last_season_units,
+    lead_times,
     origin_day,
+    planned_demand,
     season_ahead,
     stated_rates,
     stock_view,
 )
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number
+from app.utils.opening_days import catalogue_opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
 from app.utils.validation import check_unique
 from app.utils.wording import days_text, unit_count
@@ -131,16 +138,24 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     rate_path = np.repeat(np.nan_to_num(rate, nan=0.0)[:, None], horizon, axis=1)
     path = demand_path(request, request.shop_id, [item.product_id for item in items], wanted, rate_path, horizon,
                        sent_as_of, forecaster, warnings)
-    cumulative = path.cumulative
-    known = ~np.isnan(rate) | path.from_forecast
+    # reorder's demand where a silence decides it (`stock_view.planned_demand`): the stock on hand is judged with
+    # the demand reorder orders with, as at-risk judges it
+    WorkBudget(settings).check("grid", {"products": len(items), "days": HISTORY_DAYS},
+                               "send fewer items per request")
+    opening, _ = catalogue_opening_days(request, sales, len(items), sent_as_of)
+    planned = planned_demand(sales, as_of_day, opening, np.maximum(lead_times(items) + REVIEW_DAYS, 1), path.daily,
+                             on_hand, SERVICE_LEVEL)
+    decided = planned.protection.silent.applies | planned.protection.woke
+    cumulative = np.cumsum(planned.daily, axis=1)
+    known = ~np.isnan(rate) | path.from_forecast | decided
     view = stock_view(items, as_of_day, cumulative)
     quantity = view.quantity
     leftover = np.where(known, view.at_risk, quantity)
     # no demand up to the sell-by day by a known rate: no discount can clear the stock (at-risk's rule)
     sells = demand_within(cumulative, np.maximum(sell_by, 0))
     # the forecast's rate over the days to the sell-by day: the days that make the units left quoted beside it
-    to_sell_by = np.where(sell_by > 0, sells / np.maximum(sell_by, 1), path.daily[:, :horizon].mean(axis=1))
-    rate = np.where(path.from_forecast, to_sell_by, rate)
+    to_sell_by = np.where(sell_by > 0, sells / np.maximum(sell_by, 1), planned.daily[:, :horizon].mean(axis=1))
+    rate = np.where(path.from_forecast | decided, to_sell_by, rate)
     no_demand = known & sells_nothing(sells)
     # a seasonal item whose season's sales are ahead: no markdown on a forecast that sees only the off-season
     last_season = last_season_units(sales, view, as_of_day)
