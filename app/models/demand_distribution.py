@@ -29,6 +29,7 @@ MAX_COUNT_CELLS = 20_000_000  # bounds the loss-function grid of the count famil
 SILENCE_WINDOW = 28  # days: a silence this long is one the trailing-window forecasts see as no demand
 MIN_SILENT_ORIGINS = 8  # past origins needed to read a silent product's lead-time demand off its history
 WOKEN_SILENCE = SILENCE_WINDOW // 2  # days: a silence in the trailing window at least this long halves its level
+USUAL_GAP_SHARE = 0.1  # a silence at least this share of a product's gaps between selling days reached is its rhythm
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,16 @@ def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28
     from the out-of-sample errors of two simple forecasts of them at every origin of `history` after the
     product's first sale: the trailing `window`-day mean, and the mean of the same days of the week over the
     `window // period` weeks before (a bakery's Saturday is not its Tuesday: the flat mean's misses on a
-    weekday pattern are errors the forecast does not make). phi = (mean square error - mean) / mean^2, at
-    least 0, of whichever of the two forecasts erred less (the forecast is at least as good as the better simple
-    one); NaN with under 8 origins or no demand.
+    weekday pattern are errors the forecast does not make). phi = sum (error^2 - level) / sum level^2 over the
+    origins with a level above 0, at least 0 (the moment estimator of variance = level + phi level^2 with the level
+    of each origin), of whichever of the two forecasts erred less (the forecast is at least as good as the better
+    simple one); NaN with under 8 such origins.
+
+    Each error is measured against the level of its own origin: pooled over the year as (mean square error -
+    mean) / mean^2, a galette sold in January alone divides its January errors by a yearly mean close to 0 (phi
+    126 on 4 January 2022: a negative binomial whose 95% quantile is 0 for a mean of 11.5), and a summer cake's
+    peak errors inflate its reorder points (fraisier, 15 July: phi 2.0, a reorder point of 42 for a 3-day mean of
+    10.8); origins with a level of 0 (out of season, a silence) have no level to measure a spread against.
 
     Daily backtest errors times the days assume the days' errors are independent; a lead time's errors are
     not (a level that drifts misses on every day of it). Relative to the level, the dispersion carries over
@@ -195,13 +203,13 @@ def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28
     for back in range(1, weeks + 1):
         ahead = origin - back * period
         by_weekday += (cumulative[rows, ahead + rest[:, None]] - cumulative[rows, ahead]) / weeks
-    count = valid.sum(axis=1)
     phis = []
     with np.errstate(invalid="ignore", divide="ignore"):
         for level in (flat, by_weekday):
-            mean_square = np.where(valid, (actual - level) ** 2, 0.0).sum(axis=1) / count  # a biased level counts
-            mean = np.where(valid, level, 0.0).sum(axis=1) / count
-            phis.append(np.where((count >= 8) & (mean > 0), np.maximum(mean_square - mean, 0.0) / mean**2, np.nan))
+            measured = valid & (level > 0)
+            excess = np.where(measured, (actual - level) ** 2 - level, 0.0).sum(axis=1)  # a biased level counts
+            scale = np.where(measured, level**2, 0.0).sum(axis=1)
+            phis.append(np.where(measured.sum(axis=1) >= 8, np.maximum(excess, 0.0) / scale, np.nan))
     return np.fmin(*phis)
 
 
@@ -209,7 +217,8 @@ def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28
 class AfterSilence:
     """Per product: the lead-time demand of a product in a silent spell, from what followed its earlier ones."""
 
-    applies: np.ndarray  # bool[n]: silent for at least the protection interval, with enough past origins
+    applies: np.ndarray  # bool[n]: silent for at least the protection interval and longer than its usual gaps,
+    # with enough past origins
     mean: np.ndarray  # float64[n], units (0 where it does not apply)
     reorder_point: np.ndarray  # float64[n], the service-level quantile of the past totals, units
     expected_shortage: np.ndarray  # float64[n], E[(D - reorder_point)+] over the past totals, units
@@ -222,6 +231,26 @@ def silence_days(history: np.ndarray) -> np.ndarray:
     length = history.shape[1]
     last = np.where((history > 0).any(axis=1), length - 1 - np.argmax(history[:, ::-1] > 0, axis=1), -1)
     return np.where(last >= 0, length - 1 - last, length)
+
+
+def usual_silence(history: np.ndarray, silent_now: np.ndarray, share: float = USUAL_GAP_SHARE) -> np.ndarray:
+    """bool[n]: the current silence `silent_now` (days) is the product's own rhythm: at least `share` of its gaps
+    between two selling days in `history` (float64[n, T], open days) lasted as long.
+
+    A weekend cake is silent Monday to Friday every week: on a Friday its 5 silent days are a quarter of its gaps,
+    no sign of a stockout or of a product gone, and the forecast that sees the weekend coming stands (the bakery's
+    fraisier on Friday 29 April 2022: a forecast of about 10 over the weekend, 27 sold; the silence rule said 0.3).
+    A bread that sells every day and stops for 5 days has no such gap: that silence is news. A product without a
+    gap on record (sold every open day, or once) has no rhythm to explain a silence."""
+    n, length = history.shape
+    sold = history > 0
+    before = np.maximum.accumulate(np.where(sold, np.arange(length)[None, :], -1), axis=1)
+    previous = np.concatenate([np.full((n, 1), -1), before[:, :-1]], axis=1)  # the last sale before each day
+    ends = sold & (previous >= 0)  # a selling day that ends a gap (0 days when the day before sold too)
+    gap = np.arange(length)[None, :] - 1 - previous
+    gaps = ends.sum(axis=1)
+    as_long = (ends & (gap >= silent_now[:, None])).sum(axis=1)
+    return (gaps > 0) & (as_long >= share * gaps)
 
 
 def woken_level(history: np.ndarray, days: np.ndarray, window: int = SILENCE_WINDOW,
@@ -265,7 +294,9 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
     """The empirical lead-time demand of products now silent for at least `days` (their protection interval).
 
     A forecast fitted to the recent level says 0 after weeks without sales, yet such products often sell again.
-    Their `days`-day demand is read off the history instead, by what the silence can mean:
+    A silence no longer than the product's usual gaps between selling days (`usual_silence`: a weekend cake on a
+    Friday, a slow mover between its sales) is no silence: its forecast stands. Otherwise the `days`-day demand is
+    read off the history, by what the silence can mean:
 
     - with stock on the shelf (`stocked_out` False) the silence is demand: the product's own totals of the `days`
       days after every origin (after its first sale) that followed at least s = min(current silence, `window`)
@@ -290,7 +321,7 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
     silent_now = silence_days(history)
     # only a product silent for at least its interval (not for its whole history) can apply: the past origins'
     # totals are read for those alone (the catalogue's rate of waking up still reads every product's history)
-    silent = np.flatnonzero((silent_now >= days) & (silent_now < length))
+    silent = np.flatnonzero((silent_now >= days) & (silent_now < length) & ~usual_silence(history, silent_now))
     applies, mean, point = np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n)
     shortage, count, wake = np.zeros(n), np.zeros(n, dtype=np.int64), np.ones(n)
     if silent.size:

@@ -265,3 +265,35 @@ def test_the_wake_rate_is_one_pass_with_the_per_interval_answers(seed):
 
 def test_no_open_day_on_record_has_no_dispersion():
     assert np.isnan(lead_time_dispersion(np.zeros((2, 0)), np.array([7, 3]))).all()
+
+
+def _weekend_cake(weeks: int = 52) -> np.ndarray:
+    """A cake sold on Saturdays and Sundays only (Poisson 6 and 8), the history ending on a Friday."""
+    rng = np.random.default_rng(29)
+    week = np.array([0, 0, 0, 0, 0, 6, 8], dtype=float)  # Monday .. Sunday
+    return rng.poisson(np.tile(week, weeks))[None, :-2].astype(float)  # to the last Friday
+
+
+def test_a_silence_within_the_products_usual_gaps_is_no_silence():
+    """Review 5, finding 2: on a Friday a weekend cake has not sold for 5 days, as every Friday. Its forecast sees
+    the weekend coming; the silence rule (nothing on the shelf: the shop's wake-up rate) must not replace it."""
+    history = _weekend_cake()
+    assert silence_days(history)[0] == 5
+    assert not after_silence(history, np.array([3]), 0.95, np.array([True])).applies[0]
+    assert not after_silence(history, np.array([3]), 0.95, np.array([False])).applies[0]
+    stopped = np.concatenate([history, np.zeros((1, 21))], axis=1)  # three weekends without a sale: news
+    assert after_silence(stopped, np.array([3]), 0.95, np.array([True])).applies[0]
+
+
+def test_a_seasonal_products_dispersion_is_measured_at_its_seasons_level():
+    """Review 5, finding 3: a galette sold in January alone. Pooled over the year its January errors were divided
+    by a yearly mean close to 0 (phi > 100: a negative binomial whose 95% quantile is 0 for a mean of 11.5); at
+    the level of each origin its 95% reorder point sits above the mean."""
+    rng = np.random.default_rng(31)
+    history = np.zeros((1, 364))
+    history[0, :28] = rng.poisson(8.0, 28)  # last January
+    history[0, -12:] = rng.poisson(8.0, 12)  # this one, under way
+    phi = lead_time_dispersion(history, np.array([2]))[0]
+    mean = np.array([11.5])
+    point = lead_time_demand(mean, mean + phi * mean**2, np.array([True]), 0.95, np.array([10.0])).reorder_point
+    assert phi < 10 and point[0] > mean[0]

@@ -5,7 +5,8 @@ Signals per product (all as of `as_of`: reorder's origin, `stock_view.origin_day
 `slow_moving_window` days up to and including the last open day (`as_of`, or the export's last trading day when
 the days after it up to `as_of` are closed: a stale export), days without sales counting as zero; d = its daily
 demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the stock as reorder and
-promotions) for items with sales and a sell-by day or nothing usable on hand, else v; the
+promotions) for items with sales and a sell-by day or nothing usable on hand, else v; where a silence decides
+reorder's demand, that demand for the stock on hand too (`stock_view.planned_demand`); the
 forecast wins over a sent avg_daily_sales wherever it is read). Days count open days where v is read: closed days
 (`closed_weekdays` / `closed_dates`, else detected on every product the request sent when they are 20 or more,
 `app/utils/opening_days.py`, as the forecast detects them) are no demand, so they neither dilute v nor use up stock:
@@ -98,6 +99,7 @@ from app.services.decisions.pricing import (
 from app.services.decisions.promotions import DemandDays, outcomes
 from app.services.decisions.shelf_gap import gap_words, shelf_gap
 from app.services.decisions.stock_view import (
+    HISTORY_DAYS,
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
@@ -111,11 +113,10 @@ from app.services.decisions.stock_view import (
     last_season_units,
     lead_times,
     on_order_cover,
-    open_history,
     order_cap,
     orders,
     origin_day,
-    protection_demand,
+    planned_demand,
     reorder_points,
     runs_short,
     season_ahead,
@@ -136,7 +137,6 @@ from app.utils.work_budget import WorkBudget
 W_LOW, W_EXPIRY, W_UNSOLD, W_SLOW, W_STOCKOUT = 0.8, 0.9, 0.8, 0.5, 0.7
 STOCKOUT_DAYS = 7
 PATH_DAYS = 366  # the demand path's days; the stock view extends it at its mean rate beyond
-HISTORY_DAYS = 364  # the days to as_of reorder reads for a silent product's demand
 
 
 def _expiry_days(inventory: Sequence[InventoryItem], as_of_day: int) -> np.ndarray:
@@ -214,32 +214,24 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     wanted = sold & (~has_stock | (sell_by_days < NO_LIMIT))
     path = demand_path(request, request.shop_id, product_ids, wanted, velocity[:, None] * open_day[None, :],
                        horizon, sent_as_of, forecaster, warnings)
-    cumulative = path.cumulative
+    # reorder's demand over its protection interval with its defaults (a silent product's by what followed its
+    # earlier silences): the stock on hand is judged with it, and an empty shelf is out of stock exactly where
+    # reorder would restock it
+    protection = np.maximum(lead_times(inventory) + REVIEW_DAYS, 1)
+    WorkBudget(settings).check("grid", {"products": n, "days": HISTORY_DAYS}, "send fewer inventory rows per request")
+    planned = planned_demand(sales, as_of_day, opening, protection, path.daily, quantity, SERVICE_LEVEL)
+    reorder_demand, open_past, open_protection = planned.protection, planned.open_past, planned.open_protection
+    decided = reorder_demand.silent.applies | reorder_demand.woke
+    cumulative = np.cumsum(planned.daily, axis=1)
     view = stock_view(inventory, as_of_day, cumulative)
     has_sell_by = view.days_to_sell_by < NO_LIMIT
     unsold = np.where(has_sell_by, view.at_risk, np.nan)
     unsellable = has_stock & ~expired & (unsold > 0)
     season_over = has_stock & view.season_over & ~expired
-    # daily demand: the forecast's mean over its days where it was read (reorder's rate), else the rate (open days)
-    demand = np.where(path.from_forecast, path.daily[:, :horizon].mean(axis=1), velocity)
-    # reorder's demand over its protection interval with its defaults (a silent product's by what followed its
-    # earlier silences): an empty shelf is out of stock exactly where reorder would restock it
-    protection = np.maximum(lead_times(inventory) + REVIEW_DAYS, 1)
-    # reorder's year of history, read only where a silence could decide (an item with sales and an empty shelf
-    # or stock at risk): other requests keep the window's grid
-    judged = sold & ((view.usable <= 0) | (view.at_risk > 0) | (view.usable <= thresholds.low_stock))
-
-    def year_of_history() -> tuple[np.ndarray, np.ndarray]:  # bounded before it is read
-        WorkBudget(settings).check("grid", {"products": n, "days": HISTORY_DAYS},
-                                   "send fewer inventory rows per request")
-        history = daily_net_units(sales, n, as_of_day - HISTORY_DAYS + 1, HISTORY_DAYS)
-        return open_history(history, as_of_day, protection, opening)
-
-    open_past, open_protection = year_of_history() if judged.any() else (np.zeros((n, 0)), protection)
-    reorder_demand = protection_demand(open_past, open_protection, protection, cumulative, quantity, SERVICE_LEVEL)
-    silent = reorder_demand.silent.applies
-    silent_loss = silent & empty  # an empty shelf's demand is what followed its earlier silences
-    demand = np.where(silent_loss, reorder_demand.silent.mean / protection, demand)
+    # daily demand: the planned path's mean over its days where it was read (reorder's rate: the forecast's, a
+    # silence's), else the rate (open days)
+    demand = np.where(path.from_forecast | decided, planned.daily[:, :horizon].mean(axis=1), velocity)
+    silent = reorder_demand.silent.applies  # its demand is what followed its earlier silences
     # no usable units and demand for them: reorder's restock rule on an empty shelf, the forecast's demand where
     # units are on hand (units its forecast leaves unsold are a clearance risk, not an empty shelf)
     out_of_stock = (view.usable <= 0) & np.where(empty, reorder_demand.restock(demand), demand > 0) & ~season_over
@@ -284,8 +276,6 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # arrive in time to sell), at-risk does not say to restock today either
     ruled = np.flatnonzero((out_of_stock & (on_order > 0)) | low_stock | stockout)
     if ruled.size:
-        if not judged.any():  # items without sales: their (empty) history, as reorder reads it
-            open_past, open_protection = year_of_history()
         point = np.full(n, np.nan)
         point[ruled] = _reorder_point(ruled, reorder_demand, open_past, open_protection, path.short_term_rmse,
                                       demand, whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
@@ -365,7 +355,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "ahead": ahead, "last_season": last_season, "sells": sells,
         "on_order": on_order, "covering": covering, "room": room,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
-        "score": score, "season_over": season_over, "silent": silent, "silent_loss": silent_loss, "slow": slow,
+        "score": score, "season_over": season_over, "silent": silent, "slow": slow,
         "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unknown": unknown,
         "to_expiry_demand": demand_within(cumulative, np.clip(np.nan_to_num(to_expiry), 0, NO_LIMIT - 1)
                                           .astype(np.int64)),
@@ -419,7 +409,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 on_order_cover=float(row.covering[i]),
                 order_room=bool(row.room[i]),
                 reorders=bool(row.reorders[i]),
-                by=demand_source(path.methods[i] if row.from_forecast[i] else None, bool(row.silent_loss[i])),
+                by=demand_source(path.methods[i] if row.from_forecast[i] else None, bool(row.silent[i])),
                 out_of_stock=bool(row.out_of_stock[i]),
                 days_to_season_end=int(row.days_to_season_end[i]) if row.days_to_season_end[i] < NO_LIMIT else None,
                 sells_by=float(row.sells[i]),

@@ -14,7 +14,8 @@ stock may be sold, so an event on it is its last chance; closed days are at-risk
 - days to the sell-by day are counted in open days in the wording ("must sell within 1 open day"), and a
   constant rate sells on open days only (the forecast is 0 on closed days), as at-risk counts them.
 - demand: the item's forecast daily path (`stock_view.demand_path`: the forecast /forecast and /reorder make,
-  a cache hit after /reorder of the same sales) for items with sales; the forecast wins over a caller's
+  a cache hit after /reorder of the same sales; reorder's demand where a silence decides it,
+  `stock_view.planned_demand`) for items with sales; the forecast wins over a caller's
   `avg_daily_sales`, which is the constant rate v only where no forecast is read (no sales in the rate window,
   a forecast that failed; `stock_view.stated_rates`, the rule of all three decisions), else the recent sales
   rate. Without either (no sales), the demand is unknown and the item gets no promotion (unmatched: check the id
@@ -67,8 +68,11 @@ from app.services.decisions.pricing import (
     sells_nothing,
 )
 from app.services.decisions.stock_view import (
+    HISTORY_DAYS,
     MIN_LEFTOVER_UNITS,
     NO_LIMIT,
+    REVIEW_DAYS,
+    SERVICE_LEVEL,
     YEAR_DAYS,
     Forecaster,
     days_to,
@@ -76,7 +80,9 @@ from app.services.decisions.stock_view import (
     demand_within,
     forecast_days,
     last_season_units,
+    lead_times,
     origin_day,
+    planned_demand,
     season_ahead,
     stated_rates,
     stock_view,
@@ -151,8 +157,15 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     rate_path = np.nan_to_num(rate, nan=0.0)[:, None] * open_day[None, :]
     path = demand_path(request, request.shop_id, [item.product_id for item in items], wanted, rate_path, horizon,
                        sent_as_of, forecaster, warnings)
-    cumulative = path.cumulative
-    known = ~np.isnan(rate) | path.from_forecast
+    # reorder's demand where a silence decides it (`stock_view.planned_demand`): the stock on hand is judged with
+    # the demand reorder orders with, as at-risk judges it
+    WorkBudget(settings).check("grid", {"products": len(items), "days": HISTORY_DAYS},
+                               "send fewer items per request")
+    planned = planned_demand(sales, as_of_day, opening, np.maximum(lead_times(items) + REVIEW_DAYS, 1), path.daily,
+                             on_hand, SERVICE_LEVEL)
+    decided = planned.protection.silent.applies | planned.protection.woke
+    cumulative = np.cumsum(planned.daily, axis=1)
+    known = ~np.isnan(rate) | path.from_forecast | decided
     view = stock_view(items, as_of_day, cumulative)
     quantity = view.quantity
     leftover = np.where(known, view.at_risk, quantity)
@@ -161,8 +174,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     # the demand's rate over the open days to the sell-by day: the days that make the units left quoted beside it
     open_to_sell_by = opening.open_days_between(as_of_day + 1, as_of_day + np.clip(sell_by, 0, NO_LIMIT))
     to_sell_by = np.where(open_to_sell_by > 0, sells / np.maximum(open_to_sell_by, 1),
-                          path.daily[:, :horizon].mean(axis=1))
-    rate = np.where(path.from_forecast, to_sell_by, rate)
+                          planned.daily[:, :horizon].mean(axis=1))
+    rate = np.where(path.from_forecast | decided, to_sell_by, rate)
     no_demand = known & sells_nothing(sells)
     # a seasonal item whose season's sales are ahead: no markdown on a forecast that sees only the off-season
     last_season = last_season_units(sales, view, as_of_day)

@@ -67,11 +67,10 @@ from app.services.decisions.stock_view import (
     last_season_units,
     lot_bound,
     on_order_cover,
-    open_history,
     order_cap,
     orders,
     origin_day,
-    protection_demand,
+    planned_demand,
     read_forecast,
     reorder_points,
     season_ahead,
@@ -87,7 +86,7 @@ from app.services.decisions.stock_view import (
 from app.utils.cache import Cache
 from app.utils.dates import date_after, day_number
 from app.utils.opening_days import catalogue_opening_days
-from app.utils.sales_frame import clean_sales, daily_net_units
+from app.utils.sales_frame import clean_sales
 from app.utils.validation import check_unique
 from app.utils.wording import days_text, unit_count, units_text
 from app.utils.work_budget import WorkBudget
@@ -143,17 +142,17 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     stated = ~read.from_forecast & ~np.isnan(given)
     forecast[stated] = given[stated, None]
     methods = ["avg_daily_sales" if s else m for s, m in zip(stated, methods, strict=True)]
-    history = daily_net_units(sales, n, origin - 363, 364)  # to as_of: the days since the last sale count
     opening, detected = catalogue_opening_days(request, sales, n, as_of_day)
     warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
-    open_past, open_protection = open_history(history, origin, protection, opening)
+    # with nothing on the shelf a silence may be a stockout: no stock, no sale (demand_distribution.after_silence);
+    # where a silence decides the demand, the stock on hand is judged with it too (`ProtectionDemand.path`)
+    planned = planned_demand(sales, origin, opening, protection, forecast,
+                             np.array([item.quantity for item in items], dtype=np.float64), request.service_level)
+    demand, open_past, open_protection = planned.protection, planned.open_past, planned.open_protection
     daily_sd = daily_error(daily_sd, open_past)
-
+    forecast = planned.daily
     cumulative = np.cumsum(forecast, axis=1)
     view = stock_view(items, origin, cumulative)
-    # with nothing on the shelf a silence may be a stockout: no stock, no sale (demand_distribution.after_silence)
-    demand = protection_demand(open_past, open_protection, protection, cumulative, view.quantity,
-                               request.service_level)
     silent, lead_demand = demand.silent, demand.mean
     silent_days = silence_days(open_past)  # in open days: a closed day or an export's unknown tail is no silence
     daily_rate = demand.daily_rate(forecast.mean(axis=1), protection)
@@ -198,7 +197,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     last_season = last_season_units(sales, view, origin)
     ahead = season_ahead(last_season, demand_within(cumulative, np.minimum(view.days_to_sell_by, NO_LIMIT - 1)))
     # days of supply, stockout date and "last about N days": one number along the demand path the usable units
-    # come from (the forecast's; a silence's flat demand sizes the reorder point only)
+    # come from (the forecast's; a silence's flat demand where it decides)
     supply = supply_days(cumulative, view.usable, view.days_to_sell_by)
     # for urgency and order: an empty shelf that sells runs out today, stock nothing sells never
     days_left = until_empty(supply, view.usable, daily_rate)

@@ -3,7 +3,8 @@
 Each item's stock must sell by its sell-by day: the earlier of its `expiry_date` (last day it may be sold)
 and its `season_end` (last day of its selling season); neither means no limit. Given a daily demand path
 (row i: item i's expected units on each day after `as_of`, day 1 first; `demand_path`: the forecast /forecast
-and /reorder make for the item, the recent sales rate where the forecast cannot change the answer):
+and /reorder make for the item, the recent sales rate where the forecast cannot change the answer; where a silence
+decides reorder's demand, that demand: `planned_demand`, one demand for the units on hand and for an order):
 
 - usable units = the units that sell by the sell-by day at that demand: min(quantity, demand up to it).
   Expired stock (sell-by day before `as_of`) and stock whose sell-by day is `as_of` itself count 0.
@@ -46,7 +47,7 @@ from app.utils.cache import Cache
 from app.utils.dates import day_number, day_numbers, today_utc
 from app.utils.errors import SmartShelfError
 from app.utils.opening_days import OpeningDays
-from app.utils.sales_frame import SalesColumns, latest_sale_day
+from app.utils.sales_frame import SalesColumns, daily_net_units, latest_sale_day
 
 NO_LIMIT = 1_000_000  # days: an item without expiry or season end
 FORECAST_DAYS = 28  # the forecast's horizon the decisions read (`read_forecast`); its mean rate beyond it
@@ -58,6 +59,7 @@ INTERVAL_WARNINGS = frozenset({"intervals_uncalibrated", "intervals_unavailable"
 MIN_UNMET_UNITS = 1.0  # less demand than one unit beyond the usable units within the lead time: no stockout
 YEAR_DAYS = 365  # last year's same calendar days (`last_season_units`)
 MIN_LEFTOVER_UNITS = 1.0  # less than one unit left at the sell-by day: the stock sells out (no clearance, no hold)
+HISTORY_DAYS = 364  # the days to as_of reorder reads for a silent product's demand and its dispersion
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,14 @@ class ProtectionDemand:
         interval's mean pro rata (over its `protection` days) where a silence decides it."""
         return np.where(self.silent.applies | self.woke, self.mean * days / protection, demand_within(cumulative, days))
 
+    def path(self, daily: np.ndarray, protection: np.ndarray) -> np.ndarray:
+        """float64[n, days]: the daily demand path every stock number reads: `daily` (the forecast's), flat at the
+        interval's mean per day (over its `protection` days) where a silence decides the demand. One demand for the
+        units on hand and for an order: croutons silent for weeks were judged unsellable by the forecast (donate
+        all 30) and reordered by what followed their earlier silences (order one more), in the same request."""
+        decided = self.silent.applies | self.woke
+        return np.where(decided[:, None], (self.mean / np.maximum(protection, 1))[:, None], daily)
+
     def restock(self, daily_rate: np.ndarray) -> np.ndarray:
         """bool[n]: an empty shelf with nothing on order is reordered: reorder's rule at position 0 (a silent
         product only when its reorder point is above 0, the others whenever they have demand)."""
@@ -181,6 +191,28 @@ def protection_demand(history: np.ndarray, open_protection: np.ndarray, protecti
     woke, before = woken_level(history, open_protection)
     woke &= ~silent.applies & (before > path)
     return ProtectionDemand(np.where(silent.applies, silent.mean, np.where(woke, before, path)), silent, woke)
+
+
+@dataclass(frozen=True)
+class PlannedDemand:
+    """The demand the decisions plan with: the daily path and reorder's demand over the protection interval."""
+
+    daily: np.ndarray  # float64[n, days]: the path the stock view reads (`ProtectionDemand.path`)
+    protection: ProtectionDemand
+    open_past: np.ndarray  # float64[n, open days]: the year to as_of, open days only (`open_history`)
+    open_protection: np.ndarray  # int64[n]: open days of each protection interval
+
+
+def planned_demand(sales: SalesColumns, origin: int, opening: OpeningDays, protection: np.ndarray,
+                   daily: np.ndarray, on_hand: np.ndarray, level: float) -> PlannedDemand:
+    """Reorder's demand over each item's `protection` days (`protection_demand` over the HISTORY_DAYS to `origin`,
+    open days only) and the daily path (`daily`: the forecast's, or a rate's) it makes: one demand for reorder,
+    at-risk and promotions, for the units on hand, the units on order and an order. The callers bound the
+    history's grid (n x HISTORY_DAYS) before calling."""
+    history = daily_net_units(sales, on_hand.size, origin - HISTORY_DAYS + 1, HISTORY_DAYS)  # to as_of
+    open_past, open_protection = open_history(history, origin, protection, opening)
+    demand = protection_demand(open_past, open_protection, protection, np.cumsum(daily, axis=1), on_hand, level)
+    return PlannedDemand(demand.path(daily, protection), demand, open_past, open_protection)
 
 
 @dataclass(frozen=True)

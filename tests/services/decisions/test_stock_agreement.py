@@ -274,9 +274,9 @@ def test_at_risk_and_promotions_read_the_forecast_over_reorders_horizon(client):
     assert again["meta"]["forecast_cache"] == "hit"
 
 
-def test_at_risk_says_what_reorder_does_for_a_silent_product_with_stock_at_risk(client):
-    """A lumpy seller (6 units every 12 days, none in the last 10) with stock that expires unsold: reorder reads
-    its demand after the silence (not the forecast's path) and orders; at-risk's note quotes the same demand."""
+def test_a_silence_within_the_products_rhythm_leaves_its_forecast_in_all_three(client):
+    """A lumpy seller (6 units every 12 days, none in the last 10): 10 silent days are its usual gap, no silence
+    (review 5, finding 2). Reorder reads its forecast, as at-risk's note says."""
     lumpy = [{"product_id": "lumpy", "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": 6, "revenue": 18.0}
              for back in range(130, 9, -12)]
     common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + lumpy}
@@ -286,12 +286,45 @@ def test_at_risk_says_what_reorder_does_for_a_silent_product_with_stock_at_risk(
         **common, "inventory": inventory}).json()["recommendations"]}["lumpy"]
     at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
         **common, "inventory": inventory}).json()["at_risk"]}["lumpy"]
-    assert reorder["demand_distribution"] == "after_silence" and reorder["recommended_order_qty"] > 0
+    assert reorder["demand_distribution"] != "after_silence"
     assert at_risk["expected_unsold_units"] == pytest.approx(reorder["at_risk_quantity"], abs=0.05)
-    demand = reorder["expected_lead_time_demand"]
-    reasoning = at_risk["recommended_action"]["reasoning"]
-    assert f"the demand that followed its earlier silences over 8 days of lead time and review ({demand:g})" in (
-        reasoning) and "Reorder does not hold orders back" in reasoning
+    assert "the forecast demand over 8 days" in at_risk["recommended_action"]["reasoning"]
+
+
+def _paused(silent: int) -> list[dict]:
+    """A product selling 2 units every other day that paused twice for 45 days and is now silent `silent` days."""
+    quiet = set(range(70, 115)) | set(range(170, 215)) | set(range(silent))
+    return [{"product_id": "paused", "date": (AS_OF - timedelta(days=back)).isoformat(), "qty": 2, "revenue": 6.0}
+            for back in range(300, -1, -2) if back not in quiet]
+
+
+def test_stock_on_hand_and_an_order_are_judged_with_one_demand_after_a_silence(client):
+    """Review 5, findings 4 and 5: silent on the shelf for longer than its gaps, an item's demand is what followed
+    its earlier silences. Its stock on hand is judged with that demand too: at-risk, promotions and reorder count
+    the same units left at expiry, and no order comes while the units that sell in time cover the interval (the
+    forecast's 0.00/day said 'donate all of them' while reorder ordered more)."""
+    common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales() + _paused(35)}
+    item = {"product_id": "paused", "quantity": 30, "price": 3.0, "cost": 1.2, "expiry_date": _in(40),
+            "lead_time_days": 7}
+    reorder = {r["product_id"]: r for r in client.post(f"{PREFIX}/reorder", json={
+        **common, "inventory": [*INVENTORY, item]}).json()["recommendations"]}["paused"]
+    at_risk = {r["product_id"]: r for r in client.post(f"{PREFIX}/at-risk", json={
+        **common, "inventory": [*INVENTORY, item]}).json()["at_risk"]}["paused"]
+    promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": [{**item, "categories": ["bakery"]}],
+                                                            "calendar_events": [{"id": "fair", "date": _in(3),
+                                                                                 "title": "Fair", "audience": "all"}]
+                                                            }).json()
+    assert reorder["demand_distribution"] == "after_silence"
+    usable = reorder["usable_quantity"]
+    # the 40 days to expiry sell the interval's demand pro rata (8 days: 7 of lead time and 1 of review)
+    assert usable == pytest.approx(reorder["expected_lead_time_demand"] * 40 / 8, rel=0.02)
+    assert 0 < usable < 30 and reorder["expected_lead_time_demand"] <= usable
+    assert "by what followed its earlier silences" in at_risk["recommended_action"]["reasoning"]
+    assert reorder["recommended_order_qty"] == 0
+    assert at_risk["expected_unsold_units"] == pytest.approx(reorder["at_risk_quantity"], abs=0.05)
+    assert "no discount can clear" not in at_risk["recommended_action"]["reasoning"]
+    left = [p["without_promotion"]["units_left"] for p in promotions["promotions"]]
+    assert left == [pytest.approx(reorder["at_risk_quantity"], abs=0.05)], promotions
 
 
 def test_promotions_count_an_item_whose_sales_are_all_older_than_a_month_as_sold(client):
