@@ -83,7 +83,7 @@ def requested_products(spec: ForecastSpec, sold: list[str], later: Mapping[str, 
             raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`",
                                   field=_product_field(spec, index))
     products = [product_id for product_id in dict.fromkeys(spec.product_ids) if product_id in known]
-    if not products:
+    if not products and spec.product_ids:  # every product asked is new (none asked: as before this rule)
         first = spec.product_ids[0]
         raise SmartShelfError(f"no sales of product {first!r} up to as_of: its sales start after as_of, on "
                               f"{from_day_number(later[first])}, and a forecast learns from the sales up to as_of "

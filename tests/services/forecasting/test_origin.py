@@ -149,3 +149,5 @@ def test_an_article_first_sold_after_as_of_is_named_and_the_others_forecast(clie
     assert "its sales start after as_of, on 2025-04-06" in alone.json()["message"]
     typo = client.post(f"{PREFIX}/forecast", json={**body, "product_ids": ["a", "new", "B"]})
     assert typo.status_code == 400 and "no sales history for product 'B'" in typo.json()["message"]
+    nothing_asked = client.post(f"{PREFIX}/forecast", json={**body, "product_ids": []})  # the fuzzer's 500
+    assert nothing_asked.status_code == 200 and nothing_asked.json()["forecasts"] == []
