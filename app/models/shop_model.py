@@ -6,7 +6,9 @@
    the last window for the last one, one fit before the earliest origin for the earlier ones). Per
    product, the method kept is the trees, a local family or the mean of its two best, on MASE pooled
    over the windows and shrunk towards the same candidate's mean in the product's sales-rate band
-   (`app.models.window_choice`): no candidate is favoured. When the caller sent drivers (prices,
+   (`app.models.window_choice`): no candidate is favoured; in a band where that choosing, made on the earlier
+   windows, lost to the band's best single candidate on the last window (which it never saw), the band's products
+   all get that candidate (`guarded`). When the caller sent drivers (prices,
    promotions, typed or scoped events), the trees are fitted without them too, the same way, and the
    drivers stay only if the trees with them score better on those same windows (`DriverCheck`, on the card);
 2. the intervals, from the kept methods' errors on every window, per horizon bucket and sales-rate
@@ -42,7 +44,7 @@ from app.models.rate_bands import RateBands, band_edges, fit_bands, recent_rate
 from app.models.registry import make
 from app.models.selection import SHORT_TERM
 from app.models.shop_features import Columns, History, feature_rows, known_prices
-from app.models.window_choice import ENSEMBLE_SEPARATOR, choose
+from app.models.window_choice import ENSEMBLE_SEPARATOR, guarded
 from app.utils.optional import xgboost
 
 SHOP = "shop_model"
@@ -284,8 +286,8 @@ class ShopModel:
         rates = np.stack([recent_rate(panel.head(o)) for o in origins], axis=1)  # [n, windows]
         edges = band_edges(rates[scored, 0])
         band = np.searchsorted(edges, rates[:, 0], side="right")
-        served = choose(names, actual, stacked, scale, band)
-        honest = choose(names, actual[:, 1:], stacked[:, :, 1:], scale, band)  # the last window unseen
+        served = guarded(names, actual, stacked, scale, band)
+        honest = guarded(names, actual[:, 1:], stacked[:, :, 1:], scale, band)  # the last window unseen
         self.method_ = {pid: str(m) for pid, m in zip(panel.product_ids, served.method, strict=True)}
         chosen = served.combine(stacked)  # [n, windows, horizon]
         self.bands_ = fit_bands(actual, chosen, rates)
