@@ -86,7 +86,7 @@ from app.schemas.at_risk import (
 )
 from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
-from app.services.decisions.at_risk_actions import demand_source, last_year_days, recommended_action
+from app.services.decisions.at_risk_actions import by_source, last_year_days, recommended_action
 from app.services.decisions.price_response import PriorSource, learned_elasticities
 from app.services.decisions.pricing import (
     best_markdown,
@@ -345,7 +345,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # the flagged items' values as Python lists: indexing numpy arrays element by element costs more
     row = SimpleNamespace(**{name: values.tolist() for name, values in {
         "above_cost": above_cost, "beta": beta, "cost": cost, "unmet": unmet,
-        "selling_days": selling_days, "selling_demand": selling_demand,
+        "selling_days": selling_days, "selling_demand": selling_demand, "sell_days": sell_days,
         "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
         "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
         "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed,
@@ -355,7 +355,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "ahead": ahead, "last_season": last_season, "sells": sells,
         "on_order": on_order, "covering": covering, "room": room,
         "out_of_stock": out_of_stock, "protection": protection, "quantity": quantity, "reorders": reorders,
-        "score": score, "season_over": season_over, "silent": silent, "slow": slow,
+        "score": score, "season_over": season_over, "silent": silent, "woke": reorder_demand.woke, "slow": slow,
         "stockout": stockout, "supply": supply, "to_expiry": to_expiry, "unknown": unknown,
         "to_expiry_demand": demand_within(cumulative, np.clip(np.nan_to_num(to_expiry), 0, NO_LIMIT - 1)
                                           .astype(np.int64)),
@@ -404,14 +404,17 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 protection=int(row.protection[i]),
                 lead_sent=inventory[i].lead_time_days is not None,
                 after_silence=bool(row.silent[i]),
+                woke=bool(row.woke[i]),
                 on_order=float(row.on_order[i]),
                 on_order_point=float(row.waiting_point[i]),
                 on_order_cover=float(row.covering[i]),
                 order_room=bool(row.room[i]),
                 reorders=bool(row.reorders[i]),
-                by=demand_source(path.methods[i] if row.from_forecast[i] else None, bool(row.silent[i])),
+                by=by_source(path.methods[i] if row.from_forecast[i] else None, bool(row.silent[i]),
+                             bool(row.woke[i])),
                 out_of_stock=bool(row.out_of_stock[i]),
                 days_to_season_end=int(row.days_to_season_end[i]) if row.days_to_season_end[i] < NO_LIMIT else None,
+                open_to_sell_by=float(row.sell_days[i]),
                 sells_by=float(row.sells[i]),
                 to_expiry_demand=float(row.to_expiry_demand[i]),
                 needed_discount=float(row.needed[i]),

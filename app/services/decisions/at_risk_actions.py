@@ -1,13 +1,14 @@
-"""At-risk's one action per flagged item and its reasoning, in priority order: remove, restock an empty shelf,
-clear what its season left, write off what nothing buys, markdown, bundle, restock, monitor. Every number a
-sentence quotes is one `find_at_risk` (at_risk.py) computed: the demand path's units to the sell-by day, reorder's
-rule and point, the one markdown (`pricing.best_markdown`)."""
+"""At-risk's one action per flagged item and its reasoning, in priority order: remove, write off what expires while
+the shop is closed, restock an empty shelf, clear what its season left, write off what nothing buys, markdown,
+bundle, restock, monitor. Every number a sentence quotes is one `find_at_risk` (at_risk.py) computed: the demand
+path's units to the sell-by day, reorder's rule and point, the one markdown (`pricing.best_markdown`)."""
 
 import math
 
 import numpy as np
 
 from app.schemas.at_risk import ActionType, RecommendedAction
+from app.services.decisions.demand_source import demand_source
 from app.services.decisions.price_response import CONSTANT, LEARNED
 from app.services.decisions.pricing import sells_nothing
 from app.services.decisions.stock_view import REVIEW_DAYS, SERVICE_LEVEL, YEAR_DAYS
@@ -38,10 +39,12 @@ def _assumed(protection: int, lead_sent: bool) -> str:
             "level; a /reorder with others may answer otherwise.")
 
 
-def _reorder_note(usable: float, lead_demand: float, protection: int, lead_sent: bool, after_silence: bool) -> str:
+def _reorder_note(usable: float, lead_demand: float, protection: int, lead_sent: bool, after_silence: bool,
+                  woke: bool) -> str:
     """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`, with the demand
     it reads: `stock_view.protection_demand`), and with which settings."""
-    source = "the demand that followed its earlier silences" if after_silence else "the forecast demand"
+    source = ("the demand that followed its earlier silences" if after_silence
+              else "the demand it met before its silence" if woke else "the forecast demand")
     demand = f"{source} over {days_text(protection)} of lead time and review ({units_text(round(lead_demand, 1))})"
     if lead_demand > usable:
         return (f" Reorder does not hold orders back for them: {demand} exceeds the {_units(round(usable, 1))} "
@@ -50,12 +53,12 @@ def _reorder_note(usable: float, lead_demand: float, protection: int, lead_sent:
             "time." + _assumed(protection, lead_sent))
 
 
-def demand_source(forecast_method: str | None, after_silence: bool) -> str:
-    """Where an item's demand in the reasoning comes from: the demand after its silence (an empty shelf silent
-    over reorder's protection interval), its forecast, else the rate just quoted."""
-    if after_silence:
-        return "by what followed its earlier silences (reorder's demand)"
-    return f"by its forecast ({forecast_method})" if forecast_method else "at that rate"
+def by_source(forecast_method: str | None, after_silence: bool, woke: bool) -> str:
+    """Where an item's demand in the reasoning comes from (`demand_source`): what followed its earlier silences
+    or the demand it met before its silence (reorder's, where a silence decides it; /forecast gives neither),
+    its forecast, else the rate just quoted."""
+    source = demand_source(forecast_method, after_silence, woke)
+    return f"by {source.name} ({source.note})" if source else "at that rate"
 
 
 def recommended_action(
@@ -71,6 +74,7 @@ def recommended_action(
     protection: int,
     lead_sent: bool,
     after_silence: bool,
+    woke: bool,
     on_order: float,
     on_order_point: float,
     on_order_cover: float,
@@ -92,6 +96,7 @@ def recommended_action(
     supply_days: float,
     out_of_stock: bool,
     days_to_season_end: int | None,
+    open_to_sell_by: float,
     sells_by: float,
     to_expiry_demand: float,
     thresholds_low_stock: float,
@@ -102,8 +107,10 @@ def recommended_action(
     elasticity: float,
     gap: str,
 ) -> RecommendedAction:
-    """The one action for a flagged product, in priority order: remove, restock an empty shelf, clear what
-    its season left, markdown (where it pays: `revenues` at full price and with it), bundle, restock (a stockout's
+    """The one action for a flagged product, in priority order: remove, write off units whose sell-by day comes
+    before the shop opens again (`open_to_sell_by` 0: no open day up to it, and none `usable`), restock an empty
+    shelf, clear what its season left, markdown (where it pays: `revenues` at full price and with it), bundle,
+    restock (a stockout's
     `shortfall`: units unmet, the demand and days of the selling window it is judged in). `gap` is reorder's
     stockout before an order placed now arrives, in its words (`shelf_gap.gap_words`; "" where the shelf lasts
     until then): a restock says it as reorder does."""
@@ -132,6 +139,21 @@ def recommended_action(
             reasoning=f"No sales of this product_id in the request: its demand is unknown, so whether the "
             f"{_units(quantity)} sell before expiry in {days_text(to_expiry or 0)} cannot be judged (no markdown or "
             f"write-off on a guess). {check}")
+    sell_by = None if to_expiry is None else to_expiry
+    if days_to_season_end is not None and (sell_by is None or days_to_season_end < sell_by):
+        sell_by = days_to_season_end
+    ends = "expiry" if sell_by == to_expiry else "the season's end"
+    if sell_by is not None and sell_by > 0 and open_to_sell_by == 0 and quantity > 0 and usable <= 0:
+        # closed every day to the sell-by day: the units expire unsold while the shop is shut (review 6 N6: 60
+        # baguettes expiring on a closed Wednesday read "Restock today", and reorder and promotions sent the owner
+        # here to clear them). Only where the demand path sells none of them by then, as the units left say: a
+        # silence's flat demand still sells on closed days (`ProtectionDemand.path`), a question of its numbers
+        return RecommendedAction(
+            action_type="clearance", discount_range=None, promotion_timing="now",
+            reasoning=f"Closed until {ends}: the shop is closed on every day up to {ends} in {days_text(sell_by)}, "
+            f"so the {_units(quantity)} on hand expire unsold while it is closed and no discount can sell them: donate "
+            f"them today or record the write-off. Its demand when it opens again, {demand:.2f}/day {by}, is for "
+            "new stock (reorder sizes the order).")
     if out_of_stock:
         loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
                  f"{_units(round(demand, 1))} of sales {by}")
@@ -193,10 +215,6 @@ def recommended_action(
             + (f" at {max_discount:g}% off" if max_discount >= MIN_DISCOUNT_PCT else "")
             + " or store them for next season if they keep; no reorder until the season comes back.",
         )
-    sell_by = None if to_expiry is None else to_expiry
-    if days_to_season_end is not None and (sell_by is None or days_to_season_end < sell_by):
-        sell_by = days_to_season_end
-    ends = "expiry" if sell_by == to_expiry else "the season's end"
     days = f"{days_text(sell_by)} until {ends}" if sell_by else f"{ends} is today"
     if sell_by and by != "at that rate":  # the units that make the leftover, not a 28-day mean beside it
         pace = f"{pace}, a demand of about {_units(round(sells_by, 1))} in the {days_text(sell_by)} to {ends}"
@@ -215,7 +233,7 @@ def recommended_action(
             "clearance", sell_by,
             f"No demand: {_units(quantity)} in stock, {days}, {pace}: none is expected to sell "
             f"before {ends}, so no discount can clear them (a markdown lifts demand, and there is none): donate them "
-            "or record the write-off." + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence))
+            "or record the write-off." + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence, woke))
     if sell_by is not None and unsold > 0 and max_discount < MIN_DISCOUNT_PCT:
         return _undiscounted(
             "bundle", sell_by,
@@ -229,10 +247,11 @@ def recommended_action(
             promotion_timing=f"check again before {ends} in {days_text(sell_by)}" if sell_by else "today",
             reasoning=f"{'Critical' if unsold >= 0.5 * quantity else 'At'} risk: {_units(quantity)} in stock, "
             f"{days}, {pace}: about {_units(round(unsold, 1))} would be left at {ends}{at_rate}; but a markdown "
-            f"would not pay: {discount:g}% off brings revenue {round(marked_down, 2):g} against "
-            f"{round(full_price, 2):g} at full price (it discounts units that sell anyway), as promotions says. "
-            f"Sell them at full price and record the write-off of what is left at {ends}."
-            + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence))
+            f"from tomorrow to {ends} would not pay: {discount:g}% off brings revenue {round(marked_down, 2):g} "
+            f"against {round(full_price, 2):g} at full price over those {days_text(sell_by)} (it discounts units "
+            f"that sell anyway). Sell them at full price and record the write-off of what is left at {ends}"
+            + ("; a shorter promotion timed on an event may still pay (see promotions)." if sell_by > 1 else ".")
+            + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence, woke))
     if sell_by is not None and unsold > 0:
         clears = math.isfinite(needed_discount) and needed_discount <= max_discount
         deep = sell_by <= 2 or discount >= 0.75 * max_discount
@@ -251,7 +270,7 @@ def recommended_action(
             f"{pace}: about {_units(round(unsold, 1))} would be left at {ends}{at_rate}; {clear_note}, "
             + (f"with its price elasticity {elasticity:.1f} learned from its sales and prices."
                if learned else "by the constant rule (its prices cannot tell its own response).")
-            + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence),
+            + _reorder_note(usable, lead_demand, protection, lead_sent, after_silence, woke),
             price_elasticity=round(elasticity, 3) if learned else None,
             elasticity_source=LEARNED if learned else CONSTANT,
         )

@@ -58,6 +58,7 @@ from app.schemas.promotions import (
     UnmatchedItem,
 )
 from app.services.decisions.audience import audience_fit
+from app.services.decisions.demand_source import Source, demand_source
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import (
     best_markdown,
@@ -230,13 +231,17 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     rate_of, leftover_of = rate.tolist(), leftover.tolist()
     sell_by_of, open_of = sell_by.tolist(), open_to_sell_by.tolist()
     forecast_of = path.from_forecast.tolist()
+    # where the demand comes from, named as it is: a silence's rate is reorder's, not the forecast's
+    source_of = [demand_source(path.methods[i] if forecast_of[i] else None, silent, woke) for i, (silent, woke) in
+                 enumerate(zip(planned.protection.silent.applies.tolist(), planned.protection.woke.tolist(),
+                               strict=True))]
     promotions = [
         _promotion(
             items[i], events[j], rank=r + 1, discount=d, start=first, end=last,
             clear_days=None if math.isnan(days) else int(days), lift=lifted, fit=fitted, confidence=level,
             elasticity=None if math.isnan(beta_k) else beta_k,
             rate=rate_of[i], days=sell_by_of[i], open_days=open_of[i], clears=cleared,
-            method=path.methods[i] if forecast_of[i] else None,
+            source=source_of[i],
             leftover=leftover_of[i], without=without.row(k), with_promotion=with_promotion.row(k),
         )
         for k, (i, j, r, d, first, last, days, lifted, fitted, level, beta_k, cleared, paid) in enumerate(per_pair)
@@ -255,8 +260,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
                                                 int(sell_by[i]), as_of_day) if ahead[i]
                       else _unmatched_reason(item, int(sell_by[i]), _days_left(sell_by_of[i], open_of[i]),
                                              float(cap[i]), prefs.min_margin_pct, event_day, event_open, as_of_day,
-                                             float(leftover[i]), float(rate[i]),
-                                             path.methods[i] if path.from_forecast[i] else None, bool(no_demand[i])))
+                                             float(leftover[i]), float(rate[i]), source_of[i],
+                                             bool(no_demand[i]), open_of[i]))
         for i, item in enumerate(items)
         if item.product_id not in matched
     ]
@@ -346,14 +351,14 @@ def outcomes(quantity: np.ndarray, demand: DemandDays, lift_factor: np.ndarray, 
 
 def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount: float, start: int, end: int,
                clear_days: int | None, lift: float, fit: float, confidence: str, rate: float,
-               days: int, open_days: int, clears: bool, elasticity: float | None, leftover: float, method: str | None,
-               without: PromotionOutcome, with_promotion: PromotionOutcome) -> Promotion:
+               days: int, open_days: int, clears: bool, elasticity: float | None, leftover: float,
+               source: Source | None, without: PromotionOutcome,
+               with_promotion: PromotionOutcome) -> Promotion:
     title = event.title or event.id
     closed_days = f" (the shop is closed on {days - open_days} of the {days} days)" if open_days < days else ""
     days_left = _days_left(days, open_days)
     name = item.name or item.product_id
-    by = (f"by its forecast ({method}, {rate:.2f}/day over the {days_left} left)" if method
-          else f"at {rate:.2f}/day")
+    by = _by(source, rate, days_left)
     left = (f"at full price {by} it leaves {unit_count(f'{without.units_left:g}')} unsold; {discount:g}% off "
             f"lifts sales {lift:.0f}%")
     outcome = (f"revenue {with_promotion.revenue:g} with it against {without.revenue:g} without"
@@ -388,6 +393,17 @@ def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount
     )
 
 
+def _by(source: Source | None, rate: float, days_left: str | None = None) -> str:
+    """The demand a reason quotes and where it comes from (`demand_source`): "by its forecast (linear, 0.21/day
+    over the 60 days left)", "by what followed its earlier silences as long (0.21/day ...; reorder's demand)", else
+    the rate alone: "at 0.21/day"."""
+    if source is None:
+        return f"at {rate:.2f}/day"
+    per_day = f"{rate:.2f}/day" + (f" over the {days_left} left" if days_left else "")
+    return f"by {source.name} (" + (f"{source.note}, {per_day}" if source.forecast else
+                                    f"{per_day}; {source.note}") + ")"
+
+
 def _no_pay_reason(discount: float, without: PromotionOutcome, with_promotion: PromotionOutcome) -> str:
     return (f"a promotion would not pay: {discount:g}% off brings revenue {with_promotion.revenue:g} against "
             f"{without.revenue:g} at full price (it discounts units that sell anyway)")
@@ -410,7 +426,7 @@ def _days_left(days: int, open_days: int) -> str:
 
 def _unmatched_reason(item: PromotionItem, days_to_expiry: int, days_left: str, cap: float, min_margin: float,
                       event_day: np.ndarray, event_open: np.ndarray, as_of_day: int, leftover: float, rate: float,
-                      method: str | None, no_demand: bool) -> str:
+                      source: Source | None, no_demand: bool, open_days: int) -> str:
     if item.quantity <= 0:  # a sold-out item, with or without a sell-by day
         return "nothing on hand (quantity 0): nothing to promote"
     if item.expiry_date is None and item.season_end is None:  # shelf-stable: at-risk and reorder take it as sent
@@ -427,7 +443,11 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, days_left: str, 
     if season_ended:
         return "its season ends today: no time left for a promotion" if days_to_expiry == 0 else (
             f"its season ended {days_text(-days_to_expiry)} ago: clear it or store it for next season (see at-risk)")
-    by = f"by its forecast ({method}, {rate:.2f}/day)" if method else f"at {rate:.2f}/day"
+    by = _by(source, rate)
+    if no_demand and open_days == 0:  # its demand is the shop's closed days, not the item's (review 6 N6)
+        return (f"the shop is closed until its last selling day, {days_text(days_to_expiry)} away (no open day "
+                f"before it): the {unit_count(f'{item.quantity:g}')} expire unsold while it is closed, so no discount "
+                "can sell them: donate them or record the write-off (see at-risk)")
     if no_demand:
         return (f"no demand: {by} none of the {unit_count(f'{item.quantity:g}')} sells within the "
                 f"{days_left} left, "

@@ -395,9 +395,13 @@ def test_a_markdown_that_earns_less_than_full_price_is_not_recommended():
     action = entry.recommended_action
     assert entry.reasons == ["unsellable_before_expiry"] and entry.expected_unsold_units == pytest.approx(1.0)
     assert action.action_type == "monitor" and action.discount_range is None, action
-    assert "5% off brings revenue 39.9 against 40 at full price (it discounts units that sell anyway)" in (
-        action.reasoning)
-    assert "record the write-off of what is left at expiry" in action.reasoning
+    # what at-risk measured, not what promotions says (review 6 N1: "as promotions says" beside promotions' paying
+    # one-day promotion on the same item)
+    assert "a markdown from tomorrow to expiry would not pay: 5% off brings revenue 39.9 against 40 at full price " \
+           "over those 10 days (it discounts units that sell anyway)" in action.reasoning
+    assert "record the write-off of what is left at expiry; a shorter promotion timed on an event may still pay " \
+           "(see promotions)" in action.reasoning
+    assert "as promotions says" not in action.reasoning
     # a markdown that pays is still recommended: 24 units, 20 selling, 10% off sells all 24 for 43.2 against 40
     paying = by_id(run([item("macaron", 24, expiry)], daily_sales("macaron", 2, 30)))["macaron"]
     assert paying.recommended_action.discount_range == (10.0, 10.0)

@@ -325,6 +325,39 @@ def test_stock_on_hand_and_an_order_are_judged_with_one_demand_after_a_silence(c
     assert "no discount can clear" not in at_risk["recommended_action"]["reasoning"]
     left = [p["without_promotion"]["units_left"] for p in promotions["promotions"]]
     assert left == [pytest.approx(reorder["at_risk_quantity"], abs=0.05)], promotions
+    # the rate is reorder's, not the forecast's (review 6 N3: "by its forecast (linear, 0.21/day ...)" beside a
+    # /forecast of 0.0 on every day): both name it as it is
+    reasoning = promotions["promotions"][0]["reasoning"]
+    assert "by what followed its earlier silences as long (" in reasoning and "; reorder's demand)" in reasoning
+    assert "by its forecast" not in reasoning and "by its forecast" not in at_risk["recommended_action"]["reasoning"]
+
+
+def test_a_product_selling_again_after_a_silence_is_judged_by_the_demand_before_it_and_says_so(client):
+    """Review 6 N3: selling again after 40 silent days, a product's demand is reorder's, the demand it met before
+    the silence (the forecast's recent level still counts the zeros). At-risk and promotions judge its stock with
+    that demand and said it was "by its forecast (...)", a rate /forecast does not give: they name it as reorder
+    does."""
+    rng = np.random.default_rng(9)
+    units = rng.poisson(3.0, 240).astype(float)
+    units[197:238], units[238], units[239] = 0.0, 1.0, 0.0
+    first = AS_OF - timedelta(days=239)
+    woke = [{"product_id": "woke", "date": (first + timedelta(days=k)).isoformat(), "qty": float(q)}
+            for k, q in enumerate(units) if q]
+    common = {"shop_id": "woke", "as_of": AS_OF.isoformat(), "sales": _sales() + woke}
+    item = {"product_id": "woke", "quantity": 60, "price": 3.0, "cost": 1.0, "expiry_date": _in(10),
+            "lead_time_days": 2}
+    reorder = client.post(f"{PREFIX}/reorder", json={**common, "inventory": [item]}).json()["recommendations"][0]
+    at_risk = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": [item]}).json()["at_risk"][0]
+    promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": [item], "calendar_events": [
+        {"id": "market", "date": _in(2), "title": "Market", "audience": "all"}]}).json()
+    assert "sells again after 14 or more silent days" in reorder["reasoning"]
+    assert at_risk["expected_unsold_units"] == pytest.approx(reorder["at_risk_quantity"], abs=0.05)
+    reasoning = at_risk["recommended_action"]["reasoning"]
+    assert "/day by the demand it met before its silence (reorder's demand: it sells again after 14 or more " \
+           "silent days)" in reasoning
+    assert "by its forecast" not in reasoning and "the forecast demand over" not in reasoning
+    said = promotions["promotions"][0]["reasoning"]
+    assert "by the demand it met before its silence (" in said and "by its forecast" not in said
 
 
 def test_promotions_count_an_item_whose_sales_are_all_older_than_a_month_as_sold(client):
@@ -467,7 +500,10 @@ def test_units_nobody_buys_are_a_write_off_not_an_empty_shelf_and_both_answers_s
                                                             "calendar_events": events}).json()
     assert promotions["promotions"] == []
     reason = promotions["unmatched"][0]["reason"]
-    assert reason.startswith("no demand: by its forecast") and "none of the 10 units sells" in reason
+    # silent 60 days, its demand is what followed its earlier silences (reorder's): both answers name it so
+    assert reason.startswith("no demand: by what followed its earlier silences as long (0.00/day; reorder's demand)")
+    assert "none of the 10 units sells" in reason
+    assert "by what followed its earlier silences as long" in action["reasoning"]
     assert "would not pay" not in reason
 
 
@@ -789,3 +825,50 @@ def test_a_stockout_no_order_prevents_is_no_restock_today_in_at_risk_either(clie
     assert "Reorder orders no more: the 300 units on order lift the position above its reorder point" in at_risk[
         "covered"]["recommended_action"]["reasoning"]
     assert "an order placed now would arrive too late to sell" in at_risk["season"]["recommended_action"]["reasoning"]
+
+
+def test_stock_expiring_while_the_shop_is_closed_is_a_write_off_and_every_answer_says_why(client):
+    """Review 6 N6: 60 loaves expiring on a declared closed day (as_of the day before). Promotions said "no demand:
+    by its forecast (..., 118.20/day) none of the 60 units sells within the 0 open days left", and at-risk only
+    "Out of stock ... Restock today", while reorder and promotions sent the owner to at-risk to clear them. The
+    reason is the closure: both say the units expire unsold while the shop is closed (donate or write off)."""
+    bread = [r for r in _steady("bread", 50.0, 120) if date.fromisoformat(r["date"]).weekday() != 0]
+    common = {"shop_id": "closed", "as_of": AS_OF.isoformat(), "sales": _sales() + bread,
+              "closed_weekdays": ["monday"]}  # AS_OF is a Sunday: the expiry day, Monday, is closed
+    item = {"product_id": "bread", "quantity": 60, "price": 1.3, "cost": 0.35, "expiry_date": _in(1),
+            "lead_time_days": 1}
+    reorder = client.post(f"{PREFIX}/reorder", json={**common, "inventory": [item]}).json()["recommendations"][0]
+    at_risk = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": [item]}).json()["at_risk"][0]
+    promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": [item], "calendar_events": [
+        {"id": "market", "date": _in(2), "title": "Market", "audience": "all"}]}).json()
+    assert reorder["at_risk_quantity"] == 60 and "clear them, see at-risk" in reorder["reasoning"]
+    assert at_risk["expected_unsold_units"] == 60
+    action = at_risk["recommended_action"]
+    assert action["action_type"] == "clearance" and action["discount_range"] is None, action
+    assert action["reasoning"].startswith("Closed until expiry: the shop is closed on every day up to expiry")
+    assert "60 units on hand expire unsold while it is closed" in action["reasoning"]
+    assert "write-off" in action["reasoning"] and "Restock today" not in action["reasoning"]
+    assert promotions["promotions"] == []
+    reason = promotions["unmatched"][0]["reason"]
+    assert reason.startswith("the shop is closed until its last selling day, 1 day away (no open day before it)")
+    assert "60 units expire unsold while it is closed" in reason and "write-off (see at-risk)" in reason
+    assert "no demand" not in reason and "/day" not in reason
+
+
+def test_at_risk_refuses_only_the_markdown_it_measured_when_promotions_times_one_that_pays(client):
+    """Review 6 N1: at-risk found a markdown from tomorrow to expiry would not pay "as promotions says", while
+    promotions ran a shorter one on the day of an event that pays, for the same macarons. At-risk says what it
+    measured and that a promotion timed on an event may still pay."""
+    common = {"shop_id": "macaron", "as_of": AS_OF.isoformat(), "sales": _sales() + _steady("macaron", 2.0, 30)}
+    item = {"product_id": "macaron", "quantity": 21, "price": 1.5, "cost": 0.5, "expiry_date": _in(10),
+            "lead_time_days": 5}
+    at_risk = client.post(f"{PREFIX}/at-risk", json={**common, "inventory": [item]}).json()["at_risk"][0]
+    promotions = client.post(f"{PREFIX}/promotions", json={**common, "items": [item], "calendar_events": [
+        {"id": "market", "date": _in(1), "title": "Market", "audience": "all"}]}).json()
+    promotion = promotions["promotions"][0]
+    assert promotion["with_promotion"]["revenue"] > promotion["without_promotion"]["revenue"]  # it pays
+    action = at_risk["recommended_action"]
+    assert action["action_type"] == "monitor" and action["discount_range"] is None
+    assert "a markdown from tomorrow to expiry would not pay" in action["reasoning"]
+    assert "as promotions says" not in action["reasoning"]
+    assert "a shorter promotion timed on an event may still pay (see promotions)" in action["reasoning"]
