@@ -9,8 +9,9 @@ stock may be sold, so an event on it is its last chance; closed days are at-risk
   unmatched, as at-risk and reorder take the same inventory row as it is.
 - rank score = 0.6 * audience_fit + 0.4 * (1 - days to event / days to expiry): a good audience
   and an early date (more selling time) win; ties go to the earlier event.
-- the promotion runs from `lead_days` open days before the event (not before the day after as_of) to the event's
-  day: it starts on an open day, and a one-day event is no markdown of every day up to a sell-by day months away.
+- the promotion runs from `lead_days` open days before the event (not before the day after as_of) to the sell-by
+  day, at most PROMOTION_DAYS (a fortnight) from the event's day: it starts on an open day, clears a perishable up
+  to its last selling day, and a one-day event is no markdown of every day up to a sell-by day months away.
 - days to the sell-by day are counted in open days in the wording ("must sell within 1 open day"), and a
   constant rate sells on open days only (the forecast is 0 on closed days), as at-risk counts them.
 - demand: the item's forecast daily path (`stock_view.demand_path`: the forecast /forecast and /reorder make,
@@ -98,6 +99,7 @@ from app.utils.work_budget import WorkBudget
 
 RATE_WINDOW_DAYS = 28
 MIN_RATE_DAYS = 7
+PROMOTION_DAYS = 14  # a promotion's days from its event's day at most (a fortnight), the sell-by day first
 STEP_PCT = 5.0
 W_FIT, W_TIMING = 0.6, 0.4
 
@@ -202,11 +204,13 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     chosen_i, chosen_rank = np.nonzero(np.take_along_axis(eligible, top, axis=1))
     chosen_j = top[chosen_i, chosen_rank]
 
-    # `lead_days` open days before the event, from tomorrow at the earliest (today's sales are in), to the event:
-    # a one-day event is no two-month markdown (review 5 F8: croutons 40% off to their expiry 60 days away)
-    end = event_day[chosen_j]
-    start = opening.nth_open_day(as_of_day, np.maximum(opening.open_days_between(as_of_day + 1, end)
-                                                       - prefs.lead_days, 1), end)
+    # `lead_days` open days before the event, from tomorrow at the earliest (today's sales are in), to the sell-by
+    # day, at most a fortnight from the event's day: a one-day event is no two-month markdown (review 5 F8: croutons
+    # 40% off to their expiry 60 days away), and perishables are cleared up to their last selling day
+    event = event_day[chosen_j]
+    end = np.minimum(expiry[chosen_i], event + PROMOTION_DAYS - 1)
+    start = opening.nth_open_day(as_of_day, np.maximum(opening.open_days_between(as_of_day + 1, event)
+                                                       - prefs.lead_days, 1), event)
     q, b = quantity[chosen_i], beta[chosen_i]
     days_of = _demand_days(cumulative[chosen_i], sell_by[chosen_i], start - as_of_day, end - as_of_day)
     window = days_of.during

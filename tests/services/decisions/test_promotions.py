@@ -142,8 +142,8 @@ def test_expected_clear_days_is_the_day_the_stock_sells_out_or_none():
     """Review 3 F8: 40 units with 3 days left, 10.27 of them left with the promotion, were said to clear in 5 days
     (the quantity over the promoted rate, ignoring the sell-by day and the days before the promotion)."""
     short = run([item("a", 30, 5, avg_daily_sales=1)], [event("e", 3)], preferences={"discount_max_pct": 20})
-    promo = short.promotions[0]  # days 1-3 at 20% off, +40%, then 2 at full price: 6.2 sold, 23.8 left at expiry
-    assert promo.with_promotion.units_left == 23.8 and promo.expected_clear_days is None  # was ceil(30 / 1.4) = 22
+    promo = short.promotions[0]  # days 1-5 at 20% off, +40%: 5 x 1.4 = 7 sold, 23 left at expiry
+    assert promo.with_promotion.units_left == 23 and promo.expected_clear_days is None  # was ceil(30 / 1.4) = 22
     assert promo.confidence == "low"
     # 12 at 1/day, a promotion on days 6-10 at 20% off (+40%): 5 sold before it, 7 during it, the last on day 10
     late = run([item("b", 12, 10, avg_daily_sales=1)], [event("e", 10)], preferences={"lead_days": 4}).promotions[0]
@@ -263,7 +263,7 @@ def test_stock_that_sells_out_at_full_price_gets_no_promotion():
     assert all(u.reason.startswith("sells out at full price") for u in response.unmatched)
     left = run([item("crackers", 30, 30, avg_daily_sales=1, season_end=day(14))], [event("xmas", 3)])
     promo = left.promotions[0]  # 14 sell by the season's end: 16 are left over
-    assert promo.without_promotion.units_left == 16 and promo.end_date == AS_OF + timedelta(days=3)  # the event
+    assert promo.without_promotion.units_left == 16 and promo.end_date == AS_OF + timedelta(days=14)  # season end
     over = run([item("easter", 30, 30, avg_daily_sales=1, season_end=day(-200))], [event("xmas", 3)])
     assert over.unmatched[0].reason.startswith("its season ended 200 days ago")
 
@@ -300,7 +300,7 @@ def test_a_seasonal_row_with_season_end_and_no_expiry_is_planned_by_its_season(c
     response = client.post("/api/v1/smart-shelf/promotions", json=body)
     assert response.status_code == 200, response.text
     promotion = response.json()["promotions"][0]
-    assert promotion["end_date"] == day(2) and promotion["without_promotion"]["units_left"] == 28  # 40 - 6 x 2
+    assert promotion["end_date"] == day(6) and promotion["without_promotion"]["units_left"] == 28  # 40 - 6 x 2
     earlier = {**seasonal, "expiry_date": day(4)}
     promotion = client.post("/api/v1/smart-shelf/promotions", json={**body, "items": [earlier]}).json()["promotions"]
     assert promotion[0]["without_promotion"]["units_left"] == 32  # 40 - 4 x 2
@@ -331,7 +331,7 @@ def test_an_event_on_a_closed_day_does_not_qualify_and_the_promotion_starts_on_a
     promo = response.promotions[0]
     # one open day before Tuesday is Sunday, not the closed Monday
     assert (promo.event_id, promo.start_date, promo.end_date) == ("tuesday", AS_OF + timedelta(days=1),
-                                                                  AS_OF + timedelta(days=3))
+                                                                  AS_OF + timedelta(days=4))
     # 1/day on the 3 open days of the 4 to expiry: 3 sell, 17 are left
     assert promo.without_promotion.units_left == 17
     assert "at full price at 1.00/day it leaves 17 units unsold" in promo.reasoning
@@ -344,9 +344,9 @@ def test_an_event_on_a_closed_day_does_not_qualify_and_the_promotion_starts_on_a
 
 def test_a_one_day_event_is_no_promotion_of_every_day_to_a_distant_sell_by_day():
     """Review 5 F8: croutons expiring in 60 days paired with a one-day event ran at 40% off from the event to the
-    expiry, two months."""
+    expiry, two months: a promotion runs a fortnight from its event's day at most (PROMOTION_DAYS)."""
     promo = run([item("croutons", 30, 60, avg_daily_sales=0.2)], [event("epiphany", 5)]).promotions[0]
-    assert (promo.start_date, promo.end_date) == (AS_OF + timedelta(days=3), AS_OF + timedelta(days=5))
+    assert (promo.start_date, promo.end_date) == (AS_OF + timedelta(days=3), AS_OF + timedelta(days=18))
 
 
 def test_an_item_without_a_sell_by_day_is_unmatched_not_a_422(client):
