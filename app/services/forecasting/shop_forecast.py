@@ -115,8 +115,9 @@ def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str],
     forecasts = []
     for k in range(asked.n_products):
         own = shared if SHOP in methods[k].split(ENSEMBLE_SEPARATOR) else (
-            f"{methods[k]} (fitted on this request): on the shop model's backtest windows it scored better for "
-            "this product than the shop model's trees")
+            f"{methods[k]} (fitted on this request): the shop model's backtest windows chose it over the shop "
+            "model's trees for this product, or for its whole sales-rate band where choosing per product lost on a "
+            "window the choice never saw")
         drivers = [own] + [d for d in (*event_effects[k], *price_words[k], patterns[k], trend_words[k]) if d]
         forecasts.append(_product(model, card, asked, k, methods[k], forecast[k], lower[k], upper[k], dates, spec,
                                   drivers, elasticities[k]))
