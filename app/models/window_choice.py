@@ -132,13 +132,13 @@ def guarded(names: list[str], actual: np.ndarray, forecasts: np.ndarray, scale: 
     earlier = choose(names, actual[:, 1:], forecasts[:, :, 1:], scale, band, default, shrinkage=shrinkage)
     latest = common[:, :1]
     chosen_latest, _ = _pooled(latest, earlier.combine(forecasts)[:, :1], scale, POWER)
+    earlier_error = [_pooled(common[:, 1:], forecasts[:, k, 1:], scale, POWER)[0] for k in range(len(names))]
+    latest_error = [_pooled(latest, forecasts[:, k, :1], scale, POWER)[0] for k in range(len(names))]
     method, first, second = full.method.copy(), full.first.copy(), full.second.copy()
     for b in np.unique(band):
         members = band == b
-        before = [_band_error(_pooled(common[:, 1:], forecasts[:, k, 1:], scale, POWER)[0], members)
-                  for k in range(len(names))]
-        single = int(np.argmin(before))
-        single_latest, _ = _pooled(latest, forecasts[:, single, :1], scale, POWER)
+        single = int(np.argmin([_band_error(error, members) for error in earlier_error]))
+        single_latest = latest_error[single]
         both = members & np.isfinite(chosen_latest) & np.isfinite(single_latest)
         if both.any() and _band_error(single_latest, both) < _band_error(chosen_latest, both):
             method[members], first[members], second[members] = names[single], single, single
