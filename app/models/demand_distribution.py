@@ -164,16 +164,18 @@ def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28
     from the out-of-sample errors of two simple forecasts of them at every origin of `history` after the
     product's first sale: the trailing `window`-day mean, and the mean of the same days of the week over the
     `window // period` weeks before (a bakery's Saturday is not its Tuesday: the flat mean's misses on a
-    weekday pattern are errors the forecast does not make). phi = sum (error^2 - level) / sum level^2 over the
-    origins with a level above 0, at least 0 (the moment estimator of variance = level + phi level^2 with the level
-    of each origin), of whichever of the two forecasts erred less (the forecast is at least as good as the better
-    simple one); NaN with under 8 such origins.
+    weekday pattern are errors the forecast does not make). phi = (mean of error^2 - level) / mean level^2 over the
+    origins in season (a level above 0), at least 0, of whichever of the two forecasts erred less (the forecast is
+    at least as good as the better simple one); NaN with under 8 such origins.
 
-    Each error is measured against the level of its own origin: pooled over the year as (mean square error -
-    mean) / mean^2, a galette sold in January alone divides its January errors by a yearly mean close to 0 (phi
-    126 on 4 January 2022: a negative binomial whose 95% quantile is 0 for a mean of 11.5), and a summer cake's
-    peak errors inflate its reorder points (fraisier, 15 July: phi 2.0, a reorder point of 42 for a 3-day mean of
-    10.8); origins with a level of 0 (out of season, a silence) have no level to measure a spread against.
+    In season only: pooled over the whole year, a galette sold in January alone divides its January errors by a
+    yearly mean close to 0 (phi 126 on 4 January 2022: a negative binomial whose 95% quantile is 0 for a mean of
+    11.5); origins with a level of 0 (out of season, a silence) have no level to measure a spread against.
+    Pooled over those origins, not weighted by each origin's level squared (sum (error^2 - level) / sum level^2,
+    the textbook moment estimator, used at a92202b): that one lets the busiest weeks decide, while a level that
+    changes with the season misses by more, relative to it, in the quieter weeks (a trailing mean lags both ways),
+    and it cut every steady bakery product's phi by 10-20%: the inventory benchmark's bakery 90% cycle service
+    level fell from 0.881 to 0.847 (M5 0.913 -> 0.903; store-item unchanged).
 
     Daily backtest errors times the days assume the days' errors are independent; a lead time's errors are
     not (a level that drifts misses on every day of it). Relative to the level, the dispersion carries over
@@ -207,9 +209,10 @@ def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28
     with np.errstate(invalid="ignore", divide="ignore"):
         for level in (flat, by_weekday):
             measured = valid & (level > 0)
+            count = measured.sum(axis=1)
             excess = np.where(measured, (actual - level) ** 2 - level, 0.0).sum(axis=1)  # a biased level counts
-            scale = np.where(measured, level**2, 0.0).sum(axis=1)
-            phis.append(np.where(measured.sum(axis=1) >= 8, np.maximum(excess, 0.0) / scale, np.nan))
+            mean = np.where(measured, level, 0.0).sum(axis=1) / count
+            phis.append(np.where(count >= 8, np.maximum(excess / count, 0.0) / mean**2, np.nan))
     return np.fmin(*phis)
 
 

@@ -297,3 +297,25 @@ def test_a_seasonal_products_dispersion_is_measured_at_its_seasons_level():
     mean = np.array([11.5])
     point = lead_time_demand(mean, mean + phi * mean**2, np.array([True]), 0.95, np.array([10.0])).reorder_point
     assert phi < 10 and point[0] > mean[0]
+
+
+def test_a_seasonal_level_keeps_its_quiet_weeks_spread():
+    """A product whose level swings with the seasons (8 a day +- 90%, negative-binomial days): the dispersion
+    measured on one year sets 95% reorder points over the trailing 28-day mean that cover the next year's 7-day
+    demand about as often as promised. Weighted by each origin's level squared (a92202b) the busiest weeks decided
+    it and the points covered 0.88 of the origins (the inventory benchmark's bakery 90% cycle service level fell
+    from 0.881 to 0.847 with it)."""
+    rng = np.random.default_rng(5)
+    days, n = 7, 60
+    level = 8 * (1 + 0.9 * np.sin(2 * np.pi * np.arange(728) / 364))
+    history = rng.negative_binomial(5.0, 5.0 / (5.0 + level), size=(n, 728)).astype(np.float64)
+    phi = lead_time_dispersion(history[:, :364], np.full(n, days))
+    cumulative = np.cumsum(history, axis=1)
+    origins = np.arange(364, 728 - days)  # the next year: mean of the 28 days to the origin, the 7 days after it
+    mean = (cumulative[:, origins] - cumulative[:, origins - 28]) / 28 * days
+    actual = cumulative[:, origins + days] - cumulative[:, origins]
+    rows = np.repeat(np.arange(n), origins.size)
+    flat = mean.ravel()
+    points = lead_time_demand(flat, flat + phi[rows] * flat**2, np.ones(flat.size, dtype=bool), 0.95,
+                              np.full(flat.size, 100.0)).reorder_point
+    assert (actual.ravel() <= points).mean() > 0.9
