@@ -319,3 +319,23 @@ def test_a_seasonal_level_keeps_its_quiet_weeks_spread():
     points = lead_time_demand(flat, flat + phi[rows] * flat**2, np.ones(flat.size, dtype=bool), 0.95,
                               np.full(flat.size, 100.0)).reorder_point
     assert (actual.ravel() <= points).mean() > 0.9
+
+
+def test_a_slow_return_after_a_one_off_is_no_return():
+    """The bakery's fraisier, a summer cake: 2 a day for months, silent two months, one sale of 2, silent two months,
+    one sale of 2 three days ago (row 0): its previous return was a one-off and it sells under half its old pace
+    since, so the forecast stands (reorder ordered 41 cakes, critical, on 4 January for a forecast of 2 that week).
+    The same return with a previous one that lasted (row 1), or a first return (row 2), or selling at its pace
+    again (row 3) reads the demand the product met before."""
+    rng = np.random.default_rng(4)
+    history = np.zeros((4, 364))
+    history[:, :200] = rng.poisson(2.0, (4, 200))
+    for row in range(4):
+        history[row, 260] = 2.0  # a return after 60 silent days
+        history[row, 360] = 2.0  # and another, 3 days before the end
+    history[1, 260:290] = rng.poisson(2.0, 30)  # the previous return lasted a month
+    history[2, 260] = 0.0  # no previous return
+    history[3, 361:] = 2.0  # selling at its old pace since
+    woke, mean = woken_level(history, np.full(4, 14))
+    assert woke.tolist() == [False, True, True, True]
+    assert mean[0] == 0.0 and (mean[1:] > 20).all()
