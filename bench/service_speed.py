@@ -7,7 +7,7 @@ serialisation. Each endpoint is also
 timed against the conventional pandas implementation (bench/references.py) on the same rows.
 
 The standard at-risk payload reads the forecast as the route does (the items with stock and a sell-by day,
-through `stock_view.shop_forecaster` with an in-memory cache and a temporary model store): its first call
+through `forecast_read.shop_forecaster` with an in-memory cache and a temporary model store): its first call
 trains that forecast and is timed on its own (`first_call_ms`); the repeated calls find it cached. The
 scaling curves time the service without a forecaster (the recent sales rate), the rules' own cost.
 """
@@ -29,8 +29,10 @@ from app.schemas.insights import InsightsRequest
 from app.schemas.promotions import PromotionsRequest
 from app.services.analytics.insights import summarise_sales
 from app.services.decisions.at_risk import find_at_risk
+from app.services.decisions.forecast_read import (
+    shop_forecaster,
+)
 from app.services.decisions.promotions import plan_promotions
-from app.services.decisions.stock_view import shop_forecaster
 from app.utils.cache import MemoryCache
 from app.utils.work_budget import WorkBudget
 from bench import references

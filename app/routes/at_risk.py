@@ -9,8 +9,10 @@ from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, Signing
 from app.schemas.at_risk import AT_RISK_EXAMPLE, AtRiskRequest, AtRiskResponse
 from app.schemas.sales import sales_examples
 from app.services.decisions.at_risk import find_at_risk
+from app.services.decisions.forecast_read import (
+    shop_forecaster,
+)
 from app.services.decisions.price_response import shop_prior
-from app.services.decisions.stock_view import shop_forecaster
 from app.utils.openapi import ERROR_RESPONSES, csv_upload
 from app.utils.sales_upload import SalesRoute
 

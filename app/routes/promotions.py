@@ -8,9 +8,11 @@ from fastapi import APIRouter, Body, Request
 from app.routes.dependencies import CacheDep, SettingsDep, ShopGuardDep, SigningKeyDep, attach_upload, check_row_limit
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest, PromotionsResponse
 from app.schemas.sales import sales_examples
+from app.services.decisions.forecast_read import (
+    shop_forecaster,
+)
 from app.services.decisions.price_response import shop_prior
 from app.services.decisions.promotions import plan_promotions
-from app.services.decisions.stock_view import shop_forecaster
 from app.utils.openapi import ERROR_RESPONSES, csv_upload
 from app.utils.sales_upload import SalesRoute
 

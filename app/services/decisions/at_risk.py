@@ -4,28 +4,28 @@ Signals per product (all as of `as_of`: reorder's origin, `stock_view.origin_day
 `avg_daily_sales` as sent, else its average daily net units over the open days of the last
 `slow_moving_window` days up to and including the last open day (`as_of`, or the export's last trading day when
 the days after it up to `as_of` are closed: a stale export), days without sales counting as zero; d = its daily
-demand: the forecast's (`stock_view.demand_path`, the same forecast and view of the stock as reorder and
+demand: the forecast's (`forecast_read.demand_path`, the same forecast and view of the stock as reorder and
 promotions) for items with sales and a sell-by day or nothing usable on hand, else v; where a silence decides
-reorder's demand, that demand for the stock on hand too (`stock_view.planned_demand`); the
+reorder's demand, that demand for the stock on hand too (`planned_demand.planned_demand`); the
 forecast wins over a sent avg_daily_sales wherever it is read). Days count open days where v is read: closed days
 (`closed_weekdays` / `closed_dates`, else detected on every product the request sent when they are 20 or more,
 `app/utils/opening_days.py`, as the forecast detects them) are no demand, so they neither dilute v nor use up stock:
 
 - out_of_stock:            no usable units and demand for them: an empty shelf (none on hand, or all expired) that
-                           reorder would restock (`stock_view.ProtectionDemand.restock` with reorder's defaults:
+                           reorder would restock (`planned_demand.ProtectionDemand.restock` with reorder's defaults:
                            d > 0; a product silent over its protection interval: a reorder point above 0, d then its
                            demand after the silence per day), or units on hand none of which sells in time while d > 0
                            (units the forecast leaves unsold with no demand are a write-off, not an empty shelf): the
                            highest risk (score 1, listed first, the fastest seller first).
                            With units `on_order` it stays out of stock today; the reasoning says whether reorder
-                           orders more: its rule (`stock_view.orders`) at the position they make against its
-                           reorder point (`stock_view.reorder_points`), with reorder's defaults (1-day review, 95%;
+                           orders more: its rule (`planned_demand.orders`) at the position they make against its
+                           reorder point (`planned_demand.reorder_points`), with reorder's defaults (1-day review, 95%;
                            at-risk has neither field) and the item's lead time, named in the reasoning
 - season_over:             units on hand of an item whose `season_end` is on or before as_of (judged against
                            its season: cleared or stored, never bundled)
 - low_stock:               usable units <= low_stock, none left over at the sell-by day, some demand over the
                            horizon (stock left unsold or that nothing buys is never low) and reorder would order at
-                           the position they make with the units on order (`stock_view.orders` at its reorder point,
+                           the position they make with the units on order (`planned_demand.orders` at its reorder point,
                            reorder's defaults as for out_of_stock): an out-of-season item selling 0.01/day (reorder
                            point 0, no order, urgency low) is not low
 - near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days
@@ -47,7 +47,7 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
                            stockout date along d's path (`stock_view.supply_days`, reorder's function: calendar days,
                            a closed day uses no stock), none without usable units or where nothing sells. The one
                            stockout rule (`stock_view.runs_short`); its action is reorder's decision at usable + on
-                           order (`stock_view.orders`): restock where reorder orders, else why not (the units on
+                           order (`planned_demand.orders`): restock where reorder orders, else why not (the units on
                            order lift the position above its point; an order would arrive after the season), and
                            the stockout before an order placed now could arrive in reorder's words
                            (`shelf_gap.gap_words`)
@@ -87,6 +87,18 @@ from app.schemas.at_risk import (
 from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.at_risk_actions import by_source, last_year_days, recommended_action
+from app.services.decisions.forecast_read import (
+    Forecaster,
+    demand_path,
+)
+from app.services.decisions.planned_demand import (
+    HISTORY_DAYS,
+    ProtectionDemand,
+    daily_error,
+    orders,
+    planned_demand,
+    reorder_points,
+)
 from app.services.decisions.price_response import PriorSource, learned_elasticities
 from app.services.decisions.pricing import (
     best_markdown,
@@ -99,25 +111,17 @@ from app.services.decisions.pricing import (
 from app.services.decisions.promotions import DemandDays, outcomes
 from app.services.decisions.shelf_gap import gap_words, shelf_gap
 from app.services.decisions.stock_view import (
-    HISTORY_DAYS,
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
-    Forecaster,
-    ProtectionDemand,
-    daily_error,
     days_to,
-    demand_path,
     demand_within,
     forecast_days,
     last_season_units,
     lead_times,
     on_order_cover,
     order_cap,
-    orders,
     origin_day,
-    planned_demand,
-    reorder_points,
     runs_short,
     season_ahead,
     selling_window,
@@ -191,7 +195,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     units = daily_net_units(sales, n, end - window + 1, window)
     open_in_window = int((~opening.closed(end - window + 1 + np.arange(window))).sum())
     recent = units.sum(axis=1) / max(open_in_window, 1)
-    # a caller's avg_daily_sales is the rate where the forecast is not read (stock_view.demand_path's rule)
+    # a caller's avg_daily_sales is the rate where the forecast is not read (forecast_read.demand_path's rule)
     given = stated_rates(inventory)
     velocity = np.where(np.isnan(given), recent, given)
     open_ahead = _open_days_ahead(opening, as_of_day)  # [k]: open days among the k + 1 days after as_of
@@ -476,7 +480,7 @@ def _unknown_words(warning: DataWarning) -> DataWarning:
 
 def _reorder_point(rows: np.ndarray, demand: ProtectionDemand, open_past: np.ndarray, open_protection: np.ndarray,
                    rmse: np.ndarray, daily_rate: np.ndarray, whole: np.ndarray, opening: OpeningDays) -> np.ndarray:
-    """Reorder's reorder point of the items `rows` with its defaults (`stock_view.reorder_points`): the daily
+    """Reorder's reorder point of the items `rows` with its defaults (`planned_demand.reorder_points`): the daily
     error is the forecast's 7-day backtest error, else the spread of the last 28 open days, as reorder's."""
     daily_sd = daily_error(rmse[rows], open_past[rows])
     review_demand = daily_rate[rows] * REVIEW_DAYS

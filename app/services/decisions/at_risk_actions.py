@@ -11,7 +11,11 @@ from app.schemas.at_risk import ActionType, RecommendedAction
 from app.services.decisions.demand_source import demand_source
 from app.services.decisions.price_response import CONSTANT, LEARNED
 from app.services.decisions.pricing import sells_nothing
-from app.services.decisions.stock_view import REVIEW_DAYS, SERVICE_LEVEL, YEAR_DAYS
+from app.services.decisions.stock_view import (
+    REVIEW_DAYS,
+    SERVICE_LEVEL,
+    YEAR_DAYS,
+)
 from app.utils.dates import from_day_number
 from app.utils.wording import days_text, unit_count, units_text
 
@@ -42,7 +46,7 @@ def _assumed(protection: int, lead_sent: bool) -> str:
 def _reorder_note(usable: float, lead_demand: float, protection: int, lead_sent: bool, after_silence: bool,
                   woke: bool) -> str:
     """What reorder does with an item whose stock is at risk, and why (its rule, `reorder.py`, with the demand
-    it reads: `stock_view.protection_demand`), and with which settings."""
+    it reads: `planned_demand.protection_demand`), and with which settings."""
     source = ("the demand that followed its earlier silences" if after_silence
               else "the demand it met before its silence" if woke else "the forecast demand")
     demand = f"{source} over {days_text(protection)} of lead time and review ({units_text(round(lead_demand, 1))})"

@@ -1,7 +1,7 @@
 """Where a decision's demand comes from, named as it is, one wording for at-risk and promotions.
 
 The demand the stock is judged with is the forecast's, except where a silence decides reorder's demand
-(`stock_view.planned_demand`): a product silent for its protection interval is judged by what followed its
+(`planned_demand.planned_demand`): a product silent for its protection interval is judged by what followed its
 earlier silences as long (`after_silence`), one selling again after a long silence by the demand it met before it
 (`woken_level`). /forecast gives neither rate, so the answers do not quote them "by its forecast" (the bakery's
 croutons: "0.21/day by its forecast (linear)" beside a /forecast of 0.0 on every day); they name them as

@@ -14,9 +14,9 @@ stock may be sold, so an event on it is its last chance; closed days are at-risk
   to its last selling day, and a one-day event is no markdown of every day up to a sell-by day months away.
 - days to the sell-by day are counted in open days in the wording ("must sell within 1 open day"), and a
   constant rate sells on open days only (the forecast is 0 on closed days), as at-risk counts them.
-- demand: the item's forecast daily path (`stock_view.demand_path`: the forecast /forecast and /reorder make,
+- demand: the item's forecast daily path (`forecast_read.demand_path`: the forecast /forecast and /reorder make,
   a cache hit after /reorder of the same sales; reorder's demand where a silence decides it,
-  `stock_view.planned_demand`) for items with sales; the forecast wins over a caller's
+  `planned_demand.planned_demand`) for items with sales; the forecast wins over a caller's
   `avg_daily_sales`, which is the constant rate v only where no forecast is read (no sales in the rate window,
   a forecast that failed; `stock_view.stated_rates`, the rule of all three decisions), else the recent sales
   rate. Without either (no sales), the demand is unknown and the item gets no promotion (unmatched: check the id
@@ -60,6 +60,14 @@ from app.schemas.promotions import (
 )
 from app.services.decisions.audience import audience_fit
 from app.services.decisions.demand_source import Source, demand_source
+from app.services.decisions.forecast_read import (
+    Forecaster,
+    demand_path,
+)
+from app.services.decisions.planned_demand import (
+    HISTORY_DAYS,
+    planned_demand,
+)
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
 from app.services.decisions.pricing import (
     best_markdown,
@@ -70,21 +78,17 @@ from app.services.decisions.pricing import (
     sells_nothing,
 )
 from app.services.decisions.stock_view import (
-    HISTORY_DAYS,
     MIN_LEFTOVER_UNITS,
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
     YEAR_DAYS,
-    Forecaster,
     days_to,
-    demand_path,
     demand_within,
     forecast_days,
     last_season_units,
     lead_times,
     origin_day,
-    planned_demand,
     season_ahead,
     stated_rates,
     stock_view,
@@ -160,7 +164,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     rate_path = np.nan_to_num(rate, nan=0.0)[:, None] * open_day[None, :]
     path = demand_path(request, request.shop_id, [item.product_id for item in items], wanted, rate_path, horizon,
                        sent_as_of, forecaster, warnings)
-    # reorder's demand where a silence decides it (`stock_view.planned_demand`): the stock on hand is judged with
+    # reorder's demand where a silence decides it (`planned_demand.planned_demand`): the stock on hand is judged with
     # the demand reorder orders with, as at-risk judges it
     WorkBudget(settings).check("grid", {"products": len(items), "days": HISTORY_DAYS},
                                "send fewer items per request")

@@ -7,7 +7,7 @@ arrive (`stock_view.on_order_cover`: the service does not know when they arrive 
 units that will expire unsold are at risk, not cover, and hold the order back until the demand over the
 protection interval exceeds the usable units.
 
-Demand comes from the forecast engine (`stock_view.read_forecast`, the one place the decisions read it, through
+Demand comes from the forecast engine (`forecast_read.read_forecast`, the one place the decisions read it, through
 the forecast cache, so a repeated request reuses its forecasts; every service level reads one forecast; an item
 without sales and with a sent `avg_daily_sales` gets that constant rate, `stock_view.stated_rates`):
 mu_L = forecast units over the protection interval, lead time +
@@ -55,28 +55,32 @@ from app.schemas.reorder import (
     ReorderRequest,
     ReorderResponse,
 )
+from app.services.decisions.forecast_read import (
+    FORECAST_DAYS,
+    read_forecast,
+    shop_forecaster,
+)
 from app.services.decisions.inventory_math import eoq, round_order
+from app.services.decisions.planned_demand import (
+    daily_error,
+    orders,
+    planned_demand,
+    reorder_points,
+)
 from app.services.decisions.shelf_gap import ShelfGap, gap_words, shelf_gap
 from app.services.decisions.stock_view import (
-    FORECAST_DAYS,
     NO_LIMIT,
     cover_days,
-    daily_error,
     demand_within,
     forecast_days,
     last_season_units,
     lot_bound,
     on_order_cover,
     order_cap,
-    orders,
     origin_day,
-    planned_demand,
-    read_forecast,
-    reorder_points,
     season_ahead,
     selling_window,
     shelf_lives,
-    shop_forecaster,
     stated_rates,
     stock_view,
     supply_days,

@@ -8,8 +8,15 @@ from datetime import date
 
 import numpy as np
 
+from app.services.decisions.planned_demand import (
+    ProtectionDemand,
+)
 from app.services.decisions.pricing import NO_DEMAND_UNITS
-from app.services.decisions.stock_view import MIN_UNMET_UNITS, ProtectionDemand, StockView, runs_short
+from app.services.decisions.stock_view import (
+    MIN_UNMET_UNITS,
+    StockView,
+    runs_short,
+)
 from app.utils.wording import days_text, unit_count, units_text
 
 

@@ -21,45 +21,27 @@ decides reorder's demand, that demand: `planned_demand`, one demand for the unit
   to arrive with it); units on order count as cover only up to what sells in that window (`on_order_cover`).
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from functools import partial
 
 import numpy as np
 
-from app.config import Settings
-from app.models.demand_distribution import (
-    AfterSilence,
-    after_silence,
-    lead_time_demand,
-    lead_time_dispersion,
-    woken_level,
-)
-from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.schemas.reorder import ReorderItem, ReorderRequest
 from app.schemas.sales import SalesPayload
+from app.services.decisions.forecast_read import FORECAST_DAYS
 from app.services.decisions.pricing import NO_DEMAND_UNITS, sells_nothing
-from app.services.forecasting.pipeline import ForecastArrays, forecast_arrays
-from app.services.forecasting.spec import ForecastSpec
-from app.utils.cache import Cache
 from app.utils.dates import day_number, day_numbers, today_utc
-from app.utils.errors import SmartShelfError
-from app.utils.opening_days import OpeningDays
-from app.utils.sales_frame import SalesColumns, daily_net_units, latest_sale_day
+from app.utils.sales_frame import SalesColumns, latest_sale_day
 
 NO_LIMIT = 1_000_000  # days: an item without expiry or season end
-FORECAST_DAYS = 28  # the forecast's horizon the decisions read (`read_forecast`); its mean rate beyond it
-FORECAST_LEVEL = 0.95  # reorder's interval level: one cache entry for every service level
 LEAD_DAYS = ReorderItem.model_fields["lead_time_days"].default  # what /reorder assumes without a lead time
 REVIEW_DAYS = ReorderRequest.model_fields["review_days"].default
 SERVICE_LEVEL = ReorderRequest.model_fields["service_level"].default
-INTERVAL_WARNINGS = frozenset({"intervals_uncalibrated", "intervals_unavailable"})
 MIN_UNMET_UNITS = 1.0  # less demand than one unit beyond the usable units within the lead time: no stockout
 YEAR_DAYS = 365  # last year's same calendar days (`last_season_units`)
 MIN_LEFTOVER_UNITS = 1.0  # less than one unit left at the sell-by day: the stock sells out (no clearance, no hold)
-HISTORY_DAYS = 364  # the days to as_of reorder reads for a silent product's demand and its dispersion
 
 
 @dataclass(frozen=True)
@@ -121,143 +103,6 @@ def lot_bound(lot: np.ndarray, daily_rate: np.ndarray, cover: np.ndarray) -> tup
     least one unit) and bool[n]: the bound applied."""
     bounded = lot > daily_rate * cover
     return np.maximum(np.where(bounded, daily_rate * cover, lot), 1.0), bounded
-
-
-def open_history(history: np.ndarray, origin: int, protection: np.ndarray,
-                 opening: OpeningDays) -> tuple[np.ndarray, np.ndarray]:
-    """The history's open days only (float64[n, open days], closed days are no demand: their zeros are not
-    errors) and the open days among the `protection` days after `origin` (int64[n], at least 1)."""
-    if not opening.any:
-        return history, protection
-    past = np.arange(origin - history.shape[1] + 1, origin + 1)
-    ahead = np.cumsum(~opening.closed(origin + 1 + np.arange(int(protection.max()))))
-    return history[:, ~opening.closed(past)], np.maximum(ahead[protection - 1], 1)
-
-
-@dataclass(frozen=True)
-class ProtectionDemand:
-    """Reorder's demand over each item's protection interval (lead time + review)."""
-
-    mean: np.ndarray  # float64[n]: units over the interval
-    silent: AfterSilence  # the products whose silence decides it (`after_silence`)
-    woke: np.ndarray  # bool[n]: selling again after a silence the forecast's level still counts (`woken_level`)
-
-    def take(self, rows: np.ndarray) -> "ProtectionDemand":
-        """The same demand of the items `rows` only."""
-        silent = AfterSilence(**{f.name: getattr(self.silent, f.name)[rows] for f in fields(AfterSilence)})
-        return ProtectionDemand(self.mean[rows], silent, self.woke[rows])
-
-    def daily_rate(self, forecast_rate: np.ndarray, protection: np.ndarray) -> np.ndarray:
-        """float64[n]: the daily demand reorder sizes lots with: the forecast's `forecast_rate`, the interval's mean
-        over its `protection` days where a silence decides it."""
-        return np.where(self.silent.applies | self.woke, self.mean / protection, forecast_rate)
-
-    def within(self, days: np.ndarray, cumulative: np.ndarray, protection: np.ndarray) -> np.ndarray:
-        """float64[n]: the demand over the next `days` as reorder plans it: the demand path's (`cumulative`), the
-        interval's mean pro rata (over its `protection` days) where a silence decides it."""
-        return np.where(self.silent.applies | self.woke, self.mean * days / protection, demand_within(cumulative, days))
-
-    def path(self, daily: np.ndarray, protection: np.ndarray) -> np.ndarray:
-        """float64[n, days]: the daily demand path every stock number reads: `daily` (the forecast's), flat at the
-        interval's mean per day (over its `protection` days) where a silence decides the demand. One demand for the
-        units on hand and for an order: croutons silent for weeks were judged unsellable by the forecast (donate
-        all 30) and reordered by what followed their earlier silences (order one more), in the same request."""
-        decided = self.silent.applies | self.woke
-        return np.where(decided[:, None], (self.mean / np.maximum(protection, 1))[:, None], daily)
-
-    def restock(self, daily_rate: np.ndarray) -> np.ndarray:
-        """bool[n]: an empty shelf with nothing on order is reordered: reorder's rule at position 0 (a silent
-        product only when its reorder point is above 0, the others whenever they have demand)."""
-        return np.where(self.silent.applies, self.silent.reorder_point > 0, (daily_rate > 0) | (self.woke & (
-            self.mean > 0)))
-
-
-def protection_demand(history: np.ndarray, open_protection: np.ndarray, protection: np.ndarray,
-                      cumulative: np.ndarray, on_hand: np.ndarray, level: float) -> ProtectionDemand:
-    """The demand over the `protection` days (int64[n]) as reorder reads it: a product silent for at least its
-    interval by what followed its earlier silences (`after_silence` over the open-day `history`, an empty shelf's
-    silence possibly a stockout), one selling again after a silence by at least the demand it met before it
-    (`woken_level`: the path's level still counts the silence), the others by the demand path `cumulative` (cumsum
-    of the daily path). A `history` without days (a caller with no silent product to judge) reads the path for
-    every product."""
-    n = len(on_hand)
-    path = demand_within(cumulative, protection)
-    if not history.shape[1]:
-        return ProtectionDemand(path, AfterSilence(
-            applies=np.zeros(n, dtype=bool), mean=np.zeros(n), reorder_point=np.zeros(n),
-            expected_shortage=np.zeros(n), origins=np.zeros(n, dtype=np.int64), wake_probability=np.ones(n)),
-            np.zeros(n, dtype=bool))
-    silent = after_silence(history, open_protection, level, on_hand <= 0)
-    woke, before = woken_level(history, open_protection)
-    woke &= ~silent.applies & (before > path)
-    return ProtectionDemand(np.where(silent.applies, silent.mean, np.where(woke, before, path)), silent, woke)
-
-
-@dataclass(frozen=True)
-class PlannedDemand:
-    """The demand the decisions plan with: the daily path and reorder's demand over the protection interval."""
-
-    daily: np.ndarray  # float64[n, days]: the path the stock view reads (`ProtectionDemand.path`)
-    protection: ProtectionDemand
-    open_past: np.ndarray  # float64[n, open days]: the year to as_of, open days only (`open_history`)
-    open_protection: np.ndarray  # int64[n]: open days of each protection interval
-
-
-def planned_demand(sales: SalesColumns, origin: int, opening: OpeningDays, protection: np.ndarray,
-                   daily: np.ndarray, on_hand: np.ndarray, level: float) -> PlannedDemand:
-    """Reorder's demand over each item's `protection` days (`protection_demand` over the HISTORY_DAYS to `origin`,
-    open days only) and the daily path (`daily`: the forecast's, or a rate's) it makes: one demand for reorder,
-    at-risk and promotions, for the units on hand, the units on order and an order. The callers bound the
-    history's grid (n x HISTORY_DAYS) before calling."""
-    history = daily_net_units(sales, on_hand.size, origin - HISTORY_DAYS + 1, HISTORY_DAYS)  # to as_of
-    open_past, open_protection = open_history(history, origin, protection, opening)
-    demand = protection_demand(open_past, open_protection, protection, np.cumsum(daily, axis=1), on_hand, level)
-    return PlannedDemand(demand.path(daily, protection), demand, open_past, open_protection)
-
-
-@dataclass(frozen=True)
-class ReorderPoint:
-    """Reorder's reorder point per item and where it comes from."""
-
-    point: np.ndarray  # float64[n], units
-    family: np.ndarray  # <U17[n]: the lead-time demand's family, `after_silence` for a silent product
-    fill_rate: np.ndarray  # float64[n]: expected fill rate with lots of the given size
-
-
-def daily_error(rmse: np.ndarray, open_past: np.ndarray) -> np.ndarray:
-    """The daily error a reorder point is built on: the forecast's 7-day backtest error (`rmse`), else the spread
-    of the last 28 open days of `open_past` (float64[n, T])."""
-    return np.where(np.isfinite(rmse) & (rmse > 0), rmse, open_past[:, -28:].std(axis=1))
-
-
-def reorder_points(demand: ProtectionDemand, open_past: np.ndarray, open_protection: np.ndarray,
-                   daily_sd: np.ndarray, whole: np.ndarray, level: float, lot: np.ndarray,
-                   review_demand: np.ndarray, period: int) -> ReorderPoint:
-    """Reorder's point, one rule for reorder and at-risk: the `level` quantile of the protection interval's demand
-    (mean `demand.mean`, variance max(open days x `daily_sd`^2, mean + phi mean^2), phi the item's lead-time
-    dispersion over its open-day history (0 where it cannot be measured: a Poisson's spread at least), `period`
-    open days a week; normal averaged over a review's overshoot
-    `review_demand`, or a count family for `whole`-unit skewed demand), a silent product's from what followed its
-    earlier silences. `lot` (units per order) sizes the fill rate only."""
-    silent, mean = demand.silent, demand.mean
-    # no history to measure it (a stated avg_daily_sales, a new product): at least a Poisson count's spread, not
-    # the mean with a 100% fill rate
-    dispersion = np.nan_to_num(lead_time_dispersion(open_past, open_protection, period=period), nan=0.0)
-    variance = np.fmax(daily_sd**2 * open_protection, mean + dispersion * mean**2)
-    distribution = lead_time_demand(mean, variance, whole, level, lot, review_demand)
-    return ReorderPoint(
-        point=np.where(silent.applies, silent.reorder_point, distribution.reorder_point),
-        family=np.where(silent.applies, "after_silence", distribution.family),
-        fill_rate=np.where(silent.applies, np.clip(1.0 - silent.expected_shortage / lot, 0.0, 1.0),
-                           distribution.fill_rate))
-
-
-def orders(position: np.ndarray, point: np.ndarray, daily_rate: np.ndarray, silent: np.ndarray) -> np.ndarray:
-    """bool[n]: reorder orders at inventory `position` (usable units + on order, `on_order_cover`): at or below the
-    reorder point with forecast demand; a silent product's point is an empirical quantile, so only below it (a
-    position at it already covers the level: with a small chance of waking up the point is 0, and an empty shelf
-    is not a reason to order a lot)."""
-    return (position <= point) & (daily_rate > 0) & (~silent | (position < point))
 
 
 def whole_units(sales: SalesColumns, n: int) -> np.ndarray:
@@ -420,119 +265,3 @@ def order_cap(window: np.ndarray, on_order: np.ndarray) -> np.ndarray:
     the units on order that sell there first. Never units that would expire unsold; inf where the window has no
     limit."""
     return window - on_order_cover(window, on_order)
-
-
-Forecaster = Callable[[ForecastSpec], ForecastArrays]
-
-
-def shop_forecaster(settings: Settings, cache: Cache, signing_key: str) -> Forecaster:
-    """The forecast as /forecast and /reorder make it for the shop: `forecast_arrays` with their cache and key."""
-    return partial(forecast_arrays, settings=settings, cache=cache, signing_key=signing_key)
-
-
-@dataclass(frozen=True)
-class DemandPath:
-    """Each item's expected daily units after `as_of` and where they come from."""
-
-    daily: np.ndarray  # float64[n, days], day 1 = the day after as_of
-    from_forecast: np.ndarray  # bool[n]: the forecast's path (else the recent sales rate's)
-    methods: list[str]  # the forecast's method per item, "sales_rate" for the others
-    short_term_rmse: np.ndarray  # float64[n]: the forecast's 7-day backtest error, NaN where none or not read
-
-    @property
-    def cumulative(self) -> np.ndarray:
-        return np.cumsum(self.daily, axis=1)
-
-
-def _sales_alone(payload: SalesPayload) -> SalesPayload:
-    """The request's sales and nothing else: another endpoint's fields (promotions' `calendar_events`) are no
-    forecast drivers. Built from the validated values, not validated again."""
-    sales = SalesPayload.model_construct(**{name: getattr(payload, name) for name in SalesPayload.model_fields})
-    sales._series_values = payload.series_values  # the validated arrays of the same series
-    sales._row_cache = payload.row_cache  # and the rows as read once
-    return sales.attach_upload(payload.upload)
-
-
-@dataclass(frozen=True)
-class ForecastRead:
-    """The forecast's daily demand of each item (rows in the caller's order; zeros where it was not read)."""
-
-    daily: np.ndarray  # float64[n, periods], day 1 = the day after as_of
-    short_term_rmse: np.ndarray  # float64[n]: the chosen model's 7-day backtest error, NaN where none or not read
-    from_forecast: np.ndarray  # bool[n]
-    methods: list[str]  # the forecast's method per item, `unread` for the others
-    cache: str  # the forecast cache's state ("off": nothing was read)
-
-
-def read_forecast(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], wanted: np.ndarray, periods: int,
-                  as_of_day: int | None, forecaster: Forecaster, warnings: list[DataWarning],
-                  unread: str = "none", skip: frozenset[str] = frozenset()) -> ForecastRead:
-    """The one place the decisions get the forecast's daily demand: the forecast /forecast makes for `sales` of
-    the `wanted` items (bool[n]) over FORECAST_DAYS days at reorder's interval level (the same cache keys as
-    POST /forecast of these products over 28 days at 95%, so /reorder, /at-risk and /promotions of the same sales
-    share one entry and every service level reads one forecast), continued at its mean daily rate to `periods`
-    days. One horizon whatever the items: an item's long shelf life or lead time neither changes the model chosen
-    for the others nor asks a shop model for more days than it was trained for (28 by default). Appends the
-    forecast's warnings whose codes are not already in `warnings` nor in `skip`. Raises the forecast's
-    SmartShelfError."""
-    n = len(product_ids)
-    daily = np.zeros((n, periods))
-    rmse = np.full(n, np.nan)
-    from_forecast = np.zeros(n, dtype=bool)
-    methods = [unread] * n
-    if not wanted.any():
-        return ForecastRead(daily, rmse, from_forecast, methods, "off")
-    spec = ForecastSpec(shop_id=shop_id, sales=sales, product_ids=tuple(p for p, w in zip(product_ids, wanted,
-                                                                                          strict=True) if w),
-                        periods=min(periods, FORECAST_DAYS), model="auto", confidence_interval=FORECAST_LEVEL,
-                        frequency="daily",
-                        as_of_day=as_of_day)
-    answer = forecaster(spec)
-    seen = {w.code for w in warnings} | skip  # the forecast applies the same sales rules: each reported once
-    warnings += [w for w in answer.warnings if w.code not in seen]
-    index = {p: i for i, p in enumerate(product_ids)}
-    rows = np.array([index[p] for p in answer.product_ids], dtype=np.int64)
-    read = answer.forecast[:, :periods]
-    daily[rows] = read.mean(axis=1, keepdims=True)  # beyond the forecast's days: its mean daily rate
-    daily[rows, :read.shape[1]] = read
-    rmse[rows] = answer.short_term_rmse
-    from_forecast[rows] = True
-    for row, method in zip(rows, answer.methods, strict=True):
-        methods[row] = method
-    return ForecastRead(daily, rmse, from_forecast, methods, answer.cache)
-
-
-def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], wanted: np.ndarray,
-                rate_path: np.ndarray, periods: int, sent_as_of: int | None, forecaster: Forecaster | None,
-                warnings: list[DataWarning]) -> DemandPath:
-    """The daily demand path of each item: the forecast for the `wanted` items (bool[n]; only those whose stock
-    view depends on it, which bounds the request's cost), the rate's path `rate_path` (float64[n, days],
-    days >= `periods`) for the others and wherever no forecast is read (`forecaster` None: an in-process
-    caller). The rule for a caller's `avg_daily_sales`: the forecast wins where it is read; the rate path is the
-    fallback (the callers build it from `avg_daily_sales` where sent, else the recent sales rate).
-
-    The forecast is `read_forecast`'s (the one /forecast and /reorder produce for these sales, the shop model
-    when one is trained, else the request's own families) over `periods` days (`forecast_days`: reorder's days
-    for the same items) from the request's `as_of` as sent (`sent_as_of`, None: not sent), so a /reorder of the
-    same sales and items leaves it cached; beyond its days it continues at its mean daily rate.
-    The forecast's warnings not already reported are appended to `warnings` (not those about its intervals:
-    only its means are read); a forecast that fails is reported there and the rate stands in.
-    """
-    n = len(product_ids)
-    daily = rate_path.copy()
-    if forecaster is None or not wanted.any():
-        return DemandPath(daily, np.zeros(n, dtype=bool), ["sales_rate"] * n, np.full(n, np.nan))
-    try:
-        read = read_forecast(_sales_alone(sales), shop_id, product_ids, wanted, periods, sent_as_of,
-                             forecaster, warnings, unread="sales_rate", skip=INTERVAL_WARNINGS)
-    except SmartShelfError as error:  # the rate still answers: say why the forecast did not
-        warnings.append(DataWarning(code="forecast_unused", count=int(wanted.sum()),
-                                    product_ids=[p for p, w in zip(product_ids, wanted, strict=True) if w][:20],
-                                    message=f"The forecast could not be read ({error}); the stock view uses the "
-                                    "recent sales rate instead."))
-        return DemandPath(daily, np.zeros(n, dtype=bool), ["sales_rate"] * n, np.full(n, np.nan))
-    rows = read.from_forecast
-    # the forecast's days, then its mean rate to the rate path's length
-    daily[rows] = read.daily[rows].mean(axis=1, keepdims=True)
-    daily[rows, :periods] = read.daily[rows]
-    return DemandPath(daily, rows, read.methods, read.short_term_rmse)

@@ -17,7 +17,9 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from app.services.decisions.stock_view import supply_days
+from app.services.decisions.stock_view import (
+    supply_days,
+)
 
 PREFIX = "/api/v1/smart-shelf"
 AS_OF = date(2025, 9, 28)
@@ -398,7 +400,7 @@ def test_a_silent_empty_shelf_that_reorder_restocks_is_out_of_stock_and_says_by_
 
 def test_an_empty_shelf_with_enough_on_order_is_out_of_stock_but_not_ordered_again(client):
     """An empty shelf is out of stock today whatever is on order; with units on order above reorder's reorder point
-    reorder orders no more and at-risk says the stock is on its way (the same point: `stock_view.reorder_points`);
+    reorder orders no more and at-risk says the stock is on its way (the same point: `planned_demand.reorder_points`);
     with too few on order both tell to order."""
     common = {"shop_id": "agree", "as_of": AS_OF.isoformat(), "sales": _sales()}
     events = [{"id": "weekend", "date": _in(2), "title": "Weekend sale", "audience": "all"}]
