@@ -8,7 +8,14 @@ sales' end on. What the request leaves out (either field, or both) is detected f
 catalogue of at least MIN_CATALOGUE products selling at least MIN_DAILY_UNITS units a day: a day inside the
 sales' range on which no product sold is a closed day, and a weekday on which the shop sold nothing on any of
 its last WEEKDAY_WEEKS occurrences is a closed weekday from the sales' end on (it stays closed in the forecast
-horizon; its earlier days that sold were open, its empty ones are closed dates). Detection is
+horizon; its earlier days that sold were open, its empty ones are closed dates). So is a weekday closed on at
+least half of its last WEEKDAY_WEEKS occurrences whose next SEASON_WEEKS occurrences a year earlier (52 weeks
+back, inside the sales) were closed too: a seasonal closure with holiday openings (the french bakery shuts on
+Wednesdays from November to February but opened the two Wednesdays before New Year: on 4 January 2022 five of
+its last eight Wednesdays sold nothing, as did every Wednesday of January 2021, and the rule on the last eight
+alone forecast 99 baguettes for the closed 5 January and every Wednesday to 23 February). A weekday closed on
+half of its recent weeks or more that is taken as open is named in the warning, so the shop can declare it.
+Detection is
 reported (`closed_days_detected`, with the weekdays, the weeks they were judged on, and the dates). A smaller or
 sparser catalogue cannot tell a closed day from a quiet one, and weekly totals (every date on one weekday) say
 nothing of the days between. Decisions that answer for a few products judge on every product the request sent
@@ -35,6 +42,7 @@ from app.utils.sales_frame import SalesColumns, clean_sales
 MIN_CATALOGUE = 20
 MIN_DAILY_UNITS = 20.0  # a catalogue selling fewer units a day may sell nothing on an open day by chance
 WEEKDAY_WEEKS = 8
+SEASON_WEEKS = 4  # the weeks after the same date a year earlier that tell a seasonal closure
 STALE_DAYS = 28  # sales ending more days before as_of than this forecast from old data: the warning says so
 _LISTED = 10
 
@@ -144,28 +152,50 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
     empty = days[~selling]
     recent = days[-7 * WEEKDAY_WEEKS:]
     recent_empty = ~selling[-7 * WEEKDAY_WEEKS:]
-    closed_weekdays = frozenset(
-        d for d in range(7)
-        if (weekday(recent) == d).sum() >= WEEKDAY_WEEKS // 2 and recent_empty[weekday(recent) == d].all())
+    # the SEASON_WEEKS weeks after the sales' end, 52 weeks earlier (the same weekdays), where the sales hold them
+    offsets = np.arange(1, 7 * SEASON_WEEKS + 1) + last - first - 364
+    year_ago = offsets[(offsets >= 0) & (offsets < days.size)]
+    always, seasonal, doubtful = [], [], []  # closed on every recent one; on half, as a year ago; on half alone
+    for d in range(7):
+        on_day = weekday(recent) == d
+        shut, weeks = int(recent_empty[on_day].sum()), int(on_day.sum())
+        if weeks < WEEKDAY_WEEKS // 2 or 2 * shut < weeks:
+            continue
+        then = year_ago[weekday(days[year_ago]) == d]
+        if shut == weeks:
+            always.append(d)
+        elif then.size == SEASON_WEEKS and not selling[then].any():
+            seasonal.append((d, shut, weeks))
+        else:
+            doubtful.append((d, shut, weeks))
+    closed_weekdays = set(always) | {d for d, _, _ in seasonal}
     dates = empty[~np.isin(weekday(empty), list(closed_weekdays))] if closed_weekdays else empty
     # a weekday closed lately holds from the sales' end on: its earlier days that sold were open (the empty ones
     # are closed dates like any other empty day)
-    found = OpeningDays(closed_weekdays, empty, last + 1 if closed_weekdays else None)
+    found = OpeningDays(frozenset(closed_weekdays), empty, last + 1 if closed_weekdays else None)
     if not found.any:
         return found, []
     parts = []
-    if closed_weekdays:  # judged on the last WEEKDAY_WEEKS weeks only: say so (earlier ones may have sold)
-        window = f"{from_day_number(int(recent[0])).isoformat()} to {from_day_number(last).isoformat()}"
-        names = found.weekday_names()
+    window = f"{from_day_number(int(recent[0])).isoformat()} to {from_day_number(last).isoformat()}"
+    if always:  # judged on the last WEEKDAY_WEEKS weeks only: say so (earlier ones may have sold)
+        names = [WEEKDAY_NAMES[d] for d in always]
         parts.append(f"any {' or '.join(names)} of the last {WEEKDAY_WEEKS} weeks ({window}; every "
                      f"{' and every '.join(names)} from now on is taken as closed, earlier ones that sold as open)")
-    if dates.size:
-        shown = ", ".join(from_day_number(int(d)).isoformat() for d in dates[:_LISTED])
+    for d, shut, weeks in seasonal:
+        name = WEEKDAY_NAMES[d]
+        parts.append(f"{shut} of the last {weeks} {name}s ({window}) nor on the {SEASON_WEEKS} {name}s after the "
+                     f"same date a year ago (a seasonal closure: every {name} from now on is taken as closed, "
+                     "earlier ones that sold as open)")
+    if dates.size:  # the latest first: the owner checks the weeks just past
+        shown = ", ".join(from_day_number(int(d)).isoformat() for d in dates[::-1][:_LISTED])
         other = " other" if closed_weekdays else ""  # besides the weekdays named before
         parts.append(f"{dates.size}{other} days ({shown}{', ...' if dates.size > _LISTED else ''})")
+    still_open = "".join(f" {WEEKDAY_NAMES[d].capitalize()}s sold nothing on {shut} of the last {weeks} ({window}) "
+                         "but are taken as open ahead: declare closed_weekdays if the shop is closed on them."
+                         for d, shut, weeks in doubtful)
     message = (f"no product sold on {' and on '.join(parts)}: taken as closed days (no demand: no training target, a "
-               "forecast of 0, never an anomaly). Send closed_weekdays / closed_dates to say when the shop is "
-               "closed, or [] if it is open every day.")
+               f"forecast of 0, never an anomaly).{still_open} Send closed_weekdays / closed_dates to say when the "
+               "shop is closed, or [] if it is open every day.")
     return found, [DataWarning(code="closed_days_detected", count=int(empty.size), message=message)]
 
 
