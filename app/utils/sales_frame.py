@@ -356,7 +356,8 @@ def without_sales(missing: Sequence[str], sent: SalesColumns, source: str, as_of
             f" (its sales start after as_of, on {from_day_number(first[product_id])})" if product_id in new
             else f" (the sales have {near[0]!r})" if near else ""))
     more = f" and {len(missing) - len(named)} more" if len(missing) > len(named) else ""
-    count = f"1 {source} item has" if len(missing) == 1 else f"{len(missing)} {source} items have"
+    noun = "item" if source == "items" else f"{source} item"  # promotions' `items`: not "1 items item"
+    count = f"1 {noun} has" if len(missing) == 1 else f"{len(missing)} {noun}s have"
     where = "up to as_of" if new else "in the request"
     check = ": a product_id must match the sales' exactly." if len(new) < len(missing) else "."
     return DataWarning(

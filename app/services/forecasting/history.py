@@ -77,15 +77,15 @@ def answered_products(spec: ForecastSpec, sales: SalesColumns) -> tuple[list[str
     must not fail for all of them because one was not sold yet on `as_of`."""
     sold, as_of = first_seen(sales), spec.as_of_day
     known = set(sold)
-    missing = [] if spec.product_ids is None or as_of is None else [
+    missing = [] if spec.product_ids is None else [
         product_id for product_id in dict.fromkeys(spec.product_ids) if product_id not in known]
-    if as_of is None or not missing:
+    if not missing:
         return requested_products(spec, sold), []
     sent, _ = sales_frame.sales_columns(spec.sales)  # the lines after as_of too: only when one is missing
     later = {product_id: day for product_id, day in sales_frame.first_sale_days(sent, missing).items()
-             if day > as_of}
-    wanted = requested_products(spec, sold, later)  # 400 for an id the sales do not hold
-    return wanted, [sales_frame.without_sales(list(later), sent, "requested", as_of, NO_FORECAST)]
+             if as_of is not None and day > as_of}
+    wanted = requested_products(spec, sold, later)  # 400 when no product asked has sales
+    return wanted, [sales_frame.without_sales(missing, sent, "requested", as_of, NO_FORECAST)]
 
 
 def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:

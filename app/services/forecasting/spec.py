@@ -71,24 +71,35 @@ def event_fields(events: list[ForecastEvent]) -> tuple[tuple[int, ...], tuple[tu
 
 
 def requested_products(spec: ForecastSpec, sold: list[str], later: Mapping[str, int] | None = None) -> list[str]:
-    """The products to answer for, in request order: those of `sold`. A product whose sales all lie after
-    `as_of` (`later`: its first sale day) is a new article with no history to learn from then, left out (the
-    caller names it in `items_without_sales`, as at-risk, reorder and promotions do); 400 for one the sales do
-    not hold at all, and when every product asked is such a new article."""
+    """The products to answer for, in request order: those of `sold`. A product without sales up to `as_of` (a
+    new article whose sales all lie after it, `later`: its first sale day, or an id the sales do not hold) has
+    no history to learn from, and is left out (the caller names it in `items_without_sales`, as at-risk, reorder
+    and promotions do: one new or mistyped article must not sink the others' forecasts); 400 naming the first
+    when no product asked has any."""
     if spec.product_ids is None:
         return sold
     known, later = set(sold), later or {}
-    for index, product_id in enumerate(spec.product_ids):
-        if product_id not in known and product_id not in later:
-            raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`",
-                                  field=_product_field(spec, index))
     products = [product_id for product_id in dict.fromkeys(spec.product_ids) if product_id in known]
-    if not products and spec.product_ids:  # every product asked is new (none asked: as before this rule)
-        first = spec.product_ids[0]
+    if products or not spec.product_ids:  # none asked: an empty answer, as before this rule
+        return products
+    first = spec.product_ids[0]
+    if first in later:
         raise SmartShelfError(f"no sales of product {first!r} up to as_of: its sales start after as_of, on "
                               f"{from_day_number(later[first])}, and a forecast learns from the sales up to as_of "
                               "(send a later as_of)", field=_product_field(spec, 0))
-    return products
+    raise SmartShelfError(f"no sales history for product {first!r} in `sales`", field=_product_field(spec, 0))
+
+
+def sold_products(spec: ForecastSpec, sold: list[str]) -> list[str]:
+    """The products of a batch, which is accepted whole or not at all: `requested_products`, and a 400 naming
+    the first product asked that the sales do not hold (a one-request forecast leaves it out and says so; a
+    job's chunks would drop it where no warning reaches the caller)."""
+    known = set(sold)
+    for index, product_id in enumerate(spec.product_ids or ()):
+        if product_id not in known:
+            raise SmartShelfError(f"no sales history for product {product_id!r} in `sales`",
+                                  field=_product_field(spec, index))
+    return requested_products(spec, sold)
 
 
 def _product_field(spec: ForecastSpec, index: int) -> str:

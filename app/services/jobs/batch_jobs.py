@@ -34,7 +34,7 @@ from app.services.forecasting.drivers import check_event_scopes
 from app.services.forecasting.latest import LATEST_FILES
 from app.services.forecasting.pipeline import forecast
 from app.services.forecasting.shop_models import check_training, train_shop_model, train_spec
-from app.services.forecasting.spec import ForecastSpec, requested_products, spec_of
+from app.services.forecasting.spec import ForecastSpec, sold_products, spec_of
 from app.services.jobs.backend_contract import Backend, BackendError, idempotency_key
 from app.services.jobs.job_records import (
     BackendChunkSpec,
@@ -99,7 +99,7 @@ def plan_request_job(request: ForecastRequest, settings: Settings) -> tuple[str,
     columns (`app/utils/sales_blocks.py`); the data-quality rules run when the chunk runs.
     """
     sales, _ = sales_columns(request, with_revenue=True)
-    products = requested_products(spec_of(request), first_seen(sales))
+    products = sold_products(spec_of(request), first_seen(sales))
     _check_budget(request, sales, len(products), settings)
     outside = _scoped_elsewhere(request, sales.product_ids.tolist(), settings)
     chunks = _chunks(products, settings.batch_chunk_size)

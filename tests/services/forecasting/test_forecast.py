@@ -116,9 +116,12 @@ def test_product_selection_and_unknown_product():
     assert [f.product_id for f in run(rows, product_ids=["c", "a"]).forecasts] == ["c", "a"]
     assert [f.product_id for f in run(rows, product_id="b").forecasts] == ["b"]
     assert len(run(rows).forecasts) == 3
+    partly = run(rows, product_ids=["a", "zz"])  # an unknown id is left out and named, the others forecast
+    assert [f.product_id for f in partly.forecasts] == ["a"]
+    assert {w.code: w for w in partly.warnings}["items_without_sales"].product_ids == ["zz"]
     with pytest.raises(SmartShelfError) as error:
-        run(rows, product_ids=["a", "zz"])
-    assert error.value.field == "product_ids[1]"
+        run(rows, product_ids=["zz"])
+    assert error.value.field == "product_ids[0]"
 
 
 @pytest.mark.slow
