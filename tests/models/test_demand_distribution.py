@@ -259,7 +259,7 @@ def test_the_wake_rate_is_one_pass_with_the_per_interval_answers(seed):
     wanted = rng.random(n) < 0.8
     cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(history, axis=1)], axis=1)
     expected = _wake_rate_per_interval(cumulative, last, silent_now, days, wanted)
-    assert np.array_equal(dd._wake_rate(history, last, silent_now, days, wanted), expected)
+    assert np.array_equal(dd._wake_rate(dd.wake_tables(history), silent_now, days, wanted), expected)
     assert (expected[wanted] > 0).any() and len(np.unique(days[wanted])) > 20
 
 
@@ -339,3 +339,34 @@ def test_a_slow_return_after_a_one_off_is_no_return():
     woke, mean = woken_level(history, np.full(4, 14))
     assert woke.tolist() == [False, True, True, True]
     assert mean[0] == 0.0 and (mean[1:] > 20).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_wake_tables_from_the_selling_days_are_the_grids(seed):
+    """The catalogue's wake tables read off the selling days alone (`sparse_wake_tables`, no products x days grid)
+    equal the grid's, cell for cell: sparse sellers, long silences at the end, a sale on the last day, never sold."""
+    rng = np.random.default_rng(seed)
+    n, length = 60, 120
+    history = rng.poisson(rng.uniform(0.01, 0.6, (n, 1)), (n, length)).astype(np.float64)
+    history[: n // 4, -rng.integers(20, 100, n // 4)[0]:] = 0
+    history[n // 4, -1] = 3.0
+    history[n - 3:] = 0
+    product, column = np.nonzero(history > 0)
+    dense, sparse = dd.wake_tables(history), dd.sparse_wake_tables(product, column, length)
+    assert np.array_equal(sparse.gap, dense.gap) and np.array_equal(sparse.to_end, dense.to_end)
+    assert dense.gap[1:, :].sum() > 0
+
+
+def test_the_dispersion_reads_from_the_first_sale_on():
+    """Days before every product's first sale change no phi (their origins are not computed): a year of history of
+    which 90 days sold measures what those 90 days measure; a product never sold is NaN either way."""
+    rng = np.random.default_rng(3)
+    sold = rng.poisson(rng.uniform(0.3, 6, (40, 1)), (40, 90)).astype(np.float64)
+    sold[::7, :30] = 0  # later first sales
+    sold[-1] = 0
+    days = rng.integers(1, 15, 40)
+    year = np.concatenate([np.zeros((40, 274)), sold], axis=1)
+    for period in (7, 6):
+        measured = dd.lead_time_dispersion(sold, days, period=period)
+        assert np.allclose(dd.lead_time_dispersion(year, days, period=period), measured, rtol=1e-12, equal_nan=True)
+        assert np.isfinite(measured[:-1]).all() and np.isnan(measured[-1])

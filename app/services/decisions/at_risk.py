@@ -222,11 +222,12 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # earlier silences): the stock on hand is judged with it, and an empty shelf is out of stock exactly where
     # reorder would restock it
     protection = np.maximum(lead_times(inventory) + REVIEW_DAYS, 1)
-    WorkBudget(settings).check("grid", {"products": n, "days": HISTORY_DAYS}, "send fewer inventory rows per request")
-    planned = planned_demand(sales, as_of_day, opening, protection, path.daily, quantity, SERVICE_LEVEL)
-    reorder_demand, open_past, open_protection = planned.protection, planned.open_past, planned.open_protection
+    budget = WorkBudget(settings)
+    planned = planned_demand(sales, as_of_day, opening, protection, path.daily, quantity, SERVICE_LEVEL, budget,
+                             "send fewer inventory rows per request")
+    reorder_demand, open_protection = planned.protection, planned.open_protection
     decided = reorder_demand.silent.applies | reorder_demand.woke
-    cumulative = np.cumsum(planned.daily, axis=1)
+    cumulative = planned.cumulative
     view = stock_view(inventory, as_of_day, cumulative)
     has_sell_by = view.days_to_sell_by < NO_LIMIT
     unsold = np.where(has_sell_by, view.at_risk, np.nan)
@@ -280,8 +281,12 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # arrive in time to sell), at-risk does not say to restock today either
     ruled = np.flatnonzero((out_of_stock & (on_order > 0)) | low_stock | stockout)
     if ruled.size:
+        # their year's open days: the dispersion of their lead-time demand and the spread of their last 28 days
+        budget.check("grid", {"products reorder rules": ruled.size, "days": HISTORY_DAYS},
+                     "send fewer inventory rows per request")
         point = np.full(n, np.nan)
-        point[ruled] = _reorder_point(ruled, reorder_demand, open_past, open_protection, path.short_term_rmse,
+        point[ruled] = _reorder_point(ruled, reorder_demand, planned.past.grid(ruled), open_protection,
+                                      path.short_term_rmse,
                                       demand, whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
         waiting_point[waiting] = point[waiting]
         reorders[waiting] = orders(covering[waiting], point[waiting], demand[waiting], silent[waiting]) & room[waiting]
@@ -480,10 +485,11 @@ def _unknown_words(warning: DataWarning) -> DataWarning:
 
 def _reorder_point(rows: np.ndarray, demand: ProtectionDemand, open_past: np.ndarray, open_protection: np.ndarray,
                    rmse: np.ndarray, daily_rate: np.ndarray, whole: np.ndarray, opening: OpeningDays) -> np.ndarray:
-    """Reorder's reorder point of the items `rows` with its defaults (`planned_demand.reorder_points`): the daily
-    error is the forecast's 7-day backtest error, else the spread of the last 28 open days, as reorder's."""
-    daily_sd = daily_error(rmse[rows], open_past[rows])
+    """Reorder's reorder point of the items `rows` (their year's open days `open_past`, float64[rows, open days])
+    with its defaults (`planned_demand.reorder_points`): the daily error is the forecast's 7-day backtest error,
+    else the spread of the last 28 open days, as reorder's."""
+    daily_sd = daily_error(rmse[rows], open_past)
     review_demand = daily_rate[rows] * REVIEW_DAYS
-    return reorder_points(demand.take(rows), open_past[rows], open_protection[rows], daily_sd, whole[rows],
+    return reorder_points(demand.take(rows), open_past, open_protection[rows], daily_sd, whole[rows],
                           SERVICE_LEVEL, np.maximum(review_demand, 1.0), review_demand,
                           period=7 - len(opening.closed_weekdays)).point

@@ -65,7 +65,6 @@ from app.services.decisions.forecast_read import (
     demand_path,
 )
 from app.services.decisions.planned_demand import (
-    HISTORY_DAYS,
     planned_demand,
 )
 from app.services.decisions.price_response import CONSTANT, LEARNED, PriorSource, learned_elasticities
@@ -166,12 +165,10 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
                        sent_as_of, forecaster, warnings)
     # reorder's demand where a silence decides it (`planned_demand.planned_demand`): the stock on hand is judged with
     # the demand reorder orders with, as at-risk judges it
-    WorkBudget(settings).check("grid", {"products": len(items), "days": HISTORY_DAYS},
-                               "send fewer items per request")
     planned = planned_demand(sales, as_of_day, opening, np.maximum(lead_times(items) + REVIEW_DAYS, 1), path.daily,
-                             on_hand, SERVICE_LEVEL)
+                             on_hand, SERVICE_LEVEL, WorkBudget(settings), "send fewer items per request")
     decided = planned.protection.silent.applies | planned.protection.woke
-    cumulative = np.cumsum(planned.daily, axis=1)
+    cumulative = planned.cumulative
     known = ~np.isnan(rate) | path.from_forecast | decided
     view = stock_view(items, as_of_day, cumulative)
     quantity = view.quantity

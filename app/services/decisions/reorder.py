@@ -151,8 +151,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     # with nothing on the shelf a silence may be a stockout: no stock, no sale (demand_distribution.after_silence);
     # where a silence decides the demand, the stock on hand is judged with it too (`ProtectionDemand.path`)
     planned = planned_demand(sales, origin, opening, protection, forecast,
-                             np.array([item.quantity for item in items], dtype=np.float64), request.service_level)
-    demand, open_past, open_protection = planned.protection, planned.open_past, planned.open_protection
+                             np.array([item.quantity for item in items], dtype=np.float64), request.service_level,
+                             None)  # every row's year: reorder reads it for every row (its budget is checked above)
+    demand, open_past, open_protection = planned.protection, planned.history, planned.open_protection
     daily_sd = daily_error(daily_sd, open_past)
     forecast = planned.daily
     cumulative = np.cumsum(forecast, axis=1)
