@@ -69,6 +69,7 @@ from app.services.decisions.planned_demand import (
 )
 from app.services.decisions.shelf_gap import ShelfGap, gap_words, shelf_gap
 from app.services.decisions.stock_view import (
+    MIN_UNMET_UNITS,
     NO_LIMIT,
     cover_days,
     demand_within,
@@ -217,11 +218,13 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     # the urgency says what to do now: critical = order now, and it arrives to an empty shelf (usable + on order
     # run short before it can), so each day it waits loses sales; high = order now; medium = no order now, but the
     # shelf empties before any order placed now arrives (only an earlier delivery helps), or the order is held back
-    # for stock to sell or clear first, or the position is within a lead time's demand of a reorder point above 0
-    # (an out-of-season item's point of 0 has nothing to get near); low otherwise
+    # for stock to sell or clear first while a unit or more sells over the interval (a summer cake's 4 January: 4
+    # cakes to clear, nothing selling, was medium beside "no order"), or the position is within a lead time's
+    # demand of a reorder point above 0 (an out-of-season item's point of 0 has nothing to get near); low otherwise
     ordering = order > 0
     urgency = np.select(
-        [ordering & gap.arrives_empty(position), ordering, gap.empties | held_back,
+        [ordering & gap.arrives_empty(position), ordering,
+         gap.empties | (held_back & (lead_demand >= MIN_UNMET_UNITS)),
          sellable & (position <= reorder_point + daily_rate * lead) & (reorder_point > 0)],
         ["critical", "high", "medium", "medium"], "low")
 
@@ -261,7 +264,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 wake=float(silent.wake_probability[i]), woke=bool(demand.woke[i]),
                 fill_rate=float(fill_rate[i]), lot_fill=float(lot_fill[i]), days_left=float(supply[i]),
                 has_sales=bool(sold[i] | stated[i]),
-                capped=bool(capped[i]), held_back=bool(held_back[i]),
+                capped=bool(capped[i]), held_back=bool(held_back[i]), urgency=str(urgency[i]),
                 life=items[i].shelf_life_days,
                 season_binds=bool(view.days_to_season_end[i] < lead[i] + (items[i].shelf_life_days or NO_LIMIT)),
                 season_first=bool(view.days_to_season_end[i] == view.days_to_sell_by[i] < NO_LIMIT),
@@ -284,7 +287,7 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                position: float, on_order: float, covering: float, reorder_point: float,
                lead_demand: float, days: int, lot: float, lot_size: float, bounded: str | None, level: float,
                family: str, silence: int, wake: float, woke: bool, fill_rate: float, lot_fill: float, days_left: float,
-               has_sales: bool, capped: bool, held_back: bool, life: int | None, season_binds: bool,
+               has_sales: bool, capped: bool, held_back: bool, urgency: str, life: int | None, season_binds: bool,
                season_first: bool, last_season: float | None) -> str:
     if not has_sales:
         return (f"{name}: no sales of this product_id in the request, so its demand is unknown and nothing is "
@@ -337,10 +340,11 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
         sizing = f"capped at {math.ceil(raw - 1e-9):g}, {limit}" if capped else f"{raw:.0f} in {lots}"
         return (f"Order {unit_count(f'{order:g}')} of {name} now ({sizing}, before minimum/pack rounding): "
                 f"{where} is at or below the {basis}; {stock}.")
-    if held_back:
-        return (f"No order for {name}: {stock}, and the forecast demand over the next {days_text(days)} "
-                f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first, then order "
-                f"(urgency medium: no order is due before the next review); {basis}.")
+    if held_back:  # the demand named as the basis names it: a silence's or a return's is not the forecast's
+        due = " (urgency medium: no order is due before the next review)" if urgency == "medium" else ""
+        return (f"No order for {name}: {stock}, and the demand over the next {days_text(days)} "
+                f"({lead_demand:.1f}) does not exceed the usable units: sell or clear the stock first, then "
+                f"order{due}; {basis}.")
     if capped and covering > 0:
         expiring = (f"; {units_text(on_order - covering)} of them will expire unsold, and an order would only add "
                     "to those" if part else ", and an order would expire unsold")

@@ -875,3 +875,21 @@ def test_at_risk_refuses_only_the_markdown_it_measured_when_promotions_times_one
     assert "a markdown from tomorrow to expiry would not pay" in action["reasoning"]
     assert "as promotions says" not in action["reasoning"]
     assert "a shorter promotion timed on an event may still pay (see promotions)" in action["reasoning"]
+
+
+def test_stock_held_back_while_nothing_sells_is_no_medium_urgency(client):
+    """Owner review 6 F8: a weekend cake on a Monday, 5 on hand expiring on Wednesday: none sells before (all 5
+    to clear), nothing sells over the next 2 days, and reorder said "urgency medium" beside "no order" and a
+    reorder point of 0, calling the demand "the forecast demand". No order is near: low, and the text says
+    "the demand" (a silence's or a return's demand is named in the basis, not called the forecast)."""
+    monday = AS_OF + timedelta(days=1)
+    weekend = [{"product_id": "cake", "date": (AS_OF - timedelta(days=k)).isoformat(), "qty": 8.0}
+               for k in range(120) if (AS_OF - timedelta(days=k)).weekday() >= 5]
+    body = {"shop_id": "cake", "as_of": monday.isoformat(), "sales": weekend + _steady("bread", 20.0, 120),
+            "review_days": 1, "inventory": [{"product_id": "cake", "quantity": 5, "price": 20.0, "cost": 8.0,
+                                             "lead_time_days": 1, "expiry_date": _in(3)}]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["recommended_order_qty"] == 0 and rec["at_risk_quantity"] == 5, rec
+    assert rec["expected_lead_time_demand"] < 1 and rec["urgency"] == "low", rec
+    assert "sell or clear the stock first" in rec["reasoning"] and "urgency medium" not in rec["reasoning"], rec
+    assert "the forecast demand over" not in rec["reasoning"]
