@@ -12,12 +12,15 @@ import numpy as np
 SIGNIFICANT = 4
 MIN_DECIMALS = 3
 MAX_DECIMALS = 12
+RESIDUE = 1e-9  # units: below this a value is a model's floating-point residue, not a rate of sales
 
 
 def scale_decimals(values: np.ndarray) -> int:
     """Decimals that keep SIGNIFICANT digits of the largest finite |value| of `values` (any shape), at least
-    MIN_DECIMALS (at most MAX_DECIMALS); MIN_DECIMALS when every value is 0 or not finite."""
+    MIN_DECIMALS (at most MAX_DECIMALS); MIN_DECIMALS when every value is under RESIDUE or not finite (an
+    out-of-season galette's trees said 2.8e-11 a day, printed as such: it is 0)."""
     finite = np.abs(values[np.isfinite(values)])
+    finite = finite[finite >= RESIDUE]
     largest = float(finite.max()) if finite.size else 0.0
     if largest <= 0:
         return MIN_DECIMALS
