@@ -244,8 +244,8 @@ def recommended_action(
         # 6 F9: "5.60/day by its forecast, a demand of about 18.6 units in the 2 days": the 28-day mean beside them)
         over = days_text(sell_by) if open_to_sell_by == sell_by else (
             f"{open_to_sell_by:g} open day{'' if open_to_sell_by == 1 else 's'}")
-        pace = (f"{rate}, {sells_by / open_to_sell_by:.2f}/day {by} over the {over} to {ends}, a demand of about "
-                f"{_units(round(sells_by, 1))}")
+        about = f", a demand of about {_units(round(sells_by, 1))}" if round(sells_by, 1) > 0 else ""
+        pace = f"{rate}, {sells_by / open_to_sell_by:.2f}/day {by} over the {over} to {ends}{about}"
     if sell_by is not None and unsold > 0 and last_season is not None:
         sold, sells, days_then = last_season
         return RecommendedAction(

@@ -50,6 +50,7 @@ def test_units_on_hand_no_one_buys_before_expiry_are_a_write_off_not_out_of_stoc
     action = entry["recommended_action"]
     assert action["action_type"] == "clearance" and "Restock today" not in action["reasoning"], action
     assert "donate them or record the write-off" in action["reasoning"], action
+    assert "0.00/day by its forecast" in action["reasoning"] and "a demand of about 0 units" not in action["reasoning"]
     assert "clear them, see at-risk" in _reorder(client, common, [item])["cake"]["reasoning"]
     assert "donate them or record the write-off" in _unmatched(client, common, [item])["cake"]
 
