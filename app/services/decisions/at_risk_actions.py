@@ -201,14 +201,16 @@ def recommended_action(
             action_type="clearance", discount_range=None, promotion_timing="today",
             reasoning=f"Expires today: the {_units(quantity)} on hand must sell today, so {last_day} donate what "
             f"is left at closing or record the write-off.{tomorrow}")
-    if days_to_season_end == 0 and (to_expiry is None or to_expiry < STORABLE_DAYS):
+    if days_to_season_end == 0:
         # the season's last day for sale is today (review 6 F10: "Clear them at 40% off before they expire" where
         # promotions said "no time left for a promotion"): nothing sells after it, whatever the expiry
+        keeps = to_expiry is None or to_expiry >= STORABLE_DAYS
         return RecommendedAction(
             action_type="clearance", discount_range=None, promotion_timing="today",
             reasoning=f"Its season ends today with {_units(quantity)} on hand: today is its last day for sale, so "
-            f"{last_day} donate what is left at closing or record the write-off; no reorder until the season comes "
-            "back.")
+            f"{last_day} " + ("store what is left for next season if it keeps" if keeps else
+                              "donate what is left at closing or record the write-off")
+            + "; no reorder until the season comes back.")
     if days_to_season_end is not None and days_to_season_end <= 0:
         ended = "today" if days_to_season_end == 0 else f"{days_text(-days_to_season_end)} ago"
         if to_expiry is not None and to_expiry < STORABLE_DAYS:  # it expires before any next season

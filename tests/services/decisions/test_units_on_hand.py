@@ -100,6 +100,8 @@ def test_a_season_ending_today_has_no_time_left_for_a_markdown_in_at_risk_either
                                           "for sale, so no time is left for a markdown"), action["reasoning"]
     assert "write-off" in action["reasoning"]
     assert _unmatched(client, common, [item])["tart"] == "its season ends today: no time left for a promotion"
+    kept = _at_risk(client, common, [{**item, "expiry_date": None}])["tart"]["recommended_action"]
+    assert kept["discount_range"] is None and "store what is left for next season" in kept["reasoning"], kept
 
 
 def test_at_risk_quotes_the_rate_over_the_days_to_expiry_as_promotions(client):
