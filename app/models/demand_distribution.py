@@ -30,6 +30,7 @@ SILENCE_WINDOW = 28  # days: a silence this long is one the trailing-window fore
 MIN_SILENT_ORIGINS = 8  # past origins needed to read a silent product's lead-time demand off its history
 WOKEN_SILENCE = SILENCE_WINDOW // 2  # days: a silence in the trailing window at least this long halves its level
 WOKEN_PACE = 0.5  # a return selling under this share of the product's old pace is in doubt (`woken_level`)
+MIN_SILENCE_DAYS = 2  # open days without a sale: one is no silence (`after_silence`)
 USUAL_GAP_SHARE = 0.1  # a silence at least this share of a product's gaps between selling days reached is its rhythm
 
 
@@ -325,7 +326,8 @@ def woken_level(history: np.ndarray, days: np.ndarray, window: int = SILENCE_WIN
 def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_out: np.ndarray,
                   window: int = SILENCE_WINDOW, min_origins: int = MIN_SILENT_ORIGINS,
                   catalogue: "WakeTables | None" = None) -> AfterSilence:
-    """The empirical lead-time demand of products now silent for at least `days` (their protection interval).
+    """The empirical lead-time demand of products now silent for at least `days` (their protection interval) and
+    MIN_SILENCE_DAYS.
 
     A forecast fitted to the recent level says 0 after weeks without sales, yet such products often sell again.
     A silence no longer than the product's usual gaps between selling days (`usual_silence`: a weekend cake on a
@@ -357,7 +359,11 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
     silent_now = silence_days(history)
     # only a product silent for at least its interval (not for its whole history) can apply: the past origins'
     # totals are read for those alone (the catalogue's rate of waking up still reads every product's history)
-    silent = np.flatnonzero((silent_now >= days) & (silent_now < length) & ~usual_silence(history, silent_now))
+    # one open day without a sale is no news, whatever the interval: a closed day leaves 1 open day in a 2-day
+    # interval, and the bakery's sandwich (10 sold on Monday, 0 on Tuesday) had its forecast replaced by what
+    # followed its earlier one-day silences (review 6 F4); a day's zero is within the forecast's own daily error
+    silent = np.flatnonzero((silent_now >= np.maximum(days, MIN_SILENCE_DAYS)) & (silent_now < length)
+                            & ~usual_silence(history, silent_now))
     applies, mean, point = np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n)
     shortage, count, wake = np.zeros(n), np.zeros(n, dtype=np.int64), np.ones(n)
     if silent.size:

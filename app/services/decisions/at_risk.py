@@ -11,12 +11,16 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 (`closed_weekdays` / `closed_dates`, else detected on every product the request sent when they are 20 or more,
 `app/utils/opening_days.py`, as the forecast detects them) are no demand, so they neither dilute v nor use up stock:
 
-- out_of_stock:            no usable units and demand for them: an empty shelf (none on hand, or all expired) that
-                           reorder would restock (`planned_demand.ProtectionDemand.restock` with reorder's defaults:
-                           d > 0; a product silent over its protection interval: a reorder point above 0, d then its
-                           demand after the silence per day), or units on hand none of which sells in time while d > 0
-                           (units the forecast leaves unsold with no demand are a write-off, not an empty shelf): the
-                           highest risk (score 1, listed first, the fastest seller first).
+- out_of_stock:            an empty shelf (none on hand, or all expired) that reorder would restock
+                           (`planned_demand.ProtectionDemand.restock` with reorder's defaults: d > 0; a product silent
+                           over its protection interval: a reorder point above 0, d then its demand after the silence
+                           per day) with demand an order placed now sells within its selling window
+                           (`stock_view.selling_window`: lead time to shelf life or season end; a Saturday cake that
+                           keeps 2 days is not restocked on Sunday, reorder orders none): the highest risk (score 1,
+                           listed first, the fastest seller first). Units on hand are never out of stock: those
+                           nothing buys before their sell-by day are a write-off (review 6 F3: 4 fraisiers read
+                           "Restock today" while reorder and promotions said clear or donate them), those expiring
+                           today are today's to sell, the rest written off at closing.
                            With units `on_order` it stays out of stock today; the reasoning says whether reorder
                            orders more: its rule (`planned_demand.orders`) at the position they make against its
                            reorder point (`planned_demand.reorder_points`), with reorder's defaults (1-day review, 95%;
@@ -237,9 +241,14 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # silence's), else the rate (open days)
     demand = np.where(path.from_forecast | decided, planned.daily[:, :horizon].mean(axis=1), velocity)
     silent = reorder_demand.silent.applies  # its demand is what followed its earlier silences
-    # no usable units and demand for them: reorder's restock rule on an empty shelf, the forecast's demand where
-    # units are on hand (units its forecast leaves unsold are a clearance risk, not an empty shelf)
-    out_of_stock = (view.usable <= 0) & np.where(empty, reorder_demand.restock(demand), demand > 0) & ~season_over
+    # an empty shelf (no units on hand but expired ones) that reorder restocks, with demand an order placed now can
+    # sell within its selling window (lead time to shelf life or season end): units on hand nobody buys before
+    # their sell-by day are a write-off, not an empty shelf (review 6 F3: 4 fraisiers its forecast sells none of
+    # in their 2 days read "Restock today"), and a summer cake's Saturday is no reason to restock on Sunday a cake
+    # that keeps 2 days (reorder orders none)
+    lead_time = lead_times(inventory)
+    selling = selling_window(view, cumulative, lead_time, shelf_lives(inventory))
+    out_of_stock = empty & reorder_demand.restock(demand) & ~season_over & ~sells_nothing(selling)
     # low stock: few usable units that demand will use up, never stock left over at its sell-by day or unsold,
     # and only where reorder would order at the position they make (below): not an out-of-season cake whose
     # 0.01/day leaves its reorder point at 0
@@ -264,15 +273,13 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     stockout = has_stock & ~expired & ~season_over & ~unsellable & runs_short(
         days_left, selling_days, selling_demand, view.usable)
     # reorder's stockout before an order placed now arrives (its lead time): what at-risk says of it, reorder says
-    lead_time = lead_times(inventory)
-    gap = shelf_gap(view, reorder_demand, cumulative, lead_time, protection, until_empty(supply, view.usable, demand))
+    gap = shelf_gap(view, cumulative, lead_time, until_empty(supply, view.usable, demand))
     # an empty shelf with units on order: reorder's rule at the position they make (reorder's point)
     on_order = np.fromiter((item.on_order for item in inventory), np.float64, n)
     waiting = np.flatnonzero(out_of_stock & (on_order > 0))
     waiting_point = np.full(n, np.nan)
     # reorder's position: the units on order count up to what sells within their shelf life after they arrive, and
     # no order adds units that would expire unsold (`room`)
-    selling = selling_window(view, cumulative, lead_time, shelf_lives(inventory))
     covering = on_order_cover(selling, on_order)
     room = order_cap(selling, on_order) > 0
     reorders = out_of_stock.copy()

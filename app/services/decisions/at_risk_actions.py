@@ -150,8 +150,8 @@ def recommended_action(
     if sell_by is not None and sell_by > 0 and open_to_sell_by == 0 and quantity > 0 and usable <= 0:
         # closed every day to the sell-by day: the units expire unsold while the shop is shut (review 6 N6: 60
         # baguettes expiring on a closed Wednesday read "Restock today", and reorder and promotions sent the owner
-        # here to clear them). Only where the demand path sells none of them by then, as the units left say: a
-        # silence's flat demand still sells on closed days (`ProtectionDemand.path`), a question of its numbers
+        # here to clear them). Only where the demand path sells none of them by then, as the units left say (a
+        # silence's demand too: it sells on open days only, `ProtectionDemand.path`)
         return RecommendedAction(
             action_type="clearance", discount_range=None, promotion_timing="now",
             reasoning=f"Closed until {ends}: the shop is closed on every day up to {ends} in {days_text(sell_by)}, "
@@ -190,6 +190,27 @@ def recommended_action(
             promotion_timing="today",
             reasoning=f"{loses}. Restock today (reorder sizes the order).{gap_note}{waiting}",
         )
+    last_day = ("no time is left for a markdown (a promotion starts tomorrow at the earliest, as promotions says): "
+                "sell what you can today at full price, then")
+    if to_expiry == 0 and quantity > 0:
+        # its last day for sale: units on the shelf, not an empty shelf (review 6 F3: 226 baguettes expiring on
+        # as_of read "Out of stock ... Restock today"); tomorrow's shelf is reorder's
+        tomorrow = (f" Its demand from tomorrow, {demand:.2f}/day {by}, is for new stock (reorder sizes the order)."
+                    if demand > 0 else "")
+        return RecommendedAction(
+            action_type="clearance", discount_range=None, promotion_timing="today",
+            reasoning=f"Expires today: the {_units(quantity)} on hand must sell today, so {last_day} donate what "
+            f"is left at closing or record the write-off.{tomorrow}")
+    if days_to_season_end == 0:
+        # the season's last day for sale is today (review 6 F10: "Clear them at 40% off before they expire" where
+        # promotions said "no time left for a promotion"): nothing sells after it, whatever the expiry
+        keeps = to_expiry is None or to_expiry >= STORABLE_DAYS
+        return RecommendedAction(
+            action_type="clearance", discount_range=None, promotion_timing="today",
+            reasoning=f"Its season ends today with {_units(quantity)} on hand: today is its last day for sale, so "
+            f"{last_day} " + ("store what is left for next season if it keeps" if keeps else
+                              "donate what is left at closing or record the write-off")
+            + "; no reorder until the season comes back.")
     if days_to_season_end is not None and days_to_season_end <= 0:
         ended = "today" if days_to_season_end == 0 else f"{days_text(-days_to_season_end)} ago"
         if to_expiry is not None and to_expiry < STORABLE_DAYS:  # it expires before any next season
@@ -220,8 +241,13 @@ def recommended_action(
             + " or store them for next season if they keep; no reorder until the season comes back.",
         )
     days = f"{days_text(sell_by)} until {ends}" if sell_by else f"{ends} is today"
-    if sell_by and by != "at that rate":  # the units that make the leftover, not a 28-day mean beside it
-        pace = f"{pace}, a demand of about {_units(round(sells_by, 1))} in the {days_text(sell_by)} to {ends}"
+    if sell_by and by != "at that rate" and open_to_sell_by > 0:
+        # the units that make the leftover and their rate over the same open days, as promotions quotes it (review
+        # 6 F9: "5.60/day by its forecast, a demand of about 18.6 units in the 2 days": the 28-day mean beside them)
+        over = days_text(sell_by) if open_to_sell_by == sell_by else (
+            f"{open_to_sell_by:g} open day{'' if open_to_sell_by == 1 else 's'}")
+        about = f", a demand of about {_units(round(sells_by, 1))}" if round(sells_by, 1) > 0 else ""
+        pace = f"{rate}, {sells_by / open_to_sell_by:.2f}/day {by} over the {over} to {ends}{about}"
     if sell_by is not None and unsold > 0 and last_season is not None:
         sold, sells, days_then = last_season
         return RecommendedAction(

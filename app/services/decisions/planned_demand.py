@@ -116,18 +116,16 @@ class ProtectionDemand:
         over its `protection` days where a silence decides it."""
         return np.where(self.silent.applies | self.woke, self.mean / protection, forecast_rate)
 
-    def within(self, days: np.ndarray, cumulative: np.ndarray, protection: np.ndarray) -> np.ndarray:
-        """float64[n]: the demand over the next `days` as reorder plans it: the demand path's (`cumulative`), the
-        interval's mean pro rata (over its `protection` days) where a silence decides it."""
-        return np.where(self.silent.applies | self.woke, self.mean * days / protection, demand_within(cumulative, days))
-
-    def path(self, daily: np.ndarray, protection: np.ndarray) -> np.ndarray:
-        """float64[n, days]: the daily demand path every stock number reads: `daily` (the forecast's), flat at the
-        interval's mean per day (over its `protection` days) where a silence decides the demand. One demand for the
-        units on hand and for an order: croutons silent for weeks were judged unsellable by the forecast (donate
-        all 30) and reordered by what followed their earlier silences (order one more), in the same request."""
+    def path(self, daily: np.ndarray, open_protection: np.ndarray, open_day: np.ndarray) -> np.ndarray:
+        """float64[n, days]: the daily demand path every stock number reads: `daily` (the forecast's), where a
+        silence decides the demand the interval's mean spread over its `open_protection` open days, on the open days
+        only (`open_day`: bool[days], day 1 first), closed days 0. One demand for the units on hand and for an
+        order: croutons silent for weeks were judged unsellable by the forecast (donate all 30) and reordered by
+        what followed their earlier silences (order one more), in the same request. Flat over closed days, it sold
+        4 sandwiches expiring on a closed Wednesday (review 6 F4: "sells the 4 units within the 0 open days left")."""
         decided = self.silent.applies | self.woke
-        return np.where(decided[:, None], (self.mean / np.maximum(protection, 1))[:, None], daily)
+        spread = (self.mean / np.maximum(open_protection, 1))[:, None] * open_day[None, :]
+        return np.where(decided[:, None], spread, daily)
 
     def restock(self, daily_rate: np.ndarray) -> np.ndarray:
         """bool[n]: an empty shelf with nothing on order is reordered: reorder's rule at position 0 (a silent
@@ -204,7 +202,8 @@ def planned_demand(sales: SalesColumns, origin: int, opening: OpeningDays, prote
         demand.mean[rows], demand.woke[rows] = found.mean, found.woke
         for name in (f.name for f in fields(AfterSilence)):
             getattr(demand.silent, name)[rows] = getattr(found.silent, name)
-    planned = demand.path(daily, protection)
+    open_day = ~opening.closed(origin + 1 + np.arange(daily.shape[1])) if opening.any else np.ones(daily.shape[1])
+    planned = demand.path(daily, open_protection, open_day)
     decided = np.flatnonzero(demand.silent.applies | demand.woke)  # flat: the others' path is `daily`'s
     cumulative[decided] = np.cumsum(planned[decided], axis=1)
     return PlannedDemand(planned, cumulative, demand, past, rows, history, open_protection)

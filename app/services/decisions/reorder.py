@@ -214,7 +214,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     sellable = (daily_rate > 0) & (window > 0)
     # the stockout before an order placed now arrives (at-risk's stockout rule over the lead time, at the demand
     # planned: a silent or woken product's is not the forecast path's zeros): no order placed now prevents it
-    gap = shelf_gap(view, demand, cumulative, lead, protection, days_left)
+    gap = shelf_gap(view, cumulative, lead, days_left)
     # the urgency says what to do now: critical = order now, and it arrives to an empty shelf (usable + on order
     # run short before it can), so each day it waits loses sales; high = order now; medium = no order now, but the
     # shelf empties before any order placed now arrives (only an earlier delivery helps), or the order is held back

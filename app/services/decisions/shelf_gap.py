@@ -8,13 +8,11 @@ from datetime import date
 
 import numpy as np
 
-from app.services.decisions.planned_demand import (
-    ProtectionDemand,
-)
 from app.services.decisions.pricing import NO_DEMAND_UNITS
 from app.services.decisions.stock_view import (
     MIN_UNMET_UNITS,
     StockView,
+    demand_within,
     runs_short,
 )
 from app.utils.wording import days_text, unit_count, units_text
@@ -25,7 +23,7 @@ class ShelfGap:
     """The days before an order placed now can arrive and the stockout on them (float64[n] unless said)."""
 
     days: np.ndarray  # int64[n]: the lead time, or the days to the season's end when it ends first
-    demand: np.ndarray  # units over those days as reorder plans them (`ProtectionDemand.within`)
+    demand: np.ndarray  # units over those days as reorder plans them (the planned path's, `planned_demand`)
     empties: np.ndarray  # bool[n]: the usable units run short within them (`stock_view.runs_short`)
     lost: np.ndarray  # units of that demand the usable units do not meet where the shelf empties, else 0
 
@@ -36,15 +34,14 @@ class ShelfGap:
         return self.empties & (self.demand - position >= MIN_UNMET_UNITS)
 
 
-def shelf_gap(view: StockView, demand: ProtectionDemand, cumulative: np.ndarray, lead: np.ndarray,
-              protection: np.ndarray, days_left: np.ndarray) -> ShelfGap:
+def shelf_gap(view: StockView, cumulative: np.ndarray, lead: np.ndarray, days_left: np.ndarray) -> ShelfGap:
     """The stockout before an order placed now arrives, after `lead` days (int64[n]), of the `view`'s usable units,
-    the shelf empty after `days_left` days (`stock_view.until_empty`), at the demand reorder plans with (`demand`
-    over its `protection` days where a silence decides it, else the path `cumulative`). Units on order do not
-    shorten it: the service does not know when they arrive and takes the lead time, as for an order placed now
+    the shelf empty after `days_left` days (`stock_view.until_empty`), at the demand reorder plans with (the planned
+    path `cumulative`, a silence's demand on the open days where it decides it: `planned_demand`). Units on order do
+    not shorten it: the service does not know when they arrive and takes the lead time, as for an order placed now
     (`stock_view.selling_window`). Nothing sells after the season's end: a season ending first ends the gap."""
     days = np.maximum(np.minimum(lead, view.days_to_season_end), 0)
-    within = demand.within(days, cumulative, protection)
+    within = demand_within(cumulative, days)
     empties = runs_short(days_left, days, within, view.usable)
     return ShelfGap(days=days, demand=within, empties=empties,
                     lost=np.where(empties, np.maximum(within - view.usable, 0.0), 0.0))
