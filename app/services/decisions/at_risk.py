@@ -32,7 +32,9 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
                            the position they make with the units on order (`planned_demand.orders` at its reorder point,
                            reorder's defaults as for out_of_stock): an out-of-season item selling 0.01/day (reorder
                            point 0, no order, urgency low) is not low
-- near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days
+- near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days, or for an item whose
+                           `shelf_life_days` is no longer, <= shelf_life_days - 1 (its last day: bread baked daily
+                           is not near expiry all its life)
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
                            sells out is never a slow mover; turnover_rate = d x 365 / quantity); never an item of
@@ -59,7 +61,7 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
 Score (noisy-OR of signal strengths s in [0, 1], weights w):
     score = 1 - (1 - 0.8 s_low)(1 - 0.9 s_expiry)(1 - 0.8 s_unsold)(1 - 0.5 s_slow)(1 - 0.7 s_stockout)
     s_low    = 1 - quantity / (low_stock + 1)                 when low_stock
-    s_expiry = 1 - days_to_expiry / (expiry_days + 1)        when near_expiry
+    s_expiry = 1 - days_to_expiry / (near days + 1)          when near_expiry (near days as above)
     s_unsold = expected_unsold_units / quantity
     s_slow   = 1 - d / slow_moving_threshold                  when slow_moving
     s_stockout = the share of the selling window's demand the usable units leave unmet      when stockout_risk
@@ -210,7 +212,12 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     has_stock = quantity > 0
 
     expired = has_expiry & (to_expiry < 0) & has_stock
-    near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= thresholds.expiry_days) & has_stock
+    # near expiry within the last `expiry_days`, or the last part of a life shorter than that: bread baked daily
+    # (shelf_life_days 1-3) spends its whole life within 7 days of expiry, and the bakery's 31-item inventory was
+    # near_expiry on 29-30 items every day (review 6 F11): it is near on its last day (shelf life - 1 days left)
+    near_days = np.minimum(thresholds.expiry_days, np.maximum(shelf_lives(inventory) - 1, 0.0))  # NaN: none sent
+    near_days = np.where(np.isnan(near_days), thresholds.expiry_days, near_days)
+    near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= near_days) & has_stock
     empty = ~has_stock | expired  # an empty shelf: no units on hand but expired ones
     horizon = forecast_days(inventory)  # reorder's horizon for these items: one forecast, one cache entry
     path_days = max(min(open_ahead.size, PATH_DAYS), horizon)
@@ -316,7 +323,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     cost = np.array([np.nan if item.cost is None else item.cost for item in inventory], dtype=np.float64)
 
     s_low = np.where(low_stock, 1 - quantity / (thresholds.low_stock + 1), 0.0)
-    s_expiry = np.where(near_expiry, 1 - to_expiry / (thresholds.expiry_days + 1), 0.0)
+    s_expiry = np.where(near_expiry, 1 - to_expiry / (near_days + 1), 0.0)
     s_unsold = np.where(unsellable | season_over, unsold / np.where(has_stock, quantity, 1.0), 0.0)
     threshold = max(thresholds.slow_moving_threshold, 1e-12)
     s_slow = np.where(slow, 1 - demand / threshold, 0.0)

@@ -893,3 +893,19 @@ def test_stock_held_back_while_nothing_sells_is_no_medium_urgency(client):
     assert rec["expected_lead_time_demand"] < 1 and rec["urgency"] == "low", rec
     assert "sell or clear the stock first" in rec["reasoning"] and "urgency medium" not in rec["reasoning"], rec
     assert "the forecast demand over" not in rec["reasoning"]
+
+
+def test_bread_baked_daily_is_near_expiry_on_its_last_day_only(client):
+    """Owner review 6 F11: with shelf lives of 1-3 days every bread was near_expiry every day (expiry_days 7): the
+    bakery's 31 items flagged 29-30 times a day. Bread with a 2-day life expiring tomorrow that sells out is not
+    flagged; on its last day it is near expiry; an item without a shelf life keeps the 7-day threshold."""
+    sales = _steady("bread", 20.0, 120) + _steady("jam", 3.0, 120)
+    inventory = [{"product_id": "bread", "quantity": 40, "price": 1.2, "cost": 0.4, "shelf_life_days": 2,
+                  "expiry_date": _in(2)},
+                 {"product_id": "jam", "quantity": 10, "price": 4.0, "cost": 2.0, "expiry_date": _in(5)}]
+    body = {"shop_id": "daily", "as_of": AS_OF.isoformat(), "sales": sales, "inventory": inventory}
+    flagged = {e["product_id"]: e for e in client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"]}
+    assert "bread" not in flagged and "near_expiry" in flagged["jam"]["reasons"], flagged
+    last_day = {**body, "inventory": [inventory[0] | {"expiry_date": _in(1)}, inventory[1]]}
+    flagged = {e["product_id"]: e for e in client.post(f"{PREFIX}/at-risk", json=last_day).json()["at_risk"]}
+    assert "near_expiry" in flagged["bread"]["reasons"], flagged
