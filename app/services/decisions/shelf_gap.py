@@ -4,7 +4,7 @@ and at-risk both say so, in the same words, so an item is never `critical` with 
 restock today where reorder orders nothing."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -63,8 +63,10 @@ def gap_words(*, usable: float, days_left: float, empty_on: date | None, lead: i
                 f"({lead}-day lead time)")
         until = "to the season's end"
     else:
-        on = f"on {arrival.isoformat()}, " if arrival is not None else ""
-        when = f"{shelf}, and an order placed now arrives {on}after the {lead}-day lead time"
+        # the lead time's days are the ones lost: an order placed now is for sale the day after them (review 6
+        # F14: "arrives on 2022-01-05 ... 20.9 units lost by then" was 5 January's own demand, read as tomorrow)
+        on = f" from {(arrival + timedelta(days=1)).isoformat()}" if arrival is not None else ""
+        when = f"{shelf}, and an order placed now is on the shelf{on}, after the {lead}-day lead time"
         until = "by then"
     # the service takes the units on order to arrive after the lead time, as an order placed now
     counted = (f"; if the {unit_count(f'{on_order:g}')} on order also arrive only then (their delivery date is not "
