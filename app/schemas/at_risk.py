@@ -74,9 +74,10 @@ class AtRiskItem(BaseModel):
         "null when they come from `avg_daily_sales` (items with stock and no expiry date or season end, without "
         "sales, or when the forecast could not be read).")
     days_of_supply: float | None = Field(
-        description="Usable units (those that sell before expiry or season end) / daily demand: the forecast's "
-        "mean over its 28 days (as /reorder's `days_of_supply`), else `avg_daily_sales` (open days); null when "
-        "nothing sells.")
+        description="The days the usable units (those that sell before expiry or season end) last along the "
+        "item's daily demand path: the forecast's day by day (a busy Saturday uses more than a quiet Tuesday), past "
+        "its days at its mean rate, else `avg_daily_sales` on open days; to 0.1 day, the same number as /reorder's "
+        "`days_of_supply`; null when nothing sells.")
     expected_unsold_units: float | None = Field(
         description="Units left at expiry or season end by the item's forecast (reorder's `at_risk_quantity`); "
         "null without an expiry date or season end."

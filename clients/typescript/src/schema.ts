@@ -547,7 +547,7 @@ export interface components {
             current_quantity: number;
             /**
              * Days Of Supply
-             * @description Usable units (those that sell before expiry or season end) / daily demand: the forecast's mean over its 28 days (as /reorder's `days_of_supply`), else `avg_daily_sales` (open days); null when nothing sells.
+             * @description The days the usable units (those that sell before expiry or season end) last along the item's daily demand path: the forecast's day by day (a busy Saturday uses more than a quiet Tuesday), past its days at its mean rate, else `avg_daily_sales` on open days; to 0.1 day, the same number as /reorder's `days_of_supply`; null when nothing sells.
              */
             days_of_supply: number | null;
             /** Days To Expiry */
