@@ -352,9 +352,12 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
                 f"{'more than' if part else 'what'} the forecast sells {within('their')} "
                 f"({unit_count(units_text(covering))}){expiring}; {position_words} is at or below the {basis}; "
                 f"{stock}.")
-    if capped:
+    if capped:  # nothing an order brings would sell: its fill rate is no number to quote (review 6 F10: "at most
+        # 0.0%" beside a season that ended)
         window = within("an order's")
-        return f"No order for {name}: the forecast sells nothing more {window}; {stock}; {basis}."
+        point = f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand"
+        return (f"No order for {name}: the forecast sells nothing more {window}; {stock}; {point} "
+                f"(mean {lead_demand:.1f}, {family_words}), but no order would sell.")
     if reorder_point <= 0 and position <= reorder_point:
         return f"No order for {name}: nothing is expected to sell over the next {days_text(days)}; {basis}; {stock}."
     if usable <= 0 < on_order:

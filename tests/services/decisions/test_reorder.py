@@ -492,3 +492,15 @@ def test_urgency_says_what_to_order_now_never_critical_with_nothing_to_order(cli
     sandwich = recs["sandwich"]
     assert sandwich["recommended_order_qty"] == 0 and sandwich["urgency"] == "medium", sandwich
     assert sandwich["reasoning"].count("The shelf is empty, and an order placed now is on the shelf from 2025-10-02") == 1
+
+
+def test_a_season_ending_today_quotes_no_fill_rate_for_an_order_that_cannot_sell(client):
+    """Owner review 6 F10: on its season's last day reorder said "expected fill rate at most 0.0% (the share of
+    the 2-day mean demand the position with the capped order covers ...)" beside "No order": no order would sell
+    before the season's end, which is what it says now."""
+    body = {"shop_id": "s", "as_of": "2025-09-28", "sales": _sales("cake", 10),
+            "inventory": [_item("cake", 6, season_end="2025-09-28", lead_time_days=1)]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["recommended_order_qty"] == 0 and rec["urgency"] == "low", rec
+    assert "sells nothing more from an order's arrival to the season's end" in rec["reasoning"], rec
+    assert "but no order would sell" in rec["reasoning"] and "fill rate at most" not in rec["reasoning"], rec
