@@ -79,8 +79,11 @@ def shop_answer(spec: ForecastSpec, loaded: Found, panel: Panel, wanted: list[st
         if unfit is None:
             return _respond(model, card, panel, wanted, spec, warnings)
         reason = unfit
-    return DataWarning(code="shop_model_unused", count=len(wanted),
-                       message=f"{reason}: forecast with models fitted on this request's products only.")
+    # the count is the products forecast without it: a decision reads the forecast of some items only (review 6
+    # F15: 29, 30 and 26 for one 31-item inventory, with no word on what they counted)
+    products = f"{len(wanted)} product{'' if len(wanted) == 1 else 's'}"
+    return DataWarning(code="shop_model_unused", count=len(wanted), product_ids=list(wanted[:20]),
+                       message=f"{reason}: {products} forecast with models fitted on this request's products only.")
 
 
 def _respond(model: ShopModel, card: ModelCard, panel: Panel, wanted: list[str], spec: ForecastSpec,

@@ -93,6 +93,9 @@ def test_stale_longer_or_refused_models_fall_back_with_a_warning(trained, store_
         assert refused.json()["meta"]["shop_model"] is None
         assert refused.json()["warnings"][0]["code"] == "shop_model_unused"
         assert "stored but refused (signature does not match" in refused.json()["warnings"][0]["message"]
+        # what the count counts (review 6 F15): the products forecast without it, named
+        assert ": 1 product forecast with models fitted" in refused.json()["warnings"][0]["message"]
+        assert refused.json()["warnings"][0]["product_ids"] == [series[1]["product_id"]]
     finally:
         (folder / "model.joblib").write_bytes(original)
 
