@@ -66,7 +66,7 @@ def history_panel(spec: ForecastSpec, sales: SalesColumns, budget: WorkBudget, o
     return panel, wanted, new + repair_warnings(repairs, panel.step) + unused
 
 
-NO_FORECAST = "They get no forecast: a forecast learns from the sales up to as_of"
+NO_FORECAST = "They get no forecast (a forecast learns from a product's own sales up to as_of)"
 
 
 def answered_products(spec: ForecastSpec, sales: SalesColumns) -> tuple[list[str], list[DataWarning]]:
