@@ -474,7 +474,8 @@ def test_urgency_says_what_to_order_now_never_critical_with_nothing_to_order(cli
         assert (rec["urgency"] in ("critical", "high")) == (rec["recommended_order_qty"] > 0), rec
     covered = recs["covered"]
     assert covered["recommended_order_qty"] == 0 and covered["urgency"] == "medium", covered
-    assert "run out in about 2 days" in covered["reasoning"] and "is on the shelf from 2025-10-06" in covered["reasoning"]
+    assert "run out in about 2 days" in covered["reasoning"]
+    assert "is on the shelf from 2025-10-06" in covered["reasoning"]
     assert "if the 300 units on order also arrive only then" in covered["reasoning"]
     assert "ask the supplier to deliver the units on order sooner" in covered["reasoning"]
     assert _lost_before_arrival(covered["reasoning"]) == pytest.approx(50, abs=3)  # 7 days at 10, less 20
@@ -491,7 +492,8 @@ def test_urgency_says_what_to_order_now_never_critical_with_nothing_to_order(cli
     assert _lost_before_arrival(season["reasoning"]) == pytest.approx(35, abs=3)  # 4 days at 10, less 5
     sandwich = recs["sandwich"]
     assert sandwich["recommended_order_qty"] == 0 and sandwich["urgency"] == "medium", sandwich
-    assert sandwich["reasoning"].count("The shelf is empty, and an order placed now is on the shelf from 2025-10-02") == 1
+    empty = "The shelf is empty, and an order placed now is on the shelf from 2025-10-02"
+    assert sandwich["reasoning"].count(empty) == 1
 
 
 def test_a_season_ending_today_quotes_no_fill_rate_for_an_order_that_cannot_sell(client):
