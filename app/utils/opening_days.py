@@ -10,7 +10,9 @@ sales' range on which no product sold is a closed day, and a weekday on which th
 its last WEEKDAY_WEEKS occurrences is a closed weekday from the sales' end on (it stays closed in the forecast
 horizon; its earlier days that sold were open, its empty ones are closed dates). So is a weekday closed on at
 least half of its last WEEKDAY_WEEKS occurrences whose next SEASON_WEEKS occurrences a year earlier (52 weeks
-back, inside the sales) were closed too: a seasonal closure with holiday openings (the french bakery shuts on
+back, inside the sales) were closed too, up to where that closure ended a year earlier (its days ahead become
+closed dates, to the first of them that sold after the same date a year ago, 52 weeks on): a seasonal closure
+with holiday openings (the french bakery shuts on
 Wednesdays from November to February but opened the two Wednesdays before New Year: on 4 January 2022 five of
 its last eight Wednesdays sold nothing, as did every Wednesday of January 2021, and the rule on the last eight
 alone forecast 99 baguettes for the closed 5 January and every Wednesday to 23 February). A weekday closed on
@@ -168,11 +170,21 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
             seasonal.append((d, shut, weeks))
         else:
             doubtful.append((d, shut, weeks))
-    closed_weekdays = set(always) | {d for d, _, _ in seasonal}
-    dates = empty[~np.isin(weekday(empty), list(closed_weekdays))] if closed_weekdays else empty
+    # a seasonal closure ends where it ended a year earlier: its weekday's days after the sales' end, up to the
+    # first one that sold after the same date a year ago, 52 weeks on (without one, it holds as a closed weekday)
+    ahead: dict[int, np.ndarray] = {}
+    for d, _, _ in seasonal:
+        later = np.flatnonzero(selling & (weekday(days) == d) & (np.arange(days.size) > last - first - 364))
+        if later.size:
+            ahead[d] = np.arange(last + 1, int(days[later[0]]) + 364)
+            ahead[d] = ahead[d][weekday(ahead[d]) == d]
+    closed_weekdays = set(always) | {d for d, _, _ in seasonal if d not in ahead}
+    every = set(always) | {d for d, _, _ in seasonal}
+    dates = empty[~np.isin(weekday(empty), list(every))] if every else empty
     # a weekday closed lately holds from the sales' end on: its earlier days that sold were open (the empty ones
     # are closed dates like any other empty day)
-    found = OpeningDays(frozenset(closed_weekdays), empty, last + 1 if closed_weekdays else None)
+    closed_dates = np.sort(np.concatenate([empty, *ahead.values()])).astype(np.int64)
+    found = OpeningDays(frozenset(closed_weekdays), closed_dates, last + 1 if closed_weekdays else None)
     if not found.any:
         return found, []
     parts = []
@@ -183,9 +195,15 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
                      f"{' and every '.join(names)} from now on is taken as closed, earlier ones that sold as open)")
     for d, shut, weeks in seasonal:
         name = WEEKDAY_NAMES[d]
+        if d not in ahead:
+            until = f"every {name} from now on is taken as closed"
+        elif ahead[d].size:
+            until = (f"the {name}s to {from_day_number(int(ahead[d][-1])).isoformat()} are taken as closed, as they "
+                     "were a year earlier")
+        else:
+            until = f"a year earlier it reopened by this week, so the {name}s ahead are taken as open"
         parts.append(f"{shut} of the last {weeks} {name}s ({window}) nor on the {SEASON_WEEKS} {name}s after the "
-                     f"same date a year ago (a seasonal closure: every {name} from now on is taken as closed, "
-                     "earlier ones that sold as open)")
+                     f"same date a year ago (a seasonal closure: {until}, earlier ones that sold as open)")
     if dates.size:  # the latest first: the owner checks the weeks just past
         shown = ", ".join(from_day_number(int(d)).isoformat() for d in dates[::-1][:_LISTED])
         other = " other" if closed_weekdays else ""  # besides the weekdays named before

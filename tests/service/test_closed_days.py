@@ -354,6 +354,12 @@ def test_a_seasonal_closed_weekday_with_holiday_openings_is_closed_ahead(client)
     assert [d for d in answer["meta"]["closed_dates"]] == ["2022-01-05", "2022-01-12"]
     message = {w["code"]: w for w in answer["warnings"]}["closed_days_detected"]["message"]
     assert "6 of the last 8 wednesdays" in message and "a seasonal closure" in message, message
+    assert "the wednesdays to 2022-02-23 are taken as closed, as they were a year earlier" in message, message
+    # and it ends where last year's did (the first Wednesday sold after the same date, 52 weeks on)
+    season = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": winter_wednesdays_shop(end),
+                                                     "periods": 120, "product_ids": ["p00"]}).json()
+    closed = season["meta"]["closed_dates"]
+    assert closed[0] == "2022-01-05" and closed[-1] == "2022-02-23" and len(closed) == 8, closed
     spring = date(2022, 3, 8)  # the first March Wednesday sold: closed on 7 of the last 8, open a year ago
     answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": winter_wednesdays_shop(spring),
                                                      "periods": 7, "product_ids": ["p00"]}).json()
