@@ -166,7 +166,7 @@ def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28
     from the out-of-sample errors of two simple forecasts of them at every origin of `history` after the
     product's first sale: the trailing `window`-day mean, and the mean of the same days of the week over the
     `window // period` weeks before (a bakery's Saturday is not its Tuesday: the flat mean's misses on a
-    weekday pattern are errors the forecast does not make). phi = (mean of error^2 - level) / mean level^2 over the
+    weekday pattern are errors the forecast does not make). phi = (mean of error^2 - level) / (mean level)^2 over the
     origins in season (a level above 0), at least 0, of whichever of the two forecasts erred less (the forecast is
     at least as good as the better simple one); NaN with under 8 such origins.
 

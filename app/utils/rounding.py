@@ -12,7 +12,7 @@ import numpy as np
 SIGNIFICANT = 4
 MIN_DECIMALS = 3
 MAX_DECIMALS = 12
-RESIDUE = 1e-9  # units: below this a value is a model's floating-point residue, not a rate of sales
+RESIDUE = 1e-6  # units: below this a value is a model's residue, not a rate of sales (one unit in 2,700 years)
 
 
 def scale_decimals(values: np.ndarray) -> int:

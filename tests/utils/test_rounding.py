@@ -27,3 +27,4 @@ def test_floating_point_residue_is_zero_not_twelve_decimals():
     assert scale_decimals(np.full(14, 2.8e-11)) == 3
     assert round(2.8e-11, scale_decimals(np.full(14, 2.8e-11))) == 0.0
     assert scale_decimals(np.array([0.0004, 2.8e-11])) == 7  # a bulk item's real rate keeps its digits
+    assert scale_decimals(np.array([3e-9, 2.8e-11])) == 3  # residue beside residue: still 0

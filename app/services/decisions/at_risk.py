@@ -33,8 +33,8 @@ forecast wins over a sent avg_daily_sales wherever it is read). Days count open 
                            reorder's defaults as for out_of_stock): an out-of-season item selling 0.01/day (reorder
                            point 0, no order, urgency low) is not low
 - near_expiry:             quantity > 0 and 0 <= days_to_expiry <= expiry_days, or for an item whose
-                           `shelf_life_days` is no longer, <= shelf_life_days - 1 (its last day: bread baked daily
-                           is not near expiry all its life)
+                           `shelf_life_days` is no longer, <= shelf_life_days - 1 (once a day old: bread baked
+                           daily is not near expiry all its life)
 - expired:                 days_to_expiry < 0 and quantity > 0
 - slow_moving:             quantity > 0 and d < slow_moving_threshold (every signal reads d: an item its forecast
                            sells out is never a slow mover; turnover_rate = d x 365 / quantity); never an item of
@@ -212,9 +212,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     has_stock = quantity > 0
 
     expired = has_expiry & (to_expiry < 0) & has_stock
-    # near expiry within the last `expiry_days`, or the last part of a life shorter than that: bread baked daily
-    # (shelf_life_days 1-3) spends its whole life within 7 days of expiry, and the bakery's 31-item inventory was
-    # near_expiry on 29-30 items every day (review 6 F11): it is near on its last day (shelf life - 1 days left)
+    # near expiry within the last `expiry_days`, or once a day old for a life shorter than that (shelf life - 1
+    # days left or fewer): bread baked daily (shelf_life_days 1-3) spends its whole life within 7 days of expiry,
+    # and the bakery's 31-item inventory was near_expiry on 29-30 items every day (review 6 F11)
     near_days = np.minimum(thresholds.expiry_days, np.maximum(shelf_lives(inventory) - 1, 0.0))  # NaN: none sent
     near_days = np.where(np.isnan(near_days), thresholds.expiry_days, near_days)
     near_expiry = has_expiry & (to_expiry >= 0) & (to_expiry <= near_days) & has_stock

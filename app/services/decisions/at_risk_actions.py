@@ -212,7 +212,7 @@ def recommended_action(
                               "donate what is left at closing or record the write-off")
             + "; no reorder until the season comes back.")
     if days_to_season_end is not None and days_to_season_end <= 0:
-        ended = "today" if days_to_season_end == 0 else f"{days_text(-days_to_season_end)} ago"
+        ended = f"{days_text(-days_to_season_end)} ago"  # a season ending today returned above
         if to_expiry is not None and to_expiry < STORABLE_DAYS:  # it expires before any next season
             expires = f"expiry in {days_text(to_expiry)}" if to_expiry else "expiry today"
             left = max(quantity - to_expiry_demand, 0.0)

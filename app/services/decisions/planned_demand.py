@@ -164,8 +164,8 @@ class PlannedDemand:
     cumulative: np.ndarray  # float64[n, days]: its running total
     protection: ProtectionDemand
     past: PastYear  # the HISTORY_DAYS to the origin: the grid of any rows (`PastYear.grid`)
-    rows: np.ndarray  # int64: the rows whose grid was read (`PastYear.silence_rows`, or every row)
-    history: np.ndarray  # float64[rows, open days]: their grid
+    history: np.ndarray  # float64[rows, open days]: the grid of the rows it read (`PastYear.silence_rows`; every
+    # row without a budget: reorder's)
     open_protection: np.ndarray  # int64[n]: open days of each protection interval
 
 
@@ -206,7 +206,7 @@ def planned_demand(sales: SalesColumns, origin: int, opening: OpeningDays, prote
     planned = demand.path(daily, open_protection, open_day)
     decided = np.flatnonzero(demand.silent.applies | demand.woke)  # flat: the others' path is `daily`'s
     cumulative[decided] = np.cumsum(planned[decided], axis=1)
-    return PlannedDemand(planned, cumulative, demand, past, rows, history, open_protection)
+    return PlannedDemand(planned, cumulative, demand, past, history, open_protection)
 
 
 @dataclass(frozen=True)

@@ -156,8 +156,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                              None)  # every row's year: reorder reads it for every row (its budget is checked above)
     demand, open_past, open_protection = planned.protection, planned.history, planned.open_protection
     daily_sd = daily_error(daily_sd, open_past)
-    forecast = planned.daily
-    cumulative = np.cumsum(forecast, axis=1)
+    forecast, cumulative = planned.daily, planned.cumulative
     view = stock_view(items, origin, cumulative)
     silent, lead_demand = demand.silent, demand.mean
     silent_days = silence_days(open_past)  # in open days: a closed day or an export's unknown tail is no silence

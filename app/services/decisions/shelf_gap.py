@@ -50,8 +50,9 @@ def shelf_gap(view: StockView, cumulative: np.ndarray, lead: np.ndarray, days_le
 def gap_words(*, usable: float, days_left: float, empty_on: date | None, lead: int, arrival: date | None,
               season_end: int | None, on_order: float, lost: float) -> str:
     """The stockout no order placed now prevents, as a sentence: when the shelf empties (`days_left`, the date
-    `empty_on`), that an order placed now arrives only after the `lead` days (on `arrival`) or after the season's
-    end (`season_end` days ahead, None: not before the arrival), that the units `on_order` are counted from then,
+    `empty_on`), that an order placed now is for sale only after the `lead` days (from the day after `arrival`) or
+    after the season's end (`season_end` days ahead, None: not before the arrival), that the units `on_order` are
+    counted from then,
     the units `lost` by then and the only lever left: an earlier delivery."""
     if usable < NO_DEMAND_UNITS:
         shelf = "The shelf is empty"

@@ -895,10 +895,11 @@ def test_stock_held_back_while_nothing_sells_is_no_medium_urgency(client):
     assert "the forecast demand over" not in rec["reasoning"]
 
 
-def test_bread_baked_daily_is_near_expiry_on_its_last_day_only(client):
+def test_bread_baked_daily_is_near_expiry_once_a_day_old(client):
     """Owner review 6 F11: with shelf lives of 1-3 days every bread was near_expiry every day (expiry_days 7): the
-    bakery's 31 items flagged 29-30 times a day. Bread with a 2-day life expiring tomorrow that sells out is not
-    flagged; on its last day it is near expiry; an item without a shelf life keeps the 7-day threshold."""
+    bakery's 31 items flagged 29-30 times a day. Bread with a 2-day life and 2 days to expiry (fresh) that sells
+    out is not flagged; a day old (1 day left) it is near expiry; a 3-day cake is near with 2 days left, not 3;
+    an item without a shelf life keeps the 7-day threshold."""
     sales = _steady("bread", 20.0, 120) + _steady("jam", 3.0, 120)
     inventory = [{"product_id": "bread", "quantity": 40, "price": 1.2, "cost": 0.4, "shelf_life_days": 2,
                   "expiry_date": _in(2)},
@@ -909,3 +910,9 @@ def test_bread_baked_daily_is_near_expiry_on_its_last_day_only(client):
     last_day = {**body, "inventory": [inventory[0] | {"expiry_date": _in(1)}, inventory[1]]}
     flagged = {e["product_id"]: e for e in client.post(f"{PREFIX}/at-risk", json=last_day).json()["at_risk"]}
     assert "near_expiry" in flagged["bread"]["reasons"], flagged
+    cake = {"product_id": "cake", "quantity": 1, "price": 9.0, "cost": 3.0, "shelf_life_days": 3}
+    fresh = {**body, "inventory": [cake | {"expiry_date": _in(3)}], "sales": body["sales"] + _steady("cake", 2.0, 120)}
+    assert all("near_expiry" not in e["reasons"] for e in client.post(f"{PREFIX}/at-risk", json=fresh).json()[
+        "at_risk"])
+    older = {**fresh, "inventory": [cake | {"expiry_date": _in(2)}]}
+    assert "near_expiry" in client.post(f"{PREFIX}/at-risk", json=older).json()["at_risk"][0]["reasons"]
