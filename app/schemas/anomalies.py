@@ -3,9 +3,10 @@
 import datetime as dt
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.schemas.common import DataWarning, FiniteFloat, IsoDate, NonNegative, ProductId, ShopId, StrictModel
+from app.schemas.forecast import ForecastEvent
 from app.schemas.sales import SalesPayload
 
 AnomalyType = Literal["spike", "drop", "negative_stock", "large_adjustment", "unusual_product"]
@@ -50,12 +51,27 @@ class AnomaliesRequest(SalesPayload):
     adjustment_threshold_pct: float = Field(
         default=20, gt=0, le=100, description="Adjustments larger than this % of the stock before them."
     )
+    calendar_events: list[ForecastEvent] = Field(
+        default_factory=list, max_length=10_000,
+        description="Known holidays and events (as /forecast takes them): their days are not judged, for the "
+        "event's `product_ids` where it names them, else for every product (a bank holiday's rush or a fair's "
+        "closure is the event's, not news), nor learned as normal demand; warning `event_days_not_judged` "
+        "counts them. `categories` is not read here (no products list): scope an event with `product_ids`.")
 
     @model_validator(mode="after")
     def _one_sensitivity(self) -> Self:
         if self.z_threshold is not None and "false_alerts_per_year" in self.model_fields_set:
             raise ValueError("send false_alerts_per_year or the deprecated z_threshold, not both")
         return self
+
+    @field_validator("calendar_events")
+    @classmethod
+    def _no_categories(cls, events: list[ForecastEvent]) -> list[ForecastEvent]:
+        for index, event in enumerate(events):
+            if event.categories is not None:
+                raise ValueError(f"[{index}].categories: /anomalies cannot read categories (it has no products "
+                                 "list): scope the event with product_ids")
+        return events
 
 
 class Anomaly(BaseModel):

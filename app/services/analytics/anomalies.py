@@ -82,7 +82,27 @@ def _daily(request: AnomaliesRequest, budget: WorkBudget) -> tuple[np.ndarray, n
                 f"{from_day_number(first + int(np.argmax(idle))).isoformat()}): taken as closed, so no product "
                 "has a drop there. Send closed_dates / closed_weekdays to say when the shop is closed."))
     observed = (np.arange(n_days)[None, :] >= start[:, None]) & ~closed[None, :]
-    return sales.product_ids, units, observed, first, warnings + found
+    event = _event_days(request, sales.product_ids, first, n_days)
+    if (event & observed).any():
+        count = int((event & observed).sum())
+        found.append(DataWarning(
+            code="event_days_not_judged", count=count,
+            message=f"{count} open product-days on the request's calendar_events were not judged nor learned as "
+            "normal demand: an event's rush or lull is the event's, not news."))
+    return sales.product_ids, units, observed & ~event, first, warnings + found
+
+
+def _event_days(request: AnomaliesRequest, product_ids: np.ndarray, first: int, n_days: int) -> np.ndarray:
+    """bool[n, days]: the request's calendar_events days, for their `product_ids` (ids not sold: none) or every
+    product."""
+    event = np.zeros((len(product_ids), n_days), dtype=bool)
+    index = {str(p): i for i, p in enumerate(product_ids)}
+    for item in request.calendar_events:
+        column = day_number(item.date) - first
+        if 0 <= column < n_days:
+            rows = slice(None) if item.product_ids is None else [index[p] for p in item.product_ids if p in index]
+            event[rows, column] = True
+    return event
 
 
 def _day_tail(request: AnomaliesRequest) -> float:

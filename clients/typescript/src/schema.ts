@@ -433,6 +433,11 @@ export interface components {
              */
             adjustment_threshold_pct: number;
             /**
+             * Calendar Events
+             * @description Known holidays and events (as /forecast takes them): their days are not judged, for the event's `product_ids` where it names them, else for every product (a bank holiday's rush or a fair's closure is the event's, not news), nor learned as normal demand; warning `event_days_not_judged` counts them. `categories` is not read here (no products list): scope an event with `product_ids`.
+             */
+            calendar_events?: components["schemas"]["ForecastEvent"][];
+            /**
              * Closed Dates
              * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.
              */

@@ -285,3 +285,25 @@ def test_descriptions_read_as_sentences():
     text = {a.product_id + a.type: a.description for a in moves.anomalies}
     assert text["anegative_stock"].startswith("stock fell to -10 after an adjustment of -20")
     assert text["blarge_adjustment"].startswith("adjustment of -1 unit is 100%")
+
+
+def test_a_declared_holiday_is_the_events_not_a_spike():
+    """Owner review 6 F13: Ascension and Easter Monday came back as 'less than once in a million' spikes, and
+    /anomalies took no calendar events. A holiday sent as a calendar event is not judged (for every product, or
+    the ones it names) and the warning counts its product-days; an undeclared spike is still found."""
+    units = _steady(4, 120, 20, seed=3)
+    units[:, 50] *= 3  # the holiday rush, every product
+    units[1, 80] = 90  # a spike of one product on an ordinary day
+    holiday = (pd.Timestamp("2025-01-06") + pd.Timedelta(days=50)).date()
+    plain = run(series=_series(units))
+    assert holiday in {a.date for a in plain.anomalies if a.type == "spike"}
+    told = run(series=_series(units), calendar_events=[{"id": "ascension", "date": holiday.isoformat()}])
+    spikes = {(a.product_id, a.date) for a in told.anomalies if a.type == "spike"}
+    assert holiday not in {d for _, d in spikes}
+    assert ("p1", (pd.Timestamp("2025-01-06") + pd.Timedelta(days=80)).date()) in spikes
+    assert [w.count for w in told.warnings if w.code == "event_days_not_judged"] == [4]
+    scoped = run(series=_series(units), calendar_events=[{"date": holiday.isoformat(), "product_ids": ["p0"]}])
+    assert {p for p, d in ((a.product_id, a.date) for a in scoped.anomalies if a.type == "spike")
+            if d == holiday} == {"p1", "p2", "p3"}
+    with pytest.raises(ValidationError, match="categories"):
+        run(series=_series(units), calendar_events=[{"date": holiday.isoformat(), "categories": ["bread"]}])
