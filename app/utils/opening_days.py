@@ -11,7 +11,8 @@ its last WEEKDAY_WEEKS occurrences is a closed weekday from the sales' end on (i
 horizon; its earlier days that sold were open, its empty ones are closed dates). So is a weekday closed on at
 least half of its last WEEKDAY_WEEKS occurrences whose next SEASON_WEEKS occurrences a year earlier (52 weeks
 back, inside the sales) were closed too, up to where that closure ended a year earlier (its days ahead become
-closed dates, to the first of them that sold after the same date a year ago, 52 weeks on): a seasonal closure
+closed dates, to the first of them that sold after the same date a year ago, 52 weeks on), unless one of its
+recent open days was closed a year earlier (a reopening, not the season's holiday opening): a seasonal closure
 with holiday openings (the french bakery shuts on
 Wednesdays from November to February but opened the two Wednesdays before New Year: on 4 January 2022 five of
 its last eight Wednesdays sold nothing, as did every Wednesday of January 2021, and the rule on the last eight
@@ -164,9 +165,13 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
         if weeks < WEEKDAY_WEEKS // 2 or 2 * shut < weeks:
             continue
         then = year_ago[weekday(days[year_ago]) == d]
+        # its recent open days were open a year earlier too, where the sales hold them: the season repeats (the
+        # bakery's Christmas Wednesdays); one open now where it was closed then is a reopening (2 March 2022)
+        opened = recent[on_day & ~recent_empty] - first - 364
+        repeats = not (opened >= 0).any() or bool(selling[opened[opened >= 0]].all())
         if shut == weeks:
             always.append(d)
-        elif then.size == SEASON_WEEKS and not selling[then].any():
+        elif then.size == SEASON_WEEKS and not selling[then].any() and repeats:
             seasonal.append((d, shut, weeks))
         else:
             doubtful.append((d, shut, weeks))
@@ -263,8 +268,9 @@ def as_declared(payload: SalesPayload, said: OpeningDays,
         weekdays, since = detected.closed_weekdays, detected.weekdays_from
     else:
         weekdays, since = said.closed_weekdays, last + 1
-    if payload.closed_dates is None:
-        dates.append(detected.closed_dates)
+    if payload.closed_dates is None:  # a declared closed_weekdays ([] too) also decides a seasonal weekday ahead
+        dates.append(detected.closed_dates if payload.closed_weekdays is None else
+                     detected.closed_dates[detected.closed_dates <= last])
     found = OpeningDays(weekdays, np.unique(np.concatenate(dates)).astype(np.int64), since if weekdays else None)
     if contradicted.size:
         units = float(sales.qty[np.isin(sales.day, contradicted) & (sales.qty > 0)].sum())

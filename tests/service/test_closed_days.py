@@ -329,13 +329,15 @@ def test_sales_on_a_declared_closed_weekday_count_and_are_reported(client):
     assert "sales_on_closed_days" in {w["code"] for w in insights["warnings"]}
 
 
-def winter_wednesdays_shop(end: date) -> list[dict]:
+def winter_wednesdays_shop(end: date, longer_in: int | None = None) -> list[dict]:
     """24 products selling every day for 420 days to `end`, but on the Wednesdays of November to February, when
-    the shop is shut, except the two before New Year (the french bakery's winter closure)."""
+    the shop is shut, except the two before New Year (the french bakery's winter closure); in the winter that
+    ends in `longer_in` the closure runs through March (the bakery's 2021)."""
     rows = []
     for k in range(420):
         day = end - timedelta(days=419 - k)
         winter = day.month in (11, 12, 1, 2) and not (day.month == 12 and day.day >= 20)
+        winter |= day.month == 3 and day.year == longer_in
         if day.weekday() == CLOSED_WEEKDAY and winter:
             continue
         rows += [{"product_id": f"p{p:02d}", "date": day.isoformat(), "qty": 10.0 + (day.weekday() == 5) * 4}
@@ -366,3 +368,21 @@ def test_a_seasonal_closed_weekday_with_holiday_openings_is_closed_ahead(client)
     assert answer["meta"]["closed_dates"] == []
     message = {w["code"]: w for w in answer["warnings"]}["closed_days_detected"]["message"]
     assert "Wednesdays sold nothing on 7 of the last 8" in message and "declare closed_weekdays" in message, message
+
+
+def test_a_reopening_earlier_than_last_years_is_open_and_an_open_every_day_declaration_lifts_a_season(client):
+    """Review 7: the bakery reopened on Wednesdays on 2 March 2022, a month before 2021's; on 8 March its last
+    eight Wednesdays were seven closed and the four after the same date in 2021 closed, and the seasonal rule kept
+    the Wednesdays closed to April (193 baguettes 'donate them today'). A recent open Wednesday that was closed a
+    year earlier is a reopening: open ahead. And `closed_weekdays: []` (open every weekday) lifts a seasonal
+    closure ahead as it lifts a closed weekday."""
+    spring = date(2022, 3, 8)
+    sales = winter_wednesdays_shop(spring, longer_in=2021)
+    answer = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": sales, "periods": 14,
+                                                     "product_ids": ["p00"]}).json()
+    assert answer["meta"]["closed_dates"] == [], answer["meta"]["closed_dates"]
+    winter = winter_wednesdays_shop(date(2022, 1, 4))
+    body = {"shop_id": "s", "sales": winter, "periods": 14, "product_ids": ["p00"]}
+    assert client.post(f"{PREFIX}/forecast", json=body).json()["meta"]["closed_dates"] == ["2022-01-05", "2022-01-12"]
+    lifted = client.post(f"{PREFIX}/forecast", json={**body, "closed_weekdays": []}).json()
+    assert lifted["meta"]["closed_dates"] == [], lifted["meta"]["closed_dates"]
