@@ -217,14 +217,15 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     # the urgency says what to do now: critical = order now, and it arrives to an empty shelf (usable + on order
     # run short before it can), so each day it waits loses sales; high = order now; medium = no order now, but the
     # shelf empties before any order placed now arrives (only an earlier delivery helps), or the order is held back
-    # for stock to sell or clear first while a unit or more sells over the interval (a summer cake's 4 January: 4
-    # cakes to clear, nothing selling, was medium beside "no order"), or the position is within a lead time's
-    # demand of a reorder point above 0 (an out-of-season item's point of 0 has nothing to get near); low otherwise
+    # for stock to sell or clear first, or the position is within a lead time's demand of a reorder point above 0
+    # (an out-of-season item's point of 0 has nothing to get near), either while a unit or more sells over the
+    # interval (a summer cake's 4 January, 4 cakes to clear and nothing selling, and a slow tart selling 0.2 in
+    # its 2 days were medium beside "no order"); low otherwise
     ordering = order > 0
+    selling = lead_demand >= MIN_UNMET_UNITS
     urgency = np.select(
-        [ordering & gap.arrives_empty(position), ordering,
-         gap.empties | (held_back & (lead_demand >= MIN_UNMET_UNITS)),
-         sellable & (position <= reorder_point + daily_rate * lead) & (reorder_point > 0)],
+        [ordering & gap.arrives_empty(position), ordering, gap.empties | (held_back & selling),
+         sellable & selling & (position <= reorder_point + daily_rate * lead) & (reorder_point > 0)],
         ["critical", "high", "medium", "medium"], "low")
 
     assert sales.revenue is not None

@@ -916,3 +916,18 @@ def test_bread_baked_daily_is_near_expiry_once_a_day_old(client):
         "at_risk"])
     older = {**fresh, "inventory": [cake | {"expiry_date": _in(2)}]}
     assert "near_expiry" in client.post(f"{PREFIX}/at-risk", json=older).json()["at_risk"][0]["reasons"]
+
+
+def test_a_slow_tart_near_its_reorder_point_is_no_medium_urgency(client):
+    """Review 7 (F8's rest): a tart selling one every 5 days, 2 on hand expiring in 3 days, most of them unsold:
+    reorder said "urgency medium: no order is due before the next review" from the position's nearness to a
+    reorder point of 2, for 0.4 units of demand. Under a unit of demand over the interval nothing is near: low."""
+    weekly = [{"product_id": "tart", "date": (AS_OF - timedelta(days=k)).isoformat(), "qty": 1.0}
+              for k in range(0, 120, 5)]
+    body = {"shop_id": "tart", "as_of": AS_OF.isoformat(), "sales": weekly + _steady("bread", 20.0, 120),
+            "review_days": 1, "inventory": [{"product_id": "tart", "quantity": 2, "price": 12.0, "cost": 5.0,
+                                             "lead_time_days": 1, "expiry_date": _in(3)}]}
+    rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    assert rec["expected_lead_time_demand"] < 1 and rec["recommended_order_qty"] == 0, rec
+    assert rec["reorder_point"] > 0, rec
+    assert rec["urgency"] == "low" and "urgency medium" not in rec["reasoning"], rec
