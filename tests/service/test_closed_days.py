@@ -4,6 +4,7 @@ never an anomaly, out of the weekday pattern, no stock used on them."""
 
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -386,3 +387,21 @@ def test_a_reopening_earlier_than_last_years_is_open_and_an_open_every_day_decla
     assert client.post(f"{PREFIX}/forecast", json=body).json()["meta"]["closed_dates"] == ["2022-01-05", "2022-01-12"]
     lifted = client.post(f"{PREFIX}/forecast", json={**body, "closed_weekdays": []}).json()
     assert lifted["meta"]["closed_dates"] == [], lifted["meta"]["closed_dates"]
+
+
+def test_a_seasonal_closure_detected_or_declared_reads_the_same_weeks(client):
+    """Review 7: the galette's reorder point was 17 with the bakery's winter Wednesdays detected (closed dates)
+    and 27 with them declared (a closed weekday): the dispersion read 7-day weeks in one and 6-day weeks in the
+    other. The weeks are counted on the days closed lately, the same either way."""
+    sales = winter_wednesdays_shop(date(2022, 1, 4))
+    rng = np.random.default_rng(7)
+    shape = [1.0, 0.5, 1.0, 1.2, 1.6, 3.0, 0.7]  # a bakery's week: Saturday's rush, a quiet Tuesday
+    sales = [row | {"qty": float(rng.poisson(row["qty"] * shape[date.fromisoformat(row["date"]).weekday()]))}
+             for row in sales]
+    body = {"shop_id": "s", "sales": sales, "as_of": "2022-01-04", "review_days": 1,
+            "inventory": [{"product_id": "p00", "quantity": 0, "price": 2.0, "cost": 1.0, "lead_time_days": 1}]}
+    detected = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
+    declared = client.post(f"{PREFIX}/reorder", json={**body, "closed_weekdays": ["wednesday"]}).json()[
+        "recommendations"][0]
+    assert detected["expected_lead_time_demand"] == declared["expected_lead_time_demand"]
+    assert detected["reorder_point"] == declared["reorder_point"], (detected["reasoning"], declared["reasoning"])

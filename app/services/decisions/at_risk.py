@@ -101,6 +101,7 @@ from app.services.decisions.planned_demand import (
     HISTORY_DAYS,
     ProtectionDemand,
     daily_error,
+    open_week,
     orders,
     planned_demand,
     reorder_points,
@@ -301,7 +302,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         point = np.full(n, np.nan)
         point[ruled] = _reorder_point(ruled, reorder_demand, planned.past.grid(ruled), open_protection,
                                       path.short_term_rmse,
-                                      demand, whole_units(sales, n) & (np.floor(quantity) == quantity), opening)
+                                      demand, whole_units(sales, n) & (np.floor(quantity) == quantity),
+                                      open_week(as_of_day, opening))
         waiting_point[waiting] = point[waiting]
         reorders[waiting] = orders(covering[waiting], point[waiting], demand[waiting], silent[waiting]) & room[waiting]
         low = np.flatnonzero(low_stock)
@@ -498,7 +500,7 @@ def _unknown_words(warning: DataWarning) -> DataWarning:
 
 
 def _reorder_point(rows: np.ndarray, demand: ProtectionDemand, open_past: np.ndarray, open_protection: np.ndarray,
-                   rmse: np.ndarray, daily_rate: np.ndarray, whole: np.ndarray, opening: OpeningDays) -> np.ndarray:
+                   rmse: np.ndarray, daily_rate: np.ndarray, whole: np.ndarray, period: int) -> np.ndarray:
     """Reorder's reorder point of the items `rows` (their year's open days `open_past`, float64[rows, open days])
     with its defaults (`planned_demand.reorder_points`): the daily error is the forecast's 7-day backtest error,
     else the spread of the last 28 open days, as reorder's."""
@@ -506,4 +508,4 @@ def _reorder_point(rows: np.ndarray, demand: ProtectionDemand, open_past: np.nda
     review_demand = daily_rate[rows] * REVIEW_DAYS
     return reorder_points(demand.take(rows), open_past, open_protection[rows], daily_sd, whole[rows],
                           SERVICE_LEVEL, np.maximum(review_demand, 1.0), review_demand,
-                          period=7 - len(opening.closed_weekdays)).point
+                          period=period).point

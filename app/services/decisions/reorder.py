@@ -63,6 +63,7 @@ from app.services.decisions.forecast_read import (
 from app.services.decisions.inventory_math import eoq, round_order
 from app.services.decisions.planned_demand import (
     daily_error,
+    open_week,
     orders,
     planned_demand,
     reorder_points,
@@ -172,7 +173,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     fill_lot = np.maximum(lot_size, daily_rate * request.review_days)
     # the position at the last review that does not order is above the reorder point by up to a review's demand
     point = reorder_points(demand, open_past, open_protection, daily_sd, whole, request.service_level, fill_lot,
-                           daily_rate * request.review_days, period=7 - len(opening.closed_weekdays))
+                           daily_rate * request.review_days, period=open_week(origin, opening))
     reorder_point, family, fill_rate = point.point, point.family, point.fill_rate
     safety = reorder_point - lead_demand
     on_hand = view.quantity
