@@ -248,6 +248,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # daily demand: the planned path's mean over its days where it was read (reorder's rate: the forecast's, a
     # silence's), else the rate (open days)
     demand = np.where(path.from_forecast | decided, planned.daily[:, :horizon].mean(axis=1), velocity)
+    # the same per open day, for "its demand when it opens again" (review 7: the baguette's 24.64/day averaged the
+    # closed Wednesdays in, where /forecast says 28.7 on every open day)
+    open_rate = np.where(path.from_forecast | decided,
+                         planned.daily[:, :horizon].sum(axis=1) / max(float(open_day[:horizon].sum()), 1.0), velocity)
     silent = reorder_demand.silent.applies  # its demand is what followed its earlier silences
     # an empty shelf (no units on hand but expired ones) that reorder restocks, with demand an order placed now can
     # sell within its selling window (lead time to shelf life or season end): units on hand nobody buys before
@@ -371,7 +375,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     row = SimpleNamespace(**{name: values.tolist() for name, values in {
         "above_cost": above_cost, "beta": beta, "cost": cost, "unmet": unmet,
         "selling_days": selling_days, "selling_demand": selling_demand, "sell_days": sell_days,
-        "days_to_season_end": view.days_to_season_end, "demand": demand, "expired": expired,
+        "days_to_season_end": view.days_to_season_end, "demand": demand, "open_rate": open_rate, "expired": expired,
         "from_forecast": path.from_forecast, "given": given, "lead_demand": lead_demand, "low_stock": low_stock,
         "max_discount": max_discount, "near_expiry": near_expiry, "needed": needed,
         "markdown": markdown, "pays": pays, "full_price_revenue": full_price.revenue,
@@ -421,6 +425,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 quantity=float(row.quantity[i]),
                 velocity=float(row.velocity[i]),
                 demand=float(row.demand[i]),
+                open_rate=float(row.open_rate[i]),
                 rate_given=not math.isnan(row.given[i]),
                 to_expiry=None if math.isnan(row.to_expiry[i]) else int(row.to_expiry[i]),
                 unsold=0.0 if math.isnan(row.unsold[i]) else float(row.unsold[i]),

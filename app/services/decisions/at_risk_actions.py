@@ -70,6 +70,7 @@ def recommended_action(
     quantity: float,
     velocity: float,
     demand: float,
+    open_rate: float,
     rate_given: bool,
     to_expiry: int | None,
     unsold: float,
@@ -156,7 +157,7 @@ def recommended_action(
             action_type="clearance", discount_range=None, promotion_timing="now",
             reasoning=f"Closed until {ends}: the shop is closed on every day up to {ends} in {days_text(sell_by)}, "
             f"so the {_units(quantity)} on hand expire unsold while it is closed and no discount can sell them: donate "
-            f"them today or record the write-off. Its demand when it opens again, {demand:.2f}/day {by}, is for "
+            f"them today or record the write-off. Its demand when it opens again, {open_rate:.2f}/day {by}, is for "
             "new stock (reorder sizes the order).")
     if out_of_stock:
         loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
@@ -195,8 +196,8 @@ def recommended_action(
     if to_expiry == 0 and quantity > 0:
         # its last day for sale: units on the shelf, not an empty shelf (review 6 F3: 226 baguettes expiring on
         # as_of read "Out of stock ... Restock today"); tomorrow's shelf is reorder's
-        tomorrow = (f" Its demand from tomorrow, {demand:.2f}/day {by}, is for new stock (reorder sizes the order)."
-                    if demand > 0 else "")
+        tomorrow = (f" Its demand from tomorrow, {open_rate:.2f}/day {by} (open days), is for new stock (reorder sizes "
+                    "the order)." if demand > 0 else "")
         return RecommendedAction(
             action_type="clearance", discount_range=None, promotion_timing="today",
             reasoning=f"Expires today: the {_units(quantity)} on hand must sell today, so {last_day} donate what "

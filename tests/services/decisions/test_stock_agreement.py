@@ -931,3 +931,16 @@ def test_a_slow_tart_near_its_reorder_point_is_no_medium_urgency(client):
     assert rec["expected_lead_time_demand"] < 1 and rec["recommended_order_qty"] == 0, rec
     assert rec["reorder_point"] > 0, rec
     assert rec["urgency"] == "low" and "urgency medium" not in rec["reasoning"], rec
+
+
+def test_the_demand_when_the_shop_opens_again_is_per_open_day(client):
+    """Review 7: bread expiring on a closed Wednesday read "Its demand when it opens again, 24.64/day" where
+    /forecast says 28.7 on every open day: the rate averaged the closed days in. It is the rate of the open days
+    (here a shop closed on Mondays, on a Sunday evening)."""
+    sales = [row for row in _steady("bread", 20.0, 120) if date.fromisoformat(row["date"]).weekday() != 0]
+    body = {"shop_id": "mon", "as_of": AS_OF.isoformat(), "closed_weekdays": ["monday"], "sales": sales,
+            "inventory": [{"product_id": "bread", "quantity": 30, "price": 1.2, "cost": 0.4, "shelf_life_days": 1,
+                           "expiry_date": _in(1)}]}
+    entry = client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"][0]
+    reasoning = entry["recommended_action"]["reasoning"]
+    assert "Closed until expiry" in reasoning and "when it opens again, 20.00/day" in reasoning, reasoning
