@@ -58,6 +58,7 @@ from app.schemas.promotions import (
     PromotionsResponse,
     UnmatchedItem,
 )
+from app.services.decisions.at_risk_actions import STORABLE_DAYS
 from app.services.decisions.audience import audience_fit
 from app.services.decisions.demand_source import Source, demand_source
 from app.services.decisions.forecast_read import (
@@ -445,9 +446,12 @@ def _unmatched_reason(item: PromotionItem, days_to_expiry: int, days_left: str, 
     if math.isnan(rate):  # at-risk's order: expired, then unknown demand, then a season that ended
         return ("no sales of this product_id in the request and no avg_daily_sales: its demand is unknown, so no "
                 "promotion on a guess; check that the id matches the sales' exactly (warning items_without_sales)")
-    if season_ended:
+    if season_ended:  # at-risk's rule: what expires before STORABLE_DAYS cannot wait for the next season
+        keeps = item.expiry_date is None or day_number(item.expiry_date) - as_of_day >= STORABLE_DAYS
         return "its season ends today: no time left for a promotion" if days_to_expiry == 0 else (
-            f"its season ended {days_text(-days_to_expiry)} ago: clear it or store it for next season (see at-risk)")
+            f"its season ended {days_text(-days_to_expiry)} ago: "
+            + ("store it for next season if it keeps (see at-risk)" if keeps else
+               "it expires before the next season: clear it or record the write-off (see at-risk)"))
     by = _by(source, rate)
     if no_demand and open_days == 0:  # its demand is the shop's closed days, not the item's (review 6 N6)
         return (f"the shop is closed until its last selling day, {days_text(days_to_expiry)} away (no open day "

@@ -944,3 +944,17 @@ def test_the_demand_when_the_shop_opens_again_is_per_open_day(client):
     entry = client.post(f"{PREFIX}/at-risk", json=body).json()["at_risk"][0]
     reasoning = entry["recommended_action"]["reasoning"]
     assert "Closed until expiry" in reasoning and "when it opens again, 20.00/day" in reasoning, reasoning
+
+
+def test_a_season_long_over_is_stored_or_cleared_as_at_risk_says(client):
+    """Review 7: a galette whose season ended weeks ago, expiring in 3 days: at-risk said donate it, promotions
+    "clear it or store it for next season". Promotions now says what at-risk's rule says: clear what expires
+    before the next season, store what keeps."""
+    sales = _steady("galette", 5.0, 120, silent_for=40) + _steady("bread", 20.0, 120)
+    item = {"product_id": "galette", "quantity": 6, "price": 12.0, "cost": 5.0, "season_end": _in(-20)}
+    body = {"shop_id": "gal", "as_of": AS_OF.isoformat(), "sales": sales,
+            "calendar_events": [{"id": "fair", "date": _in(2), "title": "Fair"}]}
+    soon = client.post(f"{PREFIX}/promotions", json={**body, "items": [item | {"expiry_date": _in(3)}]}).json()
+    assert "clear it or record the write-off" in soon["unmatched"][0]["reason"], soon["unmatched"]
+    keeps = client.post(f"{PREFIX}/promotions", json={**body, "items": [item | {"expiry_date": _in(300)}]}).json()
+    assert "store it for next season" in keeps["unmatched"][0]["reason"], keeps["unmatched"]
