@@ -82,14 +82,16 @@ def _daily(request: AnomaliesRequest, budget: WorkBudget) -> tuple[np.ndarray, n
                 f"{from_day_number(first + int(np.argmax(idle))).isoformat()}): taken as closed, so no product "
                 "has a drop there. Send closed_dates / closed_weekdays to say when the shop is closed."))
     observed = (np.arange(n_days)[None, :] >= start[:, None]) & ~closed[None, :]
-    event = _event_days(request, sales.product_ids, first, n_days)
-    if (event & observed).any():
-        count = int((event & observed).sum())
-        found.append(DataWarning(
-            code="event_days_not_judged", count=count,
-            message=f"{count} open product-days on the request's calendar_events were not judged nor learned as "
-            "normal demand: an event's rush or lull is the event's, not news."))
-    return sales.product_ids, units, observed & ~event, first, warnings + found
+    if request.calendar_events:  # no grid of event days for the requests that send none
+        event = _event_days(request, sales.product_ids, first, n_days) & observed
+        if event.any():
+            count = int(event.sum())
+            found.append(DataWarning(
+                code="event_days_not_judged", count=count,
+                message=f"{count} open product-days on the request's calendar_events were not judged nor learned as "
+                "normal demand: an event's rush or lull is the event's, not news."))
+            observed &= ~event
+    return sales.product_ids, units, observed, first, warnings + found
 
 
 def _event_days(request: AnomaliesRequest, product_ids: np.ndarray, first: int, n_days: int) -> np.ndarray:

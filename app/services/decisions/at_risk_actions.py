@@ -14,13 +14,13 @@ from app.services.decisions.pricing import sells_nothing
 from app.services.decisions.stock_view import (
     REVIEW_DAYS,
     SERVICE_LEVEL,
+    STORABLE_DAYS,
     YEAR_DAYS,
 )
 from app.utils.dates import from_day_number
 from app.utils.wording import days_text, unit_count, units_text
 
 MIN_DISCOUNT_PCT = 5.0
-STORABLE_DAYS = 180  # a season-over item expiring sooner cannot be stored for its next season
 
 
 def _units(value: float) -> str:

@@ -58,7 +58,6 @@ from app.schemas.promotions import (
     PromotionsResponse,
     UnmatchedItem,
 )
-from app.services.decisions.at_risk_actions import STORABLE_DAYS
 from app.services.decisions.audience import audience_fit
 from app.services.decisions.demand_source import Source, demand_source
 from app.services.decisions.forecast_read import (
@@ -82,6 +81,7 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
+    STORABLE_DAYS,
     YEAR_DAYS,
     days_to,
     demand_within,

@@ -52,8 +52,7 @@ def gap_words(*, usable: float, days_left: float, empty_on: date | None, lead: i
     """The stockout no order placed now prevents, as a sentence: when the shelf empties (`days_left`, the date
     `empty_on`), that an order placed now is for sale only after the `lead` days (from the day after `arrival`) or
     after the season's end (`season_end` days ahead, None: not before the arrival), that the units `on_order` are
-    counted from then,
-    the units `lost` by then and the only lever left: an earlier delivery."""
+    counted from then, the units `lost` by then and the only lever left: an earlier delivery."""
     if usable < NO_DEMAND_UNITS:
         shelf = "The shelf is empty"
     else:

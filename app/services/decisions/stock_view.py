@@ -40,6 +40,7 @@ LEAD_DAYS = ReorderItem.model_fields["lead_time_days"].default  # what /reorder 
 REVIEW_DAYS = ReorderRequest.model_fields["review_days"].default
 SERVICE_LEVEL = ReorderRequest.model_fields["service_level"].default
 MIN_UNMET_UNITS = 1.0  # less demand than one unit beyond the usable units within the lead time: no stockout
+STORABLE_DAYS = 180  # a season-over item expiring sooner cannot be stored for its next season (at-risk, promotions)
 YEAR_DAYS = 365  # last year's same calendar days (`last_season_units`)
 MIN_LEFTOVER_UNITS = 1.0  # less than one unit left at the sell-by day: the stock sells out (no clearance, no hold)
 
