@@ -45,6 +45,6 @@ def post_at_risk(
     """Flag products at risk."""
     guard(request.shop_id)
     attach_upload(request, http)
-    check_row_limit(settings, request, inventory=request.inventory)
+    check_row_limit(settings, request, inventory=request.inventory, calendar_events=request.calendar_events)
     return find_at_risk(request, settings, partial(shop_prior, request.shop_id, settings, signing_key),
                         shop_forecaster(settings, cache, signing_key))

@@ -79,7 +79,7 @@ def check_row_limit(settings: Settings, payload: SalesPayload | None = None, *, 
     limit = settings.max_payload_rows if limit is None else limit
     total = sum(counts.values())
     if total > limit:
-        listed = ", ".join(f"{name}={count}" for name, count in counts.items())
+        listed = ", ".join(f"{name}={count}" for name, count in counts.items() if count)
         raise PayloadTooLargeError(f"{total} values ({listed}) exceed {limit_name}={limit}; split the request")
 
 

@@ -40,6 +40,7 @@ def post_reorder(
     """Recommend orders."""
     guard(request.shop_id)
     attach_upload(request, http)
-    check_row_limit(settings, request, require_sales=True, inventory=request.inventory)
+    check_row_limit(settings, request, require_sales=True, inventory=request.inventory,
+                    calendar_events=request.calendar_events)
     response = recommend_orders(request, settings, cache, signing_key)
     return reorder_csv(response, f"reorder-{request.shop_id}.csv") if wants_csv(http) else response

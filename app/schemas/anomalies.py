@@ -6,7 +6,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.schemas.common import DataWarning, FiniteFloat, IsoDate, NonNegative, ProductId, ShopId, StrictModel
-from app.schemas.forecast import ForecastEvent
+from app.schemas.forecast import ForecastEvent, without_categories
 from app.schemas.sales import SalesPayload
 
 AnomalyType = Literal["spike", "drop", "negative_stock", "large_adjustment", "unusual_product"]
@@ -67,11 +67,7 @@ class AnomaliesRequest(SalesPayload):
     @field_validator("calendar_events")
     @classmethod
     def _no_categories(cls, events: list[ForecastEvent]) -> list[ForecastEvent]:
-        for index, event in enumerate(events):
-            if event.categories is not None:
-                raise ValueError(f"[{index}].categories: /anomalies cannot read categories (it has no products "
-                                 "list): scope the event with product_ids")
-        return events
+        return without_categories(events, "/anomalies")
 
 
 class Anomaly(BaseModel):

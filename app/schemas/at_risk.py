@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.schemas.common import (
     AS_OF_DESCRIPTION,
@@ -14,6 +14,7 @@ from app.schemas.common import (
     StrictModel,
 )
 from app.schemas.drivers import PricesPayload
+from app.schemas.forecast import ForecastEvent, ForecastEventsPayload, without_categories
 from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesPayload
 
@@ -32,11 +33,16 @@ class Thresholds(StrictModel):
     )
 
 
-class AtRiskRequest(SalesPayload, PricesPayload):
+class AtRiskRequest(SalesPayload, PricesPayload, ForecastEventsPayload):
     shop_id: ShopId
     inventory: list[InventoryItem]
     thresholds: Thresholds = Field(default_factory=Thresholds)
     as_of: IsoDate | None = Field(default=None, description=AS_OF_DESCRIPTION)
+
+    @field_validator("calendar_events")
+    @classmethod
+    def _no_categories(cls, events: list[ForecastEvent]) -> list[ForecastEvent]:
+        return without_categories(events, "/at-risk")
 
 
 class RecommendedAction(BaseModel):

@@ -35,7 +35,28 @@ class ForecastEvent(StrictModel):
         return self.product_ids is not None or self.categories is not None
 
 
-class ForecastRequest(SalesRequiredPayload, DriversPayload):
+class ForecastEventsPayload(BaseModel):
+    """The shop's calendar events as the forecast reads them: /forecast, and the decisions whose stock view reads
+    the same forecast (/reorder, /at-risk): the same events give the same forecast on each."""
+
+    calendar_events: list[ForecastEvent] = Field(
+        default_factory=list,
+        description="Known past and future events (holidays, promotions, a fair): the forecast learns and plans "
+        "with them (/forecast, and the forecast /reorder and /at-risk size the stock with: send the same events to "
+        "each for one answer).")
+
+
+def without_categories(events: list[ForecastEvent], endpoint: str) -> list[ForecastEvent]:
+    """`events` as they are, or a ValueError naming the first event scoped by `categories`, which `endpoint`
+    cannot read (it has no products list to give products a category)."""
+    for index, event in enumerate(events):
+        if event.categories is not None:
+            raise ValueError(f"[{index}].categories: {endpoint} cannot read categories (it has no products list): "
+                             "scope the event with product_ids")
+    return events
+
+
+class ForecastRequest(SalesRequiredPayload, DriversPayload, ForecastEventsPayload):
     shop_id: ShopId
     product_id: ProductId | None = Field(default=None, description="One product to forecast.")
     product_ids: list[ProductId] | None = Field(
@@ -45,9 +66,6 @@ class ForecastRequest(SalesRequiredPayload, DriversPayload):
     model: ModelName = Field(default="auto", description="`auto` picks per product by backtest.")
     confidence_interval: float = Field(default=0.95, ge=0.5, le=0.995, description="Interval coverage, e.g. 0.8.")
     frequency: Frequency = Field(default="auto", description="`auto`: weekly when every date falls on one weekday.")
-    calendar_events: list[ForecastEvent] = Field(
-        default_factory=list, description="Known past and future events (holidays, promotions)."
-    )
     as_of: IsoDate | None = Field(default=None, description=AS_OF_DESCRIPTION)
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.schemas.common import AS_OF_DESCRIPTION, DataWarning, IsoDate, NonNegative, ShopId, StrictModel
 from app.schemas.drivers import DriversPayload
+from app.schemas.forecast import ForecastEventsPayload
 from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesRequiredPayload
 
@@ -24,7 +25,7 @@ class AbcThresholds(StrictModel):
     b: float = Field(default=0.95, gt=0, lt=1, description="Cumulative revenue share of classes A and B.")
 
 
-class ReorderRequest(SalesRequiredPayload, DriversPayload):
+class ReorderRequest(SalesRequiredPayload, DriversPayload, ForecastEventsPayload):
     shop_id: ShopId
     inventory: list[ReorderItem] = Field(min_length=1)
     service_level: float = Field(default=0.95, ge=0.5, le=0.999, description="Target cycle service level.")

@@ -12,9 +12,10 @@ import numpy as np
 
 from app.config import Settings
 from app.schemas.common import DataWarning
+from app.schemas.forecast import ForecastEventsPayload
 from app.schemas.sales import SalesPayload
 from app.services.forecasting.pipeline import ForecastArrays, forecast_arrays
-from app.services.forecasting.spec import ForecastSpec
+from app.services.forecasting.spec import ForecastSpec, event_fields
 from app.utils.cache import Cache
 from app.utils.errors import SmartShelfError
 
@@ -43,10 +44,17 @@ class DemandPath:
         return np.cumsum(self.daily, axis=1)
 
 
-def _sales_alone(payload: SalesPayload) -> SalesPayload:
-    """The request's sales and nothing else: another endpoint's fields (promotions' `calendar_events`) are no
-    forecast drivers. Built from the validated values, not validated again."""
-    sales = SalesPayload.model_construct(**{name: getattr(payload, name) for name in SalesPayload.model_fields})
+class _ForecastSales(SalesPayload, ForecastEventsPayload):
+    """The sales and calendar events a decision's forecast reads, and nothing else."""
+
+
+def _sales_alone(payload: SalesPayload) -> _ForecastSales:
+    """The request's sales and its forecast events (`calendar_events` as /forecast takes them) and nothing else:
+    another endpoint's fields (promotions' pairing `calendar_events`, at-risk's prices) are no forecast drivers.
+    Built from the validated values, not validated again."""
+    events = payload.calendar_events if isinstance(payload, ForecastEventsPayload) else []
+    sales = _ForecastSales.model_construct(**{name: getattr(payload, name) for name in SalesPayload.model_fields},
+                                           calendar_events=events)
     sales._series_values = payload.series_values  # the validated arrays of the same series
     sales._row_cache = payload.row_cache  # and the rows as read once
     return sales.attach_upload(payload.upload)
@@ -68,8 +76,9 @@ def read_forecast(sales: SalesPayload, shop_id: str, product_ids: Sequence[str],
                   unread: str = "none", skip: frozenset[str] = frozenset()) -> ForecastRead:
     """The one place the decisions get the forecast's daily demand: the forecast /forecast makes for `sales` of
     the `wanted` items (bool[n]) over FORECAST_DAYS days at reorder's interval level (the same cache keys as
-    POST /forecast of these products over 28 days at 95%, so /reorder, /at-risk and /promotions of the same sales
-    share one entry and every service level reads one forecast), continued at its mean daily rate to `periods`
+    POST /forecast of these products over 28 days at 95% with the same `calendar_events`, which the forecast reads
+    where `sales` carries them, so /reorder, /at-risk and /promotions of the same sales share one entry and every
+    service level reads one forecast), continued at its mean daily rate to `periods`
     days. One horizon whatever the items: an item's long shelf life or lead time neither changes the model chosen
     for the others nor asks a shop model for more days than it was trained for (28 by default). Appends the
     forecast's warnings whose codes are not already in `warnings` nor in `skip`. Raises the forecast's
@@ -81,11 +90,12 @@ def read_forecast(sales: SalesPayload, shop_id: str, product_ids: Sequence[str],
     methods = [unread] * n
     if not wanted.any():
         return ForecastRead(daily, rmse, from_forecast, methods, "off")
+    event_days, event_types = event_fields(sales.calendar_events if isinstance(sales, ForecastEventsPayload)
+                                           else [])
     spec = ForecastSpec(shop_id=shop_id, sales=sales, product_ids=tuple(p for p, w in zip(product_ids, wanted,
                                                                                           strict=True) if w),
                         periods=min(periods, FORECAST_DAYS), model="auto", confidence_interval=FORECAST_LEVEL,
-                        frequency="daily",
-                        as_of_day=as_of_day)
+                        frequency="daily", event_days=event_days, event_types=event_types, as_of_day=as_of_day)
     answer = forecaster(spec)
     seen = {w.code for w in warnings} | skip  # the forecast applies the same sales rules: each reported once
     warnings += [w for w in answer.warnings if w.code not in seen]

@@ -616,6 +616,11 @@ export interface components {
              */
             as_of?: (string) | null;
             /**
+             * Calendar Events
+             * @description Known past and future events (holidays, promotions, a fair): the forecast learns and plans with them (/forecast, and the forecast /reorder and /at-risk size the stock with: send the same events to each for one answer).
+             */
+            calendar_events?: components["schemas"]["ForecastEvent"][];
+            /**
              * Closed Dates
              * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.
              */
@@ -1001,7 +1006,7 @@ export interface components {
             as_of?: (string) | null;
             /**
              * Calendar Events
-             * @description Known past and future events (holidays, promotions).
+             * @description Known past and future events (holidays, promotions, a fair): the forecast learns and plans with them (/forecast, and the forecast /reorder and /at-risk size the stock with: send the same events to each for one answer).
              */
             calendar_events?: components["schemas"]["ForecastEvent"][];
             /**
@@ -2310,6 +2315,11 @@ export interface components {
              * @description The last day the sales cover, as of its close: yesterday with a morning export of the till, today after closing. Sales after it are ignored (`future_sales`), every product's history runs to it, and forecasts and decisions start the day after (stock expiring the day after `as_of` still sells that day). Default: the latest date in the sales.
              */
             as_of?: (string) | null;
+            /**
+             * Calendar Events
+             * @description Known past and future events (holidays, promotions, a fair): the forecast learns and plans with them (/forecast, and the forecast /reorder and /at-risk size the stock with: send the same events to each for one answer).
+             */
+            calendar_events?: components["schemas"]["ForecastEvent"][];
             /**
              * Closed Dates
              * @description Dates the shop is closed (holidays, closure weeks), past or planned; see `closed_weekdays`.

@@ -1,0 +1,84 @@
+"""The decisions size the stock with the forecast /forecast makes for the same sales and calendar events.
+
+A shop whose match days triple its sales (synthetic, seeded) sends its calendar with a match two days ahead. Without
+the events /reorder and /at-risk read a forecast that does not see the match; with them they read the one /forecast
+answers with the same events (a cache hit), so the lead time's demand, the stockout day and the order agree with it.
+"""
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+PREFIX = "/api/v1/smart-shelf"
+AS_OF = date(2025, 6, 30)
+DAYS = 420
+NEXT_MATCH = AS_OF + timedelta(days=2)
+LEAD, REVIEW = 4, 1
+
+
+def _match_days() -> list[date]:
+    """Home matches every 9 to 20 days (no weekday or fortnight a model could learn them from), the next in 2."""
+    gaps = np.random.default_rng(9).integers(9, 21, DAYS // 9)
+    return sorted(NEXT_MATCH - timedelta(days=int(back)) for back in np.concatenate([[0], np.cumsum(gaps)])
+                  if back < DAYS)
+
+
+def _sales() -> list[dict]:
+    rng = np.random.default_rng(6)
+    matches = set(_match_days())
+    series = []
+    for product, rate in (("grill", 12.0), ("sauce", 6.0)):
+        days = [AS_OF - timedelta(days=back) for back in range(DAYS - 1, -1, -1)]
+        qty = [int(rng.poisson(rate * (3.0 if day in matches else 1.0))) for day in days]
+        series.append({"product_id": product, "start": days[0].isoformat(), "qty": qty})
+    return series
+
+
+EVENTS = [{"date": day.isoformat(), "title": "home match", "type": "sporting"} for day in _match_days()]
+INVENTORY = [{"product_id": "grill", "quantity": 40, "price": 4.0, "cost": 2.0, "lead_time_days": LEAD},
+             {"product_id": "sauce", "quantity": 25, "price": 2.0, "cost": 1.0, "lead_time_days": LEAD,
+              "expiry_date": (AS_OF + timedelta(days=3)).isoformat()}]
+
+
+def _post(client: TestClient, path: str, body: dict) -> dict:
+    response = client.post(f"{PREFIX}/{path}", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_reorder_and_at_risk_read_the_forecast_of_the_same_events(client):
+    common = {"shop_id": "matches", "as_of": AS_OF.isoformat(), "series": _sales()}
+    plain = _post(client, "reorder", {**common, "inventory": INVENTORY})
+    forecast = _post(client, "forecast", {**common, "product_ids": ["grill", "sauce"], "periods": 28,
+                                          "calendar_events": EVENTS})
+    reorder = _post(client, "reorder", {**common, "inventory": INVENTORY, "calendar_events": EVENTS,
+                                        "review_days": REVIEW})
+    at_risk = _post(client, "at-risk", {**common, "inventory": INVENTORY, "calendar_events": EVENTS})
+
+    assert reorder["meta"]["forecast_cache"] == "hit"  # the very forecast /forecast answered
+    path = {f["product_id"]: [p["predicted_qty"] for p in f["predictions"]] for f in forecast["forecasts"]}
+    assert path["grill"][1] > 2 * np.mean(path["grill"][3:])  # the forecast sees the match
+    planned = {r["product_id"]: r for r in reorder["recommendations"]}
+    before = {r["product_id"]: r for r in plain["recommendations"]}
+    grill = planned["grill"]
+    # the protection interval (lead time + review) holds the match
+    assert grill["expected_lead_time_demand"] == pytest.approx(sum(path["grill"][:LEAD + REVIEW]), rel=0.01)
+    assert grill["expected_lead_time_demand"] > before["grill"]["expected_lead_time_demand"] + 10
+    assert grill["reorder_point"] > before["grill"]["reorder_point"]
+    # the sauce's 25 units expire in 3 days: at-risk and reorder leave unsold what that forecast leaves
+    sauce = next(item for item in at_risk["at_risk"] if item["product_id"] == "sauce")
+    assert sauce["forecast_method"] == planned["sauce"]["forecast_method"]
+    unsold = max(25 - sum(path["sauce"][:3]), 0)
+    assert sauce["expected_unsold_units"] == pytest.approx(unsold, abs=0.6)
+    assert planned["sauce"]["at_risk_quantity"] == pytest.approx(unsold, abs=0.6)
+    assert before["sauce"]["at_risk_quantity"] > unsold + 2  # without the match more is left unsold
+
+
+def test_a_decision_names_the_event_scope_it_cannot_read(client):
+    body = {"shop_id": "matches", "as_of": AS_OF.isoformat(), "series": _sales(), "inventory": INVENTORY,
+            "calendar_events": [{"date": NEXT_MATCH.isoformat(), "categories": ["grill"]}]}
+    response = client.post(f"{PREFIX}/at-risk", json=body)
+    assert response.status_code == 422
+    assert "calendar_events" in response.text and "categories" in response.text
