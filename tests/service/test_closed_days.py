@@ -120,11 +120,17 @@ def test_at_risk_counts_open_days_for_sales_rate_and_cover(client):
     unsaid = client.post(f"{PREFIX}/at-risk", json={**body, "closed_weekdays": []}).json()["at_risk"][0]
     assert said["avg_daily_sales"] == round(sum(r["qty"] for r in sales[-24:]) / 24, 4)  # 24 open days of 28
     assert said["avg_daily_sales"] > unsaid["avg_daily_sales"]
-    # 55 units at 256 / 24 a day after Sunday 13 April: Mon, Tue, Thu, Fri, Sat sell 5 x 256 / 24 = 53.3, the
-    # rest runs out on Sunday the 20th; Wednesday the 16th, closed, uses no stock but is a calendar day of supply
-    # (as reorder's days of supply and its stockout date, `stock_view.supply_days`)
-    rate = 256 / 24
-    assert said["stockout_date"] == "2025-04-20" and said["days_of_supply"] == round(6 + (55 - 5 * rate) / rate, 1)
+    # 55 units at about 256 / 24 a day after Sunday 13 April: Mon, Tue, Thu, Fri, Sat sell about 5 x 256 / 24 =
+    # 53.3, the rest runs out on Sunday the 20th; Wednesday the 16th, closed, uses no stock but is a calendar day
+    # of supply: reorder's days of supply and stockout date (`stock_view.supply_days`) of the same forecast
+    reorder = client.post(f"{PREFIX}/reorder", json={**{k: v for k, v in body.items() if k != "thresholds"},
+                                                      "inventory": [{**inventory[0], "cost": 1.0}],
+                                                      "closed_weekdays": ["wednesday"]}).json()
+    planned = reorder["recommendations"][0]
+    assert said["forecast_method"] == planned["forecast_method"]
+    assert said["stockout_date"] == planned["predicted_stockout_date"] == "2025-04-20"
+    assert said["days_of_supply"] == planned["days_of_supply"]
+    assert 6 < said["days_of_supply"] < 7
 
 
 def test_at_risk_and_reorder_judge_closed_days_on_the_whole_catalogue_sent(client):

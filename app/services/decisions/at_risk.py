@@ -5,7 +5,7 @@ Signals per product (all as of `as_of`: reorder's origin, `stock_view.origin_day
 `slow_moving_window` days up to and including the last open day (`as_of`, or the export's last trading day when
 the days after it up to `as_of` are closed: a stale export), days without sales counting as zero; d = its daily
 demand: the forecast's (`forecast_read.demand_path`, the same forecast and view of the stock as reorder and
-promotions) for items with sales and a sell-by day or nothing usable on hand, else v; where a silence decides
+promotions) for items with sales, else v; where a silence decides
 reorder's demand, that demand for the stock on hand too (`planned_demand.planned_demand`); the
 forecast wins over a sent avg_daily_sales wherever it is read). Days count open days where v is read: closed days
 (`closed_weekdays` / `closed_dates`, else detected on every product the request sent when they are 20 or more,
@@ -121,7 +121,6 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
-    days_to,
     demand_within,
     forecast_days,
     last_season_units,
@@ -223,12 +222,10 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     horizon = forecast_days(inventory)  # reorder's horizon for these items: one forecast, one cache entry
     path_days = max(min(open_ahead.size, PATH_DAYS), horizon)
     open_day = np.diff(open_ahead[:path_days], prepend=0) if open_ahead.size >= path_days else np.ones(path_days)
-    sell_by_days = np.minimum(days_to(inventory, "expiry_date", as_of_day), days_to(inventory, "season_end", as_of_day))
     sold = np.bincount(sales.product, minlength=n)[:n] > 0
-    # the forecast changes the answer only where stock must sell by a day (ahead: what sells in time; past:
-    # whether it still sells) and on an empty shelf (whether it still sells); the rest read the rate
-    wanted = sold & (~has_stock | (sell_by_days < NO_LIMIT))
-    path = demand_path(request, request.shop_id, product_ids, wanted, velocity[:, None] * open_day[None, :],
+    # every item with sales reads reorder's forecast: what sells by a sell-by day, whether an empty shelf still
+    # sells, and when stock runs out (stockout_risk, low_stock and reorder's decision read the same days)
+    path = demand_path(request, request.shop_id, product_ids, sold, velocity[:, None] * open_day[None, :],
                        horizon, sent_as_of, forecaster, warnings)
     # reorder's demand over its protection interval with its defaults (a silent product's by what followed its
     # earlier silences): the stock on hand is judged with it, and an empty shelf is out of stock exactly where

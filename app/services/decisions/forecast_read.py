@@ -12,7 +12,7 @@ import numpy as np
 
 from app.config import Settings
 from app.schemas.common import DataWarning
-from app.schemas.forecast import ForecastEventsPayload
+from app.schemas.forecast import ForecastEvent, ForecastEventsPayload
 from app.schemas.sales import SalesPayload
 from app.services.forecasting.pipeline import ForecastArrays, forecast_arrays
 from app.services.forecasting.spec import ForecastSpec, event_fields
@@ -52,7 +52,7 @@ def _sales_alone(payload: SalesPayload) -> _ForecastSales:
     """The request's sales and its forecast events (`calendar_events` as /forecast takes them) and nothing else:
     another endpoint's fields (promotions' pairing `calendar_events`, at-risk's prices) are no forecast drivers.
     Built from the validated values, not validated again."""
-    events = payload.calendar_events if isinstance(payload, ForecastEventsPayload) else []
+    events: list[ForecastEvent] = payload.calendar_events if isinstance(payload, ForecastEventsPayload) else []
     sales = _ForecastSales.model_construct(**{name: getattr(payload, name) for name in SalesPayload.model_fields},
                                            calendar_events=events)
     sales._series_values = payload.series_values  # the validated arrays of the same series

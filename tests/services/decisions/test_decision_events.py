@@ -82,3 +82,16 @@ def test_a_decision_names_the_event_scope_it_cannot_read(client):
     response = client.post(f"{PREFIX}/at-risk", json=body)
     assert response.status_code == 422
     assert "calendar_events" in response.text and "categories" in response.text
+
+
+def test_at_risk_dates_a_stockout_by_reorders_forecast(client):
+    """An item without a sell-by day: at-risk's stockout day and days of supply are reorder's, from one forecast."""
+    common = {"shop_id": "matches", "as_of": AS_OF.isoformat(), "series": _sales(), "calendar_events": EVENTS}
+    reorder = {r["product_id"]: r for r in _post(client, "reorder", {**common, "inventory": INVENTORY})
+               ["recommendations"]}
+    at_risk = {item["product_id"]: item for item in _post(client, "at-risk", {**common, "inventory": INVENTORY})
+               ["at_risk"]}
+    grill = at_risk["grill"]
+    assert grill["forecast_method"] == reorder["grill"]["forecast_method"]
+    assert grill["stockout_date"] == reorder["grill"]["predicted_stockout_date"]
+    assert grill["days_of_supply"] == pytest.approx(reorder["grill"]["days_of_supply"], abs=0.05)

@@ -142,17 +142,16 @@ def test_a_forecast_over_the_work_budget_leaves_the_recent_rate_and_says_so(tmp_
         "reasoning"]
 
 
-def test_at_risk_days_of_supply_and_stockout_date_are_reorders_where_it_reads_the_forecast(answers):
-    """Stock that must sell by its expiry reads the forecast: its days of supply and stockout date are reorder's;
-    stock without a sell-by day reads the rate, and the answer says so (no forecast_method)."""
+def test_at_risk_days_of_supply_and_stockout_date_are_reorders(answers):
+    """Every item with sales reads the forecast, with or without a sell-by day: its days of supply and stockout
+    date are reorder's."""
     reorder, at_risk = answers["reorder"], answers["at_risk"]
     sellsout = at_risk["sellsout"]
-    assert sellsout["days_of_supply"] == reorder["sellsout"]["days_of_supply"]
-    assert sellsout["stockout_date"] == reorder["sellsout"]["predicted_stockout_date"]
-    assert sellsout["forecast_method"] == reorder["sellsout"]["forecast_method"]
     assert "stockout_risk" in sellsout["reasons"] and reorder["sellsout"]["urgency"] == "critical"
-    assert at_risk["low"]["forecast_method"] is None
-    assert at_risk["low"]["days_of_supply"] == pytest.approx(2 / at_risk["low"]["avg_daily_sales"], abs=0.05)
+    for product in ("sellsout", "low"):  # an expiry date; none
+        assert at_risk[product]["days_of_supply"] == reorder[product]["days_of_supply"]
+        assert at_risk[product]["stockout_date"] == reorder[product]["predicted_stockout_date"]
+        assert at_risk[product]["forecast_method"] == reorder[product]["forecast_method"]
 
 
 def _weekday_seller(days: int = 120) -> list[dict]:
