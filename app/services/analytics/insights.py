@@ -25,6 +25,17 @@ Rules:
   September (a line through it ends at a third of what sells), says so instead of "increase stock" / "reduce the
   next order", and its change_pct is measured: the last RECENT_PERIODS' mean against that of the first ones
   before them. A range too short for that check gets no order advice.
+- Stock advice reads what comes next: a trend that holds now is "increase stock" / "reduce the next order" only
+  where last year's same weeks went on its way. Last year's weeks are the AHEAD_DAYS ending SEASON_LAG days (52
+  weeks, same weekdays) before the range's end and the AHEAD_DAYS after them, read from every sale sent (before the
+  range too), mean units per open day. A rise whose next weeks a year ago fell TREND_MIN_CHANGE_PCT or more is a
+  seasonal peak (a fall they rose after, a seasonal low): the advice says what last year's next weeks did instead
+  of "increase stock" / "reduce the next order". Where the sales sent do not reach the first of last year's weeks,
+  or the product sold nothing in them, the trend is described and the advice says it cannot tell a season from
+  growth (or a decline): no order advice. On the french bakery's export the next 28 days went the way of the
+  order advice about half the time without that check (2021, no year back: 46 % of rises, 59 % of falls); in 2022,
+  where a year ago fell 10 % or more against the rise, 90 % of the rises fell in the next 28 days too (the
+  Christmas and mid-August peaks), and 69 % of the rises kept went on rising.
 - Seasonality: mean daily units per weekday and per calendar month over the range's open days: closed
   days (the request's `closed_weekdays` / `closed_dates`, else detected on a catalogue of 20 or more
   products, `app/utils/opening_days.py`) are no demand and stay out of both; a closed weekday has no index.
@@ -59,6 +70,8 @@ TREND_MIN_CHANGE_PCT = 10.0
 TREND_MIN_T = 2.0
 RECENT_PERIODS = {"daily": 28, "weekly": 4, "monthly": 1}
 RECENT_TOLERANCE = 0.25  # the last periods' mean this far (as a share) beyond the line's end: the trend ended
+SEASON_LAG = 364  # last year's same weeks: 52 weeks back, on the same weekdays
+AHEAD_DAYS = 28  # the weeks stock advice is for: last year's 28 days after the same day against the 28 up to it
 PERIOD_WORD = {"daily": "day", "weekly": "week", "monthly": "month"}
 WEEKDAYS = list(calendar.day_name)  # Monday first
 
@@ -246,7 +259,8 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
             code="outside_range",
             message=f"{outside} sales rows fell outside the range and were not counted in totals "
             f"({int(warmup.sum())} of them, in the {WARMUP_DAYS} days before the start, "
-            "only warm up the moving averages).",
+            "only warm up the moving averages; those a year before the range's end tell the stock advice what "
+            "came next a year ago).",
             count=outside,
         ))
     assert sales.revenue is not None
@@ -298,11 +312,12 @@ def summarise_sales(request: InsightsRequest, budget: WorkBudget) -> InsightsRes
     ]
     seasonality = _seasonality(sales, start, end, opening)
     total = _trends(units[~partial][None, :], recent, pace[-1:], pace_se[-1:])
+    year_ago = _year_ago(sales, ranked, end, opening)
     return InsightsResponse(
         series=series,
         top_items=top_items,
         seasonality=seasonality,
-        recommendations=_recommendations(top_items, trends, total, seasonality, granularity, len(sold))
+        recommendations=_recommendations(top_items, trends, year_ago, total, seasonality, granularity, len(sold))
         + _closed_words(opening, start, end),
         meta=InsightsMeta(shop_id=request.shop_id, start=from_day_number(start), end=from_day_number(end),
                           granularity=granularity, periods=n_periods, partial_periods=int(partial.sum()),
@@ -326,6 +341,45 @@ def _recent_pace(sales: SalesColumns, ranked: np.ndarray, complete: np.ndarray, 
     daily = grid_sums(slot[sales.product[take]], sales.day[take] - first, len(ranked) + 1, n_days, sales.qty[take])
     daily[-1] = daily[-1] + daily[:-1].sum(axis=0)  # the last row: all units
     return _pace(daily, ~opening.closed(np.arange(first, first + n_days)), n_days / recent)
+
+
+class YearAgo(NamedTuple):
+    """What came next a year ago (`_year_ago`)."""
+
+    change: np.ndarray  # per product, % (NaN: unknown)
+    day: int  # the range's end a year ago (day number); its next weeks follow it
+    reached: bool  # the sales sent begin on or before the first of last year's weeks
+
+
+def _year_ago(sales: SalesColumns, ranked: np.ndarray, end: int, opening: OpeningDays) -> YearAgo:
+    """What came next a year ago, per `ranked` product: the % change of its mean units per open day from the
+    AHEAD_DAYS ending SEASON_LAG days before `end` (a day number) to the AHEAD_DAYS after them; NaN where the sales
+    sent begin after the first of those days, the product sold nothing in the first ones, or they hold no open day.
+
+    Args:
+        sales: every sale sent, before the range too.
+        ranked: int[k] product codes.
+    Returns:
+        `YearAgo`, its change float64[k] in % (-100 .. ).
+    """
+    first = end - SEASON_LAG - AHEAD_DAYS + 1
+    reached = sales.size > 0 and int(sales.day.min()) <= first
+    unknown = YearAgo(np.full(len(ranked), np.nan), end - SEASON_LAG, reached)
+    if len(ranked) == 0 or not reached:
+        return unknown
+    days = 2 * AHEAD_DAYS
+    take = (sales.day >= first) & (sales.day < first + days)
+    slot = np.full(len(sales.product_ids), len(ranked))  # products outside the top ones: a row left out below
+    slot[ranked] = np.arange(len(ranked))
+    daily = grid_sums(slot[sales.product[take]], sales.day[take] - first, len(ranked) + 1, days, sales.qty[take])[:-1]
+    open_days = ~opening.closed(np.arange(first, first + days))
+    before_open, after_open = open_days[:AHEAD_DAYS], open_days[AHEAD_DAYS:]
+    if not before_open.any() or not after_open.any():
+        return unknown
+    before = daily[:, :AHEAD_DAYS][:, before_open].mean(axis=1)
+    after = daily[:, AHEAD_DAYS:][:, after_open].mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return unknown._replace(change=np.where(before > 0, (after / before - 1) * 100, np.nan))
 
 
 def _closed_words(opening: OpeningDays, start: int, end: int) -> list[str]:
@@ -352,9 +406,10 @@ def _slope(units: float) -> str:
     return f"{units:+.2f}" if abs(units) >= 0.1 else f"{units:+.2g}"
 
 
-def _recommendations(top_items: list[TopItem], trends: Trends, total: Trends, seasonality: Seasonality,
-                     granularity: Granularity, n_products: int) -> list[str]:
-    """The advice; `trends` of the top items, `total` of all units (`_trends`)."""
+def _recommendations(top_items: list[TopItem], trends: Trends, year_ago: YearAgo, total: Trends,
+                     seasonality: Seasonality, granularity: Granularity, n_products: int) -> list[str]:
+    """The advice; `trends` of the top items, `year_ago` what their next weeks did a year ago (`_year_ago`),
+    `total` of all units (`_trends`)."""
     word = PERIOD_WORD[granularity]
     count = RECENT_PERIODS[granularity]
     recent = f"the last {count} {word}s" if count > 1 else f"the last {word}"
@@ -367,8 +422,14 @@ def _recommendations(top_items: list[TopItem], trends: Trends, total: Trends, se
                       f"{abs(total.change[0]):.0f}%)." if total.stopped[0] else
                       f"Total unit sales {'grew' if total.change[0] > 0 else 'fell'} {abs(total.change[0]):.0f}% "
                       f"across the range (least-squares trend over {word}s).")
-    for item, change, off, pace, ended in zip(top_items, trends.change, trends.lately, trends.pace, trends.stopped,
-                                              strict=True):
+    ahead = f"the {AHEAD_DAYS // 7} weeks after {from_day_number(year_ago.day)}"
+    unknown = f"it sold nothing in the {AHEAD_DAYS // 7} weeks to {from_day_number(year_ago.day)}" \
+        if year_ago.reached else \
+        f"the sales sent do not reach a year back (to {from_day_number(year_ago.day - AHEAD_DAYS + 1)})"
+    for item, change, off, pace, ended, next_year_ago in zip(top_items, trends.change, trends.lately, trends.pace,
+                                                             trends.stopped, year_ago.change, strict=True):
+        rising = item.trend == "increasing"
+        figures = f"({change:+.0f}% over the range, {_slope(item.trend_slope)} per {word})"
         if ended:
             went = "rose" if change > 0 else "fell"
             way = "rise" if item.trend == "increasing" else "fall"
@@ -383,13 +444,22 @@ def _recommendations(top_items: list[TopItem], trends: Trends, total: Trends, se
                           f"({change:+.0f}% over the range, {_slope(item.trend_slope)} per {word}), but the "
                           f"range is too short to tell whether that holds now (a trend is checked against {recent} "
                           "and the periods before them): plan stock on the forecast.")
-        elif item.trend == "increasing":
-            advice.append(f"High demand detected for product {item.product_id}: units rising {change:+.0f}% "
-                          f"over the range ({_slope(item.trend_slope)} per {word}). Consider increasing stock levels.")
+        elif item.trend != "stable" and np.isnan(next_year_ago):  # no year back: a season reads as growth
+            season = "peak from growth" if rising else "low from a decline"
+            advice.append(f"Product {item.product_id} is {'rising' if rising else 'falling'} {figures}, but "
+                          f"{unknown}, so this cannot tell a seasonal {season}: plan stock on the forecast.")
+        elif item.trend != "stable" and (1 if rising else -1) * next_year_ago <= -TREND_MIN_CHANGE_PCT:
+            advice.append(f"Product {item.product_id}: seasonal {'peak' if rising else 'low'}: last year demand "
+                          f"{'fell' if rising else 'rose'} {abs(next_year_ago):.0f}% in {ahead}; it is "
+                          f"{'rising' if rising else 'falling'} now {figures}. Do not "
+                          f"{'stock up' if rising else 'cut the order'} on the range's trend: plan on the forecast.")
+        elif rising:
+            advice.append(f"High demand detected for product {item.product_id}: units rising {change:+.0f}% over the "
+                          f"range ({_slope(item.trend_slope)} per {word}), and {ahead} last year changed "
+                          f"{next_year_ago:+.0f}%. Consider increasing stock levels.")
         elif item.trend == "decreasing":
-            advice.append(f"Demand for product {item.product_id} is falling ({change:+.0f}% over the "
-                          f"range, {_slope(item.trend_slope)} per {word}). Reduce the next order or promote it "
-                          "before stock ages.")
+            advice.append(f"Demand for product {item.product_id} is falling {figures}, and {ahead} last year changed "
+                          f"{next_year_ago:+.0f}%. Reduce the next order or promote it before stock ages.")
     if seasonality.weekday_index and len(seasonality.weekday_index) == 7:
         peak = max(seasonality.weekday_index.items(), key=lambda kv: kv[1])
         if peak[1] >= 1.15:

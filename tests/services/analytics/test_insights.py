@@ -236,12 +236,90 @@ def test_a_fall_that_levelled_off_is_no_advice_to_cut_orders():
 
 
 def test_a_fall_that_runs_on_is_still_advice_to_cut_orders():
-    """The same weekly noise on a fall that keeps going: its last weeks fall with it, the advice stands."""
+    """The same weekly noise on a fall that keeps going: its last weeks fall with it, the advice stands (after a
+    steady year: a year ago the same weeks did not turn)."""
     week = [1.0, 0.9, 0.95, 1.0, 1.1, 1.4, 1.2]
     values = [round((430.0 - 4.5 * k) * week[k % 7]) for k in range(61)]
-    response = run(rows("baguette", values), top_k=1)
+    year = [round(430.0 * week[k % 7]) for k in range(364)]
+    response = run(rows("baguette", year + values, start=START - timedelta(days=364)), top_k=1,
+                   range={"start": START.isoformat(), "end": (START + timedelta(days=60)).isoformat()})
     assert any("baguette" in r and "Reduce the next order" in r for r in response.recommendations)
     assert response.top_items[0].change_pct < -60
+    alone = run(rows("baguette", values), top_k=1)  # 61 days: a decline or a season's low, it cannot tell
+    advice = next(r for r in alone.recommendations if "baguette" in r)
+    assert "cannot tell a seasonal low from a decline" in advice and "Reduce the next order" not in advice
+
+
+def _christmas(first: date, last: date, base: float = 100.0) -> list[float]:
+    """Daily units from `first` to `last` with a weekday pattern and a Christmas peak: a rise over the five weeks to
+    28 December to 2.5 times the level, back to it a week later (a bakery's December)."""
+    week = [1.0, 0.9, 0.95, 1.0, 1.1, 1.4, 1.2]
+    values = []
+    for k in range((last - first).days + 1):
+        day = first + timedelta(days=k)
+        to_peak = (date(day.year, 12, 28) - day).days
+        since_peak = (day - date(day.year - (to_peak > 35), 12, 28)).days
+        peak = 1.5 * (1 - to_peak / 35) if 0 <= to_peak <= 35 else 1.5 * max(0.0, 1 - since_peak / 7)
+        values.append(round(base * (1 + peak) * week[k % 7]))
+    return values
+
+
+def test_a_rise_into_a_seasonal_peak_is_no_advice_to_stock_up():
+    """Review 6 F12: the bakery's export with as_of late December 2021 (a six-week range) read "High demand ...
+    Consider increasing stock levels" for its best sellers on the rise into Christmas; in January 2022 its weeks
+    sold half. Where the sales reach a year back, last year's same weeks tell the peak: the next weeks fell."""
+    first, end = date(2023, 1, 2), date(2024, 12, 31)
+    response = run(rows("baguette", _christmas(first, end), start=first), top_k=1,
+                   range={"start": "2024-11-20", "end": end.isoformat()})
+    item = response.top_items[0]
+    assert item.trend == "increasing"
+    advice = next(r for r in response.recommendations if "baguette" in r)
+    assert "increasing stock" not in advice
+    assert advice.startswith("Product baguette: seasonal peak: last year demand fell ")
+    assert "in the 4 weeks after 2024-01-02; it is rising now" in advice and "Do not stock up" in advice
+    # the figure is last year's: its open days' mean, the 28 days after 2024-01-02 against the 28 up to it
+    values = np.array(_christmas(first, end))
+    year_ago = (date(2024, 1, 2) - first).days
+    fell = (1 - values[year_ago + 1:year_ago + 29].mean() / values[year_ago - 27:year_ago + 1].mean()) * 100
+    assert f"fell {fell:.0f}% in" in advice
+    # the mirror: a sandwich that sells less over the holidays and recovers in January is no cut to its order
+    dip = [round(2 * 100 * (1 + 0.2 * (k % 7 == 5)) - v / 2) for k, v in enumerate(_christmas(first, end))]
+    low = run(rows("sandwich", dip, start=first), top_k=1, range={"start": "2024-11-20", "end": end.isoformat()})
+    assert low.top_items[0].trend == "decreasing"
+    advice = next(r for r in low.recommendations if "sandwich" in r)
+    assert advice.startswith("Product sandwich: seasonal low: last year demand rose ") and "Reduce" not in advice
+
+
+def test_a_rise_without_a_year_of_history_cannot_be_told_from_growth():
+    """The bakery's case as it came: its export began in January 2021, so in December 2021 no same weeks a year ago
+    tell a Christmas rise from growth: the trend is described and no stock advice is given."""
+    first, end = date(2024, 2, 1), date(2024, 12, 31)
+    response = run(rows("baguette", _christmas(first, end), start=first), top_k=1,
+                   range={"start": "2024-11-20", "end": end.isoformat()})
+    assert response.top_items[0].trend == "increasing"
+    advice = next(r for r in response.recommendations if "baguette" in r)
+    assert "increasing stock" not in advice
+    assert advice == ("Product baguette is rising (+165% over the range, +4.09 per day), but the sales sent do not "
+                      "reach a year back (to 2023-12-06), so this cannot tell a seasonal peak from growth: plan stock "
+                      "on the forecast.")
+    # a product new since last year in a shop whose sales reach back: the same words, for its own reason
+    shop = rows("croissant", [50.0] * ((end - date(2023, 1, 2)).days + 1), start=date(2023, 1, 2))
+    new = run(shop + rows("baguette", _christmas(first, end), start=first), top_k=2,
+              range={"start": "2024-11-20", "end": end.isoformat()})
+    advice = next(r for r in new.recommendations if "baguette" in r)
+    assert "but it sold nothing in the 4 weeks to 2024-01-02, so this cannot tell" in advice
+
+
+def test_steady_growth_over_years_is_still_advice_to_stock_up():
+    """A product growing all year, both years (+27 % every two months): last year's next weeks rose too, so the rise
+    is growth."""
+    first = date(2023, 1, 2)
+    week = [1.0, 0.9, 0.95, 1.0, 1.1, 1.4, 1.2]
+    values = [round(100.0 * np.exp(0.004 * k) * week[k % 7]) for k in range(730)]
+    response = run(rows("baguette", values, start=first), top_k=1, range={"start": "2024-11-01", "end": "2024-12-31"})
+    advice = next(r for r in response.recommendations if "baguette" in r)
+    assert advice.startswith("High demand detected for product baguette") and "increasing stock" in advice
+    assert "the 4 weeks after 2024-01-02 last year changed +" in advice
 
 
 
