@@ -48,11 +48,13 @@ class ReorderRecommendation(BaseModel):
     xyz_class: XyzClass
     urgency: Literal["critical", "high", "medium", "low"]
     current_quantity: float
-    usable_quantity: float = Field(description="Units on hand that sell before their expiry or season end at the "
-                                   "forecast (expired units count 0).")
-    at_risk_quantity: float = Field(description="Units on hand the forecast leaves unsold at expiry or season end: "
-                                    "not cover (at-risk and promotions clear them).")
-    inventory_position: float = Field(description="Usable units + on order.")
+    usable_quantity: float | None = Field(description="Units on hand that sell before their expiry or season end at "
+                                          "the forecast (expired units count 0); null where the demand is unknown "
+                                          "(no sales and no avg_daily_sales: warning items_without_sales).")
+    at_risk_quantity: float | None = Field(description="Units on hand the forecast leaves unsold at expiry or season "
+                                           "end: not cover (at-risk and promotions clear them); null where the demand "
+                                           "is unknown (at-risk's expected_unsold_units is null there too).")
+    inventory_position: float | None = Field(description="Usable units + on order; null where the demand is unknown.")
     lead_time_days: int
     expected_lead_time_demand: float
     safety_stock: float = Field(description="reorder_point - expected_lead_time_demand.")

@@ -148,6 +148,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     stated = ~read.from_forecast & ~np.isnan(given)
     forecast[stated] = given[stated, None]
     methods = ["avg_daily_sales" if s else m for s, m in zip(stated, methods, strict=True)]
+    known = sold | stated  # a demand to judge the stock by
     opening, detected = catalogue_opening_days(request, sales, n, as_of_day)
     warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
     # with nothing on the shelf a silence may be a stockout: no stock, no sale (demand_distribution.after_silence);
@@ -240,8 +241,9 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
         ReorderRecommendation(
             product_id=items[i].product_id, name=items[i].name, supplier=items[i].supplier, abc_class=abc[i],
             xyz_class=xyz[i], urgency=urgency[i], current_quantity=float(on_hand[i]),
-            usable_quantity=round(float(view.usable[i]), 2), at_risk_quantity=round(float(view.at_risk[i]), 2),
-            inventory_position=round(float(position[i]), 2), lead_time_days=int(lead[i]),
+            # an unknown demand (no sales, no avg_daily_sales) tells neither what sells in time nor what is left
+            usable_quantity=_known(view.usable[i], known[i]), at_risk_quantity=_known(view.at_risk[i], known[i]),
+            inventory_position=_known(position[i], known[i]), lead_time_days=int(lead[i]),
             expected_lead_time_demand=round(float(lead_demand[i]), 2), safety_stock=round(float(safety[i]), 2),
             reorder_point=round(float(reorder_point[i]), 2), eoq=round(float(lot[i]), 2),
             demand_distribution=family[i],
@@ -264,7 +266,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 level=request.service_level, family=str(family[i]), silence=int(silent_days[i]),
                 wake=float(silent.wake_probability[i]), woke=bool(demand.woke[i]),
                 fill_rate=float(fill_rate[i]), lot_fill=float(lot_fill[i]), days_left=float(supply[i]),
-                has_sales=bool(sold[i] | stated[i]),
+                has_sales=bool(known[i]),
                 capped=bool(capped[i]), held_back=bool(held_back[i]), urgency=str(urgency[i]),
                 life=items[i].shelf_life_days,
                 season_binds=bool(view.days_to_season_end[i] < lead[i] + (items[i].shelf_life_days or NO_LIMIT)),
@@ -282,6 +284,11 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                          service_level=request.service_level, forecast_cache=read.cache),
         warnings=warnings,
     )
+
+
+def _known(value: float, known: bool) -> float | None:
+    """A stock figure rounded to 2 decimals where the item's demand is known, else None."""
+    return round(float(value), 2) if known else None
 
 
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,

@@ -2216,9 +2216,9 @@ export interface components {
             abc_class: "A" | "B" | "C";
             /**
              * At Risk Quantity
-             * @description Units on hand the forecast leaves unsold at expiry or season end: not cover (at-risk and promotions clear them).
+             * @description Units on hand the forecast leaves unsold at expiry or season end: not cover (at-risk and promotions clear them); null where the demand is unknown (at-risk's expected_unsold_units is null there too).
              */
-            at_risk_quantity: number;
+            at_risk_quantity: number | null;
             /** Current Quantity */
             current_quantity: number;
             /** Days Of Supply */
@@ -2245,9 +2245,9 @@ export interface components {
             forecast_method: string;
             /**
              * Inventory Position
-             * @description Usable units + on order.
+             * @description Usable units + on order; null where the demand is unknown.
              */
-            inventory_position: number;
+            inventory_position: number | null;
             /** Lead Time Days */
             lead_time_days: number;
             /** Name */
@@ -2290,9 +2290,9 @@ export interface components {
             urgency: "critical" | "high" | "medium" | "low";
             /**
              * Usable Quantity
-             * @description Units on hand that sell before their expiry or season end at the forecast (expired units count 0).
+             * @description Units on hand that sell before their expiry or season end at the forecast (expired units count 0); null where the demand is unknown (no sales and no avg_daily_sales: warning items_without_sales).
              */
-            usable_quantity: number;
+            usable_quantity: number | null;
             /**
              * Xyz Class
              * @enum {string}

@@ -203,6 +203,8 @@ def test_abc_filter_and_product_without_sales(client):
     assert new["recommended_order_qty"] == 0 and "no sales" in new["reasoning"]
     assert "its demand is unknown" in new["reasoning"] and "items_without_sales" in new["reasoning"]
     assert any(w["code"] == "items_without_sales" and w["product_ids"] == ["new"] for w in everything["warnings"])
+    # what sells in time is unknown too: no units called at risk of expiring unsold (at-risk's null)
+    assert new["usable_quantity"] is new["at_risk_quantity"] is new["inventory_position"] is None
 
 
 def test_repeated_reorder_reuses_cached_forecasts(client):
