@@ -106,6 +106,7 @@ class PanelRepairs:
     extended_products: list[str] = field(default_factory=list)  # up to 20 of them, in product order
     origin_day: int = 0  # the panel's last day, the forecasts' origin
     silent_until: int = 0  # the last open period's day: `extended` products' zero sales run to it
+    all_silent_after: int | None = None  # every product extended: the day of the catalogue's last row
     closed_filled: int = 0  # closed days without sales, filled with the product's open-day level
 
 
@@ -188,7 +189,8 @@ def build_panel(sales: SalesColumns, frequency: str, event_days: set[int],
         extended=int(extended.sum()),
         extended_products=[str(p) for p in sales.product_ids[np.flatnonzero(extended)[:20]]],
         origin_day=first_day + (n_periods - 1) * step, closed_filled=filled,
-        silent_until=first_day + int(open_columns[-1] if open_columns.size else n_periods - 1) * step)
+        silent_until=first_day + int(open_columns[-1] if open_columns.size else n_periods - 1) * step,
+        all_silent_after=first_day + int(last.max()) * step if extended.size and extended.all() else None)
     return panel, repairs
 
 

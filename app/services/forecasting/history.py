@@ -106,11 +106,16 @@ def repair_warnings(repairs: PanelRepairs, step: int) -> list[DataWarning]:
             product_ids=repairs.negative_products,
         ))
     if repairs.extended:
+        # every product silent from one day: an export that ended there reads the same as a shop that sold nothing
+        ended = "" if repairs.all_silent_after is None else (
+            f" No product has a row after {from_day_number(repairs.all_silent_after)}: if the sales sent end there "
+            f"(an export downloaded earlier), send as_of {from_day_number(repairs.all_silent_after)}, or these "
+            f"{unit} lower every forecast; days the shop was shut go in closed_dates.")
         warnings.append(DataWarning(
             code="history_extended", count=repairs.extended,
             message=f"{repairs.extended} products had no sales row in their last {unit} up to "
             f"{from_day_number(repairs.silent_until)}: those {unit} count as zero sales, and their "
-            f"forecasts start after {from_day_number(repairs.origin_day)} like every other product's.",
+            f"forecasts start after {from_day_number(repairs.origin_day)} like every other product's.{ended}",
             product_ids=repairs.extended_products,
         ))
     if repairs.unusable_prices:

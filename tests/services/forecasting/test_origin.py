@@ -102,7 +102,13 @@ def test_a_few_products_cannot_tell_an_old_export_from_silence(client):
             "as_of": (LAST + timedelta(days=10)).isoformat()}
     answer = client.post(f"{PREFIX}/forecast", json=body).json()
     assert "stale_sales" not in {w["code"] for w in answer["warnings"]}
-    assert {w["code"]: w["count"] for w in answer["warnings"]}["history_extended"] == 3
+    extended = {w["code"]: w for w in answer["warnings"]}["history_extended"]
+    assert extended["count"] == 3
+    # every product silent from one day: the warning says how to send an export that ended there
+    assert f"No product has a row after {LAST.isoformat()}" in extended["message"]
+    assert f"send as_of {LAST.isoformat()}" in extended["message"]
+    one_silent = client.post(f"{PREFIX}/forecast", json={"shop_id": "s", "sales": lines(), "periods": 7}).json()
+    assert "No product has a row" not in {w["code"]: w for w in one_silent["warnings"]}["history_extended"]["message"]
 
 
 def test_weekly_totals_ending_before_as_of_are_unknown_weeks_not_zero_sales(client):
