@@ -78,13 +78,14 @@ def bakery_lines() -> pd.DataFrame:
     return pd.read_csv(LINES, parse_dates=["date"])
 
 
-def bakery_holdout(lines: pd.DataFrame | None = None) -> Holdout:
+def bakery_holdout(lines: pd.DataFrame | None = None, train_end: str = TRAIN_END) -> Holdout:
     """The README's standard holdout: daily units per article (sum of quantity per article and date, negative
     totals clipped to 0, days without a line 0) for the articles sold on at least MIN_DAYS days of the training
-    part; scales (and the references) from each article's first sale, as the README's scores are computed."""
+    part; scales (and the references) from each article's first sale, as the README's scores are computed.
+    Another `train_end` gives the same split at that origin (its test: the HORIZON days after it)."""
     lines = bakery_lines() if lines is None else lines
     daily = lines.groupby(["article", "date"])["quantity"].sum()
-    cut = pd.Timestamp(TRAIN_END)
+    cut = pd.Timestamp(train_end)
     days_sold = daily[daily.index.get_level_values("date") <= cut].groupby(level="article").size()
     articles = days_sold[days_sold >= MIN_DAYS].index
     days = pd.date_range(lines["date"].min(), lines["date"].max())
@@ -92,8 +93,9 @@ def bakery_holdout(lines: pd.DataFrame | None = None) -> Holdout:
     frame = grid.rename("y").reset_index()
     frame.columns = ["unique_id", "ds", "y"]
     frame["y"] = frame["y"].astype(float)
+    test = frame[(frame.ds > cut) & (frame.ds <= cut + pd.Timedelta(days=HORIZON))]
     return Holdout("french-bakery", f"french-bakery ({len(articles)} articles sold on >= {MIN_DAYS} training days, "
-                   f"train to {TRAIN_END}, {HORIZON} days)", frame[frame.ds <= cut], frame[frame.ds > cut], "D",
+                   f"train to {train_end}, {HORIZON} days)", frame[frame.ds <= cut], test, "D",
                    SEASON, HORIZON, [], from_first_sale=True, intermittent=True)
 
 

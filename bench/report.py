@@ -722,3 +722,28 @@ def anomalies_markdown(results: dict) -> str:
               f"series), default request: {year['seconds_median']} s median of {len(year['seconds'])} "
               f"({year['flagged']:,} flagged, {year['anomalies_listed']:,} listed)."]
     return "\n".join(lines)
+
+
+def bakery_origins_markdown(results: dict) -> str:
+    """The bakery at eight monthly origins: MASE per origin and engine, auto's ratio to the best reference."""
+    refs, ours = results["references"], results["smartshelf"]
+    names = ["SmartShelf auto", *refs]
+    lines = [f"The french bakery's export as downloaded, trained and forecast through HTTP at "
+             f"{len(results['origins'])} month ends ({results['horizon']} days each; articles sold on 100+ days up to "
+             "the origin). MASE:", "",
+             "| origin | articles | " + " | ".join(names) + " | auto / best | lost to |",
+             "|---|---|" + "---|" * len(names) + "---|---|"]
+    for origin in results["origins"]:
+        row = [ours[origin]["mase"], *(refs[name]["mase"][origin] for name in refs)]
+        judged = results["per_origin"][origin]
+        lost = ", ".join(name.replace("statsforecast ", "") for name in judged["lost_to"]) or "none"
+        lines.append(f"| {origin} | {ours[origin]['articles']} | " + " | ".join(f"{v:.3f}" for v in row)
+                     + f" | {judged['ratio_to_best']:.3f}x | {lost} |")
+    mean = results["mean_mase"]
+    best = min(refs, key=lambda name: mean[name])
+    lines += ["| mean | | " + " | ".join(f"{mean[name]:.3f}" for name in names)
+              + f" | {mean['SmartShelf auto'] / mean[best]:.3f}x | |", "",
+              f"`auto` lost to a reference at {results['origins_lost']} of {len(results['origins'])} origins. "
+              "Training per origin: " + ", ".join(f"{ours[o]['training_seconds']} s" for o in results["origins"])
+              + "."]
+    return "\n".join(lines)

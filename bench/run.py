@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, results saved to bench/results and written into docs/benchmarks.md.
 
 Usage: python -m bench.run [service_speed|accuracy|drivers|elasticity|shop_latency|inventory|cache_latency|
-                            payload_formats|batch|load|batch_memory|bakery|catalogue_year|anomalies ...]
+                            payload_formats|batch|load|batch_memory|bakery|bakery_origins|catalogue_year|
+                            anomalies ...]
 (default: all)
 """
 
@@ -13,6 +14,7 @@ from bench import (
     accuracy,
     anomalies,
     bakery,
+    bakery_origins,
     batch,
     batch_memory,
     cache_latency,
@@ -49,6 +51,7 @@ BENCHMARKS: dict[str, tuple[Callable[[Callable[[str], None]], dict], Callable[[d
     "load": (load.run, report.load_markdown),
     "batch_memory": (batch_memory.run, report.batch_memory_markdown),
     "bakery": (bakery.run, report.bakery_markdown),
+    "bakery_origins": (bakery_origins.run, report.bakery_origins_markdown),
     "catalogue_year": (catalogue_year.run, report.catalogue_year_markdown),
     "anomalies": (anomalies.run, report.anomalies_markdown),
 }
