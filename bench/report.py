@@ -70,7 +70,7 @@ def service_speed_markdown(results: dict, targets: dict[str, float]) -> str:
             f"{r['parse_validate']['median_ms']:.1f} ms | {r['serialise']['median_ms']:.1f} ms |")
     at_risk = results["standard"].get("at-risk", {})
     if "first_call_ms" in at_risk:
-        lines += ["", "At-risk reads the forecast of its items with sales and a sell-by day or an empty shelf: the "
+        lines += ["", "At-risk reads the forecast of its items with sales: the "
                   "times above find it cached, as every later request with the same sales does. The first request "
                   f"trains it: {at_risk['first_call_ms'] / 1000:.1f} s in process, "
                   f"{at_risk['http']['first_call_ms'] / 1000:.1f} s over HTTP."]
