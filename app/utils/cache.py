@@ -26,7 +26,7 @@ class MemoryCache:
 
     backend = "memory"
 
-    def __init__(self, max_items: int = 10_000, max_bytes: int = 256 * 1024 * 1024) -> None:
+    def __init__(self, max_items: int = 200_000, max_bytes: int = 256 * 1024 * 1024) -> None:
         self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._max_items = max_items
         self._max_bytes = max_bytes
