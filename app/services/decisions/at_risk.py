@@ -94,6 +94,7 @@ from app.schemas.common import DataWarning
 from app.schemas.inventory import InventoryItem
 from app.services.decisions.at_risk_actions import by_source, last_year_days, recommended_action
 from app.services.decisions.forecast_read import (
+    FORECAST_DAYS,
     Forecaster,
     demand_path,
 )
@@ -121,6 +122,7 @@ from app.services.decisions.stock_view import (
     NO_LIMIT,
     REVIEW_DAYS,
     SERVICE_LEVEL,
+    days_to,
     demand_within,
     forecast_days,
     last_season_units,
@@ -177,6 +179,27 @@ def _last_open_day(opening: OpeningDays, as_of_day: int, first_day: int) -> int:
     return int(days[np.argmax(open_days)]) if open_days.any() else as_of_day
 
 
+def _forecast_items(sold: np.ndarray, first: np.ndarray, product_ids: Sequence[str], settings: Settings,
+                    warnings: list[DataWarning]) -> np.ndarray:
+    """bool[n]: the items whose demand is reorder's forecast. Every item with sales (`sold`): what sells by a sell-by
+    day, whether an empty shelf still sells, and when stock runs out (stockout_risk, low_stock and reorder's decision
+    read the same days). Where the forecast cannot answer them all (MAX_ANSWER_VALUES, FORECAST_DAYS each), the
+    items `first` (stock that must sell by a day, an empty shelf), whose answer it changes most, and the others
+    keep the recent rate, said in a `forecast_unused` warning (at 30,000 items with sales the forecast refused
+    them all, the perishables included, which it had answered alone)."""
+    if int(sold.sum()) * FORECAST_DAYS <= settings.max_answer_values:
+        return sold
+    rate = sold & ~first
+    warnings.append(DataWarning(
+        code="forecast_unused", count=int(rate.sum()), product_ids=[p for p, r in zip(product_ids, rate, strict=True)
+                                                                    if r][:20],
+        message=f"{int(sold.sum())} items with sales x {FORECAST_DAYS} forecast days exceed MAX_ANSWER_VALUES="
+        f"{settings.max_answer_values}: the forecast is read for the items with a sell-by day or an empty shelf, "
+        "and these items with stock and no sell-by day use the recent sales rate (send fewer items per request "
+        "for the forecast's stockout dates on all of them)."))
+    return first
+
+
 def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource | None = None,
                  forecaster: Forecaster | None = None) -> AtRiskResponse:
     """Score every inventory item and return the flagged ones, highest score first; markdowns sized with
@@ -223,9 +246,9 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     path_days = max(min(open_ahead.size, PATH_DAYS), horizon)
     open_day = np.diff(open_ahead[:path_days], prepend=0) if open_ahead.size >= path_days else np.ones(path_days)
     sold = np.bincount(sales.product, minlength=n)[:n] > 0
-    # every item with sales reads reorder's forecast: what sells by a sell-by day, whether an empty shelf still
-    # sells, and when stock runs out (stockout_risk, low_stock and reorder's decision read the same days)
-    path = demand_path(request, request.shop_id, product_ids, sold, velocity[:, None] * open_day[None, :],
+    sell_by_days = np.minimum(days_to(inventory, "expiry_date", as_of_day), days_to(inventory, "season_end", as_of_day))
+    wanted = _forecast_items(sold, sold & (~has_stock | (sell_by_days < NO_LIMIT)), product_ids, settings, warnings)
+    path = demand_path(request, request.shop_id, product_ids, wanted, velocity[:, None] * open_day[None, :],
                        horizon, sent_as_of, forecaster, warnings)
     # reorder's demand over its protection interval with its defaults (a silent product's by what followed its
     # earlier silences): the stock on hand is judged with it, and an empty shelf is out of stock exactly where

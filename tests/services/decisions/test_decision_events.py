@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from app.config import Settings
+from app.main import create_app
+
 PREFIX = "/api/v1/smart-shelf"
 AS_OF = date(2025, 6, 30)
 DAYS = 420
@@ -95,3 +98,22 @@ def test_at_risk_dates_a_stockout_by_reorders_forecast(client):
     assert grill["forecast_method"] == reorder["grill"]["forecast_method"]
     assert grill["stockout_date"] == reorder["grill"]["predicted_stockout_date"]
     assert grill["days_of_supply"] == pytest.approx(reorder["grill"]["days_of_supply"], abs=0.05)
+
+
+def test_at_risk_past_the_forecasts_answer_budget_reads_it_for_the_perishables_first(tmp_path):
+    """40 items with sales x 28 days exceed MAX_ANSWER_VALUES=1000: the 10 with an expiry date still read the
+    forecast (the whole request's forecast was refused before), the 30 others the recent rate, named in a warning."""
+    settings = Settings(model_dir=str(tmp_path), max_answer_values=1000, _env_file=None)  # type: ignore[call-arg]
+    rng = np.random.default_rng(3)
+    start = AS_OF - timedelta(days=59)
+    series = [{"product_id": f"p{k:02d}", "start": start.isoformat(), "qty": rng.poisson(8, 60).tolist()}
+              for k in range(40)]
+    inventory = [{"product_id": f"p{k:02d}", "quantity": 30, "price": 2.0, "cost": 1.0,
+                  **({"expiry_date": (AS_OF + timedelta(days=5)).isoformat()} if k < 10 else {})} for k in range(40)]
+    with TestClient(create_app(settings)) as small:
+        answer = _post(small, "at-risk", {"shop_id": "s", "as_of": AS_OF.isoformat(), "series": series,
+                                          "inventory": inventory, "thresholds": {"low_stock": 100}})
+    read = {item["product_id"] for item in answer["at_risk"] if item["forecast_method"]}
+    assert read == {f"p{k:02d}" for k in range(10)}
+    unused = {w["code"]: w for w in answer["warnings"]}["forecast_unused"]
+    assert unused["count"] == 30 and "MAX_ANSWER_VALUES=1000" in unused["message"]
