@@ -483,7 +483,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 shortfall=(float(row.unmet[i]), float(row.selling_demand[i]), int(row.selling_days[i]))
                 if row.stockout[i] else None,
                 supply_days=float(row.supply[i]),
-                thresholds_low_stock=thresholds.low_stock,
+                low_stock_threshold=thresholds.low_stock if row.low_stock[i] else None,
                 slow_threshold=thresholds.slow_moving_threshold,
                 window=window,
                 max_discount=float(row.max_discount[i]),

@@ -104,7 +104,7 @@ def recommended_action(
     open_to_sell_by: float,
     sells_by: float,
     to_expiry_demand: float,
-    thresholds_low_stock: float,
+    low_stock_threshold: float | None,  # the threshold where the item's reasons hold low_stock
     slow_threshold: float,
     window: int,
     max_discount: float,
@@ -347,13 +347,18 @@ def recommended_action(
         if quantity <= 0:
             timing = "today"
         caution = " Sales are slow, so order a small quantity." if slow else ""
+        # reorder's answer to the same stock: no order while the position is above its point (review 8: "restock
+        # within 2 days" beside reorder's "No order yet" said nothing of it)
+        not_yet = "" if reorders or math.isnan(on_order_point) else (
+            f" Reorder orders none yet: the position, {_units(usable + on_order_cover)}, is above its reorder point "
+            f"{units_text(round(on_order_point, 1))}; it orders when the position falls to it.")
         return RecommendedAction(
             action_type="restock",
             discount_range=None,
             promotion_timing=timing,
-            reasoning=(f"Low stock: {_units(quantity)} left (threshold {thresholds_low_stock:g}), "
-                       if quantity <= thresholds_low_stock else f"Runs out soon: {_units(quantity)} left, ")
-            + f"{pace}, {supply}{_unmet(shortfall)}.{caution}{gap_note}",
+            reasoning=(f"Low stock: {_units(quantity)} left (threshold {low_stock_threshold:g}), "
+                       if low_stock_threshold is not None else f"Runs out soon: {_units(quantity)} left, ")
+            + f"{pace}, {supply}{_unmet(shortfall)}.{caution}{not_yet}{gap_note}",
         )
     return RecommendedAction(
         action_type="monitor",

@@ -117,3 +117,22 @@ def test_at_risk_past_the_forecasts_answer_budget_reads_it_for_the_perishables_f
     assert read == {f"p{k:02d}" for k in range(10)}
     unused = {w["code"]: w for w in answer["warnings"]}["forecast_unused"]
     assert unused["count"] == 30 and "MAX_ANSWER_VALUES=1000" in unused["message"]
+
+
+def test_at_risk_says_when_reorder_orders_none_yet_and_low_stock_only_with_its_reason(client):
+    """Review 8: 9 loaves selling 2 a day with a 1-day lead time run short within the week (stockout_risk,
+    restock), but reorder orders none yet (its point is under 9); at-risk's reasoning opened "Low stock: 9 units
+    left (threshold 10)" without the low_stock reason and said nothing of reorder's "No order yet"."""
+    rng = np.random.default_rng(11)
+    start = AS_OF - timedelta(days=119)
+    body = {"shop_id": "s", "as_of": AS_OF.isoformat(),
+            "series": [{"product_id": "pain", "start": start.isoformat(), "qty": rng.poisson(2.0, 120).tolist()}],
+            "inventory": [{"product_id": "pain", "quantity": 9, "price": 1.2, "cost": 0.4, "lead_time_days": 1}]}
+    reorder = _post(client, "reorder", body)["recommendations"][0]
+    item = _post(client, "at-risk", body)["at_risk"][0]
+    assert reorder["recommended_order_qty"] == 0 and reorder["reorder_point"] < 9
+    assert item["reasons"] == ["stockout_risk"] and item["recommended_action"]["action_type"] == "restock"
+    reasoning = item["recommended_action"]["reasoning"]
+    assert reasoning.startswith("Runs out soon: 9 units left")
+    assert f"Reorder orders none yet: the position, 9 units, is above its reorder point " \
+           f"{reorder['reorder_point']:g}" in reasoning
