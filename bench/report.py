@@ -744,6 +744,8 @@ def bakery_origins_markdown(results: dict) -> str:
     lines += ["| mean | | " + " | ".join(f"{mean[name]:.3f}" for name in names)
               + f" | {mean['SmartShelf auto'] / mean[best]:.3f}x | |", "",
               f"`auto` lost to a reference at {results['origins_lost']} of {len(results['origins'])} origins. "
+              "Product-days without a SmartShelf prediction (scored as 0): "
+              f"{sum(ours[o].get('missing_predictions', 0) for o in results['origins'])}. "
               "Training per origin: " + ", ".join(f"{ours[o]['training_seconds']} s" for o in results["origins"])
               + "."]
     return "\n".join(lines)

@@ -77,8 +77,8 @@ class AtRiskItem(BaseModel):
     forecast_method: str | None = Field(
         default=None, description="The forecast's method when the stock numbers (out_of_stock, stockout_risk, "
         "days_of_supply, stockout_date, expected_unsold_units) come from the item's forecast, the same as /reorder's; "
-        "null when they come from `avg_daily_sales` (items with stock and no expiry date or season end, without "
-        "sales, or when the forecast could not be read).")
+        "null when they come from `avg_daily_sales` (items without sales, or where the forecast could not be read: "
+        "warning forecast_unused).")
     days_of_supply: float | None = Field(
         description="The days the usable units (those that sell before expiry or season end) last along the "
         "item's daily demand path: the forecast's day by day (a busy Saturday uses more than a quiet Tuesday), past "

@@ -35,5 +35,5 @@ class InventoryItem(StrictModel):
     avg_daily_sales: NonNegative | None = Field(
         default=None, description="Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast "
         "of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that "
-        "could not be read, at-risk's items with stock and no expiry date or season end). Default: the recent "
+        "could not be read: warning forecast_unused). Default: the recent "
         "sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.")

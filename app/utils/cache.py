@@ -21,6 +21,15 @@ RETRY_SECONDS = 2.0
 LOCK_SECONDS = 60.0
 
 
+ENTRY_OVERHEAD = 200  # bytes a cached entry holds besides its key and value: the dict slot, tuple, str and bytes heads
+
+
+def _entry_bytes(key: str, value: bytes) -> int:
+    """What one entry costs the process, as MEMORY_CACHE_BYTES counts it: 200,000 small entries counted by their
+    values alone read 12.0 MB while 46.9 MB was in use (review 8)."""
+    return len(key) + len(value) + ENTRY_OVERHEAD
+
+
 class MemoryCache:
     """LRU with TTL for the embedded default (one process), bounded in entries and in bytes."""
 
@@ -58,7 +67,7 @@ class MemoryCache:
             for key, value in items.items():
                 self._pop(key)
                 self._items[key] = (expires, value)
-                self._bytes += len(value)
+                self._bytes += _entry_bytes(key, value)
             while self._items and (len(self._items) > self._max_items or self._bytes > self._max_bytes):
                 self._pop(next(iter(self._items)))
 
@@ -69,7 +78,7 @@ class MemoryCache:
     def _pop(self, key: str) -> None:
         item = self._items.pop(key, None)
         if item is not None:
-            self._bytes -= len(item[1])
+            self._bytes -= _entry_bytes(key, item[1])
 
     @contextmanager
     def single_flight(self, key: str) -> Iterator[None]:

@@ -25,8 +25,9 @@ Rules:
   September (a line through it ends at a third of what sells), says so instead of "increase stock" / "reduce the
   next order", and its change_pct is measured: the last RECENT_PERIODS' mean against that of the first ones
   before them. A range too short for that check gets no order advice.
-- Stock advice reads what comes next: a trend that holds now is "increase stock" / "reduce the next order" only
-  where last year's same weeks went on its way. Last year's weeks are the AHEAD_DAYS ending SEASON_LAG days (52
+- Stock advice reads what comes next: a trend that holds now is "increase stock" / "reduce the next order" unless
+  last year's same weeks went against it by TREND_MIN_CHANGE_PCT or more (a change of -8% after a rise still
+  advises stock, with that figure quoted). Last year's weeks are the AHEAD_DAYS ending SEASON_LAG days (52
   weeks, same weekdays) before the range's end and the AHEAD_DAYS after them, read from every sale sent (before the
   range too), mean units per open day. A rise whose next weeks a year ago fell TREND_MIN_CHANGE_PCT or more is a
   seasonal peak (a fall they rose after, a seasonal low): the advice says what last year's next weeks did instead

@@ -564,7 +564,7 @@ export interface components {
             expected_unsold_units: number | null;
             /**
              * Forecast Method
-             * @description The forecast's method when the stock numbers (out_of_stock, stockout_risk, days_of_supply, stockout_date, expected_unsold_units) come from the item's forecast, the same as /reorder's; null when they come from `avg_daily_sales` (items with stock and no expiry date or season end, without sales, or when the forecast could not be read).
+             * @description The forecast's method when the stock numbers (out_of_stock, stockout_risk, days_of_supply, stockout_date, expected_unsold_units) come from the item's forecast, the same as /reorder's; null when they come from `avg_daily_sales` (items without sales, or where the forecast could not be read: warning forecast_unused).
              */
             forecast_method?: string | null;
             /** Name */
@@ -1272,7 +1272,7 @@ export interface components {
         InventoryItem: {
             /**
              * Avg Daily Sales
-             * @description Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that could not be read, at-risk's items with stock and no expiry date or season end). Default: the recent sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.
+             * @description Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that could not be read: warning forecast_unused). Default: the recent sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.
              */
             avg_daily_sales?: number | null;
             /** Categories */
@@ -1847,7 +1847,7 @@ export interface components {
         PromotionItem: {
             /**
              * Avg Daily Sales
-             * @description Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that could not be read, at-risk's items with stock and no expiry date or season end). Default: the recent sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.
+             * @description Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that could not be read: warning forecast_unused). Default: the recent sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.
              */
             avg_daily_sales?: number | null;
             /** Categories */
@@ -2119,7 +2119,7 @@ export interface components {
         ReorderItem: {
             /**
              * Avg Daily Sales
-             * @description Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that could not be read, at-risk's items with stock and no expiry date or season end). Default: the recent sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.
+             * @description Units/day, the fallback of /reorder, /at-risk and /promotions alike: the forecast of the item's `sales` wins wherever it is read; this rate is used where it is not (no sales, a forecast that could not be read: warning forecast_unused). Default: the recent sales rate (at-risk, promotions); reorder orders nothing without sales or this rate.
              */
             avg_daily_sales?: number | null;
             /** Categories */

@@ -27,6 +27,15 @@ def test_the_memory_cache_keeps_at_most_its_bytes_dropping_the_least_recently_us
     assert cache.get_many(["k0", "k1", "k29"]) == [b"x" * 1000, None, b"x" * 1000]
 
 
+def test_the_memory_cache_counts_each_entrys_key_and_overhead_not_only_its_value():
+    """200,000 entries of 10 bytes counted as 2 MB held over 40 MB: an entry costs its key and about 200 bytes more."""
+    cache = MemoryCache()
+    cache.set_many({"key": b"x" * 10}, ttl_seconds=60)
+    assert cache.stored_bytes == 3 + 10 + 200
+    cache.set_many({"key": b"y"}, ttl_seconds=60)
+    assert cache.stored_bytes == 3 + 1 + 200
+
+
 def test_the_default_memory_cache_holds_a_large_catalogues_forecasts_within_its_bytes():
     """At-risk of 10,000 items with sales stores two entries per product (about 3.4 KB each, 68 MB): a cap of
     10,000 entries evicted half of them before the bytes bound and the next request refitted them (3.0 -> 14.0 s)."""
