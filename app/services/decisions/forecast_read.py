@@ -115,10 +115,10 @@ def demand_path(sales: SalesPayload, shop_id: str, product_ids: Sequence[str], w
                 rate_path: np.ndarray, periods: int, sent_as_of: int | None, forecaster: Forecaster | None,
                 warnings: list[DataWarning]) -> DemandPath:
     """The daily demand path of each item: the forecast for the `wanted` items (bool[n]; at-risk's items with
-    sales, promotions' with stock and a sell-by day ahead: the callers bound the request's cost), the rate's path `rate_path` (float64[n, days],
-    days >= `periods`) for the others and wherever no forecast is read (`forecaster` None: an in-process
-    caller). The rule for a caller's `avg_daily_sales`: the forecast wins where it is read; the rate path is the
-    fallback (the callers build it from `avg_daily_sales` where sent, else the recent sales rate).
+    sales, promotions' with stock and a sell-by day ahead: the callers bound the request's cost), the rate's path
+    `rate_path` (float64[n, days], days >= `periods`) for the others and wherever no forecast is read (`forecaster`
+    None: an in-process caller). The rule for a caller's `avg_daily_sales`: the forecast wins where it is read; the
+    rate path is the fallback (the callers build it from `avg_daily_sales` where sent, else the recent sales rate).
 
     The forecast is `read_forecast`'s (the one /forecast and /reorder produce for these sales, the shop model
     when one is trained, else the request's own families) over `periods` days (`forecast_days`: reorder's days
