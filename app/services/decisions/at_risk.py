@@ -140,6 +140,7 @@ from app.services.decisions.stock_view import (
     until_empty,
     whole_units,
 )
+from app.services.forecasting.drivers import check_event_scopes
 from app.utils.dates import HORIZON_DAYS, LAST_DAY, date_after, day_number, from_day_number
 from app.utils.opening_days import OpeningDays, catalogue_opening_days
 from app.utils.sales_frame import clean_sales, daily_net_units
@@ -218,6 +219,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     window = thresholds.slow_moving_window
     WorkBudget(settings).check("grid", {"products": n, "days": window},
                                "send fewer inventory rows per request, or a shorter slow_moving_window")
+    # an event scoped to a product the request does not hold is a 422, as on /forecast and /reorder
+    check_event_scopes(request.calendar_events, {str(p) for p in sales.product_ids} | set(product_ids), set())
     opening, found = catalogue_opening_days(request, sales, n, sent_as_of)  # judged on every product sent
     warnings += found
     end = _last_open_day(opening, as_of_day, int(sales.day.min()) if sales.size else as_of_day)

@@ -34,11 +34,13 @@ def _columns(panel: Panel, days: np.ndarray) -> np.ndarray:
 
 def check_event_scopes(events: Sequence[ForecastEvent], known: set[str], categories: set[str]) -> None:
     """422 naming the first scope entry that names a product outside `known` or a category outside
-    `categories` (the request's products and the categories of its `products`)."""
+    `categories` (the request's products: its sales, `products` and a decision's `inventory`, and the categories
+    of its `products`)."""
     for i, event in enumerate(events):
         for j, product_id in enumerate(event.product_ids or []):
             if str(product_id) not in known:
-                raise InvalidInputError(f"product {product_id!r} is neither in the sales nor in `products`",
+                raise InvalidInputError(f"product {product_id!r} is not a product of this request (neither in the "
+                                        "sales nor in `products` or `inventory`)",
                                         field=f"calendar_events[{i}].product_ids[{j}]")
         for j, category in enumerate(event.categories or []):
             if category not in categories:
@@ -103,8 +105,9 @@ def attach_drivers(payload: object, typed_events: tuple[tuple[int, str], ...], p
     promotions = payload.promotions if isinstance(payload, DriversPayload) else []
     listed = payload.category_of() if isinstance(payload, DriversPayload) else {}
     events: list[ForecastEvent] = list(getattr(payload, "calendar_events", None) or [])
-    if isinstance(payload, DriversPayload):
-        check_event_scopes(events, set(panel.product_ids) | {str(p.product_id) for p in payload.products},
+    if isinstance(payload, DriversPayload):  # a decision's inventory items are the request's products too
+        stocked = {str(item.product_id) for item in getattr(payload, "inventory", None) or []}
+        check_event_scopes(events, set(panel.product_ids) | {str(p.product_id) for p in payload.products} | stocked,
                            set(listed.values()))
     category = (np.array([listed.get(p) for p in panel.product_ids], dtype=object)
                 if any(p in listed for p in panel.product_ids) else None)

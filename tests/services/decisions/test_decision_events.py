@@ -136,3 +136,18 @@ def test_at_risk_says_when_reorder_orders_none_yet_and_low_stock_only_with_its_r
     assert reasoning.startswith("Runs out soon: 9 units left")
     assert f"Reorder orders none yet: the position, 9 units, is above its reorder point " \
            f"{reorder['reorder_point']:g}" in reasoning
+
+
+def test_an_event_scoped_to_an_inventory_item_is_read_and_to_no_product_of_the_request_is_a_422(client):
+    """Review 8: /at-risk answered 200 for a scope naming no product of the request where /forecast and /reorder
+    answer 422, and /reorder refused a scope naming a new article of its own inventory (no sales yet)."""
+    common = {"shop_id": "matches", "as_of": AS_OF.isoformat(), "series": _sales(),
+              "inventory": [*INVENTORY, {"product_id": "new", "quantity": 5, "price": 3.0, "cost": 1.0}]}
+    for path in ("reorder", "at-risk"):
+        stocked = client.post(f"{PREFIX}/{path}", json={**common, "calendar_events": [
+            {"date": NEXT_MATCH.isoformat(), "type": "sporting", "product_ids": ["grill", "new"]}]})
+        assert stocked.status_code == 200, (path, stocked.text)
+        unknown = client.post(f"{PREFIX}/{path}", json={**common, "calendar_events": [
+            {"date": NEXT_MATCH.isoformat(), "product_ids": ["grill", "typo"]}]})
+        assert unknown.status_code == 422, (path, unknown.text)
+        assert "calendar_events[0].product_ids[1]" in unknown.text and "'typo'" in unknown.text
