@@ -1,7 +1,8 @@
 """POST /forecast: request and response models (the public contract)."""
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Sequence
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -46,7 +47,10 @@ class ForecastEventsPayload(BaseModel):
         "each for one answer).")
 
 
-def without_categories(events: list[ForecastEvent], endpoint: str) -> list[ForecastEvent]:
+Events = TypeVar("Events", bound=Sequence[ForecastEvent])
+
+
+def without_categories(events: Events, endpoint: str) -> Events:
     """`events` as they are, or a ValueError naming the first event scoped by `categories`, which `endpoint`
     cannot read (it has no products list to give products a category)."""
     for index, event in enumerate(events):

@@ -3,10 +3,11 @@
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.schemas.common import AS_OF_DESCRIPTION, DataWarning, IsoDate, NonNegative, ShopId, StrictModel
 from app.schemas.drivers import PricesPayload
+from app.schemas.forecast import ForecastEvent, without_categories
 from app.schemas.inventory import InventoryItem
 from app.schemas.sales import SalesPayload
 
@@ -23,12 +24,13 @@ class PromotionItem(InventoryItem):
     quantity: NonNegative = Field(description="Units to clear.")
 
 
-class CalendarEvent(StrictModel):
-    """A day a promotion can pair with; one on a day the shop is closed (declared or detected) is not used."""
+class CalendarEvent(ForecastEvent):
+    """A day of the shop's calendar. A promotion can pair with one ahead (not on a day the shop is closed, declared
+    or detected; one scoped with `product_ids` pairs with those items only), and the forecast of what sells by each
+    item's sell-by day reads them all, past and ahead, as /forecast reads its `calendar_events`: the same events
+    sent to /reorder and /at-risk give the same forecast and the same units left."""
 
     id: str = Field(min_length=1, max_length=128)
-    date: IsoDate
-    title: str = Field(default="", max_length=256)
     audience: str = Field(default="", max_length=128, description="e.g. families, students, seniors, all")
 
 
@@ -51,6 +53,11 @@ class PromotionsRequest(SalesPayload, PricesPayload):
     calendar_events: list[CalendarEvent] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
     as_of: IsoDate | None = Field(default=None, description=AS_OF_DESCRIPTION)
+
+    @field_validator("calendar_events")
+    @classmethod
+    def _no_categories(cls, events: list[CalendarEvent]) -> list[CalendarEvent]:
+        return without_categories(events, "/promotions")
 
 
 class PromotionOutcome(BaseModel):

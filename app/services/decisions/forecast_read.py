@@ -49,10 +49,10 @@ class _ForecastSales(SalesPayload, ForecastEventsPayload):
 
 
 def _sales_alone(payload: SalesPayload) -> _ForecastSales:
-    """The request's sales and its forecast events (`calendar_events` as /forecast takes them) and nothing else:
-    another endpoint's fields (promotions' pairing `calendar_events`, at-risk's prices) are no forecast drivers.
+    """The request's sales and its calendar events (each endpoint's `calendar_events` is a `ForecastEvent` list, read
+    as /forecast reads them) and nothing else: another endpoint's fields (at-risk's prices) are no forecast drivers.
     Built from the validated values, not validated again."""
-    events: list[ForecastEvent] = payload.calendar_events if isinstance(payload, ForecastEventsPayload) else []
+    events: list[ForecastEvent] = list(getattr(payload, "calendar_events", None) or [])
     sales = _ForecastSales.model_construct(**{name: getattr(payload, name) for name in SalesPayload.model_fields},
                                            calendar_events=events)
     sales._series_values = payload.series_values  # the validated arrays of the same series

@@ -93,6 +93,7 @@ from app.services.decisions.stock_view import (
     stated_rates,
     stock_view,
 )
+from app.services.forecasting.drivers import check_event_scopes
 from app.utils.arrays import first_column
 from app.utils.dates import as_date, day_number, from_day_number
 from app.utils.opening_days import catalogue_opening_days
@@ -136,6 +137,7 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     items, events, prefs = request.items, request.calendar_events, request.preferences
     check_unique([item.product_id for item in items], "items")
     check_unique([event.id for event in events], "calendar_events", key="id")
+    item_ids = [item.product_id for item in items]
     WorkBudget(settings).check("pairs", {"items": len(items), "events": len(events)},
                                "send fewer items or only the events before the items' expiry dates")
     multiplier = settings.promotion_elasticity_multiplier
@@ -146,6 +148,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
                                   with_revenue=True)
     as_of_day = origin_day(request.as_of, request)  # reorder's origin: as_of, else the request's latest sale
     as_of = from_day_number(as_of_day)
+    # an event scoped to a product the request does not hold is a 422, as on /forecast, /reorder and /at-risk
+    check_event_scopes(events, {str(p) for p in sales.product_ids} | set(item_ids), set())
     opening, found = catalogue_opening_days(request, sales, len(items), sent_as_of)  # at-risk's closed days
     warnings += found
     rate, beta, sold, unused = _base_rates(request, sales, as_of_day, settings.max_grid_cells, prior)
@@ -197,6 +201,9 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     eligible = (event_day[None, :] > as_of_day) & (event_day[None, :] <= expiry[:, None]) & event_open[None, :]
     eligible &= ((quantity > 0) & dated & (cap >= STEP_PCT) & (leftover >= MIN_LEFTOVER_UNITS) & known
                  & ~no_demand & ~ahead)[:, None]
+    for j, calendar_event in enumerate(events):  # an event scoped to some products pairs with those items only
+        if calendar_event.product_ids is not None:
+            eligible[:, j] &= np.isin(item_ids, [str(p) for p in calendar_event.product_ids])
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
     timing = 1.0 - (event_day[None, :] - as_of_day) / span

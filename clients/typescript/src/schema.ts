@@ -758,7 +758,10 @@ export interface components {
         };
         /**
          * CalendarEvent
-         * @description A day a promotion can pair with; one on a day the shop is closed (declared or detected) is not used.
+         * @description A day of the shop's calendar. A promotion can pair with one ahead (not on a day the shop is closed, declared
+         *     or detected; one scoped with `product_ids` pairs with those items only), and the forecast of what sells by each
+         *     item's sell-by day reads them all, past and ahead, as /forecast reads its `calendar_events`: the same events
+         *     sent to /reorder and /at-risk give the same forecast and the same units left.
          */
         CalendarEvent: {
             /**
@@ -768,6 +771,11 @@ export interface components {
              */
             audience: string;
             /**
+             * Categories
+             * @description Only the products of these categories (as `products[].category` names them) feel the event.
+             */
+            categories?: string[] | null;
+            /**
              * Date
              * @description ISO date (`2025-11-20`) or ISO datetime, with or without a zone (`2025-11-20T00:00:00Z`, `2025-11-20 08:26:00`); a datetime counts as the calendar date written in it.
              */
@@ -775,10 +783,20 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Product Ids
+             * @description Only these products feel the event (a product of `sales` or `products`); with `categories`, the products in either. Unscoped events concern every product.
+             */
+            product_ids?: (string | number)[] | null;
+            /**
              * Title
              * @default
              */
             title: string;
+            /**
+             * Type
+             * @description `holiday`, `sporting`, `cultural`, `religious`, `national`, `benefit_day` (e.g. the days food-benefit payments arrive), `promotion`, or free text (grouped as `other`). Typed events give the shop model one signal per type; benefit days are not counted as events in the days to/since an event.
+             */
+            type?: string | null;
         };
         /**
          * CsvOptions
