@@ -82,9 +82,10 @@ class RowColumns:
 
 
 def _row_values(rows: Sequence[SaleRow]) -> tuple[RowValues, bool]:
-    """The columns of rows as validated: those read by the check (`SaleRows`), revenue included (True), else
-    read here, revenue left to be read on first use (False: its column holds no value yet)."""
-    if isinstance(rows, SaleRows):
+    """The columns of rows as validated: those read by the check (`SaleRows`, unless rows were added since),
+    revenue included (True), else read here, revenue left to be read on first use (False: its column holds no value
+    yet)."""
+    if isinstance(rows, SaleRows) and rows.values.qty.shape[0] == len(rows):
         return rows.values, True
     n = len(rows)
     codes: defaultdict[str, int] = defaultdict()

@@ -205,3 +205,12 @@ def test_rows_read_a_column_at_a_time_give_the_answer_of_rows_validated_one_by_o
         answers.append((as_set(sales), codes(warnings)))
     assert answers[0] == answers[1] == answers[2]
     assert answers[0][0] == [("7", day(d) - 1, 2.0, None), ("7", day(d), 3.0, 6.0), ("b", day(d), -1.0, None)]
+
+
+def test_a_row_added_after_validation_is_read():
+    """The columns kept from validation are those of the rows then: a row added since is read with the others."""
+    d = AS_OF - timedelta(days=1)
+    body = payload([row("a", d, 3.0)])
+    body.sales.append(row("b", d, 2.0))
+    sales, _ = clean_sales(body)
+    assert as_set(sales) == [("a", day(d), 3.0, None), ("b", day(d), 2.0, None)]
