@@ -199,18 +199,22 @@ def lead_time_dispersion(history: np.ndarray, days: np.ndarray, window: int = 28
     # of which 90 days sold: at-risk's reorder points on the service_speed payload 5.9 -> 2.6 ms
     skip = int(min(first.min(), max(length - window, 0)))
     origin = np.arange(window + skip, length)[None, :]  # after day origin - 1: the forecasts cover the next days
+
+    def before(back: int) -> np.ndarray:  # the running total `back` days before each origin: a slice, no gather
+        return cumulative[:, window + skip - back:length - back]
+
     rows = np.arange(n)[:, None]
     end = origin + days[:, None]
     valid = (end <= length) & (origin - window >= first[:, None])
-    actual = cumulative[rows, np.minimum(end, length)] - cumulative[rows, origin]
-    flat = (cumulative[rows, origin] - cumulative[rows, origin - window]) / window * days[:, None]
+    actual = cumulative[rows, np.minimum(end, length)] - before(0)
+    flat = (before(0) - before(window)) / window * days[:, None]
     period = min(max(period, 1), window)
     weeks = window // period
     whole, rest = np.divmod(days, period)  # whole weeks take the weeks' mean total, the rest their own days
-    by_weekday = whole[:, None] * (cumulative[rows, origin] - cumulative[rows, origin - weeks * period]) / weeks
+    by_weekday = whole[:, None] * (before(0) - before(weeks * period)) / weeks
     for back in range(1, weeks + 1):
         ahead = origin - back * period
-        by_weekday += (cumulative[rows, ahead + rest[:, None]] - cumulative[rows, ahead]) / weeks
+        by_weekday += (cumulative[rows, ahead + rest[:, None]] - before(back * period)) / weeks
     phis = []
     with np.errstate(invalid="ignore", divide="ignore"):
         for level in (flat, by_weekday):

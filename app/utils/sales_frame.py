@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from app.schemas.common import DataWarning, SaleRow
-from app.schemas.sales import SalesPayload
+from app.schemas.sales import RowValues, SaleRows, SalesPayload
 from app.utils.arrays import grid_sums
 from app.utils.dates import day_numbers, from_day_number, iso_day_numbers
 from app.utils.errors import InvalidInputError
@@ -62,6 +62,7 @@ class SalesColumns:
 class RowColumns:
     """A request's sales rows as columns, read from the row dicts once per request: at-risk and the forecast it
     reads parse the same payload (`SalesPayload.row_cache`), and reading 90,000 dicts costs more than the rules.
+    Validated rows come with their columns (`SaleRows`, read while checked); other lists are read here.
     The rows are not edited after validation (a replaced list is read again; a row edited in place would not be)."""
 
     product_ids: list[str]  # in order of first appearance
@@ -80,13 +81,12 @@ class RowColumns:
         return self._revenue
 
 
-def row_columns(payload: SalesPayload) -> RowColumns:
-    """The payload's rows as columns, computed once and kept on the payload. Raises InvalidInputError naming
-    the first row whose date is not a real date."""
-    rows = payload.sales
-    cached = payload.row_cache.get("columns")
-    if cached is not None and cached.rows is rows and cached.qty.shape[0] == len(rows):
-        return cached
+def _row_values(rows: Sequence[SaleRow]) -> tuple[RowValues, bool]:
+    """The columns of rows as validated: those read by the check (`SaleRows`, unless rows were added since),
+    revenue included (True), else read here, revenue left to be read on first use (False: its column holds no value
+    yet)."""
+    if isinstance(rows, SaleRows) and rows.values.qty.shape[0] == len(rows):
+        return rows.values, True
     n = len(rows)
     codes: defaultdict[str, int] = defaultdict()
     codes.default_factory = codes.__len__
@@ -95,15 +95,27 @@ def row_columns(payload: SalesPayload) -> RowColumns:
     dates: defaultdict[str, int] = defaultdict()
     dates.default_factory = dates.__len__
     date_code = np.fromiter(map(dates.__getitem__, map(itemgetter("date"), rows)), np.int64, n)
+    qty = np.fromiter(map(itemgetter("qty"), rows), np.float64, n)
+    return RowValues(list(codes), product, list(dates), date_code, qty, np.empty(0)), False
+
+
+def row_columns(payload: SalesPayload) -> RowColumns:
+    """The payload's rows as columns, computed once and kept on the payload. Raises InvalidInputError naming
+    the first row whose date is not a real date."""
+    rows = payload.sales
+    cached = payload.row_cache.get("columns")
+    if cached is not None and cached.rows is rows and cached.qty.shape[0] == len(rows):
+        return cached
+    values, with_revenue = _row_values(rows)
     try:
-        day = iso_day_numbers(list(dates))[date_code]
+        day = iso_day_numbers(values.dates)[values.date]
     except ValueError as exc:
         message, index = exc.args
-        bad = list(dates)[index]
+        bad = values.dates[index]
         row = next(i for i, r in enumerate(rows) if r["date"] == bad)
         raise InvalidInputError(message, field=f"sales[{row}].date") from None
-    qty = np.fromiter(map(itemgetter("qty"), rows), np.float64, n)
-    columns = RowColumns(list(codes), product, day, qty, rows)
+    columns = RowColumns(values.product_ids, values.product, day, values.qty, rows,
+                         values.revenue if with_revenue else None)
     payload.row_cache["columns"] = columns
     return columns
 

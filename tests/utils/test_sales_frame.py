@@ -3,7 +3,11 @@
 from datetime import date, timedelta
 
 import numpy as np
+import pydantic_core
+import pytest
+from pydantic import TypeAdapter, ValidationError
 
+from app.schemas.common import SaleRow
 from app.schemas.sales import SalesBlock, SalesPayload
 from app.utils.errors import InvalidInputError
 from app.utils.sales_frame import MAX_HISTORY_DAYS, clean_sales, daily_net_units
@@ -168,3 +172,45 @@ def test_an_impossible_date_names_the_row_it_is_on():
         assert error.field == "sales[2].date"
     else:
         raise AssertionError("2025-02-30 was read as a date")
+
+
+GOOD = {"product_id": "a", "date": "2025-03-01", "qty": 2.0, "revenue": 5.0}
+
+
+@pytest.mark.parametrize("bad", [
+    {"revenue": float("nan")}, {"qty": float("inf")}, {"qty": 2e12}, {"qty": True}, {"qty": "2"}, {"qty": None},
+    {"revenue": "5"}, {"product_id": ""}, {"product_id": "x" * 129}, {"product_id": None},
+    {"date": "2025-03-01\n"}, {"date": "20250301"}, {"date": 20250301}, {"store": "s1"},
+])
+def test_rows_read_a_column_at_a_time_are_refused_as_pydantic_refuses_each_row(bad):
+    """The columnar check of plain rows (`read_rows`) lets no row through that the row model refuses: the error
+    names the row and field as pydantic's row by row validation does."""
+    rows = [GOOD, {**GOOD, **bad}]
+    with pytest.raises(ValidationError) as row_by_row:
+        TypeAdapter(list[SaleRow]).validate_python(rows)
+    with pytest.raises(ValidationError) as read:
+        SalesPayload.model_validate({"sales": rows})
+    assert [e["loc"] for e in read.value.errors()] == [("sales", *e["loc"]) for e in row_by_row.value.errors()]
+
+
+def test_rows_read_a_column_at_a_time_give_the_answer_of_rows_validated_one_by_one():
+    """Plain rows (text ids, float numbers) are read a column at a time; integers and numeric ids go through
+    pydantic's row by row validation: the same sales either way."""
+    d = AS_OF - timedelta(days=1)
+    plain = [row("7", d, 3.0, 6.0), row("b", d, -1.0), {**row("7", d - timedelta(days=1), 2.0), "revenue": None}]
+    numeric = [{**plain[0], "product_id": 7, "qty": 3}, {**plain[1], "qty": -1}, {**plain[2], "product_id": 7}]
+    answers = []
+    for rows in (plain, numeric, pydantic_core.from_json(pydantic_core.to_json(plain))):
+        sales, warnings = clean_sales(payload(rows), with_revenue=True)
+        answers.append((as_set(sales), codes(warnings)))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == [("7", day(d) - 1, 2.0, None), ("7", day(d), 3.0, 6.0), ("b", day(d), -1.0, None)]
+
+
+def test_a_row_added_after_validation_is_read():
+    """The columns kept from validation are those of the rows then: a row added since is read with the others."""
+    d = AS_OF - timedelta(days=1)
+    body = payload([row("a", d, 3.0)])
+    body.sales.append(row("b", d, 2.0))
+    sales, _ = clean_sales(body)
+    assert as_set(sales) == [("a", day(d), 3.0, None), ("b", day(d), 2.0, None)]
