@@ -13,7 +13,8 @@ mlforecast LightGBM on the whole set (a global model); their forecasts are kept 
 Printed per set: MASE (WRMSSE on M5) and the ratio to the best reference, coverage, MSIS, the methods chosen,
 and the server's time per request (p50, p95, sum: the per-request fit).
 
-Usage: python -m bench.per_request [store-item|m5-tx3-foods3|walmart-weekly|french-bakery ...]
+Usage: python -m bench.per_request [store-item|m5-tx3-foods3|walmart-weekly|french-bakery ...] [--save DIR]
+(--save: each set's forecasts and per-product methods to DIR/<set>.parquet, for comparing two checkouts)
 """
 
 import json
@@ -69,7 +70,8 @@ def _bakery_run() -> tuple[Holdout, list[str], dict, dict[str, pd.DataFrame]]:
     return holdout, articles, outcome, refs
 
 
-def run(key: str) -> dict:
+def run(key: str, saved: Path | None = None) -> dict:
+    """The per-request path on `key`'s sample, scored; with `saved`, its forecasts (and methods) are written there."""
     if key == BAKERY:
         holdout, products, outcome, refs = _bakery_run()
     else:
@@ -78,6 +80,9 @@ def run(key: str) -> dict:
         outcome = accuracy.smartshelf(holdout, lambda _: None, products=products)
         refs = references(holdout, products)
     sub = restricted(holdout, products)
+    if saved:
+        methods = pd.Series(outcome["product_methods"], name="method")
+        outcome["pred"].merge(methods, left_on="unique_id", right_index=True).to_parquet(saved / f"{key}.parquet")
     metric = "wrmsse" if holdout.weights is not None else "mase"
     ours = score(sub, outcome["pred"])
     ref_scores = {name: score(sub, pred)[metric] for name, pred in refs.items()}
@@ -91,9 +96,11 @@ def run(key: str) -> dict:
 
 
 def main(args: list[str]) -> None:
-    for key in args or ["store-item", "m5-tx3-foods3", "walmart-weekly", BAKERY]:
+    saved = Path(args[args.index("--save") + 1]) if "--save" in args else None
+    keys = [a for a in args if a != "--save" and (saved is None or a != str(saved))]
+    for key in keys or ["store-item", "m5-tx3-foods3", "walmart-weekly", BAKERY]:
         started = time.perf_counter()
-        result = run(key)
+        result = run(key, saved)
         result["bench_seconds"] = round(time.perf_counter() - started, 1)
         print(json.dumps(result), flush=True)
 
