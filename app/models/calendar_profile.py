@@ -33,7 +33,7 @@ HISTORY_DAYS = 5 * 364  # days of history read before the end (store-item MASE 0
 MIN_YEARS = 2  # years of history the month factor needs
 MIN_DAYS = 28  # days of history a profile needs at all
 PRIOR_PERIODS = 2.0  # each factor is shrunk towards 1 by this many periods of the product's mean
-ITERATIONS = 10  # converged: 5 give the same store-item forecasts to 4 decimals of MASE
+ITERATIONS = 5  # converged: 5, 10 and 50 give the same store-item MASE to 4 decimals
 STRETCH_DAYS = 28  # `weekday_profile`: days per level
 RECENT_DAYS = 91  # `calendar_profile`: days that always share the latest level with the current calendar year
 WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
@@ -79,13 +79,15 @@ def fit_profile(values: np.ndarray, read: np.ndarray, days: np.ndarray, stretche
     by_weekday, by_month = np.ones((n, 7)), np.ones((n, 12))
     for _ in range(ITERATIONS):
         level_part = level @ stretch_onehot.T
-        by_weekday = _factor(y, weight * level_part * (by_month @ month_onehot.T), weekday_onehot, prior)
+        if with_months.any():
+            level_part = level_part * (by_month @ month_onehot.T)
+        by_weekday = _factor(y, weight * level_part, weekday_onehot, prior)
         by_weekday /= by_weekday.mean(axis=1, keepdims=True)
         weekday_part = by_weekday @ weekday_onehot.T
         if with_months.any():
-            fitted = _factor(y, weight * level_part * weekday_part, month_onehot, prior)
+            fitted = _factor(y, weight * (level @ stretch_onehot.T) * weekday_part, month_onehot, prior)
             by_month = np.where(with_months[:, None], fitted / fitted.mean(axis=1, keepdims=True), 1.0)
-        seasonal = weekday_part * (by_month @ month_onehot.T)
+        seasonal = weekday_part * (by_month @ month_onehot.T) if with_months.any() else weekday_part
         level = np.where(seen, _factor(y, weight * seasonal, stretch_onehot, np.zeros(n)), mean[:, None])
     return level[:, 0], by_weekday, by_month
 
