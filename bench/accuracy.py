@@ -98,6 +98,7 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: froze
     http_ms: list[float] = []
     service_ms: list[float] = []
     methods: Counter = Counter()
+    product_methods: dict[str, str] = {}
     warnings: Counter = Counter()
     served_by_model = 0
     with tempfile.TemporaryDirectory() as model_dir, serving_process(server_env(model_dir)) as (client, pid):
@@ -121,6 +122,7 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: froze
                 warnings.update(w["code"] for w in answer.get("warnings", []))
                 if level == levels[0]:
                     methods[forecast["method"]] += 1
+                    product_methods[product] = forecast["method"]
                     served_by_model += answer["meta"].get("shop_model") is not None
                 rows += [(product, p["date"], level, p["predicted_qty"], p["lower_ci"], p["upper_ci"])
                          for p in forecast["predictions"]]
@@ -139,6 +141,7 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: froze
             "service_ms": {"p50": round(statistics.median(service_ms), 1),
                            "p95": round(percentile(service_ms, 0.95), 1)},
             "served_by_shop_model": served_by_model, "methods": dict(methods.most_common(6)),
+            "product_methods": product_methods,
             "warnings": dict(warnings),
             **({"card_held_out": card["held_out"]["scores"], "card_windows": card["held_out"].get("windows"),
                 "card_bands": card["held_out"].get("bands"), "card_drivers": card.get("drivers"),
@@ -245,6 +248,7 @@ def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = No
             progress(f"accuracy: {key}: {name}")
             outcome = smartshelf(holdout, progress, drivers)
             preds[name] = pred = outcome.pop("pred")
+            outcome.pop("product_methods")
             engines[name] = rounded({**score(holdout, pred), "seconds": round(outcome.pop("seconds"), 1),
                                       "peak_mb": round(outcome.pop("peak_mb")), **outcome,
                                       "bands": band_scores(holdout, pred, bands)})

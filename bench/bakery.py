@@ -197,6 +197,7 @@ def _forecasts(client: httpx.Client, uploads: dict[str, bytes], later: dict[str,
     http_ms: list[float] = []
     service_ms: list[float] = []
     methods: Counter = Counter()
+    product_methods: dict[str, str] = {}
     warnings: Counter = Counter()
     served_by_model = 0
     future_mismatch: list[str] = []
@@ -227,6 +228,7 @@ def _forecasts(client: httpx.Client, uploads: dict[str, bytes], later: dict[str,
             if level == LEVELS[0]:
                 warnings.update(codes.keys())
                 methods[forecast["method"]] += 1
+                product_methods[article] = forecast["method"]
                 served_by_model += answer["meta"].get("shop_model") is not None
             rows += [(article, p["date"], level, p["predicted_qty"], p["lower_ci"], p["upper_ci"])
                      for p in forecast["predictions"]]
@@ -246,6 +248,7 @@ def _forecasts(client: httpx.Client, uploads: dict[str, bytes], later: dict[str,
             "service_ms": {"p50": round(statistics.median(service_ms), 1),
                            "p95": round(percentile(service_ms, 0.95), 1)},
             "served_by_shop_model": served_by_model, "methods": dict(methods.most_common(8)),
+            "product_methods": product_methods,
             "warnings_products": dict(warnings.most_common()),
             "future_sales_mismatches": future_mismatch, "predictions_not_from_as_of": wrong_start}
 
@@ -388,6 +391,7 @@ def run(progress: Callable[[str], None] = print) -> dict:
     for variant, measured in outcome["variants"].items():
         if "pred" in measured:
             pred = measured.pop("pred")
+            measured.pop("product_methods")
             measured["scores"] = rounded(score(holdout, pred))
             measured["bands"] = band_scores(holdout, pred, bands)
             progress(f"bakery: closed days {variant}: {measured['scores']}")

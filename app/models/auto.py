@@ -30,7 +30,8 @@ from app.models.selection import Selection, select_and_forecast
 from app.models.silent_spread import silent_quantiles, silent_upper
 from app.models.window_choice import ENSEMBLE_SEPARATOR
 
-AUTO_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent", "boosted")
+AUTO_FAMILIES = ("moving_average", "seasonal_naive", "linear", "holt_winters", "intermittent", "boosted",
+                 "weekday_profile", "calendar_profile")
 MIN_PERIODS = 14
 FALLBACK = "moving_average"
 ZERO = "zero"

@@ -6,13 +6,15 @@ family receives those its `__init__` declares (the rest keep their defaults).
 
 from app.models.base import Forecaster
 from app.models.boosted import GlobalBoosted
+from app.models.calendar_profile import CalendarProfile, WeekdayProfile
 from app.models.holt_winters import HoltWinters
 from app.models.intermittent import IntermittentTSB
 from app.models.linear import LinearLags
 from app.models.naive import MovingAverage, SeasonalNaive
 
 FAMILIES: dict[str, type[Forecaster]] = {
-    cls.family: cls for cls in (SeasonalNaive, MovingAverage, LinearLags, HoltWinters, IntermittentTSB, GlobalBoosted)
+    cls.family: cls for cls in (SeasonalNaive, MovingAverage, LinearLags, HoltWinters, IntermittentTSB, GlobalBoosted,
+                              WeekdayProfile, CalendarProfile)
 }
 
 

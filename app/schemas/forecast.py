@@ -10,7 +10,8 @@ from app.schemas.common import AS_OF_DESCRIPTION, DataWarning, IsoDate, ProductI
 from app.schemas.drivers import DriversPayload
 from app.schemas.sales import SalesRequiredPayload
 
-ModelName = Literal["auto", "seasonal_naive", "moving_average", "linear", "holt_winters", "intermittent", "boosted"]
+ModelName = Literal["auto", "seasonal_naive", "moving_average", "linear", "holt_winters", "intermittent", "boosted",
+                    "weekday_profile", "calendar_profile"]
 Frequency = Literal["auto", "daily", "weekly"]
 
 

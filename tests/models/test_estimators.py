@@ -14,7 +14,7 @@ WEEK = np.array([10.0, 12, 11, 13, 18, 25, 22])
 
 def _panel() -> Panel:
     rng = np.random.default_rng(11)
-    values = rng.poisson(np.tile(WEEK, 60), (4, 420)).astype(float)
+    values = rng.poisson(np.tile(WEEK, 158)[:1100], (4, 1100)).astype(float)  # two years and more: the profiles
     return Panel([f"p{i}" for i in range(4)], values, np.array([0, 10, 100, 300]), 19000, 1)
 
 
@@ -35,14 +35,14 @@ def test_fit_returns_self_and_changes_no_parameter(family):
     assert model.fit(p) is model
     assert model.get_params() == before
     assert np.isfinite(model.predict(14)[3]).all()
-    model.forecast_origins(p, [392, 378, 364], 28)  # a longer backtest horizon than the parameter
+    model.forecast_origins(p, [1072, 1058, 1044], 28)  # a longer backtest horizon than the parameter
     assert model.get_params() == before
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_backtest_leaves_an_unfitted_model_unfitted(family):
     model = make(family, 14)
-    model.forecast_origins(_panel(), [392, 378], 14)
+    model.forecast_origins(_panel(), [1072, 1058], 14)
     assert not hasattr(model, "fitted_")
 
 
