@@ -1065,7 +1065,7 @@ export interface components {
              * @default auto
              * @enum {string}
              */
-            model: "auto" | "seasonal_naive" | "moving_average" | "linear" | "holt_winters" | "intermittent" | "boosted";
+            model: "auto" | "seasonal_naive" | "moving_average" | "linear" | "holt_winters" | "intermittent" | "boosted" | "weekday_profile" | "calendar_profile";
             /**
              * Periods
              * @description Periods ahead (days or weeks).
