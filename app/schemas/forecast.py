@@ -38,14 +38,14 @@ class ForecastEvent(StrictModel):
 
 
 class ForecastEventsPayload(BaseModel):
-    """The shop's calendar events as the forecast reads them: /forecast, and the decisions whose stock view reads
-    the same forecast (/reorder, /at-risk): the same events give the same forecast on each."""
+    """The shop's calendar events as the forecast reads them: /forecast, /reorder and /at-risk (/promotions takes
+    the same events with an `audience`, `CalendarEvent`): the same events give the same forecast on each."""
 
     calendar_events: list[ForecastEvent] = Field(
         default_factory=list,
         description="Known past and future events (holidays, promotions, a fair): the forecast learns and plans "
-        "with them (/forecast, and the forecast /reorder and /at-risk size the stock with: send the same events to "
-        "each for one answer).")
+        "with them (/forecast, and the forecast /reorder, /at-risk and /promotions size the stock with: send the "
+        "same events to each for one answer).")
 
 
 Events = TypeVar("Events", bound=Sequence[ForecastEvent])

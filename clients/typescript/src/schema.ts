@@ -617,7 +617,7 @@ export interface components {
             as_of?: (string) | null;
             /**
              * Calendar Events
-             * @description Known past and future events (holidays, promotions, a fair): the forecast learns and plans with them (/forecast, and the forecast /reorder and /at-risk size the stock with: send the same events to each for one answer).
+             * @description Known past and future events (holidays, promotions, a fair): the forecast learns and plans with them (/forecast, and the forecast /reorder, /at-risk and /promotions size the stock with: send the same events to each for one answer).
              */
             calendar_events?: components["schemas"]["ForecastEvent"][];
             /**
@@ -1024,7 +1024,7 @@ export interface components {
             as_of?: (string) | null;
             /**
              * Calendar Events
-             * @description Known past and future events (holidays, promotions, a fair): the forecast learns and plans with them (/forecast, and the forecast /reorder and /at-risk size the stock with: send the same events to each for one answer).
+             * @description Known past and future events (holidays, promotions, a fair): the forecast learns and plans with them (/forecast, and the forecast /reorder, /at-risk and /promotions size the stock with: send the same events to each for one answer).
              */
             calendar_events?: components["schemas"]["ForecastEvent"][];
             /**
@@ -2335,7 +2335,7 @@ export interface components {
             as_of?: (string) | null;
             /**
              * Calendar Events
-             * @description Known past and future events (holidays, promotions, a fair): the forecast learns and plans with them (/forecast, and the forecast /reorder and /at-risk size the stock with: send the same events to each for one answer).
+             * @description Known past and future events (holidays, promotions, a fair): the forecast learns and plans with them (/forecast, and the forecast /reorder, /at-risk and /promotions size the stock with: send the same events to each for one answer).
              */
             calendar_events?: components["schemas"]["ForecastEvent"][];
             /**
