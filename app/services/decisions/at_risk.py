@@ -312,7 +312,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # an empty shelf with units on order: reorder's rule at the position they make (reorder's point)
     on_order = np.fromiter((item.on_order for item in inventory), np.float64, n)
     waiting = np.flatnonzero(out_of_stock & (on_order > 0))
-    waiting_point = np.full(n, np.nan)
+    reorder_point = np.full(n, np.nan)  # reorder's point where the action quotes it: waiting shelves, stockouts
     # reorder's position: the units on order count up to what sells within their shelf life after they arrive, and
     # no order adds units that would expire unsold (`room`)
     covering = on_order_cover(selling, on_order)
@@ -331,7 +331,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                                       path.short_term_rmse,
                                       demand, whole_units(sales, n) & (np.floor(quantity) == quantity),
                                       open_week(as_of_day, opening))
-        waiting_point[waiting] = point[waiting]
+        reorder_point[waiting] = point[waiting]
         reorders[waiting] = orders(covering[waiting], point[waiting], demand[waiting], silent[waiting]) & room[waiting]
         low = np.flatnonzero(low_stock)
         low_stock[low] = orders(view.usable[low] + covering[low], point[low], demand[low], silent[low]) & room[low]
@@ -339,7 +339,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         short = np.flatnonzero(stockout)
         reorders[short] = orders(view.usable[short] + covering[short], point[short], demand[short],
                                  silent[short]) & room[short]
-        waiting_point[short] = point[short]
+        reorder_point[short] = point[short]
 
     # no sales row and no avg_daily_sales: the demand is unknown (`items_without_sales` names the id), not zero:
     # no signal that reads demand (write-off, markdown, restock, slow mover: nothing sold in the request may be dead
@@ -412,7 +412,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
         "to_expiry_demand": demand_within(cumulative, np.clip(np.nan_to_num(to_expiry), 0, NO_LIMIT - 1)
                                           .astype(np.int64)),
         "unsellable": unsellable, "unsold": unsold,
-        "usable": view.usable, "velocity": velocity, "waiting_point": waiting_point, "lead_time": lead_time,
+        "usable": view.usable, "velocity": velocity, "reorder_point": reorder_point, "lead_time": lead_time,
         "gap_empties": gap.empties, "gap_lost": gap.lost}.items()})
     items = [
         AtRiskItem(
@@ -459,7 +459,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                 after_silence=bool(row.silent[i]),
                 woke=bool(row.woke[i]),
                 on_order=float(row.on_order[i]),
-                on_order_point=float(row.waiting_point[i]),
+                reorder_point=float(row.reorder_point[i]),
                 on_order_cover=float(row.covering[i]),
                 order_room=bool(row.room[i]),
                 reorders=bool(row.reorders[i]),

@@ -81,7 +81,7 @@ def recommended_action(
     after_silence: bool,
     woke: bool,
     on_order: float,
-    on_order_point: float,
+    reorder_point: float,
     on_order_cover: float,
     order_room: bool,
     reorders: bool,
@@ -179,11 +179,11 @@ def recommended_action(
                 reasoning=f"{loses} until the {_units(on_order)} on order "
                 f"{'arrives' if units_text(on_order) == '1' else 'arrive'}: stock is on its way.{gap_note} "
                 f"Reorder orders no more: they lift the position above its reorder point "
-                f"{units_text(round(on_order_point, 1))}; order again only if they will not arrive within the lead "
+                f"{units_text(round(reorder_point, 1))}; order again only if they will not arrive within the lead "
                 "time." + _assumed(protection, lead_sent),
             )
         waiting = (f" The {_units(on_order)} on order {'does' if units_text(on_order) == '1' else 'do'} not reach "
-                   f"its reorder point {units_text(round(on_order_point, 1))}." + _assumed(protection, lead_sent)
+                   f"its reorder point {units_text(round(reorder_point, 1))}." + _assumed(protection, lead_sent)
                    if on_order > 0 else "")
         return RecommendedAction(
             action_type="restock",
@@ -337,7 +337,7 @@ def recommended_action(
                 action_type="restock", discount_range=None, promotion_timing="when the units on order arrive",
                 reasoning=f"Runs out soon: {_units(quantity)} left, {pace}, {supply}.{gap_note} Reorder orders no "
                 f"more: the {_units(on_order)} on order lift the position above its reorder point "
-                f"{units_text(round(on_order_point, 1))}." + _assumed(protection, lead_sent))
+                f"{units_text(round(reorder_point, 1))}." + _assumed(protection, lead_sent))
         if gap and not reorders and not order_room:  # no order placed now sells: it arrives after the season
             return RecommendedAction(
                 action_type="restock", discount_range=None, promotion_timing="today, by an express delivery only",
@@ -349,9 +349,9 @@ def recommended_action(
         caution = " Sales are slow, so order a small quantity." if slow else ""
         # reorder's answer to the same stock: no order while the position is above its point (review 8: "restock
         # within 2 days" beside reorder's "No order yet" said nothing of it)
-        not_yet = "" if reorders or math.isnan(on_order_point) else (
+        not_yet = "" if reorders or math.isnan(reorder_point) else (
             f" Reorder orders none yet: the position, {_units(usable + on_order_cover)}, is above its reorder point "
-            f"{units_text(round(on_order_point, 1))}; it orders when the position falls to it.")
+            f"{units_text(round(reorder_point, 1))}; it orders when the position falls to it.")
         return RecommendedAction(
             action_type="restock",
             discount_range=None,
