@@ -256,10 +256,11 @@ def read_rows(rows: Any) -> RowValues | None:
     revenue_values = np.array(revenue, dtype=np.float64)  # null -> NaN
     if not _finite(qty_values, 0) or not _finite(revenue_values, without_revenue + revenue.count(None)):
         return None
-    (product_ids, product), (distinct_dates, date_code) = _coded(ids), _coded(dates)
-    # a str is never equal to another type: a value that is no text leaves a key that is no text
-    if not {type(value) for value in chain(product_ids, distinct_dates)} <= {str}:
+    # ids and dates as text only, checked before they are coded: a list or an object is no key (the fuzzer's
+    # unhashable id was a 500)
+    if not set(map(type, ids)) <= {str} or not set(map(type, dates)) <= {str}:
         return None
+    (product_ids, product), (distinct_dates, date_code) = _coded(ids), _coded(dates)
     try:
         for check, values in ((_ID_CHECK, product_ids), (_DATE_CHECK, distinct_dates)):
             for value in values:
