@@ -30,7 +30,7 @@ import numpy as np
 
 from app.models.base import Forecaster
 from app.models.panel import Panel
-from app.utils.dates import dates_of, weekday
+from app.utils.dates import month_of_year, weekday
 
 HISTORY_DAYS = 5 * 364  # days of history read before the end (store-item MASE 0.715 with 2 years, 0.708 with 5)
 MIN_YEARS = 2  # years of history a profile needs (see the module docstring)
@@ -43,11 +43,6 @@ RECENT_DAYS = 91  # `calendar_profile`: days that always share the latest level 
 WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-
-
-def _months(days: np.ndarray) -> np.ndarray:
-    """Month of year 0..11 of day numbers -> int64[len(days)]."""
-    return np.array(dates_of(days), dtype="datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
 
 
 def _factor(values: np.ndarray, expected: np.ndarray, onehot: np.ndarray, prior: np.ndarray) -> np.ndarray:
@@ -75,7 +70,7 @@ def fit_profile(values: np.ndarray, read: np.ndarray, days: np.ndarray, stretche
     y = np.where(read, values, 0.0)
     weight = read.astype(np.float64)
     stretch_onehot = _onehot(stretches, int(stretches.max()) + 1)
-    weekday_onehot, month_onehot = _onehot(weekday(days), 7), _onehot(_months(days), 12)
+    weekday_onehot, month_onehot = _onehot(weekday(days), 7), _onehot(month_of_year(days), 12)
     mean = y.sum(axis=1) / np.maximum(weight.sum(axis=1), 1.0)
     prior = PRIOR_PERIODS * mean + 1e-9  # a row that never sold keeps factors of 1
     seen = (weight @ stretch_onehot) > 0  # [n, stretches]: a stretch with a day read
@@ -130,7 +125,7 @@ class WeekdayProfile(Forecaster):
     def predict(self, horizon: int) -> np.ndarray:
         self.check_fitted()
         days = self.end_day_ + np.arange(horizon)
-        forecast = self.level_[:, None] * self.weekday_[:, weekday(days)] * self.month_[:, _months(days)]
+        forecast = self.level_[:, None] * self.weekday_[:, weekday(days)] * self.month_[:, month_of_year(days)]
         return np.where(self.applicable_[:, None], forecast, np.nan)
 
     def drivers(self, row: int) -> list[str]:
@@ -151,5 +146,5 @@ class CalendarProfile(WeekdayProfile):
     months: ClassVar[bool] = True
 
     def _stretches(self, days: np.ndarray) -> np.ndarray:
-        years = np.array(dates_of(days), dtype="datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+        years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
         return np.where(np.arange(len(days)) >= len(days) - RECENT_DAYS, 0, years.max() - years)

@@ -68,6 +68,11 @@ def weekday(days: np.ndarray) -> np.ndarray:
     return (days + 3) % 7
 
 
+def month_of_year(days: np.ndarray) -> np.ndarray:
+    """Month of the year of day numbers [k] -> int64[k], January 0 ... December 11."""
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+
+
 def dates_of(days: np.ndarray) -> list[date]:
     """int64 day numbers -> datetime.date objects."""
     return days.astype("datetime64[D]").astype(object).tolist()

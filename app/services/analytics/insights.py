@@ -60,7 +60,7 @@ from app.schemas.insights import (
     TopItem,
 )
 from app.utils.arrays import grid_sums, least_squares_slopes
-from app.utils.dates import dates_of, day_number, from_day_number, weekday
+from app.utils.dates import dates_of, day_number, from_day_number, month_of_year, weekday
 from app.utils.errors import InvalidInputError, SmartShelfError
 from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales
@@ -195,7 +195,7 @@ def _seasonality(sales: SalesColumns, start: int, end: int, opening: OpeningDays
     day_of_week = weekday(days)
     weekday_units = np.bincount(day_of_week, weights=daily, minlength=7)
     weekday_count = np.bincount(day_of_week, minlength=7)
-    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+    month = month_of_year(days)
     month_units = np.bincount(month, weights=daily, minlength=12)
     month_count = np.bincount(month, minlength=12)
     overall = daily.mean() if daily.size else 0.0
