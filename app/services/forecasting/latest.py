@@ -49,10 +49,26 @@ class LastAnswers:
         model version, else None (monitoring scores only those)."""
         previous: list[ProductForecast | None] = []
         for raw, stored, version in zip(self.cached, self.on_disk, versions, strict=True):
-            if raw is not None and _Version.model_validate_json(raw).model_version != version:
+            if raw is not None and not _made_as(raw, version):
                 stored = ProductForecast.model_validate_json(raw)
             previous.append(stored if stored is not None and stored.model_version != version else None)
         return previous
+
+
+_VERSION_FIELD = b'"model_version":"'
+
+
+def _made_as(raw: bytes, version: str) -> bool:
+    """Whether a stored forecast (our own ProductForecast JSON, `model_dump_json`) is of model `version`, read
+    without decoding it: its first `"model_version":"` is its own field (product_id and predictions come before
+    it in the schema's order, and a text value holds no unescaped quote; `realized_accuracy` names an earlier
+    version after it). Decoding every product's stored forecast for that one field took 13 ms of a 106 ms
+    at-risk for 1,000 products with its forecast cached. Anything else decodes it as before."""
+    start = raw.find(_VERSION_FIELD)
+    if start < 0:
+        return _Version.model_validate_json(raw).model_version == version
+    start += len(_VERSION_FIELD)
+    return raw[start:start + len(version) + 1] == version.encode() + b'"'
 
 
 def latest_key(shop_id: str, product_id: str) -> str:

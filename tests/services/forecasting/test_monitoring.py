@@ -6,7 +6,8 @@ from datetime import date, timedelta
 import numpy as np
 
 from app.models.panel import Panel
-from app.schemas.forecast import Prediction, ProductForecast
+from app.schemas.forecast import Prediction, ProductForecast, RealizedAccuracy
+from app.services.forecasting.latest import LastAnswers
 from app.services.forecasting.monitoring import _realized
 from app.utils.dates import day_number
 from app.utils.opening_days import OPEN_EVERY_DAY
@@ -54,3 +55,27 @@ def test_a_promise_of_zero_drifts_only_on_a_miss_larger_than_the_floor():
     assert far is not None and far.mase == 1.0 and far.drift is True
     promised = _realized(forecast(0.8, [5.1] * 7), panel, 0, 1.0, 0.5, OPEN_EVERY_DAY)
     assert promised is not None and promised.drift is False  # 1.1 is within 0.8 x 1.5
+
+
+def _stored(version: str, earlier: str | None, product_id: str = "p1") -> ProductForecast:
+    realized = None if earlier is None else RealizedAccuracy(
+        model_version=earlier, method="linear", periods=3, mae=1.0, mape=None, bias=0.0, coverage=1.0, mase=1.0,
+        expected_mase=None, drift=False)
+    return ProductForecast(product_id=product_id, predictions=[Prediction(date=LAST, predicted_qty=1.0, lower_ci=0.0,
+                                                                          upper_ci=2.0)],
+                           method="linear", model_version=version, trained_at="2025-04-10T00:00:00Z", rmse=None,
+                           mase=None, backtest={}, drivers=[], history_periods=90, realized_accuracy=realized)
+
+
+def test_a_previous_forecast_is_told_apart_by_its_own_version_not_the_one_it_was_scored_against():
+    """`unlike` reads each cached latest forecast's version without decoding it: the one of the forecast itself,
+    never `realized_accuracy`'s (the version before it). A request whose answer is that earlier version again (the
+    same history sent back) still has a previous forecast, of another version, to score."""
+    raws = [_stored("v2", earlier="v1").model_dump_json().encode(),
+            _stored("v1", earlier=None).model_dump_json().encode(),
+            _stored("v3", earlier=None, product_id='p "model_version":"v1"').model_dump_json().encode()]
+    last = LastAnswers(keys=["a", "b", "c"], cached=list(raws), on_disk=[None, None, None])
+    previous = last.unlike(["v1", "v1", "v1"])
+    assert previous[0] is not None and previous[0].model_version == "v2"
+    assert previous[1] is None  # the answer's own version: nothing to score
+    assert previous[2] is not None and previous[2].model_version == "v3"  # a quote in an id is escaped
