@@ -30,6 +30,7 @@ SILENCE_WINDOW = 28  # days: a silence this long is one the trailing-window fore
 MIN_SILENT_ORIGINS = 8  # past origins needed to read a silent product's lead-time demand off its history
 WOKEN_SILENCE = SILENCE_WINDOW // 2  # days: a silence in the trailing window at least this long halves its level
 WOKEN_PACE = 0.5  # a return selling under this share of the product's old pace is in doubt (`woken_level`)
+WAKE_PRIOR_ORIGINS = 8  # the catalogue's rate of waking up weighs as this many of the product's own past origins
 MIN_SILENCE_DAYS = 2  # open days without a sale: one is no silence (`after_silence`)
 USUAL_GAP_SHARE = 0.1  # a silence at least this share of a product's gaps between selling days reached is its rhythm
 
@@ -243,6 +244,11 @@ class AfterSilence:
     expected_shortage: np.ndarray  # float64[n], E[(D - reorder_point)+] over the past totals, units
     origins: np.ndarray  # int64[n]: past origins the distribution is drawn from
     wake_probability: np.ndarray  # float64[n]: chance an empty shelf's silence ends within the days (1: own history)
+    # what it is made of (0 where not read): the product's own past silences as long that ended within the days,
+    # out of how many, and the share of the catalogue's that did, weighing WAKE_PRIOR_ORIGINS of its own
+    own_wakes: np.ndarray  # float64[n]
+    own_silences: np.ndarray  # float64[n]
+    shop_wake: np.ndarray  # float64[n]
 
 
 def silence_days(history: np.ndarray) -> np.ndarray:
@@ -370,14 +376,20 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
                             & ~usual_silence(history, silent_now))
     applies, mean, point = np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n)
     shortage, count, wake = np.zeros(n), np.zeros(n, dtype=np.int64), np.ones(n)
+    woke, seen, shop = np.zeros(n), np.zeros(n), np.zeros(n)
     if silent.size:
         totals, valid, count[silent] = _origin_totals(history[silent], days[silent], silent_now[silent],
                                                       stocked_out[silent], window)
         applies[silent] = count[silent] >= min_origins
         waking = stocked_out & applies
         if waking.any():
+            # the catalogue's rate of waking up, the product's own where its own silences as long tell it: a
+            # financier silent 2 days had ended 11 of its 14 such silences within 2 days, the bakery's 149
+            # articles (out-of-season and delisted ones too) 10% of theirs (review 9 F1)
             tables = wake_tables(history) if catalogue is None else catalogue
-            wake = np.where(waking, _wake_rate(tables, silent_now, days, waking), 1.0)
+            shop = _wake_rate(tables, silent_now, days, waking)
+            woke, seen = _own_wakes(history, silent_now, days, waking)
+            wake = np.where(waking, (woke + WAKE_PRIOR_ORIGINS * shop) / (seen + WAKE_PRIOR_ORIGINS), 1.0)
         inner = _inner_level(wake[silent], level)
         selling = applies[silent] & (inner > 0)
         rank = np.clip(np.ceil(inner * count[silent]).astype(np.int64) - 1, 0, length - 1)
@@ -390,7 +402,32 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
             shortage[silent] = np.where(on, wake[silent] * np.maximum(finite - point[silent][:, None], 0.0).sum(
                 axis=1) / count[silent], 0.0)
     return AfterSilence(applies=applies, mean=mean, reorder_point=point, expected_shortage=shortage,
-                        origins=count, wake_probability=wake)
+                        origins=count, wake_probability=wake, own_wakes=woke, own_silences=seen, shop_wake=shop)
+
+
+def _own_wakes(history: np.ndarray, silent_now: np.ndarray, days: np.ndarray,
+               wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float64[n] each, for the `wanted` products (0 for the others): of the product's own past origins (after its
+    first sale) that followed a silence at least as long as its current one and whose `days` days end within the
+    history, how many sold within those days, and how many there are: `_wake_rate`'s counts over its own
+    history alone."""
+    n, length = history.shape
+    woke, seen = np.zeros(n), np.zeros(n)
+    rows = np.flatnonzero(wanted)
+    if not rows.size:
+        return woke, seen
+    own = history[rows]
+    columns = np.arange(length)
+    seen_last = np.maximum.accumulate(np.where(own > 0, columns[None, :], -1), axis=1)  # up to origin - 1
+    upcoming = np.minimum.accumulate(np.where(own > 0, columns, length)[:, ::-1], axis=1)[:, ::-1]
+    origin = columns + 1  # origins 1 .. length - 1 can still see a day after them
+    next_sale = np.concatenate([upcoming[:, 1:], np.full((rows.size, 1), length)], axis=1)
+    d = np.clip(days[rows], 1, length)[:, None]
+    counted = (seen_last >= 0) & (origin - 1 - seen_last >= np.clip(silent_now[rows], 0, length)[:, None]) & (
+        length - origin >= d)
+    woke[rows] = (counted & (next_sale - origin < d)).sum(axis=1)
+    seen[rows] = counted.sum(axis=1)
+    return woke, seen
 
 
 def _inner_level(wake: np.ndarray, level: float) -> np.ndarray:

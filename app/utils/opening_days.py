@@ -223,13 +223,15 @@ def detect(sales: SalesColumns) -> tuple[OpeningDays, list[DataWarning]]:
 
 
 def catalogue_opening_days(payload: SalesPayload, sales: SalesColumns, n_known: int,
-                           as_of_day: int | None) -> tuple[OpeningDays, list[DataWarning]]:
+                           as_of_day: int | None) -> tuple[OpeningDays, list[DataWarning], SalesColumns]:
     """`opening_days` judged on every product the request sent up to `as_of_day`, as the forecaster judges them,
     where `sales` holds only a decision's `n_known` products (`clean_sales` dropped the others' rows): a closed day
-    is one on which the whole catalogue sold nothing, and a few products cannot tell it (MIN_CATALOGUE)."""
+    is one on which the whole catalogue sold nothing, and a few products cannot tell it (MIN_CATALOGUE). Also the
+    catalogue's sales (`sales` itself when it holds every product sent): what the catalogue says of every product,
+    whichever items the decision answers for (its rate of waking up after a silence, `planned_demand`)."""
     if len(sales.product_ids) > n_known:
         sales, _ = clean_sales(payload, as_of_day=as_of_day)  # its warnings are the caller's, reported already
-    return opening_days(payload, sales, origin_day=as_of_day)
+    return *opening_days(payload, sales, origin_day=as_of_day), sales
 
 
 def opening_days(payload: SalesPayload, sales: SalesColumns, remembered: OpeningDays | None = None,

@@ -221,7 +221,7 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
                                "send fewer inventory rows per request, or a shorter slow_moving_window")
     # an event scoped to a product the request does not hold is a 422, as on /forecast and /reorder
     check_event_scopes(request.calendar_events, {str(p) for p in sales.product_ids} | set(product_ids), set())
-    opening, found = catalogue_opening_days(request, sales, n, sent_as_of)  # judged on every product sent
+    opening, found, catalogue = catalogue_opening_days(request, sales, n, sent_as_of)  # judged on every product sent
     warnings += found
     end = _last_open_day(opening, as_of_day, int(sales.day.min()) if sales.size else as_of_day)
     units = daily_net_units(sales, n, end - window + 1, window)
@@ -258,8 +258,8 @@ def find_at_risk(request: AtRiskRequest, settings: Settings, prior: PriorSource 
     # reorder would restock it
     protection = np.maximum(lead_times(inventory) + REVIEW_DAYS, 1)
     budget = WorkBudget(settings)
-    planned = planned_demand(sales, as_of_day, opening, protection, path.daily, quantity, SERVICE_LEVEL, budget,
-                             "send fewer inventory rows per request")
+    planned = planned_demand(sales, catalogue, as_of_day, opening, protection, path.daily, quantity, SERVICE_LEVEL,
+                             budget, "send fewer inventory rows per request")
     reorder_demand, open_protection = planned.protection, planned.open_protection
     decided = reorder_demand.silent.applies | reorder_demand.woke
     cumulative = planned.cumulative

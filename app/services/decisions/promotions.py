@@ -150,7 +150,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
     as_of = from_day_number(as_of_day)
     # an event scoped to a product the request does not hold is a 422, as on /forecast, /reorder and /at-risk
     check_event_scopes(events, {str(p) for p in sales.product_ids} | set(item_ids), set())
-    opening, found = catalogue_opening_days(request, sales, len(items), sent_as_of)  # at-risk's closed days
+    # at-risk's closed days
+    opening, found, catalogue = catalogue_opening_days(request, sales, len(items), sent_as_of)
     warnings += found
     rate, beta, sold, unused = _base_rates(request, sales, as_of_day, settings.max_grid_cells, prior)
     warnings += unused
@@ -170,8 +171,8 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
                        sent_as_of, forecaster, warnings)
     # reorder's demand where a silence decides it (`planned_demand.planned_demand`): the stock on hand is judged with
     # the demand reorder orders with, as at-risk judges it
-    planned = planned_demand(sales, as_of_day, opening, np.maximum(lead_times(items) + REVIEW_DAYS, 1), path.daily,
-                             on_hand, SERVICE_LEVEL, WorkBudget(settings), "send fewer items per request")
+    planned = planned_demand(sales, catalogue, as_of_day, opening, np.maximum(lead_times(items) + REVIEW_DAYS, 1),
+                             path.daily, on_hand, SERVICE_LEVEL, WorkBudget(settings), "send fewer items per request")
     decided = planned.protection.silent.applies | planned.protection.woke
     cumulative = planned.cumulative
     known = ~np.isnan(rate) | path.from_forecast | decided

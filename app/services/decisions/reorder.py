@@ -49,7 +49,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from app.config import Settings
-from app.models.demand_distribution import WOKEN_SILENCE, silence_days
+from app.models.demand_distribution import WAKE_PRIOR_ORIGINS, WOKEN_SILENCE, silence_days
 from app.schemas.reorder import (
     ReorderMeta,
     ReorderRecommendation,
@@ -150,11 +150,11 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
     forecast[stated] = given[stated, None]
     methods = ["avg_daily_sales" if s else m for s, m in zip(stated, methods, strict=True)]
     known = sold | stated  # a demand to judge the stock by
-    opening, detected = catalogue_opening_days(request, sales, n, as_of_day)
+    opening, detected, catalogue = catalogue_opening_days(request, sales, n, as_of_day)
     warnings += [w for w in detected if w.code not in {seen.code for seen in warnings}]
     # with nothing on the shelf a silence may be a stockout: no stock, no sale (demand_distribution.after_silence);
     # where a silence decides the demand, the stock on hand is judged with it too (`ProtectionDemand.path`)
-    planned = planned_demand(sales, origin, opening, protection, forecast,
+    planned = planned_demand(sales, catalogue, origin, opening, protection, forecast,
                              np.array([item.quantity for item in items], dtype=np.float64), request.service_level,
                              None)  # every row's year: reorder reads it for every row (its budget is checked above)
     demand, open_past, open_protection = planned.protection, planned.history, planned.open_protection
@@ -243,7 +243,8 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                      lead_demand=lead_demand, safety=safety, reorder_point=reorder_point, lot=lot, lot_size=lot_size,
                      fill_rate=fill_rate, lot_fill=lot_fill, order=order, raw_order=raw_order, supply=supply,
                      revenue_at_risk=revenue_at_risk, on_order=on_order, covering=covering,
-                     wake=silent.wake_probability, last_season=last_season, daily_rate=daily_rate),
+                     wake=silent.wake_probability, own_wakes=silent.own_wakes, own_silences=silent.own_silences,
+                     shop_wake=silent.shop_wake, last_season=last_season, daily_rate=daily_rate),
         days=dict(lead=lead, protection=protection, cover=cover, silent_days=silent_days,
                   season_end=view.days_to_season_end, sell_by=view.days_to_sell_by),
         flags=dict(expired=view.expired, known=known, bounded=bounded, woke=demand.woke, capped=capped,
@@ -276,7 +277,7 @@ def recommend_orders(request: ReorderRequest, settings: Settings, cache: Cache, 
                 bounded=_lot_days(each.cover[i], each.lot[i], each.lead[i], request.review_days,
                                   items[i].shelf_life_days) if each.bounded[i] else None,
                 level=request.service_level, family=each.family[i], silence=each.silent_days[i],
-                wake=each.wake[i], woke=each.woke[i],
+                wake=(each.wake[i], each.own_wakes[i], each.own_silences[i], each.shop_wake[i]), woke=each.woke[i],
                 fill_rate=each.fill_rate[i], lot_fill=each.lot_fill[i], days_left=each.supply[i],
                 has_sales=each.known[i],
                 capped=each.capped[i], held_back=each.held_back[i], urgency=each.urgency[i],
@@ -317,7 +318,8 @@ def _known(value: float, known: bool) -> float | None:
 def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: float, at_risk: float, expired: bool,
                position: float, on_order: float, covering: float, reorder_point: float,
                lead_demand: float, days: int, lot: float, lot_size: float, bounded: str | None, level: float,
-               family: str, silence: int, wake: float, woke: bool, fill_rate: float, lot_fill: float, days_left: float,
+               family: str, silence: int, wake: tuple[float, float, float, float], woke: bool, fill_rate: float,
+               lot_fill: float, days_left: float,
                has_sales: bool, capped: bool, held_back: bool, urgency: str, life: int | None, season_binds: bool,
                season_first: bool, last_season: float | None) -> str:
     if not has_sales:
@@ -351,8 +353,8 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     family_words = {"normal": "normal (smooth demand)", "poisson": "Poisson count",
                     "negative_binomial": "negative-binomial count (skewed demand, more spread than a Poisson count)",
                     "after_silence": f"no sale in the last {silence} days: " + (
-                        f"with none on hand that may be a stockout; {wake:.1%} of the shop's products silent as "
-                        "long sold again within these days, at the demand they met while they sold"
+                        f"with none on hand that may be a stockout; a {wake[0]:.1%} chance it sells again within "
+                        f"these days ({_wake_words(*wake[1:])}), at the demand it met while it sold"
                         if on_hand <= 0 else "what followed its earlier silences as long")}[family]
     if woke:
         family_words += (f"; it sells again after {WOKEN_SILENCE} or more silent days, which the forecast's recent "
@@ -415,6 +417,15 @@ def _gap_reasoning(i: int, gap: ShelfGap, urgency: str, *, usable: float, days_l
     if urgency == "medium":
         return f" {words} Urgency medium: nothing to order now."
     return f" {words}"
+
+
+def _wake_words(own_wakes: float, own_silences: float, shop_wake: float) -> str:
+    """Where an empty shelf's chance of selling again comes from (`demand_distribution.after_silence`)."""
+    shop = f"the shop's products' silences as long ended in time {shop_wake:.1%} of the time"
+    if own_silences <= 0:
+        return shop
+    return (f"its own silences as long over the year ended in time {own_wakes:g} times of {own_silences:g}; {shop}, "
+            f"counted as {WAKE_PRIOR_ORIGINS} of its own")
 
 
 def _lot_days(cover: int, lot: float, lead: int, review: int, life: int | None) -> str:

@@ -66,7 +66,7 @@ def _shop(seed: int) -> tuple[list[dict], list[dict]]:
 def _every_row(monkeypatch: pytest.MonkeyPatch) -> None:
     """The full-grid computation: every row's year read (reorder's way, no budget, the grid's own wake tables)."""
     def full(*args, **kwargs):  # type: ignore[no-untyped-def]
-        return planned_demand(*args[:7], None)
+        return planned_demand(*args[:8], None)
     monkeypatch.setattr(at_risk, "planned_demand", full)
     monkeypatch.setattr(promotions, "planned_demand", full)
 
@@ -89,7 +89,7 @@ def test_at_risk_and_promotions_answer_as_the_full_grid(monkeypatch, seed):
     on_hand = np.array([i["quantity"] for i in items])
     opening = OpeningDays(closed_weekdays=frozenset({6}))
     protection = np.array([i["lead_time_days"] + 1 for i in items])
-    planned = planned_demand(columns, (AS_OF - date(1970, 1, 1)).days, opening, protection, np.ones((n, 30)),
+    planned = planned_demand(columns, columns, (AS_OF - date(1970, 1, 1)).days, opening, protection, np.ones((n, 30)),
                              on_hand, 0.95, None)
     silent, woke = planned.protection.silent.applies, planned.protection.woke
     assert (silent & (on_hand <= 0)).any() and (silent & (on_hand > 0)).any() and woke.any()

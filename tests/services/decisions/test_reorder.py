@@ -388,7 +388,7 @@ def test_a_silent_product_with_an_empty_shelf_is_reordered_from_the_demand_it_me
     # 3 of the 5 products paused for 60 days and came back: about 1 in 5 origins after 40 silent days sold within
     # 14 days; the mean is that share of the 21 units a 14-day stretch sold, the 95% point a pre-silence total
     assert 2 <= recs["gap"]["expected_lead_time_demand"] <= 8
-    assert 15 <= recs["gap"]["reorder_point"] <= 35 and "sold again" in recs["gap"]["reasoning"]
+    assert 15 <= recs["gap"]["reorder_point"] <= 35 and "sells again" in recs["gap"]["reasoning"]
     assert recs["gap"]["recommended_order_qty"] > recs["gap"]["reorder_point"]
     assert recs["gone"]["demand_distribution"] == "after_silence" and "earlier silences" in recs["gone"]["reasoning"]
     assert recs["gone"]["reorder_point"] == 0 and recs["gone"]["recommended_order_qty"] == 0
@@ -403,7 +403,7 @@ def test_a_silent_product_with_an_empty_shelf_is_reordered_from_the_demand_it_me
     assert empty["demand_distribution"] == "after_silence"
     assert empty["reorder_point"] == 0 and empty["recommended_order_qty"] == 0
     assert 0 < empty["expected_lead_time_demand"] < 1
-    assert "sold again" in empty["reasoning"] and "nothing is expected to sell" in empty["reasoning"]
+    assert "sells again" in empty["reasoning"] and "nothing is expected to sell" in empty["reasoning"]
 
 
 def test_a_product_selling_again_after_a_stockout_is_reordered_at_the_demand_it_met_before(client):
@@ -508,3 +508,35 @@ def test_a_season_ending_today_quotes_no_fill_rate_for_an_order_that_cannot_sell
     assert rec["recommended_order_qty"] == 0 and rec["urgency"] == "low", rec
     assert "sells nothing more from an order's arrival to the season's end" in rec["reasoning"], rec
     assert "but no order would sell" in rec["reasoning"] and "fill rate at most" not in rec["reasoning"], rec
+
+
+def test_an_empty_shelfs_silence_is_judged_by_every_product_sold_and_its_own_past_whatever_else_is_listed(client):
+    """Review 9 F1: the chance an empty shelf's silence ends was read off the inventory's products alone, so the
+    same product, sales and day got another order by the other items listed with it (the bakery's financier on
+    2022-01-04: 3 alone, 1 beside 35 articles, 0 beside two out-of-season galettes). It reads every product the
+    sales name, and the product's own past silences as long: a bun that sold again within days after each of its
+    3-day pauses is reordered after this one, though the shop's ten seasonal lines stopped for good."""
+    rng = np.random.default_rng(9)
+    start, days = date(2025, 1, 1), 300
+    bun = rng.poisson(4, days) + 1.0
+    for first in range(20, days - 5, 15):
+        bun[first:first + 3] = 0.0
+    bun[-3:] = 0.0  # silent for the last 3 days, with none on hand
+    seasonal = [f"season{k}" for k in range(10)]
+    sales = [{"product_id": "bun", "date": (start + timedelta(days=k)).isoformat(), "qty": float(q)}
+             for k, q in enumerate(bun) if q]
+    sales += [{"product_id": p, "date": (start + timedelta(days=k)).isoformat(), "qty": float(rng.poisson(3) + 1)}
+              for p in seasonal for k in range(200)]
+    body = {"shop_id": "s", "as_of": (start + timedelta(days=days - 1)).isoformat(), "review_days": 1,
+            "sales": sales, "closed_weekdays": []}
+    bun_item = _item("bun", 0, lead_time_days=1)
+    answers = []
+    for listed in ([bun_item], [bun_item] + [_item(p, 0, lead_time_days=1) for p in seasonal]):
+        recs = client.post(f"{PREFIX}/reorder", json={**body, "inventory": listed}).json()["recommendations"]
+        answers.append(next(r for r in recs if r["product_id"] == "bun"))
+    alone, beside = answers
+    assert alone["demand_distribution"] == beside["demand_distribution"] == "after_silence"
+    assert (alone["reorder_point"], alone["recommended_order_qty"]) == (
+        beside["reorder_point"], beside["recommended_order_qty"])
+    assert alone["reorder_point"] > 0 and alone["recommended_order_qty"] > 0
+    assert "its own silences as long over the year ended in time" in alone["reasoning"]
