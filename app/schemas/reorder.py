@@ -58,7 +58,11 @@ class ReorderRecommendation(BaseModel):
     lead_time_days: int
     expected_lead_time_demand: float
     safety_stock: float = Field(description="reorder_point - expected_lead_time_demand.")
-    reorder_point: float = Field(description="The service-level quantile of the lead-time demand distribution.")
+    reorder_point: float = Field(description=(
+        "Order at or below it: the point that covers the demand over lead time + review (`demand_distribution`) in "
+        "`service_level` of replenishment cycles, a review finding the position up to one review's demand above "
+        "it. That overshoot puts it under the plain quantile, and for smooth demand with a long review or a very "
+        "skewed count it can be under the mean (a negative `safety_stock`)."))
     demand_distribution: Literal["normal", "poisson", "negative_binomial", "after_silence"] = Field(
         description="The lead-time demand's family: `negative_binomial` (or `poisson`) for whole-unit demand whose "
         "lead-time count is skewed (slow movers), `normal` where it is smooth, `after_silence` for a product "

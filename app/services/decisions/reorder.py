@@ -362,7 +362,7 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     fill = (f"expected fill rate at most {fill_rate:.1%} (the share of the {days}-day mean demand the position "
             f"with the capped order covers; lots reaching the reorder point would fill {lot_fill:.1%})"
             if capped and fill_rate < lot_fill else f"expected fill rate {fill_rate:.1%}")
-    basis = (f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand "
+    basis = (f"reorder point {reorder_point:.1f} = {_point_words(level, days)} "
              f"(mean {lead_demand:.1f}, {family_words}), {fill}")
     if order > 0:
         limit = f"what sells {within('its')}" + (
@@ -388,7 +388,7 @@ def _reasoning(name: str, *, order: float, raw: float, on_hand: float, usable: f
     if capped:  # nothing an order brings would sell: its fill rate is no number to quote (review 6 F10: "at most
         # 0.0%" beside a season that ended)
         window = within("an order's")
-        point = f"reorder point {reorder_point:.1f} = the {level:.0%} quantile of the {days}-day demand"
+        point = f"reorder point {reorder_point:.1f} = {_point_words(level, days)}"
         return (f"No order for {name}: the forecast sells nothing more {window}; {stock}; {point} "
                 f"(mean {lead_demand:.1f}, {family_words}), but no order would sell.")
     if reorder_point <= 0 and position <= reorder_point:
@@ -417,6 +417,14 @@ def _gap_reasoning(i: int, gap: ShelfGap, urgency: str, *, usable: float, days_l
     if urgency == "medium":
         return f" {words} Urgency medium: nothing to order now."
     return f" {words}"
+
+
+def _point_words(level: float, days: int) -> str:
+    """What a reorder point is (`demand_distribution.lead_time_demand`): not the plain quantile, which a review's
+    overshoot lowers, and which a very skewed count puts under the mean (review 9 F3: a galette's point 5.0 for a
+    mean of 6.5 was called "the 95% quantile")."""
+    return (f"the point that covers the {days}-day demand in {level:.0%} of replenishment cycles, a review finding "
+            "the position up to one review's demand above it")
 
 
 def _wake_words(own_wakes: float, own_silences: float, shop_wake: float) -> str:

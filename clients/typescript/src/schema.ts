@@ -2286,7 +2286,7 @@ export interface components {
             recommended_order_qty: number;
             /**
              * Reorder Point
-             * @description The service-level quantile of the lead-time demand distribution.
+             * @description Order at or below it: the point that covers the demand over lead time + review (`demand_distribution`) in `service_level` of replenishment cycles, a review finding the position up to one review's demand above it. That overshoot puts it under the plain quantile, and for smooth demand with a long review or a very skewed count it can be under the mean (a negative `safety_stock`).
              */
             reorder_point: number;
             /**

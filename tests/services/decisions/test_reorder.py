@@ -93,7 +93,7 @@ def test_a_weekly_review_protects_the_lead_time_and_the_review_period(client):
     body = {"shop_id": "s", "sales": _sales("a", 10), "inventory": [_item("a", 20)], "review_days": 7}
     rec = client.post(f"{PREFIX}/reorder", json=body).json()["recommendations"][0]
     assert rec["expected_lead_time_demand"] == pytest.approx(140, rel=0.05)
-    assert "quantile of the 14-day demand" in rec["reasoning"]
+    assert "covers the 14-day demand in 95% of replenishment cycles" in rec["reasoning"]
 
 
 def test_closed_days_are_not_demand_errors(client):
