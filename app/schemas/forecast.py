@@ -31,6 +31,11 @@ class ForecastEvent(StrictModel):
     categories: list[str] | None = Field(
         default=None, max_length=1_000,
         description="Only the products of these categories (as `products[].category` names them) feel the event.")
+    audience: str = Field(
+        default="", max_length=128,
+        description="Who the event draws, e.g. families, students, seniors, all: /promotions pairs items with it; "
+        "the forecast reads the day, type and scope only. Accepted everywhere, so one calendar goes to every "
+        "endpoint.")
 
     @property
     def scoped(self) -> bool:
@@ -39,7 +44,7 @@ class ForecastEvent(StrictModel):
 
 class ForecastEventsPayload(BaseModel):
     """The shop's calendar events as the forecast reads them: /forecast, /reorder and /at-risk (/promotions takes
-    the same events with an `audience`, `CalendarEvent`): the same events give the same forecast on each."""
+    the same events, each with an `id`, `CalendarEvent`): the same events give the same forecast on each."""
 
     calendar_events: list[ForecastEvent] = Field(
         default_factory=list,

@@ -31,7 +31,6 @@ class CalendarEvent(ForecastEvent):
     sent to /reorder and /at-risk give the same forecast and the same units left."""
 
     id: str = Field(min_length=1, max_length=128)
-    audience: str = Field(default="", max_length=128, description="e.g. families, students, seniors, all")
 
 
 class Preferences(StrictModel):

@@ -766,7 +766,7 @@ export interface components {
         CalendarEvent: {
             /**
              * Audience
-             * @description e.g. families, students, seniors, all
+             * @description Who the event draws, e.g. families, students, seniors, all: /promotions pairs items with it; the forecast reads the day, type and scope only. Accepted everywhere, so one calendar goes to every endpoint.
              * @default
              */
             audience: string;
@@ -945,6 +945,12 @@ export interface components {
         };
         /** ForecastEvent */
         ForecastEvent: {
+            /**
+             * Audience
+             * @description Who the event draws, e.g. families, students, seniors, all: /promotions pairs items with it; the forecast reads the day, type and scope only. Accepted everywhere, so one calendar goes to every endpoint.
+             * @default
+             */
+            audience: string;
             /**
              * Categories
              * @description Only the products of these categories (as `products[].category` names them) feel the event.

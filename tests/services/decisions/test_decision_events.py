@@ -175,3 +175,19 @@ def test_promotions_read_the_same_events_and_pair_a_scoped_event_with_its_produc
     assert all(p["without_promotion"]["units_left"] == pytest.approx(left, abs=0.01) for p in promoted)
     assert "fair" in {p["event_id"] for p in promoted}
     assert "grill-day" not in {p["event_id"] for p in promoted}  # the grill's day is not the sauce's
+
+
+def test_one_calendar_with_audiences_goes_to_every_endpoint_for_the_same_forecast(client):
+    """Review 9 F4: the shop's calendar as /promotions takes it (each event with an id and an audience) was a 422
+    on /forecast, /reorder and /at-risk ("audience: Extra inputs are not permitted"), though all four read the same
+    events. Every endpoint takes it, and the audience changes no forecast."""
+    calendar = [{**event, "id": f"match{k}", "audience": "families"} for k, event in enumerate(EVENTS)]
+    common = {"shop_id": "matches", "as_of": AS_OF.isoformat(), "series": _sales()}
+    forecast = _post(client, "forecast", {**common, "product_ids": ["grill", "sauce"], "periods": 28,
+                                          "calendar_events": calendar})
+    reorder = _post(client, "reorder", {**common, "inventory": INVENTORY, "calendar_events": calendar})
+    _post(client, "at-risk", {**common, "inventory": INVENTORY, "calendar_events": calendar})
+    assert reorder["meta"]["forecast_cache"] == "hit"
+    without = _post(client, "forecast", {**common, "product_ids": ["grill", "sauce"], "periods": 28,
+                                         "calendar_events": EVENTS})
+    assert [f["predictions"] for f in forecast["forecasts"]] == [f["predictions"] for f in without["forecasts"]]
