@@ -18,6 +18,7 @@ monitoring (`monitoring.py`). `POST /forecast`, batch chunks, `/reorder`, `/at-r
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import numpy as np
@@ -35,6 +36,7 @@ from app.services.forecasting.shop_forecast import shop_answer, shop_model_end
 from app.services.forecasting.shop_models import Found, card_opening, find_model, model_version
 from app.services.forecasting.spec import ForecastSpec, choice_spec
 from app.utils.cache import Cache
+from app.utils.dates import day_number
 from app.utils.metrics import FORECAST_CACHE
 from app.utils.opening_days import OpeningDays, opening_days
 from app.utils.sales_frame import SalesColumns
@@ -68,8 +70,10 @@ def _history(spec: ForecastSpec, settings: Settings, signing_key: str) -> _Histo
     found_model = _shop_model(spec, sales, settings, signing_key)  # the shop's model, if any (`auto` only)
     shop = found_model if isinstance(found_model, tuple) else None  # (a model stored but refused is named below)
     origin = spec.as_of_day if spec.as_of_day is not None else shop_model_end(shop, int(sales.day.max()))
-    opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None,  # closed days, and
-                                  origin)  # the days after the catalogue's last sale up to the origin
+    # closed days (the shop model's and those after its training), and the days after the catalogue's last sale up
+    # to the origin
+    opening, found = opening_days(spec.sales, sales, card_opening(shop[1]) if shop else None, origin,
+                                  day_number(date.fromisoformat(shop[1].training_last_date)) if shop else None)
     panel, wanted, repairs = history_panel(spec, sales, WorkBudget(settings), origin, opening)  # budget first
     return _History(found_model, opening, panel, wanted, warnings + found + repairs)
 
