@@ -202,8 +202,11 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
             eligible[:, j] &= np.isin(item_ids, [str(p) for p in calendar_event.product_ids])
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
-    timing = 1.0 - (event_day[None, :] - as_of_day) / span
-    rank_score = np.where(eligible, W_FIT * fit + W_TIMING * timing, -np.inf)
+    rank_score = (event_day - as_of_day)[None, :] / span  # W_FIT * fit + W_TIMING * timing, in one array
+    np.subtract(1.0, rank_score, out=rank_score)  # timing: 1 - days to the event / days to the sell-by day
+    rank_score *= W_TIMING
+    rank_score += W_FIT * fit
+    rank_score[~eligible] = -np.inf
     top = _best_events(rank_score, event_day, prefs.max_events_per_item)
     chosen_i, chosen_rank = np.nonzero(np.take_along_axis(eligible, top, axis=1))
     chosen_j = top[chosen_i, chosen_rank]
