@@ -63,8 +63,13 @@ def _event_tokens(title: str, audience: str) -> set[str] | None:
 def audience_fit(
     item_categories: Sequence[Sequence[str]], events: Sequence[tuple[str, str]]
 ) -> np.ndarray:
-    """fit[i, j] of item i's categories with event j = (title, audience) -> float64[n_items, n_events]."""
-    item_tokens = [_category_tokens(tuple(categories)) for categories in item_categories]
+    """fit[i, j] of item i's categories with event j = (title, audience) -> float64[n_items, n_events].
+
+    A catalogue repeats a few lists of categories: each distinct list is scored once and its row repeated."""
+    kinds: dict[tuple[str, ...], int] = {}
+    kind_of = np.fromiter((kinds.setdefault(tuple(categories), len(kinds)) for categories in item_categories),
+                          np.int64, len(item_categories))
+    item_tokens = [_category_tokens(categories) for categories in kinds]
     vocabulary = {w: k for k, w in enumerate(sorted(set().union(*item_tokens)))} if item_tokens else {}
     items = np.zeros((len(item_tokens), len(vocabulary)))
     for i, words in enumerate(item_tokens):
@@ -80,4 +85,4 @@ def audience_fit(
     generic = np.array([words is None for words in event_words], dtype=bool)
     fit[:, generic] = 0.5
     fit[n_tokens[:, 0] == 0, :] = 0.5
-    return fit
+    return fit[kind_of]

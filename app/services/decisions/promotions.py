@@ -42,7 +42,7 @@ stock may be sold, so an event on it is its last chance; closed days are at-risk
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from datetime import date
 
 import numpy as np
 
@@ -50,13 +50,9 @@ from app.config import Settings
 from app.schemas.common import DataWarning
 from app.schemas.promotions import (
     CalendarEvent,
-    Promotion,
     PromotionItem,
-    PromotionOutcome,
-    PromotionsMeta,
     PromotionsRequest,
     PromotionsResponse,
-    UnmatchedItem,
 )
 from app.services.decisions.audience import audience_fit
 from app.services.decisions.demand_source import Source, demand_source
@@ -207,10 +203,12 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
             eligible[:, j] &= np.isin(item_ids, [str(p) for p in calendar_event.product_ids])
     fit = audience_fit([item.categories for item in items], [(e.title, e.audience) for e in events])
     span = np.maximum(sell_by, 1)[:, None]
-    timing = 1.0 - (event_day[None, :] - as_of_day) / span
-    rank_score = np.where(eligible, W_FIT * fit + W_TIMING * timing, -np.inf)
-    order = np.lexsort((np.broadcast_to(event_day, rank_score.shape), -rank_score), axis=1)
-    top = order[:, : prefs.max_events_per_item]
+    rank_score = (event_day - as_of_day)[None, :] / span  # W_FIT * fit + W_TIMING * timing, in one array
+    np.subtract(1.0, rank_score, out=rank_score)  # timing: 1 - days to the event / days to the sell-by day
+    rank_score *= W_TIMING
+    rank_score += W_FIT * fit
+    rank_score[~eligible] = -np.inf
+    top = _best_events(rank_score, event_day, prefs.max_events_per_item)
     chosen_i, chosen_rank = np.nonzero(np.take_along_axis(eligible, top, axis=1))
     chosen_j = top[chosen_i, chosen_rank]
 
@@ -238,54 +236,75 @@ def plan_promotions(request: PromotionsRequest, settings: Settings, prior: Prior
         ~clears, "low", np.where(pair_fit >= 0.5, "high", "medium")
     )
 
-    # one promotion per paying pair, read from Python lists (indexing numpy arrays per element costs more)
-    per_pair = zip(chosen_i.tolist(), chosen_j.tolist(), chosen_rank.tolist(), discount.tolist(), start.tolist(),
-                   end.tolist(), clear_days.tolist(), lift.tolist(), pair_fit.tolist(), confidence.tolist(),
-                   b.tolist(), clears.tolist(), pays.tolist(), strict=True)
+    # one promotion per paying pair, written as plain values read from Python lists and validated once with the
+    # answer: a pydantic model built per promotion and per outcome was two thirds of the service time
+    chosen_of, event_of, rank_of = chosen_i.tolist(), chosen_j.tolist(), chosen_rank.tolist()
     rate_of, leftover_of = rate.tolist(), leftover.tolist()
     sell_by_of, open_of = sell_by.tolist(), open_to_sell_by.tolist()
     forecast_of = path.from_forecast.tolist()
-    # where the demand comes from, named as it is: a silence's rate is reorder's, not the forecast's
-    source_of = [demand_source(path.methods[i] if forecast_of[i] else None, silent, woke) for i, (silent, woke) in
-                 enumerate(zip(planned.protection.silent.applies.tolist(), planned.protection.woke.tolist(),
-                               strict=True))]
+    silent_of, woke_of = planned.protection.silent.applies.tolist(), planned.protection.woke.tolist()
+
+    def source_of(i: int) -> Source | None:  # where the demand comes from: a silence's rate is reorder's
+        return demand_source(path.methods[i] if forecast_of[i] else None, silent_of[i], woke_of[i])
+
+    paid = pays.tolist()
+    paying = [k for k in range(len(chosen_of)) if paid[k]]
+    # the item to clear soonest first, its events best first
+    paying.sort(key=lambda k: (sell_by_of[chosen_of[k]], item_ids[chosen_of[k]], rank_of[k]))
+    start_of, end_of = start.tolist(), end.tolist()
+    dates = {day: from_day_number(day) for day in {*(start_of[k] for k in paying), *(end_of[k] for k in paying)}}
+    discount_of, clear_days_of, lift_of = discount.tolist(), clear_days.tolist(), lift.tolist()
+    fit_of, confidence_of, beta_of, clears_of = pair_fit.tolist(), confidence.tolist(), b.tolist(), clears.tolist()
+    shown = list(zip(rounded(lift, 1), rounded(pair_fit, 3), rounded(b, 3), strict=True))
+    without_of, with_promotion_of = without.rows(), with_promotion.rows()
+    event_text = [(as_date(event.date), event.title or event.id) for event in events]
     promotions = [
         _promotion(
-            items[i], events[j], rank=r + 1, discount=d, start=first, end=last,
-            clear_days=None if math.isnan(days) else int(days), lift=lifted, fit=fitted, confidence=level,
-            elasticity=None if math.isnan(beta_k) else beta_k,
-            rate=rate_of[i], days=sell_by_of[i], open_days=open_of[i], clears=cleared,
-            source=source_of[i],
-            leftover=leftover_of[i], without=without.row(k), with_promotion=with_promotion.row(k),
+            items[i], events[j], event_text[j], rank=rank_of[k] + 1, discount=discount_of[k],
+            start=dates[start_of[k]], end=dates[end_of[k]],
+            clear_days=None if math.isnan(clear_days_of[k]) else int(clear_days_of[k]), lift=lift_of[k],
+            fit=fit_of[k], confidence=confidence_of[k],
+            elasticity=None if math.isnan(beta_of[k]) else beta_of[k],
+            rate=rate_of[i], days=sell_by_of[i], open_days=open_of[i], clears=clears_of[k], source=source_of(i),
+            without=without_of[k], with_promotion=with_promotion_of[k], shown=shown[k],
         )
-        for k, (i, j, r, d, first, last, days, lifted, fitted, level, beta_k, cleared, paid) in enumerate(per_pair)
-        if paid
+        for k, i, j in ((k, chosen_of[k], event_of[k]) for k in paying)
     ]
-    # the item to clear soonest first, its events best first
-    sell_by_day = {item.product_id: days for item, days in zip(items, sell_by.tolist(), strict=True)}
-    promotions.sort(key=lambda p: (sell_by_day[p.product_id], p.product_id, p.rank))
-    matched = {p.product_id for p in promotions}
-    no_pay = {int(i): k for k, i in enumerate(chosen_i) if not pays[k]}
+    matched = {chosen_of[k] for k in paying}
+    no_pay = {i: k for k, i in enumerate(chosen_of) if not paid[k]}
     unmatched = [
-        UnmatchedItem(product_id=item.product_id, product_name=item.name,
-                      reason=_no_pay_reason(float(discount[no_pay[i]]), without.row(no_pay[i]),
-                                            with_promotion.row(no_pay[i])) if i in no_pay
-                      else _season_ahead_reason(float(last_season[i]), float(sells[i]), float(leftover[i]),
-                                                int(sell_by[i]), as_of_day) if ahead[i]
-                      else _unmatched_reason(item, int(sell_by[i]), _days_left(sell_by_of[i], open_of[i]),
-                                             float(cap[i]), prefs.min_margin_pct, event_day, event_open, as_of_day,
-                                             float(leftover[i]), float(rate[i]), source_of[i],
-                                             bool(no_demand[i]), open_of[i]))
+        {"product_id": item.product_id, "product_name": item.name,
+         "reason": _no_pay_reason(discount_of[no_pay[i]], without_of[no_pay[i]], with_promotion_of[no_pay[i]])
+         if i in no_pay
+         else _season_ahead_reason(float(last_season[i]), float(sells[i]), leftover_of[i], sell_by_of[i], as_of_day)
+         if ahead[i]
+         else _unmatched_reason(item, sell_by_of[i], _days_left(sell_by_of[i], open_of[i]), float(cap[i]),
+                                prefs.min_margin_pct, event_day, event_open, as_of_day, leftover_of[i], rate_of[i],
+                                source_of(i), bool(no_demand[i]), open_of[i])}
         for i, item in enumerate(items)
-        if item.product_id not in matched
+        if i not in matched
     ]
-    return PromotionsResponse(
-        promotions=promotions,
-        unmatched=unmatched,
-        meta=PromotionsMeta(shop_id=request.shop_id, promotions_generated=len(promotions),
-                            items_received=len(items), items_unmatched=len(unmatched), as_of=as_of),
-        warnings=warnings,
-    )
+    return PromotionsResponse.model_validate({
+        "promotions": promotions,
+        "unmatched": unmatched,
+        "meta": {"shop_id": request.shop_id, "promotions_generated": len(promotions), "items_received": len(items),
+                 "items_unmatched": len(unmatched), "as_of": as_of},
+        "warnings": warnings,
+    })
+
+
+def _best_events(rank_score: np.ndarray, event_day: np.ndarray, count: int) -> np.ndarray:
+    """int64[n_items, min(count, n_events)]: each item's events by `rank_score` (float64[n_items, n_events]), best
+    first, ties to the earlier `event_day`, then to the event sent first. The best one alone (the default) is found
+    without sorting every item's events."""
+    if count > 1 or rank_score.shape[1] == 0:
+        order = np.lexsort((np.broadcast_to(event_day, rank_score.shape), -rank_score), axis=1)
+        return order[:, :count]
+    best = rank_score == rank_score.max(axis=1, keepdims=True)
+    return np.argmin(np.where(best, event_day[None, :], np.iinfo(np.int64).max), axis=1)[:, None]
+
+
+Outcome = dict[str, float | None]  # one promotion's outcome as the answer writes it (`PromotionOutcome`'s fields)
 
 
 @dataclass(frozen=True)
@@ -297,15 +316,29 @@ class Outcomes:
     revenue: np.ndarray
     margin: np.ndarray  # NaN without cost
 
-    @cached_property
-    def _lists(self) -> tuple[list[float], list[float], list[float], list[float]]:
-        return (self.units_sold.tolist(), self.units_left.tolist(), self.revenue.tolist(), self.margin.tolist())
+    def rows(self) -> list[Outcome]:
+        """Each promotion's outcome as the answer writes it (`PromotionOutcome`'s fields, rounded to cents)."""
+        margins = rounded(self.margin, 2)
+        return [{"units_sold": sold, "units_left": left, "revenue": revenue,
+                 "margin": None if math.isnan(margin) else margin}
+                for sold, left, revenue, margin in zip(rounded(self.units_sold, 2), rounded(self.units_left, 2),
+                                                       rounded(self.revenue, 2), margins, strict=True)]
 
-    def row(self, k: int) -> PromotionOutcome:
-        sold, left, revenue, margins = self._lists
-        margin = margins[k]
-        return PromotionOutcome(units_sold=round(sold[k], 2), units_left=round(left[k], 2),
-                                revenue=round(revenue[k], 2), margin=None if math.isnan(margin) else round(margin, 2))
+
+def rounded(values: np.ndarray, digits: int) -> list[float]:
+    """`[round(v, digits) for v in values]` (float64[k]), the same floats, without a Python `round` per value: rint of
+    the values x 10 ** digits is the decimal Python rounds to wherever the product is clear of a half (a half-way
+    case decided by the product's own rounding error, a huge or non-finite value) and those take Python's `round`;
+    n / 10 ** digits is then the float nearest n / 10 ** digits, as Python's `round` returns."""
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        half_way = np.abs(scaled - np.floor(scaled) - 0.5)
+        sure = np.isfinite(scaled) & (np.abs(scaled) < 2.0 ** 50) & (half_way > 1e-6)
+    result = (np.rint(scaled) / scale).tolist()
+    for k in np.flatnonzero(~sure).tolist():
+        result[k] = round(float(values[k]), digits)
+    return result
 
 
 @dataclass(frozen=True)
@@ -363,48 +396,51 @@ def outcomes(quantity: np.ndarray, demand: DemandDays, lift_factor: np.ndarray, 
             Outcomes(promo_sold, quantity - promo_sold, promo_revenue, promo_revenue - stock_cost))
 
 
-def _promotion(item: PromotionItem, event: CalendarEvent, *, rank: int, discount: float, start: int, end: int,
-               clear_days: int | None, lift: float, fit: float, confidence: str, rate: float,
-               days: int, open_days: int, clears: bool, elasticity: float | None, leftover: float,
-               source: Source | None, without: PromotionOutcome,
-               with_promotion: PromotionOutcome) -> Promotion:
-    title = event.title or event.id
+def _promotion(item: PromotionItem, event: CalendarEvent, event_text: tuple[date, str], *, rank: int,
+               discount: float, start: date, end: date, clear_days: int | None, lift: float, fit: float,
+               confidence: str, rate: float, days: int, open_days: int, clears: bool, elasticity: float | None,
+               source: Source | None, without: Outcome, with_promotion: Outcome,
+               shown: tuple[float, float, float]) -> dict[str, object]:
+    """One promotion as the answer writes it (`Promotion`'s fields); `event_text` is the event's date and title,
+    `shown` the lift, fit and elasticity rounded as the answer shows them."""
+    event_date, title = event_text
     closed_days = f" (the shop is closed on {days - open_days} of the {days} days)" if open_days < days else ""
     days_left = _days_left(days, open_days)
     name = item.name or item.product_id
     by = _by(source, rate, days_left)
-    left = (f"at full price {by} it leaves {unit_count(f'{without.units_left:g}')} unsold; {discount:g}% off "
+    unsold = without["units_left"]
+    left = (f"at full price {by} it leaves {unit_count(f'{unsold:g}')} unsold; {discount:g}% off "
             f"lifts sales {lift:.0f}%")
-    outcome = (f"revenue {with_promotion.revenue:g} with it against {without.revenue:g} without"
-               + (f", margin {with_promotion.margin:g} against {without.margin:g}"
-                  if with_promotion.margin is not None and without.margin is not None else ""))
+    outcome = (f"revenue {with_promotion['revenue']:g} with it against {without['revenue']:g} without"
+               + (f", margin {with_promotion['margin']:g} against {without['margin']:g}"
+                  if with_promotion["margin"] is not None and without["margin"] is not None else ""))
     outlook = (f"{left} and should clear them ({outcome})" if clears else
-               f"{left}, still leaving about {with_promotion.units_left:g} ({outcome})")
-    return Promotion(
-        event_id=event.id,
-        event_title=event.title,
-        event_date=as_date(event.date),
-        product_id=item.product_id,
-        product_name=item.name,
-        rank=rank,
-        suggested_discount_pct=discount,
-        promo_copy=f"{title} Special: {discount:.0f}% off {name}! Limited time offer.",
-        start_date=from_day_number(start),
-        end_date=from_day_number(end),
-        expected_clear_days=clear_days,
-        projected_sales_lift=round(lift, 1),
-        without_promotion=without,
-        with_promotion=with_promotion,
-        audience_fit=round(fit, 3),
-        confidence=confidence,
-        price_elasticity=None if elasticity is None else round(elasticity, 3),
-        elasticity_source=CONSTANT if elasticity is None else LEARNED,
-        reasoning=(f"Pair {name} with {title}: {unit_count(f'{item.quantity:g}')} must sell within "
-                   f"{days_left}{closed_days}; "
-                   f"audience fit {fit:.2f}; {outlook}; "
-                   + (f"lift from its price elasticity {elasticity:.1f}, learned from its sales and prices."
-                      if elasticity is not None else "lift from the constant rule (its prices cannot tell).")),
-    )
+               f"{left}, still leaving about {with_promotion['units_left']:g} ({outcome})")
+    return {
+        "event_id": event.id,
+        "event_title": event.title,
+        "event_date": event_date,
+        "product_id": item.product_id,
+        "product_name": item.name,
+        "rank": rank,
+        "suggested_discount_pct": discount,
+        "promo_copy": f"{title} Special: {discount:.0f}% off {name}! Limited time offer.",
+        "start_date": start,
+        "end_date": end,
+        "expected_clear_days": clear_days,
+        "projected_sales_lift": shown[0],
+        "without_promotion": without,
+        "with_promotion": with_promotion,
+        "audience_fit": shown[1],
+        "confidence": confidence,
+        "price_elasticity": None if elasticity is None else shown[2],
+        "elasticity_source": CONSTANT if elasticity is None else LEARNED,
+        "reasoning": (f"Pair {name} with {title}: {unit_count(f'{item.quantity:g}')} must sell within "
+                      f"{days_left}{closed_days}; "
+                      f"audience fit {fit:.2f}; {outlook}; "
+                      + (f"lift from its price elasticity {elasticity:.1f}, learned from its sales and prices."
+                         if elasticity is not None else "lift from the constant rule (its prices cannot tell).")),
+    }
 
 
 def _by(source: Source | None, rate: float, days_left: str | None = None) -> str:
@@ -418,9 +454,9 @@ def _by(source: Source | None, rate: float, days_left: str | None = None) -> str
                                     f"{per_day}; {source.note}") + ")"
 
 
-def _no_pay_reason(discount: float, without: PromotionOutcome, with_promotion: PromotionOutcome) -> str:
-    return (f"a promotion would not pay: {discount:g}% off brings revenue {with_promotion.revenue:g} against "
-            f"{without.revenue:g} at full price (it discounts units that sell anyway)")
+def _no_pay_reason(discount: float, without: Outcome, with_promotion: Outcome) -> str:
+    return (f"a promotion would not pay: {discount:g}% off brings revenue {with_promotion['revenue']:g} against "
+            f"{without['revenue']:g} at full price (it discounts units that sell anyway)")
 
 
 def _season_ahead_reason(sold: float, sells: float, leftover: float, days_left: int, as_of_day: int) -> str:
