@@ -99,6 +99,25 @@ def unread_drivers(panel: Panel, wanted: list[str]) -> list[DataWarning]:
         "read by the shop model (POST /api/v1/smart-shelf/models/train)")]
 
 
+def unread_events(panel: Panel, methods: list[str]) -> list[DataWarning]:
+    """`driver_unused` for the products whose chosen per-request method reads no calendar event (the boosted family
+    alone reads event dates): the bakery's holidays sent as events changed none of its forecasts from 2021-12-24
+    (seasonal naive + linear, Holt-Winters chosen), New Year's Day 165 baguettes, and nothing said so (review 9
+    F5)."""
+    if not panel.event_days:
+        return []
+    unread = [m for m in methods if "boosted" not in m.split("+")]
+    if not unread:
+        return []
+    shown = ", ".join(sorted(set(unread))[:3])
+    return [DataWarning(
+        code="driver_unused", count=len(unread),
+        message=f"calendar_events: the methods chosen for {len(unread)} of {len(methods)} products ({shown}) do not "
+        "read them, so their forecasts are the same without the events (among the per-request models only "
+        "`boosted` reads event dates; a shop model reads them all: POST /api/v1/smart-shelf/models/train). A day "
+        "the shop is closed is no event: send it in closed_dates.")]
+
+
 def _number(value: float) -> float | None:
     return None if not np.isfinite(value) else round(float(value), 4)
 

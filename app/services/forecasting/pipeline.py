@@ -31,7 +31,7 @@ from app.services.forecasting import answer_cache, latest, monitoring
 from app.services.forecasting.artifacts import stored_or_trained
 from app.services.forecasting.closed_days import close_days
 from app.services.forecasting.history import history_panel, sales_columns
-from app.services.forecasting.local_models import first_periods, unread_drivers
+from app.services.forecasting.local_models import first_periods, unread_drivers, unread_events
 from app.services.forecasting.shop_forecast import shop_answer, shop_model_end
 from app.services.forecasting.shop_models import Found, card_opening, find_model, model_version
 from app.services.forecasting.spec import ForecastSpec, choice_spec
@@ -116,6 +116,7 @@ def _answer(spec: ForecastSpec, shop: Found, panel: Panel, wanted: list[str],
     keys = _result_keys(full, shop, panel, wanted)
     response = answer_cache.cached(cache, keys, full, panel, warnings, settings, lambda: stored_or_trained(
         full, settings, panel, wanted, warnings, answer_cache.artifact_id(keys), signing_key, clock))
+    response.warnings = [*response.warnings, *unread_events(panel, [f.method for f in response.forecasts])]
     return first_periods(response, spec.periods), response.meta.cache
 
 
@@ -190,4 +191,5 @@ def _cached_arrays(spec: ForecastSpec, history: _History, last: latest.LastAnswe
         forecast[:, history.opening.closed(panel.days(panel.n_periods, spec.periods))] = 0.0
     return ForecastArrays(product_ids=list(history.wanted), forecast=forecast,
                           short_term_rmse=read.short_term_rmse, methods=read.methods, cache="hit",
-                          warnings=warnings + unread_drivers(panel, history.wanted))
+                          warnings=warnings + unread_drivers(panel, history.wanted)
+                          + unread_events(panel, read.methods))

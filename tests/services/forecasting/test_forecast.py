@@ -154,3 +154,23 @@ def test_a_tiny_and_a_large_products_forecasts_keep_their_digits(client):
         assert p["predicted_qty"] == round(p["predicted_qty"], 7) != round(p["predicted_qty"], 3)
     for p in by_product["large"]:
         assert 1000 < p["predicted_qty"] < 1500 and p["predicted_qty"] == round(p["predicted_qty"], 3)
+
+
+def test_events_the_chosen_methods_do_not_read_are_named(client):
+    """Review 9 F5: the bakery's holidays sent as calendar_events changed none of its per-request forecasts (the
+    methods chosen read no event) and nothing said so. The products whose chosen method reads no event are
+    counted in a `driver_unused` warning; without events there is none."""
+    rng = np.random.default_rng(5)
+    start = date(2025, 1, 1)
+    rows = [{"product_id": f"p{k}", "date": (start + timedelta(days=d)).isoformat(),
+             "qty": float(rng.poisson(20 + 8 * ((start + timedelta(days=d)).weekday() == 5)))}
+            for k in range(3) for d in range(150)]
+    body = {"shop_id": "events-unread", "sales": rows, "periods": 14}
+    events = [{"date": (start + timedelta(days=d)).isoformat(), "title": "holiday"} for d in (40, 95, 155)]
+    answer = client.post("/api/v1/smart-shelf/forecast", json={**body, "calendar_events": events}).json()
+    unread = [f["product_id"] for f in answer["forecasts"] if "boosted" not in f["method"].split("+")]
+    said = [w for w in answer["warnings"] if w["code"] == "driver_unused" and "calendar_events" in w["message"]]
+    assert unread, [f["method"] for f in answer["forecasts"]]  # smooth weekly series: a local family wins
+    assert len(said) == 1 and said[0]["count"] == len(unread)
+    plain = client.post("/api/v1/smart-shelf/forecast", json=body).json()
+    assert not [w for w in plain["warnings"] if "calendar_events" in w["message"]]
