@@ -160,8 +160,10 @@ def recommended_action(
             f"them today or record the write-off. Its demand when it opens again, {open_rate:.2f}/day {by}, is for "
             "new stock (reorder sizes the order).")
     if out_of_stock:
+        # the forecast's mean over its days, not the next day's (review 9 F6: a boule's 6.6 a day over January's
+        # next weeks, beside its 3.5 for the next open day)
         loses = (f"Out of stock: no usable units, {rate}: each day without stock loses about "
-                 f"{_units(round(demand, 1))} of sales {by}")
+                 f"{_units(round(demand, 1))} of sales on average {by}")
         if on_order > 0 and not reorders and on_order_cover < on_order:
             return RecommendedAction(
                 action_type="restock",
