@@ -354,7 +354,9 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
       met while it sold (its totals at every origin whose `days` days end by the last sale), else 0. p is the
       catalogue's own rate of waking up: over every product of the request and every origin that followed a
       silence at least as long as this one, the share that sold within the next `days` days (M5's supermarket
-      after 28-120 silent days: 14-20% within 14 days; the bakery after 28: under 2% within 3). The
+      after 28-120 silent days: 14-20% within 14 days; the bakery after 28: under 2% within 3), pooled with the
+      product's own such origins as WAKE_PRIOR_ORIGINS of them (`_own_wakes`: a bun that always sold again
+      within days of a short pause is not judged by the shop's discontinued lines). The
       service-level quantile is 0 when 1 - p >= level, else the pre-silence quantile at (level - (1 - p)) / p.
 
     Args:
@@ -383,9 +385,10 @@ def after_silence(history: np.ndarray, days: np.ndarray, level: float, stocked_o
         applies[silent] = count[silent] >= min_origins
         waking = stocked_out & applies
         if waking.any():
-            # the catalogue's rate of waking up, the product's own where its own silences as long tell it: a
-            # financier silent 2 days had ended 11 of its 14 such silences within 2 days, the bakery's 149
-            # articles (out-of-season and delisted ones too) 10% of theirs (review 9 F1)
+            # the catalogue's rate of waking up, the product's own where its own silences as long tell it: the
+            # bakery's financier, silent 2 days on 2022-01-04, had ended 13 of its 20 such silences of the year
+            # within 2 days, the shop's 149 articles (out-of-season and delisted ones too) 10.1% of theirs: 49.3%
+            # (review 9 F1)
             tables = wake_tables(history) if catalogue is None else catalogue
             shop = _wake_rate(tables, silent_now, days, waking)
             woke, seen = _own_wakes(history, silent_now, days, waking)
