@@ -113,7 +113,7 @@ def unread_events(panel: Panel, methods: list[str]) -> list[DataWarning]:
     return [DataWarning(
         code="driver_unused", count=len(unread),
         message=f"calendar_events: the methods chosen for {len(unread)} of {len(methods)} products ({shown}) do not "
-        "read them, so their forecasts are the same without the events (among the per-request models only "
+        "read them: their forecasts do not plan with the events (among the per-request models only "
         "`boosted` reads event dates; a shop model reads them all: POST /api/v1/smart-shelf/models/train). A day "
         "the shop is closed is no event: send it in closed_dates.")]
 
