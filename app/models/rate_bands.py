@@ -22,7 +22,10 @@ error with probability 20 / 22.
 Every product counts once: the errors of a product scored on k backtest windows weigh 1 / k each (the shop
 model's trees are scored on fewer windows than the local families when their earliest fit has too little
 history, and the served window holds every product once; counting errors lent walmart's local-family
-products, scored on twice the windows and with wider errors, twice their share).
+products, scored on twice the windows and with wider errors, twice their share). With a `half_life` (in windows,
+the latest first) a product's windows share its weight unequally, each earlier one half as much per half-life:
+the errors nearest the served forecast's conditions weigh most (the shop model's; a request's models are refitted
+at every origin and keep equal windows).
 
 A product's floor never exceeds its own recent rate (down to its band's slow-mover floor): the lowest band's
 floor is its 10th-percentile rate, and the products below that rate were scaled by it. On walmart-weekly (dollar
@@ -187,19 +190,24 @@ def _resolved(values: np.ndarray, weights: np.ndarray, pooled: np.ndarray) -> np
     return own
 
 
-def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> RateBands | None:
+def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
+              half_life: float | None = None) -> RateBands | None:
     """Bands from backtest `actual` and `forecast` [n, windows, steps] (or [n, steps]: one window; NaN = not
     evaluated) of products whose rate before each window was `rate` [n, windows] (or [n]); None with fewer
     than MIN_ERRORS scored errors. Each band holds at least MIN_BAND_PRODUCTS products (one band, every
     product's errors, below that). Every product counts once whatever the number of windows it was scored
-    on: its errors weigh 1 / that number."""
+    on: its errors weigh 1 / that number, or, with `half_life` (windows), its windows' shares of its weight halve
+    every `half_life` windows back from the latest (window 0)."""
     if actual.ndim == 2:
         actual, forecast, rate = actual[:, None], forecast[:, None], rate[:, None]
     seen = np.isfinite(actual - forecast).any(axis=2) & np.isfinite(rate)  # [n, windows]
-    windows = np.repeat(seen.sum(axis=1, keepdims=True), actual.shape[1], axis=1)
+    recency = (np.ones(actual.shape[1]) if half_life is None
+               else 0.5 ** (np.arange(actual.shape[1]) / half_life))[None, :]  # [1, windows], latest first
+    share = np.where(seen, recency, 0.0)
+    share = share / np.maximum(share.sum(axis=1, keepdims=True), 1e-12)
     steps = actual.shape[2]
     actual, forecast = actual.reshape(-1, steps), forecast.reshape(-1, steps)
-    rate, weight = rate.reshape(-1), 1.0 / np.maximum(windows.reshape(-1), 1)
+    rate, weight = rate.reshape(-1), np.where(share.reshape(-1) > 0, share.reshape(-1), 1.0)
     scored = np.isfinite(actual).any(axis=1) & np.isfinite(forecast).any(axis=1) & np.isfinite(rate)
     if np.isfinite(actual[scored] - forecast[scored]).sum() < MIN_ERRORS:
         return None
