@@ -54,6 +54,7 @@ SPREAD_BINS = 10
 SPREAD_SPAN = 4.0  # the bins' forecasts must span this factor for a slope (one product's do not: noise)
 FLOOR_QUANTILE = 0.1  # the lowest band's floor: a low rate of it
 SLOW_RATE = 1.0  # units per period: below it a band's median rate floors its unit
+RESOLVED_TAIL = 3  # errors beyond a tail quantile for a cell to read that tail itself (`RateBands.resolves`)
 
 
 def monotone(values: np.ndarray) -> np.ndarray:
@@ -115,6 +116,7 @@ class RateBands:
     quantiles: np.ndarray  # float64[bands, buckets, len(GRID)]
     power: float = 0.5  # errors are scaled by max(forecast, floor) ** power (bands fitted before it: 0.5)
     slow_floors: np.ndarray | None = None  # float64[bands]: a row's floor is min(band's, own rate), never under this
+    cell_errors: np.ndarray | None = None  # int64[bands, buckets]: the errors each cell's quantiles were read from
 
     @property
     def steps(self) -> int:
@@ -122,6 +124,14 @@ class RateBands:
 
     def band(self, rate: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.edges, rate, side="right")
+
+    def resolves(self, rate: np.ndarray, horizon: int, tail: float) -> np.ndarray:
+        """bool[n, horizon]: whether the cell of each product (of recent `rate` [n]) and step holds at least
+        RESOLVED_TAIL errors beyond a `tail` quantile (False for bands fitted before the counts were kept)."""
+        if self.cell_errors is None:
+            return np.zeros((rate.size, horizon), dtype=bool)
+        bucket = self.bucket_of_step[np.minimum(np.arange(horizon), self.steps - 1)]
+        return self.cell_errors[self.band(rate)][:, bucket] * tail >= RESOLVED_TAIL
 
     def bounds(self, forecast: np.ndarray, rate: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds [n, h] around `forecast` [n, h] for products of recent `rate` [n]."""
@@ -220,6 +230,7 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
     errors = (actual - forecast) / _unit(forecast, _row_floors(floors, slow_floors, band, rate), power)
     weights = np.broadcast_to(weight[:, None], errors.shape)
     quantiles = np.zeros((edges.size + 1, buckets, GRID.size))
+    cell_errors = np.zeros((edges.size + 1, buckets), dtype=np.int64)
     finite = np.isfinite(errors)
     everything = _weighted_quantiles(errors[finite], weights[finite])
     for b in range(edges.size + 1):
@@ -228,7 +239,9 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
         for k in range(buckets):
             cell = members & (bucket_of_step == k)[None, :]
             quantiles[b, k] = (_resolved(errors[cell], weights[cell], pooled) if cell.sum() >= 20 else pooled)
-    return RateBands(edges, floors, bucket_of_step, quantiles, power, slow_floors)
+            read = cell if cell.sum() >= 20 else members if members.sum() >= 20 else finite
+            cell_errors[b, k] = read.sum()
+    return RateBands(edges, floors, bucket_of_step, quantiles, power, slow_floors, cell_errors)
 
 
 def recent_rate(panel: Panel) -> np.ndarray:
