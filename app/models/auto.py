@@ -8,7 +8,12 @@ the per-product rules, in this order:
 `predict(horizon)` forecasts with those rules; `intervals` gives bounds from the chosen method's own
 backtest errors, per horizon bucket and sales-rate band as the shop model's (`app.models.rate_bands`: one
 band for a request of few products), never narrower than a Poisson count's spread (`nearest_count`): one
-product's three backtest windows hold too few errors to see its tails. Where the lower bound is 0 it misses
+product's three backtest windows hold too few errors to see its tails: the lower bound is the Poisson quantile
+where that is lower, unless the product's (band's) horizon bucket holds RESOLVED_TAIL errors beyond the tail
+(store-item's 90-day windows: 67 a bucket; M5's 28-day ones: 21, 2 beyond the 10 % tail). Store-item's demand
+spreads less than a Poisson count's: on 24 of its products forecast alone the floor put 8.5 % of the next 90 days
+under the 80 % lower bound instead of 11.0 % (85.3 % coverage against 82.8 % without it), while on M5's 63 it
+holds the coverage up (75.9 % with it, 64.2 % without). Where the lower bound is 0 it misses
 nothing below (sales are never negative), so the upper bound is read at the level itself, not at
 1 - (1 - level) / 2: read there, M5's slow movers (0.29-1.07 a day) covered 92 % at 80 % in the per-request
 benchmark, and 88 % over its 823 items one request each (82.7 % read at the level, 79.3 % with the nearest
@@ -104,7 +109,8 @@ class AutoForecaster(Forecaster):
 
         tail, mean = (1 - coverage) / 2, np.maximum(forecast, 0.0)
         lower, upper = self.bands_.bounds(forecast, self.rate_, coverage)
-        lower = np.minimum(lower, poisson.ppf(tail, mean))
+        counted = np.minimum(lower, poisson.ppf(tail, mean))
+        lower = np.where(self.bands_.resolves(self.rate_, forecast.shape[1], tail), lower, counted)
         floor = lower <= 0  # misses nothing below (sales are never negative): the whole miss budget goes above
         _, one_sided = self.bands_.bounds(forecast, self.rate_, 2 * coverage - 1)
         level = np.where(floor, coverage, 1 - tail)

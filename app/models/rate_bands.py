@@ -22,7 +22,10 @@ error with probability 20 / 22.
 Every product counts once: the errors of a product scored on k backtest windows weigh 1 / k each (the shop
 model's trees are scored on fewer windows than the local families when their earliest fit has too little
 history, and the served window holds every product once; counting errors lent walmart's local-family
-products, scored on twice the windows and with wider errors, twice their share).
+products, scored on twice the windows and with wider errors, twice their share). With a `half_life` (in windows,
+the latest first) a product's windows share its weight unequally, each earlier one half as much per half-life:
+the errors nearest the served forecast's conditions weigh most (the shop model's; a request's models are refitted
+at every origin and keep equal windows).
 
 A product's floor never exceeds its own recent rate (down to its band's slow-mover floor): the lowest band's
 floor is its 10th-percentile rate, and the products below that rate were scaled by it. On walmart-weekly (dollar
@@ -51,6 +54,7 @@ SPREAD_BINS = 10
 SPREAD_SPAN = 4.0  # the bins' forecasts must span this factor for a slope (one product's do not: noise)
 FLOOR_QUANTILE = 0.1  # the lowest band's floor: a low rate of it
 SLOW_RATE = 1.0  # units per period: below it a band's median rate floors its unit
+RESOLVED_TAIL = 3  # errors beyond a tail quantile for a cell to read that tail itself (`RateBands.resolves`)
 
 
 def monotone(values: np.ndarray) -> np.ndarray:
@@ -112,6 +116,7 @@ class RateBands:
     quantiles: np.ndarray  # float64[bands, buckets, len(GRID)]
     power: float = 0.5  # errors are scaled by max(forecast, floor) ** power (bands fitted before it: 0.5)
     slow_floors: np.ndarray | None = None  # float64[bands]: a row's floor is min(band's, own rate), never under this
+    cell_errors: np.ndarray | None = None  # int64[bands, buckets]: the errors each cell's quantiles were read from
 
     @property
     def steps(self) -> int:
@@ -119,6 +124,14 @@ class RateBands:
 
     def band(self, rate: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.edges, rate, side="right")
+
+    def resolves(self, rate: np.ndarray, horizon: int, tail: float) -> np.ndarray:
+        """bool[n, horizon]: whether the cell of each product (of recent `rate` [n]) and step holds at least
+        RESOLVED_TAIL errors beyond a `tail` quantile (False for bands fitted before the counts were kept)."""
+        if self.cell_errors is None:
+            return np.zeros((rate.size, horizon), dtype=bool)
+        bucket = self.bucket_of_step[np.minimum(np.arange(horizon), self.steps - 1)]
+        return self.cell_errors[self.band(rate)][:, bucket] * tail >= RESOLVED_TAIL
 
     def bounds(self, forecast: np.ndarray, rate: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds [n, h] around `forecast` [n, h] for products of recent `rate` [n]."""
@@ -187,19 +200,24 @@ def _resolved(values: np.ndarray, weights: np.ndarray, pooled: np.ndarray) -> np
     return own
 
 
-def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> RateBands | None:
+def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
+              half_life: float | None = None) -> RateBands | None:
     """Bands from backtest `actual` and `forecast` [n, windows, steps] (or [n, steps]: one window; NaN = not
     evaluated) of products whose rate before each window was `rate` [n, windows] (or [n]); None with fewer
     than MIN_ERRORS scored errors. Each band holds at least MIN_BAND_PRODUCTS products (one band, every
     product's errors, below that). Every product counts once whatever the number of windows it was scored
-    on: its errors weigh 1 / that number."""
+    on: its errors weigh 1 / that number, or, with `half_life` (windows), its windows' shares of its weight halve
+    every `half_life` windows back from the latest (window 0)."""
     if actual.ndim == 2:
         actual, forecast, rate = actual[:, None], forecast[:, None], rate[:, None]
     seen = np.isfinite(actual - forecast).any(axis=2) & np.isfinite(rate)  # [n, windows]
-    windows = np.repeat(seen.sum(axis=1, keepdims=True), actual.shape[1], axis=1)
+    recency = (np.ones(actual.shape[1]) if half_life is None
+               else 0.5 ** (np.arange(actual.shape[1]) / half_life))[None, :]  # [1, windows], latest first
+    share = np.where(seen, recency, 0.0)
+    share = share / np.maximum(share.sum(axis=1, keepdims=True), 1e-12)
     steps = actual.shape[2]
     actual, forecast = actual.reshape(-1, steps), forecast.reshape(-1, steps)
-    rate, weight = rate.reshape(-1), 1.0 / np.maximum(windows.reshape(-1), 1)
+    rate, weight = rate.reshape(-1), np.where(share.reshape(-1) > 0, share.reshape(-1), 1.0)
     scored = np.isfinite(actual).any(axis=1) & np.isfinite(forecast).any(axis=1) & np.isfinite(rate)
     if np.isfinite(actual[scored] - forecast[scored]).sum() < MIN_ERRORS:
         return None
@@ -212,6 +230,7 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
     errors = (actual - forecast) / _unit(forecast, _row_floors(floors, slow_floors, band, rate), power)
     weights = np.broadcast_to(weight[:, None], errors.shape)
     quantiles = np.zeros((edges.size + 1, buckets, GRID.size))
+    cell_errors = np.zeros((edges.size + 1, buckets), dtype=np.int64)
     finite = np.isfinite(errors)
     everything = _weighted_quantiles(errors[finite], weights[finite])
     for b in range(edges.size + 1):
@@ -220,7 +239,9 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray) -> Rat
         for k in range(buckets):
             cell = members & (bucket_of_step == k)[None, :]
             quantiles[b, k] = (_resolved(errors[cell], weights[cell], pooled) if cell.sum() >= 20 else pooled)
-    return RateBands(edges, floors, bucket_of_step, quantiles, power, slow_floors)
+            read = cell if cell.sum() >= 20 else members if members.sum() >= 20 else finite
+            cell_errors[b, k] = read.sum()
+    return RateBands(edges, floors, bucket_of_step, quantiles, power, slow_floors, cell_errors)
 
 
 def recent_rate(panel: Panel) -> np.ndarray:

@@ -149,3 +149,23 @@ def test_a_product_silent_now_keeps_the_sales_that_followed_its_past_silences():
     np.testing.assert_array_equal(lower, 0.0)
     assert upper[0, -1] >= 5 and upper[0].min() >= 0 and (np.diff(upper[0]) >= 0).all()
     np.testing.assert_array_equal(upper[1], 0.0)
+
+
+def test_a_long_backtest_reads_its_own_lower_tail_not_a_poisson_counts():
+    """A product selling 40 a day give or take 2 (steadier than a Poisson count, as store-item's items), forecast
+    90 days ahead: its three 90-day backtest windows hold 60-odd errors a horizon bucket, enough to see the 10 %
+    tail, so the 80 % lower bound is theirs (about 37), not the Poisson quantile (32); 28 days ahead (21 errors a
+    bucket, 2 beyond that tail) the Poisson floor stays."""
+    from scipy.stats import poisson
+
+    rng = np.random.default_rng(3)
+    values = np.round(40.0 + rng.normal(0.0, 2.0, 500))[None, :]
+    panel = Panel(["p0"], values, np.array([0]), 19000, 1)
+    floor = poisson.ppf(0.1, 40.0)
+    long = AutoForecaster(families=("moving_average",), horizon=90).fit(panel)
+    lower, _, calibrated = long.intervals(long.predict(90), 0.8)
+    assert calibrated
+    assert np.median(lower) > floor + 2
+    short = AutoForecaster(families=("moving_average",), horizon=28).fit(panel)
+    lower, _, _ = short.intervals(short.predict(28), 0.8)
+    assert np.median(lower) <= floor
