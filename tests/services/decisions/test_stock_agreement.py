@@ -395,7 +395,7 @@ def test_a_silent_empty_shelf_that_reorder_restocks_is_out_of_stock_and_says_by_
     assert reorder["demand_distribution"] == "after_silence" and reorder["recommended_order_qty"] > 0
     assert at_risk["reasons"][0] == "out_of_stock" and at_risk["score"] == 1.0
     per_day = round(reorder["expected_lead_time_demand"] / 8, 1)
-    assert f"loses about {per_day:g} units of sales by what followed its earlier silences" in at_risk[
+    assert f"loses about {per_day:g} units of sales on average by what followed its earlier silences" in at_risk[
         "recommended_action"]["reasoning"]
 
 
