@@ -64,3 +64,19 @@ def least_squares_slopes(values: np.ndarray, first: np.ndarray | None = None) ->
         sxx = (x**2).sum(axis=1)
         slope = ((values - mean[:, None]) * x).sum(axis=1) / sxx
     return np.where(count >= 2, slope, np.nan)
+
+
+def rounded(values: np.ndarray, digits: int) -> list[float]:
+    """`[round(v, digits) for v in values]` (float64[k]), the same floats, without a Python `round` per value: rint of
+    the values x 10 ** digits is the decimal Python rounds to wherever the product is clear of a half (a half-way
+    case decided by the product's own rounding error, a huge or non-finite value) and those take Python's `round`;
+    n / 10 ** digits is then the float nearest n / 10 ** digits, as Python's `round` returns."""
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        half_way = np.abs(scaled - np.floor(scaled) - 0.5)
+        sure = np.isfinite(scaled) & (np.abs(scaled) < 2.0 ** 50) & (half_way > 1e-6)
+    result = (np.rint(scaled) / scale).tolist()
+    for k in np.flatnonzero(~sure).tolist():
+        result[k] = round(float(values[k]), digits)
+    return result

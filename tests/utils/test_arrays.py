@@ -1,10 +1,12 @@
 """Drivers for every product at once: the shared least-squares slope, trends and weekday patterns."""
 
+import math
+
 import numpy as np
 
 from app.models.panel import Panel
 from app.services.forecasting.explanations import WEEKDAYS, trends, weekday_patterns
-from app.utils.arrays import least_squares_slopes
+from app.utils.arrays import least_squares_slopes, rounded
 from app.utils.dates import weekday
 
 
@@ -44,3 +46,11 @@ def test_weekday_patterns_of_every_product_at_once():
     assert patterns == [f"weekday pattern: {WEEKDAYS[high]} {ratio.max() * 100:+.0f}%, "
                         f"{WEEKDAYS[low]} {ratio.min() * 100:+.0f}%",
                         "weekday pattern: flat (no day differs by 10% or more)", None, None]
+
+
+def test_the_numbers_shown_are_rounded_as_python_rounds_them():
+    values = np.array([2.675, 1.005, 0.125, -0.125, 0.375, -0.001, 0.0, -0.0, 1e16, 123456789.125, 1e-300,
+                       np.inf, -np.inf, 7.4999999999, 2.5e-3, 1234.565, -99.995])
+    for digits in (1, 2, 3):
+        assert [repr(v) for v in rounded(values, digits)] == [repr(round(v, digits)) for v in values.tolist()]
+    assert math.isnan(rounded(np.array([np.nan]), 2)[0])

@@ -90,7 +90,7 @@ from app.services.decisions.stock_view import (
     stock_view,
 )
 from app.services.forecasting.drivers import check_event_scopes
-from app.utils.arrays import first_column
+from app.utils.arrays import first_column, rounded
 from app.utils.dates import as_date, day_number, from_day_number
 from app.utils.opening_days import catalogue_opening_days
 from app.utils.sales_frame import SalesColumns, clean_sales, daily_net_units
@@ -323,22 +323,6 @@ class Outcomes:
                  "margin": None if math.isnan(margin) else margin}
                 for sold, left, revenue, margin in zip(rounded(self.units_sold, 2), rounded(self.units_left, 2),
                                                        rounded(self.revenue, 2), margins, strict=True)]
-
-
-def rounded(values: np.ndarray, digits: int) -> list[float]:
-    """`[round(v, digits) for v in values]` (float64[k]), the same floats, without a Python `round` per value: rint of
-    the values x 10 ** digits is the decimal Python rounds to wherever the product is clear of a half (a half-way
-    case decided by the product's own rounding error, a huge or non-finite value) and those take Python's `round`;
-    n / 10 ** digits is then the float nearest n / 10 ** digits, as Python's `round` returns."""
-    scale = 10.0 ** digits
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = values * scale
-        half_way = np.abs(scaled - np.floor(scaled) - 0.5)
-        sure = np.isfinite(scaled) & (np.abs(scaled) < 2.0 ** 50) & (half_way > 1e-6)
-    result = (np.rint(scaled) / scale).tolist()
-    for k in np.flatnonzero(~sure).tolist():
-        result[k] = round(float(values[k]), digits)
-    return result
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,15 @@
 """Promotion pairing, discounts, margins, clear-out estimates and unmatched reasons."""
 
-import math
 import re
 from datetime import date, timedelta
 
-import numpy as np
 import pytest
 
 from app.config import Settings
 from app.schemas.at_risk import AtRiskRequest
 from app.schemas.promotions import PROMOTIONS_EXAMPLE, PromotionsRequest
 from app.services.decisions.at_risk import find_at_risk
-from app.services.decisions.promotions import plan_promotions, rounded
+from app.services.decisions.promotions import plan_promotions
 from app.utils.errors import SmartShelfError
 from tests.support.synthetic import priced_shop
 
@@ -379,11 +377,3 @@ def test_the_best_event_alone_is_the_first_of_the_ranked_events_ties_to_the_earl
     assert {p.product_id: p.event_id for p in best.promotions} == firsts
     assert [p.event_id for p in ranked.promotions if p.product_id == "p1"][:3] == ["b", "a", "c"]  # snacks
     assert (firsts["p0"], firsts["p1"], firsts["p2"]) == ("d", "b", "b")  # dairy: families; no categories: a tie
-
-
-def test_the_numbers_shown_are_rounded_as_python_rounds_them():
-    values = np.array([2.675, 1.005, 0.125, -0.125, 0.375, -0.001, 0.0, -0.0, 1e16, 123456789.125, 1e-300,
-                       np.inf, -np.inf, 7.4999999999, 2.5e-3, 1234.565, -99.995])
-    for digits in (1, 2, 3):
-        assert [repr(v) for v in rounded(values, digits)] == [repr(round(v, digits)) for v in values.tolist()]
-    assert math.isnan(rounded(np.array([np.nan]), 2)[0])
