@@ -14,7 +14,10 @@ Printed per set: MASE (WRMSSE on M5) and the ratio to the best reference, covera
 and the server's time per request (p50, p95, sum: the per-request fit).
 
 Usage: python -m bench.per_request [store-item|m5-tx3-foods3|walmart-weekly|french-bakery ...] [--save DIR]
-(--save: each set's forecasts and per-product methods to DIR/<set>.parquet, for comparing two checkouts)
+[--products N]
+(--save: each set's forecasts and per-product methods to DIR/<set>.parquet, for comparing two checkouts;
+--products: N products spread over the bands instead of the benchmark's sample, more than the set has = all of
+them: the sample's dozen a band is coarse)
 """
 
 import json
@@ -50,7 +53,8 @@ def _cached(key: str, engine: str, make: "callable") -> pd.DataFrame:
 def references(holdout: Holdout, products: list[str]) -> dict[str, pd.DataFrame]:
     """The accuracy benchmark's references' forecasts of `products`."""
     sub = restricted(holdout, products)
-    out = {name: _cached(holdout.key, name, lambda model=model: accuracy._statsforecast(sub, model)["pred"])
+    out = {name: _cached(f"{holdout.key}-{len(products)}", name,  # the local ones fit the sample's products alone
+                         lambda model=model: accuracy._statsforecast(sub, model)["pred"])
            for name, model in LOCAL.items()}
     out["mlforecast LightGBM"] = _cached(holdout.key, "mlforecast LightGBM",
                                          lambda: accuracy._mlforecast(holdout)["pred"])
@@ -70,17 +74,19 @@ def _bakery_run() -> tuple[Holdout, list[str], dict, dict[str, pd.DataFrame]]:
     return holdout, articles, outcome, refs
 
 
-def run(key: str, saved: Path | None = None) -> dict:
-    """The per-request path on `key`'s sample, scored; with `saved`, its forecasts (and methods) are written there."""
+def run(key: str, saved: Path | None = None, count: int = accuracy.PER_REQUEST_PRODUCTS) -> dict:
+    """The per-request path on `key`'s sample of about `count` products, scored; with `saved`, its forecasts (and
+    methods) are written there."""
     if key == BAKERY:
         holdout, products, outcome, refs = _bakery_run()
     else:
         holdout = HOLDOUTS[key]()
-        products = spread_sample(banding(holdout), accuracy.PER_REQUEST_PRODUCTS).band.index.tolist()
+        products = spread_sample(banding(holdout), count).band.index.tolist()
         outcome = accuracy.smartshelf(holdout, lambda _: None, products=products)
         refs = references(holdout, products)
     sub = restricted(holdout, products)
     if saved:
+        saved.mkdir(parents=True, exist_ok=True)
         methods = pd.Series(outcome["product_methods"], name="method")
         outcome["pred"].merge(methods, left_on="unique_id", right_index=True).to_parquet(saved / f"{key}.parquet")
     metric = "wrmsse" if holdout.weights is not None else "mase"
@@ -96,11 +102,13 @@ def run(key: str, saved: Path | None = None) -> dict:
 
 
 def main(args: list[str]) -> None:
-    saved = Path(args[args.index("--save") + 1]) if "--save" in args else None
-    keys = [a for a in args if a != "--save" and (saved is None or a != str(saved))]
+    options = {flag: args[args.index(flag) + 1] for flag in ("--save", "--products") if flag in args}
+    saved = Path(options["--save"]) if "--save" in options else None
+    count = int(options.get("--products", accuracy.PER_REQUEST_PRODUCTS))
+    keys = [a for a in args if a not in options and a not in options.values()]
     for key in keys or ["store-item", "m5-tx3-foods3", "walmart-weekly", BAKERY]:
         started = time.perf_counter()
-        result = run(key, saved)
+        result = run(key, saved, count)
         result["bench_seconds"] = round(time.perf_counter() - started, 1)
         print(json.dumps(result), flush=True)
 
