@@ -71,6 +71,17 @@ def boosted_features(panel: Panel, values: np.ndarray, columns: np.ndarray, lead
             seen = (columns - lag)[None, :] >= panel.start[:, None]
             blocks.append(np.where(seen, lagged / safe_level, np.nan))
             names.append(f"same period {lag} back" if step == 7 else f"same weekday {lag} days back")
+    if step == 1:  # the product's own recent weekday shape: its 4 latest same weekdays up to the anchor (with only the
+        # single days a year back, one accident there set a weekday: review 6's F7, a sold-out Sunday a year before)
+        weeks = 4
+        latest = columns - 7 * int(np.ceil(lead / 7))
+        taken = np.stack([values[:, np.maximum(latest - 7 * k, 0)] for k in range(weeks)])
+        inside = np.stack([(latest - 7 * k)[None, :] >= panel.start[:, None] for k in range(weeks)])
+        seen = inside.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            same_weekday = np.where(seen > 0, np.where(inside, taken, 0.0).sum(axis=0) / np.maximum(seen, 1), np.nan)
+        blocks.append(same_weekday / safe_level)
+        names.append("same weekday, last 4 weeks")
     recent = _level(cumulative, panel.start, anchor, RECENT[step])
     blocks.append(recent / safe_level)
     names.append("recent level")

@@ -10,6 +10,7 @@ from app.models.linear import LinearLags, lag_features
 from app.models.naive import MovingAverage, SeasonalNaive
 from app.models.panel import Panel
 from app.models.rate_bands import fit_bands, monotone, spread_power
+from app.utils.dates import weekday
 
 WEEK = np.array([10.0, 12, 11, 13, 18, 25, 22])
 
@@ -188,3 +189,21 @@ def test_products_of_different_size_in_one_band_each_get_their_own_coverage():
     inside = (future >= lower) & (future <= upper)
     for sellers in (rate < 10, rate > 25):
         assert 0.72 < inside[sellers].mean() < 0.88
+
+
+def test_boosted_reads_each_products_own_recent_weekday_shape():
+    """Half the products sell twice as much on Sundays since 30 weeks (a new Sunday market), the others have no
+    weekday shape: a year back and the shared weekday effect both say flat, only their own recent weeks say Sunday."""
+    rng = np.random.default_rng(6)
+    n, days, horizon = 30, 800, 28
+    sunday = weekday(19000 + np.arange(days)) == 6
+    sizes = rng.uniform(5, 30, n)
+    shape = np.ones((n, days))
+    shape[: n // 2, days - 210:] = np.where(sunday[days - 210:], 2.0, 1.0)
+    values = rng.poisson(sizes[:, None] * shape).astype(float)
+    forecast = GlobalBoosted(horizon=horizon).fit(panel(values[:, :-horizon])).predict(horizon)
+    ahead = sunday[-horizon:]
+    changed = forecast[: n // 2, ahead].mean(axis=1) / forecast[: n // 2, ~ahead].mean(axis=1)
+    flat = forecast[n // 2:, ahead].mean(axis=1) / forecast[n // 2:, ~ahead].mean(axis=1)
+    assert np.median(changed) > 1.6  # sold 2.0x on Sundays
+    assert np.all(np.abs(flat - 1) < 0.2)
