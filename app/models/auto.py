@@ -57,7 +57,7 @@ def _apply_rules(forecast: np.ndarray, fallback: np.ndarray, zero: np.ndarray, l
 
 
 class AutoForecaster(Forecaster):
-    """Per product, the family (or pair of families) that backtests best, with the fallback rules."""
+    """Per product, the family (or the mean of two or three) that backtests best, with the fallback rules."""
 
     family = "auto"
 

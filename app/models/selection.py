@@ -2,7 +2,7 @@
 
 Origins are the columns T - k * h for k = 1..3 (h = the backtest horizon: the requested
 horizon, shortened so that each origin keeps `MIN_TRAIN` periods of history). Every forecast
-at an origin is made from data before it. Per product, the family (or the mean of its two best) with the
+at an origin is made from data before it. Per product, the family (or the mean of its two or three best) with the
 lowest squared scaled error pooled over the origins is chosen (`app.models.window_choice`, as the shop
 model chooses, without the shrinkage towards similar products: a request may hold one product, or a few
 unlike ones).
@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 ORIGINS = 3
 MIN_TRAIN = {1: 28, 7: 12}
+REQUEST_MEMBERS = 3  # the mean of up to three best: one product's own windows choose noisily (`window_choice`)
 SHORT_TERM = 7  # periods of the short-term error that safety stock needs
 
 
@@ -32,7 +33,7 @@ SHORT_TERM = 7  # periods of the short-term error that safety stock needs
 class Selection:
     """What the backtest found, and the chosen models fitted on all data (`predict` forecasts)."""
 
-    method: list[str]  # per product: a family, or "a+b" for the mean of two
+    method: list[str]  # per product: a family, or "a+b" / "a+b+c" for the mean of two or three
     scores: dict[str, dict[str, np.ndarray]]  # family -> metric -> float64[n]
     chosen_scores: dict[str, np.ndarray]  # metric -> float64[n] of the chosen method (family or pair)
     short_term_rmse: np.ndarray  # float64[n]: chosen method's RMSE over the first SHORT_TERM backtest steps
@@ -102,14 +103,14 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
     family of `families`; `Selection.backtested` says which.
     """
     n = panel.n_products
-    rows = np.arange(n)
     origins, steps = backtest_plan(panel, horizon)
     first_origin = min(origins) if origins else panel.n_periods
     scale = metrics.seasonal_scale(panel.values[:, :first_origin], np.minimum(panel.start, first_origin),
                                    panel.season_length)
     scores: dict[str, dict[str, np.ndarray]] = {}
     seconds: dict[str, float] = {}
-    first = second = np.zeros(n, dtype=np.int64)
+    weights = np.zeros((n, len(families)))
+    weights[:, 0] = 1.0
     method = [families[0]] * n
     actual = chosen = np.full((n, len(origins), steps), np.nan)
     backtested = np.zeros(n, dtype=bool)
@@ -120,13 +121,11 @@ def select_and_forecast(panel: Panel, horizon: int, families: list[str], random_
         for k, family in enumerate(families):
             scores[family] = _score(actual, stacked[:, k], scale)
         backtested = np.isfinite(np.stack([scores[f]["mase"] for f in families], axis=1)).any(axis=1)
-        choice = choose(families, actual, stacked, scale, np.zeros(n, dtype=np.int64), shrinkage=0.0)
-        first, second, method = choice.first, choice.second, choice.method.tolist()
+        choice = choose(families, actual, stacked, scale, np.zeros(n, dtype=np.int64), shrinkage=0.0,
+                        members=REQUEST_MEMBERS)
+        weights, method = choice.weights, choice.method.tolist()
         chosen = choice.combine(stacked)
         actual = np.where(backtested[:, None, None], actual, np.nan)
-    weights = np.zeros((n, len(families)))
-    np.add.at(weights, (rows, first), 0.5)
-    np.add.at(weights, (rows, second), 0.5)
     needed = [f for k, f in enumerate(families) if weights[:, k].any()]
     short = slice(0, min(SHORT_TERM, steps))
     return Selection(

@@ -57,7 +57,7 @@ router = APIRouter(prefix="/api/v1/smart-shelf", tags=["forecast"], route_class=
         "Forecasts `periods` days (or weeks) for one product (`product_id`), a list (`product_ids`) "
         "or every product in `sales`. With `model: auto` each product gets the family (seasonal "
         "naive, moving average, linear, Holt-Winters, intermittent TSB, global boosted trees) or "
-        "pair of families with the lowest MASE in a rolling-origin backtest on its own history; "
+        "the mean of two or three with the lowest error in a rolling-origin backtest on its own history; "
         "intervals come from the backtest's out-of-sample errors. Each forecast lists the candidates' "
         "backtest scores, its drivers in plain words and the data rules applied. The same request "
         "again is answered from the cache (`meta.cache`: hit); a product whose earlier forecast "

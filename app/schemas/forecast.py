@@ -122,7 +122,7 @@ class PriceElasticityEstimate(BaseModel):
 class ProductForecast(BaseModel):
     product_id: str
     predictions: list[Prediction]
-    method: str = Field(description="Chosen family, or `a+b` for the mean of two families.")
+    method: str = Field(description="Chosen family, or `a+b` / `a+b+c` for the mean of two or three families.")
     model_version: str = Field(description="method, code version and a fingerprint of the history and parameters.")
     trained_at: str = Field(description="UTC ISO-8601.")
     rmse: float | None = Field(description="Backtest RMSE of the chosen method.")

@@ -40,6 +40,20 @@ def test_the_mean_of_the_two_best_is_kept_when_it_beats_both():
     np.testing.assert_allclose(choice.combine(forecasts), actual)
 
 
+def test_with_three_members_the_mean_of_the_three_best_is_kept_when_it_beats_them_and_their_pairs():
+    """Three candidates each 2 units off on a window of its own and 1 under on the others: any pair still misses
+    (its mean squared error 0.5 against 2 for one alone), the mean of all three is exact."""
+    errors = [[[2.0, -1.0, -1.0], [-1.0, 2.0, -1.0], [-1.0, -1.0, 2.0]]]
+    forecasts = 10.0 + np.array(errors)[..., None]
+    actual = np.full((1, 3, 1), 10.0)
+    band = np.zeros(1, dtype=np.int64)
+    assert len(choose(["trees", "local", "naive"], actual, forecasts, np.ones(1), band).method[0].split("+")) == 2
+    choice = choose(["trees", "local", "naive"], actual, forecasts, np.ones(1), band, members=3)
+    assert choice.method.tolist() == ["trees+local+naive"]
+    np.testing.assert_allclose(choice.weights, [[1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(choice.combine(forecasts), actual)
+
+
 def test_a_product_never_scored_gets_the_default():
     actual, forecasts = _arrays([[[1.0], [0.5]]])
     choice = choose(NAMES, np.full_like(actual, np.nan), forecasts, np.ones(1), np.zeros(1, dtype=np.int64))

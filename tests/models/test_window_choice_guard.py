@@ -30,7 +30,7 @@ def test_a_band_whose_choice_lost_on_the_unseen_window_gets_the_single_best_cand
     band = np.zeros(2, dtype=np.int64)
     assert list(choose(NAMES, actual, forecasts, np.ones(2), band, shrinkage=0.0).method) == ["local", "trees"]
     guard = guarded(NAMES, actual, forecasts, np.ones(2), band, shrinkage=0.0)
-    assert list(guard.method) == ["trees", "trees"] and list(guard.first) == [0, 0]
+    assert list(guard.method) == ["trees", "trees"] and guard.weights.tolist() == [[1.0, 0.0], [1.0, 0.0]]
 
 
 def test_the_choice_stands_where_it_wins_on_the_unseen_window():

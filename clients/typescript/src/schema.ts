@@ -135,7 +135,7 @@ export interface paths {
         put?: never;
         /**
          * Demand forecasts per product with intervals, chosen by backtest
-         * @description Forecasts `periods` days (or weeks) for one product (`product_id`), a list (`product_ids`) or every product in `sales`. With `model: auto` each product gets the family (seasonal naive, moving average, linear, Holt-Winters, intermittent TSB, global boosted trees) or pair of families with the lowest MASE in a rolling-origin backtest on its own history; intervals come from the backtest's out-of-sample errors. Each forecast lists the candidates' backtest scores, its drivers in plain words and the data rules applied. The same request again is answered from the cache (`meta.cache`: hit); a product whose earlier forecast now has actual sales carries `realized_accuracy`. With `Accept: text/csv` the answer is one row per product and period. Sales come as `sales` rows, as `series` (one array per product, the compact form for a catalogue) or as a CSV upload (`multipart/form-data`: a `request` part with this JSON without sales, and a `sales` file, optionally gzip). A request repeated byte for byte is answered from the cache without being decoded.
+         * @description Forecasts `periods` days (or weeks) for one product (`product_id`), a list (`product_ids`) or every product in `sales`. With `model: auto` each product gets the family (seasonal naive, moving average, linear, Holt-Winters, intermittent TSB, global boosted trees) or the mean of two or three with the lowest error in a rolling-origin backtest on its own history; intervals come from the backtest's out-of-sample errors. Each forecast lists the candidates' backtest scores, its drivers in plain words and the data rules applied. The same request again is answered from the cache (`meta.cache`: hit); a product whose earlier forecast now has actual sales carries `realized_accuracy`. With `Accept: text/csv` the answer is one row per product and period. Sales come as `sales` rows, as `series` (one array per product, the compact form for a catalogue) or as a CSV upload (`multipart/form-data`: a `request` part with this JSON without sales, and a `sales` file, optionally gzip). A request repeated byte for byte is answered from the cache without being decoded.
          */
         post: operations["post_forecast_api_v1_smart_shelf_forecast_post"];
         delete?: never;
@@ -1705,7 +1705,7 @@ export interface components {
             mase: number | null;
             /**
              * Method
-             * @description Chosen family, or `a+b` for the mean of two families.
+             * @description Chosen family, or `a+b` / `a+b+c` for the mean of two or three families.
              */
             method: string;
             /**
