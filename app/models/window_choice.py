@@ -10,14 +10,14 @@ with a clear, repeated winner keeps it. The mean of a product's two best candida
 and a choice among a few noisy windows is itself noisy, which an average of the leaders hedges. The per-request
 path (`app.models.selection`: no band to shrink towards, no guard) averages up to three; through HTTP
 (`python -m bench.per_request`, one product a request) walmart-weekly's sample MASE went 0.744 -> 0.723, the
-bakery's 66 articles 0.797 -> 0.792, M5's sample WRMSSE 0.740 -> 0.736, store-item's 0.703 -> 0.704. The shop
+bakery's 66 articles 0.797 -> 0.792, M5's sample WRMSSE 0.740 -> 0.738, store-item's 0.703 -> 0.704. The shop
 model keeps two: with three, in process (`python -m bench.shop_in_process`) walmart 0.749 -> 0.742, M5 and
 store-item unchanged, the bakery 0.692 -> 0.698, and through its eight month ends (`python -m bench.run
-bakery_origins`) 0.904 -> 0.911 (0.917 -> 0.976 at 2022-05-31). No candidate is favoured: the lowest shrunk score wins (the fewer members on a tie);
-a product with no scored window gets `default`. Candidates are compared on the same windows: a window
-that one of a product's candidates could not forecast (e.g. Holt-Winters before two seasons of history)
-is left out of every candidate's score for that product, else a family would be judged on its easier
-(recent) windows alone and the others on all.
+bakery_origins`) 0.904 -> 0.911 (0.917 -> 0.976 at 2022-05-31). No candidate is favoured: the lowest shrunk
+score wins (the fewer members on a tie); a product with no scored window gets `default`. Candidates are
+compared on the same windows: a window that one of a product's candidates could not forecast (e.g. Holt-Winters
+before two seasons of history) is left out of every candidate's score for that product, else a family would be
+judged on its easier (recent) windows alone and the others on all.
 
 `guarded` checks the choosing itself out of sample, per band: the choice made on the earlier windows against the
 band's best single candidate on those same windows, both scored on the latest window, which neither saw. Where
@@ -111,17 +111,17 @@ def choose(names: list[str], actual: np.ndarray, forecasts: np.ndarray, scale: n
     leader_scores = shrunk[rows[:, None], leaders]
     scores = np.full((n, leaders.shape[1]), np.inf)  # the mean of the 1, 2, 3 best, scored and shrunk alike
     scores[:, 0] = leader_scores[:, 0]
-    for size in range(2, leaders.shape[1] + 1):
-        mean = forecasts[rows[:, None], leaders[:, :size]].mean(axis=1)
+    for top in range(2, leaders.shape[1] + 1):
+        mean = forecasts[rows[:, None], leaders[:, :top]].mean(axis=1)
         mean_own, mean_windows = _pooled(actual, mean, scale, power)
         mean_score = _shrunk(mean_own[:, None], mean_windows[:, None], band, shrinkage)[:, 0]
-        scores[:, size - 1] = np.where(np.isfinite(leader_scores[:, :size]).all(axis=1), mean_score, np.inf)
+        scores[:, top - 1] = np.where(np.isfinite(leader_scores[:, :top]).all(axis=1), mean_score, np.inf)
     scored = np.isfinite(scores[:, 0])
-    size = np.where(scored, np.argmin(scores, axis=1) + 1, 1)  # the first minimum: the fewer members on a tie
+    sizes = np.where(scored, np.argmin(scores, axis=1) + 1, 1)  # the first minimum: the fewer members on a tie
     weights = np.zeros((n, count))
     for k in range(leaders.shape[1]):
-        kept = scored & (k < size)
-        weights[rows[kept], leaders[kept, k]] = 1.0 / size[kept]
+        kept = scored & (k < sizes)
+        weights[rows[kept], leaders[kept, k]] = 1.0 / sizes[kept]
     weights[rows[~scored], default] = 1.0
     label = np.array(names, dtype=object)
     method = np.array([ENSEMBLE_SEPARATOR.join(label[weights[r] > 0]) for r in range(n)], dtype=object)
