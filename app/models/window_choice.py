@@ -123,9 +123,11 @@ def choose(names: list[str], actual: np.ndarray, forecasts: np.ndarray, scale: n
         kept = scored & (k < sizes)
         weights[rows[kept], leaders[kept, k]] = 1.0 / sizes[kept]
     weights[rows[~scored], default] = 1.0
+    codes = (weights > 0) @ (1 << np.arange(count))  # one bit per kept candidate: a label per distinct set
+    distinct, which = np.unique(codes, return_inverse=True)
     label = np.array(names, dtype=object)
-    method = np.array([ENSEMBLE_SEPARATOR.join(label[weights[r] > 0]) for r in range(n)], dtype=object)
-    return Choice(method.astype(str), weights)
+    labels = [ENSEMBLE_SEPARATOR.join(label[(code >> np.arange(count)) & 1 == 1]) for code in distinct.tolist()]
+    return Choice(np.array(labels, dtype=object)[which].astype(str), weights)
 
 
 def _band_error(error: np.ndarray, members: np.ndarray) -> float:
