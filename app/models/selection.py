@@ -35,7 +35,7 @@ class Selection:
 
     method: list[str]  # per product: a family, or "a+b" / "a+b+c" for the mean of two or three
     scores: dict[str, dict[str, np.ndarray]]  # family -> metric -> float64[n]
-    chosen_scores: dict[str, np.ndarray]  # metric -> float64[n] of the chosen method (family or pair)
+    chosen_scores: dict[str, np.ndarray]  # metric -> float64[n] of the chosen method (a family or a mean)
     short_term_rmse: np.ndarray  # float64[n]: chosen method's RMSE over the first SHORT_TERM backtest steps
     backtest_actual: np.ndarray  # float64[n, origins, backtest_horizon], NaN where not evaluated
     backtest_forecast: np.ndarray  # float64[n, origins, backtest_horizon] of the chosen method

@@ -130,7 +130,7 @@ def _product(panel: Panel, model: AutoForecaster, i: int, forecast: np.ndarray, 
     drivers += [d for d in (patterns[i], trend_words[i]) if d]
     scores = {family: BacktestScore(**{k: _number(v[i]) for k, v in s.items()})
               for family, s in selection.scores.items()}
-    # the selection's own choice (family or pair) has scores; a fallback keeps its family's, if backtested
+    # the selection's own choice (a family or a mean) has scores; a fallback keeps its family's, if backtested
     own = selection.backtested[i] and method == selection.method[i]
     chosen = BacktestScore(**{k: _number(v[i]) for k, v in selection.chosen_scores.items()}) if own \
         else scores.get(method)
