@@ -15,7 +15,7 @@ import numpy as np
 from app.models.base import Forecaster
 from app.models.model_inputs import checked_inputs
 from app.models.panel import Panel
-from app.utils.arrays import prefix_sums
+from app.utils.arrays import prefix_sums, strided_mean
 from app.utils.dates import dates_of, weekday
 from app.utils.optional import xgboost
 
@@ -73,13 +73,9 @@ def boosted_features(panel: Panel, values: np.ndarray, columns: np.ndarray, lead
             names.append(f"same period {lag} back" if step == 7 else f"same weekday {lag} days back")
     if step == 1:  # the product's own recent weekday shape: its 4 latest same weekdays up to the anchor (with only the
         # single days a year back, one accident there set a weekday: review 6's F7, a sold-out Sunday a year before)
-        weeks = 4
         latest = columns - 7 * int(np.ceil(lead / 7))
-        taken = np.stack([values[:, np.maximum(latest - 7 * k, 0)] for k in range(weeks)])
-        inside = np.stack([(latest - 7 * k)[None, :] >= panel.start[:, None] for k in range(weeks)])
-        seen = inside.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            same_weekday = np.where(seen > 0, np.where(inside, taken, 0.0).sum(axis=0) / np.maximum(seen, 1), np.nan)
+        same_weekday = strided_mean(values, np.repeat(panel.start, columns.size), np.repeat(np.arange(n), columns.size),
+                                    np.tile(latest, n), 7, 4).reshape(n, columns.size)
         blocks.append(same_weekday / safe_level)
         names.append("same weekday, last 4 weeks")
     recent = _level(cumulative, panel.start, anchor, RECENT[step])

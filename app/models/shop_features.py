@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.models.drivers import BENEFIT_DAY, DAY_OFFSET, KEY_SPAN, NO_KEYS, Drivers, scoped_keys
-from app.utils.arrays import prefix_sums
+from app.utils.arrays import prefix_sums, strided_mean
 from app.utils.dates import dates_of, weekday
 
 WINDOWS = {1: (7, 28, 91, 182, 364), 7: (2, 4, 13, 26, 52)}
@@ -25,7 +25,6 @@ YEAR = {1: 364, 7: 52}
 SPREAD_WINDOW = {1: 28, 7: 8}
 MIN_BASE = 1e-3
 EVENT_REACH = {1: 14, 7: 4}
-GATHER_LIMIT = 200_000  # rows x steps gathered at once by _strided_mean
 
 
 @dataclass(frozen=True)
@@ -79,26 +78,6 @@ def _window_mean(cumulative: np.ndarray, first: np.ndarray, rows: np.ndarray, an
     total = cumulative[rows, np.maximum(hi, 0)] - cumulative[rows, np.maximum(lo, 0)]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-def _strided_mean(values: np.ndarray, first: np.ndarray, rows: np.ndarray, last: np.ndarray, stride: int,
-                  count: int) -> np.ndarray:
-    """Mean of row r at columns last, last - stride, ... (`count` of them, from column `first` on); NaN if none."""
-    if rows.size * count <= GATHER_LIMIT:  # one gather (a request's rows): no per-step numpy calls
-        columns = last[:, None] - stride * np.arange(count)[None, :]
-        inside = columns >= first[:, None]
-        taken = np.where(inside, values[rows[:, None], np.maximum(columns, 0)], 0.0).sum(axis=1)
-        seen = inside.sum(axis=1)
-    else:  # training: step by step, without a [rows, count] array
-        taken = np.zeros(rows.size)
-        seen = np.zeros(rows.size)
-        for k in range(count):
-            column = last - k * stride
-            inside = column >= first
-            taken += np.where(inside, values[rows, np.maximum(column, 0)], 0.0)
-            seen += inside
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(seen > 0, taken / np.maximum(seen, 1), np.nan)
 
 
 def _last_sale(values: np.ndarray) -> np.ndarray:
@@ -229,8 +208,8 @@ def feature_rows(history: History, rows: np.ndarray, targets: np.ndarray, anchor
     days = history.first_day + targets * step
     if step == 1:
         same_day = targets - 7 * np.ceil(lead / 7).astype(np.int64)  # the latest same weekday <= anchor
-        columns["same weekday, last 4 weeks"] = _strided_mean(values, begin, rows, same_day, 7, 4) / base
-        columns["same weekday, last year"] = (_strided_mean(values, begin, rows, same_day, 7, 52)
+        columns["same weekday, last 4 weeks"] = strided_mean(values, begin, rows, same_day, 7, 4) / base
+        columns["same weekday, last year"] = (strided_mean(values, begin, rows, same_day, 7, 52)
                                               / np.maximum(year_mean, MIN_BASE))
     year_ago = targets - YEAR[step]
     reach = 7 if step == 1 else 1

@@ -6,6 +6,8 @@ codes index 0..T-1.
 
 import numpy as np
 
+GATHER_LIMIT = 200_000  # rows x steps gathered at once by strided_mean
+
 
 def grid_sums(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int,
               weights: np.ndarray | None = None) -> np.ndarray:
@@ -80,3 +82,23 @@ def rounded(values: np.ndarray, digits: int) -> list[float]:
     for k in np.flatnonzero(~sure).tolist():
         result[k] = round(float(values[k]), digits)
     return result
+
+
+def strided_mean(values: np.ndarray, first: np.ndarray, rows: np.ndarray, last: np.ndarray, stride: int,
+                  count: int) -> np.ndarray:
+    """Mean of row r at columns last, last - stride, ... (`count` of them, from column `first` on); NaN if none."""
+    if rows.size * count <= GATHER_LIMIT:  # one gather (a request's rows): no per-step numpy calls
+        columns = last[:, None] - stride * np.arange(count)[None, :]
+        inside = columns >= first[:, None]
+        taken = np.where(inside, values[rows[:, None], np.maximum(columns, 0)], 0.0).sum(axis=1)
+        seen = inside.sum(axis=1)
+    else:  # training: step by step, without a [rows, count] array
+        taken = np.zeros(rows.size)
+        seen = np.zeros(rows.size)
+        for k in range(count):
+            column = last - k * stride
+            inside = column >= first
+            taken += np.where(inside, values[rows, np.maximum(column, 0)], 0.0)
+            seen += inside
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(seen > 0, taken / np.maximum(seen, 1), np.nan)
