@@ -73,6 +73,24 @@ def test_a_product_below_its_bands_floor_is_scaled_by_its_own_rate():
     assert 0.74 < np.mean(inside) < 0.86
 
 
+def test_one_products_quiet_days_are_not_scaled_by_its_mean():
+    """One product alone (a per-request forecast) has no band of products to take a low rate from: its 10th
+    percentile rate was its own, and every forecast under its mean was scaled by the mean, so a shop's quiet
+    weekdays got its busy ones' width (the bakery's articles one a request covered 88 % at 80 %)."""
+    rng = np.random.default_rng(16)
+    week = np.array([30.0, 30.0, 30.0, 30.0, 30.0, 12.0, 12.0])
+    level = np.broadcast_to(np.tile(week, 4), (1, 3, 28)).copy()  # three 28-day windows
+    quiet = np.tile(week, 4) < 20.0
+    inside = []
+    for _ in range(100):
+        bands = fit_bands(rng.poisson(level).astype(float), level, np.full((1, 3), week.mean()))
+        assert bands is not None
+        future = rng.poisson(level[:, 0])
+        lower, upper = bands.bounds(level[:, 0], np.full(1, week.mean()), 0.8)
+        inside.append(((future >= lower) & (future <= upper))[:, quiet].mean())
+    assert 0.72 < np.mean(inside) < 0.88
+
+
 def test_the_shop_models_bands_weigh_the_latest_window_most():
     """Four windows, the three earlier ones forecast by a staler fit with errors 1.3 times as wide (the shop
     model's earlier trees: one fit before the earliest origin): weighed equally they lend the next window, whose
