@@ -9,7 +9,8 @@ before its 28 days but the first, January 2021 being the export's first month):
    the origin, `periods` 28, followed on GET /api/v1/jobs/{id}; a shop id per origin, on one real server with
    the default settings (only MODEL_DIR set).
 2. One `POST /forecast` of the articles scored (`product_ids`), the same upload, `as_of` the origin, 28 days,
-   `model` auto (the default).
+   `model` auto (the default); and the same for a shop id that never trained (the per-request path: the
+   families fitted on the request's sales, every article of the export in one request).
 3. Scored with bench/scoring.py on the 28 days after the origin, for the articles sold on at least 100 days up
    to it (`bakery.bakery_holdout` at that origin: daily units, negative totals clipped to 0, scales from each
    article's first sale), beside statsforecast's SeasonalNaive(7), AutoETS(7), TSB(0.1, 0.1), CrostonOptimized
@@ -36,6 +37,7 @@ from tests.support.server import serving_process
 ORIGINS = ("2022-01-31", "2022-02-28", "2022-03-31", "2022-04-30", "2022-05-31", "2022-06-30", "2022-07-31",
            "2022-08-31")
 AUTO = "SmartShelf auto"
+NEVER_TRAINED = "SmartShelf auto, never trained"
 
 
 def _post(client, path: str, part: dict, raw: bytes):
@@ -56,6 +58,12 @@ def _smartshelf(client, raw: bytes, origin: str, articles: list[str]) -> tuple[p
     if state != "succeeded":
         raise SystemExit(f"training at {origin}: {state}")
     trained = time.perf_counter() - started
+    pred, facts = _forecast(client, raw, origin, articles, shop)
+    return pred, {"training_seconds": round(trained, 1), **facts}
+
+
+def _forecast(client, raw: bytes, origin: str, articles: list[str], shop: str) -> tuple[pd.DataFrame, dict]:
+    """One `/forecast` of `articles` for `shop` at `origin`: the predictions (unique_id, ds, yhat) and facts."""
     started = time.perf_counter()
     answer = _post(client, "forecast", {"shop_id": shop, "as_of": origin, "periods": HORIZON, "csv": CSV_OPTIONS,
                                         "product_ids": articles}, raw).json()
@@ -63,7 +71,7 @@ def _smartshelf(client, raw: bytes, origin: str, articles: list[str]) -> tuple[p
     pred = pd.DataFrame(rows, columns=["unique_id", "ds", "yhat"])
     pred["ds"] = pd.to_datetime(pred["ds"])
     methods = pd.Series([f["method"] for f in answer["forecasts"]]).value_counts()
-    return pred, {"training_seconds": round(trained, 1), "forecast_seconds": round(time.perf_counter() - started, 1),
+    return pred, {"forecast_seconds": round(time.perf_counter() - started, 1),
                   "served_by_shop_model": answer["meta"].get("shop_model") is not None,
                   "methods": {str(k): int(v) for k, v in methods.head(5).items()}}
 
@@ -99,9 +107,13 @@ def run(progress: Callable[[str], None] = print) -> dict:
             articles = sorted(holdout.train["unique_id"].unique())
             pred, facts = _smartshelf(client, raw, origin, articles)
             scored = score(holdout, pred)  # an article left out would score as zeros: counted, never silent
+            alone, alone_facts = _forecast(client, raw, origin, articles, f"never-trained-{origin}")
+            untrained = score(holdout, alone)
             ours[origin] = {"mase": scored["mase"], "articles": len(articles),
-                            "missing_predictions": scored["missing_predictions"], **facts}
-            progress(f"bakery origins: {origin}: auto MASE {ours[origin]['mase']:.3f} ({len(articles)} articles)")
+                            "missing_predictions": scored["missing_predictions"] + untrained["missing_predictions"],
+                            **facts, NEVER_TRAINED: {"mase": untrained["mase"], **alone_facts}}
+            progress(f"bakery origins: {origin}: auto MASE {ours[origin]['mase']:.3f}, never trained "
+                     f"{untrained['mase']:.3f} ({len(articles)} articles)")
     references: dict[str, dict] = {}
     for name, model in REFERENCES.items():
         progress(f"bakery origins: {name}")
@@ -109,12 +121,16 @@ def run(progress: Callable[[str], None] = print) -> dict:
     per_origin = {}
     for origin in ORIGINS:
         best = min(references, key=lambda k: references[k]["mase"][origin])
-        mase = ours[origin]["mase"]
+        mase, alone = ours[origin]["mase"], ours[origin][NEVER_TRAINED]["mase"]
         per_origin[origin] = {"best_reference": best,
                               "ratio_to_best": round(mase / references[best]["mase"][origin], 3),
-                              "lost_to": [k for k in references if references[k]["mase"][origin] < mase]}
-    means = {AUTO: float(np.mean([ours[o]["mase"] for o in ORIGINS]))} | {
+                              "lost_to": [k for k in references if references[k]["mase"][origin] < mase],
+                              "never_trained_ratio": round(alone / references[best]["mase"][origin], 3),
+                              "never_trained_lost_to": [k for k in references if references[k]["mase"][origin] < alone]}
+    means = {AUTO: float(np.mean([ours[o]["mase"] for o in ORIGINS])),
+             NEVER_TRAINED: float(np.mean([ours[o][NEVER_TRAINED]["mase"] for o in ORIGINS]))} | {
         name: float(np.mean(list(ref["mase"].values()))) for name, ref in references.items()}
     return {"origins": list(ORIGINS), "horizon": HORIZON, "smartshelf": ours, "references": references,
             "per_origin": per_origin, "mean_mase": {k: round(v, 4) for k, v in means.items()},
-            "origins_lost": sum(bool(p["lost_to"]) for p in per_origin.values())}
+            "origins_lost": sum(bool(p["lost_to"]) for p in per_origin.values()),
+            "origins_lost_never_trained": sum(bool(p["never_trained_lost_to"]) for p in per_origin.values())}

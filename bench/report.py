@@ -724,26 +724,35 @@ def anomalies_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _short(names: list[str]) -> str:
+    return ", ".join(name.replace("statsforecast ", "") for name in names) or "none"
+
+
 def bakery_origins_markdown(results: dict) -> str:
-    """The bakery at eight monthly origins: MASE per origin and engine, auto's ratio to the best reference."""
+    """The bakery at eight monthly origins: MASE per origin and engine, auto's ratio to the best reference, trained
+    and never trained."""
     refs, ours = results["references"], results["smartshelf"]
-    names = ["SmartShelf auto", *refs]
+    alone = "SmartShelf auto, never trained"
+    names = ["SmartShelf auto", alone, *refs]
     lines = [f"The french bakery's export as downloaded, trained and forecast through HTTP at "
              f"{len(results['origins'])} month ends ({results['horizon']} days each; articles sold on 100+ days up to "
-             "the origin). MASE:", "",
-             "| origin | articles | " + " | ".join(names) + " | auto / best | lost to |",
-             "|---|---|" + "---|" * len(names) + "---|---|"]
+             "the origin); \"never trained\" is the same request for a shop without a shop model (the per-request "
+             "path). MASE:", "",
+             "| origin | articles | " + " | ".join(names)
+             + " | auto / best | lost to | never trained / best | lost to |",
+             "|---|---|" + "---|" * len(names) + "---|---|---|---|"]
     for origin in results["origins"]:
-        row = [ours[origin]["mase"], *(refs[name]["mase"][origin] for name in refs)]
+        row = [ours[origin]["mase"], ours[origin][alone]["mase"], *(refs[name]["mase"][origin] for name in refs)]
         judged = results["per_origin"][origin]
-        lost = ", ".join(name.replace("statsforecast ", "") for name in judged["lost_to"]) or "none"
         lines.append(f"| {origin} | {ours[origin]['articles']} | " + " | ".join(f"{v:.3f}" for v in row)
-                     + f" | {judged['ratio_to_best']:.3f}x | {lost} |")
+                     + f" | {judged['ratio_to_best']:.3f}x | {_short(judged['lost_to'])} | "
+                     f"{judged['never_trained_ratio']:.3f}x | {_short(judged['never_trained_lost_to'])} |")
     mean = results["mean_mase"]
     best = min(refs, key=lambda name: mean[name])
     lines += ["| mean | | " + " | ".join(f"{mean[name]:.3f}" for name in names)
-              + f" | {mean['SmartShelf auto'] / mean[best]:.3f}x | |", "",
-              f"`auto` lost to a reference at {results['origins_lost']} of {len(results['origins'])} origins. "
+              + f" | {mean['SmartShelf auto'] / mean[best]:.3f}x | | {mean[alone] / mean[best]:.3f}x | |", "",
+              f"`auto` lost to a reference at {results['origins_lost']} of {len(results['origins'])} origins, "
+              f"never trained at {results['origins_lost_never_trained']}. "
               "Product-days without a SmartShelf prediction (scored as 0): "
               f"{sum(ours[o].get('missing_predictions', 0) for o in results['origins'])}. "
               "Training per origin: " + ", ".join(f"{ours[o]['training_seconds']} s" for o in results["origins"])
