@@ -728,6 +728,10 @@ def _short(names: list[str]) -> str:
     return ", ".join(name.replace("statsforecast ", "") for name in names) or "none"
 
 
+def _coverage(scored: dict) -> str:
+    return " / ".join(f"{v:.1f}" for v in scored["coverage_80_95"]) + f" ({scored['msis']:.2f})"
+
+
 def bakery_origins_markdown(results: dict) -> str:
     """The bakery at eight monthly origins: MASE per origin and engine, auto's ratio to the best reference, trained
     and never trained."""
@@ -751,6 +755,11 @@ def bakery_origins_markdown(results: dict) -> str:
     best = min(refs, key=lambda name: mean[name])
     lines += ["| mean | | " + " | ".join(f"{mean[name]:.3f}" for name in names)
               + f" | {mean['SmartShelf auto'] / mean[best]:.3f}x | | {mean[alone] / mean[best]:.3f}x | |", "",
+              "Coverage of the 80 / 95 % intervals (MSIS at 95 %) per origin, trained and never trained: "
+              + "; ".join(f"{o} {_coverage(ours[o])}, {_coverage(ours[o][alone])}" for o in results["origins"])
+              + ". Mean: trained " + " / ".join(f"{v:.1f}" for v in results["mean_coverage_80_95"]["SmartShelf auto"])
+              + " %, never trained " + " / ".join(f"{v:.1f}" for v in results["mean_coverage_80_95"][alone]) + " %.",
+              "",
               f"`auto` lost to a reference at {results['origins_lost']} of {len(results['origins'])} origins, "
               f"never trained at {results['origins_lost_never_trained']}. "
               "Product-days without a SmartShelf prediction (scored as 0): "
