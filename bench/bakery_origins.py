@@ -88,6 +88,10 @@ def _intervals(scored: dict) -> dict:
             "msis": round(scored["msis"], 2)}
 
 
+def _mean_coverage(scored: list[dict]) -> list[float]:
+    return [round(float(np.mean([part["coverage_80_95"][k] for part in scored])), 1) for k in (0, 1)]
+
+
 def _references(model: str) -> dict:
     """One statsforecast engine at every origin (in a process of its own): MASE per origin."""
     from statsforecast import StatsForecast
@@ -140,8 +144,8 @@ def run(progress: Callable[[str], None] = print) -> dict:
                               "lost_to": [k for k in references if references[k]["mase"][origin] < mase],
                               "never_trained_ratio": round(alone / references[best]["mase"][origin], 3),
                               "never_trained_lost_to": [k for k in references if references[k]["mase"][origin] < alone]}
-    coverage = {name: [round(float(np.mean([part(o)["coverage_80_95"][k] for o in ORIGINS])), 1) for k in (0, 1)]
-                for name, part in ((AUTO, ours.get), (NEVER_TRAINED, lambda o: ours[o][NEVER_TRAINED]))}
+    coverage = {AUTO: _mean_coverage([ours[o] for o in ORIGINS]),
+                NEVER_TRAINED: _mean_coverage([ours[o][NEVER_TRAINED] for o in ORIGINS])}
     means = {AUTO: float(np.mean([ours[o]["mase"] for o in ORIGINS])),
              NEVER_TRAINED: float(np.mean([ours[o][NEVER_TRAINED]["mase"] for o in ORIGINS]))} | {
         name: float(np.mean(list(ref["mase"].values()))) for name, ref in references.items()}
