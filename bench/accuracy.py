@@ -78,11 +78,12 @@ ALL_DRIVERS = frozenset({"prices", "events", "benefit_days", "promotions"})
 
 
 def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: frozenset[str] = frozenset(),
-               levels: tuple[int, ...] = LEVELS, products: list[str] | None = None) -> dict:
+               levels: tuple[int, ...] = LEVELS, products: list[str] | None = None, together: bool = False) -> dict:
     """Train the shop model over HTTP, then one /forecast per product and level. `drivers` (of ALL_DRIVERS)
     says what every request also carries: the holdout's prices (the horizon's as planned prices), its events
     with their types (else their dates alone), its benefit days, its promotions. With `products`, no shop model:
-    only those products are forecast, each from its own request alone (a shop that never trained)."""
+    only those products are forecast, each from its own request alone (a shop that never trained), or with
+    `together` all of them in one request per level (a shop sending its catalogue)."""
     series = _series(holdout)
     train = products is None
     events = [e for e in holdout.typed_events or []
@@ -106,26 +107,30 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: froze
         card, train_seconds = (_train(client, holdout, common, series, prices, promotions, waits, progress) if train
                                else ({}, 0.0))
         started = time.perf_counter()
-        for product, entry in series.items() if train else ((p, series[p]) for p in products or []):
-            own = {**({"prices": [prices[product]]} if product in prices else {}),
-                   **({"promotions": promotions[product]} if product in promotions else {})}
+        wanted = list(series) if train else list(products or [])
+        for group in [wanted] if together and not train else [[p] for p in wanted]:
+            own = {**({"prices": [prices[p] for p in group if p in prices]} if set(group) & set(prices) else {}),
+                   **({"promotions": [span for p in group for span in promotions.get(p, [])]}
+                      if set(group) & set(promotions) else {})}
             for level in levels:
-                request = compact({**common, "series": [entry], "confidence_interval": level / 100, **own})
+                request = compact({**common, "series": [series[p] for p in group], "confidence_interval": level / 100,
+                                   **own})
                 sent = time.perf_counter()
                 response = _post(client, "forecast", request, waits)
                 http_ms.append((time.perf_counter() - sent) * 1000)
                 if response.status_code != 200:
-                    raise SystemExit(f"{product}: {response.status_code} {response.text[:500]}")
+                    raise SystemExit(f"{group[0]}: {response.status_code} {response.text[:500]}")
                 service_ms.append(server_timing(response)["total"])
                 answer = response.json()
-                forecast = answer["forecasts"][0]
                 warnings.update(w["code"] for w in answer.get("warnings", []))
-                if level == levels[0]:
-                    methods[forecast["method"]] += 1
-                    product_methods[product] = forecast["method"]
-                    served_by_model += answer["meta"].get("shop_model") is not None
-                rows += [(product, p["date"], level, p["predicted_qty"], p["lower_ci"], p["upper_ci"])
-                         for p in forecast["predictions"]]
+                for forecast in answer["forecasts"]:
+                    product = forecast["product_id"]
+                    if level == levels[0]:
+                        methods[forecast["method"]] += 1
+                        product_methods[product] = forecast["method"]
+                        served_by_model += answer["meta"].get("shop_model") is not None
+                    rows += [(product, p["date"], level, p["predicted_qty"], p["lower_ci"], p["upper_ci"])
+                             for p in forecast["predictions"]]
         forecast_seconds = time.perf_counter() - started - sum(waits)
         peak_mb = _vm_peak_mb(pid)
     frame = pd.DataFrame(rows, columns=["unique_id", "ds", "level", "yhat", "lo", "hi"])

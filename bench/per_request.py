@@ -13,8 +13,12 @@ mlforecast LightGBM on the whole set (a global model); their forecasts are kept 
 Printed per set: MASE (WRMSSE on M5) and the ratio to the best reference, coverage, MSIS, the methods chosen,
 and the server's time per request (p50, p95, sum: the per-request fit).
 
+With `--together` every product of the sample goes in one request per level instead (a shop sending its catalogue
+without a shop model: the bands pool the products, `app.models.rate_bands`); the bakery then uploads its whole export
+once, as bench/bakery_origins.py's "never trained" request does.
+
 Usage: python -m bench.per_request [store-item|m5-tx3-foods3|walmart-weekly|french-bakery ...] [--save DIR]
-[--products N]
+[--products N] [--together]
 (--save: each set's forecasts and per-product methods to DIR/<set>.parquet, for comparing two checkouts;
 --products: N products spread over the bands instead of the benchmark's sample, more than the set has = all of
 them: the sample's dozen a band is coarse)
@@ -30,7 +34,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pandas as pd
 
-from bench import accuracy, bakery
+from bench import accuracy, bakery, bakery_origins
 from bench.accuracy_bands import banding, restricted, spread_sample
 from bench.accuracy_data import HOLDOUTS, Holdout
 from bench.scoring import score
@@ -61,39 +65,48 @@ def references(holdout: Holdout, products: list[str]) -> dict[str, pd.DataFrame]
     return {name: pred[pred["unique_id"].isin(products)] for name, pred in out.items()}
 
 
-def _bakery_run() -> tuple[Holdout, list[str], dict, dict[str, pd.DataFrame]]:
+def _bakery_run(together: bool = False) -> tuple[Holdout, list[str], dict, dict[str, pd.DataFrame]]:
     lines = bakery.bakery_lines()
     holdout = bakery.bakery_holdout(lines)
     articles = sorted(holdout.train["unique_id"].unique())
-    uploads, later = bakery.article_uploads(bakery.EXPORT.read_bytes(), articles)
     with tempfile.TemporaryDirectory() as model_dir, serving_process({"MODEL_DIR": model_dir}) as (client, _):
         client.timeout = httpx.Timeout(600)
-        outcome = bakery._forecasts(client, uploads, later, "never_trained", {}, [])
+        if together:
+            pred, facts = bakery_origins._forecast(client, bakery.EXPORT.read_bytes(), bakery.TRAIN_END, articles,
+                                                   "never_trained")
+            outcome = {"pred": pred, "product_methods": {}, "methods": facts["methods"], "service_ms": {},
+                       "forecast_seconds": facts["forecast_seconds"]}
+        else:
+            uploads, later = bakery.article_uploads(bakery.EXPORT.read_bytes(), articles)
+            outcome = bakery._forecasts(client, uploads, later, "never_trained", {}, [])
     refs = {name: _cached(BAKERY, name, lambda model=model: bakery._reference(model)["pred"])
             for name, model in bakery.REFERENCES.items()}
     return holdout, articles, outcome, refs
 
 
-def run(key: str, saved: Path | None = None, count: int = accuracy.PER_REQUEST_PRODUCTS) -> dict:
+def run(key: str, saved: Path | None = None, count: int = accuracy.PER_REQUEST_PRODUCTS,
+        together: bool = False) -> dict:
     """The per-request path on `key`'s sample of about `count` products, scored; with `saved`, its forecasts (and
-    methods) are written there."""
+    methods) are written there; with `together`, all of them in one request."""
     if key == BAKERY:
-        holdout, products, outcome, refs = _bakery_run()
+        holdout, products, outcome, refs = _bakery_run(together)
     else:
         holdout = HOLDOUTS[key]()
         products = spread_sample(banding(holdout), count).band.index.tolist()
-        outcome = accuracy.smartshelf(holdout, lambda _: None, products=products)
+        outcome = accuracy.smartshelf(holdout, lambda _: None, products=products, together=together)
         refs = references(holdout, products)
     sub = restricted(holdout, products)
     if saved:
         saved.mkdir(parents=True, exist_ok=True)
         methods = pd.Series(outcome["product_methods"], name="method")
-        outcome["pred"].merge(methods, left_on="unique_id", right_index=True).to_parquet(saved / f"{key}.parquet")
+        outcome["pred"].merge(methods, left_on="unique_id", right_index=True, how="left").to_parquet(
+            saved / f"{key}.parquet")
     metric = "wrmsse" if holdout.weights is not None else "mase"
     ours = score(sub, outcome["pred"])
     ref_scores = {name: score(sub, pred)[metric] for name, pred in refs.items()}
     best = min(ref_scores, key=ref_scores.__getitem__)
-    return {"holdout": key, "products": len(products), "metric": metric, "per_request": round(ours[metric], 4),
+    return {"holdout": key, "products": len(products), "together": together, "metric": metric,
+            "per_request": round(ours[metric], 4),
             "best_reference": best, "ratio": round(ours[metric] / ref_scores[best], 3),
             "coverage_80_95": [round(ours["coverage_80"], 1), round(ours["coverage_95"], 1)],
             "msis": round(ours["msis"], 2), "references": {k: round(v, 4) for k, v in ref_scores.items()},
@@ -105,10 +118,11 @@ def main(args: list[str]) -> None:
     options = {flag: args[args.index(flag) + 1] for flag in ("--save", "--products") if flag in args}
     saved = Path(options["--save"]) if "--save" in options else None
     count = int(options.get("--products", accuracy.PER_REQUEST_PRODUCTS))
-    keys = [a for a in args if a not in options and a not in options.values()]
+    together = "--together" in args
+    keys = [a for a in args if a not in options and a not in options.values() and a != "--together"]
     for key in keys or ["store-item", "m5-tx3-foods3", "walmart-weekly", BAKERY]:
         started = time.perf_counter()
-        result = run(key, saved, count)
+        result = run(key, saved, count, together)
         result["bench_seconds"] = round(time.perf_counter() - started, 1)
         print(json.dumps(result), flush=True)
 

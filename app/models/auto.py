@@ -82,7 +82,8 @@ class AutoForecaster(Forecaster):
         self.rate_ = recent_rate(panel)  # a product's band and error unit: its rate now (a stock-out at a
         # backtest origin would otherwise make its errors there look huge)
         self.bands_ = (fit_bands(selection.backtest_actual, selection.backtest_forecast,
-                                 np.repeat(self.rate_[:, None], len(selection.origins), axis=1))
+                                 np.repeat(self.rate_[:, None], len(selection.origins), axis=1),
+                                 spread=selection.window_spread)
                        if selection.origins else None)
         self.silent_ = silent_quantiles(panel.values, panel.start, panel.step, self.horizon)
         self.fitted_ = True
@@ -108,11 +109,12 @@ class AutoForecaster(Forecaster):
         from scipy.stats import poisson  # here, not at start-up: scipy.stats takes a while to import
 
         tail, mean = (1 - coverage) / 2, np.maximum(forecast, 0.0)
-        lower, upper = self.bands_.bounds(forecast, self.rate_, coverage)
+        spread = getattr(self.selection_, "spread", None)  # None: fitted before the candidates' spread was kept
+        lower, upper = self.bands_.bounds(forecast, self.rate_, coverage, spread)
         counted = np.minimum(lower, poisson.ppf(tail, mean))
         lower = np.where(self.bands_.resolves(self.rate_, forecast.shape[1], tail), lower, counted)
         floor = lower <= 0  # misses nothing below (sales are never negative): the whole miss budget goes above
-        _, one_sided = self.bands_.bounds(forecast, self.rate_, 2 * coverage - 1)
+        _, one_sided = self.bands_.bounds(forecast, self.rate_, 2 * coverage - 1, spread)
         level = np.where(floor, coverage, 1 - tail)
         upper = np.maximum(np.where(floor, one_sided, upper), nearest_count(level, mean))
         return lower, np.maximum(upper, silent_upper(getattr(self, "silent_", {}), level)), True

@@ -134,8 +134,10 @@ class RateBands:
         bucket = self.bucket_of_step[np.minimum(np.arange(horizon), self.steps - 1)]
         return self.cell_errors[self.band(rate)][:, bucket] * tail >= RESOLVED_TAIL
 
-    def bounds(self, forecast: np.ndarray, rate: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper bounds [n, h] around `forecast` [n, h] for products of recent `rate` [n]."""
+    def bounds(self, forecast: np.ndarray, rate: np.ndarray, coverage: float,
+               spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds [n, h] around `forecast` [n, h] for products of recent `rate` [n], each
+        product's error unit times its `spread` [n] (bands fitted with `fit_bands`'s `spread`)."""
         horizon = forecast.shape[1]
         band = self.band(rate)
         tail = (1 - coverage) / 2
@@ -147,6 +149,8 @@ class RateBands:
         bucket = self.bucket_of_step[np.minimum(step, self.steps - 1)]
         growth = np.sqrt(np.maximum(step + 1, self.steps) / self.steps)
         unit = _unit(forecast, _row_floors(self.floors, self.slow_floors, band, rate), self.power)
+        if spread is not None:
+            unit = unit * spread[:, None]
         lower = forecast + low[band][:, bucket] * growth * unit
         upper = forecast + high[band][:, bucket] * growth * unit
         return np.clip(np.minimum(lower, forecast), 0.0, None), np.maximum(upper, forecast)
@@ -213,15 +217,17 @@ def _resolved(values: np.ndarray, weights: np.ndarray, pooled: np.ndarray) -> np
 
 
 def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
-              half_life: float | None = None) -> RateBands | None:
+              half_life: float | None = None, spread: np.ndarray | None = None) -> RateBands | None:
     """Bands from backtest `actual` and `forecast` [n, windows, steps] (or [n, steps]: one window; NaN = not
     evaluated) of products whose rate before each window was `rate` [n, windows] (or [n]); None with fewer
     than MIN_ERRORS scored errors. Each band holds at least MIN_BAND_PRODUCTS products (one band, every
     product's errors, below that). Every product counts once whatever the number of windows it was scored
     on: its errors weigh 1 / that number, or, with `half_life` (windows), its windows' shares of its weight halve
-    every `half_life` windows back from the latest (window 0)."""
+    every `half_life` windows back from the latest (window 0). With `spread` [n, windows] (or [n]), each window's
+    errors are read in units of that factor (`app.models.disagreement`), and bounds take the product's factor now."""
     if actual.ndim == 2:
         actual, forecast, rate = actual[:, None], forecast[:, None], rate[:, None]
+        spread = None if spread is None else spread[:, None]
     seen = np.isfinite(actual - forecast).any(axis=2) & np.isfinite(rate)  # [n, windows]
     recency = (np.ones(actual.shape[1]) if half_life is None
                else 0.5 ** (np.arange(actual.shape[1]) / half_life))[None, :]  # [1, windows], latest first
@@ -239,7 +245,8 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
     buckets = min(BUCKETS, steps)
     bucket_of_step = np.minimum(np.arange(steps) * buckets // steps, buckets - 1)
     power = spread_power(actual[scored], forecast[scored])
-    errors = (actual - forecast) / _unit(forecast, _row_floors(floors, slow_floors, band, rate), power)
+    unit = _unit(forecast, _row_floors(floors, slow_floors, band, rate), power)
+    errors = (actual - forecast) / (unit if spread is None else unit * spread.reshape(-1)[:, None])
     weights = np.broadcast_to(weight[:, None], errors.shape)
     quantiles = np.zeros((edges.size + 1, buckets, GRID.size))
     cell_errors = np.zeros((edges.size + 1, buckets), dtype=np.int64)
