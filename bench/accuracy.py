@@ -37,6 +37,7 @@ LEVELS = (80, 95)
 SMARTSHELF = "SmartShelf shop model"
 SMARTSHELF_DRIVERS = "SmartShelf shop model + drivers"
 PER_REQUEST = "SmartShelf per request (no shop model)"
+PER_REQUEST_TOGETHER = "SmartShelf per request, all in one request (no shop model)"
 PER_REQUEST_PRODUCTS = 60
 
 
@@ -274,17 +275,20 @@ def run(progress: Callable[[str], None] = print, holdouts: list[str] | None = No
 
 def _per_request(holdout: Holdout, bands: Banding, preds: dict[str, pd.DataFrame],
                  progress: Callable[[str], None]) -> dict:
-    """The per-request path (a shop without a shop model: each /forecast fits and chooses on its product's own
-    history) on PER_REQUEST_PRODUCTS products spread over the sales-rate bands, and every engine of `preds`
+    """The per-request path (a shop without a shop model: each /forecast fits and chooses on its products' own
+    history) on PER_REQUEST_PRODUCTS products spread over the sales-rate bands, one request each and all in one
+    request (a shop sending its catalogue: the interval bands pool the products), and every engine of `preds`
     scored on the same products: the path's backtests make each request far dearer than a shop model's."""
     sample = spread_sample(bands, PER_REQUEST_PRODUCTS)
     products = sample.band.index.tolist()
     sub = restricted(holdout, products)
-    progress(f"accuracy: {holdout.key}: {PER_REQUEST} on {len(products)} products")
-    outcome = smartshelf(holdout, progress, products=products)
-    engines = {PER_REQUEST: rounded({**score(sub, outcome["pred"]), "bands": band_scores(sub, outcome["pred"], sample),
-                                     **{k: outcome[k] for k in ("forecast_seconds", "requests", "http_ms",
-                                                                "service_ms", "methods", "warnings")}})}
+    facts = ("forecast_seconds", "requests", "http_ms", "service_ms", "methods", "warnings")
+    engines = {}
+    for name, together in ((PER_REQUEST, False), (PER_REQUEST_TOGETHER, True)):
+        progress(f"accuracy: {holdout.key}: {name} on {len(products)} products")
+        outcome = smartshelf(holdout, progress, products=products, together=together)
+        engines[name] = rounded({**score(sub, outcome["pred"]), "bands": band_scores(sub, outcome["pred"], sample),
+                                 **{k: outcome[k] for k in facts}})
     for name, pred in preds.items():
         pred = pred[pred["unique_id"].isin(products)]
         engines[name] = rounded({**score(sub, pred), "bands": band_scores(sub, pred, sample)})
