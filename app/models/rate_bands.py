@@ -223,8 +223,9 @@ def fit_bands(actual: np.ndarray, forecast: np.ndarray, rate: np.ndarray,
     than MIN_ERRORS scored errors. Each band holds at least MIN_BAND_PRODUCTS products (one band, every
     product's errors, below that). Every product counts once whatever the number of windows it was scored
     on: its errors weigh 1 / that number, or, with `half_life` (windows), its windows' shares of its weight halve
-    every `half_life` windows back from the latest (window 0). With `spread` [n, windows] (or [n]), each window's
-    errors are read in units of that factor (`app.models.disagreement`), and bounds take the product's factor now."""
+    every `half_life` windows back from the latest (window 0). With `spread` [n, windows] (or [n] with one window's
+    [n, steps]), each window's errors are read in units of that factor (`app.models.disagreement`), and bounds take
+    the product's factor now."""
     if actual.ndim == 2:
         actual, forecast, rate = actual[:, None], forecast[:, None], rate[:, None]
         spread = None if spread is None else spread[:, None]
