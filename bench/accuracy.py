@@ -150,6 +150,7 @@ def smartshelf(holdout: Holdout, progress: Callable[[str], None], drivers: froze
             "product_methods": product_methods,
             "warnings": dict(warnings),
             **({"card_held_out": card["held_out"]["scores"], "card_windows": card["held_out"].get("windows"),
+                "card_earlier": card["held_out"].get("earlier_windows", []),
                 "card_bands": card["held_out"].get("bands"), "card_drivers": card.get("drivers"),
                 "card_training_seconds": card["training_seconds"]} if card else {})}
 

@@ -188,6 +188,7 @@ def _train(client: httpx.Client, raw: bytes, shop: str, closed: dict, waits: lis
                      "held_out_auto": card["held_out"]["scores"]["auto"],
                      "held_out_scores": card["held_out"]["scores"],
                      "held_out_windows": card["held_out"].get("windows"),
+                     "held_out_earlier": card["held_out"].get("earlier_windows", []),
                      "held_out_bands": card["held_out"].get("bands")}}
 
 

@@ -207,13 +207,31 @@ def accuracy_card_line(key: str, ours: dict, naive: dict) -> str:
         return "" if value is None else f"{value * 100:.1f}"
 
     card_ratio, ratio = card[metric] / card_naive[metric], ours[metric] / naive[metric]
-    return (f"The card's `auto` row (scored on the last of its {ours.get('card_windows')} backtest windows before "
+    line = (f"The card's `auto` row (scored on the last of its {ours.get('card_windows')} backtest windows before "
             f"the training end, chosen on the earlier ones): {metric.upper()} {card[metric]:.3f} = "
             f"{card_ratio:.3f}x its seasonal naive, coverage 80 / 95 {pct(card['coverage_80'])} / "
             f"{pct(card['coverage_95'])} %, MSIS {card['msis']:.2f}; this benchmark (the "
             f"{'weeks' if key == 'walmart-weekly' else 'days'} after it): {ours[metric]:.3f} = {ratio:.3f}x "
             f"SeasonalNaive, {ours['coverage_80']:.1f} / {ours['coverage_95']:.1f} %, {ours['msis']:.2f} "
             f"(ratio to seasonal naive {(ratio / card_ratio - 1) * 100:+.1f}% vs the card's).")
+    ratios = [card_ratio] + [w["scores"]["auto"][metric] / w["scores"]["seasonal_naive"][metric]
+                             for w in ours.get("card_earlier") or []
+                             if w["scores"]["auto"][metric] and w["scores"]["seasonal_naive"][metric]]
+    if len(ratios) < 2:
+        return line
+    low, high = min(ratios), max(ratios)
+    within = "inside" if low <= ratio <= high else f"{'above' if ratio > high else 'below'}"
+    return (f"{line} Over the card's {len(ratios)} windows scored that way (each `auto` chosen on the windows before "
+            f"it) the ratio ran {low:.3f}-{high:.3f}x: the benchmark's {ratio:.3f}x lies {within} that range.")
+
+
+def _card_windows(card: dict) -> str:
+    """The MASE the card's `auto` scored on each of its windows (each chosen on the windows before it)."""
+    scores = [card["held_out_auto"]["mase"], *(w["scores"]["auto"]["mase"] for w in card.get("held_out_earlier") or [])]
+    scores = [s for s in scores if s is not None]
+    if len(scores) < 2:
+        return ""
+    return f" (the card's {len(scores)} windows scored that way: {min(scores):.3f}-{max(scores):.3f})"
 
 
 def accuracy_markdown(results: dict) -> str:
@@ -628,7 +646,7 @@ def bakery_markdown(results: dict) -> str:
                   f"{held['last_date']}, {held['products_scored']} products, the 28 days before the training end) "
                   f"MASE {auto['mase']:.3f}, RMSSE {auto['rmsse']:.3f}, coverage {auto['coverage_80'] * 100:.1f} / "
                   f"{auto['coverage_95'] * 100:.1f} %, MSIS {auto['msis']:.2f}, beside this benchmark's MASE "
-                  f"{r['scores']['mase']:.3f} on the 28 days after it. `as_of` {dropped} "
+                  f"{r['scores']['mase']:.3f} on the 28 days after it{_card_windows(r['card'])}. `as_of` {dropped} "
                   f"the file's later lines: `future_sales` {r['future_sales_reported']:,} of "
                   f"{r['future_sales_in_file']:,} lines after 2022-09-02. Then {r['requests']} one-article "
                   f"`/forecast` uploads in {r['forecast_seconds']} s (HTTP p50 {r['http_ms']['p50']} ms, p95 "

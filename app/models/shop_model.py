@@ -237,6 +237,20 @@ class HeldOut:
     intervals: dict[str, dict[str, float]]  # candidate -> {"coverage_80", "coverage_95", "msis"} (out of sample)
     band: np.ndarray  # int64[n]: each product's sales-rate band before the window
     band_edges: np.ndarray  # float64[bands - 1]: the bands' rate boundaries (units per period)
+    earlier: list["WindowScores"] = field(default_factory=list)  # the windows before it, latest first
+
+
+@dataclass(frozen=True)
+class WindowScores:
+    """An earlier backtest window scored as the held-out one is: every candidate's forecast from before it and
+    `auto` as chosen on the windows before it only. Side by side, the windows show how much `auto`'s score moves
+    from one window to the next: the noise a later measurement of it is read against."""
+
+    origin_day: int
+    scores: dict[str, dict[str, np.ndarray]]  # "auto" and every candidate -> metric -> float64[n]
+    auto: np.ndarray  # float64[n, horizon]: `auto`'s forecast of the window
+    weights: np.ndarray | None  # float64[n]: revenue over the `horizon` periods before the window
+    counted: np.ndarray  # bool[n]: scored, and sold in the window or in the 56 days before it
 
 
 class ShopModel:
@@ -308,6 +322,7 @@ class ShopModel:
             intervals={name: _interval_scores(actual, outcomes[name], rates, scale)
                        for name in ("auto", SHOP, "seasonal_naive", "moving_average")},
             band=band, band_edges=edges,
+            earlier=_earlier_windows(panel, origins, names, actual, stacked, rates, begin),
         )
         if not np.isfinite(self.held_out_.intervals["auto"]["coverage_80"]):
             self.bands_ = None  # no bounds whose coverage the card cannot show (too few held-out errors)
@@ -391,6 +406,32 @@ def price_elasticities(panel: Panel, pool: bool = True) -> Elasticities | None:
         return None
     groups = panel.drivers.group if panel.drivers is not None else None
     return estimate(panel.values, price, shop_history(panel).begin, panel.step, pool=pool, groups=groups)
+
+
+def _earlier_windows(panel: Panel, origins: list[int], names: list[str], actual: np.ndarray, stacked: np.ndarray,
+                     rates: np.ndarray, begin: np.ndarray) -> list[WindowScores]:
+    """The backtest windows between the held-out one and the earliest (`actual` [n, windows, horizon] and
+    `stacked` [n, candidates, windows, horizon], latest first), each scored with `auto` chosen (and guarded) on
+    the windows before it alone, every scale and weight read from the periods before its origin."""
+    out = []
+    for k in range(1, len(origins) - 1):
+        head = panel.head(origins[k])
+        scale = metrics.seasonal_scale(head.values, head.start, panel.season_length)
+        squared = metrics.squared_scale(head.values, begin)
+        scored = np.isfinite(actual[:, k]).any(axis=1)
+        if not scored.any():
+            continue
+        band = np.searchsorted(band_edges(rates[scored, k]), rates[:, k], side="right")
+        choice = guarded(names, actual[:, k + 1:], stacked[:, :, k + 1:], scale, band)
+        outcomes = {"auto": choice.combine(stacked[:, :, k]),
+                    **{name: stacked[:, j, k] for j, name in enumerate(names)}}
+        idle = scored & (np.nansum(actual[:, k], axis=1) == 0) & (rates[:, k] == 0)
+        out.append(WindowScores(origin_day=int(panel.first_day + origins[k] * panel.step),
+                                scores={name: _scores(actual[:, k], f, scale, squared)
+                                        for name, f in outcomes.items()},
+                                auto=outcomes["auto"], weights=_revenue_weights(head, actual.shape[2]),
+                                counted=scored & ~idle))
+    return out
 
 
 def _revenue_weights(head: Panel, horizon: int) -> np.ndarray | None:

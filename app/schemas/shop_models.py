@@ -26,11 +26,14 @@ class FeatureImportance(BaseModel):
     importance: float = Field(description="Share of the trees' total gain, 0..1.")
 
 
-class HeldOutScore(BaseModel):
+class PointScore(BaseModel):
     mase: float | None = Field(description="Mean over products of MAE / in-sample seasonal naive MAE.")
     rmsse: float | None = Field(description="Mean over products of RMSE / in-sample one-period-change RMS.")
     wrmsse: float | None = Field(description="RMSSE weighted by each product's revenue over the `periods` before "
                                  "the window (M5's weighting); null without revenue.")
+
+
+class HeldOutScore(PointScore):
     coverage_80: float | None = Field(description="Share of actuals inside the 80% bounds, 0..1; each half of the "
                                       "products bounded with errors of the other half; null when either half has "
                                       "under 20 held-out errors, and then the model serves no intervals (warning "
@@ -50,6 +53,14 @@ class BandScore(BaseModel):
                                           "`scores`.")
 
 
+class WindowScore(BaseModel):
+    first_date: str
+    last_date: str
+    products_scored: int
+    scores: dict[str, PointScore] = Field(
+        description="On this window: `auto` as chosen on the windows before it only, and every candidate.")
+
+
 class HeldOut(BaseModel):
     first_date: str
     last_date: str
@@ -67,6 +78,11 @@ class HeldOut(BaseModel):
         "local family.")
     bands: list[BandScore] = Field(description="The same scores per sales-rate band (quintiles of the products' "
                                    "recent rate; one band for a small shop).")
+    earlier_windows: list[WindowScore] = Field(
+        default_factory=list, description="The backtest windows between this one and the earliest, latest first, "
+        "each scored the same way (`auto` chosen on the windows before it): how much the scores move from one "
+        "window to the next, the noise any later measurement of `auto` is read against. Empty with under three "
+        "windows.")
 
 
 class PriceElasticity(BaseModel):

@@ -94,6 +94,24 @@ def test_the_cards_auto_was_chosen_without_its_window(fitted: tuple[Panel, ShopM
                                 "intermittent"}
 
 
+def test_each_earlier_windows_auto_was_chosen_without_it(fitted: tuple[Panel, ShopModel]) -> None:
+    """The windows between the card's and the earliest are scored as the card's is: other sales in a window change
+    its scores, never `auto`'s forecast of it (chosen on the windows before it alone)."""
+    panel, model = fitted
+    earlier = model.held_out_.earlier
+    assert [w.origin_day for w in earlier] == [panel.first_day + panel.n_periods - k * HORIZON for k in (2, 3)]
+    values = panel.values.copy()
+    window = slice(panel.n_periods - 2 * HORIZON, panel.n_periods - HORIZON)
+    values[:, window] = np.where(earlier[0].auto > earlier[0].auto.mean(axis=1, keepdims=True), 0.0,
+                                 3 * values[:, window] + 5)  # a window that would sway a choice
+    other = ShopModel(horizon=HORIZON).fit(Panel(panel.product_ids, values, panel.start, panel.first_day, 1))
+    np.testing.assert_allclose(earlier[0].auto, other.held_out_.earlier[0].auto)
+    np.testing.assert_allclose(earlier[1].auto, other.held_out_.earlier[1].auto)  # the one before, untouched
+    assert not np.allclose(earlier[0].scores["auto"]["mase"], other.held_out_.earlier[0].scores["auto"]["mase"],
+                           equal_nan=True)
+    assert set(earlier[0].scores) == set(model.held_out_.scores)
+
+
 def test_one_product_forecast_equals_its_row_in_the_catalogue(fitted: tuple[Panel, ShopModel]) -> None:
     panel, model = fitted
     everything, methods = model.forecast(panel, HORIZON)

@@ -35,8 +35,10 @@ from app.schemas.shop_models import (
     HeldOut,
     HeldOutScore,
     ModelCard,
+    PointScore,
     PriceElasticity,
     TrainRequest,
+    WindowScore,
 )
 from app.services.forecasting.drivers import attach_drivers, drivers_digest
 from app.services.forecasting.history import repair_warnings
@@ -147,23 +149,36 @@ def _counted(model: ShopModel) -> np.ndarray:
     return held.scored if idle is None else held.scored & ~idle
 
 
-def _score(model: ShopModel, name: str) -> HeldOutScore:
-    held = model.held_out_
-    scores = held.scores[name]
-    counted = _counted(model)
+def _point(scores: dict[str, np.ndarray], counted: np.ndarray, weights: np.ndarray | None) -> PointScore:
+    """A window's MASE and RMSSE averaged over the `counted` products, and RMSSE weighted by revenue."""
 
     def mean(values: np.ndarray) -> float | None:
         finite = values[counted & np.isfinite(values)]
         return round(float(finite.mean()), 4) if finite.size else None
 
     weighted = None
-    if held.weights is not None:
+    if weights is not None:
         rmsse = np.nan_to_num(scores["rmsse"])
-        weighted = round(float((held.weights * rmsse).sum() / max(held.weights[counted].sum(), 1e-12)), 4)
+        weighted = round(float((weights * rmsse).sum() / max(weights[counted].sum(), 1e-12)), 4)
+    return PointScore(mase=mean(scores["mase"]), rmsse=mean(scores["rmsse"]), wrmsse=weighted)
+
+
+def _score(model: ShopModel, name: str) -> HeldOutScore:
+    held = model.held_out_
     intervals = held.intervals.get(name, {})
-    return HeldOutScore(mase=mean(scores["mase"]), rmsse=mean(scores["rmsse"]), wrmsse=weighted,
+    return HeldOutScore(**_point(held.scores[name], _counted(model), held.weights).model_dump(),
                         coverage_80=_rounded(intervals.get("coverage_80")),
                         coverage_95=_rounded(intervals.get("coverage_95")), msis=_rounded(intervals.get("msis")))
+
+
+def _earlier_windows(model: ShopModel) -> list[WindowScore]:
+    """The backtest's earlier windows scored as the held-out one (none for a model trained before they were)."""
+    step, horizon = model.step_, model.held_out_.horizon
+    return [WindowScore(first_date=from_day_number(w.origin_day).isoformat(),
+                        last_date=from_day_number(w.origin_day + (horizon - 1) * step).isoformat(),
+                        products_scored=int(w.counted.sum()),
+                        scores={name: _point(s, w.counted, w.weights) for name, s in w.scores.items()})
+            for w in getattr(model.held_out_, "earlier", [])]
 
 
 def _band_scores(model: ShopModel) -> list[BandScore]:
@@ -208,7 +223,7 @@ def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, se
                          products_scored=int(_counted(model).sum()),
                          products_idle=int(held.scored.sum() - _counted(model).sum()), windows=held.windows,
                          scores={name: _score(model, name) for name in held.scores},
-                         bands=_band_scores(model)),
+                         bands=_band_scores(model), earlier_windows=_earlier_windows(model)),
         drivers=_driver_check(model),
         price_elasticity=_elasticity(model),
         closed_weekdays=opening.weekday_names(),

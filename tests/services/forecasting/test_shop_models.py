@@ -54,6 +54,13 @@ def test_training_job_reports_the_card(trained):
     assert held["scores"]["shop_model"]["mase"] < held["scores"]["seasonal_naive"]["mase"]
     assert held["scores"]["shop_model"]["mase"] < held["scores"]["moving_average"]["mase"]
     assert {f["name"] for f in card["features"]} >= {"day of week", "periods ahead", "level over 28 days"}
+    # the windows before it, each 28 days, latest first, scored alike: the noise the card's row is read against
+    earlier = held["earlier_windows"]
+    assert [(w["first_date"], w["last_date"]) for w in earlier] == [("2017-11-06", "2017-12-03"),
+                                                                    ("2017-10-09", "2017-11-05")]
+    for window in earlier:
+        assert window["products_scored"] == 24 and set(window["scores"]) == set(held["scores"])
+        assert 0 < window["scores"]["auto"]["mase"] < window["scores"]["seasonal_naive"]["mase"]
     assert api.get(f"{PREFIX}/models/shop_2").status_code == 404
     assert api.get(f"{PREFIX}/models/shop_1", params={"frequency": "weekly"}).status_code == 404
 
