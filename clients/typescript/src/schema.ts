@@ -1139,6 +1139,11 @@ export interface components {
              * @description The same scores per sales-rate band (quintiles of the products' recent rate; one band for a small shop).
              */
             bands: components["schemas"]["BandScore"][];
+            /**
+             * Earlier Windows
+             * @description The backtest windows between this one and the earliest, latest first, each scored the same way (`auto` chosen on the windows before it): how much the scores move from one window to the next, the noise any later measurement of `auto` is read against. Empty with under three windows.
+             */
+            earlier_windows?: components["schemas"]["WindowScore"][];
             /** First Date */
             first_date: string;
             /** Last Date */
@@ -1547,6 +1552,24 @@ export interface components {
             product_id: string | number;
             /** Quantity */
             quantity: number;
+        };
+        /** PointScore */
+        PointScore: {
+            /**
+             * Mase
+             * @description Mean over products of MAE / in-sample seasonal naive MAE.
+             */
+            mase: number | null;
+            /**
+             * Rmsse
+             * @description Mean over products of RMSE / in-sample one-period-change RMS.
+             */
+            rmsse: number | null;
+            /**
+             * Wrmsse
+             * @description RMSSE weighted by each product's revenue over the `periods` before the window (M5's weighting); null without revenue.
+             */
+            wrmsse: number | null;
         };
         /** Prediction */
         Prediction: {
@@ -2761,6 +2784,22 @@ export interface components {
             product_name: string;
             /** Reason */
             reason: string;
+        };
+        /** WindowScore */
+        WindowScore: {
+            /** First Date */
+            first_date: string;
+            /** Last Date */
+            last_date: string;
+            /** Products Scored */
+            products_scored: number;
+            /**
+             * Scores
+             * @description On this window: `auto` as chosen on the windows before it only, and every candidate.
+             */
+            scores: {
+                [key: string]: components["schemas"]["PointScore"];
+            };
         };
     };
     responses: never;
