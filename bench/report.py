@@ -220,18 +220,26 @@ def accuracy_card_line(key: str, ours: dict, naive: dict) -> str:
     if len(ratios) < 2:
         return line
     low, high = min(ratios), max(ratios)
-    within = "inside" if low <= ratio <= high else f"{'above' if ratio > high else 'below'}"
+    within = "inside" if low <= ratio <= high else "above" if ratio > high else "below"
     return (f"{line} Over the card's {len(ratios)} windows scored that way (each `auto` chosen on the windows before "
             f"it) the ratio ran {low:.3f}-{high:.3f}x: the benchmark's {ratio:.3f}x lies {within} that range.")
 
 
-def _card_windows(card: dict) -> str:
-    """The MASE the card's `auto` scored on each of its windows (each chosen on the windows before it)."""
-    scores = [card["held_out_auto"]["mase"], *(w["scores"]["auto"]["mase"] for w in card.get("held_out_earlier") or [])]
-    scores = [s for s in scores if s is not None]
-    if len(scores) < 2:
+NAIVE_REFERENCE = "statsforecast SeasonalNaive(7)"  # the bakery benchmark's seasonal naive
+
+
+def _card_windows(card: dict, mase: float, naive: dict | None) -> str:
+    """`auto`'s MASE as a ratio to seasonal naive's on each window of the card (each `auto` chosen on the windows
+    before it), beside the benchmark's own ratio (`mase` against the seasonal naive reference `naive`)."""
+    windows = [card.get("held_out_scores") or {}, *(w["scores"] for w in card.get("held_out_earlier") or [])]
+    ratios = [w["auto"]["mase"] / w["seasonal_naive"]["mase"] for w in windows
+              if w.get("auto", {}).get("mase") and w.get("seasonal_naive", {}).get("mase")]
+    if len(ratios) < 2 or not naive:
         return ""
-    return f" (the card's {len(scores)} windows scored that way: {min(scores):.3f}-{max(scores):.3f})"
+    ratio = mase / naive["mase"]
+    where = "inside" if min(ratios) <= ratio <= max(ratios) else "above" if ratio > max(ratios) else "below"
+    return (f"; as a ratio to seasonal naive, the card's {len(ratios)} windows scored that way "
+            f"{min(ratios):.3f}-{max(ratios):.3f}x, this benchmark {ratio:.3f}x ({where} that range)")
 
 
 def accuracy_markdown(results: dict) -> str:
@@ -646,7 +654,8 @@ def bakery_markdown(results: dict) -> str:
                   f"{held['last_date']}, {held['products_scored']} products, the 28 days before the training end) "
                   f"MASE {auto['mase']:.3f}, RMSSE {auto['rmsse']:.3f}, coverage {auto['coverage_80'] * 100:.1f} / "
                   f"{auto['coverage_95'] * 100:.1f} %, MSIS {auto['msis']:.2f}, beside this benchmark's MASE "
-                  f"{r['scores']['mase']:.3f} on the 28 days after it{_card_windows(r['card'])}. `as_of` {dropped} "
+                  f"{r['scores']['mase']:.3f} on the 28 days after it"
+                  f"{_card_windows(r['card'], r['scores']['mase'], refs.get(NAIVE_REFERENCE))}. `as_of` {dropped} "
                   f"the file's later lines: `future_sales` {r['future_sales_reported']:,} of "
                   f"{r['future_sales_in_file']:,} lines after 2022-09-02. Then {r['requests']} one-article "
                   f"`/forecast` uploads in {r['forecast_seconds']} s (HTTP p50 {r['http_ms']['p50']} ms, p95 "

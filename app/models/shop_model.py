@@ -243,13 +243,16 @@ class HeldOut:
 @dataclass(frozen=True)
 class WindowScores:
     """An earlier backtest window scored as the held-out one is: every candidate's forecast from before it and
-    `auto` as chosen on the windows before it only. Side by side, the windows show how much `auto`'s score moves
-    from one window to the next: the noise a later measurement of it is read against."""
+    `auto` as chosen (and guarded) on the windows before it only. Side by side, the windows show how far `auto`'s
+    score moves from one window to the next: the noise a later measurement of it is read against. An earlier
+    window's `auto` is chosen on fewer windows (one fewer each step back; on a single one, unguarded) and its trees
+    are the one fit made before the earliest window, so it reads a little worse than the served choice would."""
 
     origin_day: int
     scores: dict[str, dict[str, np.ndarray]]  # "auto" and every candidate -> metric -> float64[n]
-    auto: np.ndarray  # float64[n, horizon]: `auto`'s forecast of the window
-    weights: np.ndarray | None  # float64[n]: revenue over the `horizon` periods before the window
+    method: np.ndarray  # str[n]: `auto`'s choice for the window
+    chosen_on: int  # backtest windows before it that choice was made on
+    weights: np.ndarray | None  # float64[n]: shares of the revenue over the `horizon` periods before it, sum 1
     counted: np.ndarray  # bool[n]: scored, and sold in the window or in the 56 days before it
 
 
@@ -322,7 +325,7 @@ class ShopModel:
             intervals={name: _interval_scores(actual, outcomes[name], rates, scale)
                        for name in ("auto", SHOP, "seasonal_naive", "moving_average")},
             band=band, band_edges=edges,
-            earlier=_earlier_windows(panel, origins, names, actual, stacked, rates, begin),
+            earlier=_earlier_windows(panel, origins, names, actual, stacked, rates),
         )
         if not np.isfinite(self.held_out_.intervals["auto"]["coverage_80"]):
             self.bands_ = None  # no bounds whose coverage the card cannot show (too few held-out errors)
@@ -409,18 +412,19 @@ def price_elasticities(panel: Panel, pool: bool = True) -> Elasticities | None:
 
 
 def _earlier_windows(panel: Panel, origins: list[int], names: list[str], actual: np.ndarray, stacked: np.ndarray,
-                     rates: np.ndarray, begin: np.ndarray) -> list[WindowScores]:
+                     rates: np.ndarray) -> list[WindowScores]:
     """The backtest windows between the held-out one and the earliest (`actual` [n, windows, horizon] and
     `stacked` [n, candidates, windows, horizon], latest first), each scored with `auto` chosen (and guarded) on
-    the windows before it alone, every scale and weight read from the periods before its origin."""
+    the windows before it alone, every scale, weight and band read from the periods before its origin. The earliest
+    window has none before it to choose on; a window with no product scored is left out."""
     out = []
     for k in range(1, len(origins) - 1):
         head = panel.head(origins[k])
-        scale = metrics.seasonal_scale(head.values, head.start, panel.season_length)
-        squared = metrics.squared_scale(head.values, begin)
         scored = np.isfinite(actual[:, k]).any(axis=1)
         if not scored.any():
             continue
+        scale = metrics.seasonal_scale(head.values, head.start, panel.season_length)
+        squared = metrics.squared_scale(head.values, shop_history(head).begin)
         band = np.searchsorted(band_edges(rates[scored, k]), rates[:, k], side="right")
         choice = guarded(names, actual[:, k + 1:], stacked[:, :, k + 1:], scale, band)
         outcomes = {"auto": choice.combine(stacked[:, :, k]),
@@ -429,8 +433,8 @@ def _earlier_windows(panel: Panel, origins: list[int], names: list[str], actual:
         out.append(WindowScores(origin_day=int(panel.first_day + origins[k] * panel.step),
                                 scores={name: _scores(actual[:, k], f, scale, squared)
                                         for name, f in outcomes.items()},
-                                auto=outcomes["auto"], weights=_revenue_weights(head, actual.shape[2]),
-                                counted=scored & ~idle))
+                                method=choice.method, chosen_on=len(origins) - 1 - k,
+                                weights=_revenue_weights(head, actual.shape[2]), counted=scored & ~idle))
     return out
 
 

@@ -56,9 +56,11 @@ class BandScore(BaseModel):
 class WindowScore(BaseModel):
     first_date: str
     last_date: str
-    products_scored: int
+    products_scored: int = Field(description="Products the scores average (as `held_out.products_scored`).")
+    chosen_on: int = Field(description="Backtest windows before this one that `auto`'s choice for it was made on.")
     scores: dict[str, PointScore] = Field(
-        description="On this window: `auto` as chosen on the windows before it only, and every candidate.")
+        description="On this window: `auto` as chosen on the windows before it only, and every candidate (the "
+        "trees: the one fit made before the earliest window).")
 
 
 class HeldOut(BaseModel):
@@ -80,9 +82,10 @@ class HeldOut(BaseModel):
                                    "recent rate; one band for a small shop).")
     earlier_windows: list[WindowScore] = Field(
         default_factory=list, description="The backtest windows between this one and the earliest, latest first, "
-        "each scored the same way (`auto` chosen on the windows before it): how much the scores move from one "
-        "window to the next, the noise any later measurement of `auto` is read against. Empty with under three "
-        "windows.")
+        "each scored as this one (`auto` chosen on the windows before it alone): how far the scores move from one "
+        "window to the next, the noise a later measurement of `auto` is read against. An earlier window's choice "
+        "had fewer windows to go on and its trees are older: it reads a little worse than the served choice would. "
+        "The earliest window has none before it (with 4 windows, 2 rows); empty with under three windows.")
 
 
 class PriceElasticity(BaseModel):

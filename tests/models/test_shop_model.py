@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.models import metrics
 from app.models.drivers import Drivers
 from app.models.panel import Panel
+from app.models.registry import make
 from app.models.shop_features import History, feature_rows
 from app.models.shop_model import SHOP, ShopModel, _training_rows, _window_actuals, most_training_rows, shop_history
 from app.utils.dates import day_number
@@ -96,20 +98,37 @@ def test_the_cards_auto_was_chosen_without_its_window(fitted: tuple[Panel, ShopM
 
 def test_each_earlier_windows_auto_was_chosen_without_it(fitted: tuple[Panel, ShopModel]) -> None:
     """The windows between the card's and the earliest are scored as the card's is: other sales in a window change
-    its scores, never `auto`'s forecast of it (chosen on the windows before it alone)."""
+    its scores, never `auto`'s choice for it (made on the windows before it alone)."""
     panel, model = fitted
     earlier = model.held_out_.earlier
-    assert [w.origin_day for w in earlier] == [panel.first_day + panel.n_periods - k * HORIZON for k in (2, 3)]
+    end = panel.first_day + panel.n_periods
+    assert [(w.origin_day, w.chosen_on) for w in earlier] == [(end - 2 * HORIZON, 2), (end - 3 * HORIZON, 1)]
     values = panel.values.copy()
-    window = slice(panel.n_periods - 2 * HORIZON, panel.n_periods - HORIZON)
-    values[:, window] = np.where(earlier[0].auto > earlier[0].auto.mean(axis=1, keepdims=True), 0.0,
-                                 3 * values[:, window] + 5)  # a window that would sway a choice
+    origin = panel.n_periods - 2 * HORIZON  # the window sold what seasonal naive forecast: a choice made on it
+    naive = make("seasonal_naive", HORIZON).forecast_origins(panel, [origin], HORIZON)[:, 0]  # would sway to it
+    values[:, origin:origin + HORIZON] = naive
     other = ShopModel(horizon=HORIZON).fit(Panel(panel.product_ids, values, panel.start, panel.first_day, 1))
-    np.testing.assert_allclose(earlier[0].auto, other.held_out_.earlier[0].auto)
-    np.testing.assert_allclose(earlier[1].auto, other.held_out_.earlier[1].auto)  # the one before, untouched
+    np.testing.assert_array_equal(earlier[0].method, other.held_out_.earlier[0].method)
+    np.testing.assert_array_equal(earlier[1].method, other.held_out_.earlier[1].method)
     assert not np.allclose(earlier[0].scores["auto"]["mase"], other.held_out_.earlier[0].scores["auto"]["mase"],
                            equal_nan=True)
     assert set(earlier[0].scores) == set(model.held_out_.scores)
+
+
+def test_an_earlier_windows_scales_and_weights_are_read_before_it(fitted: tuple[Panel, ShopModel]) -> None:
+    panel, _ = fitted
+    price = np.full(panel.values.shape, 2.0)
+    model = ShopModel(horizon=HORIZON).fit(dataclasses.replace(panel, price=price))
+    window = model.held_out_.earlier[0]
+    origin = panel.n_periods - 2 * HORIZON
+    head = panel.head(origin)
+    forecast = make("moving_average", HORIZON).forecast_origins(panel, [origin], HORIZON)[:, 0]
+    actual = panel.values[:, origin:origin + HORIZON]
+    expected = metrics.mase(actual, forecast, metrics.seasonal_scale(head.values, head.start, 7))
+    scored = window.counted
+    np.testing.assert_allclose(window.scores["moving_average"]["mase"][scored], expected[scored])
+    revenue = panel.values[:, origin - HORIZON:origin].sum(axis=1)
+    np.testing.assert_allclose(window.weights, revenue / revenue.sum())
 
 
 def test_one_product_forecast_equals_its_row_in_the_catalogue(fitted: tuple[Panel, ShopModel]) -> None:

@@ -171,14 +171,14 @@ def _score(model: ShopModel, name: str) -> HeldOutScore:
                         coverage_95=_rounded(intervals.get("coverage_95")), msis=_rounded(intervals.get("msis")))
 
 
-def _earlier_windows(model: ShopModel) -> list[WindowScore]:
-    """The backtest's earlier windows scored as the held-out one (none for a model trained before they were)."""
+def _earlier_window_scores(model: ShopModel) -> list[WindowScore]:
+    """The backtest's earlier windows scored as the held-out one."""
     step, horizon = model.step_, model.held_out_.horizon
     return [WindowScore(first_date=from_day_number(w.origin_day).isoformat(),
                         last_date=from_day_number(w.origin_day + (horizon - 1) * step).isoformat(),
-                        products_scored=int(w.counted.sum()),
+                        products_scored=int(w.counted.sum()), chosen_on=w.chosen_on,
                         scores={name: _point(s, w.counted, w.weights) for name, s in w.scores.items()})
-            for w in getattr(model.held_out_, "earlier", [])]
+            for w in model.held_out_.earlier]
 
 
 def _band_scores(model: ShopModel) -> list[BandScore]:
@@ -223,7 +223,7 @@ def model_card(model: ShopModel, shop_id: str, version: str, trained_at: str, se
                          products_scored=int(_counted(model).sum()),
                          products_idle=int(held.scored.sum() - _counted(model).sum()), windows=held.windows,
                          scores={name: _score(model, name) for name in held.scores},
-                         bands=_band_scores(model), earlier_windows=_earlier_windows(model)),
+                         bands=_band_scores(model), earlier_windows=_earlier_window_scores(model)),
         drivers=_driver_check(model),
         price_elasticity=_elasticity(model),
         closed_weekdays=opening.weekday_names(),

@@ -61,6 +61,7 @@ def test_training_job_reports_the_card(trained):
     for window in earlier:
         assert window["products_scored"] == 24 and set(window["scores"]) == set(held["scores"])
         assert 0 < window["scores"]["auto"]["mase"] < window["scores"]["seasonal_naive"]["mase"]
+    assert [w["chosen_on"] for w in earlier] == [2, 1]
     assert api.get(f"{PREFIX}/models/shop_2").status_code == 404
     assert api.get(f"{PREFIX}/models/shop_1", params={"frequency": "weekly"}).status_code == 404
 
