@@ -1141,7 +1141,7 @@ export interface components {
             bands: components["schemas"]["BandScore"][];
             /**
              * Earlier Windows
-             * @description The backtest windows between this one and the earliest, latest first, each scored the same way (`auto` chosen on the windows before it): how much the scores move from one window to the next, the noise any later measurement of `auto` is read against. Empty with under three windows.
+             * @description The backtest windows between this one and the earliest, latest first, each scored as this one (`auto` chosen on the windows before it alone): how far the scores move from one window to the next, the noise a later measurement of `auto` is read against. An earlier window's choice had fewer windows to go on and its trees are older: it reads a little worse than the served choice would. The earliest window has none before it (with 4 windows, 2 rows); empty with under three windows.
              */
             earlier_windows?: components["schemas"]["WindowScore"][];
             /** First Date */
@@ -2787,15 +2787,23 @@ export interface components {
         };
         /** WindowScore */
         WindowScore: {
+            /**
+             * Chosen On
+             * @description Backtest windows before this one that `auto`'s choice for it was made on.
+             */
+            chosen_on: number;
             /** First Date */
             first_date: string;
             /** Last Date */
             last_date: string;
-            /** Products Scored */
+            /**
+             * Products Scored
+             * @description Products the scores average (as `held_out.products_scored`).
+             */
             products_scored: number;
             /**
              * Scores
-             * @description On this window: `auto` as chosen on the windows before it only, and every candidate.
+             * @description On this window: `auto` as chosen on the windows before it only, and every candidate (the trees: the one fit made before the earliest window).
              */
             scores: {
                 [key: string]: components["schemas"]["PointScore"];
