@@ -214,32 +214,38 @@ def accuracy_card_line(key: str, ours: dict, naive: dict) -> str:
             f"{'weeks' if key == 'walmart-weekly' else 'days'} after it): {ours[metric]:.3f} = {ratio:.3f}x "
             f"SeasonalNaive, {ours['coverage_80']:.1f} / {ours['coverage_95']:.1f} %, {ours['msis']:.2f} "
             f"(ratio to seasonal naive {(ratio / card_ratio - 1) * 100:+.1f}% vs the card's).")
-    ratios = [card_ratio] + [w["scores"]["auto"][metric] / w["scores"]["seasonal_naive"][metric]
-                             for w in ours.get("card_earlier") or []
-                             if w["scores"]["auto"][metric] and w["scores"]["seasonal_naive"][metric]]
+    ratios = _window_ratios([held_out, *(w["scores"] for w in ours.get("card_earlier") or [])], metric)
     if len(ratios) < 2:
         return line
-    low, high = min(ratios), max(ratios)
-    within = "inside" if low <= ratio <= high else "above" if ratio > high else "below"
     return (f"{line} Over the card's {len(ratios)} windows scored that way (each `auto` chosen on the windows before "
-            f"it) the ratio ran {low:.3f}-{high:.3f}x: the benchmark's {ratio:.3f}x lies {within} that range.")
+            f"it) the ratio ran {min(ratios):.3f}-{max(ratios):.3f}x: the benchmark's {ratio:.3f}x lies "
+            f"{_where(ratio, ratios)} that range.")
+
+
+def _window_ratios(windows: list[dict], metric: str) -> list[float]:
+    """`auto`'s `metric` over seasonal naive's on each of the card's windows (`held_out.scores` and each of
+    `earlier_windows`' scores) that scored both."""
+    return [w["auto"][metric] / w["seasonal_naive"][metric] for w in windows
+            if (w.get("auto") or {}).get(metric) and (w.get("seasonal_naive") or {}).get(metric)]
+
+
+def _where(ratio: float, ratios: list[float]) -> str:
+    return "inside" if min(ratios) <= ratio <= max(ratios) else "above" if ratio > max(ratios) else "below"
 
 
 NAIVE_REFERENCE = "statsforecast SeasonalNaive(7)"  # the bakery benchmark's seasonal naive
 
 
 def _card_windows(card: dict, mase: float, naive: dict | None) -> str:
-    """`auto`'s MASE as a ratio to seasonal naive's on each window of the card (each `auto` chosen on the windows
-    before it), beside the benchmark's own ratio (`mase` against the seasonal naive reference `naive`)."""
+    """The bakery card's windows as `_window_ratios` reads them, beside the benchmark's own ratio (`mase` against
+    the seasonal naive reference `naive`)."""
     windows = [card.get("held_out_scores") or {}, *(w["scores"] for w in card.get("held_out_earlier") or [])]
-    ratios = [w["auto"]["mase"] / w["seasonal_naive"]["mase"] for w in windows
-              if w.get("auto", {}).get("mase") and w.get("seasonal_naive", {}).get("mase")]
+    ratios = _window_ratios(windows, "mase")
     if len(ratios) < 2 or not naive:
         return ""
     ratio = mase / naive["mase"]
-    where = "inside" if min(ratios) <= ratio <= max(ratios) else "above" if ratio > max(ratios) else "below"
     return (f"; as a ratio to seasonal naive, the card's {len(ratios)} windows scored that way "
-            f"{min(ratios):.3f}-{max(ratios):.3f}x, this benchmark {ratio:.3f}x ({where} that range)")
+            f"{min(ratios):.3f}-{max(ratios):.3f}x, this benchmark {ratio:.3f}x ({_where(ratio, ratios)} that range)")
 
 
 def accuracy_markdown(results: dict) -> str:
