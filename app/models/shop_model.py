@@ -319,7 +319,7 @@ class ShopModel:
             origin_day=int(panel.first_day + origin * panel.step), horizon=horizon, windows=len(origins),
             scores={name: _scores(actual[:, 0], f[:, 0], scale, squared) for name, f in outcomes.items()},
             weights=weights, scored=scored,
-            idle=scored & (np.nansum(actual[:, 0], axis=1) == 0) & (rates[:, 0] == 0),
+            idle=_idle(actual[:, 0], rates[:, 0], scored),
             short_term_rmse=metrics.rmse(actual[:, 0, :SHORT_TERM], chosen[:, 0, :SHORT_TERM]),
             forecasts={name: f[:, 0] for name, f in outcomes.items()},
             intervals={name: _interval_scores(actual, outcomes[name], rates, scale)
@@ -429,13 +429,19 @@ def _earlier_windows(panel: Panel, origins: list[int], names: list[str], actual:
         choice = guarded(names, actual[:, k + 1:], stacked[:, :, k + 1:], scale, band)
         outcomes = {"auto": choice.combine(stacked[:, :, k]),
                     **{name: stacked[:, j, k] for j, name in enumerate(names)}}
-        idle = scored & (np.nansum(actual[:, k], axis=1) == 0) & (rates[:, k] == 0)
         out.append(WindowScores(origin_day=int(panel.first_day + origins[k] * panel.step),
                                 scores={name: _scores(actual[:, k], f, scale, squared)
                                         for name, f in outcomes.items()},
                                 method=choice.method, chosen_on=len(origins) - 1 - k,
-                                weights=_revenue_weights(head, actual.shape[2]), counted=scored & ~idle))
+                                weights=_revenue_weights(head, actual.shape[2]),
+                                counted=scored & ~_idle(actual[:, k], rates[:, k], scored)))
     return out
+
+
+def _idle(actual: np.ndarray, rate: np.ndarray, scored: np.ndarray) -> np.ndarray:
+    """bool[n]: the `scored` products that sold nothing in a window (`actual` [n, horizon]) nor at the recent
+    `rate` before it: every method's zero is right there, and the card's scores leave them out."""
+    return scored & (np.nansum(actual, axis=1) == 0) & (rate == 0)
 
 
 def _revenue_weights(head: Panel, horizon: int) -> np.ndarray | None:
